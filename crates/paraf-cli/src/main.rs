@@ -1,0 +1,2 @@
+//! `paraf`: the command line.
+fn main() {}

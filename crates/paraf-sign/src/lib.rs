@@ -1,0 +1,1 @@
+//! PAdES signing: signature fields, appearances, CMS placement in incremental updates.
