@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what the test suite drives from outside: pyHanko (validator), poppler (pdfsig,
+# pdftotext, pdftoppm), qpdf, NSS tools, Ghostscript (test inputs), SoftHSM2 (PKCS#11).
+# Idempotent: installs only what is missing.
+set -euo pipefail
+
+need_apt=()
+command -v pdfsig >/dev/null || need_apt+=(poppler-utils)
+command -v qpdf >/dev/null || need_apt+=(qpdf)
+command -v certutil >/dev/null || need_apt+=(libnss3-tools)
+command -v gs >/dev/null || need_apt+=(ghostscript)
+command -v softhsm2-util >/dev/null || need_apt+=(softhsm2)
+command -v pkcs11-tool >/dev/null || need_apt+=(opensc)
+command -v openssl >/dev/null || need_apt+=(openssl)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "installing Debian packages: ${need_apt[*]}"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+if ! command -v pyhanko >/dev/null || ! python3 -c 'import certomancer' 2>/dev/null; then
+  echo "installing pyHanko and certomancer from PyPI"
+  python3 -m pip install -q pyhanko pyhanko-cli 'certomancer[web-api]'
+fi
