@@ -310,7 +310,10 @@ impl ContentParser<'_> {
         let mut i = start;
         while let Some(rel) = data.get(i..).and_then(|rest| find2(rest, b'E', b'I')) {
             let at = i + rel;
-            let before_ok = at == start || data.get(at.wrapping_sub(1)).is_some_and(|c| is_whitespace(*c));
+            let before_ok = at == start
+                || data
+                    .get(at.wrapping_sub(1))
+                    .is_some_and(|c| is_whitespace(*c));
             let after = data.get(at + 2).copied();
             let after_ok = after.is_none_or(|c| is_whitespace(c) || is_delimiter(c));
             if before_ok && after_ok && looks_like_content(data.get(at + 2..).unwrap_or(&[])) {
@@ -342,7 +345,12 @@ mod tests {
     fn ops(s: &[u8]) -> Vec<(String, Vec<Object>)> {
         parse_content(s)
             .into_iter()
-            .map(|o| (String::from_utf8_lossy(&o.operator).into_owned(), o.operands))
+            .map(|o| {
+                (
+                    String::from_utf8_lossy(&o.operator).into_owned(),
+                    o.operands,
+                )
+            })
             .collect()
     }
 

@@ -315,6 +315,8 @@ impl SecurityHandler {
                 Object::String(s) => s.bytes = self.apply(self.strings, r, &s.bytes, dir),
                 Object::Array(a) => stack.extend(a.iter_mut()),
                 Object::Dict(d) => push_entries(d, &mut stack),
+                // Cross-reference streams are never encrypted, dictionary included (its /ID).
+                Object::Stream(s) if s.dict.name("Type") == Some(b"XRef") => {}
                 Object::Stream(s) => {
                     s.data = match dir {
                         Direction::Decrypt => self.decrypt_stream(r, &s.dict, &s.data)?,
@@ -1098,6 +1100,14 @@ mod tests {
         let xref = Dict::new().with("Type", Object::name("XRef"));
         assert_eq!(h.encrypt_stream(r, &xref, b"raw"), b"raw");
         assert_eq!(h.decrypt_stream(r, &xref, b"raw").unwrap(), b"raw");
+        let id = Object::Array(vec![Object::String(PdfString::hex(b"id".to_vec()))]);
+        let mut o = Object::Stream(Stream {
+            dict: xref.clone().with("ID", id),
+            data: b"raw".to_vec(),
+        });
+        let before = o.clone();
+        h.encrypt_object(r, &mut o);
+        assert_eq!(o, before);
         // Metadata is encrypted by default...
         let meta = Dict::new().with("Type", Object::name("Metadata"));
         assert_ne!(h.encrypt_stream(r, &meta, b"<x/>"), b"<x/>");

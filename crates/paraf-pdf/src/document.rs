@@ -86,7 +86,13 @@ impl Document {
         doc.open_encryption(password.unwrap_or(b""))?;
         // Check that the catalog can be read: a wrong xref is found here, not later.
         let root = doc.catalog_ref()?;
-        if doc.get(root).ok().and_then(|o| o.as_dict().cloned()).is_none() && !doc.xref.recovered {
+        if doc
+            .get(root)
+            .ok()
+            .and_then(|o| o.as_dict().cloned())
+            .is_none()
+            && !doc.xref.recovered
+        {
             let rec = xref::recover(&doc.data)?;
             doc.xref.entries = rec.entries;
             doc.xref.recovered = true;
@@ -198,7 +204,10 @@ impl Document {
         let mut o = self.get_raw(r)?;
         if let Some(c) = &self.crypt {
             let is_xref = matches!(&o, Object::Stream(s) if s.dict.name("Type") == Some(b"XRef"));
-            let in_objstm = matches!(self.xref.entries.get(&r.num), Some(XrefEntry::InStream { .. }));
+            let in_objstm = matches!(
+                self.xref.entries.get(&r.num),
+                Some(XrefEntry::InStream { .. })
+            );
             if Some(r) != self.encrypt_ref && !is_xref && !in_objstm {
                 c.decrypt_object(r, &mut o)?;
             }
@@ -211,7 +220,9 @@ impl Document {
         match self.get(r)? {
             Object::Dict(d) => Ok(d),
             Object::Stream(s) => Ok(s.dict),
-            _ => Err(PdfError::structure(format!("object {r} is not a dictionary"))),
+            _ => Err(PdfError::structure(format!(
+                "object {r} is not a dictionary"
+            ))),
         }
     }
 
@@ -252,7 +263,9 @@ impl Document {
                     _ => self.get_recovered(r),
                 }
             }
-            Some(XrefEntry::InStream { stream, index }) => self.get_from_objstm(r.num, stream, index),
+            Some(XrefEntry::InStream { stream, index }) => {
+                self.get_from_objstm(r.num, stream, index)
+            }
         }
     }
 
@@ -330,10 +343,14 @@ impl Document {
             }
         }
         let Some(XrefEntry::InFile { gen, .. }) = self.xref.entries.get(&stream).copied() else {
-            return Err(PdfError::structure(format!("object stream {stream} not found")));
+            return Err(PdfError::structure(format!(
+                "object stream {stream} not found"
+            )));
         };
         let Object::Stream(s) = self.get(ObjRef::new(stream, gen))? else {
-            return Err(PdfError::structure(format!("object {stream} is not an object stream")));
+            return Err(PdfError::structure(format!(
+                "object {stream} is not an object stream"
+            )));
         };
         let data = filter::decode(&s.dict, &s.data)?;
         let n = s.dict.int("N").unwrap_or(0).clamp(0, 1_000_000) as usize;
@@ -341,7 +358,9 @@ impl Document {
         let mut lx = Lexer::new(&data[..first.min(data.len())], 0);
         let mut offsets = Vec::with_capacity(n);
         for _ in 0..n {
-            let (Some(num), Some(off)) = (lx.uint(), lx.uint()) else { break };
+            let (Some(num), Some(off)) = (lx.uint(), lx.uint()) else {
+                break;
+            };
             offsets.push((u32::try_from(num).unwrap_or(u32::MAX), off as usize));
         }
         let parsed = Arc::new(ObjStm {
@@ -411,7 +430,8 @@ impl Document {
                 here.resources = Some(d);
             }
         }
-        let is_pages = dict.name("Type") == Some(b"Pages") || (dict.contains("Kids") && dict.name("Type") != Some(b"Page"));
+        let is_pages = dict.name("Type") == Some(b"Pages")
+            || (dict.contains("Kids") && dict.name("Type") != Some(b"Page"));
         if is_pages {
             let kids = self.resolve_key(&dict, "Kids")?;
             for k in kids.as_array().unwrap_or(&[]) {
@@ -482,11 +502,21 @@ struct Inherited {
 }
 
 fn normalise_rect(r: [f64; 4]) -> [f64; 4] {
-    [r[0].min(r[2]), r[1].min(r[3]), r[0].max(r[2]), r[1].max(r[3])]
+    [
+        r[0].min(r[2]),
+        r[1].min(r[3]),
+        r[0].max(r[2]),
+        r[1].max(r[3]),
+    ]
 }
 
 fn intersect(a: [f64; 4], b: [f64; 4]) -> [f64; 4] {
-    let r = [a[0].max(b[0]), a[1].max(b[1]), a[2].min(b[2]), a[3].min(b[3])];
+    let r = [
+        a[0].max(b[0]),
+        a[1].max(b[1]),
+        a[2].min(b[2]),
+        a[3].min(b[3]),
+    ];
     if r[0] >= r[2] || r[1] >= r[3] {
         b
     } else {

@@ -30,7 +30,11 @@ pub const MAX_DECODED_LEN: usize = 512 << 20;
 ///
 /// `/Filter` may be absent (the data is returned as is), a name or an array of names;
 /// `/DecodeParms` a dictionary, an array (one entry per filter, `null` for none) or `null`.
-/// Both must be direct objects: the caller resolves indirect references first.
+/// A lone dictionary with several filters is given to each of them (only Flate and LZW read
+/// parameters, and real files that do this mean their one Flate filter). Both entries must be
+/// direct objects, as must array elements: the caller resolves indirect references first
+/// (an indirect `/Filter` or `/DecodeParms` is an error, an indirect array element counts as
+/// `null`).
 pub fn decode(dict: &Dict, data: &[u8]) -> Result<Vec<u8>> {
     let filters = filter_names(dict)?;
     let parms = decode_parms(dict, filters.len())?;
@@ -128,6 +132,7 @@ fn filter_names(dict: &Dict) -> Result<Vec<&[u8]>> {
                     .ok_or_else(|| PdfError::structure("/Filter array holds a non-name"))
             })
             .collect(),
+        Some(Object::Ref(_)) => Err(indirect("/Filter")),
         Some(_) => Err(PdfError::structure(
             "/Filter is neither a name nor an array",
         )),
@@ -145,10 +150,17 @@ fn decode_parms(dict: &Dict, n: usize) -> Result<Vec<Option<&Dict>>> {
                 _ => None,
             })
             .collect()),
+        Some(Object::Ref(_)) => Err(indirect("/DecodeParms")),
         Some(_) => Err(PdfError::structure(
             "/DecodeParms is neither a dictionary nor an array",
         )),
     }
+}
+
+fn indirect(key: &str) -> PdfError {
+    PdfError::structure(format!(
+        "{key} is an indirect reference: the caller must resolve it before decoding"
+    ))
 }
 
 fn too_large() -> PdfError {
@@ -162,6 +174,9 @@ fn too_large() -> PdfError {
 // FlateDecode (§7.4.4, RFC 1950/1951)
 
 fn flate_decode(data: &[u8], limit: usize) -> Result<Vec<u8>> {
+    if data.iter().all(|&c| is_whitespace(c)) {
+        return Ok(Vec::new()); // empty streams are common (blank content streams)
+    }
     match inflate(data, true, limit) {
         Ok(out) => Ok(out),
         // Some writers emit raw deflate without the zlib header.
@@ -588,6 +603,7 @@ fn run_length_decode(data: &[u8]) -> Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::object::ObjRef;
 
     fn parms(entries: &[(&str, i64)]) -> Dict {
         entries
@@ -629,7 +645,8 @@ mod tests {
         // Garbage is an error, not a panic.
         let err = decode_filter(b"FlateDecode", None, b"not zlib at all").unwrap_err();
         assert_eq!(err.kind, ErrorKind::Syntax);
-        assert!(decode_filter(b"FlateDecode", None, b"").is_err());
+        assert_eq!(decode_filter(b"FlateDecode", None, b"").unwrap(), b"");
+        assert_eq!(decode_filter(b"FlateDecode", None, b"\r\n").unwrap(), b"");
     }
 
     #[test]
@@ -918,6 +935,8 @@ mod tests {
         let d = Dict::new().with("Filter", Object::name("Foo"));
         assert_eq!(decode(&d, b"x").unwrap_err().kind, ErrorKind::Unsupported);
         let d = Dict::new().with("Filter", vec![Object::Int(1)]);
+        assert_eq!(decode(&d, b"x").unwrap_err().kind, ErrorKind::Structure);
+        let d = Dict::new().with("Filter", ObjRef::new(4, 0));
         assert_eq!(decode(&d, b"x").unwrap_err().kind, ErrorKind::Structure);
         assert_eq!(decode(&Dict::new(), b"as is").unwrap(), b"as is");
         // /DecodeParms as an array with null, applied per filter; /Crypt skipped.

@@ -92,9 +92,15 @@ impl Font {
         Font {
             kind: FontKind::Type1,
             base_font: "Helvetica".into(),
-            simple_unicode: names.iter().map(|n| n.and_then(glyph_to_unicode).map(String::into_boxed_str)).collect(),
+            simple_unicode: names
+                .iter()
+                .map(|n| n.and_then(glyph_to_unicode).map(String::into_boxed_str))
+                .collect(),
             simple_widths: (0..256u32)
-                .map(|c| std.width(c, names.get(c as usize).copied().flatten()).unwrap_or(0.0))
+                .map(|c| {
+                    std.width(c, names.get(c as usize).copied().flatten())
+                        .unwrap_or(0.0)
+                })
                 .collect(),
             encoding_cmap: None,
             ucs2_codes: false,
@@ -153,7 +159,10 @@ impl Font {
 
     fn load_simple(&mut self, doc: &Document, dict: &Dict) {
         let descriptor = dict_of(doc, dict, "FontDescriptor");
-        let flags = descriptor.as_ref().and_then(|d| num(doc, d, "Flags")).unwrap_or(0.0) as i64;
+        let flags = descriptor
+            .as_ref()
+            .and_then(|d| num(doc, d, "Flags"))
+            .unwrap_or(0.0) as i64;
         let std = Std14::from_name(&self.base_font);
         // Type 3 glyph space maps to text space through /FontMatrix; others are 1/1000.
         let font_matrix = if self.kind == FontKind::Type3 {
@@ -204,7 +213,9 @@ impl Font {
                     Object::Int(c) => code = c,
                     Object::Real(c) => code = c as i64,
                     Object::Name(n) => {
-                        if let Some(slot) = usize::try_from(code).ok().and_then(|c| names.get_mut(c)) {
+                        if let Some(slot) =
+                            usize::try_from(code).ok().and_then(|c| names.get_mut(c))
+                        {
                             *slot = Some(String::from_utf8_lossy(&n).into_owned());
                         }
                         code = code.saturating_add(1);
@@ -215,7 +226,11 @@ impl Font {
         }
         self.simple_unicode = names
             .iter()
-            .map(|n| n.as_deref().and_then(glyph_to_unicode).map(String::into_boxed_str))
+            .map(|n| {
+                n.as_deref()
+                    .and_then(glyph_to_unicode)
+                    .map(String::into_boxed_str)
+            })
             .collect();
 
         // Widths.
@@ -238,8 +253,9 @@ impl Font {
         self.simple_widths = (0..256i64)
             .map(|code| {
                 let glyph_units = match &widths {
-                    Some(w) => usize::try_from(code - first)
-                        .ok()
+                    Some(w) => code
+                        .checked_sub(first)
+                        .and_then(|i| usize::try_from(i).ok())
                         .and_then(|i| w.get(i))
                         .and_then(|o| doc.resolve(o).ok())
                         .and_then(|o| o.as_f64())
@@ -276,7 +292,11 @@ impl Font {
             }
         }
         if let Some(d) = &descriptor {
-            if std.is_none() || d.contains("FontFile") || d.contains("FontFile2") || d.contains("FontFile3") {
+            if std.is_none()
+                || d.contains("FontFile")
+                || d.contains("FontFile2")
+                || d.contains("FontFile3")
+            {
                 apply_descriptor_metrics(doc, d, scale_y, &mut asc, &mut desc);
             }
         }
@@ -290,12 +310,15 @@ impl Font {
             Ok(o @ Object::Dict(_)) => Some(o),
             _ => None,
         };
-        let cid_font = descendant.and_then(|o| o.as_dict().cloned()).unwrap_or_default();
+        let cid_font = descendant
+            .and_then(|o| o.as_dict().cloned())
+            .unwrap_or_default();
 
         match doc.resolve_key(dict, "Encoding") {
             Ok(Object::Name(n)) => {
                 self.vertical = n.ends_with(b"-V");
-                self.ucs2_codes = n.starts_with(b"Uni") && (n.windows(4).any(|w| w == b"UCS2") || n.windows(5).any(|w| w == b"UTF16"));
+                self.ucs2_codes = n.starts_with(b"Uni")
+                    && (n.windows(4).any(|w| w == b"UCS2") || n.windows(5).any(|w| w == b"UTF16"));
             }
             Ok(Object::Stream(s)) => {
                 let cmap = load_cmap_stream(doc, &s, 0);
@@ -316,11 +339,17 @@ impl Font {
             };
             let mut i = 0;
             while let Some(first) = w.get(i).and_then(val).and_then(|o| o.as_int()) {
-                let Some(next) = w.get(i + 1).and_then(val) else { break };
-                let Ok(first) = u32::try_from(first) else { break };
+                let Some(next) = w.get(i + 1).and_then(val) else {
+                    break;
+                };
+                let Ok(first) = u32::try_from(first) else {
+                    break;
+                };
                 if let Object::Array(list) = next {
                     for (j, wv) in list.iter().enumerate() {
-                        let (Some(wv), Ok(j)) = (val(wv).and_then(|o| o.as_f64()), u32::try_from(j)) else {
+                        let (Some(wv), Ok(j)) =
+                            (val(wv).and_then(|o| o.as_f64()), u32::try_from(j))
+                        else {
                             continue;
                         };
                         let c = first.saturating_add(j);
@@ -339,9 +368,12 @@ impl Font {
                 }
             }
         }
-        ranges.sort_by_key(|r| r.0);
+        let ranges = non_overlapping(ranges);
         let dw = num(doc, &cid_font, "DW").unwrap_or(1000.0) / 1000.0;
-        self.cid_widths = CidWidths { ranges, default: dw };
+        self.cid_widths = CidWidths {
+            ranges,
+            default: dw,
+        };
         if let Ok(Object::Array(dw2)) = doc.resolve_key(&cid_font, "DW2") {
             if let Some(w1) = dw2.get(1).and_then(Object::as_f64) {
                 self.vertical_advance = w1 / 1000.0;
@@ -405,7 +437,10 @@ impl Font {
         if self.kind == FontKind::Type0 {
             self.cid_widths.get(self.cid(code))
         } else {
-            self.simple_widths.get(code as usize).copied().unwrap_or(0.0)
+            self.simple_widths
+                .get(code as usize)
+                .copied()
+                .unwrap_or(0.0)
         }
     }
 
@@ -428,6 +463,57 @@ impl Font {
     pub fn descent(&self) -> f64 {
         self.descent
     }
+}
+
+/// `/W` entries as sorted, disjoint ranges. Where entries overlap, the later one wins (as in
+/// pdf.js and Acrobat). Linear for the usual sorted, disjoint input; `n log n` otherwise.
+fn non_overlapping(entries: Vec<(u32, u32, f64)>) -> Vec<(u32, u32, f64)> {
+    if entries.windows(2).all(|w| matches!(w, [a, b] if a.1 < b.0)) {
+        return entries;
+    }
+    let mut bounds: Vec<u64> = entries
+        .iter()
+        .flat_map(|e| [u64::from(e.0), u64::from(e.1) + 1])
+        .collect();
+    bounds.sort_unstable();
+    bounds.dedup();
+    let mut starts: Vec<usize> = (0..entries.len()).collect();
+    starts.sort_by_key(|&i| entries.get(i).map_or(0, |e| e.0));
+    let mut next_start = starts.iter().peekable();
+    // Entries covering the current interval, latest (highest index) on top.
+    let mut active = std::collections::BinaryHeap::new();
+    let mut out: Vec<(u32, u32, f64)> = Vec::new();
+    for w in bounds.windows(2) {
+        let [lo, hi] = [
+            w.first().copied().unwrap_or(0),
+            w.get(1).copied().unwrap_or(0),
+        ];
+        while let Some(&&i) = next_start.peek() {
+            if entries.get(i).is_some_and(|e| u64::from(e.0) <= lo) {
+                active.push(i);
+                next_start.next();
+            } else {
+                break;
+            }
+        }
+        while active
+            .peek()
+            .is_some_and(|&i| entries.get(i).is_none_or(|e| u64::from(e.1) < lo))
+        {
+            active.pop();
+        }
+        let Some(&top) = active.peek() else { continue };
+        let (Some(e), Ok(lo), Ok(last)) =
+            (entries.get(top), u32::try_from(lo), u32::try_from(hi - 1))
+        else {
+            continue;
+        };
+        match out.last_mut() {
+            Some(prev) if prev.1.checked_add(1) == Some(lo) && prev.2 == e.2 => prev.1 = last,
+            _ => out.push((lo, last, e.2)),
+        }
+    }
+    out
 }
 
 /// Ascent/descent from a font descriptor, if sane (the way poppler judges them).
@@ -456,11 +542,16 @@ fn sorted(a: f64, b: f64) -> (f64, f64) {
 }
 
 fn dict_of(doc: &Document, d: &Dict, key: &str) -> Option<Dict> {
-    doc.resolve_key(d, key).ok().and_then(|o| o.as_dict().cloned())
+    doc.resolve_key(d, key)
+        .ok()
+        .and_then(|o| o.as_dict().cloned())
 }
 
 fn num(doc: &Document, d: &Dict, key: &str) -> Option<f64> {
-    doc.resolve_key(d, key).ok().and_then(|o| o.as_f64()).filter(|v| v.is_finite())
+    doc.resolve_key(d, key)
+        .ok()
+        .and_then(|o| o.as_f64())
+        .filter(|v| v.is_finite())
 }
 
 fn numbers<const N: usize>(doc: &Document, d: &Dict, key: &str) -> Option<[f64; N]> {
@@ -506,7 +597,10 @@ fn base_encoding(name: &[u8]) -> Option<&'static encodings::EncodingTable> {
 
 /// The built-in encoding of an embedded Type 1 font program (`/FontFile`), read from its
 /// clear-text part: `/Encoding StandardEncoding def` or `dup <code> /<name> put` entries.
-fn embedded_type1_encoding(doc: &Document, descriptor: Option<&Dict>) -> Option<Vec<Option<String>>> {
+fn embedded_type1_encoding(
+    doc: &Document,
+    descriptor: Option<&Dict>,
+) -> Option<Vec<Option<String>>> {
     let s = doc.resolve_key(descriptor?, "FontFile").ok()?;
     let s = s.as_stream()?;
     let data = doc.decode_stream(s).ok()?;
@@ -525,12 +619,18 @@ fn embedded_type1_encoding(doc: &Document, descriptor: Option<&Dict>) -> Option<
     let rest = clear.get(at + b"/Encoding".len()..)?;
     let ops = parse_content(rest);
     // `/Encoding StandardEncoding def`: the first keyword names the standard encoding.
-    if ops.first().is_some_and(|o| o.operator == b"StandardEncoding") {
+    if ops
+        .first()
+        .is_some_and(|o| o.operator == b"StandardEncoding")
+    {
         return None;
     }
     let mut names: Vec<Option<String>> = vec![None; 256];
     let mut any = false;
-    for op in ops.iter().take_while(|o| o.operator != b"readonly" && o.operator != b"def") {
+    for op in ops
+        .iter()
+        .take_while(|o| o.operator != b"readonly" && o.operator != b"def")
+    {
         if op.operator == b"put" {
             if let [Object::Int(c), Object::Name(n)] = op.operands.as_slice() {
                 if let Some(slot) = usize::try_from(*c).ok().and_then(|c| names.get_mut(c)) {
@@ -562,7 +662,10 @@ fn glyph_to_unicode_depth(name: &str, depth: u8) -> Option<String> {
         return glyph_to_unicode_depth(base, depth + 1);
     }
     if name.contains('_') {
-        let parts: Option<String> = name.split('_').map(|p| glyph_to_unicode_depth(p, depth + 1)).collect();
+        let parts: Option<String> = name
+            .split('_')
+            .map(|p| glyph_to_unicode_depth(p, depth + 1))
+            .collect();
         return parts;
     }
     if let Some(hex) = name.strip_prefix("uni") {
@@ -570,14 +673,21 @@ fn glyph_to_unicode_depth(name: &str, depth: u8) -> Option<String> {
             let units: Vec<u16> = hex
                 .as_bytes()
                 .chunks(4)
-                .filter_map(|c| std::str::from_utf8(c).ok().and_then(|s| u16::from_str_radix(s, 16).ok()))
+                .filter_map(|c| {
+                    std::str::from_utf8(c)
+                        .ok()
+                        .and_then(|s| u16::from_str_radix(s, 16).ok())
+                })
                 .collect();
             return Some(String::from_utf16_lossy(&units));
         }
     }
     if let Some(hex) = name.strip_prefix('u') {
         if (4..=6).contains(&hex.len()) && hex.bytes().all(|c| c.is_ascii_hexdigit()) {
-            return u32::from_str_radix(hex, 16).ok().and_then(char::from_u32).map(String::from);
+            return u32::from_str_radix(hex, 16)
+                .ok()
+                .and_then(char::from_u32)
+                .map(String::from);
         }
     }
     None
@@ -602,7 +712,11 @@ enum Std14 {
 impl Std14 {
     /// Recognises the standard names and their usual aliases (`Arial,Bold`, `TimesNewRomanPSMT`…).
     fn from_name(name: &str) -> Option<Self> {
-        let n: String = name.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
+        let n: String = name
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_ascii_lowercase();
         let bold = n.contains("bold") || n.contains("black") || n.contains("heavy");
         let italic = n.contains("italic") || n.contains("oblique");
         if n.starts_with("helvetica") || n.starts_with("arial") {
@@ -688,8 +802,13 @@ impl Std14 {
     /// Ascender of the Adobe Core 14 metrics, in units of font size.
     fn ascent(self) -> f64 {
         match self {
-            Std14::Helvetica | Std14::HelveticaBold | Std14::HelveticaOblique | Std14::HelveticaBoldOblique => 0.718,
-            Std14::TimesRoman | Std14::TimesBold | Std14::TimesItalic | Std14::TimesBoldItalic => 0.683,
+            Std14::Helvetica
+            | Std14::HelveticaBold
+            | Std14::HelveticaOblique
+            | Std14::HelveticaBoldOblique => 0.718,
+            Std14::TimesRoman | Std14::TimesBold | Std14::TimesItalic | Std14::TimesBoldItalic => {
+                0.683
+            }
             Std14::Courier => 0.629,
             Std14::Symbol => 1.010,
             Std14::ZapfDingbats => 0.820,
@@ -698,8 +817,13 @@ impl Std14 {
 
     fn descent(self) -> f64 {
         match self {
-            Std14::Helvetica | Std14::HelveticaBold | Std14::HelveticaOblique | Std14::HelveticaBoldOblique => -0.207,
-            Std14::TimesRoman | Std14::TimesBold | Std14::TimesItalic | Std14::TimesBoldItalic => -0.217,
+            Std14::Helvetica
+            | Std14::HelveticaBold
+            | Std14::HelveticaOblique
+            | Std14::HelveticaBoldOblique => -0.207,
+            Std14::TimesRoman | Std14::TimesBold | Std14::TimesItalic | Std14::TimesBoldItalic => {
+                -0.217
+            }
             Std14::Courier => -0.157,
             Std14::Symbol => -0.293,
             Std14::ZapfDingbats => -0.143,
@@ -790,7 +914,9 @@ impl CMap {
                 }
                 b"endbfrange" => {
                     for triple in args.chunks_exact(3) {
-                        let [Object::String(lo), Object::String(hi), dst] = triple else { continue };
+                        let [Object::String(lo), Object::String(hi), dst] = triple else {
+                            continue;
+                        };
                         let (lo, hi) = (be_value(&lo.bytes), be_value(&hi.bytes));
                         if hi < lo {
                             continue;
@@ -807,7 +933,11 @@ impl CMap {
                                     })
                                     .collect();
                                 if !base.is_empty() {
-                                    cm.ranges.push(UnicodeRange { low: lo, high: hi, base });
+                                    cm.ranges.push(UnicodeRange {
+                                        low: lo,
+                                        high: hi,
+                                        base,
+                                    });
                                 }
                             }
                             Object::Array(items) => {
@@ -956,7 +1086,10 @@ fn bf_destination(o: &Object) -> Option<String> {
 
 /// Reads an embedded CMap stream, following `/UseCMap` streams a few levels deep.
 fn load_cmap_stream(doc: &Document, s: &crate::object::Stream, depth: usize) -> CMap {
-    let mut cm = doc.decode_stream(s).map(|d| CMap::parse(&d)).unwrap_or_default();
+    let mut cm = doc
+        .decode_stream(s)
+        .map(|d| CMap::parse(&d))
+        .unwrap_or_default();
     if depth < 4 {
         if let Ok(Object::Stream(parent)) = doc.resolve_key(&s.dict, "UseCMap") {
             cm.parent = Some(Box::new(load_cmap_stream(doc, &parent, depth + 1)));
@@ -1031,6 +1164,34 @@ end";
     }
 
     #[test]
+    fn overlapping_w_entries_later_wins() {
+        let r = non_overlapping(vec![
+            (288, 382, 0.55),
+            (320, 320, 1.015),
+            (288, 288, 0.278),
+            (400, 401, 0.3),
+        ]);
+        assert_eq!(
+            r,
+            vec![
+                (288, 288, 0.278),
+                (289, 319, 0.55),
+                (320, 320, 1.015),
+                (321, 382, 0.55),
+                (400, 401, 0.3)
+            ]
+        );
+        let w = CidWidths {
+            ranges: r,
+            default: 1.0,
+        };
+        assert_eq!(w.get(300), 0.55);
+        assert_eq!(w.get(390), 1.0);
+        assert_eq!(w.get(0), 1.0);
+        assert_eq!(w.get(u32::MAX), 1.0);
+    }
+
+    #[test]
     fn glyph_names() {
         assert_eq!(glyph_to_unicode("dollar").as_deref(), Some("$"));
         assert_eq!(glyph_to_unicode("numbersign").as_deref(), Some("#"));
@@ -1050,8 +1211,14 @@ end";
     #[test]
     fn standard_font_metrics() {
         assert_eq!(Std14::from_name("Helvetica"), Some(Std14::Helvetica));
-        assert_eq!(Std14::from_name("Arial,BoldItalic"), Some(Std14::HelveticaBoldOblique));
-        assert_eq!(Std14::from_name("TimesNewRomanPS-BoldMT"), Some(Std14::TimesBold));
+        assert_eq!(
+            Std14::from_name("Arial,BoldItalic"),
+            Some(Std14::HelveticaBoldOblique)
+        );
+        assert_eq!(
+            Std14::from_name("TimesNewRomanPS-BoldMT"),
+            Some(Std14::TimesBold)
+        );
         assert_eq!(Std14::Helvetica.width(36, Some("dollar")), Some(0.556));
         assert_eq!(Std14::Helvetica.width(64, Some("at")), Some(1.015));
         assert_eq!(Std14::TimesRoman.width(32, Some("space")), Some(0.25));

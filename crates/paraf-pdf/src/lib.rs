@@ -5,12 +5,15 @@
 //! demand. This is why we do not build on `lopdf`, which parses every object of the file eagerly:
 //! signing a 20 MB file must cost little more than hashing it.
 
+pub mod content;
 pub mod crypt;
 pub mod document;
 pub mod error;
 pub mod filter;
+pub mod font;
 pub mod object;
 pub mod parser;
+pub mod text;
 pub mod writer;
 pub mod xref;
 

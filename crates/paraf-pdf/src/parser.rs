@@ -278,7 +278,12 @@ impl<'a> Lexer<'a> {
                 b'a'..=b'f' => c - b'a' + 10,
                 b'A'..=b'F' => c - b'A' + 10,
                 c if is_whitespace(c) => continue,
-                _ => return Err(PdfError::syntax(self.pos - 1, "bad character in hex string")),
+                _ => {
+                    return Err(PdfError::syntax(
+                        self.pos - 1,
+                        "bad character in hex string",
+                    ))
+                }
             };
             match hi.take() {
                 Some(h) => out.push(h << 4 | v),
@@ -416,7 +421,11 @@ pub fn parse_indirect(
 }
 
 /// After the `stream` keyword: EOL, then `/Length` bytes, then `endstream`.
-fn read_stream_body(lx: &mut Lexer<'_>, dict: Dict, length_of: LengthResolver<'_>) -> Result<Stream> {
+fn read_stream_body(
+    lx: &mut Lexer<'_>,
+    dict: Dict,
+    length_of: LengthResolver<'_>,
+) -> Result<Stream> {
     let data = lx.data;
     // The keyword is followed by CRLF or LF (a lone CR is tolerated).
     match data.get(lx.pos) {

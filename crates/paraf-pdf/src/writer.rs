@@ -121,7 +121,9 @@ impl<'a> IncrementalUpdate<'a> {
         match self.kind {
             XrefKind::Table => {
                 let size = self.next_num;
-                trailer.0.insert(0, (b"Size".to_vec(), Object::Int(size as i64)));
+                trailer
+                    .0
+                    .insert(0, (b"Size".to_vec(), Object::Int(size as i64)));
                 let xref_at = base_len + out.len();
                 out.extend_from_slice(b"xref\n");
                 for run in runs(&offsets) {
@@ -160,7 +162,9 @@ impl<'a> IncrementalUpdate<'a> {
                 }
                 out.extend_from_slice(format!("{xref_num} 0 obj\n").as_bytes());
                 Object::Stream(crate::object::Stream { dict, data: rows }).write_to(&mut out);
-                out.extend_from_slice(format!("\nendobj\nstartxref\n{xref_at}\n%%EOF\n").as_bytes());
+                out.extend_from_slice(
+                    format!("\nendobj\nstartxref\n{xref_at}\n%%EOF\n").as_bytes(),
+                );
             }
         }
         Ok(AppendedUpdate {

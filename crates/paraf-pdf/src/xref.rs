@@ -13,9 +13,15 @@ use crate::parser::{parse_indirect, rfind, Lexer};
 pub enum XrefEntry {
     Free,
     /// At a byte offset in the file, with its generation number.
-    InFile { offset: usize, gen: u16 },
+    InFile {
+        offset: usize,
+        gen: u16,
+    },
     /// The `index`-th object of object stream `stream`.
-    InStream { stream: u32, index: u32 },
+    InStream {
+        stream: u32,
+        index: u32,
+    },
 }
 
 /// How a cross-reference section is written.
@@ -111,7 +117,17 @@ pub fn read_chain(data: &[u8], startxref: usize) -> Result<XrefTable> {
             entries.entry(*n).or_insert(*e);
         }
         for (k, v) in s.trailer.iter() {
-            if matches!(k, b"Prev" | b"XRefStm" | b"Type" | b"W" | b"Index" | b"Filter" | b"DecodeParms" | b"Length") {
+            if matches!(
+                k,
+                b"Prev"
+                    | b"XRefStm"
+                    | b"Type"
+                    | b"W"
+                    | b"Index"
+                    | b"Filter"
+                    | b"DecodeParms"
+                    | b"Length"
+            ) {
                 continue;
             }
             if !trailer.0.iter().any(|(kk, _)| kk == k) {
@@ -136,10 +152,16 @@ pub fn read_section(data: &[u8], off: usize) -> Result<XrefSection> {
     }
     let obj = parse_indirect(data, off, &|_| None)?;
     let Object::Stream(stream) = obj.object else {
-        return Err(PdfError::syntax(off, "startxref does not point to a cross-reference section"));
+        return Err(PdfError::syntax(
+            off,
+            "startxref does not point to a cross-reference section",
+        ));
     };
     if stream.dict.name("Type") != Some(b"XRef") {
-        return Err(PdfError::syntax(off, "startxref points to an object that is not an xref stream"));
+        return Err(PdfError::syntax(
+            off,
+            "startxref points to an object that is not an xref stream",
+        ));
     }
     let decoded = filter::decode(&stream.dict, &stream.data)?;
     let entries = parse_xref_stream(&stream.dict, &decoded, off)?;
@@ -174,7 +196,9 @@ fn read_table(off: usize, mut lx: Lexer<'_>) -> Result<XrefSection> {
             lx.skip_ws();
             let kind = lx.regular_token();
             let num = first.saturating_add(i);
-            let Ok(num) = u32::try_from(num) else { continue };
+            let Ok(num) = u32::try_from(num) else {
+                continue;
+            };
             // A table that starts at 1 instead of 0 is a known writer bug: tolerated as is.
             let e = match kind {
                 b"n" => XrefEntry::InFile {
@@ -205,10 +229,17 @@ fn parse_xref_stream(dict: &Dict, data: &[u8], off: usize) -> Result<BTreeMap<u3
         .and_then(Object::as_array)
         .ok_or_else(|| PdfError::syntax(off, "xref stream without /W"))?
         .iter()
-        .map(|o| o.as_int().and_then(|i| usize::try_from(i).ok()).unwrap_or(0))
+        .map(|o| {
+            o.as_int()
+                .and_then(|i| usize::try_from(i).ok())
+                .unwrap_or(0)
+        })
         .collect();
     if w.len() != 3 || w.iter().any(|&x| x > 8) {
-        return Err(PdfError::syntax(off, "xref stream /W is not three small widths"));
+        return Err(PdfError::syntax(
+            off,
+            "xref stream /W is not three small widths",
+        ));
     }
     let size = dict.int("Size").unwrap_or(0);
     let index: Vec<i64> = match dict.get("Index").and_then(Object::as_array) {
@@ -234,7 +265,9 @@ fn parse_xref_stream(dict: &Dict, data: &[u8], off: usize) -> Result<BTreeMap<u3
                     .fold(0u64, |acc, &b| acc << 8 | b as u64)
             };
             let t = if w[0] == 0 { 1 } else { field(0) };
-            let Ok(num) = u32::try_from(first.saturating_add(i)) else { continue };
+            let Ok(num) = u32::try_from(first.saturating_add(i)) else {
+                continue;
+            };
             let e = match t {
                 0 => XrefEntry::Free,
                 1 => XrefEntry::InFile {
@@ -300,7 +333,11 @@ pub fn recover(data: &[u8]) -> Result<XrefTable> {
 
 /// The number one past the highest object number in use.
 pub fn next_object_number(table: &XrefTable) -> u32 {
-    let from_entries = table.entries.keys().next_back().map_or(1, |n| n.saturating_add(1));
+    let from_entries = table
+        .entries
+        .keys()
+        .next_back()
+        .map_or(1, |n| n.saturating_add(1));
     let from_size = table
         .trailer
         .int("Size")

@@ -32,7 +32,13 @@ fn three_pages() -> Vec<u8> {
     for o in offs {
         out.extend_from_slice(format!("{o:010} 00000 n\r\n").as_bytes());
     }
-    out.extend_from_slice(format!("trailer\n<< /Size {} /Root 1 0 R /Info << /Title (Uji) >> >>\nstartxref\n{x}\n%%EOF\n", objs.len() + 1).as_bytes());
+    out.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R /Info << /Title (Uji) >> >>\nstartxref\n{x}\n%%EOF\n",
+            objs.len() + 1
+        )
+        .as_bytes(),
+    );
     out
 }
 
@@ -82,7 +88,15 @@ fn update_and_check(data: Vec<u8>, password: Option<&str>, dir: &Path, name: &st
     let cat = back.catalog().unwrap();
     let note = back.resolve_key(&cat, "PieceInfoTest").unwrap();
     let note = note.as_dict().unwrap().get("Note").unwrap();
-    assert_eq!(PdfString { bytes: note.as_string().unwrap().to_vec(), hex: false }.to_text(), "Catatan ✓", "{name}");
+    assert_eq!(
+        PdfString {
+            bytes: note.as_string().unwrap().to_vec(),
+            hex: false
+        }
+        .to_text(),
+        "Catatan ✓",
+        "{name}"
+    );
     assert_eq!(back.pages().unwrap().len(), 3);
     out
 }
@@ -94,13 +108,38 @@ fn files_from_qpdf_are_read_and_updated() {
     std::fs::write(&base, three_pages()).unwrap();
     let cases: &[(&str, &[&str], Option<&str>, XrefKind)] = &[
         ("plain", &[], None, XrefKind::Table),
-        ("objstm", &["--object-streams=generate"], None, XrefKind::Stream),
+        (
+            "objstm",
+            &["--object-streams=generate"],
+            None,
+            XrefKind::Stream,
+        ),
         ("linearized", &["--linearize"], None, XrefKind::Table),
         ("qdf", &["--qdf"], None, XrefKind::Table),
-        ("aes256", &["--encrypt", "u", "o", "256", "--"], Some("u"), XrefKind::Table),
-        ("aes256-owner", &["--encrypt", "u", "o", "256", "--"], Some("o"), XrefKind::Table),
-        ("aes128", &["--encrypt", "u", "o", "128", "--use-aes=y", "--"], Some("u"), XrefKind::Table),
-        ("rc4", &["--allow-weak-crypto", "--encrypt", "u", "o", "40", "--"], Some("u"), XrefKind::Table),
+        (
+            "aes256",
+            &["--encrypt", "u", "o", "256", "--"],
+            Some("u"),
+            XrefKind::Table,
+        ),
+        (
+            "aes256-owner",
+            &["--encrypt", "u", "o", "256", "--"],
+            Some("o"),
+            XrefKind::Table,
+        ),
+        (
+            "aes128",
+            &["--encrypt", "u", "o", "128", "--use-aes=y", "--"],
+            Some("u"),
+            XrefKind::Table,
+        ),
+        (
+            "rc4",
+            &["--allow-weak-crypto", "--encrypt", "u", "o", "40", "--"],
+            Some("u"),
+            XrefKind::Table,
+        ),
     ];
     for (name, args, pwd, kind) in cases {
         let out = tmp.path().join(format!("{name}.pdf"));
@@ -147,7 +186,12 @@ fn broken_xref_is_recovered_for_reading() {
 
 #[test]
 fn not_a_pdf_and_truncated_files_are_errors_not_panics() {
-    assert_eq!(Document::load(b"hello world".to_vec(), None).unwrap_err().kind, ErrorKind::NotPdf);
+    assert_eq!(
+        Document::load(b"hello world".to_vec(), None)
+            .unwrap_err()
+            .kind,
+        ErrorKind::NotPdf
+    );
     let full = three_pages();
     for cut in [10, 50, 200, full.len() / 2] {
         let _ = Document::load(full[..cut].to_vec(), None);

@@ -1,1 +1,17 @@
 //! PAdES signing: signature fields, appearances, CMS placement in incremental updates.
+//!
+//! The engine is synchronous and does no I/O: keys, timestamp authorities and revocation
+//! sources come in as traits from `paraf-pki`, time as a parameter.
+
+pub mod appearance;
+pub mod error;
+pub mod fields;
+pub mod pades;
+pub mod placement;
+
+pub use error::{SignError, SignErrorKind};
+pub use pades::{
+    add_dss, common_name, document_timestamp, human_date, pdf_date, sign, DocMdp, Level, Services,
+    SignOptions, Signed, SubFilter, Visible,
+};
+pub use placement::{Placement, Spot};

@@ -1,0 +1,374 @@
+//! Shared test fixtures: a built-in CA with its OCSP/CRL/TSA responder running on loopback,
+//! test PDFs, and drivers for the outside validators (pyHanko, pdfsig, qpdf).
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::SystemTime;
+
+pub fn paraf() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_paraf"))
+}
+
+/// Runs a command; panics with its output when it fails.
+pub fn run_ok(cmd: &mut Command) -> Output {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    if !out.status.success() {
+        panic!(
+            "{cmd:?} failed ({}):\nstdout: {}\nstderr: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    out
+}
+
+pub fn require_tool(name: &str, package: &str) {
+    let ok = Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {name}"))
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    assert!(
+        ok,
+        "`{name}` is not installed: run scripts/install-test-deps.sh (package {package})"
+    );
+}
+
+/// A CA directory with a responder for OCSP, CRL and TSA requests at its public URL.
+pub struct Pki {
+    pub dir: PathBuf,
+    pub url: String,
+    pub root_pem: PathBuf,
+    pub rsa_p12: PathBuf,
+    pub ec_p12: PathBuf,
+    /// Five more identities for sequential signing.
+    pub signers: Vec<PathBuf>,
+    pub nss_dir: PathBuf,
+    _tmp: tempfile::TempDir,
+}
+
+pub const P12_PASSWORD: &str = "rahasia";
+
+static PKI: OnceLock<Pki> = OnceLock::new();
+
+pub fn pki() -> &'static Pki {
+    PKI.get_or_init(make_pki)
+}
+
+fn make_pki() -> Pki {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ca");
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    run_ok(paraf().args(["ca", "init", "--dir"]).arg(&dir).args([
+        "--key-type",
+        "p256",
+        "--public-url",
+        &url,
+    ]));
+    let issue = |cn: &str, kt: &str, file: &str, nik: Option<&str>| -> PathBuf {
+        let out = tmp.path().join(file);
+        let mut c = paraf();
+        c.args(["ca", "issue", "--dir"])
+            .arg(&dir)
+            .args([
+                "--cn",
+                cn,
+                "--key-type",
+                kt,
+                "--password",
+                P12_PASSWORD,
+                "--out",
+            ])
+            .arg(&out);
+        if let Some(n) = nik {
+            c.args(["--nik", n]);
+        }
+        run_ok(&mut c);
+        out
+    };
+    let rsa_p12 = issue(
+        "Budi Santoso",
+        "rsa2048",
+        "budi.p12",
+        Some("3171012345678901"),
+    );
+    let ec_p12 = issue("Siti Rahayu", "p256", "siti.p12", None);
+    let signers = ["Andi", "Bambang", "Citra", "Dewi", "Eko"]
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            issue(
+                n,
+                if i % 2 == 0 { "rsa2048" } else { "p256" },
+                &format!("s{i}.p12"),
+                None,
+            )
+        })
+        .collect();
+    let root_pem = dir.join("root.pem");
+    let nss_dir = tmp.path().join("nss");
+    std::fs::create_dir_all(&nss_dir).unwrap();
+    require_tool("certutil", "libnss3-tools");
+    run_ok(
+        Command::new("certutil")
+            .args(["-N", "--empty-password", "-d"])
+            .arg(format!("sql:{}", nss_dir.display())),
+    );
+    run_ok(
+        Command::new("certutil")
+            .args(["-A", "-n", "paraf-root", "-t", "CT,C,C", "-i"])
+            .arg(&root_pem)
+            .arg("-d")
+            .arg(format!("sql:{}", nss_dir.display())),
+    );
+    start_responder(listener, dir.clone());
+    Pki {
+        dir,
+        url,
+        root_pem,
+        rsa_p12,
+        ec_p12,
+        signers,
+        nss_dir,
+        _tmp: tmp,
+    }
+}
+
+/// Serves `/pki/ocsp`, `/pki/crl/{ca}.crl`, `/pki/ca/{ca}.pem` and `/pki/tsa` from the CA
+/// directory, as the server will, so validators can check revocation for real.
+fn start_responder(listener: TcpListener, dir: PathBuf) {
+    let server = Arc::new(tiny_http::Server::from_listener(listener, None).unwrap());
+    let ca = Arc::new(Mutex::new(
+        paraf_pki::ca::CertificateAuthority::open(&dir, None).unwrap(),
+    ));
+    for _ in 0..4 {
+        let server_ref = server.clone();
+        let ca = ca.clone();
+        let dir = dir.clone();
+        std::thread::spawn(move || loop {
+            let Ok(mut req) = server_ref.recv() else {
+                return;
+            };
+            let now = SystemTime::now();
+            let path = req.url().to_string();
+            let mut body = Vec::new();
+            let _ = std::io::Read::read_to_end(req.as_reader(), &mut body);
+            // Reload so that revocations made by the CLI during the tests are seen.
+            if let Ok(fresh) = paraf_pki::ca::CertificateAuthority::open(&dir, None) {
+                *ca.lock().unwrap() = fresh;
+            }
+            let ca = ca.lock().unwrap();
+            let (ctype, data): (&str, Vec<u8>) = if path == "/pki/ocsp" && !body.is_empty() {
+                ("application/ocsp-response", ca.ocsp_respond(&body, now))
+            } else if path == "/pki/tsa" {
+                ("application/timestamp-reply", ca.tsa().respond(&body, now))
+            } else if let Some(name) = path
+                .strip_prefix("/pki/crl/")
+                .and_then(|p| p.strip_suffix(".crl"))
+            {
+                match name.parse() {
+                    Ok(which) => ("application/pkix-crl", ca.crl(which, now).unwrap()),
+                    Err(_) => ("text/plain", Vec::new()),
+                }
+            } else if let Some(name) = path
+                .strip_prefix("/pki/ca/")
+                .and_then(|p| p.strip_suffix(".pem"))
+            {
+                match name.parse() {
+                    Ok(which) => (
+                        "application/x-pem-file",
+                        ca.certificate_pem(which).unwrap().into_bytes(),
+                    ),
+                    Err(_) => ("text/plain", Vec::new()),
+                }
+            } else {
+                ("text/plain", Vec::new())
+            };
+            let status = if data.is_empty() { 404 } else { 200 };
+            let resp = tiny_http::Response::from_data(data)
+                .with_status_code(status)
+                .with_header(tiny_http::Header::from_bytes("Content-Type", ctype).unwrap());
+            let _ = req.respond(resp);
+        });
+    }
+}
+
+/// A small one-page PDF with text (Helvetica) containing the tags `$` and `<@signature@>`.
+pub fn simple_pdf(pages: usize) -> Vec<u8> {
+    let mut objs: Vec<String> = Vec::new();
+    let n_pages = pages.max(1);
+    // 1 catalog, 2 pages, 3 font, then per page: page obj, content obj
+    let kids: Vec<String> = (0..n_pages).map(|i| format!("{} 0 R", 4 + 2 * i)).collect();
+    objs.push("<< /Type /Catalog /Pages 2 0 R >>".into());
+    objs.push(format!(
+        "<< /Type /Pages /Kids [{}] /Count {} >>",
+        kids.join(" "),
+        n_pages
+    ));
+    objs.push(
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".into(),
+    );
+    for i in 0..n_pages {
+        objs.push(format!(
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> /Contents {} 0 R >>",
+            5 + 2 * i
+        ));
+        let content = format!(
+            "BT /F1 14 Tf 72 770 Td (Perjanjian Kerja Sama - halaman {}) Tj ET\nBT /F1 12 Tf 72 700 Td (Tanda tangan: $) Tj ET\nBT /F1 12 Tf 300 200 Td (<@signature@>) Tj ET\n",
+            i + 1
+        );
+        objs.push(format!(
+            "<< /Length {} >>\nstream\n{}\nendstream",
+            content.len() + 1,
+            content
+        ));
+    }
+    let mut out = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, o) in objs.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n{}\nendobj\n", i + 1, o).as_bytes());
+    }
+    let xref = out.len();
+    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f\r\n", objs.len() + 1).as_bytes());
+    for o in offsets {
+        out.extend_from_slice(format!("{o:010} 00000 n\r\n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{}\n%%EOF\n",
+            objs.len() + 1,
+            xref
+        )
+        .as_bytes(),
+    );
+    out
+}
+
+pub fn write(dir: &Path, name: &str, data: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, data).unwrap();
+    p
+}
+
+/// One line of `pyhanko sign validate` per signature.
+#[derive(Debug)]
+pub struct PyHankoVerdict {
+    pub lines: Vec<String>,
+    pub ok: bool,
+    pub stdout: String,
+}
+
+pub fn pyhanko_validate(pdf: &Path, root: &Path, password: Option<&str>) -> PyHankoVerdict {
+    require_tool("pyhanko", "pip install pyhanko pyhanko-cli");
+    let mut c = Command::new("pyhanko");
+    c.args(["sign", "validate", "--trust-replace", "--trust"])
+        .arg(root);
+    if let Some(p) = password {
+        c.args(["--password", p]);
+    }
+    let out = c.arg(pdf).output().expect("run pyhanko");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let lines = stdout
+        .lines()
+        .filter(|l| {
+            l.contains("INTACT")
+                || l.contains("INVALID")
+                || l.contains("UNTRUSTED")
+                || l.contains("TAMPERED")
+        })
+        .map(str::to_string)
+        .collect();
+    PyHankoVerdict {
+        lines,
+        ok: out.status.success(),
+        stdout: format!("exit {}\n{stdout}{stderr}", out.status),
+    }
+}
+
+/// Asserts pyHanko calls every signature intact, trusted and only acceptably modified.
+pub fn assert_pyhanko_valid(pdf: &Path, root: &Path, password: Option<&str>) -> PyHankoVerdict {
+    let v = pyhanko_validate(pdf, root, password);
+    assert!(
+        !v.lines.is_empty(),
+        "pyHanko printed no signature line:\n{}",
+        v.stdout
+    );
+    assert!(v.ok, "pyHanko rejected {}:\n{}", pdf.display(), v.stdout);
+    for l in &v.lines {
+        assert!(
+            l.contains("INTACT:TRUSTED"),
+            "not INTACT:TRUSTED: {l}\n{}",
+            v.stdout
+        );
+        assert!(
+            !l.contains("ILLEGAL"),
+            "illegal modifications: {l}\n{}",
+            v.stdout
+        );
+        if l.contains("TIMESTAMP_TOKEN") {
+            assert!(
+                l.contains("TIMESTAMP_TOKEN<INTACT:TRUSTED>"),
+                "timestamp not trusted: {l}"
+            );
+        }
+    }
+    v
+}
+
+/// `pdfsig` with an NSS database that trusts our root; returns its text.
+pub fn pdfsig(pdf: &Path, nss: &Path, password: Option<&str>) -> String {
+    require_tool("pdfsig", "poppler-utils");
+    let mut c = Command::new("pdfsig");
+    c.arg("-nssdir").arg(format!("sql:{}", nss.display()));
+    if let Some(p) = password {
+        c.args(["-upw", p]);
+    }
+    let out = c.arg(pdf).output().expect("run pdfsig");
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Every non-timestamp signature valid and trusted according to pdfsig.
+pub fn assert_pdfsig_valid(pdf: &Path, nss: &Path, password: Option<&str>, expected_sigs: usize) {
+    let text = pdfsig(pdf, nss, password);
+    let valid = text.matches("Signature is Valid.").count();
+    assert_eq!(valid, expected_sigs, "pdfsig on {}:\n{text}", pdf.display());
+    let trusted = text.matches("Certificate is Trusted.").count();
+    assert_eq!(
+        trusted,
+        expected_sigs,
+        "pdfsig trust on {}:\n{text}",
+        pdf.display()
+    );
+}
+
+pub fn assert_qpdf_clean(pdf: &Path, password: Option<&str>) {
+    require_tool("qpdf", "qpdf");
+    let mut c = Command::new("qpdf");
+    c.arg("--check");
+    if let Some(p) = password {
+        c.arg(format!("--password={p}"));
+    }
+    let out = c.arg(pdf).output().expect("run qpdf");
+    assert!(
+        out.status.success(),
+        "qpdf --check {} exit {}:\n{}{}",
+        pdf.display(),
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

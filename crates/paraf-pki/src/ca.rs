@@ -1,0 +1,993 @@
+//! The built-in certificate authority, kept in one directory.
+//!
+//! Hierarchy (all keys of the [`KeyType`] chosen at [`CertificateAuthority::init`]):
+//!
+//! ```text
+//! root CA        self-signed, CA, pathLen 1, 20 years           DIR/root.pem  (the trust anchor)
+//! └─ issuing CA  CA, pathLen 0, 10 years, AIA + CRL DP -> root  DIR/issuing.pem
+//!    ├─ TSA      EKU timeStamping (critical)                    DIR/tsa.pem
+//!    └─ signers  keyUsage digitalSignature + nonRepudiation     (returned by issue)
+//! ```
+//!
+//! **Invariant:** the root signs only the issuing CA's certificate, the root CRL and OCSP
+//! answers about the issuing CA; the issuing CA signs signer and TSA certificates, the issuing
+//! CRL and OCSP answers about them.
+//!
+//! Directory layout:
+//!
+//! | file | content |
+//! |---|---|
+//! | `root.pem`, `issuing.pem`, `tsa.pem` | certificates (PEM) |
+//! | `root.key.sealed`, `issuing.key.sealed`, `tsa.key.sealed` | PKCS#8 keys sealed with [`crate::sealed`] |
+//! | `state.json` | every certificate issued (PEM), its kind, issuer and revocation |
+//! | `master.key` | only when no passphrase was given at init: 32 random bytes, mode 0600 |
+//!
+//! **Key protection.** The keys are always sealed at rest. The sealing passphrase is the one
+//! given to [`CertificateAuthority::init`] and [`CertificateAuthority::open`]; when none is given
+//! at init, a random 32-byte master key is created in `DIR/master.key` (mode 0600, never
+//! overwritten) and used as the passphrase, so the directory alone opens the CA: protect it
+//! like a private key, or give a passphrase.
+//!
+//! **Signer certificates** carry the subject `O=<org>, CN=<name>[, serialNumber=PNOID-<NIK>]
+//! [, emailAddress=<email>]`. The NIK (Indonesian national identity number, 16 digits) is
+//! encoded as an ETSI EN 319 412-1 section 5.1.3 natural-person semantics identifier:
+//! `PNO` (national personal number) + `ID` (country) + `-` + the digits, as a
+//! PrintableString in the X.520 serialNumber attribute (2.5.4.5). The e-mail is also in the
+//! subjectAltName as rfc822Name. Serial numbers are 16 random bytes (positive).
+//!
+//! **CRLs** are v2 with nextUpdate = thisUpdate + 7 days and a CRL number equal to thisUpdate
+//! in Unix seconds (monotonic as long as the clock is), so producing a CRL changes no state.
+//! Entries carry a reasonCode unless the reason is `unspecified` (RFC 5280 section 5.3.1 asks
+//! to omit it then). **OCSP** answers are signed directly by the CA that issued the certificate
+//! asked about (no delegated responder), valid one day.
+//!
+//! The CA assumes a single writer: two processes issuing at once in the same directory can lose
+//! a `state.json` update.
+
+use std::fmt;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use x509_cert::crl::{CertificateList, RevokedCert, TbsCertList};
+use x509_cert::ext::pkix::{CrlNumber, KeyUsage, KeyUsages};
+use x509_cert::name::Name;
+use x509_cert::Certificate;
+use x509_ocsp::CertStatus;
+
+use crate::clock::Clock;
+use crate::error::{encode_err, PkiError, PkiErrorKind, Result};
+use crate::key::{public_key_kind, to_der, KeyType, PrivateKey};
+use crate::ocsp::{self, cert_id_matches_issuer, ResponseBuilder};
+use crate::oids;
+use crate::revocation::{RevocationReason, RevocationSource};
+use crate::sealed;
+use crate::tsp::TimestampAuthority;
+use crate::x509::{
+    build_name, cert_from_pem, cert_to_pem, ext_authority_info_access, ext_authority_key_id,
+    ext_basic_constraints, ext_crl_distribution_point, ext_extended_key_usage, ext_key_usage,
+    ext_subject_alt_email, ext_subject_key_id, extension, random_serial, serial_hex, spki_der,
+    whole_seconds, x509_time, CertTemplate, NameValue,
+};
+
+const DAY: Duration = Duration::from_secs(86_400);
+const ROOT_VALIDITY: Duration = Duration::from_secs(86_400 * (20 * 365 + 5));
+const ISSUING_VALIDITY: Duration = Duration::from_secs(86_400 * (10 * 365 + 2));
+/// CA and TSA certificates start this long before `now`, to tolerate clock skew.
+const BACKDATE: Duration = Duration::from_secs(3_600);
+const CRL_VALIDITY: Duration = Duration::from_secs(7 * 86_400);
+const OCSP_VALIDITY: Duration = DAY;
+const STATE_FORMAT: u32 = 1;
+
+/// One of the two CAs of the hierarchy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CaName {
+    /// The self-signed root.
+    Root,
+    /// The issuing CA under the root.
+    Issuing,
+}
+
+impl CaName {
+    /// `root` or `issuing`.
+    pub fn name(self) -> &'static str {
+        match self {
+            CaName::Root => "root",
+            CaName::Issuing => "issuing",
+        }
+    }
+}
+
+impl fmt::Display for CaName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for CaName {
+    type Err = PkiError;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "root" => Ok(CaName::Root),
+            "issuing" => Ok(CaName::Issuing),
+            _ => Err(PkiError::invalid(format!(
+                "unknown CA {s:?} (root or issuing)"
+            ))),
+        }
+    }
+}
+
+/// Parameters of [`CertificateAuthority::init`].
+#[derive(Debug, Clone)]
+pub struct CaInitOptions {
+    /// Key type of the root, issuing CA and TSA keys.
+    pub key_type: KeyType,
+    /// Base URL the server is reached at (no trailing slash needed), e.g.
+    /// `https://sign.example.id`. Certificates point to `{public_url}/pki/...`.
+    pub public_url: String,
+    /// Organisation name (O) of every certificate, and the CA names' prefix.
+    pub org_name: String,
+    /// Passphrase sealing the keys; `None` creates `DIR/master.key`.
+    pub passphrase: Option<Vec<u8>>,
+}
+
+/// What to put in a signer certificate.
+#[derive(Debug, Clone)]
+pub struct IssueRequest {
+    /// The signer's name (CN), 1 to 64 characters.
+    pub common_name: String,
+    /// E-mail address (ASCII), put in subjectAltName and the subject.
+    pub email: Option<String>,
+    /// NIK, exactly 16 ASCII digits.
+    pub nik: Option<String>,
+    /// Key type to generate ([`CertificateAuthority::issue`] only).
+    pub key_type: KeyType,
+    /// Validity in days, at least 1.
+    pub validity_days: u32,
+    /// Start of validity.
+    pub not_before: SystemTime,
+}
+
+/// What a certificate issued by this CA is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CertKind {
+    /// The issuing CA (issued by the root).
+    Issuing,
+    /// The time-stamping authority.
+    Tsa,
+    /// A document signer.
+    Signer,
+}
+
+/// A revocation, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Revocation {
+    /// Unix seconds.
+    pub time: u64,
+    /// Why.
+    pub reason: RevocationReason,
+}
+
+/// A certificate this CA issued, as stored in `state.json`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct IssuedRecord {
+    /// Serial number, lower-case hex.
+    pub serial: String,
+    /// Which CA signed it.
+    pub issuer: CaName,
+    /// What it is for.
+    pub kind: CertKind,
+    /// Subject, RFC 4514 string (for people reading the file).
+    pub subject: String,
+    /// notBefore, Unix seconds.
+    pub not_before: u64,
+    /// notAfter, Unix seconds.
+    pub not_after: u64,
+    /// The certificate, PEM.
+    pub certificate: String,
+    /// Set once revoked.
+    pub revoked: Option<Revocation>,
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct State {
+    format: u32,
+    public_url: String,
+    org_name: String,
+    key_type: String,
+    issued: Vec<IssuedRecord>,
+}
+
+struct Ca {
+    key: PrivateKey,
+    cert: Certificate,
+}
+
+/// The built-in CA: root, issuing CA and TSA, opened from its directory.
+pub struct CertificateAuthority {
+    dir: PathBuf,
+    root: Ca,
+    issuing: Ca,
+    tsa: TimestampAuthority,
+    state: State,
+    clock: Clock,
+}
+
+impl fmt::Debug for CertificateAuthority {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CertificateAuthority")
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+fn unix(t: SystemTime) -> Result<u64> {
+    Ok(whole_seconds(t)?.as_secs())
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so
+/// `path` is never seen half-written. With `private`, the file is created with mode 0600 (Unix).
+pub fn write_file_atomically(path: &Path, bytes: &[u8], private: bool) -> Result<()> {
+    use std::io::Write;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .ok_or_else(|| PkiError::invalid(format!("{} is not a file path", path.display())))?;
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        name.to_string_lossy(),
+        hex::encode(crate::x509::random_bytes(6)?)
+    ));
+    let mut opts = fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(if private { 0o600 } else { 0o644 });
+    }
+    #[cfg(not(unix))]
+    let _ = private;
+    let result = (|| {
+        let mut f = opts.open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_file(&tmp);
+        return Err(PkiError::io(format!("writing {}", path.display()), e));
+    }
+    Ok(())
+}
+
+fn read(path: &Path) -> Result<Vec<u8>> {
+    fs::read(path).map_err(|e| PkiError::io(format!("reading {}", path.display()), e))
+}
+
+fn url(base: &str, path: &str) -> String {
+    format!("{}{}", base.trim_end_matches('/'), path)
+}
+
+/// Parses a serial given as hex (`0x` prefix, colons, spaces and case ignored) to Paraf's form.
+pub fn normalize_serial(serial: &str) -> Result<String> {
+    let s: String = serial
+        .trim()
+        .trim_start_matches("0x")
+        .chars()
+        .filter(|c| *c != ':' && !c.is_whitespace())
+        .collect();
+    if s.is_empty() || !s.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(PkiError::invalid(format!(
+            "serial {serial:?} is not hexadecimal"
+        )));
+    }
+    let s = s.to_ascii_lowercase();
+    let trimmed = s.trim_start_matches('0');
+    let mut out = if trimmed.is_empty() {
+        "0".to_owned()
+    } else {
+        trimmed.to_owned()
+    };
+    if out.len() % 2 == 1 {
+        out.insert(0, '0');
+    }
+    Ok(out)
+}
+
+fn validate_nik(nik: &str) -> Result<()> {
+    if nik.len() == 16 && nik.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(PkiError::invalid(format!(
+            "NIK must be exactly 16 ASCII digits, got {nik:?}"
+        )))
+    }
+}
+
+fn validate_request(req: &IssueRequest) -> Result<()> {
+    let cn = req.common_name.trim();
+    if cn.is_empty() || cn.chars().count() > 64 {
+        return Err(PkiError::invalid("common name must be 1 to 64 characters"));
+    }
+    if let Some(email) = &req.email {
+        let ok = email.is_ascii()
+            && email.len() <= 255
+            && email
+                .split_once('@')
+                .is_some_and(|(l, d)| !l.is_empty() && !d.is_empty() && !d.contains('@'))
+            && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+        if !ok {
+            return Err(PkiError::invalid(format!(
+                "{email:?} is not an ASCII e-mail address"
+            )));
+        }
+    }
+    if let Some(nik) = &req.nik {
+        validate_nik(nik)?;
+    }
+    if req.validity_days == 0 {
+        return Err(PkiError::invalid("validity must be at least one day"));
+    }
+    Ok(())
+}
+
+impl CertificateAuthority {
+    /// Creates a new CA in `dir` (created if missing; must not already hold a CA) at time `now`:
+    /// root, issuing CA and TSA keys and certificates, sealed keys and `state.json`.
+    pub fn init(dir: &Path, opts: CaInitOptions, now: SystemTime) -> Result<Self> {
+        if opts.org_name.trim().is_empty() || opts.org_name.chars().count() > 64 {
+            return Err(PkiError::invalid(
+                "organisation name must be 1 to 64 characters",
+            ));
+        }
+        if !opts.public_url.is_ascii()
+            || !(opts.public_url.starts_with("http://") || opts.public_url.starts_with("https://"))
+        {
+            return Err(PkiError::invalid(format!(
+                "public URL {:?} must be an ASCII http(s) URL",
+                opts.public_url
+            )));
+        }
+        fs::create_dir_all(dir)
+            .map_err(|e| PkiError::io(format!("creating {}", dir.display()), e))?;
+        if dir.join("state.json").exists() || dir.join("root.pem").exists() {
+            return Err(PkiError::invalid(format!(
+                "{} already holds a CA",
+                dir.display()
+            )));
+        }
+        let passphrase = match &opts.passphrase {
+            Some(p) => p.clone(),
+            None => {
+                let key = crate::x509::random_bytes(32)?;
+                let path = dir.join("master.key");
+                if path.exists() {
+                    return Err(PkiError::invalid(format!(
+                        "{} exists; refusing to overwrite it",
+                        path.display()
+                    )));
+                }
+                write_file_atomically(&path, &key, true)?;
+                key
+            }
+        };
+        let passphrase = zeroize::Zeroizing::new(passphrase);
+
+        let org = opts.org_name.trim().to_owned();
+        let base = opts.public_url.trim_end_matches('/').to_owned();
+        let start = now.checked_sub(BACKDATE).unwrap_or(now);
+
+        let root_key = PrivateKey::generate(opts.key_type)?;
+        let root_name = build_name(&[
+            (oids::ORGANIZATION, NameValue::Utf8(org.clone())),
+            (oids::COMMON_NAME, NameValue::Utf8(format!("{org} Root CA"))),
+        ])?;
+        let root_spki = root_key.public_key_der();
+        let root_cert = CertTemplate {
+            serial: random_serial()?,
+            issuer: root_name.clone(),
+            subject: root_name.clone(),
+            not_before: start,
+            not_after: start + ROOT_VALIDITY,
+            spki_der: root_spki.clone(),
+            extensions: vec![
+                ext_basic_constraints(true, Some(1))?,
+                ext_key_usage(KeyUsage(
+                    KeyUsages::KeyCertSign | KeyUsages::CRLSign | KeyUsages::DigitalSignature,
+                ))?,
+                ext_subject_key_id(&root_spki)?,
+            ],
+        }
+        .sign(&root_key)?;
+
+        let issuing_key = PrivateKey::generate(opts.key_type)?;
+        let issuing_spki = issuing_key.public_key_der();
+        let issuing_name = build_name(&[
+            (oids::ORGANIZATION, NameValue::Utf8(org.clone())),
+            (
+                oids::COMMON_NAME,
+                NameValue::Utf8(format!("{org} Issuing CA")),
+            ),
+        ])?;
+        let issuing_cert = CertTemplate {
+            serial: random_serial()?,
+            issuer: root_name,
+            subject: issuing_name.clone(),
+            not_before: start,
+            not_after: start + ISSUING_VALIDITY,
+            spki_der: issuing_spki.clone(),
+            extensions: vec![
+                ext_basic_constraints(true, Some(0))?,
+                ext_key_usage(KeyUsage(
+                    KeyUsages::KeyCertSign | KeyUsages::CRLSign | KeyUsages::DigitalSignature,
+                ))?,
+                ext_subject_key_id(&issuing_spki)?,
+                ext_authority_key_id(&root_spki)?,
+                ext_authority_info_access(
+                    &url(&base, "/pki/ocsp"),
+                    &url(&base, "/pki/ca/root.pem"),
+                )?,
+                ext_crl_distribution_point(&url(&base, "/pki/crl/root.crl"))?,
+            ],
+        }
+        .sign(&root_key)?;
+
+        let tsa_key = PrivateKey::generate(opts.key_type)?;
+        let tsa_spki = tsa_key.public_key_der();
+        let tsa_cert = CertTemplate {
+            serial: random_serial()?,
+            issuer: issuing_name,
+            subject: build_name(&[
+                (oids::ORGANIZATION, NameValue::Utf8(org.clone())),
+                (
+                    oids::COMMON_NAME,
+                    NameValue::Utf8(format!("{org} Time Stamping Authority")),
+                ),
+            ])?,
+            not_before: start,
+            not_after: start + ISSUING_VALIDITY,
+            spki_der: tsa_spki.clone(),
+            extensions: Self::end_entity_extensions(&base, &tsa_spki, &issuing_spki, true, None)?,
+        }
+        .sign(&issuing_key)?;
+
+        let mut state = State {
+            format: STATE_FORMAT,
+            public_url: base,
+            org_name: org,
+            key_type: opts.key_type.name().to_owned(),
+            issued: Vec::new(),
+        };
+        state
+            .issued
+            .push(record(&issuing_cert, CaName::Root, CertKind::Issuing)?);
+        state
+            .issued
+            .push(record(&tsa_cert, CaName::Issuing, CertKind::Tsa)?);
+
+        for (name, key) in [
+            ("root", &root_key),
+            ("issuing", &issuing_key),
+            ("tsa", &tsa_key),
+        ] {
+            let blob = sealed::seal(&key.to_pkcs8_der()?, &passphrase)?;
+            write_file_atomically(&dir.join(format!("{name}.key.sealed")), &blob, true)?;
+        }
+        for (name, cert) in [
+            ("issuing", &issuing_cert),
+            ("tsa", &tsa_cert),
+            ("root", &root_cert),
+        ] {
+            write_file_atomically(
+                &dir.join(format!("{name}.pem")),
+                cert_to_pem(cert)?.as_bytes(),
+                false,
+            )?;
+        }
+        let clock = Clock::system();
+        let tsa = TimestampAuthority::new(
+            tsa_key,
+            tsa_cert,
+            vec![issuing_cert.clone(), root_cert.clone()],
+            clock.clone(),
+        )?;
+        let ca = CertificateAuthority {
+            dir: dir.to_path_buf(),
+            root: Ca {
+                key: root_key,
+                cert: root_cert,
+            },
+            issuing: Ca {
+                key: issuing_key,
+                cert: issuing_cert,
+            },
+            tsa,
+            state,
+            clock,
+        };
+        ca.save_state()?;
+        Ok(ca)
+    }
+
+    /// Opens the CA in `dir`, unsealing its keys with `passphrase`, or with `DIR/master.key`
+    /// when `None`. The [`Clock`] for [`RevocationSource`] and the TSA's [`crate::Timestamper`]
+    /// is the system clock until [`CertificateAuthority::with_clock`] replaces it.
+    pub fn open(dir: &Path, passphrase: Option<&[u8]>) -> Result<Self> {
+        let state_bytes = read(&dir.join("state.json"))?;
+        let state: State = serde_json::from_slice(&state_bytes).map_err(|e| {
+            PkiError::malformed(format!("{}: {e}", dir.join("state.json").display()))
+        })?;
+        if state.format != STATE_FORMAT {
+            return Err(PkiError::unsupported(format!(
+                "state.json format {} (this build reads {STATE_FORMAT})",
+                state.format
+            )));
+        }
+        let passphrase = zeroize::Zeroizing::new(match passphrase {
+            Some(p) => p.to_vec(),
+            None => {
+                let path = dir.join("master.key");
+                read(&path).map_err(|e| {
+                    PkiError::new(
+                        e.kind(),
+                        format!(
+                            "no CA passphrase given and {} cannot be read: {}",
+                            path.display(),
+                            e.message()
+                        ),
+                    )
+                })?
+            }
+        });
+        let load = |name: &str| -> Result<(PrivateKey, Certificate)> {
+            let cert = cert_from_pem(&read(&dir.join(format!("{name}.pem")))?)?;
+            let blob = read(&dir.join(format!("{name}.key.sealed")))?;
+            let pkcs8 = sealed::open(&blob, &passphrase).map_err(|e| match e.kind() {
+                PkiErrorKind::BadPassword => PkiError::new(
+                    PkiErrorKind::BadPassword,
+                    format!("wrong CA passphrase for {name}.key.sealed"),
+                ),
+                _ => PkiError::new(e.kind(), format!("{name}.key.sealed: {}", e.message())),
+            })?;
+            let key = PrivateKey::from_pkcs8_der(&pkcs8)?;
+            if !crate::x509::same_public_key(&cert, key.public_key_spki())? {
+                return Err(PkiError::crypto(format!(
+                    "{name}.key.sealed does not hold the key of {name}.pem"
+                )));
+            }
+            Ok((key, cert))
+        };
+        let (root_key, root_cert) = load("root")?;
+        let (issuing_key, issuing_cert) = load("issuing")?;
+        let (tsa_key, tsa_cert) = load("tsa")?;
+        let clock = Clock::system();
+        let tsa = TimestampAuthority::new(
+            tsa_key,
+            tsa_cert,
+            vec![issuing_cert.clone(), root_cert.clone()],
+            clock.clone(),
+        )?;
+        Ok(CertificateAuthority {
+            dir: dir.to_path_buf(),
+            root: Ca {
+                key: root_key,
+                cert: root_cert,
+            },
+            issuing: Ca {
+                key: issuing_key,
+                cert: issuing_cert,
+            },
+            tsa,
+            state,
+            clock,
+        })
+    }
+
+    /// Replaces the clock used when acting as [`RevocationSource`] and by the TSA.
+    #[must_use]
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.tsa.set_clock(clock.clone());
+        self.clock = clock;
+        self
+    }
+
+    fn end_entity_extensions(
+        base: &str,
+        spki: &[u8],
+        issuer_spki: &[u8],
+        tsa: bool,
+        email: Option<&str>,
+    ) -> Result<Vec<x509_cert::ext::Extension>> {
+        let mut exts = vec![
+            ext_basic_constraints(false, None)?,
+            ext_key_usage(KeyUsage(
+                KeyUsages::DigitalSignature | KeyUsages::NonRepudiation,
+            ))?,
+            ext_subject_key_id(spki)?,
+            ext_authority_key_id(issuer_spki)?,
+            ext_authority_info_access(&url(base, "/pki/ocsp"), &url(base, "/pki/ca/issuing.pem"))?,
+            ext_crl_distribution_point(&url(base, "/pki/crl/issuing.crl"))?,
+        ];
+        if tsa {
+            exts.push(ext_extended_key_usage(&[oids::KP_TIME_STAMPING], true)?);
+        }
+        if let Some(email) = email {
+            exts.push(ext_subject_alt_email(email)?);
+        }
+        Ok(exts)
+    }
+
+    /// Generates a key of `req.key_type` and issues a signer certificate for it.
+    pub fn issue(&mut self, req: IssueRequest) -> Result<(PrivateKey, Certificate)> {
+        validate_request(&req)?;
+        let key = PrivateKey::generate(req.key_type)?;
+        let cert = self.issue_for_public_key(&req, &key.public_key_der())?;
+        Ok((key, cert))
+    }
+
+    /// Issues a signer certificate for a key held elsewhere (a PKCS#11 token), given its
+    /// `SubjectPublicKeyInfo` DER. `req.key_type` is ignored.
+    pub fn issue_for_public_key(
+        &mut self,
+        req: &IssueRequest,
+        spki_der: &[u8],
+    ) -> Result<Certificate> {
+        validate_request(req)?;
+        public_key_kind(spki_der)?;
+        let not_after = req.not_before + DAY * req.validity_days;
+        let ca_end = SystemTime::from(self.issuing.cert.tbs_certificate.validity.not_after);
+        if not_after > ca_end {
+            return Err(PkiError::invalid(format!(
+                "validity ends after the issuing CA's ({} > {} Unix seconds)",
+                unix(not_after)?,
+                unix(ca_end)?
+            )));
+        }
+        let cert = CertTemplate {
+            serial: random_serial()?,
+            issuer: self.issuing.cert.tbs_certificate.subject.clone(),
+            subject: signer_subject(&self.state.org_name, req)?,
+            not_before: req.not_before,
+            not_after,
+            spki_der: spki_der.to_vec(),
+            extensions: Self::end_entity_extensions(
+                &self.state.public_url,
+                spki_der,
+                &spki_der_of(&self.issuing.cert)?,
+                false,
+                req.email.as_deref(),
+            )?,
+        }
+        .sign(&self.issuing.key)?;
+        self.state
+            .issued
+            .push(record(&cert, CaName::Issuing, CertKind::Signer)?);
+        if let Err(e) = self.save_state() {
+            self.state.issued.pop();
+            return Err(e);
+        }
+        Ok(cert)
+    }
+
+    /// Revokes the certificate with serial `serial_hex` (as printed by `paraf ca issue`) at
+    /// `now`. Fails with [`PkiErrorKind::UnknownSerial`] for serials this CA did not issue.
+    pub fn revoke(
+        &mut self,
+        serial_hex: &str,
+        reason: RevocationReason,
+        now: SystemTime,
+    ) -> Result<()> {
+        let serial = normalize_serial(serial_hex)?;
+        let time = unix(now)?;
+        let rec = self
+            .state
+            .issued
+            .iter_mut()
+            .find(|r| r.serial == serial)
+            .ok_or_else(|| {
+                PkiError::new(
+                    PkiErrorKind::UnknownSerial,
+                    format!("no certificate with serial {serial} was issued by this CA"),
+                )
+            })?;
+        if let Some(r) = &rec.revoked {
+            return Err(PkiError::invalid(format!(
+                "certificate {serial} is already revoked ({})",
+                r.reason
+            )));
+        }
+        rec.revoked = Some(Revocation { time, reason });
+        if let Err(e) = self.save_state() {
+            if let Some(rec) = self.state.issued.iter_mut().find(|r| r.serial == serial) {
+                rec.revoked = None;
+            }
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    fn ca(&self, name: CaName) -> &Ca {
+        match name {
+            CaName::Root => &self.root,
+            CaName::Issuing => &self.issuing,
+        }
+    }
+
+    /// A DER CRL of `ca` at `now` (see the module docs for its contents).
+    pub fn crl(&self, ca: CaName, now: SystemTime) -> Result<Vec<u8>> {
+        let issuer = self.ca(ca);
+        let mut revoked = Vec::new();
+        for rec in self.state.issued.iter().filter(|r| r.issuer == ca) {
+            let Some(rev) = &rec.revoked else { continue };
+            let serial_bytes = hex::decode(&rec.serial)
+                .map_err(|_| PkiError::malformed("bad serial in state.json"))?;
+            let exts = match rev.reason {
+                RevocationReason::Unspecified => None,
+                r => Some(vec![extension(oids::CRL_REASON, false, &r.crl_reason())?]),
+            };
+            revoked.push(RevokedCert {
+                serial_number: x509_cert::serial_number::SerialNumber::new(&serial_bytes)
+                    .map_err(encode_err("serial"))?,
+                revocation_date: x509_time(UNIX_EPOCH + Duration::from_secs(rev.time))?,
+                crl_entry_extensions: exts,
+            });
+        }
+        let scheme = issuer.key.default_scheme();
+        let crl_number = unix(now)?.to_be_bytes();
+        let tbs = TbsCertList {
+            version: x509_cert::Version::V2,
+            signature: scheme.algorithm_identifier(),
+            issuer: issuer.cert.tbs_certificate.subject.clone(),
+            this_update: x509_time(now)?,
+            next_update: Some(x509_time(now + CRL_VALIDITY)?),
+            revoked_certificates: if revoked.is_empty() {
+                None
+            } else {
+                Some(revoked)
+            },
+            crl_extensions: Some(vec![
+                ext_authority_key_id(&spki_der_of(&issuer.cert)?)?,
+                extension(
+                    oids::CRL_NUMBER,
+                    false,
+                    &CrlNumber(
+                        der::asn1::Uint::new(&crl_number).map_err(encode_err("CRL number"))?,
+                    ),
+                )?,
+            ]),
+        };
+        let signature = issuer.key.sign(scheme, &to_der(&tbs, "TBSCertList")?)?;
+        let crl = CertificateList {
+            tbs_cert_list: tbs,
+            signature_algorithm: scheme.algorithm_identifier(),
+            signature: der::asn1::BitString::from_bytes(&signature)
+                .map_err(encode_err("CRL signature"))?,
+        };
+        to_der(&crl, "CRL")
+    }
+
+    /// Answers a DER OCSPRequest at `now` with a DER OCSPResponse (see the module docs).
+    /// Undecodable requests get `malformedRequest`; requests about certificates of another CA
+    /// get `unauthorized`. Never fails.
+    pub fn ocsp_respond(&self, req_der: &[u8], now: SystemTime) -> Vec<u8> {
+        use x509_ocsp::OcspResponseStatus as S;
+        let Ok(req) = ocsp::decode_request(req_der) else {
+            return ocsp::error_response(S::MalformedRequest);
+        };
+        let Some(first) = req.tbs_request.request_list.first() else {
+            return ocsp::error_response(S::MalformedRequest);
+        };
+        let responder = if cert_id_matches_issuer(&first.req_cert, &self.issuing.cert) {
+            CaName::Issuing
+        } else if cert_id_matches_issuer(&first.req_cert, &self.root.cert) {
+            CaName::Root
+        } else {
+            return ocsp::error_response(S::Unauthorized);
+        };
+        let ca = self.ca(responder);
+        let mut entries = Vec::new();
+        for r in &req.tbs_request.request_list {
+            let id = &r.req_cert;
+            let serial = serial_hex(&id.serial_number);
+            let rec = if cert_id_matches_issuer(id, &ca.cert) {
+                self.state
+                    .issued
+                    .iter()
+                    .find(|x| x.issuer == responder && x.serial == serial)
+            } else {
+                None
+            };
+            let status = match rec {
+                None => Ok(CertStatus::unknown()),
+                Some(IssuedRecord { revoked: None, .. }) => Ok(CertStatus::good()),
+                Some(IssuedRecord {
+                    revoked: Some(rev), ..
+                }) => ocsp::revoked_status(UNIX_EPOCH + Duration::from_secs(rev.time), rev.reason),
+            };
+            match status {
+                Ok(s) => entries.push((id.clone(), s)),
+                Err(_) => return ocsp::error_response(S::InternalError),
+            }
+        }
+        let builder = ResponseBuilder {
+            key: &ca.key,
+            cert: &ca.cert,
+            validity: OCSP_VALIDITY,
+        };
+        builder
+            .build(entries, ocsp::request_nonce(&req), now)
+            .unwrap_or_else(|_| ocsp::error_response(S::InternalError))
+    }
+
+    /// The root certificate (the trust anchor).
+    pub fn root_cert(&self) -> &Certificate {
+        &self.root.cert
+    }
+
+    /// The issuing CA certificate.
+    pub fn issuing_cert(&self) -> &Certificate {
+        &self.issuing.cert
+    }
+
+    /// The chain above a signer certificate: issuing CA, then root.
+    pub fn signer_chain(&self) -> Vec<Certificate> {
+        vec![self.issuing.cert.clone(), self.root.cert.clone()]
+    }
+
+    /// The built-in TSA.
+    pub fn tsa(&self) -> &TimestampAuthority {
+        &self.tsa
+    }
+
+    /// `root.pem` or `issuing.pem` content.
+    pub fn certificate_pem(&self, ca: CaName) -> Result<String> {
+        cert_to_pem(&self.ca(ca).cert)
+    }
+
+    /// Every certificate this CA issued (the issuing CA, the TSA, signers), oldest first.
+    pub fn issued(&self) -> &[IssuedRecord] {
+        &self.state.issued
+    }
+
+    /// The record of the certificate with serial `serial_hex`, if issued here.
+    pub fn find(&self, serial_hex: &str) -> Option<&IssuedRecord> {
+        let serial = normalize_serial(serial_hex).ok()?;
+        self.state.issued.iter().find(|r| r.serial == serial)
+    }
+
+    /// The directory the CA lives in.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The base URL certificates point to.
+    pub fn public_url(&self) -> &str {
+        &self.state.public_url
+    }
+
+    /// The organisation name.
+    pub fn org_name(&self) -> &str {
+        &self.state.org_name
+    }
+
+    fn save_state(&self) -> Result<()> {
+        let json = serde_json::to_vec_pretty(&self.state)
+            .map_err(|e| PkiError::new(PkiErrorKind::Encoding, format!("state.json: {e}")))?;
+        write_file_atomically(&self.dir.join("state.json"), &json, false)
+    }
+
+    /// Which of our CAs issued `cert`, judged by issuer name and signature.
+    fn issuer_of(&self, cert: &Certificate) -> Option<CaName> {
+        [CaName::Issuing, CaName::Root].into_iter().find(|n| {
+            let ca = &self.ca(*n).cert;
+            cert.tbs_certificate.issuer == ca.tbs_certificate.subject
+                && crate::x509::verify_issued_by(cert, ca).is_ok()
+        })
+    }
+}
+
+fn spki_der_of(cert: &Certificate) -> Result<Vec<u8>> {
+    spki_der(cert)
+}
+
+fn record(cert: &Certificate, issuer: CaName, kind: CertKind) -> Result<IssuedRecord> {
+    let v = &cert.tbs_certificate.validity;
+    Ok(IssuedRecord {
+        serial: serial_hex(&cert.tbs_certificate.serial_number),
+        issuer,
+        kind,
+        subject: cert.tbs_certificate.subject.to_string(),
+        not_before: v.not_before.to_unix_duration().as_secs(),
+        not_after: v.not_after.to_unix_duration().as_secs(),
+        certificate: cert_to_pem(cert)?,
+        revoked: None,
+    })
+}
+
+impl RevocationSource for CertificateAuthority {
+    /// An answer from our own responder when `issuer` is our root or issuing CA, else `None`.
+    fn ocsp(&self, cert: &Certificate, issuer: &Certificate) -> Result<Option<Vec<u8>>> {
+        if *issuer != self.root.cert && *issuer != self.issuing.cert {
+            return Ok(None);
+        }
+        let req = ocsp::build_request(cert, issuer)?;
+        let resp = self.ocsp_respond(&req, self.clock.now());
+        Ok(Some(resp))
+    }
+
+    /// The CRL of whichever of our CAs issued `cert`; none for foreign certificates and for the
+    /// root itself.
+    fn crls(&self, cert: &Certificate) -> Result<Vec<Vec<u8>>> {
+        if *cert == self.root.cert {
+            return Ok(Vec::new());
+        }
+        match self.issuer_of(cert) {
+            Some(ca) => Ok(vec![self.crl(ca, self.clock.now())?]),
+            None => Ok(Vec::new()),
+        }
+    }
+}
+
+/// The subject name of a signer certificate for `req` (see the module docs for the layout).
+pub fn signer_subject(org_name: &str, req: &IssueRequest) -> Result<Name> {
+    validate_request(req)?;
+    let mut subject = vec![
+        (oids::ORGANIZATION, NameValue::Utf8(org_name.to_owned())),
+        (
+            oids::COMMON_NAME,
+            NameValue::Utf8(req.common_name.trim().to_owned()),
+        ),
+    ];
+    if let Some(nik) = &req.nik {
+        subject.push((
+            oids::SERIAL_NUMBER,
+            NameValue::Printable(format!("PNOID-{nik}")),
+        ));
+    }
+    if let Some(email) = &req.email {
+        subject.push((oids::EMAIL_ADDRESS, NameValue::Ia5(email.clone())));
+    }
+    build_name(&subject)
+}
+
+#[allow(dead_code)]
+fn assert_send_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<CertificateAuthority>();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serial_normalization() {
+        assert_eq!(normalize_serial("0x0A:bC").unwrap(), "0abc");
+        assert_eq!(normalize_serial("00ff").unwrap(), "ff");
+        assert!(normalize_serial("xyz").is_err());
+    }
+
+    #[test]
+    fn nik_validation() {
+        assert!(validate_nik("3201234567890123").is_ok());
+        for bad in [
+            "320123456789012",
+            "32012345678901234",
+            "320123456789012a",
+            "３２０１２３４５６７８９０１２３",
+        ] {
+            assert_eq!(
+                validate_nik(bad).unwrap_err().kind(),
+                PkiErrorKind::InvalidInput,
+                "{bad}"
+            );
+        }
+    }
+}
