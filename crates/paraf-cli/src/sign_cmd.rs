@@ -101,8 +101,9 @@ pub fn run(a: SignArgs) -> anyhow::Result<()> {
         other => bail!("unknown --subfilter {other:?}: expected pades or pkcs7"),
     };
     let p12 = std::fs::read(&a.p12).with_context(|| format!("cannot read {}", a.p12.display()))?;
-    let signer = SoftSigner::from_pkcs12(&p12, &a.password)
+    let (key, cert, chain) = paraf_pki::pkcs12::parse(&p12, &a.password)
         .map_err(|e| anyhow!("cannot open {}: {e}", a.p12.display()))?;
+    let signer = SoftSigner::new(key, cert, chain, None)?;
     let input =
         std::fs::read(&a.input).with_context(|| format!("cannot read {}", a.input.display()))?;
     let doc = Document::load(input, a.pdf_password.as_deref().map(str::as_bytes))

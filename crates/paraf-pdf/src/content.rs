@@ -392,6 +392,33 @@ mod tests {
         assert_eq!(ops(b"<<>> <zz41> Tj")[0].1.len(), 2);
     }
 
+    /// Random bytes, and random bytes from the syntax's own alphabet: never a panic.
+    #[test]
+    fn random_input_never_panics() {
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let alphabet = b"()<>[]{}/%\\ \n0123456789.-+BIDETJjfmq'\"";
+        for round in 0..3000 {
+            let len = (next() % 200) as usize;
+            let data: Vec<u8> = (0..len)
+                .map(|_| {
+                    let r = next();
+                    if round % 2 == 0 {
+                        r as u8
+                    } else {
+                        alphabet[(r as usize) % alphabet.len()]
+                    }
+                })
+                .collect();
+            let _ = parse_content(&data);
+        }
+    }
+
     #[test]
     fn deep_nesting_stops_cleanly() {
         let s = "[".repeat(10_000);

@@ -87,7 +87,7 @@ impl Font {
     /// A font for a `Tf` whose font cannot be found: Helvetica, StandardEncoding.
     pub fn fallback() -> Self {
         let std = Std14::Helvetica;
-        let enc = base_encoding(b"StandardEncoding").unwrap_or(&encodings::STANDARD);
+        let enc = &encodings::STANDARD;
         let names: Vec<Option<&str>> = enc.iter().map(|n| (!n.is_empty()).then_some(*n)).collect();
         Font {
             kind: FontKind::Type1,
@@ -589,8 +589,7 @@ fn base_encoding(name: &[u8]) -> Option<&'static encodings::EncodingTable> {
         b"WinAnsiEncoding" => Some(&encodings::WIN_ANSI),
         b"MacRomanEncoding" => Some(&encodings::MAC_ROMAN),
         b"PDFDocEncoding" => Some(&encodings::PDF_DOC),
-        // Not a base encoding of §9.6.5, but some writers use it.
-        b"MacExpertEncoding" => None,
+        // MacExpertEncoding (small capitals, old-style figures) is not supported.
         _ => None,
     }
 }
@@ -1155,6 +1154,45 @@ end";
         // A byte outside every range: one byte, never a panic.
         assert_eq!(cm.next_code(b"\xff"), (0xff, 1));
         assert_eq!(cm.next_code(b"\x81"), (0x81, 1));
+    }
+
+    #[test]
+    fn random_cmaps_never_panic() {
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let words: [&[u8]; 14] = [
+            b"begincodespacerange",
+            b"endcodespacerange",
+            b"beginbfrange",
+            b"endbfrange",
+            b"endbfchar",
+            b"endcidrange",
+            b"endcidchar",
+            b"<00>",
+            b"<FFFF>",
+            b"<01020304>",
+            b"[<0041> <>]",
+            b"12",
+            b"/WMode 1 def",
+            b"/Identity-H usecmap",
+        ];
+        for _ in 0..2000 {
+            let mut src = Vec::new();
+            for _ in 0..next() % 40 {
+                src.extend_from_slice(words[(next() as usize) % words.len()]);
+                src.push(b' ');
+            }
+            let cm = CMap::parse(&src);
+            let bytes: Vec<u8> = (0..next() % 6).map(|_| next() as u8).collect();
+            let (code, n) = cm.next_code(&bytes);
+            assert!(n >= 1 && (bytes.is_empty() || n <= bytes.len()));
+            let _ = (cm.unicode(code), cm.cid(code));
+        }
     }
 
     #[test]

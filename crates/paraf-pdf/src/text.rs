@@ -16,6 +16,17 @@
 //! more than 0.2 em counts as a space. So a tag split across `TJ` elements or `Tj` operators is
 //! still found, as long as its pieces are drawn one after the other.
 //!
+//! A glyph's box starts at the pen position and is as wide as the glyph, `w0 × Tfs × Th`;
+//! character and word spacing (`Tc`, `Tw`) move the pen on but are not part of the box, as in
+//! poppler. Vertically it runs from the font's descent to its ascent: the FontDescriptor's
+//! `/Ascent` and `/Descent`, the standard 14 fonts' own metrics, else 0.8 and −0.2 em. The
+//! corners go through the text rendering matrix, so rotated or skewed text gives the bounds of
+//! the transformed box. Our boxes agree with `pdftotext -bbox` to within a thousandth of a point
+//! on the cases in `tests/text_tags.rs`.
+//!
+//! Hostile input is bounded: at most 16 nested forms (a form drawing itself is not followed),
+//! 2 million operators and 200 000 glyphs per page; beyond that the page is read no further.
+//!
 //! Not considered: text in annotations' appearance streams, Type 3 glyph procedures, clipping
 //! (text clipped away is still found), `/ActualText` marked content, and text whose glyphs are
 //! drawn out of order. Text rendered invisible (`3 Tr`, the OCR layer of a scan) is found.

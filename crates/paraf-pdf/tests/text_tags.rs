@@ -372,9 +372,9 @@ fn identity_h(text: &str) -> String {
     s
 }
 
-#[test]
-fn type0_identity_h_with_to_unicode() {
-    let mut pdf = Pdf::default();
+/// A Type 0 font over a (not embedded) CIDFontType2 with `/W` widths and a ToUnicode CMap;
+/// `encoding` is `Identity-H` or `Identity-V`.
+fn type0_font(pdf: &mut Pdf, encoding: &str) -> u32 {
     let cmap = b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap
 /CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def
 /CMapName /Adobe-Identity-UCS def /CMapType 2 def
@@ -394,10 +394,16 @@ endcmap CMapName currentdict /CMap defineresource pop end end";
          /FontDescriptor {descriptor} 0 R /DW 1000 \
          /W [288 [278] 289 315 550 316 [584 550 584] 319 319 550 320 [1015] 321 382 550] >>"
     ));
-    let font = pdf.add(format!(
-        "<< /Type /Font /Subtype /Type0 /BaseFont /Arial /Encoding /Identity-H \
+    pdf.add(format!(
+        "<< /Type /Font /Subtype /Type0 /BaseFont /Arial /Encoding /{encoding} \
          /DescendantFonts [{cid_font} 0 R] /ToUnicode {to_unicode} 0 R >>"
-    ));
+    ))
+}
+
+#[test]
+fn type0_identity_h_with_to_unicode() {
+    let mut pdf = Pdf::default();
+    let font = type0_font(&mut pdf, "Identity-H");
     let content = format!(
         "BT /F2 11 Tf 90 600 Td {} Tj ET\nBT /F2 11 Tf 90 560 Td [{} -30 {}] TJ ET",
         identity_h("Nama: <@signature@> ok"),
@@ -410,6 +416,32 @@ endcmap CMapName currentdict /CMap defineresource pop end end";
     assert!((found[0].rect[1] - (600.0 - 0.212 * 11.0)).abs() < 1e-6);
     assert!((found[0].rect[3] - (600.0 + 0.905 * 11.0)).abs() < 1e-6);
     check_against_poppler(&pdf, "$", 1);
+}
+
+#[test]
+fn type0_identity_v_writes_downwards() {
+    let mut pdf = Pdf::default();
+    let font = type0_font(&mut pdf, "Identity-V");
+    let content = format!(
+        "BT /V 11 Tf 400 700 Td {} Tj ET",
+        identity_h("ab <@signature@>")
+    );
+    let pdf = pdf.finish_with_pages(vec![(font_resources("V", font), content.into_bytes())]);
+    let doc = Document::load(pdf, None).unwrap();
+    let found = find_text(&doc, "<@signature@>").unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    // Without /DW2 each glyph moves the pen 1 em down; the column is as wide as the widest glyph
+    // ('@', 1015), centred on x = 400. "ab " comes first, 3 em.
+    let half = 1.015 * 11.0 / 2.0;
+    assert_close(
+        found[0].rect,
+        [
+            400.0 - half,
+            700.0 - 16.0 * 11.0,
+            400.0 + half,
+            700.0 - 3.0 * 11.0,
+        ],
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -659,6 +691,60 @@ fn garbage_and_mutated_content_streams_never_panic() {
         let doc = Document::load(pdf, None).unwrap();
         let _ = find_text(&doc, "<@signature@>").unwrap();
     }
+}
+
+#[test]
+fn builtin_encoding_of_an_embedded_type1_font() {
+    let mut pdf = Pdf::default();
+    // No /Encoding in the font dictionary: the font program's own encoding applies, read from
+    // its clear-text part. Here it puts `<@signature@>` and `$` on the capital letters.
+    let mut program = b"%!PS-AdobeFont-1.0: Scrambled 001.000
+/FontName /Scrambled def
+/Encoding 256 array
+0 1 255 {1 index exch /.notdef put} for
+dup 65 /less put
+dup 66 /at put
+dup 67 /s put
+dup 68 /i put
+dup 69 /g put
+dup 70 /n put
+dup 71 /a put
+dup 72 /t put
+dup 73 /u put
+dup 74 /r put
+dup 75 /e put
+dup 76 /greater put
+dup 77 /space put
+dup 78 /dollar put
+readonly def
+currentfile eexec
+"
+    .to_vec();
+    let clear = program.len();
+    program.extend_from_slice(&[0xd9, 0xd6, 0x6f, 0x63, 0x3b, 0x84, 0x6a, 0x98]);
+    let file = pdf.add_stream(&format!("/Length1 {clear} /Length2 8 /Length3 0"), &program);
+    let descriptor = pdf.add(format!(
+        "<< /Type /FontDescriptor /FontName /Scrambled /Flags 4 /FontBBox [0 -200 1000 800] \
+         /ItalicAngle 0 /Ascent 750 /Descent -250 /CapHeight 700 /StemV 80 /FontFile {file} 0 R >>"
+    ));
+    let font = pdf.add(format!(
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Scrambled /FirstChar 65 /LastChar 78 \
+         /Widths [584 1015 500 222 556 556 556 278 556 333 556 584 278 556] \
+         /FontDescriptor {descriptor} 0 R >>"
+    ));
+    let content = b"BT /S 14 Tf 100 400 Td (ABCDEFGHIJKBLMNM) Tj ET".to_vec();
+    let pdf = pdf.finish_with_pages(vec![(font_resources("S", font), content)]);
+    let found = check_against_poppler(&pdf, "<@signature@>", 1);
+    assert_close(
+        found[0].rect,
+        [
+            100.0,
+            400.0 - 0.25 * 14.0,
+            100.0 + 7.311 * 14.0,
+            400.0 + 0.75 * 14.0,
+        ],
+    );
+    check_against_poppler(&pdf, "$", 1);
 }
 
 #[test]

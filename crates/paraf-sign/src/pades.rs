@@ -512,7 +512,9 @@ fn last_signature_contents(doc: &Document) -> Result<Option<Vec<u8>>> {
 
 fn trim_trailing_zeros(b: &[u8]) -> Vec<u8> {
     // The CMS is DER: its outer length tells where it ends; padding zeros follow.
-    match x509_cert::der::Header::from_der(b) {
+    let header = x509_cert::der::SliceReader::new(b)
+        .and_then(|mut r| x509_cert::der::Header::decode(&mut r));
+    match header {
         Ok(h) => {
             let hl = h.encoded_len().map(u32::from).unwrap_or(0) as usize;
             let l = u32::from(h.length) as usize;
