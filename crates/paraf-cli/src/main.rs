@@ -3,6 +3,7 @@
 mod ca_cmd;
 mod net;
 mod sign_cmd;
+mod verify_cmd;
 
 use std::process::ExitCode;
 
@@ -26,6 +27,8 @@ enum Command {
     Ca(ca_cmd::CaCommand),
     /// Sign a PDF (PAdES B-B, B-T, B-LT or B-LTA) in an incremental update.
     Sign(Box<sign_cmd::SignArgs>),
+    /// Verify the signatures of a PDF (exit 0 passed, 1 failed/indeterminate, 2 none, 3 unreadable).
+    Verify(verify_cmd::VerifyArgs),
 }
 
 fn main() -> ExitCode {
@@ -33,6 +36,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Ca(c) => ca_cmd::run(c),
         Command::Sign(a) => sign_cmd::run(*a),
+        Command::Verify(a) => return verify_cmd::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

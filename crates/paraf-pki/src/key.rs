@@ -379,16 +379,15 @@ impl PrivateKey {
         let rng = SystemRandom::new();
         let failed = |_| PkiError::crypto("signing failed");
         match (&self.inner, scheme) {
-            (Inner::Rsa(k), SignatureScheme::RsaPkcs1v15(_) | SignatureScheme::RsaPss(_)) => {
-                let padding: &'static dyn aws_lc_rs::signature::RsaEncoding = match scheme {
-                    SignatureScheme::RsaPkcs1v15(DigestAlg::Sha256) => &sig::RSA_PKCS1_SHA256,
-                    SignatureScheme::RsaPkcs1v15(DigestAlg::Sha384) => &sig::RSA_PKCS1_SHA384,
-                    SignatureScheme::RsaPkcs1v15(DigestAlg::Sha512) => &sig::RSA_PKCS1_SHA512,
-                    SignatureScheme::RsaPss(DigestAlg::Sha256) => &sig::RSA_PSS_SHA256,
-                    SignatureScheme::RsaPss(DigestAlg::Sha384) => &sig::RSA_PSS_SHA384,
-                    SignatureScheme::RsaPss(DigestAlg::Sha512) | SignatureScheme::Ecdsa(_) => {
-                        &sig::RSA_PSS_SHA512
-                    }
+            (Inner::Rsa(k), SignatureScheme::RsaPkcs1v15(d) | SignatureScheme::RsaPss(d)) => {
+                let pss = matches!(scheme, SignatureScheme::RsaPss(_));
+                let padding: &'static dyn aws_lc_rs::signature::RsaEncoding = match (pss, d) {
+                    (false, DigestAlg::Sha256) => &sig::RSA_PKCS1_SHA256,
+                    (false, DigestAlg::Sha384) => &sig::RSA_PKCS1_SHA384,
+                    (false, DigestAlg::Sha512) => &sig::RSA_PKCS1_SHA512,
+                    (true, DigestAlg::Sha256) => &sig::RSA_PSS_SHA256,
+                    (true, DigestAlg::Sha384) => &sig::RSA_PSS_SHA384,
+                    (true, DigestAlg::Sha512) => &sig::RSA_PSS_SHA512,
                 };
                 let mut out = vec![0u8; k.public_modulus_len()];
                 k.sign(padding, &rng, message, &mut out).map_err(failed)?;

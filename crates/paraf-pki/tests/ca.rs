@@ -1,5 +1,6 @@
 //! The built-in CA checked by openssl: chain verification, certificate contents, CRLs, OCSP,
 //! revocation, reopening, passphrase and master-key handling.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code may panic
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Key generation, signing and verification for every key type and scheme, checked by us and by
 //! `openssl dgst`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code may panic
 
 mod common;
 

@@ -56,6 +56,9 @@ pub struct AppearanceSpec {
     pub lines: Vec<String>,
     /// Draw a thin frame around the stamp.
     pub border: bool,
+    /// The page's `/Rotate` (0, 90, 180, 270): the form's `/Matrix` turns the stamp against it
+    /// so that it stands upright on the displayed page. `width`/`height` are as displayed.
+    pub rotate: i64,
 }
 
 /// An image's bytes and the format the client said they are in.
@@ -245,7 +248,7 @@ pub fn build_appearance(
                     Object::Real(h),
                 ],
             )
-            .with("Matrix", [1, 0, 0, 1, 0, 0].map(Object::Int).to_vec())
+            .with("Matrix", rotation_matrix(spec.rotate).map(Object::Int).to_vec())
             .with("Resources", resources)
             .with("Filter", Object::name("FlateDecode")),
         data: deflate(content.as_bytes())?,
@@ -253,6 +256,18 @@ pub fn build_appearance(
     let form_ref = update.alloc();
     update.put(form_ref, form);
     Ok(form_ref)
+}
+
+/// The form matrix that undoes a page rotation: the page turns clockwise by `rotate` degrees
+/// when displayed, so the stamp is turned counter-clockwise by as much (§12.5.5: the widget's
+/// `/Rect` then receives the transformed `/BBox`).
+fn rotation_matrix(rotate: i64) -> [i64; 6] {
+    match rotate.rem_euclid(360) {
+        90 => [0, 1, -1, 0, 0, 0],
+        180 => [-1, 0, 0, -1, 0, 0],
+        270 => [0, -1, 1, 0, 0, 0],
+        _ => [1, 0, 0, 1, 0, 0],
+    }
 }
 
 /// A rectangle in the XObject's space, by its lower-left corner.

@@ -350,10 +350,15 @@ fn sign_revision_with_reserve(
     let visible = match &opts.visible {
         Some(v) => {
             let pages = doc.pages()?;
-            let spot = placement::resolve(doc, &pages, &v.placement)?;
+            // A pre-created field keeps the place its author gave it.
+            let spot = match pre_created_spot(doc, &pages, opts.field_name.as_deref())? {
+                Some(spot) => spot,
+                None => placement::resolve(doc, &pages, &v.placement)?,
+            };
             let mut spec = v.spec.clone();
             spec.width = spot.width;
             spec.height = spot.height;
+            spec.rotate = spot.rotate;
             let ap = build_appearance(&mut up, &spec)
                 .map_err(|e| SignError::new(SignErrorKind::Appearance, e.to_string()))?;
             Some((spot, ap))
@@ -437,6 +442,34 @@ fn sign_revision_with_reserve(
     pdf.extend_from_slice(doc.data());
     pdf.extend_from_slice(&tail);
     Ok(Ok((pdf, field_name)))
+}
+
+/// The place of an empty, visible, pre-created signature field named `name`.
+fn pre_created_spot(doc: &Document, pages: &[paraf_pdf::Page], name: Option<&str>) -> Result<Option<placement::Spot>> {
+    let Some(name) = name else { return Ok(None) };
+    let Some(field) = fields::find_field(doc, name)? else {
+        return Ok(None);
+    };
+    let Some(rect) = field.rect(doc) else {
+        return Ok(None);
+    };
+    let found = pages
+        .iter()
+        .enumerate()
+        .find(|(_, p)| Some(p.id) == field.page_ref());
+    let Some((i, page)) = found else {
+        return Ok(None);
+    };
+    let (w, h) = (rect[2] - rect[0], rect[3] - rect[1]);
+    let (width, height) = if page.rotate % 180 == 0 { (w, h) } else { (h, w) };
+    Ok(Some(placement::Spot {
+        page_ref: page.id,
+        page_no: i + 1,
+        rect,
+        width,
+        height,
+        rotate: page.rotate,
+    }))
 }
 
 fn service_err(what: &'static str) -> impl Fn(paraf_pki::PkiError) -> SignError {

@@ -1,4 +1,5 @@
 //! Helpers shared by the integration tests: temp dirs, a test CA, and running `openssl`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code may panic
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,3 @@
+//! cargo-fuzz target: `paraf_verify::fuzzing::pdf_parse` must return, never panic, on any bytes.
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| paraf_verify::fuzzing::pdf_parse(data));
