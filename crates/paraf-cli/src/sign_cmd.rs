@@ -193,14 +193,18 @@ pub fn run(a: SignArgs) -> anyhow::Result<()> {
         (None, Some(ca)) => Some(ca.tsa()),
         (None, None) => None,
     };
+    // Revocation is consulted when the level needs it (B-LT, B-LTA: fetched over HTTP from the
+    // URLs in the certificates) or when the built-in CA can answer locally; a plain B-B or B-T
+    // signature with a foreign identity makes no network call besides the TSA's.
     let http_rev = HttpRevocation;
     let mut sources: Vec<&dyn RevocationSource> = Vec::new();
     if let Some(ca) = &ca {
         sources.push(ca);
     }
-    sources.push(&http_rev);
+    if level >= Level::BLT {
+        sources.push(&http_rev);
+    }
     let revocation = FirstOf(sources);
-
     let mut opts = SignOptions::new(now);
     opts.level = level;
     opts.subfilter = subfilter;
@@ -212,7 +216,7 @@ pub fn run(a: SignArgs) -> anyhow::Result<()> {
     opts.visible = visible;
     let services = Services {
         timestamper,
-        revocation: Some(&revocation),
+        revocation: (!revocation.0.is_empty()).then_some(&revocation as &dyn RevocationSource),
     };
     let signed = paraf_sign::sign(&doc, &signer, &opts, services)?;
     write_atomically(&a.output, &signed.pdf)?;

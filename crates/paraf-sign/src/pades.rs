@@ -144,6 +144,12 @@ pub fn sign(
     opts: &SignOptions,
     services: Services<'_>,
 ) -> Result<Signed> {
+    if doc.xref().recovered {
+        return Err(SignError::new(
+            SignErrorKind::Pdf,
+            "the file is damaged (truncated, or its cross-reference table is broken): repair it before signing, e.g. with `qpdf in.pdf out.pdf`",
+        ));
+    }
     check_certificate(signer, opts.signing_time, services.revocation)?;
     if opts.level >= Level::BT && services.timestamper.is_none() {
         return Err(SignError::invalid(
@@ -445,7 +451,11 @@ fn sign_revision_with_reserve(
 }
 
 /// The place of an empty, visible, pre-created signature field named `name`.
-fn pre_created_spot(doc: &Document, pages: &[paraf_pdf::Page], name: Option<&str>) -> Result<Option<placement::Spot>> {
+fn pre_created_spot(
+    doc: &Document,
+    pages: &[paraf_pdf::Page],
+    name: Option<&str>,
+) -> Result<Option<placement::Spot>> {
     let Some(name) = name else { return Ok(None) };
     let Some(field) = fields::find_field(doc, name)? else {
         return Ok(None);
@@ -461,7 +471,11 @@ fn pre_created_spot(doc: &Document, pages: &[paraf_pdf::Page], name: Option<&str
         return Ok(None);
     };
     let (w, h) = (rect[2] - rect[0], rect[3] - rect[1]);
-    let (width, height) = if page.rotate % 180 == 0 { (w, h) } else { (h, w) };
+    let (width, height) = if page.rotate % 180 == 0 {
+        (w, h)
+    } else {
+        (h, w)
+    };
     Ok(Some(placement::Spot {
         page_ref: page.id,
         page_no: i + 1,
