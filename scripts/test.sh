@@ -7,4 +7,4 @@ if [ -z "${PARAF_CORPUS:-}" ] && [ -d ../shared/corpus ]; then
   PARAF_CORPUS="$(cd ../shared/corpus && pwd)"
   export PARAF_CORPUS
 fi
-cargo test --workspace --locked "$@" 2>&1
+cargo test --workspace --locked --no-fail-fast "$@" 2>&1

@@ -817,6 +817,6 @@ mod tests {
     #[test]
     fn pdf_dates_are_utc() {
         let t = UNIX_EPOCH + std::time::Duration::from_secs(1_795_000_000);
-        assert_eq!(pdf_date(t), "D:20261217081320Z");
+        assert_eq!(pdf_date(t), "D:20261118110640Z");
     }
 }

@@ -126,6 +126,7 @@ fn sequential_visible_and_certified_signatures_pass() {
             qr_url: None,
             lines: vec!["Disetujui".into()],
             border: true,
+            rotate: 0,
         },
     };
     let two = sign(&pki, &one, &b, Level::BLT, |o| o.visible = Some(visible));
