@@ -7,7 +7,7 @@ use anyhow::{anyhow, bail, Context};
 use clap::Args;
 use paraf_pdf::Document;
 use paraf_pki::ca::CertificateAuthority;
-use paraf_pki::{RevocationSource, SoftSigner, Timestamper};
+use paraf_pki::{DigestAlg, RevocationSource, SignatureScheme, SoftSigner, Timestamper};
 use paraf_sign::appearance::{AppearanceSpec, ImageSource};
 use paraf_sign::{DocMdp, Level, Placement, Services, SignOptions, SubFilter, Visible};
 
@@ -80,6 +80,42 @@ pub struct SignArgs {
     /// `pades` (ETSI.CAdES.detached, default) or `pkcs7` (adbe.pkcs7.detached).
     #[arg(long, default_value = "pades")]
     subfilter: String,
+    /// Digest algorithm: sha256, sha384 or sha512 (default: the key's natural one).
+    #[arg(long)]
+    digest: Option<String>,
+    /// RSA keys: sign with RSASSA-PSS instead of PKCS#1 v1.5.
+    #[arg(long)]
+    pss: bool,
+}
+
+/// The signature scheme asked for on the command line, for a key.
+fn scheme_for(
+    key: &paraf_pki::PrivateKey,
+    digest: Option<&str>,
+    pss: bool,
+) -> anyhow::Result<SignatureScheme> {
+    let natural = key.default_scheme();
+    let d = match digest {
+        None => natural.digest(),
+        Some("sha256") => DigestAlg::Sha256,
+        Some("sha384") => DigestAlg::Sha384,
+        Some("sha512") => DigestAlg::Sha512,
+        Some(other) => bail!("unknown --digest {other:?}: expected sha256, sha384 or sha512"),
+    };
+    let scheme = match natural {
+        SignatureScheme::RsaPkcs1v15(_) | SignatureScheme::RsaPss(_) if pss => {
+            SignatureScheme::RsaPss(d)
+        }
+        SignatureScheme::RsaPkcs1v15(_) | SignatureScheme::RsaPss(_) => {
+            SignatureScheme::RsaPkcs1v15(d)
+        }
+        SignatureScheme::Ecdsa(_) if pss => bail!("--pss applies to RSA keys only"),
+        SignatureScheme::Ecdsa(_) => SignatureScheme::Ecdsa(d),
+    };
+    if !key.supports(scheme) {
+        bail!("this key cannot sign with {scheme:?} (an EC key signs with its curve's digest)");
+    }
+    Ok(scheme)
 }
 
 fn parse_numbers<const N: usize>(what: &str, s: &str) -> anyhow::Result<[f64; N]> {
@@ -103,7 +139,8 @@ pub fn run(a: SignArgs) -> anyhow::Result<()> {
     let p12 = std::fs::read(&a.p12).with_context(|| format!("cannot read {}", a.p12.display()))?;
     let (key, cert, chain) = paraf_pki::pkcs12::parse(&p12, &a.password)
         .map_err(|e| anyhow!("cannot open {}: {e}", a.p12.display()))?;
-    let signer = SoftSigner::new(key, cert, chain, None)?;
+    let scheme = scheme_for(&key, a.digest.as_deref(), a.pss)?;
+    let signer = SoftSigner::new(key, cert, chain, Some(scheme))?;
     let input =
         std::fs::read(&a.input).with_context(|| format!("cannot read {}", a.input.display()))?;
     let doc = Document::load(input, a.pdf_password.as_deref().map(str::as_bytes))

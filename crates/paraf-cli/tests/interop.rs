@@ -398,13 +398,52 @@ fn pdfsig_second_signature_quirk_is_pdfsigs_own() {
     let d = tmp.path();
     write(d, "in.pdf", &simple_pdf(1));
     let p12 = &pki.signers[0];
-    run_ok(Command::new("openssl").args(["pkcs12", "-nodes", "-nocerts", "-passin", &format!("pass:{P12_PASSWORD}"), "-in"]).arg(p12).arg("-out").arg(d.join("k.pem")));
-    run_ok(Command::new("openssl").args(["pkcs12", "-nokeys", "-clcerts", "-passin", &format!("pass:{P12_PASSWORD}"), "-in"]).arg(p12).arg("-out").arg(d.join("c.pem")));
+    run_ok(
+        Command::new("openssl")
+            .args([
+                "pkcs12",
+                "-nodes",
+                "-nocerts",
+                "-passin",
+                &format!("pass:{P12_PASSWORD}"),
+                "-in",
+            ])
+            .arg(p12)
+            .arg("-out")
+            .arg(d.join("k.pem")),
+    );
+    run_ok(
+        Command::new("openssl")
+            .args([
+                "pkcs12",
+                "-nokeys",
+                "-clcerts",
+                "-passin",
+                &format!("pass:{P12_PASSWORD}"),
+                "-in",
+            ])
+            .arg(p12)
+            .arg("-out")
+            .arg(d.join("c.pem")),
+    );
     for (field, input, output) in [("S1", "in.pdf", "one.pdf"), ("S2", "one.pdf", "two.pdf")] {
         run_ok(
             Command::new("pyhanko")
                 .current_dir(d)
-                .args(["sign", "addsig", "--field", field, "--use-pades", "pemder", "--no-pass", "--key", "k.pem", "--cert", "c.pem", "--chain"])
+                .args([
+                    "sign",
+                    "addsig",
+                    "--field",
+                    field,
+                    "--use-pades",
+                    "pemder",
+                    "--no-pass",
+                    "--key",
+                    "k.pem",
+                    "--cert",
+                    "c.pem",
+                    "--chain",
+                ])
                 .arg(pki.dir.join("issuing.pem"))
                 .args([input, output]),
         );
@@ -412,5 +451,59 @@ fn pdfsig_second_signature_quirk_is_pdfsigs_own() {
     let text = pdfsig(&d.join("two.pdf"), &pki.nss_dir, None);
     assert_eq!(text.matches("Signature is Valid.").count(), 2, "{text}");
     assert_eq!(text.matches("Certificate is Trusted.").count(), 1, "{text}");
-    assert_eq!(text.matches("Unknown issue with Certificate").count(), 1, "{text}");
+    assert_eq!(
+        text.matches("Unknown issue with Certificate").count(),
+        1,
+        "{text}"
+    );
+}
+
+#[test]
+fn rsa_3072_pss_sha384_sha512_and_p384_are_accepted() {
+    let pki = pki();
+    let tmp = tempfile::tempdir().unwrap();
+    let input = write(tmp.path(), "in.pdf", &simple_pdf(1));
+    let issue = |kt: &str| -> PathBuf {
+        let p = tmp.path().join(format!("{kt}.p12"));
+        run_ok(
+            paraf()
+                .args(["ca", "issue", "--dir"])
+                .arg(&pki.dir)
+                .args([
+                    "--cn",
+                    &format!("Penanda {kt}"),
+                    "--key-type",
+                    kt,
+                    "--password",
+                    P12_PASSWORD,
+                    "--out",
+                ])
+                .arg(&p),
+        );
+        p
+    };
+    let rsa3072 = issue("rsa3072");
+    let p384 = issue("p384");
+    let cases: [(&str, &Path, &[&str]); 5] = [
+        ("rsa3072-pkcs1-sha256", &rsa3072, &[]),
+        ("rsa3072-pss-sha256", &rsa3072, &["--pss"]),
+        (
+            "rsa2048-pss-sha384",
+            &pki.rsa_p12,
+            &["--pss", "--digest", "sha384"],
+        ),
+        (
+            "rsa2048-pkcs1-sha512",
+            &pki.rsa_p12,
+            &["--digest", "sha512"],
+        ),
+        ("p384-sha384", &p384, &[]),
+    ];
+    for (name, p12, extra) in cases {
+        let out = tmp.path().join(format!("{name}.pdf"));
+        let mut args = vec!["--level", "b-t"];
+        args.extend_from_slice(extra);
+        sign(&input, &out, p12, &args);
+        check_all(&out, 1, None);
+    }
 }
