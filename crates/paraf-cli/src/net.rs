@@ -91,6 +91,36 @@ impl RevocationSource for HttpRevocation {
         }
         Ok(out)
     }
+
+    fn issuer(&self, cert: &Certificate) -> Result<Option<Certificate>, PkiError> {
+        for url in ca_issuer_urls(cert) {
+            if let Ok(body) = get(&url) {
+                let c = paraf_pki::x509::cert_from_der(&body)
+                    .or_else(|_| paraf_pki::x509::cert_from_pem(&body));
+                if let Ok(c) = c {
+                    if paraf_pki::x509::verify_issued_by(cert, &c).is_ok() {
+                        return Ok(Some(c));
+                    }
+                }
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// CA issuers URLs from the Authority Information Access extension.
+pub fn ca_issuer_urls(cert: &Certificate) -> Vec<String> {
+    use paraf_pki::asn1::const_oid::db::rfc5280::{ID_AD_CA_ISSUERS, ID_PE_AUTHORITY_INFO_ACCESS};
+    use paraf_pki::asn1::x509_cert::ext::pkix::AuthorityInfoAccessSyntax;
+    extension::<AuthorityInfoAccessSyntax>(cert, ID_PE_AUTHORITY_INFO_ACCESS)
+        .map(|aia| {
+            aia.0
+                .iter()
+                .filter(|ad| ad.access_method == ID_AD_CA_ISSUERS)
+                .filter_map(|ad| uri(&ad.access_location))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Tries each source in turn.
@@ -114,6 +144,14 @@ impl RevocationSource for FirstOf<'_> {
             }
         }
         Ok(Vec::new())
+    }
+    fn issuer(&self, cert: &Certificate) -> Result<Option<Certificate>, PkiError> {
+        for s in &self.0 {
+            if let Ok(Some(c)) = s.issuer(cert) {
+                return Ok(Some(c));
+            }
+        }
+        Ok(None)
     }
 }
 

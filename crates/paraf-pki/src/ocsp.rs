@@ -184,12 +184,24 @@ pub fn parse_response(
             bytes.response_type
         )));
     }
-    let basic = BasicOcspResponse::from_der(bytes.response.as_bytes())
-        .map_err(decode_err("BasicOCSPResponse"))?;
+    let raw = bytes.response.as_bytes();
+    let basic = match BasicOcspResponse::from_der(raw) {
+        Ok(b) => b,
+        Err(e) => match crate::x509::truncate_fractional_times(raw) {
+            Some(fixed) => {
+                BasicOcspResponse::from_der(&fixed).map_err(decode_err("BasicOCSPResponse"))?
+            }
+            None => return Err(decode_err("BasicOCSPResponse")(e)),
+        },
+    };
     let data = &basic.tbs_response_data;
 
     let responder = find_responder(&basic, issuer)?;
-    let tbs = to_der(data, "ResponseData")?;
+    // The signature covers the original bytes of tbsResponseData.
+    let tbs = Vec::<der::Any>::from_der(raw)
+        .ok()
+        .and_then(|f| f.first().and_then(|a| a.to_der().ok()))
+        .ok_or_else(|| PkiError::malformed("BasicOCSPResponse"))?;
     let sig = basic
         .signature
         .as_bytes()

@@ -16,6 +16,11 @@ pub trait RevocationSource: Send + Sync {
     fn ocsp(&self, cert: &Certificate, issuer: &Certificate) -> Result<Option<Vec<u8>>>;
     /// DER CRLs that cover `cert` (possibly none).
     fn crls(&self, cert: &Certificate) -> Result<Vec<Vec<u8>>>;
+    /// The certificate that issued `cert` when it is not at hand (e.g. fetched from its AIA
+    /// caIssuers URL), so that a DSS can hold complete chains. `None` by default.
+    fn issuer(&self, _cert: &Certificate) -> Result<Option<Certificate>> {
+        Ok(None)
+    }
 }
 
 /// Why a certificate was revoked (RFC 5280 section 5.3.1 `CRLReason`, minus the hold and

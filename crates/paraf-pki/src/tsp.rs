@@ -200,9 +200,16 @@ pub fn parse_response(
 /// Decodes the TSTInfo of a TimeStampToken without checking its signature.
 pub fn tst_info(token_der: &[u8]) -> Result<TstInfo> {
     match econtent(token_der)? {
-        Some((oid, bytes)) if oid == oids::ID_CT_TST_INFO => {
-            TstInfo::from_der(&bytes).map_err(decode_err("TSTInfo"))
-        }
+        Some((oid, bytes)) if oid == oids::ID_CT_TST_INFO => match TstInfo::from_der(&bytes) {
+            Ok(t) => Ok(t),
+            // RFC 3161 allows genTime with fractional seconds, which `der`'s RFC 5280
+            // GeneralizedTime refuses: decode a copy truncated to whole seconds. Only the
+            // decoded view changes; signatures are verified over the original bytes.
+            Err(e) => match crate::x509::truncate_fractional_times(&bytes) {
+                Some(whole) => TstInfo::from_der(&whole).map_err(decode_err("TSTInfo")),
+                None => Err(decode_err("TSTInfo")(e)),
+            },
+        },
         Some((oid, _)) => Err(PkiError::malformed(format!(
             "token encapsulates {oid}, not TSTInfo"
         ))),

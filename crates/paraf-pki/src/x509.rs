@@ -366,6 +366,45 @@ pub fn verify_issued_by(cert: &Certificate, issuer: &Certificate) -> Result<()> 
     crate::key::verify_signature(&spki_der(issuer)?, &cert.signature_algorithm, &tbs, sig)
 }
 
+/// Re-encodes a DER tree with every GeneralizedTime that has fractional seconds truncated to
+/// whole seconds (RFC 3161 genTime and many OCSP responders use fractions; `der` 0.7 refuses
+/// them); `None` if nothing had to change or on a decode error. For *decoding* only: signatures
+/// must be checked over the original bytes.
+pub fn truncate_fractional_times(der_bytes: &[u8]) -> Option<Vec<u8>> {
+    use der::{Any, Decode, Encode, Reader, Tagged};
+    fn walk(a: &Any, changed: &mut bool) -> Option<Any> {
+        let tag = a.tag();
+        if tag == der::Tag::GeneralizedTime {
+            let v = a.value();
+            if let Some(dot) = v.iter().position(|&b| b == b'.') {
+                if v.last() == Some(&b'Z') {
+                    *changed = true;
+                    return Any::new(tag, [&v[..dot], b"Z"].concat()).ok();
+                }
+            }
+            return Some(a.clone());
+        }
+        if !tag.is_constructed() {
+            return Some(a.clone());
+        }
+        let mut r = der::SliceReader::new(a.value()).ok()?;
+        let mut out = Vec::new();
+        while !r.is_finished() {
+            let child: Any = r.decode().ok()?;
+            out.extend(walk(&child, changed)?.to_der().ok()?);
+        }
+        Any::new(tag, out).ok()
+    }
+    let any = Any::from_der(der_bytes).ok()?;
+    let mut changed = false;
+    let new = walk(&any, &mut changed)?;
+    if changed {
+        new.to_der().ok()
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

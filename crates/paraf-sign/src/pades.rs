@@ -137,13 +137,44 @@ pub struct Signed {
     pub field_name: String,
 }
 
-/// Signs `doc` and returns the whole signed file.
+/// Signs `doc` and returns the whole signed file (a copy of the input plus the update).
 pub fn sign(
     doc: &Document,
     signer: &dyn Signer,
     opts: &SignOptions,
     services: Services<'_>,
 ) -> Result<Signed> {
+    let (tail, field_name) = sign_update(doc, signer, opts, services)?;
+    let mut pdf = Vec::with_capacity(doc.data().len() + tail.len());
+    pdf.extend_from_slice(doc.data());
+    pdf.extend_from_slice(&tail);
+    extend_to_level(pdf, field_name, signer, opts, services)
+}
+
+/// [`sign`] taking the document by value: its buffer becomes the signed file, so the input is
+/// not copied. For a large file this saves a copy of it (time and memory); the digest over the
+/// file is then most of the cost. Give the buffer spare capacity for the update (64 KiB is
+/// plenty for B-B and B-T): without it, appending may reallocate, which is the copy again.
+pub fn sign_owned(
+    doc: Document,
+    signer: &dyn Signer,
+    opts: &SignOptions,
+    services: Services<'_>,
+) -> Result<Signed> {
+    let (tail, field_name) = sign_update(&doc, signer, opts, services)?;
+    let mut pdf = doc.into_data();
+    pdf.extend_from_slice(&tail);
+    extend_to_level(pdf, field_name, signer, opts, services)
+}
+
+/// Checks, then the signature's own update: returns the bytes to append to `doc` and the name of
+/// the field signed.
+fn sign_update(
+    doc: &Document,
+    signer: &dyn Signer,
+    opts: &SignOptions,
+    services: Services<'_>,
+) -> Result<(Vec<u8>, String)> {
     if doc.xref().recovered {
         return Err(SignError::new(
             SignErrorKind::Pdf,
@@ -163,7 +194,17 @@ pub fn sign(
     }
     fields::check_modifications_allowed(doc)?;
     let signer_cn = common_name(signer.certificate()).unwrap_or_default();
-    let (mut pdf, field_name) = sign_revision(doc, signer, opts, services.timestamper, &signer_cn)?;
+    sign_revision(doc, signer, opts, services.timestamper, &signer_cn)
+}
+
+/// Adds what B-LT and B-LTA need after the signature (`pdf` is the signed file).
+fn extend_to_level(
+    mut pdf: Vec<u8>,
+    field_name: String,
+    signer: &dyn Signer,
+    opts: &SignOptions,
+    services: Services<'_>,
+) -> Result<Signed> {
     if opts.level >= Level::BLT {
         let revocation = services
             .revocation
@@ -267,6 +308,7 @@ fn signature_dict_body(extra: &[u8], reserve: usize) -> (Vec<u8>, usize, usize, 
     (b, br_at, br.len(), c_at, c_len)
 }
 
+/// The signature's update: the bytes appended to `doc`, and the field's name.
 fn sign_revision(
     doc: &Document,
     signer: &dyn Signer,
@@ -290,7 +332,7 @@ fn sign_revision(
     ))
 }
 
-/// `Ok(Err(n))` means the CMS needed `n` bytes, more than reserved.
+/// The bytes appended to `doc`; `Ok(Err(n))` means the CMS needed `n` bytes, more than reserved.
 #[allow(clippy::type_complexity)]
 fn sign_revision_with_reserve(
     doc: &Document,
@@ -444,10 +486,7 @@ fn sign_revision_with_reserve(
         &mut tail[ph.contents_at + 1..ph.contents_at + ph.contents_len - 1],
         &cms,
     );
-    let mut pdf = Vec::with_capacity(total);
-    pdf.extend_from_slice(doc.data());
-    pdf.extend_from_slice(&tail);
-    Ok(Ok((pdf, field_name)))
+    Ok(Ok((tail, field_name)))
 }
 
 /// The place of an empty, visible, pre-created signature field named `name`.
@@ -583,6 +622,24 @@ pub fn add_dss(
         if !all.contains(c) {
             all.push(c.clone());
         }
+    }
+    // Complete chains whose issuers are missing (a TSA token may carry only its own
+    // certificate): the revocation source can fetch them (AIA caIssuers).
+    let mut i = 0;
+    while i < all.len() {
+        let c = all[i].clone();
+        let has_issuer = is_self_signed(&c)
+            || all
+                .iter()
+                .any(|x| x.tbs_certificate.subject == c.tbs_certificate.issuer && *x != c);
+        if !has_issuer {
+            if let Ok(Some(iss)) = revocation.issuer(&c) {
+                if !all.contains(&iss) {
+                    all.push(iss);
+                }
+            }
+        }
+        i += 1;
     }
     let mut ocsps: Vec<Vec<u8>> = Vec::new();
     let mut crls: Vec<Vec<u8>> = Vec::new();
