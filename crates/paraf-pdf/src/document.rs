@@ -128,6 +128,11 @@ impl Document {
             o => o,
         };
         let Some(dict) = dict.as_dict() else {
+            if dict.is_null() {
+                // `/Encrypt null` (or a reference to nothing): the file is not encrypted.
+                self.encrypt_ref = None;
+                return Ok(());
+            }
             return Err(PdfError::structure("/Encrypt is not a dictionary"));
         };
         let id0 = self
