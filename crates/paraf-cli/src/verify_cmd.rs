@@ -53,7 +53,9 @@ pub fn run(args: VerifyArgs) -> ExitCode {
     for t in &args.trust {
         let bytes = match std::fs::read(t) {
             Ok(b) => b,
-            Err(e) => return unreadable(format!("cannot read the trust anchor {}: {e}", t.display())),
+            Err(e) => {
+                return unreadable(format!("cannot read the trust anchor {}: {e}", t.display()))
+            }
         };
         match paraf_verify::parse_certificates(&bytes) {
             Ok(mut c) if !c.is_empty() => anchors.append(&mut c),
@@ -68,10 +70,11 @@ pub fn run(args: VerifyArgs) -> ExitCode {
     if args.online {
         opts.revocation = Some(&live);
     }
-    let report = match paraf_verify::verify(data, args.password.as_deref().map(str::as_bytes), &opts) {
-        Ok(r) => r,
-        Err(e) => return unreadable(format!("{shown}: {e}")),
-    };
+    let report =
+        match paraf_verify::verify(data, args.password.as_deref().map(str::as_bytes), &opts) {
+            Ok(r) => r,
+            Err(e) => return unreadable(format!("{shown}: {e}")),
+        };
     if args.json {
         println!("{}", report.to_json_pretty());
     } else {
@@ -93,7 +96,9 @@ fn summary(file: &str, r: &ValidationReport) -> String {
         "{file}: {} bytes, {} revision(s){}{}",
         d.size,
         d.revisions,
-        d.pages.map(|p| format!(", {p} page(s)")).unwrap_or_default(),
+        d.pages
+            .map(|p| format!(", {p} page(s)"))
+            .unwrap_or_default(),
         if d.encrypted { ", encrypted" } else { "" }
     );
     if let Some(p) = d.docmdp {
@@ -108,8 +113,16 @@ fn summary(file: &str, r: &ValidationReport) -> String {
     for sig in &r.signatures {
         signature(&mut s, sig);
     }
-    let failed = r.signatures.iter().filter(|x| x.indication == Indication::TotalFailed).count();
-    let indeterminate = r.signatures.iter().filter(|x| x.indication == Indication::Indeterminate).count();
+    let failed = r
+        .signatures
+        .iter()
+        .filter(|x| x.indication == Indication::TotalFailed)
+        .count();
+    let indeterminate = r
+        .signatures
+        .iter()
+        .filter(|x| x.indication == Indication::Indeterminate)
+        .count();
     let _ = writeln!(
         s,
         "\nresult: {}{} ({} passed, {failed} failed, {indeterminate} indeterminate; validated at {})",
@@ -130,25 +143,43 @@ fn signature(s: &mut String, sig: &SignatureReport) {
         s,
         "\n{what} {} {}: {}{}",
         sig.index,
-        sig.field_name.as_deref().map(|n| format!("{n:?}")).unwrap_or_else(|| "(no field)".into()),
+        sig.field_name
+            .as_deref()
+            .map(|n| format!("{n:?}"))
+            .unwrap_or_else(|| "(no field)".into()),
         sig.indication,
-        sig.sub_indication.map(|x| format!(" / {x}")).unwrap_or_default()
+        sig.sub_indication
+            .map(|x| format!(" / {x}"))
+            .unwrap_or_default()
     );
     if let Some(c) = &sig.signer {
-        let _ = writeln!(s, "  signer: {} (serial {}, issued by {})", c.subject, c.serial, c.issuer);
+        let _ = writeln!(
+            s,
+            "  signer: {} (serial {}, issued by {})",
+            c.subject, c.serial, c.issuer
+        );
         let _ = writeln!(s, "          valid {} to {}", c.not_before, c.not_after);
     }
     let _ = writeln!(
         s,
         "  format: {}{}{}",
         sig.sub_filter.as_deref().unwrap_or("?"),
-        sig.level.as_deref().map(|l| format!(", PAdES {l}")).unwrap_or_default(),
-        sig.docmdp.map(|p| format!(", certification P={p}")).unwrap_or_default()
+        sig.level
+            .as_deref()
+            .map(|l| format!(", PAdES {l}"))
+            .unwrap_or_default(),
+        sig.docmdp
+            .map(|p| format!(", certification P={p}"))
+            .unwrap_or_default()
     );
     if let Some(t) = &sig.claimed_signing_time {
         let _ = writeln!(s, "  signing time (claimed): {t}");
     }
-    for (k, v) in [("reason", &sig.reason), ("location", &sig.location), ("name", &sig.name)] {
+    for (k, v) in [
+        ("reason", &sig.reason),
+        ("location", &sig.location),
+        ("name", &sig.name),
+    ] {
         if let Some(v) = v {
             let _ = writeln!(s, "  {k}: {v}");
         }
@@ -171,28 +202,50 @@ fn signature(s: &mut String, sig: &SignatureReport) {
         ok(i.byte_range_ok),
         ok(i.digest_ok),
         ok(i.signature_ok),
-        i.signature_algorithm.as_deref().map(|a| format!(", {a}")).unwrap_or_default()
+        i.signature_algorithm
+            .as_deref()
+            .map(|a| format!(", {a}"))
+            .unwrap_or_default()
     );
     let _ = writeln!(
         s,
         "  revision {} of the file{}",
-        sig.revision.map(|r| r.to_string()).unwrap_or_else(|| "?".into()),
-        if sig.covers_whole_file { ", covers the whole file" } else { "" }
+        sig.revision
+            .map(|r| r.to_string())
+            .unwrap_or_else(|| "?".into()),
+        if sig.covers_whole_file {
+            ", covers the whole file"
+        } else {
+            ""
+        }
     );
     let m = &sig.modifications;
     let _ = writeln!(
         s,
         "  changes after signing: {:?} ({} later revision(s), {} illegal)",
-        m.level, m.later_revisions, m.illegal.len()
+        m.level,
+        m.later_revisions,
+        m.illegal.len()
     );
     let t = &sig.trust;
     let _ = writeln!(
         s,
         "  trust: {}{}",
-        if t.trusted { "chain to a trust anchor" } else { "not trusted" },
+        if t.trusted {
+            "chain to a trust anchor"
+        } else {
+            "not trusted"
+        },
         t.validated_at
             .as_deref()
-            .map(|a| format!(", judged at {a}{}", if t.time_from_timestamp { " (time-stamp)" } else { "" }))
+            .map(|a| format!(
+                ", judged at {a}{}",
+                if t.time_from_timestamp {
+                    " (time-stamp)"
+                } else {
+                    ""
+                }
+            ))
             .unwrap_or_default()
     );
     for rc in &t.revocation {
@@ -201,7 +254,10 @@ fn signature(s: &mut String, sig: &SignatureReport) {
             "    revocation of {}: {}{}",
             rc.subject,
             rc.status,
-            rc.source.as_deref().map(|x| format!(" ({x})")).unwrap_or_default()
+            rc.source
+                .as_deref()
+                .map(|x| format!(" ({x})"))
+                .unwrap_or_default()
         );
     }
     for p in &sig.problems {

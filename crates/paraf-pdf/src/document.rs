@@ -41,6 +41,8 @@ pub struct Document {
     xref: XrefTable,
     crypt: Option<SecurityHandler>,
     encrypt_ref: Option<ObjRef>,
+    /// The password the file was opened with, to reopen it after an update.
+    password: Vec<u8>,
     /// Built on first need when an xref offset turns out wrong.
     recovered: Mutex<Option<Arc<XrefTable>>>,
     objstm_cache: Mutex<HashMap<u32, Arc<ObjStm>>>,
@@ -77,6 +79,7 @@ impl Document {
             xref,
             crypt: None,
             encrypt_ref: None,
+            password: password.unwrap_or(b"").to_vec(),
             recovered: Mutex::new(None),
             objstm_cache: Mutex::new(HashMap::new()),
         };
@@ -146,6 +149,12 @@ impl Document {
             .to_vec();
         self.crypt = Some(SecurityHandler::open(dict, &id0, password)?);
         Ok(())
+    }
+
+    /// The password this document was opened with (empty when none), to open the file again
+    /// after an update was appended to it.
+    pub fn password(&self) -> &[u8] {
+        &self.password
     }
 
     /// The raw bytes of the file.

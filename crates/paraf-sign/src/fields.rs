@@ -281,7 +281,8 @@ pub fn attach_signature(
             .with("Type", Object::name("Annot"))
             .with("Subtype", Object::name("Widget"))
             .with("FT", Object::name("Sig"))
-            .with("T", up.string_for(field_ref, &PdfString::text(&name).bytes))
+            // `put` encrypts strings for encrypted documents.
+            .with("T", PdfString::text(&name))
             .with("V", Object::Ref(sig_ref))
             .with("F", 132i64)
             .with(

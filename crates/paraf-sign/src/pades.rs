@@ -148,7 +148,7 @@ pub fn sign(
     let mut pdf = Vec::with_capacity(doc.data().len() + tail.len());
     pdf.extend_from_slice(doc.data());
     pdf.extend_from_slice(&tail);
-    extend_to_level(pdf, field_name, signer, opts, services)
+    extend_to_level(pdf, doc.password(), field_name, signer, opts, services)
 }
 
 /// [`sign`] taking the document by value: its buffer becomes the signed file, so the input is
@@ -162,9 +162,10 @@ pub fn sign_owned(
     services: Services<'_>,
 ) -> Result<Signed> {
     let (tail, field_name) = sign_update(&doc, signer, opts, services)?;
+    let password = doc.password().to_vec();
     let mut pdf = doc.into_data();
     pdf.extend_from_slice(&tail);
-    extend_to_level(pdf, field_name, signer, opts, services)
+    extend_to_level(pdf, &password, field_name, signer, opts, services)
 }
 
 /// Checks, then the signature's own update: returns the bytes to append to `doc` and the name of
@@ -200,6 +201,7 @@ fn sign_update(
 /// Adds what B-LT and B-LTA need after the signature (`pdf` is the signed file).
 fn extend_to_level(
     mut pdf: Vec<u8>,
+    password: &[u8],
     field_name: String,
     signer: &dyn Signer,
     opts: &SignOptions,
@@ -209,11 +211,10 @@ fn extend_to_level(
         let revocation = services
             .revocation
             .ok_or_else(|| SignError::invalid("no revocation source"))?;
-        let signed = Document::load(pdf, None).map_err(reload_err)?;
-        let doc_pwd_free = signed;
+        let signed = Document::load(pdf, Some(password)).map_err(reload_err)?;
         pdf = add_dss(
-            &doc_pwd_free,
-            &[signer_chain(signer), tsa_chain_of_last(&doc_pwd_free)?].concat(),
+            &signed,
+            &[signer_chain(signer), tsa_chain_of_last(&signed)?].concat(),
             revocation,
         )?;
     }
@@ -221,7 +222,7 @@ fn extend_to_level(
         let ts = services
             .timestamper
             .ok_or_else(|| SignError::invalid("no timestamp authority"))?;
-        let with_dss = Document::load(pdf, None).map_err(reload_err)?;
+        let with_dss = Document::load(pdf, Some(password)).map_err(reload_err)?;
         pdf = document_timestamp(&with_dss, ts)?;
     }
     Ok(Signed { pdf, field_name })

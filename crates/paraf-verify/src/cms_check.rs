@@ -140,7 +140,10 @@ fn check_signed_data(
     }
     let n_signers = sd.signer_infos.0.len();
     let Some(si) = sd.signer_infos.0.iter().next() else {
-        out.problem(SubIndication::FormatFailure, "the SignedData has no SignerInfo");
+        out.problem(
+            SubIndication::FormatFailure,
+            "the SignedData has no SignerInfo",
+        );
         return;
     };
     if n_signers > 1 {
@@ -198,13 +201,19 @@ fn check_signed_data(
         (Some(d), Content::Detached { data, ranges }, _) => {
             let got = crypto::digest_ranges(d, data, ranges);
             if got.is_none() {
-                out.problem(SubIndication::FormatFailure, "the byte range lies outside the file");
+                out.problem(
+                    SubIndication::FormatFailure,
+                    "the byte range lies outside the file",
+                );
             }
             got
         }
         (Some(d), Content::Encapsulated, Some((_, bytes))) => Some(d.digest(bytes)),
         (Some(_), Content::Encapsulated, None) => {
-            out.problem(SubIndication::SignedDataNotFound, "the token encapsulates no content");
+            out.problem(
+                SubIndication::SignedDataNotFound,
+                "the token encapsulates no content",
+            );
             None
         }
     };
@@ -238,7 +247,10 @@ fn check_signed_data(
         return;
     };
     let Some(spki) = crypto::spki_der(&cert) else {
-        out.problem(SubIndication::FormatFailure, "the signer's public key cannot be encoded");
+        out.problem(
+            SubIndication::FormatFailure,
+            "the signer's public key cannot be encoded",
+        );
         return;
     };
     match crypto::verify(&spki, &si.signature_algorithm, digest, &attrs_der, &sig) {
@@ -264,11 +276,18 @@ fn single_value(si: &SignerInfo, oid: ObjectIdentifier) -> Result<Option<&Any>, 
     match (found.next(), found.next()) {
         (None, _) => Ok(None),
         (Some(a), None) if a.values.len() == 1 => Ok(a.values.iter().next()),
-        _ => Err(format!("signed attribute {oid} must appear once with one value")),
+        _ => Err(format!(
+            "signed attribute {oid} must appear once with one value"
+        )),
     }
 }
 
-fn check_attributes(out: &mut CmsCheck, sd: &SignedData, si: &SignerInfo, content_digest: Option<&[u8]>) {
+fn check_attributes(
+    out: &mut CmsCheck,
+    sd: &SignedData,
+    si: &SignerInfo,
+    content_digest: Option<&[u8]>,
+) {
     if si.signed_attrs.is_none() {
         return; // reported with the signature check
     }
@@ -289,12 +308,18 @@ fn check_attributes(out: &mut CmsCheck, sd: &SignedData, si: &SignerInfo, conten
             }
             Err(e) => {
                 ok = false;
-                out.problem(SubIndication::FormatFailure, format!("content-type attribute: {e}"));
+                out.problem(
+                    SubIndication::FormatFailure,
+                    format!("content-type attribute: {e}"),
+                );
             }
         },
         Ok(None) => {
             ok = false;
-            out.problem(SubIndication::FormatFailure, "the content-type signed attribute is missing");
+            out.problem(
+                SubIndication::FormatFailure,
+                "the content-type signed attribute is missing",
+            );
         }
         Err(e) => {
             ok = false;
@@ -318,7 +343,10 @@ fn check_attributes(out: &mut CmsCheck, sd: &SignedData, si: &SignerInfo, conten
             }
             Err(e) => {
                 ok = false;
-                out.problem(SubIndication::FormatFailure, format!("message-digest attribute: {e}"));
+                out.problem(
+                    SubIndication::FormatFailure,
+                    format!("message-digest attribute: {e}"),
+                );
             }
         },
         Ok(None) => {
@@ -335,7 +363,10 @@ fn check_attributes(out: &mut CmsCheck, sd: &SignedData, si: &SignerInfo, conten
     }
     // signing-time
     if let Ok(Some(v)) = single_value(si, oids::SIGNING_TIME) {
-        let t = v.to_der().ok().and_then(|d| <x509_cert::time::Time as der::Decode>::from_der(&d).ok());
+        let t = v
+            .to_der()
+            .ok()
+            .and_then(|d| <x509_cert::time::Time as der::Decode>::from_der(&d).ok());
         if let Some(t) = t {
             out.signing_time = Some(t.to_system_time());
         }
@@ -368,11 +399,15 @@ fn check_attributes(out: &mut CmsCheck, sd: &SignedData, si: &SignerInfo, conten
         }
         (Some(Err(e)), _) => {
             ok = false;
-            out.problem(SubIndication::FormatFailure, format!("signing-certificate attribute: {e}"));
+            out.problem(
+                SubIndication::FormatFailure,
+                format!("signing-certificate attribute: {e}"),
+            );
         }
-        (None, _) => out
-            .warnings
-            .push("no ESS signing-certificate attribute (PAdES baseline requires signing-certificate-v2)".into()),
+        (None, _) => out.warnings.push(
+            "no ESS signing-certificate attribute (PAdES baseline requires signing-certificate-v2)"
+                .into(),
+        ),
         (Some(Ok(_)), None) => {}
     }
     out.attrs_ok = ok;
@@ -384,7 +419,8 @@ fn signing_cert_v2(v: &Any) -> Result<(Digest, Vec<u8>), String> {
     let first = sc.certs.first().ok_or("no certificate identifier")?;
     let alg = match &first.hash_algorithm {
         None => Digest::Sha256,
-        Some(a) => Digest::from_oid(&a.oid).ok_or_else(|| format!("hash algorithm {} is not supported", a.oid))?,
+        Some(a) => Digest::from_oid(&a.oid)
+            .ok_or_else(|| format!("hash algorithm {} is not supported", a.oid))?,
     };
     Ok((alg, first.cert_hash.as_bytes().to_vec()))
 }
@@ -402,11 +438,19 @@ fn signing_cert_v1(v: &Any) -> Result<(Digest, Vec<u8>), String> {
 }
 
 fn archival(out: &mut CmsCheck, der: &[u8]) {
-    let Some((outer, _)) = der_walk::read(der) else { return };
-    let Some(kids) = der_walk::children(outer.content) else { return };
+    let Some((outer, _)) = der_walk::read(der) else {
+        return;
+    };
+    let Some(kids) = der_walk::children(outer.content) else {
+        return;
+    };
     for k in kids {
-        let Some((seq, _)) = der_walk::read(k.content) else { continue };
-        let Some(items) = der_walk::children(seq.content) else { continue };
+        let Some((seq, _)) = der_walk::read(k.content) else {
+            continue;
+        };
+        let Some(items) = der_walk::children(seq.content) else {
+            continue;
+        };
         for item in items {
             match k.tag {
                 0xa0 => out.crls.push(item.full.to_vec()),
@@ -418,7 +462,9 @@ fn archival(out: &mut CmsCheck, der: &[u8]) {
 }
 
 fn unsigned_attributes(out: &mut CmsCheck, si: &SignerInfo) {
-    let Some(attrs) = &si.unsigned_attrs else { return };
+    let Some(attrs) = &si.unsigned_attrs else {
+        return;
+    };
     for a in attrs.iter() {
         if a.oid == oids::SIGNATURE_TIME_STAMP_TOKEN {
             if let Some(v) = a.values.iter().next() {

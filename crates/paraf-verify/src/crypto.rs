@@ -151,9 +151,15 @@ pub fn verify(
             .map_err(|e| e.message().to_string());
     }
     let (is_rsa, d) = if oid == oids::RSA_ENCRYPTION {
-        (true, digest.ok_or("rsaEncryption without a digest algorithm")?)
+        (
+            true,
+            digest.ok_or("rsaEncryption without a digest algorithm")?,
+        )
     } else if oid == oids::EC_PUBLIC_KEY {
-        (false, digest.ok_or("id-ecPublicKey without a digest algorithm")?)
+        (
+            false,
+            digest.ok_or("id-ecPublicKey without a digest algorithm")?,
+        )
     } else if oid == SHA1_WITH_RSA {
         (true, Digest::Sha1)
     } else if oid == oids::SHA256_WITH_RSA {
@@ -173,7 +179,9 @@ pub fn verify(
     } else {
         return Err(format!("signature algorithm {oid} is not supported"));
     };
-    let mut weak = d.is_weak().then(|| format!("{} digests are no longer accepted", d.name()));
+    let mut weak = d
+        .is_weak()
+        .then(|| format!("{} digests are no longer accepted", d.name()));
     let algo: &'static dyn VerificationAlgorithm = match (kind, is_rsa, d) {
         (KeyKind::Rsa { bits }, true, d) => {
             if bits < 2048 {

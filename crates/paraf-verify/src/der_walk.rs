@@ -24,7 +24,10 @@ pub fn read(buf: &[u8]) -> Option<(Tlv<'_>, &[u8])> {
             return None; // indefinite or absurd lengths
         }
         let bytes = buf.get(2..2 + n)?;
-        (bytes.iter().fold(0usize, |acc, b| (acc << 8) | *b as usize), 2 + n)
+        (
+            bytes.iter().fold(0usize, |acc, b| (acc << 8) | *b as usize),
+            2 + n,
+        )
     };
     let end = header.checked_add(len)?;
     let full = buf.get(..end)?;
@@ -136,7 +139,10 @@ fn read_len(buf: &[u8]) -> Option<(Option<usize>, &[u8])> {
         return None;
     }
     let bytes = buf.get(1..1 + n)?;
-    Some((Some(bytes.iter().fold(0usize, |a, b| (a << 8) | *b as usize)), buf.get(1 + n..)?))
+    Some((
+        Some(bytes.iter().fold(0usize, |a, b| (a << 8) | *b as usize)),
+        buf.get(1 + n..)?,
+    ))
 }
 
 fn push_len(out: &mut Vec<u8>, len: usize) {
@@ -144,7 +150,10 @@ fn push_len(out: &mut Vec<u8>, len: usize) {
         out.push(len as u8);
     } else {
         let bytes = len.to_be_bytes();
-        let skip = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len().saturating_sub(1));
+        let skip = bytes
+            .iter()
+            .position(|&b| b != 0)
+            .unwrap_or(bytes.len().saturating_sub(1));
         let tail = bytes.get(skip..).unwrap_or(&[]);
         out.push(0x80 | tail.len() as u8);
         out.extend_from_slice(tail);
@@ -195,7 +204,11 @@ fn convert(buf: &[u8], depth: usize) -> Option<(Vec<u8>, usize)> {
     }
 }
 
-fn convert_children(mut content: &[u8], depth: usize, _: Option<()>) -> Option<(Vec<Vec<u8>>, bool)> {
+fn convert_children(
+    mut content: &[u8],
+    depth: usize,
+    _: Option<()>,
+) -> Option<(Vec<Vec<u8>>, bool)> {
     let mut out = Vec::new();
     let mut changed = false;
     while !content.is_empty() {

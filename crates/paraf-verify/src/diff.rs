@@ -102,7 +102,12 @@ pub fn analyse(input: &Input<'_, '_>) -> ModificationReport {
         return report;
     }
     // Bytes after the last revision that no cross-reference section accounts for.
-    let last_end = input.revisions.list.last().map_or(0, |r| r.end).max(input.signed_end);
+    let last_end = input
+        .revisions
+        .list
+        .last()
+        .map_or(0, |r| r.end)
+        .max(input.signed_end);
     if let Some(tail) = data.get(last_end..) {
         if tail.iter().any(|c| !c.is_ascii_whitespace() && *c != 0) {
             report.illegal.push(Change {
@@ -153,7 +158,11 @@ pub fn analyse(input: &Input<'_, '_>) -> ModificationReport {
 
 /// Objects present but unreferenced in the signed revision that the final revision references
 /// (the "hide" shadow attacks prepare such objects before signing).
-fn unreferenced_then_referenced(input: &Input<'_, '_>, final_end: usize, report: &mut ModificationReport) {
+fn unreferenced_then_referenced(
+    input: &Input<'_, '_>,
+    final_end: usize,
+    report: &mut ModificationReport,
+) {
     let signed = input.views.get(input.signed_end);
     let fin = input.views.get(final_end);
     let then = signed.reachable();
@@ -193,7 +202,9 @@ fn changed_keys(old: &Dict, new: &Dict) -> Vec<(String, &'static str)> {
     for (k, v) in new.iter() {
         match old.iter().find(|(ok, _)| *ok == k) {
             None => out.push((String::from_utf8_lossy(k).into_owned(), "added")),
-            Some((_, ov)) if ov != v => out.push((String::from_utf8_lossy(k).into_owned(), "changed")),
+            Some((_, ov)) if ov != v => {
+                out.push((String::from_utf8_lossy(k).into_owned(), "changed"))
+            }
             _ => {}
         }
     }
@@ -296,7 +307,10 @@ impl<'v, 'd> RevDiff<'v, 'd> {
     fn trailer_and_catalog(&mut self) {
         let (old_root, new_root) = (self.old.root_ref(), self.new.root_ref());
         if old_root != new_root {
-            self.flag(new_root.map(|r| r.num), "the trailer's /Root now points to another document catalog");
+            self.flag(
+                new_root.map(|r| r.num),
+                "the trailer's /Root now points to another document catalog",
+            );
         }
         if self.old.trailer.get("Encrypt") != self.new.trailer.get("Encrypt") {
             self.flag(None, "the trailer's /Encrypt changed");
@@ -305,12 +319,19 @@ impl<'v, 'd> RevDiff<'v, 'd> {
         if let Some(info) = self.new.trailer.get("Info").and_then(Object::as_ref) {
             if self.kind(Some(info)).is_some() {
                 self.explained.insert(info.num);
-                self.allow(Some(info.num), "document information dictionary updated", ModificationLevel::LtaUpdates);
+                self.allow(
+                    Some(info.num),
+                    "document information dictionary updated",
+                    ModificationLevel::LtaUpdates,
+                );
             }
         }
         let Some(root) = new_root else { return };
         let (Some(old_cat), Some(new_cat)) = (self.old.catalog(), self.new.catalog()) else {
-            self.flag(Some(root.num), "the document catalog is missing or not a dictionary");
+            self.flag(
+                Some(root.num),
+                "the document catalog is missing or not a dictionary",
+            );
             return;
         };
         // An updated metadata stream in place (XMP does not render).
@@ -319,7 +340,11 @@ impl<'v, 'd> RevDiff<'v, 'd> {
                 && old_cat.get("Metadata").and_then(Object::as_ref) == Some(m)
             {
                 self.explained.insert(m.num);
-                self.allow(Some(m.num), "XMP metadata updated", ModificationLevel::LtaUpdates);
+                self.allow(
+                    Some(m.num),
+                    "XMP metadata updated",
+                    ModificationLevel::LtaUpdates,
+                );
             }
         }
         if self.kind(Some(root)).is_none() {
@@ -329,7 +354,11 @@ impl<'v, 'd> RevDiff<'v, 'd> {
         for (key, how) in changed_keys(&old_cat, &new_cat) {
             match key.as_str() {
                 "DSS" | "Extensions" => {}
-                "Version" => self.allow(Some(root.num), format!("catalog: /Version {how}"), ModificationLevel::LtaUpdates),
+                "Version" => self.allow(
+                    Some(root.num),
+                    format!("catalog: /Version {how}"),
+                    ModificationLevel::LtaUpdates,
+                ),
                 "AcroForm" => {} // judged with the form
                 "Metadata" => {
                     if let Some(m) = new_cat.get("Metadata").and_then(Object::as_ref) {
@@ -337,11 +366,20 @@ impl<'v, 'd> RevDiff<'v, 'd> {
                             self.explained.insert(m.num);
                         }
                     }
-                    self.allow(Some(root.num), "XMP metadata updated", ModificationLevel::LtaUpdates);
+                    self.allow(
+                        Some(root.num),
+                        "XMP metadata updated",
+                        ModificationLevel::LtaUpdates,
+                    );
                 }
                 "Perms" => {
                     ok = false;
-                    self.flag(Some(root.num), format!("catalog: /Perms {how}: the certification (DocMDP) was tampered with"));
+                    self.flag(
+                        Some(root.num),
+                        format!(
+                            "catalog: /Perms {how}: the certification (DocMDP) was tampered with"
+                        ),
+                    );
                 }
                 _ => {
                     ok = false;
@@ -372,8 +410,12 @@ impl<'v, 'd> RevDiff<'v, 'd> {
     }
 
     fn dss(&mut self) {
-        let Some(cat) = self.new.catalog() else { return };
-        let Some(dss_obj) = cat.get("DSS").cloned() else { return };
+        let Some(cat) = self.new.catalog() else {
+            return;
+        };
+        let Some(dss_obj) = cat.get("DSS").cloned() else {
+            return;
+        };
         let mut touched = false;
         if let Some(r) = dss_obj.as_ref() {
             if let Some(Kind::Added | Kind::Modified) = self.kind(Some(r)) {
@@ -381,7 +423,9 @@ impl<'v, 'd> RevDiff<'v, 'd> {
                 touched = true;
             }
         }
-        let Some(dss) = self.new.dict(&dss_obj) else { return };
+        let Some(dss) = self.new.dict(&dss_obj) else {
+            return;
+        };
         let mut containers: Vec<Object> = Vec::new();
         for key in ["Certs", "OCSPs", "CRLs"] {
             if let Some(a) = dss.get(key) {
@@ -433,7 +477,11 @@ impl<'v, 'd> RevDiff<'v, 'd> {
             }
         }
         if touched {
-            self.allow(dss_obj.as_ref().map(|r| r.num), "document security store (DSS) added or extended", ModificationLevel::LtaUpdates);
+            self.allow(
+                dss_obj.as_ref().map(|r| r.num),
+                "document security store (DSS) added or extended",
+                ModificationLevel::LtaUpdates,
+            );
         }
     }
 
@@ -466,7 +514,10 @@ impl<'v, 'd> RevDiff<'v, 'd> {
                 "NeedAppearances" => {
                     if new_form.get("NeedAppearances") == Some(&Object::Bool(true)) {
                         ok = false;
-                        self.flag(anchor, "AcroForm: /NeedAppearances set: viewers would redraw every field");
+                        self.flag(
+                            anchor,
+                            "AcroForm: /NeedAppearances set: viewers would redraw every field",
+                        );
                     }
                 }
                 _ => {
@@ -481,7 +532,10 @@ impl<'v, 'd> RevDiff<'v, 'd> {
         for f in &old_fields {
             if !new_fields.contains(f) {
                 ok = false;
-                self.flag(Some(f.num), format!("form field (object {}) removed from the AcroForm", f.num));
+                self.flag(
+                    Some(f.num),
+                    format!("form field (object {}) removed from the AcroForm", f.num),
+                );
             }
         }
         if let Some(r) = new_form.get("Fields").and_then(Object::as_ref) {
@@ -500,15 +554,25 @@ impl<'v, 'd> RevDiff<'v, 'd> {
     }
 
     fn fields(&mut self, _form_ok: bool) {
-        let Some(new_cat) = self.new.catalog() else { return };
-        let Some(new_form) = self.new.dict(new_cat.get("AcroForm").unwrap_or(&Object::Null)) else {
+        let Some(new_cat) = self.new.catalog() else {
+            return;
+        };
+        let Some(new_form) = self
+            .new
+            .dict(new_cat.get("AcroForm").unwrap_or(&Object::Null))
+        else {
             return;
         };
         let old_field_set: HashSet<u32> = self
             .old
             .catalog()
             .and_then(|c| self.old.dict(c.get("AcroForm").unwrap_or(&Object::Null)))
-            .map(|f| terminal_fields(self.old, &f).into_iter().filter_map(|t| t.field_ref.map(|r| r.num)).collect())
+            .map(|f| {
+                terminal_fields(self.old, &f)
+                    .into_iter()
+                    .filter_map(|t| t.field_ref.map(|r| r.num))
+                    .collect()
+            })
             .unwrap_or_default();
         for t in terminal_fields(self.new, &new_form) {
             if t.ft.as_deref() == Some(b"Sig") {
@@ -544,7 +608,11 @@ impl<'v, 'd> RevDiff<'v, 'd> {
         } else {
             ModificationLevel::FormFilling
         };
-        let what_sig = if is_ts { "document timestamp" } else { "signature" };
+        let what_sig = if is_ts {
+            "document timestamp"
+        } else {
+            "signature"
+        };
         let field_kind = self.kind(t.field_ref);
         let widget_changed = t.widgets.iter().any(|(r, _)| self.kind(*r).is_some());
         let value_kind = self.kind(value.as_ref());
@@ -564,24 +632,46 @@ impl<'v, 'd> RevDiff<'v, 'd> {
                 }
             }
             Some(Kind::Modified) => {
-                let old = t.field_ref.map(|r| self.old.get(r)).and_then(|o| o.as_dict().cloned()).unwrap_or_default();
+                let old = t
+                    .field_ref
+                    .map(|r| self.old.get(r))
+                    .and_then(|o| o.as_dict().cloned())
+                    .unwrap_or_default();
                 let was_signed = old.get("V").is_some_and(|v| !v.is_null());
                 let keys = changed_keys(&old, &t.dict);
-                let bad: Vec<_> = keys.iter().filter(|(k, _)| !matches!(k.as_str(), "V" | "AP")).cloned().collect();
+                let bad: Vec<_> = keys
+                    .iter()
+                    .filter(|(k, _)| !matches!(k.as_str(), "V" | "AP"))
+                    .cloned()
+                    .collect();
                 if was_signed && keys.iter().any(|(k, _)| k == "V") {
                     ok = false;
-                    self.flag(fnum, format!("signature field {name:?}: its existing signature was replaced"));
+                    self.flag(
+                        fnum,
+                        format!("signature field {name:?}: its existing signature was replaced"),
+                    );
                 } else if !bad.is_empty() {
                     ok = false;
-                    self.flag(fnum, format!("signature field {name:?}: {}", list_keys(&bad)));
+                    self.flag(
+                        fnum,
+                        format!("signature field {name:?}: {}", list_keys(&bad)),
+                    );
                 } else if p1 && keys.iter().any(|(k, _)| k == "V") {
                     ok = false;
                     self.flag(fnum, format!("signature field {name:?} was signed on a document certified with no changes allowed (DocMDP P=1)"));
                 } else if keys.iter().any(|(k, _)| k == "V") {
-                    self.allow(fnum, format!("empty {what_sig} field {name:?} signed"), level);
+                    self.allow(
+                        fnum,
+                        format!("empty {what_sig} field {name:?} signed"),
+                        level,
+                    );
                 } else if keys.is_empty() {
                 } else {
-                    self.allow(fnum, format!("appearance of signature field {name:?} updated"), level);
+                    self.allow(
+                        fnum,
+                        format!("appearance of signature field {name:?} updated"),
+                        level,
+                    );
                 }
             }
             Some(Kind::Deleted) => {
@@ -617,14 +707,23 @@ impl<'v, 'd> RevDiff<'v, 'd> {
                     }
                 }
                 Some(Kind::Modified) if !merged => {
-                    let old = wr.map(|r| self.old.get(r)).and_then(|o| o.as_dict().cloned()).unwrap_or_default();
-                    let bad: Vec<_> = changed_keys(&old, wd).into_iter().filter(|(k, _)| k != "AP").collect();
+                    let old = wr
+                        .map(|r| self.old.get(r))
+                        .and_then(|o| o.as_dict().cloned())
+                        .unwrap_or_default();
+                    let bad: Vec<_> = changed_keys(&old, wd)
+                        .into_iter()
+                        .filter(|(k, _)| k != "AP")
+                        .collect();
                     if bad.is_empty() {
                         if let Some(n) = wnum {
                             self.explained.insert(n);
                         }
                     } else {
-                        self.flag(wnum, format!("widget of signature field {name:?}: {}", list_keys(&bad)));
+                        self.flag(
+                            wnum,
+                            format!("widget of signature field {name:?}: {}", list_keys(&bad)),
+                        );
                     }
                 }
                 _ => {}
@@ -665,7 +764,11 @@ impl<'v, 'd> RevDiff<'v, 'd> {
         let mut ok = true;
         let mut what = Vec::new();
         if field_kind == Some(Kind::Modified) {
-            let old = t.field_ref.map(|r| self.old.get(r)).and_then(|o| o.as_dict().cloned()).unwrap_or_default();
+            let old = t
+                .field_ref
+                .map(|r| self.old.get(r))
+                .and_then(|o| o.as_dict().cloned())
+                .unwrap_or_default();
             let keys = changed_keys(&old, &t.dict);
             if keys.iter().any(|(k, _)| !allowed_keys(k)) {
                 ok = false;
@@ -673,7 +776,10 @@ impl<'v, 'd> RevDiff<'v, 'd> {
             what.extend(keys);
         }
         for (wr, wd) in &changed_widgets {
-            let old = wr.map(|r| self.old.get(r)).and_then(|o| o.as_dict().cloned()).unwrap_or_default();
+            let old = wr
+                .map(|r| self.old.get(r))
+                .and_then(|o| o.as_dict().cloned())
+                .unwrap_or_default();
             let keys = changed_keys(&old, wd);
             if keys.iter().any(|(k, _)| !matches!(k.as_str(), "AP" | "AS")) {
                 ok = false;
@@ -699,9 +805,19 @@ impl<'v, 'd> RevDiff<'v, 'd> {
                 }
                 self.appearance(wd);
             }
-            self.allow(fnum, format!("form field {name:?} filled ({})", list_keys(&what)), ModificationLevel::FormFilling);
+            self.allow(
+                fnum,
+                format!("form field {name:?} filled ({})", list_keys(&what)),
+                ModificationLevel::FormFilling,
+            );
         } else if !permitted {
-            self.flag(fnum, format!("form field {name:?} changed after signing ({}): {why_not}", list_keys(&what)));
+            self.flag(
+                fnum,
+                format!(
+                    "form field {name:?} changed after signing ({}): {why_not}",
+                    list_keys(&what)
+                ),
+            );
         } else {
             self.flag(fnum, format!("form field {name:?}: {}", list_keys(&what)));
         }
@@ -714,13 +830,19 @@ impl<'v, 'd> RevDiff<'v, 'd> {
         let new_set: HashSet<ObjRef> = new_pages.iter().copied().collect();
         for (i, p) in old_pages.iter().enumerate() {
             if !new_set.contains(p) {
-                self.flag(Some(p.num), format!("page {} (object {}) was removed", i + 1, p.num));
+                self.flag(
+                    Some(p.num),
+                    format!("page {} (object {}) was removed", i + 1, p.num),
+                );
             }
         }
         if old_pages.len() != new_pages.len() || old_pages != new_pages {
             for (i, p) in new_pages.iter().enumerate() {
                 if !old_set.contains(p) {
-                    self.flag(Some(p.num), format!("page {} (object {}) was added", i + 1, p.num));
+                    self.flag(
+                        Some(p.num),
+                        format!("page {} (object {}) was added", i + 1, p.num),
+                    );
                 }
             }
         }
@@ -737,7 +859,11 @@ impl<'v, 'd> RevDiff<'v, 'd> {
             let mut page_ok = true;
             if page_kind.is_some() {
                 let keys = changed_keys(&old_page, &new_page);
-                let bad: Vec<_> = keys.iter().filter(|(k, _)| k != "Annots").cloned().collect();
+                let bad: Vec<_> = keys
+                    .iter()
+                    .filter(|(k, _)| k != "Annots")
+                    .cloned()
+                    .collect();
                 if !bad.is_empty() {
                     page_ok = false;
                     self.flag(Some(p.num), format!("page {page_no}: {}", list_keys(&bad)));
@@ -750,10 +876,17 @@ impl<'v, 'd> RevDiff<'v, 'd> {
                 for a in &old_annots {
                     if !new_annots.contains(a) {
                         if self.docmdp == Some(3) {
-                            self.allow(Some(a.num), format!("page {page_no}: annotation (object {}) removed", a.num), ModificationLevel::Annotations);
+                            self.allow(
+                                Some(a.num),
+                                format!("page {page_no}: annotation (object {}) removed", a.num),
+                                ModificationLevel::Annotations,
+                            );
                         } else {
                             annots_ok = false;
-                            self.flag(Some(a.num), format!("page {page_no}: annotation (object {}) removed", a.num));
+                            self.flag(
+                                Some(a.num),
+                                format!("page {page_no}: annotation (object {}) removed", a.num),
+                            );
                         }
                     }
                 }
@@ -762,7 +895,10 @@ impl<'v, 'd> RevDiff<'v, 'd> {
                         continue;
                     }
                     let ad = self.new.get(*a).as_dict().cloned().unwrap_or_default();
-                    let subtype = ad.name("Subtype").map(|s| String::from_utf8_lossy(s).into_owned()).unwrap_or_else(|| "?".into());
+                    let subtype = ad
+                        .name("Subtype")
+                        .map(|s| String::from_utf8_lossy(s).into_owned())
+                        .unwrap_or_else(|| "?".into());
                     if self.docmdp == Some(3) && subtype != "Widget" {
                         self.explained.insert(a.num);
                         self.appearance(&ad);
@@ -863,15 +999,20 @@ fn describe_object(o: &Object) -> String {
             _ => "value".into(),
         };
     };
-    let t = d.name("Type").map(|s| String::from_utf8_lossy(s).into_owned());
-    let st = d.name("Subtype").map(|s| String::from_utf8_lossy(s).into_owned());
+    let t = d
+        .name("Type")
+        .map(|s| String::from_utf8_lossy(s).into_owned());
+    let st = d
+        .name("Subtype")
+        .map(|s| String::from_utf8_lossy(s).into_owned());
     let is_stream = matches!(o, Object::Stream(_));
     match (t.as_deref(), st.as_deref()) {
         (Some("Sig"), _) => "signature dictionary".into(),
         (Some("DocTimeStamp"), _) => "document timestamp dictionary".into(),
         (Some("Page"), _) => "page".into(),
         (Some("Pages"), _) => "page tree node".into(),
-        (Some("Font"), _) | (_, Some("Type1" | "TrueType" | "Type0" | "Type3" | "CIDFontType2")) => "font".into(),
+        (Some("Font"), _)
+        | (_, Some("Type1" | "TrueType" | "Type0" | "Type3" | "CIDFontType2")) => "font".into(),
         (Some("FontDescriptor"), _) => "font descriptor".into(),
         (Some("Annot"), Some(s)) | (None, Some(s)) if !is_stream => format!("/{s} annotation"),
         (_, Some("Form")) => "form XObject".into(),
@@ -928,7 +1069,11 @@ fn terminal_fields(view: &View<'_>, form: &Dict) -> Vec<Terminal> {
             }
         }
         let Some(d) = view.dict(&f) else { continue };
-        let partial = d.get("T").and_then(|t| view.resolve(t).as_string().map(paraf_pdf::object::decode_text));
+        let partial = d.get("T").and_then(|t| {
+            view.resolve(t)
+                .as_string()
+                .map(paraf_pdf::object::decode_text)
+        });
         let full = match (&partial, parent.is_empty()) {
             (Some(p), true) => p.clone(),
             (Some(p), false) => format!("{parent}.{p}"),

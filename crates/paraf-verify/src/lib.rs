@@ -30,8 +30,9 @@ use paraf_pki::RevocationSource;
 use x509_cert::Certificate;
 
 pub use report::{
-    CertificateInfo, Change, DocumentInfo, Indication, IntegrityReport, ModificationLevel, ModificationReport, Problem,
-    RevocationCheck, SignatureKind, SignatureReport, SubIndication, TimestampReport, TrustReport, ValidationReport,
+    CertificateInfo, Change, DocumentInfo, Indication, IntegrityReport, ModificationLevel,
+    ModificationReport, Problem, RevocationCheck, SignatureKind, SignatureReport, SubIndication,
+    TimestampReport, TrustReport, ValidationReport,
 };
 
 /// How to validate.
@@ -82,13 +83,22 @@ pub struct VerifyError {
 }
 
 /// Opens `pdf` (with `password` if it is encrypted) and validates it.
-pub fn verify(pdf: Vec<u8>, password: Option<&[u8]>, opts: &VerifyOptions<'_>) -> Result<ValidationReport, VerifyError> {
+pub fn verify(
+    pdf: Vec<u8>,
+    password: Option<&[u8]>,
+    opts: &VerifyOptions<'_>,
+) -> Result<ValidationReport, VerifyError> {
     let tail = pdf.get(pdf.len().saturating_sub(1024)..).unwrap_or(&[]);
-    let has_header = pdf.get(..1024.min(pdf.len())).is_some_and(|h| revision::memfind(h, b"%PDF-").is_some());
+    let has_header = pdf
+        .get(..1024.min(pdf.len()))
+        .is_some_and(|h| revision::memfind(h, b"%PDF-").is_some());
     if has_header && revision::memfind(tail, b"%%EOF").is_none() {
         return Err(VerifyError {
             kind: VerifyErrorKind::Truncated,
-            message: format!("the file is truncated: no %%EOF marker at its end ({} bytes)", pdf.len()),
+            message: format!(
+                "the file is truncated: no %%EOF marker at its end ({} bytes)",
+                pdf.len()
+            ),
         });
     }
     let doc = Document::load(pdf, password).map_err(|e| VerifyError {
@@ -97,7 +107,9 @@ pub fn verify(pdf: Vec<u8>, password: Option<&[u8]>, opts: &VerifyOptions<'_>) -
             _ => VerifyErrorKind::Unreadable,
         },
         message: match e.kind {
-            ErrorKind::BadPassword => format!("the file is encrypted and the password is missing or wrong ({e})"),
+            ErrorKind::BadPassword => {
+                format!("the file is encrypted and the password is missing or wrong ({e})")
+            }
             ErrorKind::NotPdf => format!("not a PDF file: {e}"),
             _ => format!("the PDF cannot be read: {e}"),
         },
@@ -154,7 +166,9 @@ pub mod fuzzing {
 
     /// The PDF layer: load, walk the pages, read every object the cross-reference lists.
     pub fn pdf_parse(data: &[u8]) {
-        let Ok(doc) = Document::load(data.to_vec(), None) else { return };
+        let Ok(doc) = Document::load(data.to_vec(), None) else {
+            return;
+        };
         let _ = doc.pages();
         let _ = doc.revision_ends();
         let nums: Vec<(u32, u16)> = doc

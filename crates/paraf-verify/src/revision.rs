@@ -266,7 +266,8 @@ impl<'d> View<'d> {
                 };
                 let r = ObjRef::new(num, gen);
                 if let Some(c) = self.doc.security() {
-                    let is_xref = matches!(&o, Object::Stream(s) if s.dict.name("Type") == Some(b"XRef"));
+                    let is_xref =
+                        matches!(&o, Object::Stream(s) if s.dict.name("Type") == Some(b"XRef"));
                     if Some(r) != self.doc.encrypt_ref() && !is_xref && !dict_only {
                         c.decrypt_object(r, &mut o).ok()?;
                     }

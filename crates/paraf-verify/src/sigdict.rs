@@ -44,7 +44,9 @@ pub fn find_signatures(doc: &Document) -> Vec<FoundSig> {
                 continue;
             }
         }
-        let Ok(Object::Dict(d)) = doc.resolve(&f) else { continue };
+        let Ok(Object::Dict(d)) = doc.resolve(&f) else {
+            continue;
+        };
         let partial = d
             .get("T")
             .and_then(|t| doc.resolve(t).ok())
@@ -68,7 +70,10 @@ pub fn find_signatures(doc: &Document) -> Vec<FoundSig> {
         let Ok(value) = doc.resolve(v) else { continue };
         let Some(sd) = value.as_dict() else { continue };
         let name = (!full.is_empty()).then_some(full);
-        if let Some(existing) = out.iter_mut().find(|s| s.sig_ref.is_some() && s.sig_ref == sig_ref) {
+        if let Some(existing) = out
+            .iter_mut()
+            .find(|s| s.sig_ref.is_some() && s.sig_ref == sig_ref)
+        {
             if let Some(n) = name {
                 existing.other_fields.push(n);
             }
@@ -103,8 +108,11 @@ pub struct RawSigDict {
 /// Parses object `num` at `offset` and records where `/Contents` and `/ByteRange` are.
 pub fn parse_at(data: &[u8], offset: usize, num: u32) -> Result<RawSigDict, String> {
     let mut lx = Lexer::new(data, offset);
-    let n = lx.uint().ok_or("no object number at the signature's offset")?;
-    lx.uint().ok_or("no generation number at the signature's offset")?;
+    let n = lx
+        .uint()
+        .ok_or("no object number at the signature's offset")?;
+    lx.uint()
+        .ok_or("no generation number at the signature's offset")?;
     if n != u64::from(num) || !lx.eat_keyword(b"obj") {
         return Err(format!(
             "the cross-reference offset {offset} of the signature object {num} does not point to it"
@@ -126,11 +134,21 @@ pub fn parse_at(data: &[u8], offset: usize, num: u32) -> Result<RawSigDict, Stri
             }
             (Some(b'/'), _) => {}
             (None, _) => return Err(format!("signature object {num} is unterminated")),
-            _ => return Err(format!("signature object {num}: a key is not a name at byte {}", lx.pos)),
+            _ => {
+                return Err(format!(
+                    "signature object {num}: a key is not a name at byte {}",
+                    lx.pos
+                ))
+            }
         }
         let key = match lx.object() {
             Ok(Object::Name(k)) => k,
-            _ => return Err(format!("signature object {num}: bad key at byte {}", lx.pos)),
+            _ => {
+                return Err(format!(
+                    "signature object {num}: bad key at byte {}",
+                    lx.pos
+                ))
+            }
         };
         lx.skip_ws();
         let start = lx.pos;
@@ -139,7 +157,8 @@ pub fn parse_at(data: &[u8], offset: usize, num: u32) -> Result<RawSigDict, Stri
             .map_err(|e| format!("signature object {num}: {e}"))?;
         let end = lx.pos;
         if keys.contains(&key) {
-            out.duplicate_keys.push(String::from_utf8_lossy(&key).into_owned());
+            out.duplicate_keys
+                .push(String::from_utf8_lossy(&key).into_owned());
             continue;
         }
         keys.push(key.clone());

@@ -95,6 +95,9 @@ mod tests {
         let t = parse_pdf_date("D:20261217151320+07'00'").unwrap();
         assert_eq!(rfc3339(t), "2026-12-17T08:13:20Z");
         assert!(parse_pdf_date("D:20").is_none());
-        assert_eq!(rfc3339(parse_pdf_date("2024").unwrap()), "2024-01-01T00:00:00Z");
+        assert_eq!(
+            rfc3339(parse_pdf_date("2024").unwrap()),
+            "2024-01-01T00:00:00Z"
+        );
     }
 }

@@ -78,12 +78,18 @@ fn is_anchor(anchors: &[Certificate], c: &Certificate) -> bool {
     anchors.iter().any(|a| {
         a == c
             || (a.tbs_certificate.subject == c.tbs_certificate.subject
-                && a.tbs_certificate.subject_public_key_info == c.tbs_certificate.subject_public_key_info)
+                && a.tbs_certificate.subject_public_key_info
+                    == c.tbs_certificate.subject_public_key_info)
     })
 }
 
 /// Builds the chain of `leaf` from the anchors and the pool; `true` when it ends at an anchor.
-pub fn build_chain(anchors: &[Certificate], pool: &[Certificate], leaf: &Certificate) -> (Vec<Certificate>, bool) {
+pub fn build_chain(
+    anchors: &[Certificate],
+    pool: &[Certificate],
+    leaf: &Certificate,
+    live: Option<&dyn RevocationSource>,
+) -> (Vec<Certificate>, bool) {
     let mut chain = vec![leaf.clone()];
     let mut cur = leaf.clone();
     for _ in 0..12 {
@@ -97,7 +103,14 @@ pub fn build_chain(anchors: &[Certificate], pool: &[Certificate], leaf: &Certifi
             .filter(|c| &c.tbs_certificate.subject == issuer_name)
             .filter(|c| !chain.contains(c))
             .find(|c| crypto::issued_by(&cur, c))
-            .cloned();
+            .cloned()
+            .or_else(|| {
+                // A missing intermediate, fetched (caIssuers) when the caller allows it.
+                let fetched = live?.issuer(&cur).ok()??;
+                (fetched.tbs_certificate.subject == *issuer_name
+                    && crypto::issued_by(&cur, &fetched))
+                .then_some(fetched)
+            });
         match candidate {
             Some(c) => {
                 chain.push(c.clone());
@@ -120,7 +133,7 @@ pub fn validate(
     poe: bool,
 ) -> ChainResult {
     let mut out = ChainResult::default();
-    let (chain, trusted) = build_chain(env.anchors, &env.evidence.certs, leaf);
+    let (chain, trusted) = build_chain(env.anchors, &env.evidence.certs, leaf, env.live);
     out.chain = chain;
     out.trusted = trusted;
     if !trusted {
@@ -145,11 +158,15 @@ pub fn validate(
 }
 
 fn constraints(out: &mut ChainResult, purpose: Purpose) {
-    let Some(leaf) = out.chain.first() else { return };
+    let Some(leaf) = out.chain.first() else {
+        return;
+    };
     match purpose {
         Purpose::Signing => {
             if let Some(ku) = certinfo::key_usage(leaf) {
-                if !ku.0.contains(KeyUsages::DigitalSignature) && !ku.0.contains(KeyUsages::NonRepudiation) {
+                if !ku.0.contains(KeyUsages::DigitalSignature)
+                    && !ku.0.contains(KeyUsages::NonRepudiation)
+                {
                     out.problems.push(Problem::new(
                         SubIndication::ChainConstraintsFailure,
                         format!("{} may not sign: its key usage allows neither digitalSignature nor nonRepudiation", certinfo::label(leaf)),
@@ -180,7 +197,10 @@ fn constraints(out: &mut ChainResult, purpose: Purpose) {
         if !is_ca {
             out.problems.push(Problem::new(
                 SubIndication::ChainConstraintsFailure,
-                format!("{} issues certificates but is not a CA certificate", certinfo::label(c)),
+                format!(
+                    "{} issues certificates but is not a CA certificate",
+                    certinfo::label(c)
+                ),
             ));
         }
     }
@@ -196,7 +216,12 @@ fn validity(out: &mut ChainResult, at: SystemTime) {
         if at < nb {
             out.problems.push(Problem::new(
                 SubIndication::NotYetValid,
-                format!("{} is not valid before {} (checked at {})", certinfo::label(c), rfc3339(nb), rfc3339(at)),
+                format!(
+                    "{} is not valid before {} (checked at {})",
+                    certinfo::label(c),
+                    rfc3339(nb),
+                    rfc3339(at)
+                ),
             ));
         } else if at > na {
             out.problems.push(Problem::new(
@@ -213,7 +238,12 @@ fn validity(out: &mut ChainResult, at: SystemTime) {
 }
 
 /// Whether evidence issued at `this_update` (valid until `next_update`) speaks for time `at`.
-fn usable(this_update: SystemTime, next_update: Option<SystemTime>, at: SystemTime, now: SystemTime) -> bool {
+fn usable(
+    this_update: SystemTime,
+    next_update: Option<SystemTime>,
+    at: SystemTime,
+    now: SystemTime,
+) -> bool {
     if this_update > now + SKEW {
         return false; // from the future
     }
@@ -232,11 +262,19 @@ struct Found {
     this_update: SystemTime,
 }
 
-fn from_ocsp(der: &[u8], cert: &Certificate, issuer: &Certificate, at: SystemTime, now: SystemTime) -> Option<Found> {
+fn from_ocsp(
+    der: &[u8],
+    cert: &Certificate,
+    issuer: &Certificate,
+    at: SystemTime,
+    now: SystemTime,
+) -> Option<Found> {
     let r = paraf_pki::ocsp::parse_response(der, cert, issuer, None).ok()?;
     // The responder itself must have been valid when it answered.
     let rv = &r.responder.tbs_certificate.validity;
-    if r.produced_at < rv.not_before.to_system_time() || r.produced_at > rv.not_after.to_system_time() + SKEW {
+    if r.produced_at < rv.not_before.to_system_time()
+        || r.produced_at > rv.not_after.to_system_time() + SKEW
+    {
         return None;
     }
     if !usable(r.this_update, r.next_update, at, now) {
@@ -244,7 +282,9 @@ fn from_ocsp(der: &[u8], cert: &Certificate, issuer: &Certificate, at: SystemTim
     }
     let status = match r.status {
         OcspCertStatus::Good => Status::Good,
-        OcspCertStatus::Revoked { time, reason } => Status::Revoked(time, reason.map(|x| x.name().to_string())),
+        OcspCertStatus::Revoked { time, reason } => {
+            Status::Revoked(time, reason.map(|x| x.name().to_string()))
+        }
         OcspCertStatus::Unknown => Status::Unknown,
     };
     Some(Found {
@@ -254,7 +294,13 @@ fn from_ocsp(der: &[u8], cert: &Certificate, issuer: &Certificate, at: SystemTim
     })
 }
 
-fn from_crl(der: &[u8], cert: &Certificate, issuer: &Certificate, at: SystemTime, now: SystemTime) -> Option<Found> {
+fn from_crl(
+    der: &[u8],
+    cert: &Certificate,
+    issuer: &Certificate,
+    at: SystemTime,
+    now: SystemTime,
+) -> Option<Found> {
     let crl = CertificateList::from_der(der).ok()?;
     let tbs = &crl.tbs_cert_list;
     if tbs.issuer != cert.tbs_certificate.issuer || tbs.issuer != issuer.tbs_certificate.subject {
@@ -262,7 +308,14 @@ fn from_crl(der: &[u8], cert: &Certificate, issuer: &Certificate, at: SystemTime
     }
     let tbs_der = tbs.to_der().ok()?;
     let sig = crl.signature.as_bytes()?;
-    crypto::verify(&crypto::spki_der(issuer)?, &crl.signature_algorithm, None, &tbs_der, sig).ok()?;
+    crypto::verify(
+        &crypto::spki_der(issuer)?,
+        &crl.signature_algorithm,
+        None,
+        &tbs_der,
+        sig,
+    )
+    .ok()?;
     let this_update = tbs.this_update.to_system_time();
     let next_update = tbs.next_update.map(|t| t.to_system_time());
     if !usable(this_update, next_update, at, now) {
@@ -294,9 +347,35 @@ fn from_crl(der: &[u8], cert: &Certificate, issuer: &Certificate, at: SystemTime
     })
 }
 
-fn find_status(env: &TrustEnv<'_>, cert: &Certificate, issuer: &Certificate, at: SystemTime) -> Option<Found> {
+/// Whether an OCSP response speaks about `serial` at all (cheap: no signature check).
+fn ocsp_mentions(der: &[u8], serial: &x509_cert::serial_number::SerialNumber) -> bool {
+    let Ok(resp) = x509_ocsp::OcspResponse::from_der(der) else {
+        return false;
+    };
+    let Some(bytes) = resp.response_bytes else {
+        return false;
+    };
+    let Ok(basic) = x509_ocsp::BasicOcspResponse::from_der(bytes.response.as_bytes()) else {
+        return false;
+    };
+    basic
+        .tbs_response_data
+        .responses
+        .iter()
+        .any(|r| &r.cert_id.serial_number == serial)
+}
+
+fn find_status(
+    env: &TrustEnv<'_>,
+    cert: &Certificate,
+    issuer: &Certificate,
+    at: SystemTime,
+) -> Option<Found> {
     let now = env.validation_time;
     for (der, src) in &env.evidence.ocsps {
+        if !ocsp_mentions(der, &cert.tbs_certificate.serial_number) {
+            continue;
+        }
         if let Some(mut f) = from_ocsp(der, cert, issuer, at, now) {
             f.source = format!("ocsp ({src})");
             if !matches!(f.status, Status::Unknown) {

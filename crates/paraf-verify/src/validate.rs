@@ -37,11 +37,14 @@ struct Sig {
 }
 
 fn text(dict: &Dict, key: &str) -> Option<String> {
-    dict.get(key).and_then(Object::as_string).map(paraf_pdf::object::decode_text)
+    dict.get(key)
+        .and_then(Object::as_string)
+        .map(paraf_pdf::object::decode_text)
 }
 
 fn name(dict: &Dict, key: &str) -> Option<String> {
-    dict.name(key).map(|n| String::from_utf8_lossy(n).into_owned())
+    dict.name(key)
+        .map(|n| String::from_utf8_lossy(n).into_owned())
 }
 
 fn transform_params(doc: &Document, dict: &Dict) -> (Option<u8>, FieldLock) {
@@ -49,7 +52,9 @@ fn transform_params(doc: &Document, dict: &Dict) -> (Option<u8>, FieldLock) {
     let mut lock = FieldLock::None;
     let refs = doc.resolve_key(dict, "Reference").unwrap_or(Object::Null);
     for r in refs.as_array().unwrap_or(&[]) {
-        let Ok(Object::Dict(sr)) = doc.resolve(r) else { continue };
+        let Ok(Object::Dict(sr)) = doc.resolve(r) else {
+            continue;
+        };
         let params = match doc.resolve_key(&sr, "TransformParams") {
             Ok(Object::Dict(d)) => d,
             _ => Dict::new(),
@@ -131,32 +136,55 @@ fn byte_range(doc: &Document, views: &ViewCache<'_>, sig: &mut Sig) {
         .map(|a| a.iter().map(|x| x.as_int().unwrap_or(-1)).collect());
     r.byte_range.clone_from(&br);
     let Some(br) = br else {
-        problem(r, SubIndication::FormatFailure, "the signature has no /ByteRange");
+        problem(
+            r,
+            SubIndication::FormatFailure,
+            "the signature has no /ByteRange",
+        );
         return;
     };
     let parts: Option<Vec<usize>> = br.iter().map(|&x| usize::try_from(x).ok()).collect();
-    let (Some([s, a, b, c]), 4) = (parts.as_deref().and_then(|p| <[usize; 4]>::try_from(p).ok()), br.len()) else {
-        problem(r, SubIndication::FormatFailure, format!("/ByteRange {br:?} is not four non-negative integers"));
+    let (Some([s, a, b, c]), 4) = (
+        parts
+            .as_deref()
+            .and_then(|p| <[usize; 4]>::try_from(p).ok()),
+        br.len(),
+    ) else {
+        problem(
+            r,
+            SubIndication::FormatFailure,
+            format!("/ByteRange {br:?} is not four non-negative integers"),
+        );
         return;
     };
     let mut ok = true;
     if s != 0 {
         ok = false;
-        problem(r, SubIndication::FormatFailure, format!("/ByteRange starts at {s}, not at the beginning of the file"));
+        problem(
+            r,
+            SubIndication::FormatFailure,
+            format!("/ByteRange starts at {s}, not at the beginning of the file"),
+        );
     }
     let Some(end) = b.checked_add(c) else {
         problem(r, SubIndication::FormatFailure, "/ByteRange overflows");
         return;
     };
     if a == 0 || b <= a {
-        problem(r, SubIndication::FormatFailure, format!("/ByteRange {br:?} does not leave a gap for /Contents"));
+        problem(
+            r,
+            SubIndication::FormatFailure,
+            format!("/ByteRange {br:?} does not leave a gap for /Contents"),
+        );
         return;
     }
     if end > len {
         problem(
             r,
             SubIndication::FormatFailure,
-            format!("/ByteRange covers bytes up to {end}, beyond the end of the file ({len} bytes)"),
+            format!(
+                "/ByteRange covers bytes up to {end}, beyond the end of the file ({len} bytes)"
+            ),
         );
         return;
     }
@@ -166,18 +194,30 @@ fn byte_range(doc: &Document, views: &ViewCache<'_>, sig: &mut Sig) {
     r.covers_whole_file = end == len;
     if !ends_at_eof(data, end) {
         ok = false;
-        problem(r, SubIndication::FormatFailure, format!("the signed bytes end at {end}, which is not the end of a revision (%%EOF)"));
+        problem(
+            r,
+            SubIndication::FormatFailure,
+            format!("the signed bytes end at {end}, which is not the end of a revision (%%EOF)"),
+        );
     }
     // The dictionary where the revision it signs says it is.
     let Some(sig_ref) = sig.found.sig_ref else {
-        problem(r, SubIndication::FormatFailure, "the signature value is not an indirect object and cannot be located in the file");
+        problem(
+            r,
+            SubIndication::FormatFailure,
+            "the signature value is not an indirect object and cannot be located in the file",
+        );
         return;
     };
     let view = views.get(end);
     let offset = match view.entries.get(&sig_ref.num) {
         Some(paraf_pdf::xref::XrefEntry::InFile { offset, .. }) => Some(*offset),
         Some(paraf_pdf::xref::XrefEntry::InStream { .. }) => {
-            problem(r, SubIndication::FormatFailure, "the signature dictionary is inside a compressed object stream");
+            problem(
+                r,
+                SubIndication::FormatFailure,
+                "the signature dictionary is inside a compressed object stream",
+            );
             return;
         }
         _ if doc.xref().recovered => match doc.xref().entries.get(&sig_ref.num) {
@@ -208,7 +248,11 @@ fn byte_range(doc: &Document, views: &ViewCache<'_>, sig: &mut Sig) {
             SubIndication::FormatFailure,
             format!(
                 "the signature dictionary has duplicate keys ({}): signature wrapping",
-                raw.duplicate_keys.iter().map(|k| format!("/{k}")).collect::<Vec<_>>().join(", ")
+                raw.duplicate_keys
+                    .iter()
+                    .map(|k| format!("/{k}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         );
     }
@@ -232,16 +276,28 @@ fn byte_range(doc: &Document, views: &ViewCache<'_>, sig: &mut Sig) {
         }
         None => {
             ok = false;
-            problem(r, SubIndication::FormatFailure, "the signature dictionary has no /Contents string");
+            problem(
+                r,
+                SubIndication::FormatFailure,
+                "the signature dictionary has no /Contents string",
+            );
         }
     }
     if !raw.contents_is_hex && raw.contents_span.is_some() {
         ok = false;
-        problem(r, SubIndication::FormatFailure, "/Contents is not a hexadecimal string");
+        problem(
+            r,
+            SubIndication::FormatFailure,
+            "/Contents is not a hexadecimal string",
+        );
     }
     if raw.contents.iter().all(|&x| x == 0) {
         ok = false;
-        problem(r, SubIndication::FormatFailure, "/Contents is empty (all zeros): there is no signature value");
+        problem(
+            r,
+            SubIndication::FormatFailure,
+            "/Contents is empty (all zeros): there is no signature value",
+        );
     }
     sig.blob = raw.contents;
     r.integrity.byte_range_ok = ok;
@@ -250,10 +306,16 @@ fn byte_range(doc: &Document, views: &ViewCache<'_>, sig: &mut Sig) {
 /// Overlapping byte ranges: each signature's /Contents must lie in its own revision.
 fn overlaps(sigs: &mut [Sig]) {
     type Span = (usize, usize, Option<usize>, Option<(usize, usize)>);
-    let spans: Vec<Span> = sigs.iter().enumerate().map(|(i, s)| (i, s.report.index, s.end, s.gap)).collect();
+    let spans: Vec<Span> = sigs
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (i, s.report.index, s.end, s.gap))
+        .collect();
     for &(i, ii, end_i, _) in &spans {
         for &(j, jj, end_j, gap_j) in &spans {
-            let (Some(ei), Some(ej), Some((aj, bj))) = (end_i, end_j, gap_j) else { continue };
+            let (Some(ei), Some(ej), Some((aj, bj))) = (end_i, end_j, gap_j) else {
+                continue;
+            };
             if i == j {
                 continue;
             }
@@ -267,7 +329,11 @@ fn overlaps(sigs: &mut [Sig]) {
                 for k in [i, j] {
                     if let Some(s) = sigs.get_mut(k) {
                         s.report.integrity.byte_range_ok = false;
-                        let msg = format!("the byte ranges of signatures {} and {} overlap", ii.min(jj), ii.max(jj));
+                        let msg = format!(
+                            "the byte ranges of signatures {} and {} overlap",
+                            ii.min(jj),
+                            ii.max(jj)
+                        );
                         if !s.report.problems.iter().any(|p| p.message == msg) {
                             problem(&mut s.report, SubIndication::FormatFailure, msg);
                         }
@@ -306,7 +372,10 @@ fn cms(doc: &Document, sig: &mut Sig, extra: &[Certificate]) {
         && r.sub_filter.as_deref() == Some("ETSI.CAdES.detached")
         && c.signing_time.is_some()
     {
-        r.warnings.push("a PAdES (ETSI.CAdES.detached) signature should not carry a signing-time attribute".into());
+        r.warnings.push(
+            "a PAdES (ETSI.CAdES.detached) signature should not carry a signing-time attribute"
+                .into(),
+        );
     }
     sig.cms = Some(c);
 }
@@ -339,10 +408,11 @@ fn check_token(
     let mut gen_time = None;
     let mut imprint_ok = false;
     match &c.econtent {
-        Some((oid, bytes)) if *oid == paraf_pki::oids::ID_CT_TST_INFO => match x509_tsp::TstInfo::from_der(bytes) {
-            Ok(tst) => {
-                gen_time = Some(tst.gen_time.to_system_time());
-                match Digest::from_oid(&tst.message_imprint.hash_algorithm.oid) {
+        Some((oid, bytes)) if *oid == paraf_pki::oids::ID_CT_TST_INFO => {
+            match x509_tsp::TstInfo::from_der(bytes) {
+                Ok(tst) => {
+                    gen_time = Some(tst.gen_time.to_system_time());
+                    match Digest::from_oid(&tst.message_imprint.hash_algorithm.oid) {
                     Some(d) => match imprint_of(d) {
                         Some(expected) if expected == tst.message_imprint.hashed_message.as_bytes() => imprint_ok = true,
                         Some(_) => problems.push("the time-stamp's message imprint does not match what it should cover".into()),
@@ -353,9 +423,10 @@ fn check_token(
                         tst.message_imprint.hash_algorithm.oid
                     )),
                 }
+                }
+                Err(e) => problems.push(format!("TSTInfo: {e}")),
             }
-            Err(e) => problems.push(format!("TSTInfo: {e}")),
-        },
+        }
         _ => problems.push("the token does not encapsulate a TSTInfo".into()),
     }
     let intact = c.signature_ok && c.digest_ok && c.attrs_ok && imprint_ok;
@@ -394,10 +465,16 @@ fn dss_evidence(doc: &Document, ev: &mut Evidence) -> bool {
         return false;
     };
     for key in ["Certs", "OCSPs", "CRLs"] {
-        let Ok(arr) = doc.resolve_key(&dss, key) else { continue };
+        let Ok(arr) = doc.resolve_key(&dss, key) else {
+            continue;
+        };
         for item in arr.as_array().unwrap_or(&[]).iter().take(10_000) {
-            let Ok(Object::Stream(s)) = doc.resolve(item) else { continue };
-            let Ok(bytes) = doc.decode_stream(&s) else { continue };
+            let Ok(Object::Stream(s)) = doc.resolve(item) else {
+                continue;
+            };
+            let Ok(bytes) = doc.decode_stream(&s) else {
+                continue;
+            };
             match key {
                 "Certs" => {
                     if let Ok(c) = Certificate::from_der(&bytes) {
@@ -413,8 +490,14 @@ fn dss_evidence(doc: &Document, ev: &mut Evidence) -> bool {
 }
 
 fn conclude(r: &mut SignatureReport) {
-    let failed = r.problems.iter().find(|p| p.indication == Indication::TotalFailed);
-    let indeterminate = r.problems.iter().find(|p| p.indication == Indication::Indeterminate);
+    let failed = r
+        .problems
+        .iter()
+        .find(|p| p.indication == Indication::TotalFailed);
+    let indeterminate = r
+        .problems
+        .iter()
+        .find(|p| p.indication == Indication::Indeterminate);
     let (ind, sub) = match (failed, indeterminate) {
         (Some(p), _) => (Indication::TotalFailed, Some(p.sub_indication)),
         (None, Some(p)) => (Indication::Indeterminate, Some(p.sub_indication)),
@@ -431,7 +514,9 @@ pub(crate) fn run(doc: &Document, opts: &VerifyOptions<'_>) -> ValidationReport 
     let views = ViewCache::new(doc);
     let mut findings = Vec::new();
     if doc.xref().recovered {
-        findings.push("the cross-reference data is damaged and was rebuilt by scanning the file".to_string());
+        findings.push(
+            "the cross-reference data is damaged and was rebuilt by scanning the file".to_string(),
+        );
     }
 
     // 1. Find and order the signatures.
@@ -440,7 +525,11 @@ pub(crate) fn run(doc: &Document, opts: &VerifyOptions<'_>) -> ValidationReport 
         .map(|found| {
             let is_ts = found.dict.name("Type") == Some(b"DocTimeStamp")
                 || found.dict.name("SubFilter") == Some(b"ETSI.RFC3161");
-            let kind = if is_ts { SignatureKind::DocumentTimestamp } else { SignatureKind::Signature };
+            let kind = if is_ts {
+                SignatureKind::DocumentTimestamp
+            } else {
+                SignatureKind::Signature
+            };
             let (docmdp, lock) = transform_params(doc, &found.dict);
             let report = empty_report(0, kind, &found);
             Sig {
@@ -512,16 +601,18 @@ pub(crate) fn run(doc: &Document, opts: &VerifyOptions<'_>) -> ValidationReport 
     }
 
     // 3. Certification and modifications.
-    let cert_sig = sigs.iter().find(|s| s.docmdp.is_some()).map(|s| (s.end, s.docmdp));
+    let cert_sig = sigs
+        .iter()
+        .find(|s| s.docmdp.is_some())
+        .map(|s| (s.end, s.docmdp));
     let doc_docmdp = cert_sig.and_then(|(_, p)| p);
     if let Some(first) = sigs.iter().find(|s| s.kind == SignatureKind::Signature) {
         if let Some(p) = first.docmdp {
             if let Ok(cat) = doc.catalog() {
-                let perms_ok = doc
-                    .resolve_key(&cat, "Perms")
-                    .ok()
-                    .and_then(|p| p.as_dict().and_then(|d| d.get("DocMDP").and_then(Object::as_ref)))
-                    == first.found.sig_ref;
+                let perms_ok = doc.resolve_key(&cat, "Perms").ok().and_then(|p| {
+                    p.as_dict()
+                        .and_then(|d| d.get("DocMDP").and_then(Object::as_ref))
+                }) == first.found.sig_ref;
                 if !perms_ok {
                     findings.push(format!(
                         "signature 1 claims to certify the document (DocMDP P={p}) but the catalog's /Perms does not point to it"
@@ -553,7 +644,9 @@ pub(crate) fn run(doc: &Document, opts: &VerifyOptions<'_>) -> ValidationReport 
                 format!(
                     "modified after signing (revision {}{}): {}",
                     c.revision,
-                    c.object.map(|o| format!(", object {o}")).unwrap_or_default(),
+                    c.object
+                        .map(|o| format!(", object {o}"))
+                        .unwrap_or_default(),
                     c.what
                 ),
             );
@@ -608,7 +701,11 @@ pub(crate) fn run(doc: &Document, opts: &VerifyOptions<'_>) -> ValidationReport 
             continue;
         }
         let Some(end) = s.end else { continue };
-        let covering: Option<SystemTime> = doc_ts.iter().filter(|(e, _)| *e > end).map(|(_, t)| *t).min();
+        let covering: Option<SystemTime> = doc_ts
+            .iter()
+            .filter(|(e, _)| *e > end)
+            .map(|(_, t)| *t)
+            .min();
         let mut poe = None;
         let mut level = "B-B";
         if let Some(c) = s.cms.as_ref() {
@@ -627,8 +724,17 @@ pub(crate) fn run(doc: &Document, opts: &VerifyOptions<'_>) -> ValidationReport 
                         t.report.problems.join("; ")
                     ));
                 }
-                if let (Some(gt), Some(claimed)) = (t.gen_time, s.report.claimed_signing_time.as_deref()) {
-                    if let Some(m) = s.found.dict.get("M").and_then(Object::as_string).map(paraf_pdf::object::decode_text).and_then(|m| parse_pdf_date(&m)) {
+                if let (Some(gt), Some(claimed)) =
+                    (t.gen_time, s.report.claimed_signing_time.as_deref())
+                {
+                    if let Some(m) = s
+                        .found
+                        .dict
+                        .get("M")
+                        .and_then(Object::as_string)
+                        .map(paraf_pdf::object::decode_text)
+                        .and_then(|m| parse_pdf_date(&m))
+                    {
                         if m > gt + std::time::Duration::from_secs(600) {
                             s.report.warnings.push(format!("the claimed signing time {claimed} is later than the time-stamp {}", rfc3339(gt)));
                         }
@@ -640,7 +746,8 @@ pub(crate) fn run(doc: &Document, opts: &VerifyOptions<'_>) -> ValidationReport 
             s.poe = poe_time;
             if let Some(cert) = &c.signer_cert {
                 let at = poe_time.unwrap_or(now);
-                let chain = trust::validate(&env, cert, Purpose::Signing, at, at, poe_time.is_some());
+                let chain =
+                    trust::validate(&env, cert, Purpose::Signing, at, at, poe_time.is_some());
                 s.report.trust = TrustReport {
                     chain: chain.chain.iter().map(certinfo::info).collect(),
                     trusted: chain.trusted,
@@ -677,13 +784,11 @@ pub(crate) fn run(doc: &Document, opts: &VerifyOptions<'_>) -> ValidationReport 
         conclude(&mut s.report);
     }
     let signatures: Vec<SignatureReport> = sigs.into_iter().map(|s| s.report).collect();
-    let worst = signatures
-        .iter()
-        .max_by_key(|s| match s.indication {
-            Indication::TotalFailed => 3,
-            Indication::Indeterminate => 2,
-            _ => 1,
-        });
+    let worst = signatures.iter().max_by_key(|s| match s.indication {
+        Indication::TotalFailed => 3,
+        Indication::Indeterminate => 2,
+        _ => 1,
+    });
     let (indication, sub_indication) = match worst {
         None => (Indication::NoSignature, None),
         Some(s) => (s.indication, s.sub_indication),
@@ -695,7 +800,9 @@ pub(crate) fn run(doc: &Document, opts: &VerifyOptions<'_>) -> ValidationReport 
         validation_time: rfc3339(now),
         document: DocumentInfo {
             size: data.len(),
-            sha256: opts.file_digest.then(|| hex::encode(Digest::Sha256.digest(data))),
+            sha256: opts
+                .file_digest
+                .then(|| hex::encode(Digest::Sha256.digest(data))),
             revisions: revisions.list.len().max(1),
             pages,
             encrypted: doc.security().is_some(),

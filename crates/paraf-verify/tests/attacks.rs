@@ -70,7 +70,10 @@ fn untouched_levels_pass_and_report_their_level() {
         assert_eq!(sig.signer.as_ref().unwrap().common_name, Some(id.cert_cn()));
         if level == Level::BLTA {
             assert_eq!(r.signatures.len(), 2);
-            assert_eq!(r.signatures[1].kind, paraf_verify::SignatureKind::DocumentTimestamp);
+            assert_eq!(
+                r.signatures[1].kind,
+                paraf_verify::SignatureKind::DocumentTimestamp
+            );
             assert!(r.signatures[1].covers_whole_file);
             assert_eq!(sig.modifications.level, ModificationLevel::LtaUpdates);
         } else {
@@ -84,7 +87,11 @@ trait Cn {
 }
 impl Cn for Identity {
     fn cert_cn(&self) -> String {
-        paraf_pki::x509::name_attribute(&self.cert.tbs_certificate.subject, paraf_pki::oids::COMMON_NAME).unwrap()
+        paraf_pki::x509::name_attribute(
+            &self.cert.tbs_certificate.subject,
+            paraf_pki::oids::COMMON_NAME,
+        )
+        .unwrap()
     }
 }
 
@@ -106,7 +113,10 @@ fn no_trust_anchor_means_no_chain() {
     opts.trust_anchors.clear();
     let r = verify(&f.signed, &opts);
     assert_eq!(r.indication, Indication::Indeterminate);
-    assert_eq!(r.sub_indication, Some(SubIndication::NoCertificateChainFound));
+    assert_eq!(
+        r.sub_indication,
+        Some(SubIndication::NoCertificateChainFound)
+    );
     assert!(r.signatures[0].integrity.intact());
 }
 
@@ -116,9 +126,17 @@ fn sequential_visible_and_certified_signatures_pass() {
     let a = pki.identity("Andi", KeyType::P256, None);
     let b = pki.identity("Bambang", KeyType::Rsa2048, None);
     let c = pki.identity("Citra", KeyType::P256, None);
-    let one = sign(&pki, &simple_pdf(2), &a, Level::BLT, |o| o.certify = Some(paraf_sign::DocMdp::FormFilling));
+    let one = sign(&pki, &simple_pdf(2), &a, Level::BLT, |o| {
+        o.certify = Some(paraf_sign::DocMdp::FormFilling)
+    });
     let visible = paraf_sign::Visible {
-        placement: paraf_sign::Placement::Rect { page: 2, x: 60.0, y: 60.0, width: 180.0, height: 60.0 },
+        placement: paraf_sign::Placement::Rect {
+            page: 2,
+            x: 60.0,
+            y: 60.0,
+            width: 180.0,
+            height: 60.0,
+        },
         spec: paraf_sign::appearance::AppearanceSpec {
             width: 0.0,
             height: 0.0,
@@ -135,7 +153,10 @@ fn sequential_visible_and_certified_signatures_pass() {
     assert_passed(&r);
     assert_eq!(r.document.docmdp, Some(2));
     assert_eq!(r.signatures.len(), 4);
-    assert_eq!(r.signatures[0].modifications.level, ModificationLevel::FormFilling);
+    assert_eq!(
+        r.signatures[0].modifications.level,
+        ModificationLevel::FormFilling
+    );
     assert_eq!(r.signatures[0].docmdp, Some(2));
 }
 
@@ -143,7 +164,11 @@ fn sequential_visible_and_certified_signatures_pass() {
 fn expired_certificate_passes_only_with_a_timestamp() {
     let pki = Pki::new();
     // Valid 2025-06-01 .. 2026-03-01: expired at validation time (2026-06-01).
-    let id = pki.identity("Kadaluarsa", KeyType::P256, Some((at(1_748_736_000), at(1_772_323_200))));
+    let id = pki.identity(
+        "Kadaluarsa",
+        KeyType::P256,
+        Some((at(1_748_736_000), at(1_772_323_200))),
+    );
     let lt = sign(&pki, &simple_pdf(1), &id, Level::BLT, |_| {});
     assert_passed(&verify(&lt, &pki.options()));
     let bb = sign(&pki, &simple_pdf(1), &id, Level::BB, |_| {});
@@ -161,7 +186,10 @@ fn revoked_certificate_is_reported() {
     let id = pki.identity("Dicabut", KeyType::P256, None);
     let pdf = sign(&pki, &simple_pdf(1), &id, Level::BB, |_| {});
     let mut live = pki.responder(validation_time());
-    live.revoked.push((id.cert.tbs_certificate.serial_number.as_bytes().to_vec(), at(1_775_000_000)));
+    live.revoked.push((
+        id.cert.tbs_certificate.serial_number.as_bytes().to_vec(),
+        at(1_775_000_000),
+    ));
     let mut opts = pki.options();
     opts.revocation = Some(&live);
     let r = verify(&pdf, &opts);
@@ -176,11 +204,21 @@ fn page_content_changed_in_a_later_update() {
     let pdf = update(&f.signed, |doc, up| {
         let (page_ref, mut page) = first_page(doc);
         let c = up.alloc();
-        up.put(c, Stream { dict: Dict::new(), data: b"BT /F1 12 Tf 72 700 Td (Harga: Rp 99.000.000) Tj ET".to_vec() });
+        up.put(
+            c,
+            Stream {
+                dict: Dict::new(),
+                data: b"BT /F1 12 Tf 72 700 Td (Harga: Rp 99.000.000) Tj ET".to_vec(),
+            },
+        );
         page.set("Contents", Object::Ref(c));
         up.put(page_ref, page);
     });
-    assert_failed(&verify(&pdf, &f.pki.options()), SubIndication::FormatFailure, "page 1: /Contents changed");
+    assert_failed(
+        &verify(&pdf, &f.pki.options()),
+        SubIndication::FormatFailure,
+        "page 1: /Contents changed",
+    );
 }
 
 #[test]
@@ -189,9 +227,19 @@ fn content_stream_rewritten_in_place() {
     let pdf = update(&f.signed, |doc, up| {
         let (_, page) = first_page(doc);
         let c = page.get("Contents").unwrap().as_ref().unwrap();
-        up.put(c, Stream { dict: Dict::new(), data: b"BT /F1 12 Tf 72 700 Td (Harga: Rp 99.000.000) Tj ET".to_vec() });
+        up.put(
+            c,
+            Stream {
+                dict: Dict::new(),
+                data: b"BT /F1 12 Tf 72 700 Td (Harga: Rp 99.000.000) Tj ET".to_vec(),
+            },
+        );
     });
-    assert_failed(&verify(&pdf, &f.pki.options()), SubIndication::FormatFailure, "content stream) modified");
+    assert_failed(
+        &verify(&pdf, &f.pki.options()),
+        SubIndication::FormatFailure,
+        "content stream) modified",
+    );
 }
 
 #[test]
@@ -203,7 +251,11 @@ fn font_swapped() {
         font.set("BaseFont", Object::name("Courier"));
         up.put(font_ref, font);
     });
-    assert_failed(&verify(&pdf, &f.pki.options()), SubIndication::FormatFailure, "(font) modified: /BaseFont changed");
+    assert_failed(
+        &verify(&pdf, &f.pki.options()),
+        SubIndication::FormatFailure,
+        "(font) modified: /BaseFont changed",
+    );
 }
 
 #[test]
@@ -215,33 +267,73 @@ fn free_text_annotation_overlaid() {
         let annot = Dict::new()
             .with("Type", Object::name("Annot"))
             .with("Subtype", Object::name("FreeText"))
-            .with("Rect", vec![Object::Int(70), Object::Int(690), Object::Int(400), Object::Int(715)])
-            .with("Contents", PdfString::literal(b"Harga: Rp 99.000.000".to_vec()))
+            .with(
+                "Rect",
+                vec![
+                    Object::Int(70),
+                    Object::Int(690),
+                    Object::Int(400),
+                    Object::Int(715),
+                ],
+            )
+            .with(
+                "Contents",
+                PdfString::literal(b"Harga: Rp 99.000.000".to_vec()),
+            )
             .with("DA", PdfString::literal(b"/Helv 12 Tf 0 g".to_vec()));
         up.put(a, annot);
-        let mut annots: Vec<Object> = doc.resolve_key(&page, "Annots").unwrap().as_array().map(<[Object]>::to_vec).unwrap_or_default();
+        let mut annots: Vec<Object> = doc
+            .resolve_key(&page, "Annots")
+            .unwrap()
+            .as_array()
+            .map(<[Object]>::to_vec)
+            .unwrap_or_default();
         annots.push(Object::Ref(a));
         page.set("Annots", annots);
         up.put(page_ref, page);
     });
-    assert_failed(&verify(&pdf, &f.pki.options()), SubIndication::FormatFailure, "/FreeText annotation");
+    assert_failed(
+        &verify(&pdf, &f.pki.options()),
+        SubIndication::FormatFailure,
+        "/FreeText annotation",
+    );
 }
 
 #[test]
 fn page_added() {
     let f = fixture();
     let pdf = update(&f.signed, |doc, up| {
-        let pages_ref = doc.catalog().unwrap().get("Pages").unwrap().as_ref().unwrap();
+        let pages_ref = doc
+            .catalog()
+            .unwrap()
+            .get("Pages")
+            .unwrap()
+            .as_ref()
+            .unwrap();
         let mut pages = doc.get_dict(pages_ref).unwrap();
         let c = up.alloc();
-        up.put(c, Stream { dict: Dict::new(), data: b"BT /F1 12 Tf 72 700 Td (Lampiran palsu) Tj ET".to_vec() });
+        up.put(
+            c,
+            Stream {
+                dict: Dict::new(),
+                data: b"BT /F1 12 Tf 72 700 Td (Lampiran palsu) Tj ET".to_vec(),
+            },
+        );
         let p = up.alloc();
         up.put(
             p,
             Dict::new()
                 .with("Type", Object::name("Page"))
                 .with("Parent", Object::Ref(pages_ref))
-                .with("MediaBox", vec![Object::Int(0), Object::Int(0), Object::Int(595), Object::Int(842)])
+                .with(
+                    "MediaBox",
+                    vec![
+                        Object::Int(0),
+                        Object::Int(0),
+                        Object::Int(595),
+                        Object::Int(842),
+                    ],
+                )
                 .with("Contents", Object::Ref(c)),
         );
         let mut kids = pages.get("Kids").unwrap().as_array().unwrap().to_vec();
@@ -252,7 +344,10 @@ fn page_added() {
     });
     let r = verify(&pdf, &f.pki.options());
     assert_failed(&r, SubIndication::FormatFailure, "was added");
-    assert_eq!(r.signatures[0].modifications.level, ModificationLevel::Other);
+    assert_eq!(
+        r.signatures[0].modifications.level,
+        ModificationLevel::Other
+    );
 }
 
 #[test]
@@ -265,9 +360,16 @@ fn reason_edited_in_a_later_update() {
         up.put(r, d);
     });
     let rep = verify(&pdf, &f.pki.options());
-    assert_failed(&rep, SubIndication::FormatFailure, "(signature dictionary) modified: /Reason changed");
+    assert_failed(
+        &rep,
+        SubIndication::FormatFailure,
+        "(signature dictionary) modified: /Reason changed",
+    );
     assert_eq!(rep.signatures[0].reason.as_deref(), Some("Dibatalkan"));
-    assert!(rep.signatures[0].integrity.intact(), "the signed bytes themselves are intact");
+    assert!(
+        rep.signatures[0].integrity.intact(),
+        "the signed bytes themselves are intact"
+    );
 }
 
 /// The signature dictionary's text in the signed file: (start of `/ByteRange [`, end of `]`).
@@ -286,12 +388,20 @@ fn byte_range_moved() {
     let mut pdf = f.signed.clone();
     let (s, e) = byte_range_text(&pdf);
     let text = String::from_utf8(pdf[s..e].to_vec()).unwrap();
-    let nums: Vec<i64> = text.trim_matches(['[', ']']).split_whitespace().map(|x| x.parse().unwrap()).collect();
+    let nums: Vec<i64> = text
+        .trim_matches(['[', ']'])
+        .split_whitespace()
+        .map(|x| x.parse().unwrap())
+        .collect();
     let moved = format!("[0 {} {} {}]", nums[1] + 40, nums[2] + 40, nums[3] - 40);
     let moved = format!("{moved:<width$}", width = e - s);
     pdf[s..e].copy_from_slice(moved.as_bytes());
     let r = verify(&pdf, &f.pki.options());
-    assert_failed(&r, SubIndication::FormatFailure, "does not exclude exactly this signature's /Contents");
+    assert_failed(
+        &r,
+        SubIndication::FormatFailure,
+        "does not exclude exactly this signature's /Contents",
+    );
 }
 
 #[test]
@@ -304,7 +414,11 @@ fn contents_blanked() {
     for b in &mut pdf[nums_at..end] {
         *b = b'0';
     }
-    assert_failed(&verify(&pdf, &f.pki.options()), SubIndication::FormatFailure, "/Contents is empty");
+    assert_failed(
+        &verify(&pdf, &f.pki.options()),
+        SubIndication::FormatFailure,
+        "/Contents is empty",
+    );
 }
 
 #[test]
@@ -318,7 +432,11 @@ fn second_byte_range_signature_wrapping() {
     let b = a + find(&pdf[a..], b">").unwrap() + 1;
     let hex = String::from_utf8(pdf[a + 1..b - 1].to_vec()).unwrap();
     let cms_hex = hex.trim_end_matches('0');
-    let cms_hex = if cms_hex.len() % 2 == 1 { format!("{cms_hex}0") } else { cms_hex.to_string() };
+    let cms_hex = if cms_hex.len() % 2 == 1 {
+        format!("{cms_hex}0")
+    } else {
+        cms_hex.to_string()
+    };
     let inject = format!("<{cms_hex}>/ByteRange [0 1 2 3]/Filler <");
     let mut gap = inject.into_bytes();
     gap.resize(b - a - 1, b'0');
@@ -333,7 +451,9 @@ fn second_byte_range_signature_wrapping() {
 fn appended_bytes_without_xref_are_flagged() {
     let f = fixture();
     let mut pdf = f.signed.clone();
-    pdf.extend_from_slice(b"5 0 obj\n<< /Length 10 >>\nstream\nBT ET q Q\nendstream\nendobj\n%%EOF\n");
+    pdf.extend_from_slice(
+        b"5 0 obj\n<< /Length 10 >>\nstream\nBT ET q Q\nendstream\nendobj\n%%EOF\n",
+    );
     let r = verify(&pdf, &f.pki.options());
     assert_ne!(r.indication, Indication::TotalPassed, "{}", describe(&r));
 }
@@ -351,8 +471,14 @@ fn unreferenced_object_switched_in_later() {
         "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> /Contents 5 0 R >>",
     ];
     let streams = vec![
-        ("<< /Length 46 >>".to_string(), b"BT /F1 12 Tf 72 700 Td (Harga: Rp 10.000) Tj ET".to_vec()),
-        ("<< /Length 46 >>".to_string(), b"BT /F1 12 Tf 72 700 Td (Harga: Rp 99.000) Tj ET".to_vec()),
+        (
+            "<< /Length 46 >>".to_string(),
+            b"BT /F1 12 Tf 72 700 Td (Harga: Rp 10.000) Tj ET".to_vec(),
+        ),
+        (
+            "<< /Length 46 >>".to_string(),
+            b"BT /F1 12 Tf 72 700 Td (Harga: Rp 99.000) Tj ET".to_vec(),
+        ),
     ];
     let base = build_pdf(&objs, &streams);
     let signed = sign(&pki, &base, &id, Level::BLT, |_| {});
@@ -362,7 +488,11 @@ fn unreferenced_object_switched_in_later() {
         up.put(page_ref, page);
     });
     let r = verify(&pdf, &pki.options());
-    assert_failed(&r, SubIndication::FormatFailure, "object 6 was in the signed revision but not used by it");
+    assert_failed(
+        &r,
+        SubIndication::FormatFailure,
+        "object 6 was in the signed revision but not used by it",
+    );
     assert_passed(&verify(&signed, &pki.options()));
 }
 
@@ -385,11 +515,25 @@ fn form_fill_on_an_uncertified_document_is_flagged() {
             let w = paraf_pdf::ObjRef::new(6, 0);
             let mut d = doc.get_dict(w).unwrap();
             let ap = up.alloc();
-            up.put(ap, Stream {
-                dict: Dict::new().with("Type", Object::name("XObject")).with("Subtype", Object::name("Form"))
-                    .with("BBox", vec![Object::Int(0), Object::Int(0), Object::Int(230), Object::Int(25)]),
-                data: b"1 g 0 0 230 25 re f BT /F1 12 Tf 2 8 Td (Harga: Rp 99.000) Tj ET".to_vec(),
-            });
+            up.put(
+                ap,
+                Stream {
+                    dict: Dict::new()
+                        .with("Type", Object::name("XObject"))
+                        .with("Subtype", Object::name("Form"))
+                        .with(
+                            "BBox",
+                            vec![
+                                Object::Int(0),
+                                Object::Int(0),
+                                Object::Int(230),
+                                Object::Int(25),
+                            ],
+                        ),
+                    data: b"1 g 0 0 230 25 re f BT /F1 12 Tf 2 8 Td (Harga: Rp 99.000) Tj ET"
+                        .to_vec(),
+                },
+            );
             d.set("V", PdfString::literal(b"Rp 99.000".to_vec()));
             d.set("AP", Dict::new().with("N", Object::Ref(ap)));
             up.put(w, d);
@@ -398,12 +542,21 @@ fn form_fill_on_an_uncertified_document_is_flagged() {
     let signed = sign(&pki, &base, &id, Level::BLT, |_| {});
     assert_passed(&verify(&signed, &pki.options()));
     let r = verify(&fill(&signed), &pki.options());
-    assert_failed(&r, SubIndication::FormatFailure, "not certified, so no form filling was permitted");
+    assert_failed(
+        &r,
+        SubIndication::FormatFailure,
+        "not certified, so no form filling was permitted",
+    );
     // Certified for form filling (P=2): the same fill is allowed.
-    let certified = sign(&pki, &base, &id, Level::BLT, |o| o.certify = Some(paraf_sign::DocMdp::FormFilling));
+    let certified = sign(&pki, &base, &id, Level::BLT, |o| {
+        o.certify = Some(paraf_sign::DocMdp::FormFilling)
+    });
     let r = verify(&fill(&certified), &pki.options());
     assert_passed(&r);
-    assert_eq!(r.signatures[0].modifications.level, ModificationLevel::FormFilling);
+    assert_eq!(
+        r.signatures[0].modifications.level,
+        ModificationLevel::FormFilling
+    );
 }
 
 #[test]

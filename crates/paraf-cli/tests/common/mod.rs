@@ -169,7 +169,9 @@ fn start_responder(listener: TcpListener, dir: PathBuf) {
             // RFC 6960 appendix A: POST with the DER body, or GET with it base64 in the path.
             let get_req = path.strip_prefix("/pki/ocsp/").and_then(|b64| {
                 use base64::Engine;
-                base64::engine::general_purpose::STANDARD.decode(percent_decode(b64)).ok()
+                base64::engine::general_purpose::STANDARD
+                    .decode(percent_decode(b64))
+                    .ok()
             });
             let (ctype, data): (&str, Vec<u8>) = if path == "/pki/ocsp" && !body.is_empty() {
                 ("application/ocsp-response", ca.ocsp_respond(&body, now))
@@ -201,7 +203,11 @@ fn start_responder(listener: TcpListener, dir: PathBuf) {
             };
             let status = if data.is_empty() { 404 } else { 200 };
             if std::env::var_os("PARAF_TEST_LOG").is_some() {
-                eprintln!("responder: {} {path} ({} bytes in) -> {status}", req.method(), body.len());
+                eprintln!(
+                    "responder: {} {path} ({} bytes in) -> {status}",
+                    req.method(),
+                    body.len()
+                );
             }
             let resp = tiny_http::Response::from_data(data)
                 .with_status_code(status)
@@ -380,7 +386,12 @@ pub fn assert_pdfsig_valid(pdf: &Path, nss: &Path, password: Option<&str>, expec
         .lines()
         .filter(|l| l.contains("Certificate Validation:"))
         .collect();
-    assert_eq!(cert_lines.len(), expected_sigs, "pdfsig on {}:\n{text}", pdf.display());
+    assert_eq!(
+        cert_lines.len(),
+        expected_sigs,
+        "pdfsig on {}:\n{text}",
+        pdf.display()
+    );
     assert!(
         cert_lines[0].contains("Certificate is Trusted."),
         "pdfsig trust on {}:\n{text}",

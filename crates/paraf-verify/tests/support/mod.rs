@@ -69,9 +69,27 @@ impl Pki {
         .sign(&root_key)
         .unwrap();
         let tsa_key = PrivateKey::generate(KeyType::P256).unwrap();
-        let tsa_cert = Self::issue_with(&root_key, &root, "Paraf Test TSA", &tsa_key, at(1_735_689_600), at(1_735_689_600 + 10 * YEAR), true);
-        let tsa = TimestampAuthority::new(tsa_key, tsa_cert, vec![root.clone()], paraf_pki::Clock::fixed(signing_time())).unwrap();
-        Pki { root_key, root, tsa }
+        let tsa_cert = Self::issue_with(
+            &root_key,
+            &root,
+            "Paraf Test TSA",
+            &tsa_key,
+            at(1_735_689_600),
+            at(1_735_689_600 + 10 * YEAR),
+            true,
+        );
+        let tsa = TimestampAuthority::new(
+            tsa_key,
+            tsa_cert,
+            vec![root.clone()],
+            paraf_pki::Clock::fixed(signing_time()),
+        )
+        .unwrap();
+        Pki {
+            root_key,
+            root,
+            tsa,
+        }
     }
 
     fn issue_with(
@@ -90,10 +108,16 @@ impl Pki {
             x509::ext_authority_key_id(root_key.public_key_spki()).unwrap(),
         ];
         if tsa {
-            extensions.push(x509::ext_key_usage(KeyUsage(KeyUsages::DigitalSignature.into())).unwrap());
+            extensions
+                .push(x509::ext_key_usage(KeyUsage(KeyUsages::DigitalSignature.into())).unwrap());
             extensions.push(x509::ext_extended_key_usage(&[oids::KP_TIME_STAMPING], true).unwrap());
         } else {
-            extensions.push(x509::ext_key_usage(KeyUsage(KeyUsages::DigitalSignature | KeyUsages::NonRepudiation)).unwrap());
+            extensions.push(
+                x509::ext_key_usage(KeyUsage(
+                    KeyUsages::DigitalSignature | KeyUsages::NonRepudiation,
+                ))
+                .unwrap(),
+            );
         }
         CertTemplate {
             serial: x509::random_serial().unwrap(),
@@ -109,7 +133,12 @@ impl Pki {
     }
 
     /// A signer valid 2025-2030 (or within `validity`).
-    pub fn identity(&self, cn: &str, kt: KeyType, validity: Option<(SystemTime, SystemTime)>) -> Identity {
+    pub fn identity(
+        &self,
+        cn: &str,
+        kt: KeyType,
+        validity: Option<(SystemTime, SystemTime)>,
+    ) -> Identity {
         let key = PrivateKey::generate(kt).unwrap();
         let (nb, na) = validity.unwrap_or((at(1_735_689_600), at(1_735_689_600 + 5 * YEAR)));
         let cert = Self::issue_with(&self.root_key, &self.root, cn, &key, nb, na, false);
@@ -155,7 +184,9 @@ impl RevocationSource for Responder<'_> {
         let id = paraf_pki::ocsp::cert_id(cert, issuer)?;
         let serial = cert.tbs_certificate.serial_number.as_bytes().to_vec();
         let status = match self.revoked.iter().find(|(s, _)| *s == serial) {
-            Some((_, t)) => paraf_pki::ocsp::revoked_status(*t, paraf_pki::RevocationReason::KeyCompromise)?,
+            Some((_, t)) => {
+                paraf_pki::ocsp::revoked_status(*t, paraf_pki::RevocationReason::KeyCompromise)?
+            }
             None => x509_ocsp::CertStatus::Good(der::asn1::Null),
         };
         let b = paraf_pki::ocsp::ResponseBuilder {
@@ -177,8 +208,14 @@ pub fn simple_pdf(pages: usize) -> Vec<u8> {
     let mut objs: Vec<String> = Vec::new();
     let kids: Vec<String> = (0..n_pages).map(|i| format!("{} 0 R", 4 + 2 * i)).collect();
     objs.push("<< /Type /Catalog /Pages 2 0 R >>".into());
-    objs.push(format!("<< /Type /Pages /Kids [{}] /Count {} >>", kids.join(" "), n_pages));
-    objs.push("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".into());
+    objs.push(format!(
+        "<< /Type /Pages /Kids [{}] /Count {} >>",
+        kids.join(" "),
+        n_pages
+    ));
+    objs.push(
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".into(),
+    );
     for i in 0..n_pages {
         objs.push(format!(
             "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> /Contents {} 0 R >>",
@@ -188,7 +225,11 @@ pub fn simple_pdf(pages: usize) -> Vec<u8> {
             "BT /F1 14 Tf 72 770 Td (Perjanjian Kerja Sama - halaman {}) Tj ET\nBT /F1 12 Tf 72 700 Td (Harga: Rp 10.000.000) Tj ET\n",
             i + 1
         );
-        objs.push(format!("<< /Length {} >>\nstream\n{}\nendstream", content.len() + 1, content));
+        objs.push(format!(
+            "<< /Length {} >>\nstream\n{}\nendstream",
+            content.len() + 1,
+            content
+        ));
     }
     build_pdf(&objs.iter().map(String::as_str).collect::<Vec<_>>(), &[])
 }
@@ -213,7 +254,9 @@ pub fn build_pdf(objs: &[&str], streams: &[(String, Vec<u8>)]) -> Vec<u8> {
     for o in offsets {
         out.extend_from_slice(format!("{o:010} 00000 n\r\n").as_bytes());
     }
-    out.extend_from_slice(format!("trailer\n<< /Size {n} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n").as_bytes());
+    out.extend_from_slice(
+        format!("trailer\n<< /Size {n} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n").as_bytes(),
+    );
     out
 }
 
@@ -221,7 +264,8 @@ pub fn build_pdf(objs: &[&str], streams: &[(String, Vec<u8>)]) -> Vec<u8> {
 pub fn big_pdf(bytes: usize) -> Vec<u8> {
     let side = ((bytes / 3) as f64).sqrt() as usize;
     let data: Vec<u8> = (0..side * side * 3).map(|i| (i * 7 % 251) as u8).collect();
-    let content = b"q 500 0 0 500 40 200 cm /Im1 Do Q\nBT /F1 12 Tf 72 770 Td (Lampiran) Tj ET\n".to_vec();
+    let content =
+        b"q 500 0 0 500 40 200 cm /Im1 Do Q\nBT /F1 12 Tf 72 770 Td (Lampiran) Tj ET\n".to_vec();
     let objs = [
         "<< /Type /Catalog /Pages 2 0 R >>",
         "<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
@@ -239,7 +283,13 @@ pub fn big_pdf(bytes: usize) -> Vec<u8> {
 }
 
 /// Signs `pdf` with `id` at `level` (TSA and OCSP at the signing time).
-pub fn sign(pki: &Pki, pdf: &[u8], id: &Identity, level: Level, tweak: impl FnOnce(&mut SignOptions)) -> Vec<u8> {
+pub fn sign(
+    pki: &Pki,
+    pdf: &[u8],
+    id: &Identity,
+    level: Level,
+    tweak: impl FnOnce(&mut SignOptions),
+) -> Vec<u8> {
     let doc = Document::load(pdf.to_vec(), None).unwrap();
     let signer = pki.signer(id);
     let mut opts = SignOptions::new(signing_time());
@@ -252,7 +302,9 @@ pub fn sign(pki: &Pki, pdf: &[u8], id: &Identity, level: Level, tweak: impl FnOn
         timestamper: Some(&pki.tsa),
         revocation: Some(&rev),
     };
-    paraf_sign::sign(&doc, &signer, &opts, services).unwrap().pdf
+    paraf_sign::sign(&doc, &signer, &opts, services)
+        .unwrap()
+        .pdf
 }
 
 pub fn verify(pdf: &[u8], opts: &VerifyOptions<'_>) -> ValidationReport {

@@ -1,0 +1,123 @@
+//! The public attack corpus (`$PARAF_CORPUS/pdf-attacks/MANIFEST.tsv`): shadow attacks,
+//! signature wrapping, incremental saving, byte-range and DocMDP cases. `tampered` must never be
+//! called valid nor "intact with no illegal modification"; `intact` must be intact with no
+//! illegal modification (trust is unknown: foreign test certificates); `report` must give a
+//! report without panicking. Skipped, saying so, when `PARAF_CORPUS` is not set; the repo's own
+//! generated attacks (`attacks.rs`) always run.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::PathBuf;
+use std::time::{Duration, UNIX_EPOCH};
+
+use paraf_verify::{Indication, SubIndication, ValidationReport, VerifyOptions};
+
+/// Problems that are about trust or cryptographic age, not about the bytes.
+fn trust_only(sub: SubIndication) -> bool {
+    use SubIndication as S;
+    matches!(
+        sub,
+        S::NoCertificateChainFound
+            | S::ChainConstraintsFailure
+            | S::CryptoConstraintsFailureNoPoe
+            | S::OutOfBoundsNoPoe
+            | S::OutOfBoundsNotRevoked
+            | S::NotYetValid
+            | S::TryLater
+            | S::RevokedNoPoe
+            | S::RevokedCaNoPoe
+    )
+}
+
+fn intact_and_unmodified(r: &ValidationReport) -> bool {
+    !r.signatures.is_empty()
+        && r.signatures.iter().all(|s| {
+            s.integrity.intact()
+                && s.modifications.illegal.is_empty()
+                && s.problems.iter().all(|p| trust_only(p.sub_indication))
+        })
+}
+
+#[test]
+fn public_attack_corpus() {
+    let Some(root) = std::env::var_os("PARAF_CORPUS") else {
+        println!("PARAF_CORPUS is not set: skipped the external attack corpus (the generated attacks in attacks.rs still run)");
+        return;
+    };
+    let dir = PathBuf::from(root).join("pdf-attacks");
+    let manifest = std::fs::read_to_string(dir.join("MANIFEST.tsv")).expect("MANIFEST.tsv");
+    let opts = VerifyOptions::new(UNIX_EPOCH + Duration::from_secs(1_780_272_000));
+    let mut failures = Vec::new();
+    let mut counted = 0;
+    for line in manifest
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let (Some(file), Some(expect)) = (cols.first(), cols.get(1)) else {
+            continue;
+        };
+        counted += 1;
+        let data = std::fs::read(dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            paraf_verify::verify(data, None, &opts)
+        }));
+        let result = match outcome {
+            Ok(r) => r,
+            Err(_) => {
+                failures.push(format!("{file}: PANICKED"));
+                continue;
+            }
+        };
+        let verdict = match &result {
+            Ok(r) => format!(
+                "{}{} [{}]",
+                r.indication,
+                r.sub_indication
+                    .map(|s| format!("/{s}"))
+                    .unwrap_or_default(),
+                r.signatures
+                    .iter()
+                    .map(|s| format!(
+                        "{}{}",
+                        s.indication,
+                        s.sub_indication
+                            .map(|x| format!("/{x}"))
+                            .unwrap_or_default()
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Err(e) => format!("unreadable: {e}"),
+        };
+        println!("{expect:9} {file}: {verdict}");
+        match (*expect, &result) {
+            ("tampered", Ok(r)) => {
+                if r.indication == Indication::TotalPassed || intact_and_unmodified(r) {
+                    failures.push(format!("{file}: tampered but {verdict}"));
+                }
+            }
+            // An unreadable file is not called valid either.
+            ("tampered", Err(_)) => {}
+            ("intact", Ok(r)) => {
+                if !intact_and_unmodified(r) {
+                    failures.push(format!(
+                        "{file}: should be intact and unmodified:\n{}",
+                        r.to_json_pretty()
+                    ));
+                }
+            }
+            ("intact", Err(e)) => {
+                failures.push(format!("{file}: should be intact but is unreadable: {e}"))
+            }
+            ("report", _) => {}
+            (other, _) => failures.push(format!("{file}: unknown expectation {other:?}")),
+        }
+    }
+    assert!(counted > 0, "the manifest lists no file");
+    assert!(
+        failures.is_empty(),
+        "{} of {counted} corpus files disagree:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
