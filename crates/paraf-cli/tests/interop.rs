@@ -9,21 +9,6 @@ use std::process::Command;
 
 use common::*;
 
-fn sign(input: &Path, output: &Path, p12: &Path, extra: &[&str]) {
-    let pki = pki();
-    let mut c = paraf();
-    c.arg("sign")
-        .arg(input)
-        .arg("-o")
-        .arg(output)
-        .arg("--p12")
-        .arg(p12);
-    c.args(["--password", P12_PASSWORD, "--ca-dir"])
-        .arg(&pki.dir);
-    c.args(extra);
-    run_ok(&mut c);
-}
-
 fn check_all(pdf: &Path, sigs: usize, password: Option<&str>) {
     let pki = pki();
     let v = assert_pyhanko_valid(pdf, &pki.root_pem, password);
@@ -40,7 +25,7 @@ fn every_level_with_rsa_and_ecdsa_is_accepted_by_pyhanko_pdfsig_and_qpdf() {
     for (key, p12) in [("rsa", &pki.rsa_p12), ("ec", &pki.ec_p12)] {
         for level in ["b-b", "b-t", "b-lt", "b-lta"] {
             let out = tmp.path().join(format!("{key}-{level}.pdf"));
-            sign(
+            sign_with_ca(
                 &input,
                 &out,
                 p12,
@@ -102,7 +87,7 @@ fn adbe_pkcs7_detached_on_request() {
     let tmp = tempfile::tempdir().unwrap();
     let input = write(tmp.path(), "in.pdf", &simple_pdf(1));
     let out = tmp.path().join("pkcs7.pdf");
-    sign(
+    sign_with_ca(
         &input,
         &out,
         &pki.rsa_p12,
@@ -126,7 +111,7 @@ fn five_sequential_signatures_all_stay_valid() {
         if i % 2 == 1 {
             args.extend(["--page", "2", "--rect", &rect]);
         }
-        sign(&current, &out, p12, &args);
+        sign_with_ca(&current, &out, p12, &args);
         check_all(&out, i + 1, None);
         current = out;
     }
@@ -138,7 +123,7 @@ fn pre_created_empty_fields_are_filled() {
     let tmp = tempfile::tempdir().unwrap();
     let input = write(tmp.path(), "fields.pdf", &pdf_with_empty_fields());
     let one = tmp.path().join("one.pdf");
-    sign(
+    sign_with_ca(
         &input,
         &one,
         &pki.signers[0],
@@ -146,7 +131,7 @@ fn pre_created_empty_fields_are_filled() {
     );
     check_all(&one, 1, None);
     let two = tmp.path().join("two.pdf");
-    sign(&one, &two, &pki.signers[1], &["--field", "Pihak2"]);
+    sign_with_ca(&one, &two, &pki.signers[1], &["--field", "Pihak2"]);
     check_all(&two, 2, None);
     // Filling a field that is already signed is refused.
     let again = tmp.path().join("again.pdf");
@@ -208,7 +193,7 @@ fn certification_signature_then_approval() {
     let tmp = tempfile::tempdir().unwrap();
     let input = write(tmp.path(), "in.pdf", &simple_pdf(1));
     let certified = tmp.path().join("certified.pdf");
-    sign(
+    sign_with_ca(
         &input,
         &certified,
         &pki.rsa_p12,
@@ -218,12 +203,12 @@ fn certification_signature_then_approval() {
     let text = String::from_utf8_lossy(&std::fs::read(&certified).unwrap()).to_string();
     assert!(text.contains("/DocMDP"), "no DocMDP reference");
     let approved = tmp.path().join("approved.pdf");
-    sign(&certified, &approved, &pki.ec_p12, &[]);
+    sign_with_ca(&certified, &approved, &pki.ec_p12, &[]);
     check_all(&approved, 2, None);
 
     // P=1: nothing may be added afterwards.
     let locked = tmp.path().join("locked.pdf");
-    sign(&input, &locked, &pki.rsa_p12, &["--certify", "1"]);
+    sign_with_ca(&input, &locked, &pki.rsa_p12, &["--certify", "1"]);
     check_all(&locked, 1, None);
     let refused = tmp.path().join("refused.pdf");
     let out = paraf()
@@ -351,7 +336,7 @@ fn real_world_inputs_are_signed_validly() {
     }
     // An input that already has an incremental update (a first signature) and an AcroForm.
     let updated = tmp.path().join("updated.pdf");
-    sign(&base, &updated, &pki.signers[3], &[]);
+    sign_with_ca(&base, &updated, &pki.signers[3], &[]);
     cases.push(("already updated".into(), updated, None));
 
     for (name, input, password) in cases {
@@ -373,13 +358,17 @@ fn real_world_inputs_are_signed_validly() {
         if let Some(p) = password {
             args.extend(["--pdf-password", p]);
         }
-        sign(&input, &out, &pki.rsa_p12, &args);
+        sign_with_ca(&input, &out, &pki.rsa_p12, &args);
         let sigs = if name == "already updated" { 2 } else { 1 };
         let v = pyhanko_validate(&out, &pki.root_pem, password);
         assert!(v.ok, "{name}: pyHanko rejected it:\n{}", v.stdout);
         assert_eq!(v.lines.len(), sigs, "{name}: {}", v.stdout);
         // The new field's name is readable (strings in encrypted files are encrypted once).
-        assert!(v.lines.iter().any(|l| l.starts_with("Signature")), "{name}: {}", v.stdout);
+        assert!(
+            v.lines.iter().any(|l| l.starts_with("Signature")),
+            "{name}: {}",
+            v.stdout
+        );
         for l in &v.lines {
             assert!(
                 l.contains("INTACT:TRUSTED") && !l.contains("ILLEGAL"),
@@ -507,7 +496,7 @@ fn rsa_3072_pss_sha384_sha512_and_p384_are_accepted() {
         let out = tmp.path().join(format!("{name}.pdf"));
         let mut args = vec!["--level", "b-t"];
         args.extend_from_slice(extra);
-        sign(&input, &out, p12, &args);
+        sign_with_ca(&input, &out, p12, &args);
         check_all(&out, 1, None);
     }
 }

@@ -173,21 +173,6 @@ fn agree(pdf: &Path, expect_sigs: usize) -> ValidationReport {
     report
 }
 
-fn sign(input: &Path, output: &Path, p12: &Path, extra: &[&str]) {
-    let pki = pki();
-    let mut c = paraf();
-    c.arg("sign")
-        .arg(input)
-        .arg("-o")
-        .arg(output)
-        .arg("--p12")
-        .arg(p12);
-    c.args(["--password", P12_PASSWORD, "--ca-dir"])
-        .arg(&pki.dir);
-    c.args(extra);
-    run_ok(&mut c);
-}
-
 #[test]
 fn paraf_signed_files_every_level_rsa_and_p256() {
     let pki = pki();
@@ -196,7 +181,7 @@ fn paraf_signed_files_every_level_rsa_and_p256() {
     for (key, p12) in [("rsa", &pki.rsa_p12), ("p256", &pki.ec_p12)] {
         for level in ["b-b", "b-t", "b-lt", "b-lta"] {
             let out = tmp.path().join(format!("{key}-{level}.pdf"));
-            sign(
+            sign_with_ca(
                 &input,
                 &out,
                 p12,
@@ -226,7 +211,7 @@ fn paraf_visible_sequential_and_certified() {
     let tmp = tempfile::tempdir().unwrap();
     let input = write(tmp.path(), "in.pdf", &simple_pdf(2));
     let visible = tmp.path().join("visible.pdf");
-    sign(
+    sign_with_ca(
         &input,
         &visible,
         &pki.ec_p12,
@@ -252,7 +237,7 @@ fn paraf_visible_sequential_and_certified() {
         if i % 2 == 1 {
             args.extend(["--page", "2", "--rect", &rect]);
         }
-        sign(&current, &out, p12, &args);
+        sign_with_ca(&current, &out, p12, &args);
         current = out;
     }
     let r = agree(&current, 5);
@@ -264,7 +249,7 @@ fn paraf_visible_sequential_and_certified() {
     );
 
     let certified = tmp.path().join("certified.pdf");
-    sign(
+    sign_with_ca(
         &input,
         &certified,
         &pki.rsa_p12,
@@ -272,7 +257,7 @@ fn paraf_visible_sequential_and_certified() {
     );
     agree(&certified, 1);
     let approved = tmp.path().join("approved.pdf");
-    sign(&certified, &approved, &pki.ec_p12, &["--level", "b-t"]);
+    sign_with_ca(&certified, &approved, &pki.ec_p12, &["--level", "b-t"]);
     let r = agree(&approved, 2);
     assert_eq!(r.document.docmdp, Some(2));
 }
@@ -360,7 +345,7 @@ fn pyhanko_signed_files_b_b_to_b_lta_and_sequential() {
     }
     // Sequential: paraf, then pyHanko, then pyHanko again, then paraf.
     let one = tmp.path().join("mix1.pdf");
-    sign(&input, &one, &pki.signers[0], &["--level", "b-t"]);
+    sign_with_ca(&input, &one, &pki.signers[0], &["--level", "b-t"]);
     let two = tmp.path().join("mix2.pdf");
     pyhanko_sign(
         &one,
@@ -378,7 +363,7 @@ fn pyhanko_signed_files_b_b_to_b_lta_and_sequential() {
         &["--timestamp-url", &tsa, "--with-validation-info"],
     );
     let four = tmp.path().join("mix4.pdf");
-    sign(&three, &four, &pki.signers[3], &["--level", "b-lta"]);
+    sign_with_ca(&three, &four, &pki.signers[3], &["--level", "b-lta"]);
     let r = agree(&four, 4);
     assert_eq!(
         r.indication,
@@ -394,7 +379,7 @@ fn tampered_file_both_say_modified() {
     let tmp = tempfile::tempdir().unwrap();
     let input = write(tmp.path(), "in.pdf", &simple_pdf(1));
     let signed = tmp.path().join("signed.pdf");
-    sign(&input, &signed, &pki.rsa_p12, &["--level", "b-t"]);
+    sign_with_ca(&input, &signed, &pki.rsa_p12, &["--level", "b-t"]);
     // Append an update that replaces the page's content stream.
     let data = std::fs::read(&signed).unwrap();
     let doc = paraf_pdf::Document::load(data.clone(), None).unwrap();

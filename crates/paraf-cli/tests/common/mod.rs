@@ -12,6 +12,21 @@ pub fn paraf() -> Command {
     Command::new(env!("CARGO_BIN_EXE_paraf"))
 }
 
+/// `paraf sign INPUT -o OUTPUT --p12 P12` with the fixture CA as TSA and revocation source.
+pub fn sign_with_ca(input: &Path, output: &Path, p12: &Path, extra: &[&str]) {
+    let mut c = paraf();
+    c.arg("sign")
+        .arg(input)
+        .arg("-o")
+        .arg(output)
+        .arg("--p12")
+        .arg(p12);
+    c.args(["--password", P12_PASSWORD, "--ca-dir"])
+        .arg(&pki().dir);
+    c.args(extra);
+    run_ok(&mut c);
+}
+
 /// Runs a command; panics with its output when it fails.
 pub fn run_ok(cmd: &mut Command) -> Output {
     let out = cmd
