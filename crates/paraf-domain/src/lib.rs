@@ -1,0 +1,53 @@
+//! Paraf's domain layer: organisations on plans, users and robots, groups, contacts,
+//! credentials, the hash-chained audit log, background jobs, rate limits and quotas.
+//!
+//! Pure types and rules: no SQL (that is `paraf-store`), no HTTP (that is `paraf-server`).
+//! Time comes in through [`Clock`] (or a `now` argument) and randomness through [`Entropy`],
+//! so every rule here is deterministic under test.
+//!
+//! "Parse, don't validate": [`Email::parse`], [`Nik::parse`], [`Slug::parse`],
+//! [`Password::parse`], [`IpAllowList::parse`] return values that are valid by construction.
+
+#![forbid(unsafe_code)]
+
+pub mod audit;
+pub mod clock;
+pub mod credential;
+pub mod entropy;
+pub mod error;
+pub mod idempotency;
+pub mod ids;
+pub mod job;
+pub mod org;
+pub mod outbox;
+pub mod ratelimit;
+pub mod user;
+
+pub use audit::{
+    audit_hash, verify_records, AuditChainReport, AuditRecord, BreakReason, ChainBreak,
+    ChainVerifier, NewAuditEvent, GENESIS_HASH,
+};
+pub use clock::{from_micros, to_micros, Clock, ManualClock, SystemClock, Timestamp};
+pub use credential::{
+    hash_password, token_hash, verify_password, verify_password_against_nothing, ApiToken,
+    AppCredential, AuthFailure, CredentialKey, CredentialKind, GatewayApp, IpAllowList,
+    IssuedToken, IssuedTokens, NewApiToken, NewAppCredential, Password, Principal, SecretToken,
+    TokenFlavour, TokenKind, TokenLifetimes,
+};
+pub use entropy::{random_bytes, Entropy, OsEntropy, SeededEntropy};
+pub use error::{DomainError, Entity};
+pub use idempotency::{Claim, IdempotencyKey, StoredResponse};
+pub use ids::{
+    ApiTokenId, AppCredentialId, BlobId, ContactId, GatewayAppId, GroupId, JobId, MailId, OrgId,
+    TokenFamilyId, UserId, WebhookDeliveryId, WebhookEndpointId,
+};
+pub use job::{FailOutcome, Job, JobStatus, NewJob, RetryPolicy};
+pub use org::{
+    NewOrganisation, OrgName, Organisation, Plan, QuotaKind, Quotas, RateLimits, Slug, Usage,
+};
+pub use outbox::{
+    Mail, MailStatus, NewMail, NewWebhookDelivery, NewWebhookEndpoint, WebhookDelivery,
+    WebhookEndpoint,
+};
+pub use ratelimit::{RateDecision, RateWindow};
+pub use user::{Contact, Email, Group, NewContact, NewUser, Nik, PersonName, Role, User};

@@ -1,0 +1,138 @@
+//! Content-addressed blobs (PDFs, images): [`BlobStore`] and its filesystem implementation.
+//!
+//! A blob's id is the SHA-256 of its bytes ([`BlobId`]); storing the same bytes twice stores
+//! them once. **Durability rule** (DESIGN.md): write the blob — temp file, fsync, rename,
+//! fsync the directory — *before* the database row that references it, so a crash leaves
+//! either no row or a row whose blob exists.
+//!
+//! The trait returns boxed futures so it is object-safe (`Arc<dyn BlobStore>`) and an
+//! S3-compatible implementation (network I/O, async) can be added behind it later.
+
+use std::future::Future;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use paraf_domain::BlobId;
+
+use crate::{Result, StoreError};
+
+/// The future every [`BlobStore`] method returns.
+pub type BlobFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'a>>;
+
+/// Where blobs live. Implementations must make `put` durable before it resolves.
+pub trait BlobStore: Send + Sync + std::fmt::Debug {
+    /// Stores `bytes` (no-op if already there) and returns their id.
+    fn put<'a>(&'a self, bytes: &'a [u8]) -> BlobFuture<'a, BlobId>;
+    /// The bytes of a blob, or `None` if there is none with this id. Implementations check
+    /// the bytes still hash to the id (`StoreError::Corrupt` otherwise).
+    fn get<'a>(&'a self, id: &'a BlobId) -> BlobFuture<'a, Option<Vec<u8>>>;
+    /// Whether a blob exists.
+    fn exists<'a>(&'a self, id: &'a BlobId) -> BlobFuture<'a, bool>;
+}
+
+/// Blobs as files under a root directory: `<root>/ab/cdef…` (the first two hex digits
+/// name a subdirectory), written through `<root>/tmp/`.
+#[derive(Debug)]
+pub struct FsBlobStore {
+    root: PathBuf,
+    counter: AtomicU64,
+}
+
+impl FsBlobStore {
+    /// A store rooted at `root` (created on first write).
+    pub fn new(root: impl Into<PathBuf>) -> FsBlobStore {
+        FsBlobStore {
+            root: root.into(),
+            counter: AtomicU64::new(0),
+        }
+    }
+
+    /// The root directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Where the blob with this id is (or would be) stored.
+    pub fn path(&self, id: &BlobId) -> PathBuf {
+        let hex = id.as_str();
+        self.root.join(&hex[..2]).join(&hex[2..])
+    }
+}
+
+/// Writes `bytes` to `dest` through `tmp`: write, fsync, rename, fsync the directory.
+fn put_blocking(root: &Path, dest: &Path, tmp_name: &str, bytes: &[u8]) -> Result<()> {
+    if dest.exists() {
+        return Ok(());
+    }
+    let tmp_dir = root.join("tmp");
+    std::fs::create_dir_all(&tmp_dir)?;
+    let parent = dest
+        .parent()
+        .ok_or_else(|| StoreError::Config("blob path has no parent".into()))?;
+    std::fs::create_dir_all(parent)?;
+    let tmp = tmp_dir.join(tmp_name);
+    let result = (|| -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        drop(f);
+        std::fs::rename(&tmp, dest)?;
+        // Make the rename itself durable.
+        std::fs::File::open(parent)?.sync_all()
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    Ok(result?)
+}
+
+fn read_verified(path: &Path, id: &BlobId) -> Result<Option<Vec<u8>>> {
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            if BlobId::of(&bytes) != *id {
+                return Err(StoreError::corrupt(format!(
+                    "blob {id} does not match its content hash"
+                )));
+            }
+            Ok(Some(bytes))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+impl BlobStore for FsBlobStore {
+    fn put<'a>(&'a self, bytes: &'a [u8]) -> BlobFuture<'a, BlobId> {
+        Box::pin(async move {
+            let id = BlobId::of(bytes);
+            let tmp_name = format!(
+                "{}.{}.{}",
+                id.as_str(),
+                std::process::id(),
+                self.counter.fetch_add(1, Ordering::Relaxed)
+            );
+            // Blob writes are file I/O with fsync: keep them off the async workers.
+            let (root, dest, bytes) = (self.root.clone(), self.path(&id), bytes.to_vec());
+            tokio::task::spawn_blocking(move || put_blocking(&root, &dest, &tmp_name, &bytes))
+                .await
+                .map_err(|e| StoreError::Task(e.to_string()))??;
+            Ok(id)
+        })
+    }
+
+    fn get<'a>(&'a self, id: &'a BlobId) -> BlobFuture<'a, Option<Vec<u8>>> {
+        Box::pin(async move {
+            let path = self.path(id);
+            let id = id.clone();
+            tokio::task::spawn_blocking(move || read_verified(&path, &id))
+                .await
+                .map_err(|e| StoreError::Task(e.to_string()))?
+        })
+    }
+
+    fn exists<'a>(&'a self, id: &'a BlobId) -> BlobFuture<'a, bool> {
+        Box::pin(async move { Ok(tokio::fs::try_exists(self.path(id)).await?) })
+    }
+}

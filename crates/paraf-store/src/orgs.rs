@@ -1,0 +1,226 @@
+//! Organisations: creation, lookup, plan and quotas, usage counters (atomic, so concurrent
+//! requests on several instances never overrun a quota).
+
+use paraf_domain::{
+    DomainError, Entity, NewOrganisation, OrgId, OrgName, Organisation, Plan, QuotaKind, Quotas,
+    Slug, Timestamp, Usage,
+};
+
+use crate::error::unique_as_exists;
+use crate::{from_ts, to_i64, to_u64, ts, with_pool, Result, Store, StoreError};
+
+pub(crate) const ORG_COLS: &str = "id, slug, name, plan, quota_documents, quota_signatures, \
+    quota_storage_bytes, quota_api_requests, used_documents, used_signatures, used_storage_bytes, \
+    used_api_requests, created_at";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct OrgRow {
+    id: i64,
+    slug: String,
+    name: String,
+    plan: String,
+    quota_documents: i64,
+    quota_signatures: i64,
+    quota_storage_bytes: i64,
+    quota_api_requests: i64,
+    used_documents: i64,
+    used_signatures: i64,
+    used_storage_bytes: i64,
+    used_api_requests: i64,
+    created_at: i64,
+}
+
+impl OrgRow {
+    fn into_domain(self) -> Result<Organisation> {
+        Ok(Organisation {
+            id: OrgId(self.id),
+            slug: Slug::parse(&self.slug)
+                .map_err(|_| StoreError::corrupt(format!("organisation {}: slug", self.id)))?,
+            name: OrgName::parse(&self.name)
+                .map_err(|_| StoreError::corrupt(format!("organisation {}: name", self.id)))?,
+            plan: Plan::parse(&self.plan)
+                .map_err(|_| StoreError::corrupt(format!("organisation {}: plan", self.id)))?,
+            quotas: Quotas {
+                documents: to_u64(self.quota_documents),
+                signatures: to_u64(self.quota_signatures),
+                storage_bytes: to_u64(self.quota_storage_bytes),
+                api_requests: to_u64(self.quota_api_requests),
+            },
+            usage: Usage {
+                documents: to_u64(self.used_documents),
+                signatures: to_u64(self.used_signatures),
+                storage_bytes: to_u64(self.used_storage_bytes),
+                api_requests: to_u64(self.used_api_requests),
+            },
+            created_at: from_ts(self.created_at),
+        })
+    }
+}
+
+fn columns(kind: QuotaKind) -> (&'static str, &'static str) {
+    match kind {
+        QuotaKind::Documents => ("used_documents", "quota_documents"),
+        QuotaKind::Signatures => ("used_signatures", "quota_signatures"),
+        QuotaKind::StorageBytes => ("used_storage_bytes", "quota_storage_bytes"),
+        QuotaKind::ApiRequests => ("used_api_requests", "quota_api_requests"),
+    }
+}
+
+impl Store {
+    /// Creates an organisation on a plan, with the plan's default quotas and an empty audit
+    /// chain. `AlreadyExists` if the slug is taken.
+    pub async fn create_organisation(
+        &self,
+        new: &NewOrganisation,
+        now: Timestamp,
+    ) -> Result<Organisation> {
+        let q = new.plan.default_quotas();
+        let sql = format!(
+            "INSERT INTO organisations (slug, name, plan, quota_documents, quota_signatures, \
+             quota_storage_bytes, quota_api_requests, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {ORG_COLS}"
+        );
+        let row: OrgRow = with_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(new.slug.as_str())
+            .bind(new.name.as_str())
+            .bind(new.plan.as_str())
+            .bind(to_i64(q.documents))
+            .bind(to_i64(q.signatures))
+            .bind(to_i64(q.storage_bytes))
+            .bind(to_i64(q.api_requests))
+            .bind(ts(now))
+            .fetch_one(p)
+            .await)
+        .map_err(|e| unique_as_exists(e, Entity::Organisation, new.slug.as_str()))?;
+        row.into_domain()
+    }
+
+    /// The organisation with this id.
+    pub async fn organisation(&self, id: OrgId) -> Result<Organisation> {
+        let sql = format!("SELECT {ORG_COLS} FROM organisations WHERE id = $1");
+        let row: Option<OrgRow> = with_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(id.0)
+            .fetch_optional(p)
+            .await)?;
+        row.ok_or(StoreError::not_found(Entity::Organisation))?
+            .into_domain()
+    }
+
+    /// The organisation with this slug.
+    pub async fn organisation_by_slug(&self, slug: &str) -> Result<Organisation> {
+        let sql = format!("SELECT {ORG_COLS} FROM organisations WHERE slug = $1");
+        let row: Option<OrgRow> = with_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(slug.trim())
+            .fetch_optional(p)
+            .await)?;
+        row.ok_or(StoreError::not_found(Entity::Organisation))?
+            .into_domain()
+    }
+
+    /// Every organisation, oldest first (operator view).
+    pub async fn list_organisations(&self) -> Result<Vec<Organisation>> {
+        let sql = format!("SELECT {ORG_COLS} FROM organisations ORDER BY id");
+        let rows: Vec<OrgRow> = with_pool!(self, |p| sqlx::query_as(&sql).fetch_all(p).await)?;
+        rows.into_iter().map(OrgRow::into_domain).collect()
+    }
+
+    /// Moves an organisation to another plan; its quotas become the plan's defaults (usage
+    /// is kept).
+    pub async fn set_plan(&self, org: OrgId, plan: Plan) -> Result<Organisation> {
+        let q = plan.default_quotas();
+        let sql = format!(
+            "UPDATE organisations SET plan = $2, quota_documents = $3, quota_signatures = $4, \
+             quota_storage_bytes = $5, quota_api_requests = $6 WHERE id = $1 RETURNING {ORG_COLS}"
+        );
+        let row: Option<OrgRow> = with_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(org.0)
+            .bind(plan.as_str())
+            .bind(to_i64(q.documents))
+            .bind(to_i64(q.signatures))
+            .bind(to_i64(q.storage_bytes))
+            .bind(to_i64(q.api_requests))
+            .fetch_optional(p)
+            .await)?;
+        row.ok_or(StoreError::not_found(Entity::Organisation))?
+            .into_domain()
+    }
+
+    /// Sets an organisation's quotas explicitly (operator override of the plan's).
+    pub async fn set_quotas(&self, org: OrgId, quotas: Quotas) -> Result<Organisation> {
+        let sql = format!(
+            "UPDATE organisations SET quota_documents = $2, quota_signatures = $3, \
+             quota_storage_bytes = $4, quota_api_requests = $5 WHERE id = $1 RETURNING {ORG_COLS}"
+        );
+        let row: Option<OrgRow> = with_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(org.0)
+            .bind(to_i64(quotas.documents))
+            .bind(to_i64(quotas.signatures))
+            .bind(to_i64(quotas.storage_bytes))
+            .bind(to_i64(quotas.api_requests))
+            .fetch_optional(p)
+            .await)?;
+        row.ok_or(StoreError::not_found(Entity::Organisation))?
+            .into_domain()
+    }
+
+    /// Counts `amount` against a quota, atomically: either the whole amount fits and is
+    /// counted, or nothing is counted and `QuotaExceeded` says how much is used.
+    pub async fn consume_quota(&self, org: OrgId, kind: QuotaKind, amount: u64) -> Result<Usage> {
+        let (used, quota) = columns(kind);
+        let sql = format!(
+            "UPDATE organisations SET {used} = {used} + $2 \
+             WHERE id = $1 AND {used} + $2 <= {quota} RETURNING {ORG_COLS}"
+        );
+        let row: Option<OrgRow> = with_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(org.0)
+            .bind(to_i64(amount))
+            .fetch_optional(p)
+            .await)?;
+        match row {
+            Some(r) => Ok(r.into_domain()?.usage),
+            None => {
+                let o = self.organisation(org).await?;
+                Err(DomainError::QuotaExceeded {
+                    quota: kind,
+                    limit: o.quotas.get(kind),
+                    used: o.usage.get(kind),
+                }
+                .into())
+            }
+        }
+    }
+
+    /// Gives back `amount` of a quota (never below zero), e.g. when a draft is deleted.
+    pub async fn release_quota(&self, org: OrgId, kind: QuotaKind, amount: u64) -> Result<Usage> {
+        let (used, _) = columns(kind);
+        let sql = format!(
+            "UPDATE organisations SET {used} = CASE WHEN {used} >= $2 THEN {used} - $2 ELSE 0 END \
+             WHERE id = $1 RETURNING {ORG_COLS}"
+        );
+        let row: Option<OrgRow> = with_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(org.0)
+            .bind(to_i64(amount))
+            .fetch_optional(p)
+            .await)?;
+        Ok(row
+            .ok_or(StoreError::not_found(Entity::Organisation))?
+            .into_domain()?
+            .usage)
+    }
+
+    /// Sets every usage counter back to zero (start of a billing period).
+    pub async fn reset_usage(&self, org: OrgId) -> Result<Usage> {
+        let sql = format!(
+            "UPDATE organisations SET used_documents = 0, used_signatures = 0, \
+             used_storage_bytes = 0, used_api_requests = 0 WHERE id = $1 RETURNING {ORG_COLS}"
+        );
+        let row: Option<OrgRow> = with_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(org.0)
+            .fetch_optional(p)
+            .await)?;
+        Ok(row
+            .ok_or(StoreError::not_found(Entity::Organisation))?
+            .into_domain()?
+            .usage)
+    }
+}

@@ -1,0 +1,563 @@
+//! Token families: one model for OAuth2 (password grant, refresh rotation), the seed-004
+//! chain (user token → refresh token → access token) and web console sessions.
+//!
+//! A **family** (`token_families`) belongs to one user of one organisation and has a
+//! flavour; its **tokens** (`family_tokens`) each have a kind (access, refresh, user token,
+//! console session), an expiry, and are stored as SHA-256 of the secret. Revoking the family
+//! (logout, reuse detection, admin) refuses every token in it at once. Rate limits and
+//! idempotency records are kept per family (`family:<id>`), so refreshing does not reset
+//! them.
+//!
+//! | flavour | issued by | refresh |
+//! |---|---|---|
+//! | `oauth` | `oauth_password_grant` (access + refresh) | rotates: a refresh token is spent on use; presenting a spent one revokes the family (`RefreshTokenReused`) |
+//! | `gateway` | `issue_user_token` (after `verify_gateway_app` + the user's password) | `refresh_from_user_token` gives a refresh token (revoking earlier ones); `refresh_tokens` gives access tokens and does not rotate |
+//! | `console` | `create_console_session` (after the user's password) | none: the session expires |
+
+use paraf_domain::{
+    AuthFailure, CredentialKey, DomainError, Email, Entity, GatewayApp, GatewayAppId, IssuedToken,
+    IssuedTokens, OrgId, Principal, SecretToken, Timestamp, TokenFamilyId, TokenFlavour, TokenKind,
+    TokenLifetimes, UserId,
+};
+
+use crate::credentials::{expect_kind, parse_role};
+use crate::{affected, from_ts, ts, with_pool, Result, Store, StoreError};
+
+#[derive(sqlx::FromRow)]
+struct TokenLookup {
+    id: i64,
+    family_id: i64,
+    kind: String,
+    expires_at: i64,
+    revoked_at: Option<i64>,
+    org_id: i64,
+    user_id: i64,
+    flavour: String,
+    family_revoked_at: Option<i64>,
+    role: String,
+    robot: bool,
+    disabled: bool,
+}
+
+const LOOKUP_SQL: &str =
+    "SELECT t.id, t.family_id, t.kind, t.expires_at, t.spent_at, t.revoked_at, \
+    f.org_id, f.user_id, f.flavour, f.revoked_at AS family_revoked_at, u.role, u.robot, u.disabled \
+    FROM family_tokens t JOIN token_families f ON f.id = t.family_id \
+    JOIN users u ON u.id = f.user_id AND u.org_id = f.org_id WHERE t.token_hash = $1";
+
+const INSERT_TOKEN_SQL: &str =
+    "INSERT INTO family_tokens (family_id, kind, token_hash, created_at, expires_at) \
+    VALUES ($1, $2, $3, $4, $5)";
+
+#[derive(sqlx::FromRow)]
+struct GatewayRow {
+    id: i64,
+    org_id: i64,
+    name: String,
+    app_key: String,
+    private_key_hash: String,
+    enabled: bool,
+    created_at: i64,
+}
+
+impl GatewayRow {
+    fn into_domain(self) -> GatewayApp {
+        GatewayApp {
+            id: GatewayAppId(self.id),
+            org: OrgId(self.org_id),
+            name: self.name,
+            app_key: self.app_key,
+            enabled: self.enabled,
+            created_at: from_ts(self.created_at),
+        }
+    }
+}
+
+/// A token to insert: its secret (returned to the caller) and its row values.
+struct Pending {
+    kind: TokenKind,
+    secret: SecretToken,
+    expires_at: Timestamp,
+}
+
+impl Pending {
+    fn issued(&self) -> IssuedToken {
+        IssuedToken {
+            secret: self.secret.clone(),
+            expires_at: self.expires_at,
+        }
+    }
+}
+
+impl TokenLookup {
+    fn flavour(&self) -> Result<TokenFlavour> {
+        TokenFlavour::from_db(&self.flavour)
+            .ok_or_else(|| StoreError::corrupt(format!("token family {}: flavour", self.family_id)))
+    }
+
+    /// The checks common to every presented family token.
+    fn check(&self, now: Timestamp) -> Result<()> {
+        let now = ts(now);
+        if self.family_revoked_at.is_some() || self.revoked_at.is_some_and(|t| t <= now) {
+            return Err(StoreError::auth(AuthFailure::Revoked));
+        }
+        if self.expires_at <= now {
+            return Err(StoreError::auth(AuthFailure::Expired));
+        }
+        if self.disabled {
+            return Err(StoreError::auth(AuthFailure::Disabled));
+        }
+        Ok(())
+    }
+
+    fn principal(&self) -> Result<Principal> {
+        Ok(Principal {
+            org: OrgId(self.org_id),
+            user: Some(UserId(self.user_id)),
+            role: Some(parse_role(&self.role)?),
+            robot: self.robot,
+            kind: self.flavour()?.credential_kind(),
+            key: CredentialKey::family(TokenFamilyId(self.family_id)),
+        })
+    }
+}
+
+impl Store {
+    fn pending(&self, kind: TokenKind, now: Timestamp, ttl: chrono::Duration) -> Result<Pending> {
+        Ok(Pending {
+            kind,
+            secret: SecretToken::generate(kind, &*self.entropy)?,
+            expires_at: now + ttl,
+        })
+    }
+
+    async fn lookup_token(&self, secret: &SecretToken) -> Result<TokenLookup> {
+        let row: Option<TokenLookup> = with_pool!(self, |p| sqlx::query_as(LOOKUP_SQL)
+            .bind(secret.hash())
+            .fetch_optional(p)
+            .await)?;
+        row.ok_or(StoreError::auth(AuthFailure::UnknownCredential))
+    }
+
+    /// Creates a family and its first tokens in one transaction.
+    async fn new_family(
+        &self,
+        org: OrgId,
+        user: UserId,
+        flavour: TokenFlavour,
+        app: Option<GatewayAppId>,
+        tokens: &[&Pending],
+        now: Timestamp,
+    ) -> Result<TokenFamilyId> {
+        let id: i64 = with_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            let (id,): (i64,) = sqlx::query_as(
+                "INSERT INTO token_families (org_id, user_id, flavour, gateway_app_id, created_at) \
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(org.0)
+            .bind(user.0)
+            .bind(flavour.as_str())
+            .bind(app.map(|a| a.0))
+            .bind(ts(now))
+            .fetch_one(&mut *tx)
+            .await?;
+            for t in tokens {
+                sqlx::query(INSERT_TOKEN_SQL)
+                    .bind(id)
+                    .bind(t.kind.as_str())
+                    .bind(t.secret.hash())
+                    .bind(ts(now))
+                    .bind(ts(t.expires_at))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            id
+        });
+        Ok(TokenFamilyId(id))
+    }
+
+    /// OAuth2 password grant: checks the user's password (see
+    /// [`Store::verify_user_password`] for the refusals) and issues an access token and a
+    /// refresh token in a new `oauth` family.
+    pub async fn oauth_password_grant(
+        &self,
+        org: OrgId,
+        email: &Email,
+        password: &str,
+        lifetimes: &TokenLifetimes,
+        now: Timestamp,
+    ) -> Result<IssuedTokens> {
+        let user = self.verify_user_password(org, email, password).await?;
+        let access = self.pending(TokenKind::Access, now, lifetimes.access)?;
+        let refresh = self.pending(TokenKind::Refresh, now, lifetimes.refresh)?;
+        let family = self
+            .new_family(
+                org,
+                user.id,
+                TokenFlavour::OAuth,
+                None,
+                &[&access, &refresh],
+                now,
+            )
+            .await?;
+        Ok(IssuedTokens {
+            family,
+            access: Some(access.issued()),
+            refresh: Some(refresh.issued()),
+            user_token: None,
+        })
+    }
+
+    /// Exchanges a refresh token. `oauth` families rotate: the presented token is spent and
+    /// a new access + refresh pair is returned; presenting a spent refresh token again
+    /// revokes the whole family and fails with `RefreshTokenReused`. `gateway` families
+    /// return a new access token only. Other refusals: `Malformed`, `WrongTokenKind`,
+    /// `UnknownCredential`, `Revoked`, `Expired`, `Disabled`.
+    pub async fn refresh_tokens(
+        &self,
+        presented: &str,
+        lifetimes: &TokenLifetimes,
+        now: Timestamp,
+    ) -> Result<IssuedTokens> {
+        let secret = expect_kind(presented, TokenKind::Refresh)?;
+        let found = self.lookup_token(&secret).await?;
+        let family = TokenFamilyId(found.family_id);
+        if found.kind != TokenKind::Refresh.as_str() {
+            return Err(StoreError::auth(AuthFailure::WrongTokenKind));
+        }
+        found.check(now)?;
+        let flavour = found.flavour()?;
+        let access = self.pending(TokenKind::Access, now, lifetimes.access)?;
+        match flavour {
+            TokenFlavour::OAuth => {
+                let refresh = self.pending(TokenKind::Refresh, now, lifetimes.refresh)?;
+                let rotated: bool = with_pool!(self, |p| {
+                    let mut tx = p.begin().await?;
+                    let spent = sqlx::query(
+                        "UPDATE family_tokens SET spent_at = $2 \
+                         WHERE id = $1 AND spent_at IS NULL AND revoked_at IS NULL",
+                    )
+                    .bind(found.id)
+                    .bind(ts(now))
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    if spent == 1 {
+                        for t in [&access, &refresh] {
+                            sqlx::query(INSERT_TOKEN_SQL)
+                                .bind(found.family_id)
+                                .bind(t.kind.as_str())
+                                .bind(t.secret.hash())
+                                .bind(ts(now))
+                                .bind(ts(t.expires_at))
+                                .execute(&mut *tx)
+                                .await?;
+                        }
+                    }
+                    tx.commit().await?;
+                    spent == 1
+                });
+                if !rotated {
+                    self.revoke_family(family, "refresh_token_reused", now)
+                        .await?;
+                    return Err(StoreError::auth(AuthFailure::RefreshTokenReused));
+                }
+                Ok(IssuedTokens {
+                    family,
+                    access: Some(access.issued()),
+                    refresh: Some(refresh.issued()),
+                    user_token: None,
+                })
+            }
+            TokenFlavour::Gateway => {
+                self.insert_tokens(family, &[&access], now).await?;
+                Ok(IssuedTokens {
+                    family,
+                    access: Some(access.issued()),
+                    refresh: None,
+                    user_token: None,
+                })
+            }
+            TokenFlavour::Console => Err(StoreError::auth(AuthFailure::WrongTokenKind)),
+        }
+    }
+
+    async fn insert_tokens(
+        &self,
+        family: TokenFamilyId,
+        tokens: &[&Pending],
+        now: Timestamp,
+    ) -> Result<()> {
+        with_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            for t in tokens {
+                sqlx::query(INSERT_TOKEN_SQL)
+                    .bind(family.0)
+                    .bind(t.kind.as_str())
+                    .bind(t.secret.hash())
+                    .bind(ts(now))
+                    .bind(ts(t.expires_at))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    async fn revoke_family(
+        &self,
+        family: TokenFamilyId,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        affected!(self, |p| sqlx::query(
+            "UPDATE token_families SET revoked_at = $2, revoked_reason = $3 \
+             WHERE id = $1 AND revoked_at IS NULL"
+        )
+        .bind(family.0)
+        .bind(ts(now))
+        .bind(reason)
+        .execute(p)
+        .await)?;
+        Ok(())
+    }
+
+    /// Authenticates an access token (`oauth` or `gateway` family). Refusals: `Malformed`,
+    /// `WrongTokenKind`, `UnknownCredential`, `Revoked` (family logged out or revoked),
+    /// `Expired`, `Disabled` (user).
+    pub async fn authenticate_access_token(
+        &self,
+        presented: &str,
+        now: Timestamp,
+    ) -> Result<Principal> {
+        let secret = expect_kind(presented, TokenKind::Access)?;
+        let found = self.lookup_token(&secret).await?;
+        if found.kind != TokenKind::Access.as_str() {
+            return Err(StoreError::auth(AuthFailure::WrongTokenKind));
+        }
+        found.check(now)?;
+        found.principal()
+    }
+
+    /// Logout: revokes the whole family of any of its tokens (access, refresh, user token or
+    /// console session). `UnknownCredential` if the token is not ours; revoking twice is fine.
+    pub async fn revoke_token_family_of(&self, presented: &str, now: Timestamp) -> Result<()> {
+        let secret = SecretToken::from_presented(presented);
+        if secret.kind().is_none() {
+            return Err(StoreError::auth(AuthFailure::Malformed));
+        }
+        let found = self.lookup_token(&secret).await?;
+        self.revoke_family(TokenFamilyId(found.family_id), "logout", now)
+            .await
+    }
+
+    /// Revokes a family by id (admin action), within the organisation.
+    pub async fn revoke_token_family(
+        &self,
+        org: OrgId,
+        family: TokenFamilyId,
+        now: Timestamp,
+    ) -> Result<()> {
+        let n = affected!(self, |p| sqlx::query(
+            "UPDATE token_families SET revoked_at = COALESCE(revoked_at, $3), \
+             revoked_reason = COALESCE(revoked_reason, 'revoked') WHERE org_id = $1 AND id = $2"
+        )
+        .bind(org.0)
+        .bind(family.0)
+        .bind(ts(now))
+        .execute(p)
+        .await)?;
+        if n == 0 {
+            return Err(StoreError::not_found(Entity::TokenFamily));
+        }
+        Ok(())
+    }
+
+    /// Starts a web console session for a user whose password was checked; the secret is
+    /// the cookie value (`paraf_ses_…`; set it `Secure; HttpOnly; SameSite=Lax`).
+    pub async fn create_console_session(
+        &self,
+        org: OrgId,
+        user: UserId,
+        lifetimes: &TokenLifetimes,
+        now: Timestamp,
+    ) -> Result<IssuedToken> {
+        let u = self.user(org, user).await?;
+        if u.disabled {
+            return Err(StoreError::auth(AuthFailure::Disabled));
+        }
+        let session = self.pending(TokenKind::ConsoleSession, now, lifetimes.console_session)?;
+        self.new_family(org, user, TokenFlavour::Console, None, &[&session], now)
+            .await?;
+        Ok(session.issued())
+    }
+
+    /// Authenticates a console session cookie (refusals as for access tokens).
+    pub async fn authenticate_console_session(
+        &self,
+        presented: &str,
+        now: Timestamp,
+    ) -> Result<Principal> {
+        let secret = expect_kind(presented, TokenKind::ConsoleSession)?;
+        let found = self.lookup_token(&secret).await?;
+        found.check(now)?;
+        found.principal()
+    }
+
+    /// Registers a seed-004 client system: returns its public `x-app-key` (in the
+    /// [`GatewayApp`]) and its private key, shown once and stored as SHA-256. The private key
+    /// is a shared secret presented with the app key (the seed names no signature scheme).
+    pub async fn create_gateway_app(
+        &self,
+        org: OrgId,
+        name: &str,
+        now: Timestamp,
+    ) -> Result<(GatewayApp, SecretToken)> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(DomainError::invalid("name", "must be 1 to 100 characters").into());
+        }
+        self.organisation(org).await?;
+        let key_bytes: [u8; 16] = paraf_domain::random_bytes(&*self.entropy)?;
+        let app_key = format!("paraf_gak_{}", hex::encode(key_bytes));
+        let private = SecretToken::generate(TokenKind::GatewayPrivateKey, &*self.entropy)?;
+        let row: GatewayRow = with_pool!(self, |p| {
+            sqlx::query_as(
+            "INSERT INTO gateway_apps (org_id, name, app_key, private_key_hash, enabled, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) \
+             RETURNING id, org_id, name, app_key, private_key_hash, enabled, created_at"
+        )
+        .bind(org.0)
+        .bind(name)
+        .bind(&app_key)
+        .bind(private.hash())
+        .bind(true)
+        .bind(ts(now))
+        .fetch_one(p)
+        .await
+        })?;
+        Ok((row.into_domain(), private))
+    }
+
+    /// Checks an `x-app-key` and its private key. Refusals: `UnknownCredential`,
+    /// `WrongPassword` (private key mismatch), `Disabled`.
+    pub async fn verify_gateway_app(&self, app_key: &str, private_key: &str) -> Result<GatewayApp> {
+        let row: Option<GatewayRow> = with_pool!(self, |p| sqlx::query_as(
+            "SELECT id, org_id, name, app_key, private_key_hash, enabled, created_at \
+             FROM gateway_apps WHERE app_key = $1"
+        )
+        .bind(app_key.trim())
+        .fetch_optional(p)
+        .await)?;
+        let row = row.ok_or(StoreError::auth(AuthFailure::UnknownCredential))?;
+        if paraf_domain::token_hash(private_key.trim()) != row.private_key_hash {
+            return Err(StoreError::auth(AuthFailure::WrongPassword));
+        }
+        if !row.enabled {
+            return Err(StoreError::auth(AuthFailure::Disabled));
+        }
+        Ok(row.into_domain())
+    }
+
+    /// Enables or disables a gateway client system.
+    pub async fn set_gateway_app_enabled(
+        &self,
+        org: OrgId,
+        app: GatewayAppId,
+        enabled: bool,
+    ) -> Result<()> {
+        let n = affected!(self, |p| sqlx::query(
+            "UPDATE gateway_apps SET enabled = $3 WHERE org_id = $1 AND id = $2"
+        )
+        .bind(org.0)
+        .bind(app.0)
+        .bind(enabled)
+        .execute(p)
+        .await)?;
+        if n == 0 {
+            return Err(StoreError::not_found(Entity::GatewayApp));
+        }
+        Ok(())
+    }
+
+    /// Issues a seed-004 `x-user-token` for a user (whose password the caller checked) of
+    /// the app's organisation: the root of a new `gateway` family.
+    pub async fn issue_user_token(
+        &self,
+        org: OrgId,
+        app: GatewayAppId,
+        user: UserId,
+        lifetimes: &TokenLifetimes,
+        now: Timestamp,
+    ) -> Result<IssuedTokens> {
+        let enabled: Option<(bool,)> = with_pool!(self, |p| sqlx::query_as(
+            "SELECT enabled FROM gateway_apps WHERE org_id = $1 AND id = $2"
+        )
+        .bind(org.0)
+        .bind(app.0)
+        .fetch_optional(p)
+        .await)?;
+        match enabled {
+            None => return Err(StoreError::not_found(Entity::GatewayApp)),
+            Some((false,)) => return Err(StoreError::auth(AuthFailure::Disabled)),
+            Some((true,)) => {}
+        }
+        let u = self.user(org, user).await?;
+        if u.disabled {
+            return Err(StoreError::auth(AuthFailure::Disabled));
+        }
+        let ut = self.pending(TokenKind::UserToken, now, lifetimes.user_token)?;
+        let family = self
+            .new_family(org, user, TokenFlavour::Gateway, Some(app), &[&ut], now)
+            .await?;
+        Ok(IssuedTokens {
+            family,
+            access: None,
+            refresh: None,
+            user_token: Some(ut.issued()),
+        })
+    }
+
+    /// Seed-004: `Bearer <x-user-token>` → a new refresh token; earlier refresh tokens of
+    /// the family are revoked. Refusals as for access tokens.
+    pub async fn refresh_from_user_token(
+        &self,
+        presented: &str,
+        lifetimes: &TokenLifetimes,
+        now: Timestamp,
+    ) -> Result<IssuedTokens> {
+        let secret = expect_kind(presented, TokenKind::UserToken)?;
+        let found = self.lookup_token(&secret).await?;
+        found.check(now)?;
+        let refresh = self.pending(TokenKind::Refresh, now, lifetimes.refresh)?;
+        with_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            sqlx::query(
+                "UPDATE family_tokens SET revoked_at = $2 \
+                 WHERE family_id = $1 AND kind = 'refresh' AND revoked_at IS NULL",
+            )
+            .bind(found.family_id)
+            .bind(ts(now))
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(INSERT_TOKEN_SQL)
+                .bind(found.family_id)
+                .bind(refresh.kind.as_str())
+                .bind(refresh.secret.hash())
+                .bind(ts(now))
+                .bind(ts(refresh.expires_at))
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        });
+        Ok(IssuedTokens {
+            family: TokenFamilyId(found.family_id),
+            access: None,
+            refresh: Some(refresh.issued()),
+            user_token: None,
+        })
+    }
+}

@@ -1,0 +1,430 @@
+//! Users (people and robots), groups and contacts. Every read and write names the
+//! organisation: a row of another organisation is `NotFound`, never visible.
+
+use paraf_domain::{
+    hash_password, verify_password, AuthFailure, Contact, ContactId, Email, Entity, Group, GroupId,
+    NewContact, NewUser, Nik, OrgId, Password, PersonName, Role, Timestamp, User, UserId,
+};
+
+use crate::error::unique_as_exists;
+use crate::{affected, from_ts, ts, with_pool, Result, Store, StoreError};
+
+pub(crate) const USER_COLS: &str =
+    "id, org_id, name, email, nik, role, robot, password_hash, disabled, created_at";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct UserRow {
+    id: i64,
+    org_id: i64,
+    name: String,
+    email: String,
+    nik: Option<String>,
+    role: String,
+    robot: bool,
+    pub(crate) password_hash: Option<String>,
+    disabled: bool,
+    created_at: i64,
+}
+
+impl UserRow {
+    pub(crate) fn into_domain(self) -> Result<User> {
+        let bad = |f: &str| StoreError::corrupt(format!("user {}: {f}", self.id));
+        Ok(User {
+            id: UserId(self.id),
+            org: OrgId(self.org_id),
+            name: PersonName::parse(&self.name).map_err(|_| bad("name"))?,
+            email: Email::parse(&self.email).map_err(|_| bad("email"))?,
+            nik: match &self.nik {
+                Some(n) => Some(Nik::parse(n).map_err(|_| bad("nik"))?),
+                None => None,
+            },
+            role: Role::parse(&self.role).map_err(|_| bad("role"))?,
+            robot: self.robot,
+            has_password: self.password_hash.is_some(),
+            disabled: self.disabled,
+            created_at: from_ts(self.created_at),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct GroupRow {
+    id: i64,
+    org_id: i64,
+    name: String,
+    created_at: i64,
+}
+
+impl GroupRow {
+    fn into_domain(self) -> Result<Group> {
+        Ok(Group {
+            id: GroupId(self.id),
+            org: OrgId(self.org_id),
+            name: PersonName::parse(&self.name)
+                .map_err(|_| StoreError::corrupt(format!("group {}: name", self.id)))?,
+            created_at: from_ts(self.created_at),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ContactRow {
+    id: i64,
+    org_id: i64,
+    name: String,
+    email: String,
+    phone: Option<String>,
+    company: Option<String>,
+    created_at: i64,
+}
+
+impl ContactRow {
+    fn into_domain(self) -> Result<Contact> {
+        let bad = |f: &str| StoreError::corrupt(format!("contact {}: {f}", self.id));
+        Ok(Contact {
+            id: ContactId(self.id),
+            org: OrgId(self.org_id),
+            name: PersonName::parse(&self.name).map_err(|_| bad("name"))?,
+            email: Email::parse(&self.email).map_err(|_| bad("email"))?,
+            phone: self.phone,
+            company: self.company,
+            created_at: from_ts(self.created_at),
+        })
+    }
+}
+
+impl Store {
+    /// Creates a user (hashing the password with Argon2id off the async runtime).
+    /// `AlreadyExists` if the email is taken in the organisation; `NotFound` if the
+    /// organisation does not exist.
+    pub async fn create_user(&self, new: &NewUser, now: Timestamp) -> Result<User> {
+        self.organisation(new.org).await?;
+        let hash = match new.password.clone() {
+            Some(pw) => Some(self.blocking(move |e| Ok(hash_password(&pw, e)?)).await?),
+            None => None,
+        };
+        let sql = format!(
+            "INSERT INTO users (org_id, name, email, nik, role, robot, password_hash, disabled, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {USER_COLS}"
+        );
+        let row: UserRow = with_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(new.org.0)
+            .bind(new.name.as_str())
+            .bind(new.email.as_str())
+            .bind(new.nik.as_ref().map(Nik::as_str))
+            .bind(new.role.as_str())
+            .bind(new.robot)
+            .bind(hash.as_deref())
+            .bind(false)
+            .bind(ts(now))
+            .fetch_one(p)
+            .await)
+        .map_err(|e| unique_as_exists(e, Entity::User, new.email.as_str()))?;
+        row.into_domain()
+    }
+
+    pub(crate) async fn user_row(&self, org: OrgId, id: UserId) -> Result<UserRow> {
+        let sql = format!("SELECT {USER_COLS} FROM users WHERE org_id = $1 AND id = $2");
+        let row: Option<UserRow> = with_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(org.0)
+            .bind(id.0)
+            .fetch_optional(p)
+            .await)?;
+        row.ok_or(StoreError::not_found(Entity::User))
+    }
+
+    /// A user of the organisation.
+    pub async fn user(&self, org: OrgId, id: UserId) -> Result<User> {
+        self.user_row(org, id).await?.into_domain()
+    }
+
+    /// A user of the organisation by email.
+    pub async fn user_by_email(&self, org: OrgId, email: &Email) -> Result<User> {
+        let sql = format!("SELECT {USER_COLS} FROM users WHERE org_id = $1 AND email = $2");
+        let row: Option<UserRow> = with_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(org.0)
+            .bind(email.as_str())
+            .fetch_optional(p)
+            .await)?;
+        row.ok_or(StoreError::not_found(Entity::User))?
+            .into_domain()
+    }
+
+    /// Users of the organisation with this NIK (normally one).
+    pub async fn users_by_nik(&self, org: OrgId, nik: &Nik) -> Result<Vec<User>> {
+        let sql =
+            format!("SELECT {USER_COLS} FROM users WHERE org_id = $1 AND nik = $2 ORDER BY id");
+        let rows: Vec<UserRow> = with_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(org.0)
+            .bind(nik.as_str())
+            .fetch_all(p)
+            .await)?;
+        rows.into_iter().map(UserRow::into_domain).collect()
+    }
+
+    /// Every user of the organisation, oldest first.
+    pub async fn list_users(&self, org: OrgId) -> Result<Vec<User>> {
+        let sql = format!("SELECT {USER_COLS} FROM users WHERE org_id = $1 ORDER BY id");
+        let rows: Vec<UserRow> = with_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(org.0)
+            .fetch_all(p)
+            .await)?;
+        rows.into_iter().map(UserRow::into_domain).collect()
+    }
+
+    /// Changes a user's role.
+    pub async fn set_user_role(&self, org: OrgId, id: UserId, role: Role) -> Result<User> {
+        let sql = format!(
+            "UPDATE users SET role = $3 WHERE org_id = $1 AND id = $2 RETURNING {USER_COLS}"
+        );
+        let row: Option<UserRow> = with_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(org.0)
+            .bind(id.0)
+            .bind(role.as_str())
+            .fetch_optional(p)
+            .await)?;
+        row.ok_or(StoreError::not_found(Entity::User))?
+            .into_domain()
+    }
+
+    /// Enables or disables a user (a disabled user's credentials are all refused).
+    pub async fn set_user_disabled(&self, org: OrgId, id: UserId, disabled: bool) -> Result<User> {
+        let sql = format!(
+            "UPDATE users SET disabled = $3 WHERE org_id = $1 AND id = $2 RETURNING {USER_COLS}"
+        );
+        let row: Option<UserRow> = with_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(org.0)
+            .bind(id.0)
+            .bind(disabled)
+            .fetch_optional(p)
+            .await)?;
+        row.ok_or(StoreError::not_found(Entity::User))?
+            .into_domain()
+    }
+
+    /// Sets (or replaces) a user's password.
+    pub async fn set_user_password(
+        &self,
+        org: OrgId,
+        id: UserId,
+        password: &Password,
+    ) -> Result<()> {
+        let pw = password.clone();
+        let hash = self.blocking(move |e| Ok(hash_password(&pw, e)?)).await?;
+        let n = affected!(self, |p| sqlx::query(
+            "UPDATE users SET password_hash = $3 WHERE org_id = $1 AND id = $2"
+        )
+        .bind(org.0)
+        .bind(id.0)
+        .bind(&hash)
+        .execute(p)
+        .await)?;
+        if n == 0 {
+            return Err(StoreError::not_found(Entity::User));
+        }
+        Ok(())
+    }
+
+    /// Checks a user's password (web console login, OAuth2 password grant). Refusals:
+    /// `UnknownCredential` (no such user, a robot, or no password set), `WrongPassword`,
+    /// `Disabled` (checked after the password, so it reveals nothing to a guesser).
+    pub async fn verify_user_password(
+        &self,
+        org: OrgId,
+        email: &Email,
+        password: &str,
+    ) -> Result<User> {
+        let sql = format!("SELECT {USER_COLS} FROM users WHERE org_id = $1 AND email = $2");
+        let row: Option<UserRow> = with_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(org.0)
+            .bind(email.as_str())
+            .fetch_optional(p)
+            .await)?;
+        let Some(hash) = row.as_ref().and_then(|r| r.password_hash.clone()) else {
+            // As long as a real check, so refusals do not tell which e-mails exist.
+            let pw = password.to_owned();
+            self.blocking(move |_| Ok(paraf_domain::verify_password_against_nothing(&pw)))
+                .await?;
+            return Err(StoreError::auth(AuthFailure::UnknownCredential));
+        };
+        let Some(row) = row else {
+            return Err(StoreError::auth(AuthFailure::UnknownCredential));
+        };
+        if row.robot {
+            return Err(StoreError::auth(AuthFailure::UnknownCredential));
+        }
+        let pw = password.to_owned();
+        let ok = self
+            .blocking(move |_| Ok(verify_password(&hash, &pw)))
+            .await?;
+        if !ok {
+            return Err(StoreError::auth(AuthFailure::WrongPassword));
+        }
+        let user = row.into_domain()?;
+        if user.disabled {
+            return Err(StoreError::auth(AuthFailure::Disabled));
+        }
+        Ok(user)
+    }
+
+    /// Creates a group. `AlreadyExists` if the name is taken in the organisation.
+    pub async fn create_group(
+        &self,
+        org: OrgId,
+        name: &PersonName,
+        now: Timestamp,
+    ) -> Result<Group> {
+        self.organisation(org).await?;
+        let row: GroupRow = with_pool!(self, |p| sqlx::query_as(
+            "INSERT INTO user_groups (org_id, name, created_at) VALUES ($1, $2, $3) \
+             RETURNING id, org_id, name, created_at"
+        )
+        .bind(org.0)
+        .bind(name.as_str())
+        .bind(ts(now))
+        .fetch_one(p)
+        .await)
+        .map_err(|e| unique_as_exists(e, Entity::Group, name.as_str()))?;
+        row.into_domain()
+    }
+
+    /// A group of the organisation.
+    pub async fn group(&self, org: OrgId, id: GroupId) -> Result<Group> {
+        let row: Option<GroupRow> = with_pool!(self, |p| {
+            sqlx::query_as(
+            "SELECT id, org_id, name, created_at FROM user_groups WHERE org_id = $1 AND id = $2"
+        )
+        .bind(org.0)
+        .bind(id.0)
+        .fetch_optional(p)
+        .await
+        })?;
+        row.ok_or(StoreError::not_found(Entity::Group))?
+            .into_domain()
+    }
+
+    /// Every group of the organisation.
+    pub async fn list_groups(&self, org: OrgId) -> Result<Vec<Group>> {
+        let rows: Vec<GroupRow> = with_pool!(self, |p| {
+            sqlx::query_as(
+            "SELECT id, org_id, name, created_at FROM user_groups WHERE org_id = $1 ORDER BY id"
+        )
+        .bind(org.0)
+        .fetch_all(p)
+        .await
+        })?;
+        rows.into_iter().map(GroupRow::into_domain).collect()
+    }
+
+    /// Adds a user to a group (both of the organisation; adding twice is a no-op).
+    pub async fn add_group_member(&self, org: OrgId, group: GroupId, user: UserId) -> Result<()> {
+        self.group(org, group).await?;
+        self.user_row(org, user).await?;
+        affected!(self, |p| sqlx::query(
+            "INSERT INTO group_members (group_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING"
+        )
+        .bind(group.0)
+        .bind(user.0)
+        .execute(p)
+        .await)?;
+        Ok(())
+    }
+
+    /// Removes a user from a group.
+    pub async fn remove_group_member(
+        &self,
+        org: OrgId,
+        group: GroupId,
+        user: UserId,
+    ) -> Result<()> {
+        self.group(org, group).await?;
+        affected!(self, |p| sqlx::query(
+            "DELETE FROM group_members WHERE group_id = $1 AND user_id = $2"
+        )
+        .bind(group.0)
+        .bind(user.0)
+        .execute(p)
+        .await)?;
+        Ok(())
+    }
+
+    /// The members of a group.
+    pub async fn group_members(&self, org: OrgId, group: GroupId) -> Result<Vec<User>> {
+        self.group(org, group).await?;
+        let sql = format!(
+            "SELECT {} FROM users u JOIN group_members m ON m.user_id = u.id \
+             WHERE m.group_id = $1 AND u.org_id = $2 ORDER BY u.id",
+            USER_COLS
+                .split(", ")
+                .map(|c| format!("u.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let rows: Vec<UserRow> = with_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(group.0)
+            .bind(org.0)
+            .fetch_all(p)
+            .await)?;
+        rows.into_iter().map(UserRow::into_domain).collect()
+    }
+
+    /// Adds a contact to the organisation's address book.
+    pub async fn create_contact(&self, new: &NewContact, now: Timestamp) -> Result<Contact> {
+        self.organisation(new.org).await?;
+        let row: ContactRow = with_pool!(self, |p| sqlx::query_as(
+            "INSERT INTO contacts (org_id, name, email, phone, company, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) \
+             RETURNING id, org_id, name, email, phone, company, created_at"
+        )
+        .bind(new.org.0)
+        .bind(new.name.as_str())
+        .bind(new.email.as_str())
+        .bind(new.phone.as_deref())
+        .bind(new.company.as_deref())
+        .bind(ts(now))
+        .fetch_one(p)
+        .await)?;
+        row.into_domain()
+    }
+
+    /// A contact of the organisation.
+    pub async fn contact(&self, org: OrgId, id: ContactId) -> Result<Contact> {
+        let row: Option<ContactRow> = with_pool!(self, |p| sqlx::query_as(
+            "SELECT id, org_id, name, email, phone, company, created_at FROM contacts \
+             WHERE org_id = $1 AND id = $2"
+        )
+        .bind(org.0)
+        .bind(id.0)
+        .fetch_optional(p)
+        .await)?;
+        row.ok_or(StoreError::not_found(Entity::Contact))?
+            .into_domain()
+    }
+
+    /// The organisation's contacts, oldest first.
+    pub async fn list_contacts(&self, org: OrgId) -> Result<Vec<Contact>> {
+        let rows: Vec<ContactRow> = with_pool!(self, |p| sqlx::query_as(
+            "SELECT id, org_id, name, email, phone, company, created_at FROM contacts \
+             WHERE org_id = $1 ORDER BY id"
+        )
+        .bind(org.0)
+        .fetch_all(p)
+        .await)?;
+        rows.into_iter().map(ContactRow::into_domain).collect()
+    }
+
+    /// Deletes a contact.
+    pub async fn delete_contact(&self, org: OrgId, id: ContactId) -> Result<()> {
+        let n = affected!(self, |p| sqlx::query(
+            "DELETE FROM contacts WHERE org_id = $1 AND id = $2"
+        )
+        .bind(org.0)
+        .bind(id.0)
+        .execute(p)
+        .await)?;
+        if n == 0 {
+            return Err(StoreError::not_found(Entity::Contact));
+        }
+        Ok(())
+    }
+}
