@@ -20,7 +20,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
-if ! command -v pyhanko >/dev/null || ! python3 -c 'import certomancer, werkzeug' 2>/dev/null; then
-  echo "installing pyHanko and certomancer from PyPI"
-  python3 -m pip install -q pyhanko pyhanko-cli 'certomancer[web-api]'
+if ! command -v pyhanko >/dev/null || ! python3 -c 'import certomancer, werkzeug, aiosmtpd' 2>/dev/null; then
+  echo "installing pyHanko, certomancer and aiosmtpd (test SMTP server) from PyPI"
+  python3 -m pip install -q pyhanko pyhanko-cli 'certomancer[web-api]' aiosmtpd
 fi

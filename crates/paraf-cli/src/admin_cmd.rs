@@ -1,0 +1,486 @@
+//! `paraf admin …`: operator commands on the same data the server uses — organisations,
+//! users, API tokens, application credentials, the audit chain and the development outbox.
+//!
+//! Every command takes `--data DIR` (default `./paraf-data`, database `DIR/paraf.db`; env
+//! `PARAF_DATA`) or `--database-url URL` (env `PARAF_DATABASE_URL`; wins over `--data`).
+//! Each change is recorded in the organisation's audit chain with the actor `cli`.
+//! Secrets (the API token) are printed alone on stdout, once; everything else is a short
+//! confirmation line. Bad input fails with one line on stderr and exit status 1.
+
+use std::path::PathBuf;
+
+use anyhow::{anyhow, bail, Context};
+use clap::{Args, Subcommand};
+use paraf_domain::{
+    AuditChainReport, BreakReason, Clock, DomainError, Email, Entity, IpAllowList, NewApiToken,
+    NewAppCredential, NewAuditEvent, NewOrganisation, NewUser, Nik, OrgName, Organisation,
+    Password, PersonName, Plan, Role, Slug, SystemClock,
+};
+use paraf_store::{Store, StoreError};
+
+/// `paraf admin`: where the data is, and what to do.
+#[derive(Args, Debug)]
+pub struct AdminArgs {
+    /// Data directory (database at DIR/paraf.db) [default: ./paraf-data; env PARAF_DATA].
+    #[arg(long, value_name = "DIR", global = true)]
+    data: Option<PathBuf>,
+    /// Database URL, sqlite://PATH or postgres://… (wins over --data) [env PARAF_DATABASE_URL].
+    #[arg(long, value_name = "URL", global = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: AdminCommand,
+}
+
+#[derive(Subcommand, Debug)]
+enum AdminCommand {
+    /// Organisations (tenants).
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Users of an organisation.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Named API tokens (shown once).
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Basic-auth application credentials.
+    #[command(subcommand, name = "app-credential")]
+    AppCredential(AppCredentialCommand),
+    /// The hash-chained audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// The mail outbox (in development, mail is kept here instead of being sent).
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum OrgCommand {
+    /// Create an organisation on a plan.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        slug: String,
+        /// lontar, prasasti, piagam, keraton or nusantara.
+        #[arg(long)]
+        plan: String,
+    },
+    /// List organisations.
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+enum UserCommand {
+    /// Create a user (or, with --robot, a service account).
+    Create {
+        /// Organisation slug.
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: String,
+        /// Password for console login and the OAuth2 password grant (8+ characters).
+        #[arg(long)]
+        password: Option<String>,
+        /// admin, instructor or signer.
+        #[arg(long)]
+        role: String,
+        /// National identity number (16 digits).
+        #[arg(long)]
+        nik: Option<String>,
+        /// A robot: authenticates with API tokens only.
+        #[arg(long)]
+        robot: bool,
+    },
+    /// List an organisation's users.
+    List {
+        #[arg(long)]
+        org: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum TokenCommand {
+    /// Create an API token for a user; prints the token, alone, once.
+    Create {
+        /// Organisation slug.
+        #[arg(long)]
+        org: String,
+        /// The user's email.
+        #[arg(long)]
+        user: String,
+        /// A name to recognise it by ("Backend ERP").
+        #[arg(long)]
+        name: String,
+        /// Expire after this many days (default: never).
+        #[arg(long, value_name = "DAYS")]
+        expires_in_days: Option<u32>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum AppCredentialCommand {
+    /// Create a Basic-auth application credential.
+    Create {
+        /// Organisation slug.
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        password: String,
+        /// Allowed client address or CIDR (repeat; none: any address).
+        #[arg(long = "allow-ip", value_name = "CIDR")]
+        allow_ip: Vec<String>,
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum AuditCommand {
+    /// Check an organisation's audit chain (exit 1 if broken).
+    Verify {
+        /// Organisation slug.
+        #[arg(long)]
+        org: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum OutboxCommand {
+    /// Show the newest mails.
+    List {
+        /// Only this organisation's mail.
+        #[arg(long)]
+        org: Option<String>,
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+        /// Print the bodies too.
+        #[arg(long)]
+        full: bool,
+    },
+}
+
+/// Runs an admin command.
+pub fn run(args: AdminArgs) -> anyhow::Result<()> {
+    let url = database_url(&args);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let store = Store::connect(&url)
+            .await
+            .map_err(|e| anyhow!("opening the database: {e}"))?;
+        let result = execute(&store, args.command).await;
+        store.close().await;
+        result
+    })
+}
+
+fn database_url(args: &AdminArgs) -> String {
+    if let Some(url) = args.database_url.clone().or_else(|| {
+        std::env::var("PARAF_DATABASE_URL")
+            .ok()
+            .filter(|s| !s.is_empty())
+    }) {
+        return url;
+    }
+    let dir = args
+        .data
+        .clone()
+        .or_else(|| std::env::var_os("PARAF_DATA").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("paraf-data"));
+    paraf_store::sqlite_url_for_data_dir(&dir)
+}
+
+/// One line for a parse failure, naming the flag: "invalid --nik: …".
+fn parsed<T>(r: Result<T, DomainError>) -> anyhow::Result<T> {
+    r.map_err(|e| match e {
+        DomainError::Invalid { field, reason } => {
+            let flag = match field {
+                "allowed_ips" => "allow-ip",
+                other => other,
+            };
+            anyhow!("invalid --{flag}: {reason}")
+        }
+        other => anyhow!("{other}"),
+    })
+}
+
+async fn org_by_slug(store: &Store, slug: &str) -> anyhow::Result<Organisation> {
+    match store.organisation_by_slug(slug).await {
+        Ok(o) => Ok(o),
+        Err(e) if e.is_not_found() => bail!("unknown organisation {slug:?}"),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn audit(
+    store: &Store,
+    org: &Organisation,
+    action: &str,
+    target: String,
+    details: serde_json::Value,
+) -> anyhow::Result<()> {
+    store
+        .append_audit(&NewAuditEvent {
+            org: org.id,
+            at: SystemClock.now(),
+            actor: "cli".into(),
+            action: action.into(),
+            target: Some(target),
+            ip: None,
+            user_agent: None,
+            details,
+        })
+        .await?;
+    Ok(())
+}
+
+fn exists_message(e: StoreError) -> anyhow::Error {
+    match e {
+        StoreError::Domain(DomainError::AlreadyExists { entity, key }) => match entity {
+            Entity::Organisation => anyhow!("an organisation with slug {key:?} already exists"),
+            Entity::User => {
+                anyhow!("a user with email {key:?} already exists in this organisation")
+            }
+            Entity::AppCredential => {
+                anyhow!("an application credential named {key:?} already exists")
+            }
+            other => anyhow!("{other} {key:?} already exists"),
+        },
+        StoreError::Domain(d) => anyhow!("{d}"),
+        other => other.into(),
+    }
+}
+
+async fn execute(store: &Store, command: AdminCommand) -> anyhow::Result<()> {
+    let clock = SystemClock;
+    match command {
+        AdminCommand::Org(OrgCommand::Create { name, slug, plan }) => {
+            let new = NewOrganisation {
+                slug: parsed(Slug::parse(&slug))?,
+                name: parsed(OrgName::parse(&name))?,
+                plan: parsed(Plan::parse(&plan))?,
+            };
+            let org = store
+                .create_organisation(&new, clock.now())
+                .await
+                .map_err(exists_message)?;
+            audit(
+                store,
+                &org,
+                "organisation.created",
+                format!("organisation:{}", org.id),
+                serde_json::json!({ "slug": org.slug, "plan": org.plan }),
+            )
+            .await?;
+            println!(
+                "created organisation {} ({}), plan {}",
+                org.slug,
+                org.name,
+                org.plan.display_name()
+            );
+        }
+        AdminCommand::Org(OrgCommand::List) => {
+            for o in store.list_organisations().await? {
+                println!("{}\t{}\t{}", o.slug, o.plan, o.name);
+            }
+        }
+        AdminCommand::User(UserCommand::Create {
+            org,
+            name,
+            email,
+            password,
+            role,
+            nik,
+            robot,
+        }) => {
+            let name = parsed(PersonName::parse(&name))?;
+            let email = parsed(Email::parse(&email))?;
+            let role = parsed(Role::parse(&role))?;
+            let nik = parsed(nik.as_deref().map(Nik::parse).transpose())?;
+            let password = parsed(password.as_deref().map(Password::parse).transpose())?;
+            if robot && password.is_some() {
+                bail!("a robot has no password (it uses API tokens): drop --password");
+            }
+            let org = org_by_slug(store, &org).await?;
+            let user = store
+                .create_user(
+                    &NewUser {
+                        org: org.id,
+                        name,
+                        email,
+                        nik,
+                        role,
+                        robot,
+                        password,
+                    },
+                    clock.now(),
+                )
+                .await
+                .map_err(exists_message)?;
+            audit(
+                store,
+                &org,
+                "user.created",
+                format!("user:{}", user.id),
+                serde_json::json!({ "email": user.email, "role": user.role, "robot": user.robot }),
+            )
+            .await?;
+            println!(
+                "created {} {} <{}> in {}",
+                if user.robot {
+                    "robot"
+                } else {
+                    user.role.as_str()
+                },
+                user.name,
+                user.email,
+                org.slug
+            );
+        }
+        AdminCommand::User(UserCommand::List { org }) => {
+            let org = org_by_slug(store, &org).await?;
+            for u in store.list_users(org.id).await? {
+                println!(
+                    "{}\t{}\t{}{}\t{}",
+                    u.email,
+                    u.role,
+                    if u.robot { "robot" } else { "person" },
+                    if u.disabled { " (disabled)" } else { "" },
+                    u.name
+                );
+            }
+        }
+        AdminCommand::Token(TokenCommand::Create {
+            org,
+            user,
+            name,
+            expires_in_days,
+        }) => {
+            let email = parsed(Email::parse(&user))?;
+            let org = org_by_slug(store, &org).await?;
+            let user = match store.user_by_email(org.id, &email).await {
+                Ok(u) => u,
+                Err(e) if e.is_not_found() => bail!("no user {email} in organisation {}", org.slug),
+                Err(e) => return Err(e.into()),
+            };
+            let now = clock.now();
+            let (token, secret) = store
+                .create_api_token(
+                    &NewApiToken {
+                        org: org.id,
+                        user: user.id,
+                        name,
+                        expires_at: expires_in_days
+                            .map(|d| now + chrono::Duration::days(i64::from(d))),
+                    },
+                    now,
+                )
+                .await
+                .map_err(exists_message)?;
+            audit(
+                store,
+                &org,
+                "api_token.created",
+                format!("api_token:{}", token.id),
+                serde_json::json!({ "name": token.name, "user": user.id, "prefix": token.prefix }),
+            )
+            .await?;
+            // The only copy of the secret: alone on stdout.
+            println!("{}", secret.expose());
+        }
+        AdminCommand::AppCredential(AppCredentialCommand::Create {
+            org,
+            username,
+            password,
+            allow_ip,
+            description,
+        }) => {
+            let username = parsed(NewAppCredential::parse_username(&username))?;
+            let password = parsed(Password::parse(&password))?;
+            let allowed_ips = parsed(IpAllowList::parse(&allow_ip))?;
+            let org = org_by_slug(store, &org).await?;
+            let cred = store
+                .create_app_credential(
+                    &NewAppCredential {
+                        org: org.id,
+                        username,
+                        password,
+                        description,
+                        allowed_ips,
+                    },
+                    clock.now(),
+                )
+                .await
+                .map_err(exists_message)?;
+            audit(
+                store,
+                &org,
+                "app_credential.created",
+                format!("app_credential:{}", cred.id),
+                serde_json::json!({ "username": cred.username, "allowed_ips": cred.allowed_ips }),
+            )
+            .await?;
+            let ips = if cred.allowed_ips.is_empty() {
+                "any address".to_owned()
+            } else {
+                cred.allowed_ips.to_strings().join(", ")
+            };
+            println!(
+                "created application credential {} in {} (allowed: {ips})",
+                cred.username, org.slug
+            );
+        }
+        AdminCommand::Audit(AuditCommand::Verify { org }) => {
+            let org = org_by_slug(store, &org).await?;
+            match store.verify_audit_chain(org.id).await? {
+                AuditChainReport::Intact { records, head } => {
+                    println!(
+                        "audit chain of {} intact: {records} records, head {head}",
+                        org.slug
+                    );
+                }
+                AuditChainReport::Broken(b) => {
+                    let why = match b.reason {
+                        BreakReason::HashMismatch => "the record was modified",
+                        BreakReason::PrevHashMismatch => {
+                            "the record does not link to the previous one"
+                        }
+                        BreakReason::MissingRecord => "records are missing",
+                        BreakReason::HeadMismatch => "records at the end were removed or added",
+                    };
+                    bail!(
+                        "audit chain of {} is broken at record {}: {why}",
+                        org.slug,
+                        b.seq
+                    );
+                }
+            }
+        }
+        AdminCommand::Outbox(OutboxCommand::List { org, limit, full }) => {
+            let org_id = match org {
+                Some(slug) => Some(org_by_slug(store, &slug).await?.id),
+                None => None,
+            };
+            for m in store.list_mail(org_id, limit).await? {
+                println!(
+                    "#{}\t{}\t{}\t{}\t{}",
+                    m.id,
+                    m.created_at.to_rfc3339(),
+                    m.status,
+                    m.to,
+                    m.subject
+                );
+                if full {
+                    println!("{}\n", m.text);
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,463 @@
+//! `paraf admin …` through the built binary: the README flow (organisation, user, token,
+//! application credential), one-line errors for bad input, the audit check, and the same flow
+//! on PostgreSQL (`--database-url`), selected like the store suite by `PARAF_TEST_DATABASE`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use paraf_domain::{AuthFailure, Clock, SystemClock};
+use paraf_store::Store;
+use sqlx::{Connection, Executor};
+
+fn paraf(data: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_paraf"))
+        .arg("admin")
+        .args(args)
+        .arg("--data")
+        .arg(data)
+        .env_remove("PARAF_DATA")
+        .env_remove("PARAF_DATABASE_URL")
+        .output()
+        .expect("run paraf")
+}
+
+fn paraf_url(url: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_paraf"))
+        .arg("admin")
+        .args(["--database-url", url])
+        .args(args)
+        .env_remove("PARAF_DATA")
+        .env_remove("PARAF_DATABASE_URL")
+        .output()
+        .expect("run paraf")
+}
+
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "paraf failed: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+/// Fails with exit 1, nothing on stdout, one line on stderr containing `needle`.
+fn refused(out: &Output, needle: &str) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "expected failure, stderr: {err}"
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "nothing on stdout: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    assert!(err.starts_with("paraf: error: "), "{err}");
+    assert!(err.contains(needle), "{err:?} should mention {needle:?}");
+}
+
+/// The README flow against a database URL; returns the printed token.
+async fn flow(run: &(dyn Fn(&[&str]) -> Output + Sync), url: &str) {
+    let out = ok(&run(&[
+        "org",
+        "create",
+        "--name",
+        "Acme Corp",
+        "--slug",
+        "acme",
+        "--plan",
+        "prasasti",
+    ]));
+    assert!(out.contains("created organisation acme"), "{out}");
+    ok(&run(&[
+        "user",
+        "create",
+        "--org",
+        "acme",
+        "--name",
+        "Budi Santoso",
+        "--email",
+        "budi@example.com",
+        "--password",
+        "budi-password",
+        "--role",
+        "admin",
+        "--nik",
+        "3201234567890001",
+    ]));
+    let token = ok(&run(&[
+        "token",
+        "create",
+        "--org",
+        "acme",
+        "--user",
+        "budi@example.com",
+        "--name",
+        "Backend ERP",
+    ]));
+    // The token, alone, once.
+    assert_eq!(token.lines().count(), 1, "{token:?}");
+    let token = token.trim_end();
+    assert!(
+        token.starts_with("paraf_pat_") && token.len() == 74,
+        "{token}"
+    );
+    ok(&run(&[
+        "app-credential",
+        "create",
+        "--org",
+        "acme",
+        "--username",
+        "erp",
+        "--password",
+        "app-password",
+        "--allow-ip",
+        "10.0.0.0/8",
+        "--allow-ip",
+        "192.0.2.7",
+    ]));
+    let audit = ok(&run(&["audit", "verify", "--org", "acme"]));
+    assert!(audit.contains("intact: 4 records"), "{audit}");
+
+    // What the CLI wrote is what the server reads.
+    let store = Store::connect(url).await.unwrap();
+    let now = SystemClock.now();
+    let p = store.authenticate_api_token(token, now).await.unwrap();
+    let org = store.organisation_by_slug("acme").await.unwrap();
+    assert_eq!(p.org, org.id);
+    assert_eq!(org.plan, paraf_domain::Plan::Prasasti);
+    let user = store.user(org.id, p.user.unwrap()).await.unwrap();
+    assert_eq!(user.nik.unwrap().as_str(), "3201234567890001");
+    store
+        .verify_user_password(org.id, &user.email, "budi-password")
+        .await
+        .unwrap();
+    store
+        .verify_app_credential("erp", "app-password", "10.9.8.7".parse().unwrap(), now)
+        .await
+        .unwrap();
+    let outside = store
+        .verify_app_credential("erp", "app-password", "192.0.2.8".parse().unwrap(), now)
+        .await
+        .unwrap_err();
+    assert_eq!(outside.auth_failure(), Some(AuthFailure::IpNotAllowed));
+    store.close().await;
+}
+
+fn selected(postgres: bool) -> bool {
+    match std::env::var("PARAF_TEST_DATABASE").as_deref() {
+        Ok("sqlite") => !postgres,
+        Ok("postgres") | Ok("postgresql") => postgres,
+        _ => true,
+    }
+}
+
+#[tokio::test]
+async fn admin_flow_sqlite() {
+    if !selected(false) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("paraf-data");
+    let url = paraf_store::sqlite_url_for_data_dir(&data);
+    flow(&|args| paraf(&data, args), &url).await;
+    assert!(data.join("paraf.db").is_file());
+}
+
+#[tokio::test]
+async fn admin_flow_postgres() {
+    if !selected(true) {
+        return;
+    }
+    let admin = std::env::var("PARAF_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap_or_else(|e| {
+        panic!("PostgreSQL is not reachable at {admin} ({e}); run with PARAF_TEST_DATABASE=sqlite to skip it")
+    });
+    let name = format!("paraf_test_cli_{}", std::process::id());
+    conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+        .await
+        .unwrap();
+    conn.execute(format!("CREATE DATABASE {name}").as_str())
+        .await
+        .unwrap();
+    let url = format!("{}/{name}", &admin[..admin.rfind('/').unwrap()]);
+    let result = tokio::spawn({
+        let url = url.clone();
+        async move { flow(&|args| paraf_url(&url, args), &url).await }
+    })
+    .await;
+    conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+        .await
+        .unwrap();
+    if let Err(e) = result {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+#[test]
+fn bad_input_gets_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(&paraf(
+        d,
+        &[
+            "org", "create", "--name", "Acme", "--slug", "acme", "--plan", "lontar",
+        ],
+    ));
+    ok(&paraf(
+        d,
+        &[
+            "user",
+            "create",
+            "--org",
+            "acme",
+            "--name",
+            "Siti",
+            "--email",
+            "siti@example.com",
+            "--role",
+            "signer",
+        ],
+    ));
+
+    refused(
+        &paraf(
+            d,
+            &[
+                "org", "create", "--name", "Acme", "--slug", "acme", "--plan", "lontar",
+            ],
+        ),
+        "already exists",
+    );
+    refused(
+        &paraf(
+            d,
+            &[
+                "org", "create", "--name", "X", "--slug", "x y", "--plan", "lontar",
+            ],
+        ),
+        "invalid --slug",
+    );
+    refused(
+        &paraf(
+            d,
+            &[
+                "org", "create", "--name", "X", "--slug", "xy", "--plan", "gold",
+            ],
+        ),
+        "unknown plan \"gold\"",
+    );
+    let user = |extra: &[&str]| {
+        let mut a = vec![
+            "user",
+            "create",
+            "--org",
+            "acme",
+            "--name",
+            "Budi",
+            "--email",
+            "budi@example.com",
+            "--role",
+            "signer",
+        ];
+        a.extend_from_slice(extra);
+        paraf(d, &a)
+    };
+    refused(
+        &user(&["--nik", "320123456789000"]),
+        "invalid --nik: a NIK is exactly 16 digits",
+    );
+    refused(&user(&["--password", "short"]), "invalid --password");
+    refused(
+        &paraf(
+            d,
+            &[
+                "user",
+                "create",
+                "--org",
+                "nope",
+                "--name",
+                "B",
+                "--email",
+                "b@example.com",
+                "--role",
+                "signer",
+            ],
+        ),
+        "unknown organisation \"nope\"",
+    );
+    refused(
+        &paraf(
+            d,
+            &[
+                "user", "create", "--org", "acme", "--name", "B", "--email", "b@", "--role",
+                "signer",
+            ],
+        ),
+        "invalid --email",
+    );
+    refused(
+        &paraf(
+            d,
+            &[
+                "user",
+                "create",
+                "--org",
+                "acme",
+                "--name",
+                "B",
+                "--email",
+                "b@example.com",
+                "--role",
+                "owner",
+            ],
+        ),
+        "unknown role",
+    );
+    refused(
+        &paraf(
+            d,
+            &[
+                "user",
+                "create",
+                "--org",
+                "acme",
+                "--name",
+                "S",
+                "--email",
+                "SITI@example.com",
+                "--role",
+                "signer",
+            ],
+        ),
+        "already exists",
+    );
+    refused(
+        &paraf(
+            d,
+            &[
+                "token",
+                "create",
+                "--org",
+                "acme",
+                "--user",
+                "nobody@example.com",
+                "--name",
+                "x",
+            ],
+        ),
+        "no user nobody@example.com",
+    );
+    let app = |ip: &str| {
+        paraf(
+            d,
+            &[
+                "app-credential",
+                "create",
+                "--org",
+                "acme",
+                "--username",
+                "erp",
+                "--password",
+                "app-password",
+                "--allow-ip",
+                ip,
+            ],
+        )
+    };
+    refused(&app("10.0.0.0/33"), "invalid --allow-ip");
+    refused(&app("localhost"), "invalid --allow-ip");
+    ok(&app("::1"));
+    refused(&app("10.0.0.1"), "already exists");
+    refused(
+        &paraf(d, &["audit", "verify", "--org", "nope"]),
+        "unknown organisation",
+    );
+}
+
+#[tokio::test]
+async fn audit_verify_reports_a_tampered_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_path_buf();
+    ok(&paraf(
+        &d,
+        &[
+            "org", "create", "--name", "Acme", "--slug", "acme", "--plan", "lontar",
+        ],
+    ));
+    ok(&paraf(
+        &d,
+        &[
+            "user",
+            "create",
+            "--org",
+            "acme",
+            "--name",
+            "Siti",
+            "--email",
+            "siti@example.com",
+            "--role",
+            "signer",
+        ],
+    ));
+    ok(&paraf(
+        &d,
+        &[
+            "user",
+            "create",
+            "--org",
+            "acme",
+            "--name",
+            "Budi",
+            "--email",
+            "budi@example.com",
+            "--role",
+            "signer",
+        ],
+    ));
+    assert!(ok(&paraf(&d, &["audit", "verify", "--org", "acme"])).contains("intact: 3 records"));
+
+    // Someone with write access to the database file rewrites history.
+    let url = paraf_store::sqlite_url_for_data_dir(&d);
+    let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    c.execute("DROP TRIGGER audit_log_no_update").await.unwrap();
+    c.execute("UPDATE audit_log SET details = replace(details, 'siti@', 'eve@') WHERE seq = 2")
+        .await
+        .unwrap();
+    c.close().await.unwrap();
+
+    refused(
+        &paraf(&d, &["audit", "verify", "--org", "acme"]),
+        "audit chain of acme is broken at record 2: the record was modified",
+    );
+}
+
+#[test]
+fn env_selects_the_data_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_paraf"))
+        .args([
+            "admin",
+            "org",
+            "create",
+            "--name",
+            "Env",
+            "--slug",
+            "env",
+            "--plan",
+            "nusantara",
+        ])
+        .env("PARAF_DATA", dir.path().join("from-env"))
+        .env_remove("PARAF_DATABASE_URL")
+        .output()
+        .unwrap();
+    ok(&out);
+    assert!(dir.path().join("from-env/paraf.db").is_file());
+}

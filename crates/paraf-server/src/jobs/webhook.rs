@@ -1,0 +1,155 @@
+//! The `webhook` consumer: POSTs an event's JSON to an organisation's endpoint with
+//! `X-Paraf-Signature` (see [`super::signature`]), `X-Paraf-Event` and `X-Paraf-Delivery`,
+//! and records every attempt in the delivery log. A 2xx answer is success; anything else
+//! (or no answer within the timeout) is retried with the store's backoff.
+//!
+//! The body is fixed when the event is enqueued ([`enqueue_webhook`]), so every attempt sends
+//! the same bytes and the same event id; only the signature's timestamp changes.
+
+use std::time::Instant;
+
+use paraf_domain::{
+    Entropy, Job, JobId, NewJob, NewWebhookDelivery, OrgId, Timestamp, WebhookEndpoint,
+    WebhookEndpointId,
+};
+use paraf_store::Store;
+use serde_json::json;
+
+use super::signature::{sign, SIGNATURE_HEADER};
+use crate::state::AppState;
+
+/// Queue name of webhook jobs.
+pub const WEBHOOK_QUEUE: &str = "webhook";
+
+/// Enqueues `event` with `data` for `endpoint`; returns the job id and the event id.
+pub async fn enqueue_webhook(
+    store: &Store,
+    entropy: &dyn Entropy,
+    endpoint: &WebhookEndpoint,
+    event: &str,
+    data: serde_json::Value,
+    now: Timestamp,
+) -> Result<(JobId, String), paraf_store::StoreError> {
+    let mut id = [0u8; 16];
+    entropy.fill(&mut id)?;
+    let event_id = format!("evt_{}", hex::encode(id));
+    let body = json!({
+        "id": event_id,
+        "event": event,
+        "created_at": now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "data": data,
+    })
+    .to_string();
+    let job = NewJob::new(
+        WEBHOOK_QUEUE,
+        json!({
+            "org_id": endpoint.org.0,
+            "endpoint_id": endpoint.id.0,
+            "event": event,
+            "event_id": event_id,
+            "body": body,
+        }),
+        now,
+    );
+    Ok((store.enqueue(&job, now).await?, event_id))
+}
+
+struct Payload {
+    org: OrgId,
+    endpoint: WebhookEndpointId,
+    event: String,
+    event_id: String,
+    body: String,
+}
+
+fn payload(job: &Job) -> Result<Payload, String> {
+    let p = &job.payload;
+    let s = |k: &str| p.get(k).and_then(|v| v.as_str()).map(str::to_string);
+    let i = |k: &str| p.get(k).and_then(serde_json::Value::as_i64);
+    Ok(Payload {
+        org: OrgId(i("org_id").ok_or("webhook job without org_id")?),
+        endpoint: WebhookEndpointId(i("endpoint_id").ok_or("webhook job without endpoint_id")?),
+        event: s("event").unwrap_or_default(),
+        event_id: s("event_id").unwrap_or_default(),
+        body: s("body").ok_or("webhook job without body")?,
+    })
+}
+
+/// Runs one `webhook` job.
+pub async fn run(state: &AppState, http: &reqwest::Client, job: &Job) -> Result<(), String> {
+    let p = payload(job)?;
+    let ep = match state.store.webhook_endpoint(p.org, p.endpoint).await {
+        Ok(ep) => ep,
+        Err(e) if e.is_not_found() => {
+            tracing::info!(job = %job.id, "webhook endpoint deleted; event dropped");
+            return Ok(());
+        }
+        Err(e) => return Err(e.to_string()),
+    };
+    if !ep.enabled {
+        tracing::info!(job = %job.id, endpoint = %ep.id, "webhook endpoint disabled; event dropped");
+        return Ok(());
+    }
+    let now = state.clock.now();
+    let signature = sign(ep.secret.as_bytes(), now.timestamp(), p.body.as_bytes());
+    let started = Instant::now();
+    let result = http
+        .post(&ep.url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .header(SIGNATURE_HEADER, signature)
+        .header("X-Paraf-Event", &p.event)
+        .header(
+            "X-Paraf-Delivery",
+            format!("{}-{}", p.event_id, job.attempts),
+        )
+        .timeout(state.config.webhook_timeout)
+        .body(p.body.clone())
+        .send()
+        .await;
+    let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let (status_code, error) = match &result {
+        Ok(r) if r.status().is_success() => (Some(r.status().as_u16()), None),
+        Ok(r) => (
+            Some(r.status().as_u16()),
+            Some(format!("HTTP {}", r.status().as_u16())),
+        ),
+        // Without the URL: it may carry credentials.
+        Err(e) => (None, Some(transport_error(e))),
+    };
+    let delivery = NewWebhookDelivery {
+        org: p.org,
+        endpoint: Some(ep.id),
+        job: Some(job.id),
+        url: ep.url.clone(),
+        event: p.event.clone(),
+        attempt: job.attempts,
+        status_code,
+        error: error.clone(),
+        duration_ms,
+        at: state.clock.now(),
+    };
+    if let Err(e) = state.store.record_webhook_delivery(&delivery).await {
+        tracing::warn!(error = %e, "could not record a webhook delivery");
+    }
+    match error {
+        None => {
+            tracing::info!(job = %job.id, endpoint = %ep.id, attempt = job.attempts, "webhook delivered");
+            Ok(())
+        }
+        Some(e) => Err(e),
+    }
+}
+
+fn transport_error(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        "timed out".to_string()
+    } else if e.is_connect() {
+        "connection failed".to_string()
+    } else {
+        let mut s = e.to_string();
+        if let Some(u) = e.url() {
+            s = s.replace(u.as_str(), "<url>");
+        }
+        s
+    }
+}

@@ -1,0 +1,182 @@
+//! [`WorkerPool`]: `workers` tasks, each with its own worker id, polling the queues (`mail`,
+//! `webhook`) for leased jobs, plus one housekeeping task (pruning old rate-limit counters and
+//! idempotency records). On shutdown each worker finishes the job it holds, then gives back
+//! any lease it still has (`Store::release`), so another instance can take the job at once.
+//! A worker that dies without releasing (killed process) loses its lease when it expires.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use paraf_domain::{FailOutcome, Job};
+use tokio::task::JoinSet;
+
+use super::mail::{self, Mailer, MAIL_QUEUE};
+use super::webhook::{self, WEBHOOK_QUEUE};
+use crate::state::AppState;
+
+struct Ctx {
+    state: AppState,
+    http: reqwest::Client,
+    mailer: Option<Mailer>,
+}
+
+/// The running workers.
+pub struct WorkerPool {
+    tasks: JoinSet<()>,
+    ids: Vec<String>,
+}
+
+impl std::fmt::Debug for WorkerPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorkerPool")
+            .field("ids", &self.ids)
+            .finish()
+    }
+}
+
+fn instance_tag(state: &AppState) -> String {
+    let mut b = [0u8; 4];
+    let _ = state.entropy.fill(&mut b);
+    format!("{}-{}", std::process::id(), hex::encode(b))
+}
+
+impl WorkerPool {
+    /// Starts `state.config.workers` workers and the housekeeping task.
+    pub fn start(state: AppState) -> Result<WorkerPool, String> {
+        let mailer = match &state.config.smtp {
+            Some(smtp) => Some(Mailer::new(smtp, &state.config.mail_from)?),
+            None => None,
+        };
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("Paraf-Webhooks/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| format!("HTTP client: {e}"))?;
+        let ctx = Arc::new(Ctx {
+            state: state.clone(),
+            http,
+            mailer,
+        });
+        let tag = instance_tag(&state);
+        let mut tasks = JoinSet::new();
+        let mut ids = Vec::new();
+        for n in 0..state.config.workers {
+            let id = format!("worker-{tag}-{n}");
+            ids.push(id.clone());
+            tasks.spawn(run(ctx.clone(), id));
+        }
+        tasks.spawn(housekeeping(state));
+        Ok(WorkerPool { tasks, ids })
+    }
+
+    /// The worker ids (they appear as lease owners in the job table).
+    pub fn ids(&self) -> &[String] {
+        &self.ids
+    }
+
+    /// Waits for every task to end (after the shutdown trigger).
+    pub async fn join(mut self) {
+        while self.tasks.join_next().await.is_some() {}
+    }
+}
+
+async fn run(ctx: Arc<Ctx>, worker_id: String) {
+    let state = &ctx.state;
+    let lease =
+        chrono::Duration::from_std(state.config.job_lease).unwrap_or(chrono::Duration::seconds(60));
+    let queues = [MAIL_QUEUE, WEBHOOK_QUEUE];
+    tracing::debug!(worker = %worker_id, "worker started");
+    while !state.shutdown.is_triggered() {
+        let mut worked = false;
+        for queue in queues {
+            if state.shutdown.is_triggered() {
+                break;
+            }
+            match state
+                .store
+                .lease(queue, &worker_id, state.clock.now(), lease)
+                .await
+            {
+                Ok(Some(job)) => {
+                    worked = true;
+                    run_one(&ctx, &worker_id, job).await;
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(worker = %worker_id, error = %e, "leasing a job failed");
+                }
+            }
+        }
+        if !worked {
+            tokio::select! {
+                _ = tokio::time::sleep(state.config.job_poll) => {}
+                _ = state.shutdown.wait() => {}
+            }
+        }
+    }
+    match state.store.release(&worker_id, state.clock.now()).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(worker = %worker_id, released = n, "released leased jobs"),
+        Err(e) => tracing::warn!(worker = %worker_id, error = %e, "releasing leased jobs failed"),
+    }
+    tracing::debug!(worker = %worker_id, "worker stopped");
+}
+
+async fn run_one(ctx: &Ctx, worker_id: &str, job: Job) {
+    let state = &ctx.state;
+    let span = tracing::info_span!("job", job = %job.id, queue = %job.queue, attempt = job.attempts, worker = %worker_id);
+    let _enter = span.enter();
+    let result = if job.queue == WEBHOOK_QUEUE {
+        webhook::run(state, &ctx.http, &job).await
+    } else if job.queue == MAIL_QUEUE {
+        mail::run(state, ctx.mailer.as_ref(), &job).await
+    } else {
+        Err(format!("no consumer for queue {:?}", job.queue))
+    };
+    let now = state.clock.now();
+    match result {
+        Ok(()) => {
+            state.metrics.observe_job(&job.queue, "done");
+            if let Err(e) = state.store.complete(job.id, worker_id, now).await {
+                tracing::warn!(error = %e, "completing the job failed");
+            }
+        }
+        Err(err) => match state.store.fail(job.id, worker_id, &err, now).await {
+            Ok(FailOutcome::Retry { run_at, .. }) => {
+                state.metrics.observe_job(&job.queue, "retry");
+                tracing::info!(error = %err, retry_at = %run_at, "job failed; will retry");
+            }
+            Ok(FailOutcome::Dead { attempts }) => {
+                state.metrics.observe_job(&job.queue, "dead");
+                tracing::warn!(error = %err, attempts, "job failed for the last time (dead letter)");
+                if job.queue == MAIL_QUEUE {
+                    mail::give_up(state, &job, &err).await;
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "recording the job failure failed"),
+        },
+    }
+}
+
+async fn housekeeping(state: AppState) {
+    loop {
+        let now = state.clock.now();
+        let keep = chrono::Duration::from_std(state.config.idempotency_ttl)
+            .unwrap_or(chrono::Duration::days(1));
+        if let Err(e) = state.store.prune_idempotency(now - keep).await {
+            tracing::warn!(error = %e, "pruning idempotency records failed");
+        }
+        // Keep the current and the previous month of counters.
+        if let Err(e) = state
+            .store
+            .prune_rate_counters(now - chrono::Duration::days(62))
+            .await
+        {
+            tracing::warn!(error = %e, "pruning rate counters failed");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
+            _ = state.shutdown.wait() => return,
+        }
+    }
+}

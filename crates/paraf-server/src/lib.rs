@@ -1,0 +1,31 @@
+//! Paraf's HTTP server: [`Config`], [`Application::build`] / `run_until_stopped`, the shared
+//! middleware every API dialect can apply (authentication, rate limits, request ids and
+//! replay, languages, body limits, JSON errors), the PKI endpoints of the built-in CA,
+//! operations routes (`/healthz`, `/readyz`, `/metrics`, `/openapi.json`) and the background
+//! job consumers (mail, webhooks).
+//!
+//! See `ARCHITECTURE-server.md` beside this crate for the module map and the middleware order.
+
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod i18n;
+pub mod idempotency;
+pub mod jobs;
+pub mod logging;
+pub mod metrics;
+pub mod openapi;
+pub mod pki;
+pub mod ratelimit;
+pub mod request_id;
+pub mod routes;
+pub mod shutdown;
+pub mod state;
+
+pub use app::{router, Application, FirstStart, Services, StartError};
+pub use config::{Config, ConfigError, ConfigLayer};
+pub use error::ApiError;
+pub use state::AppState;

@@ -1,0 +1,516 @@
+//! The shared routes: operations (`/healthz`, `/readyz`, `/metrics`, `/openapi.json`), the
+//! OAuth2 token endpoint and revocation, console login/logout, `/api/me` and the admin's
+//! `/admin/outbox`. Dialects add their own modules beside this one.
+
+use axum::extract::{FromRequest, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Form, Json};
+use paraf_domain::{
+    CredentialKind, Email, IssuedTokens, OrgId, Organisation, Principal, Role, TokenKind,
+};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::auth::{Auth, PresentedCredential, SESSION_COOKIE};
+use crate::error::ApiError;
+use crate::ratelimit;
+use crate::request_id::ClientIp;
+use crate::state::AppState;
+
+/// Failed password checks (token endpoint, console login, Basic credentials) allowed per
+/// client IP and minute before further attempts get 429.
+pub const LOGIN_FAILURES_PER_MINUTE: u64 = 30;
+
+// ---------------------------------------------------------------- operations
+
+/// `GET /healthz`: the process answers.
+pub async fn healthz() -> Json<serde_json::Value> {
+    Json(json!({"status": "ok"}))
+}
+
+/// `GET /readyz`: the database answers and the server is not shutting down.
+pub async fn readyz(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    if state.shutdown.is_triggered() {
+        return Err(ApiError::unavailable("shutting down"));
+    }
+    state
+        .store
+        .ping()
+        .await
+        .map_err(|e| ApiError::unavailable(format!("database: {e}")))?;
+    Ok(Json(json!({"status": "ready"})))
+}
+
+/// `GET /metrics`: Prometheus text.
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    if let Ok(counts) = state.store.job_counts().await {
+        let mut by_state = std::collections::BTreeMap::<&str, f64>::new();
+        for s in ["queued", "leased", "done", "dead"] {
+            by_state.insert(s, 0.0);
+        }
+        for (_, status, n) in counts {
+            *by_state.entry(status.as_str()).or_default() += n as f64;
+        }
+        for (s, n) in by_state {
+            state.metrics.set_job_gauge(s, n);
+        }
+    }
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        )],
+        state.metrics.render(),
+    )
+        .into_response()
+}
+
+/// `GET /openapi.json`.
+pub async fn openapi(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json((*state.openapi).clone())
+}
+
+// ---------------------------------------------------------------- OAuth2
+
+/// A body that is either `application/x-www-form-urlencoded` or JSON.
+pub struct FormOrJson<T>(pub T);
+
+impl<T: DeserializeOwned + Send + 'static, S: Send + Sync> FromRequest<S> for FormOrJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.contains("json"));
+        if json {
+            Json::<T>::from_request(req, state)
+                .await
+                .map(|Json(v)| FormOrJson(v))
+                .map_err(|e| {
+                    body_rejection(e.status(), "the body is not valid JSON for this request")
+                })
+        } else {
+            Form::<T>::from_request(req, state)
+                .await
+                .map(|Form(v)| FormOrJson(v))
+                .map_err(|e| {
+                    body_rejection(e.status(), "the body is not a valid form for this request")
+                })
+        }
+    }
+}
+
+fn body_rejection(status: StatusCode, detail: &str) -> ApiError {
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        // The error middleware quotes the configured limit.
+        ApiError::payload_too_large(0)
+    } else {
+        ApiError::bad_request(detail)
+    }
+}
+
+/// An RFC 6749 §5.2 error answer.
+pub fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
+    (
+        status,
+        [
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            (header::PRAGMA, HeaderValue::from_static("no-cache")),
+        ],
+        Json(json!({"error": error, "error_description": description})),
+    )
+        .into_response()
+}
+
+/// The token endpoint's parameters.
+#[derive(Debug, Deserialize)]
+pub struct TokenRequest {
+    grant_type: String,
+    username: Option<String>,
+    password: Option<String>,
+    refresh_token: Option<String>,
+    organization: Option<String>,
+    #[allow(dead_code)]
+    scope: Option<String>,
+}
+
+/// Finds the organisation of a login: `slug/email`, an explicit slug, or the only one.
+async fn login_org(
+    state: &AppState,
+    username: &str,
+    organization: Option<&str>,
+) -> Result<(Organisation, Email), Response> {
+    let bad = || {
+        oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "the user name or password is wrong",
+        )
+    };
+    let (slug, email) = match username.split_once('/') {
+        Some((s, e)) => (Some(s.to_string()), e.to_string()),
+        None => (organization.map(str::to_string), username.to_string()),
+    };
+    let email = Email::parse(&email).map_err(|_| bad())?;
+    let org = match slug {
+        Some(s) => match state.store.organisation_by_slug(&s).await {
+            Ok(o) => o,
+            Err(e) if e.is_not_found() => return Err(bad()),
+            Err(e) => return Err(ApiError::from(e).into_response()),
+        },
+        None => {
+            let mut all = state
+                .store
+                .list_organisations()
+                .await
+                .map_err(|e| ApiError::from(e).into_response())?;
+            if all.len() != 1 {
+                return Err(oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "name the organisation: username=\"slug/email\" or organization=slug",
+                ));
+            }
+            all.remove(0)
+        }
+    };
+    Ok((org, email))
+}
+
+fn token_response(t: &IssuedTokens, now: paraf_domain::Timestamp) -> Response {
+    let mut body = json!({"token_type": "Bearer"});
+    if let Some(a) = &t.access {
+        body["access_token"] = json!(a.secret.expose());
+        body["expires_in"] = json!((a.expires_at - now).num_seconds().max(0));
+    }
+    if let Some(r) = &t.refresh {
+        body["refresh_token"] = json!(r.secret.expose());
+        body["refresh_expires_in"] = json!((r.expires_at - now).num_seconds().max(0));
+    }
+    (
+        StatusCode::OK,
+        [
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            (header::PRAGMA, HeaderValue::from_static("no-cache")),
+        ],
+        Json(body),
+    )
+        .into_response()
+}
+
+fn client_ip(req_ip: Option<ClientIp>) -> std::net::IpAddr {
+    req_ip
+        .map(|c| c.0)
+        .unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]))
+}
+
+/// `POST /api/oauth/token`: password and refresh_token grants (RFC 6749 §4.3, §6).
+pub async fn oauth_token(
+    State(state): State<AppState>,
+    ip: Option<axum::Extension<ClientIp>>,
+    req: Result<FormOrJson<TokenRequest>, ApiError>,
+) -> Response {
+    let req = match req {
+        Ok(FormOrJson(r)) => r,
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return e.into_response(),
+        Err(_) => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "the body must be a form (or JSON) with grant_type",
+            )
+        }
+    };
+    let ip = client_ip(ip.map(|e| e.0));
+    let now = state.clock.now();
+    let lifetimes = state.token_lifetimes();
+    match req.grant_type.as_str() {
+        "password" => {
+            let (Some(username), Some(password)) = (req.username, req.password) else {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "the password grant needs username and password",
+                );
+            };
+            if let Err(e) = ratelimit::login_guard(&state, ip, LOGIN_FAILURES_PER_MINUTE).await {
+                return e.into_response();
+            }
+            let (org, email) = match login_org(&state, &username, req.organization.as_deref()).await
+            {
+                Ok(v) => v,
+                Err(r) => return r,
+            };
+            match state
+                .store
+                .oauth_password_grant(org.id, &email, &password, &lifetimes, now)
+                .await
+            {
+                Ok(t) => token_response(&t, now),
+                Err(e) => match e.auth_failure() {
+                    Some(f) => {
+                        tracing::info!(reason = %f, org = %org.slug, "password grant refused");
+                        ratelimit::login_failed(&state, ip).await;
+                        oauth_error(
+                            StatusCode::BAD_REQUEST,
+                            "invalid_grant",
+                            "the user name or password is wrong",
+                        )
+                    }
+                    None => ApiError::from(e).into_response(),
+                },
+            }
+        }
+        "refresh_token" => {
+            let Some(rt) = req.refresh_token else {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "the refresh_token grant needs refresh_token",
+                );
+            };
+            match state.store.refresh_tokens(&rt, &lifetimes, now).await {
+                Ok(t) => token_response(&t, now),
+                Err(e) => match e.auth_failure() {
+                    Some(f) => {
+                        tracing::info!(reason = %f, "refresh refused");
+                        oauth_error(
+                            StatusCode::BAD_REQUEST,
+                            "invalid_grant",
+                            "the refresh token is invalid, expired, revoked or already used",
+                        )
+                    }
+                    None => ApiError::from(e).into_response(),
+                },
+            }
+        }
+        _ => oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "supported grants: password, refresh_token",
+        ),
+    }
+}
+
+/// RFC 7009 parameters.
+#[derive(Debug, Deserialize)]
+pub struct RevokeRequest {
+    token: String,
+}
+
+/// `POST /api/oauth/revoke` (RFC 7009): revokes the token's family; 200 whether or not the
+/// token was known.
+pub async fn oauth_revoke(
+    State(state): State<AppState>,
+    FormOrJson(req): FormOrJson<RevokeRequest>,
+) -> Response {
+    let now = state.clock.now();
+    match state.store.revoke_token_family_of(&req.token, now).await {
+        Ok(()) => {}
+        Err(e) if e.auth_failure().is_some() => {}
+        Err(e) => return ApiError::from(e).into_response(),
+    }
+    (
+        StatusCode::OK,
+        [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+    )
+        .into_response()
+}
+
+fn clear_cookie() -> HeaderValue {
+    HeaderValue::from_static("paraf_session=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Strict")
+}
+
+/// `POST /api/logout`: revokes the family of the presented access token or session.
+pub async fn logout(
+    State(state): State<AppState>,
+    axum::Extension(cred): axum::Extension<PresentedCredential>,
+) -> Result<Response, ApiError> {
+    match cred.kind {
+        Some(TokenKind::Access) | Some(TokenKind::ConsoleSession) => {
+            state
+                .store
+                .revoke_token_family_of(cred.expose(), state.clock.now())
+                .await?;
+            let mut resp = StatusCode::NO_CONTENT.into_response();
+            if cred.kind == Some(TokenKind::ConsoleSession) {
+                resp.headers_mut().insert(header::SET_COOKIE, clear_cookie());
+            }
+            Ok(resp)
+        }
+        _ => Err(ApiError::bad_request(
+            "only OAuth2 access tokens and console sessions log out; revoke API tokens and application credentials instead",
+        )),
+    }
+}
+
+// ---------------------------------------------------------------- console session
+
+/// Console login parameters.
+#[derive(Debug, Deserialize)]
+pub struct LoginRequest {
+    email: String,
+    password: String,
+    organization: Option<String>,
+}
+
+/// `POST /api/session`: console login; sets the session cookie.
+pub async fn session_login(
+    State(state): State<AppState>,
+    ip: Option<axum::Extension<ClientIp>>,
+    FormOrJson(req): FormOrJson<LoginRequest>,
+) -> Response {
+    let ip = client_ip(ip.map(|e| e.0));
+    if let Err(e) = ratelimit::login_guard(&state, ip, LOGIN_FAILURES_PER_MINUTE).await {
+        return e.into_response();
+    }
+    let (org, email) = match login_org(&state, &req.email, req.organization.as_deref()).await {
+        Ok(v) => v,
+        Err(_) => {
+            return ApiError::invalid_credentials("unknown organisation or e-mail").into_response()
+        }
+    };
+    let now = state.clock.now();
+    let user = match state
+        .store
+        .verify_user_password(org.id, &email, &req.password)
+        .await
+    {
+        Ok(u) => u,
+        Err(e) => {
+            if e.auth_failure().is_some() {
+                ratelimit::login_failed(&state, ip).await;
+            }
+            return ApiError::from(e).into_response();
+        }
+    };
+    let session = match state
+        .store
+        .create_console_session(org.id, user.id, &state.token_lifetimes(), now)
+        .await
+    {
+        Ok(s) => s,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let max_age = (session.expires_at - now).num_seconds().max(0);
+    let secure = if state.config.cookie_secure {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{SESSION_COOKIE}={}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}",
+        session.secret.expose()
+    );
+    let principal = Principal {
+        org: org.id,
+        user: Some(user.id),
+        role: Some(user.role),
+        robot: user.robot,
+        kind: CredentialKind::ConsoleSession,
+        key: paraf_domain::CredentialKey(String::new()),
+    };
+    let body = me_body(&org, Some(&user), &principal);
+    let mut resp = (StatusCode::OK, Json(body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        resp.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+/// `DELETE /api/session`: console logout.
+pub async fn session_logout(
+    state: State<AppState>,
+    cred: axum::Extension<PresentedCredential>,
+) -> Result<Response, ApiError> {
+    let mut resp = logout(state, cred).await?;
+    resp.headers_mut()
+        .insert(header::SET_COOKIE, clear_cookie());
+    Ok(resp)
+}
+
+// ---------------------------------------------------------------- who am I
+
+/// The wire name of a credential kind.
+pub fn credential_kind(k: CredentialKind) -> &'static str {
+    match k {
+        CredentialKind::ApiToken => "api_token",
+        CredentialKind::AppCredential => "app_credential",
+        CredentialKind::OAuth => "oauth",
+        CredentialKind::Gateway => "gateway",
+        CredentialKind::ConsoleSession => "console_session",
+    }
+}
+
+fn me_body(
+    org: &Organisation,
+    user: Option<&paraf_domain::User>,
+    p: &Principal,
+) -> serde_json::Value {
+    json!({
+        "organization": {"slug": org.slug.as_str(), "name": org.name.as_str(), "plan": org.plan.as_str()},
+        "user": user.map(|u| json!({
+            "id": u.id.0.to_string(),
+            "name": u.name.as_str(),
+            "email": u.email.as_str(),
+            "role": u.role.as_str(),
+            "robot": u.robot,
+        })),
+        "credential": {"kind": credential_kind(p.kind)},
+    })
+}
+
+/// `GET /api/me`.
+pub async fn me(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let org = state.store.organisation(p.org).await?;
+    let user = match p.user {
+        Some(u) => Some(state.store.user(p.org, u).await?),
+        None => None,
+    };
+    Ok(Json(me_body(&org, user.as_ref(), &p)))
+}
+
+// ---------------------------------------------------------------- admin
+
+fn require_admin(p: &Principal) -> Result<OrgId, ApiError> {
+    if p.role == Some(Role::Admin) {
+        Ok(p.org)
+    } else {
+        Err(ApiError::forbidden().cause("admin role required"))
+    }
+}
+
+/// `GET /admin/outbox`: the organisation's mails, newest first (admins only).
+pub async fn admin_outbox(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let org = require_admin(&p)?;
+    let mails = state.store.list_mail(Some(org), 200).await?;
+    let mails: Vec<_> = mails
+        .iter()
+        .map(|m| {
+            json!({
+                "id": m.id.0.to_string(),
+                "to": m.to,
+                "subject": m.subject,
+                "text": m.text,
+                "html": m.html,
+                "status": m.status.as_str(),
+                "created_at": m.created_at.to_rfc3339(),
+                "sent_at": m.sent_at.map(|t| t.to_rfc3339()),
+                "error": m.error,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "mails": mails })))
+}

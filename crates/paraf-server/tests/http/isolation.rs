@@ -1,0 +1,142 @@
+//! Tenant isolation: every route of the OpenAPI document (which lists every route the server
+//! has) is called with another organisation's credentials of every kind, and nothing of the
+//! first organisation may appear in any answer.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use paraf_domain::{NewMail, Plan};
+
+use crate::common::*;
+
+fn concrete(path: &str) -> String {
+    path.replace("{ca}", "issuing")
+        .replace("{request}", "MAA=")
+        .replace("{file}", "root.pem")
+}
+
+async fn a_foreign_organisation_never_reads_anothers_data(backend: Backend) {
+    let app = spawn(backend).await;
+    let a = tenant(&app, "tenant-a", Plan::Nusantara).await;
+    let b = tenant(&app, "tenant-b", Plan::Nusantara).await;
+    app_credential(&app, b.org.id, "b-app", &[]).await;
+    // Tenant A has data on every shared route: a mail in its outbox, tokens, a session.
+    let secret_subject = "Kontrak rahasia tenant-a";
+    app.store
+        .queue_mail(
+            &NewMail {
+                org: Some(a.org.id),
+                to: "direksi@tenant-a.example".into(),
+                subject: secret_subject.into(),
+                text: "isi rahasia".into(),
+                html: None,
+            },
+            app.clock.now_ts(),
+        )
+        .await
+        .unwrap();
+    let (_, v) = json(
+        app.post("/api/oauth/token")
+            .form(&[
+                ("grant_type", "password"),
+                ("username", "tenant-b/admin@tenant-b.example"),
+                ("password", PASSWORD),
+            ])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let b_oauth = v["access_token"].as_str().unwrap().to_string();
+    let r = app
+        .post("/api/session")
+        .json(&serde_json::json!({"email": "admin@tenant-b.example", "organization": "tenant-b", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let b_cookie = r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let a_markers = [
+        "tenant-a",
+        "admin@tenant-a.example",
+        "signer@tenant-a.example",
+        secret_subject,
+        "direksi@tenant-a.example",
+        a.admin_token.as_str(),
+    ];
+
+    let (_, doc) = json(app.get("/openapi.json").send().await.unwrap()).await;
+    let paths = doc["paths"].as_object().unwrap();
+    assert!(paths.len() >= 14, "{:?}", paths.keys());
+    let mut calls = 0;
+    for (path, ops) in paths {
+        for method in ops.as_object().unwrap().keys() {
+            for (kind, header, value) in [
+                ("api token", "authorization", bearer(&b.admin_token)),
+                ("signer token", "authorization", bearer(&b.signer_token)),
+                ("basic", "authorization", basic("b-app", PASSWORD)),
+                ("oauth", "authorization", bearer(&b_oauth)),
+                ("session", "cookie", b_cookie.clone()),
+            ] {
+                let url = app.at(&concrete(path));
+                let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+                let r = app
+                    .http
+                    .request(m, &url)
+                    .header(header, &value)
+                    .header("origin", &app.url)
+                    .send()
+                    .await
+                    .unwrap();
+                let status = r.status().as_u16();
+                let body = String::from_utf8_lossy(&r.bytes().await.unwrap()).to_string();
+                assert!(
+                    status < 500,
+                    "{method} {path} as B's {kind}: {status} {body}"
+                );
+                // Every documented route exists (the sweep relies on the document).
+                assert!(
+                    status != 404 && status != 405,
+                    "{method} {path} is documented but does not route: {status} {body}"
+                );
+                for m in a_markers {
+                    assert!(
+                        !body.contains(m),
+                        "{method} {path} as B's {kind} revealed {m:?}: {body}"
+                    );
+                }
+                calls += 1;
+            }
+        }
+    }
+    assert!(calls >= 80, "{calls}");
+    // And B sees its own data where it has some.
+    let (s, v) = json(
+        app.get("/api/me")
+            .header("authorization", bearer(&b.admin_token))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (s, v["organization"]["slug"].as_str()),
+        (200, Some("tenant-b"))
+    );
+    let (s, v) = json(
+        app.get("/admin/outbox")
+            .header("authorization", bearer(&a.admin_token))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(v["mails"][0]["subject"], secret_subject);
+    app.stop().await;
+}
+
+crate::both_backends!(a_foreign_organisation_never_reads_anothers_data);

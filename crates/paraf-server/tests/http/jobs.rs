@@ -1,0 +1,463 @@
+//! Job consumers end to end: webhook retries with backoff (by the injected clock) and a valid
+//! HMAC, mail to a real SMTP server (aiosmtpd) and to the development outbox, and a server
+//! killed in the middle of a job losing nothing.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration as StdDuration;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use chrono::Duration;
+use paraf_domain::{JobStatus, MailStatus, NewMail, NewWebhookEndpoint, OsEntropy, Plan};
+use paraf_server::config::{SmtpConfig, SmtpTls};
+use paraf_server::jobs::signature;
+
+use crate::common::*;
+
+/// A webhook receiver: answers each request with the next status of `plan` (the last one
+/// repeats); a status of 0 means "never answer".
+#[derive(Clone, Default)]
+struct Receiver {
+    plan: Arc<Vec<u16>>,
+    seen: Arc<Mutex<Vec<(HeaderMap, Bytes, u16)>>>,
+    count: Arc<AtomicUsize>,
+}
+
+async fn receive(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    let n = r.count.fetch_add(1, Ordering::SeqCst);
+    let status = *r.plan.get(n).or(r.plan.last()).unwrap_or(&200);
+    r.seen.lock().unwrap().push((headers, body, status));
+    if status == 0 {
+        tokio::time::sleep(StdDuration::from_secs(3600)).await;
+    }
+    StatusCode::from_u16(status).unwrap()
+}
+
+async fn start_receiver(plan: Vec<u16>) -> (Receiver, String) {
+    let r = Receiver {
+        plan: Arc::new(plan),
+        ..Receiver::default()
+    };
+    let app = axum::Router::new()
+        .route("/hook", axum::routing::post(receive))
+        .with_state(r.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (r, format!("http://{addr}/hook"))
+}
+
+impl Receiver {
+    fn len(&self) -> usize {
+        self.seen.lock().unwrap().len()
+    }
+}
+
+const SECRET: &str = "whsec_paraf_test_secret";
+
+async fn webhook_endpoint(
+    app: &TestApp,
+    org: paraf_domain::OrgId,
+    url: &str,
+) -> paraf_domain::WebhookEndpoint {
+    app.store
+        .create_webhook_endpoint(
+            &NewWebhookEndpoint {
+                org,
+                url: url.into(),
+                secret: SECRET.into(),
+                description: "test receiver".into(),
+            },
+            app.clock.now_ts(),
+        )
+        .await
+        .unwrap()
+}
+
+async fn wait_job(app: &TestApp, id: paraf_domain::JobId, status: JobStatus, attempts: u32) {
+    eventually(
+        20,
+        &format!("job {id} {status} after {attempts} attempts"),
+        || async {
+            let j = app.store.job(id).await.unwrap();
+            (j.status == status && j.attempts == attempts).then_some(())
+        },
+    )
+    .await
+}
+
+async fn webhook_fails_twice_then_one_signed_delivery(backend: Backend) {
+    let app = spawn(backend).await;
+    let tn = tenant(&app, "hooks", Plan::Piagam).await;
+    let (rx, url) = start_receiver(vec![500, 503, 200]).await;
+    let ep = webhook_endpoint(&app, tn.org.id, &url).await;
+    let (job, event_id) = paraf_server::jobs::enqueue_webhook(
+        &app.store,
+        &OsEntropy,
+        &ep,
+        "document.signed",
+        serde_json::json!({"document": "doc-1"}),
+        app.clock.now_ts(),
+    )
+    .await
+    .unwrap();
+
+    // Attempt 1 fails: queued again 10 s later (by the store's backoff, on our clock).
+    wait_job(&app, job, JobStatus::Queued, 1).await;
+    assert_eq!(rx.len(), 1);
+    let j = app.store.job(job).await.unwrap();
+    assert_eq!(j.run_at, app.clock.now_ts() + Duration::seconds(10));
+    // Nothing happens before the backoff is over.
+    tokio::time::sleep(StdDuration::from_millis(300)).await;
+    assert_eq!(rx.len(), 1);
+    app.clock.advance(Duration::seconds(10));
+    wait_job(&app, job, JobStatus::Queued, 2).await;
+    assert_eq!(rx.len(), 2);
+    let j = app.store.job(job).await.unwrap();
+    assert_eq!(j.run_at, app.clock.now_ts() + Duration::seconds(20));
+    app.clock.advance(Duration::seconds(20));
+    wait_job(&app, job, JobStatus::Done, 3).await;
+    tokio::time::sleep(StdDuration::from_millis(300)).await;
+
+    let seen = rx.seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 3);
+    assert_eq!(seen.iter().filter(|(_, _, s)| *s == 200).count(), 1);
+    for (headers, body, _) in &seen {
+        let sig = headers["x-paraf-signature"].to_str().unwrap();
+        let t = signature::verify(SECRET.as_bytes(), sig, body).expect("valid HMAC");
+        assert!(sig.starts_with(&format!("t={t},v1=")));
+        assert_eq!(headers["content-type"], "application/json");
+        assert_eq!(headers["x-paraf-event"], "document.signed");
+        assert!(signature::verify(b"wrong secret", sig, body).is_none());
+        // Same bytes every attempt.
+        assert_eq!(body, &seen[0].1);
+    }
+    let (_, last_body, _) = &seen[2];
+    let t_last = signature::verify(
+        SECRET.as_bytes(),
+        seen[2].0["x-paraf-signature"].to_str().unwrap(),
+        last_body,
+    )
+    .unwrap();
+    assert_eq!(t_last, app.clock.now_ts().timestamp());
+    // Independent check of the MAC with openssl.
+    require_tool("openssl", "openssl");
+    let tmp = tempfile::tempdir().unwrap();
+    let mut signed = format!("{t_last}.").into_bytes();
+    signed.extend_from_slice(last_body);
+    let f = write(tmp.path(), "signed.txt", &signed);
+    let out = run_ok(
+        Command::new("openssl")
+            .args(["dgst", "-sha256", "-hmac", SECRET])
+            .arg(&f),
+    );
+    let hex_mac = text(&out).trim().rsplit(' ').next().unwrap().to_string();
+    assert!(seen[2].0["x-paraf-signature"]
+        .to_str()
+        .unwrap()
+        .ends_with(&hex_mac));
+    let body: serde_json::Value = serde_json::from_slice(last_body).unwrap();
+    assert_eq!(body["id"], event_id);
+    assert_eq!(body["data"]["document"], "doc-1");
+
+    // The delivery log has every attempt.
+    let log = app
+        .store
+        .list_webhook_deliveries(tn.org.id, 10)
+        .await
+        .unwrap();
+    let mut codes: Vec<_> = log.iter().map(|d| (d.attempt, d.status_code)).collect();
+    codes.sort();
+    assert_eq!(codes, vec![(1, Some(500)), (2, Some(503)), (3, Some(200))]);
+    assert_eq!(log.iter().filter(|d| d.succeeded()).count(), 1);
+    // Metrics count the attempts.
+    let m = app
+        .get("/metrics")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        m.contains("paraf_job_attempts_total{kind=\"webhook\",outcome=\"retry\"} 2"),
+        "{m}"
+    );
+    assert!(
+        m.contains("paraf_job_attempts_total{kind=\"webhook\",outcome=\"done\"} 1"),
+        "{m}"
+    );
+    assert!(m.contains("paraf_jobs{state=\"done\"} 1"), "{m}");
+    app.stop().await;
+}
+
+async fn killed_mid_job_loses_nothing(backend: Backend) {
+    // The first delivery never gets an answer: the server is killed while it waits.
+    let (rx, url) = start_receiver(vec![0, 200]).await;
+    let app = spawn(backend).await;
+    let tn = tenant(&app, "crashy", Plan::Piagam).await;
+    let ep = webhook_endpoint(&app, tn.org.id, &url).await;
+    let (job, _) = paraf_server::jobs::enqueue_webhook(
+        &app.store,
+        &OsEntropy,
+        &ep,
+        "document.signed",
+        serde_json::json!({}),
+        app.clock.now_ts(),
+    )
+    .await
+    .unwrap();
+    eventually(20, "first delivery attempt", || async {
+        (rx.len() == 1).then_some(())
+    })
+    .await;
+    let leased = app.store.job(job).await.unwrap();
+    assert_eq!(leased.status, JobStatus::Leased);
+    let (fresh, clock, config) = app.kill().await;
+
+    // A new server on the same database: the lease is still held by the dead worker…
+    let app = start(fresh, clock, config).await;
+    tokio::time::sleep(StdDuration::from_millis(300)).await;
+    assert_eq!(app.store.job(job).await.unwrap().status, JobStatus::Leased);
+    assert_eq!(rx.len(), 1);
+    // …until it expires; then the job runs again and succeeds.
+    app.clock.advance(Duration::seconds(61));
+    wait_job(&app, job, JobStatus::Done, 2).await;
+    assert_eq!(rx.len(), 2);
+    app.stop().await;
+}
+
+async fn graceful_shutdown_finishes_the_job_in_hand(backend: Backend) {
+    let app = spawn(backend).await;
+    let tn = tenant(&app, "graceful", Plan::Piagam).await;
+    // A receiver that takes a while to answer.
+    let seen = Arc::new(AtomicUsize::new(0));
+    let s2 = seen.clone();
+    let rapp = axum::Router::new().route(
+        "/slow",
+        axum::routing::post(move || {
+            let s2 = s2.clone();
+            async move {
+                s2.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(StdDuration::from_millis(800)).await;
+                StatusCode::NO_CONTENT
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/slow", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, rapp).await });
+    let ep = webhook_endpoint(&app, tn.org.id, &url).await;
+    let (job, _) = paraf_server::jobs::enqueue_webhook(
+        &app.store,
+        &OsEntropy,
+        &ep,
+        "envelope.completed",
+        serde_json::json!({}),
+        app.clock.now_ts(),
+    )
+    .await
+    .unwrap();
+    eventually(20, "delivery started", || async {
+        (seen.load(Ordering::SeqCst) == 1).then_some(())
+    })
+    .await;
+    let fresh = app.fresh.clone();
+    app.stop().await;
+    // The stopped server closed its pool: look with a new connection.
+    let store = paraf_store::Store::connect(&fresh.database_url)
+        .await
+        .unwrap();
+    let j = store.job(job).await.unwrap();
+    assert_eq!((j.status, j.attempts), (JobStatus::Done, 1));
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Smtpd {
+    child: Child,
+    out: Arc<Mutex<String>>,
+    port: u16,
+}
+
+impl Drop for Smtpd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_smtpd() -> Smtpd {
+    let ok = Command::new("python3")
+        .args(["-c", "import aiosmtpd"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    assert!(
+        ok,
+        "Python's aiosmtpd is not installed: run scripts/install-test-deps.sh (pip install aiosmtpd)"
+    );
+    let port = free_port();
+    let mut child = Command::new("python3")
+        .args([
+            "-u",
+            "-m",
+            "aiosmtpd",
+            "-n",
+            "-l",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = Arc::new(Mutex::new(String::new()));
+    for pipe in [
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let out = out.clone();
+        std::thread::spawn(move || {
+            let mut pipe = pipe;
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = pipe.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                out.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+    }
+    let deadline = std::time::Instant::now() + StdDuration::from_secs(15);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "aiosmtpd did not start: {}",
+            out.lock().unwrap()
+        );
+        std::thread::sleep(StdDuration::from_millis(50));
+    }
+    Smtpd { child, out, port }
+}
+
+async fn mail_reaches_a_real_smtp_server(backend: Backend) {
+    let smtpd = start_smtpd();
+    let port = smtpd.port;
+    let app = spawn_with(backend, |c| {
+        c.smtp = Some(SmtpConfig {
+            host: "127.0.0.1".into(),
+            port,
+            tls: SmtpTls::None,
+            credentials: None,
+        });
+        c.mail_from = "Paraf Test <noreply@paraf.example>".into();
+    })
+    .await;
+    let tn = tenant(&app, "mailer", Plan::Lontar).await;
+    let (mail, _) = app
+        .store
+        .queue_mail(
+            &NewMail {
+                org: Some(tn.org.id),
+                to: "budi@example.id".into(),
+                subject: "Dokumen menunggu tanda tangan Anda".into(),
+                text: "Silakan tanda tangani dokumen Perjanjian Kerja Sama.".into(),
+                html: Some("<p>Silakan tanda tangani.</p>".into()),
+            },
+            app.clock.now_ts(),
+        )
+        .await
+        .unwrap();
+    eventually(20, "mail sent", || async {
+        let m = app.store.mail(mail.id).await.unwrap();
+        (m.status == MailStatus::Sent).then_some(())
+    })
+    .await;
+    eventually(10, "aiosmtpd printing the mail", || async {
+        let out = smtpd.out.lock().unwrap().clone();
+        out.contains("budi@example.id").then_some(())
+    })
+    .await;
+    let out = smtpd.out.lock().unwrap().clone();
+    assert!(out.contains("noreply@paraf.example"), "{out}");
+    assert!(out.contains("Silakan tanda tangani dokumen"), "{out}");
+    app.stop().await;
+}
+
+async fn development_outbox_for_admins(backend: Backend) {
+    let app = spawn(backend).await;
+    let tn = tenant(&app, "devmail", Plan::Lontar).await;
+    app_credential(&app, tn.org.id, "devmail-app", &[]).await;
+    let (mail, _) = app
+        .store
+        .queue_mail(
+            &NewMail {
+                org: Some(tn.org.id),
+                to: "siti@example.id".into(),
+                subject: "Kode OTP Anda".into(),
+                text: "123456".into(),
+                html: None,
+            },
+            app.clock.now_ts(),
+        )
+        .await
+        .unwrap();
+    eventually(20, "mail captured", || async {
+        let m = app.store.mail(mail.id).await.unwrap();
+        (m.status == MailStatus::Captured).then_some(())
+    })
+    .await;
+    let (s, v) = json(
+        app.get("/admin/outbox")
+            .header("authorization", bearer(&tn.admin_token))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["mails"][0]["subject"], "Kode OTP Anda");
+    assert_eq!(v["mails"][0]["status"], "captured");
+    assert_eq!(v["mails"][0]["text"], "123456");
+    for auth in [bearer(&tn.signer_token), basic("devmail-app", PASSWORD)] {
+        let r = app
+            .get("/admin/outbox")
+            .header("authorization", auth)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403);
+    }
+    app.stop().await;
+}
+
+crate::both_backends!(
+    webhook_fails_twice_then_one_signed_delivery,
+    killed_mid_job_loses_nothing,
+    graceful_shutdown_finishes_the_job_in_hand,
+    mail_reaches_a_real_smtp_server,
+    development_outbox_for_admins,
+);

@@ -1,0 +1,9 @@
+//! The server's HTTP tests: one binary booting the real server on port 0 per test, on SQLite
+//! and on PostgreSQL (each store-backed test runs once per backend; see `common.rs`).
+
+mod auth;
+mod common;
+mod isolation;
+mod jobs;
+mod limits;
+mod pki;
