@@ -141,8 +141,7 @@ pub fn run(a: SignArgs) -> anyhow::Result<()> {
         .map_err(|e| anyhow!("cannot open {}: {e}", a.p12.display()))?;
     let scheme = scheme_for(&key, a.digest.as_deref(), a.pss)?;
     let signer = SoftSigner::new(key, cert, chain, Some(scheme))?;
-    let input =
-        std::fs::read(&a.input).with_context(|| format!("cannot read {}", a.input.display()))?;
+    let input = read_with_headroom(&a.input)?;
     let doc = Document::load(input, a.pdf_password.as_deref().map(str::as_bytes))
         .map_err(|e| anyhow!("{}: {e}", a.input.display()))?;
 
@@ -255,7 +254,8 @@ pub fn run(a: SignArgs) -> anyhow::Result<()> {
         timestamper,
         revocation: (!revocation.0.is_empty()).then_some(&revocation as &dyn RevocationSource),
     };
-    let signed = paraf_sign::sign(&doc, &signer, &opts, services)?;
+    // The input's own buffer becomes the output: a large file is not copied.
+    let signed = paraf_sign::sign_owned(doc, &signer, &opts, services)?;
     write_atomically(&a.output, &signed.pdf)?;
     println!(
         "signed field {} -> {}",
@@ -263,6 +263,19 @@ pub fn run(a: SignArgs) -> anyhow::Result<()> {
         a.output.display()
     );
     Ok(())
+}
+
+/// Reads a file into a buffer with room for a signature update after it, so appending the
+/// update does not reallocate (that would copy the whole file once more).
+fn read_with_headroom(path: &Path) -> anyhow::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut f =
+        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let len = f.metadata().map(|m| m.len() as usize).unwrap_or(0);
+    let mut buf = Vec::with_capacity(len + 64 * 1024);
+    f.read_to_end(&mut buf)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(buf)
 }
 
 pub fn open_ca(dir: &Path) -> anyhow::Result<CertificateAuthority> {

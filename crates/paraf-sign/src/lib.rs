@@ -11,7 +11,7 @@ pub mod placement;
 
 pub use error::{SignError, SignErrorKind};
 pub use pades::{
-    add_dss, common_name, document_timestamp, human_date, pdf_date, sign, DocMdp, Level, Services,
-    SignOptions, Signed, SubFilter, Visible,
+    add_dss, common_name, document_timestamp, human_date, pdf_date, sign, sign_owned, DocMdp,
+    Level, Services, SignOptions, Signed, SubFilter, Visible,
 };
 pub use placement::{Placement, Spot};
