@@ -202,7 +202,8 @@ fn not_a_pdf_and_truncated_files_are_errors_not_panics() {
 #[test]
 fn encrypt_null_means_not_encrypted() {
     let data = three_pages();
-    let text = String::from_utf8_lossy(&data).replace("/Root 1 0 R /Info", "/Root 1 0 R /Encrypt null /Info");
+    let text = String::from_utf8_lossy(&data)
+        .replace("/Root 1 0 R /Info", "/Root 1 0 R /Encrypt null /Info");
     let doc = Document::load(text.into_bytes(), None).unwrap();
     assert!(doc.security().is_none());
     assert_eq!(doc.pages().unwrap().len(), 3);

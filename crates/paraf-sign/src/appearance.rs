@@ -248,7 +248,10 @@ pub fn build_appearance(
                     Object::Real(h),
                 ],
             )
-            .with("Matrix", rotation_matrix(spec.rotate).map(Object::Int).to_vec())
+            .with(
+                "Matrix",
+                rotation_matrix(spec.rotate).map(Object::Int).to_vec(),
+            )
             .with("Resources", resources)
             .with("Filter", Object::name("FlateDecode")),
         data: deflate(content.as_bytes())?,
