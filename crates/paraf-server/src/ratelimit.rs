@@ -92,6 +92,15 @@ pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) ->
         tracing::info!(key = %principal.key, window = %shown.window, limit = shown.limit, "rate limited");
         return refusal(&shown);
     }
+    // Every admitted request is counted in the organisation's usage (its limits are the
+    // rate windows above, which reset; the usage counter does not).
+    if let Err(e) = state
+        .store
+        .record_usage(principal.org, paraf_domain::QuotaKind::ApiRequests, 1)
+        .await
+    {
+        return ApiError::from(e).into_response();
+    }
     let mut resp = next.run(req).await;
     set_headers(&mut resp, &shown);
     resp

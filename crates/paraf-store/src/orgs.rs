@@ -190,6 +190,24 @@ impl Store {
         }
     }
 
+    /// Counts `amount` of usage without enforcing the quota: for API requests, whose limits are
+    /// the plan's rate windows (which reset) rather than the quota (which does not).
+    pub async fn record_usage(&self, org: OrgId, kind: QuotaKind, amount: u64) -> Result<Usage> {
+        let (used, _) = columns(kind);
+        let sql = format!(
+            "UPDATE organisations SET {used} = {used} + $2 WHERE id = $1 RETURNING {ORG_COLS}"
+        );
+        let row: Option<OrgRow> = with_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(org.0)
+            .bind(to_i64(amount))
+            .fetch_optional(p)
+            .await)?;
+        match row {
+            Some(r) => Ok(r.into_domain()?.usage),
+            None => Err(StoreError::not_found(Entity::Organisation)),
+        }
+    }
+
     /// Gives back `amount` of a quota (never below zero), e.g. when a draft is deleted.
     pub async fn release_quota(&self, org: OrgId, kind: QuotaKind, amount: u64) -> Result<Usage> {
         let (used, _) = columns(kind);

@@ -285,7 +285,33 @@ async fn body_over_the_limit_gets_413(backend: Backend) {
     app.stop().await;
 }
 
+async fn api_requests_are_counted_in_usage(backend: Backend) {
+    let app = spawn(backend).await;
+    let org = tenant(&app, "kuota-org", Plan::Nusantara).await;
+    let before = app
+        .store
+        .organisation(org.org.id)
+        .await
+        .unwrap()
+        .usage
+        .api_requests;
+    for i in 1..=3 {
+        let a = call(&app, &org.admin_token).await;
+        assert_eq!(a.status, 200, "request {i}: {}", a.body);
+    }
+    let after = app
+        .store
+        .organisation(org.org.id)
+        .await
+        .unwrap()
+        .usage
+        .api_requests;
+    assert_eq!(after, before + 3);
+    app.stop().await;
+}
+
 crate::both_backends!(
+    api_requests_are_counted_in_usage,
     rate_limits_at_plan_boundaries,
     request_id_replays_the_first_response,
     body_over_the_limit_gets_413,
