@@ -110,14 +110,29 @@ pub fn read_chain(data: &[u8], startxref: usize) -> Result<XrefTable> {
         }
         sections.push(section);
     }
+    let (entries, trailer) = merge_sections(&sections);
+    Ok(XrefTable {
+        entries,
+        trailer,
+        sections,
+        startxref,
+        recovered: false,
+    })
+}
+
+/// Merges sections given newest first: an object's newest entry wins, and the trailer keeps
+/// the newest value of each key (minus the keys that only describe a section itself).
+pub fn merge_sections<'a>(
+    sections: impl IntoIterator<Item = &'a XrefSection>,
+) -> (BTreeMap<u32, XrefEntry>, Dict) {
     let mut entries = BTreeMap::new();
     let mut trailer = Dict::new();
-    for s in &sections {
+    for s in sections {
         for (n, e) in &s.entries {
             entries.entry(*n).or_insert(*e);
         }
         for (k, v) in s.trailer.iter() {
-            if matches!(
+            let section_only = matches!(
                 k,
                 b"Prev"
                     | b"XRefStm"
@@ -127,21 +142,13 @@ pub fn read_chain(data: &[u8], startxref: usize) -> Result<XrefTable> {
                     | b"Filter"
                     | b"DecodeParms"
                     | b"Length"
-            ) {
-                continue;
-            }
-            if !trailer.0.iter().any(|(kk, _)| kk == k) {
+            );
+            if !section_only && !trailer.0.iter().any(|(kk, _)| kk == k) {
                 trailer.0.push((k.to_vec(), v.clone()));
             }
         }
     }
-    Ok(XrefTable {
-        entries,
-        trailer,
-        sections,
-        startxref,
-        recovered: false,
-    })
+    (entries, trailer)
 }
 
 /// Reads the section (table or stream) at `off`.

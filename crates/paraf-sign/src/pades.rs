@@ -9,7 +9,7 @@
 //! **Invariant**: `/ByteRange` is exactly `[0 a b c]` around this dictionary's `/Contents`
 //! hex string and the last range ends at the end of the file.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use paraf_pdf::{Dict, Document, IncrementalUpdate, Object, PdfString};
 use paraf_pki::{DigestAlg, RevocationSource, Signer, Timestamper};
@@ -817,55 +817,35 @@ pub fn common_name(c: &Certificate) -> Option<String> {
 
 /// `D:YYYYMMDDHHmmSSZ` (§7.9.4), always in UTC.
 pub fn pdf_date(t: SystemTime) -> String {
-    let secs = t
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0) as i64;
-    let (y, mo, d, h, mi, s) = civil(secs);
+    let (y, mo, d, h, mi, s) = utc_fields(t);
     format!("D:{y:04}{mo:02}{d:02}{h:02}{mi:02}{s:02}Z")
 }
 
 /// `YYYY-MM-DD HH:MM UTC`, for text shown in a signature's appearance.
 pub fn human_date(t: SystemTime) -> String {
-    let secs = t
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0) as i64;
-    let (y, mo, d, h, mi, _) = civil(secs);
+    let (y, mo, d, h, mi, _) = utc_fields(t);
     format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02} UTC")
 }
 
 fn rfc3339(t: SystemTime) -> String {
-    let secs = t
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0) as i64;
-    let (y, mo, d, h, mi, s) = civil(secs);
+    let (y, mo, d, h, mi, s) = utc_fields(t);
     format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
 }
 
-/// Days-from-civil inverse (Howard Hinnant's algorithm), UTC.
-fn civil(secs: i64) -> (i64, u32, u32, u32, u32, u32) {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = if m <= 2 { y + 1 } else { y };
-    (
-        y,
-        m,
-        d,
-        (rem / 3600) as u32,
-        (rem % 3600 / 60) as u32,
-        (rem % 60) as u32,
-    )
+/// Calendar fields in UTC, by `der`'s `DateTime` (years 1970–9999; times outside read as the
+/// epoch).
+fn utc_fields(t: SystemTime) -> (u16, u8, u8, u8, u8, u8) {
+    match x509_cert::der::DateTime::from_system_time(t) {
+        Ok(dt) => (
+            dt.year(),
+            dt.month(),
+            dt.day(),
+            dt.hour(),
+            dt.minutes(),
+            dt.seconds(),
+        ),
+        Err(_) => (1970, 1, 1, 0, 0, 0),
+    }
 }
 
 #[cfg(test)]
@@ -874,7 +854,7 @@ mod tests {
 
     #[test]
     fn pdf_dates_are_utc() {
-        let t = UNIX_EPOCH + std::time::Duration::from_secs(1_795_000_000);
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_795_000_000);
         assert_eq!(pdf_date(t), "D:20261118110640Z");
     }
 }

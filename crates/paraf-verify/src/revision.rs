@@ -119,34 +119,9 @@ pub struct View<'d> {
 impl<'d> View<'d> {
     /// The view of revision ending at `cutoff` (sections whose offset is below it).
     pub fn new(doc: &'d Document, cutoff: usize) -> Self {
-        let mut entries = BTreeMap::new();
-        let mut trailer = Dict::new();
-        for s in &doc.xref().sections {
-            if s.offset >= cutoff {
-                continue;
-            }
-            for (n, e) in &s.entries {
-                entries.entry(*n).or_insert(*e);
-            }
-            for (k, v) in s.trailer.iter() {
-                if matches!(
-                    k,
-                    b"Prev"
-                        | b"XRefStm"
-                        | b"Type"
-                        | b"W"
-                        | b"Index"
-                        | b"Filter"
-                        | b"DecodeParms"
-                        | b"Length"
-                ) {
-                    continue;
-                }
-                if !trailer.0.iter().any(|(kk, _)| kk == k) {
-                    trailer.0.push((k.to_vec(), v.clone()));
-                }
-            }
-        }
+        let (entries, trailer) = paraf_pdf::xref::merge_sections(
+            doc.xref().sections.iter().filter(|s| s.offset < cutoff),
+        );
         View {
             doc,
             cutoff,
