@@ -73,28 +73,6 @@ impl BlobId {
             ))
         }
     }
-
-    /// The 64 lower-case hex digits.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl fmt::Display for BlobId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl TryFrom<String> for BlobId {
-    type Error = DomainError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        BlobId::parse(&s)
-    }
-}
-
-impl From<BlobId> for String {
-    fn from(id: BlobId) -> String {
-        id.0
-    }
-}
+parsed_string!(BlobId);

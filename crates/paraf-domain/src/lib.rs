@@ -10,6 +10,39 @@
 
 #![forbid(unsafe_code)]
 
+/// The accessors every "parse, don't validate" string type shares: `as_str`, `Display`, and
+/// the `String` conversions serde uses (`#[serde(try_from = "String", into = "String")]`),
+/// where `TryFrom` goes through the type's own `parse`.
+macro_rules! parsed_string {
+    ($($t:ident),* $(,)?) => {$(
+        impl $t {
+            /// The validated text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl TryFrom<String> for $t {
+            type Error = $crate::error::DomainError;
+            fn try_from(s: String) -> Result<Self, Self::Error> {
+                $t::parse(&s)
+            }
+        }
+
+        impl From<$t> for String {
+            fn from(v: $t) -> String {
+                v.0
+            }
+        }
+    )*};
+}
+
 pub mod audit;
 pub mod clock;
 pub mod credential;

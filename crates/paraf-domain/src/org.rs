@@ -37,31 +37,9 @@ impl Slug {
         }
         Ok(Slug(s.to_owned()))
     }
-
-    /// The slug text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl fmt::Display for Slug {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl TryFrom<String> for Slug {
-    type Error = DomainError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        Slug::parse(&s)
-    }
-}
-
-impl From<Slug> for String {
-    fn from(s: Slug) -> String {
-        s.0
-    }
-}
+parsed_string!(Slug);
 
 /// An organisation's display name: 1–200 characters after trimming, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -83,31 +61,9 @@ impl OrgName {
         }
         Ok(OrgName(s.to_owned()))
     }
-
-    /// The name.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl fmt::Display for OrgName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl TryFrom<String> for OrgName {
-    type Error = DomainError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        OrgName::parse(&s)
-    }
-}
-
-impl From<OrgName> for String {
-    fn from(s: OrgName) -> String {
-        s.0
-    }
-}
+parsed_string!(OrgName);
 
 /// The subscription plans (seed 000, Alphasign). Piagam and Keraton share one row of the
 /// seed's rate-limit table; they differ in quotas.

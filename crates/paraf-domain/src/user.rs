@@ -46,31 +46,9 @@ impl Email {
         }
         Ok(Email(s.to_lowercase()))
     }
-
-    /// The address.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl fmt::Display for Email {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl TryFrom<String> for Email {
-    type Error = DomainError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        Email::parse(&s)
-    }
-}
-
-impl From<Email> for String {
-    fn from(e: Email) -> String {
-        e.0
-    }
-}
+parsed_string!(Email);
 
 impl FromStr for Email {
     type Err = DomainError;
@@ -101,31 +79,9 @@ impl Nik {
         }
         Ok(Nik(s.to_owned()))
     }
-
-    /// The 16 digits.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl fmt::Display for Nik {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl TryFrom<String> for Nik {
-    type Error = DomainError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        Nik::parse(&s)
-    }
-}
-
-impl From<Nik> for String {
-    fn from(n: Nik) -> String {
-        n.0
-    }
-}
+parsed_string!(Nik);
 
 /// A person's (or robot's, group's, contact's) display name: 1–200 characters after
 /// trimming, no control characters.
@@ -148,31 +104,9 @@ impl PersonName {
         }
         Ok(PersonName(s.to_owned()))
     }
-
-    /// The name.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl fmt::Display for PersonName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl TryFrom<String> for PersonName {
-    type Error = DomainError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        PersonName::parse(&s)
-    }
-}
-
-impl From<PersonName> for String {
-    fn from(n: PersonName) -> String {
-        n.0
-    }
-}
+parsed_string!(PersonName);
 
 /// What a user may do in the organisation (Signing Today's roles).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -365,20 +365,14 @@ impl Store {
         id: AppCredentialId,
         password: &Password,
     ) -> Result<()> {
-        let pw = password.clone();
-        let hash = self.blocking(move |e| Ok(hash_password(&pw, e)?)).await?;
-        let n = affected!(self, |p| sqlx::query(
-            "UPDATE app_credentials SET password_hash = $3 WHERE org_id = $1 AND id = $2"
+        self.set_password_hash(
+            "app_credentials",
+            Entity::AppCredential,
+            org.0,
+            id.0,
+            password,
         )
-        .bind(org.0)
-        .bind(id.0)
-        .bind(&hash)
-        .execute(p)
-        .await)?;
-        if n == 0 {
-            return Err(StoreError::not_found(Entity::AppCredential));
-        }
-        Ok(())
+        .await
     }
 
     /// Deletes an application credential.

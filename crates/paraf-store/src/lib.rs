@@ -35,7 +35,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
-use paraf_domain::{Entropy, OsEntropy, Timestamp};
+use paraf_domain::{hash_password, Entity, Entropy, OsEntropy, Password, Timestamp};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -219,6 +219,31 @@ impl Store {
     }
 
     /// Runs a blocking closure (Argon2id) off the async runtime.
+    /// Replaces the Argon2id password hash of row `id` of organisation `org` in `table`
+    /// (`users` or `app_credentials`): the one password update both kinds share.
+    pub(crate) async fn set_password_hash(
+        &self,
+        table: &'static str,
+        entity: Entity,
+        org: i64,
+        id: i64,
+        password: &Password,
+    ) -> Result<()> {
+        let pw = password.clone();
+        let hash = self.blocking(move |e| Ok(hash_password(&pw, e)?)).await?;
+        let sql = format!("UPDATE {table} SET password_hash = $3 WHERE org_id = $1 AND id = $2");
+        let n = affected!(self, |p| sqlx::query(&sql)
+            .bind(org)
+            .bind(id)
+            .bind(&hash)
+            .execute(p)
+            .await)?;
+        if n == 0 {
+            return Err(StoreError::not_found(entity));
+        }
+        Ok(())
+    }
+
     pub(crate) async fn blocking<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,

@@ -209,20 +209,8 @@ impl Store {
         id: UserId,
         password: &Password,
     ) -> Result<()> {
-        let pw = password.clone();
-        let hash = self.blocking(move |e| Ok(hash_password(&pw, e)?)).await?;
-        let n = affected!(self, |p| sqlx::query(
-            "UPDATE users SET password_hash = $3 WHERE org_id = $1 AND id = $2"
-        )
-        .bind(org.0)
-        .bind(id.0)
-        .bind(&hash)
-        .execute(p)
-        .await)?;
-        if n == 0 {
-            return Err(StoreError::not_found(Entity::User));
-        }
-        Ok(())
+        self.set_password_hash("users", Entity::User, org.0, id.0, password)
+            .await
     }
 
     /// Checks a user's password (web console login, OAuth2 password grant). Refusals:
