@@ -16,6 +16,9 @@ use paraf_domain::{
     NewAppCredential, NewAuditEvent, NewOrganisation, NewUser, Nik, OrgName, Organisation,
     Password, PersonName, Plan, Role, Slug, SystemClock,
 };
+use paraf_pki::KeyType;
+use paraf_server::identities::{IdentityError, IdentityService, MasterKey};
+use paraf_server::pki::PkiService;
 use paraf_store::{Store, StoreError};
 
 /// `paraf admin`: where the data is, and what to do.
@@ -51,6 +54,84 @@ enum AdminCommand {
     /// The mail outbox (in development, mail is kept here instead of being sent).
     #[command(subcommand)]
     Outbox(OutboxCommand),
+    /// Signing identities (BSrE users: certificate + passphrase-sealed key).
+    #[command(subcommand)]
+    Identity(IdentityCommand),
+    /// Organisation seals (BSrE `idSubscriber`).
+    #[command(subcommand)]
+    Seal(SealCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum IdentityCommand {
+    /// Register, verify, issue and activate in one step: the identity is ISSUE at once.
+    Create {
+        /// Organisation slug.
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: Option<String>,
+        /// National identity number (16 digits).
+        #[arg(long)]
+        nik: Option<String>,
+        /// The passphrase sealing the private key (8+ characters) [env PARAF_IDENTITY_PASSPHRASE].
+        #[arg(long)]
+        passphrase: Option<String>,
+        /// Also allow signing with e-mailed one-time codes (keeps a copy of the key sealed
+        /// under the server master key).
+        #[arg(long)]
+        allow_totp: bool,
+    },
+    /// Revoke the certificate (published in the CRL and OCSP at once): REVOKE.
+    Revoke(IdentityRef),
+    /// Suspend: the identity cannot sign until reinstated.
+    Suspend(IdentityRef),
+    /// Lift a suspension: ISSUE again.
+    Reinstate(IdentityRef),
+    /// List an organisation's identities with their status.
+    List {
+        #[arg(long)]
+        org: String,
+    },
+}
+
+/// Which identity: by NIK or e-mail.
+#[derive(Args, Debug)]
+struct IdentityRef {
+    /// Organisation slug.
+    #[arg(long)]
+    org: String,
+    #[arg(long)]
+    nik: Option<String>,
+    #[arg(long)]
+    email: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+enum SealCommand {
+    /// Create an organisation seal: a key sealed under the server master key and a certificate
+    /// from the built-in CA.
+    Create {
+        /// Organisation slug.
+        #[arg(long)]
+        org: String,
+        /// BSrE's idSubscriber.
+        #[arg(long)]
+        id_subscriber: String,
+        /// The seal's name (certificate CN) [default: the organisation's name].
+        #[arg(long)]
+        name: Option<String>,
+        /// Where activation codes are mailed [default: the organisation's first admin].
+        #[arg(long)]
+        email: Option<String>,
+    },
+    /// List an organisation's seals.
+    List {
+        #[arg(long)]
+        org: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -174,10 +255,250 @@ pub fn run(args: AdminArgs) -> anyhow::Result<()> {
         let store = Store::connect(&url)
             .await
             .map_err(|e| anyhow!("opening the database: {e}"))?;
-        let result = execute(&store, args.command).await;
+        let result = match args.command {
+            AdminCommand::Identity(c) => identity_command(&store, &data_dir(&args.data), c).await,
+            AdminCommand::Seal(c) => seal_command(&store, &data_dir(&args.data), c).await,
+            other => execute(&store, other).await,
+        };
         store.close().await;
         result
     })
+}
+
+fn data_dir(data: &Option<PathBuf>) -> PathBuf {
+    data.clone()
+        .or_else(|| std::env::var_os("PARAF_DATA").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("paraf-data"))
+}
+
+/// The identity service on the data directory's CA (which `paraf serve` created).
+async fn identity_service(
+    store: &Store,
+    data: &std::path::Path,
+) -> anyhow::Result<IdentityService> {
+    let ca_dir = data.join("ca");
+    if !ca_dir.join("state.json").exists() {
+        bail!(
+            "no CA in {}: start `paraf serve --data {}` once first",
+            ca_dir.display(),
+            data.display()
+        );
+    }
+    let pass = std::env::var("PARAF_CA_PASSPHRASE")
+        .ok()
+        .filter(|s| !s.is_empty());
+    let dir = ca_dir.clone();
+    let pass_bytes = pass.clone().map(String::into_bytes);
+    let (pki, _) = tokio::task::spawn_blocking(move || {
+        PkiService::open_or_init(
+            &dir,
+            pass_bytes,
+            KeyType::P256,
+            "",
+            "",
+            std::time::SystemTime::now(),
+        )
+    })
+    .await?
+    .map_err(|e| anyhow!("cannot open the CA in {}: {e}", ca_dir.display()))?;
+    let master = MasterKey::load(&ca_dir, pass.as_deref())
+        .with_context(|| format!("reading the master key in {}", ca_dir.display()))?;
+    let public_url = pki
+        .current()
+        .map(|c| c.public_url().to_string())
+        .unwrap_or_default();
+    let key_type = std::env::var("PARAF_CA_KEY_TYPE")
+        .ok()
+        .and_then(|k| k.parse::<KeyType>().ok())
+        .unwrap_or(KeyType::P256);
+    Ok(IdentityService::offline(
+        store.clone(),
+        std::sync::Arc::new(pki),
+        master,
+        &public_url,
+        key_type,
+        SystemClock.now(),
+    ))
+}
+
+fn identity_error(e: IdentityError) -> anyhow::Error {
+    match e {
+        IdentityError::Invalid { field, reason } => anyhow!("invalid --{field}: {reason}"),
+        IdentityError::Store(s) => match s {
+            StoreError::Domain(DomainError::Invalid { field, reason }) => {
+                anyhow!("invalid --{field}: {reason}")
+            }
+            StoreError::Domain(DomainError::AlreadyExists { key, .. }) => {
+                anyhow!("{key:?} is already registered in this organisation")
+            }
+            other => exists_message(other),
+        },
+        other => anyhow!("{other}"),
+    }
+}
+
+async fn find_identity(
+    store: &Store,
+    r: &IdentityRef,
+) -> anyhow::Result<(Organisation, paraf_domain::Identity)> {
+    let org = org_by_slug(store, &r.org).await?;
+    let found = match (&r.nik, &r.email) {
+        (Some(n), _) => store.identity_by_nik(org.id, &parsed(Nik::parse(n))?).await,
+        (None, Some(e)) => {
+            store
+                .identity_by_email(org.id, &parsed(Email::parse(e))?)
+                .await
+        }
+        (None, None) => bail!("give --nik or --email"),
+    };
+    match found {
+        Ok(i) => Ok((org, i)),
+        Err(e) if e.is_not_found() => bail!("no such identity in {}", r.org),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn identity_command(
+    store: &Store,
+    data: &std::path::Path,
+    c: IdentityCommand,
+) -> anyhow::Result<()> {
+    let now = SystemClock.now();
+    match c {
+        IdentityCommand::Create {
+            org,
+            name,
+            email,
+            nik,
+            passphrase,
+            allow_totp,
+        } => {
+            let org = org_by_slug(store, &org).await?;
+            let passphrase = passphrase
+                .or_else(|| std::env::var("PARAF_IDENTITY_PASSPHRASE").ok())
+                .ok_or_else(|| anyhow!("give --passphrase (or PARAF_IDENTITY_PASSPHRASE)"))?;
+            let svc = identity_service(store, data).await?;
+            let i = svc
+                .create_active(
+                    org.id,
+                    &name,
+                    email.as_deref(),
+                    nik.as_deref(),
+                    &passphrase,
+                    allow_totp,
+                    "cli",
+                )
+                .await
+                .map_err(identity_error)?;
+            println!(
+                "identity {} {} status {} certificate {}",
+                i.nik.as_ref().map(|n| n.as_str()).unwrap_or("-"),
+                i.email.as_ref().map(|e| e.as_str()).unwrap_or("-"),
+                i.status_at(now),
+                i.cert_serial.as_deref().unwrap_or("-")
+            );
+        }
+        IdentityCommand::Revoke(r) => {
+            let (org, i) = find_identity(store, &r).await?;
+            let svc = identity_service(store, data).await?;
+            let i = svc
+                .revoke(org.id, i.id, "cli")
+                .await
+                .map_err(identity_error)?;
+            println!("identity {} status {}", i.id, i.status_at(now));
+        }
+        IdentityCommand::Suspend(r) => {
+            let (org, i) = find_identity(store, &r).await?;
+            let svc = identity_service(store, data).await?;
+            let i = svc
+                .suspend(org.id, i.id, "cli")
+                .await
+                .map_err(identity_error)?;
+            println!("identity {} status {}", i.id, i.status_at(now));
+        }
+        IdentityCommand::Reinstate(r) => {
+            let (org, i) = find_identity(store, &r).await?;
+            let svc = identity_service(store, data).await?;
+            let i = svc
+                .reinstate(org.id, i.id, "cli")
+                .await
+                .map_err(identity_error)?;
+            println!("identity {} status {}", i.id, i.status_at(now));
+        }
+        IdentityCommand::List { org } => {
+            let org = org_by_slug(store, &org).await?;
+            for i in store.list_identities(org.id).await? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    i.status_at(now),
+                    i.nik.as_ref().map(|n| n.as_str()).unwrap_or("-"),
+                    i.email.as_ref().map(|e| e.as_str()).unwrap_or("-"),
+                    i.name,
+                    i.cert_serial.as_deref().unwrap_or("-")
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn seal_command(store: &Store, data: &std::path::Path, c: SealCommand) -> anyhow::Result<()> {
+    let now = SystemClock.now();
+    match c {
+        SealCommand::Create {
+            org,
+            id_subscriber,
+            name,
+            email,
+        } => {
+            let org = org_by_slug(store, &org).await?;
+            let email = match email {
+                Some(e) => e,
+                None => store
+                    .list_users(org.id)
+                    .await?
+                    .into_iter()
+                    .find(|u| u.role == Role::Admin && !u.robot)
+                    .map(|u| u.email.as_str().to_string())
+                    .ok_or_else(|| anyhow!("give --email (the organisation has no admin)"))?,
+            };
+            let name = name.unwrap_or_else(|| org.name.as_str().to_string());
+            let svc = identity_service(store, data).await?;
+            let seal = svc
+                .create_seal(org.id, &id_subscriber, &name, &email, "cli")
+                .await
+                .map_err(|e| match e {
+                    IdentityError::Store(StoreError::Domain(DomainError::AlreadyExists {
+                        key,
+                        ..
+                    })) => {
+                        anyhow!("a seal with idSubscriber {key:?} already exists")
+                    }
+                    other => identity_error(other),
+                })?;
+            println!(
+                "seal {} certificate {} activation codes to {}",
+                seal.id_subscriber, seal.cert_serial, seal.email
+            );
+        }
+        SealCommand::List { org } => {
+            let org = org_by_slug(store, &org).await?;
+            for s in store.list_seals(org.id).await? {
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    s.id_subscriber,
+                    if s.activated(now) {
+                        "activated"
+                    } else {
+                        "not-activated"
+                    },
+                    s.cert_serial,
+                    s.name
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 fn database_url(args: &AdminArgs) -> String {
@@ -461,6 +782,9 @@ async fn execute(store: &Store, command: AdminCommand) -> anyhow::Result<()> {
                     );
                 }
             }
+        }
+        AdminCommand::Identity(_) | AdminCommand::Seal(_) => {
+            bail!("identity and seal commands need the CA: dispatched in run()")
         }
         AdminCommand::Outbox(OutboxCommand::List { org, limit, full }) => {
             let org_id = match org {

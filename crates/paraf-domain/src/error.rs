@@ -27,6 +27,9 @@ pub enum Entity {
     IdempotencyRecord,
     AuditRecord,
     Blob,
+    Identity,
+    Seal,
+    SignedDocument,
 }
 
 impl Entity {
@@ -47,6 +50,9 @@ impl Entity {
             Entity::IdempotencyRecord => "idempotency record",
             Entity::AuditRecord => "audit record",
             Entity::Blob => "blob",
+            Entity::Identity => "identity",
+            Entity::Seal => "seal",
+            Entity::SignedDocument => "signed document",
         }
     }
 }

@@ -47,6 +47,10 @@ row_id!(
     WebhookEndpointId,
     /// One attempt to deliver a webhook.
     WebhookDeliveryId,
+    /// A signing identity (certificate + key) of one organisation (BSrE's user).
+    IdentityId,
+    /// An organisation seal (BSrE's `idSubscriber`).
+    SealId,
 );
 
 /// The content address of a blob: lower-case hex SHA-256 of its bytes (64 characters).

@@ -49,6 +49,7 @@ pub mod credential;
 pub mod entropy;
 pub mod error;
 pub mod idempotency;
+pub mod identity;
 pub mod ids;
 pub mod job;
 pub mod org;
@@ -70,9 +71,13 @@ pub use credential::{
 pub use entropy::{random_bytes, Entropy, OsEntropy, SeededEntropy};
 pub use error::{DomainError, Entity};
 pub use idempotency::{Claim, IdempotencyKey, StoredResponse};
+pub use identity::{
+    otp_hash, otp_lifetime, AppUsageDay, Identity, IdentityStatus, NewIdentity, NewSeal, OtpPurpose, Seal,
+    SignedDocument, LOCK_AFTER_WRONG_PASSPHRASES,
+};
 pub use ids::{
-    ApiTokenId, AppCredentialId, BlobId, ContactId, GatewayAppId, GroupId, JobId, MailId, OrgId,
-    TokenFamilyId, UserId, WebhookDeliveryId, WebhookEndpointId,
+    ApiTokenId, AppCredentialId, BlobId, ContactId, GatewayAppId, GroupId, IdentityId, JobId, MailId,
+    OrgId, SealId, TokenFamilyId, UserId, WebhookDeliveryId, WebhookEndpointId,
 };
 pub use job::{FailOutcome, Job, JobStatus, NewJob, RetryPolicy};
 pub use org::{

@@ -239,6 +239,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(open)
         .merge(protected)
+        .merge(crate::bsre::router(state.clone()))
+        .merge(crate::bsre::activation::routes())
         .fallback(|| async { ApiError::not_found() })
         .layer(DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(limit))
@@ -297,7 +299,11 @@ impl Application {
         let openapi = OpenApi::shared(&public_url);
         let blobs: Arc<dyn paraf_store::BlobStore> =
             Arc::new(paraf_store::FsBlobStore::new(config.blob_dir()));
+        let master_key =
+            crate::identities::MasterKey::load(&config.ca_dir(), config.ca_passphrase.as_deref())?;
         let state = AppState {
+            master_key,
+            seal_keys: Arc::default(),
             config: Arc::new(config),
             public_url: Arc::from(public_url.as_str()),
             store,

@@ -123,6 +123,10 @@ pub struct ConfigLayer {
     pub refresh_token_ttl_secs: Option<u64>,
     /// Console session lifetime, seconds.
     pub session_ttl_secs: Option<u64>,
+    /// BSrE: wrong passphrases in a row before an identity is locked.
+    pub bsre_lock_after: Option<u64>,
+    /// BSrE: how long that lock lasts, minutes.
+    pub bsre_lock_minutes: Option<u64>,
     /// How long idempotency records (request-id replay) are kept, seconds.
     pub idempotency_ttl_secs: Option<u64>,
     /// How long in-flight requests may take to finish at shutdown, seconds.
@@ -168,6 +172,8 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("PARAF_ACCESS_TOKEN_TTL_SECS", "access_token_ttl_secs"),
     ("PARAF_REFRESH_TOKEN_TTL_SECS", "refresh_token_ttl_secs"),
     ("PARAF_SESSION_TTL_SECS", "session_ttl_secs"),
+    ("PARAF_BSRE_LOCK_AFTER", "bsre_lock_after"),
+    ("PARAF_BSRE_LOCK_MINUTES", "bsre_lock_minutes"),
     ("PARAF_IDEMPOTENCY_TTL_SECS", "idempotency_ttl_secs"),
     ("PARAF_SHUTDOWN_GRACE_SECS", "shutdown_grace_secs"),
     ("PARAF_COOKIE_SECURE", "cookie_secure"),
@@ -221,6 +227,8 @@ impl ConfigLayer {
             access_token_ttl_secs: num("PARAF_ACCESS_TOKEN_TTL_SECS")?,
             refresh_token_ttl_secs: num("PARAF_REFRESH_TOKEN_TTL_SECS")?,
             session_ttl_secs: num("PARAF_SESSION_TTL_SECS")?,
+            bsre_lock_after: num("PARAF_BSRE_LOCK_AFTER")?,
+            bsre_lock_minutes: num("PARAF_BSRE_LOCK_MINUTES")?,
             idempotency_ttl_secs: num("PARAF_IDEMPOTENCY_TTL_SECS")?,
             shutdown_grace_secs: num("PARAF_SHUTDOWN_GRACE_SECS")?,
             cookie_secure: s("PARAF_COOKIE_SECURE")
@@ -285,6 +293,8 @@ impl ConfigLayer {
             access_token_ttl_secs,
             refresh_token_ttl_secs,
             session_ttl_secs,
+            bsre_lock_after,
+            bsre_lock_minutes,
             idempotency_ttl_secs,
             shutdown_grace_secs,
             cookie_secure,
@@ -361,6 +371,10 @@ pub struct Config {
     pub refresh_token_ttl: Duration,
     /// Console session lifetime.
     pub session_ttl: Duration,
+    /// BSrE: wrong passphrases in a row before an identity is locked (default 5).
+    pub bsre_lock_after: u32,
+    /// BSrE: how long the lock lasts (default 30 minutes).
+    pub bsre_lock_duration: chrono::Duration,
     /// How long a request id is remembered for replay.
     pub idempotency_ttl: Duration,
     /// Grace period for in-flight requests at shutdown.
@@ -554,6 +568,14 @@ impl Config {
             access_token_ttl: secs(l.access_token_ttl_secs, 3600),
             refresh_token_ttl: secs(l.refresh_token_ttl_secs, 30 * 86400),
             session_ttl: secs(l.session_ttl_secs, 12 * 3600),
+            bsre_lock_after: l
+                .bsre_lock_after
+                .and_then(|n| u32::try_from(n).ok())
+                .unwrap_or(paraf_domain::LOCK_AFTER_WRONG_PASSPHRASES)
+                .max(1),
+            bsre_lock_duration: chrono::Duration::minutes(
+                i64::try_from(l.bsre_lock_minutes.unwrap_or(30)).unwrap_or(30),
+            ),
             idempotency_ttl: secs(l.idempotency_ttl_secs, 86400),
             shutdown_grace: secs(l.shutdown_grace_secs, 30),
             cookie_secure: l.cookie_secure.unwrap_or(true),

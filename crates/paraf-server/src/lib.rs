@@ -10,9 +10,11 @@
 
 pub mod app;
 pub mod auth;
+pub mod bsre;
 pub mod config;
 pub mod error;
 pub mod i18n;
+pub mod identities;
 pub mod idempotency;
 pub mod jobs;
 pub mod logging;

@@ -33,6 +33,10 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Shutdown trigger.
     pub shutdown: Shutdown,
+    /// The master key sealing seal keys (and opted-in one-time-code keys).
+    pub master_key: crate::identities::MasterKey,
+    /// Unsealed seal keys, kept in memory after first use.
+    pub seal_keys: Arc<crate::bsre::sign::SealKeyCache>,
     /// The OpenAPI document, rendered once.
     pub openapi: Arc<serde_json::Value>,
 }

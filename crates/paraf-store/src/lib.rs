@@ -22,6 +22,7 @@ pub mod blob;
 mod credentials;
 mod error;
 mod idempotency;
+mod identities;
 mod jobs;
 mod limits;
 mod orgs;

@@ -2,6 +2,9 @@
 //! and on PostgreSQL (each store-backed test runs once per backend; see `common.rs`).
 
 mod auth;
+mod bsre;
+mod bsre_verify;
+mod console;
 mod common;
 mod isolation;
 mod jobs;

@@ -1,0 +1,144 @@
+//! The BSrE Esign Client Service dialect (seed 001): v1 (`/api/sign/pdf`,
+//! `/api/sign/download/{id_dokumen}`, `/api/sign/verify`, multipart) and v2 (`/api/v2/...`,
+//! JSON with base64 files). Authentication is HTTP Basic with an application credential (its
+//! IP allow-list enforced); errors are `{"error": "<message>", "status_code": <code>}` (see
+//! [`error`] and `docs/bsre.md`).
+//!
+//! The handlers are thin: identities, seals and one-time codes are the store's, the signing
+//! is [`sign`] over the engine, verification is the validator's report mapped in [`verify`].
+
+pub mod activation;
+pub mod error;
+pub mod sign;
+pub mod v1;
+pub mod v2;
+pub mod verify;
+
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{from_fn_with_state, Next};
+use axum::response::Response;
+use axum::Router;
+use paraf_domain::Principal;
+
+use crate::auth::{require_auth, AuthMethods};
+use crate::request_id::RequestId;
+use crate::state::AppState;
+use error::{BsreError, Code, Lang, Pending, Rendered};
+
+/// Basic application credentials only, as the seed says.
+pub const AUTH: AuthMethods = AuthMethods {
+    api_token: false,
+    access_token: false,
+    basic: true,
+    session_cookie: false,
+};
+
+/// Every BSrE route, with its authentication and error envelope.
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .merge(v1::routes())
+        .merge(v2::routes())
+        .merge(verify::routes())
+        .route_layer(from_fn_with_state(state.clone(), count_request))
+        .route_layer(from_fn_with_state((state.clone(), AUTH), require_auth))
+        .layer(from_fn_with_state(state, envelope))
+}
+
+/// Counts every authenticated request per application and day (the console's dashboard).
+async fn count_request(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let who = req.extensions().get::<Principal>().cloned();
+    let resp = next.run(req).await;
+    if let Some(p) = who {
+        let now = state.clock.now();
+        if let Err(e) = state
+            .store
+            .record_app_usage(p.org, p.key.as_str(), now, 1, 0)
+            .await
+        {
+            tracing::warn!(error = %e, "could not count the request");
+        }
+    }
+    resp
+}
+
+/// Records `n` signatures made for the caller today.
+pub(crate) async fn count_signatures(state: &AppState, p: &Principal, n: u64) {
+    let now = state.clock.now();
+    if let Err(e) = state
+        .store
+        .record_app_usage(p.org, p.key.as_str(), now, 0, n)
+        .await
+    {
+        tracing::warn!(error = %e, "could not count signatures");
+    }
+}
+
+/// Gives every error of a BSrE route the BSrE shape, in the request's language: the
+/// handlers' own errors, and the shared middleware's and the framework's refusals.
+async fn envelope(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let lang = Lang::of(req.headers());
+    let request_id = req
+        .extensions()
+        .get::<RequestId>()
+        .map(|r| r.as_str().to_string());
+    let resp = next.run(req).await;
+    if let Some(Pending(e)) = resp.extensions().get::<Pending>().cloned() {
+        return e.render(lang, request_id.as_deref());
+    }
+    let status = resp.status();
+    if resp.extensions().get::<Rendered>().is_some()
+        || !(status.is_client_error() || status.is_server_error())
+    {
+        return resp;
+    }
+    let err = match status {
+        StatusCode::UNAUTHORIZED => BsreError::new(Code::Unauthorized),
+        StatusCode::NOT_FOUND => BsreError::new(Code::NotFound),
+        StatusCode::METHOD_NOT_ALLOWED => BsreError::new(Code::MethodNotAllowed),
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            BsreError::new(Code::PayloadTooLarge).arg("limit", state.config.body_limit)
+        }
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            BsreError::new(Code::UnsupportedMediaType).arg("expected", "application/json")
+        }
+        s if s.is_server_error() => BsreError::internal(format!("status {s}")),
+        s => {
+            // The framework's rejection text describes the client's input only.
+            let (_, body) = resp.into_parts();
+            let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
+            let text: String = String::from_utf8_lossy(&text).chars().take(300).collect();
+            let detail = if text.trim().is_empty() {
+                s.to_string()
+            } else {
+                text.trim().to_string()
+            };
+            BsreError::invalid("body", detail)
+        }
+    };
+    err.render(lang, request_id.as_deref())
+}
+
+/// Appends an audit record for the calling application (failures are logged, not fatal:
+/// the signature is already made).
+pub(crate) async fn audit(
+    state: &AppState,
+    p: &Principal,
+    action: &str,
+    target: String,
+    details: serde_json::Value,
+) {
+    let event = paraf_domain::NewAuditEvent {
+        org: p.org,
+        at: state.clock.now(),
+        actor: p.key.as_str().to_string(),
+        action: action.to_string(),
+        target: Some(target),
+        ip: None,
+        user_agent: None,
+        details,
+    };
+    if let Err(e) = state.store.append_audit(&event).await {
+        tracing::error!(error = %e, action, "could not audit");
+    }
+}

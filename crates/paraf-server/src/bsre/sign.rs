@@ -1,0 +1,422 @@
+//! Signing for the BSrE dialect: one file and its `signatureProperties` (v2) or form fields
+//! (v1) → one signed PDF, through the engine (`paraf_sign`), at PAdES B-T with the built-in
+//! TSA. Checks the request against the document first (page range, tag present, password), so
+//! each mistake gets its own error code; then the engine signs in an incremental update.
+//!
+//! Also holds the credential checks shared by v1 and v2: unsealing an identity's key with its
+//! passphrase (counting wrong ones) or with a one-time code, and the seal key cache.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use paraf_domain::{otp_hash, Identity, IdentityStatus, OtpPurpose, Principal, Seal, Timestamp};
+use paraf_pdf::Document;
+use paraf_pki::ca::CertificateAuthority;
+use paraf_pki::{PkiErrorKind, PrivateKey, Signer, SoftSigner};
+use paraf_sign::appearance::{AppearanceSpec, ImageSource};
+use paraf_sign::{Level, Placement, Services, SignErrorKind, SignOptions, Visible};
+
+use super::error::{BsreError, Code};
+use crate::state::AppState;
+
+/// Which page a coordinate placement is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageSel {
+    /// 1-based page number.
+    Number(usize),
+    /// `halaman=first`.
+    First,
+    /// `halaman=last`.
+    Last,
+}
+
+/// Where a visible signature goes.
+#[derive(Debug, Clone)]
+pub enum Place {
+    /// Points from the bottom-left corner of the page as displayed.
+    Rect {
+        page: PageSel,
+        x: f64,
+        y: f64,
+        width: f64,
+        height: f64,
+    },
+    /// Centred on the first occurrence of `tag` in the page text.
+    Tag {
+        tag: String,
+        width: f64,
+        height: f64,
+    },
+}
+
+/// What a signature shows.
+#[derive(Debug, Clone)]
+pub enum Look {
+    /// No appearance.
+    Invisible,
+    /// A stamp at `place`: the specimen image, or a QR code of `qr` with the signer's name and
+    /// the date, plus `text`.
+    Visible {
+        place: Place,
+        image: Option<Vec<u8>>,
+        qr: Option<String>,
+        text: Option<String>,
+    },
+}
+
+/// One file to sign.
+#[derive(Debug, Clone)]
+pub struct FileJob {
+    /// The PDF.
+    pub pdf: Vec<u8>,
+    /// The parameter name to quote in errors (`file`, `file[2]`).
+    pub field: String,
+    /// The password of an encrypted PDF.
+    pub pdf_password: Option<String>,
+    /// What it shows.
+    pub look: Look,
+    pub reason: Option<String>,
+    pub location: Option<String>,
+}
+
+/// Signs `job` with `signer` at `now`: B-T with the CA's TSA; the CA answers revocation.
+/// Blocking (CPU): call from `spawn_blocking`.
+pub fn sign_file(
+    ca: &CertificateAuthority,
+    signer: &dyn Signer,
+    job: FileJob,
+    now: SystemTime,
+) -> Result<Vec<u8>, BsreError> {
+    let field = job.field.clone();
+    let mut data = job.pdf;
+    if !data.starts_with(b"%PDF-") && !data.windows(5).take(1024).any(|w| w == b"%PDF-") {
+        return Err(BsreError::new(Code::NotAPdf)
+            .arg("field", &field)
+            .arg("detail", "no %PDF- header"));
+    }
+    data.reserve(64 * 1024);
+    let doc = Document::load(data, job.pdf_password.as_deref().map(str::as_bytes)).map_err(
+        |e| match e.kind {
+            paraf_pdf::ErrorKind::BadPassword => BsreError::new(Code::WrongPdfPassword)
+                .arg("field", &field)
+                .cause(e.message),
+            _ => BsreError::new(Code::NotAPdf)
+                .arg("field", &field)
+                .arg("detail", e.message),
+        },
+    )?;
+    let visible = match job.look {
+        Look::Invisible => None,
+        Look::Visible {
+            place,
+            image,
+            qr,
+            text,
+        } => {
+            let pages = doc.pages().map_err(|e| {
+                BsreError::new(Code::NotAPdf)
+                    .arg("field", &field)
+                    .arg("detail", e.message)
+            })?;
+            let placement = match place {
+                Place::Rect {
+                    page,
+                    x,
+                    y,
+                    width,
+                    height,
+                } => {
+                    let n = match page {
+                        PageSel::Number(n) => n,
+                        PageSel::First => 1,
+                        PageSel::Last => pages.len(),
+                    };
+                    if n == 0 || n > pages.len() {
+                        return Err(BsreError::new(Code::PageOutOfRange)
+                            .arg("page", n)
+                            .arg("pages", pages.len()));
+                    }
+                    Placement::Rect {
+                        page: n,
+                        x,
+                        y,
+                        width,
+                        height,
+                    }
+                }
+                Place::Tag { tag, width, height } => {
+                    let found = paraf_pdf::text::find_text(&doc, &tag).map_err(|e| {
+                        BsreError::new(Code::NotAPdf)
+                            .arg("field", &field)
+                            .arg("detail", e.message)
+                    })?;
+                    if found.is_empty() {
+                        return Err(BsreError::new(Code::TagNotFound).arg("tag", tag));
+                    }
+                    Placement::Tag {
+                        text: tag,
+                        occurrence: 0,
+                        width,
+                        height,
+                    }
+                }
+            };
+            let cn = paraf_sign::common_name(signer.certificate()).unwrap_or_default();
+            let mut lines = Vec::new();
+            if image.is_none() {
+                lines.push("Ditandatangani secara elektronik oleh:".to_string());
+                lines.push(cn);
+                lines.push(paraf_sign::human_date(now));
+            }
+            if let Some(t) = text.filter(|t| !t.trim().is_empty()) {
+                lines.push(t);
+            }
+            Some(Visible {
+                placement,
+                spec: AppearanceSpec {
+                    width: 0.0,
+                    height: 0.0,
+                    image: image.map(ImageSource::Auto),
+                    qr_url: qr,
+                    lines,
+                    border: false,
+                    ..Default::default()
+                },
+            })
+        }
+    };
+    let mut opts = SignOptions::new(now);
+    opts.level = Level::BT;
+    opts.reason = job.reason.filter(|s| !s.trim().is_empty());
+    opts.location = job.location.filter(|s| !s.trim().is_empty());
+    opts.visible = visible;
+    let services = Services {
+        timestamper: Some(ca.tsa()),
+        revocation: Some(ca),
+    };
+    let signed =
+        paraf_sign::sign_owned(doc, signer, &opts, services).map_err(|e| match e.kind {
+            SignErrorKind::Appearance => BsreError::new(Code::InvalidImage)
+                .arg("field", "image")
+                .arg("detail", e.message),
+            SignErrorKind::Certificate => BsreError::new(Code::CertificateRevoked).cause(e.message),
+            SignErrorKind::InvalidRequest | SignErrorKind::NotPermitted | SignErrorKind::Pdf => {
+                BsreError::new(Code::CannotSign).arg("detail", e.message)
+            }
+            SignErrorKind::Service | SignErrorKind::Crypto => BsreError::internal(e.message),
+        })?;
+    Ok(signed.pdf)
+}
+
+/// The reply's reason why `identity` may not sign now, if any.
+pub fn refuse_status(identity: &Identity, now: Timestamp) -> Option<BsreError> {
+    match identity.status_at(now) {
+        IdentityStatus::Issue => None,
+        IdentityStatus::Expired => Some(BsreError::new(Code::CertificateExpired)),
+        IdentityStatus::Revoke => Some(BsreError::new(Code::CertificateRevoked)),
+        IdentityStatus::Suspend if identity.locked(now) => {
+            let until = identity
+                .locked_until
+                .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+                .unwrap_or_default();
+            Some(
+                BsreError::new(Code::UserLocked)
+                    .arg("until", until)
+                    .arg("attempts", paraf_domain::LOCK_AFTER_WRONG_PASSPHRASES),
+            )
+        }
+        IdentityStatus::Suspend => Some(BsreError::new(Code::UserSuspended)),
+        s => Some(BsreError::new(Code::UserCannotSign).arg("status", s.as_str())),
+    }
+}
+
+/// How the caller proves they may use the key.
+pub enum Proof<'a> {
+    /// The owner's passphrase.
+    Passphrase(&'a str),
+    /// A one-time code from `POST /api/v2/sign/get/totp`, for a request of `files` files.
+    Totp { code: &'a str, files: u64 },
+}
+
+/// Opens the identity's key with the proof and returns a signer (certificate + CA chain).
+/// A wrong passphrase is counted; the lock after too many is reported as such.
+pub async fn unlock_identity(
+    state: &AppState,
+    identity: &Identity,
+    proof: Proof<'_>,
+) -> Result<SoftSigner, BsreError> {
+    let now = state.clock.now();
+    if let Some(e) = refuse_status(identity, now) {
+        return Err(e);
+    }
+    let cert_pem = identity
+        .cert_pem
+        .clone()
+        .ok_or_else(|| BsreError::new(Code::UserCannotSign).arg("status", "NO_CERTIFICATE"))?;
+    let pkcs8 = match proof {
+        Proof::Passphrase(pass) => {
+            let sealed = identity
+                .sealed_key
+                .clone()
+                .ok_or_else(|| BsreError::new(Code::UserCannotSign).arg("status", "NEW"))?;
+            let pass = zeroize::Zeroizing::new(pass.as_bytes().to_vec());
+            let opened =
+                tokio::task::spawn_blocking(move || paraf_pki::sealed::open(&sealed, &pass))
+                    .await
+                    .map_err(|e| BsreError::internal(e.to_string()))?;
+            match opened {
+                Ok(k) => {
+                    if identity.failed_attempts > 0 {
+                        let _ = state
+                            .store
+                            .reset_wrong_passphrases(identity.org, identity.id)
+                            .await;
+                    }
+                    k
+                }
+                Err(e) if e.kind() == PkiErrorKind::BadPassword => {
+                    let lock_after = state.config.bsre_lock_after;
+                    let until = now + state.config.bsre_lock_duration;
+                    let (count, locked) = state
+                        .store
+                        .record_wrong_passphrase(identity.org, identity.id, lock_after, until, now)
+                        .await
+                        .map_err(|e| BsreError::internal(e.to_string()))?;
+                    if let Some(l) = locked.filter(|l| *l > now) {
+                        return Err(BsreError::new(Code::UserLocked)
+                            .arg("until", l.format("%Y-%m-%dT%H:%M:%SZ"))
+                            .arg("attempts", lock_after));
+                    }
+                    return Err(BsreError::new(Code::WrongPassphrase)
+                        .arg("remaining", lock_after.saturating_sub(count)));
+                }
+                Err(e) => return Err(BsreError::internal(format!("identity key: {e}"))),
+            }
+        }
+        Proof::Totp { code, files } => {
+            let Some(wrapped) = identity.otp_key.clone() else {
+                return Err(BsreError::new(Code::TotpNotEnabled));
+            };
+            let subject = format!("identity:{}", identity.id);
+            let ok = state
+                .store
+                .consume_otp(
+                    identity.org,
+                    &subject,
+                    OtpPurpose::Sign,
+                    &otp_hash(&subject, code),
+                    files,
+                    now,
+                )
+                .await
+                .map_err(|e| BsreError::internal(e.to_string()))?;
+            if !ok {
+                return Err(BsreError::new(Code::InvalidTotp));
+            }
+            let master = state.master_key.clone();
+            tokio::task::spawn_blocking(move || master.open(&wrapped))
+                .await
+                .map_err(|e| BsreError::internal(e.to_string()))?
+                .map_err(|e| BsreError::internal(format!("identity OTP key: {e}")))?
+        }
+    };
+    let pki = state.pki.clone();
+    tokio::task::spawn_blocking(move || {
+        let key = PrivateKey::from_pkcs8_der(&pkcs8)?;
+        let chain = pki.current()?.signer_chain();
+        crate::identities::signer_from(key, &cert_pem, chain)
+    })
+    .await
+    .map_err(|e| BsreError::internal(e.to_string()))?
+    .map_err(|e| BsreError::internal(format!("identity signer: {e}")))
+}
+
+/// Seal keys unsealed once and kept in memory, by seal id and certificate serial.
+#[derive(Default)]
+pub struct SealKeyCache {
+    keys: Mutex<HashMap<(i64, String), Arc<SoftSigner>>>,
+}
+
+impl SealKeyCache {
+    /// The signer of `seal`, unsealing its key on first use.
+    pub async fn signer(
+        &self,
+        state: &AppState,
+        seal: &Seal,
+    ) -> Result<Arc<SoftSigner>, BsreError> {
+        let k = (seal.id.0, seal.cert_serial.clone());
+        if let Some(s) = self.keys.lock().unwrap_or_else(|e| e.into_inner()).get(&k) {
+            return Ok(s.clone());
+        }
+        let master = state.master_key.clone();
+        let pki = state.pki.clone();
+        let wrapped = seal.wrapped_key.clone();
+        let pem = seal.cert_pem.clone();
+        let signer = tokio::task::spawn_blocking(move || {
+            let pkcs8 = master.open(&wrapped)?;
+            let key = PrivateKey::from_pkcs8_der(&pkcs8)?;
+            crate::identities::signer_from(key, &pem, pki.current()?.signer_chain())
+        })
+        .await
+        .map_err(|e| BsreError::internal(e.to_string()))?
+        .map_err(|e| BsreError::internal(format!("seal key: {e}")))?;
+        let signer = Arc::new(signer);
+        self.keys
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(k, signer.clone());
+        Ok(signer)
+    }
+}
+
+/// Signs every job with `signer` on the blocking pool: all or nothing.
+pub async fn sign_all(
+    state: &AppState,
+    signer: Arc<dyn Signer + Send + Sync>,
+    jobs: Vec<FileJob>,
+) -> Result<Vec<Vec<u8>>, BsreError> {
+    let pki = state.pki.clone();
+    let now: SystemTime = state.clock.now().into();
+    tokio::task::spawn_blocking(move || {
+        let ca = pki
+            .current()
+            .map_err(|e| BsreError::internal(format!("CA: {e}")))?;
+        jobs.into_iter()
+            .map(|job| sign_file(&ca, signer.as_ref(), job, now))
+            .collect::<Result<Vec<_>, _>>()
+    })
+    .await
+    .map_err(|e| BsreError::internal(e.to_string()))?
+}
+
+/// The identity a request names by NIK or e-mail, in the caller's organisation.
+pub async fn find_identity(
+    state: &AppState,
+    p: &Principal,
+    nik: Option<&str>,
+    email: Option<&str>,
+) -> Result<Identity, BsreError> {
+    let nik = nik.map(str::trim).filter(|s| !s.is_empty());
+    let email = email.map(str::trim).filter(|s| !s.is_empty());
+    let r = match (nik, email) {
+        (Some(n), _) => {
+            let nik = paraf_domain::Nik::parse(n)
+                .map_err(|e| BsreError::invalid("nik", e.to_string()))?;
+            state.store.identity_by_nik(p.org, &nik).await
+        }
+        (None, Some(e)) => {
+            let email = paraf_domain::Email::parse(e)
+                .map_err(|e| BsreError::invalid("email", e.to_string()))?;
+            state.store.identity_by_email(p.org, &email).await
+        }
+        (None, None) => return Err(BsreError::missing("nik")),
+    };
+    r.map_err(|e| {
+        if e.is_not_found() {
+            BsreError::new(Code::UserNotRegistered)
+        } else {
+            BsreError::internal(e.to_string())
+        }
+    })
+}

@@ -1,0 +1,959 @@
+//! BSrE verify routes (seed 001 §5.4 and §6.9): `POST /api/sign/verify` (v1, multipart
+//! `signed_file`) and `POST /api/v2/verify/pdf` (v2, JSON `{file: base64, password?}`).
+//!
+//! Both run the validator (`paraf_verify`) with the built-in CA's root as the only trust
+//! anchor, the injected clock as the validation time and the CA itself as the live revocation
+//! source ([`LiveCa`]), then map its [`ValidationReport`] to the seed's shapes. The mapping,
+//! field by field, and the conclusion table are in `docs/bsre-verify.md`.
+//!
+//! **Invariant:** every value of a reply comes from the report (or from the signature's own
+//! bytes the report points at: its CMS, its byte ranges); nothing is re-validated here.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use axum::body::Bytes;
+use axum::extract::multipart::{MultipartError, MultipartRejection};
+use axum::extract::{Multipart, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::routing::post;
+use axum::{Json, Router};
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use paraf_pdf::Document;
+use paraf_pki::asn1::der::Encode;
+use paraf_pki::asn1::x509_cert::Certificate;
+use paraf_pki::ca::{CaName, CertificateAuthority};
+use paraf_pki::{DigestAlg, RevocationSource};
+use paraf_verify::{
+    CertificateInfo, Indication, SignatureKind, SignatureReport, SubIndication, ValidationReport,
+    VerifyOptions,
+};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use super::error::{BsreError, Code, Lang};
+use crate::state::AppState;
+
+/// v1 path.
+pub const V1_PATH: &str = "/api/sign/verify";
+/// v2 path.
+pub const V2_PATH: &str = "/api/v2/verify/pdf";
+
+/// The routes of this module.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(V1_PATH, post(verify_v1))
+        .route(V2_PATH, post(verify_v2))
+}
+
+// ------------------------------------------------------------------------------ conclusion
+
+/// The verdict over the whole document, as BSrE integrators read it (`conclusion` in v2,
+/// `summary` in v1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conclusion {
+    /// No signature and no document timestamp.
+    NoSignature,
+    /// Every signature `TOTAL_PASSED`.
+    Valid,
+    /// Intact and unmodified, but something is indeterminate (trust, revocation, expiry...).
+    Warning,
+    /// A `TOTAL_FAILED`, broken integrity, or an illegal modification after a signature.
+    Invalid,
+}
+
+impl Conclusion {
+    /// The wire spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Conclusion::NoSignature => "NO_SIGNATURE",
+            Conclusion::Valid => "VALID",
+            Conclusion::Warning => "WARNING",
+            Conclusion::Invalid => "INVALID",
+        }
+    }
+
+    /// Maps the report's ETSI indications (see the table in `docs/bsre-verify.md`).
+    pub fn of(report: &ValidationReport) -> Conclusion {
+        let broken = report
+            .signatures
+            .iter()
+            .any(|s| !s.integrity.intact() || !s.modifications.illegal.is_empty());
+        match report.indication {
+            Indication::NoSignature if report.signatures.is_empty() => Conclusion::NoSignature,
+            Indication::TotalFailed => Conclusion::Invalid,
+            _ if broken => Conclusion::Invalid,
+            Indication::TotalPassed => Conclusion::Valid,
+            Indication::Indeterminate => Conclusion::Warning,
+            // A report that says NO_SIGNATURE yet lists entries is not to be trusted either way.
+            Indication::NoSignature => Conclusion::Invalid,
+        }
+    }
+}
+
+/// Why a signature did not pass, in a sentence (the report's sub-indication).
+fn reason_text(sub: Option<SubIndication>, lang: Lang) -> &'static str {
+    use SubIndication as S;
+    let (id, en) = match sub {
+        Some(S::FormatFailure) => (
+            "struktur tanda tangan atau dokumen tidak sah, atau dokumen diubah setelah ditandatangani dengan cara yang tidak diizinkan",
+            "the signature or document structure is invalid, or the document was changed after signing in a way that is not allowed",
+        ),
+        Some(S::HashFailure) => (
+            "isi dokumen telah berubah sejak ditandatangani",
+            "the document's content changed after it was signed",
+        ),
+        Some(S::SigCryptoFailure) => (
+            "nilai tanda tangan tidak cocok dengan sertifikat penandatangan",
+            "the signature value does not verify with the signer's certificate",
+        ),
+        Some(S::Revoked) => (
+            "sertifikat penandatangan telah dicabut sebelum waktu penandatanganan",
+            "the signer's certificate was revoked before the signing time",
+        ),
+        Some(S::SigConstraintsFailure) => (
+            "atribut tanda tangan tidak memenuhi ketentuan",
+            "the signature's attributes do not meet the constraints",
+        ),
+        Some(S::ChainConstraintsFailure) => (
+            "rantai sertifikat tidak memenuhi ketentuan (penggunaan kunci atau status CA)",
+            "the certificate chain does not meet its constraints (key usage or CA flags)",
+        ),
+        Some(S::CryptoConstraintsFailureNoPoe) => (
+            "algoritma kriptografi yang digunakan sudah tidak dianggap aman",
+            "the cryptographic algorithm used is no longer considered secure",
+        ),
+        Some(S::NoSigningCertificateFound) => (
+            "sertifikat penandatangan tidak ditemukan atau tidak sesuai",
+            "the signer's certificate was not found or does not match",
+        ),
+        Some(S::NoCertificateChainFound) => (
+            "sertifikat penandatangan tidak diterbitkan oleh CA yang dipercaya",
+            "the signer's certificate was not issued by a trusted CA",
+        ),
+        Some(S::RevokedNoPoe) => (
+            "sertifikat penandatangan telah dicabut dan tidak ada bukti bahwa tanda tangan dibuat sebelumnya",
+            "the signer's certificate is revoked and nothing proves the signature was made earlier",
+        ),
+        Some(S::RevokedCaNoPoe) => (
+            "sertifikat CA penerbit telah dicabut",
+            "an issuing CA's certificate has been revoked",
+        ),
+        Some(S::OutOfBoundsNoPoe | S::OutOfBoundsNotRevoked) => (
+            "sertifikat penandatangan sudah kedaluwarsa dan tidak ada stempel waktu yang membuktikan waktu penandatanganan",
+            "the signer's certificate has expired and no timestamp proves the signing time",
+        ),
+        Some(S::NotYetValid) => (
+            "sertifikat penandatangan belum berlaku pada waktu penandatanganan",
+            "the signer's certificate was not yet valid at the signing time",
+        ),
+        Some(S::TryLater) => (
+            "status pencabutan sertifikat tidak dapat diperiksa",
+            "the certificate's revocation status could not be checked",
+        ),
+        Some(S::TimestampOrderFailure) => (
+            "urutan stempel waktu tidak konsisten",
+            "the timestamps are not in a consistent order",
+        ),
+        Some(S::SignedDataNotFound) => (
+            "data yang ditandatangani tidak ditemukan",
+            "the signed data was not found",
+        ),
+        Some(S::GenericError) | None => (
+            "tanda tangan tidak dapat divalidasi",
+            "the signature could not be validated",
+        ),
+    };
+    match lang {
+        Lang::Id => id,
+        Lang::En => en,
+    }
+}
+
+/// The sentence explaining a conclusion (`description` in v2, `notes` in v1).
+pub fn describe(report: &ValidationReport, conclusion: Conclusion, lang: Lang) -> String {
+    let n = signatures(report).count();
+    let reason = reason_text(report.sub_indication, lang);
+    match (conclusion, lang) {
+        (Conclusion::NoSignature, Lang::Id) => {
+            "Dokumen tidak memiliki tandatangan elektronik".to_string()
+        }
+        (Conclusion::NoSignature, Lang::En) => {
+            "The document has no electronic signature".to_string()
+        }
+        (Conclusion::Valid, Lang::Id) => format!(
+            "Dokumen memiliki {n} tanda tangan elektronik yang valid: dokumen tidak berubah sejak \
+             ditandatangani dan sertifikat penandatangan terpercaya"
+        ),
+        (Conclusion::Valid, Lang::En) => format!(
+            "The document has {n} valid electronic signature(s): it has not changed since it was \
+             signed and the signers' certificates are trusted"
+        ),
+        (Conclusion::Warning, Lang::Id) => format!(
+            "Dokumen tidak berubah sejak ditandatangani, namun keabsahan tanda tangan belum dapat \
+             dipastikan: {reason}"
+        ),
+        (Conclusion::Warning, Lang::En) => format!(
+            "The document has not changed since it was signed, but the signatures cannot be fully \
+             confirmed: {reason}"
+        ),
+        (Conclusion::Invalid, Lang::Id) => {
+            format!("Tanda tangan elektronik pada dokumen tidak valid: {reason}")
+        }
+        (Conclusion::Invalid, Lang::En) => {
+            format!("The document's electronic signature is invalid: {reason}")
+        }
+    }
+}
+
+/// Approval and certification signatures (document timestamps are not listed, only judged).
+fn signatures(report: &ValidationReport) -> impl Iterator<Item = &SignatureReport> {
+    report
+        .signatures
+        .iter()
+        .filter(|s| s.kind == SignatureKind::Signature)
+}
+
+/// Bytes intact and nothing illegal after: `document_integrity` (v1), `integrityValid` (v2).
+fn integrity(s: &SignatureReport) -> bool {
+    s.integrity.intact() && s.modifications.illegal.is_empty()
+}
+
+// ------------------------------------------------------------------------------ trust
+
+/// The built-in CA as a live revocation source answering at a given time (the request's
+/// injected "now"), for certificates it issued: OCSP from its responder, CRLs of its two CAs,
+/// and its CA certificates as issuers.
+pub struct LiveCa {
+    ca: Arc<CertificateAuthority>,
+    now: SystemTime,
+}
+
+impl LiveCa {
+    /// `ca` answering as of `now`.
+    pub fn new(ca: Arc<CertificateAuthority>, now: SystemTime) -> Self {
+        LiveCa { ca, now }
+    }
+
+    fn issuing_ca(&self, cert: &Certificate) -> Option<(CaName, &Certificate)> {
+        [
+            (CaName::Issuing, self.ca.issuing_cert()),
+            (CaName::Root, self.ca.root_cert()),
+        ]
+        .into_iter()
+        .find(|(_, ca)| {
+            cert.tbs_certificate.issuer == ca.tbs_certificate.subject
+                && paraf_pki::x509::verify_issued_by(cert, ca).is_ok()
+        })
+    }
+}
+
+impl RevocationSource for LiveCa {
+    fn ocsp(&self, cert: &Certificate, issuer: &Certificate) -> paraf_pki::Result<Option<Vec<u8>>> {
+        if issuer != self.ca.root_cert() && issuer != self.ca.issuing_cert() {
+            return Ok(None);
+        }
+        let req = paraf_pki::ocsp::build_request(cert, issuer)?;
+        Ok(Some(self.ca.ocsp_respond(&req, self.now)))
+    }
+
+    fn crls(&self, cert: &Certificate) -> paraf_pki::Result<Vec<Vec<u8>>> {
+        if cert == self.ca.root_cert() {
+            return Ok(Vec::new());
+        }
+        match self.issuing_ca(cert) {
+            Some((name, _)) => Ok(vec![self.ca.crl(name, self.now)?]),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    fn issuer(&self, cert: &Certificate) -> paraf_pki::Result<Option<Certificate>> {
+        if cert == self.ca.root_cert() {
+            return Ok(None);
+        }
+        Ok(self.issuing_ca(cert).map(|(_, c)| c.clone()))
+    }
+}
+
+/// The validator's options for a request: the CA's root as the only anchor, `now`, and `live`.
+pub fn options<'a>(
+    ca: &CertificateAuthority,
+    now: SystemTime,
+    live: &'a LiveCa,
+) -> VerifyOptions<'a> {
+    let mut opts = VerifyOptions::new(now);
+    opts.trust_anchors = vec![ca.root_cert().clone()];
+    opts.revocation = Some(live);
+    opts
+}
+
+/// A validated file: the report and the bytes it speaks about.
+struct Verified {
+    report: ValidationReport,
+    pdf: Vec<u8>,
+}
+
+/// Validates `pdf` on the blocking pool. Same procedure as `paraf_verify::verify` (truncation
+/// check, load, validate), through [`Document`] so the bytes come back for the CMS and digest
+/// fields without a copy.
+async fn run(
+    state: &AppState,
+    pdf: Vec<u8>,
+    password: Option<String>,
+) -> Result<Verified, BsreError> {
+    let pki = state.pki.clone();
+    let now: SystemTime = state.clock.now().into();
+    tokio::task::spawn_blocking(move || {
+        if let Some(e) = truncated(&pdf) {
+            return Err(e);
+        }
+        let ca = pki.current().map_err(BsreError::internal)?;
+        let live = LiveCa::new(ca.clone(), now);
+        let opts = options(&ca, now, &live);
+        let doc = Document::load(pdf, password.as_deref().map(str::as_bytes)).map_err(|e| {
+            match e.kind {
+                paraf_pdf::ErrorKind::BadPassword => {
+                    BsreError::new(Code::WrongPdfPassword).arg("field", "password")
+                }
+                paraf_pdf::ErrorKind::NotPdf => BsreError::new(Code::UnreadableFile)
+                    .arg("detail", "bukan file PDF / not a PDF file"),
+                _ => BsreError::new(Code::UnreadableFile).arg("detail", e.message.clone()),
+            }
+            .cause(&e)
+        })?;
+        let report = paraf_verify::verify_document(&doc, &opts);
+        Ok(Verified {
+            report,
+            pdf: doc.into_data(),
+        })
+    })
+    .await
+    .map_err(BsreError::internal)?
+}
+
+/// `paraf_verify::verify`'s first check: a PDF header but no `%%EOF` in the last kilobyte.
+fn truncated(pdf: &[u8]) -> Option<BsreError> {
+    let find = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).any(|w| w == needle);
+    let head = pdf.get(..1024.min(pdf.len())).unwrap_or(&[]);
+    let tail = pdf.get(pdf.len().saturating_sub(1024)..).unwrap_or(&[]);
+    (find(head, b"%PDF-") && !find(tail, b"%%EOF")).then(|| {
+        BsreError::new(Code::UnreadableFile).arg(
+            "detail",
+            format!(
+                "file terpotong, tidak ada %%EOF / truncated file, no %%EOF ({} bytes)",
+                pdf.len()
+            ),
+        )
+    })
+}
+
+// ------------------------------------------------------------------------------ the signature's bytes
+
+/// What the report points at in the file: the CMS and the signed byte ranges.
+struct SigBytes {
+    /// The CMS ContentInfo (DER, padding removed), when `/Contents` could be located.
+    cms: Option<Vec<u8>>,
+    /// Digest of the signed byte ranges, hex, with the signature's digest algorithm.
+    hash: Option<String>,
+}
+
+fn sig_bytes(s: &SignatureReport, pdf: &[u8]) -> SigBytes {
+    let range = s
+        .byte_range
+        .as_deref()
+        .and_then(|r| match r {
+            [start, a, b, c] => Some((*start, *a, *b, *c)),
+            _ => None,
+        })
+        .and_then(|(s0, a, b, c)| {
+            Some((
+                usize::try_from(s0).ok()?,
+                usize::try_from(a).ok()?,
+                usize::try_from(b).ok()?,
+                usize::try_from(c).ok()?,
+            ))
+        });
+    let Some((s0, a, b, c)) = range else {
+        return SigBytes {
+            cms: None,
+            hash: None,
+        };
+    };
+    let cms = pdf
+        .get(a..b)
+        .and_then(|gap| gap.strip_prefix(b"<"))
+        .and_then(|gap| gap.strip_suffix(b">"))
+        .and_then(|hexs| {
+            let clean: Vec<u8> = hexs
+                .iter()
+                .copied()
+                .filter(|c| !c.is_ascii_whitespace())
+                .collect();
+            hex::decode(&clean).ok()
+        })
+        .map(|mut der| {
+            if let Some(n) = der_len(&der) {
+                der.truncate(n);
+            }
+            der
+        })
+        .filter(|d| !d.is_empty());
+    let hash = if s.integrity.byte_range_ok && s0 == 0 {
+        s.integrity
+            .digest_algorithm
+            .as_deref()
+            .and_then(|d| d.parse::<DigestAlg>().ok())
+            .and_then(|alg| {
+                let first = pdf.get(..a)?;
+                let second = pdf.get(b..b.checked_add(c)?)?;
+                let mut h = alg.hasher();
+                h.update(first);
+                h.update(second);
+                Some(hex::encode(h.finish()))
+            })
+    } else {
+        None
+    };
+    SigBytes { cms, hash }
+}
+
+/// The length of the first DER element (definite lengths only).
+fn der_len(b: &[u8]) -> Option<usize> {
+    let first = *b.get(1)?;
+    if first < 0x80 {
+        return 2usize.checked_add(usize::from(first));
+    }
+    let n = usize::from(first & 0x7f);
+    if n == 0 || n > 4 {
+        return None;
+    }
+    let mut len = 0usize;
+    for i in 0..n {
+        len = (len << 8) | usize::from(*b.get(2 + i)?);
+    }
+    len.checked_add(2 + n)
+}
+
+/// The signature value of the CMS's SignerInfo, hex.
+fn signature_value(cms: &[u8]) -> Option<String> {
+    paraf_pki::cms::signature_value(cms).ok().map(hex::encode)
+}
+
+/// The DER of the signature time-stamp token in the CMS's unsigned attributes.
+fn timestamp_token(cms: &[u8]) -> Option<Vec<u8>> {
+    let sd = paraf_pki::cms::parse_signed_data(cms).ok()?;
+    let si = sd.signer_infos.0.iter().next()?;
+    let attrs = si.unsigned_attrs.as_ref()?;
+    let attr = attrs
+        .iter()
+        .find(|a| a.oid == paraf_pki::oids::SIGNATURE_TIME_STAMP_TOKEN)?;
+    attr.values.iter().next()?.to_der().ok()
+}
+
+/// `P-` + upper-case hex SHA-256 of `data`.
+fn id(prefix: &str, data: &[u8]) -> String {
+    format!("{prefix}-{}", hex::encode_upper(Sha256::digest(data)))
+}
+
+// ------------------------------------------------------------------------------ formats
+
+fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|d| d.with_timezone(&Utc))
+}
+
+/// v1 dates: `2023-10-16 13:28:34.00` (UTC).
+fn v1_time(s: &str) -> Option<String> {
+    parse_time(s).map(|t| format!("{}.00", t.format("%Y-%m-%d %H:%M:%S")))
+}
+
+/// v2 dates: `2023-07-11T02:41:23.000+00:00`.
+fn v2_time(s: &str) -> Option<String> {
+    parse_time(s).map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3f+00:00").to_string())
+}
+
+/// `<from> to <to>` in v1's date format.
+fn v1_validity(c: &CertificateInfo) -> Option<String> {
+    Some(format!(
+        "{} to {}",
+        v1_time(&c.not_before)?,
+        v1_time(&c.not_after)?
+    ))
+}
+
+fn cert_name(c: &CertificateInfo) -> String {
+    c.common_name.clone().unwrap_or_else(|| c.subject.clone())
+}
+
+/// Hex (as the report gives serials) to decimal, as the seed shows them.
+fn hex_to_decimal(h: &str) -> String {
+    let Ok(bytes) = hex::decode(if h.len() % 2 == 1 {
+        format!("0{h}")
+    } else {
+        h.to_string()
+    }) else {
+        return h.to_string();
+    };
+    // Repeated division by 10 of a big-endian number.
+    let mut num: Vec<u8> = bytes.into_iter().skip_while(|b| *b == 0).collect();
+    let mut digits = Vec::new();
+    while !num.is_empty() {
+        let mut rem = 0u32;
+        let mut next = Vec::with_capacity(num.len());
+        for b in &num {
+            let cur = (rem << 8) | u32::from(*b);
+            let q = cur / 10;
+            rem = cur % 10;
+            if !(next.is_empty() && q == 0) {
+                next.push(u8::try_from(q).unwrap_or(0));
+            }
+        }
+        digits.push(char::from(b'0' + u8::try_from(rem).unwrap_or(0)));
+        num = next;
+    }
+    if digits.is_empty() {
+        return "0".to_string();
+    }
+    digits.iter().rev().collect()
+}
+
+/// `sha256` / `SHA-256` → `SHA256`.
+fn digest_label(d: &str) -> String {
+    d.to_ascii_uppercase().replace(['-', '_'], "")
+}
+
+/// The seed's algorithm spelling: `RSA with SHA256`, `ECDSA with SHA384`, ...
+fn algorithm_label(name: &str, digest: Option<&str>) -> String {
+    let digest = digest.map(digest_label);
+    let lower = name.to_ascii_lowercase();
+    let with = |key: &str, d: Option<String>| match d {
+        Some(d) => format!("{key} with {d}"),
+        None => key.to_string(),
+    };
+    if let Some(d) = lower.strip_suffix("withrsaencryption") {
+        return with("RSA", Some(digest_label(d)));
+    }
+    if let Some(d) = lower.strip_prefix("ecdsa-with-") {
+        return with("ECDSA", Some(digest_label(d)));
+    }
+    match lower.as_str() {
+        "rsa" => with("RSA", digest),
+        "ec" => with("ECDSA", digest),
+        "rsassa-pss" => with("RSASSA-PSS", digest),
+        _ => name.to_string(),
+    }
+}
+
+/// The seed's key usage names (`crlSign`).
+fn key_usages(c: &CertificateInfo) -> Vec<String> {
+    c.key_usage
+        .iter()
+        .map(|k| {
+            if k == "cRLSign" {
+                "crlSign".to_string()
+            } else {
+                k.clone()
+            }
+        })
+        .collect()
+}
+
+// ------------------------------------------------------------------------------ v1
+
+/// The v1 body for `report` about the file named `name`.
+pub fn v1_body(report: &ValidationReport, pdf: &[u8], name: &str, lang: Lang) -> Value {
+    let conclusion = Conclusion::of(report);
+    let details: Vec<Value> = signatures(report)
+        .map(|s| {
+            let bytes = sig_bytes(s, pdf);
+            let ts = s.timestamp.as_ref();
+            let tsa = ts.and_then(|t| t.tsa.as_ref());
+            let signer = s.signer.as_ref();
+            let signed_in = ts
+                .filter(|t| t.intact)
+                .map(|t| t.time.as_str())
+                .or(s.claimed_signing_time.as_deref())
+                .and_then(v1_time);
+            json!({
+                "info_tsa": {
+                    "name": tsa.map(cert_name),
+                    "tsa_cert_validity": tsa.and_then(v1_validity),
+                },
+                "signature_field": s.field_name,
+                "info_signer": {
+                    "issuer_dn": signer.map(|c| c.issuer.clone()),
+                    "signer_name": signer.map(cert_name),
+                    "signer_cert_validity": signer.and_then(v1_validity),
+                    "signer_dn": signer.map(|c| c.subject.clone()),
+                    "cert_user_certified": s.trust.trusted,
+                },
+                "signature_document": {
+                    "signed_using_tsa": ts.is_some_and(|t| t.intact),
+                    "reason": s.reason,
+                    "document_integrity": integrity(s),
+                    "signature_value": bytes.cms.as_deref().and_then(signature_value),
+                    "signed_in": signed_in,
+                    "location": s.location,
+                    "hash_value": bytes.hash,
+                },
+            })
+        })
+        .collect();
+    json!({
+        "nama_dokumen": name,
+        "jumlah_signature": details.len(),
+        "notes": describe(report, conclusion, lang),
+        "details": details,
+        "summary": conclusion.as_str(),
+    })
+}
+
+async fn verify_v1(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Multipart, MultipartRejection>,
+) -> Result<Json<Value>, BsreError> {
+    let lang = Lang::of(&headers);
+    let mut form = form.map_err(|e| {
+        BsreError::new(Code::UnsupportedMediaType)
+            .arg("expected", "multipart/form-data")
+            .cause(e.body_text())
+    })?;
+    let mut file: Option<(String, Vec<u8>)> = None;
+    let mut password: Option<String> = None;
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => return Err(multipart_error(&state, e)),
+        };
+        let name = field.name().unwrap_or("").to_string();
+        let file_name = field.file_name().map(str::to_string);
+        let data = field
+            .bytes()
+            .await
+            .map_err(|e| multipart_error(&state, e))?;
+        match name.as_str() {
+            "signed_file" if file.is_none() && !data.is_empty() => {
+                let file_name = file_name
+                    .filter(|n| !n.trim().is_empty())
+                    .unwrap_or_else(|| "signed_file.pdf".to_string());
+                file = Some((file_name, Vec::from(data)));
+            }
+            "password" if password.is_none() => {
+                let p = String::from_utf8(Vec::from(data))
+                    .map_err(|_| BsreError::invalid("password", "not UTF-8 text"))?;
+                password = Some(p).filter(|p| !p.is_empty());
+            }
+            _ => {}
+        }
+    }
+    let (name, pdf) = file.ok_or_else(|| BsreError::missing("signed_file"))?;
+    let v = run(&state, pdf, password).await?;
+    Ok(Json(v1_body(&v.report, &v.pdf, &name, lang)))
+}
+
+fn multipart_error(state: &AppState, e: MultipartError) -> BsreError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        BsreError::new(Code::PayloadTooLarge)
+            .arg("limit", state.config.body_limit)
+            .cause(e.body_text())
+    } else {
+        BsreError::invalid("body", e.body_text())
+    }
+}
+
+// ------------------------------------------------------------------------------ v2
+
+/// The v2 body for `report`.
+pub fn v2_body(report: &ValidationReport, pdf: &[u8], lang: Lang) -> Value {
+    let conclusion = Conclusion::of(report);
+    let last = signatures(report).map(|s| s.index).max();
+    let infos: Vec<Value> = signatures(report)
+        .map(|s| {
+            let bytes = sig_bytes(s, pdf);
+            let sig_id = match &bytes.cms {
+                Some(cms) => id("S", cms),
+                None => id(
+                    "S",
+                    format!(
+                        "{}:{}:{:?}:{:?}",
+                        s.index,
+                        s.field_name.as_deref().unwrap_or(""),
+                        s.object,
+                        s.byte_range
+                    )
+                    .as_bytes(),
+                ),
+            };
+            let timestamp = s.timestamp.as_ref().map(|t| {
+                let tst_id = match bytes.cms.as_deref().and_then(timestamp_token) {
+                    Some(tok) => id("T", &tok),
+                    None => id(
+                        "T",
+                        format!(
+                            "{}:{}",
+                            t.time,
+                            t.tsa.as_ref().map(|c| c.sha256.as_str()).unwrap_or("")
+                        )
+                        .as_bytes(),
+                    ),
+                };
+                json!({
+                    "id": tst_id,
+                    "signerName": t.tsa.as_ref().map(cert_name),
+                    "timestampDate": v2_time(&t.time),
+                })
+            });
+            let mut chain: Vec<&CertificateInfo> = s.trust.chain.iter().collect();
+            if chain.is_empty() {
+                chain.extend(s.signer.as_ref());
+            }
+            let certs: Vec<Value> = chain
+                .into_iter()
+                .map(|c| {
+                    json!({
+                        "id": format!("C-{}", c.sha256.to_ascii_uppercase()),
+                        "commonName": c.common_name,
+                        "issuerName": c.issuer,
+                        "serialNumber": hex_to_decimal(&c.serial),
+                        "notAfterDate": v2_time(&c.not_after),
+                        "notBeforeDate": v2_time(&c.not_before),
+                        "signatureAlgorithm": algorithm_label(&c.signature_algorithm, None),
+                        "keyUsages": key_usages(c),
+                    })
+                })
+                .collect();
+            let digest = s.integrity.digest_algorithm.as_deref();
+            json!({
+                "id": sig_id,
+                "signatureFormat": s.signature_format,
+                "signerName": s.signer.as_ref().map(cert_name).or_else(|| s.name.clone()),
+                "signatureDate": s.claimed_signing_time.as_deref().and_then(v2_time),
+                "fieldName": s.field_name,
+                "reason": s.reason,
+                "location": s.location,
+                "certLevelCode": s.docmdp.unwrap_or(0),
+                "signatureAlgorithm": s.integrity.signature_algorithm.as_deref().map(|a| algorithm_label(a, digest)),
+                "digestAlgorithm": digest.map(digest_label),
+                "timestampInformation": timestamp,
+                "certificateDetails": certs,
+                "integrityValid": integrity(s),
+                "certificateTrusted": s.trust.trusted,
+                "lastSignature": Some(s.index) == last,
+            })
+        })
+        .collect();
+    json!({
+        "conclusion": conclusion.as_str(),
+        "description": describe(report, conclusion, lang),
+        "signatureInformations": infos,
+        "signatureCount": infos.len(),
+    })
+}
+
+/// Decodes the base64 of `field`: standard or URL-safe alphabet, padded or not, whitespace
+/// and a `data:...;base64,` prefix tolerated.
+pub fn decode_base64(field: &str, s: &str) -> Result<Vec<u8>, BsreError> {
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    let s = match s.find(";base64,") {
+        Some(i) if s.starts_with("data:") => s.get(i + 8..).unwrap_or(""),
+        _ => s,
+    };
+    let clean: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+    [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
+        .iter()
+        .find_map(|e| e.decode(&clean).ok())
+        .ok_or_else(|| BsreError::new(Code::InvalidBase64).arg("field", field))
+}
+
+async fn verify_v2(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, BsreError> {
+    let lang = Lang::of(&headers);
+    let ctype = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_ascii_lowercase);
+    if ctype.as_deref().is_some_and(|c| !c.contains("json")) {
+        return Err(BsreError::new(Code::UnsupportedMediaType).arg("expected", "application/json"));
+    }
+    let req: Value = serde_json::from_slice(&body)
+        .map_err(|e| BsreError::invalid("body", format!("not JSON: {e}")))?;
+    drop(body);
+    let Some(obj) = req.as_object() else {
+        return Err(BsreError::invalid("body", "expected a JSON object"));
+    };
+    let file = match obj.get("file") {
+        None | Some(Value::Null) => return Err(BsreError::missing("file")),
+        Some(Value::String(s)) if s.trim().is_empty() => return Err(BsreError::missing("file")),
+        Some(Value::String(s)) => s.as_str(),
+        Some(_) => return Err(BsreError::invalid("file", "expected a base64 string")),
+    };
+    let password = match obj.get("password") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.is_empty() => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => return Err(BsreError::invalid("password", "expected a string")),
+    };
+    let pdf = decode_base64("file", file)?;
+    drop(req);
+    let v = run(&state, pdf, password).await?;
+    Ok(Json(v2_body(&v.report, &v.pdf, lang)))
+}
+
+// ------------------------------------------------------------------------------ OpenAPI
+
+/// The two paths for the OpenAPI document.
+pub fn openapi_paths() -> Value {
+    let error = json!({
+        "description": "BSrE error: `status_code` is the dialect's code (docs/bsre.md); the message is Indonesian, English with `x-language: en`.",
+        "content": {"application/json": {"schema": {"type": "object", "required": ["error", "status_code"], "properties": {
+            "error": {"type": "string"}, "status_code": {"type": "integer"}}}}}
+    });
+    let lang = json!({"name": "x-language", "in": "header", "required": false,
+        "schema": {"type": "string", "examples": ["en"]},
+        "description": "`en` for English texts (notes, description, errors); Indonesian otherwise."});
+    let nullable_str = json!({"type": ["string", "null"]});
+    let v1_detail = json!({"type": "object", "properties": {
+        "info_tsa": {"type": "object", "properties": {"name": nullable_str, "tsa_cert_validity": nullable_str}},
+        "signature_field": nullable_str,
+        "info_signer": {"type": "object", "properties": {
+            "issuer_dn": nullable_str, "signer_name": nullable_str,
+            "signer_cert_validity": {"type": ["string", "null"], "examples": ["2023-10-06 12:56:15.00 to 2024-10-06 12:56:15.00"]},
+            "signer_dn": nullable_str, "cert_user_certified": {"type": "boolean"}}},
+        "signature_document": {"type": "object", "properties": {
+            "signed_using_tsa": {"type": "boolean"}, "reason": nullable_str,
+            "document_integrity": {"type": "boolean"},
+            "signature_value": {"type": ["string", "null"], "description": "Hex of the CMS signature value."},
+            "signed_in": {"type": ["string", "null"], "examples": ["2023-10-16 13:28:34.00"], "description": "UTC; the signature time-stamp's time, else the claimed signing time."},
+            "location": nullable_str,
+            "hash_value": {"type": ["string", "null"], "description": "Hex digest of the signed byte ranges."}}}
+    }});
+    let v1_reply = json!({"type": "object", "properties": {
+        "nama_dokumen": {"type": "string"},
+        "jumlah_signature": {"type": "integer"},
+        "notes": {"type": "string"},
+        "details": {"type": "array", "items": v1_detail},
+        "summary": {"enum": ["VALID", "WARNING", "INVALID", "NO_SIGNATURE"]}
+    }});
+    let cert = json!({"type": "object", "properties": {
+        "id": {"type": "string", "examples": ["C-84C1AD5F3227F9404B570DC237D39112..."]},
+        "commonName": nullable_str, "issuerName": {"type": "string"},
+        "serialNumber": {"type": "string", "description": "Decimal."},
+        "notAfterDate": nullable_str, "notBeforeDate": nullable_str,
+        "signatureAlgorithm": {"type": "string", "examples": ["RSA with SHA256"]},
+        "keyUsages": {"type": "array", "items": {"type": "string"}}}});
+    let info = json!({"type": "object", "properties": {
+        "id": {"type": "string"},
+        "signatureFormat": {"type": ["string", "null"], "enum": ["PKCS7-B", "PKCS7-T", "PKCS7-LT", "PKCS7-LTA", null]},
+        "signerName": nullable_str,
+        "signatureDate": {"type": ["string", "null"], "examples": ["2023-07-11T02:41:23.000+00:00"]},
+        "fieldName": nullable_str, "reason": nullable_str, "location": nullable_str,
+        "certLevelCode": {"type": "integer", "description": "DocMDP P of a certification signature, 0 otherwise."},
+        "signatureAlgorithm": nullable_str, "digestAlgorithm": nullable_str,
+        "timestampInformation": {"type": ["object", "null"], "properties": {
+            "id": {"type": "string"}, "signerName": nullable_str, "timestampDate": nullable_str}},
+        "certificateDetails": {"type": "array", "items": cert},
+        "integrityValid": {"type": "boolean"},
+        "certificateTrusted": {"type": "boolean"},
+        "lastSignature": {"type": "boolean"}}});
+    let v2_reply = json!({"type": "object", "properties": {
+        "conclusion": {"enum": ["VALID", "WARNING", "INVALID", "NO_SIGNATURE"]},
+        "description": {"type": "string"},
+        "signatureInformations": {"type": "array", "items": info},
+        "signatureCount": {"type": "integer"}}});
+    json!({
+        V1_PATH: {"post": {
+            "tags": ["BSrE v1"],
+            "summary": "Verify the signatures of a PDF (multipart)",
+            "security": [{"appCredential": []}],
+            "parameters": [lang],
+            "requestBody": {"required": true, "content": {"multipart/form-data": {"schema": {
+                "type": "object", "required": ["signed_file"], "properties": {
+                    "signed_file": {"type": "string", "format": "binary"},
+                    "password": {"type": "string", "description": "Password of an encrypted PDF (Paraf extension)."}}}}}},
+            "responses": {
+                "200": {"description": "The verification report.", "content": {"application/json": {"schema": v1_reply}}},
+                "400": error, "401": error, "413": error, "415": error
+            }
+        }},
+        V2_PATH: {"post": {
+            "tags": ["BSrE v2"],
+            "summary": "Verify the signatures of a PDF (base64)",
+            "security": [{"appCredential": []}],
+            "parameters": [lang],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["file"], "properties": {
+                    "file": {"type": "string", "contentEncoding": "base64"},
+                    "password": {"type": "string"}}}}}},
+            "responses": {
+                "200": {"description": "The verification report.", "content": {"application/json": {"schema": v2_reply}}},
+                "400": error, "401": error, "413": error, "415": error
+            }
+        }}
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serials_in_decimal() {
+        assert_eq!(hex_to_decimal("0"), "0");
+        assert_eq!(hex_to_decimal("ff"), "255");
+        assert_eq!(hex_to_decimal("0100"), "256");
+        assert_eq!(
+            hex_to_decimal("0ef367a8b9d4d1f2e"),
+            u128::from_str_radix("0ef367a8b9d4d1f2e", 16)
+                .map(|n| n.to_string())
+                .unwrap_or_default()
+        );
+    }
+
+    #[test]
+    fn labels() {
+        assert_eq!(
+            algorithm_label("sha256WithRSAEncryption", None),
+            "RSA with SHA256"
+        );
+        assert_eq!(
+            algorithm_label("ecdsa-with-SHA384", None),
+            "ECDSA with SHA384"
+        );
+        assert_eq!(algorithm_label("RSA", Some("sha256")), "RSA with SHA256");
+        assert_eq!(digest_label("sha-512"), "SHA512");
+        assert_eq!(
+            v1_time("2023-10-16T13:28:34Z").as_deref(),
+            Some("2023-10-16 13:28:34.00")
+        );
+        assert_eq!(
+            v2_time("2023-07-11T02:41:23Z").as_deref(),
+            Some("2023-07-11T02:41:23.000+00:00")
+        );
+    }
+
+    #[test]
+    fn der_lengths() {
+        assert_eq!(der_len(&[0x30, 0x03, 1, 2, 3, 0, 0]), Some(5));
+        assert_eq!(der_len(&[0x30, 0x82, 0x01, 0x00]), Some(260));
+        assert_eq!(der_len(&[0x30, 0x80]), None);
+        assert_eq!(der_len(&[0x30]), None);
+    }
+
+    #[test]
+    fn base64_variants() {
+        assert_eq!(decode_base64("file", "aGk=").ok(), Some(b"hi".to_vec()));
+        assert_eq!(decode_base64("file", "aGk").ok(), Some(b"hi".to_vec()));
+        assert_eq!(
+            decode_base64("file", "data:application/pdf;base64,aGk=").ok(),
+            Some(b"hi".to_vec())
+        );
+        assert!(decode_base64("file", "%%% not base64").is_err());
+    }
+}

@@ -1,0 +1,664 @@
+//! [`IdentityService`]: the lifecycle of signing identities (register → verify → activate →
+//! ISSUE; suspend, reinstate, revoke, renew) and of organisation seals, shared by the BSrE
+//! dialect, the admin console and `paraf admin`.
+//!
+//! Keys: an identity's private key is generated when its owner chooses a passphrase
+//! (activation) and sealed under it ([`paraf_pki::sealed`], Argon2id + AES-256-GCM): the
+//! server cannot sign for the owner without the passphrase. Only if the owner opts in to
+//! signing with e-mailed one-time codes is a second copy sealed under the server's master key
+//! ([`MasterKey`]). Seal keys belong to the organisation and are always sealed under the
+//! master key. Every action is audited.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::Duration;
+use paraf_domain::{
+    token_hash, Email, Identity, IdentityId, IdentityStatus, NewAuditEvent, NewIdentity, NewMail,
+    NewSeal, Nik, OrgId, PersonName, Seal, SecretToken, Timestamp, TokenKind,
+};
+use paraf_pki::sealed::{self, SealParams};
+use paraf_pki::{IssueRequest, KeyType, PkiError, PrivateKey, RevocationReason, SoftSigner};
+use paraf_store::{Store, StoreError};
+use zeroize::Zeroizing;
+
+use crate::pki::PkiService;
+use crate::state::AppState;
+
+/// How long an activation link stays valid.
+pub const ACTIVATION_LIFETIME_DAYS: i64 = 7;
+/// Validity of a person's certificate.
+pub const IDENTITY_CERT_DAYS: u32 = 365;
+/// Validity of a seal certificate.
+pub const SEAL_CERT_DAYS: u32 = 730;
+
+/// Why an identity operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum IdentityError {
+    /// A field's value is unusable.
+    #[error("invalid {field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+    /// The operation does not fit the current status.
+    #[error("not possible while the status is {status}: {what}")]
+    WrongStatus {
+        status: IdentityStatus,
+        what: &'static str,
+    },
+    /// The database (not found, already exists, …).
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    /// The CA or the key sealing.
+    #[error("certificate authority: {0}")]
+    Pki(#[from] PkiError),
+    /// A blocking task failed.
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl IdentityError {
+    fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+        IdentityError::Invalid {
+            field,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl From<paraf_domain::DomainError> for IdentityError {
+    fn from(e: paraf_domain::DomainError) -> Self {
+        IdentityError::Store(StoreError::Domain(e))
+    }
+}
+
+type Result<T, E = IdentityError> = std::result::Result<T, E>;
+
+/// The server's master key for seal keys and opted-in one-time-code keys: the CA passphrase
+/// (`PARAF_CA_PASSPHRASE`) when set, else the CA directory's random `master.key`.
+#[derive(Clone)]
+pub struct MasterKey(Arc<Zeroizing<Vec<u8>>>);
+
+impl std::fmt::Debug for MasterKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MasterKey(***)")
+    }
+}
+
+/// Argon2id costs for sealing under the master key. The master key is 32 random bytes (or
+/// the operator's CA passphrase): stretching adds nothing for the former, so the cost is
+/// kept small enough for per-request unsealing of one-time-code keys.
+const MASTER_SEAL_PARAMS: SealParams = SealParams {
+    m_cost_kib: 1024,
+    t_cost: 1,
+    p_cost: 1,
+};
+
+impl MasterKey {
+    /// Loads it for the CA in `ca_dir`.
+    pub fn load(ca_dir: &Path, passphrase: Option<&str>) -> std::io::Result<MasterKey> {
+        let bytes = match passphrase {
+            Some(p) => p.as_bytes().to_vec(),
+            None => std::fs::read(ca_dir.join("master.key"))?,
+        };
+        Ok(MasterKey(Arc::new(Zeroizing::new(bytes))))
+    }
+
+    /// Seals `plaintext`.
+    pub fn seal(&self, plaintext: &[u8]) -> Result<Vec<u8>, PkiError> {
+        sealed::seal_with(plaintext, &self.0, MASTER_SEAL_PARAMS)
+    }
+
+    /// Opens what [`MasterKey::seal`] sealed.
+    pub fn open(&self, blob: &[u8]) -> Result<Zeroizing<Vec<u8>>, PkiError> {
+        sealed::open(blob, &self.0)
+    }
+}
+
+/// Identity and seal operations over the store, the CA and the mail outbox.
+pub struct IdentityService {
+    store: Store,
+    pki: Arc<PkiService>,
+    master: MasterKey,
+    public_url: String,
+    key_type: KeyType,
+    now: Timestamp,
+}
+
+/// An activation link's secret, shown once (in the mail, or to the caller of `verify`).
+#[derive(Clone)]
+pub struct ActivationLink {
+    /// `{public_url}/aktivasi/{secret}`.
+    pub url: String,
+    /// The secret alone.
+    pub secret: String,
+}
+
+impl std::fmt::Debug for ActivationLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ActivationLink(***)")
+    }
+}
+
+fn to_system(t: Timestamp) -> std::time::SystemTime {
+    t.into()
+}
+
+impl IdentityService {
+    /// The service for a running server, at the server clock's "now".
+    pub fn new(state: &AppState) -> IdentityService {
+        IdentityService {
+            store: state.store.clone(),
+            pki: state.pki.clone(),
+            master: state.master_key.clone(),
+            public_url: state.public_url.to_string(),
+            key_type: state.config.ca_key_type,
+            now: state.clock.now(),
+        }
+    }
+
+    /// The service outside a server (`paraf admin`).
+    pub fn offline(
+        store: Store,
+        pki: Arc<PkiService>,
+        master: MasterKey,
+        public_url: &str,
+        key_type: KeyType,
+        now: Timestamp,
+    ) -> IdentityService {
+        IdentityService {
+            store,
+            pki,
+            master,
+            public_url: public_url.trim_end_matches('/').to_string(),
+            key_type,
+            now,
+        }
+    }
+
+    async fn audit(
+        &self,
+        org: OrgId,
+        actor: &str,
+        action: &str,
+        target: String,
+        details: serde_json::Value,
+    ) {
+        let event = NewAuditEvent {
+            org,
+            at: self.now,
+            actor: actor.to_string(),
+            action: action.to_string(),
+            target: Some(target),
+            ip: None,
+            user_agent: None,
+            details,
+        };
+        if let Err(e) = self.store.append_audit(&event).await {
+            tracing::error!(error = %e, action, "could not audit");
+        }
+    }
+
+    /// Registers an identity: WAITING_FOR_VERIFICATION. At least an e-mail or a NIK.
+    pub async fn register(
+        &self,
+        org: OrgId,
+        name: &str,
+        email: Option<&str>,
+        nik: Option<&str>,
+        actor: &str,
+    ) -> Result<Identity> {
+        let name = PersonName::parse(name)?;
+        let email = email
+            .filter(|e| !e.trim().is_empty())
+            .map(Email::parse)
+            .transpose()?;
+        let nik = nik
+            .filter(|n| !n.trim().is_empty())
+            .map(Nik::parse)
+            .transpose()?;
+        if email.is_none() && nik.is_none() {
+            return Err(IdentityError::invalid(
+                "email",
+                "an e-mail or a NIK is required",
+            ));
+        }
+        let id = self
+            .store
+            .create_identity(
+                &NewIdentity {
+                    org,
+                    name,
+                    email,
+                    nik,
+                    status: IdentityStatus::WaitingForVerification,
+                },
+                self.now,
+            )
+            .await?;
+        self.audit(
+            org,
+            actor,
+            "identity.registered",
+            format!("identity:{}", id.id),
+            serde_json::json!({}),
+        )
+        .await;
+        Ok(id)
+    }
+
+    async fn new_link(
+        &self,
+        org: OrgId,
+        id: IdentityId,
+        status: IdentityStatus,
+    ) -> Result<(Identity, ActivationLink)> {
+        let secret = SecretToken::generate(TokenKind::ConsoleSession, &paraf_domain::OsEntropy)?;
+        let secret = secret.expose().replacen("paraf_ses_", "paraf_act_", 1);
+        let expires = self.now + Duration::days(ACTIVATION_LIFETIME_DAYS);
+        let identity = self
+            .store
+            .set_identity_activation(org, id, &token_hash(&secret), expires, status, self.now)
+            .await?;
+        let url = format!("{}/aktivasi/{secret}", self.public_url);
+        Ok((identity, ActivationLink { url, secret }))
+    }
+
+    async fn mail_link(
+        &self,
+        identity: &Identity,
+        link: &ActivationLink,
+        renewal: bool,
+    ) -> Result<()> {
+        let Some(to) = &identity.email else {
+            return Ok(());
+        };
+        let what = if renewal { "pembaruan" } else { "aktivasi" };
+        let text = format!(
+            "Yth. {name},\n\nSertifikat elektronik Anda siap untuk {what}. Buka tautan berikut \
+             untuk memilih passphrase Anda (berlaku {days} hari, hanya sekali pakai):\n\n{url}\n\n\
+             Passphrase Anda tidak pernah dikirim ke siapa pun; tanpa passphrase, server tidak \
+             dapat menandatangani atas nama Anda.\n\n--\nYour electronic certificate is ready: \
+             open the link above to choose your passphrase (valid {days} days, single use).\n",
+            name = identity.name.as_str(),
+            days = ACTIVATION_LIFETIME_DAYS,
+            url = link.url,
+        );
+        self.store
+            .queue_mail(
+                &NewMail {
+                    org: Some(identity.org),
+                    to: to.as_str().to_string(),
+                    subject: format!("Aktivasi sertifikat elektronik / Certificate {what}"),
+                    text,
+                    html: None,
+                },
+                self.now,
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// An administrator verifies a registration: NEW, and the activation mail goes out.
+    /// Also sends a fresh link to a NEW identity whose link expired (NO_CERTIFICATE).
+    pub async fn verify(
+        &self,
+        org: OrgId,
+        id: IdentityId,
+        actor: &str,
+    ) -> Result<(Identity, ActivationLink)> {
+        let current = self.store.identity(org, id).await?;
+        match current.status_at(self.now) {
+            IdentityStatus::WaitingForVerification
+            | IdentityStatus::NoCertificate
+            | IdentityStatus::New => {}
+            status => {
+                return Err(IdentityError::WrongStatus {
+                    status,
+                    what: "verify",
+                })
+            }
+        }
+        let (identity, link) = self.new_link(org, id, IdentityStatus::New).await?;
+        self.mail_link(&identity, &link, false).await?;
+        self.audit(
+            org,
+            actor,
+            "identity.verified",
+            format!("identity:{id}"),
+            serde_json::json!({}),
+        )
+        .await;
+        Ok((identity, link))
+    }
+
+    /// Renewal: RENEW and a new activation link; the new key and certificate are made when
+    /// the owner chooses a passphrase, and the old certificate is then revoked (superseded).
+    pub async fn renew(
+        &self,
+        org: OrgId,
+        id: IdentityId,
+        actor: &str,
+    ) -> Result<(Identity, ActivationLink)> {
+        let current = self.store.identity(org, id).await?;
+        match current.status_at(self.now) {
+            IdentityStatus::Issue | IdentityStatus::Expired | IdentityStatus::Renew => {}
+            status => {
+                return Err(IdentityError::WrongStatus {
+                    status,
+                    what: "renew",
+                })
+            }
+        }
+        let (identity, link) = self.new_link(org, id, IdentityStatus::Renew).await?;
+        self.mail_link(&identity, &link, true).await?;
+        self.audit(
+            org,
+            actor,
+            "identity.renewal_started",
+            format!("identity:{id}"),
+            serde_json::json!({}),
+        )
+        .await;
+        Ok((identity, link))
+    }
+
+    /// The identity a pending activation link belongs to (for the activation page).
+    pub async fn pending_activation(&self, secret: &str) -> Result<Identity> {
+        let identity = self
+            .store
+            .identity_by_activation(&token_hash(secret))
+            .await?;
+        if identity.activation_expires_at.is_none_or(|t| t <= self.now) {
+            return Err(IdentityError::Store(StoreError::Domain(
+                paraf_domain::DomainError::not_found(paraf_domain::Entity::Identity),
+            )));
+        }
+        Ok(identity)
+    }
+
+    /// Completes an activation: generates the key, has the CA issue the certificate, seals
+    /// the key under `passphrase` (and under the master key if `allow_otp`), ISSUE.
+    pub async fn activate(
+        &self,
+        secret: &str,
+        passphrase: &str,
+        allow_otp: bool,
+    ) -> Result<Identity> {
+        let identity = self.pending_activation(secret).await?;
+        let chars = passphrase.chars().count();
+        if !(8..=1024).contains(&chars) {
+            return Err(IdentityError::invalid(
+                "passphrase",
+                "must be 8 to 1024 characters",
+            ));
+        }
+        let old_serial = identity.cert_serial.clone();
+        let renewing = identity.status == IdentityStatus::Renew;
+        let (cert_pem, serial, not_after, sealed_key, otp_key) =
+            self.issue_key(&identity, passphrase, allow_otp).await?;
+        let hash = token_hash(secret);
+        let done = self
+            .store
+            .activate_identity(
+                identity.org,
+                identity.id,
+                &hash,
+                &cert_pem,
+                &serial,
+                not_after,
+                &sealed_key,
+                otp_key.as_deref(),
+                self.now,
+            )
+            .await?;
+        if renewing {
+            if let Some(old) = old_serial.filter(|s| *s != serial) {
+                let now = to_system(self.now);
+                let pki = self.pki.clone();
+                let r = tokio::task::spawn_blocking(move || {
+                    pki.modify(|ca| ca.revoke(&old, RevocationReason::Superseded, now))
+                })
+                .await
+                .map_err(|e| IdentityError::Internal(e.to_string()))?;
+                if let Err(e) = r {
+                    tracing::warn!(error = %e, "could not revoke the superseded certificate");
+                }
+            }
+        }
+        self.audit(
+            identity.org,
+            &format!("identity:{}", identity.id),
+            "identity.activated",
+            format!("identity:{}", identity.id),
+            serde_json::json!({"serial": serial, "otp_signing": allow_otp}),
+        )
+        .await;
+        Ok(done)
+    }
+
+    /// Generates a key, issues its certificate, seals the key. Blocking work off the runtime.
+    async fn issue_key(
+        &self,
+        identity: &Identity,
+        passphrase: &str,
+        allow_otp: bool,
+    ) -> Result<(String, String, Timestamp, Vec<u8>, Option<Vec<u8>>)> {
+        let req = IssueRequest {
+            common_name: identity.name.as_str().chars().take(64).collect(),
+            email: identity.email.as_ref().map(|e| e.as_str().to_string()),
+            nik: identity.nik.as_ref().map(|n| n.as_str().to_string()),
+            key_type: self.key_type,
+            validity_days: IDENTITY_CERT_DAYS,
+            not_before: to_system(self.now),
+        };
+        let pki = self.pki.clone();
+        let master = self.master.clone();
+        let passphrase = Zeroizing::new(passphrase.as_bytes().to_vec());
+        tokio::task::spawn_blocking(move || -> Result<_> {
+            let key = PrivateKey::generate(req.key_type)?;
+            let cert = pki.modify(|ca| ca.issue_for_public_key(&req, &key.public_key_der()))?;
+            let pkcs8 = key.to_pkcs8_der()?;
+            let sealed_key = sealed::seal(&pkcs8, &passphrase)?;
+            let otp_key = if allow_otp {
+                Some(master.seal(&pkcs8)?)
+            } else {
+                None
+            };
+            let pem = paraf_pki::x509::cert_to_pem(&cert)?;
+            let serial = paraf_pki::x509::serial_hex(&cert.tbs_certificate.serial_number);
+            let not_after: std::time::SystemTime =
+                cert.tbs_certificate.validity.not_after.to_system_time();
+            Ok((pem, serial, Timestamp::from(not_after), sealed_key, otp_key))
+        })
+        .await
+        .map_err(|e| IdentityError::Internal(e.to_string()))?
+    }
+
+    /// Registers, verifies and activates in one step (`paraf admin identity create`): ISSUE.
+    pub async fn create_active(
+        &self,
+        org: OrgId,
+        name: &str,
+        email: Option<&str>,
+        nik: Option<&str>,
+        passphrase: &str,
+        allow_otp: bool,
+        actor: &str,
+    ) -> Result<Identity> {
+        let identity = self.register(org, name, email, nik, actor).await?;
+        let (_, link) = self.new_link(org, identity.id, IdentityStatus::New).await?;
+        self.activate(&link.secret, passphrase, allow_otp).await
+    }
+
+    /// Suspends an identity (it cannot sign until reinstated).
+    pub async fn suspend(&self, org: OrgId, id: IdentityId, actor: &str) -> Result<Identity> {
+        let current = self.store.identity(org, id).await?;
+        if matches!(current.status, IdentityStatus::Revoke) {
+            return Err(IdentityError::WrongStatus {
+                status: current.status,
+                what: "suspend",
+            });
+        }
+        let out = self
+            .store
+            .set_identity_status(org, id, IdentityStatus::Suspend, self.now)
+            .await?;
+        self.audit(
+            org,
+            actor,
+            "identity.suspended",
+            format!("identity:{id}"),
+            serde_json::json!({}),
+        )
+        .await;
+        Ok(out)
+    }
+
+    /// Lifts a suspension (or a lock after wrong passphrases): ISSUE again.
+    pub async fn reinstate(&self, org: OrgId, id: IdentityId, actor: &str) -> Result<Identity> {
+        let current = self.store.identity(org, id).await?;
+        let status = current.status_at(self.now);
+        if !(matches!(
+            current.status,
+            IdentityStatus::Suspend | IdentityStatus::Issue
+        ) && current.cert_pem.is_some())
+        {
+            return Err(IdentityError::WrongStatus {
+                status,
+                what: "reinstate",
+            });
+        }
+        let out = self
+            .store
+            .set_identity_status(org, id, IdentityStatus::Issue, self.now)
+            .await?;
+        self.audit(
+            org,
+            actor,
+            "identity.reinstated",
+            format!("identity:{id}"),
+            serde_json::json!({}),
+        )
+        .await;
+        Ok(out)
+    }
+
+    /// Revokes the identity's certificate (published at once in the CRL and OCSP): REVOKE.
+    pub async fn revoke(&self, org: OrgId, id: IdentityId, actor: &str) -> Result<Identity> {
+        let current = self.store.identity(org, id).await?;
+        if current.status == IdentityStatus::Revoke {
+            return Err(IdentityError::WrongStatus {
+                status: current.status,
+                what: "revoke",
+            });
+        }
+        if let Some(serial) = current.cert_serial.clone() {
+            let now = to_system(self.now);
+            let pki = self.pki.clone();
+            tokio::task::spawn_blocking(move || {
+                pki.modify(|ca| ca.revoke(&serial, RevocationReason::Unspecified, now))
+            })
+            .await
+            .map_err(|e| IdentityError::Internal(e.to_string()))??;
+        }
+        let out = self
+            .store
+            .set_identity_status(org, id, IdentityStatus::Revoke, self.now)
+            .await?;
+        self.audit(
+            org,
+            actor,
+            "identity.revoked",
+            format!("identity:{id}"),
+            serde_json::json!({"serial": current.cert_serial}),
+        )
+        .await;
+        Ok(out)
+    }
+
+    /// Creates an organisation seal: a key sealed under the master key and a certificate
+    /// from the CA naming the organisation.
+    pub async fn create_seal(
+        &self,
+        org: OrgId,
+        id_subscriber: &str,
+        name: &str,
+        email: &str,
+        actor: &str,
+    ) -> Result<Seal> {
+        let id_subscriber = id_subscriber.trim();
+        if id_subscriber.is_empty()
+            || id_subscriber.len() > 64
+            || !id_subscriber
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        {
+            return Err(IdentityError::invalid(
+                "idSubscriber",
+                "1 to 64 letters, digits, '-', '_' or '.'",
+            ));
+        }
+        let email = Email::parse(email)?;
+        let req = IssueRequest {
+            common_name: name.chars().take(64).collect(),
+            email: Some(email.as_str().to_string()),
+            nik: None,
+            key_type: self.key_type,
+            validity_days: SEAL_CERT_DAYS,
+            not_before: to_system(self.now),
+        };
+        if req.common_name.trim().is_empty() {
+            return Err(IdentityError::invalid("name", "must not be empty"));
+        }
+        let pki = self.pki.clone();
+        let master = self.master.clone();
+        let (pem, serial, not_after, wrapped) =
+            tokio::task::spawn_blocking(move || -> Result<_> {
+                let key = PrivateKey::generate(req.key_type)?;
+                let cert = pki.modify(|ca| ca.issue_for_public_key(&req, &key.public_key_der()))?;
+                let wrapped = master.seal(&key.to_pkcs8_der()?)?;
+                let pem = paraf_pki::x509::cert_to_pem(&cert)?;
+                let serial = paraf_pki::x509::serial_hex(&cert.tbs_certificate.serial_number);
+                let not_after: std::time::SystemTime =
+                    cert.tbs_certificate.validity.not_after.to_system_time();
+                Ok((pem, serial, Timestamp::from(not_after), wrapped))
+            })
+            .await
+            .map_err(|e| IdentityError::Internal(e.to_string()))??;
+        let seal = self
+            .store
+            .create_seal(
+                &NewSeal {
+                    org,
+                    id_subscriber: id_subscriber.to_string(),
+                    name: name.to_string(),
+                    email,
+                    cert_pem: pem,
+                    cert_serial: serial.clone(),
+                    cert_not_after: not_after,
+                    wrapped_key: wrapped,
+                    key_ref: None,
+                },
+                self.now,
+            )
+            .await?;
+        self.audit(
+            org,
+            actor,
+            "seal.created",
+            format!("seal:{}", seal.id),
+            serde_json::json!({"idSubscriber": seal.id_subscriber, "serial": serial}),
+        )
+        .await;
+        Ok(seal)
+    }
+}
+
+/// A signer for a key and certificate PEM, with the CA's chain.
+pub fn signer_from(
+    key: PrivateKey,
+    cert_pem: &str,
+    chain: Vec<paraf_pki::asn1::x509_cert::Certificate>,
+) -> Result<SoftSigner, PkiError> {
+    let cert = paraf_pki::x509::cert_from_pem(cert_pem.as_bytes())?;
+    SoftSigner::new(key, cert, chain, None)
+}

@@ -1,0 +1,1 @@
+//! BSrE/console HTTP tests (console).
