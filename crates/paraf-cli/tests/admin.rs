@@ -461,3 +461,126 @@ fn env_selects_the_data_directory() {
     ok(&out);
     assert!(dir.path().join("from-env/paraf.db").is_file());
 }
+
+/// `paraf admin identity …` and `seal …` on the data directory's CA: create (ISSUE at once),
+/// list, suspend, reinstate, revoke (in the CA's state), seals; bad input in one line.
+#[test]
+fn identities_and_seals() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("paraf-data");
+    // Without a CA there is nothing to issue with.
+    ok(&paraf(
+        &data,
+        &[
+            "org",
+            "create",
+            "--name",
+            "Dinas Kominfo",
+            "--slug",
+            "kominfo",
+            "--plan",
+            "piagam",
+        ],
+    ));
+    let create = [
+        "identity",
+        "create",
+        "--org",
+        "kominfo",
+        "--name",
+        "Budi Santoso",
+        "--email",
+        "budi@kominfo.go.id",
+        "--nik",
+        "3171012345678901",
+        "--passphrase",
+        "rahasia-budi-1",
+    ];
+    refused(&paraf(&data, &create), "no CA");
+    let ca = Command::new(env!("CARGO_BIN_EXE_paraf"))
+        .args(["ca", "init", "--dir"])
+        .arg(data.join("ca"))
+        .args(["--public-url", "http://127.0.0.1:9"])
+        .env_remove("PARAF_CA_PASSPHRASE")
+        .output()
+        .unwrap();
+    ok(&ca);
+    let out = ok(&paraf(&data, &create));
+    assert!(out.contains("status ISSUE"), "{out}");
+    let serial = out.trim().rsplit(' ').next().unwrap().to_string();
+    refused(&paraf(&data, &create), "already registered");
+    let mut short = create;
+    short[7] = "budi2@kominfo.go.id";
+    short[9] = "123";
+    refused(&paraf(&data, &short), "invalid --nik");
+    let by_nik = ["--org", "kominfo", "--nik", "3171012345678901"];
+    let run = |verb: &str| {
+        let mut a = vec!["identity", verb];
+        a.extend_from_slice(&by_nik);
+        paraf(&data, &a)
+    };
+    assert!(ok(&run("suspend")).contains("SUSPEND"));
+    assert!(ok(&paraf(&data, &["identity", "list", "--org", "kominfo"]))
+        .starts_with("SUSPEND\t3171012345678901"));
+    assert!(ok(&run("reinstate")).contains("ISSUE"));
+    assert!(ok(&run("revoke")).contains("REVOKE"));
+    refused(&run("revoke"), "REVOKE");
+    let state = std::fs::read_to_string(data.join("ca/state.json")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&state).unwrap();
+    let rec = v["issued"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["serial"].as_str() == Some(serial.as_str()))
+        .unwrap_or_else(|| panic!("serial {serial} in {state}"));
+    assert!(!rec["revoked"].is_null(), "{rec}");
+    // Seals.
+    let out = ok(&paraf(
+        &data,
+        &[
+            "seal",
+            "create",
+            "--org",
+            "kominfo",
+            "--id-subscriber",
+            "SEGEL-01",
+            "--email",
+            "segel@kominfo.go.id",
+        ],
+    ));
+    assert!(out.contains("seal SEGEL-01"), "{out}");
+    refused(
+        &paraf(
+            &data,
+            &[
+                "seal",
+                "create",
+                "--org",
+                "kominfo",
+                "--id-subscriber",
+                "SEGEL-01",
+                "--email",
+                "segel@kominfo.go.id",
+            ],
+        ),
+        "already exists",
+    );
+    refused(
+        &paraf(
+            &data,
+            &[
+                "seal",
+                "create",
+                "--org",
+                "kominfo",
+                "--id-subscriber",
+                "bad id!",
+                "--email",
+                "segel@kominfo.go.id",
+            ],
+        ),
+        "idSubscriber",
+    );
+    let out = ok(&paraf(&data, &["seal", "list", "--org", "kominfo"]));
+    assert!(out.starts_with("SEGEL-01\tnot-activated"), "{out}");
+}

@@ -413,15 +413,32 @@ pub fn write(dir: &Path, name: &str, data: &[u8]) -> PathBuf {
 
 /// A small one-page PDF.
 pub fn simple_pdf() -> Vec<u8> {
-    let content = "BT /F1 14 Tf 72 770 Td (Perjanjian Kerja Sama) Tj ET\n";
-    let objs = [
+    pdf_with_pages(&["Perjanjian Kerja Sama"])
+}
+
+/// A PDF with one A4 page per entry, each showing that text in Helvetica.
+pub fn pdf_with_pages(texts: &[&str]) -> Vec<u8> {
+    let n = texts.len();
+    let font = 3;
+    let kids: Vec<String> = (0..n).map(|i| format!("{} 0 R", 4 + 2 * i)).collect();
+    let mut objs = vec![
         "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
-        "<< /Type /Pages /Kids [4 0 R] /Count 1 >>".to_string(),
+        format!("<< /Type /Pages /Kids [{}] /Count {n} >>", kids.join(" ")),
         "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
             .to_string(),
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> /Contents 5 0 R >>".to_string(),
-        format!("<< /Length {} >>\nstream\n{}\nendstream", content.len() + 1, content),
     ];
+    for (i, t) in texts.iter().enumerate() {
+        let content = format!("BT /F1 14 Tf 72 770 Td ({t}) Tj ET\n");
+        objs.push(format!(
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 {font} 0 R >> >> /Contents {} 0 R >>",
+            5 + 2 * i
+        ));
+        objs.push(format!(
+            "<< /Length {} >>\nstream\n{}\nendstream",
+            content.len() + 1,
+            content
+        ));
+    }
     let mut out = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
     let mut offsets = Vec::new();
     for (i, o) in objs.iter().enumerate() {
@@ -442,6 +459,94 @@ pub fn simple_pdf() -> Vec<u8> {
         .as_bytes(),
     );
     out
+}
+
+/// A 4×2 RGB PNG (a signature specimen for tests).
+pub const PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0x02, 0x08, 0x02, 0x00, 0x00, 0x00, 0xf0, 0xca, 0xea,
+    0x34, 0x00, 0x00, 0x00, 0x10, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x50, 0x70, 0x58, 0x00,
+    0x47, 0x0c, 0xc8, 0x1c, 0x00, 0x64, 0x1a, 0x08, 0x01, 0x8a, 0xc4, 0x74, 0xd3, 0x00, 0x00, 0x00,
+    0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+];
+
+// ---------------------------------------------------------------- the server's CA and validators
+
+pub async fn fetch(app: &TestApp, path: &str) -> (u16, String, Vec<u8>) {
+    let r = app.get(path).send().await.unwrap();
+    let ct = r
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (r.status().as_u16(), ct, r.bytes().await.unwrap().to_vec())
+}
+
+pub struct Files {
+    pub tmp: tempfile::TempDir,
+    pub root: PathBuf,
+    pub issuing: PathBuf,
+    pub chain: PathBuf,
+}
+
+pub async fn ca_files(app: &TestApp) -> Files {
+    let tmp = tempfile::tempdir().unwrap();
+    let (s, ct, root) = fetch(app, "/pki/ca/root.pem").await;
+    assert_eq!((s, ct.as_str()), (200, "application/x-pem-file"));
+    let (_, _, issuing) = fetch(app, "/pki/ca/issuing.pem").await;
+    let mut chain = root.clone();
+    chain.extend_from_slice(&issuing);
+    Files {
+        root: write(tmp.path(), "root.pem", &root),
+        issuing: write(tmp.path(), "issuing.pem", &issuing),
+        chain: write(tmp.path(), "chain.pem", &chain),
+        tmp,
+    }
+}
+
+pub fn nss_db(f: &Files) -> PathBuf {
+    require_tool("certutil", "libnss3-tools");
+    let nss = f.tmp.path().join("nss");
+    std::fs::create_dir_all(&nss).unwrap();
+    let db = format!("sql:{}", nss.display());
+    run_ok(Command::new("certutil").args(["-N", "--empty-password", "-d", &db]));
+    run_ok(
+        Command::new("certutil")
+            .args([
+                "-A",
+                "-n",
+                "paraf-server-root",
+                "-t",
+                "CT,C,C",
+                "-d",
+                &db,
+                "-i",
+            ])
+            .arg(&f.root),
+    );
+    nss
+}
+
+pub fn pdfsig(pdf: &Path, nss: &Path) -> String {
+    require_tool("pdfsig", "poppler-utils");
+    let out = Command::new("pdfsig")
+        .arg("-nssdir")
+        .arg(format!("sql:{}", nss.display()))
+        .arg(pdf)
+        .output()
+        .unwrap();
+    text(&out)
+}
+
+pub fn pyhanko_validate(pdf: &Path, root: &Path) -> (bool, String) {
+    require_tool("pyhanko", "pip install pyhanko pyhanko-cli");
+    let out = Command::new("pyhanko")
+        .args(["sign", "validate", "--trust-replace", "--trust"])
+        .arg(root)
+        .arg(pdf)
+        .output()
+        .unwrap();
+    (out.status.success(), text(&out))
 }
 
 /// Declares `$name` as one test per backend: `sqlite::$name` and `postgres::$name`.

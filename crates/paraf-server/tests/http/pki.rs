@@ -5,7 +5,7 @@
 //! on SQLite only.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::SystemTime;
 
@@ -14,38 +14,6 @@ use paraf_pki::ca::CertificateAuthority;
 use paraf_pki::{IssueRequest, KeyType, PrivateKey, RevocationReason};
 
 use crate::common::*;
-
-async fn fetch(app: &TestApp, path: &str) -> (u16, String, Vec<u8>) {
-    let r = app.get(path).send().await.unwrap();
-    let ct = r
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default();
-    (r.status().as_u16(), ct, r.bytes().await.unwrap().to_vec())
-}
-
-struct Files {
-    tmp: tempfile::TempDir,
-    root: PathBuf,
-    issuing: PathBuf,
-    chain: PathBuf,
-}
-
-async fn ca_files(app: &TestApp) -> Files {
-    let tmp = tempfile::tempdir().unwrap();
-    let (s, ct, root) = fetch(app, "/pki/ca/root.pem").await;
-    assert_eq!((s, ct.as_str()), (200, "application/x-pem-file"));
-    let (_, _, issuing) = fetch(app, "/pki/ca/issuing.pem").await;
-    let mut chain = root.clone();
-    chain.extend_from_slice(&issuing);
-    Files {
-        root: write(tmp.path(), "root.pem", &root),
-        issuing: write(tmp.path(), "issuing.pem", &issuing),
-        chain: write(tmp.path(), "chain.pem", &chain),
-        tmp,
-    }
-}
 
 /// Issues a signer certificate from the running server's CA; returns (key, cert, serial).
 async fn issue(
@@ -286,51 +254,6 @@ async fn ocsp_and_crl_follow_revocation() {
     assert!(!out.status.success());
     assert!(text(&out).contains("revoked"), "{}", text(&out));
     app.stop().await;
-}
-
-fn nss_db(f: &Files) -> PathBuf {
-    require_tool("certutil", "libnss3-tools");
-    let nss = f.tmp.path().join("nss");
-    std::fs::create_dir_all(&nss).unwrap();
-    let db = format!("sql:{}", nss.display());
-    run_ok(Command::new("certutil").args(["-N", "--empty-password", "-d", &db]));
-    run_ok(
-        Command::new("certutil")
-            .args([
-                "-A",
-                "-n",
-                "paraf-server-root",
-                "-t",
-                "CT,C,C",
-                "-d",
-                &db,
-                "-i",
-            ])
-            .arg(&f.root),
-    );
-    nss
-}
-
-fn pdfsig(pdf: &Path, nss: &Path) -> String {
-    require_tool("pdfsig", "poppler-utils");
-    let out = Command::new("pdfsig")
-        .arg("-nssdir")
-        .arg(format!("sql:{}", nss.display()))
-        .arg(pdf)
-        .output()
-        .unwrap();
-    text(&out)
-}
-
-fn pyhanko_validate(pdf: &Path, root: &Path) -> (bool, String) {
-    require_tool("pyhanko", "pip install pyhanko pyhanko-cli");
-    let out = Command::new("pyhanko")
-        .args(["sign", "validate", "--trust-replace", "--trust"])
-        .arg(root)
-        .arg(pdf)
-        .output()
-        .unwrap();
-    (out.status.success(), text(&out))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
