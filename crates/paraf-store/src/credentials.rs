@@ -109,6 +109,66 @@ pub(crate) fn expect_kind(presented: &str, kind: TokenKind) -> Result<SecretToke
     }
 }
 
+/// Application credentials are presented with every request (HTTP Basic), and an Argon2id
+/// check costs tens of milliseconds: after one successful check, remember a keyed hash of the
+/// password for that exact stored hash (PHC string, which includes its salt). A later request
+/// with the same password against the same, unchanged hash skips Argon2id; a changed password,
+/// a wrong one, or a new process checks in full. The key is random per process, so the table
+/// is worthless outside this memory; the map is bounded.
+pub(crate) struct VerifiedPasswords {
+    key: [u8; 32],
+    map: std::sync::Mutex<std::collections::HashMap<String, [u8; 32]>>,
+}
+
+const VERIFIED_MAX: usize = 10_000;
+
+impl VerifiedPasswords {
+    pub(crate) fn new() -> Self {
+        let mut key = [0u8; 32];
+        // Without randomness the cache is simply not used (every check is a full one).
+        use paraf_domain::Entropy as _;
+        if paraf_domain::OsEntropy.fill(&mut key).is_err() {
+            key = [0u8; 32];
+        }
+        VerifiedPasswords {
+            key,
+            map: std::sync::Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+
+    fn tag(&self, phc: &str, password: &str) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(self.key);
+        h.update((phc.len() as u64).to_be_bytes());
+        h.update(phc.as_bytes());
+        h.update(password.as_bytes());
+        h.finalize().into()
+    }
+
+    fn known(&self, phc: &str, password: &str) -> bool {
+        if self.key == [0u8; 32] {
+            return false;
+        }
+        let tag = self.tag(phc, password);
+        let map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(phc)
+            .is_some_and(|t| t.iter().zip(tag.iter()).fold(0u8, |a, (x, y)| a | (x ^ y)) == 0)
+    }
+
+    fn remember(&self, phc: &str, password: &str) {
+        if self.key == [0u8; 32] {
+            return;
+        }
+        let tag = self.tag(phc, password);
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= VERIFIED_MAX {
+            map.clear();
+        }
+        map.insert(phc.to_string(), tag);
+    }
+}
+
 fn allowed_ips_json(list: &IpAllowList) -> Result<String> {
     serde_json::to_string(&list.to_strings()).map_err(|e| StoreError::corrupt(e.to_string()))
 }
@@ -412,13 +472,16 @@ impl Store {
                 .await?;
             return Err(StoreError::auth(AuthFailure::UnknownCredential));
         };
-        let hash = row.password_hash.clone();
-        let pw = password.to_owned();
-        if !self
-            .blocking(move |_| Ok(verify_password(&hash, &pw)))
-            .await?
-        {
-            return Err(StoreError::auth(AuthFailure::WrongPassword));
+        if !self.verified.known(&row.password_hash, password) {
+            let hash = row.password_hash.clone();
+            let pw = password.to_owned();
+            if !self
+                .blocking(move |_| Ok(verify_password(&hash, &pw)))
+                .await?
+            {
+                return Err(StoreError::auth(AuthFailure::WrongPassword));
+            }
+            self.verified.remember(&row.password_hash, password);
         }
         let cred = row.into_domain()?;
         if !cred.enabled {

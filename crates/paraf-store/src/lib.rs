@@ -112,6 +112,8 @@ pub(crate) use affected;
 pub struct Store {
     pub(crate) pool: Pool,
     pub(crate) entropy: Arc<dyn Entropy>,
+    /// Basic-auth passwords already verified against their current Argon2id hash.
+    pub(crate) verified: Arc<credentials::VerifiedPasswords>,
 }
 
 impl fmt::Debug for Store {
@@ -191,6 +193,7 @@ impl Store {
         Ok(Store {
             pool,
             entropy: Arc::new(OsEntropy),
+            verified: Arc::new(credentials::VerifiedPasswords::new()),
         })
     }
 
