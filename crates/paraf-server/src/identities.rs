@@ -474,6 +474,7 @@ impl IdentityService {
     }
 
     /// Registers, verifies and activates in one step (`paraf admin identity create`): ISSUE.
+    #[allow(clippy::too_many_arguments)]
     pub async fn create_active(
         &self,
         org: OrgId,
