@@ -697,16 +697,59 @@ impl CertificateAuthority {
                     format!("no certificate with serial {serial} was issued by this CA"),
                 )
             })?;
-        if let Some(r) = &rec.revoked {
-            return Err(PkiError::invalid(format!(
-                "certificate {serial} is already revoked ({})",
-                r.reason
-            )));
+        // A hold (suspension) may become a final revocation; nothing else changes.
+        let previous = rec.revoked.clone();
+        if let Some(r) = &previous {
+            if r.reason != RevocationReason::CertificateHold
+                || reason == RevocationReason::CertificateHold
+            {
+                return Err(PkiError::invalid(format!(
+                    "certificate {serial} is already revoked ({})",
+                    r.reason
+                )));
+            }
         }
         rec.revoked = Some(Revocation { time, reason });
         if let Err(e) = self.save_state() {
             if let Some(rec) = self.state.issued.iter_mut().find(|r| r.serial == serial) {
-                rec.revoked = None;
+                rec.revoked = previous;
+            }
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Lifts a suspension: the certificate with serial `serial_hex` was revoked with reason
+    /// `certificateHold`; it leaves the CRL and OCSP answers "good" again. Any other
+    /// revocation is final and refused.
+    pub fn release_hold(&mut self, serial_hex: &str) -> Result<()> {
+        let serial = normalize_serial(serial_hex)?;
+        let rec = self
+            .state
+            .issued
+            .iter_mut()
+            .find(|r| r.serial == serial)
+            .ok_or_else(|| {
+                PkiError::new(
+                    PkiErrorKind::UnknownSerial,
+                    format!("no certificate with serial {serial} was issued by this CA"),
+                )
+            })?;
+        let Some(held) = rec.revoked.clone() else {
+            return Err(PkiError::invalid(format!(
+                "certificate {serial} is not on hold"
+            )));
+        };
+        if held.reason != RevocationReason::CertificateHold {
+            return Err(PkiError::invalid(format!(
+                "certificate {serial} is revoked ({}), not on hold: that is final",
+                held.reason
+            )));
+        }
+        rec.revoked = None;
+        if let Err(e) = self.save_state() {
+            if let Some(rec) = self.state.issued.iter_mut().find(|r| r.serial == serial) {
+                rec.revoked = Some(held);
             }
             return Err(e);
         }

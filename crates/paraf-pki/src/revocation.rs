@@ -23,8 +23,9 @@ pub trait RevocationSource: Send + Sync {
     }
 }
 
-/// Why a certificate was revoked (RFC 5280 section 5.3.1 `CRLReason`, minus the hold and
-/// attribute-authority values this CA never uses).
+/// Why a certificate was revoked (RFC 5280 section 5.3.1 `CRLReason`, minus the
+/// attribute-authority values this CA never uses). `CertificateHold` is a suspension: the only
+/// reason that can be lifted ([`crate::ca::CertificateAuthority::release_hold`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum RevocationReason {
@@ -42,11 +43,13 @@ pub enum RevocationReason {
     CessationOfOperation,
     /// A privilege in the certificate was withdrawn.
     PrivilegeWithdrawn,
+    /// Suspended: revoked until released (RFC 5280 `certificateHold`).
+    CertificateHold,
 }
 
 impl RevocationReason {
     /// All reasons, in CRLReason code order.
-    pub const ALL: [RevocationReason; 7] = [
+    pub const ALL: [RevocationReason; 8] = [
         RevocationReason::Unspecified,
         RevocationReason::KeyCompromise,
         RevocationReason::CaCompromise,
@@ -54,6 +57,7 @@ impl RevocationReason {
         RevocationReason::Superseded,
         RevocationReason::CessationOfOperation,
         RevocationReason::PrivilegeWithdrawn,
+        RevocationReason::CertificateHold,
     ];
 
     /// The RFC 5280 name, e.g. `keyCompromise`.
@@ -66,6 +70,7 @@ impl RevocationReason {
             RevocationReason::Superseded => "superseded",
             RevocationReason::CessationOfOperation => "cessationOfOperation",
             RevocationReason::PrivilegeWithdrawn => "privilegeWithdrawn",
+            RevocationReason::CertificateHold => "certificateHold",
         }
     }
 
@@ -79,10 +84,11 @@ impl RevocationReason {
             RevocationReason::Superseded => CrlReason::Superseded,
             RevocationReason::CessationOfOperation => CrlReason::CessationOfOperation,
             RevocationReason::PrivilegeWithdrawn => CrlReason::PrivilegeWithdrawn,
+            RevocationReason::CertificateHold => CrlReason::CertificateHold,
         }
     }
 
-    /// From the ASN.1 value (hold and AA reasons have no counterpart).
+    /// From the ASN.1 value (the AA reasons have no counterpart).
     pub fn from_crl_reason(r: CrlReason) -> Option<Self> {
         Self::ALL.into_iter().find(|x| x.crl_reason() == r)
     }

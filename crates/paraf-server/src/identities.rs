@@ -197,6 +197,24 @@ impl IdentityService {
         }
     }
 
+    /// Runs a CA change on the blocking pool.
+    async fn on_ca(
+        &self,
+        f: impl FnOnce(
+                &mut paraf_pki::CertificateAuthority,
+                std::time::SystemTime,
+            ) -> Result<(), PkiError>
+            + Send
+            + 'static,
+    ) -> Result<()> {
+        let now = to_system(self.now);
+        let pki = self.pki.clone();
+        tokio::task::spawn_blocking(move || pki.modify(|ca| f(ca, now)))
+            .await
+            .map_err(|e| IdentityError::Internal(e.to_string()))??;
+        Ok(())
+    }
+
     /// Registers an identity: WAITING_FOR_VERIFICATION. At least an e-mail or a NIK.
     pub async fn register(
         &self,
@@ -499,6 +517,15 @@ impl IdentityService {
                 what: "suspend",
             });
         }
+        // Published: the certificate goes on hold (CRL reason certificateHold, OCSP revoked).
+        if let Some(serial) = current.cert_serial.clone() {
+            if current.status != IdentityStatus::Suspend {
+                self.on_ca(move |ca, now| {
+                    ca.revoke(&serial, RevocationReason::CertificateHold, now)
+                })
+                .await?;
+            }
+        }
         let out = self
             .store
             .set_identity_status(org, id, IdentityStatus::Suspend, self.now)
@@ -527,6 +554,11 @@ impl IdentityService {
                 status,
                 what: "reinstate",
             });
+        }
+        if current.status == IdentityStatus::Suspend {
+            if let Some(serial) = current.cert_serial.clone() {
+                self.on_ca(move |ca, _| ca.release_hold(&serial)).await?;
+            }
         }
         let out = self
             .store

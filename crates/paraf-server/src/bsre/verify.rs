@@ -301,11 +301,12 @@ async fn run(
     state: &AppState,
     pdf: Vec<u8>,
     password: Option<String>,
+    lang: Lang,
 ) -> Result<Verified, BsreError> {
     let pki = state.pki.clone();
     let now: SystemTime = state.clock.now().into();
     tokio::task::spawn_blocking(move || {
-        if let Some(e) = truncated(&pdf) {
+        if let Some(e) = truncated(&pdf, lang) {
             return Err(e);
         }
         let ca = pki.current().map_err(BsreError::internal)?;
@@ -316,8 +317,13 @@ async fn run(
                 paraf_pdf::ErrorKind::BadPassword => {
                     BsreError::new(Code::WrongPdfPassword).arg("field", "password")
                 }
-                paraf_pdf::ErrorKind::NotPdf => BsreError::new(Code::UnreadableFile)
-                    .arg("detail", "bukan file PDF / not a PDF file"),
+                paraf_pdf::ErrorKind::NotPdf => BsreError::new(Code::UnreadableFile).arg(
+                    "detail",
+                    match lang {
+                        Lang::Id => "bukan file PDF",
+                        Lang::En => "not a PDF file",
+                    },
+                ),
                 _ => BsreError::new(Code::UnreadableFile).arg("detail", e.message.clone()),
             }
             .cause(&e)
@@ -333,17 +339,23 @@ async fn run(
 }
 
 /// `paraf_verify::verify`'s first check: a PDF header but no `%%EOF` in the last kilobyte.
-fn truncated(pdf: &[u8]) -> Option<BsreError> {
+fn truncated(pdf: &[u8], lang: Lang) -> Option<BsreError> {
     let find = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).any(|w| w == needle);
     let head = pdf.get(..1024.min(pdf.len())).unwrap_or(&[]);
     let tail = pdf.get(pdf.len().saturating_sub(1024)..).unwrap_or(&[]);
     (find(head, b"%PDF-") && !find(tail, b"%%EOF")).then(|| {
         BsreError::new(Code::UnreadableFile).arg(
             "detail",
-            format!(
-                "file terpotong, tidak ada %%EOF / truncated file, no %%EOF ({} bytes)",
-                pdf.len()
-            ),
+            match lang {
+                Lang::Id => format!(
+                    "file terpotong: tidak ada %%EOF di akhir ({} byte)",
+                    pdf.len()
+                ),
+                Lang::En => format!(
+                    "the file is truncated: no %%EOF at its end ({} bytes)",
+                    pdf.len()
+                ),
+            },
         )
     })
 }
@@ -538,6 +550,15 @@ fn algorithm_label(name: &str, digest: Option<&str>) -> String {
     if let Some(d) = lower.strip_prefix("ecdsa-with-") {
         return with("ECDSA", Some(digest_label(d)));
     }
+    // The validator's scheme names: `RSA PKCS#1 v1.5 with sha256`, `ECDSA with sha384`.
+    if let Some((key, d)) = name.split_once(" with ") {
+        let key = if key.starts_with("RSA PKCS#1") {
+            "RSA"
+        } else {
+            key
+        };
+        return with(key, Some(digest_label(d)));
+    }
     match lower.as_str() {
         "rsa" => with("RSA", digest),
         "ec" => with("ECDSA", digest),
@@ -651,7 +672,7 @@ async fn verify_v1(
         }
     }
     let (name, pdf) = file.ok_or_else(|| BsreError::missing("signed_file"))?;
-    let v = run(&state, pdf, password).await?;
+    let v = run(&state, pdf, password, lang).await?;
     Ok(Json(v1_body(&v.report, &v.pdf, &name, lang)))
 }
 
@@ -802,7 +823,7 @@ async fn verify_v2(
     };
     let pdf = decode_base64("file", file)?;
     drop(req);
-    let v = run(&state, pdf, password).await?;
+    let v = run(&state, pdf, password, lang).await?;
     Ok(Json(v2_body(&v.report, &v.pdf, lang)))
 }
 
@@ -928,6 +949,18 @@ mod tests {
         );
         assert_eq!(algorithm_label("RSA", Some("sha256")), "RSA with SHA256");
         assert_eq!(digest_label("sha-512"), "SHA512");
+        assert_eq!(
+            algorithm_label("RSA PKCS#1 v1.5 with sha256", Some("sha256")),
+            "RSA with SHA256"
+        );
+        assert_eq!(
+            algorithm_label("ECDSA with sha384", None),
+            "ECDSA with SHA384"
+        );
+        assert_eq!(
+            algorithm_label("RSASSA-PSS", Some("sha512")),
+            "RSASSA-PSS with SHA512"
+        );
         assert_eq!(
             v1_time("2023-10-16T13:28:34Z").as_deref(),
             Some("2023-10-16 13:28:34.00")

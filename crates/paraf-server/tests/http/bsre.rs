@@ -589,11 +589,67 @@ async fn suspended_revoked_and_expired_identities_cannot_sign(backend: Backend) 
             .clone()
     };
     let svc = || IdentityService::new(&t.app.state);
+    let held = || {
+        let serial = t.budi.cert_serial.clone().unwrap();
+        let pki = t.app.state.pki.clone();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                pki.current()
+                    .unwrap()
+                    .find(&serial)
+                    .unwrap()
+                    .revoked
+                    .clone()
+                    .map(|r| r.reason)
+            })
+            .await
+            .unwrap()
+        }
+    };
     svc().suspend(org, t.budi.id, "test").await.unwrap();
     assert_eq!(status().await, "SUSPEND");
+    // Published: the certificate is on hold in the CRL and OCSP.
+    assert_eq!(
+        held().await,
+        Some(paraf_pki::RevocationReason::CertificateHold)
+    );
     expect_error(sign().await, 400, 2025, "suspend").await;
     svc().reinstate(org, t.budi.id, "test").await.unwrap();
+    assert_eq!(held().await, None);
     assert_eq!(sign().await.status(), 200);
+    // Suspended, then revoked: the hold becomes final.
+    svc().suspend(org, t.budi.id, "test").await.unwrap();
+    svc().revoke(org, t.budi.id, "test").await.unwrap();
+    assert_eq!(held().await, Some(paraf_pki::RevocationReason::Unspecified));
+    assert!(svc().reinstate(org, t.budi.id, "test").await.is_err());
+    assert_eq!(status().await, "REVOKE");
+    t.app.stop().await;
+    // Expiry and a plain revocation, on a fresh identity.
+    let t = setup(backend).await;
+    let org = t.tenant.org.id;
+    let sign = || {
+        v1_sign(
+            &t,
+            &[
+                ("nik", NIK),
+                ("passphrase", PASS),
+                ("tampilan", "invisible"),
+            ],
+            Some(simple_pdf()),
+            None,
+        )
+    };
+    let status = || async {
+        v2(
+            &t,
+            "/api/v2/user/check/status",
+            json!({"email": "budi@kominfo.example"}),
+        )
+        .await
+        .1["status"]
+            .clone()
+    };
+    let svc = || IdentityService::new(&t.app.state);
     // A year and a day later the certificate has expired.
     t.app.clock.advance(chrono::Duration::days(366));
     assert_eq!(status().await, "EXPIRED");
