@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the test suite drives from outside: pyHanko (validator), poppler (pdfsig,
-# pdftotext, pdftoppm), qpdf, NSS tools, Ghostscript (test inputs), SoftHSM2 (PKCS#11).
+# pdftotext, pdftoppm), qpdf, NSS tools, Ghostscript (test inputs), SoftHSM2 (PKCS#11),
+# headless Chromium and chromedriver (the admin console's browser test, W3C WebDriver).
 # Idempotent: installs only what is missing.
 set -euo pipefail
 
@@ -12,6 +13,8 @@ command -v gs >/dev/null || need_apt+=(ghostscript)
 command -v softhsm2-util >/dev/null || need_apt+=(softhsm2)
 command -v pkcs11-tool >/dev/null || need_apt+=(opensc)
 command -v openssl >/dev/null || need_apt+=(openssl)
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
+[ -x /usr/bin/chromedriver ] || need_apt+=(chromium-driver)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need_apt[*]}"

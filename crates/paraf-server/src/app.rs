@@ -240,6 +240,7 @@ pub fn router(state: AppState) -> Router {
         .merge(open)
         .merge(protected)
         .merge(crate::bsre::router(state.clone()))
+        .merge(crate::console::router(state.clone()))
         .merge(crate::bsre::activation::routes())
         .fallback(|| async { ApiError::not_found() })
         .layer(DefaultBodyLimit::disable())
@@ -296,7 +297,8 @@ impl Application {
             tracing::info!(dir = %config.ca_dir().display(), public_url = %public_url, "created the built-in CA");
         }
         let first_start = bootstrap(&store, &config, &*services.entropy, now).await?;
-        let openapi = OpenApi::shared(&public_url);
+        let mut openapi = OpenApi::shared(&public_url);
+        crate::bsre::openapi::add_to(&mut openapi);
         let blobs: Arc<dyn paraf_store::BlobStore> =
             Arc::new(paraf_store::FsBlobStore::new(config.blob_dir()));
         let master_key =

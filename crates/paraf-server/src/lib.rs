@@ -12,6 +12,7 @@ pub mod app;
 pub mod auth;
 pub mod bsre;
 pub mod config;
+pub mod console;
 pub mod error;
 pub mod i18n;
 pub mod identities;

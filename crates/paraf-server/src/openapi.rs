@@ -132,6 +132,17 @@ impl OpenApi {
         }
     }
 
+    /// Adds (or replaces) component schemas, e.g. a dialect's error envelope.
+    pub fn merge_schemas(&mut self, schemas: Map<String, Value>) {
+        if let Some(Value::Object(s)) = self
+            .doc
+            .get_mut("components")
+            .and_then(|c| c.get_mut("schemas"))
+        {
+            s.extend(schemas);
+        }
+    }
+
     /// Every path template in the document.
     pub fn paths(&self) -> Vec<String> {
         self.doc

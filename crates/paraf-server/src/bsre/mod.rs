@@ -9,6 +9,7 @@
 
 pub mod activation;
 pub mod error;
+pub mod openapi;
 pub mod sign;
 pub mod v1;
 pub mod v2;

@@ -1,1 +1,1112 @@
-//! BSrE/console HTTP tests (console).
+//! The admin console (`/console`): a real headless Chromium (driven through chromedriver's W3C
+//! WebDriver protocol, spoken with `reqwest`) logs in, adds an API credential through the
+//! "Tambah API" form, and the application then calls the BSrE dialect with it; plus
+//! HTTP-level checks of login, sessions, CSRF and Origin refusals, edit/disable/delete,
+//! identities, and the audit trail.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use paraf_domain::Plan;
+use serde_json::{json, Value};
+
+use crate::common::*;
+
+const NIK: &str = "3171012345678901";
+const UA: &str = "paraf-console-test";
+
+// ---------------------------------------------------------------- HTTP helpers
+
+/// The value of cookie `name` set by `resp`.
+fn set_cookie(resp: &reqwest::Response, name: &str) -> Option<String> {
+    set_cookie_line(resp, name).map(|l| {
+        l.split(';')
+            .next()
+            .unwrap()
+            .split_once('=')
+            .unwrap()
+            .1
+            .to_string()
+    })
+}
+
+/// The whole `Set-Cookie` line for cookie `name`.
+fn set_cookie_line(resp: &reqwest::Response, name: &str) -> Option<String> {
+    resp.headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|v| v.starts_with(&format!("{name}=")))
+}
+
+/// The first CSRF token of a page.
+fn csrf_of(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("no csrf in {html}"))
+        + marker.len();
+    html[start..].split('"').next().unwrap().to_string()
+}
+
+fn location(resp: &reqwest::Response) -> String {
+    resp.headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default()
+}
+
+/// Submits the login form (after fetching it for its double-submit token).
+async fn login_response(app: &TestApp, login: &str, password: &str) -> reqwest::Response {
+    let r = app.get("/console/login").send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let token = set_cookie(&r, "paraf_console_login").unwrap();
+    let html = r.text().await.unwrap();
+    assert_eq!(csrf_of(&html), token);
+    app.post("/console/login")
+        .header("cookie", format!("paraf_console_login={token}"))
+        .header("origin", &app.url)
+        .header("user-agent", UA)
+        .form(&[("email", login), ("password", password), ("csrf", &token)])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A signed-in console session over plain HTTP.
+struct Console<'a> {
+    app: &'a TestApp,
+    cookie: String,
+    csrf: String,
+}
+
+impl<'a> Console<'a> {
+    async fn login(app: &'a TestApp, login: &str) -> Console<'a> {
+        let r = login_response(app, login, PASSWORD).await;
+        assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+        assert_eq!(location(&r), "/console");
+        let cookie = format!("paraf_session={}", set_cookie(&r, "paraf_session").unwrap());
+        let mut c = Console {
+            app,
+            cookie,
+            csrf: String::new(),
+        };
+        let (s, html) = c.page("/console").await;
+        assert_eq!(s, 200, "{html}");
+        c.csrf = csrf_of(&html);
+        c
+    }
+
+    async fn page(&self, path: &str) -> (u16, String) {
+        let r = self
+            .app
+            .get(path)
+            .header("cookie", &self.cookie)
+            .header("user-agent", UA)
+            .send()
+            .await
+            .unwrap();
+        let s = r.status().as_u16();
+        (s, r.text().await.unwrap())
+    }
+
+    /// Posts a form with the session's CSRF token, from the server's own origin.
+    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let mut f: Vec<(&str, &str)> = fields.to_vec();
+        f.push(("csrf", &self.csrf));
+        self.post_raw(path, &f, Some(&self.app.url)).await
+    }
+
+    async fn post_raw(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        origin: Option<&str>,
+    ) -> reqwest::Response {
+        let mut r = self
+            .app
+            .post(path)
+            .header("cookie", &self.cookie)
+            .header("user-agent", UA)
+            .form(fields);
+        if let Some(o) = origin {
+            r = r.header("origin", o);
+        }
+        r.send().await.unwrap()
+    }
+}
+
+/// An authenticated BSrE call (status check) with an application credential; the browser
+/// test signs through `POST /api/sign/pdf` itself.
+async fn bsre_call(app: &TestApp, user: &str, password: &str) -> u16 {
+    app.post("/api/v2/user/check/status")
+        .header("authorization", basic(user, password))
+        .json(&json!({"nik": NIK}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+async fn audit_actions(app: &TestApp, org: paraf_domain::OrgId) -> Vec<paraf_domain::AuditRecord> {
+    app.store.audit_records(org, 0, 10_000).await.unwrap()
+}
+
+// ---------------------------------------------------------------- HTTP tests
+
+async fn console_login_refuses_a_wrong_password(backend: Backend) {
+    let app = spawn(backend).await;
+    let a = tenant(&app, "tenant-a", Plan::Nusantara).await;
+    let login = "tenant-a/admin@tenant-a.example";
+
+    let r = login_response(&app, login, "salah sekali").await;
+    assert_eq!(r.status(), 401);
+    assert!(set_cookie(&r, "paraf_session").is_none());
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("Email atau password salah"));
+    // Unknown organisation, and a bare e-mail with several organisations: refused alike.
+    let r = login_response(&app, "nope/admin@tenant-a.example", PASSWORD).await;
+    assert_eq!(r.status(), 401);
+    let r = login_response(&app, "admin@tenant-a.example", PASSWORD).await;
+    assert_eq!(r.status(), 401);
+    assert!(set_cookie(&r, "paraf_session").is_none());
+    // A signer's password is right, but the console is for administrators.
+    let r = login_response(&app, "tenant-a/signer@tenant-a.example", PASSWORD).await;
+    assert_eq!(r.status(), 403);
+    assert!(set_cookie(&r, "paraf_session").is_none());
+    // Without the login form's token.
+    let r = app
+        .post("/console/login")
+        .header("origin", &app.url)
+        .form(&[("email", login), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(set_cookie(&r, "paraf_session").is_none());
+
+    // The admin gets a session cookie: HttpOnly, SameSite=Strict, Secure by default.
+    let r = login_response(&app, login, PASSWORD).await;
+    assert_eq!(r.status(), 303);
+    let line = set_cookie_line(&r, "paraf_session").unwrap();
+    for attr in ["HttpOnly", "SameSite=Strict", "Secure", "Path=/"] {
+        assert!(line.contains(attr), "{line}");
+    }
+    // Failed attempts are audited for the organisation, and so is the login.
+    let records = audit_actions(&app, a.org.id).await;
+    let actions: Vec<&str> = records.iter().map(|r| r.action.as_str()).collect();
+    assert!(actions.contains(&"console.login_failed"), "{actions:?}");
+    assert!(actions.contains(&"console.login"), "{actions:?}");
+    assert!(!records.iter().any(|r| r.details.contains(PASSWORD)));
+
+    // Logout ends the session.
+    let c = Console::login(&app, login).await;
+    let r = c.post("/console/logout", &[]).await;
+    assert_eq!(
+        (r.status().as_u16(), location(&r)),
+        (303, "/console/login".into())
+    );
+    let (s, _) = c.page("/console").await;
+    assert_eq!(s, 303);
+    app.stop().await;
+}
+
+async fn console_pages_require_a_session(backend: Backend) {
+    let app = spawn(backend).await;
+    let _a = tenant(&app, "tenant-a", Plan::Nusantara).await;
+    for path in [
+        "/console",
+        "/console/credentials",
+        "/console/credentials/new",
+        "/console/credentials/1/edit",
+        "/console/identities",
+        "/console/seals",
+        "/console/audit",
+    ] {
+        let r = app.get(path).send().await.unwrap();
+        assert_eq!(r.status(), 303, "{path}");
+        assert_eq!(location(&r), "/console/login", "{path}");
+        // A forged or revoked session cookie is no better (and is cleared).
+        let r = app
+            .get(path)
+            .header("cookie", "paraf_session=paraf_ses_forged")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            (r.status().as_u16(), location(&r)),
+            (303, "/console/login".into()),
+            "{path}"
+        );
+        assert!(set_cookie_line(&r, "paraf_session")
+            .unwrap()
+            .contains("Max-Age=0"));
+    }
+    let r = app
+        .post("/console/credentials")
+        .header("origin", &app.url)
+        .form(&[("username", "x"), ("password", "12345678")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.status().as_u16(), location(&r)),
+        (303, "/console/login".into())
+    );
+    // An API token is not a console session.
+    let a_token = _a.admin_token.clone();
+    let r = app
+        .get("/console")
+        .header("cookie", format!("paraf_session={a_token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    // A signer's session (from the JSON login) is refused with 403.
+    let r = app
+        .post("/api/session")
+        .json(&json!({"email": "signer@tenant-a.example", "organization": "tenant-a", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let cookie = format!("paraf_session={}", set_cookie(&r, "paraf_session").unwrap());
+    let r = app
+        .get("/console")
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    // The login page itself is open, with its security headers.
+    let r = app.get("/console/login").send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let csp = r.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"));
+    assert_eq!(r.headers()["x-frame-options"], "DENY");
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    app.stop().await;
+}
+
+async fn console_refuses_missing_csrf_and_foreign_origin(backend: Backend) {
+    let app = spawn(backend).await;
+    let a = tenant(&app, "tenant-a", Plan::Nusantara).await;
+    let _b = tenant(&app, "tenant-b", Plan::Nusantara).await;
+    let c = Console::login(&app, "tenant-a/admin@tenant-a.example").await;
+    let fields = [
+        ("username", "csrf-app"),
+        ("password", "rahasia-123"),
+        ("allowed_ips", ""),
+        ("description", "x"),
+        ("status", "enable"),
+    ];
+    // No token.
+    let r = c
+        .post_raw("/console/credentials", &fields, Some(&app.url))
+        .await;
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap().contains("CSRF"));
+    // A wrong token, and another session's token.
+    let mut with = fields.to_vec();
+    with.push(("csrf", "00"));
+    let r = c
+        .post_raw("/console/credentials", &with, Some(&app.url))
+        .await;
+    assert_eq!(r.status(), 403);
+    let other = Console::login(&app, "tenant-b/admin@tenant-b.example").await;
+    let mut with = fields.to_vec();
+    with.push(("csrf", &other.csrf));
+    let r = c
+        .post_raw("/console/credentials", &with, Some(&app.url))
+        .await;
+    assert_eq!(r.status(), 403);
+    // The right token from a foreign origin.
+    let mut with = fields.to_vec();
+    with.push(("csrf", &c.csrf));
+    let r = c
+        .post_raw("/console/credentials", &with, Some("http://evil.example"))
+        .await;
+    assert_eq!(r.status(), 403);
+    let r = c
+        .post_raw("/console/credentials", &with, Some("null"))
+        .await;
+    assert_eq!(r.status(), 403);
+    let r = app
+        .post("/console/credentials")
+        .header("cookie", &c.cookie)
+        .header("sec-fetch-site", "cross-site")
+        .form(&with)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    // Logout and login are guarded the same way.
+    let r = c
+        .post_raw(
+            "/console/logout",
+            &[("csrf", &c.csrf)],
+            Some("http://evil.example"),
+        )
+        .await;
+    assert_eq!(r.status(), 403);
+    let r = c.post_raw("/console/logout", &[], Some(&app.url)).await;
+    assert_eq!(r.status(), 403);
+    assert!(app
+        .store
+        .list_app_credentials(a.org.id)
+        .await
+        .unwrap()
+        .is_empty());
+    // The session still works, and the right token from the right origin is accepted.
+    let r = c
+        .post_raw("/console/credentials", &with, Some(&app.url))
+        .await;
+    assert_eq!(
+        (r.status().as_u16(), location(&r)),
+        (303, "/console/credentials?done=created".into())
+    );
+    assert_eq!(
+        app.store
+            .list_app_credentials(a.org.id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    app.stop().await;
+}
+
+async fn console_edits_disables_and_deletes_a_credential(backend: Backend) {
+    let app = spawn(backend).await;
+    let a = tenant(&app, "tenant-a", Plan::Nusantara).await;
+    let _b = tenant(&app, "tenant-b", Plan::Nusantara).await;
+    let c = Console::login(&app, "tenant-a/admin@tenant-a.example").await;
+    let (s, html) = c.page("/console/credentials").await;
+    assert_eq!(s, 200);
+    assert!(html.contains("API Credentials") && html.contains("Tambah API"));
+    let (s, html) = c.page("/console/credentials/new").await;
+    assert_eq!(s, 200);
+    for word in [
+        "Username",
+        "Password",
+        "IP Endpoint",
+        "Deskripsi",
+        "Enable",
+        "Disable",
+        "Save",
+    ] {
+        assert!(html.contains(word), "{word}");
+    }
+
+    // Validation errors show the form again, with the message at the field.
+    let r = c
+        .post(
+            "/console/credentials",
+            &[
+                ("username", "erp app"),
+                ("password", "short"),
+                ("allowed_ips", "127.0.0.1/32, bukan-ip"),
+                ("description", "<b>ERP</b>"),
+                ("status", "enable"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    for id in ["err-username", "err-password", "err-allowed_ips"] {
+        assert!(html.contains(id), "{id}: {html}");
+    }
+    assert!(html.contains("&quot;bukan-ip&quot;"), "{html}");
+    assert!(html.contains("&lt;b&gt;ERP&lt;/b&gt;") && !html.contains("<b>ERP</b>"));
+
+    let create = |user: &'static str| {
+        let c = &c;
+        async move {
+            c.post(
+                "/console/credentials",
+                &[
+                    ("username", user),
+                    ("password", "rahasia-erp-1"),
+                    ("allowed_ips", "127.0.0.1/32"),
+                    ("description", "Aplikasi <ERP>"),
+                    ("status", "enable"),
+                ],
+            )
+            .await
+        }
+    };
+    let r = create("erp-app").await;
+    assert_eq!(location(&r), "/console/credentials?done=created");
+    let r = create("erp-app").await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("sudah dipakai"));
+    let creds = app.store.list_app_credentials(a.org.id).await.unwrap();
+    assert_eq!(creds.len(), 1);
+    let cred = &creds[0];
+    assert_eq!(cred.allowed_ips.to_strings(), ["127.0.0.1/32"]);
+    assert!(cred.enabled);
+    let (_, html) = c.page("/console/credentials?done=created").await;
+    assert!(html.contains("erp-app") && html.contains("Aplikasi &lt;ERP&gt;"));
+    assert!(html.contains("Kredensial tersimpan"));
+
+    assert_ne!(bsre_call(&app, "erp-app", "rahasia-erp-1").await, 401);
+    assert_eq!(bsre_call(&app, "erp-app", "salah-sekali").await, 401);
+
+    // The dashboard counts the application and its request.
+    let (s, html) = c.page("/console").await;
+    assert_eq!(s, 200);
+    assert!(html.contains("id=\"apps-connected\">1 / 1<"), "{html}");
+    assert!(html.contains("id=\"requests-total\">1<"), "{html}");
+    assert!(html.contains("<svg id=\"chart-requests\""));
+
+    // Disable: the application is refused.
+    let edit = format!("/console/credentials/{}", cred.id);
+    let (s, html) = c.page(&format!("{edit}/edit")).await;
+    assert_eq!(s, 200);
+    assert!(html.contains("127.0.0.1/32"));
+    let r = c
+        .post(
+            &edit,
+            &[
+                ("allowed_ips", "127.0.0.1/32"),
+                ("description", "ERP (nonaktif)"),
+                ("status", "disable"),
+                ("password", ""),
+            ],
+        )
+        .await;
+    assert_eq!(location(&r), "/console/credentials?done=updated");
+    assert_eq!(bsre_call(&app, "erp-app", "rahasia-erp-1").await, 401);
+    let (_, html) = c.page("/console").await;
+    assert!(html.contains("id=\"apps-connected\">0 / 1<"), "{html}");
+
+    // Enable with a new password: the old one no longer works.
+    let r = c
+        .post(
+            &edit,
+            &[
+                ("allowed_ips", "127.0.0.1"),
+                ("description", "ERP"),
+                ("status", "enable"),
+                ("password", "kata-sandi-baru"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&r), "/console/credentials?done=updated");
+    assert_eq!(bsre_call(&app, "erp-app", "rahasia-erp-1").await, 401);
+    assert_ne!(bsre_call(&app, "erp-app", "kata-sandi-baru").await, 401);
+    // An IP allow-list that excludes the caller.
+    let r = c
+        .post(
+            &edit,
+            &[
+                ("allowed_ips", "10.0.0.0/8"),
+                ("description", "ERP"),
+                ("status", "enable"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(bsre_call(&app, "erp-app", "kata-sandi-baru").await, 401);
+    let r = c
+        .post(&edit, &[("allowed_ips", "300.1.1.1"), ("status", "enable")])
+        .await;
+    assert_eq!(r.status(), 422);
+
+    // Another organisation's admin cannot see, edit or delete it.
+    let b = Console::login(&app, "tenant-b/admin@tenant-b.example").await;
+    let (s, html) = b.page(&format!("{edit}/edit")).await;
+    assert_eq!(s, 404);
+    assert!(!html.contains("erp-app"));
+    let (_, html) = b.page("/console/credentials").await;
+    assert!(!html.contains("erp-app"));
+    let r = b.post(&format!("{edit}/delete"), &[]).await;
+    assert_eq!(r.status(), 404);
+    let r = b.post(&edit, &[("status", "disable")]).await;
+    assert_eq!(r.status(), 404);
+    assert_eq!(
+        app.store
+            .list_app_credentials(a.org.id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // Delete (after the confirmation page).
+    let (s, html) = c.page(&format!("{edit}/delete")).await;
+    assert_eq!(s, 200);
+    assert!(html.contains("erp-app"));
+    let r = c.post(&format!("{edit}/delete"), &[]).await;
+    assert_eq!(location(&r), "/console/credentials?done=deleted");
+    assert!(app
+        .store
+        .list_app_credentials(a.org.id)
+        .await
+        .unwrap()
+        .is_empty());
+    let r = c
+        .post(
+            &edit,
+            &[
+                ("allowed_ips", ""),
+                ("description", "ERP"),
+                ("status", "enable"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 404);
+
+    // Every action is in the audit chain, with the user, IP and user agent.
+    let records = audit_actions(&app, a.org.id).await;
+    let actor = format!("user:{}", a.admin.id);
+    let target = format!("app_credential:{}", cred.id);
+    for action in [
+        "console.login",
+        "console.app_credential.created",
+        "console.app_credential.updated",
+        "console.app_credential.deleted",
+    ] {
+        let r = records
+            .iter()
+            .find(|r| r.action == action)
+            .unwrap_or_else(|| panic!("{action} not audited: {records:?}"));
+        assert_eq!(r.actor, actor, "{action}");
+        assert_eq!(r.ip.as_deref(), Some("127.0.0.1"), "{action}");
+        assert_eq!(r.user_agent.as_deref(), Some(UA), "{action}");
+        if action != "console.login" {
+            assert_eq!(r.target.as_deref(), Some(target.as_str()), "{action}");
+        }
+    }
+    assert_eq!(
+        records
+            .iter()
+            .filter(|r| r.action == "console.app_credential.updated")
+            .count(),
+        3
+    );
+    assert!(!records
+        .iter()
+        .any(|r| r.details.contains("kata-sandi-baru")));
+    assert!(matches!(
+        app.store.verify_audit_chain(a.org.id).await.unwrap(),
+        paraf_domain::AuditChainReport::Intact { .. }
+    ));
+    // None of tenant A's actions went into B's chain.
+    assert!(!audit_actions(&app, _b.org.id)
+        .await
+        .iter()
+        .any(|r| r.action.starts_with("console.app_credential")));
+    // The audit page lists them, newest first.
+    let (s, html) = c.page("/console/audit").await;
+    assert_eq!(s, 200);
+    let deleted = html.find("console.app_credential.deleted").unwrap();
+    let created = html.find("console.app_credential.created").unwrap();
+    assert!(deleted < created);
+    app.stop().await;
+}
+
+async fn console_audit_log_is_paginated_newest_first(backend: Backend) {
+    let app = spawn(backend).await;
+    let a = tenant(&app, "tenant-a", Plan::Nusantara).await;
+    for i in 0..120 {
+        app.store
+            .append_audit(&paraf_domain::NewAuditEvent {
+                org: a.org.id,
+                at: app.clock.now_ts(),
+                actor: "system".into(),
+                action: format!("test.event_{i:03}"),
+                target: None,
+                ip: None,
+                user_agent: None,
+                details: json!({"note": "<script>alert(1)</script>"}),
+            })
+            .await
+            .unwrap();
+    }
+    let c = Console::login(&app, "tenant-a/admin@tenant-a.example").await;
+    let (s, html) = c.page("/console/audit").await;
+    assert_eq!(s, 200);
+    assert!(html.contains("console.login"));
+    assert!(html.contains("test.event_119") && !html.contains("test.event_069"));
+    assert!(!html.contains("<script>alert(1)</script>"));
+    assert!(html.find("test.event_119").unwrap() < html.find("test.event_100").unwrap());
+    let start = html.find("id=\"older\"").unwrap();
+    let href = &html[..start];
+    let href = &href[href.rfind("href=\"").unwrap() + 6..];
+    let href = href.split('"').next().unwrap().to_string();
+    let (s, html) = c.page(&href).await;
+    assert_eq!(s, 200);
+    assert!(html.contains("test.event_069") && !html.contains("test.event_119"));
+    assert!(html.contains("Lebih baru"));
+    let (s, _) = c.page("/console/audit?before=1").await;
+    assert_eq!(s, 200);
+    app.stop().await;
+}
+
+async fn console_registers_and_verifies_an_identity(backend: Backend) {
+    let app = spawn(backend).await;
+    let a = tenant(&app, "tenant-a", Plan::Nusantara).await;
+    let b = tenant(&app, "tenant-b", Plan::Nusantara).await;
+    let c = Console::login(&app, "tenant-a/admin@tenant-a.example").await;
+    let (s, html) = c.page("/console/identities").await;
+    assert_eq!(s, 200, "{html}");
+    // Neither an e-mail nor a NIK: the form comes back with the message.
+    let r = c
+        .post(
+            "/console/identities",
+            &[("name", "Budi Santoso"), ("email", ""), ("nik", "")],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let r = c
+        .post(
+            "/console/identities",
+            &[
+                ("name", "Budi <Santoso>"),
+                ("email", "budi@tenant-a.example"),
+                ("nik", NIK),
+            ],
+        )
+        .await;
+    assert_eq!(location(&r), "/console/identities?done=registered");
+    let ids = app.store.list_identities(a.org.id).await.unwrap();
+    assert_eq!(ids.len(), 1);
+    let id = ids[0].id;
+    let (_, html) = c.page("/console/identities").await;
+    assert!(html.contains("WAITING_FOR_VERIFICATION"), "{html}");
+    assert!(html.contains("Budi &lt;Santoso&gt;"));
+    // Another organisation cannot act on it.
+    let bc = Console::login(&app, "tenant-b/admin@tenant-b.example").await;
+    let r = bc
+        .post(&format!("/console/identities/{id}/verify"), &[])
+        .await;
+    assert_eq!(r.status(), 404);
+    let (_, html) = bc.page("/console/identities").await;
+    assert!(!html.contains("Budi"));
+    // Verify: NEW, and the activation mail is queued.
+    let r = c
+        .post(&format!("/console/identities/{id}/verify"), &[])
+        .await;
+    assert_eq!(location(&r), "/console/identities?done=verify");
+    let identity = app.store.identity(a.org.id, id).await.unwrap();
+    assert_eq!(identity.status, paraf_domain::IdentityStatus::New);
+    let mails = app.store.list_mail(Some(a.org.id), 10).await.unwrap();
+    assert!(
+        mails.iter().any(|m| m.to == "budi@tenant-a.example"),
+        "{mails:?}"
+    );
+    // Suspending and revoking go through the service too; a refused action says why.
+    let r = c
+        .post(&format!("/console/identities/{id}/reinstate"), &[])
+        .await;
+    assert_eq!(r.status(), 422);
+    let r = c
+        .post(&format!("/console/identities/{id}/revoke"), &[])
+        .await;
+    assert_eq!(location(&r), "/console/identities?done=revoke");
+    let (_, html) = c.page("/console/identities").await;
+    assert!(html.contains(">REVOKE<"), "{html}");
+    let r = c
+        .post(&format!("/console/identities/{id}/launch"), &[])
+        .await;
+    assert_eq!(r.status(), 404);
+    let actions: Vec<String> = audit_actions(&app, a.org.id)
+        .await
+        .into_iter()
+        .map(|r| r.action)
+        .collect();
+    for action in [
+        "console.identity.registered",
+        "console.identity.verify",
+        "console.identity.revoke",
+    ] {
+        assert!(actions.iter().any(|a| a == action), "{action}: {actions:?}");
+    }
+    assert!(app
+        .store
+        .list_identities(b.org.id)
+        .await
+        .unwrap()
+        .is_empty());
+    // The seals page lists the organisation's seals (none here).
+    let (s, html) = c.page("/console/seals").await;
+    assert_eq!(s, 200);
+    assert!(html.contains("Belum ada segel"));
+    app.stop().await;
+}
+
+// ---------------------------------------------------------------- the browser
+
+/// chromedriver (a child process) and one W3C WebDriver session of headless Chromium.
+struct Browser {
+    http: reqwest::Client,
+    base: String,
+    session: Option<String>,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Browser {
+    async fn start() -> Browser {
+        require_tool("chromedriver", "chromium-driver");
+        require_tool("chromium", "chromium");
+        let port = free_port();
+        let driver = Command::new("/usr/bin/chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("cannot start chromedriver");
+        let profile = tempfile::tempdir().unwrap();
+        let mut b = Browser {
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(60))
+                .build()
+                .unwrap(),
+            base: format!("http://127.0.0.1:{port}"),
+            session: None,
+            driver,
+            _profile: profile,
+        };
+        let status = format!("{}/status", b.base);
+        let http = b.http.clone();
+        eventually(20, "chromedriver to be ready", || {
+            let http = http.clone();
+            let status = status.clone();
+            async move {
+                let r = http.get(&status).send().await.ok()?;
+                let v: Value = r.json().await.ok()?;
+                v["value"]["ready"].as_bool().filter(|r| *r)
+            }
+        })
+        .await;
+        let args = [
+            "--headless".to_string(),
+            "--no-sandbox".into(),
+            "--disable-gpu".into(),
+            "--disable-quic".into(),
+            "--no-first-run".into(),
+            "--disable-background-networking".into(),
+            "--disable-component-update".into(),
+            "--disable-sync".into(),
+            "--disable-dev-shm-usage".into(),
+            format!("--user-data-dir={}", b._profile.path().display()),
+        ];
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": args},
+        }}});
+        let v = b.call(reqwest::Method::POST, "/session", Some(caps)).await;
+        b.session = Some(
+            v["sessionId"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{v}"))
+                .to_string(),
+        );
+        b
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let url = format!("{}{path}", self.base);
+        let mut r = self.http.request(method.clone(), &url);
+        if let Some(b) = body {
+            r = r.json(&b);
+        } else if method == reqwest::Method::POST {
+            r = r.json(&json!({}));
+        }
+        let resp = r.send().await.unwrap();
+        let status = resp.status();
+        let v: Value = resp.json().await.unwrap();
+        assert!(
+            status.is_success(),
+            "WebDriver {method} {path}: {status} {v}"
+        );
+        v["value"].clone()
+    }
+
+    fn s(&self) -> String {
+        format!("/session/{}", self.session.as_deref().unwrap())
+    }
+
+    async fn go(&self, url: &str) {
+        self.call(
+            reqwest::Method::POST,
+            &format!("{}/url", self.s()),
+            Some(json!({"url": url})),
+        )
+        .await;
+    }
+
+    async fn url(&self) -> String {
+        self.call(reqwest::Method::GET, &format!("{}/url", self.s()), None)
+            .await
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    async fn source(&self) -> String {
+        self.call(reqwest::Method::GET, &format!("{}/source", self.s()), None)
+            .await
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// The element matching `css`, waiting up to 15 s for it.
+    async fn find(&self, css: &str) -> String {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            let r = self
+                .http
+                .post(format!("{}{}/element", self.base, self.s()))
+                .json(&json!({"using": "css selector", "value": css}))
+                .send()
+                .await
+                .unwrap();
+            if r.status().is_success() {
+                let v: Value = r.json().await.unwrap();
+                return v["value"][ELEMENT]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{css}: {v}"))
+                    .to_string();
+            }
+            if tokio::time::Instant::now() > deadline {
+                panic!(
+                    "no element {css:?} on {}:\n{}",
+                    self.url().await,
+                    self.source().await
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn click(&self, css: &str) {
+        let e = self.find(css).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("{}/element/{e}/click", self.s()),
+            None,
+        )
+        .await;
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let e = self.find(css).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("{}/element/{e}/clear", self.s()),
+            None,
+        )
+        .await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("{}/element/{e}/value", self.s()),
+            Some(json!({"text": text})),
+        )
+        .await;
+    }
+
+    async fn text(&self, css: &str) -> String {
+        let e = self.find(css).await;
+        self.call(
+            reqwest::Method::GET,
+            &format!("{}/element/{e}/text", self.s()),
+            None,
+        )
+        .await
+        .as_str()
+        .unwrap()
+        .to_string()
+    }
+
+    /// Waits until the address ends with `suffix`.
+    async fn wait_url(&self, suffix: &str) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            let url = self.url().await;
+            if url.ends_with(suffix) {
+                return;
+            }
+            if tokio::time::Instant::now() > deadline {
+                panic!(
+                    "still at {url}, expected …{suffix}:\n{}",
+                    self.source().await
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn close(mut self) {
+        if let Some(s) = self.session.take() {
+            let _ = self
+                .http
+                .delete(format!("{}/session/{s}", self.base))
+                .send()
+                .await;
+        }
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        // After a failure: end the browser through the driver, then stop the driver.
+        if let Some(s) = self.session.take() {
+            let url = format!("{}/session/{s}", self.base);
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(async move {
+                    let _ = reqwest::Client::new().delete(url).send().await;
+                })
+            })
+            .join();
+        }
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+async fn console_in_headless_chromium_creates_a_working_credential(backend: Backend) {
+    // Plain HTTP on 127.0.0.1: the session cookie must not be `Secure` here.
+    let app = spawn_with(backend, |c| c.cookie_secure = false).await;
+    let a = tenant(&app, "tenant-a", Plan::Nusantara).await;
+    let browser = Browser::start().await;
+
+    browser.go(&app.at("/console")).await;
+    browser.wait_url("/console/login").await;
+    browser
+        .type_into("#f-email", "tenant-a/admin@tenant-a.example")
+        .await;
+    browser.type_into("#f-password", PASSWORD).await;
+    browser.click("#login").await;
+    browser.wait_url("/console").await;
+    assert!(browser.source().await.contains("Dashboard"));
+    assert_eq!(browser.text("#apps-connected").await, "0 / 0");
+
+    browser
+        .click("header nav a[href=\"/console/credentials\"]")
+        .await;
+    browser.wait_url("/console/credentials").await;
+    assert!(browser.source().await.contains("API Credentials"));
+    browser.click("#tambah-api").await;
+    browser.wait_url("/console/credentials/new").await;
+    browser.type_into("#f-username", "erp-app").await;
+    browser.type_into("#f-password", "rahasia-erp-1").await;
+    browser.type_into("#f-allowed_ips", "127.0.0.1/32").await;
+    browser
+        .type_into("#f-description", "Aplikasi ERP keuangan")
+        .await;
+    browser.click("#status-enable").await;
+    browser.click("#save").await;
+    browser.wait_url("/console/credentials?done=created").await;
+    let row = browser.text("#credentials tbody tr").await;
+    assert!(
+        row.contains("erp-app") && row.contains("127.0.0.1/32"),
+        "{row}"
+    );
+    assert!(row.contains("Enable"), "{row}");
+
+    let creds = app.store.list_app_credentials(a.org.id).await.unwrap();
+    assert_eq!(creds.len(), 1);
+    assert_eq!(creds[0].username, "erp-app");
+    assert_eq!(creds[0].description, "Aplikasi ERP keuangan");
+    assert_eq!(creds[0].allowed_ips.to_strings(), ["127.0.0.1/32"]);
+    assert!(creds[0].enabled);
+
+    // The application signs with its new credential through v1 (`POST /api/sign/pdf`).
+    paraf_server::identities::IdentityService::new(&app.state)
+        .create_active(
+            a.org.id,
+            "Budi Santoso",
+            None,
+            Some(NIK),
+            "rahasia-budi-1",
+            false,
+            "test",
+        )
+        .await
+        .unwrap();
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(simple_pdf())
+                .file_name("surat.pdf")
+                .mime_str("application/pdf")
+                .unwrap(),
+        )
+        .text("nik", NIK)
+        .text("passphrase", "rahasia-budi-1")
+        .text("tampilan", "invisible");
+    let r = app
+        .post("/api/sign/pdf")
+        .header("authorization", basic("erp-app", "rahasia-erp-1"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "the credential made in the browser signs");
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    assert!(r.headers().contains_key("id_dokumen"));
+    let signed = r.bytes().await.unwrap();
+    assert!(signed.starts_with(&simple_pdf()) && signed.len() > simple_pdf().len());
+    assert_eq!(bsre_call(&app, "erp-app", "salah-sekali").await, 401);
+
+    // The dashboard now counts it.
+    browser.click("header nav a[href=\"/console\"]").await;
+    browser.wait_url("/console").await;
+    assert_eq!(browser.text("#apps-connected").await, "1 / 1");
+    assert_eq!(browser.text("#requests-total").await, "1");
+    assert_eq!(browser.text("#signatures-total").await, "1");
+
+    // Logout.
+    browser.click("header form button").await;
+    browser.wait_url("/console/login").await;
+    browser.go(&app.at("/console/credentials")).await;
+    browser.wait_url("/console/login").await;
+    browser.close().await;
+
+    let actions: Vec<String> = audit_actions(&app, a.org.id)
+        .await
+        .into_iter()
+        .map(|r| r.action)
+        .collect();
+    for action in [
+        "console.login",
+        "console.app_credential.created",
+        "console.logout",
+    ] {
+        assert!(actions.iter().any(|a| a == action), "{action}: {actions:?}");
+    }
+    app.stop().await;
+}
+
+crate::both_backends!(
+    console_login_refuses_a_wrong_password,
+    console_pages_require_a_session,
+    console_refuses_missing_csrf_and_foreign_origin,
+    console_edits_disables_and_deletes_a_credential,
+    console_audit_log_is_paginated_newest_first,
+    console_registers_and_verifies_an_identity,
+    console_in_headless_chromium_creates_a_working_credential,
+);

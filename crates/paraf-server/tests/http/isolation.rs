@@ -3,14 +3,61 @@
 //! first organisation may appear in any answer.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use paraf_domain::{NewMail, Plan};
+use paraf_domain::{NewMail, OrgId, Plan, SignedDocument};
+use paraf_server::identities::IdentityService;
 
 use crate::common::*;
 
-fn concrete(path: &str) -> String {
+/// Path parameters naming data of the calling organisation (tenant B), so that routes which
+/// look something up answer it instead of 404: a signed document waiting for its download
+/// (`{id_dokumen}`) and a pending activation link (`{secret}`).
+struct Params {
+    id_dokumen: String,
+    secret: String,
+}
+
+/// A signed document of `org` waiting for its single download; returns its id.
+async fn signed_document(app: &TestApp, org: OrgId, id: &str) -> String {
+    let blob = app.state.blobs.put(&simple_pdf()).await.unwrap();
+    app.store
+        .put_signed_document(&SignedDocument {
+            id: id.to_string(),
+            org,
+            blob,
+            file_name: "dokumen_signed.pdf".into(),
+            created_at: app.clock.now_ts(),
+            downloaded_at: None,
+        })
+        .await
+        .unwrap();
+    id.to_string()
+}
+
+async fn params(app: &TestApp, org: OrgId) -> Params {
+    let svc = IdentityService::new(&app.state);
+    let identity = svc
+        .register(
+            org,
+            "Calon Penanda Tangan",
+            Some("calon@tenant-b.example"),
+            None,
+            "test",
+        )
+        .await
+        .unwrap();
+    let (_, link) = svc.verify(org, identity.id, "test").await.unwrap();
+    Params {
+        id_dokumen: signed_document(app, org, "b0000000000000000000000000000001").await,
+        secret: link.secret,
+    }
+}
+
+fn concrete(path: &str, p: &Params) -> String {
     path.replace("{ca}", "issuing")
         .replace("{request}", "MAA=")
         .replace("{file}", "root.pem")
+        .replace("{id_dokumen}", &p.id_dokumen)
+        .replace("{secret}", &p.secret)
 }
 
 async fn a_foreign_organisation_never_reads_anothers_data(backend: Backend) {
@@ -18,6 +65,8 @@ async fn a_foreign_organisation_never_reads_anothers_data(backend: Backend) {
     let a = tenant(&app, "tenant-a", Plan::Nusantara).await;
     let b = tenant(&app, "tenant-b", Plan::Nusantara).await;
     app_credential(&app, b.org.id, "b-app", &[]).await;
+    let params = params(&app, b.org.id).await;
+    let a_document = signed_document(&app, a.org.id, "a0000000000000000000000000000001").await;
     // Tenant A has data on every shared route: a mail in its outbox, tokens, a session.
     let secret_subject = "Kontrak rahasia tenant-a";
     app.store
@@ -81,7 +130,7 @@ async fn a_foreign_organisation_never_reads_anothers_data(backend: Backend) {
                 ("oauth", "authorization", bearer(&b_oauth)),
                 ("session", "cookie", b_cookie.clone()),
             ] {
-                let url = app.at(&concrete(path));
+                let url = app.at(&concrete(path, &params));
                 let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
                 let r = app
                     .http
@@ -113,6 +162,23 @@ async fn a_foreign_organisation_never_reads_anothers_data(backend: Backend) {
         }
     }
     assert!(calls >= 80, "{calls}");
+    // A's signed document is not B's to download (and stays downloadable).
+    let r = app
+        .get(&format!("/api/sign/download/{a_document}"))
+        .header("authorization", basic("b-app", PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    let (s, v) = json(r).await;
+    assert_eq!((s, v["status_code"].as_u64()), (404, Some(2051)), "{v}");
+    app_credential(&app, a.org.id, "a-app", &[]).await;
+    let r = app
+        .get(&format!("/api/sign/download/{a_document}"))
+        .header("authorization", basic("a-app", PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
     // And B sees its own data where it has some.
     let (s, v) = json(
         app.get("/api/me")

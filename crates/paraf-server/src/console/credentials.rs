@@ -1,0 +1,585 @@
+//! API Credentials (seed 001, "PEMBUATAN CREDENTIAL"): the organisation's Basic-auth
+//! application credentials — list, "Tambah API" (Username, Password, IP Endpoint, Deskripsi,
+//! Enable/Disable, Save), edit and delete. Validation errors show the form again with the
+//! message under the field.
+
+use std::fmt::Write as _;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Form;
+use paraf_domain::{
+    AppCredential, AppCredentialId, DomainError, IpAllowList, NewAppCredential, Password,
+};
+use paraf_store::StoreError;
+use serde::Deserialize;
+
+use super::html::{self, esc, Nav};
+use super::{done_notice, internal, not_found, see_other, CsrfOnly, Session};
+use crate::state::AppState;
+
+/// Longest description accepted.
+const MAX_DESCRIPTION: usize = 500;
+
+const DONE: [(&str, &str); 3] = [
+    ("created", "Kredensial tersimpan."),
+    ("updated", "Perubahan kredensial tersimpan."),
+    ("deleted", "Kredensial dihapus."),
+];
+
+/// `?done=` after a redirect.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Done {
+    done: Option<String>,
+}
+
+/// The add and edit form.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CredentialForm {
+    username: String,
+    password: String,
+    allowed_ips: String,
+    description: String,
+    status: String,
+    csrf: Option<String>,
+}
+
+#[derive(Debug, Default)]
+struct Errors {
+    username: Option<String>,
+    password: Option<String>,
+    allowed_ips: Option<String>,
+    description: Option<String>,
+}
+
+impl Errors {
+    fn any(&self) -> bool {
+        self.username.is_some()
+            || self.password.is_some()
+            || self.allowed_ips.is_some()
+            || self.description.is_some()
+    }
+}
+
+/// Splits an IP Endpoint field (commas, spaces or new lines between entries) into an
+/// allow-list; the error names the first bad entry.
+pub(crate) fn parse_ips(text: &str) -> Result<IpAllowList, String> {
+    let entries: Vec<&str> = text
+        .split(|c: char| c == ',' || c == ';' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+        .collect();
+    for e in &entries {
+        if IpAllowList::parse_one(e).is_err() {
+            return Err(format!(
+                "\"{e}\" bukan alamat IP atau CIDR (contoh: 192.0.2.10 atau 10.0.0.0/8)."
+            ));
+        }
+    }
+    IpAllowList::parse(&entries).map_err(|e| e.to_string())
+}
+
+fn parse_enabled(status: &str) -> bool {
+    !status.trim().eq_ignore_ascii_case("disable")
+}
+
+fn check_description(d: &str, errors: &mut Errors) {
+    if d.trim().chars().count() > MAX_DESCRIPTION {
+        errors.description = Some(format!(
+            "Deskripsi paling banyak {MAX_DESCRIPTION} karakter."
+        ));
+    }
+}
+
+fn check_password(p: &str, errors: &mut Errors) -> Option<Password> {
+    match Password::parse(p) {
+        Ok(p) => Some(p),
+        Err(_) => {
+            errors.password = Some("Password 8 sampai 1024 karakter.".into());
+            None
+        }
+    }
+}
+
+fn ip_text(list: &IpAllowList) -> String {
+    list.to_strings().join(", ")
+}
+
+fn status_badge(enabled: bool) -> &'static str {
+    if enabled {
+        "<span class=\"badge on-badge\">Enable</span>"
+    } else {
+        "<span class=\"badge off-badge\">Disable</span>"
+    }
+}
+
+/// `GET /console/credentials`.
+pub async fn list(
+    State(state): State<AppState>,
+    session: Session,
+    Query(q): Query<Done>,
+) -> Response {
+    let creds = match state.store.list_app_credentials(session.org.id).await {
+        Ok(c) => c,
+        Err(e) => return internal(e),
+    };
+    let mut body = format!(
+        "<h1>API Credentials</h1>{}\
+         <p><a class=\"button\" id=\"tambah-api\" href=\"/console/credentials/new\">Tambah API</a></p>",
+        done_notice(q.done.as_deref(), &DONE)
+    );
+    if creds.is_empty() {
+        body.push_str("<div class=\"card muted\">Belum ada kredensial aplikasi.</div>");
+    } else {
+        body.push_str(
+            "<table id=\"credentials\"><thead><tr><th>Username</th><th>Deskripsi</th>\
+             <th>IP Endpoint</th><th>Status</th><th>Dibuat</th><th>Terakhir dipakai</th>\
+             <th>Aksi</th></tr></thead><tbody>",
+        );
+        for c in &creds {
+            let ips = if c.allowed_ips.is_empty() {
+                "<span class=\"muted\">semua alamat</span>".to_string()
+            } else {
+                format!("<code>{}</code>", esc(&ip_text(&c.allowed_ips)))
+            };
+            let _ = write!(
+                body,
+                "<tr id=\"cred-{id}\"><td><code>{user}</code></td><td>{desc}</td><td>{ips}</td>\
+                 <td>{status}</td><td>{created}</td><td>{used}</td><td class=\"actions\">\
+                 <a class=\"button small\" href=\"/console/credentials/{id}/edit\">edit</a>\
+                 <a class=\"button small\" href=\"/console/credentials/{id}/delete\">delete</a>\
+                 </td></tr>",
+                id = c.id,
+                user = esc(&c.username),
+                desc = esc(&c.description),
+                status = status_badge(c.enabled),
+                created = html::time(c.created_at),
+                used = html::time_opt(c.last_used_at),
+            );
+        }
+        body.push_str("</tbody></table>");
+    }
+    body.push_str(
+        "<p class=\"muted\">Aplikasi memakai kredensial ini dengan HTTP Basic \
+         (<code>Authorization: Basic base64(username:password)</code>) dari alamat IP Endpoint; \
+         kosong berarti semua alamat.</p>",
+    );
+    session.page(StatusCode::OK, "API Credentials", Nav::Credentials, &body)
+}
+
+fn form_page(
+    session: &Session,
+    status: StatusCode,
+    editing: Option<&AppCredential>,
+    v: &CredentialForm,
+    errors: &Errors,
+) -> Response {
+    let (title, action) = match editing {
+        None => ("Tambah API".to_string(), "/console/credentials".to_string()),
+        Some(c) => (
+            format!("Edit kredensial {}", c.username),
+            format!("/console/credentials/{}", c.id),
+        ),
+    };
+    let enabled = parse_enabled(&v.status);
+    let mut body = format!("<h1>{}</h1>", esc(&title));
+    if errors.any() {
+        body.push_str(&html::error("Periksa kembali isian yang ditandai."));
+    }
+    let _ = write!(
+        body,
+        "<div class=\"card\"><form method=\"post\" action=\"{}\" id=\"credential-form\">{}",
+        esc(&action),
+        html::csrf_field(&session.csrf)
+    );
+    match editing {
+        None => {
+            body.push_str(&html::input(
+                "text",
+                "username",
+                "Username",
+                &v.username,
+                errors.username.as_deref(),
+                " required maxlength=\"100\" autocomplete=\"off\"",
+            ));
+            body.push_str(&html::input(
+                "password",
+                "password",
+                "Password",
+                "",
+                errors.password.as_deref(),
+                " required minlength=\"8\" autocomplete=\"new-password\"",
+            ));
+        }
+        Some(c) => {
+            let _ = write!(
+                body,
+                "<label>Username</label><div><code>{}</code></div>",
+                esc(&c.username)
+            );
+            body.push_str(&html::input(
+                "password",
+                "password",
+                "Password baru (kosongkan bila tidak diganti)",
+                "",
+                errors.password.as_deref(),
+                " autocomplete=\"new-password\"",
+            ));
+        }
+    }
+    body.push_str(&html::input(
+        "text",
+        "allowed_ips",
+        "IP Endpoint",
+        &v.allowed_ips,
+        errors.allowed_ips.as_deref(),
+        " placeholder=\"192.0.2.10, 10.0.0.0/8\"",
+    ));
+    body.push_str(
+        "<div class=\"muted\">Alamat IP atau CIDR aplikasi, dipisah koma atau spasi; \
+         kosong = semua alamat.</div>",
+    );
+    body.push_str(&html::textarea(
+        "description",
+        "Deskripsi",
+        &v.description,
+        errors.description.as_deref(),
+    ));
+    let (on, off) = if enabled {
+        (" checked", "")
+    } else {
+        ("", " checked")
+    };
+    let _ = write!(
+        body,
+        "<label>Status</label>\
+         <label class=\"radio\"><input type=\"radio\" name=\"status\" value=\"enable\" id=\"status-enable\"{on}> Enable</label>\
+         <label class=\"radio\"><input type=\"radio\" name=\"status\" value=\"disable\" id=\"status-disable\"{off}> Disable</label>\
+         <p><button type=\"submit\" id=\"save\">Save</button> \
+         <a href=\"/console/credentials\">Batal</a></p></form></div>"
+    );
+    session.page(status, &title, Nav::Credentials, &body)
+}
+
+/// `GET /console/credentials/new`: the "Tambah API" form.
+pub async fn new_form(session: Session) -> Response {
+    let v = CredentialForm {
+        status: "enable".into(),
+        ..CredentialForm::default()
+    };
+    form_page(&session, StatusCode::OK, None, &v, &Errors::default())
+}
+
+/// `POST /console/credentials`: creates a credential.
+pub async fn create(
+    State(state): State<AppState>,
+    session: Session,
+    Form(f): Form<CredentialForm>,
+) -> Response {
+    if let Some(r) = session.csrf_refusal(f.csrf.as_deref()) {
+        return r;
+    }
+    let mut errors = Errors::default();
+    let username = match NewAppCredential::parse_username(&f.username) {
+        Ok(u) => Some(u),
+        Err(_) => {
+            errors.username =
+                Some("Username 1 sampai 100 karakter, tanpa titik dua (:) atau spasi.".into());
+            None
+        }
+    };
+    let password = check_password(&f.password, &mut errors);
+    let ips = match parse_ips(&f.allowed_ips) {
+        Ok(l) => Some(l),
+        Err(e) => {
+            errors.allowed_ips = Some(e);
+            None
+        }
+    };
+    check_description(&f.description, &mut errors);
+    let (Some(username), Some(password), Some(ips), false) =
+        (username, password, ips, errors.any())
+    else {
+        return form_page(
+            &session,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            &f,
+            &errors,
+        );
+    };
+    let enabled = parse_enabled(&f.status);
+    let new = NewAppCredential {
+        org: session.org.id,
+        username: username.clone(),
+        password,
+        description: f.description.trim().to_string(),
+        allowed_ips: ips.clone(),
+    };
+    let cred = match state
+        .store
+        .create_app_credential(&new, state.clock.now())
+        .await
+    {
+        Ok(c) => c,
+        Err(StoreError::Domain(DomainError::AlreadyExists { .. })) => {
+            errors.username = Some("Username ini sudah dipakai.".into());
+            return form_page(
+                &session,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                &f,
+                &errors,
+            );
+        }
+        Err(e) => return internal(e),
+    };
+    if !enabled {
+        if let Err(e) = state
+            .store
+            .set_app_credential_enabled(session.org.id, cred.id, false)
+            .await
+        {
+            return internal(e);
+        }
+    }
+    session
+        .audit(
+            &state,
+            "app_credential.created",
+            Some(format!("app_credential:{}", cred.id)),
+            serde_json::json!({
+                "username": cred.username,
+                "description": cred.description,
+                "allowed_ips": ips.to_strings(),
+                "enabled": enabled,
+            }),
+        )
+        .await;
+    see_other("/console/credentials?done=created")
+}
+
+async fn load(state: &AppState, session: &Session, id: &str) -> Result<AppCredential, Response> {
+    let Ok(id) = id.parse::<i64>() else {
+        return Err(not_found(session));
+    };
+    match state
+        .store
+        .app_credential(session.org.id, AppCredentialId(id))
+        .await
+    {
+        Ok(c) => Ok(c),
+        Err(e) if e.is_not_found() => Err(not_found(session)),
+        Err(e) => Err(internal(e)),
+    }
+}
+
+/// `GET /console/credentials/{id}/edit`.
+pub async fn edit_form(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> Response {
+    let cred = match load(&state, &session, &id).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let v = CredentialForm {
+        username: cred.username.clone(),
+        allowed_ips: ip_text(&cred.allowed_ips),
+        description: cred.description.clone(),
+        status: if cred.enabled { "enable" } else { "disable" }.into(),
+        ..CredentialForm::default()
+    };
+    form_page(
+        &session,
+        StatusCode::OK,
+        Some(&cred),
+        &v,
+        &Errors::default(),
+    )
+}
+
+/// `POST /console/credentials/{id}`: saves the edit form.
+pub async fn update(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    Form(f): Form<CredentialForm>,
+) -> Response {
+    if let Some(r) = session.csrf_refusal(f.csrf.as_deref()) {
+        return r;
+    }
+    let cred = match load(&state, &session, &id).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let mut errors = Errors::default();
+    let password = if f.password.is_empty() {
+        None
+    } else {
+        check_password(&f.password, &mut errors)
+    };
+    let ips = match parse_ips(&f.allowed_ips) {
+        Ok(l) => Some(l),
+        Err(e) => {
+            errors.allowed_ips = Some(e);
+            None
+        }
+    };
+    check_description(&f.description, &mut errors);
+    let (Some(ips), false) = (ips, errors.any()) else {
+        return form_page(
+            &session,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(&cred),
+            &f,
+            &errors,
+        );
+    };
+    let org = session.org.id;
+    let enabled = parse_enabled(&f.status);
+    let description = f.description.trim();
+    let mut changed = Vec::new();
+    let store = &state.store;
+    let result = async {
+        if description != cred.description {
+            store
+                .set_app_credential_description(org, cred.id, description)
+                .await?;
+            changed.push("description");
+        }
+        if ips != cred.allowed_ips {
+            store
+                .set_app_credential_allowed_ips(org, cred.id, &ips)
+                .await?;
+            changed.push("allowed_ips");
+        }
+        if enabled != cred.enabled {
+            store
+                .set_app_credential_enabled(org, cred.id, enabled)
+                .await?;
+            changed.push("enabled");
+        }
+        if let Some(p) = &password {
+            store.set_app_credential_password(org, cred.id, p).await?;
+            changed.push("password");
+        }
+        Ok::<_, StoreError>(())
+    }
+    .await;
+    if let Err(e) = result {
+        if e.is_not_found() {
+            return not_found(&session);
+        }
+        return internal(e);
+    }
+    if !changed.is_empty() {
+        session
+            .audit(
+                &state,
+                "app_credential.updated",
+                Some(format!("app_credential:{}", cred.id)),
+                serde_json::json!({
+                    "username": cred.username,
+                    "changed": changed,
+                    "description": description,
+                    "allowed_ips": ips.to_strings(),
+                    "enabled": enabled,
+                }),
+            )
+            .await;
+    }
+    see_other("/console/credentials?done=updated")
+}
+
+/// `GET /console/credentials/{id}/delete`: asks for confirmation (no JavaScript dialogs).
+pub async fn delete_confirm(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> Response {
+    let cred = match load(&state, &session, &id).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let body = format!(
+        "<h1>Hapus kredensial</h1><div class=\"card\"><p>Hapus kredensial <code>{}</code>? \
+         Aplikasi yang memakainya tidak dapat lagi memanggil API.</p>\
+         <div class=\"actions\">{}<a class=\"button plain\" href=\"/console/credentials\">Batal</a></div></div>",
+        esc(&cred.username),
+        html::button_form(
+            &format!("/console/credentials/{}/delete", cred.id),
+            &session.csrf,
+            "delete",
+            "danger"
+        ),
+    );
+    session.page(StatusCode::OK, "Hapus kredensial", Nav::Credentials, &body)
+}
+
+/// `POST /console/credentials/{id}/delete`.
+pub async fn delete(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfOnly>,
+) -> Response {
+    if let Some(r) = session.csrf_refusal(f.csrf.as_deref()) {
+        return r;
+    }
+    let cred = match load(&state, &session, &id).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    match state
+        .store
+        .delete_app_credential(session.org.id, cred.id)
+        .await
+    {
+        Ok(()) => {}
+        Err(e) if e.is_not_found() => return not_found(&session),
+        Err(e) => return internal(e),
+    }
+    session
+        .audit(
+            &state,
+            "app_credential.deleted",
+            Some(format!("app_credential:{}", cred.id)),
+            serde_json::json!({"username": cred.username}),
+        )
+        .await;
+    see_other("/console/credentials?done=deleted")
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn ip_endpoints_split_on_commas_and_spaces() {
+        let l = parse_ips("127.0.0.1/32, 10.0.0.0/8  192.0.2.7\n2001:db8::/32").unwrap();
+        assert_eq!(
+            l.to_strings(),
+            [
+                "127.0.0.1/32",
+                "10.0.0.0/8",
+                "192.0.2.7/32",
+                "2001:db8::/32"
+            ]
+        );
+        assert!(parse_ips("").unwrap().is_empty());
+        let e = parse_ips("10.0.0.1, nope").unwrap_err();
+        assert!(e.contains("\"nope\""), "{e}");
+    }
+
+    #[test]
+    fn status_is_enable_unless_disable() {
+        assert!(parse_enabled("enable"));
+        assert!(parse_enabled(""));
+        assert!(!parse_enabled("disable"));
+    }
+}

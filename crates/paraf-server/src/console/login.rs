@@ -1,0 +1,287 @@
+//! `GET/POST /console/login` and `POST /console/logout`.
+//!
+//! The login form is protected by a double-submit token: `GET` sets a random value in the
+//! cookie `paraf_console_login` (HttpOnly, SameSite=Strict, path `/console/login`) and in the
+//! form; `POST` accepts only when both are present and equal. Failed password checks count
+//! towards the shared per-IP login throttling (`ratelimit::login_guard`).
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use axum::Form;
+use paraf_domain::{Email, Organisation, Role};
+use serde::Deserialize;
+
+use super::html::{self, Nav};
+use super::{audit_event, ct_eq, internal, see_other, Client, CsrfOnly, Session};
+use crate::auth::SESSION_COOKIE;
+use crate::ratelimit;
+use crate::routes::LOGIN_FAILURES_PER_MINUTE;
+use crate::state::AppState;
+
+/// The login form's double-submit cookie.
+const LOGIN_COOKIE: &str = "paraf_console_login";
+
+fn secure(state: &AppState) -> &'static str {
+    if state.config.cookie_secure {
+        "; Secure"
+    } else {
+        ""
+    }
+}
+
+/// The `Set-Cookie` value that removes the session cookie.
+pub(crate) fn clear_session_cookie(state: &AppState) -> HeaderValue {
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict{}",
+        secure(state)
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("paraf_session=; Path=/; Max-Age=0"))
+}
+
+fn login_page(status: StatusCode, token: &str, email: &str, message: Option<&str>) -> Response {
+    let notice = message.map(html::error).unwrap_or_default();
+    let body = format!(
+        "<div class=\"login\"><div class=\"card\"><h1>Paraf · Console</h1>{notice}\
+         <form method=\"post\" action=\"/console/login\">{}\
+         {}{}<p class=\"muted\">Lebih dari satu organisasi: tulis <code>slug/email</code>.</p>\
+         <button type=\"submit\" id=\"login\">Login</button></form></div></div>",
+        html::csrf_field(token),
+        html::input(
+            "text",
+            "email",
+            "Email",
+            email,
+            None,
+            " autocomplete=\"username\" required autofocus"
+        ),
+        html::input(
+            "password",
+            "password",
+            "Password",
+            "",
+            None,
+            " autocomplete=\"current-password\" required"
+        ),
+    );
+    html::page(status, "Login", Nav::None, None, &body)
+}
+
+fn with_login_cookie(state: &AppState, mut resp: Response, token: &str) -> Response {
+    let cookie = format!(
+        "{LOGIN_COOKIE}={token}; Path=/console/login; Max-Age=3600; HttpOnly; SameSite=Strict{}",
+        secure(state)
+    );
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    resp
+}
+
+/// `GET /console/login`.
+pub async fn form(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let token = match crate::auth::cookie(&headers, LOGIN_COOKIE) {
+        Some(t) if t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()) => t,
+        _ => {
+            let mut b = [0u8; 32];
+            if let Err(e) = state.entropy.fill(&mut b) {
+                return internal(e);
+            }
+            hex::encode(b)
+        }
+    };
+    let resp = login_page(StatusCode::OK, &token, "", None);
+    with_login_cookie(&state, resp, &token)
+}
+
+/// The login form.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct LoginForm {
+    email: String,
+    password: String,
+    csrf: Option<String>,
+}
+
+/// Finds the organisation of a login: `slug/email`, or the only organisation; `Ok(None)` when
+/// there is none to be found (refused like a wrong password), `Err` an error page.
+async fn organisation(
+    state: &AppState,
+    login: &str,
+) -> Result<Option<(Organisation, Email)>, Response> {
+    let (slug, email) = match login.trim().split_once('/') {
+        Some((s, e)) => (Some(s.trim()), e.trim()),
+        None => (None, login.trim()),
+    };
+    let Ok(email) = Email::parse(email) else {
+        return Ok(None);
+    };
+    let org = match slug {
+        Some(s) => match state.store.organisation_by_slug(s).await {
+            Ok(o) => o,
+            Err(e) if e.is_not_found() => return Ok(None),
+            Err(e) => return Err(internal(e)),
+        },
+        None => {
+            let mut all = state.store.list_organisations().await.map_err(internal)?;
+            if all.len() != 1 {
+                return Ok(None);
+            }
+            all.remove(0)
+        }
+    };
+    Ok(Some((org, email)))
+}
+
+/// `POST /console/login`.
+pub async fn submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    client: Client,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    let cookie = crate::auth::cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
+    let presented = f.csrf.unwrap_or_default();
+    if cookie.is_empty() || !ct_eq(cookie.as_bytes(), presented.trim().as_bytes()) {
+        return super::forbidden(
+            "Token formulir (CSRF) tidak ada atau tidak sah. Buka kembali halaman login.",
+        );
+    }
+    let ip = client.ip.unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]));
+    match ratelimit::login_guard(&state, ip, LOGIN_FAILURES_PER_MINUTE).await {
+        Ok(()) => {}
+        Err(e) if e.status() != StatusCode::TOO_MANY_REQUESTS => return internal(e.status()),
+        Err(_) => {
+            return login_page(
+                StatusCode::TOO_MANY_REQUESTS,
+                &cookie,
+                &f.email,
+                Some("Terlalu banyak percobaan login gagal. Coba lagi dalam satu menit."),
+            )
+        }
+    }
+    let several = f.email.contains('/');
+    let wrong = "Email atau password salah.";
+    let Some((org, email)) = (match organisation(&state, &f.email).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    }) else {
+        ratelimit::login_failed(&state, ip).await;
+        let msg = if several {
+            wrong.to_string()
+        } else {
+            format!("{wrong} Jika ada beberapa organisasi, tulis slug/email.")
+        };
+        return login_page(StatusCode::UNAUTHORIZED, &cookie, &f.email, Some(&msg));
+    };
+    let user = match state
+        .store
+        .verify_user_password(org.id, &email, &f.password)
+        .await
+    {
+        Ok(u) => u,
+        Err(e) if e.auth_failure().is_some() => {
+            ratelimit::login_failed(&state, ip).await;
+            audit_event(
+                &state,
+                org.id,
+                "anonymous".into(),
+                &client,
+                "login_failed",
+                None,
+                serde_json::json!({"email": email.as_str()}),
+            )
+            .await;
+            return login_page(StatusCode::UNAUTHORIZED, &cookie, &f.email, Some(wrong));
+        }
+        Err(e) => return internal(e),
+    };
+    if user.role != Role::Admin {
+        audit_event(
+            &state,
+            org.id,
+            format!("user:{}", user.id),
+            &client,
+            "login_refused",
+            Some(format!("user:{}", user.id)),
+            serde_json::json!({"email": user.email.as_str(), "reason": "not an admin"}),
+        )
+        .await;
+        return login_page(
+            StatusCode::FORBIDDEN,
+            &cookie,
+            &f.email,
+            Some("Console hanya untuk administrator organisasi."),
+        );
+    }
+    let now = state.clock.now();
+    let session = match state
+        .store
+        .create_console_session(org.id, user.id, &state.token_lifetimes(), now)
+        .await
+    {
+        Ok(s) => s,
+        Err(e) if e.auth_failure().is_some() => {
+            return login_page(StatusCode::UNAUTHORIZED, &cookie, &f.email, Some(wrong))
+        }
+        Err(e) => return internal(e),
+    };
+    audit_event(
+        &state,
+        org.id,
+        format!("user:{}", user.id),
+        &client,
+        "login",
+        Some(format!("user:{}", user.id)),
+        serde_json::json!({"email": user.email.as_str()}),
+    )
+    .await;
+    let max_age = (session.expires_at - now).num_seconds().max(0);
+    let mut resp = see_other("/console");
+    let cookie = format!(
+        "{SESSION_COOKIE}={}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Strict{}",
+        session.secret.expose(),
+        secure(&state)
+    );
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    let clear = format!(
+        "{LOGIN_COOKIE}=; Path=/console/login; Max-Age=0; HttpOnly; SameSite=Strict{}",
+        secure(&state)
+    );
+    if let Ok(v) = HeaderValue::from_str(&clear) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    resp
+}
+
+/// `POST /console/logout`: ends the session (its token family is revoked).
+pub async fn logout(
+    State(state): State<AppState>,
+    session: Session,
+    Form(f): Form<CsrfOnly>,
+) -> Response {
+    if let Some(r) = session.csrf_refusal(f.csrf.as_deref()) {
+        return r;
+    }
+    if let Err(e) = state
+        .store
+        .revoke_token_family_of(session.secret(), state.clock.now())
+        .await
+    {
+        return internal(e);
+    }
+    session
+        .audit(
+            &state,
+            "logout",
+            Some(session.actor()),
+            serde_json::json!({}),
+        )
+        .await;
+    let mut resp = see_other("/console/login");
+    resp.headers_mut()
+        .insert(header::SET_COOKIE, clear_session_cookie(&state));
+    resp
+}

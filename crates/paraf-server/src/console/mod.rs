@@ -1,0 +1,440 @@
+//! The admin console: server-rendered HTML pages (no JavaScript) under `/console` for the
+//! administrators of an organisation — login, dashboard, API Credentials (seed 001's
+//! "PEMBUATAN CREDENTIAL"), identities, seals and the audit log. See `docs/console.md`.
+//!
+//! Security: the session is the shared console session cookie (`paraf_session`, HttpOnly,
+//! SameSite=Strict, Secure unless `cookie_secure = false`); every state-changing form
+//! carries a CSRF token (HMAC-SHA256 keyed by the session secret, checked in constant time)
+//! and every unsafe request with a foreign `Origin` or a cross-site `Sec-Fetch-Site` is
+//! refused (403) before any handler runs. Every page reads and writes only the session's
+//! organisation, and every action is audited with the user, IP and user agent.
+
+mod audit;
+mod credentials;
+mod dashboard;
+pub mod html;
+mod identities;
+mod login;
+mod seals;
+
+use std::net::IpAddr;
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::{from_fn_with_state, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use base64::Engine;
+use hmac::{Hmac, KeyInit, Mac};
+use paraf_domain::{CredentialKind, NewAuditEvent, Organisation, Role, User};
+use sha2::{Digest, Sha256};
+
+use crate::auth::SESSION_COOKIE;
+use crate::request_id::ClientIp;
+use crate::state::AppState;
+use html::{Header, Nav};
+
+/// The console's routes, with their security headers and the cross-origin guard.
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/console", get(dashboard::show))
+        .route("/console/login", get(login::form).post(login::submit))
+        .route("/console/logout", post(login::logout))
+        .route(
+            "/console/credentials",
+            get(credentials::list).post(credentials::create),
+        )
+        .route("/console/credentials/new", get(credentials::new_form))
+        .route("/console/credentials/{id}", post(credentials::update))
+        .route(
+            "/console/credentials/{id}/edit",
+            get(credentials::edit_form),
+        )
+        .route(
+            "/console/credentials/{id}/delete",
+            get(credentials::delete_confirm).post(credentials::delete),
+        )
+        .route(
+            "/console/identities",
+            get(identities::list).post(identities::register),
+        )
+        .route("/console/identities/{id}/{action}", post(identities::act))
+        .route("/console/seals", get(seals::list))
+        .route("/console/audit", get(audit::list))
+        .route_layer(from_fn_with_state(state, guard))
+}
+
+/// The Content-Security-Policy of every console page: nothing but the inline style sheet
+/// (by its hash), same-origin form targets, no framing.
+fn csp() -> String {
+    let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(html::CSS));
+    format!(
+        "default-src 'none'; style-src 'sha256-{hash}'; img-src 'self' data:; \
+         form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    )
+}
+
+/// Middleware: refuses cross-origin unsafe requests and adds the security headers.
+async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+        && !same_origin(&state, req.headers())
+    {
+        tracing::info!(path = %req.uri().path(), "console: cross-origin request refused");
+        return forbidden("Permintaan dari situs lain ditolak (cross-origin).");
+    }
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&csp()) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    resp
+}
+
+/// `scheme://host[:port]` of a URL.
+fn origin_of(url: &str) -> &str {
+    let url = url.trim_end_matches('/');
+    match url.find("://") {
+        Some(i) => match url[i + 3..].find('/') {
+            Some(j) => &url[..i + 3 + j],
+            None => url,
+        },
+        None => url,
+    }
+}
+
+/// Whether an unsafe request may come from where it says it comes from: a browser's
+/// `Sec-Fetch-Site` must be `same-origin` (or `none`), and an `Origin`, when present, must be
+/// the public URL's origin or name the very host the request was sent to. Requests without
+/// either (non-browser clients) pass; they still need the CSRF token.
+fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site") {
+        if !matches!(site.to_str(), Ok("same-origin" | "none")) {
+            return false;
+        }
+    }
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    let origin = origin.trim_end_matches('/');
+    if origin.eq_ignore_ascii_case(origin_of(&state.public_url)) {
+        return true;
+    }
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    match (origin.split_once("://"), host) {
+        (Some((scheme, authority)), Some(host)) => {
+            matches!(scheme, "http" | "https") && authority.eq_ignore_ascii_case(host)
+        }
+        _ => false,
+    }
+}
+
+/// A 303 to `location`.
+pub(crate) fn see_other(location: &str) -> Response {
+    let mut resp = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(location) {
+        resp.headers_mut().insert(header::LOCATION, v);
+    }
+    resp
+}
+
+/// A 403 page.
+pub(crate) fn forbidden(msg: &str) -> Response {
+    html::page(
+        StatusCode::FORBIDDEN,
+        "Ditolak",
+        Nav::None,
+        None,
+        &format!(
+            "<h1>403 · Ditolak</h1>{}<p><a href=\"/console\">Kembali ke console</a></p>",
+            html::error(msg)
+        ),
+    )
+}
+
+/// A 500 page; the cause is logged, never shown.
+pub(crate) fn internal(cause: impl std::fmt::Display) -> Response {
+    tracing::error!(cause = %cause, "console request failed");
+    html::page(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Kesalahan",
+        Nav::None,
+        None,
+        &format!(
+            "<h1>Terjadi kesalahan</h1>{}<p><a href=\"/console\">Kembali ke console</a></p>",
+            html::error("Terjadi kesalahan internal; silakan coba lagi.")
+        ),
+    )
+}
+
+/// A 404 page.
+pub(crate) fn not_found(who: &Session) -> Response {
+    html::page(
+        StatusCode::NOT_FOUND,
+        "Tidak ditemukan",
+        Nav::None,
+        Some(&who.header()),
+        &format!(
+            "<h1>Tidak ditemukan</h1>{}",
+            html::error("Data tidak ditemukan.")
+        ),
+    )
+}
+
+/// The CSRF token of a session: hex HMAC-SHA256 keyed by the session secret.
+fn csrf_token(secret: &str) -> String {
+    csrf_mac(secret)
+        .map(|m| hex::encode(m.finalize().into_bytes()))
+        .unwrap_or_default()
+}
+
+fn csrf_mac(secret: &str) -> Option<Hmac<Sha256>> {
+    let mut m = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).ok()?;
+    m.update(b"paraf console csrf v1");
+    Some(m)
+}
+
+/// Whether `presented` is the session's CSRF token (constant-time comparison).
+fn csrf_ok(secret: &str, presented: Option<&str>) -> bool {
+    let Some(bytes) = presented.and_then(|p| hex::decode(p.trim()).ok()) else {
+        return false;
+    };
+    csrf_mac(secret).is_some_and(|m| m.verify_slice(&bytes).is_ok())
+}
+
+/// Constant-time equality of two byte strings (lengths are not secret).
+pub(crate) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The client's address and user agent, for the audit log.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Client {
+    pub ip: Option<IpAddr>,
+    pub user_agent: Option<String>,
+}
+
+impl Client {
+    fn of(parts: &Parts) -> Client {
+        Client {
+            ip: parts.extensions.get::<ClientIp>().map(|c| c.0),
+            user_agent: parts
+                .headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(|s| s.chars().take(300).collect()),
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Client {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Client::of(parts))
+    }
+}
+
+/// Appends a console event to the organisation's audit chain (failures are logged).
+pub(crate) async fn audit_event(
+    state: &AppState,
+    org: paraf_domain::OrgId,
+    actor: String,
+    client: &Client,
+    action: &str,
+    target: Option<String>,
+    details: serde_json::Value,
+) {
+    let event = NewAuditEvent {
+        org,
+        at: state.clock.now(),
+        actor,
+        action: format!("console.{action}"),
+        target,
+        ip: client.ip.map(|i| i.to_string()),
+        user_agent: client.user_agent.clone(),
+        details,
+    };
+    if let Err(e) = state.store.append_audit(&event).await {
+        tracing::error!(error = %e, action, "console: could not audit");
+    }
+}
+
+/// A signed-in administrator: the extractor of every page but the login page. Without a
+/// valid session it redirects to `/console/login`; a session of a non-admin gets 403.
+pub(crate) struct Session {
+    pub org: Organisation,
+    pub user: User,
+    secret: String,
+    pub csrf: String,
+    pub client: Client,
+}
+
+impl Session {
+    /// The header of the pages.
+    pub fn header(&self) -> Header<'_> {
+        Header {
+            org: self.org.name.as_str(),
+            email: self.user.email.as_str(),
+            csrf: &self.csrf,
+        }
+    }
+
+    /// The audit actor.
+    pub fn actor(&self) -> String {
+        format!("user:{}", self.user.id)
+    }
+
+    /// The 403 answer when `presented` is not this session's CSRF token, `None` when it is.
+    pub fn csrf_refusal(&self, presented: Option<&str>) -> Option<Response> {
+        if csrf_ok(&self.secret, presented) {
+            return None;
+        }
+        tracing::info!(user = %self.user.id, "console: CSRF token missing or wrong");
+        Some(forbidden(
+            "Token formulir (CSRF) tidak ada atau tidak sah. Muat ulang halaman dan coba lagi.",
+        ))
+    }
+
+    /// The session's secret (for logout).
+    pub fn secret(&self) -> &str {
+        &self.secret
+    }
+
+    /// Audits an action of this administrator.
+    pub async fn audit(
+        &self,
+        state: &AppState,
+        action: &str,
+        target: Option<String>,
+        mut details: serde_json::Value,
+    ) {
+        if let Some(obj) = details.as_object_mut() {
+            obj.insert("by".into(), self.user.email.as_str().into());
+        }
+        audit_event(
+            state,
+            self.org.id,
+            self.actor(),
+            &self.client,
+            action,
+            target,
+            details,
+        )
+        .await;
+    }
+
+    /// A page of this session.
+    pub fn page(&self, status: StatusCode, title: &str, nav: Nav, body: &str) -> Response {
+        html::page(status, title, nav, Some(&self.header()), body)
+    }
+}
+
+fn to_login(state: &AppState, clear: bool) -> Response {
+    let mut resp = see_other("/console/login");
+    if clear {
+        resp.headers_mut()
+            .insert(header::SET_COOKIE, login::clear_session_cookie(state));
+    }
+    resp
+}
+
+impl FromRequestParts<AppState> for Session {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let Some(secret) = crate::auth::cookie(&parts.headers, SESSION_COOKIE) else {
+            return Err(to_login(state, false));
+        };
+        let now = state.clock.now();
+        let principal = match state.store.authenticate_console_session(&secret, now).await {
+            Ok(p) => p,
+            Err(e) if e.auth_failure().is_some() => return Err(to_login(state, true)),
+            Err(e) => return Err(internal(e)),
+        };
+        let (CredentialKind::ConsoleSession, Some(user_id)) = (principal.kind, principal.user)
+        else {
+            return Err(to_login(state, true));
+        };
+        if principal.role != Some(Role::Admin) {
+            return Err(forbidden("Console hanya untuk administrator organisasi."));
+        }
+        let user = state
+            .store
+            .user(principal.org, user_id)
+            .await
+            .map_err(internal)?;
+        let org = state
+            .store
+            .organisation(principal.org)
+            .await
+            .map_err(internal)?;
+        let csrf = csrf_token(&secret);
+        Ok(Session {
+            org,
+            user,
+            secret,
+            csrf,
+            client: Client::of(parts),
+        })
+    }
+}
+
+/// A form with only the CSRF token (action buttons).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub(crate) struct CsrfOnly {
+    pub csrf: Option<String>,
+}
+
+/// The `?done=` notice of a page after a redirect (fixed messages only: nothing of the URL is
+/// echoed).
+pub(crate) fn done_notice(done: Option<&str>, messages: &[(&str, &str)]) -> String {
+    done.and_then(|d| messages.iter().find(|(k, _)| *k == d))
+        .map(|(_, m)| html::ok(m))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_of_urls() {
+        assert_eq!(origin_of("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
+        assert_eq!(origin_of("https://x.example/paraf/"), "https://x.example");
+        assert_eq!(origin_of("https://x.example/"), "https://x.example");
+    }
+
+    #[test]
+    fn csrf_tokens_verify_only_for_their_session() {
+        let t = csrf_token("paraf_ses_a");
+        assert_eq!(t.len(), 64);
+        assert!(csrf_ok("paraf_ses_a", Some(&t)));
+        assert!(!csrf_ok("paraf_ses_b", Some(&t)));
+        assert!(!csrf_ok("paraf_ses_a", None));
+        assert!(!csrf_ok("paraf_ses_a", Some("zz")));
+        assert!(!csrf_ok("paraf_ses_a", Some(&t[..62])));
+    }
+
+    #[test]
+    fn constant_time_equality() {
+        assert!(ct_eq(b"abc", b"abc"));
+        assert!(!ct_eq(b"abc", b"abd"));
+        assert!(!ct_eq(b"abc", b"ab"));
+    }
+}
