@@ -249,23 +249,46 @@ pub async fn act(
     };
     let org = session.org.id;
     // Scoped to the session's organisation before anything else.
-    match state.store.identity(org, id).await {
-        Ok(_) => {}
+    let has_email = match state.store.identity(org, id).await {
+        Ok(i) => i.email.is_some(),
         Err(e) if e.is_not_found() => return not_found(&session),
         Err(e) => return internal(e),
-    }
+    };
     let service = IdentityService::new(&state);
     let actor = session.actor();
     let result = match action.as_str() {
-        "verify" => service.verify(org, id, &actor).await.map(|_| ()),
-        "suspend" => service.suspend(org, id, &actor).await.map(|_| ()),
-        "reinstate" => service.reinstate(org, id, &actor).await.map(|_| ()),
-        "revoke" => service.revoke(org, id, &actor).await.map(|_| ()),
-        "renew" => service.renew(org, id, &actor).await.map(|_| ()),
+        "verify" => service.verify(org, id, &actor).await.map(|(_, l)| Some(l)),
+        "suspend" => service.suspend(org, id, &actor).await.map(|_| None),
+        "reinstate" => service.reinstate(org, id, &actor).await.map(|_| None),
+        "revoke" => service.revoke(org, id, &actor).await.map(|_| None),
+        "renew" => service.renew(org, id, &actor).await.map(|(_, l)| Some(l)),
         _ => return not_found(&session),
     };
     match result {
-        Ok(()) => {
+        // Without an e-mail the link cannot be mailed: show it to the administrator, once,
+        // to hand over to the signer.
+        Ok(Some(link)) if !has_email => {
+            session
+                .audit(
+                    &state,
+                    &format!("identity.{action}"),
+                    Some(format!("identity:{id}")),
+                    serde_json::json!({"link_shown": true}),
+                )
+                .await;
+            let form = RegisterForm::default();
+            let view = View {
+                notice: html::ok(&format!(
+                    "Identitas tidak memiliki email: serahkan tautan aktivasi ini kepada \
+                     pemiliknya (sekali pakai, ditampilkan sekali): {}",
+                    link.url
+                )),
+                form: &form,
+                form_error: None,
+            };
+            render(&state, &session, StatusCode::OK, view).await
+        }
+        Ok(_) => {
             session
                 .audit(
                     &state,

@@ -701,6 +701,39 @@ async fn console_registers_and_verifies_an_identity(backend: Backend) {
         mails.iter().any(|m| m.to == "budi@tenant-a.example"),
         "{mails:?}"
     );
+    // An identity without e-mail: the administrator is shown the activation link once.
+    let r = c
+        .post(
+            "/console/identities",
+            &[
+                ("name", "Tanpa Surel"),
+                ("email", ""),
+                ("nik", "3171019999999999"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&r), "/console/identities?done=registered");
+    let other = app
+        .store
+        .identity_by_nik(
+            a.org.id,
+            &paraf_domain::Nik::parse("3171019999999999").unwrap(),
+        )
+        .await
+        .unwrap();
+    let r = c
+        .post(&format!("/console/identities/{}/verify", other.id), &[])
+        .await;
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    let at = html
+        .find("/aktivasi/paraf_act_")
+        .expect("the link is shown");
+    let path: String = html[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || "/_-".contains(*c))
+        .collect();
+    assert_eq!(app.get(&path).send().await.unwrap().status(), 200);
     // Suspending and revoking go through the service too; a refused action says why.
     let r = c
         .post(&format!("/console/identities/{id}/reinstate"), &[])
