@@ -1150,6 +1150,51 @@ async fn registration_verification_and_activation(backend: Backend) {
         .unwrap()
         .starts_with(b"PARAF SEALED\n"));
     assert!(ani.otp_key.is_none());
+    // Renewal: RENEW (no signing) until the owner chooses a passphrase again; then a new key
+    // and certificate, and the old certificate is revoked as superseded.
+    let (_, link) = IdentityService::new(&t.app.state)
+        .renew(org, ani.id, "admin")
+        .await
+        .unwrap();
+    let (_, v) = v2(
+        &t,
+        "/api/v2/user/check/status",
+        json!({"email": "ani@kominfo.example"}),
+    )
+    .await;
+    assert_eq!(v["status"], "RENEW");
+    let (s, v) = v2(&t, "/api/v2/sign/pdf", json!({"email": "ani@kominfo.example", "passphrase": "rahasia-ani-1", "signatureProperties": [{"tampilan": "INVISIBLE"}], "file": [one_page()]})).await;
+    expect_v2_error((s, v), 400, 2021, "RENEW");
+    let path = link.url.strip_prefix(&t.app.url).unwrap().to_string();
+    let r = t
+        .app
+        .post(&path)
+        .form(&[
+            ("passphrase", "rahasia-ani-2"),
+            ("confirm", "rahasia-ani-2"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let renewed = t.app.store.identity(org, ani.id).await.unwrap();
+    assert_ne!(renewed.cert_serial, ani.cert_serial);
+    let old = ani.cert_serial.clone().unwrap();
+    let pki = t.app.state.pki.clone();
+    let reason = tokio::task::spawn_blocking(move || {
+        pki.current()
+            .unwrap()
+            .find(&old)
+            .unwrap()
+            .revoked
+            .clone()
+            .map(|r| r.reason)
+    })
+    .await
+    .unwrap();
+    assert_eq!(reason, Some(paraf_pki::RevocationReason::Superseded));
+    let (s, v) = v2(&t, "/api/v2/sign/pdf", json!({"email": "ani@kominfo.example", "passphrase": "rahasia-ani-2", "signatureProperties": [{"tampilan": "INVISIBLE"}], "file": [one_page()]})).await;
+    assert_eq!(s, 200, "{v}");
     t.app.stop().await;
 }
 
