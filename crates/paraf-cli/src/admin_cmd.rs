@@ -126,6 +126,16 @@ enum SealCommand {
         /// Where activation codes are mailed [default: the organisation's first admin].
         #[arg(long)]
         email: Option<String>,
+        /// Generate the key on a PKCS#11 token (HSM) through this module instead of sealing
+        /// it under the master key; the server then needs PARAF_PKCS11_MODULE/PARAF_PKCS11_PIN.
+        #[arg(long, value_name = "PATH", requires_all = ["pkcs11_token", "pkcs11_key"])]
+        pkcs11_module: Option<PathBuf>,
+        /// The token's label.
+        #[arg(long, value_name = "LABEL")]
+        pkcs11_token: Option<String>,
+        /// The label to give the key on the token.
+        #[arg(long, value_name = "LABEL")]
+        pkcs11_key: Option<String>,
     },
     /// List an organisation's seals.
     List {
@@ -450,6 +460,9 @@ async fn seal_command(store: &Store, data: &std::path::Path, c: SealCommand) -> 
             id_subscriber,
             name,
             email,
+            pkcs11_module,
+            pkcs11_token,
+            pkcs11_key,
         } => {
             let org = org_by_slug(store, &org).await?;
             let email = match email {
@@ -464,9 +477,28 @@ async fn seal_command(store: &Store, data: &std::path::Path, c: SealCommand) -> 
             };
             let name = name.unwrap_or_else(|| org.name.as_str().to_string());
             let svc = identity_service(store, data).await?;
-            let seal = svc
-                .create_seal(org.id, &id_subscriber, &name, &email, "cli")
-                .await
+            let created = match (pkcs11_module, pkcs11_token, pkcs11_key) {
+                (Some(module), Some(token), Some(key)) => {
+                    let pin = std::env::var("PARAF_PKCS11_PIN")
+                        .ok()
+                        .filter(|p| !p.is_empty())
+                        .ok_or_else(|| anyhow!("set PARAF_PKCS11_PIN to the token's user PIN"))?;
+                    svc.create_seal_on_token(
+                        org.id,
+                        &id_subscriber,
+                        &name,
+                        &email,
+                        "cli",
+                        &module,
+                        &token,
+                        &pin,
+                        &key,
+                    )
+                    .await
+                }
+                _ => svc.create_seal(org.id, &id_subscriber, &name, &email, "cli").await,
+            };
+            let seal = created
                 .map_err(|e| match e {
                     IdentityError::Store(StoreError::Domain(DomainError::AlreadyExists {
                         key,

@@ -125,6 +125,10 @@ pub struct ConfigLayer {
     pub session_ttl_secs: Option<u64>,
     /// BSrE: wrong passphrases in a row before an identity is locked.
     pub bsre_lock_after: Option<u64>,
+    /// PKCS#11 module (HSM) holding organisation seal keys, e.g. SoftHSM2's `libsofthsm2.so`.
+    pub pkcs11_module: Option<PathBuf>,
+    /// User PIN of the PKCS#11 tokens holding seal keys.
+    pub pkcs11_pin: Option<String>,
     /// BSrE: how long that lock lasts, minutes.
     pub bsre_lock_minutes: Option<u64>,
     /// How long idempotency records (request-id replay) are kept, seconds.
@@ -173,6 +177,8 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("PARAF_REFRESH_TOKEN_TTL_SECS", "refresh_token_ttl_secs"),
     ("PARAF_SESSION_TTL_SECS", "session_ttl_secs"),
     ("PARAF_BSRE_LOCK_AFTER", "bsre_lock_after"),
+    ("PARAF_PKCS11_MODULE", "pkcs11_module"),
+    ("PARAF_PKCS11_PIN", "pkcs11_pin"),
     ("PARAF_BSRE_LOCK_MINUTES", "bsre_lock_minutes"),
     ("PARAF_IDEMPOTENCY_TTL_SECS", "idempotency_ttl_secs"),
     ("PARAF_SHUTDOWN_GRACE_SECS", "shutdown_grace_secs"),
@@ -228,6 +234,8 @@ impl ConfigLayer {
             refresh_token_ttl_secs: num("PARAF_REFRESH_TOKEN_TTL_SECS")?,
             session_ttl_secs: num("PARAF_SESSION_TTL_SECS")?,
             bsre_lock_after: num("PARAF_BSRE_LOCK_AFTER")?,
+            pkcs11_module: s("PARAF_PKCS11_MODULE").map(PathBuf::from),
+            pkcs11_pin: s("PARAF_PKCS11_PIN"),
             bsre_lock_minutes: num("PARAF_BSRE_LOCK_MINUTES")?,
             idempotency_ttl_secs: num("PARAF_IDEMPOTENCY_TTL_SECS")?,
             shutdown_grace_secs: num("PARAF_SHUTDOWN_GRACE_SECS")?,
@@ -295,6 +303,8 @@ impl ConfigLayer {
             session_ttl_secs,
             bsre_lock_after,
             bsre_lock_minutes,
+            pkcs11_module,
+            pkcs11_pin,
             idempotency_ttl_secs,
             shutdown_grace_secs,
             cookie_secure,
@@ -375,6 +385,8 @@ pub struct Config {
     pub bsre_lock_after: u32,
     /// BSrE: how long the lock lasts (default 30 minutes).
     pub bsre_lock_duration: chrono::Duration,
+    /// PKCS#11 module and user PIN for seal keys kept on a token.
+    pub pkcs11: Option<(PathBuf, String)>,
     /// How long a request id is remembered for replay.
     pub idempotency_ttl: Duration,
     /// Grace period for in-flight requests at shutdown.
@@ -573,6 +585,15 @@ impl Config {
                 .and_then(|n| u32::try_from(n).ok())
                 .unwrap_or(paraf_domain::LOCK_AFTER_WRONG_PASSPHRASES)
                 .max(1),
+            pkcs11: match (l.pkcs11_module, l.pkcs11_pin) {
+                (Some(m), Some(p)) => Some((m, p)),
+                (None, None) => None,
+                _ => {
+                    return Err(err(
+                        "pkcs11_module and pkcs11_pin go together (PARAF_PKCS11_MODULE, PARAF_PKCS11_PIN)",
+                    ))
+                }
+            },
             bsre_lock_duration: chrono::Duration::minutes(
                 i64::try_from(l.bsre_lock_minutes.unwrap_or(30)).unwrap_or(30),
             ),

@@ -618,6 +618,63 @@ impl IdentityService {
         email: &str,
         actor: &str,
     ) -> Result<Seal> {
+        let master = self.master.clone();
+        self.new_seal(org, id_subscriber, name, email, actor, None, move |key_type| {
+            let key = PrivateKey::generate(key_type)?;
+            Ok((key.public_key_der(), master.seal(&key.to_pkcs8_der()?)?))
+        })
+        .await
+    }
+
+    /// Creates an organisation seal whose key is generated on a PKCS#11 token (an HSM) and
+    /// never leaves it; the seal records `pkcs11:token=<token>;object=<key_label>` and the
+    /// server signs through the module named by `pkcs11_module` with `pkcs11_pin`.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn create_seal_on_token(
+        &self,
+        org: OrgId,
+        id_subscriber: &str,
+        name: &str,
+        email: &str,
+        actor: &str,
+        module: &Path,
+        token: &str,
+        pin: &str,
+        key_label: &str,
+    ) -> Result<Seal> {
+        if token.is_empty() || key_label.is_empty() || token.contains(';') || key_label.contains(';') {
+            return Err(IdentityError::invalid(
+                "pkcs11",
+                "the token and key labels must be non-empty and without ';'",
+            ));
+        }
+        let key_ref = format!("pkcs11:token={token};object={key_label}");
+        let (module, token, pin, key_label) = (
+            module.to_path_buf(),
+            token.to_string(),
+            pin.to_string(),
+            key_label.to_string(),
+        );
+        self.new_seal(org, id_subscriber, name, email, actor, Some(key_ref), move |key_type| {
+            let spki = paraf_pki::pkcs11::generate_key_pair(&module, &token, &pin, &key_label, key_type)?;
+            Ok((spki, Vec::new()))
+        })
+        .await
+    }
+
+    /// The common part of seal creation: `make_key` gives the public key (SPKI DER) and the
+    /// stored key bytes.
+    #[allow(clippy::too_many_arguments)]
+    async fn new_seal(
+        &self,
+        org: OrgId,
+        id_subscriber: &str,
+        name: &str,
+        email: &str,
+        actor: &str,
+        key_ref: Option<String>,
+        make_key: impl FnOnce(KeyType) -> Result<(Vec<u8>, Vec<u8>), PkiError> + Send + 'static,
+    ) -> Result<Seal> {
         let id_subscriber = id_subscriber.trim();
         if id_subscriber.is_empty()
             || id_subscriber.len() > 64
@@ -643,20 +700,17 @@ impl IdentityService {
             return Err(IdentityError::invalid("name", "must not be empty"));
         }
         let pki = self.pki.clone();
-        let master = self.master.clone();
-        let (pem, serial, not_after, wrapped) =
-            tokio::task::spawn_blocking(move || -> Result<_> {
-                let key = PrivateKey::generate(req.key_type)?;
-                let cert = pki.modify(|ca| ca.issue_for_public_key(&req, &key.public_key_der()))?;
-                let wrapped = master.seal(&key.to_pkcs8_der()?)?;
-                let pem = paraf_pki::x509::cert_to_pem(&cert)?;
-                let serial = paraf_pki::x509::serial_hex(&cert.tbs_certificate.serial_number);
-                let not_after: std::time::SystemTime =
-                    cert.tbs_certificate.validity.not_after.to_system_time();
-                Ok((pem, serial, Timestamp::from(not_after), wrapped))
-            })
-            .await
-            .map_err(|e| IdentityError::Internal(e.to_string()))??;
+        let (pem, serial, not_after, wrapped) = tokio::task::spawn_blocking(move || -> Result<_> {
+            let (spki, wrapped) = make_key(req.key_type)?;
+            let cert = pki.modify(|ca| ca.issue_for_public_key(&req, &spki))?;
+            let pem = paraf_pki::x509::cert_to_pem(&cert)?;
+            let serial = paraf_pki::x509::serial_hex(&cert.tbs_certificate.serial_number);
+            let not_after: std::time::SystemTime =
+                cert.tbs_certificate.validity.not_after.to_system_time();
+            Ok((pem, serial, Timestamp::from(not_after), wrapped))
+        })
+        .await
+        .map_err(|e| IdentityError::Internal(e.to_string()))??;
         let seal = self
             .store
             .create_seal(
@@ -669,7 +723,7 @@ impl IdentityService {
                     cert_serial: serial.clone(),
                     cert_not_after: not_after,
                     wrapped_key: wrapped,
-                    key_ref: None,
+                    key_ref: key_ref.clone(),
                 },
                 self.now,
             )
@@ -679,11 +733,26 @@ impl IdentityService {
             actor,
             "seal.created",
             format!("seal:{}", seal.id),
-            serde_json::json!({"idSubscriber": seal.id_subscriber, "serial": serial}),
+            serde_json::json!({"idSubscriber": seal.id_subscriber, "serial": serial, "key": key_ref.unwrap_or_else(|| "wrapped".into())}),
         )
         .await;
         Ok(seal)
     }
+}
+
+/// The token and key labels of a `pkcs11:token=…;object=…` seal key reference.
+pub fn parse_key_ref(key_ref: &str) -> Option<(String, String)> {
+    let rest = key_ref.strip_prefix("pkcs11:")?;
+    let mut token = None;
+    let mut object = None;
+    for part in rest.split(';') {
+        match part.split_once('=') {
+            Some(("token", v)) => token = Some(v.to_string()),
+            Some(("object", v)) => object = Some(v.to_string()),
+            _ => return None,
+        }
+    }
+    Some((token?, object?))
 }
 
 /// A signer for a key and certificate PEM, with the CA's chain.

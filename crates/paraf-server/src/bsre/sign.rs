@@ -332,36 +332,62 @@ pub async fn unlock_identity(
     .map_err(|e| BsreError::internal(format!("identity signer: {e}")))
 }
 
-/// Seal keys unsealed once and kept in memory, by seal id and certificate serial.
+/// A seal's signer: a key unsealed in memory, or a session on the PKCS#11 token.
+pub type SealSigner = Arc<dyn Signer + Send + Sync>;
+
+/// Seal signers opened once and kept, by seal id and certificate serial: a wrapped key is
+/// unsealed on first use; a key on a token gets one logged-in session.
 #[derive(Default)]
 pub struct SealKeyCache {
-    keys: Mutex<HashMap<(i64, String), Arc<SoftSigner>>>,
+    keys: Mutex<HashMap<(i64, String), SealSigner>>,
 }
 
 impl SealKeyCache {
-    /// The signer of `seal`, unsealing its key on first use.
-    pub async fn signer(
-        &self,
-        state: &AppState,
-        seal: &Seal,
-    ) -> Result<Arc<SoftSigner>, BsreError> {
+    /// The signer of `seal`, opening its key on first use.
+    pub async fn signer(&self, state: &AppState, seal: &Seal) -> Result<SealSigner, BsreError> {
         let k = (seal.id.0, seal.cert_serial.clone());
-        if let Some(s) = self.keys.lock().unwrap_or_else(|e| e.into_inner()).get(&k) {
+        if let Some(s) = self
+            .keys
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&k)
+        {
             return Ok(s.clone());
         }
         let master = state.master_key.clone();
         let pki = state.pki.clone();
         let wrapped = seal.wrapped_key.clone();
         let pem = seal.cert_pem.clone();
-        let signer = tokio::task::spawn_blocking(move || {
-            let pkcs8 = master.open(&wrapped)?;
-            let key = PrivateKey::from_pkcs8_der(&pkcs8)?;
-            crate::identities::signer_from(key, &pem, pki.current()?.signer_chain())
+        let token = match &seal.key_ref {
+            None => None,
+            Some(r) => {
+                let (token, object) = crate::identities::parse_key_ref(r)
+                    .ok_or_else(|| BsreError::internal(format!("seal key reference {r:?}")))?;
+                let (module, pin) = state.config.pkcs11.clone().ok_or_else(|| {
+                    BsreError::internal("the seal key is on a PKCS#11 token but pkcs11_module/pkcs11_pin are not set")
+                })?;
+                Some((module, pin, token, object))
+            }
+        };
+        let signer: SealSigner = tokio::task::spawn_blocking(move || -> Result<SealSigner, paraf_pki::PkiError> {
+            let chain = pki.current()?.signer_chain();
+            match token {
+                None => {
+                    let pkcs8 = master.open(&wrapped)?;
+                    let key = PrivateKey::from_pkcs8_der(&pkcs8)?;
+                    Ok(Arc::new(crate::identities::signer_from(key, &pem, chain)?))
+                }
+                Some((module, pin, token, object)) => {
+                    let cert = paraf_pki::x509::cert_from_pem(pem.as_bytes())?;
+                    Ok(Arc::new(paraf_pki::Pkcs11Signer::open(
+                        &module, &token, &pin, &object, cert, chain,
+                    )?))
+                }
+            }
         })
         .await
         .map_err(|e| BsreError::internal(e.to_string()))?
         .map_err(|e| BsreError::internal(format!("seal key: {e}")))?;
-        let signer = Arc::new(signer);
         self.keys
             .lock()
             .unwrap_or_else(|e| e.into_inner())

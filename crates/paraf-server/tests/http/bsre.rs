@@ -1207,3 +1207,100 @@ crate::both_backends!(
     v2_totp_is_single_use_and_expires,
     registration_verification_and_activation,
 );
+
+const SOFTHSM_MODULES: [&str; 3] = [
+    "/usr/lib/softhsm/libsofthsm2.so",
+    "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
+    "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so",
+];
+
+/// A seal whose key was generated on a PKCS#11 token (SoftHSM2) and never leaves it. This is
+/// the only test of this binary that loads a PKCS#11 module, so setting `SOFTHSM2_CONF` for
+/// the process here is safe.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seal_with_its_key_on_a_pkcs11_token() {
+    let module = SOFTHSM_MODULES
+        .iter()
+        .map(std::path::Path::new)
+        .find(|p| p.exists())
+        .unwrap_or_else(|| panic!("SoftHSM2 is not installed: run scripts/install-test-deps.sh"));
+    let dir = tempfile::tempdir().unwrap();
+    let tokens = dir.path().join("tokens");
+    std::fs::create_dir_all(&tokens).unwrap();
+    let conf = dir.path().join("softhsm2.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
+            tokens.display()
+        ),
+    )
+    .unwrap();
+    std::env::set_var("SOFTHSM2_CONF", &conf);
+    run_ok(
+        std::process::Command::new("softhsm2-util")
+            .env("SOFTHSM2_CONF", &conf)
+            .args([
+                "--init-token",
+                "--free",
+                "--label",
+                "segel-hsm",
+                "--pin",
+                "1234",
+                "--so-pin",
+                "5678",
+            ]),
+    );
+    let module_path = module.to_path_buf();
+    let t = setup_with(Backend::Sqlite, move |c| {
+        c.pkcs11 = Some((module_path, "1234".into()))
+    })
+    .await;
+    let seal = IdentityService::new(&t.app.state)
+        .create_seal_on_token(
+            t.tenant.org.id,
+            "SEGEL-HSM",
+            "Dinas Kominfo (HSM)",
+            "segel@kominfo.example",
+            "test",
+            module,
+            "segel-hsm",
+            "1234",
+            "kunci-segel",
+        )
+        .await
+        .unwrap();
+    assert!(
+        seal.wrapped_key.is_empty(),
+        "no key bytes outside the token"
+    );
+    assert_eq!(
+        seal.key_ref.as_deref(),
+        Some("pkcs11:token=segel-hsm;object=kunci-segel")
+    );
+    let id = json!("SEGEL-HSM");
+    let (s, _) = v2(
+        &t,
+        "/api/v2/seal/get/activation",
+        json!({"idSubscriber": id}),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let activation = code_in_mail(&t.app, "segel@kominfo.example", "(SEGEL-HSM):").await;
+    let (_, v) = v2(
+        &t,
+        "/api/v2/seal/get/totp",
+        json!({"idSubscriber": id, "data": 1, "totp": activation}),
+    )
+    .await;
+    let otp = v["totp"].as_str().unwrap().to_string();
+    let (s, v) = v2(
+        &t,
+        "/api/v2/seal/pdf",
+        json!({"idSubscriber": id, "totp": otp, "signatureProperties": [{"tampilan": "INVISIBLE"}], "file": [one_page()]}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    validate_all(&t.app, &[("hsm-sealed", unb64(&v["file"][0]))]).await;
+    t.app.stop().await;
+}
