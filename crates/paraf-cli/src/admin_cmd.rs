@@ -374,6 +374,11 @@ async fn identity_command(
     c: IdentityCommand,
 ) -> anyhow::Result<()> {
     let now = SystemClock.now();
+    let verb = match &c {
+        IdentityCommand::Revoke(_) => "revoke",
+        IdentityCommand::Suspend(_) => "suspend",
+        _ => "reinstate",
+    };
     match c {
         IdentityCommand::Create {
             org,
@@ -408,31 +413,17 @@ async fn identity_command(
                 i.cert_serial.as_deref().unwrap_or("-")
             );
         }
-        IdentityCommand::Revoke(r) => {
+        IdentityCommand::Revoke(r)
+        | IdentityCommand::Suspend(r)
+        | IdentityCommand::Reinstate(r) => {
             let (org, i) = find_identity(store, &r).await?;
             let svc = identity_service(store, data).await?;
-            let i = svc
-                .revoke(org.id, i.id, "cli")
-                .await
-                .map_err(identity_error)?;
-            println!("identity {} status {}", i.id, i.status_at(now));
-        }
-        IdentityCommand::Suspend(r) => {
-            let (org, i) = find_identity(store, &r).await?;
-            let svc = identity_service(store, data).await?;
-            let i = svc
-                .suspend(org.id, i.id, "cli")
-                .await
-                .map_err(identity_error)?;
-            println!("identity {} status {}", i.id, i.status_at(now));
-        }
-        IdentityCommand::Reinstate(r) => {
-            let (org, i) = find_identity(store, &r).await?;
-            let svc = identity_service(store, data).await?;
-            let i = svc
-                .reinstate(org.id, i.id, "cli")
-                .await
-                .map_err(identity_error)?;
+            let done = match verb {
+                "revoke" => svc.revoke(org.id, i.id, "cli").await,
+                "suspend" => svc.suspend(org.id, i.id, "cli").await,
+                _ => svc.reinstate(org.id, i.id, "cli").await,
+            };
+            let i = done.map_err(identity_error)?;
             println!("identity {} status {}", i.id, i.status_at(now));
         }
         IdentityCommand::List { org } => {
@@ -496,18 +487,20 @@ async fn seal_command(store: &Store, data: &std::path::Path, c: SealCommand) -> 
                     )
                     .await
                 }
-                _ => svc.create_seal(org.id, &id_subscriber, &name, &email, "cli").await,
+                _ => {
+                    svc.create_seal(org.id, &id_subscriber, &name, &email, "cli")
+                        .await
+                }
             };
-            let seal = created
-                .map_err(|e| match e {
-                    IdentityError::Store(StoreError::Domain(DomainError::AlreadyExists {
-                        key,
-                        ..
-                    })) => {
-                        anyhow!("a seal with idSubscriber {key:?} already exists")
-                    }
-                    other => identity_error(other),
-                })?;
+            let seal = created.map_err(|e| match e {
+                IdentityError::Store(StoreError::Domain(DomainError::AlreadyExists {
+                    key,
+                    ..
+                })) => {
+                    anyhow!("a seal with idSubscriber {key:?} already exists")
+                }
+                other => identity_error(other),
+            })?;
             println!(
                 "seal {} certificate {} activation codes to {}",
                 seal.id_subscriber, seal.cert_serial, seal.email

@@ -686,17 +686,7 @@ impl CertificateAuthority {
     ) -> Result<()> {
         let serial = normalize_serial(serial_hex)?;
         let time = unix(now)?;
-        let rec = self
-            .state
-            .issued
-            .iter_mut()
-            .find(|r| r.serial == serial)
-            .ok_or_else(|| {
-                PkiError::new(
-                    PkiErrorKind::UnknownSerial,
-                    format!("no certificate with serial {serial} was issued by this CA"),
-                )
-            })?;
+        let rec = self.record_mut(&serial)?;
         // A hold (suspension) may become a final revocation; nothing else changes.
         let previous = rec.revoked.clone();
         if let Some(r) = &previous {
@@ -719,13 +709,9 @@ impl CertificateAuthority {
         Ok(())
     }
 
-    /// Lifts a suspension: the certificate with serial `serial_hex` was revoked with reason
-    /// `certificateHold`; it leaves the CRL and OCSP answers "good" again. Any other
-    /// revocation is final and refused.
-    pub fn release_hold(&mut self, serial_hex: &str) -> Result<()> {
-        let serial = normalize_serial(serial_hex)?;
-        let rec = self
-            .state
+    /// The stored record of the certificate with (normalised) serial `serial`.
+    fn record_mut(&mut self, serial: &str) -> Result<&mut IssuedRecord> {
+        self.state
             .issued
             .iter_mut()
             .find(|r| r.serial == serial)
@@ -734,7 +720,15 @@ impl CertificateAuthority {
                     PkiErrorKind::UnknownSerial,
                     format!("no certificate with serial {serial} was issued by this CA"),
                 )
-            })?;
+            })
+    }
+
+    /// Lifts a suspension: the certificate with serial `serial_hex` was revoked with reason
+    /// `certificateHold`; it leaves the CRL and OCSP answers "good" again. Any other
+    /// revocation is final and refused.
+    pub fn release_hold(&mut self, serial_hex: &str) -> Result<()> {
+        let serial = normalize_serial(serial_hex)?;
+        let rec = self.record_mut(&serial)?;
         let Some(held) = rec.revoked.clone() else {
             return Err(PkiError::invalid(format!(
                 "certificate {serial} is not on hold"

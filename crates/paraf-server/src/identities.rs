@@ -323,29 +323,15 @@ impl IdentityService {
         id: IdentityId,
         actor: &str,
     ) -> Result<(Identity, ActivationLink)> {
-        let current = self.store.identity(org, id).await?;
-        match current.status_at(self.now) {
-            IdentityStatus::WaitingForVerification
-            | IdentityStatus::NoCertificate
-            | IdentityStatus::New => {}
-            status => {
-                return Err(IdentityError::WrongStatus {
-                    status,
-                    what: "verify",
-                })
-            }
-        }
-        let (identity, link) = self.new_link(org, id, IdentityStatus::New).await?;
-        self.mail_link(&identity, &link, false).await?;
-        self.audit(
+        use IdentityStatus::*;
+        self.start_activation(
             org,
+            id,
             actor,
-            "identity.verified",
-            format!("identity:{id}"),
-            serde_json::json!({}),
+            &[WaitingForVerification, NoCertificate, New],
+            New,
         )
-        .await;
-        Ok((identity, link))
+        .await
     }
 
     /// Renewal: RENEW and a new activation link; the new key and certificate are made when
@@ -356,22 +342,38 @@ impl IdentityService {
         id: IdentityId,
         actor: &str,
     ) -> Result<(Identity, ActivationLink)> {
-        let current = self.store.identity(org, id).await?;
-        match current.status_at(self.now) {
-            IdentityStatus::Issue | IdentityStatus::Expired | IdentityStatus::Renew => {}
-            status => {
-                return Err(IdentityError::WrongStatus {
-                    status,
-                    what: "renew",
-                })
-            }
+        use IdentityStatus::*;
+        self.start_activation(org, id, actor, &[Issue, Expired, Renew], Renew)
+            .await
+    }
+
+    /// A new activation link (mailed, and returned) for an identity whose status is one of
+    /// `from`; the identity reports `to` (NEW or RENEW) until activated.
+    async fn start_activation(
+        &self,
+        org: OrgId,
+        id: IdentityId,
+        actor: &str,
+        from: &[IdentityStatus],
+        to: IdentityStatus,
+    ) -> Result<(Identity, ActivationLink)> {
+        let renewal = to == IdentityStatus::Renew;
+        let what = if renewal { "renew" } else { "verify" };
+        let status = self.store.identity(org, id).await?.status_at(self.now);
+        if !from.contains(&status) {
+            return Err(IdentityError::WrongStatus { status, what });
         }
-        let (identity, link) = self.new_link(org, id, IdentityStatus::Renew).await?;
-        self.mail_link(&identity, &link, true).await?;
+        let (identity, link) = self.new_link(org, id, to).await?;
+        self.mail_link(&identity, &link, renewal).await?;
+        let action = if renewal {
+            "identity.renewal_started"
+        } else {
+            "identity.verified"
+        };
         self.audit(
             org,
             actor,
-            "identity.renewal_started",
+            action,
             format!("identity:{id}"),
             serde_json::json!({}),
         )
@@ -619,10 +621,18 @@ impl IdentityService {
         actor: &str,
     ) -> Result<Seal> {
         let master = self.master.clone();
-        self.new_seal(org, id_subscriber, name, email, actor, None, move |key_type| {
-            let key = PrivateKey::generate(key_type)?;
-            Ok((key.public_key_der(), master.seal(&key.to_pkcs8_der()?)?))
-        })
+        self.new_seal(
+            org,
+            id_subscriber,
+            name,
+            email,
+            actor,
+            None,
+            move |key_type| {
+                let key = PrivateKey::generate(key_type)?;
+                Ok((key.public_key_der(), master.seal(&key.to_pkcs8_der()?)?))
+            },
+        )
         .await
     }
 
@@ -642,7 +652,11 @@ impl IdentityService {
         pin: &str,
         key_label: &str,
     ) -> Result<Seal> {
-        if token.is_empty() || key_label.is_empty() || token.contains(';') || key_label.contains(';') {
+        if token.is_empty()
+            || key_label.is_empty()
+            || token.contains(';')
+            || key_label.contains(';')
+        {
             return Err(IdentityError::invalid(
                 "pkcs11",
                 "the token and key labels must be non-empty and without ';'",
@@ -655,10 +669,20 @@ impl IdentityService {
             pin.to_string(),
             key_label.to_string(),
         );
-        self.new_seal(org, id_subscriber, name, email, actor, Some(key_ref), move |key_type| {
-            let spki = paraf_pki::pkcs11::generate_key_pair(&module, &token, &pin, &key_label, key_type)?;
-            Ok((spki, Vec::new()))
-        })
+        self.new_seal(
+            org,
+            id_subscriber,
+            name,
+            email,
+            actor,
+            Some(key_ref),
+            move |key_type| {
+                let spki = paraf_pki::pkcs11::generate_key_pair(
+                    &module, &token, &pin, &key_label, key_type,
+                )?;
+                Ok((spki, Vec::new()))
+            },
+        )
         .await
     }
 
@@ -700,17 +724,18 @@ impl IdentityService {
             return Err(IdentityError::invalid("name", "must not be empty"));
         }
         let pki = self.pki.clone();
-        let (pem, serial, not_after, wrapped) = tokio::task::spawn_blocking(move || -> Result<_> {
-            let (spki, wrapped) = make_key(req.key_type)?;
-            let cert = pki.modify(|ca| ca.issue_for_public_key(&req, &spki))?;
-            let pem = paraf_pki::x509::cert_to_pem(&cert)?;
-            let serial = paraf_pki::x509::serial_hex(&cert.tbs_certificate.serial_number);
-            let not_after: std::time::SystemTime =
-                cert.tbs_certificate.validity.not_after.to_system_time();
-            Ok((pem, serial, Timestamp::from(not_after), wrapped))
-        })
-        .await
-        .map_err(|e| IdentityError::Internal(e.to_string()))??;
+        let (pem, serial, not_after, wrapped) =
+            tokio::task::spawn_blocking(move || -> Result<_> {
+                let (spki, wrapped) = make_key(req.key_type)?;
+                let cert = pki.modify(|ca| ca.issue_for_public_key(&req, &spki))?;
+                let pem = paraf_pki::x509::cert_to_pem(&cert)?;
+                let serial = paraf_pki::x509::serial_hex(&cert.tbs_certificate.serial_number);
+                let not_after: std::time::SystemTime =
+                    cert.tbs_certificate.validity.not_after.to_system_time();
+                Ok((pem, serial, Timestamp::from(not_after), wrapped))
+            })
+            .await
+            .map_err(|e| IdentityError::Internal(e.to_string()))??;
         let seal = self
             .store
             .create_seal(

@@ -393,6 +393,20 @@ impl BsreError {
     }
 }
 
+impl From<paraf_store::StoreError> for BsreError {
+    /// A store failure the handler did not map to a code of its own is internal.
+    fn from(e: paraf_store::StoreError) -> Self {
+        BsreError::internal(e)
+    }
+}
+
+impl From<tokio::task::JoinError> for BsreError {
+    /// A blocking task that did not finish (it panicked) is internal.
+    fn from(e: tokio::task::JoinError) -> Self {
+        BsreError::internal(e)
+    }
+}
+
 /// Marks a response as already in the BSrE shape (the envelope middleware leaves it alone).
 #[derive(Debug, Clone, Copy)]
 pub struct Rendered;

@@ -263,8 +263,7 @@ pub async fn unlock_identity(
             let pass = zeroize::Zeroizing::new(pass.as_bytes().to_vec());
             let opened =
                 tokio::task::spawn_blocking(move || paraf_pki::sealed::open(&sealed, &pass))
-                    .await
-                    .map_err(|e| BsreError::internal(e.to_string()))?;
+                    .await?;
             match opened {
                 Ok(k) => {
                     if identity.failed_attempts > 0 {
@@ -281,8 +280,7 @@ pub async fn unlock_identity(
                     let (count, locked) = state
                         .store
                         .record_wrong_passphrase(identity.org, identity.id, lock_after, until, now)
-                        .await
-                        .map_err(|e| BsreError::internal(e.to_string()))?;
+                        .await?;
                     if let Some(l) = locked.filter(|l| *l > now) {
                         return Err(BsreError::new(Code::UserLocked)
                             .arg("until", l.format("%Y-%m-%dT%H:%M:%SZ"))
@@ -309,15 +307,13 @@ pub async fn unlock_identity(
                     files,
                     now,
                 )
-                .await
-                .map_err(|e| BsreError::internal(e.to_string()))?;
+                .await?;
             if !ok {
                 return Err(BsreError::new(Code::InvalidTotp));
             }
             let master = state.master_key.clone();
             tokio::task::spawn_blocking(move || master.open(&wrapped))
-                .await
-                .map_err(|e| BsreError::internal(e.to_string()))?
+                .await?
                 .map_err(|e| BsreError::internal(format!("identity OTP key: {e}")))?
         }
     };
@@ -327,8 +323,7 @@ pub async fn unlock_identity(
         let chain = pki.current()?.signer_chain();
         crate::identities::signer_from(key, &cert_pem, chain)
     })
-    .await
-    .map_err(|e| BsreError::internal(e.to_string()))?
+    .await?
     .map_err(|e| BsreError::internal(format!("identity signer: {e}")))
 }
 
@@ -346,12 +341,7 @@ impl SealKeyCache {
     /// The signer of `seal`, opening its key on first use.
     pub async fn signer(&self, state: &AppState, seal: &Seal) -> Result<SealSigner, BsreError> {
         let k = (seal.id.0, seal.cert_serial.clone());
-        if let Some(s) = self
-            .keys
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&k)
-        {
+        if let Some(s) = self.keys.lock().unwrap_or_else(|e| e.into_inner()).get(&k) {
             return Ok(s.clone());
         }
         let master = state.master_key.clone();
@@ -369,25 +359,25 @@ impl SealKeyCache {
                 Some((module, pin, token, object))
             }
         };
-        let signer: SealSigner = tokio::task::spawn_blocking(move || -> Result<SealSigner, paraf_pki::PkiError> {
-            let chain = pki.current()?.signer_chain();
-            match token {
-                None => {
-                    let pkcs8 = master.open(&wrapped)?;
-                    let key = PrivateKey::from_pkcs8_der(&pkcs8)?;
-                    Ok(Arc::new(crate::identities::signer_from(key, &pem, chain)?))
+        let signer: SealSigner =
+            tokio::task::spawn_blocking(move || -> Result<SealSigner, paraf_pki::PkiError> {
+                let chain = pki.current()?.signer_chain();
+                match token {
+                    None => {
+                        let pkcs8 = master.open(&wrapped)?;
+                        let key = PrivateKey::from_pkcs8_der(&pkcs8)?;
+                        Ok(Arc::new(crate::identities::signer_from(key, &pem, chain)?))
+                    }
+                    Some((module, pin, token, object)) => {
+                        let cert = paraf_pki::x509::cert_from_pem(pem.as_bytes())?;
+                        Ok(Arc::new(paraf_pki::Pkcs11Signer::open(
+                            &module, &token, &pin, &object, cert, chain,
+                        )?))
+                    }
                 }
-                Some((module, pin, token, object)) => {
-                    let cert = paraf_pki::x509::cert_from_pem(pem.as_bytes())?;
-                    Ok(Arc::new(paraf_pki::Pkcs11Signer::open(
-                        &module, &token, &pin, &object, cert, chain,
-                    )?))
-                }
-            }
-        })
-        .await
-        .map_err(|e| BsreError::internal(e.to_string()))?
-        .map_err(|e| BsreError::internal(format!("seal key: {e}")))?;
+            })
+            .await?
+            .map_err(|e| BsreError::internal(format!("seal key: {e}")))?;
         self.keys
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -412,8 +402,7 @@ pub async fn sign_all(
             .map(|job| sign_file(&ca, signer.as_ref(), job, now))
             .collect::<Result<Vec<_>, _>>()
     })
-    .await
-    .map_err(|e| BsreError::internal(e.to_string()))?
+    .await?
 }
 
 /// The identity a request names by NIK or e-mail, in the caller's organisation.

@@ -260,8 +260,7 @@ async fn sign_pdf(
             created_at: state.clock.now(),
             downloaded_at: None,
         })
-        .await
-        .map_err(|e| BsreError::internal(e.to_string()))?;
+        .await?;
     super::count_signatures(&state, &p, 1).await;
     super::audit(
         &state,

@@ -356,8 +356,7 @@ async fn sign_totp(
             expires,
             now,
         )
-        .await
-        .map_err(|e| BsreError::internal(e.to_string()))?;
+        .await?;
     queue_mail(
         &state,
         &p,
@@ -411,8 +410,7 @@ async fn queue_mail(
             },
             state.clock.now(),
         )
-        .await
-        .map_err(|e| BsreError::internal(e.to_string()))?;
+        .await?;
     Ok(())
 }
 
@@ -485,8 +483,7 @@ async fn seal_activation(
         state
             .store
             .set_seal_activation(p.org, seal.id, Some((&otp_hash(&subject, code), expires)))
-            .await
-            .map_err(|e| BsreError::internal(e.to_string()))?;
+            .await?;
         super::audit(
             &state,
             &p,
@@ -511,8 +508,7 @@ async fn seal_activation(
     state
         .store
         .set_seal_activation(p.org, seal.id, Some((&otp_hash(&subject, &code), expires)))
-        .await
-        .map_err(|e| BsreError::internal(e.to_string()))?;
+        .await?;
     queue_mail(
         &state,
         &p,
@@ -552,8 +548,7 @@ async fn seal_revoke(
     state
         .store
         .set_seal_activation(p.org, seal.id, None)
-        .await
-        .map_err(|e| BsreError::internal(e.to_string()))?;
+        .await?;
     super::audit(
         &state,
         &p,
@@ -598,8 +593,7 @@ async fn seal_totp(
             expires,
             now,
         )
-        .await
-        .map_err(|e| BsreError::internal(e.to_string()))?;
+        .await?;
     super::audit(
         &state,
         &p,
@@ -649,8 +643,7 @@ async fn seal_pdf(
             jobs.len() as u64,
             now,
         )
-        .await
-        .map_err(|e| BsreError::internal(e.to_string()))?;
+        .await?;
     if !ok {
         return Err(BsreError::new(Code::InvalidTotp));
     }
