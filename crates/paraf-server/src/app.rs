@@ -248,6 +248,8 @@ pub fn router(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::internal("a handler panicked").into_response()
         }))
+        // BSrE paths answer every error in their own shape, the body limit's 413 included.
+        .layer(from_fn_with_state(state.clone(), crate::bsre::envelope))
         .layer(from_fn_with_state(limit, localize_errors))
         .layer(from_fn_with_state(ctx, request_context))
         .with_state(state)

@@ -35,15 +35,20 @@ pub const AUTH: AuthMethods = AuthMethods {
     session_cookie: false,
 };
 
-/// Every BSrE route, with its authentication and error envelope.
+/// Every BSrE route, with its authentication. The error envelope ([`envelope`]) is applied
+/// by the application around the whole router (outside the body limit), for these paths.
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .merge(v1::routes())
         .merge(v2::routes())
         .merge(verify::routes())
         .route_layer(from_fn_with_state(state.clone(), count_request))
-        .route_layer(from_fn_with_state((state.clone(), AUTH), require_auth))
-        .layer(from_fn_with_state(state, envelope))
+        .route_layer(from_fn_with_state((state, AUTH), require_auth))
+}
+
+/// Whether a path belongs to the BSrE dialect (its errors take the BSrE shape).
+pub fn is_bsre_path(path: &str) -> bool {
+    path.starts_with("/api/sign/") || path.starts_with("/api/v2/")
 }
 
 /// Counts every authenticated request per application and day (the console's dashboard).
@@ -75,9 +80,13 @@ pub(crate) async fn count_signatures(state: &AppState, p: &Principal, n: u64) {
     }
 }
 
-/// Gives every error of a BSrE route the BSrE shape, in the request's language: the
-/// handlers' own errors, and the shared middleware's and the framework's refusals.
-async fn envelope(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// Gives every error of a BSrE path the BSrE shape, in the request's language: the
+/// handlers' own errors, the shared middleware's (401, 413 from the body limit) and the
+/// framework's refusals (404, 405, 415, bad JSON). Other paths pass untouched.
+pub async fn envelope(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if !is_bsre_path(req.uri().path()) {
+        return next.run(req).await;
+    }
     let lang = Lang::of(req.headers());
     let request_id = req
         .extensions()

@@ -1198,6 +1198,82 @@ async fn registration_verification_and_activation(backend: Backend) {
     t.app.stop().await;
 }
 
+/// The body limit's 413, unknown paths and wrong methods answer in the BSrE shape.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn size_limit_and_framework_refusals_take_the_bsre_shape() {
+    let t = setup_with(Backend::Sqlite, |c| c.body_limit = 64 * 1024).await;
+    let mut big = simple_pdf();
+    big.extend(std::iter::repeat_n(b'%', 100 * 1024));
+    let r = v1_sign(
+        &t,
+        &[
+            ("nik", NIK),
+            ("passphrase", PASS),
+            ("tampilan", "invisible"),
+        ],
+        Some(big.clone()),
+        None,
+    )
+    .await;
+    expect_error(r, 413, 413, "65536").await;
+    let (s, v) = v2(
+        &t,
+        "/api/v2/sign/pdf",
+        json!({"nik": NIK, "passphrase": PASS, "signatureProperties": [{"tampilan": "INVISIBLE"}], "file": [b64(&big)]}),
+    )
+    .await;
+    assert_eq!((s, v["status_code"].as_i64()), (413, Some(413)), "{v}");
+    // A chunked body (no Content-Length) is cut while reading, with the same answer.
+    {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut sock = tokio::net::TcpStream::connect(("127.0.0.1", t.app.port))
+            .await
+            .unwrap();
+        let mut req = format!(
+            "POST /api/v2/verify/pdf HTTP/1.1\r\nHost: x\r\nAuthorization: {}\r\n\
+             Transfer-Encoding: chunked\r\nContent-Type: application/json\r\n\
+             Connection: close\r\n\r\n",
+            t.auth
+        );
+        for _ in 0..9 {
+            req.push_str(&format!("{:x}\r\n{}\r\n", 8192, "y".repeat(8192)));
+        }
+        sock.write_all(req.as_bytes()).await.unwrap();
+        let mut resp = Vec::new();
+        let _ = sock.read_to_end(&mut resp).await;
+        let resp = String::from_utf8_lossy(&resp);
+        assert!(resp.starts_with("HTTP/1.1 413"), "{resp}");
+        assert!(resp.contains("\"status_code\":413"), "{resp}");
+    }
+    let r = t
+        .app
+        .post("/api/v2/tidak-ada")
+        .header("authorization", &t.auth)
+        .send()
+        .await
+        .unwrap();
+    expect_error(r, 404, 404, "tidak ditemukan").await;
+    let r = t
+        .app
+        .get("/api/v2/sign/pdf")
+        .header("authorization", &t.auth)
+        .send()
+        .await
+        .unwrap();
+    expect_error(r, 405, 405, "tidak diizinkan").await;
+    let r = t
+        .app
+        .post("/api/v2/sign/pdf")
+        .header("authorization", &t.auth)
+        .header("x-language", "en")
+        .body("nik=1")
+        .send()
+        .await
+        .unwrap();
+    expect_error(r, 415, 415, "application/json").await;
+    t.app.stop().await;
+}
+
 crate::both_backends!(
     v1_refuses_bad_input,
     credentials_and_ip_allow_list,
