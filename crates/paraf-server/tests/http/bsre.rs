@@ -869,6 +869,8 @@ async fn v2_totp_is_single_use_and_expires(backend: Backend) {
     let (s, v) = sign(&code, 2).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["file"].as_array().unwrap().len(), 2);
+    // Signed with the copy of the key kept for one-time codes: the same identity, valid.
+    validate_all(&t.app, &[("totp", unb64(&v["file"][1]))]).await;
     // Single use.
     expect_v2_error(sign(&code, 1).await, 400, 2032, "TOTP");
     // Expiry (5 minutes), with the seed's `otp` spelling.
@@ -1195,6 +1197,7 @@ async fn registration_verification_and_activation(backend: Backend) {
     assert_eq!(reason, Some(paraf_pki::RevocationReason::Superseded));
     let (s, v) = v2(&t, "/api/v2/sign/pdf", json!({"email": "ani@kominfo.example", "passphrase": "rahasia-ani-2", "signatureProperties": [{"tampilan": "INVISIBLE"}], "file": [one_page()]})).await;
     assert_eq!(s, 200, "{v}");
+    validate_all(&t.app, &[("renewed", unb64(&v["file"][0]))]).await;
     t.app.stop().await;
 }
 
