@@ -421,8 +421,8 @@ impl Store {
         activation: Option<(&str, Timestamp)>,
     ) -> Result<()> {
         let n = affected!(self, |p| sqlx::query(
-            "UPDATE seals SET activation_hash = $3, activation_expires_at = $4 \
-             WHERE org_id = $1 AND id = $2"
+            "UPDATE seals SET activation_hash = $3, activation_expires_at = $4, \
+             activation_failures = 0 WHERE org_id = $1 AND id = $2"
         )
         .bind(org.0)
         .bind(id.0)
@@ -434,6 +434,29 @@ impl Store {
             return Err(StoreError::not_found(Entity::Seal));
         }
         Ok(())
+    }
+
+    /// Counts a wrong activation TOTP for the seal; at `max` wrong ones the activation is
+    /// revoked (a new one must be mailed). Returns whether it was revoked now.
+    pub async fn record_seal_activation_failure(
+        &self,
+        org: OrgId,
+        id: SealId,
+        max: u32,
+    ) -> Result<bool> {
+        let row: Option<(i64, Option<String>)> = with_pool!(self, |p| sqlx::query_as(
+            "UPDATE seals SET activation_failures = activation_failures + 1, \
+               activation_hash = CASE WHEN activation_failures + 1 >= $3 THEN NULL \
+                 ELSE activation_hash END \
+             WHERE org_id = $1 AND id = $2 RETURNING activation_failures, activation_hash"
+        )
+        .bind(org.0)
+        .bind(id.0)
+        .bind(i64::from(max))
+        .fetch_optional(p)
+        .await)?;
+        let (_, hash) = row.ok_or(StoreError::not_found(Entity::Seal))?;
+        Ok(hash.is_none())
     }
 
     // ------------------------------------------------------------ one-time codes

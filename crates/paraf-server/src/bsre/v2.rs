@@ -28,6 +28,9 @@ use crate::state::AppState;
 
 /// How long an organisation's seal activation TOTP lasts (refreshing extends it).
 pub const SEAL_ACTIVATION_DAYS: i64 = 30;
+/// Wrong activation TOTPs after which a seal's activation is revoked (a 6-digit code must
+/// not be guessable over its 30 days).
+pub const SEAL_ACTIVATION_MAX_FAILURES: u32 = 10;
 /// Most files in one bulk request.
 pub const MAX_FILES: usize = 1000;
 
@@ -455,6 +458,13 @@ async fn check_activation(
         .is_some_and(|h| aws_lc_constant_time_eq(h.as_bytes(), given.as_bytes()));
     if !ok {
         crate::ratelimit::login_failed(state, ip).await;
+        if state
+            .store
+            .record_seal_activation_failure(seal.org, seal.id, SEAL_ACTIVATION_MAX_FAILURES)
+            .await?
+        {
+            tracing::warn!(seal = %seal.id, "seal activation revoked after wrong codes");
+        }
         return Err(BsreError::new(Code::InvalidTotp));
     }
     Ok(())

@@ -917,9 +917,8 @@ async fn v2_totp_is_single_use_and_expires(backend: Backend) {
     t.app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn seal_activation_totp_and_sealing() {
-    let t = setup(Backend::Sqlite).await;
+async fn seal_activation_totp_and_sealing(backend: Backend) {
+    let t = setup(backend).await;
     let org = t.tenant.org.id;
     IdentityService::new(&t.app.state)
         .create_seal(
@@ -1009,6 +1008,42 @@ async fn seal_activation_totp_and_sealing() {
     )
     .await;
     assert_eq!(s, 200);
+    expect_v2_error(
+        v2(
+            &t,
+            "/api/v2/seal/get/totp",
+            json!({"idSubscriber": id, "data": 1, "totp": activation}),
+        )
+        .await,
+        400,
+        2062,
+        "aktivasi",
+    );
+    // Guessing: ten wrong activation codes revoke the activation.
+    v2(
+        &t,
+        "/api/v2/seal/get/activation",
+        json!({"idSubscriber": id}),
+    )
+    .await;
+    let activation = code_in_mail(&t.app, "segel@kominfo.example", "(SEGEL-01):").await;
+    for n in 0..10 {
+        let wrong = format!(
+            "{:06}",
+            (activation.parse::<u32>().unwrap() + 1 + n) % 1_000_000
+        );
+        expect_v2_error(
+            v2(
+                &t,
+                "/api/v2/seal/get/totp",
+                json!({"idSubscriber": id, "data": 1, "totp": wrong}),
+            )
+            .await,
+            400,
+            2032,
+            "TOTP",
+        );
+    }
     expect_v2_error(
         v2(
             &t,
@@ -1278,6 +1313,7 @@ async fn size_limit_and_framework_refusals_take_the_bsre_shape() {
 }
 
 crate::both_backends!(
+    seal_activation_totp_and_sealing,
     v1_refuses_bad_input,
     credentials_and_ip_allow_list,
     wrong_passphrases_lock_then_the_lock_ends,

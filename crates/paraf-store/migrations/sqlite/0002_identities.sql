@@ -36,6 +36,7 @@ CREATE TABLE seals (
     key_ref TEXT,
     activation_hash TEXT,
     activation_expires_at INTEGER,
+    activation_failures INTEGER NOT NULL DEFAULT 0,
     created_at INTEGER NOT NULL
 );
 CREATE UNIQUE INDEX seals_org_subscriber ON seals (org_id, id_subscriber);
