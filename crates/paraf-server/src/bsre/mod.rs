@@ -51,15 +51,18 @@ pub fn is_bsre_path(path: &str) -> bool {
     path.starts_with("/api/sign/") || path.starts_with("/api/v2/")
 }
 
-/// Counts every authenticated request per application and day (the console's dashboard).
+/// Counts every authenticated request per application and day (the console's dashboard),
+/// with the signatures it made (a handler says how many with a [`Signatures`] response
+/// extension): one write per request.
 async fn count_request(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let who = req.extensions().get::<Principal>().cloned();
     let resp = next.run(req).await;
     if let Some(p) = who {
+        let signed = resp.extensions().get::<Signatures>().map_or(0, |s| s.0);
         let now = state.clock.now();
         if let Err(e) = state
             .store
-            .record_app_usage(p.org, p.key.as_str(), now, 1, 0)
+            .record_app_usage(p.org, p.key.as_str(), now, 1, signed)
             .await
         {
             tracing::warn!(error = %e, "could not count the request");
@@ -68,16 +71,14 @@ async fn count_request(State(state): State<AppState>, req: Request, next: Next) 
     resp
 }
 
-/// Records `n` signatures made for the caller today.
-pub(crate) async fn count_signatures(state: &AppState, p: &Principal, n: u64) {
-    let now = state.clock.now();
-    if let Err(e) = state
-        .store
-        .record_app_usage(p.org, p.key.as_str(), now, 0, n)
-        .await
-    {
-        tracing::warn!(error = %e, "could not count signatures");
-    }
+/// How many signatures a response carries (for the daily counters).
+#[derive(Debug, Clone, Copy)]
+pub struct Signatures(pub u64);
+
+/// `resp` marked as carrying `n` signatures.
+pub(crate) fn with_signatures(mut resp: Response, n: u64) -> Response {
+    resp.extensions_mut().insert(Signatures(n));
+    resp
 }
 
 /// Gives every error of a BSrE path the BSrE shape, in the request's language: the

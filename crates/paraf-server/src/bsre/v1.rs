@@ -261,7 +261,6 @@ async fn sign_pdf(
             downloaded_at: None,
         })
         .await?;
-    super::count_signatures(&state, &p, 1).await;
     super::audit(
         &state,
         &p,
@@ -270,7 +269,10 @@ async fn sign_pdf(
         serde_json::json!({"id_dokumen": id, "files": 1}),
     )
     .await;
-    Ok(pdf_response(pdf, &signed_name, Some(&id)))
+    Ok(super::with_signatures(
+        pdf_response(pdf, &signed_name, Some(&id)),
+        1,
+    ))
 }
 
 /// `name.pdf` → `name_signed.pdf`, without characters that break a header.

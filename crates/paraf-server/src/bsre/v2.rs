@@ -310,7 +310,6 @@ async fn sign_pdf(
     let signer = sign::unlock_identity(&state, &identity, proof).await?;
     let n = jobs.len() as u64;
     let signed = sign::sign_all(&state, Arc::new(signer), jobs).await?;
-    super::count_signatures(&state, &p, n).await;
     super::audit(
         &state,
         &p,
@@ -319,7 +318,7 @@ async fn sign_pdf(
         json!({"files": n, "api": "v2"}),
     )
     .await;
-    Ok(signed_reply(started, signed))
+    Ok(super::with_signatures(signed_reply(started, signed), n))
 }
 
 /// `POST /api/v2/sign/get/totp`: mails a code for `data` files, valid a few minutes, once.
@@ -660,9 +659,8 @@ async fn seal_pdf(
     let signer = state.seal_keys.signer(&state, &seal).await?;
     let n = jobs.len() as u64;
     let signed = sign::sign_all(&state, signer, jobs).await?;
-    super::count_signatures(&state, &p, n).await;
     super::audit(&state, &p, "bsre.sealed", subject, json!({"files": n})).await;
-    Ok(signed_reply(started, signed))
+    Ok(super::with_signatures(signed_reply(started, signed), n))
 }
 
 // ---------------------------------------------------------------- users
