@@ -260,9 +260,8 @@ impl Store {
         status: IdentityStatus,
         now: Timestamp,
     ) -> Result<Identity> {
-        let n =
-            affected!(self, |p| {
-                sqlx::query(
+        let n = affected!(self, |p| {
+            sqlx::query(
             "UPDATE identities SET activation_hash = $3, activation_expires_at = $4, status = $5, \
              updated_at = $6 WHERE org_id = $1 AND id = $2"
         )
@@ -274,7 +273,7 @@ impl Store {
         .bind(ts(now))
         .execute(p)
         .await
-            })?;
+        })?;
         if n == 0 {
             return Err(StoreError::not_found(Entity::Identity));
         }
@@ -490,6 +489,35 @@ impl Store {
         Ok(())
     }
 
+    /// Whether a live code matches (without spending it): the caller checks first, does the
+    /// work, then spends it with [`Store::consume_otp`], so a refused document does not burn
+    /// the code.
+    pub async fn otp_is_live(
+        &self,
+        org: OrgId,
+        subject: &str,
+        purpose: OtpPurpose,
+        code_hash: &str,
+        files: u64,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let row: Option<(i64,)> = with_pool!(self, |p| sqlx::query_as(
+            "SELECT id FROM otp_codes WHERE org_id = $1 AND subject = $2 AND purpose = $3 \
+             AND code_hash = $4 AND spent_at IS NULL AND expires_at > $6 AND max_files >= $5 \
+             AND wrong_attempts < $7 LIMIT 1"
+        )
+        .bind(org.0)
+        .bind(subject)
+        .bind(purpose.as_str())
+        .bind(code_hash)
+        .bind(crate::to_i64(files))
+        .bind(ts(now))
+        .bind(OTP_MAX_WRONG)
+        .fetch_optional(p)
+        .await)?;
+        Ok(row.is_some())
+    }
+
     /// Spends a live code for a request of `files` files: true once, false afterwards and for
     /// wrong, expired or too-small codes. A wrong code counts against every live code of the
     /// subject; after a few, they stop working.
@@ -531,6 +559,17 @@ impl Store {
         .execute(p)
         .await)?;
         Ok(false)
+    }
+
+    /// Deletes one-time codes spent or expired before `before`; returns how many.
+    pub async fn prune_otp_codes(&self, before: Timestamp) -> Result<u64> {
+        affected!(self, |p| sqlx::query(
+            "DELETE FROM otp_codes WHERE expires_at < $1 OR (spent_at IS NOT NULL AND spent_at < $1)"
+        )
+        .bind(ts(before))
+        .execute(p)
+        .await)
+        .map_err(Into::into)
     }
 
     // ------------------------------------------------------------ signed documents

@@ -239,13 +239,15 @@ pub enum Proof<'a> {
     Totp { code: &'a str, files: u64 },
 }
 
-/// Opens the identity's key with the proof and returns a signer (certificate + CA chain).
+/// Opens the identity's key with the proof and returns a signer (certificate + CA chain),
+/// and, for a one-time code, the code to [`OneTimeCode::spend`] once the files are signed.
 /// A wrong passphrase is counted; the lock after too many is reported as such.
 pub async fn unlock_identity(
     state: &AppState,
     identity: &Identity,
     proof: Proof<'_>,
-) -> Result<SoftSigner, BsreError> {
+) -> Result<(SoftSigner, Option<OneTimeCode>), BsreError> {
+    let mut pending = None;
     let now = state.clock.now();
     if let Some(e) = refuse_status(identity, now) {
         return Err(e);
@@ -296,21 +298,15 @@ pub async fn unlock_identity(
             let Some(wrapped) = identity.otp_key.clone() else {
                 return Err(BsreError::new(Code::TotpNotEnabled));
             };
-            let subject = format!("identity:{}", identity.id);
-            let ok = state
-                .store
-                .consume_otp(
-                    identity.org,
-                    &subject,
-                    OtpPurpose::Sign,
-                    &otp_hash(&subject, code),
-                    files,
-                    now,
-                )
-                .await?;
-            if !ok {
-                return Err(BsreError::new(Code::InvalidTotp));
-            }
+            let otp = OneTimeCode::new(
+                identity.org,
+                format!("identity:{}", identity.id),
+                OtpPurpose::Sign,
+                code,
+                files,
+            );
+            otp.check(state).await?;
+            pending = Some(otp);
             let master = state.master_key.clone();
             tokio::task::spawn_blocking(move || master.open(&wrapped))
                 .await?
@@ -318,13 +314,82 @@ pub async fn unlock_identity(
         }
     };
     let pki = state.pki.clone();
-    tokio::task::spawn_blocking(move || {
+    let signer = tokio::task::spawn_blocking(move || {
         let key = PrivateKey::from_pkcs8_der(&pkcs8)?;
         let chain = pki.current()?.signer_chain();
         crate::identities::signer_from(key, &cert_pem, chain)
     })
     .await?
-    .map_err(|e| BsreError::internal(format!("identity signer: {e}")))
+    .map_err(|e| BsreError::internal(format!("identity signer: {e}")))?;
+    Ok((signer, pending))
+}
+
+/// A one-time code presented with a request: checked before the work, spent after it, so a
+/// request refused for its documents does not burn the code (and one that fails the check
+/// counts as a wrong attempt).
+#[derive(Debug, Clone)]
+pub struct OneTimeCode {
+    org: paraf_domain::OrgId,
+    subject: String,
+    purpose: OtpPurpose,
+    hash: String,
+    files: u64,
+}
+
+impl OneTimeCode {
+    /// The code `code` for `subject` (`identity:7`, `seal:3`), for `files` files.
+    pub fn new(
+        org: paraf_domain::OrgId,
+        subject: String,
+        purpose: OtpPurpose,
+        code: &str,
+        files: u64,
+    ) -> Self {
+        OneTimeCode {
+            hash: otp_hash(&subject, code),
+            org,
+            subject,
+            purpose,
+            files,
+        }
+    }
+
+    /// Refuses a code that is wrong, expired, spent or too small (counting the attempt).
+    pub async fn check(&self, state: &AppState) -> Result<(), BsreError> {
+        let now = state.clock.now();
+        let store = &state.store;
+        let (o, s, p, h, f) = (
+            self.org,
+            &self.subject,
+            self.purpose,
+            &self.hash,
+            self.files,
+        );
+        if store.otp_is_live(o, s, p, h, f, now).await? {
+            return Ok(());
+        }
+        // Not live: spending fails too, and records the wrong attempt.
+        store.consume_otp(o, s, p, h, f, now).await?;
+        Err(BsreError::new(Code::InvalidTotp))
+    }
+
+    /// Spends the code once the work is done; a code spent meanwhile by a concurrent request
+    /// refuses this one (its result is not returned).
+    pub async fn spend(&self, state: &AppState) -> Result<(), BsreError> {
+        let now = state.clock.now();
+        let (o, s, p, h, f) = (
+            self.org,
+            &self.subject,
+            self.purpose,
+            &self.hash,
+            self.files,
+        );
+        if state.store.consume_otp(o, s, p, h, f, now).await? {
+            Ok(())
+        } else {
+            Err(BsreError::new(Code::InvalidTotp))
+        }
+    }
 }
 
 /// A seal's signer: a key unsealed in memory, or a session on the PKCS#11 token.

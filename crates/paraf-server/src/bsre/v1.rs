@@ -230,7 +230,8 @@ async fn sign_pdf(
         .ok_or_else(|| BsreError::missing("passphrase"))?;
     let look = look_of(&form)?;
     let identity = sign::find_identity(&state, &p, Some(nik), None).await?;
-    let signer = sign::unlock_identity(&state, &identity, Proof::Passphrase(passphrase)).await?;
+    let (signer, _) =
+        sign::unlock_identity(&state, &identity, Proof::Passphrase(passphrase)).await?;
     let job = FileJob {
         pdf,
         field: "file".to_string(),

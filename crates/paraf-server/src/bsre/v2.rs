@@ -307,9 +307,12 @@ async fn sign_pdf(
     };
     let identity =
         sign::find_identity(&state, &p, text(&body, "nik"), text(&body, "email")).await?;
-    let signer = sign::unlock_identity(&state, &identity, proof).await?;
+    let (signer, otp) = sign::unlock_identity(&state, &identity, proof).await?;
     let n = jobs.len() as u64;
     let signed = sign::sign_all(&state, Arc::new(signer), jobs).await?;
+    if let Some(otp) = otp {
+        otp.spend(&state).await?;
+    }
     super::audit(
         &state,
         &p,
@@ -642,23 +645,18 @@ async fn seal_pdf(
         return Err(BsreError::new(Code::CertificateExpired));
     }
     let subject = format!("seal:{}", seal.id);
-    let ok = state
-        .store
-        .consume_otp(
-            p.org,
-            &subject,
-            OtpPurpose::Seal,
-            &otp_hash(&subject, code),
-            jobs.len() as u64,
-            now,
-        )
-        .await?;
-    if !ok {
-        return Err(BsreError::new(Code::InvalidTotp));
-    }
+    let otp = sign::OneTimeCode::new(
+        p.org,
+        subject.clone(),
+        OtpPurpose::Seal,
+        code,
+        jobs.len() as u64,
+    );
+    otp.check(&state).await?;
     let signer = state.seal_keys.signer(&state, &seal).await?;
     let n = jobs.len() as u64;
     let signed = sign::sign_all(&state, signer, jobs).await?;
+    otp.spend(&state).await?;
     super::audit(&state, &p, "bsre.sealed", subject, json!({"files": n})).await;
     Ok(super::with_signatures(signed_reply(started, signed), n))
 }

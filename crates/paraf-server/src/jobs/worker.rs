@@ -1,6 +1,6 @@
 //! [`WorkerPool`]: `workers` tasks, each with its own worker id, polling the queues (`mail`,
-//! `webhook`) for leased jobs, plus one housekeeping task (pruning old rate-limit counters and
-//! idempotency records). On shutdown each worker finishes the job it holds, then gives back
+//! `webhook`) for leased jobs, plus one housekeeping task (pruning old rate-limit counters,
+//! one-time codes and idempotency records). On shutdown each worker finishes the job it holds, then gives back
 //! any lease it still has (`Store::release`), so another instance can take the job at once.
 //! A worker that dies without releasing (killed process) loses its lease when it expires.
 
@@ -173,6 +173,14 @@ async fn housekeeping(state: AppState) {
             .await
         {
             tracing::warn!(error = %e, "pruning rate counters failed");
+        }
+        // One-time codes live minutes; keep a day of spent and expired ones for inspection.
+        if let Err(e) = state
+            .store
+            .prune_otp_codes(now - chrono::Duration::days(1))
+            .await
+        {
+            tracing::warn!(error = %e, "pruning one-time codes failed");
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(3600)) => {}

@@ -53,7 +53,10 @@ CREATE TABLE otp_codes (
     spent_at BIGINT,
     created_at BIGINT NOT NULL
 );
-CREATE INDEX otp_codes_subject ON otp_codes (org_id, subject, purpose);
+-- Live codes only: spent ones leave the index (and are pruned hourly with expired ones),
+-- so a subject's lookups stay fast however many codes it was ever given.
+CREATE INDEX otp_codes_live ON otp_codes (org_id, subject, purpose, code_hash)
+    WHERE spent_at IS NULL;
 
 CREATE TABLE signed_documents (
     id TEXT PRIMARY KEY,
