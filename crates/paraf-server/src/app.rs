@@ -305,7 +305,10 @@ impl Application {
             Arc::new(paraf_store::FsBlobStore::new(config.blob_dir()));
         let master_key =
             crate::identities::MasterKey::load(&config.ca_dir(), config.ca_passphrase.as_deref())?;
+        let shutdown = Shutdown::new();
         let state = AppState {
+            audit: crate::audit_batch::AuditBatcher::start(store.clone()),
+            usage: crate::audit_batch::UsageCounter::start(store.clone(), shutdown.clone()),
             master_key,
             seal_keys: Arc::default(),
             config: Arc::new(config),
@@ -316,7 +319,7 @@ impl Application {
             entropy: services.entropy,
             pki: Arc::new(pki),
             metrics: Arc::new(Metrics::default()),
-            shutdown: Shutdown::new(),
+            shutdown,
             openapi: Arc::new(openapi.to_value().clone()),
         };
         let router = router(state.clone());
@@ -403,6 +406,7 @@ impl Application {
         };
         shutdown.trigger();
         workers.join().await;
+        state.usage.flush().await;
         state.store.close().await;
         tracing::info!("paraf server stopped");
         result

@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod audit_batch;
 pub mod auth;
 pub mod bsre;
 pub mod config;

@@ -35,6 +35,10 @@ pub struct AppState {
     pub shutdown: Shutdown,
     /// The master key sealing seal keys (and opted-in one-time-code keys).
     pub master_key: crate::identities::MasterKey,
+    /// Group commit of audit events on busy paths.
+    pub audit: crate::audit_batch::AuditBatcher,
+    /// Per-application daily counters, written every half second.
+    pub usage: crate::audit_batch::UsageCounter,
     /// Unsealed seal keys, kept in memory after first use.
     pub seal_keys: Arc<crate::bsre::sign::SealKeyCache>,
     /// The OpenAPI document, rendered once.

@@ -55,70 +55,110 @@ const COLS: &str =
 impl Store {
     /// Appends an event to its organisation's chain and returns the stored record.
     pub async fn append_audit(&self, event: &NewAuditEvent) -> Result<AuditRecord> {
-        let details = serde_json::to_string(&event.details)
-            .map_err(|e| StoreError::corrupt(e.to_string()))?;
+        let mut records = self.append_audit_batch(std::slice::from_ref(event)).await?;
+        records
+            .pop()
+            .ok_or_else(|| StoreError::corrupt("audit append returned no record"))
+    }
+
+    /// Appends events (of one or several organisations) in one transaction, each
+    /// organisation's in the given order: per organisation one `UPDATE … RETURNING` reserves
+    /// the sequence numbers and reads the chain head, the records are inserted, and the new
+    /// head is stored. A server under load groups concurrent events this way (group commit),
+    /// so the chain's serialisation point is taken once per batch, not once per event.
+    pub async fn append_audit_batch(&self, events: &[NewAuditEvent]) -> Result<Vec<AuditRecord>> {
+        let mut details = Vec::with_capacity(events.len());
+        for e in events {
+            details.push(
+                serde_json::to_string(&e.details)
+                    .map_err(|e| StoreError::corrupt(e.to_string()))?,
+            );
+        }
+        let mut orgs: Vec<paraf_domain::OrgId> = Vec::new();
+        for e in events {
+            if !orgs.contains(&e.org) {
+                orgs.push(e.org);
+            }
+        }
         let insert = format!(
             "INSERT INTO audit_log ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
         );
-        let record = with_pool!(self, |p| {
+        let mut out: Vec<Option<AuditRecord>> = vec![None; events.len()];
+        let _turn = self.write_turn().await;
+        with_pool!(self, |p| {
             let mut tx = p.begin().await?;
-            let head: Option<(i64, String)> = sqlx::query_as(
-                "UPDATE organisations SET audit_seq = audit_seq + 1 WHERE id = $1 \
-                 RETURNING audit_seq, audit_head",
-            )
-            .bind(event.org.0)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let Some((seq, prev_hash)) = head else {
-                return Err(StoreError::not_found(Entity::Organisation));
-            };
-            let hash = audit_hash(
-                &prev_hash,
-                event.org,
-                seq,
-                event.at,
-                &event.actor,
-                &event.action,
-                event.target.as_deref(),
-                event.ip.as_deref(),
-                event.user_agent.as_deref(),
-                &details,
-            );
-            sqlx::query(&insert)
-                .bind(event.org.0)
-                .bind(seq)
-                .bind(ts(event.at))
-                .bind(&event.actor)
-                .bind(&event.action)
-                .bind(event.target.as_deref())
-                .bind(event.ip.as_deref())
-                .bind(event.user_agent.as_deref())
-                .bind(&details)
-                .bind(&prev_hash)
-                .bind(&hash)
-                .execute(&mut *tx)
+            for org in &orgs {
+                let mine: Vec<usize> = (0..events.len())
+                    .filter(|i| events[*i].org == *org)
+                    .collect();
+                let k = i64::try_from(mine.len()).unwrap_or(i64::MAX);
+                let head: Option<(i64, String)> = sqlx::query_as(
+                    "UPDATE organisations SET audit_seq = audit_seq + $2 WHERE id = $1 \
+                     RETURNING audit_seq, audit_head",
+                )
+                .bind(org.0)
+                .bind(k)
+                .fetch_optional(&mut *tx)
                 .await?;
-            sqlx::query("UPDATE organisations SET audit_head = $2 WHERE id = $1")
-                .bind(event.org.0)
-                .bind(&hash)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            AuditRecord {
-                org: event.org,
-                seq,
-                at: event.at,
-                actor: event.actor.clone(),
-                action: event.action.clone(),
-                target: event.target.clone(),
-                ip: event.ip.clone(),
-                user_agent: event.user_agent.clone(),
-                details,
-                prev_hash,
-                hash,
+                let Some((last, mut prev_hash)) = head else {
+                    return Err(StoreError::not_found(Entity::Organisation));
+                };
+                let mut seq = last - k;
+                for i in mine {
+                    let event = &events[i];
+                    seq += 1;
+                    let hash = audit_hash(
+                        &prev_hash,
+                        event.org,
+                        seq,
+                        event.at,
+                        &event.actor,
+                        &event.action,
+                        event.target.as_deref(),
+                        event.ip.as_deref(),
+                        event.user_agent.as_deref(),
+                        &details[i],
+                    );
+                    sqlx::query(&insert)
+                        .bind(event.org.0)
+                        .bind(seq)
+                        .bind(ts(event.at))
+                        .bind(&event.actor)
+                        .bind(&event.action)
+                        .bind(event.target.as_deref())
+                        .bind(event.ip.as_deref())
+                        .bind(event.user_agent.as_deref())
+                        .bind(&details[i])
+                        .bind(&prev_hash)
+                        .bind(&hash)
+                        .execute(&mut *tx)
+                        .await?;
+                    out[i] = Some(AuditRecord {
+                        org: event.org,
+                        seq,
+                        at: event.at,
+                        actor: event.actor.clone(),
+                        action: event.action.clone(),
+                        target: event.target.clone(),
+                        ip: event.ip.clone(),
+                        user_agent: event.user_agent.clone(),
+                        details: details[i].clone(),
+                        prev_hash: prev_hash.clone(),
+                        hash: hash.clone(),
+                    });
+                    prev_hash = hash;
+                }
+                sqlx::query("UPDATE organisations SET audit_head = $2 WHERE id = $1")
+                    .bind(org.0)
+                    .bind(&prev_hash)
+                    .execute(&mut *tx)
+                    .await?;
             }
+            tx.commit().await?;
         });
-        Ok(record)
+        out.into_iter()
+            .map(|r| r.ok_or_else(|| StoreError::corrupt("audit batch lost a record")))
+            .collect()
     }
 
     /// Up to `limit` records of the organisation with `seq > after_seq`, in order.

@@ -330,6 +330,7 @@ impl Store {
         lock_until: Timestamp,
         now: Timestamp,
     ) -> Result<(u32, Option<Timestamp>)> {
+        let _turn = self.write_turn().await;
         let row: Option<(i64, Option<i64>)> = with_pool!(self, |p| {
             sqlx::query_as(
             "UPDATE identities SET \
@@ -473,6 +474,7 @@ impl Store {
         expires_at: Timestamp,
         now: Timestamp,
     ) -> Result<()> {
+        let _turn = self.write_turn().await;
         affected!(self, |p| sqlx::query(
             "INSERT INTO otp_codes (org_id, subject, purpose, code_hash, max_files, expires_at, \
              created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
@@ -530,6 +532,7 @@ impl Store {
         files: u64,
         now: Timestamp,
     ) -> Result<bool> {
+        let _turn = self.write_turn().await;
         let spent = affected!(self, |p| sqlx::query(
             "UPDATE otp_codes SET spent_at = $6 WHERE id = (SELECT id FROM otp_codes \
                WHERE org_id = $1 AND subject = $2 AND purpose = $3 AND code_hash = $4 \
@@ -576,6 +579,7 @@ impl Store {
 
     /// Records a signed PDF (its blob must be stored first) for its single download.
     pub async fn put_signed_document(&self, doc: &SignedDocument) -> Result<()> {
+        let _turn = self.write_turn().await;
         affected!(self, |p| sqlx::query(
             "INSERT INTO signed_documents (id, org_id, blob_id, file_name, created_at) \
              VALUES ($1, $2, $3, $4, $5)"
@@ -599,6 +603,7 @@ impl Store {
         id: &str,
         now: Timestamp,
     ) -> Result<SignedDocument> {
+        let _turn = self.write_turn().await;
         let row: Option<DocRow> = with_pool!(self, |p| sqlx::query_as(
             "UPDATE signed_documents SET downloaded_at = $3 WHERE org_id = $1 AND id = $2 \
              AND downloaded_at IS NULL \
@@ -638,6 +643,7 @@ impl Store {
         requests: u64,
         signatures: u64,
     ) -> Result<()> {
+        let _turn = self.write_turn().await;
         affected!(self, |p| sqlx::query(
             "INSERT INTO app_daily_usage (org_id, credential_key, day, requests, signatures) \
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (org_id, credential_key, day) DO UPDATE \

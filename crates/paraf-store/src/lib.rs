@@ -114,6 +114,10 @@ pub struct Store {
     pub(crate) entropy: Arc<dyn Entropy>,
     /// Basic-auth passwords already verified against their current Argon2id hash.
     pub(crate) verified: Arc<credentials::VerifiedPasswords>,
+    /// SQLite allows one writer at a time and makes the others sleep and retry (the busy
+    /// timeout's back-off, 1 ms and up): the frequent writes queue here instead, in order,
+    /// without sleeping. Unused for PostgreSQL.
+    pub(crate) write_gate: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl fmt::Debug for Store {
@@ -194,6 +198,7 @@ impl Store {
             pool,
             entropy: Arc::new(OsEntropy),
             verified: Arc::new(credentials::VerifiedPasswords::new()),
+            write_gate: Arc::new(tokio::sync::Mutex::new(())),
         })
     }
 
@@ -201,6 +206,14 @@ impl Store {
     pub fn with_entropy(mut self, entropy: Arc<dyn Entropy>) -> Store {
         self.entropy = entropy;
         self
+    }
+
+    /// For SQLite, the turn to write (see `write_gate`); `None` for PostgreSQL.
+    pub(crate) async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.pool {
+            Pool::Sqlite(_) => Some(self.write_gate.lock().await),
+            Pool::Postgres(_) => None,
+        }
     }
 
     /// Which database this is.

@@ -59,14 +59,9 @@ async fn count_request(State(state): State<AppState>, req: Request, next: Next) 
     let resp = next.run(req).await;
     if let Some(p) = who {
         let signed = resp.extensions().get::<Signatures>().map_or(0, |s| s.0);
-        let now = state.clock.now();
-        if let Err(e) = state
-            .store
-            .record_app_usage(p.org, p.key.as_str(), now, 1, signed)
-            .await
-        {
-            tracing::warn!(error = %e, "could not count the request");
-        }
+        state
+            .usage
+            .add(p.org, p.key.as_str(), state.clock.now(), 1, signed);
     }
     resp
 }
@@ -149,7 +144,12 @@ pub(crate) async fn audit(
         user_agent: None,
         details,
     };
-    if let Err(e) = state.store.append_audit(&event).await {
-        tracing::error!(error = %e, action, "could not audit");
+    // Signatures are on record before the reply; other events are queued.
+    if action == "bsre.signed" || action == "bsre.sealed" {
+        if let Err(e) = state.audit.append(event).await {
+            tracing::error!(error = %e, action, "could not audit");
+        }
+    } else {
+        state.audit.submit(event);
     }
 }

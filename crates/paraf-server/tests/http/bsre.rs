@@ -260,6 +260,7 @@ async fn v1_signs_every_variant_and_downloads_once() {
     expect_error(r, 404, 2051, "tidak ditemukan").await;
 
     // The signature counts on the dashboard and in the audit log.
+    t.app.state.usage.flush().await;
     let usage = t
         .app
         .store
@@ -461,6 +462,7 @@ async fn v1_refuses_bad_input(backend: Backend) {
         .unwrap();
     expect_error(r, 400, 2001, "is required").await;
     // Nothing was signed, nothing kept.
+    t.app.state.usage.flush().await;
     let usage = t
         .app
         .store
@@ -816,6 +818,7 @@ async fn v2_refuses_bad_input_and_signs_nothing(backend: Backend) {
         .unwrap();
     let (s, v) = json(r).await;
     assert_eq!((s, v["status_code"].as_i64()), (400, Some(2002)), "{v}");
+    t.app.state.usage.flush().await;
     let usage = t
         .app
         .store

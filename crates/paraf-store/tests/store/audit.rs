@@ -5,7 +5,10 @@ use paraf_domain::{AuditChainReport, BreakReason, ChainBreak, NewAuditEvent, GEN
 use crate::common::{org, t, Kind, TestDb};
 use crate::store_tests;
 
-store_tests!(audit_chain_detects_tampering);
+store_tests!(
+    audit_chain_detects_tampering,
+    batches_of_several_organisations_keep_each_chain
+);
 
 fn event(org: paraf_domain::OrgId, i: i64) -> NewAuditEvent {
     NewAuditEvent {
@@ -143,4 +146,41 @@ async fn audit_chain_detects_tampering(db: TestDb) {
             reason: BreakReason::MissingRecord
         })
     );
+}
+
+/// A batch interleaving two organisations (the server's group commit) appends to each chain
+/// in order, after what was there, and each chain still verifies.
+async fn batches_of_several_organisations_keep_each_chain(db: TestDb) {
+    let s = &db.store;
+    let a = org(s, "acme").await;
+    let b = org(s, "beta").await;
+    s.append_audit(&event(a.id, 1)).await.unwrap();
+    let batch: Vec<NewAuditEvent> = (2..=7)
+        .map(|i| event(if i % 2 == 0 { a.id } else { b.id }, i))
+        .collect();
+    let records = s.append_audit_batch(&batch).await.unwrap();
+    let seqs: Vec<(i64, i64)> = records.iter().map(|r| (r.org.0, r.seq)).collect();
+    assert_eq!(
+        seqs,
+        vec![
+            (a.id.0, 2),
+            (b.id.0, 1),
+            (a.id.0, 3),
+            (b.id.0, 2),
+            (a.id.0, 4),
+            (b.id.0, 3)
+        ]
+    );
+    assert_eq!(
+        records[0].details,
+        serde_json::to_string(&batch[0].details).unwrap()
+    );
+    for id in [a.id, b.id] {
+        assert!(matches!(
+            s.verify_audit_chain(id).await.unwrap(),
+            AuditChainReport::Intact { .. }
+        ));
+    }
+    assert_eq!(s.audit_records(a.id, 0, 100).await.unwrap().len(), 4);
+    assert_eq!(s.append_audit(&event(b.id, 8)).await.unwrap().seq, 4);
 }
