@@ -3,7 +3,7 @@
 #   (a) v1 POST /api/sign/pdf, passphrase, 1-page PDF, invisible: latency, one client;
 #   (b) v2 POST /api/v2/sign/pdf with 100 one-page files: latency, one client;
 #   (c) seal throughput, 4 concurrent clients, each alternating seal/get/totp and seal/pdf,
-#       with 1, 10, 50 and 100 files per sealing request.
+#       with 1, 10, 50 and 100 files per sealing request; and 1 file with 16 clients.
 #
 #   cargo build --release -p paraf-cli && bash benches/bsre/run.sh
 #
@@ -28,4 +28,6 @@ for files in 1 10 50 100; do
   echo "== (c) seal, $files files per request, 4 clients"
   FILES=$files wrk -t4 -c4 -d"${secs}s" --latency -s "$here/seal.lua" "$url"
 done
+echo "== (c) seal, 1 file per request, 16 clients"
+FILES=1 wrk -t16 -c16 -d"${secs}s" --latency -s "$here/seal.lua" "$url"
 echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
