@@ -72,12 +72,12 @@ pub use entropy::{random_bytes, Entropy, OsEntropy, SeededEntropy};
 pub use error::{DomainError, Entity};
 pub use idempotency::{Claim, IdempotencyKey, StoredResponse};
 pub use identity::{
-    otp_hash, otp_lifetime, AppUsageDay, Identity, IdentityStatus, NewIdentity, NewSeal, OtpPurpose, Seal,
-    SignedDocument, LOCK_AFTER_WRONG_PASSPHRASES,
+    otp_hash, otp_lifetime, AppUsageDay, Identity, IdentityStatus, NewIdentity, NewSeal,
+    OtpPurpose, Seal, SignedDocument, LOCK_AFTER_WRONG_PASSPHRASES,
 };
 pub use ids::{
-    ApiTokenId, AppCredentialId, BlobId, ContactId, GatewayAppId, GroupId, IdentityId, JobId, MailId,
-    OrgId, SealId, TokenFamilyId, UserId, WebhookDeliveryId, WebhookEndpointId,
+    ApiTokenId, AppCredentialId, BlobId, ContactId, GatewayAppId, GroupId, IdentityId, JobId,
+    MailId, OrgId, SealId, TokenFamilyId, UserId, WebhookDeliveryId, WebhookEndpointId,
 };
 pub use job::{FailOutcome, Job, JobStatus, NewJob, RetryPolicy};
 pub use org::{

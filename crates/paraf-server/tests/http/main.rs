@@ -4,8 +4,8 @@
 mod auth;
 mod bsre;
 mod bsre_verify;
-mod console;
 mod common;
+mod console;
 mod isolation;
 mod jobs;
 mod limits;
