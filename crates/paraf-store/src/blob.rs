@@ -30,6 +30,9 @@ pub trait BlobStore: Send + Sync + std::fmt::Debug {
     fn get<'a>(&'a self, id: &'a BlobId) -> BlobFuture<'a, Option<Vec<u8>>>;
     /// Whether a blob exists.
     fn exists<'a>(&'a self, id: &'a BlobId) -> BlobFuture<'a, bool>;
+    /// Removes a blob (no error if there is none). Only for blobs nothing else references,
+    /// such as a signed PDF after its single download.
+    fn delete<'a>(&'a self, id: &'a BlobId) -> BlobFuture<'a, ()>;
 }
 
 /// Blobs as files under a root directory: `<root>/ab/cdef…` (the first two hex digits
@@ -134,5 +137,15 @@ impl BlobStore for FsBlobStore {
 
     fn exists<'a>(&'a self, id: &'a BlobId) -> BlobFuture<'a, bool> {
         Box::pin(async move { Ok(tokio::fs::try_exists(self.path(id)).await?) })
+    }
+
+    fn delete<'a>(&'a self, id: &'a BlobId) -> BlobFuture<'a, ()> {
+        Box::pin(async move {
+            match tokio::fs::remove_file(self.path(id)).await {
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                Err(e) => Err(e.into()),
+            }
+        })
     }
 }

@@ -346,6 +346,11 @@ async fn download(
         .await
         .map_err(|e| BsreError::internal(format!("blob: {e}")))?
         .ok_or_else(|| BsreError::internal(format!("blob {} is missing", doc.blob)))?;
+    // Downloadable once: the server keeps no copy afterwards (signed PDFs are unique, so no
+    // other row refers to this blob).
+    if let Err(e) = state.blobs.delete(&doc.blob).await {
+        tracing::warn!(error = %e, blob = %doc.blob, "could not delete a downloaded document");
+    }
     super::audit(
         &state,
         &p,

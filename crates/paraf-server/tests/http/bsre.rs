@@ -246,6 +246,9 @@ async fn v1_signs_every_variant_and_downloads_once() {
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "application/pdf");
     assert_eq!(r.bytes().await.unwrap().to_vec(), invisible);
+    // The server keeps no copy after the download.
+    let blob = paraf_domain::BlobId::of(&invisible);
+    assert!(!t.app.state.blobs.exists(&blob).await.unwrap());
     expect_error(dl().send().await.unwrap(), 410, 2052, &id).await;
     // Another organisation's application cannot download it either.
     let other = tenant(&t.app, "lain", Plan::Nusantara).await;
