@@ -632,6 +632,26 @@ impl Store {
         }
     }
 
+    /// Removes signed documents created before `before` and never downloaded; returns their
+    /// blobs, for the caller to delete (rows first: a crash then leaves an orphan blob, never a
+    /// row pointing at nothing).
+    pub async fn expire_signed_documents(&self, before: Timestamp) -> Result<Vec<BlobId>> {
+        let _turn = self.write_turn().await;
+        let rows: Vec<(String,)> = with_pool!(self, |p| sqlx::query_as(
+            "DELETE FROM signed_documents WHERE downloaded_at IS NULL AND created_at < $1 \
+             RETURNING blob_id"
+        )
+        .bind(ts(before))
+        .fetch_all(p)
+        .await)?;
+        rows.into_iter()
+            .map(|(b,)| {
+                BlobId::parse(&b)
+                    .map_err(|_| StoreError::corrupt(format!("signed document blob {b}")))
+            })
+            .collect()
+    }
+
     // ------------------------------------------------------------ usage per application
 
     /// Adds to an application's counters for the day of `now` (UTC).

@@ -1,6 +1,6 @@
 //! [`WorkerPool`]: `workers` tasks, each with its own worker id, polling the queues (`mail`,
 //! `webhook`) for leased jobs, plus one housekeeping task (pruning old rate-limit counters,
-//! one-time codes and idempotency records). On shutdown each worker finishes the job it holds, then gives back
+//! one-time codes, idempotency records and undownloaded signed documents). On shutdown each worker finishes the job it holds, then gives back
 //! any lease it still has (`Store::release`), so another instance can take the job at once.
 //! A worker that dies without releasing (killed process) loses its lease when it expires.
 
@@ -158,6 +158,23 @@ async fn run_one(ctx: &Ctx, worker_id: &str, job: Job) {
     }
 }
 
+/// How long a signed PDF of `POST /api/sign/pdf` waits for its download.
+pub const SIGNED_DOCUMENT_DAYS: i64 = 7;
+
+/// Deletes signed documents never downloaded since before `before`, rows then files.
+pub async fn expire_signed_documents(state: &AppState, before: paraf_domain::Timestamp) {
+    match state.store.expire_signed_documents(before).await {
+        Ok(blobs) => {
+            for b in blobs {
+                if let Err(e) = state.blobs.delete(&b).await {
+                    tracing::warn!(error = %e, blob = %b, "could not delete an expired document");
+                }
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "expiring signed documents failed"),
+    }
+}
+
 async fn housekeeping(state: AppState) {
     loop {
         let now = state.clock.now();
@@ -182,6 +199,8 @@ async fn housekeeping(state: AppState) {
         {
             tracing::warn!(error = %e, "pruning one-time codes failed");
         }
+        // Signed PDFs waiting for their single download are kept a week (BSrE v1).
+        expire_signed_documents(&state, now - chrono::Duration::days(SIGNED_DOCUMENT_DAYS)).await;
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
             _ = state.shutdown.wait() => return,

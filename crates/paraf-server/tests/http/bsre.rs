@@ -249,6 +249,31 @@ async fn v1_signs_every_variant_and_downloads_once() {
     // The server keeps no copy after the download.
     let blob = paraf_domain::BlobId::of(&invisible);
     assert!(!t.app.state.blobs.exists(&blob).await.unwrap());
+    // A document never downloaded expires after a week, file and all.
+    let r = v1_sign(
+        &t,
+        &with(&[("tampilan", "invisible")]),
+        Some(simple_pdf()),
+        None,
+    )
+    .await;
+    let late = r.headers()["id_dokumen"].to_str().unwrap().to_string();
+    let late_blob = paraf_domain::BlobId::of(&r.bytes().await.unwrap());
+    assert!(t.app.state.blobs.exists(&late_blob).await.unwrap());
+    paraf_server::jobs::worker::expire_signed_documents(
+        &t.app.state,
+        t.app.clock.now_ts() + chrono::Duration::days(8),
+    )
+    .await;
+    assert!(!t.app.state.blobs.exists(&late_blob).await.unwrap());
+    let r = t
+        .app
+        .get(&format!("/api/sign/download/{late}"))
+        .header("authorization", &t.auth)
+        .send()
+        .await
+        .unwrap();
+    expect_error(r, 404, 2051, &late).await;
     expect_error(dl().send().await.unwrap(), 410, 2052, &id).await;
     // Another organisation's application cannot download it either.
     let other = tenant(&t.app, "lain", Plan::Nusantara).await;
@@ -272,7 +297,7 @@ async fn v1_signs_every_variant_and_downloads_once() {
         .unwrap();
     assert_eq!(
         usage.iter().map(|u| u.signatures).sum::<u64>(),
-        4,
+        5,
         "{usage:?}"
     );
     assert!(
