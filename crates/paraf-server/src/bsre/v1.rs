@@ -346,10 +346,16 @@ async fn download(
         .await
         .map_err(|e| BsreError::internal(format!("blob: {e}")))?
         .ok_or_else(|| BsreError::internal(format!("blob {} is missing", doc.blob)))?;
-    // Downloadable once: the server keeps no copy afterwards (signed PDFs are unique, so no
-    // other row refers to this blob).
-    if let Err(e) = state.blobs.delete(&doc.blob).await {
-        tracing::warn!(error = %e, blob = %doc.blob, "could not delete a downloaded document");
+    // Downloadable once: the server keeps no copy afterwards, unless another pending document
+    // has the very same bytes (blobs are content-addressed).
+    match state.store.signed_blob_pending(&doc.blob).await {
+        Ok(false) => {
+            if let Err(e) = state.blobs.delete(&doc.blob).await {
+                tracing::warn!(error = %e, blob = %doc.blob, "could not delete a downloaded document");
+            }
+        }
+        Ok(true) => {}
+        Err(e) => tracing::warn!(error = %e, "could not check a downloaded document's blob"),
     }
     super::audit(
         &state,

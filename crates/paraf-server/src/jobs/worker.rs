@@ -166,6 +166,9 @@ pub async fn expire_signed_documents(state: &AppState, before: paraf_domain::Tim
     match state.store.expire_signed_documents(before).await {
         Ok(blobs) => {
             for b in blobs {
+                if state.store.signed_blob_pending(&b).await.unwrap_or(true) {
+                    continue;
+                }
                 if let Err(e) = state.blobs.delete(&b).await {
                     tracing::warn!(error = %e, blob = %b, "could not delete an expired document");
                 }
