@@ -15,7 +15,7 @@ use std::sync::Arc;
 use chrono::Duration;
 use paraf_domain::{
     token_hash, Email, Identity, IdentityId, IdentityStatus, NewAuditEvent, NewIdentity, NewMail,
-    NewSeal, Nik, OrgId, PersonName, Seal, SecretToken, Timestamp, TokenKind,
+    NewSeal, Nik, OrgId, PersonName, Seal, Timestamp,
 };
 use paraf_pki::sealed::{self, SealParams};
 use paraf_pki::{IssueRequest, KeyType, PkiError, PrivateKey, RevocationReason, SoftSigner};
@@ -25,6 +25,8 @@ use zeroize::Zeroizing;
 use crate::pki::PkiService;
 use crate::state::AppState;
 
+/// The recognisable prefix of activation secrets (the link's last path segment).
+pub const ACTIVATION_PREFIX: &str = "paraf_act_";
 /// How long an activation link stays valid.
 pub const ACTIVATION_LIFETIME_DAYS: i64 = 7;
 /// Validity of a person's certificate.
@@ -269,8 +271,9 @@ impl IdentityService {
         id: IdentityId,
         status: IdentityStatus,
     ) -> Result<(Identity, ActivationLink)> {
-        let secret = SecretToken::generate(TokenKind::ConsoleSession, &paraf_domain::OsEntropy)?;
-        let secret = secret.expose().replacen("paraf_ses_", "paraf_act_", 1);
+        // 256 random bits; only their SHA-256 is stored (like every Paraf token).
+        let bytes: [u8; 32] = paraf_domain::random_bytes(&paraf_domain::OsEntropy)?;
+        let secret = format!("{ACTIVATION_PREFIX}{}", hex::encode(bytes));
         let expires = self.now + Duration::days(ACTIVATION_LIFETIME_DAYS);
         let identity = self
             .store

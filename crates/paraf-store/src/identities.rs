@@ -635,15 +635,14 @@ impl Store {
     /// Whether a signed document still waiting for its download refers to `blob` (blobs are
     /// content-addressed: two rows may share one).
     pub async fn signed_blob_pending(&self, blob: &BlobId) -> Result<bool> {
-        let row: Option<(String,)> =
-            with_pool!(self, |p| {
-                sqlx::query_as(
+        let row: Option<(String,)> = with_pool!(self, |p| {
+            sqlx::query_as(
             "SELECT id FROM signed_documents WHERE blob_id = $1 AND downloaded_at IS NULL LIMIT 1"
         )
         .bind(blob.as_str())
         .fetch_optional(p)
         .await
-            })?;
+        })?;
         Ok(row.is_some())
     }
 
