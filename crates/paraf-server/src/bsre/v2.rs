@@ -457,7 +457,7 @@ async fn check_activation(
     let ok = seal
         .activation_hash
         .as_deref()
-        .is_some_and(|h| aws_lc_constant_time_eq(h.as_bytes(), given.as_bytes()));
+        .is_some_and(|h| constant_time_eq(h.as_bytes(), given.as_bytes()));
     if !ok {
         crate::ratelimit::login_failed(state, ip).await;
         if state
@@ -472,7 +472,8 @@ async fn check_activation(
     Ok(())
 }
 
-fn aws_lc_constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+/// Equality that takes the same time whatever bytes differ (for secret hashes).
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
