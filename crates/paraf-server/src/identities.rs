@@ -199,6 +199,25 @@ impl IdentityService {
         }
     }
 
+    /// Stores a new status and audits it as `action`.
+    async fn set_status(
+        &self,
+        org: OrgId,
+        id: IdentityId,
+        status: IdentityStatus,
+        actor: &str,
+        action: &str,
+        details: serde_json::Value,
+    ) -> Result<Identity> {
+        let out = self
+            .store
+            .set_identity_status(org, id, status, self.now)
+            .await?;
+        self.audit(org, actor, action, format!("identity:{id}"), details)
+            .await;
+        Ok(out)
+    }
+
     /// Runs a CA change on the blocking pool.
     async fn on_ca(
         &self,
@@ -531,19 +550,15 @@ impl IdentityService {
                 .await?;
             }
         }
-        let out = self
-            .store
-            .set_identity_status(org, id, IdentityStatus::Suspend, self.now)
-            .await?;
-        self.audit(
+        self.set_status(
             org,
+            id,
+            IdentityStatus::Suspend,
             actor,
             "identity.suspended",
-            format!("identity:{id}"),
             serde_json::json!({}),
         )
-        .await;
-        Ok(out)
+        .await
     }
 
     /// Lifts a suspension (or a lock after wrong passphrases): ISSUE again.
@@ -565,19 +580,15 @@ impl IdentityService {
                 self.on_ca(move |ca, _| ca.release_hold(&serial)).await?;
             }
         }
-        let out = self
-            .store
-            .set_identity_status(org, id, IdentityStatus::Issue, self.now)
-            .await?;
-        self.audit(
+        self.set_status(
             org,
+            id,
+            IdentityStatus::Issue,
             actor,
             "identity.reinstated",
-            format!("identity:{id}"),
             serde_json::json!({}),
         )
-        .await;
-        Ok(out)
+        .await
     }
 
     /// Revokes the identity's certificate (published at once in the CRL and OCSP): REVOKE.
@@ -598,19 +609,15 @@ impl IdentityService {
             .await
             .map_err(|e| IdentityError::Internal(e.to_string()))??;
         }
-        let out = self
-            .store
-            .set_identity_status(org, id, IdentityStatus::Revoke, self.now)
-            .await?;
-        self.audit(
+        self.set_status(
             org,
+            id,
+            IdentityStatus::Revoke,
             actor,
             "identity.revoked",
-            format!("identity:{id}"),
             serde_json::json!({"serial": current.cert_serial}),
         )
-        .await;
-        Ok(out)
+        .await
     }
 
     /// Creates an organisation seal: a key sealed under the master key and a certificate

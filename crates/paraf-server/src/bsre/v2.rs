@@ -271,6 +271,11 @@ fn look_of(prop: &Value, pname: &str) -> Result<Look, BsreError> {
     })
 }
 
+/// The seed's acknowledgement shape: `{"success": true, "message": …, "data": …}`.
+fn success(message: Value, data: Value) -> Response {
+    Json(json!({"success": true, "message": message, "data": data})).into_response()
+}
+
 fn signed_reply(started: Instant, files: Vec<Vec<u8>>) -> Response {
     Json(json!({
         "time": started.elapsed().as_millis() as u64,
@@ -388,12 +393,10 @@ async fn sign_totp(
         Lang::Id => "TOTP berhasil dikirim ke email pengguna",
         Lang::En => "The TOTP was sent to the user's e-mail",
     };
-    Ok(Json(json!({
-        "success": true,
-        "message": message,
-        "data": {"expires": seed_time(expires), "data": files},
-    }))
-    .into_response())
+    Ok(success(
+        json!(message),
+        json!({"expires": seed_time(expires), "data": files}),
+    ))
 }
 
 async fn queue_mail(
@@ -505,17 +508,15 @@ async fn seal_activation(
             json!({}),
         )
         .await;
-        return Ok(Json(json!({
-            "success": true,
-            "message": null,
-            "data": {
+        return Ok(success(
+            json!(null),
+            json!({
                 "message": if en { "The activation TOTP is still valid" } else { "TOTP Aktivasi masih berlaku" },
                 "totp": code,
                 "expires": seed_time(expires),
                 "result": true,
-            },
-        }))
-        .into_response());
+            }),
+        ));
     }
     let code = six_digits()?;
     state
@@ -539,12 +540,14 @@ async fn seal_activation(
     )
     .await?;
     super::audit(&state, &p, "bsre.seal.activation_sent", subject, json!({})).await;
-    Ok(Json(json!({
-        "success": true,
-        "message": if en { "The activation TOTP was sent" } else { "TOTP Aktivasi berhasil dikirim" },
-        "data": null,
-    }))
-    .into_response())
+    Ok(success(
+        json!(if en {
+            "The activation TOTP was sent"
+        } else {
+            "TOTP Aktivasi berhasil dikirim"
+        }),
+        json!(null),
+    ))
 }
 
 /// `POST /api/v2/seal/revoke/activation`.
@@ -571,12 +574,14 @@ async fn seal_revoke(
     )
     .await;
     let en = Lang::of(&headers) == Lang::En;
-    Ok(Json(json!({
-        "success": true,
-        "message": if en { "The activation TOTP was revoked" } else { "TOTP Aktivasi berhasil dicabut" },
-        "data": null,
-    }))
-    .into_response())
+    Ok(success(
+        json!(if en {
+            "The activation TOTP was revoked"
+        } else {
+            "TOTP Aktivasi berhasil dicabut"
+        }),
+        json!(null),
+    ))
 }
 
 /// `POST /api/v2/seal/get/totp`: a sealing OTP for `data` files, in the reply.
@@ -718,14 +723,16 @@ async fn registration(
             other => BsreError::internal(other.to_string()),
         })?;
     let en = Lang::of(&headers) == Lang::En;
-    Ok(Json(json!({
-        "success": true,
-        "message": if en { "Registration received: waiting for verification" } else { "Registrasi berhasil, menunggu verifikasi" },
-        "data": {
+    Ok(success(
+        json!(if en {
+            "Registration received: waiting for verification"
+        } else {
+            "Registrasi berhasil, menunggu verifikasi"
+        }),
+        json!({
             "nama": identity.name.as_str(),
             "email": identity.email.as_ref().map(|e| e.as_str()),
             "status": identity.status_at(state.clock.now()).as_str(),
-        },
-    }))
-    .into_response())
+        }),
+    ))
 }
