@@ -84,6 +84,25 @@ impl SubIndication {
         }
     }
 
+    /// Whether this is about trust or cryptographic age (chain, validity, revocation data not
+    /// available yet), not about the signed bytes: what a file from a foreign test PKI gets
+    /// even when it is intact.
+    pub fn is_trust_only(self) -> bool {
+        use SubIndication as S;
+        matches!(
+            self,
+            S::NoCertificateChainFound
+                | S::ChainConstraintsFailure
+                | S::CryptoConstraintsFailureNoPoe
+                | S::OutOfBoundsNoPoe
+                | S::OutOfBoundsNotRevoked
+                | S::NotYetValid
+                | S::TryLater
+                | S::RevokedNoPoe
+                | S::RevokedCaNoPoe
+        )
+    }
+
     /// The main indication this sub-indication belongs to (ETSI EN 319 102-1 table 5).
     pub fn indication(self) -> Indication {
         match self {

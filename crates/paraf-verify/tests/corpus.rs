@@ -9,31 +9,14 @@
 use std::path::PathBuf;
 use std::time::{Duration, UNIX_EPOCH};
 
-use paraf_verify::{Indication, SubIndication, ValidationReport, VerifyOptions};
-
-/// Problems that are about trust or cryptographic age, not about the bytes.
-fn trust_only(sub: SubIndication) -> bool {
-    use SubIndication as S;
-    matches!(
-        sub,
-        S::NoCertificateChainFound
-            | S::ChainConstraintsFailure
-            | S::CryptoConstraintsFailureNoPoe
-            | S::OutOfBoundsNoPoe
-            | S::OutOfBoundsNotRevoked
-            | S::NotYetValid
-            | S::TryLater
-            | S::RevokedNoPoe
-            | S::RevokedCaNoPoe
-    )
-}
+use paraf_verify::{Indication, ValidationReport, VerifyOptions};
 
 fn intact_and_unmodified(r: &ValidationReport) -> bool {
     !r.signatures.is_empty()
         && r.signatures.iter().all(|s| {
             s.integrity.intact()
                 && s.modifications.illegal.is_empty()
-                && s.problems.iter().all(|p| trust_only(p.sub_indication))
+                && s.problems.iter().all(|p| p.sub_indication.is_trust_only())
         })
 }
 

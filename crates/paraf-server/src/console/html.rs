@@ -182,40 +182,33 @@ pub fn input(
     error: Option<&str>,
     extra: &str,
 ) -> String {
-    let class = if error.is_some() {
-        " class=\"field-error\""
-    } else {
-        ""
-    };
-    let mut out = format!(
-        "<div{class}><label for=\"f-{name}\">{}</label>\
-         <input type=\"{kind}\" id=\"f-{name}\" name=\"{name}\" value=\"{}\"{extra}>",
-        esc(label),
+    let control = format!(
+        "<input type=\"{kind}\" id=\"f-{name}\" name=\"{name}\" value=\"{}\"{extra}>",
         esc(value)
     );
-    if let Some(e) = error {
-        let _ = write!(
-            out,
-            "<div class=\"err-text\" id=\"err-{name}\">{}</div>",
-            esc(e)
-        );
-    }
-    out.push_str("</div>");
-    out
+    field(name, label, &control, error)
 }
 
 /// A labelled text area.
 pub fn textarea(name: &str, label: &str, value: &str, error: Option<&str>) -> String {
+    let control = format!(
+        "<textarea id=\"f-{name}\" name=\"{name}\">{}</textarea>",
+        esc(value)
+    );
+    field(name, label, &control, error)
+}
+
+/// A form control with its label and, when `error` is given, the field marked and the
+/// message under it.
+fn field(name: &str, label: &str, control: &str, error: Option<&str>) -> String {
     let class = if error.is_some() {
         " class=\"field-error\""
     } else {
         ""
     };
     let mut out = format!(
-        "<div{class}><label for=\"f-{name}\">{}</label>\
-         <textarea id=\"f-{name}\" name=\"{name}\">{}</textarea>",
-        esc(label),
-        esc(value)
+        "<div{class}><label for=\"f-{name}\">{}</label>{control}",
+        esc(label)
     );
     if let Some(e) = error {
         let _ = write!(

@@ -593,115 +593,75 @@ async fn wrong_passphrases_lock_then_the_lock_ends(backend: Backend) {
     t.app.stop().await;
 }
 
-async fn suspended_revoked_and_expired_identities_cannot_sign(backend: Backend) {
-    let t = setup(backend).await;
-    let org = t.tenant.org.id;
-    let sign = || {
-        v1_sign(
-            &t,
-            &[
-                ("nik", NIK),
-                ("passphrase", PASS),
-                ("tampilan", "invisible"),
-            ],
-            Some(simple_pdf()),
-            None,
-        )
-    };
-    let status = || async {
-        v2(
-            &t,
-            "/api/v2/user/check/status",
-            json!({"email": "budi@kominfo.example"}),
-        )
-        .await
-        .1["status"]
-            .clone()
-    };
-    let svc = || IdentityService::new(&t.app.state);
-    let held = || {
-        let serial = t.budi.cert_serial.clone().unwrap();
-        let pki = t.app.state.pki.clone();
-        async move {
-            tokio::task::spawn_blocking(move || {
-                pki.current()
-                    .unwrap()
-                    .find(&serial)
-                    .unwrap()
-                    .revoked
-                    .clone()
-                    .map(|r| r.reason)
-            })
-            .await
-            .unwrap()
-        }
-    };
-    svc().suspend(org, t.budi.id, "test").await.unwrap();
-    assert_eq!(status().await, "SUSPEND");
-    // Published: the certificate is on hold in the CRL and OCSP.
-    assert_eq!(
-        held().await,
-        Some(paraf_pki::RevocationReason::CertificateHold)
-    );
-    expect_error(sign().await, 400, 2025, "suspend").await;
-    svc().reinstate(org, t.budi.id, "test").await.unwrap();
-    assert_eq!(held().await, None);
-    assert_eq!(sign().await.status(), 200);
-    // Suspended, then revoked: the hold becomes final.
-    svc().suspend(org, t.budi.id, "test").await.unwrap();
-    svc().revoke(org, t.budi.id, "test").await.unwrap();
-    assert_eq!(held().await, Some(paraf_pki::RevocationReason::Unspecified));
-    assert!(svc().reinstate(org, t.budi.id, "test").await.is_err());
-    assert_eq!(status().await, "REVOKE");
-    t.app.stop().await;
-    // Expiry and a plain revocation, on a fresh identity.
-    let t = setup(backend).await;
-    let org = t.tenant.org.id;
-    let sign = || {
-        v1_sign(
-            &t,
-            &[
-                ("nik", NIK),
-                ("passphrase", PASS),
-                ("tampilan", "invisible"),
-            ],
-            Some(simple_pdf()),
-            None,
-        )
-    };
-    let status = || async {
-        v2(
-            &t,
-            "/api/v2/user/check/status",
-            json!({"email": "budi@kominfo.example"}),
-        )
-        .await
-        .1["status"]
-            .clone()
-    };
-    let svc = || IdentityService::new(&t.app.state);
-    // A year and a day later the certificate has expired.
-    t.app.clock.advance(chrono::Duration::days(366));
-    assert_eq!(status().await, "EXPIRED");
-    expect_error(sign().await, 400, 2023, "kedaluwarsa").await;
-    t.app.clock.advance(chrono::Duration::days(-366));
-    svc().revoke(org, t.budi.id, "test").await.unwrap();
-    assert_eq!(status().await, "REVOKE");
-    expect_error(sign().await, 400, 2024, "dicabut").await;
-    // The revocation is public: the CA's OCSP says so (the engine asks the CA too).
-    let serial = t.budi.cert_serial.clone().unwrap();
-    let pki = t.app.state.pki.clone();
-    let revoked = tokio::task::spawn_blocking(move || {
+/// Why the CA revoked the certificate with `serial`, if it did (a hold is a suspension).
+async fn revocation_of(app: &TestApp, serial: &str) -> Option<paraf_pki::RevocationReason> {
+    let (pki, serial) = (app.state.pki.clone(), serial.to_string());
+    tokio::task::spawn_blocking(move || {
         pki.current()
             .unwrap()
             .find(&serial)
             .unwrap()
             .revoked
-            .is_some()
+            .clone()
+            .map(|r| r.reason)
     })
     .await
-    .unwrap();
-    assert!(revoked);
+    .unwrap()
+}
+
+/// Budi's status as `POST /api/v2/user/check/status` reports it.
+async fn budi_status(t: &Bsre) -> Value {
+    v2(
+        t,
+        "/api/v2/user/check/status",
+        json!({"email": "budi@kominfo.example"}),
+    )
+    .await
+    .1["status"]
+        .clone()
+}
+
+async fn suspended_revoked_and_expired_identities_cannot_sign(backend: Backend) {
+    let t = setup(backend).await;
+    let org = t.tenant.org.id;
+    let serial = t.budi.cert_serial.clone().unwrap();
+    let svc = || IdentityService::new(&t.app.state);
+    svc().suspend(org, t.budi.id, "test").await.unwrap();
+    assert_eq!(budi_status(&t).await, "SUSPEND");
+    // Published: the certificate is on hold in the CRL and OCSP.
+    assert_eq!(
+        revocation_of(&t.app, &serial).await,
+        Some(paraf_pki::RevocationReason::CertificateHold)
+    );
+    expect_error(sign_invisible(&t, PASS).await, 400, 2025, "suspend").await;
+    svc().reinstate(org, t.budi.id, "test").await.unwrap();
+    assert_eq!(revocation_of(&t.app, &serial).await, None);
+    assert_eq!(sign_invisible(&t, PASS).await.status(), 200);
+    // Suspended, then revoked: the hold becomes final.
+    svc().suspend(org, t.budi.id, "test").await.unwrap();
+    svc().revoke(org, t.budi.id, "test").await.unwrap();
+    assert_eq!(
+        revocation_of(&t.app, &serial).await,
+        Some(paraf_pki::RevocationReason::Unspecified)
+    );
+    assert!(svc().reinstate(org, t.budi.id, "test").await.is_err());
+    assert_eq!(budi_status(&t).await, "REVOKE");
+    t.app.stop().await;
+    // Expiry and a plain revocation, on a fresh identity.
+    let t = setup(backend).await;
+    let org = t.tenant.org.id;
+    let svc = || IdentityService::new(&t.app.state);
+    // A year and a day later the certificate has expired.
+    t.app.clock.advance(chrono::Duration::days(366));
+    assert_eq!(budi_status(&t).await, "EXPIRED");
+    expect_error(sign_invisible(&t, PASS).await, 400, 2023, "kedaluwarsa").await;
+    t.app.clock.advance(chrono::Duration::days(-366));
+    svc().revoke(org, t.budi.id, "test").await.unwrap();
+    assert_eq!(budi_status(&t).await, "REVOKE");
+    expect_error(sign_invisible(&t, PASS).await, 400, 2024, "dicabut").await;
+    // The revocation is public: the CA's OCSP says so (the engine asks the CA too).
+    let serial = t.budi.cert_serial.clone().unwrap();
+    assert!(revocation_of(&t.app, &serial).await.is_some());
     t.app.stop().await;
 }
 
@@ -1260,19 +1220,7 @@ async fn registration_verification_and_activation(backend: Backend) {
     assert_eq!(r.status(), 200);
     let renewed = t.app.store.identity(org, ani.id).await.unwrap();
     assert_ne!(renewed.cert_serial, ani.cert_serial);
-    let old = ani.cert_serial.clone().unwrap();
-    let pki = t.app.state.pki.clone();
-    let reason = tokio::task::spawn_blocking(move || {
-        pki.current()
-            .unwrap()
-            .find(&old)
-            .unwrap()
-            .revoked
-            .clone()
-            .map(|r| r.reason)
-    })
-    .await
-    .unwrap();
+    let reason = revocation_of(&t.app, ani.cert_serial.as_deref().unwrap()).await;
     assert_eq!(reason, Some(paraf_pki::RevocationReason::Superseded));
     let (s, v) = v2(&t, "/api/v2/sign/pdf", json!({"email": "ani@kominfo.example", "passphrase": "rahasia-ani-2", "signatureProperties": [{"tampilan": "INVISIBLE"}], "file": [one_page()]})).await;
     assert_eq!(s, 200, "{v}");

@@ -18,7 +18,7 @@ use paraf_pki::ca::{CaInitOptions, CertificateAuthority};
 use paraf_pki::{IssueRequest, KeyType, SoftSigner, Timestamper};
 use paraf_server::bsre::verify::{options, LiveCa};
 use paraf_sign::{Level, Services, SignOptions};
-use paraf_verify::{Indication, SignatureKind, SubIndication, ValidationReport};
+use paraf_verify::{Indication, SignatureKind, ValidationReport};
 use serde_json::{json, Value};
 
 use crate::common::*;
@@ -658,22 +658,6 @@ fn expected_conclusion(r: &ValidationReport) -> &'static str {
     }
 }
 
-fn trust_only(sub: SubIndication) -> bool {
-    use SubIndication as S;
-    matches!(
-        sub,
-        S::NoCertificateChainFound
-            | S::ChainConstraintsFailure
-            | S::CryptoConstraintsFailureNoPoe
-            | S::OutOfBoundsNoPoe
-            | S::OutOfBoundsNotRevoked
-            | S::NotYetValid
-            | S::TryLater
-            | S::RevokedNoPoe
-            | S::RevokedCaNoPoe
-    )
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn attack_corpus_agrees_with_the_engine() {
     let Some(root) = std::env::var_os("PARAF_CORPUS") else {
@@ -771,7 +755,7 @@ async fn attack_corpus_agrees_with_the_engine() {
             let all_intact = !sigs.is_empty()
                 && sigs.iter().enumerate().all(|(n, s)| {
                     r1["details"][n]["signature_document"]["document_integrity"] == true
-                        && s.problems.iter().all(|p| trust_only(p.sub_indication))
+                        && s.problems.iter().all(|p| p.sub_indication.is_trust_only())
                 });
             if all_intact
                 && report
