@@ -11,7 +11,9 @@ use tokio::sync::{mpsc, oneshot};
 /// Most events in one transaction.
 const MAX_BATCH: usize = 256;
 
-type Reply = oneshot::Sender<Result<(), String>>;
+/// Where to say how the event's batch went: a waiting caller, or nobody (a queued event; the
+/// task logs a failed batch itself).
+type Reply = Option<oneshot::Sender<Result<(), String>>>;
 
 /// A handle to the batching task (cheap to clone).
 #[derive(Clone, Debug)]
@@ -38,7 +40,10 @@ impl AuditBatcher {
                     .await
                     .map(|_| ())
                     .map_err(|e| e.to_string());
-                for r in replies {
+                if let Err(e) = &result {
+                    tracing::error!(error = %e, events = events.len(), "could not audit");
+                }
+                for r in replies.into_iter().flatten() {
                     let _ = r.send(result.clone());
                 }
             }
@@ -50,7 +55,7 @@ impl AuditBatcher {
     pub async fn append(&self, event: NewAuditEvent) -> Result<(), String> {
         let (reply, wait) = oneshot::channel();
         self.tx
-            .send((event, reply))
+            .send((event, Some(reply)))
             .await
             .map_err(|_| "the audit task has stopped".to_string())?;
         wait.await
@@ -62,16 +67,9 @@ impl AuditBatcher {
     /// Queues `event` without waiting for it to be stored (events that record requests, not
     /// signatures: a crash may lose the last few milliseconds of them; failures are logged).
     pub fn submit(&self, event: NewAuditEvent) {
-        let (reply, wait) = oneshot::channel();
-        if self.tx.try_send((event, reply)).is_err() {
+        if self.tx.try_send((event, None)).is_err() {
             tracing::error!("the audit queue is full or stopped: an event was not recorded");
-            return;
         }
-        tokio::spawn(async move {
-            if let Ok(Err(e)) = wait.await {
-                tracing::error!(error = %e, "could not audit");
-            }
-        });
     }
 }
 

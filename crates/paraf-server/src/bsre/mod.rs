@@ -125,16 +125,15 @@ pub async fn envelope(State(state): State<AppState>, req: Request, next: Next) -
     err.render(lang, request_id.as_deref())
 }
 
-/// Appends an audit record for the calling application (failures are logged, not fatal:
-/// the signature is already made).
-pub(crate) async fn audit(
+/// The audit record of an action of the calling application.
+fn event(
     state: &AppState,
     p: &Principal,
     action: &str,
     target: String,
     details: serde_json::Value,
-) {
-    let event = paraf_domain::NewAuditEvent {
+) -> paraf_domain::NewAuditEvent {
+    paraf_domain::NewAuditEvent {
         org: p.org,
         at: state.clock.now(),
         actor: p.key.as_str().to_string(),
@@ -143,13 +142,35 @@ pub(crate) async fn audit(
         ip: None,
         user_agent: None,
         details,
-    };
-    // Signatures are on record before the reply; other events are queued.
-    if action == "bsre.signed" || action == "bsre.sealed" {
-        if let Err(e) = state.audit.append(event).await {
-            tracing::error!(error = %e, action, "could not audit");
-        }
-    } else {
-        state.audit.submit(event);
     }
+}
+
+/// Records a signature (or seal) and waits until the record is stored, so it is on record
+/// before the reply (a failure is logged, not fatal: the signature is already made).
+pub(crate) async fn audit_signature(
+    state: &AppState,
+    p: &Principal,
+    action: &str,
+    target: String,
+    details: serde_json::Value,
+) {
+    if let Err(e) = state
+        .audit
+        .append(event(state, p, action, target, details))
+        .await
+    {
+        tracing::error!(error = %e, action, "could not audit");
+    }
+}
+
+/// Queues the record of any other action (codes, activations, downloads): it joins the next
+/// batch without holding up the reply.
+pub(crate) fn audit(
+    state: &AppState,
+    p: &Principal,
+    action: &str,
+    target: String,
+    details: serde_json::Value,
+) {
+    state.audit.submit(event(state, p, action, target, details));
 }

@@ -209,8 +209,9 @@ pub fn sign_file(
     Ok(signed.pdf)
 }
 
-/// The reply's reason why `identity` may not sign now, if any.
-pub fn refuse_status(identity: &Identity, now: Timestamp) -> Option<BsreError> {
+/// The reply's reason why `identity` may not sign now, if any; `lock_after` is the
+/// configured number of wrong passphrases, quoted when the identity is locked.
+pub fn refuse_status(identity: &Identity, now: Timestamp, lock_after: u32) -> Option<BsreError> {
     match identity.status_at(now) {
         IdentityStatus::Issue => None,
         IdentityStatus::Expired => Some(BsreError::new(Code::CertificateExpired)),
@@ -223,7 +224,7 @@ pub fn refuse_status(identity: &Identity, now: Timestamp) -> Option<BsreError> {
             Some(
                 BsreError::new(Code::UserLocked)
                     .arg("until", until)
-                    .arg("attempts", paraf_domain::LOCK_AFTER_WRONG_PASSPHRASES),
+                    .arg("attempts", lock_after),
             )
         }
         IdentityStatus::Suspend => Some(BsreError::new(Code::UserSuspended)),
@@ -249,7 +250,7 @@ pub async fn unlock_identity(
 ) -> Result<(SoftSigner, Option<OneTimeCode>), BsreError> {
     let mut pending = None;
     let now = state.clock.now();
-    if let Some(e) = refuse_status(identity, now) {
+    if let Some(e) = refuse_status(identity, now, state.config.bsre_lock_after) {
         return Err(e);
     }
     let cert_pem = identity

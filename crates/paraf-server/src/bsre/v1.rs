@@ -262,7 +262,7 @@ async fn sign_pdf(
             downloaded_at: None,
         })
         .await?;
-    super::audit(
+    super::audit_signature(
         &state,
         &p,
         "bsre.signed",
@@ -363,7 +363,6 @@ async fn download(
         "bsre.downloaded",
         format!("document:{id}"),
         serde_json::json!({}),
-    )
-    .await;
+    );
     Ok(pdf_response(pdf, &doc.file_name, Some(&doc.id)))
 }

@@ -318,7 +318,7 @@ async fn sign_pdf(
     if let Some(otp) = otp {
         otp.spend(&state).await?;
     }
-    super::audit(
+    super::audit_signature(
         &state,
         &p,
         "bsre.signed",
@@ -340,7 +340,7 @@ async fn sign_totp(
         sign::find_identity(&state, &p, text(&body, "nik"), text(&body, "email")).await?;
     let files = file_count(&body)?;
     let now = state.clock.now();
-    if let Some(e) = sign::refuse_status(&identity, now) {
+    if let Some(e) = sign::refuse_status(&identity, now, state.config.bsre_lock_after) {
         return Err(e);
     }
     if identity.otp_key.is_none() {
@@ -387,8 +387,7 @@ async fn sign_totp(
         "bsre.totp_sent",
         subject,
         json!({"data": files}),
-    )
-    .await;
+    );
     let message = match Lang::of(&headers) {
         Lang::Id => "TOTP berhasil dikirim ke email pengguna",
         Lang::En => "The TOTP was sent to the user's e-mail",
@@ -506,8 +505,7 @@ async fn seal_activation(
             "bsre.seal.activation_refreshed",
             subject,
             json!({}),
-        )
-        .await;
+        );
         return Ok(success(
             json!(null),
             json!({
@@ -539,7 +537,7 @@ async fn seal_activation(
         ),
     )
     .await?;
-    super::audit(&state, &p, "bsre.seal.activation_sent", subject, json!({})).await;
+    super::audit(&state, &p, "bsre.seal.activation_sent", subject, json!({}));
     Ok(success(
         json!(if en {
             "The activation TOTP was sent"
@@ -571,8 +569,7 @@ async fn seal_revoke(
         "bsre.seal.activation_revoked",
         format!("seal:{}", seal.id),
         json!({}),
-    )
-    .await;
+    );
     let en = Lang::of(&headers) == Lang::En;
     Ok(success(
         json!(if en {
@@ -618,8 +615,7 @@ async fn seal_totp(
         "bsre.seal.totp_issued",
         subject,
         json!({"data": files}),
-    )
-    .await;
+    );
     let en = Lang::of(&headers) == Lang::En;
     Ok(Json(json!({
         "message": if en { "TOTP created" } else { "TOTP berhasil dibuat" },
@@ -663,7 +659,7 @@ async fn seal_pdf(
     let n = jobs.len() as u64;
     let signed = sign::sign_all(&state, signer, jobs).await?;
     otp.spend(&state).await?;
-    super::audit(&state, &p, "bsre.sealed", subject, json!({"files": n})).await;
+    super::audit_signature(&state, &p, "bsre.sealed", subject, json!({"files": n})).await;
     Ok(super::with_signatures(signed_reply(started, signed), n))
 }
 

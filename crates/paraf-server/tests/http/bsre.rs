@@ -584,6 +584,8 @@ async fn wrong_passphrases_lock_then_the_lock_ends(backend: Backend) {
     expect_error(sign("salah-3").await, 400, 2022, "suspend").await;
     // Locked: even the right passphrase is refused, and the status says SUSPEND.
     expect_error(sign(PASS).await, 400, 2022, "suspend").await;
+    // The reply quotes the configured count, not the default.
+    expect_error(sign(PASS).await, 400, 2022, "salah 3 kali").await;
     let (s, v) = v2(&t, "/api/v2/user/check/status", json!({"nik": NIK})).await;
     assert_eq!((s, v["status"].as_str()), (200, Some("SUSPEND")), "{v}");
     t.app.clock.advance(chrono::Duration::minutes(31));
