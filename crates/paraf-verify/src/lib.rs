@@ -80,6 +80,9 @@ pub enum VerifyErrorKind {
 pub struct VerifyError {
     pub kind: VerifyErrorKind,
     pub message: String,
+    /// The PDF layer's own error when loading failed, for callers that word their replies
+    /// themselves.
+    pub pdf: Option<paraf_pdf::PdfError>,
 }
 
 /// Opens `pdf` (with `password` if it is encrypted) and validates it.
@@ -88,6 +91,14 @@ pub fn verify(
     password: Option<&[u8]>,
     opts: &VerifyOptions<'_>,
 ) -> Result<ValidationReport, VerifyError> {
+    let doc = open(pdf, password)?;
+    Ok(verify_document(&doc, opts))
+}
+
+/// Opens `pdf` for [`verify_document`]: refuses a truncated file (a PDF header but no
+/// `%%EOF` in its last kilobyte), then loads it. Callers that need the bytes afterwards
+/// (`Document::into_data`) use this and [`verify_document`] instead of [`verify`].
+pub fn open(pdf: Vec<u8>, password: Option<&[u8]>) -> Result<Document, VerifyError> {
     let tail = pdf.get(pdf.len().saturating_sub(1024)..).unwrap_or(&[]);
     let has_header = pdf
         .get(..1024.min(pdf.len()))
@@ -99,9 +110,10 @@ pub fn verify(
                 "the file is truncated: no %%EOF marker at its end ({} bytes)",
                 pdf.len()
             ),
+            pdf: None,
         });
     }
-    let doc = Document::load(pdf, password).map_err(|e| VerifyError {
+    Document::load(pdf, password).map_err(|e| VerifyError {
         kind: match e.kind {
             ErrorKind::BadPassword => VerifyErrorKind::BadPassword,
             _ => VerifyErrorKind::Unreadable,
@@ -113,8 +125,8 @@ pub fn verify(
             ErrorKind::NotPdf => format!("not a PDF file: {e}"),
             _ => format!("the PDF cannot be read: {e}"),
         },
-    })?;
-    Ok(verify_document(&doc, opts))
+        pdf: Some(e),
+    })
 }
 
 /// Validates an opened document.

@@ -20,14 +20,13 @@ use axum::routing::post;
 use axum::{Json, Router};
 use base64::Engine;
 use chrono::{DateTime, Utc};
-use paraf_pdf::Document;
 use paraf_pki::asn1::der::Encode;
 use paraf_pki::asn1::x509_cert::Certificate;
 use paraf_pki::ca::{CaName, CertificateAuthority};
 use paraf_pki::{DigestAlg, RevocationSource};
 use paraf_verify::{
     CertificateInfo, Indication, SignatureKind, SignatureReport, SubIndication, ValidationReport,
-    VerifyOptions,
+    VerifyErrorKind, VerifyOptions,
 };
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -294,9 +293,8 @@ struct Verified {
     pdf: Vec<u8>,
 }
 
-/// Validates `pdf` on the blocking pool. Same procedure as `paraf_verify::verify` (truncation
-/// check, load, validate), through [`Document`] so the bytes come back for the CMS and digest
-/// fields without a copy.
+/// Validates `pdf` on the blocking pool: `paraf_verify::open` then `verify_document`, so the
+/// bytes come back for the CMS and digest fields without a copy.
 async fn run(
     state: &AppState,
     pdf: Vec<u8>,
@@ -306,28 +304,12 @@ async fn run(
     let pki = state.pki.clone();
     let now: SystemTime = state.clock.now().into();
     tokio::task::spawn_blocking(move || {
-        if let Some(e) = truncated(&pdf, lang) {
-            return Err(e);
-        }
+        let size = pdf.len();
+        let doc = paraf_verify::open(pdf, password.as_deref().map(str::as_bytes))
+            .map_err(|e| unreadable(&e, size, lang).cause(&e))?;
         let ca = pki.current().map_err(BsreError::internal)?;
         let live = LiveCa::new(ca.clone(), now);
         let opts = options(&ca, now, &live);
-        let doc = Document::load(pdf, password.as_deref().map(str::as_bytes)).map_err(|e| {
-            match e.kind {
-                paraf_pdf::ErrorKind::BadPassword => {
-                    BsreError::new(Code::WrongPdfPassword).arg("field", "password")
-                }
-                paraf_pdf::ErrorKind::NotPdf => BsreError::new(Code::UnreadableFile).arg(
-                    "detail",
-                    match lang {
-                        Lang::Id => "bukan file PDF",
-                        Lang::En => "not a PDF file",
-                    },
-                ),
-                _ => BsreError::new(Code::UnreadableFile).arg("detail", e.message.clone()),
-            }
-            .cause(&e)
-        })?;
         let report = paraf_verify::verify_document(&doc, &opts);
         Ok(Verified {
             report,
@@ -338,26 +320,26 @@ async fn run(
     .map_err(BsreError::internal)?
 }
 
-/// `paraf_verify::verify`'s first check: a PDF header but no `%%EOF` in the last kilobyte.
-fn truncated(pdf: &[u8], lang: Lang) -> Option<BsreError> {
-    let find = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).any(|w| w == needle);
-    let head = pdf.get(..1024.min(pdf.len())).unwrap_or(&[]);
-    let tail = pdf.get(pdf.len().saturating_sub(1024)..).unwrap_or(&[]);
-    (find(head, b"%PDF-") && !find(tail, b"%%EOF")).then(|| {
-        BsreError::new(Code::UnreadableFile).arg(
-            "detail",
+/// The reply to a file that cannot be validated at all (`size` bytes), in `lang`.
+fn unreadable(e: &paraf_verify::VerifyError, size: usize, lang: Lang) -> BsreError {
+    let detail = match (e.kind, &e.pdf) {
+        (VerifyErrorKind::BadPassword, _) => {
+            return BsreError::new(Code::WrongPdfPassword).arg("field", "password")
+        }
+        (VerifyErrorKind::Truncated, _) => match lang {
+            Lang::Id => format!("file terpotong: tidak ada %%EOF di akhir ({size} byte)"),
+            Lang::En => format!("the file is truncated: no %%EOF at its end ({size} bytes)"),
+        },
+        (VerifyErrorKind::Unreadable, Some(p)) if p.kind == paraf_pdf::ErrorKind::NotPdf => {
             match lang {
-                Lang::Id => format!(
-                    "file terpotong: tidak ada %%EOF di akhir ({} byte)",
-                    pdf.len()
-                ),
-                Lang::En => format!(
-                    "the file is truncated: no %%EOF at its end ({} bytes)",
-                    pdf.len()
-                ),
-            },
-        )
-    })
+                Lang::Id => "bukan file PDF".to_string(),
+                Lang::En => "not a PDF file".to_string(),
+            }
+        }
+        (VerifyErrorKind::Unreadable, Some(p)) => p.message.clone(),
+        (VerifyErrorKind::Unreadable, None) => e.message.clone(),
+    };
+    BsreError::new(Code::UnreadableFile).arg("detail", detail)
 }
 
 // ------------------------------------------------------------------------------ the signature's bytes
