@@ -736,7 +736,17 @@ async fn v2_bulk_signing_with_every_property_validates() {
         "{}",
         text(&out)
     );
-    let mut all = vec![("bulk-0", files[0].clone())];
+    // VISIBLE without `imageBase64`: a text stamp (name and date).
+    let (s, v) = v2(
+        &t,
+        "/api/v2/sign/pdf",
+        json!({"nik": NIK, "passphrase": PASS, "signatureProperties": [{"tampilan": "VISIBLE", "page": 1, "originX": 300, "originY": 600, "width": 200, "height": 60}],
+               "file": [one_page()]}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let stamp = unb64(&v["file"][0]);
+    let mut all = vec![("bulk-0", files[0].clone()), ("text-stamp", stamp)];
     for (i, m) in mixed.into_iter().take(3).enumerate() {
         all.push((["mixed-visible", "mixed-invisible", "mixed-tag"][i], m));
     }
