@@ -2,7 +2,9 @@
 //! users, API tokens, application credentials, the audit chain and the development outbox.
 //!
 //! Every command takes `--data DIR` (default `./paraf-data`, database `DIR/paraf.db`; env
-//! `PARAF_DATA`) or `--database-url URL` (env `PARAF_DATABASE_URL`; wins over `--data`).
+//! `PARAF_DATA`) or `--database-url URL` (env `PARAF_DATABASE_URL`; wins over `--data`), and
+//! reads the rest of the server's settings (`DATA/paraf.toml`, `PARAF_*`) with the server's
+//! own loader (`paraf_core::Config::load`).
 //! Each change is recorded in the organisation's audit chain with the actor `cli`.
 //! Secrets (the API token) are printed alone on stdout, once; everything else is a short
 //! confirmation line. Bad input fails with one line on stderr and exit status 1.
@@ -11,14 +13,13 @@ use std::path::PathBuf;
 
 use anyhow::{anyhow, bail, Context};
 use clap::{Args, Subcommand};
+use paraf_core::audit::{audit_event, Actor, AuditAction};
+use paraf_core::{Config, ConfigLayer, Core, CoreError, Services};
 use paraf_domain::{
     AuditChainReport, BreakReason, Clock, DomainError, Email, Entity, IpAllowList, NewApiToken,
-    NewAppCredential, NewAuditEvent, NewOrganisation, NewUser, Nik, OrgName, Organisation,
-    Password, PersonName, Plan, Role, Slug, SystemClock,
+    NewAppCredential, NewOrganisation, NewUser, Nik, OrgName, Organisation, Password, PersonName,
+    Plan, Role, Slug, SystemClock,
 };
-use paraf_pki::KeyType;
-use paraf_server::identities::{IdentityError, IdentityService, MasterKey};
-use paraf_server::pki::PkiService;
 use paraf_store::{Store, StoreError};
 
 /// `paraf admin`: where the data is, and what to do.
@@ -254,20 +255,32 @@ enum OutboxCommand {
     },
 }
 
-/// Runs an admin command.
+/// Runs an admin command on the data the server uses: the same settings (`--data`,
+/// `--database-url`, `PARAF_*`, `DATA/paraf.toml`) resolved by the same loader.
 pub fn run(args: AdminArgs) -> anyhow::Result<()> {
-    let url = database_url(&args);
+    let flags = ConfigLayer {
+        data: args.data,
+        database_url: args.database_url,
+        ..ConfigLayer::default()
+    };
+    let config = Config::load(flags, |k| std::env::var(k).ok())?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async move {
-        let store = Store::connect(&url)
+        let store = Store::connect(&config.database_url())
             .await
             .map_err(|e| anyhow!("opening the database: {e}"))?;
         let result = match args.command {
-            AdminCommand::Identity(c) => identity_command(&store, &data_dir(&args.data), c).await,
-            AdminCommand::Seal(c) => seal_command(&store, &data_dir(&args.data), c).await,
+            AdminCommand::Identity(c) => match open_core(&config, &store).await {
+                Ok(core) => identity_command(&core, c).await,
+                Err(e) => Err(e),
+            },
+            AdminCommand::Seal(c) => match open_core(&config, &store).await {
+                Ok(core) => seal_command(&core, c).await,
+                Err(e) => Err(e),
+            },
             other => execute(&store, other).await,
         };
         store.close().await;
@@ -275,74 +288,38 @@ pub fn run(args: AdminArgs) -> anyhow::Result<()> {
     })
 }
 
-fn data_dir(data: &Option<PathBuf>) -> PathBuf {
-    data.clone()
-        .or_else(|| std::env::var_os("PARAF_DATA").map(PathBuf::from))
-        .unwrap_or_else(|| PathBuf::from("paraf-data"))
-}
-
-/// The identity service on the data directory's CA (which `paraf serve` created).
-async fn identity_service(
-    store: &Store,
-    data: &std::path::Path,
-) -> anyhow::Result<IdentityService> {
-    let ca_dir = data.join("ca");
+/// The core on the data directory's CA (which `paraf serve` created).
+async fn open_core(config: &Config, store: &Store) -> anyhow::Result<Core> {
+    let ca_dir = config.ca_dir();
     if !ca_dir.join("state.json").exists() {
         bail!(
             "no CA in {}: start `paraf serve --data {}` once first",
             ca_dir.display(),
-            data.display()
+            config.data_dir.display()
         );
     }
-    let pass = std::env::var("PARAF_CA_PASSPHRASE")
-        .ok()
-        .filter(|s| !s.is_empty());
-    let dir = ca_dir.clone();
-    let pass_bytes = pass.clone().map(String::into_bytes);
-    let (pki, _) = tokio::task::spawn_blocking(move || {
-        PkiService::open_or_init(
-            &dir,
-            pass_bytes,
-            KeyType::P256,
-            "",
-            "",
-            std::time::SystemTime::now(),
-        )
-    })
-    .await?
-    .map_err(|e| anyhow!("cannot open the CA in {}: {e}", ca_dir.display()))?;
-    let master = MasterKey::load(&ca_dir, pass.as_deref())
-        .with_context(|| format!("reading the master key in {}", ca_dir.display()))?;
-    let public_url = pki
-        .current()
-        .map(|c| c.public_url().to_string())
-        .unwrap_or_default();
-    let key_type = std::env::var("PARAF_CA_KEY_TYPE")
-        .ok()
-        .and_then(|k| k.parse::<KeyType>().ok())
-        .unwrap_or(KeyType::P256);
-    Ok(IdentityService::offline(
-        store.clone(),
-        std::sync::Arc::new(pki),
-        master,
-        &public_url,
-        key_type,
-        SystemClock.now(),
-    ))
+    let public_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| config.public_url_for(config.listen));
+    let services = Services {
+        store: Some(store.clone()),
+        ..Services::default()
+    };
+    let opened = Core::open(config.clone(), public_url, services)
+        .await
+        .map_err(|e| anyhow!("cannot open the CA in {}: {e}", ca_dir.display()))?;
+    Ok(opened.core)
 }
 
-fn identity_error(e: IdentityError) -> anyhow::Error {
+fn identity_error(e: CoreError) -> anyhow::Error {
     match e {
-        IdentityError::Invalid { field, reason } => anyhow!("invalid --{field}: {reason}"),
-        IdentityError::Store(s) => match s {
-            StoreError::Domain(DomainError::Invalid { field, reason }) => {
-                anyhow!("invalid --{field}: {reason}")
-            }
-            StoreError::Domain(DomainError::AlreadyExists { key, .. }) => {
-                anyhow!("{key:?} is already registered in this organisation")
-            }
-            other => exists_message(other),
-        },
+        CoreError::Domain(DomainError::Invalid { field, reason }) => {
+            anyhow!("invalid --{field}: {reason}")
+        }
+        CoreError::Domain(DomainError::AlreadyExists { key, .. }) => {
+            anyhow!("{key:?} is already registered in this organisation")
+        }
         other => anyhow!("{other}"),
     }
 }
@@ -368,11 +345,9 @@ async fn find_identity(
     }
 }
 
-async fn identity_command(
-    store: &Store,
-    data: &std::path::Path,
-    c: IdentityCommand,
-) -> anyhow::Result<()> {
+async fn identity_command(core: &Core, c: IdentityCommand) -> anyhow::Result<()> {
+    let store = &core.store;
+    let cli = Actor::cli();
     let now = SystemClock.now();
     let verb = match &c {
         IdentityCommand::Revoke(_) => "revoke",
@@ -392,7 +367,7 @@ async fn identity_command(
             let passphrase = passphrase
                 .or_else(|| std::env::var("PARAF_IDENTITY_PASSPHRASE").ok())
                 .ok_or_else(|| anyhow!("give --passphrase (or PARAF_IDENTITY_PASSPHRASE)"))?;
-            let svc = identity_service(store, data).await?;
+            let svc = core.identities();
             let i = svc
                 .create_active(
                     org.id,
@@ -401,7 +376,7 @@ async fn identity_command(
                     nik.as_deref(),
                     &passphrase,
                     allow_totp,
-                    "cli",
+                    &cli,
                 )
                 .await
                 .map_err(identity_error)?;
@@ -417,11 +392,11 @@ async fn identity_command(
         | IdentityCommand::Suspend(r)
         | IdentityCommand::Reinstate(r) => {
             let (org, i) = find_identity(store, &r).await?;
-            let svc = identity_service(store, data).await?;
+            let svc = core.identities();
             let done = match verb {
-                "revoke" => svc.revoke(org.id, i.id, "cli").await,
-                "suspend" => svc.suspend(org.id, i.id, "cli").await,
-                _ => svc.reinstate(org.id, i.id, "cli").await,
+                "revoke" => svc.revoke(org.id, i.id, &cli).await,
+                "suspend" => svc.suspend(org.id, i.id, &cli).await,
+                _ => svc.reinstate(org.id, i.id, &cli).await,
             };
             let i = done.map_err(identity_error)?;
             println!("identity {} status {}", i.id, i.status_at(now));
@@ -443,7 +418,9 @@ async fn identity_command(
     Ok(())
 }
 
-async fn seal_command(store: &Store, data: &std::path::Path, c: SealCommand) -> anyhow::Result<()> {
+async fn seal_command(core: &Core, c: SealCommand) -> anyhow::Result<()> {
+    let store = &core.store;
+    let cli = Actor::cli();
     let now = SystemClock.now();
     match c {
         SealCommand::Create {
@@ -467,7 +444,7 @@ async fn seal_command(store: &Store, data: &std::path::Path, c: SealCommand) -> 
                     .ok_or_else(|| anyhow!("give --email (the organisation has no admin)"))?,
             };
             let name = name.unwrap_or_else(|| org.name.as_str().to_string());
-            let svc = identity_service(store, data).await?;
+            let svc = core.identities();
             let created = match (pkcs11_module, pkcs11_token, pkcs11_key) {
                 (Some(module), Some(token), Some(key)) => {
                     let pin = std::env::var("PARAF_PKCS11_PIN")
@@ -479,7 +456,7 @@ async fn seal_command(store: &Store, data: &std::path::Path, c: SealCommand) -> 
                         &id_subscriber,
                         &name,
                         &email,
-                        "cli",
+                        &cli,
                         &module,
                         &token,
                         &pin,
@@ -488,15 +465,12 @@ async fn seal_command(store: &Store, data: &std::path::Path, c: SealCommand) -> 
                     .await
                 }
                 _ => {
-                    svc.create_seal(org.id, &id_subscriber, &name, &email, "cli")
+                    svc.create_seal(org.id, &id_subscriber, &name, &email, &cli)
                         .await
                 }
             };
             let seal = created.map_err(|e| match e {
-                IdentityError::Store(StoreError::Domain(DomainError::AlreadyExists {
-                    key,
-                    ..
-                })) => {
+                CoreError::Domain(DomainError::AlreadyExists { key, .. }) => {
                     anyhow!("a seal with idSubscriber {key:?} already exists")
                 }
                 other => identity_error(other),
@@ -526,22 +500,6 @@ async fn seal_command(store: &Store, data: &std::path::Path, c: SealCommand) -> 
     Ok(())
 }
 
-fn database_url(args: &AdminArgs) -> String {
-    if let Some(url) = args.database_url.clone().or_else(|| {
-        std::env::var("PARAF_DATABASE_URL")
-            .ok()
-            .filter(|s| !s.is_empty())
-    }) {
-        return url;
-    }
-    let dir = args
-        .data
-        .clone()
-        .or_else(|| std::env::var_os("PARAF_DATA").map(PathBuf::from))
-        .unwrap_or_else(|| PathBuf::from("paraf-data"));
-    paraf_store::sqlite_url_for_data_dir(&dir)
-}
-
 /// One line for a parse failure, naming the flag: "invalid --nik: …".
 fn parsed<T>(r: Result<T, DomainError>) -> anyhow::Result<T> {
     r.map_err(|e| match e {
@@ -567,22 +525,19 @@ async fn org_by_slug(store: &Store, slug: &str) -> anyhow::Result<Organisation> 
 async fn audit(
     store: &Store,
     org: &Organisation,
-    action: &str,
+    action: AuditAction,
     target: String,
     details: serde_json::Value,
 ) -> anyhow::Result<()> {
-    store
-        .append_audit(&NewAuditEvent {
-            org: org.id,
-            at: SystemClock.now(),
-            actor: "cli".into(),
-            action: action.into(),
-            target: Some(target),
-            ip: None,
-            user_agent: None,
-            details,
-        })
-        .await?;
+    let event = audit_event(
+        SystemClock.now(),
+        org.id,
+        &Actor::cli(),
+        action,
+        Some(target),
+        details,
+    );
+    store.append_audit(&event).await?;
     Ok(())
 }
 
@@ -619,7 +574,7 @@ async fn execute(store: &Store, command: AdminCommand) -> anyhow::Result<()> {
             audit(
                 store,
                 &org,
-                "organisation.created",
+                AuditAction::OrganisationCreated,
                 format!("organisation:{}", org.id),
                 serde_json::json!({ "slug": org.slug, "plan": org.plan }),
             )
@@ -672,7 +627,7 @@ async fn execute(store: &Store, command: AdminCommand) -> anyhow::Result<()> {
             audit(
                 store,
                 &org,
-                "user.created",
+                AuditAction::UserCreated,
                 format!("user:{}", user.id),
                 serde_json::json!({ "email": user.email, "role": user.role, "robot": user.robot }),
             )
@@ -732,7 +687,7 @@ async fn execute(store: &Store, command: AdminCommand) -> anyhow::Result<()> {
             audit(
                 store,
                 &org,
-                "api_token.created",
+                AuditAction::ApiTokenCreated,
                 format!("api_token:{}", token.id),
                 serde_json::json!({ "name": token.name, "user": user.id, "prefix": token.prefix }),
             )
@@ -767,7 +722,7 @@ async fn execute(store: &Store, command: AdminCommand) -> anyhow::Result<()> {
             audit(
                 store,
                 &org,
-                "app_credential.created",
+                AuditAction::AppCredentialCreated,
                 format!("app_credential:{}", cred.id),
                 serde_json::json!({ "username": cred.username, "allowed_ips": cred.allowed_ips }),
             )

@@ -584,3 +584,44 @@ fn identities_and_seals() {
     let out = ok(&paraf(&data, &["seal", "list", "--org", "kominfo"]));
     assert!(out.starts_with("SEGEL-01\tnot-activated"), "{out}");
 }
+
+/// `paraf admin` resolves its settings with the server's loader: a `database_url` written only
+/// in `DATA/paraf.toml` is the database it writes (not `DATA/paraf.db`).
+#[tokio::test]
+async fn admin_reads_the_data_directorys_paraf_toml() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("paraf-data");
+    std::fs::create_dir_all(&data).unwrap();
+    let elsewhere = dir.path().join("elsewhere").join("shared.db");
+    let url = format!("sqlite://{}", elsewhere.display());
+    std::fs::write(data.join("paraf.toml"), format!("database_url = {url:?}\n")).unwrap();
+    let out = ok(&paraf(
+        &data,
+        &[
+            "org",
+            "create",
+            "--name",
+            "Dinas Toml",
+            "--slug",
+            "toml",
+            "--plan",
+            "lontar",
+        ],
+    ));
+    assert!(out.contains("created organisation toml"), "{out}");
+    assert!(
+        elsewhere.is_file(),
+        "the configured database was not written"
+    );
+    assert!(
+        !data.join("paraf.db").exists(),
+        "wrote DATA/paraf.db instead"
+    );
+    let store = Store::connect(&url).await.unwrap();
+    let org = store.organisation_by_slug("toml").await.unwrap();
+    assert_eq!(org.name.as_str(), "Dinas Toml");
+    store.close().await;
+    // A broken paraf.toml is a one-line error naming the file, not a silent default.
+    std::fs::write(data.join("paraf.toml"), "database_ur = 1\n").unwrap();
+    refused(&paraf(&data, &["org", "list"]), "paraf.toml");
+}

@@ -25,12 +25,22 @@ fn free_port() -> u16 {
 }
 
 fn start(data: &std::path::Path, port: u16) -> (Server, Vec<String>) {
+    start_with(data, port, &[], Stdio::null())
+}
+
+fn start_with(
+    data: &std::path::Path,
+    port: u16,
+    env: &[(&str, &str)],
+    stderr: Stdio,
+) -> (Server, Vec<String>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_paraf"))
         .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data"])
         .arg(data)
         .env_remove("PARAF_DATABASE_URL")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
@@ -100,7 +110,19 @@ fn serve_starts_with_embedded_defaults_and_prints_the_token_once() {
         std::fs::read_to_string(data.join("ca").join("root.pem")).unwrap()
     );
 
-    // SIGTERM: a clean exit.
+    stop(server);
+
+    // A second start on the same data prints no secret again.
+    let port = free_port();
+    let (_server, lines) = start(&data, port);
+    assert!(
+        value(&lines, "API token:").is_none(),
+        "the token was printed twice: {lines:?}"
+    );
+}
+
+/// SIGTERM: a clean exit.
+fn stop(server: Server) {
     let pid = server.0.id();
     let st = Command::new("kill")
         .args(["-TERM", &pid.to_string()])
@@ -120,12 +142,95 @@ fn serve_starts_with_embedded_defaults_and_prints_the_token_once() {
         std::thread::sleep(Duration::from_millis(100));
     };
     assert!(status.success(), "exit status after SIGTERM: {status}");
+}
 
-    // A second start on the same data prints no secret again.
+/// Secrets given in the environment (CA passphrase, SMTP password, PKCS#11 PIN), the
+/// first start's password and token, and passwords presented by clients never reach the log,
+/// even at debug level.
+#[test]
+fn secrets_never_reach_the_log_at_debug_level() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("paraf-data");
+    let log_path = tmp.path().join("stderr.log");
+    let log = std::fs::File::create(&log_path).unwrap();
     let port = free_port();
-    let (_server, lines) = start(&data, port);
-    assert!(
-        value(&lines, "API token:").is_none(),
-        "the token was printed twice: {lines:?}"
+    let smtp_port = free_port().to_string();
+    let secrets = [
+        ("PARAF_CA_PASSPHRASE", "ca-passphrase-Zq81xK"),
+        ("PARAF_SMTP_PASSWORD", "smtp-password-Wp42vM"),
+        ("PARAF_PKCS11_PIN", "pkcs11-pin-Hy77tB"),
+    ];
+    let mut env: Vec<(&str, &str)> = secrets.to_vec();
+    env.extend([
+        ("PARAF_LOG", "debug"),
+        ("PARAF_SMTP_HOST", "127.0.0.1"),
+        ("PARAF_SMTP_PORT", smtp_port.as_str()),
+        ("PARAF_SMTP_USERNAME", "mailer"),
+        ("PARAF_PKCS11_MODULE", "/nonexistent/libsofthsm2.so"),
+    ]);
+    let (server, lines) = start_with(&data, port, &env, Stdio::from(log));
+    let token = value(&lines, "API token:").expect("API token printed");
+    let password = value(&lines, "admin password:").expect("admin password printed");
+    let base = format!("http://127.0.0.1:{port}");
+    ureq::get(&format!("{base}/api/me"))
+        .header("Authorization", &format!("Bearer {token}"))
+        .call()
+        .unwrap();
+    // A password grant (right and wrong), a wrong Basic credential, a wrong console login.
+    let grant = |pass: &str| {
+        ureq::post(&format!("{base}/api/oauth/token"))
+            .config()
+            .http_status_as_error(false)
+            .build()
+            .send_form([
+                ("grant_type", "password"),
+                ("username", "admin@paraf.localhost"),
+                ("password", pass),
+            ])
+            .unwrap()
+            .into_body()
+            .read_to_string()
+            .unwrap()
+    };
+    let issued = grant(&password);
+    let access = issued
+        .split('"')
+        .skip_while(|p| *p != "access_token")
+        .nth(2)
+        .unwrap_or_else(|| panic!("no access token: {issued}"))
+        .to_string();
+    grant("wrong-password-Rt55nQ");
+    let basic = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        "erp:basic-password-Lk93cD",
     );
+    let r = ureq::post(&format!("{base}/api/v2/sign/pdf"))
+        .config()
+        .http_status_as_error(false)
+        .build()
+        .header("Authorization", &format!("Basic {basic}"))
+        .send("{}")
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    stop(server);
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(
+        log.contains("paraf server listening"),
+        "the log was not captured: {log}"
+    );
+    assert!(
+        log.contains("DEBUG") || log.contains("\"level\":\"DEBUG\""),
+        "not at debug level"
+    );
+    let mut leaked: Vec<&str> = secrets.iter().map(|(_, v)| *v).collect();
+    leaked.extend([
+        token.as_str(),
+        password.as_str(),
+        access.as_str(),
+        "wrong-password-Rt55nQ",
+        "basic-password-Lk93cD",
+    ]);
+    for secret in leaked {
+        assert!(!log.contains(secret), "{secret:?} is in the log");
+    }
 }

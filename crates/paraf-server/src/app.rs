@@ -13,23 +13,20 @@ use axum::middleware::from_fn_with_state;
 use axum::response::IntoResponse;
 use axum::routing::{delete, get, post};
 use axum::Router;
-use paraf_domain::{
-    Clock, DomainError, Email, Entropy, NewApiToken, NewOrganisation, NewUser, OrgName, OsEntropy,
-    Password, PersonName, Plan, Role, Slug, SystemClock,
-};
-use paraf_store::{Store, StoreError};
+use paraf_core::bootstrap::FirstStart;
+use paraf_core::config::Config;
+use paraf_core::shutdown::Shutdown;
+use paraf_core::{CaOrigin, Core, OpenError, Services};
+use paraf_store::StoreError;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::auth::{require_auth, AuthMethods};
-use crate::config::Config;
 use crate::error::{localize_errors, ApiError};
 use crate::jobs::WorkerPool;
 use crate::metrics::Metrics;
 use crate::openapi::OpenApi;
-use crate::pki::{CaOrigin, PkiService};
 use crate::request_id::{request_context, ContextConfig};
-use crate::shutdown::Shutdown;
 use crate::state::AppState;
 use crate::{idempotency, pki, ratelimit, routes};
 
@@ -50,46 +47,14 @@ pub enum StartError {
     Io(#[from] std::io::Error),
 }
 
-/// Injected services: time, randomness and, optionally, an already-connected store.
-#[derive(Clone)]
-pub struct Services {
-    /// "Now".
-    pub clock: Arc<dyn Clock>,
-    /// Randomness.
-    pub entropy: Arc<dyn Entropy>,
-    /// A connected store (tests); `None` connects to the configured database.
-    pub store: Option<Store>,
-}
-
-impl Default for Services {
-    fn default() -> Self {
-        Services {
-            clock: Arc::new(SystemClock),
-            entropy: Arc::new(OsEntropy),
-            store: None,
+impl From<OpenError> for StartError {
+    fn from(e: OpenError) -> Self {
+        match e {
+            OpenError::Config(s) => StartError::Config(s),
+            OpenError::Store(e) => StartError::Store(e),
+            OpenError::Pki(e) => StartError::Pki(e),
+            OpenError::Io(e) => StartError::Io(e),
         }
-    }
-}
-
-/// What the first start created; `paraf serve` prints it once, it is never logged.
-#[derive(Clone)]
-pub struct FirstStart {
-    /// The organisation's slug.
-    pub org_slug: String,
-    /// The admin's e-mail.
-    pub admin_email: String,
-    /// The generated admin password.
-    pub admin_password: String,
-    /// An API token of the admin.
-    pub api_token: String,
-}
-
-impl std::fmt::Debug for FirstStart {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FirstStart")
-            .field("org_slug", &self.org_slug)
-            .field("admin_email", &self.admin_email)
-            .finish_non_exhaustive()
     }
 }
 
@@ -109,91 +74,6 @@ impl std::fmt::Debug for Application {
             .field("address", &self.address)
             .finish_non_exhaustive()
     }
-}
-
-const PASSWORD_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
-
-fn generate_password(entropy: &dyn Entropy) -> Result<String, DomainError> {
-    let mut out = String::with_capacity(24);
-    let mut buf = [0u8; 64];
-    while out.len() < 24 {
-        entropy.fill(&mut buf)?;
-        for b in buf {
-            // Rejection sampling keeps the choice uniform.
-            let limit = 256 - 256 % PASSWORD_ALPHABET.len();
-            if (b as usize) < limit && out.len() < 24 {
-                out.push(PASSWORD_ALPHABET[b as usize % PASSWORD_ALPHABET.len()] as char);
-            }
-        }
-    }
-    Ok(out)
-}
-
-async fn bootstrap(
-    store: &Store,
-    config: &Config,
-    entropy: &dyn Entropy,
-    now: paraf_domain::Timestamp,
-) -> Result<Option<FirstStart>, StartError> {
-    if !store.list_organisations().await?.is_empty() {
-        return Ok(None);
-    }
-    let bad = |e: DomainError| StartError::Config(format!("first organisation: {e}"));
-    let new = NewOrganisation {
-        slug: Slug::parse(&config.bootstrap_org_slug).map_err(bad)?,
-        name: OrgName::parse(&config.bootstrap_org_name).map_err(bad)?,
-        plan: Plan::parse(&config.bootstrap_plan).map_err(bad)?,
-    };
-    let org = match store.create_organisation(&new, now).await {
-        Ok(o) => o,
-        // Another instance on the same database won the race: it printed the secrets.
-        Err(StoreError::Domain(DomainError::AlreadyExists { .. })) => return Ok(None),
-        Err(e) => return Err(e.into()),
-    };
-    let password = generate_password(entropy).map_err(bad)?;
-    let user = store
-        .create_user(
-            &NewUser {
-                org: org.id,
-                name: PersonName::parse("Administrator").map_err(bad)?,
-                email: Email::parse(&config.bootstrap_admin_email).map_err(bad)?,
-                nik: None,
-                role: Role::Admin,
-                robot: false,
-                password: Some(Password::parse(&password).map_err(bad)?),
-            },
-            now,
-        )
-        .await?;
-    let (_, token) = store
-        .create_api_token(
-            &NewApiToken {
-                org: org.id,
-                user: user.id,
-                name: "Initial admin token".to_string(),
-                expires_at: None,
-            },
-            now,
-        )
-        .await?;
-    let _ = store
-        .append_audit(&paraf_domain::NewAuditEvent {
-            org: org.id,
-            at: now,
-            actor: "system".to_string(),
-            action: "organisation.bootstrapped".to_string(),
-            target: Some(format!("user:{}", user.id)),
-            ip: None,
-            user_agent: None,
-            details: serde_json::json!({"slug": org.slug.as_str(), "admin": user.email.as_str()}),
-        })
-        .await;
-    Ok(Some(FirstStart {
-        org_slug: org.slug.as_str().to_string(),
-        admin_email: user.email.as_str().to_string(),
-        admin_password: password,
-        api_token: token.expose().to_string(),
-    }))
 }
 
 /// The shared router: operations, PKI, authentication routes and `/api/me`, with the global
@@ -266,60 +146,18 @@ impl Application {
         let listener = tokio::net::TcpListener::bind(config.listen).await?;
         let address = listener.local_addr()?;
         let public_url = config.public_url_for(address);
-        std::fs::create_dir_all(&config.data_dir)?;
-        std::fs::create_dir_all(config.blob_dir())?;
-        let store = match services.store {
-            Some(s) => s,
-            None => Store::connect(&config.database_url())
-                .await?
-                .with_entropy(services.entropy.clone()),
-        };
-        let now = services.clock.now();
-        let ca_dir = config.ca_dir();
-        let passphrase = config.ca_passphrase.clone().map(String::into_bytes);
-        let key_type = config.ca_key_type;
-        let org_name = config.ca_org_name.clone();
-        let url = public_url.clone();
-        let (pki, ca_origin) = tokio::task::spawn_blocking(move || {
-            PkiService::open_or_init(&ca_dir, passphrase, key_type, &org_name, &url, now.into())
-        })
-        .await
-        .map_err(|e| StartError::Config(format!("CA task: {e}")))??;
-        if let Ok(ca) = pki.current() {
-            if ca.public_url().trim_end_matches('/') != public_url {
-                tracing::warn!(
-                    ca_public_url = %ca.public_url(),
-                    public_url = %public_url,
-                    "the CA's certificates name another URL than this server's public URL; \
-                     OCSP/CRL/CA fetches by validators go there"
-                );
-            }
-        }
+        let opened = Core::open(config, public_url.clone(), services).await?;
+        let core = opened.core;
+        let ca_origin = opened.ca_origin;
         if ca_origin == CaOrigin::Created {
-            tracing::info!(dir = %config.ca_dir().display(), public_url = %public_url, "created the built-in CA");
+            tracing::info!(dir = %core.config.ca_dir().display(), public_url = %public_url, "created the built-in CA");
         }
-        let first_start = bootstrap(&store, &config, &*services.entropy, now).await?;
+        let first_start = paraf_core::bootstrap::bootstrap(&core).await?;
         let mut openapi = OpenApi::shared(&public_url);
         crate::bsre::openapi::add_to(&mut openapi);
-        let blobs: Arc<dyn paraf_store::BlobStore> =
-            Arc::new(paraf_store::FsBlobStore::new(config.blob_dir()));
-        let master_key =
-            crate::identities::MasterKey::load(&config.ca_dir(), config.ca_passphrase.as_deref())?;
-        let shutdown = Shutdown::new();
         let state = AppState {
-            audit: crate::audit_batch::AuditBatcher::start(store.clone()),
-            usage: crate::audit_batch::UsageCounter::start(store.clone(), shutdown.clone()),
-            master_key,
-            seal_keys: Arc::default(),
-            config: Arc::new(config),
-            public_url: Arc::from(public_url.as_str()),
-            store,
-            blobs,
-            clock: services.clock,
-            entropy: services.entropy,
-            pki: Arc::new(pki),
+            core,
             metrics: Arc::new(Metrics::default()),
-            shutdown,
             openapi: Arc::new(openapi.to_value().clone()),
         };
         let router = router(state.clone());
@@ -376,7 +214,7 @@ impl Application {
         let watcher = shutdown.clone();
         tokio::spawn(async move {
             tokio::select! {
-                _ = crate::shutdown::signal() => watcher.trigger(),
+                _ = paraf_core::shutdown::signal() => watcher.trigger(),
                 _ = watcher.wait() => {}
             }
         });
@@ -406,24 +244,8 @@ impl Application {
         };
         shutdown.trigger();
         workers.join().await;
-        state.usage.flush().await;
-        state.store.close().await;
+        state.core.close().await;
         tracing::info!("paraf server stopped");
         result
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-
-    #[test]
-    fn generated_passwords_are_long_and_from_the_alphabet() {
-        let e = paraf_domain::SeededEntropy::new(7);
-        let p = generate_password(&e).unwrap();
-        assert_eq!(p.len(), 24);
-        assert!(p.bytes().all(|b| PASSWORD_ALPHABET.contains(&b)));
-        assert_ne!(p, generate_password(&e).unwrap());
     }
 }

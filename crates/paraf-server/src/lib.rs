@@ -9,15 +9,12 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
-pub mod audit_batch;
 pub mod auth;
 pub mod bsre;
-pub mod config;
 pub mod console;
 pub mod error;
 pub mod i18n;
 pub mod idempotency;
-pub mod identities;
 pub mod jobs;
 pub mod logging;
 pub mod metrics;
@@ -26,10 +23,10 @@ pub mod pki;
 pub mod ratelimit;
 pub mod request_id;
 pub mod routes;
-pub mod shutdown;
 pub mod state;
 
-pub use app::{router, Application, FirstStart, Services, StartError};
-pub use config::{Config, ConfigError, ConfigLayer};
+pub use app::{router, Application, StartError};
 pub use error::ApiError;
+pub use paraf_core::bootstrap::FirstStart;
+pub use paraf_core::{config, shutdown, Config, ConfigError, ConfigLayer, Core, Services};
 pub use state::AppState;

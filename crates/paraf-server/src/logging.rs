@@ -10,7 +10,7 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::EnvFilter;
 
-use crate::config::{Config, LogFormat};
+use paraf_core::config::{Config, LogFormat};
 
 /// Installs the global subscriber (once per process; later calls do nothing). Logs go to
 /// stderr so that stdout stays for what `paraf serve` prints on first start.

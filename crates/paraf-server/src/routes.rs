@@ -138,47 +138,27 @@ pub struct TokenRequest {
     scope: Option<String>,
 }
 
-/// Finds the organisation of a login: `slug/email`, an explicit slug, or the only one.
+/// Finds the organisation of a login (`paraf_core::login`), as an OAuth2 error when it cannot.
 async fn login_org(
     state: &AppState,
     username: &str,
     organization: Option<&str>,
 ) -> Result<(Organisation, Email), Response> {
-    let bad = || {
-        oauth_error(
+    use paraf_core::login::LoginOrgError;
+    match paraf_core::login::login_org(state, username, organization).await {
+        Ok(v) => Ok(v),
+        Err(LoginOrgError::Unknown) => Err(oauth_error(
             StatusCode::BAD_REQUEST,
             "invalid_grant",
             "the user name or password is wrong",
-        )
-    };
-    let (slug, email) = match username.split_once('/') {
-        Some((s, e)) => (Some(s.to_string()), e.to_string()),
-        None => (organization.map(str::to_string), username.to_string()),
-    };
-    let email = Email::parse(&email).map_err(|_| bad())?;
-    let org = match slug {
-        Some(s) => match state.store.organisation_by_slug(&s).await {
-            Ok(o) => o,
-            Err(e) if e.is_not_found() => return Err(bad()),
-            Err(e) => return Err(ApiError::from(e).into_response()),
-        },
-        None => {
-            let mut all = state
-                .store
-                .list_organisations()
-                .await
-                .map_err(|e| ApiError::from(e).into_response())?;
-            if all.len() != 1 {
-                return Err(oauth_error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_request",
-                    "name the organisation: username=\"slug/email\" or organization=slug",
-                ));
-            }
-            all.remove(0)
-        }
-    };
-    Ok((org, email))
+        )),
+        Err(LoginOrgError::Ambiguous) => Err(oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "name the organisation: username=\"slug/email\" or organization=slug",
+        )),
+        Err(LoginOrgError::Core(e)) => Err(ApiError::internal(e).into_response()),
+    }
 }
 
 fn token_response(t: &IssuedTokens, now: paraf_domain::Timestamp) -> Response {

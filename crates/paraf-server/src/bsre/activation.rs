@@ -10,8 +10,9 @@ use axum::routing::get;
 use axum::{Form, Router};
 use serde::Deserialize;
 
-use crate::identities::{IdentityError, IdentityService};
 use crate::state::AppState;
+use paraf_core::CoreError;
+use paraf_domain::DomainError;
 
 /// The public activation routes (no API credential: the link's secret authenticates).
 pub fn routes() -> Router<AppState> {
@@ -73,10 +74,7 @@ fn form_html(name: &str, error: Option<&str>) -> String {
 }
 
 async fn page(State(state): State<AppState>, Path(secret): Path<String>) -> Response {
-    match IdentityService::new(&state)
-        .pending_activation(&secret)
-        .await
-    {
+    match state.identities().pending_activation(&secret).await {
         Ok(identity) => layout(
             "Aktivasi sertifikat elektronik",
             &form_html(identity.name.as_str(), None),
@@ -102,7 +100,7 @@ async fn submit(
     Path(secret): Path<String>,
     Form(f): Form<ActivationForm>,
 ) -> Response {
-    let svc = IdentityService::new(&state);
+    let svc = state.identities();
     let Ok(identity) = svc.pending_activation(&secret).await else {
         return gone();
     };
@@ -138,7 +136,7 @@ async fn submit(
             ),
         )
             .into_response(),
-        Err(IdentityError::Invalid { reason, .. }) => again(&reason),
+        Err(CoreError::Domain(DomainError::Invalid { reason, .. })) => again(&reason),
         Err(e) => {
             tracing::error!(error = %e, "activation failed");
             gone()

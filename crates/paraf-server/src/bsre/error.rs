@@ -400,6 +400,69 @@ impl From<paraf_store::StoreError> for BsreError {
     }
 }
 
+impl From<paraf_core::CoreError> for BsreError {
+    /// Every core refusal has its BSrE code; infrastructure failures are internal.
+    fn from(e: paraf_core::CoreError) -> Self {
+        use paraf_core::error::{DocumentRefusal as D, KeyRefusal as K};
+        use paraf_core::CoreError as C;
+        use paraf_domain::DomainError as De;
+        match e {
+            C::Domain(De::Invalid { field, reason }) => BsreError::invalid(field, reason),
+            C::Domain(De::NotFound { .. }) => BsreError::new(Code::NotFound),
+            C::Domain(De::AlreadyExists { .. }) => {
+                BsreError::new(Code::AlreadyRegistered).arg("field", "email")
+            }
+            C::Domain(De::Unauthenticated(f)) => BsreError::new(Code::Unauthorized).cause(f),
+            C::Domain(
+                d @ (De::Forbidden { .. }
+                | De::RateLimited { .. }
+                | De::QuotaExceeded { .. }
+                | De::Conflict { .. }
+                | De::Entropy { .. }),
+            ) => BsreError::internal(d),
+            C::WrongStatus { status, .. } => {
+                BsreError::new(Code::UserCannotSign).arg("status", status.as_str())
+            }
+            C::Document(D::NotAPdf { field, detail }) => BsreError::new(Code::NotAPdf)
+                .arg("field", field)
+                .arg("detail", detail),
+            C::Document(D::WrongPdfPassword { field, detail }) => {
+                BsreError::new(Code::WrongPdfPassword)
+                    .arg("field", field)
+                    .cause(detail)
+            }
+            C::Document(D::PageOutOfRange { page, pages }) => BsreError::new(Code::PageOutOfRange)
+                .arg("page", page)
+                .arg("pages", pages),
+            C::Document(D::TagNotFound { tag }) => {
+                BsreError::new(Code::TagNotFound).arg("tag", tag)
+            }
+            C::Document(D::InvalidImage { detail }) => BsreError::new(Code::InvalidImage)
+                .arg("field", "image")
+                .arg("detail", detail),
+            C::Document(D::CannotSign { detail }) => {
+                BsreError::new(Code::CannotSign).arg("detail", detail)
+            }
+            C::Key(K::NotRegistered) => BsreError::new(Code::UserNotRegistered),
+            C::Key(K::CertificateExpired) => BsreError::new(Code::CertificateExpired),
+            C::Key(K::CertificateRevoked) => BsreError::new(Code::CertificateRevoked),
+            C::Key(K::Locked { until, attempts }) => BsreError::new(Code::UserLocked)
+                .arg("until", until)
+                .arg("attempts", attempts),
+            C::Key(K::Suspended) => BsreError::new(Code::UserSuspended),
+            C::Key(K::CannotSign { status }) => {
+                BsreError::new(Code::UserCannotSign).arg("status", status)
+            }
+            C::Key(K::WrongPassphrase { remaining }) => {
+                BsreError::new(Code::WrongPassphrase).arg("remaining", remaining)
+            }
+            C::Key(K::CodesNotEnabled) => BsreError::new(Code::TotpNotEnabled),
+            C::Key(K::InvalidCode) => BsreError::new(Code::InvalidTotp),
+            C::Internal(cause) => BsreError::internal(cause),
+        }
+    }
+}
+
 impl From<tokio::task::JoinError> for BsreError {
     /// A blocking task that did not finish (it panicked) is internal.
     fn from(e: tokio::task::JoinError) -> Self {

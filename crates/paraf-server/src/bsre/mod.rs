@@ -4,13 +4,12 @@
 //! IP allow-list enforced); errors are `{"error": "<message>", "status_code": <code>}` (see
 //! [`error`] and `docs/bsre.md`).
 //!
-//! The handlers are thin: identities, seals and one-time codes are the store's, the signing
-//! is [`sign`] over the engine, verification is the validator's report mapped in [`verify`].
+//! The handlers are thin: identities, signing, unlocking and one-time codes are the core's
+//! (`paraf_core::signing`), verification is the validator's report mapped in [`verify`].
 
 pub mod activation;
 pub mod error;
 pub mod openapi;
-pub mod sign;
 pub mod v1;
 pub mod v2;
 pub mod verify;
@@ -20,6 +19,7 @@ use axum::http::StatusCode;
 use axum::middleware::{from_fn_with_state, Next};
 use axum::response::Response;
 use axum::Router;
+use paraf_core::audit::{Actor, AuditAction, Face};
 use paraf_domain::Principal;
 
 use crate::auth::{require_auth, AuthMethods};
@@ -125,24 +125,9 @@ pub async fn envelope(State(state): State<AppState>, req: Request, next: Next) -
     err.render(lang, request_id.as_deref())
 }
 
-/// The audit record of an action of the calling application.
-fn event(
-    state: &AppState,
-    p: &Principal,
-    action: &str,
-    target: String,
-    details: serde_json::Value,
-) -> paraf_domain::NewAuditEvent {
-    paraf_domain::NewAuditEvent {
-        org: p.org,
-        at: state.clock.now(),
-        actor: p.key.as_str().to_string(),
-        action: action.to_string(),
-        target: Some(target),
-        ip: None,
-        user_agent: None,
-        details,
-    }
+/// The calling application as an audit actor.
+pub(crate) fn actor(p: &Principal) -> Actor {
+    Actor::new(p.key.as_str(), Face::Bsre)
 }
 
 /// Records a signature (or seal) and waits until the record is stored, so it is on record
@@ -150,17 +135,13 @@ fn event(
 pub(crate) async fn audit_signature(
     state: &AppState,
     p: &Principal,
-    action: &str,
+    action: AuditAction,
     target: String,
     details: serde_json::Value,
 ) {
-    if let Err(e) = state
-        .audit
-        .append(event(state, p, action, target, details))
-        .await
-    {
-        tracing::error!(error = %e, action, "could not audit");
-    }
+    state
+        .record(p.org, &actor(p), action, Some(target), details)
+        .await;
 }
 
 /// Queues the record of any other action (codes, activations, downloads): it joins the next
@@ -168,9 +149,23 @@ pub(crate) async fn audit_signature(
 pub(crate) fn audit(
     state: &AppState,
     p: &Principal,
-    action: &str,
+    action: AuditAction,
     target: String,
     details: serde_json::Value,
 ) {
-    state.audit.submit(event(state, p, action, target, details));
+    state.record_later(p.org, &actor(p), action, Some(target), details);
+}
+
+/// The identity a request names by NIK or e-mail (one of them is required).
+pub(crate) async fn find_identity(
+    state: &AppState,
+    p: &Principal,
+    nik: Option<&str>,
+    email: Option<&str>,
+) -> Result<paraf_domain::Identity, BsreError> {
+    let given = |v: Option<&str>| v.is_some_and(|s| !s.trim().is_empty());
+    if !given(nik) && !given(email) {
+        return Err(BsreError::missing("nik"));
+    }
+    Ok(paraf_core::signing::find_identity(state, p, nik, email).await?)
 }

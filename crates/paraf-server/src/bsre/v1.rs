@@ -13,8 +13,9 @@ use axum::{Extension, Router};
 use paraf_domain::{Principal, SignedDocument};
 
 use super::error::{BsreError, Code};
-use super::sign::{self, FileJob, Look, PageSel, Place, Proof};
 use crate::state::AppState;
+use paraf_core::audit::AuditAction;
+use paraf_core::signing::{self as sign, FileJob, Look, PageSel, Place, Proof};
 
 /// The routes of v1's signing and download.
 pub fn routes() -> Router<AppState> {
@@ -229,7 +230,7 @@ async fn sign_pdf(
         .filter(|s| !s.is_empty())
         .ok_or_else(|| BsreError::missing("passphrase"))?;
     let look = look_of(&form)?;
-    let identity = sign::find_identity(&state, &p, Some(nik), None).await?;
+    let identity = super::find_identity(&state, &p, Some(nik), None).await?;
     let (signer, _) =
         sign::unlock_identity(&state, &identity, Proof::Passphrase(passphrase)).await?;
     let job = FileJob {
@@ -265,7 +266,7 @@ async fn sign_pdf(
     super::audit_signature(
         &state,
         &p,
-        "bsre.signed",
+        AuditAction::DocumentSigned,
         format!("identity:{}", identity.id),
         serde_json::json!({"id_dokumen": id, "files": 1}),
     )
@@ -360,7 +361,7 @@ async fn download(
     super::audit(
         &state,
         &p,
-        "bsre.downloaded",
+        AuditAction::DocumentDownloaded,
         format!("document:{id}"),
         serde_json::json!({}),
     );

@@ -20,11 +20,11 @@ use paraf_domain::{otp_hash, IdentityStatus, OtpPurpose, Principal, Seal, Timest
 use serde_json::{json, Value};
 
 use super::error::{BsreError, Code, Lang};
-use super::sign::{self, FileJob, Look, PageSel, Place, Proof};
 use super::v1::is_jpeg_or_png;
-use crate::identities::{IdentityError, IdentityService};
 use crate::request_id::ClientIp;
 use crate::state::AppState;
+use paraf_core::audit::AuditAction;
+use paraf_core::signing::{self as sign, FileJob, Look, PageSel, Place, Proof};
 
 /// How long an organisation's seal activation TOTP lasts (refreshing extends it).
 pub const SEAL_ACTIVATION_DAYS: i64 = 30;
@@ -311,7 +311,7 @@ async fn sign_pdf(
         (None, None) => return Err(BsreError::new(Code::MissingCredential)),
     };
     let identity =
-        sign::find_identity(&state, &p, text(&body, "nik"), text(&body, "email")).await?;
+        super::find_identity(&state, &p, text(&body, "nik"), text(&body, "email")).await?;
     let (signer, otp) = sign::unlock_identity(&state, &identity, proof).await?;
     let n = jobs.len() as u64;
     let signed = sign::sign_all(&state, Arc::new(signer), jobs).await?;
@@ -321,7 +321,7 @@ async fn sign_pdf(
     super::audit_signature(
         &state,
         &p,
-        "bsre.signed",
+        AuditAction::DocumentSigned,
         format!("identity:{}", identity.id),
         json!({"files": n, "api": "v2"}),
     )
@@ -337,11 +337,11 @@ async fn sign_totp(
     Json(body): Json<Value>,
 ) -> Result<Response, BsreError> {
     let identity =
-        sign::find_identity(&state, &p, text(&body, "nik"), text(&body, "email")).await?;
+        super::find_identity(&state, &p, text(&body, "nik"), text(&body, "email")).await?;
     let files = file_count(&body)?;
     let now = state.clock.now();
-    if let Some(e) = sign::refuse_status(&identity, now, state.config.bsre_lock_after) {
-        return Err(e);
+    if let Some(r) = sign::refuse_status(&identity, now, state.config.bsre_lock_after) {
+        return Err(paraf_core::CoreError::Key(r).into());
     }
     if identity.otp_key.is_none() {
         return Err(BsreError::new(Code::TotpNotEnabled));
@@ -384,7 +384,7 @@ async fn sign_totp(
     super::audit(
         &state,
         &p,
-        "bsre.totp_sent",
+        AuditAction::IdentityCodeSent,
         subject,
         json!({"data": files}),
     );
@@ -502,7 +502,7 @@ async fn seal_activation(
         super::audit(
             &state,
             &p,
-            "bsre.seal.activation_refreshed",
+            AuditAction::SealActivationRefreshed,
             subject,
             json!({}),
         );
@@ -537,7 +537,13 @@ async fn seal_activation(
         ),
     )
     .await?;
-    super::audit(&state, &p, "bsre.seal.activation_sent", subject, json!({}));
+    super::audit(
+        &state,
+        &p,
+        AuditAction::SealActivationSent,
+        subject,
+        json!({}),
+    );
     Ok(success(
         json!(if en {
             "The activation TOTP was sent"
@@ -566,7 +572,7 @@ async fn seal_revoke(
     super::audit(
         &state,
         &p,
-        "bsre.seal.activation_revoked",
+        AuditAction::SealActivationRevoked,
         format!("seal:{}", seal.id),
         json!({}),
     );
@@ -612,7 +618,7 @@ async fn seal_totp(
     super::audit(
         &state,
         &p,
-        "bsre.seal.totp_issued",
+        AuditAction::SealCodeIssued,
         subject,
         json!({"data": files}),
     );
@@ -659,7 +665,14 @@ async fn seal_pdf(
     let n = jobs.len() as u64;
     let signed = sign::sign_all(&state, signer, jobs).await?;
     otp.spend(&state).await?;
-    super::audit_signature(&state, &p, "bsre.sealed", subject, json!({"files": n})).await;
+    super::audit_signature(
+        &state,
+        &p,
+        AuditAction::DocumentSealed,
+        subject,
+        json!({"files": n}),
+    )
+    .await;
     Ok(super::with_signatures(signed_reply(started, signed), n))
 }
 
@@ -672,7 +685,7 @@ async fn check_status(
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Result<Response, BsreError> {
-    let found = sign::find_identity(&state, &p, text(&body, "nik"), text(&body, "email")).await;
+    let found = super::find_identity(&state, &p, text(&body, "nik"), text(&body, "email")).await;
     let (status, identity) = match found {
         Ok(i) => (i.status_at(state.clock.now()), Some(i)),
         Err(e) if e.code == Code::UserNotRegistered => (IdentityStatus::NotRegistered, None),
@@ -701,23 +714,16 @@ async fn registration(
 ) -> Result<Response, BsreError> {
     let nama = required(&body, "nama")?;
     let email = required(&body, "email")?;
-    let svc = IdentityService::new(&state);
-    let identity = svc
-        .register(p.org, nama, Some(email), text(&body, "nik"), p.key.as_str())
-        .await
-        .map_err(|e| match e {
-            IdentityError::Invalid { field, reason } => BsreError::invalid(field, reason),
-            IdentityError::Store(s) => match s.domain() {
-                Some(paraf_domain::DomainError::AlreadyExists { .. }) => {
-                    BsreError::new(Code::AlreadyRegistered).arg("field", "email")
-                }
-                Some(paraf_domain::DomainError::Invalid { field, reason }) => {
-                    BsreError::invalid(field, reason)
-                }
-                _ => BsreError::internal(s.to_string()),
-            },
-            other => BsreError::internal(other.to_string()),
-        })?;
+    let identity = state
+        .identities()
+        .register(
+            p.org,
+            nama,
+            Some(email),
+            text(&body, "nik"),
+            &super::actor(&p),
+        )
+        .await?;
     let en = Lang::of(&headers) == Lang::En;
     Ok(success(
         json!(if en {

@@ -18,6 +18,7 @@ use serde::Deserialize;
 use super::html::{self, esc, Nav};
 use super::{done_notice, internal, not_found, see_other, CsrfOnly, Session};
 use crate::state::AppState;
+use paraf_core::audit::AuditAction;
 
 /// Longest description accepted.
 const MAX_DESCRIPTION: usize = 500;
@@ -348,7 +349,7 @@ pub async fn create(
     session
         .audit(
             &state,
-            "app_credential.created",
+            AuditAction::AppCredentialCreated,
             Some(format!("app_credential:{}", cred.id)),
             serde_json::json!({
                 "username": cred.username,
@@ -480,7 +481,7 @@ pub async fn update(
         session
             .audit(
                 &state,
-                "app_credential.updated",
+                AuditAction::AppCredentialUpdated,
                 Some(format!("app_credential:{}", cred.id)),
                 serde_json::json!({
                     "username": cred.username,
@@ -546,7 +547,7 @@ pub async fn delete(
     session
         .audit(
             &state,
-            "app_credential.deleted",
+            AuditAction::AppCredentialDeleted,
             Some(format!("app_credential:{}", cred.id)),
             serde_json::json!({"username": cred.username}),
         )

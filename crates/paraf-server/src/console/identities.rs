@@ -14,8 +14,8 @@ use serde::Deserialize;
 
 use super::html::{self, esc, Nav};
 use super::{done_notice, internal, not_found, see_other, CsrfOnly, Session};
-use crate::identities::IdentityService;
 use crate::state::AppState;
+use paraf_core::audit::AuditAction;
 
 const DONE: [(&str, &str); 6] = [
     ("registered", "Identitas terdaftar (menunggu verifikasi)."),
@@ -205,24 +205,14 @@ pub async fn register(
     if let Some(r) = session.csrf_refusal(f.csrf.as_deref()) {
         return r;
     }
-    let service = IdentityService::new(&state);
+    let service = state.identities();
     let email = Some(f.email.trim()).filter(|s| !s.is_empty());
     let nik = Some(f.nik.trim()).filter(|s| !s.is_empty());
     match service
         .register(session.org.id, f.name.trim(), email, nik, &session.actor())
         .await
     {
-        Ok(identity) => {
-            session
-                .audit(
-                    &state,
-                    "identity.registered",
-                    Some(format!("identity:{}", identity.id)),
-                    serde_json::json!({"name": identity.name.as_str()}),
-                )
-                .await;
-            see_other("/console/identities?done=registered")
-        }
+        Ok(_) => see_other("/console/identities?done=registered"),
         Err(e) => {
             let view = View {
                 notice: String::new(),
@@ -254,7 +244,7 @@ pub async fn act(
         Err(e) if e.is_not_found() => return not_found(&session),
         Err(e) => return internal(e),
     };
-    let service = IdentityService::new(&state);
+    let service = state.identities();
     let actor = session.actor();
     let result = match action.as_str() {
         "verify" => service.verify(org, id, &actor).await.map(|(_, l)| Some(l)),
@@ -271,9 +261,9 @@ pub async fn act(
             session
                 .audit(
                     &state,
-                    &format!("identity.{action}"),
+                    AuditAction::ActivationLinkShown,
                     Some(format!("identity:{id}")),
-                    serde_json::json!({"link_shown": true}),
+                    serde_json::json!({}),
                 )
                 .await;
             let form = RegisterForm::default();
@@ -288,17 +278,7 @@ pub async fn act(
             };
             render(&state, &session, StatusCode::OK, view).await
         }
-        Ok(_) => {
-            session
-                .audit(
-                    &state,
-                    &format!("identity.{action}"),
-                    Some(format!("identity:{id}")),
-                    serde_json::json!({}),
-                )
-                .await;
-            see_other(&format!("/console/identities?done={action}"))
-        }
+        Ok(_) => see_other(&format!("/console/identities?done={action}")),
         Err(e) => {
             let form = RegisterForm::default();
             let view = View {

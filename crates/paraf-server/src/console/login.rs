@@ -18,6 +18,8 @@ use crate::auth::SESSION_COOKIE;
 use crate::ratelimit;
 use crate::routes::LOGIN_FAILURES_PER_MINUTE;
 use crate::state::AppState;
+use paraf_core::audit::AuditAction;
+use paraf_core::login::{login_org, LoginOrgError};
 
 /// The login form's double-submit cookie.
 const LOGIN_COOKIE: &str = "paraf_console_login";
@@ -103,34 +105,17 @@ pub struct LoginForm {
     csrf: Option<String>,
 }
 
-/// Finds the organisation of a login: `slug/email`, or the only organisation; `Ok(None)` when
-/// there is none to be found (refused like a wrong password), `Err` an error page.
+/// Finds the organisation of a login (`paraf_core::login`); `Ok(None)` when there is none to
+/// be found (refused like a wrong password), `Err` an error page.
 async fn organisation(
     state: &AppState,
     login: &str,
 ) -> Result<Option<(Organisation, Email)>, Response> {
-    let (slug, email) = match login.trim().split_once('/') {
-        Some((s, e)) => (Some(s.trim()), e.trim()),
-        None => (None, login.trim()),
-    };
-    let Ok(email) = Email::parse(email) else {
-        return Ok(None);
-    };
-    let org = match slug {
-        Some(s) => match state.store.organisation_by_slug(s).await {
-            Ok(o) => o,
-            Err(e) if e.is_not_found() => return Ok(None),
-            Err(e) => return Err(internal(e)),
-        },
-        None => {
-            let mut all = state.store.list_organisations().await.map_err(internal)?;
-            if all.len() != 1 {
-                return Ok(None);
-            }
-            all.remove(0)
-        }
-    };
-    Ok(Some((org, email)))
+    match login_org(state, login, None).await {
+        Ok(v) => Ok(Some(v)),
+        Err(LoginOrgError::Unknown | LoginOrgError::Ambiguous) => Ok(None),
+        Err(LoginOrgError::Core(e)) => Err(internal(e)),
+    }
 }
 
 /// `POST /console/login`.
@@ -187,7 +172,7 @@ pub async fn submit(
                 org.id,
                 "anonymous".into(),
                 &client,
-                "login_failed",
+                AuditAction::SessionRefused,
                 None,
                 serde_json::json!({"email": email.as_str()}),
             )
@@ -202,7 +187,7 @@ pub async fn submit(
             org.id,
             format!("user:{}", user.id),
             &client,
-            "login_refused",
+            AuditAction::SessionRefused,
             Some(format!("user:{}", user.id)),
             serde_json::json!({"email": user.email.as_str(), "reason": "not an admin"}),
         )
@@ -231,7 +216,7 @@ pub async fn submit(
         org.id,
         format!("user:{}", user.id),
         &client,
-        "login",
+        AuditAction::SessionStarted,
         Some(format!("user:{}", user.id)),
         serde_json::json!({"email": user.email.as_str()}),
     )
@@ -275,8 +260,8 @@ pub async fn logout(
     session
         .audit(
             &state,
-            "logout",
-            Some(session.actor()),
+            AuditAction::SessionEnded,
+            Some(session.actor_id()),
             serde_json::json!({}),
         )
         .await;

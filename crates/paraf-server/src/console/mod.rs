@@ -28,13 +28,14 @@ use axum::routing::{get, post};
 use axum::Router;
 use base64::Engine;
 use hmac::{Hmac, KeyInit, Mac};
-use paraf_domain::{CredentialKind, NewAuditEvent, Organisation, Role, User};
+use paraf_domain::{CredentialKind, Organisation, Role, User};
 use sha2::{Digest, Sha256};
 
 use crate::auth::SESSION_COOKIE;
 use crate::request_id::ClientIp;
 use crate::state::AppState;
 use html::{Header, Nav};
+use paraf_core::audit::{Actor, AuditAction, Face};
 
 /// The console's routes, with their security headers and the cross-origin guard.
 pub fn router(state: AppState) -> Router<AppState> {
@@ -229,6 +230,16 @@ pub(crate) struct Client {
 }
 
 impl Client {
+    /// `id` acting from this client through the console.
+    pub fn actor(&self, id: String) -> Actor {
+        Actor {
+            id,
+            via: Face::Console,
+            ip: self.ip,
+            user_agent: self.user_agent.clone(),
+        }
+    }
+
     fn of(parts: &Parts) -> Client {
         Client {
             ip: parts.extensions.get::<ClientIp>().map(|c| c.0),
@@ -255,23 +266,13 @@ pub(crate) async fn audit_event(
     org: paraf_domain::OrgId,
     actor: String,
     client: &Client,
-    action: &str,
+    action: AuditAction,
     target: Option<String>,
     details: serde_json::Value,
 ) {
-    let event = NewAuditEvent {
-        org,
-        at: state.clock.now(),
-        actor,
-        action: format!("console.{action}"),
-        target,
-        ip: client.ip.map(|i| i.to_string()),
-        user_agent: client.user_agent.clone(),
-        details,
-    };
-    if let Err(e) = state.store.append_audit(&event).await {
-        tracing::error!(error = %e, action, "console: could not audit");
-    }
+    state
+        .record(org, &client.actor(actor), action, target, details)
+        .await;
 }
 
 /// A signed-in administrator: the extractor of every page but the login page. Without a
@@ -294,9 +295,14 @@ impl Session {
         }
     }
 
-    /// The audit actor.
-    pub fn actor(&self) -> String {
+    /// The audit actor's id.
+    pub fn actor_id(&self) -> String {
         format!("user:{}", self.user.id)
+    }
+
+    /// The audit actor: this administrator, from this client.
+    pub fn actor(&self) -> Actor {
+        self.client.actor(self.actor_id())
     }
 
     /// The 403 answer when `presented` is not this session's CSRF token, `None` when it is.
@@ -319,7 +325,7 @@ impl Session {
     pub async fn audit(
         &self,
         state: &AppState,
-        action: &str,
+        action: AuditAction,
         target: Option<String>,
         mut details: serde_json::Value,
     ) {
@@ -329,7 +335,7 @@ impl Session {
         audit_event(
             state,
             self.org.id,
-            self.actor(),
+            self.actor_id(),
             &self.client,
             action,
             target,

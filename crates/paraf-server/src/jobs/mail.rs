@@ -8,8 +8,8 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use paraf_domain::{Job, MailId, MailStatus};
 
-use crate::config::{SmtpConfig, SmtpTls};
 use crate::state::AppState;
+use paraf_core::config::{SmtpConfig, SmtpTls};
 
 /// Queue name of mail jobs (the store enqueues them in `Store::queue_mail`; it keeps its own
 /// copy of this name private).
@@ -46,7 +46,7 @@ impl Mailer {
             .port(smtp.port)
             .timeout(Some(Duration::from_secs(30)));
         if let Some((u, p)) = &smtp.credentials {
-            builder = builder.credentials(Credentials::new(u.clone(), p.clone()));
+            builder = builder.credentials(Credentials::new(u.clone(), p.expose().to_string()));
         }
         let from: Mailbox = from
             .parse()

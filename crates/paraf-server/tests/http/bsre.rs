@@ -10,7 +10,6 @@ use std::path::PathBuf;
 
 use base64::Engine;
 use paraf_domain::{Identity, Plan};
-use paraf_server::identities::IdentityService;
 use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};
 
@@ -31,7 +30,9 @@ async fn setup_with(backend: Backend, tweak: impl FnOnce(&mut paraf_server::Conf
     let app = spawn_with(backend, tweak).await;
     let tenant = tenant(&app, "kominfo", Plan::Nusantara).await;
     app_credential(&app, tenant.org.id, APP, &["127.0.0.1/32"]).await;
-    let budi = IdentityService::new(&app.state)
+    let budi = app
+        .state
+        .identities()
         .create_active(
             tenant.org.id,
             "Budi Santoso",
@@ -39,7 +40,7 @@ async fn setup_with(backend: Backend, tweak: impl FnOnce(&mut paraf_server::Conf
             Some(NIK),
             PASS,
             true,
-            "test",
+            &paraf_core::Actor::system(),
         )
         .await
         .unwrap();
@@ -627,8 +628,11 @@ async fn suspended_revoked_and_expired_identities_cannot_sign(backend: Backend) 
     let t = setup(backend).await;
     let org = t.tenant.org.id;
     let serial = t.budi.cert_serial.clone().unwrap();
-    let svc = || IdentityService::new(&t.app.state);
-    svc().suspend(org, t.budi.id, "test").await.unwrap();
+    let svc = || t.app.state.identities();
+    svc()
+        .suspend(org, t.budi.id, &paraf_core::Actor::system())
+        .await
+        .unwrap();
     assert_eq!(budi_status(&t).await, "SUSPEND");
     // Published: the certificate is on hold in the CRL and OCSP.
     assert_eq!(
@@ -636,29 +640,44 @@ async fn suspended_revoked_and_expired_identities_cannot_sign(backend: Backend) 
         Some(paraf_pki::RevocationReason::CertificateHold)
     );
     expect_error(sign_invisible(&t, PASS).await, 400, 2025, "suspend").await;
-    svc().reinstate(org, t.budi.id, "test").await.unwrap();
+    svc()
+        .reinstate(org, t.budi.id, &paraf_core::Actor::system())
+        .await
+        .unwrap();
     assert_eq!(revocation_of(&t.app, &serial).await, None);
     assert_eq!(sign_invisible(&t, PASS).await.status(), 200);
     // Suspended, then revoked: the hold becomes final.
-    svc().suspend(org, t.budi.id, "test").await.unwrap();
-    svc().revoke(org, t.budi.id, "test").await.unwrap();
+    svc()
+        .suspend(org, t.budi.id, &paraf_core::Actor::system())
+        .await
+        .unwrap();
+    svc()
+        .revoke(org, t.budi.id, &paraf_core::Actor::system())
+        .await
+        .unwrap();
     assert_eq!(
         revocation_of(&t.app, &serial).await,
         Some(paraf_pki::RevocationReason::Unspecified)
     );
-    assert!(svc().reinstate(org, t.budi.id, "test").await.is_err());
+    assert!(svc()
+        .reinstate(org, t.budi.id, &paraf_core::Actor::system())
+        .await
+        .is_err());
     assert_eq!(budi_status(&t).await, "REVOKE");
     t.app.stop().await;
     // Expiry and a plain revocation, on a fresh identity.
     let t = setup(backend).await;
     let org = t.tenant.org.id;
-    let svc = || IdentityService::new(&t.app.state);
+    let svc = || t.app.state.identities();
     // A year and a day later the certificate has expired.
     t.app.clock.advance(chrono::Duration::days(366));
     assert_eq!(budi_status(&t).await, "EXPIRED");
     expect_error(sign_invisible(&t, PASS).await, 400, 2023, "kedaluwarsa").await;
     t.app.clock.advance(chrono::Duration::days(-366));
-    svc().revoke(org, t.budi.id, "test").await.unwrap();
+    svc()
+        .revoke(org, t.budi.id, &paraf_core::Actor::system())
+        .await
+        .unwrap();
     assert_eq!(budi_status(&t).await, "REVOKE");
     expect_error(sign_invisible(&t, PASS).await, 400, 2024, "dicabut").await;
     // The revocation is public: the CA's OCSP says so (the engine asks the CA too).
@@ -905,7 +924,9 @@ async fn v2_totp_is_single_use_and_expires(backend: Backend) {
         "data",
     );
     // An identity that did not opt in to e-mailed codes.
-    IdentityService::new(&t.app.state)
+    t.app
+        .state
+        .identities()
         .create_active(
             t.tenant.org.id,
             "Sari",
@@ -913,7 +934,7 @@ async fn v2_totp_is_single_use_and_expires(backend: Backend) {
             None,
             "passphrase-sari",
             false,
-            "test",
+            &paraf_core::Actor::system(),
         )
         .await
         .unwrap();
@@ -934,13 +955,15 @@ async fn v2_totp_is_single_use_and_expires(backend: Backend) {
 async fn seal_activation_totp_and_sealing(backend: Backend) {
     let t = setup(backend).await;
     let org = t.tenant.org.id;
-    IdentityService::new(&t.app.state)
+    t.app
+        .state
+        .identities()
         .create_seal(
             org,
             "SEGEL-01",
             "Dinas Kominfo",
             "segel@kominfo.example",
-            "test",
+            &paraf_core::Actor::system(),
         )
         .await
         .unwrap();
@@ -1144,8 +1167,11 @@ async fn registration_verification_and_activation(backend: Backend) {
         )
         .await
         .unwrap();
-    let (_, link) = IdentityService::new(&t.app.state)
-        .verify(org, ani.id, "admin")
+    let (_, link) = t
+        .app
+        .state
+        .identities()
+        .verify(org, ani.id, &paraf_core::Actor::system())
         .await
         .unwrap();
     let (_, v) = v2(
@@ -1205,8 +1231,11 @@ async fn registration_verification_and_activation(backend: Backend) {
     assert!(ani.otp_key.is_none());
     // Renewal: RENEW (no signing) until the owner chooses a passphrase again; then a new key
     // and certificate, and the old certificate is revoked as superseded.
-    let (_, link) = IdentityService::new(&t.app.state)
-        .renew(org, ani.id, "admin")
+    let (_, link) = t
+        .app
+        .state
+        .identities()
+        .renew(org, ani.id, &paraf_core::Actor::system())
         .await
         .unwrap();
     let (_, v) = v2(
@@ -1380,13 +1409,16 @@ async fn seal_with_its_key_on_a_pkcs11_token() {
         c.pkcs11 = Some((module_path, "1234".into()))
     })
     .await;
-    let seal = IdentityService::new(&t.app.state)
+    let seal = t
+        .app
+        .state
+        .identities()
         .create_seal_on_token(
             t.tenant.org.id,
             "SEGEL-HSM",
             "Dinas Kominfo (HSM)",
             "segel@kominfo.example",
-            "test",
+            &paraf_core::Actor::system(),
             module,
             "segel-hsm",
             "1234",

@@ -200,8 +200,8 @@ async fn console_login_refuses_a_wrong_password(backend: Backend) {
     // Failed attempts are audited for the organisation, and so is the login.
     let records = audit_actions(&app, a.org.id).await;
     let actions: Vec<&str> = records.iter().map(|r| r.action.as_str()).collect();
-    assert!(actions.contains(&"console.login_failed"), "{actions:?}");
-    assert!(actions.contains(&"console.login"), "{actions:?}");
+    assert!(actions.contains(&"session.refused"), "{actions:?}");
+    assert!(actions.contains(&"session.started"), "{actions:?}");
     assert!(!records.iter().any(|r| r.details.contains(PASSWORD)));
 
     // Logout ends the session.
@@ -567,10 +567,10 @@ async fn console_edits_disables_and_deletes_a_credential(backend: Backend) {
     let actor = format!("user:{}", a.admin.id);
     let target = format!("app_credential:{}", cred.id);
     for action in [
-        "console.login",
-        "console.app_credential.created",
-        "console.app_credential.updated",
-        "console.app_credential.deleted",
+        "session.started",
+        "app_credential.created",
+        "app_credential.updated",
+        "app_credential.deleted",
     ] {
         let r = records
             .iter()
@@ -579,14 +579,14 @@ async fn console_edits_disables_and_deletes_a_credential(backend: Backend) {
         assert_eq!(r.actor, actor, "{action}");
         assert_eq!(r.ip.as_deref(), Some("127.0.0.1"), "{action}");
         assert_eq!(r.user_agent.as_deref(), Some(UA), "{action}");
-        if action != "console.login" {
+        if action != "session.started" {
             assert_eq!(r.target.as_deref(), Some(target.as_str()), "{action}");
         }
     }
     assert_eq!(
         records
             .iter()
-            .filter(|r| r.action == "console.app_credential.updated")
+            .filter(|r| r.action == "app_credential.updated")
             .count(),
         3
     );
@@ -601,12 +601,12 @@ async fn console_edits_disables_and_deletes_a_credential(backend: Backend) {
     assert!(!audit_actions(&app, _b.org.id)
         .await
         .iter()
-        .any(|r| r.action.starts_with("console.app_credential")));
+        .any(|r| r.action.starts_with("app_credential")));
     // The audit page lists them, newest first.
     let (s, html) = c.page("/console/audit").await;
     assert_eq!(s, 200);
-    let deleted = html.find("console.app_credential.deleted").unwrap();
-    let created = html.find("console.app_credential.created").unwrap();
+    let deleted = html.find("app_credential.deleted").unwrap();
+    let created = html.find("app_credential.created").unwrap();
     assert!(deleted < created);
     app.stop().await;
 }
@@ -632,7 +632,7 @@ async fn console_audit_log_is_paginated_newest_first(backend: Backend) {
     let c = Console::login(&app, "tenant-a/admin@tenant-a.example").await;
     let (s, html) = c.page("/console/audit").await;
     assert_eq!(s, 200);
-    assert!(html.contains("console.login"));
+    assert!(html.contains("session.started"));
     assert!(html.contains("test.event_119") && !html.contains("test.event_069"));
     assert!(!html.contains("<script>alert(1)</script>"));
     assert!(html.find("test.event_119").unwrap() < html.find("test.event_100").unwrap());
@@ -755,9 +755,9 @@ async fn console_registers_and_verifies_an_identity(backend: Backend) {
         .map(|r| r.action)
         .collect();
     for action in [
-        "console.identity.registered",
-        "console.identity.verify",
-        "console.identity.revoke",
+        "identity.registered",
+        "identity.verified",
+        "identity.revoked",
     ] {
         assert!(actions.iter().any(|a| a == action), "{action}: {actions:?}");
     }
@@ -1068,7 +1068,8 @@ async fn console_in_headless_chromium_creates_a_working_credential(backend: Back
     assert!(creds[0].enabled);
 
     // The application signs with its new credential through v1 (`POST /api/sign/pdf`).
-    paraf_server::identities::IdentityService::new(&app.state)
+    app.state
+        .identities()
         .create_active(
             a.org.id,
             "Budi Santoso",
@@ -1076,7 +1077,7 @@ async fn console_in_headless_chromium_creates_a_working_credential(backend: Back
             Some(NIK),
             "rahasia-budi-1",
             false,
-            "test",
+            &paraf_core::Actor::system(),
         )
         .await
         .unwrap();
@@ -1124,11 +1125,7 @@ async fn console_in_headless_chromium_creates_a_working_credential(backend: Back
         .into_iter()
         .map(|r| r.action)
         .collect();
-    for action in [
-        "console.login",
-        "console.app_credential.created",
-        "console.logout",
-    ] {
+    for action in ["session.started", "app_credential.created", "session.ended"] {
         assert!(actions.iter().any(|a| a == action), "{action}: {actions:?}");
     }
     app.stop().await;

@@ -4,7 +4,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use paraf_domain::{NewMail, OrgId, Plan, SignedDocument};
-use paraf_server::identities::IdentityService;
 
 use crate::common::*;
 
@@ -34,18 +33,21 @@ async fn signed_document(app: &TestApp, org: OrgId, id: &str) -> String {
 }
 
 async fn params(app: &TestApp, org: OrgId) -> Params {
-    let svc = IdentityService::new(&app.state);
+    let svc = app.state.identities();
     let identity = svc
         .register(
             org,
             "Calon Penanda Tangan",
             Some("calon@tenant-b.example"),
             None,
-            "test",
+            &paraf_core::Actor::system(),
         )
         .await
         .unwrap();
-    let (_, link) = svc.verify(org, identity.id, "test").await.unwrap();
+    let (_, link) = svc
+        .verify(org, identity.id, &paraf_core::Actor::system())
+        .await
+        .unwrap();
     Params {
         id_dokumen: signed_document(app, org, "b0000000000000000000000000000001").await,
         secret: link.secret,

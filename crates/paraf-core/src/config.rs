@@ -12,6 +12,8 @@ use std::time::Duration;
 use ipnet::IpNet;
 use serde::Deserialize;
 
+use crate::secret::Secret;
+
 /// Default listen address.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 /// Default data directory.
@@ -76,6 +78,7 @@ impl std::str::FromStr for LogFormat {
 }
 
 /// One source of settings; every field is optional. `paraf.toml` deserialises into this.
+/// Secrets are [`Secret`]s, so `Debug` never shows them.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigLayer {
@@ -98,13 +101,13 @@ pub struct ConfigLayer {
     /// SMTP user name.
     pub smtp_username: Option<String>,
     /// SMTP password.
-    pub smtp_password: Option<String>,
+    pub smtp_password: Option<Secret>,
     /// none, starttls or tls.
     pub smtp_tls: Option<String>,
     /// Sender of every mail, e.g. `Paraf <paraf@example.id>`.
     pub mail_from: Option<String>,
     /// Passphrase sealing the CA keys (else `DIR/ca/master.key`).
-    pub ca_passphrase: Option<String>,
+    pub ca_passphrase: Option<Secret>,
     /// Key type of a new CA: rsa2048, rsa3072, p256, p384.
     pub ca_key_type: Option<String>,
     /// Organisation name in the CA's certificates.
@@ -128,7 +131,7 @@ pub struct ConfigLayer {
     /// PKCS#11 module (HSM) holding organisation seal keys, e.g. SoftHSM2's `libsofthsm2.so`.
     pub pkcs11_module: Option<PathBuf>,
     /// User PIN of the PKCS#11 tokens holding seal keys.
-    pub pkcs11_pin: Option<String>,
+    pub pkcs11_pin: Option<Secret>,
     /// BSrE: how long that lock lasts, minutes.
     pub bsre_lock_minutes: Option<u64>,
     /// How long idempotency records (request-id replay) are kept, seconds.
@@ -220,10 +223,10 @@ impl ConfigLayer {
                 .map(|p| u16::try_from(p).map_err(|_| err("PARAF_SMTP_PORT out of range")))
                 .transpose()?,
             smtp_username: s("PARAF_SMTP_USERNAME"),
-            smtp_password: s("PARAF_SMTP_PASSWORD"),
+            smtp_password: s("PARAF_SMTP_PASSWORD").map(Secret::from),
             smtp_tls: s("PARAF_SMTP_TLS"),
             mail_from: s("PARAF_MAIL_FROM"),
-            ca_passphrase: s("PARAF_CA_PASSPHRASE"),
+            ca_passphrase: s("PARAF_CA_PASSPHRASE").map(Secret::from),
             ca_key_type: s("PARAF_CA_KEY_TYPE"),
             ca_org_name: s("PARAF_CA_ORG_NAME"),
             workers: num("PARAF_WORKERS")?.map(|n| n as usize),
@@ -235,7 +238,7 @@ impl ConfigLayer {
             session_ttl_secs: num("PARAF_SESSION_TTL_SECS")?,
             bsre_lock_after: num("PARAF_BSRE_LOCK_AFTER")?,
             pkcs11_module: s("PARAF_PKCS11_MODULE").map(PathBuf::from),
-            pkcs11_pin: s("PARAF_PKCS11_PIN"),
+            pkcs11_pin: s("PARAF_PKCS11_PIN").map(Secret::from),
             bsre_lock_minutes: num("PARAF_BSRE_LOCK_MINUTES")?,
             idempotency_ttl_secs: num("PARAF_IDEMPOTENCY_TTL_SECS")?,
             shutdown_grace_secs: num("PARAF_SHUTDOWN_GRACE_SECS")?,
@@ -259,7 +262,17 @@ impl ConfigLayer {
 
     /// Parses a `paraf.toml` text.
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
-        toml::from_str(text).map_err(|e| err(format!("{CONFIG_FILE_NAME}: {e}")))
+        // One line (the CLI prints errors on one line): the message and where it is.
+        toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            let message = e.message().replace('\n', " ");
+            match line {
+                Some(n) => err(format!("line {n}: {message}")),
+                None => err(message),
+            }
+        })
     }
 
     /// Reads `path` if it exists (`Ok(None)` when it does not).
@@ -328,7 +341,7 @@ pub struct SmtpConfig {
     /// Transport security.
     pub tls: SmtpTls,
     /// User name and password, when the relay wants them.
-    pub credentials: Option<(String, String)>,
+    pub credentials: Option<(String, Secret)>,
 }
 
 impl std::fmt::Debug for SmtpConfig {
@@ -362,7 +375,7 @@ pub struct Config {
     /// Sender address.
     pub mail_from: String,
     /// CA passphrase.
-    pub ca_passphrase: Option<String>,
+    pub ca_passphrase: Option<Secret>,
     /// Key type of a new CA.
     pub ca_key_type: paraf_pki::KeyType,
     /// Organisation name in the CA's certificates.
@@ -386,7 +399,7 @@ pub struct Config {
     /// BSrE: how long the lock lasts (default 30 minutes).
     pub bsre_lock_duration: chrono::Duration,
     /// PKCS#11 module and user PIN for seal keys kept on a token.
-    pub pkcs11: Option<(PathBuf, String)>,
+    pub pkcs11: Option<(PathBuf, Secret)>,
     /// How long a request id is remembered for replay.
     pub idempotency_ttl: Duration,
     /// Grace period for in-flight requests at shutdown.

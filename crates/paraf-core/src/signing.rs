@@ -1,10 +1,12 @@
-//! Signing for the BSrE dialect: one file and its `signatureProperties` (v2) or form fields
-//! (v1) → one signed PDF, through the engine (`paraf_sign`), at PAdES B-T with the built-in
-//! TSA. Checks the request against the document first (page range, tag present, password), so
-//! each mistake gets its own error code; then the engine signs in an incremental update.
+//! Signing with a signer's own key or the organisation's seal: one file and where its
+//! signature goes → one signed PDF, through the engine (`paraf_sign`), at PAdES B-T with the
+//! built-in TSA. Checks the request against the document first (page range, tag present,
+//! password), so each mistake gets its own [`DocumentRefusal`]; then the engine signs in an
+//! incremental update.
 //!
-//! Also holds the credential checks shared by v1 and v2: unsealing an identity's key with its
-//! passphrase (counting wrong ones) or with a one-time code, and the seal key cache.
+//! Also the credential checks every face shares: unsealing an identity's key with its
+//! passphrase (counting wrong ones, locking after too many) or with a one-time code
+//! ([`OneTimeCode`]: checked before the work, spent after it), and the seal key cache.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -17,8 +19,9 @@ use paraf_pki::{PkiErrorKind, PrivateKey, Signer, SoftSigner};
 use paraf_sign::appearance::{AppearanceSpec, ImageSource};
 use paraf_sign::{Level, Placement, Services, SignErrorKind, SignOptions, Visible};
 
-use super::error::{BsreError, Code};
-use crate::state::AppState;
+use crate::error::{CoreError, DocumentRefusal, KeyRefusal};
+use crate::identities::{parse_key_ref, signer_from};
+use crate::Core;
 
 /// Which page a coordinate placement is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,23 +90,28 @@ pub fn sign_file(
     signer: &dyn Signer,
     job: FileJob,
     now: SystemTime,
-) -> Result<Vec<u8>, BsreError> {
+) -> Result<Vec<u8>, CoreError> {
     let field = job.field.clone();
     let mut data = job.pdf;
+    let not_a_pdf = |detail: String| {
+        CoreError::Document(DocumentRefusal::NotAPdf {
+            field: field.clone(),
+            detail,
+        })
+    };
     if !data.starts_with(b"%PDF-") && !data.windows(5).take(1024).any(|w| w == b"%PDF-") {
-        return Err(BsreError::new(Code::NotAPdf)
-            .arg("field", &field)
-            .arg("detail", "no %PDF- header"));
+        return Err(not_a_pdf("no %PDF- header".into()));
     }
     data.reserve(64 * 1024);
     let doc = Document::load(data, job.pdf_password.as_deref().map(str::as_bytes)).map_err(
         |e| match e.kind {
-            paraf_pdf::ErrorKind::BadPassword => BsreError::new(Code::WrongPdfPassword)
-                .arg("field", &field)
-                .cause(e.message),
-            _ => BsreError::new(Code::NotAPdf)
-                .arg("field", &field)
-                .arg("detail", e.message),
+            paraf_pdf::ErrorKind::BadPassword => {
+                CoreError::Document(DocumentRefusal::WrongPdfPassword {
+                    field: field.clone(),
+                    detail: e.message,
+                })
+            }
+            _ => not_a_pdf(e.message),
         },
     )?;
     let visible = match job.look {
@@ -114,11 +122,7 @@ pub fn sign_file(
             qr,
             text,
         } => {
-            let pages = doc.pages().map_err(|e| {
-                BsreError::new(Code::NotAPdf)
-                    .arg("field", &field)
-                    .arg("detail", e.message)
-            })?;
+            let pages = doc.pages().map_err(|e| not_a_pdf(e.message))?;
             let placement = match place {
                 Place::Rect {
                     page,
@@ -133,9 +137,10 @@ pub fn sign_file(
                         PageSel::Last => pages.len(),
                     };
                     if n == 0 || n > pages.len() {
-                        return Err(BsreError::new(Code::PageOutOfRange)
-                            .arg("page", n)
-                            .arg("pages", pages.len()));
+                        return Err(CoreError::Document(DocumentRefusal::PageOutOfRange {
+                            page: n,
+                            pages: pages.len(),
+                        }));
                     }
                     Placement::Rect {
                         page: n,
@@ -146,13 +151,10 @@ pub fn sign_file(
                     }
                 }
                 Place::Tag { tag, width, height } => {
-                    let found = paraf_pdf::text::find_text(&doc, &tag).map_err(|e| {
-                        BsreError::new(Code::NotAPdf)
-                            .arg("field", &field)
-                            .arg("detail", e.message)
-                    })?;
+                    let found =
+                        paraf_pdf::text::find_text(&doc, &tag).map_err(|e| not_a_pdf(e.message))?;
                     if found.is_empty() {
-                        return Err(BsreError::new(Code::TagNotFound).arg("tag", tag));
+                        return Err(CoreError::Document(DocumentRefusal::TagNotFound { tag }));
                     }
                     Placement::Tag {
                         text: tag,
@@ -197,39 +199,47 @@ pub fn sign_file(
     };
     let signed =
         paraf_sign::sign_owned(doc, signer, &opts, services).map_err(|e| match e.kind {
-            SignErrorKind::Appearance => BsreError::new(Code::InvalidImage)
-                .arg("field", "image")
-                .arg("detail", e.message),
-            SignErrorKind::Certificate => BsreError::new(Code::CertificateRevoked).cause(e.message),
-            SignErrorKind::InvalidRequest | SignErrorKind::NotPermitted | SignErrorKind::Pdf => {
-                BsreError::new(Code::CannotSign).arg("detail", e.message)
+            SignErrorKind::Appearance => {
+                CoreError::Document(DocumentRefusal::InvalidImage { detail: e.message })
             }
-            SignErrorKind::Service | SignErrorKind::Crypto => BsreError::internal(e.message),
+            SignErrorKind::Certificate => {
+                tracing::info!(cause = %e.message, "the signer's certificate was refused");
+                CoreError::Key(KeyRefusal::CertificateRevoked)
+            }
+            SignErrorKind::InvalidRequest | SignErrorKind::NotPermitted | SignErrorKind::Pdf => {
+                CoreError::Document(DocumentRefusal::CannotSign { detail: e.message })
+            }
+            SignErrorKind::Service | SignErrorKind::Crypto => CoreError::Internal(e.message),
         })?;
     Ok(signed.pdf)
 }
 
-/// The reply's reason why `identity` may not sign now, if any; `lock_after` is the
-/// configured number of wrong passphrases, quoted when the identity is locked.
-pub fn refuse_status(identity: &Identity, now: Timestamp, lock_after: u32) -> Option<BsreError> {
+/// Why `identity` may not sign now, if it may not; `lock_after` is the configured number of
+/// wrong passphrases, quoted when the identity is locked.
+pub fn refuse_status(identity: &Identity, now: Timestamp, lock_after: u32) -> Option<KeyRefusal> {
     match identity.status_at(now) {
         IdentityStatus::Issue => None,
-        IdentityStatus::Expired => Some(BsreError::new(Code::CertificateExpired)),
-        IdentityStatus::Revoke => Some(BsreError::new(Code::CertificateRevoked)),
+        IdentityStatus::Expired => Some(KeyRefusal::CertificateExpired),
+        IdentityStatus::Revoke => Some(KeyRefusal::CertificateRevoked),
         IdentityStatus::Suspend if identity.locked(now) => {
             let until = identity
                 .locked_until
                 .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
                 .unwrap_or_default();
-            Some(
-                BsreError::new(Code::UserLocked)
-                    .arg("until", until)
-                    .arg("attempts", lock_after),
-            )
+            Some(KeyRefusal::Locked {
+                until,
+                attempts: lock_after,
+            })
         }
-        IdentityStatus::Suspend => Some(BsreError::new(Code::UserSuspended)),
-        s => Some(BsreError::new(Code::UserCannotSign).arg("status", s.as_str())),
+        IdentityStatus::Suspend => Some(KeyRefusal::Suspended),
+        s => Some(KeyRefusal::CannotSign {
+            status: s.as_str().to_string(),
+        }),
     }
+}
+
+fn key_refused(r: KeyRefusal) -> CoreError {
+    CoreError::Key(r)
 }
 
 /// How the caller proves they may use the key.
@@ -244,25 +254,30 @@ pub enum Proof<'a> {
 /// and, for a one-time code, the code to [`OneTimeCode::spend`] once the files are signed.
 /// A wrong passphrase is counted; the lock after too many is reported as such.
 pub async fn unlock_identity(
-    state: &AppState,
+    core: &Core,
     identity: &Identity,
     proof: Proof<'_>,
-) -> Result<(SoftSigner, Option<OneTimeCode>), BsreError> {
+) -> Result<(SoftSigner, Option<OneTimeCode>), CoreError> {
     let mut pending = None;
-    let now = state.clock.now();
-    if let Some(e) = refuse_status(identity, now, state.config.bsre_lock_after) {
-        return Err(e);
+    let now = core.now();
+    if let Some(r) = refuse_status(identity, now, core.config.bsre_lock_after) {
+        return Err(key_refused(r));
     }
+    let cannot_sign = |status: &str| {
+        key_refused(KeyRefusal::CannotSign {
+            status: status.to_string(),
+        })
+    };
     let cert_pem = identity
         .cert_pem
         .clone()
-        .ok_or_else(|| BsreError::new(Code::UserCannotSign).arg("status", "NO_CERTIFICATE"))?;
+        .ok_or_else(|| cannot_sign("NO_CERTIFICATE"))?;
     let pkcs8 = match proof {
         Proof::Passphrase(pass) => {
             let sealed = identity
                 .sealed_key
                 .clone()
-                .ok_or_else(|| BsreError::new(Code::UserCannotSign).arg("status", "NEW"))?;
+                .ok_or_else(|| cannot_sign("NEW"))?;
             let pass = zeroize::Zeroizing::new(pass.as_bytes().to_vec());
             let opened =
                 tokio::task::spawn_blocking(move || paraf_pki::sealed::open(&sealed, &pass))
@@ -270,7 +285,7 @@ pub async fn unlock_identity(
             match opened {
                 Ok(k) => {
                     if identity.failed_attempts > 0 {
-                        let _ = state
+                        let _ = core
                             .store
                             .reset_wrong_passphrases(identity.org, identity.id)
                             .await;
@@ -278,26 +293,28 @@ pub async fn unlock_identity(
                     k
                 }
                 Err(e) if e.kind() == PkiErrorKind::BadPassword => {
-                    let lock_after = state.config.bsre_lock_after;
-                    let until = now + state.config.bsre_lock_duration;
-                    let (count, locked) = state
+                    let lock_after = core.config.bsre_lock_after;
+                    let until = now + core.config.bsre_lock_duration;
+                    let (count, locked) = core
                         .store
                         .record_wrong_passphrase(identity.org, identity.id, lock_after, until, now)
                         .await?;
                     if let Some(l) = locked.filter(|l| *l > now) {
-                        return Err(BsreError::new(Code::UserLocked)
-                            .arg("until", l.format("%Y-%m-%dT%H:%M:%SZ"))
-                            .arg("attempts", lock_after));
+                        return Err(key_refused(KeyRefusal::Locked {
+                            until: l.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                            attempts: lock_after,
+                        }));
                     }
-                    return Err(BsreError::new(Code::WrongPassphrase)
-                        .arg("remaining", lock_after.saturating_sub(count)));
+                    return Err(key_refused(KeyRefusal::WrongPassphrase {
+                        remaining: lock_after.saturating_sub(count),
+                    }));
                 }
-                Err(e) => return Err(BsreError::internal(format!("identity key: {e}"))),
+                Err(e) => return Err(CoreError::internal(format!("identity key: {e}"))),
             }
         }
         Proof::Totp { code, files } => {
             let Some(wrapped) = identity.otp_key.clone() else {
-                return Err(BsreError::new(Code::TotpNotEnabled));
+                return Err(key_refused(KeyRefusal::CodesNotEnabled));
             };
             let otp = OneTimeCode::new(
                 identity.org,
@@ -306,22 +323,22 @@ pub async fn unlock_identity(
                 code,
                 files,
             );
-            otp.check(state).await?;
+            otp.check(core).await?;
             pending = Some(otp);
-            let master = state.master_key.clone();
+            let master = core.master_key.clone();
             tokio::task::spawn_blocking(move || master.open(&wrapped))
                 .await?
-                .map_err(|e| BsreError::internal(format!("identity OTP key: {e}")))?
+                .map_err(|e| CoreError::internal(format!("identity OTP key: {e}")))?
         }
     };
-    let pki = state.pki.clone();
+    let pki = core.pki.clone();
     let signer = tokio::task::spawn_blocking(move || {
         let key = PrivateKey::from_pkcs8_der(&pkcs8)?;
         let chain = pki.current()?.signer_chain();
-        crate::identities::signer_from(key, &cert_pem, chain)
+        signer_from(key, &cert_pem, chain)
     })
     .await?
-    .map_err(|e| BsreError::internal(format!("identity signer: {e}")))?;
+    .map_err(|e| CoreError::internal(format!("identity signer: {e}")))?;
     Ok((signer, pending))
 }
 
@@ -356,9 +373,9 @@ impl OneTimeCode {
     }
 
     /// Refuses a code that is wrong, expired, spent or too small (counting the attempt).
-    pub async fn check(&self, state: &AppState) -> Result<(), BsreError> {
-        let now = state.clock.now();
-        let store = &state.store;
+    pub async fn check(&self, core: &Core) -> Result<(), CoreError> {
+        let now = core.now();
+        let store = &core.store;
         let (o, s, p, h, f) = (
             self.org,
             &self.subject,
@@ -371,13 +388,13 @@ impl OneTimeCode {
         }
         // Not live: spending fails too, and records the wrong attempt.
         store.consume_otp(o, s, p, h, f, now).await?;
-        Err(BsreError::new(Code::InvalidTotp))
+        Err(key_refused(KeyRefusal::InvalidCode))
     }
 
     /// Spends the code once the work is done; a code spent meanwhile by a concurrent request
     /// refuses this one (its result is not returned).
-    pub async fn spend(&self, state: &AppState) -> Result<(), BsreError> {
-        let now = state.clock.now();
+    pub async fn spend(&self, core: &Core) -> Result<(), CoreError> {
+        let now = core.now();
         let (o, s, p, h, f) = (
             self.org,
             &self.subject,
@@ -385,10 +402,10 @@ impl OneTimeCode {
             &self.hash,
             self.files,
         );
-        if state.store.consume_otp(o, s, p, h, f, now).await? {
+        if core.store.consume_otp(o, s, p, h, f, now).await? {
             Ok(())
         } else {
-            Err(BsreError::new(Code::InvalidTotp))
+            Err(key_refused(KeyRefusal::InvalidCode))
         }
     }
 }
@@ -405,22 +422,22 @@ pub struct SealKeyCache {
 
 impl SealKeyCache {
     /// The signer of `seal`, opening its key on first use.
-    pub async fn signer(&self, state: &AppState, seal: &Seal) -> Result<SealSigner, BsreError> {
+    pub async fn signer(&self, core: &Core, seal: &Seal) -> Result<SealSigner, CoreError> {
         let k = (seal.id.0, seal.cert_serial.clone());
         if let Some(s) = self.keys.lock().unwrap_or_else(|e| e.into_inner()).get(&k) {
             return Ok(s.clone());
         }
-        let master = state.master_key.clone();
-        let pki = state.pki.clone();
+        let master = core.master_key.clone();
+        let pki = core.pki.clone();
         let wrapped = seal.wrapped_key.clone();
         let pem = seal.cert_pem.clone();
         let token = match &seal.key_ref {
             None => None,
             Some(r) => {
-                let (token, object) = crate::identities::parse_key_ref(r)
-                    .ok_or_else(|| BsreError::internal(format!("seal key reference {r:?}")))?;
-                let (module, pin) = state.config.pkcs11.clone().ok_or_else(|| {
-                    BsreError::internal("the seal key is on a PKCS#11 token but pkcs11_module/pkcs11_pin are not set")
+                let (token, object) = parse_key_ref(r)
+                    .ok_or_else(|| CoreError::internal(format!("seal key reference {r:?}")))?;
+                let (module, pin) = core.config.pkcs11.clone().ok_or_else(|| {
+                    CoreError::internal("the seal key is on a PKCS#11 token but pkcs11_module/pkcs11_pin are not set")
                 })?;
                 Some((module, pin, token, object))
             }
@@ -432,18 +449,23 @@ impl SealKeyCache {
                     None => {
                         let pkcs8 = master.open(&wrapped)?;
                         let key = PrivateKey::from_pkcs8_der(&pkcs8)?;
-                        Ok(Arc::new(crate::identities::signer_from(key, &pem, chain)?))
+                        Ok(Arc::new(signer_from(key, &pem, chain)?))
                     }
                     Some((module, pin, token, object)) => {
                         let cert = paraf_pki::x509::cert_from_pem(pem.as_bytes())?;
                         Ok(Arc::new(paraf_pki::Pkcs11Signer::open(
-                            &module, &token, &pin, &object, cert, chain,
+                            &module,
+                            &token,
+                            pin.expose(),
+                            &object,
+                            cert,
+                            chain,
                         )?))
                     }
                 }
             })
             .await?
-            .map_err(|e| BsreError::internal(format!("seal key: {e}")))?;
+            .map_err(|e| CoreError::internal(format!("seal key: {e}")))?;
         self.keys
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -454,16 +476,16 @@ impl SealKeyCache {
 
 /// Signs every job with `signer` on the blocking pool: all or nothing.
 pub async fn sign_all(
-    state: &AppState,
+    core: &Core,
     signer: Arc<dyn Signer + Send + Sync>,
     jobs: Vec<FileJob>,
-) -> Result<Vec<Vec<u8>>, BsreError> {
-    let pki = state.pki.clone();
-    let now: SystemTime = state.clock.now().into();
+) -> Result<Vec<Vec<u8>>, CoreError> {
+    let pki = core.pki.clone();
+    let now: SystemTime = core.now().into();
     tokio::task::spawn_blocking(move || {
         let ca = pki
             .current()
-            .map_err(|e| BsreError::internal(format!("CA: {e}")))?;
+            .map_err(|e| CoreError::internal(format!("CA: {e}")))?;
         jobs.into_iter()
             .map(|job| sign_file(&ca, signer.as_ref(), job, now))
             .collect::<Result<Vec<_>, _>>()
@@ -473,31 +495,29 @@ pub async fn sign_all(
 
 /// The identity a request names by NIK or e-mail, in the caller's organisation.
 pub async fn find_identity(
-    state: &AppState,
+    core: &Core,
     p: &Principal,
     nik: Option<&str>,
     email: Option<&str>,
-) -> Result<Identity, BsreError> {
+) -> Result<Identity, CoreError> {
     let nik = nik.map(str::trim).filter(|s| !s.is_empty());
     let email = email.map(str::trim).filter(|s| !s.is_empty());
     let r = match (nik, email) {
         (Some(n), _) => {
-            let nik = paraf_domain::Nik::parse(n)
-                .map_err(|e| BsreError::invalid("nik", e.to_string()))?;
-            state.store.identity_by_nik(p.org, &nik).await
+            let nik = paraf_domain::Nik::parse(n)?;
+            core.store.identity_by_nik(p.org, &nik).await
         }
         (None, Some(e)) => {
-            let email = paraf_domain::Email::parse(e)
-                .map_err(|e| BsreError::invalid("email", e.to_string()))?;
-            state.store.identity_by_email(p.org, &email).await
+            let email = paraf_domain::Email::parse(e)?;
+            core.store.identity_by_email(p.org, &email).await
         }
-        (None, None) => return Err(BsreError::missing("nik")),
+        (None, None) => return Err(CoreError::invalid("nik", "required")),
     };
     r.map_err(|e| {
         if e.is_not_found() {
-            BsreError::new(Code::UserNotRegistered)
+            key_refused(KeyRefusal::NotRegistered)
         } else {
-            BsreError::internal(e.to_string())
+            CoreError::from(e)
         }
     })
 }

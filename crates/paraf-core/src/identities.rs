@@ -14,16 +14,18 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use paraf_domain::{
-    token_hash, Email, Identity, IdentityId, IdentityStatus, NewAuditEvent, NewIdentity, NewMail,
-    NewSeal, Nik, OrgId, PersonName, Seal, Timestamp,
+    token_hash, Email, Identity, IdentityId, IdentityStatus, NewIdentity, NewMail, NewSeal, Nik,
+    OrgId, PersonName, Seal, Timestamp,
 };
 use paraf_pki::sealed::{self, SealParams};
 use paraf_pki::{IssueRequest, KeyType, PkiError, PrivateKey, RevocationReason, SoftSigner};
-use paraf_store::{Store, StoreError};
+use paraf_store::Store;
 use zeroize::Zeroizing;
 
+use crate::audit::{Actor, AuditAction};
+use crate::error::CoreError;
 use crate::pki::PkiService;
-use crate::state::AppState;
+use crate::Core;
 
 /// The recognisable prefix of activation secrets (the link's last path segment).
 pub const ACTIVATION_PREFIX: &str = "paraf_act_";
@@ -34,45 +36,11 @@ pub const IDENTITY_CERT_DAYS: u32 = 365;
 /// Validity of a seal certificate.
 pub const SEAL_CERT_DAYS: u32 = 730;
 
-/// Why an identity operation failed.
-#[derive(Debug, thiserror::Error)]
-pub enum IdentityError {
-    /// A field's value is unusable.
-    #[error("invalid {field}: {reason}")]
-    Invalid { field: &'static str, reason: String },
-    /// The operation does not fit the current status.
-    #[error("not possible while the status is {status}: {what}")]
-    WrongStatus {
-        status: IdentityStatus,
-        what: &'static str,
-    },
-    /// The database (not found, already exists, …).
-    #[error("{0}")]
-    Store(#[from] StoreError),
-    /// The CA or the key sealing.
-    #[error("certificate authority: {0}")]
-    Pki(#[from] PkiError),
-    /// A blocking task failed.
-    #[error("internal: {0}")]
-    Internal(String),
-}
+type Result<T, E = CoreError> = std::result::Result<T, E>;
 
-impl IdentityError {
-    fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
-        IdentityError::Invalid {
-            field,
-            reason: reason.into(),
-        }
-    }
+fn invalid(field: &'static str, reason: impl Into<String>) -> CoreError {
+    CoreError::invalid(field, reason)
 }
-
-impl From<paraf_domain::DomainError> for IdentityError {
-    fn from(e: paraf_domain::DomainError) -> Self {
-        IdentityError::Store(StoreError::Domain(e))
-    }
-}
-
-type Result<T, E = IdentityError> = std::result::Result<T, E>;
 
 /// The server's master key for seal keys and opted-in one-time-code keys: the CA passphrase
 /// (`PARAF_CA_PASSPHRASE`) when set, else the CA directory's random `master.key`.
@@ -117,6 +85,7 @@ impl MasterKey {
 
 /// Identity and seal operations over the store, the CA and the mail outbox.
 pub struct IdentityService {
+    core: Core,
     store: Store,
     pki: Arc<PkiService>,
     master: MasterKey,
@@ -145,58 +114,30 @@ fn to_system(t: Timestamp) -> std::time::SystemTime {
 }
 
 impl IdentityService {
-    /// The service for a running server, at the server clock's "now".
-    pub fn new(state: &AppState) -> IdentityService {
+    /// The service at the core clock's "now".
+    pub fn new(core: &Core) -> IdentityService {
         IdentityService {
-            store: state.store.clone(),
-            pki: state.pki.clone(),
-            master: state.master_key.clone(),
-            public_url: state.public_url.to_string(),
-            key_type: state.config.ca_key_type,
-            now: state.clock.now(),
-        }
-    }
-
-    /// The service outside a server (`paraf admin`).
-    pub fn offline(
-        store: Store,
-        pki: Arc<PkiService>,
-        master: MasterKey,
-        public_url: &str,
-        key_type: KeyType,
-        now: Timestamp,
-    ) -> IdentityService {
-        IdentityService {
-            store,
-            pki,
-            master,
-            public_url: public_url.trim_end_matches('/').to_string(),
-            key_type,
-            now,
+            core: core.clone(),
+            store: core.store.clone(),
+            pki: core.pki.clone(),
+            master: core.master_key.clone(),
+            public_url: core.public_url.to_string(),
+            key_type: core.config.ca_key_type,
+            now: core.now(),
         }
     }
 
     async fn audit(
         &self,
         org: OrgId,
-        actor: &str,
-        action: &str,
+        actor: &Actor,
+        action: AuditAction,
         target: String,
         details: serde_json::Value,
     ) {
-        let event = NewAuditEvent {
-            org,
-            at: self.now,
-            actor: actor.to_string(),
-            action: action.to_string(),
-            target: Some(target),
-            ip: None,
-            user_agent: None,
-            details,
-        };
-        if let Err(e) = self.store.append_audit(&event).await {
-            tracing::error!(error = %e, action, "could not audit");
-        }
+        self.core
+            .record(org, actor, action, Some(target), details)
+            .await;
     }
 
     /// Stores a new status and audits it as `action`.
@@ -205,8 +146,8 @@ impl IdentityService {
         org: OrgId,
         id: IdentityId,
         status: IdentityStatus,
-        actor: &str,
-        action: &str,
+        actor: &Actor,
+        action: AuditAction,
         details: serde_json::Value,
     ) -> Result<Identity> {
         let out = self
@@ -230,9 +171,7 @@ impl IdentityService {
     ) -> Result<()> {
         let now = to_system(self.now);
         let pki = self.pki.clone();
-        tokio::task::spawn_blocking(move || pki.modify(|ca| f(ca, now)))
-            .await
-            .map_err(|e| IdentityError::Internal(e.to_string()))??;
+        tokio::task::spawn_blocking(move || pki.modify(|ca| f(ca, now))).await??;
         Ok(())
     }
 
@@ -243,7 +182,7 @@ impl IdentityService {
         name: &str,
         email: Option<&str>,
         nik: Option<&str>,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<Identity> {
         let name = PersonName::parse(name)?;
         let email = email
@@ -255,10 +194,7 @@ impl IdentityService {
             .map(Nik::parse)
             .transpose()?;
         if email.is_none() && nik.is_none() {
-            return Err(IdentityError::invalid(
-                "email",
-                "an e-mail or a NIK is required",
-            ));
+            return Err(invalid("email", "an e-mail or a NIK is required"));
         }
         let id = self
             .store
@@ -276,7 +212,7 @@ impl IdentityService {
         self.audit(
             org,
             actor,
-            "identity.registered",
+            AuditAction::IdentityRegistered,
             format!("identity:{}", id.id),
             serde_json::json!({}),
         )
@@ -291,7 +227,7 @@ impl IdentityService {
         status: IdentityStatus,
     ) -> Result<(Identity, ActivationLink)> {
         // 256 random bits; only their SHA-256 is stored (like every Paraf token).
-        let bytes: [u8; 32] = paraf_domain::random_bytes(&paraf_domain::OsEntropy)?;
+        let bytes: [u8; 32] = paraf_domain::random_bytes(&*self.core.entropy)?;
         let secret = format!("{ACTIVATION_PREFIX}{}", hex::encode(bytes));
         let expires = self.now + Duration::days(ACTIVATION_LIFETIME_DAYS);
         let identity = self
@@ -343,7 +279,7 @@ impl IdentityService {
         &self,
         org: OrgId,
         id: IdentityId,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<(Identity, ActivationLink)> {
         use IdentityStatus::*;
         self.start_activation(
@@ -362,7 +298,7 @@ impl IdentityService {
         &self,
         org: OrgId,
         id: IdentityId,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<(Identity, ActivationLink)> {
         use IdentityStatus::*;
         self.start_activation(org, id, actor, &[Issue, Expired, Renew], Renew)
@@ -375,7 +311,7 @@ impl IdentityService {
         &self,
         org: OrgId,
         id: IdentityId,
-        actor: &str,
+        actor: &Actor,
         from: &[IdentityStatus],
         to: IdentityStatus,
     ) -> Result<(Identity, ActivationLink)> {
@@ -383,14 +319,14 @@ impl IdentityService {
         let what = if renewal { "renew" } else { "verify" };
         let status = self.store.identity(org, id).await?.status_at(self.now);
         if !from.contains(&status) {
-            return Err(IdentityError::WrongStatus { status, what });
+            return Err(CoreError::WrongStatus { status, what });
         }
         let (identity, link) = self.new_link(org, id, to).await?;
         self.mail_link(&identity, &link, renewal).await?;
         let action = if renewal {
-            "identity.renewal_started"
+            AuditAction::IdentityRenewalStarted
         } else {
-            "identity.verified"
+            AuditAction::IdentityVerified
         };
         self.audit(
             org,
@@ -410,8 +346,8 @@ impl IdentityService {
             .identity_by_activation(&token_hash(secret))
             .await?;
         if identity.activation_expires_at.is_none_or(|t| t <= self.now) {
-            return Err(IdentityError::Store(StoreError::Domain(
-                paraf_domain::DomainError::not_found(paraf_domain::Entity::Identity),
+            return Err(CoreError::Domain(paraf_domain::DomainError::not_found(
+                paraf_domain::Entity::Identity,
             )));
         }
         Ok(identity)
@@ -428,10 +364,7 @@ impl IdentityService {
         let identity = self.pending_activation(secret).await?;
         let chars = passphrase.chars().count();
         if !(8..=1024).contains(&chars) {
-            return Err(IdentityError::invalid(
-                "passphrase",
-                "must be 8 to 1024 characters",
-            ));
+            return Err(invalid("passphrase", "must be 8 to 1024 characters"));
         }
         let old_serial = identity.cert_serial.clone();
         let renewing = identity.status == IdentityStatus::Renew;
@@ -459,8 +392,7 @@ impl IdentityService {
                 let r = tokio::task::spawn_blocking(move || {
                     pki.modify(|ca| ca.revoke(&old, RevocationReason::Superseded, now))
                 })
-                .await
-                .map_err(|e| IdentityError::Internal(e.to_string()))?;
+                .await?;
                 if let Err(e) = r {
                     tracing::warn!(error = %e, "could not revoke the superseded certificate");
                 }
@@ -468,8 +400,11 @@ impl IdentityService {
         }
         self.audit(
             identity.org,
-            &format!("identity:{}", identity.id),
-            "identity.activated",
+            &Actor::new(
+                format!("identity:{}", identity.id),
+                crate::audit::Face::Page,
+            ),
+            AuditAction::IdentityActivated,
             format!("identity:{}", identity.id),
             serde_json::json!({"serial": serial, "otp_signing": allow_otp}),
         )
@@ -511,8 +446,7 @@ impl IdentityService {
                 cert.tbs_certificate.validity.not_after.to_system_time();
             Ok((pem, serial, Timestamp::from(not_after), sealed_key, otp_key))
         })
-        .await
-        .map_err(|e| IdentityError::Internal(e.to_string()))?
+        .await?
     }
 
     /// Registers, verifies and activates in one step (`paraf admin identity create`): ISSUE.
@@ -525,7 +459,7 @@ impl IdentityService {
         nik: Option<&str>,
         passphrase: &str,
         allow_otp: bool,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<Identity> {
         let identity = self.register(org, name, email, nik, actor).await?;
         let (_, link) = self.new_link(org, identity.id, IdentityStatus::New).await?;
@@ -533,10 +467,10 @@ impl IdentityService {
     }
 
     /// Suspends an identity (it cannot sign until reinstated).
-    pub async fn suspend(&self, org: OrgId, id: IdentityId, actor: &str) -> Result<Identity> {
+    pub async fn suspend(&self, org: OrgId, id: IdentityId, actor: &Actor) -> Result<Identity> {
         let current = self.store.identity(org, id).await?;
         if matches!(current.status, IdentityStatus::Revoke) {
-            return Err(IdentityError::WrongStatus {
+            return Err(CoreError::WrongStatus {
                 status: current.status,
                 what: "suspend",
             });
@@ -555,14 +489,14 @@ impl IdentityService {
             id,
             IdentityStatus::Suspend,
             actor,
-            "identity.suspended",
+            AuditAction::IdentitySuspended,
             serde_json::json!({}),
         )
         .await
     }
 
     /// Lifts a suspension (or a lock after wrong passphrases): ISSUE again.
-    pub async fn reinstate(&self, org: OrgId, id: IdentityId, actor: &str) -> Result<Identity> {
+    pub async fn reinstate(&self, org: OrgId, id: IdentityId, actor: &Actor) -> Result<Identity> {
         let current = self.store.identity(org, id).await?;
         let status = current.status_at(self.now);
         if !(matches!(
@@ -570,7 +504,7 @@ impl IdentityService {
             IdentityStatus::Suspend | IdentityStatus::Issue
         ) && current.cert_pem.is_some())
         {
-            return Err(IdentityError::WrongStatus {
+            return Err(CoreError::WrongStatus {
                 status,
                 what: "reinstate",
             });
@@ -585,17 +519,17 @@ impl IdentityService {
             id,
             IdentityStatus::Issue,
             actor,
-            "identity.reinstated",
+            AuditAction::IdentityReinstated,
             serde_json::json!({}),
         )
         .await
     }
 
     /// Revokes the identity's certificate (published at once in the CRL and OCSP): REVOKE.
-    pub async fn revoke(&self, org: OrgId, id: IdentityId, actor: &str) -> Result<Identity> {
+    pub async fn revoke(&self, org: OrgId, id: IdentityId, actor: &Actor) -> Result<Identity> {
         let current = self.store.identity(org, id).await?;
         if current.status == IdentityStatus::Revoke {
-            return Err(IdentityError::WrongStatus {
+            return Err(CoreError::WrongStatus {
                 status: current.status,
                 what: "revoke",
             });
@@ -606,15 +540,14 @@ impl IdentityService {
             tokio::task::spawn_blocking(move || {
                 pki.modify(|ca| ca.revoke(&serial, RevocationReason::Unspecified, now))
             })
-            .await
-            .map_err(|e| IdentityError::Internal(e.to_string()))??;
+            .await??;
         }
         self.set_status(
             org,
             id,
             IdentityStatus::Revoke,
             actor,
-            "identity.revoked",
+            AuditAction::IdentityRevoked,
             serde_json::json!({"serial": current.cert_serial}),
         )
         .await
@@ -628,7 +561,7 @@ impl IdentityService {
         id_subscriber: &str,
         name: &str,
         email: &str,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<Seal> {
         let master = self.master.clone();
         self.new_seal(
@@ -656,7 +589,7 @@ impl IdentityService {
         id_subscriber: &str,
         name: &str,
         email: &str,
-        actor: &str,
+        actor: &Actor,
         module: &Path,
         token: &str,
         pin: &str,
@@ -667,7 +600,7 @@ impl IdentityService {
             || token.contains(';')
             || key_label.contains(';')
         {
-            return Err(IdentityError::invalid(
+            return Err(invalid(
                 "pkcs11",
                 "the token and key labels must be non-empty and without ';'",
             ));
@@ -705,7 +638,7 @@ impl IdentityService {
         id_subscriber: &str,
         name: &str,
         email: &str,
-        actor: &str,
+        actor: &Actor,
         key_ref: Option<String>,
         make_key: impl FnOnce(KeyType) -> Result<(Vec<u8>, Vec<u8>), PkiError> + Send + 'static,
     ) -> Result<Seal> {
@@ -716,7 +649,7 @@ impl IdentityService {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
         {
-            return Err(IdentityError::invalid(
+            return Err(invalid(
                 "idSubscriber",
                 "1 to 64 letters, digits, '-', '_' or '.'",
             ));
@@ -731,7 +664,7 @@ impl IdentityService {
             not_before: to_system(self.now),
         };
         if req.common_name.trim().is_empty() {
-            return Err(IdentityError::invalid("name", "must not be empty"));
+            return Err(invalid("name", "must not be empty"));
         }
         let pki = self.pki.clone();
         let (pem, serial, not_after, wrapped) =
@@ -744,8 +677,7 @@ impl IdentityService {
                     cert.tbs_certificate.validity.not_after.to_system_time();
                 Ok((pem, serial, Timestamp::from(not_after), wrapped))
             })
-            .await
-            .map_err(|e| IdentityError::Internal(e.to_string()))??;
+            .await??;
         let seal = self
             .store
             .create_seal(
@@ -766,7 +698,7 @@ impl IdentityService {
         self.audit(
             org,
             actor,
-            "seal.created",
+            AuditAction::SealCreated,
             format!("seal:{}", seal.id),
             serde_json::json!({"idSubscriber": seal.id_subscriber, "serial": serial, "key": key_ref.unwrap_or_else(|| "wrapped".into())}),
         )

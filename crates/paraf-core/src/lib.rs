@@ -1,0 +1,218 @@
+//! Paraf's application services: what every face (the HTTP dialects, the web pages, the
+//! `paraf` command line) calls, and nothing that speaks HTTP.
+//!
+//! [`Core`] holds the opened pieces — settings, store, blob store, CA, master key, audit
+//! writer, clock and randomness — and hands out the services: [`IdentityService`] (identities
+//! and seals), [`signing`] (unlocking keys with passphrases, one-time codes and seal keys, then
+//! the engine), [`login`] (the organisation of a login), [`audit`] (one typed writer). Faces
+//! map [`CoreError`] to their own error bodies.
+//!
+//! **Invariant:** no HTTP here (no axum, tower or hyper); time comes from [`Core::clock`] and
+//! randomness from [`Core::entropy`], both injected.
+
+#![forbid(unsafe_code)]
+
+pub mod audit;
+pub mod bootstrap;
+pub mod config;
+pub mod error;
+pub mod identities;
+pub mod login;
+pub mod pki;
+pub mod secret;
+pub mod shutdown;
+pub mod signing;
+
+use std::sync::Arc;
+
+pub use paraf_domain as domain;
+use paraf_domain::{Clock, Entropy, OsEntropy, SystemClock, Timestamp, TokenLifetimes};
+use paraf_store::{BlobStore, Store};
+
+pub use audit::{Actor, AuditAction, AuditBatcher, UsageCounter};
+pub use config::{Config, ConfigError, ConfigLayer};
+pub use error::CoreError;
+pub use identities::{IdentityService, MasterKey};
+pub use pki::{CaOrigin, PkiService};
+pub use secret::Secret;
+pub use shutdown::Shutdown;
+
+/// Injected services: time, randomness and, optionally, an already-connected store.
+#[derive(Clone)]
+pub struct Services {
+    /// "Now".
+    pub clock: Arc<dyn Clock>,
+    /// Randomness.
+    pub entropy: Arc<dyn Entropy>,
+    /// A connected store (tests); `None` connects to the configured database.
+    pub store: Option<Store>,
+}
+
+impl Default for Services {
+    fn default() -> Self {
+        Services {
+            clock: Arc::new(SystemClock),
+            entropy: Arc::new(OsEntropy),
+            store: None,
+        }
+    }
+}
+
+/// Why the core could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// Bad settings.
+    #[error("{0}")]
+    Config(String),
+    /// The database.
+    #[error("store: {0}")]
+    Store(#[from] paraf_store::StoreError),
+    /// The CA directory.
+    #[error("certificate authority: {0}")]
+    Pki(#[from] paraf_pki::PkiError),
+    /// Files.
+    #[error("I/O: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The opened application: cheap to clone, shared by every face of one process.
+#[derive(Clone)]
+pub struct Core {
+    /// Resolved settings.
+    pub config: Arc<Config>,
+    /// The public base URL in effect (certificates and links name it).
+    pub public_url: Arc<str>,
+    /// The database. Only `paraf-http`, `paraf-web` and the core itself use it directly;
+    /// dialects go through the services.
+    pub store: Store,
+    /// PDFs and images, content-addressed (`DATA/blobs` on disk).
+    pub blobs: Arc<dyn BlobStore>,
+    /// "Now" (a `ManualClock` in tests).
+    pub clock: Arc<dyn Clock>,
+    /// Randomness.
+    pub entropy: Arc<dyn Entropy>,
+    /// The built-in CA.
+    pub pki: Arc<PkiService>,
+    /// The master key sealing seal keys (and opted-in one-time-code keys).
+    pub master_key: MasterKey,
+    /// Group commit of audit events.
+    pub audit: AuditBatcher,
+    /// Per-application daily counters, written every half second.
+    pub usage: UsageCounter,
+    /// Unsealed seal keys, kept in memory after first use.
+    pub seal_keys: Arc<signing::SealKeyCache>,
+    /// Shutdown trigger shared with the background tasks.
+    pub shutdown: Shutdown,
+}
+
+impl std::fmt::Debug for Core {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Core")
+            .field("config", &self.config)
+            .field("public_url", &self.public_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What [`Core::open`] found or made besides the core itself.
+#[derive(Debug)]
+pub struct Opened {
+    /// The core.
+    pub core: Core,
+    /// Whether the CA was created now.
+    pub ca_origin: CaOrigin,
+}
+
+impl Core {
+    /// Opens everything for `config` with the public URL `public_url`: connects the store
+    /// (running migrations), opens or creates the CA, loads the master key, starts the audit
+    /// and usage tasks on the current runtime.
+    pub async fn open(
+        config: Config,
+        public_url: String,
+        services: Services,
+    ) -> Result<Opened, OpenError> {
+        std::fs::create_dir_all(&config.data_dir)?;
+        std::fs::create_dir_all(config.blob_dir())?;
+        let store = match services.store {
+            Some(s) => s,
+            None => Store::connect(&config.database_url())
+                .await?
+                .with_entropy(services.entropy.clone()),
+        };
+        let now = services.clock.now();
+        let ca_dir = config.ca_dir();
+        let passphrase = config
+            .ca_passphrase
+            .as_ref()
+            .map(|p| p.expose().as_bytes().to_vec());
+        let key_type = config.ca_key_type;
+        let org_name = config.ca_org_name.clone();
+        let url = public_url.clone();
+        let (pki, ca_origin) = tokio::task::spawn_blocking(move || {
+            PkiService::open_or_init(&ca_dir, passphrase, key_type, &org_name, &url, now.into())
+        })
+        .await
+        .map_err(|e| OpenError::Config(format!("CA task: {e}")))??;
+        if let Ok(ca) = pki.current() {
+            if ca.public_url().trim_end_matches('/') != public_url.trim_end_matches('/') {
+                tracing::warn!(
+                    ca_public_url = %ca.public_url(),
+                    public_url = %public_url,
+                    "the CA's certificates name another URL than this server's public URL; \
+                     OCSP/CRL/CA fetches by validators go there"
+                );
+            }
+        }
+        let master_key = MasterKey::load(
+            &config.ca_dir(),
+            config.ca_passphrase.as_ref().map(Secret::expose),
+        )?;
+        let blobs: Arc<dyn BlobStore> = Arc::new(paraf_store::FsBlobStore::new(config.blob_dir()));
+        let shutdown = Shutdown::new();
+        let core = Core {
+            audit: AuditBatcher::start(store.clone()),
+            usage: UsageCounter::start(store.clone(), shutdown.clone()),
+            master_key,
+            seal_keys: Arc::default(),
+            config: Arc::new(config),
+            public_url: Arc::from(public_url.trim_end_matches('/')),
+            store,
+            blobs,
+            clock: services.clock,
+            entropy: services.entropy,
+            pki: Arc::new(pki),
+            shutdown,
+        };
+        Ok(Opened { core, ca_origin })
+    }
+
+    /// "Now", from the injected clock.
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// The identity and seal service at this moment.
+    pub fn identities(&self) -> IdentityService {
+        IdentityService::new(self)
+    }
+
+    /// Token lifetimes from the settings.
+    pub fn token_lifetimes(&self) -> TokenLifetimes {
+        let d = |s: std::time::Duration| {
+            chrono::Duration::from_std(s).unwrap_or(chrono::Duration::hours(1))
+        };
+        TokenLifetimes {
+            access: d(self.config.access_token_ttl),
+            refresh: d(self.config.refresh_token_ttl),
+            console_session: d(self.config.session_ttl),
+            ..TokenLifetimes::default()
+        }
+    }
+
+    /// Writes what is still buffered (usage counters) and closes the store.
+    pub async fn close(&self) {
+        self.usage.flush().await;
+        self.store.close().await;
+    }
+}

@@ -1,0 +1,56 @@
+//! The organisation of a login — one rule for every login path (the OAuth password grant,
+//! the console, sessions): `slug/email`, or an explicit organisation slug, or, when the server
+//! holds a single organisation, that one.
+
+use paraf_domain::{Email, Organisation};
+
+use crate::error::CoreError;
+use crate::Core;
+
+/// Why no organisation could be chosen for a login.
+#[derive(Debug)]
+pub enum LoginOrgError {
+    /// The e-mail is malformed or the named organisation does not exist: refuse it like a
+    /// wrong password.
+    Unknown,
+    /// Several organisations and none named: the caller must write `slug/email`.
+    Ambiguous,
+    /// Infrastructure.
+    Core(CoreError),
+}
+
+/// Splits `slug/email` (or takes `organization` as the slug) and finds the organisation.
+pub async fn login_org(
+    core: &Core,
+    username: &str,
+    organization: Option<&str>,
+) -> Result<(Organisation, Email), LoginOrgError> {
+    let username = username.trim();
+    let (slug, email) = match username.split_once('/') {
+        Some((s, e)) => (Some(s.trim()), e.trim()),
+        None => (
+            organization.map(str::trim).filter(|s| !s.is_empty()),
+            username,
+        ),
+    };
+    let email = Email::parse(email).map_err(|_| LoginOrgError::Unknown)?;
+    let org = match slug {
+        Some(s) => match core.store.organisation_by_slug(s).await {
+            Ok(o) => o,
+            Err(e) if e.is_not_found() => return Err(LoginOrgError::Unknown),
+            Err(e) => return Err(LoginOrgError::Core(e.into())),
+        },
+        None => {
+            let mut all = core
+                .store
+                .list_organisations()
+                .await
+                .map_err(|e| LoginOrgError::Core(e.into()))?;
+            if all.len() != 1 {
+                return Err(LoginOrgError::Ambiguous);
+            }
+            all.remove(0)
+        }
+    };
+    Ok((org, email))
+}
