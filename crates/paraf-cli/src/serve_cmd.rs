@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use paraf_server::{Application, Config, ConfigLayer};
+use paraf_server::{Config, ConfigLayer};
 
 #[derive(Args, Debug)]
 pub struct ServeArgs {
@@ -46,7 +46,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async move {
-        let app = Application::build(config)
+        let app = paraf_server::build(config)
             .await
             .context("starting the server")?;
         if let Some(first) = app.first_start() {

@@ -1,32 +1,35 @@
-//! Paraf's HTTP server: [`Config`], [`Application::build`] / `run_until_stopped`, the shared
-//! middleware every API dialect can apply (authentication, rate limits, request ids and
-//! replay, languages, body limits, JSON errors), the PKI endpoints of the built-in CA,
-//! operations routes (`/healthz`, `/readyz`, `/metrics`, `/openapi.json`) and the background
-//! job consumers (mail, webhooks).
+//! The composition root of `paraf serve`: the shared HTTP layer (`paraf-http`) with every face
+//! registered as a [`Dialect`] — today the BSrE dialect and the admin console with the
+//! activation page. [`build`] / [`build_with`] give a ready [`Application`].
 //!
-//! See `ARCHITECTURE-server.md` beside this crate for the module map and the middleware order.
+//! The faces still living here move to their own crates (`paraf-bsre`, `paraf-web`): see
+//! `ARCHITECTURE.md`.
 
 #![forbid(unsafe_code)]
 
-pub mod app;
-pub mod auth;
 pub mod bsre;
 pub mod console;
-pub mod error;
-pub mod i18n;
-pub mod idempotency;
-pub mod jobs;
-pub mod logging;
-pub mod metrics;
-pub mod openapi;
-pub mod pki;
-pub mod ratelimit;
-pub mod request_id;
-pub mod routes;
-pub mod state;
 
-pub use app::{router, Application, StartError};
-pub use error::ApiError;
 pub use paraf_core::bootstrap::FirstStart;
 pub use paraf_core::{config, shutdown, Config, ConfigError, ConfigLayer, Core, Services};
-pub use state::AppState;
+pub use paraf_http::{jobs, logging, AppState, Application, Dialect, StartError};
+
+/// Every face the server answers for, in registration order.
+pub fn dialects() -> Vec<Dialect> {
+    vec![bsre::dialect(), console::dialect()]
+}
+
+/// A server with the system clock and the OS's randomness.
+pub async fn build(config: Config) -> Result<Application, StartError> {
+    build_with(config, Services::default()).await
+}
+
+/// A server with injected services (tests: a `ManualClock`, a store on a fresh database).
+pub async fn build_with(config: Config, services: Services) -> Result<Application, StartError> {
+    Application::build_with(config, services, &dialects()).await
+}
+
+/// The whole router for `state` (tests drive it in-process).
+pub fn router(state: AppState) -> axum::Router {
+    paraf_http::router(state, &dialects())
+}

@@ -10,9 +10,9 @@ use axum::routing::get;
 use axum::{Form, Router};
 use serde::Deserialize;
 
-use crate::state::AppState;
 use paraf_core::CoreError;
 use paraf_domain::DomainError;
+use paraf_http::state::AppState;
 
 /// The public activation routes (no API credential: the link's secret authenticates).
 pub fn routes() -> Router<AppState> {

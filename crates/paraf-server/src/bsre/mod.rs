@@ -22,10 +22,10 @@ use axum::Router;
 use paraf_core::audit::{Actor, AuditAction, Face};
 use paraf_domain::Principal;
 
-use crate::auth::{require_auth, AuthMethods};
-use crate::request_id::RequestId;
-use crate::state::AppState;
 use error::{BsreError, Code, Lang, Pending, Rendered};
+use paraf_http::auth::{require_auth, AuthMethods};
+use paraf_http::request_id::RequestId;
+use paraf_http::state::AppState;
 
 /// Basic application credentials only, as the seed says.
 pub const AUTH: AuthMethods = AuthMethods {
@@ -44,6 +44,17 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(verify::routes())
         .route_layer(from_fn_with_state(state.clone(), count_request))
         .route_layer(from_fn_with_state((state, AUTH), require_auth))
+}
+
+/// The BSrE dialect as the server registers it: its routes and the public activation page,
+/// its OpenAPI paths, and its error envelope around everything on its paths.
+pub fn dialect() -> paraf_http::Dialect {
+    paraf_http::Dialect {
+        name: "bsre",
+        routes: |state| router(state).merge(activation::routes()),
+        openapi: openapi::add_to,
+        wrap: Some(|state, app| app.layer(from_fn_with_state(state, envelope))),
+    }
 }
 
 /// Whether a path belongs to the BSrE dialect (its errors take the BSrE shape).

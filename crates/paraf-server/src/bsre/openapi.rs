@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 
 use super::error::Code;
 use super::v2::{MAX_FILES, SEAL_ACTIVATION_DAYS};
-use crate::openapi::OpenApi;
+use paraf_http::openapi::OpenApi;
 
 /// The security requirement of every API route.
 fn basic() -> Value {

@@ -13,9 +13,9 @@ use axum::{Extension, Router};
 use paraf_domain::{Principal, SignedDocument};
 
 use super::error::{BsreError, Code};
-use crate::state::AppState;
 use paraf_core::audit::AuditAction;
 use paraf_core::signing::{self as sign, FileJob, Look, PageSel, Place, Proof};
+use paraf_http::state::AppState;
 
 /// The routes of v1's signing and download.
 pub fn routes() -> Router<AppState> {

@@ -21,10 +21,10 @@ use serde_json::{json, Value};
 
 use super::error::{BsreError, Code, Lang};
 use super::v1::is_jpeg_or_png;
-use crate::request_id::ClientIp;
-use crate::state::AppState;
 use paraf_core::audit::AuditAction;
 use paraf_core::signing::{self as sign, FileJob, Look, PageSel, Place, Proof};
+use paraf_http::request_id::ClientIp;
+use paraf_http::state::AppState;
 
 /// How long an organisation's seal activation TOTP lasts (refreshing extends it).
 pub const SEAL_ACTIVATION_DAYS: i64 = 30;
@@ -446,7 +446,7 @@ async fn check_activation(
     ip: std::net::IpAddr,
 ) -> Result<(), BsreError> {
     let now = state.clock.now();
-    crate::ratelimit::login_guard(state, ip, crate::routes::LOGIN_FAILURES_PER_MINUTE)
+    paraf_http::ratelimit::login_guard(state, ip, paraf_http::routes::LOGIN_FAILURES_PER_MINUTE)
         .await
         .map_err(|_| {
             BsreError::new(Code::InvalidTotp).cause("too many wrong codes from this IP")
@@ -461,7 +461,7 @@ async fn check_activation(
         .as_deref()
         .is_some_and(|h| constant_time_eq(h.as_bytes(), given.as_bytes()));
     if !ok {
-        crate::ratelimit::login_failed(state, ip).await;
+        paraf_http::ratelimit::login_failed(state, ip).await;
         if state
             .store
             .record_seal_activation_failure(seal.org, seal.id, SEAL_ACTIVATION_MAX_FAILURES)

@@ -32,7 +32,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::error::{BsreError, Code, Lang};
-use crate::state::AppState;
+use paraf_http::state::AppState;
 
 /// v1 path.
 pub const V1_PATH: &str = "/api/sign/verify";

@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::html::{self, esc, Nav};
 use super::{internal, Session};
-use crate::state::AppState;
+use paraf_http::state::AppState;
 
 /// Records per page.
 pub const PAGE: i64 = 50;

@@ -17,8 +17,8 @@ use serde::Deserialize;
 
 use super::html::{self, esc, Nav};
 use super::{done_notice, internal, not_found, see_other, CsrfOnly, Session};
-use crate::state::AppState;
 use paraf_core::audit::AuditAction;
+use paraf_http::state::AppState;
 
 /// Longest description accepted.
 const MAX_DESCRIPTION: usize = 500;

@@ -13,7 +13,7 @@ use paraf_domain::{AppCredential, AppUsageDay};
 
 use super::html::{esc, Nav};
 use super::{internal, Session};
-use crate::state::AppState;
+use paraf_http::state::AppState;
 
 /// Days shown, today included.
 pub const DAYS: i64 = 14;

@@ -14,8 +14,8 @@ use serde::Deserialize;
 
 use super::html::{self, esc, Nav};
 use super::{done_notice, internal, not_found, see_other, CsrfOnly, Session};
-use crate::state::AppState;
 use paraf_core::audit::AuditAction;
+use paraf_http::state::AppState;
 
 const DONE: [(&str, &str); 6] = [
     ("registered", "Identitas terdaftar (menunggu verifikasi)."),

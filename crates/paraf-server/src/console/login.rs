@@ -14,12 +14,12 @@ use serde::Deserialize;
 
 use super::html::{self, Nav};
 use super::{audit_event, ct_eq, internal, see_other, Client, CsrfOnly, Session};
-use crate::auth::SESSION_COOKIE;
-use crate::ratelimit;
-use crate::routes::LOGIN_FAILURES_PER_MINUTE;
-use crate::state::AppState;
 use paraf_core::audit::AuditAction;
 use paraf_core::login::{login_org, LoginOrgError};
+use paraf_http::auth::SESSION_COOKIE;
+use paraf_http::ratelimit;
+use paraf_http::routes::LOGIN_FAILURES_PER_MINUTE;
+use paraf_http::state::AppState;
 
 /// The login form's double-submit cookie.
 const LOGIN_COOKIE: &str = "paraf_console_login";
@@ -82,7 +82,7 @@ fn with_login_cookie(state: &AppState, mut resp: Response, token: &str) -> Respo
 
 /// `GET /console/login`.
 pub async fn form(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let token = match crate::auth::cookie(&headers, LOGIN_COOKIE) {
+    let token = match paraf_http::auth::cookie(&headers, LOGIN_COOKIE) {
         Some(t) if t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()) => t,
         _ => {
             let mut b = [0u8; 32];
@@ -125,7 +125,7 @@ pub async fn submit(
     client: Client,
     Form(f): Form<LoginForm>,
 ) -> Response {
-    let cookie = crate::auth::cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
+    let cookie = paraf_http::auth::cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
     let presented = f.csrf.unwrap_or_default();
     if cookie.is_empty() || !ct_eq(cookie.as_bytes(), presented.trim().as_bytes()) {
         return super::forbidden(

@@ -31,13 +31,23 @@ use hmac::{Hmac, KeyInit, Mac};
 use paraf_domain::{CredentialKind, Organisation, Role, User};
 use sha2::{Digest, Sha256};
 
-use crate::auth::SESSION_COOKIE;
-use crate::request_id::ClientIp;
-use crate::state::AppState;
 use html::{Header, Nav};
 use paraf_core::audit::{Actor, AuditAction, Face};
+use paraf_http::auth::SESSION_COOKIE;
+use paraf_http::request_id::ClientIp;
+use paraf_http::state::AppState;
 
 /// The console's routes, with their security headers and the cross-origin guard.
+/// The console as the server registers it (no OpenAPI: it is HTML).
+pub fn dialect() -> paraf_http::Dialect {
+    paraf_http::Dialect {
+        name: "console",
+        routes: router,
+        openapi: |_| {},
+        wrap: None,
+    }
+}
+
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/console", get(dashboard::show))
@@ -363,7 +373,7 @@ impl FromRequestParts<AppState> for Session {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let Some(secret) = crate::auth::cookie(&parts.headers, SESSION_COOKIE) else {
+        let Some(secret) = paraf_http::auth::cookie(&parts.headers, SESSION_COOKIE) else {
             return Err(to_login(state, false));
         };
         let now = state.clock.now();

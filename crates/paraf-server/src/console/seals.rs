@@ -9,7 +9,7 @@ use axum::response::Response;
 
 use super::html::{self, esc, Nav};
 use super::{internal, Session};
-use crate::state::AppState;
+use paraf_http::state::AppState;
 
 /// `GET /console/seals`.
 pub async fn list(State(state): State<AppState>, session: Session) -> Response {

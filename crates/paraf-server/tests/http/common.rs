@@ -18,7 +18,7 @@ use paraf_domain::{
     Email, IpAllowList, ManualClock, NewApiToken, NewAppCredential, NewOrganisation, NewUser,
     OrgId, OrgName, Organisation, OsEntropy, Password, PersonName, Plan, Role, Slug, User,
 };
-use paraf_server::{Application, Config, FirstStart, Services};
+use paraf_server::{Config, FirstStart, Services};
 use paraf_store::Store;
 use sqlx::Connection;
 
@@ -176,7 +176,7 @@ pub async fn start(fresh: Arc<Fresh>, clock: Arc<ManualClock>, config: Config) -
         entropy: Arc::new(OsEntropy),
         store: Some(store.clone()),
     };
-    let app = Application::build_with(config.clone(), services)
+    let app = paraf_server::build_with(config.clone(), services)
         .await
         .unwrap();
     let port = app.port();

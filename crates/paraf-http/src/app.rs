@@ -22,6 +22,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::auth::{require_auth, AuthMethods};
+use crate::dialect::Dialect;
 use crate::error::{localize_errors, ApiError};
 use crate::jobs::WorkerPool;
 use crate::metrics::Metrics;
@@ -78,7 +79,7 @@ impl std::fmt::Debug for Application {
 
 /// The shared router: operations, PKI, authentication routes and `/api/me`, with the global
 /// middleware (see `ARCHITECTURE-server.md` for the order).
-pub fn router(state: AppState) -> Router {
+pub fn router(state: AppState, dialects: &[Dialect]) -> Router {
     let auth = |methods: AuthMethods| from_fn_with_state((state.clone(), methods), require_auth);
     let limits = from_fn_with_state(state.clone(), ratelimit::enforce);
     let replay = from_fn_with_state(state.clone(), idempotency::replay_or_record);
@@ -116,33 +117,38 @@ pub fn router(state: AppState) -> Router {
         metrics: state.metrics.clone(),
     };
     let limit = state.config.body_limit;
-    Router::new()
-        .merge(open)
-        .merge(protected)
-        .merge(crate::bsre::router(state.clone()))
-        .merge(crate::console::router(state.clone()))
-        .merge(crate::bsre::activation::routes())
+    let mut app = Router::new().merge(open).merge(protected);
+    for d in dialects {
+        app = app.merge((d.routes)(state.clone()));
+    }
+    let mut app = app
         .fallback(|| async { ApiError::not_found() })
         .layer(DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(limit))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::internal("a handler panicked").into_response()
-        }))
-        // BSrE paths answer every error in their own shape, the body limit's 413 included.
-        .layer(from_fn_with_state(state.clone(), crate::bsre::envelope))
-        .layer(from_fn_with_state(limit, localize_errors))
+        }));
+    // A dialect's paths answer every error in its own shape, the body limit's 413 included.
+    for wrap in dialects.iter().filter_map(|d| d.wrap) {
+        app = wrap(state.clone(), app);
+    }
+    app.layer(from_fn_with_state(limit, localize_errors))
         .layer(from_fn_with_state(ctx, request_context))
         .with_state(state)
 }
 
 impl Application {
     /// Builds a server with the system clock and the OS's randomness.
-    pub async fn build(config: Config) -> Result<Application, StartError> {
-        Application::build_with(config, Services::default()).await
+    pub async fn build(config: Config, dialects: &[Dialect]) -> Result<Application, StartError> {
+        Application::build_with(config, Services::default(), dialects).await
     }
 
     /// Builds a server with injected services.
-    pub async fn build_with(config: Config, services: Services) -> Result<Application, StartError> {
+    pub async fn build_with(
+        config: Config,
+        services: Services,
+        dialects: &[Dialect],
+    ) -> Result<Application, StartError> {
         let listener = tokio::net::TcpListener::bind(config.listen).await?;
         let address = listener.local_addr()?;
         let public_url = config.public_url_for(address);
@@ -154,13 +160,15 @@ impl Application {
         }
         let first_start = paraf_core::bootstrap::bootstrap(&core).await?;
         let mut openapi = OpenApi::shared(&public_url);
-        crate::bsre::openapi::add_to(&mut openapi);
+        for d in dialects {
+            (d.openapi)(&mut openapi);
+        }
         let state = AppState {
             core,
             metrics: Arc::new(Metrics::default()),
             openapi: Arc::new(openapi.to_value().clone()),
         };
-        let router = router(state.clone());
+        let router = router(state.clone(), dialects);
         Ok(Application {
             listener,
             address,
