@@ -46,6 +46,8 @@ pub enum KeyRefusal {
     CodesNotEnabled,
     /// The one-time code is wrong, expired, spent or too small for the request.
     InvalidCode,
+    /// The organisation seal has no live activation.
+    SealNotActivated,
 }
 
 /// A core service's refusal or failure.

@@ -14,7 +14,9 @@
 
 pub mod audit;
 pub mod bootstrap;
+pub mod codes;
 pub mod config;
+pub mod documents;
 pub mod error;
 pub mod identities;
 pub mod login;
@@ -22,6 +24,7 @@ pub mod pki;
 pub mod secret;
 pub mod shutdown;
 pub mod signing;
+pub mod verification;
 
 use std::sync::Arc;
 

@@ -246,7 +246,7 @@ fn key_refused(r: KeyRefusal) -> CoreError {
 pub enum Proof<'a> {
     /// The owner's passphrase.
     Passphrase(&'a str),
-    /// A one-time code from `POST /api/v2/sign/get/totp`, for a request of `files` files.
+    /// A one-time code mailed by [`Core::send_signing_code`], for a request of `files` files.
     Totp { code: &'a str, files: u64 },
 }
 

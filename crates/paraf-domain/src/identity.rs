@@ -271,9 +271,9 @@ pub struct NewSeal {
 /// What a one-time code is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OtpPurpose {
-    /// `POST /api/v2/sign/get/totp`: signing by an identity.
+    /// Signing by an identity (a code mailed to its owner).
     Sign,
-    /// `POST /api/v2/seal/get/totp`: sealing.
+    /// Sealing with an organisation seal.
     Seal,
 }
 
@@ -297,7 +297,7 @@ pub fn otp_hash(subject: &str, code: &str) -> String {
     hex::encode(h.finalize())
 }
 
-/// A signed PDF kept for its single download (`GET /api/sign/download/{id_dokumen}`).
+/// A signed PDF kept for its single download (BSrE v1's `id_dokumen`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedDocument {
     /// The `id_dokumen` (random, URL-safe).

@@ -7,7 +7,7 @@
 
 #![forbid(unsafe_code)]
 
-pub mod bsre;
+pub use paraf_bsre as bsre;
 pub mod console;
 
 pub use paraf_core::bootstrap::FirstStart;

@@ -158,7 +158,7 @@ async fn run_one(ctx: &Ctx, worker_id: &str, job: Job) {
     }
 }
 
-/// How long a signed PDF of `POST /api/sign/pdf` waits for its download.
+/// How long a signed PDF kept for one download (BSrE v1) waits for it.
 pub const SIGNED_DOCUMENT_DAYS: i64 = 7;
 
 /// Deletes signed documents never downloaded since before `before`, rows then files.

@@ -13,7 +13,9 @@ use paraf_domain::{Email, Organisation, Role};
 use serde::Deserialize;
 
 use super::html::{self, Nav};
-use super::{audit_event, ct_eq, internal, see_other, Client, CsrfOnly, Session};
+use paraf_core::secret::constant_time_eq as ct_eq;
+
+use super::{audit_event, internal, see_other, Client, CsrfOnly, Session};
 use paraf_core::audit::AuditAction;
 use paraf_core::login::{login_org, LoginOrgError};
 use paraf_http::auth::SESSION_COOKIE;

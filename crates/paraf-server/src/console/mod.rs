@@ -227,11 +227,6 @@ fn csrf_ok(secret: &str, presented: Option<&str>) -> bool {
     csrf_mac(secret).is_some_and(|m| m.verify_slice(&bytes).is_ok())
 }
 
-/// Constant-time equality of two byte strings (lengths are not secret).
-pub(crate) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 /// The client's address and user agent, for the audit log.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Client {
@@ -445,12 +440,5 @@ mod tests {
         assert!(!csrf_ok("paraf_ses_a", None));
         assert!(!csrf_ok("paraf_ses_a", Some("zz")));
         assert!(!csrf_ok("paraf_ses_a", Some(&t[..62])));
-    }
-
-    #[test]
-    fn constant_time_equality() {
-        assert!(ct_eq(b"abc", b"abc"));
-        assert!(!ct_eq(b"abc", b"abd"));
-        assert!(!ct_eq(b"abc", b"ab"));
     }
 }

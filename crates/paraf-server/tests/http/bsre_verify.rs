@@ -12,11 +12,11 @@ use std::process::Command;
 use std::time::{Duration, SystemTime};
 
 use base64::Engine;
+use paraf_core::verification::{options, LiveCa};
 use paraf_domain::Plan;
 use paraf_pdf::Document;
 use paraf_pki::ca::{CaInitOptions, CertificateAuthority};
 use paraf_pki::{IssueRequest, KeyType, SoftSigner, Timestamper};
-use paraf_server::bsre::verify::{options, LiveCa};
 use paraf_sign::{Level, Services, SignOptions};
 use paraf_verify::{Indication, SignatureKind, ValidationReport};
 use serde_json::{json, Value};

@@ -1,6 +1,6 @@
 //! BSrE API v1 (seed 001 §5): `POST /api/sign/pdf` (multipart, the signed PDF as the body and
 //! its id in the `id_dokumen` header) and `GET /api/sign/download/{id_dokumen}` (once).
-//! `POST /api/sign/verify` is in [`super::verify`].
+//! `POST /api/sign/verify` is in [`crate::verify`].
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -10,9 +10,9 @@ use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
-use paraf_domain::{Principal, SignedDocument};
+use paraf_domain::Principal;
 
-use super::error::{BsreError, Code};
+use crate::error::{BsreError, Code};
 use paraf_core::audit::AuditAction;
 use paraf_core::signing::{self as sign, FileJob, Look, PageSel, Place, Proof};
 use paraf_http::state::AppState;
@@ -205,13 +205,6 @@ fn look_of(form: &Form) -> Result<Look, BsreError> {
     })
 }
 
-/// A random URL-safe document id.
-pub fn new_document_id() -> Result<String, BsreError> {
-    let mut b = [0u8; 16];
-    getrandom::fill(&mut b).map_err(|e| BsreError::internal(format!("randomness: {e}")))?;
-    Ok(hex::encode(b))
-}
-
 /// `POST /api/sign/pdf`.
 async fn sign_pdf(
     State(state): State<AppState>,
@@ -230,7 +223,7 @@ async fn sign_pdf(
         .filter(|s| !s.is_empty())
         .ok_or_else(|| BsreError::missing("passphrase"))?;
     let look = look_of(&form)?;
-    let identity = super::find_identity(&state, &p, Some(nik), None).await?;
+    let identity = crate::find_identity(&state, &p, Some(nik), None).await?;
     let (signer, _) =
         sign::unlock_identity(&state, &identity, Proof::Passphrase(passphrase)).await?;
     let job = FileJob {
@@ -245,25 +238,11 @@ async fn sign_pdf(
     let pdf = signed
         .pop()
         .ok_or_else(|| BsreError::internal("no output"))?;
-    let blob = state
-        .blobs
-        .put(&pdf)
-        .await
-        .map_err(|e| BsreError::internal(format!("blob: {e}")))?;
-    let id = new_document_id()?;
     let signed_name = signed_file_name(&file_name);
-    state
-        .store
-        .put_signed_document(&SignedDocument {
-            id: id.clone(),
-            org: p.org,
-            blob,
-            file_name: signed_name.clone(),
-            created_at: state.clock.now(),
-            downloaded_at: None,
-        })
+    let id = state
+        .keep_signed_document(p.org, &pdf, &signed_name)
         .await?;
-    super::audit_signature(
+    crate::audit_signature(
         &state,
         &p,
         AuditAction::DocumentSigned,
@@ -271,7 +250,7 @@ async fn sign_pdf(
         serde_json::json!({"id_dokumen": id, "files": 1}),
     )
     .await;
-    Ok(super::with_signatures(
+    Ok(crate::with_signatures(
         pdf_response(pdf, &signed_name, Some(&id)),
         1,
     ))
@@ -328,37 +307,16 @@ async fn download(
     Extension(p): Extension<Principal>,
     Path(id): Path<String>,
 ) -> Result<Response, BsreError> {
-    let doc = state
-        .store
-        .take_signed_document(p.org, &id, state.clock.now())
-        .await
-        .map_err(|e| {
-            if e.is_not_found() {
-                BsreError::new(Code::DocumentNotFound).arg("id", &id)
-            } else if matches!(e.domain(), Some(paraf_domain::DomainError::Conflict { .. })) {
-                BsreError::new(Code::AlreadyDownloaded).arg("id", &id)
-            } else {
-                BsreError::internal(e.to_string())
-            }
-        })?;
-    let pdf = state
-        .blobs
-        .get(&doc.blob)
-        .await
-        .map_err(|e| BsreError::internal(format!("blob: {e}")))?
-        .ok_or_else(|| BsreError::internal(format!("blob {} is missing", doc.blob)))?;
-    // Downloadable once: the server keeps no copy afterwards, unless another pending document
-    // has the very same bytes (blobs are content-addressed).
-    match state.store.signed_blob_pending(&doc.blob).await {
-        Ok(false) => {
-            if let Err(e) = state.blobs.delete(&doc.blob).await {
-                tracing::warn!(error = %e, blob = %doc.blob, "could not delete a downloaded document");
-            }
+    let (doc, pdf) = state.take_signed_document(p.org, &id).await.map_err(|e| {
+        if e.is_not_found() {
+            BsreError::new(Code::DocumentNotFound).arg("id", &id)
+        } else if paraf_core::documents::already_taken(&e) {
+            BsreError::new(Code::AlreadyDownloaded).arg("id", &id)
+        } else {
+            e.into()
         }
-        Ok(true) => {}
-        Err(e) => tracing::warn!(error = %e, "could not check a downloaded document's blob"),
-    }
-    super::audit(
+    })?;
+    crate::audit(
         &state,
         &p,
         AuditAction::DocumentDownloaded,

@@ -7,6 +7,8 @@
 //! The handlers are thin: identities, signing, unlocking and one-time codes are the core's
 //! (`paraf_core::signing`), verification is the validator's report mapped in [`verify`].
 
+#![forbid(unsafe_code)]
+
 pub mod activation;
 pub mod error;
 pub mod openapi;

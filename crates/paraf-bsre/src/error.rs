@@ -393,13 +393,6 @@ impl BsreError {
     }
 }
 
-impl From<paraf_store::StoreError> for BsreError {
-    /// A store failure the handler did not map to a code of its own is internal.
-    fn from(e: paraf_store::StoreError) -> Self {
-        BsreError::internal(e)
-    }
-}
-
 impl From<paraf_core::CoreError> for BsreError {
     /// Every core refusal has its BSrE code; infrastructure failures are internal.
     fn from(e: paraf_core::CoreError) -> Self {
@@ -458,6 +451,7 @@ impl From<paraf_core::CoreError> for BsreError {
             }
             C::Key(K::CodesNotEnabled) => BsreError::new(Code::TotpNotEnabled),
             C::Key(K::InvalidCode) => BsreError::new(Code::InvalidTotp),
+            C::Key(K::SealNotActivated) => BsreError::new(Code::SealNotActivated),
             C::Internal(cause) => BsreError::internal(cause),
         }
     }
@@ -476,7 +470,7 @@ pub struct Rendered;
 
 impl IntoResponse for BsreError {
     /// Without the request at hand: Indonesian. Handlers normally return [`BsreError`]
-    /// through [`super::Reply`], which knows the language; the envelope middleware re-renders
+    /// through [`crate::Reply`], which knows the language; the envelope middleware re-renders
     /// anything else.
     fn into_response(self) -> Response {
         let mut resp = self.clone().render(Lang::Id, None);

@@ -3,14 +3,11 @@
 //!
 //! Both run the validator (`paraf_verify`) with the built-in CA's root as the only trust
 //! anchor, the injected clock as the validation time and the CA itself as the live revocation
-//! source ([`LiveCa`]), then map its [`ValidationReport`] to the seed's shapes. The mapping,
+//! source (`paraf_core::verification`), then map its [`ValidationReport`] to the seed's shapes. The mapping,
 //! field by field, and the conclusion table are in `docs/bsre-verify.md`.
 //!
 //! **Invariant:** every value of a reply comes from the report (or from the signature's own
 //! bytes the report points at: its CMS, its byte ranges); nothing is re-validated here.
-
-use std::sync::Arc;
-use std::time::SystemTime;
 
 use axum::body::Bytes;
 use axum::extract::multipart::{MultipartError, MultipartRejection};
@@ -21,17 +18,16 @@ use axum::{Json, Router};
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use paraf_pki::asn1::der::Encode;
-use paraf_pki::asn1::x509_cert::Certificate;
-use paraf_pki::ca::{CaName, CertificateAuthority};
-use paraf_pki::{DigestAlg, RevocationSource};
+use paraf_pki::DigestAlg;
 use paraf_verify::{
     CertificateInfo, Indication, SignatureKind, SignatureReport, SubIndication, ValidationReport,
-    VerifyErrorKind, VerifyOptions,
+    VerifyErrorKind,
 };
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use super::error::{BsreError, Code, Lang};
+use crate::error::{BsreError, Code, Lang};
+use paraf_core::verification::{VerificationError, Verified};
 use paraf_http::state::AppState;
 
 /// v1 path.
@@ -219,105 +215,18 @@ fn integrity(s: &SignatureReport) -> bool {
     s.integrity.intact() && s.modifications.illegal.is_empty()
 }
 
-// ------------------------------------------------------------------------------ trust
-
-/// The built-in CA as a live revocation source answering at a given time (the request's
-/// injected "now"), for certificates it issued: OCSP from its responder, CRLs of its two CAs,
-/// and its CA certificates as issuers.
-pub struct LiveCa {
-    ca: Arc<CertificateAuthority>,
-    now: SystemTime,
-}
-
-impl LiveCa {
-    /// `ca` answering as of `now`.
-    pub fn new(ca: Arc<CertificateAuthority>, now: SystemTime) -> Self {
-        LiveCa { ca, now }
-    }
-
-    fn issuing_ca(&self, cert: &Certificate) -> Option<(CaName, &Certificate)> {
-        [
-            (CaName::Issuing, self.ca.issuing_cert()),
-            (CaName::Root, self.ca.root_cert()),
-        ]
-        .into_iter()
-        .find(|(_, ca)| {
-            cert.tbs_certificate.issuer == ca.tbs_certificate.subject
-                && paraf_pki::x509::verify_issued_by(cert, ca).is_ok()
-        })
-    }
-}
-
-impl RevocationSource for LiveCa {
-    fn ocsp(&self, cert: &Certificate, issuer: &Certificate) -> paraf_pki::Result<Option<Vec<u8>>> {
-        if issuer != self.ca.root_cert() && issuer != self.ca.issuing_cert() {
-            return Ok(None);
-        }
-        let req = paraf_pki::ocsp::build_request(cert, issuer)?;
-        Ok(Some(self.ca.ocsp_respond(&req, self.now)))
-    }
-
-    fn crls(&self, cert: &Certificate) -> paraf_pki::Result<Vec<Vec<u8>>> {
-        if cert == self.ca.root_cert() {
-            return Ok(Vec::new());
-        }
-        match self.issuing_ca(cert) {
-            Some((name, _)) => Ok(vec![self.ca.crl(name, self.now)?]),
-            None => Ok(Vec::new()),
-        }
-    }
-
-    fn issuer(&self, cert: &Certificate) -> paraf_pki::Result<Option<Certificate>> {
-        if cert == self.ca.root_cert() {
-            return Ok(None);
-        }
-        Ok(self.issuing_ca(cert).map(|(_, c)| c.clone()))
-    }
-}
-
-/// The validator's options for a request: the CA's root as the only anchor, `now`, and `live`.
-pub fn options<'a>(
-    ca: &CertificateAuthority,
-    now: SystemTime,
-    live: &'a LiveCa,
-) -> VerifyOptions<'a> {
-    let mut opts = VerifyOptions::new(now);
-    opts.trust_anchors = vec![ca.root_cert().clone()];
-    opts.revocation = Some(live);
-    opts
-}
-
-/// A validated file: the report and the bytes it speaks about.
-struct Verified {
-    report: ValidationReport,
-    pdf: Vec<u8>,
-}
-
-/// Validates `pdf` on the blocking pool: `paraf_verify::open` then `verify_document`, so the
-/// bytes come back for the CMS and digest fields without a copy.
 async fn run(
     state: &AppState,
     pdf: Vec<u8>,
     password: Option<String>,
     lang: Lang,
 ) -> Result<Verified, BsreError> {
-    let pki = state.pki.clone();
-    let now: SystemTime = state.clock.now().into();
-    tokio::task::spawn_blocking(move || {
-        let size = pdf.len();
-        let doc = paraf_verify::open(pdf, password.as_deref().map(str::as_bytes))
-            .map_err(|e| unreadable(&e, size, lang).cause(&e))?;
-        let ca = pki.current().map_err(BsreError::internal)?;
-        let live = LiveCa::new(ca.clone(), now);
-        let opts = options(&ca, now, &live);
-        let report = paraf_verify::verify_document(&doc, &opts);
-        Ok(Verified {
-            report,
-            pdf: doc.into_data(),
-        })
+    state.verify_pdf(pdf, password).await.map_err(|e| match e {
+        VerificationError::Unreadable { error, size } => {
+            unreadable(&error, size, lang).cause(&error)
+        }
+        VerificationError::Core(e) => e.into(),
     })
-    .await
-    .map_err(BsreError::internal)?
 }
 
 /// The reply to a file that cannot be validated at all (`size` bytes), in `lang`.

@@ -1,7 +1,7 @@
 //! BSrE API v2 (seed 001 §6): JSON bodies with base64 files. Bulk signing
 //! (`/api/v2/sign/pdf`), e-mailed one-time codes (`/api/v2/sign/get/totp`), organisation seals
 //! (`/api/v2/seal/*`), user status and registration. `/api/v2/verify/pdf` is in
-//! [`super::verify`].
+//! [`crate::verify`].
 //!
 //! Bodies are read as JSON values and checked field by field, so every mistake names its
 //! field the way the seed spells it (`signatureProperties[1].originX`, `file[2]`).
@@ -15,22 +15,18 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Extension, Json, Router};
 use base64::Engine;
-use chrono::Duration;
-use paraf_domain::{otp_hash, IdentityStatus, OtpPurpose, Principal, Seal, Timestamp};
+use paraf_domain::{IdentityStatus, OtpPurpose, Principal, Seal, Timestamp};
 use serde_json::{json, Value};
 
-use super::error::{BsreError, Code, Lang};
-use super::v1::is_jpeg_or_png;
+use crate::error::{BsreError, Code, Lang};
+use crate::v1::is_jpeg_or_png;
 use paraf_core::audit::AuditAction;
+use paraf_core::error::KeyRefusal;
 use paraf_core::signing::{self as sign, FileJob, Look, PageSel, Place, Proof};
+use paraf_core::CoreError;
 use paraf_http::request_id::ClientIp;
 use paraf_http::state::AppState;
 
-/// How long an organisation's seal activation TOTP lasts (refreshing extends it).
-pub const SEAL_ACTIVATION_DAYS: i64 = 30;
-/// Wrong activation TOTPs after which a seal's activation is revoked (a 6-digit code must
-/// not be guessable over its 30 days).
-pub const SEAL_ACTIVATION_MAX_FAILURES: u32 = 10;
 /// Most files in one bulk request.
 pub const MAX_FILES: usize = 1000;
 
@@ -120,19 +116,6 @@ fn b64(bytes: &[u8]) -> String {
 /// `2023-08-07T04:24:40.927+0000`, as the seed writes expiry times.
 pub fn seed_time(t: Timestamp) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.3f+0000").to_string()
-}
-
-/// Six random digits.
-fn six_digits() -> Result<String, BsreError> {
-    loop {
-        let mut b = [0u8; 4];
-        getrandom::fill(&mut b).map_err(|e| BsreError::internal(format!("randomness: {e}")))?;
-        let v = u32::from_be_bytes(b);
-        // Rejection sampling keeps every code equally likely.
-        if v < u32::MAX - u32::MAX % 1_000_000 {
-            return Ok(format!("{:06}", v % 1_000_000));
-        }
-    }
 }
 
 /// The files and their properties: one property for all, or one per file.
@@ -311,14 +294,14 @@ async fn sign_pdf(
         (None, None) => return Err(BsreError::new(Code::MissingCredential)),
     };
     let identity =
-        super::find_identity(&state, &p, text(&body, "nik"), text(&body, "email")).await?;
+        crate::find_identity(&state, &p, text(&body, "nik"), text(&body, "email")).await?;
     let (signer, otp) = sign::unlock_identity(&state, &identity, proof).await?;
     let n = jobs.len() as u64;
     let signed = sign::sign_all(&state, Arc::new(signer), jobs).await?;
     if let Some(otp) = otp {
         otp.spend(&state).await?;
     }
-    super::audit_signature(
+    crate::audit_signature(
         &state,
         &p,
         AuditAction::DocumentSigned,
@@ -326,7 +309,7 @@ async fn sign_pdf(
         json!({"files": n, "api": "v2"}),
     )
     .await;
-    Ok(super::with_signatures(signed_reply(started, signed), n))
+    Ok(crate::with_signatures(signed_reply(started, signed), n))
 }
 
 /// `POST /api/v2/sign/get/totp`: mails a code for `data` files, valid a few minutes, once.
@@ -337,51 +320,11 @@ async fn sign_totp(
     Json(body): Json<Value>,
 ) -> Result<Response, BsreError> {
     let identity =
-        super::find_identity(&state, &p, text(&body, "nik"), text(&body, "email")).await?;
+        crate::find_identity(&state, &p, text(&body, "nik"), text(&body, "email")).await?;
     let files = file_count(&body)?;
-    let now = state.clock.now();
-    if let Some(r) = sign::refuse_status(&identity, now, state.config.bsre_lock_after) {
-        return Err(paraf_core::CoreError::Key(r).into());
-    }
-    if identity.otp_key.is_none() {
-        return Err(BsreError::new(Code::TotpNotEnabled));
-    }
-    let Some(email) = identity.email.clone() else {
-        return Err(BsreError::invalid(
-            "email",
-            "the user has no e-mail address to send the TOTP to",
-        ));
-    };
-    let code = six_digits()?;
+    let expires = state.send_signing_code(&identity, files).await?;
     let subject = format!("identity:{}", identity.id);
-    let expires = now + paraf_domain::otp_lifetime();
-    state
-        .store
-        .create_otp(
-            p.org,
-            &subject,
-            OtpPurpose::Sign,
-            &otp_hash(&subject, &code),
-            files,
-            expires,
-            now,
-        )
-        .await?;
-    queue_mail(
-        &state,
-        &p,
-        email.as_str(),
-        "Kode TOTP tanda tangan elektronik / Signing code",
-        format!(
-            "Kode TOTP Anda: {code}\n\nBerlaku sampai {} untuk satu permintaan tanda tangan \
-             berisi paling banyak {files} dokumen. Jangan berikan kode ini kepada siapa pun.\n\n\
-             Your signing code: {code} (valid until {}, one request, at most {files} documents).\n",
-            seed_time(expires),
-            seed_time(expires)
-        ),
-    )
-    .await?;
-    super::audit(
+    crate::audit(
         &state,
         &p,
         AuditAction::IdentityCodeSent,
@@ -398,44 +341,17 @@ async fn sign_totp(
     ))
 }
 
-async fn queue_mail(
-    state: &AppState,
-    p: &Principal,
-    to: &str,
-    subject: &str,
-    text: String,
-) -> Result<(), BsreError> {
-    state
-        .store
-        .queue_mail(
-            &paraf_domain::NewMail {
-                org: Some(p.org),
-                to: to.to_string(),
-                subject: subject.to_string(),
-                text,
-                html: None,
-            },
-            state.clock.now(),
-        )
-        .await?;
-    Ok(())
-}
-
 // ---------------------------------------------------------------- seals
 
 async fn seal_of(state: &AppState, p: &Principal, body: &Value) -> Result<Seal, BsreError> {
     let id = required(body, "idSubscriber")?;
-    state
-        .store
-        .seal_by_subscriber(p.org, id)
-        .await
-        .map_err(|e| {
-            if e.is_not_found() {
-                BsreError::new(Code::SealNotFound)
-            } else {
-                BsreError::internal(e.to_string())
-            }
-        })
+    state.seal_by_subscriber(p.org, id).await.map_err(|e| {
+        if e.is_not_found() {
+            BsreError::new(Code::SealNotFound)
+        } else {
+            e.into()
+        }
+    })
 }
 
 /// Checks the activation TOTP of `seal`; a wrong one counts as a failed login from the IP.
@@ -445,38 +361,18 @@ async fn check_activation(
     code: &str,
     ip: std::net::IpAddr,
 ) -> Result<(), BsreError> {
-    let now = state.clock.now();
     paraf_http::ratelimit::login_guard(state, ip, paraf_http::routes::LOGIN_FAILURES_PER_MINUTE)
         .await
         .map_err(|_| {
             BsreError::new(Code::InvalidTotp).cause("too many wrong codes from this IP")
         })?;
-    if !seal.activated(now) {
-        return Err(BsreError::new(Code::SealNotActivated));
-    }
-    let subject = format!("seal:{}", seal.id);
-    let given = otp_hash(&subject, code);
-    let ok = seal
-        .activation_hash
-        .as_deref()
-        .is_some_and(|h| constant_time_eq(h.as_bytes(), given.as_bytes()));
-    if !ok {
-        paraf_http::ratelimit::login_failed(state, ip).await;
-        if state
-            .store
-            .record_seal_activation_failure(seal.org, seal.id, SEAL_ACTIVATION_MAX_FAILURES)
-            .await?
-        {
-            tracing::warn!(seal = %seal.id, "seal activation revoked after wrong codes");
+    match state.check_seal_activation(seal, code).await {
+        Err(CoreError::Key(KeyRefusal::InvalidCode)) => {
+            paraf_http::ratelimit::login_failed(state, ip).await;
+            Err(BsreError::new(Code::InvalidTotp))
         }
-        return Err(BsreError::new(Code::InvalidTotp));
+        r => Ok(r?),
     }
-    Ok(())
-}
-
-/// Equality that takes the same time whatever bytes differ (for secret hashes).
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// `POST /api/v2/seal/get/activation`: without `totp`, mails a new activation TOTP to the
@@ -489,17 +385,12 @@ async fn seal_activation(
     Json(body): Json<Value>,
 ) -> Result<Response, BsreError> {
     let seal = seal_of(&state, &p, &body).await?;
-    let now = state.clock.now();
-    let expires = now + Duration::days(SEAL_ACTIVATION_DAYS);
     let subject = format!("seal:{}", seal.id);
     let en = Lang::of(&headers) == Lang::En;
     if let Some(code) = text(&body, "totp") {
         check_activation(&state, &seal, code, ip.0).await?;
-        state
-            .store
-            .set_seal_activation(p.org, seal.id, Some((&otp_hash(&subject, code), expires)))
-            .await?;
-        super::audit(
+        let expires = state.refresh_seal_activation(&seal, code).await?;
+        crate::audit(
             &state,
             &p,
             AuditAction::SealActivationRefreshed,
@@ -516,28 +407,8 @@ async fn seal_activation(
             }),
         ));
     }
-    let code = six_digits()?;
-    state
-        .store
-        .set_seal_activation(p.org, seal.id, Some((&otp_hash(&subject, &code), expires)))
-        .await?;
-    queue_mail(
-        &state,
-        &p,
-        seal.email.as_str(),
-        "TOTP aktivasi segel elektronik / Seal activation code",
-        format!(
-            "TOTP aktivasi segel elektronik {} ({}): {code}\n\nBerlaku sampai {}. Gunakan untuk \
-             meminta OTP segel (POST /api/v2/seal/get/totp).\n\nSeal activation code: {code} \
-             (valid until {}).\n",
-            seal.name,
-            seal.id_subscriber,
-            seed_time(expires),
-            seed_time(expires)
-        ),
-    )
-    .await?;
-    super::audit(
+    state.send_seal_activation(&seal).await?;
+    crate::audit(
         &state,
         &p,
         AuditAction::SealActivationSent,
@@ -565,11 +436,8 @@ async fn seal_revoke(
     let seal = seal_of(&state, &p, &body).await?;
     let code = required(&body, "totp")?;
     check_activation(&state, &seal, code, ip.0).await?;
-    state
-        .store
-        .set_seal_activation(p.org, seal.id, None)
-        .await?;
-    super::audit(
+    state.revoke_seal_activation(&seal).await?;
+    crate::audit(
         &state,
         &p,
         AuditAction::SealActivationRevoked,
@@ -599,23 +467,9 @@ async fn seal_totp(
     let files = file_count(&body)?;
     let code = required(&body, "totp")?;
     check_activation(&state, &seal, code, ip.0).await?;
-    let now = state.clock.now();
-    let otp = six_digits()?;
+    let (otp, expires) = state.issue_seal_code(&seal, files).await?;
     let subject = format!("seal:{}", seal.id);
-    let expires = now + paraf_domain::otp_lifetime();
-    state
-        .store
-        .create_otp(
-            p.org,
-            &subject,
-            OtpPurpose::Seal,
-            &otp_hash(&subject, &otp),
-            files,
-            expires,
-            now,
-        )
-        .await?;
-    super::audit(
+    crate::audit(
         &state,
         &p,
         AuditAction::SealCodeIssued,
@@ -665,7 +519,7 @@ async fn seal_pdf(
     let n = jobs.len() as u64;
     let signed = sign::sign_all(&state, signer, jobs).await?;
     otp.spend(&state).await?;
-    super::audit_signature(
+    crate::audit_signature(
         &state,
         &p,
         AuditAction::DocumentSealed,
@@ -673,7 +527,7 @@ async fn seal_pdf(
         json!({"files": n}),
     )
     .await;
-    Ok(super::with_signatures(signed_reply(started, signed), n))
+    Ok(crate::with_signatures(signed_reply(started, signed), n))
 }
 
 // ---------------------------------------------------------------- users
@@ -685,7 +539,7 @@ async fn check_status(
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Result<Response, BsreError> {
-    let found = super::find_identity(&state, &p, text(&body, "nik"), text(&body, "email")).await;
+    let found = crate::find_identity(&state, &p, text(&body, "nik"), text(&body, "email")).await;
     let (status, identity) = match found {
         Ok(i) => (i.status_at(state.clock.now()), Some(i)),
         Err(e) if e.code == Code::UserNotRegistered => (IdentityStatus::NotRegistered, None),
@@ -721,7 +575,7 @@ async fn registration(
             nama,
             Some(email),
             text(&body, "nik"),
-            &super::actor(&p),
+            &crate::actor(&p),
         )
         .await?;
     let en = Lang::of(&headers) == Lang::En;

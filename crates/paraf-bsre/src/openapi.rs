@@ -1,5 +1,5 @@
-//! The BSrE dialect's part of `/openapi.json`: every route of [`super::v1`], [`super::v2`],
-//! [`super::verify`] and [`super::activation`], written from the handlers (field names,
+//! The BSrE dialect's part of `/openapi.json`: every route of [`crate::v1`], [`crate::v2`],
+//! [`crate::verify`] and [`crate::activation`], written from the handlers (field names,
 //! accepted spellings, replies), plus the `BsreError` schema every error refers to.
 //!
 //! Authentication is the shared document's `appCredential` scheme (HTTP Basic with an
@@ -7,8 +7,9 @@
 
 use serde_json::{json, Map, Value};
 
-use super::error::Code;
-use super::v2::{MAX_FILES, SEAL_ACTIVATION_DAYS};
+use crate::error::Code;
+use crate::v2::MAX_FILES;
+use paraf_core::codes::SEAL_ACTIVATION_DAYS;
 use paraf_http::openapi::OpenApi;
 
 /// The security requirement of every API route.
@@ -489,7 +490,7 @@ pub fn paths() -> Value {
     m.insert("/api/v2/seal/pdf".into(), seal_pdf());
     m.insert("/api/v2/user/check/status".into(), check_status());
     m.insert("/api/v2/user/registration".into(), registration());
-    if let Value::Object(verify) = super::verify::openapi_paths() {
+    if let Value::Object(verify) = crate::verify::openapi_paths() {
         m.extend(verify);
     }
     m.insert("/aktivasi/{secret}".into(), activation());

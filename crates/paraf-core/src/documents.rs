@@ -1,0 +1,68 @@
+//! Signed documents kept for one download (BSrE v1's `id_dokumen`): the signed PDF is written
+//! to the blob store before its row, handed out once, then deleted (unless another pending
+//! document has the very same bytes: blobs are content-addressed). Documents never fetched
+//! expire after a week (the housekeeping job).
+
+use paraf_domain::{DomainError, OrgId, SignedDocument};
+
+use crate::error::CoreError;
+use crate::Core;
+
+impl Core {
+    /// Keeps `pdf` for one download as `file_name`; returns the document id (128 random bits).
+    pub async fn keep_signed_document(
+        &self,
+        org: OrgId,
+        pdf: &[u8],
+        file_name: &str,
+    ) -> Result<String, CoreError> {
+        let blob = self
+            .blobs
+            .put(pdf)
+            .await
+            .map_err(|e| CoreError::internal(format!("blob: {e}")))?;
+        let id = hex::encode(paraf_domain::random_bytes::<16>(&*self.entropy)?);
+        self.store
+            .put_signed_document(&SignedDocument {
+                id: id.clone(),
+                org,
+                blob,
+                file_name: file_name.to_string(),
+                created_at: self.now(),
+                downloaded_at: None,
+            })
+            .await?;
+        Ok(id)
+    }
+
+    /// Hands out a kept document once: `NotFound` when there is none in `org`, `Conflict`
+    /// when it was already downloaded. The server's copy is deleted afterwards.
+    pub async fn take_signed_document(
+        &self,
+        org: OrgId,
+        id: &str,
+    ) -> Result<(SignedDocument, Vec<u8>), CoreError> {
+        let doc = self.store.take_signed_document(org, id, self.now()).await?;
+        let pdf = self
+            .blobs
+            .get(&doc.blob)
+            .await
+            .map_err(|e| CoreError::internal(format!("blob: {e}")))?
+            .ok_or_else(|| CoreError::internal(format!("blob {} is missing", doc.blob)))?;
+        match self.store.signed_blob_pending(&doc.blob).await {
+            Ok(false) => {
+                if let Err(e) = self.blobs.delete(&doc.blob).await {
+                    tracing::warn!(error = %e, blob = %doc.blob, "could not delete a downloaded document");
+                }
+            }
+            Ok(true) => {}
+            Err(e) => tracing::warn!(error = %e, "could not check a downloaded document's blob"),
+        }
+        Ok((doc, pdf))
+    }
+}
+
+/// Whether `e` says the document was already downloaded.
+pub fn already_taken(e: &CoreError) -> bool {
+    matches!(e, CoreError::Domain(DomainError::Conflict { .. }))
+}

@@ -1,0 +1,128 @@
+//! Verification with the built-in CA: the validator (`paraf_verify`) with the CA's root as the
+//! only trust anchor, the injected clock as the validation time and the CA itself as the live
+//! revocation source ([`LiveCa`]). Every face's verify endpoint calls [`Core::verify_pdf`] and
+//! maps the [`ValidationReport`] to its own shape.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use paraf_pki::asn1::x509_cert::Certificate;
+use paraf_pki::ca::{CaName, CertificateAuthority};
+use paraf_pki::RevocationSource;
+use paraf_verify::{ValidationReport, VerifyError, VerifyOptions};
+
+use crate::error::CoreError;
+use crate::Core;
+
+/// The built-in CA as a live revocation source answering at a given time (the request's
+/// injected "now"), for certificates it issued: OCSP from its responder, CRLs of its two CAs,
+/// and its CA certificates as issuers.
+pub struct LiveCa {
+    ca: Arc<CertificateAuthority>,
+    now: SystemTime,
+}
+
+impl LiveCa {
+    /// `ca` answering as of `now`.
+    pub fn new(ca: Arc<CertificateAuthority>, now: SystemTime) -> Self {
+        LiveCa { ca, now }
+    }
+
+    fn issuing_ca(&self, cert: &Certificate) -> Option<(CaName, &Certificate)> {
+        [
+            (CaName::Issuing, self.ca.issuing_cert()),
+            (CaName::Root, self.ca.root_cert()),
+        ]
+        .into_iter()
+        .find(|(_, ca)| {
+            cert.tbs_certificate.issuer == ca.tbs_certificate.subject
+                && paraf_pki::x509::verify_issued_by(cert, ca).is_ok()
+        })
+    }
+}
+
+impl RevocationSource for LiveCa {
+    fn ocsp(&self, cert: &Certificate, issuer: &Certificate) -> paraf_pki::Result<Option<Vec<u8>>> {
+        if issuer != self.ca.root_cert() && issuer != self.ca.issuing_cert() {
+            return Ok(None);
+        }
+        let req = paraf_pki::ocsp::build_request(cert, issuer)?;
+        Ok(Some(self.ca.ocsp_respond(&req, self.now)))
+    }
+
+    fn crls(&self, cert: &Certificate) -> paraf_pki::Result<Vec<Vec<u8>>> {
+        if cert == self.ca.root_cert() {
+            return Ok(Vec::new());
+        }
+        match self.issuing_ca(cert) {
+            Some((name, _)) => Ok(vec![self.ca.crl(name, self.now)?]),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    fn issuer(&self, cert: &Certificate) -> paraf_pki::Result<Option<Certificate>> {
+        if cert == self.ca.root_cert() {
+            return Ok(None);
+        }
+        Ok(self.issuing_ca(cert).map(|(_, c)| c.clone()))
+    }
+}
+
+/// The validator's options for a request: the CA's root as the only anchor, `now`, and `live`.
+pub fn options<'a>(
+    ca: &CertificateAuthority,
+    now: SystemTime,
+    live: &'a LiveCa,
+) -> VerifyOptions<'a> {
+    let mut opts = VerifyOptions::new(now);
+    opts.trust_anchors = vec![ca.root_cert().clone()];
+    opts.revocation = Some(live);
+    opts
+}
+
+/// A validated file: the report and the bytes it speaks about.
+pub struct Verified {
+    /// The validator's report.
+    pub report: ValidationReport,
+    /// The file (its CMS and byte ranges are what the report points at).
+    pub pdf: Vec<u8>,
+}
+
+/// Why a file could not be validated at all.
+#[derive(Debug)]
+pub enum VerificationError {
+    /// Not a PDF, truncated, wrong password… (`size` bytes were given).
+    Unreadable { error: VerifyError, size: usize },
+    /// Infrastructure (the CA could not be opened, a task failed).
+    Core(CoreError),
+}
+
+impl Core {
+    /// Validates `pdf` on the blocking pool: `paraf_verify::open` then `verify_document`, so
+    /// the bytes come back for the CMS and digest fields without a copy.
+    pub async fn verify_pdf(
+        &self,
+        pdf: Vec<u8>,
+        password: Option<String>,
+    ) -> Result<Verified, VerificationError> {
+        let pki = self.pki.clone();
+        let now: SystemTime = self.now().into();
+        tokio::task::spawn_blocking(move || {
+            let size = pdf.len();
+            let doc = paraf_verify::open(pdf, password.as_deref().map(str::as_bytes))
+                .map_err(|error| VerificationError::Unreadable { error, size })?;
+            let ca = pki
+                .current()
+                .map_err(|e| VerificationError::Core(e.into()))?;
+            let live = LiveCa::new(ca.clone(), now);
+            let opts = options(&ca, now, &live);
+            let report = paraf_verify::verify_document(&doc, &opts);
+            Ok(Verified {
+                report,
+                pdf: doc.into_data(),
+            })
+        })
+        .await
+        .map_err(|e| VerificationError::Core(e.into()))?
+    }
+}
