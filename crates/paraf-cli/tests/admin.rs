@@ -9,6 +9,7 @@ use std::process::{Command, Output};
 
 use paraf_domain::{AuthFailure, Clock, SystemClock};
 use paraf_store::Store;
+use paraf_testkit::db::{selected, Backend, TestDb};
 use sqlx::{Connection, Executor};
 
 fn paraf(data: &Path, args: &[&str]) -> Output {
@@ -150,17 +151,9 @@ async fn flow(run: &(dyn Fn(&[&str]) -> Output + Sync), url: &str) {
     store.close().await;
 }
 
-fn selected(postgres: bool) -> bool {
-    match std::env::var("PARAF_TEST_DATABASE").as_deref() {
-        Ok("sqlite") => !postgres,
-        Ok("postgres") | Ok("postgresql") => postgres,
-        _ => true,
-    }
-}
-
 #[tokio::test]
 async fn admin_flow_sqlite() {
-    if !selected(false) {
+    if !selected(Backend::Sqlite) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -172,30 +165,14 @@ async fn admin_flow_sqlite() {
 
 #[tokio::test]
 async fn admin_flow_postgres() {
-    if !selected(true) {
+    if !selected(Backend::Postgres) {
         return;
     }
-    let admin = std::env::var("PARAF_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap_or_else(|e| {
-        panic!("PostgreSQL is not reachable at {admin} ({e}); run with PARAF_TEST_DATABASE=sqlite to skip it")
-    });
-    let name = format!("paraf_test_cli_{}", std::process::id());
-    conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-        .await
-        .unwrap();
-    conn.execute(format!("CREATE DATABASE {name}").as_str())
-        .await
-        .unwrap();
-    let url = format!("{}/{name}", &admin[..admin.rfind('/').unwrap()]);
-    let result = tokio::spawn({
-        let url = url.clone();
-        async move { flow(&|args| paraf_url(&url, args), &url).await }
-    })
-    .await;
-    conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-        .await
-        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::create(Backend::Postgres, dir.path()).await;
+    let url = db.url.clone();
+    let result = tokio::spawn(async move { flow(&|args| paraf_url(&url, args), &url).await }).await;
+    drop(db);
     if let Err(e) = result {
         std::panic::resume_unwind(e.into_panic());
     }

@@ -164,28 +164,7 @@ fn pdf_with_empty_fields() -> Vec<u8> {
     build_pdf(&objs)
 }
 
-fn build_pdf(objs: &[&str]) -> Vec<u8> {
-    let mut out = b"%PDF-1.7\n".to_vec();
-    let mut offsets = Vec::new();
-    for (i, o) in objs.iter().enumerate() {
-        offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n{}\nendobj\n", i + 1, o).as_bytes());
-    }
-    let xref = out.len();
-    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f\r\n", objs.len() + 1).as_bytes());
-    for o in offsets {
-        out.extend_from_slice(format!("{o:010} 00000 n\r\n").as_bytes());
-    }
-    out.extend_from_slice(
-        format!(
-            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{}\n%%EOF\n",
-            objs.len() + 1,
-            xref
-        )
-        .as_bytes(),
-    );
-    out
-}
+use paraf_testkit::pdf::build_pdf;
 
 #[test]
 fn certification_signature_then_approval() {

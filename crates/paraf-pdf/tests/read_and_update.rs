@@ -21,25 +21,8 @@ fn three_pages() -> Vec<u8> {
         let c = format!("BT /F1 12 Tf 72 700 Td (Halaman {}) Tj ET", i + 1);
         objs.push(format!("<< /Length {} >>\nstream\n{c}\nendstream", c.len()));
     }
-    let mut out = b"%PDF-1.7\n".to_vec();
-    let mut offs = Vec::new();
-    for (i, o) in objs.iter().enumerate() {
-        offs.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
-    }
-    let x = out.len();
-    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f\r\n", objs.len() + 1).as_bytes());
-    for o in offs {
-        out.extend_from_slice(format!("{o:010} 00000 n\r\n").as_bytes());
-    }
-    out.extend_from_slice(
-        format!(
-            "trailer\n<< /Size {} /Root 1 0 R /Info << /Title (Uji) >> >>\nstartxref\n{x}\n%%EOF\n",
-            objs.len() + 1
-        )
-        .as_bytes(),
-    );
-    out
+    let objs: Vec<&str> = objs.iter().map(String::as_str).collect();
+    paraf_testkit::pdf::build(&objs, &[], "/Info << /Title (Uji) >>")
 }
 
 fn qpdf(input: &Path, out: &Path, args: &[&str]) {
@@ -52,20 +35,7 @@ fn qpdf(input: &Path, out: &Path, args: &[&str]) {
     assert!(st.success() || st.code() == Some(3), "qpdf {args:?} failed");
 }
 
-fn qpdf_check(path: &Path, password: Option<&str>) {
-    let mut c = Command::new("qpdf");
-    c.arg("--check");
-    if let Some(p) = password {
-        c.arg(format!("--password={p}"));
-    }
-    let out = c.arg(path).output().unwrap();
-    assert!(
-        out.status.success(),
-        "qpdf --check: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use paraf_testkit::tools::assert_qpdf_clean as qpdf_check;
 
 /// Appends an update that changes /Info's title and adds an object, then checks with qpdf.
 fn update_and_check(data: Vec<u8>, password: Option<&str>, dir: &Path, name: &str) -> Vec<u8> {

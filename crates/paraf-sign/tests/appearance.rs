@@ -5,7 +5,6 @@
 //! rendered page with `rqrr`, a QR decoder independent of the `qrcode` crate that drew it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -26,32 +25,7 @@ const URL: &str = "https://verify.paraf.example/v/7f3a9c2e-1b4d-4e8a-9f00-3c2d1e
 
 /// One empty US-letter page, classic cross-reference table.
 fn minimal_pdf() -> Vec<u8> {
-    let objects = [
-        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
-        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
-        format!(
-            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {PAGE_W} {PAGE_H}] /Resources << >> /Contents 4 0 R >>"
-        ),
-        "<< /Length 0 >>\nstream\n\nendstream".to_string(),
-    ];
-    let mut out = b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n".to_vec();
-    let mut offsets = Vec::new();
-    for (i, body) in objects.iter().enumerate() {
-        offsets.push(out.len());
-        write!(out, "{} 0 obj\n{body}\nendobj\n", i + 1).unwrap();
-    }
-    let xref_at = out.len();
-    write!(out, "xref\n0 {}\n0000000000 65535 f\r\n", objects.len() + 1).unwrap();
-    for off in offsets {
-        write!(out, "{off:010} 00000 n\r\n").unwrap();
-    }
-    write!(
-        out,
-        "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref_at}\n%%EOF\n",
-        objects.len() + 1
-    )
-    .unwrap();
-    out
+    paraf_testkit::pdf::empty_page(PAGE_W, PAGE_H)
 }
 
 /// A stamped PDF on disk.

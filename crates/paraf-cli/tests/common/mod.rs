@@ -4,7 +4,7 @@
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::SystemTime;
 
@@ -27,34 +27,11 @@ pub fn sign_with_ca(input: &Path, output: &Path, p12: &Path, extra: &[&str]) {
     run_ok(&mut c);
 }
 
-/// Runs a command; panics with its output when it fails.
-pub fn run_ok(cmd: &mut Command) -> Output {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    if !out.status.success() {
-        panic!(
-            "{cmd:?} failed ({}):\nstdout: {}\nstderr: {}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    out
-}
-
-pub fn require_tool(name: &str, package: &str) {
-    let ok = Command::new("sh")
-        .arg("-c")
-        .arg(format!("command -v {name}"))
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    assert!(
-        ok,
-        "`{name}` is not installed: run scripts/install-test-deps.sh (package {package})"
-    );
-}
+#[allow(unused_imports)]
+pub use paraf_testkit::tools::{
+    assert_pyhanko_valid, assert_qpdf_clean, pdfsig, pyhanko_validate, require_tool, run_ok, write,
+    PyHankoVerdict,
+};
 
 /// A CA directory with a responder for OCSP, CRL and TSA requests at its public URL.
 pub struct Pki {
@@ -250,143 +227,11 @@ fn percent_decode(s: &str) -> Vec<u8> {
     out
 }
 
-/// A small one-page PDF with text (Helvetica) containing the tags `$` and `<@signature@>`.
+/// `pages` pages of Helvetica text containing the tags `$` and `<@signature@>`.
 pub fn simple_pdf(pages: usize) -> Vec<u8> {
-    let mut objs: Vec<String> = Vec::new();
-    let n_pages = pages.max(1);
-    // 1 catalog, 2 pages, 3 font, then per page: page obj, content obj
-    let kids: Vec<String> = (0..n_pages).map(|i| format!("{} 0 R", 4 + 2 * i)).collect();
-    objs.push("<< /Type /Catalog /Pages 2 0 R >>".into());
-    objs.push(format!(
-        "<< /Type /Pages /Kids [{}] /Count {} >>",
-        kids.join(" "),
-        n_pages
-    ));
-    objs.push(
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".into(),
-    );
-    for i in 0..n_pages {
-        objs.push(format!(
-            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> /Contents {} 0 R >>",
-            5 + 2 * i
-        ));
-        let content = format!(
-            "BT /F1 14 Tf 72 770 Td (Perjanjian Kerja Sama - halaman {}) Tj ET\nBT /F1 12 Tf 72 700 Td (Tanda tangan: $) Tj ET\nBT /F1 12 Tf 300 200 Td (<@signature@>) Tj ET\n",
-            i + 1
-        );
-        objs.push(format!(
-            "<< /Length {} >>\nstream\n{}\nendstream",
-            content.len() + 1,
-            content
-        ));
-    }
-    let mut out = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
-    let mut offsets = Vec::new();
-    for (i, o) in objs.iter().enumerate() {
-        offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n{}\nendobj\n", i + 1, o).as_bytes());
-    }
-    let xref = out.len();
-    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f\r\n", objs.len() + 1).as_bytes());
-    for o in offsets {
-        out.extend_from_slice(format!("{o:010} 00000 n\r\n").as_bytes());
-    }
-    out.extend_from_slice(
-        format!(
-            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{}\n%%EOF\n",
-            objs.len() + 1,
-            xref
-        )
-        .as_bytes(),
-    );
-    out
-}
-
-pub fn write(dir: &Path, name: &str, data: &[u8]) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, data).unwrap();
-    p
-}
-
-/// One line of `pyhanko sign validate` per signature.
-#[derive(Debug)]
-pub struct PyHankoVerdict {
-    pub lines: Vec<String>,
-    pub ok: bool,
-    pub stdout: String,
-}
-
-pub fn pyhanko_validate(pdf: &Path, root: &Path, password: Option<&str>) -> PyHankoVerdict {
-    require_tool("pyhanko", "pip install pyhanko pyhanko-cli");
-    let mut c = Command::new("pyhanko");
-    c.args(["sign", "validate", "--trust-replace", "--trust"])
-        .arg(root);
-    if let Some(p) = password {
-        c.args(["--password", p]);
-    }
-    let out = c.arg(pdf).output().expect("run pyhanko");
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    let lines = stdout
-        .lines()
-        .filter(|l| {
-            l.contains("INTACT")
-                || l.contains("INVALID")
-                || l.contains("UNTRUSTED")
-                || l.contains("TAMPERED")
-        })
-        .map(str::to_string)
-        .collect();
-    PyHankoVerdict {
-        lines,
-        ok: out.status.success(),
-        stdout: format!("exit {}\n{stdout}{stderr}", out.status),
-    }
-}
-
-/// Asserts pyHanko calls every signature intact, trusted and only acceptably modified.
-pub fn assert_pyhanko_valid(pdf: &Path, root: &Path, password: Option<&str>) -> PyHankoVerdict {
-    let v = pyhanko_validate(pdf, root, password);
-    assert!(
-        !v.lines.is_empty(),
-        "pyHanko printed no signature line:\n{}",
-        v.stdout
-    );
-    assert!(v.ok, "pyHanko rejected {}:\n{}", pdf.display(), v.stdout);
-    for l in &v.lines {
-        assert!(
-            l.contains("INTACT:TRUSTED"),
-            "not INTACT:TRUSTED: {l}\n{}",
-            v.stdout
-        );
-        assert!(
-            !l.contains("ILLEGAL"),
-            "illegal modifications: {l}\n{}",
-            v.stdout
-        );
-        if l.contains("TIMESTAMP_TOKEN") {
-            assert!(
-                l.contains("TIMESTAMP_TOKEN<INTACT:TRUSTED>"),
-                "timestamp not trusted: {l}"
-            );
-        }
-    }
-    v
-}
-
-/// `pdfsig` with an NSS database that trusts our root; returns its text.
-pub fn pdfsig(pdf: &Path, nss: &Path, password: Option<&str>) -> String {
-    require_tool("pdfsig", "poppler-utils");
-    let mut c = Command::new("pdfsig");
-    c.arg("-nssdir").arg(format!("sql:{}", nss.display()));
-    if let Some(p) = password {
-        c.args(["-upw", p]);
-    }
-    let out = c.arg(pdf).output().expect("run pdfsig");
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    paraf_testkit::pdf::numbered_pages(
+        pages,
+        "BT /F1 12 Tf 72 700 Td (Tanda tangan: $) Tj ET\nBT /F1 12 Tf 300 200 Td (<@signature@>) Tj ET\n",
     )
 }
 
@@ -419,22 +264,4 @@ pub fn assert_pdfsig_valid(pdf: &Path, nss: &Path, password: Option<&str>, expec
             pdf.display()
         );
     }
-}
-
-pub fn assert_qpdf_clean(pdf: &Path, password: Option<&str>) {
-    require_tool("qpdf", "qpdf");
-    let mut c = Command::new("qpdf");
-    c.arg("--check");
-    if let Some(p) = password {
-        c.arg(format!("--password={p}"));
-    }
-    let out = c.arg(pdf).output().expect("run qpdf");
-    assert!(
-        out.status.success(),
-        "qpdf --check {} exit {}:\n{}{}",
-        pdf.display(),
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }

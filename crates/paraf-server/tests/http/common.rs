@@ -9,124 +9,40 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use paraf_domain::{
     Email, IpAllowList, ManualClock, NewApiToken, NewAppCredential, NewOrganisation, NewUser,
     OrgId, OrgName, Organisation, OsEntropy, Password, PersonName, Plan, Role, Slug, User,
 };
 use paraf_server::{Config, FirstStart, Services};
 use paraf_store::Store;
-use sqlx::Connection;
 
-/// Which database a test runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-pub const PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
-
-fn pg_admin_url() -> String {
-    std::env::var("PARAF_TEST_POSTGRES_URL").unwrap_or_else(|_| PG_ADMIN_URL.to_string())
-}
-
-/// Whether `PARAF_TEST_DATABASE` selects `b`.
-pub fn selected(b: Backend) -> bool {
-    match std::env::var("PARAF_TEST_DATABASE").as_deref() {
-        Ok("sqlite") => b == Backend::Sqlite,
-        Ok("postgres") => b == Backend::Postgres,
-        _ => true,
-    }
-}
-
-/// A PostgreSQL database made for one test; dropped (forcefully) when this is dropped.
-pub struct PgDb {
-    pub name: String,
-    pub url: String,
-}
-
-impl PgDb {
-    pub async fn create() -> PgDb {
-        let admin = pg_admin_url();
-        let mut conn = sqlx::PgConnection::connect(&admin)
-            .await
-            .unwrap_or_else(|e| {
-                panic!(
-                    "PostgreSQL is not reachable at {admin} ({e}); the server tests run on both \
-                     backends (PARAF_TEST_DATABASE=sqlite runs SQLite only)"
-                )
-            });
-        let mut b = [0u8; 8];
-        getrandom::fill(&mut b).unwrap();
-        let name = format!("paraf_srv_{}", hex::encode(b));
-        let base = admin
-            .rsplit_once('/')
-            .map(|(b, _)| b.to_string())
-            .unwrap_or_else(|| admin.clone());
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        let _ = conn.close().await;
-        PgDb {
-            url: format!("{base}/{name}"),
-            name,
-        }
-    }
-}
-
-impl Drop for PgDb {
-    fn drop(&mut self) {
-        let name = self.name.clone();
-        // Drop runs inside the test's runtime: use a thread with its own small runtime.
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                if let Ok(mut c) = sqlx::PgConnection::connect(&pg_admin_url()).await {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .execute(&mut c)
-                        .await;
-                    let _ = c.close().await;
-                }
-            })
-        })
-        .join();
-    }
-}
+pub use paraf_testkit::clock::now_utc;
+pub use paraf_testkit::db::{selected, Backend, TestDb};
+pub use paraf_testkit::pdf::{pages as pdf_with_pages, simple_pdf, PNG};
+pub use paraf_testkit::tools::{
+    output_text as text, pyhanko_validate as pyhanko_verdict, require_tool, run_ok, write,
+};
 
 /// A fresh store and the data directory it belongs with.
 pub struct Fresh {
     pub backend: Backend,
     pub dir: tempfile::TempDir,
     pub database_url: String,
-    pub pg: Option<PgDb>,
+    pub db: TestDb,
 }
 
 pub async fn fresh(backend: Backend) -> Fresh {
     let dir = tempfile::tempdir().unwrap();
-    let (database_url, pg) = match backend {
-        Backend::Sqlite => (
-            format!("sqlite://{}", dir.path().join("paraf.db").display()),
-            None,
-        ),
-        Backend::Postgres => {
-            let db = PgDb::create().await;
-            (db.url.clone(), Some(db))
-        }
-    };
+    let db = TestDb::create(backend, dir.path()).await;
     Fresh {
         backend,
+        database_url: db.url.clone(),
         dir,
-        database_url,
-        pg,
+        db,
     }
 }
 
@@ -143,11 +59,6 @@ pub struct TestApp {
     pub handle: Option<tokio::task::JoinHandle<Result<(), paraf_server::StartError>>>,
     pub http: reqwest::Client,
     pub fresh: Arc<Fresh>,
-}
-
-pub fn now_utc() -> DateTime<Utc> {
-    let t: DateTime<Utc> = std::time::SystemTime::now().into();
-    DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap()
 }
 
 pub fn config_for(fresh: &Fresh) -> Config {
@@ -367,109 +278,6 @@ where
     }
 }
 
-// ---------------------------------------------------------------- outside tools
-
-pub fn require_tool(name: &str, package: &str) {
-    let ok = Command::new("sh")
-        .arg("-c")
-        .arg(format!("command -v {name}"))
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    assert!(
-        ok,
-        "`{name}` is not installed: run scripts/install-test-deps.sh ({package})"
-    );
-}
-
-pub fn run_ok(cmd: &mut Command) -> Output {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    if !out.status.success() {
-        panic!(
-            "{cmd:?} failed ({}):\nstdout: {}\nstderr: {}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    out
-}
-
-pub fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-pub fn write(dir: &Path, name: &str, data: &[u8]) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, data).unwrap();
-    p
-}
-
-/// A small one-page PDF.
-pub fn simple_pdf() -> Vec<u8> {
-    pdf_with_pages(&["Perjanjian Kerja Sama"])
-}
-
-/// A PDF with one A4 page per entry, each showing that text in Helvetica.
-pub fn pdf_with_pages(texts: &[&str]) -> Vec<u8> {
-    let n = texts.len();
-    let font = 3;
-    let kids: Vec<String> = (0..n).map(|i| format!("{} 0 R", 4 + 2 * i)).collect();
-    let mut objs = vec![
-        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
-        format!("<< /Type /Pages /Kids [{}] /Count {n} >>", kids.join(" ")),
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
-            .to_string(),
-    ];
-    for (i, t) in texts.iter().enumerate() {
-        let content = format!("BT /F1 14 Tf 72 770 Td ({t}) Tj ET\n");
-        objs.push(format!(
-            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 {font} 0 R >> >> /Contents {} 0 R >>",
-            5 + 2 * i
-        ));
-        objs.push(format!(
-            "<< /Length {} >>\nstream\n{}\nendstream",
-            content.len() + 1,
-            content
-        ));
-    }
-    let mut out = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
-    let mut offsets = Vec::new();
-    for (i, o) in objs.iter().enumerate() {
-        offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n{}\nendobj\n", i + 1, o).as_bytes());
-    }
-    let xref = out.len();
-    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f\r\n", objs.len() + 1).as_bytes());
-    for o in offsets {
-        out.extend_from_slice(format!("{o:010} 00000 n\r\n").as_bytes());
-    }
-    out.extend_from_slice(
-        format!(
-            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{}\n%%EOF\n",
-            objs.len() + 1,
-            xref
-        )
-        .as_bytes(),
-    );
-    out
-}
-
-/// A 4×2 RGB PNG (a signature specimen for tests).
-pub const PNG: &[u8] = &[
-    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
-    0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0x02, 0x08, 0x02, 0x00, 0x00, 0x00, 0xf0, 0xca, 0xea,
-    0x34, 0x00, 0x00, 0x00, 0x10, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x50, 0x70, 0x58, 0x00,
-    0x47, 0x0c, 0xc8, 0x1c, 0x00, 0x64, 0x1a, 0x08, 0x01, 0x8a, 0xc4, 0x74, 0xd3, 0x00, 0x00, 0x00,
-    0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
-];
-
 // ---------------------------------------------------------------- the server's CA and validators
 
 pub async fn fetch(app: &TestApp, path: &str) -> (u16, String, Vec<u8>) {
@@ -505,73 +313,14 @@ pub async fn ca_files(app: &TestApp) -> Files {
 }
 
 pub fn nss_db(f: &Files) -> PathBuf {
-    require_tool("certutil", "libnss3-tools");
-    let nss = f.tmp.path().join("nss");
-    std::fs::create_dir_all(&nss).unwrap();
-    let db = format!("sql:{}", nss.display());
-    run_ok(Command::new("certutil").args(["-N", "--empty-password", "-d", &db]));
-    run_ok(
-        Command::new("certutil")
-            .args([
-                "-A",
-                "-n",
-                "paraf-server-root",
-                "-t",
-                "CT,C,C",
-                "-d",
-                &db,
-                "-i",
-            ])
-            .arg(&f.root),
-    );
-    nss
+    paraf_testkit::tools::nss_db(f.tmp.path(), &f.root)
 }
 
 pub fn pdfsig(pdf: &Path, nss: &Path) -> String {
-    require_tool("pdfsig", "poppler-utils");
-    let out = Command::new("pdfsig")
-        .arg("-nssdir")
-        .arg(format!("sql:{}", nss.display()))
-        .arg(pdf)
-        .output()
-        .unwrap();
-    text(&out)
+    paraf_testkit::tools::pdfsig(pdf, nss, None)
 }
 
 pub fn pyhanko_validate(pdf: &Path, root: &Path) -> (bool, String) {
-    require_tool("pyhanko", "pip install pyhanko pyhanko-cli");
-    let out = Command::new("pyhanko")
-        .args(["sign", "validate", "--trust-replace", "--trust"])
-        .arg(root)
-        .arg(pdf)
-        .output()
-        .unwrap();
-    (out.status.success(), text(&out))
-}
-
-/// Declares `$name` as one test per backend: `sqlite::$name` and `postgres::$name`.
-#[macro_export]
-macro_rules! both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    if $crate::common::selected($crate::common::Backend::Sqlite) {
-                        super::$name($crate::common::Backend::Sqlite).await
-                    }
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    if $crate::common::selected($crate::common::Backend::Postgres) {
-                        super::$name($crate::common::Backend::Postgres).await
-                    }
-                }
-            )*
-        }
-    };
+    let v = pyhanko_verdict(pdf, root, None);
+    (v.ok, v.stdout)
 }

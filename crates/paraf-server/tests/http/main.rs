@@ -1,6 +1,8 @@
 //! The server's HTTP tests: one binary booting the real server on port 0 per test, on SQLite
 //! and on PostgreSQL (each store-backed test runs once per backend; see `common.rs`).
 
+use paraf_testkit::both_backends;
+
 mod auth;
 mod bsre;
 mod bsre_verify;

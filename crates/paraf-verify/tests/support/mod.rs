@@ -204,60 +204,15 @@ impl RevocationSource for Responder<'_> {
 
 /// A small PDF: `pages` pages of Helvetica text, classic xref table.
 pub fn simple_pdf(pages: usize) -> Vec<u8> {
-    let n_pages = pages.max(1);
-    let mut objs: Vec<String> = Vec::new();
-    let kids: Vec<String> = (0..n_pages).map(|i| format!("{} 0 R", 4 + 2 * i)).collect();
-    objs.push("<< /Type /Catalog /Pages 2 0 R >>".into());
-    objs.push(format!(
-        "<< /Type /Pages /Kids [{}] /Count {} >>",
-        kids.join(" "),
-        n_pages
-    ));
-    objs.push(
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".into(),
-    );
-    for i in 0..n_pages {
-        objs.push(format!(
-            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> /Contents {} 0 R >>",
-            5 + 2 * i
-        ));
-        let content = format!(
-            "BT /F1 14 Tf 72 770 Td (Perjanjian Kerja Sama - halaman {}) Tj ET\nBT /F1 12 Tf 72 700 Td (Harga: Rp 10.000.000) Tj ET\n",
-            i + 1
-        );
-        objs.push(format!(
-            "<< /Length {} >>\nstream\n{}\nendstream",
-            content.len() + 1,
-            content
-        ));
-    }
-    build_pdf(&objs.iter().map(String::as_str).collect::<Vec<_>>(), &[])
+    paraf_testkit::pdf::numbered_pages(
+        pages,
+        "BT /F1 12 Tf 72 700 Td (Harga: Rp 10.000.000) Tj ET\n",
+    )
 }
 
 /// A PDF from object bodies (numbered from 1) plus raw stream objects `(body_dict, data)`.
 pub fn build_pdf(objs: &[&str], streams: &[(String, Vec<u8>)]) -> Vec<u8> {
-    let mut out = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
-    let mut offsets = Vec::new();
-    for (i, o) in objs.iter().enumerate() {
-        offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n{}\nendobj\n", i + 1, o).as_bytes());
-    }
-    for (j, (d, data)) in streams.iter().enumerate() {
-        offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n{}\nstream\n", objs.len() + j + 1, d).as_bytes());
-        out.extend_from_slice(data);
-        out.extend_from_slice(b"\nendstream\nendobj\n");
-    }
-    let n = offsets.len() + 1;
-    let xref = out.len();
-    out.extend_from_slice(format!("xref\n0 {n}\n0000000000 65535 f\r\n").as_bytes());
-    for o in offsets {
-        out.extend_from_slice(format!("{o:010} 00000 n\r\n").as_bytes());
-    }
-    out.extend_from_slice(
-        format!("trailer\n<< /Size {n} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n").as_bytes(),
-    );
-    out
+    paraf_testkit::pdf::build(objs, streams, "")
 }
 
 /// A one-page PDF whose page draws an uncompressed RGB image of about `bytes` bytes.

@@ -1,0 +1,19 @@
+//! Test helpers shared by every crate's tests (a dev-dependency only, never shipped):
+//!
+//! - [`db`]: a fresh database per test on SQLite and PostgreSQL, selected by
+//!   `PARAF_TEST_DATABASE` (`both` by default, `sqlite`, `postgres`); `PARAF_TEST_POSTGRES_URL`
+//!   overrides the admin URL. A selected but unreachable PostgreSQL fails with a message.
+//! - [`pdf`]: the one minimal-PDF builder (classic xref table) and the fixtures built on it.
+//! - [`tools`]: running outside programs and the validators (pyHanko, pdfsig with NSS, qpdf).
+//! - [`clock`]: fixed instants.
+//!
+//! The running server (`TestApp`) lives in `paraf-server`'s test harness, which builds on
+//! these.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![forbid(unsafe_code)]
+
+pub mod clock;
+pub mod db;
+pub mod pdf;
+pub mod tools;

@@ -1,0 +1,166 @@
+//! Outside programs: running them, and the validators every PDF we emit is checked by
+//! (pyHanko, poppler's pdfsig with an NSS database trusting our root, qpdf). A missing tool
+//! fails the test with the package to install (`scripts/install-test-deps.sh` installs all).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Fails unless `name` is on the PATH.
+pub fn require_tool(name: &str, package: &str) {
+    let ok = Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {name}"))
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    assert!(
+        ok,
+        "`{name}` is not installed: run scripts/install-test-deps.sh (package {package})"
+    );
+}
+
+/// Runs a command; panics with its output when it fails.
+pub fn run_ok(cmd: &mut Command) -> Output {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    if !out.status.success() {
+        panic!(
+            "{cmd:?} failed ({}):\nstdout: {}\nstderr: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    out
+}
+
+/// stdout then stderr, as text.
+pub fn output_text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Writes `data` to `dir/name`.
+pub fn write(dir: &Path, name: &str, data: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, data).unwrap();
+    p
+}
+
+/// An NSS database in `dir/nss` trusting `root` (PEM) for everything: what pdfsig reads.
+pub fn nss_db(dir: &Path, root: &Path) -> PathBuf {
+    require_tool("certutil", "libnss3-tools");
+    let nss = dir.join("nss");
+    std::fs::create_dir_all(&nss).unwrap();
+    let db = format!("sql:{}", nss.display());
+    run_ok(Command::new("certutil").args(["-N", "--empty-password", "-d", &db]));
+    run_ok(
+        Command::new("certutil")
+            .args(["-A", "-n", "paraf-root", "-t", "CT,C,C", "-d", &db, "-i"])
+            .arg(root),
+    );
+    nss
+}
+
+/// One line of `pyhanko sign validate` per signature.
+#[derive(Debug)]
+pub struct PyHankoVerdict {
+    /// The signature lines (INTACT / INVALID / UNTRUSTED / TAMPERED).
+    pub lines: Vec<String>,
+    /// Exit status 0.
+    pub ok: bool,
+    /// Everything it printed, with the exit status.
+    pub stdout: String,
+}
+
+/// `pyhanko sign validate --trust-replace --trust ROOT PDF`.
+pub fn pyhanko_validate(pdf: &Path, root: &Path, password: Option<&str>) -> PyHankoVerdict {
+    require_tool("pyhanko", "pip install pyhanko pyhanko-cli");
+    let mut c = Command::new("pyhanko");
+    c.args(["sign", "validate", "--trust-replace", "--trust"])
+        .arg(root);
+    if let Some(p) = password {
+        c.args(["--password", p]);
+    }
+    let out = c.arg(pdf).output().expect("run pyhanko");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let lines = stdout
+        .lines()
+        .filter(|l| {
+            l.contains("INTACT")
+                || l.contains("INVALID")
+                || l.contains("UNTRUSTED")
+                || l.contains("TAMPERED")
+        })
+        .map(str::to_string)
+        .collect();
+    PyHankoVerdict {
+        lines,
+        ok: out.status.success(),
+        stdout: format!("exit {}\n{stdout}{stderr}", out.status),
+    }
+}
+
+/// Asserts pyHanko calls every signature intact, trusted and only acceptably modified.
+pub fn assert_pyhanko_valid(pdf: &Path, root: &Path, password: Option<&str>) -> PyHankoVerdict {
+    let v = pyhanko_validate(pdf, root, password);
+    assert!(
+        !v.lines.is_empty(),
+        "pyHanko printed no signature line:\n{}",
+        v.stdout
+    );
+    assert!(v.ok, "pyHanko rejected {}:\n{}", pdf.display(), v.stdout);
+    for l in &v.lines {
+        assert!(
+            l.contains("INTACT:TRUSTED"),
+            "not INTACT:TRUSTED: {l}\n{}",
+            v.stdout
+        );
+        assert!(
+            !l.contains("ILLEGAL"),
+            "illegal modifications: {l}\n{}",
+            v.stdout
+        );
+        if l.contains("TIMESTAMP_TOKEN") {
+            assert!(
+                l.contains("TIMESTAMP_TOKEN<INTACT:TRUSTED>"),
+                "timestamp not trusted: {l}"
+            );
+        }
+    }
+    v
+}
+
+/// `pdfsig` with the NSS database `nss`; returns what it printed.
+pub fn pdfsig(pdf: &Path, nss: &Path, password: Option<&str>) -> String {
+    require_tool("pdfsig", "poppler-utils");
+    let mut c = Command::new("pdfsig");
+    c.arg("-nssdir").arg(format!("sql:{}", nss.display()));
+    if let Some(p) = password {
+        c.args(["-upw", p]);
+    }
+    output_text(&c.arg(pdf).output().expect("run pdfsig"))
+}
+
+/// `qpdf --check` passes.
+pub fn assert_qpdf_clean(pdf: &Path, password: Option<&str>) {
+    require_tool("qpdf", "qpdf");
+    let mut c = Command::new("qpdf");
+    c.arg("--check");
+    if let Some(p) = password {
+        c.arg(format!("--password={p}"));
+    }
+    let out = c.arg(pdf).output().expect("run qpdf");
+    assert!(
+        out.status.success(),
+        "qpdf --check {} exit {}:\n{}",
+        pdf.display(),
+        out.status,
+        output_text(&out)
+    );
+}
