@@ -9,7 +9,6 @@
 
 #![forbid(unsafe_code)]
 
-pub mod activation;
 pub mod error;
 pub mod openapi;
 pub mod v1;
@@ -48,12 +47,12 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route_layer(from_fn_with_state((state, AUTH), require_auth))
 }
 
-/// The BSrE dialect as the server registers it: its routes and the public activation page,
-/// its OpenAPI paths, and its error envelope around everything on its paths.
+/// The BSrE dialect as the server registers it: its routes, its OpenAPI paths, and its error
+/// envelope around everything on its paths. (The activation page is `paraf-web`'s.)
 pub fn dialect() -> paraf_http::Dialect {
     paraf_http::Dialect {
         name: "bsre",
-        routes: |state| router(state).merge(activation::routes()),
+        routes: router,
         openapi: openapi::add_to,
         wrap: Some(|state, app| app.layer(from_fn_with_state(state, envelope))),
     }

@@ -354,6 +354,48 @@ impl crate::Core {
     }
 }
 
+impl crate::Core {
+    /// The organisation's records after sequence number `after`, at most `limit`, oldest first.
+    pub async fn audit_records(
+        &self,
+        org: OrgId,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<paraf_domain::AuditRecord>, crate::CoreError> {
+        Ok(self.store.audit_records(org, after, limit).await?)
+    }
+
+    /// The newest sequence number of the organisation's chain (0 when empty): an exponential
+    /// then binary search over indexed reads, O(log n).
+    pub async fn newest_audit_seq(&self, org: OrgId) -> Result<i64, crate::CoreError> {
+        let exists = |seq: i64| async move {
+            Ok::<_, crate::CoreError>(!self.audit_records(org, seq - 1, 1).await?.is_empty())
+        };
+        if !exists(1).await? {
+            return Ok(0);
+        }
+        // Invariant: `lo` exists, `hi` does not.
+        let mut lo = 1i64;
+        let mut hi = 2i64;
+        while exists(hi).await? {
+            lo = hi;
+            hi = hi.saturating_mul(2);
+            if hi == i64::MAX {
+                break;
+            }
+        }
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            if exists(mid).await? {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        Ok(lo)
+    }
+}
+
 /// The one way an audit record is built.
 pub fn audit_event(
     at: paraf_domain::Timestamp,

@@ -1,14 +1,12 @@
 //! The composition root of `paraf serve`: the shared HTTP layer (`paraf-http`) with every face
-//! registered as a [`Dialect`] — today the BSrE dialect and the admin console with the
-//! activation page. [`build`] / [`build_with`] give a ready [`Application`].
-//!
-//! The faces still living here move to their own crates (`paraf-bsre`, `paraf-web`): see
-//! `ARCHITECTURE.md`.
+//! registered as a [`Dialect`] — the BSrE dialect (`paraf-bsre`) and the web pages
+//! (`paraf-web`: admin console, activation page). [`build`] / [`build_with`] give a ready
+//! [`Application`].
 
 #![forbid(unsafe_code)]
 
 pub use paraf_bsre as bsre;
-pub mod console;
+pub use paraf_web as web;
 
 pub use paraf_core::bootstrap::FirstStart;
 pub use paraf_core::{config, shutdown, Config, ConfigError, ConfigLayer, Core, Services};
@@ -16,7 +14,7 @@ pub use paraf_http::{jobs, logging, AppState, Application, Dialect, StartError};
 
 /// Every face the server answers for, in registration order.
 pub fn dialects() -> Vec<Dialect> {
-    vec![bsre::dialect(), console::dialect()]
+    vec![bsre::dialect(), web::dialect()]
 }
 
 /// A server with the system clock and the OS's randomness.

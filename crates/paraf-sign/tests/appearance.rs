@@ -350,7 +350,7 @@ fn adobe_cmyk_jpeg(ink: [u8; 4]) -> Vec<u8> {
         put(extra as u32, cat, &mut bits);
         put(0, 1, &mut bits); // EOB
     }
-    while bits.len() % 8 != 0 {
+    while !bits.len().is_multiple_of(8) {
         bits.push(true);
     }
     for byte in bits.chunks(8) {

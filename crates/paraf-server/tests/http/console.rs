@@ -421,8 +421,8 @@ async fn console_edits_disables_and_deletes_a_credential(backend: Backend) {
     for id in ["err-username", "err-password", "err-allowed_ips"] {
         assert!(html.contains(id), "{id}: {html}");
     }
-    assert!(html.contains("&quot;bukan-ip&quot;"), "{html}");
-    assert!(html.contains("&lt;b&gt;ERP&lt;/b&gt;") && !html.contains("<b>ERP</b>"));
+    assert!(html.contains("&#34;bukan-ip&#34;"), "{html}");
+    assert!(html.contains("&#60;b&#62;ERP&#60;/b&#62;") && !html.contains("<b>ERP</b>"));
 
     let create = |user: &'static str| {
         let c = &c;
@@ -451,7 +451,7 @@ async fn console_edits_disables_and_deletes_a_credential(backend: Backend) {
     assert_eq!(cred.allowed_ips.to_strings(), ["127.0.0.1/32"]);
     assert!(cred.enabled);
     let (_, html) = c.page("/console/credentials?done=created").await;
-    assert!(html.contains("erp-app") && html.contains("Aplikasi &lt;ERP&gt;"));
+    assert!(html.contains("erp-app") && html.contains("Aplikasi &#60;ERP&#62;"));
     assert!(html.contains("Kredensial tersimpan"));
 
     assert_ne!(bsre_call(&app, "erp-app", "rahasia-erp-1").await, 401);
@@ -680,7 +680,7 @@ async fn console_registers_and_verifies_an_identity(backend: Backend) {
     let id = ids[0].id;
     let (_, html) = c.page("/console/identities").await;
     assert!(html.contains("WAITING_FOR_VERIFICATION"), "{html}");
-    assert!(html.contains("Budi &lt;Santoso&gt;"));
+    assert!(html.contains("Budi &#60;Santoso&#62;"));
     // Another organisation cannot act on it.
     let bc = Console::login(&app, "tenant-b/admin@tenant-b.example").await;
     let r = bc

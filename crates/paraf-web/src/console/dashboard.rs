@@ -2,16 +2,15 @@
 //! application and day over the last 14 days, requests and signatures: two stacked bar
 //! charts drawn as inline SVG, and the same numbers in tables.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
-
+use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::Duration;
 use paraf_domain::{AppCredential, AppUsageDay};
+use std::collections::BTreeMap;
 
-use super::html::{esc, Nav};
+use super::html::Nav;
 use super::{internal, Session};
 use paraf_http::state::AppState;
 
@@ -80,14 +79,78 @@ fn nice_max(v: u64) -> u64 {
     }
 }
 
-/// A stacked bar chart (one bar per day, one colour per application) as inline SVG.
+/// A horizontal grid line with its value.
+struct GridLine {
+    y: String,
+    text_y: String,
+    value: u64,
+}
+
+/// One application's part of one day's bar.
+struct Bar {
+    x: String,
+    y: String,
+    w: String,
+    h: String,
+    colour: &'static str,
+    title: String,
+}
+
+/// A text at a point.
+struct Label {
+    x: String,
+    y: String,
+    text: String,
+}
+
+/// Where "no data" is written on an empty chart.
+struct Point {
+    x: String,
+    y: String,
+}
+
+/// A stacked bar chart's geometry (one bar per day, one colour per application).
+struct Chart {
+    id: &'static str,
+    label: &'static str,
+    width: f64,
+    height: f64,
+    left: f64,
+    right: f64,
+    top: f64,
+    bottom: String,
+    tick_x: f64,
+    grid: Vec<GridLine>,
+    bars: Vec<Bar>,
+    labels: Vec<Label>,
+    empty: Option<Point>,
+}
+
+/// A legend entry.
+struct LegendItem {
+    colour: &'static str,
+    name: String,
+}
+
+#[derive(Template)]
+#[template(path = "chart.html")]
+struct ChartView<'a> {
+    chart: Chart,
+    legend: &'a [LegendItem],
+}
+
+fn f1(v: f64) -> String {
+    format!("{v:.1}")
+}
+
+/// The geometry of a stacked bar chart of `data` over `days` (`unit` names the values).
 fn bar_chart(
-    id: &str,
-    label: &str,
+    id: &'static str,
+    label: &'static str,
     unit: &str,
     days: &[String],
     data: &[(&str, &[u64])],
-) -> String {
+) -> Chart {
     const W: f64 = 720.0;
     const H: f64 = 230.0;
     const LEFT: f64 = 44.0;
@@ -105,25 +168,20 @@ fn bar_chart(
         .collect();
     let max = nice_max(totals.iter().copied().max().unwrap_or(0));
     let y = |v: u64| TOP + plot_h - (v as f64 / max as f64) * plot_h;
-    let mut svg = format!(
-        "<svg id=\"{id}\" viewBox=\"0 0 {W} {H}\" width=\"100%\" role=\"img\" \
-         aria-label=\"{}\" xmlns=\"http://www.w3.org/2000/svg\">",
-        esc(label)
-    );
-    for k in 0..=5u64 {
-        let v = max / 5 * k;
-        let yy = y(v);
-        let _ = write!(
-            svg,
-            "<line x1=\"{LEFT}\" x2=\"{}\" y1=\"{yy:.1}\" y2=\"{yy:.1}\" stroke=\"#e4e7eb\"/>\
-             <text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{v}</text>",
-            W - RIGHT,
-            LEFT - 6.0,
-            yy + 4.0
-        );
-    }
+    let grid = (0..=5u64)
+        .map(|k| {
+            let v = max / 5 * k;
+            GridLine {
+                y: f1(y(v)),
+                text_y: f1(y(v) + 4.0),
+                value: v,
+            }
+        })
+        .collect();
     let slot = plot_w / days.len().max(1) as f64;
     let bar_w = slot * 0.62;
+    let mut bars = Vec::new();
+    let mut labels = Vec::new();
     for (i, day) in days.iter().enumerate() {
         let x = LEFT + slot * i as f64 + (slot - bar_w) / 2.0;
         let mut base = 0u64;
@@ -133,16 +191,14 @@ fn bar_chart(
                 continue;
             }
             let top = y(base + v);
-            let h = y(base) - top;
-            let _ = write!(
-                svg,
-                "<rect x=\"{x:.1}\" y=\"{top:.1}\" width=\"{bar_w:.1}\" height=\"{h:.1}\" fill=\"{}\">\
-                 <title>{} · {}: {v} {}</title></rect>",
-                COLOURS[j % COLOURS.len()],
-                esc(day),
-                esc(name),
-                esc(unit)
-            );
+            bars.push(Bar {
+                x: f1(x),
+                y: f1(top),
+                w: f1(bar_w),
+                h: f1(y(base) - top),
+                colour: COLOURS[j % COLOURS.len()],
+                title: format!("{day} · {name}: {v} {unit}"),
+            });
             base += v;
         }
         // DD/MM, as dates are written in Indonesia.
@@ -150,42 +206,60 @@ fn bar_chart(
             (Some(d), Some(m)) => format!("{d}/{m}"),
             _ => day.clone(),
         };
-        let _ = write!(
-            svg,
-            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
-            LEFT + slot * i as f64 + slot / 2.0,
-            H - 10.0,
-            esc(&short)
-        );
+        labels.push(Label {
+            x: f1(LEFT + slot * i as f64 + slot / 2.0),
+            y: f1(H - 10.0),
+            text: short,
+        });
     }
-    if totals.iter().all(|t| *t == 0) {
-        let _ = write!(
-            svg,
-            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">Belum ada data</text>",
-            LEFT + plot_w / 2.0,
-            TOP + plot_h / 2.0
-        );
+    Chart {
+        id,
+        label,
+        width: W,
+        height: H,
+        left: LEFT,
+        right: W - RIGHT,
+        top: TOP,
+        bottom: f1(TOP + plot_h),
+        tick_x: LEFT - 6.0,
+        grid,
+        bars,
+        labels,
+        empty: totals.iter().all(|t| *t == 0).then(|| Point {
+            x: f1(LEFT + plot_w / 2.0),
+            y: f1(TOP + plot_h / 2.0),
+        }),
     }
-    let _ = write!(
-        svg,
-        "<line x1=\"{LEFT}\" x2=\"{LEFT}\" y1=\"{TOP}\" y2=\"{:.1}\" stroke=\"#9aa5b1\"/></svg>",
-        TOP + plot_h
-    );
-    svg
 }
 
-fn legend(names: &[&str]) -> String {
-    let mut out = String::from("<p class=\"muted\">");
-    for (j, n) in names.iter().enumerate() {
-        let _ = write!(
-            out,
-            "<svg width=\"10\" height=\"10\" aria-hidden=\"true\"><rect width=\"10\" height=\"10\" fill=\"{}\"/></svg> {} &nbsp; ",
-            COLOURS[j % COLOURS.len()],
-            esc(n)
-        );
-    }
-    out.push_str("</p>");
-    out
+/// One application's totals.
+struct AppRow {
+    name: String,
+    enabled: bool,
+    requests: u64,
+    signatures: u64,
+}
+
+/// One application's numbers on one day.
+struct DayRow {
+    day: String,
+    name: String,
+    requests: u64,
+    signatures: u64,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    days: i64,
+    enabled: usize,
+    total: usize,
+    total_requests: u64,
+    total_signatures: u64,
+    requests_chart: String,
+    signatures_chart: String,
+    apps: Vec<AppRow>,
+    daily: Vec<DayRow>,
 }
 
 /// `GET /console`.
@@ -215,19 +289,14 @@ pub async fn show(State(state): State<AppState>, session: Session) -> Response {
     let total_requests: u64 = series.iter().flat_map(|s| &s.requests).sum();
     let total_signatures: u64 = series.iter().flat_map(|s| &s.signatures).sum();
 
-    let mut body = String::from("<h1>Dashboard</h1><div class=\"cards\">");
-    let _ = write!(
-        body,
-        "<div class=\"card\"><div class=\"muted\">Aplikasi terhubung</div>\
-         <div class=\"big\" id=\"apps-connected\">{enabled} / {}</div>\
-         <div class=\"muted\">Enable / total kredensial</div></div>\
-         <div class=\"card\"><div class=\"muted\">Permintaan ({DAYS} hari)</div>\
-         <div class=\"big\" id=\"requests-total\">{total_requests}</div></div>\
-         <div class=\"card\"><div class=\"muted\">Tanda tangan ({DAYS} hari)</div>\
-         <div class=\"big\" id=\"signatures-total\">{total_signatures}</div></div></div>",
-        creds.len()
-    );
-    let names: Vec<&str> = series.iter().map(|s| s.name.as_str()).collect();
+    let legend: Vec<LegendItem> = series
+        .iter()
+        .enumerate()
+        .map(|(j, s)| LegendItem {
+            colour: COLOURS[j % COLOURS.len()],
+            name: s.name.clone(),
+        })
+        .collect();
     let req: Vec<(&str, &[u64])> = series
         .iter()
         .map(|s| (s.name.as_str(), s.requests.as_slice()))
@@ -236,80 +305,66 @@ pub async fn show(State(state): State<AppState>, session: Session) -> Response {
         .iter()
         .map(|s| (s.name.as_str(), s.signatures.as_slice()))
         .collect();
-    let _ = write!(
-        body,
-        "<div class=\"card\"><h2>Permintaan per aplikasi per hari</h2>{}{}</div>\
-         <div class=\"card\"><h2>Tanda tangan per aplikasi per hari</h2>{}{}</div>",
-        bar_chart(
+    let chart = |chart| {
+        crate::render::fragment(&ChartView {
+            chart,
+            legend: &legend,
+        })
+    };
+    let apps = creds
+        .iter()
+        .map(|c| {
+            let key = format!("app_credential:{}", c.id);
+            let (requests, signatures) = usage
+                .iter()
+                .filter(|u| u.credential_key == key && days.contains(&u.day))
+                .fold((0, 0), |(r, s), u| (r + u.requests, s + u.signatures));
+            AppRow {
+                name: c.username.clone(),
+                enabled: c.enabled,
+                requests,
+                signatures,
+            }
+        })
+        .collect();
+    let mut daily = Vec::new();
+    for (i, day) in days.iter().enumerate().rev() {
+        for s in &series {
+            let (requests, signatures) = (s.requests[i], s.signatures[i]);
+            if requests != 0 || signatures != 0 {
+                daily.push(DayRow {
+                    day: day.clone(),
+                    name: s.name.clone(),
+                    requests,
+                    signatures,
+                });
+            }
+        }
+    }
+    let page = DashboardPage {
+        days: DAYS,
+        enabled,
+        total: creds.len(),
+        total_requests,
+        total_signatures,
+        requests_chart: chart(bar_chart(
             "chart-requests",
             "Permintaan per hari",
             "permintaan",
             &days,
-            &req
-        ),
-        legend(&names),
-        bar_chart(
+            &req,
+        )),
+        signatures_chart: chart(bar_chart(
             "chart-signatures",
             "Tanda tangan per hari",
             "tanda tangan",
             &days,
-            &sig
-        ),
-        legend(&names),
-    );
-
-    body.push_str(
-        "<h2>Per aplikasi</h2><table id=\"apps\"><thead><tr><th>Aplikasi</th><th>Status</th>\
-         <th class=\"num\">Permintaan</th><th class=\"num\">Tanda tangan</th></tr></thead><tbody>",
-    );
-    for c in &creds {
-        let key = format!("app_credential:{}", c.id);
-        let (r, s): (u64, u64) = usage
-            .iter()
-            .filter(|u| u.credential_key == key && days.contains(&u.day))
-            .fold((0, 0), |(r, s), u| (r + u.requests, s + u.signatures));
-        let _ = write!(
-            body,
-            "<tr><td><code>{}</code></td><td>{}</td><td class=\"num\">{r}</td><td class=\"num\">{s}</td></tr>",
-            esc(&c.username),
-            if c.enabled { "Enable" } else { "Disable" }
-        );
-    }
-    if creds.is_empty() {
-        body.push_str(
-            "<tr><td colspan=\"4\" class=\"muted\">Belum ada kredensial. \
-             <a href=\"/console/credentials/new\">Tambah API</a></td></tr>",
-        );
-    }
-    body.push_str("</tbody></table>");
-
-    body.push_str(
-        "<h2>Rincian harian</h2><table id=\"usage\"><thead><tr><th>Tanggal</th><th>Aplikasi</th>\
-         <th class=\"num\">Permintaan</th><th class=\"num\">Tanda tangan</th></tr></thead><tbody>",
-    );
-    let mut rows = 0;
-    for (i, day) in days.iter().enumerate().rev() {
-        for s in &series {
-            let (r, g) = (s.requests[i], s.signatures[i]);
-            if r == 0 && g == 0 {
-                continue;
-            }
-            rows += 1;
-            let _ = write!(
-                body,
-                "<tr><td>{}</td><td><code>{}</code></td><td class=\"num\">{r}</td><td class=\"num\">{g}</td></tr>",
-                esc(day),
-                esc(&s.name)
-            );
-        }
-    }
-    if rows == 0 {
-        let _ = write!(
-            body,
-            "<tr><td colspan=\"4\" class=\"muted\">Tidak ada permintaan dalam {DAYS} hari terakhir.</td></tr>"
-        );
-    }
-    body.push_str("</tbody></table>");
+            &sig,
+        )),
+        apps,
+        daily,
+    };
+    let body = crate::render::fragment(&page);
     session.page(StatusCode::OK, "Dashboard", Nav::Dashboard, &body)
 }
 
@@ -348,8 +403,16 @@ mod tests {
         assert_eq!(s[0].name, "(dihapus) #7");
         assert_eq!(s[0].requests, [3, 2]);
         assert_eq!(s[1].signatures, [0, 5]);
-        let svg = bar_chart("c", "x", "permintaan", &days, &[("a<b", &[3, 2])]);
-        assert!(svg.contains("a&lt;b") && !svg.contains("a<b"));
-        assert_eq!(svg.matches("<rect").count(), 2);
+        let legend = [LegendItem {
+            colour: COLOURS[0],
+            name: "a<b".into(),
+        }];
+        let chart = bar_chart("c", "x", "permintaan", &days, &[("a<b", &[3, 2])]);
+        let svg = crate::render::fragment(&ChartView {
+            chart,
+            legend: &legend,
+        });
+        assert!(svg.contains("a&lt;b") && !svg.contains("a<b"), "{svg}");
+        assert_eq!(svg.matches("<rect x=").count(), 2);
     }
 }

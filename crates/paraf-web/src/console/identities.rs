@@ -1,10 +1,9 @@
 //! `/console/identities`: the organisation's signing identities with their status at the
 //! server's "now", a registration form (name, e-mail, NIK) and per-identity actions — verify
 //! (sends the activation mail), suspend, reinstate, revoke, renew — all through
-//! [`crate::identities::IdentityService`].
+//! `paraf_core::IdentityService`.
 
-use std::fmt::Write as _;
-
+use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -12,7 +11,7 @@ use axum::Form;
 use paraf_domain::{Identity, IdentityId, IdentityStatus};
 use serde::Deserialize;
 
-use super::html::{self, esc, Nav};
+use super::html::{self, Nav};
 use super::{done_notice, internal, not_found, see_other, CsrfOnly, Session};
 use paraf_core::audit::AuditAction;
 use paraf_http::state::AppState;
@@ -66,9 +65,44 @@ fn field_of(message: &str) -> Option<&'static str> {
 }
 
 struct View<'a> {
-    notice: String,
+    notice: Option<(bool, String)>,
     form: &'a RegisterForm,
     form_error: Option<String>,
+}
+
+/// One action button of a row.
+struct ActionButton {
+    path: String,
+    name: &'static str,
+    class: &'static str,
+}
+
+/// One identity as the page shows it.
+struct IdentityRow {
+    id: i64,
+    name: String,
+    email: String,
+    nik: String,
+    status: &'static str,
+    description: &'static str,
+    serial: Option<String>,
+    until: Option<String>,
+    actions: Vec<ActionButton>,
+}
+
+#[derive(Template)]
+#[template(path = "identities.html")]
+struct IdentitiesPage<'a> {
+    notice: Option<(bool, String)>,
+    rows: Vec<IdentityRow>,
+    csrf: &'a str,
+    general_error: Option<&'a str>,
+    form_name: &'a str,
+    form_email: &'a str,
+    form_nik: &'a str,
+    name_error: Option<&'a str>,
+    email_error: Option<&'a str>,
+    nik_error: Option<&'a str>,
 }
 
 async fn render(
@@ -82,19 +116,6 @@ async fn render(
         Err(e) => return internal(e),
     };
     let now = state.clock.now();
-    let mut body = format!("<h1>Identitas</h1>{}", view.notice);
-    if identities.is_empty() {
-        body.push_str("<div class=\"card muted\">Belum ada identitas terdaftar.</div>");
-    } else {
-        body.push_str(
-            "<table id=\"identities\"><thead><tr><th>Nama</th><th>Email</th><th>NIK</th>\
-             <th>Status</th><th>Sertifikat</th><th>Aksi</th></tr></thead><tbody>",
-        );
-        for i in &identities {
-            row(&mut body, session, i, now);
-        }
-        body.push_str("</tbody></table>");
-    }
     let err_field = view.form_error.as_deref().and_then(field_of);
     let field_err = |f: &str| {
         if err_field == Some(f) {
@@ -103,82 +124,46 @@ async fn render(
             None
         }
     };
-    let general = match (&view.form_error, err_field) {
-        (Some(e), None) => html::error(e),
-        _ => String::new(),
+    let page = IdentitiesPage {
+        notice: view.notice,
+        rows: identities.iter().map(|i| row(i, now)).collect(),
+        csrf: &session.csrf,
+        general_error: view.form_error.as_deref().filter(|_| err_field.is_none()),
+        form_name: &view.form.name,
+        form_email: &view.form.email,
+        form_nik: &view.form.nik,
+        name_error: field_err("name"),
+        email_error: field_err("email"),
+        nik_error: field_err("nik"),
     };
-    let _ = write!(
-        body,
-        "<h2>Daftarkan identitas</h2><div class=\"card\">{general}\
-         <form method=\"post\" action=\"/console/identities\" id=\"register-form\">{}{}{}{}\
-         <p class=\"muted\">Email atau NIK wajib diisi; identitas menunggu verifikasi.</p>\
-         <button type=\"submit\" id=\"register\">Daftarkan</button></form></div>",
-        html::csrf_field(&session.csrf),
-        html::input(
-            "text",
-            "name",
-            "Nama",
-            &view.form.name,
-            field_err("name"),
-            " required"
-        ),
-        html::input(
-            "email",
-            "email",
-            "Email",
-            &view.form.email,
-            field_err("email"),
-            ""
-        ),
-        html::input(
-            "text",
-            "nik",
-            "NIK",
-            &view.form.nik,
-            field_err("nik"),
-            " inputmode=\"numeric\" maxlength=\"16\""
-        ),
-    );
+    let body = crate::render::fragment(&page);
     session.page(status, "Identitas", Nav::Identities, &body)
 }
 
-fn row(body: &mut String, session: &Session, i: &Identity, now: paraf_domain::Timestamp) {
+fn row(i: &Identity, now: paraf_domain::Timestamp) -> IdentityRow {
     let status = i.status_at(now);
-    let cert = match (&i.cert_serial, i.cert_not_after) {
-        (Some(s), Some(t)) => format!(
-            "<code>{}</code><div class=\"muted\">s.d. {}</div>",
-            esc(s),
-            html::time(t)
-        ),
-        (Some(s), None) => format!("<code>{}</code>", esc(s)),
-        _ => "-".to_string(),
-    };
-    let mut actions = String::new();
-    for a in actions_for(status) {
-        let class = if matches!(*a, "revoke" | "suspend") {
-            "danger"
-        } else {
-            ""
-        };
-        actions.push_str(&html::button_form(
-            &format!("/console/identities/{}/{a}", i.id),
-            &session.csrf,
-            a,
-            class,
-        ));
+    IdentityRow {
+        id: i.id.0,
+        name: i.name.as_str().to_string(),
+        email: i.email.as_ref().map_or("-", |e| e.as_str()).to_string(),
+        nik: i.nik.as_ref().map_or("-", |n| n.as_str()).to_string(),
+        status: status.as_str(),
+        description: status.description_id(),
+        serial: i.cert_serial.clone(),
+        until: i.cert_serial.as_ref().and(i.cert_not_after).map(html::time),
+        actions: actions_for(status)
+            .iter()
+            .map(|a| ActionButton {
+                path: format!("/console/identities/{}/{a}", i.id),
+                name: a,
+                class: if matches!(*a, "revoke" | "suspend") {
+                    "danger"
+                } else {
+                    ""
+                },
+            })
+            .collect(),
     }
-    let _ = write!(
-        body,
-        "<tr id=\"identity-{id}\"><td>{name}</td><td>{email}</td><td>{nik}</td>\
-         <td><span class=\"badge st\" title=\"{desc}\">{status}</span></td><td>{cert}</td>\
-         <td class=\"actions\">{actions}</td></tr>",
-        id = i.id,
-        name = esc(i.name.as_str()),
-        email = esc(i.email.as_ref().map_or("-", |e| e.as_str())),
-        nik = esc(i.nik.as_ref().map_or("-", |n| n.as_str())),
-        desc = esc(status.description_id()),
-        status = esc(status.as_str()),
-    );
 }
 
 /// `GET /console/identities`.
@@ -189,7 +174,7 @@ pub async fn list(
 ) -> Response {
     let form = RegisterForm::default();
     let view = View {
-        notice: done_notice(q.done.as_deref(), &DONE),
+        notice: done_notice(q.done.as_deref(), &DONE).map(|m| (true, m.to_string())),
         form: &form,
         form_error: None,
     };
@@ -215,9 +200,9 @@ pub async fn register(
         Ok(_) => see_other("/console/identities?done=registered"),
         Err(e) => {
             let view = View {
-                notice: String::new(),
+                notice: None,
                 form: &f,
-                form_error: Some(e.to_string()),
+                form_error: Some(super::user_message(&e)),
             };
             render(&state, &session, StatusCode::UNPROCESSABLE_ENTITY, view).await
         }
@@ -268,10 +253,13 @@ pub async fn act(
                 .await;
             let form = RegisterForm::default();
             let view = View {
-                notice: html::ok(&format!(
-                    "Identitas tidak memiliki email: serahkan tautan aktivasi ini kepada \
-                     pemiliknya (sekali pakai, ditampilkan sekali): {}",
-                    link.url
+                notice: Some((
+                    true,
+                    format!(
+                        "Identitas tidak memiliki email: serahkan tautan aktivasi ini kepada \
+                         pemiliknya (sekali pakai, ditampilkan sekali): {}",
+                        link.url
+                    ),
                 )),
                 form: &form,
                 form_error: None,
@@ -282,7 +270,10 @@ pub async fn act(
         Err(e) => {
             let form = RegisterForm::default();
             let view = View {
-                notice: html::error(&format!("Aksi {action} gagal: {e}")),
+                notice: Some((
+                    false,
+                    format!("Aksi {action} gagal: {}", super::user_message(&e)),
+                )),
                 form: &form,
                 form_error: None,
             };

@@ -5,6 +5,7 @@
 //! form; `POST` accepts only when both are present and equal. Failed password checks count
 //! towards the shared per-IP login throttling (`ratelimit::login_guard`).
 
+use askama::Template;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
@@ -43,31 +44,22 @@ pub(crate) fn clear_session_cookie(state: &AppState) -> HeaderValue {
     .unwrap_or_else(|_| HeaderValue::from_static("paraf_session=; Path=/; Max-Age=0"))
 }
 
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    token: &'a str,
+    email: &'a str,
+    message: Option<&'a str>,
+    no_error: Option<&'a str>,
+}
+
 fn login_page(status: StatusCode, token: &str, email: &str, message: Option<&str>) -> Response {
-    let notice = message.map(html::error).unwrap_or_default();
-    let body = format!(
-        "<div class=\"login\"><div class=\"card\"><h1>Paraf · Console</h1>{notice}\
-         <form method=\"post\" action=\"/console/login\">{}\
-         {}{}<p class=\"muted\">Lebih dari satu organisasi: tulis <code>slug/email</code>.</p>\
-         <button type=\"submit\" id=\"login\">Login</button></form></div></div>",
-        html::csrf_field(token),
-        html::input(
-            "text",
-            "email",
-            "Email",
-            email,
-            None,
-            " autocomplete=\"username\" required autofocus"
-        ),
-        html::input(
-            "password",
-            "password",
-            "Password",
-            "",
-            None,
-            " autocomplete=\"current-password\" required"
-        ),
-    );
+    let body = crate::render::fragment(&LoginPage {
+        token,
+        email,
+        message,
+        no_error: None,
+    });
     html::page(status, "Login", Nav::None, None, &body)
 }
 

@@ -38,16 +38,6 @@ use paraf_http::request_id::ClientIp;
 use paraf_http::state::AppState;
 
 /// The console's routes, with their security headers and the cross-origin guard.
-/// The console as the server registers it (no OpenAPI: it is HTML).
-pub fn dialect() -> paraf_http::Dialect {
-    paraf_http::Dialect {
-        name: "console",
-        routes: router,
-        openapi: |_| {},
-        wrap: None,
-    }
-}
-
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/console", get(dashboard::show))
@@ -163,46 +153,70 @@ pub(crate) fn see_other(location: &str) -> Response {
     resp
 }
 
+/// A message page (no navigation unless `who` is given).
+fn message_page(
+    status: StatusCode,
+    title: &str,
+    who: Option<&Session>,
+    heading: &str,
+    message: &str,
+    back: bool,
+) -> Response {
+    let body = crate::render::fragment(&html::Message {
+        heading,
+        message,
+        back,
+    });
+    let header = who.map(Session::header);
+    html::page(status, title, Nav::None, header.as_ref(), &body)
+}
+
+/// What a core refusal says to an administrator; an internal failure is logged, and only
+/// said to have happened.
+pub(crate) fn user_message(e: &paraf_core::CoreError) -> String {
+    match e {
+        paraf_core::CoreError::Internal(cause) => {
+            tracing::error!(cause = %cause, "console action failed");
+            "terjadi kesalahan internal; silakan coba lagi.".to_string()
+        }
+        other => other.to_string(),
+    }
+}
+
 /// A 403 page.
 pub(crate) fn forbidden(msg: &str) -> Response {
-    html::page(
+    message_page(
         StatusCode::FORBIDDEN,
         "Ditolak",
-        Nav::None,
         None,
-        &format!(
-            "<h1>403 · Ditolak</h1>{}<p><a href=\"/console\">Kembali ke console</a></p>",
-            html::error(msg)
-        ),
+        "403 · Ditolak",
+        msg,
+        true,
     )
 }
 
 /// A 500 page; the cause is logged, never shown.
 pub(crate) fn internal(cause: impl std::fmt::Display) -> Response {
     tracing::error!(cause = %cause, "console request failed");
-    html::page(
+    message_page(
         StatusCode::INTERNAL_SERVER_ERROR,
         "Kesalahan",
-        Nav::None,
         None,
-        &format!(
-            "<h1>Terjadi kesalahan</h1>{}<p><a href=\"/console\">Kembali ke console</a></p>",
-            html::error("Terjadi kesalahan internal; silakan coba lagi.")
-        ),
+        "Terjadi kesalahan",
+        "Terjadi kesalahan internal; silakan coba lagi.",
+        true,
     )
 }
 
 /// A 404 page.
 pub(crate) fn not_found(who: &Session) -> Response {
-    html::page(
+    message_page(
         StatusCode::NOT_FOUND,
         "Tidak ditemukan",
-        Nav::None,
-        Some(&who.header()),
-        &format!(
-            "<h1>Tidak ditemukan</h1>{}",
-            html::error("Data tidak ditemukan.")
-        ),
+        Some(who),
+        "Tidak ditemukan",
+        "Data tidak ditemukan.",
+        false,
     )
 }
 
@@ -414,10 +428,12 @@ pub(crate) struct CsrfOnly {
 
 /// The `?done=` notice of a page after a redirect (fixed messages only: nothing of the URL is
 /// echoed).
-pub(crate) fn done_notice(done: Option<&str>, messages: &[(&str, &str)]) -> String {
+pub(crate) fn done_notice(
+    done: Option<&str>,
+    messages: &[(&'static str, &'static str)],
+) -> Option<&'static str> {
     done.and_then(|d| messages.iter().find(|(k, _)| *k == d))
-        .map(|(_, m)| html::ok(m))
-        .unwrap_or_default()
+        .map(|(_, m)| *m)
 }
 
 #[cfg(test)]

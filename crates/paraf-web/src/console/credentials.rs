@@ -3,8 +3,7 @@
 //! Enable/Disable, Save), edit and delete. Validation errors show the form again with the
 //! message under the field.
 
-use std::fmt::Write as _;
-
+use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -12,10 +11,9 @@ use axum::Form;
 use paraf_domain::{
     AppCredential, AppCredentialId, DomainError, IpAllowList, NewAppCredential, Password,
 };
-use paraf_store::StoreError;
 use serde::Deserialize;
 
-use super::html::{self, esc, Nav};
+use super::html::{self, Nav};
 use super::{done_notice, internal, not_found, see_other, CsrfOnly, Session};
 use paraf_core::audit::AuditAction;
 use paraf_http::state::AppState;
@@ -108,12 +106,46 @@ fn ip_text(list: &IpAllowList) -> String {
     list.to_strings().join(", ")
 }
 
-fn status_badge(enabled: bool) -> &'static str {
-    if enabled {
-        "<span class=\"badge on-badge\">Enable</span>"
-    } else {
-        "<span class=\"badge off-badge\">Disable</span>"
-    }
+/// One credential as the list shows it.
+struct CredentialRow {
+    id: i64,
+    username: String,
+    description: String,
+    ips: String,
+    enabled: bool,
+    created: String,
+    used: String,
+}
+
+#[derive(Template)]
+#[template(path = "credentials.html")]
+struct CredentialsPage {
+    done: Option<&'static str>,
+    creds: Vec<CredentialRow>,
+}
+
+#[derive(Template)]
+#[template(path = "credential_form.html")]
+struct CredentialFormPage<'a> {
+    heading: &'a str,
+    action: &'a str,
+    csrf: &'a str,
+    /// The username of the credential being edited (`None`: a new one).
+    editing: Option<&'a str>,
+    has_errors: bool,
+    errors: &'a Errors,
+    username: &'a str,
+    allowed_ips: &'a str,
+    description: &'a str,
+    enabled: bool,
+}
+
+#[derive(Template)]
+#[template(path = "credential_delete.html")]
+struct DeletePage<'a> {
+    username: &'a str,
+    action: &'a str,
+    csrf: &'a str,
 }
 
 /// `GET /console/credentials`.
@@ -126,47 +158,22 @@ pub async fn list(
         Ok(c) => c,
         Err(e) => return internal(e),
     };
-    let mut body = format!(
-        "<h1>API Credentials</h1>{}\
-         <p><a class=\"button\" id=\"tambah-api\" href=\"/console/credentials/new\">Tambah API</a></p>",
-        done_notice(q.done.as_deref(), &DONE)
-    );
-    if creds.is_empty() {
-        body.push_str("<div class=\"card muted\">Belum ada kredensial aplikasi.</div>");
-    } else {
-        body.push_str(
-            "<table id=\"credentials\"><thead><tr><th>Username</th><th>Deskripsi</th>\
-             <th>IP Endpoint</th><th>Status</th><th>Dibuat</th><th>Terakhir dipakai</th>\
-             <th>Aksi</th></tr></thead><tbody>",
-        );
-        for c in &creds {
-            let ips = if c.allowed_ips.is_empty() {
-                "<span class=\"muted\">semua alamat</span>".to_string()
-            } else {
-                format!("<code>{}</code>", esc(&ip_text(&c.allowed_ips)))
-            };
-            let _ = write!(
-                body,
-                "<tr id=\"cred-{id}\"><td><code>{user}</code></td><td>{desc}</td><td>{ips}</td>\
-                 <td>{status}</td><td>{created}</td><td>{used}</td><td class=\"actions\">\
-                 <a class=\"button small\" href=\"/console/credentials/{id}/edit\">edit</a>\
-                 <a class=\"button small\" href=\"/console/credentials/{id}/delete\">delete</a>\
-                 </td></tr>",
-                id = c.id,
-                user = esc(&c.username),
-                desc = esc(&c.description),
-                status = status_badge(c.enabled),
-                created = html::time(c.created_at),
-                used = html::time_opt(c.last_used_at),
-            );
-        }
-        body.push_str("</tbody></table>");
-    }
-    body.push_str(
-        "<p class=\"muted\">Aplikasi memakai kredensial ini dengan HTTP Basic \
-         (<code>Authorization: Basic base64(username:password)</code>) dari alamat IP Endpoint; \
-         kosong berarti semua alamat.</p>",
-    );
+    let page = CredentialsPage {
+        done: done_notice(q.done.as_deref(), &DONE),
+        creds: creds
+            .iter()
+            .map(|c| CredentialRow {
+                id: c.id.0,
+                username: c.username.clone(),
+                description: c.description.clone(),
+                ips: ip_text(&c.allowed_ips),
+                enabled: c.enabled,
+                created: html::time(c.created_at),
+                used: html::time_opt(c.last_used_at),
+            })
+            .collect(),
+    };
+    let body = crate::render::fragment(&page);
     session.page(StatusCode::OK, "API Credentials", Nav::Credentials, &body)
 }
 
@@ -184,83 +191,19 @@ fn form_page(
             format!("/console/credentials/{}", c.id),
         ),
     };
-    let enabled = parse_enabled(&v.status);
-    let mut body = format!("<h1>{}</h1>", esc(&title));
-    if errors.any() {
-        body.push_str(&html::error("Periksa kembali isian yang ditandai."));
-    }
-    let _ = write!(
-        body,
-        "<div class=\"card\"><form method=\"post\" action=\"{}\" id=\"credential-form\">{}",
-        esc(&action),
-        html::csrf_field(&session.csrf)
-    );
-    match editing {
-        None => {
-            body.push_str(&html::input(
-                "text",
-                "username",
-                "Username",
-                &v.username,
-                errors.username.as_deref(),
-                " required maxlength=\"100\" autocomplete=\"off\"",
-            ));
-            body.push_str(&html::input(
-                "password",
-                "password",
-                "Password",
-                "",
-                errors.password.as_deref(),
-                " required minlength=\"8\" autocomplete=\"new-password\"",
-            ));
-        }
-        Some(c) => {
-            let _ = write!(
-                body,
-                "<label>Username</label><div><code>{}</code></div>",
-                esc(&c.username)
-            );
-            body.push_str(&html::input(
-                "password",
-                "password",
-                "Password baru (kosongkan bila tidak diganti)",
-                "",
-                errors.password.as_deref(),
-                " autocomplete=\"new-password\"",
-            ));
-        }
-    }
-    body.push_str(&html::input(
-        "text",
-        "allowed_ips",
-        "IP Endpoint",
-        &v.allowed_ips,
-        errors.allowed_ips.as_deref(),
-        " placeholder=\"192.0.2.10, 10.0.0.0/8\"",
-    ));
-    body.push_str(
-        "<div class=\"muted\">Alamat IP atau CIDR aplikasi, dipisah koma atau spasi; \
-         kosong = semua alamat.</div>",
-    );
-    body.push_str(&html::textarea(
-        "description",
-        "Deskripsi",
-        &v.description,
-        errors.description.as_deref(),
-    ));
-    let (on, off) = if enabled {
-        (" checked", "")
-    } else {
-        ("", " checked")
+    let page = CredentialFormPage {
+        heading: &title,
+        action: &action,
+        csrf: &session.csrf,
+        editing: editing.map(|c| c.username.as_str()),
+        has_errors: errors.any(),
+        errors,
+        username: &v.username,
+        allowed_ips: &v.allowed_ips,
+        description: &v.description,
+        enabled: parse_enabled(&v.status),
     };
-    let _ = write!(
-        body,
-        "<label>Status</label>\
-         <label class=\"radio\"><input type=\"radio\" name=\"status\" value=\"enable\" id=\"status-enable\"{on}> Enable</label>\
-         <label class=\"radio\"><input type=\"radio\" name=\"status\" value=\"disable\" id=\"status-disable\"{off}> Disable</label>\
-         <p><button type=\"submit\" id=\"save\">Save</button> \
-         <a href=\"/console/credentials\">Batal</a></p></form></div>"
-    );
+    let body = crate::render::fragment(&page);
     session.page(status, &title, Nav::Credentials, &body)
 }
 
@@ -325,7 +268,7 @@ pub async fn create(
         .await
     {
         Ok(c) => c,
-        Err(StoreError::Domain(DomainError::AlreadyExists { .. })) => {
+        Err(e) if matches!(e.domain(), Some(DomainError::AlreadyExists { .. })) => {
             errors.username = Some("Username ini sudah dipakai.".into());
             return form_page(
                 &session,
@@ -468,7 +411,7 @@ pub async fn update(
             store.set_app_credential_password(org, cred.id, p).await?;
             changed.push("password");
         }
-        Ok::<_, StoreError>(())
+        Ok::<_, paraf_core::CoreError>(())
     }
     .await;
     if let Err(e) = result {
@@ -506,18 +449,12 @@ pub async fn delete_confirm(
         Ok(c) => c,
         Err(r) => return r,
     };
-    let body = format!(
-        "<h1>Hapus kredensial</h1><div class=\"card\"><p>Hapus kredensial <code>{}</code>? \
-         Aplikasi yang memakainya tidak dapat lagi memanggil API.</p>\
-         <div class=\"actions\">{}<a class=\"button plain\" href=\"/console/credentials\">Batal</a></div></div>",
-        esc(&cred.username),
-        html::button_form(
-            &format!("/console/credentials/{}/delete", cred.id),
-            &session.csrf,
-            "delete",
-            "danger"
-        ),
-    );
+    let action = format!("/console/credentials/{}/delete", cred.id);
+    let body = crate::render::fragment(&DeletePage {
+        username: &cred.username,
+        action: &action,
+        csrf: &session.csrf,
+    });
     session.page(StatusCode::OK, "Hapus kredensial", Nav::Credentials, &body)
 }
 

@@ -1,0 +1,127 @@
+//! The activation page a signer reaches from the activation mail: `GET /aktivasi/{secret}`
+//! shows a form to choose the passphrase; `POST /aktivasi/{secret}` generates the key, has the
+//! CA issue the certificate and seals the key under the passphrase. The link is single-use and
+//! expires; the secret in the path is the only credential (no cookie, so no CSRF surface).
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::Response;
+use axum::routing::get;
+use axum::{Form, Router};
+use serde::Deserialize;
+
+use paraf_core::CoreError;
+use paraf_domain::DomainError;
+use paraf_http::state::AppState;
+
+/// The public activation routes (no API credential: the link's secret authenticates).
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/aktivasi/{secret}", get(page).post(submit))
+}
+
+/// What the activation page shows.
+enum ActivationView<'a> {
+    /// The passphrase form, with the last attempt's error.
+    Form {
+        name: &'a str,
+        error: Option<&'a str>,
+    },
+    /// Activated.
+    Done { serial: &'a str },
+    /// Unknown, used or expired link.
+    Gone,
+}
+
+#[derive(Template)]
+#[template(path = "activation.html")]
+struct ActivationPage<'a> {
+    title: &'a str,
+    css: &'static str,
+    view: ActivationView<'a>,
+}
+
+fn render(status: StatusCode, title: &str, view: ActivationView<'_>) -> Response {
+    let page = ActivationPage {
+        title,
+        css: ACTIVATION_CSS,
+        view,
+    };
+    crate::render::html(status, &page)
+}
+
+const ACTIVATION_CSS: &str = include_str!("../static/activation.css");
+
+fn gone() -> Response {
+    render(
+        StatusCode::NOT_FOUND,
+        "Tautan tidak berlaku",
+        ActivationView::Gone,
+    )
+}
+
+fn form(status: StatusCode, name: &str, error: Option<&str>) -> Response {
+    render(
+        status,
+        "Aktivasi sertifikat elektronik",
+        ActivationView::Form { name, error },
+    )
+}
+
+async fn page(State(state): State<AppState>, Path(secret): Path<String>) -> Response {
+    match state.identities().pending_activation(&secret).await {
+        Ok(identity) => form(StatusCode::OK, identity.name.as_str(), None),
+        Err(_) => gone(),
+    }
+}
+
+/// The form.
+#[derive(Deserialize)]
+struct ActivationForm {
+    #[serde(default)]
+    passphrase: String,
+    #[serde(default)]
+    confirm: String,
+    #[serde(default)]
+    allow_otp: Option<String>,
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    Path(secret): Path<String>,
+    Form(f): Form<ActivationForm>,
+) -> Response {
+    let svc = state.identities();
+    let Ok(identity) = svc.pending_activation(&secret).await else {
+        return gone();
+    };
+    let again = |msg: &str| form(StatusCode::BAD_REQUEST, identity.name.as_str(), Some(msg));
+    if f.passphrase != f.confirm {
+        return again("Kedua passphrase tidak sama.");
+    }
+    if f.passphrase.chars().count() < 8 {
+        return again("Passphrase minimal 8 karakter.");
+    }
+    match svc
+        .activate(&secret, &f.passphrase, f.allow_otp.is_some())
+        .await
+    {
+        Ok(done) => {
+            let mut resp = render(
+                StatusCode::OK,
+                "Sertifikat aktif",
+                ActivationView::Done {
+                    serial: done.cert_serial.as_deref().unwrap_or(""),
+                },
+            );
+            resp.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            resp
+        }
+        Err(CoreError::Domain(DomainError::Invalid { reason, .. })) => again(&reason),
+        Err(e) => {
+            tracing::error!(error = %e, "activation failed");
+            gone()
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! The console's page shell: navigation, the inline style sheet, the layout template every
+//! page body goes into, and time formatting. Page bodies are templates (`templates/`);
+//! everything printed from data is escaped by askama.
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::Response;
+
+/// The console's only style sheet, inlined in every page (allowed by its hash in the CSP).
+pub const CSS: &str = include_str!("../../static/console.css");
+
+/// The navigation entries: path, label, key.
+const NAV: [(&str, &str, Nav); 5] = [
+    ("/console", "Dashboard", Nav::Dashboard),
+    ("/console/credentials", "API Credentials", Nav::Credentials),
+    ("/console/identities", "Identitas", Nav::Identities),
+    ("/console/seals", "Segel", Nav::Seals),
+    ("/console/audit", "Audit", Nav::Audit),
+];
+
+/// Which navigation entry a page belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nav {
+    /// No navigation (login page).
+    None,
+    /// `/console`.
+    Dashboard,
+    /// `/console/credentials…`.
+    Credentials,
+    /// `/console/identities`.
+    Identities,
+    /// `/console/seals`.
+    Seals,
+    /// `/console/audit`.
+    Audit,
+}
+
+/// Who is signed in, for the page header.
+pub struct Header<'a> {
+    /// The organisation's name.
+    pub org: &'a str,
+    /// The user's e-mail.
+    pub email: &'a str,
+    /// The CSRF token of the session (for the logout form).
+    pub csrf: &'a str,
+}
+
+/// One navigation link of the page header.
+pub struct NavItem {
+    pub path: &'static str,
+    pub label: &'static str,
+    pub on: bool,
+}
+
+#[derive(Template)]
+#[template(path = "layout.html")]
+struct Layout<'a> {
+    title: &'a str,
+    css: &'static str,
+    nav: Vec<NavItem>,
+    who: Option<&'a Header<'a>>,
+    body: &'a str,
+}
+
+/// A complete page around `body` (rendered HTML from a page template).
+pub fn page(
+    status: StatusCode,
+    title: &str,
+    nav: Nav,
+    who: Option<&Header<'_>>,
+    body: &str,
+) -> Response {
+    let items = NAV
+        .iter()
+        .map(|(path, label, key)| NavItem {
+            path,
+            label,
+            on: *key == nav,
+        })
+        .collect();
+    let layout = Layout {
+        title,
+        css: CSS,
+        nav: items,
+        who,
+        body,
+    };
+    crate::render::html(status, &layout)
+}
+
+/// The message page (403, 404, 500) with a link back.
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct Message<'a> {
+    pub heading: &'a str,
+    pub message: &'a str,
+    pub back: bool,
+}
+
+/// A time as `YYYY-MM-DD HH:MM UTC`.
+pub fn time(t: paraf_domain::Timestamp) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// An optional time, `-` when absent.
+pub fn time_opt(t: Option<paraf_domain::Timestamp>) -> String {
+    t.map_or_else(|| "-".to_string(), time)
+}
