@@ -342,6 +342,21 @@ impl BsreError {
             .arg("detail", detail)
     }
 
+    /// The same error with its `field` argument placed under `parent` (`tampilan` →
+    /// `signatureProperties[0].tampilan`).
+    pub fn within(mut self, parent: &str) -> Self {
+        for (k, v) in &mut self.args {
+            if *k == "field" {
+                *v = if v == "body" {
+                    parent.to_string()
+                } else {
+                    format!("{parent}.{v}")
+                };
+            }
+        }
+        self
+    }
+
     /// 500; the cause is logged.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         Self::new(Code::Internal).cause(cause)

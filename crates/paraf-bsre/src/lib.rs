@@ -14,6 +14,7 @@ pub mod openapi;
 pub mod v1;
 pub mod v2;
 pub mod verify;
+pub mod wire;
 
 use axum::extract::{Request, State};
 use axum::http::StatusCode;

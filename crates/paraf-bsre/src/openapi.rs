@@ -8,8 +8,6 @@
 use serde_json::{json, Map, Value};
 
 use crate::error::Code;
-use crate::v2::MAX_FILES;
-use paraf_core::codes::SEAL_ACTIVATION_DAYS;
 use paraf_http::openapi::OpenApi;
 
 /// The security requirement of every API route.
@@ -59,113 +57,6 @@ fn lang() -> Value {
     json!({"name": "x-language", "in": "header", "required": false,
         "schema": {"type": "string", "examples": ["en"]},
         "description": "`en` for English messages; Indonesian otherwise."})
-}
-
-/// A JSON operation: body schema, 200 schema, description.
-fn json_op(
-    tag: &str,
-    summary: &str,
-    description: &str,
-    body: Value,
-    reply: Value,
-    extra_errors: &[(&str, &str)],
-) -> Value {
-    let mut responses = Map::new();
-    responses.insert(
-        "200".into(),
-        json!({"description": "Success.", "content": {"application/json": {"schema": reply}}}),
-    );
-    responses.extend(json_errors(extra_errors));
-    json!({"post": {
-        "tags": [tag],
-        "summary": summary,
-        "description": description,
-        "security": basic(),
-        "parameters": [lang()],
-        "requestBody": {"required": true, "content": {"application/json": {"schema": body}}},
-        "responses": responses,
-    }})
-}
-
-/// A number given as a JSON number or as a numeric string.
-fn num(description: &str) -> Value {
-    json!({"type": ["number", "string"], "description": description})
-}
-
-/// `signatureProperties[i]` (v2 sign and seal).
-fn signature_properties() -> Value {
-    json!({
-        "type": "object",
-        "required": ["tampilan"],
-        "properties": {
-            "tampilan": {"type": "string", "enum": ["VISIBLE", "INVISIBLE"],
-                "description": "Case-insensitive. VISIBLE needs `width`, `height` and either `tag_koordinat` or `page` + `originX` + `originY`."},
-            "imageBase64": {"type": "string", "contentEncoding": "base64",
-                "description": "Specimen image (JPG, JPEG or PNG). Without it a VISIBLE signature shows the signer's name and the date."},
-            "page": num("1-based page number (when no `tag_koordinat`)."),
-            "originX": num("Left edge, in points (1/72 inch, the seed's \"pixels\"), from the left of the page as displayed."),
-            "originY": num("Bottom edge, in points, from the bottom of the page as displayed."),
-            "width": num("Width in points (> 0)."),
-            "height": num("Height in points (> 0)."),
-            "tag_koordinat": {"type": "string",
-                "description": "Text written in the document (e.g. `$`): the specimen is centred on its first occurrence. Wins over `page`/`originX`/`originY`."},
-            "location": {"type": ["string", "null"]},
-            "reason": {"type": ["string", "null"]},
-            "pdfPassword": {"type": "string", "description": "Password of an encrypted PDF."}
-        }
-    })
-}
-
-/// `signatureProperties` + `file`, shared by v2 sign and seal.
-fn files_and_properties() -> Map<String, Value> {
-    let mut m = Map::new();
-    m.insert(
-        "signatureProperties".into(),
-        json!({
-            "oneOf": [
-                {"type": "array", "minItems": 1, "items": signature_properties()},
-                signature_properties()
-            ],
-            "description": "One entry for every file, or one entry per file (in the order of `file`). A single object counts as one entry."
-        }),
-    );
-    m.insert(
-        "file".into(),
-        json!({
-            "oneOf": [
-                {"type": "array", "minItems": 1, "maxItems": MAX_FILES,
-                    "items": {"type": "string", "contentEncoding": "base64"}},
-                {"type": "string", "contentEncoding": "base64"}
-            ],
-            "description": format!("The PDFs, base64 (standard or URL-safe alphabet, padding optional, a `data:…;base64,` prefix tolerated). At most {MAX_FILES}. All or nothing: one bad file fails the request and nothing is signed.")
-        }),
-    );
-    m
-}
-
-/// `{time, file[]}`: the reply of v2 sign and seal.
-fn signed_files_reply() -> Value {
-    json!({
-        "type": "object",
-        "required": ["time", "file"],
-        "properties": {
-            "time": {"type": "integer", "description": "Milliseconds the request took on the server."},
-            "file": {"type": "array", "items": {"type": "string", "contentEncoding": "base64"},
-                "description": "The signed PDFs (PAdES B-T), base64, in the order of the request."}
-        }
-    })
-}
-
-/// `{success, message, data: null}`.
-fn success_reply() -> Value {
-    json!({
-        "type": "object",
-        "properties": {
-            "success": {"const": true},
-            "message": {"type": "string"},
-            "data": {"type": "null"}
-        }
-    })
 }
 
 fn pdf_reply(description: &str) -> Value {
@@ -265,180 +156,6 @@ fn v1_download() -> Value {
     }})
 }
 
-fn v2_sign() -> Value {
-    let mut props = Map::new();
-    props.insert(
-        "nik".into(),
-        json!({"type": "string", "description": "The signer's NIK (or give `email`; NIK wins when both are given)."}),
-    );
-    props.insert("email".into(), json!({"type": "string", "format": "email"}));
-    props.insert(
-        "passphrase".into(),
-        json!({"type": "string", "description": "The signer's passphrase (wins over `totp`)."}),
-    );
-    props.insert(
-        "totp".into(),
-        json!({"type": "string", "description": "A code from `POST /api/v2/sign/get/totp`: valid 5 minutes, once, for at most the `data` files it was asked for. Only for identities that allowed code signing."}),
-    );
-    props.insert(
-        "otp".into(),
-        json!({"type": "string", "description": "Alias of `totp` (the seed's examples use both)."}),
-    );
-    props.extend(files_and_properties());
-    json_op(
-        "BSrE v2",
-        "Sign PDFs (base64, bulk)",
-        "Signs every file with the identity named by `nik` or `email`, unlocked by `passphrase` or a one-time `totp`. All or nothing.",
-        json!({"type": "object", "required": ["signatureProperties", "file"], "properties": props}),
-        signed_files_reply(),
-        &[],
-    )
-}
-
-fn v2_sign_totp() -> Value {
-    json_op(
-        "BSrE v2",
-        "Mail a one-time signing code to the signer",
-        "Sends a 6-digit code to the identity's e-mail, valid 5 minutes, for one `POST /api/v2/sign/pdf` of at most `data` files. Refused unless the identity allowed code signing.",
-        json!({"type": "object", "required": ["data"], "properties": {
-            "nik": {"type": "string"},
-            "email": {"type": "string", "format": "email"},
-            "data": {"type": ["integer", "string"], "minimum": 1, "maximum": MAX_FILES,
-                "description": "Number of files the code is for."}
-        }}),
-        json!({"type": "object", "properties": {
-            "success": {"const": true},
-            "message": {"type": "string"},
-            "data": {"type": "object", "properties": {
-                "expires": {"type": "string", "examples": ["2023-08-07T04:24:40.927+0000"]},
-                "data": {"type": "integer"}}}
-        }}),
-        &[],
-    )
-}
-
-fn seal_activation() -> Value {
-    json_op(
-        "BSrE v2",
-        "Send, or refresh, the seal's activation TOTP",
-        &format!(
-            "Without `totp`: mails a new activation TOTP to the seal's address (valid {SEAL_ACTIVATION_DAYS} days; any previous one stops working). With the current `totp`: extends it to {SEAL_ACTIVATION_DAYS} days from now."
-        ),
-        json!({"type": "object", "required": ["idSubscriber"], "properties": {
-            "idSubscriber": {"type": "string"},
-            "totp": {"type": "string", "description": "The activation TOTP in force (refresh)."}
-        }}),
-        json!({"oneOf": [
-            success_reply(),
-            {"type": "object", "properties": {
-                "success": {"const": true},
-                "message": {"type": "null"},
-                "data": {"type": "object", "properties": {
-                    "message": {"type": "string"},
-                    "totp": {"type": "string"},
-                    "expires": {"type": "string", "examples": ["2023-08-07T04:24:40.927+0000"]},
-                    "result": {"const": true}}}
-            }}
-        ]}),
-        &[],
-    )
-}
-
-fn seal_revoke() -> Value {
-    json_op(
-        "BSrE v2",
-        "Revoke the seal's activation TOTP",
-        "The seal cannot get sealing codes until a new activation.",
-        json!({"type": "object", "required": ["idSubscriber", "totp"], "properties": {
-            "idSubscriber": {"type": "string"},
-            "totp": {"type": "string", "description": "The activation TOTP in force."}
-        }}),
-        success_reply(),
-        &[],
-    )
-}
-
-fn seal_totp() -> Value {
-    json_op(
-        "BSrE v2",
-        "Get a one-time sealing code",
-        "Returns (in the reply) a 6-digit code valid 5 minutes, for one `POST /api/v2/seal/pdf` of at most `data` files.",
-        json!({"type": "object", "required": ["idSubscriber", "data", "totp"], "properties": {
-            "idSubscriber": {"type": "string"},
-            "data": {"type": ["integer", "string"], "minimum": 1, "maximum": MAX_FILES,
-                "description": "Number of files the code is for."},
-            "totp": {"type": "string", "description": "The seal's activation TOTP."}
-        }}),
-        json!({"type": "object", "properties": {
-            "message": {"type": "string"},
-            "totp": {"type": "string", "pattern": "^[0-9]{6}$"},
-            "expires": {"type": "string", "examples": ["2023-08-07T04:24:40.927+0000"]},
-            "result": {"const": true}
-        }}),
-        &[],
-    )
-}
-
-fn seal_pdf() -> Value {
-    let mut props = Map::new();
-    props.insert("idSubscriber".into(), json!({"type": "string"}));
-    props.insert(
-        "totp".into(),
-        json!({"type": "string", "description": "A sealing code from `POST /api/v2/seal/get/totp`."}),
-    );
-    props.extend(files_and_properties());
-    json_op(
-        "BSrE v2",
-        "Seal PDFs with the organisation's seal (base64, bulk)",
-        "Seals every file with the seal `idSubscriber`. All or nothing.",
-        json!({"type": "object", "required": ["idSubscriber", "totp", "signatureProperties", "file"], "properties": props}),
-        signed_files_reply(),
-        &[],
-    )
-}
-
-fn check_status() -> Value {
-    json_op(
-        "BSrE v2",
-        "Status of a user",
-        "Only ISSUE may sign. NOT_REGISTERED when no identity has this NIK/e-mail in the caller's organisation.",
-        json!({"type": "object", "properties": {
-            "nik": {"type": "string"},
-            "email": {"type": "string", "format": "email"}
-        }}),
-        json!({"type": "object", "properties": {
-            "status": {"type": "string", "enum": ["ISSUE", "EXPIRED", "RENEW", "WAITING_FOR_VERIFICATION", "NEW", "NO_CERTIFICATE", "NOT_REGISTERED", "SUSPEND", "REVOKE"]},
-            "message": {"type": "string"},
-            "nik": {"type": ["string", "null"]},
-            "email": {"type": ["string", "null"]},
-            "certificate_expires": {"type": ["string", "null"], "examples": ["2027-08-07T04:24:40.927+0000"]}
-        }}),
-        &[],
-    )
-}
-
-fn registration() -> Value {
-    json_op(
-        "BSrE v2",
-        "Register a user",
-        "WAITING_FOR_VERIFICATION until an administrator verifies (console or `paraf admin`); the activation mail then lets the user choose a passphrase.",
-        json!({"type": "object", "required": ["nama", "email"], "properties": {
-            "nama": {"type": "string"},
-            "email": {"type": "string", "format": "email"},
-            "nik": {"type": "string", "description": "Optional 16-digit NIK (Paraf extension)."}
-        }}),
-        json!({"type": "object", "properties": {
-            "success": {"const": true},
-            "message": {"type": "string"},
-            "data": {"type": "object", "properties": {
-                "nama": {"type": "string"},
-                "email": {"type": ["string", "null"]},
-                "status": {"type": "string", "examples": ["WAITING_FOR_VERIFICATION"]}}}
-        }}),
-        &[],
-    )
-}
-
 fn activation() -> Value {
     let html = |d: &str| json!({"description": d, "content": {"text/html": {"schema": {"type": "string"}}}});
     let secret = json!({"name": "secret", "in": "path", "required": true, "schema": {"type": "string"},
@@ -477,19 +194,38 @@ fn activation() -> Value {
     })
 }
 
-/// Every BSrE path: v1, v2, verify and the activation page.
+/// The v2 JSON routes, derived from their handlers' annotations and the [`crate::wire`]
+/// types they read and write.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        crate::v2::sign_pdf,
+        crate::v2::sign_totp,
+        crate::v2::seal_activation,
+        crate::v2::seal_revoke,
+        crate::v2::seal_totp,
+        crate::v2::seal_pdf,
+        crate::v2::check_status,
+        crate::v2::registration,
+    ),
+    components(schemas(crate::wire::BsreErrorBody))
+)]
+struct V2Api;
+
+/// The derived document of the v2 routes, as JSON.
+fn v2_document() -> Value {
+    use utoipa::OpenApi as _;
+    serde_json::to_value(V2Api::openapi()).unwrap_or_default()
+}
+
+/// Every BSrE path: v1, v2 (derived), verify and the activation page.
 pub fn paths() -> Value {
     let mut m = Map::new();
     m.insert("/api/sign/pdf".into(), v1_sign());
     m.insert("/api/sign/download/{id_dokumen}".into(), v1_download());
-    m.insert("/api/v2/sign/pdf".into(), v2_sign());
-    m.insert("/api/v2/sign/get/totp".into(), v2_sign_totp());
-    m.insert("/api/v2/seal/get/activation".into(), seal_activation());
-    m.insert("/api/v2/seal/revoke/activation".into(), seal_revoke());
-    m.insert("/api/v2/seal/get/totp".into(), seal_totp());
-    m.insert("/api/v2/seal/pdf".into(), seal_pdf());
-    m.insert("/api/v2/user/check/status".into(), check_status());
-    m.insert("/api/v2/user/registration".into(), registration());
+    if let Value::Object(v2) = v2_document()["paths"].take() {
+        m.extend(v2);
+    }
     if let Value::Object(verify) = crate::verify::openapi_paths() {
         m.extend(verify);
     }
@@ -497,10 +233,14 @@ pub fn paths() -> Value {
     Value::Object(m)
 }
 
-/// The schemas the paths refer to: `BsreError`.
+/// The schemas the paths refer to: the derived v2 wire types and `BsreError`.
 pub fn schemas() -> Value {
     let codes: Vec<u16> = Code::ALL.iter().map(|c| c.number()).collect();
-    json!({
+    let mut derived = match v2_document()["components"]["schemas"].take() {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    let own = json!({
         "BsreError": {
             "type": "object",
             "required": ["error", "status_code"],
@@ -511,7 +251,11 @@ pub fn schemas() -> Value {
                     "description": "The dialect's error code (the table in docs/bsre.md)."}
             }
         }
-    })
+    });
+    if let Value::Object(own) = own {
+        derived.extend(own);
+    }
+    Value::Object(derived)
 }
 
 /// Adds the BSrE paths and schemas to `doc`.
@@ -563,5 +307,58 @@ mod tests {
             v["paths"]["/api/v2/seal/pdf"]["post"]["security"],
             json!([{"appCredential": []}])
         );
+        // Every reference resolves to a schema of the document.
+        fn refs(v: &Value, out: &mut Vec<String>) {
+            match v {
+                Value::Object(m) => {
+                    for (k, x) in m {
+                        match (k.as_str(), x) {
+                            ("$ref", Value::String(r)) => out.push(r.clone()),
+                            _ => refs(x, out),
+                        }
+                    }
+                }
+                Value::Array(a) => a.iter().for_each(|x| refs(x, out)),
+                _ => {}
+            }
+        }
+        let mut all = Vec::new();
+        refs(v, &mut all);
+        assert!(
+            all.iter().any(|r| r.ends_with("/SignatureProperties")),
+            "{all:?}"
+        );
+        for r in all {
+            let name = r.trim_start_matches("#/components/schemas/");
+            assert!(
+                v["components"]["schemas"][name].is_object(),
+                "{r} does not resolve"
+            );
+        }
+        // The derived v2 request names the seed's fields.
+        let sign = &v["components"]["schemas"]["SignRequest"]["properties"];
+        for field in [
+            "nik",
+            "email",
+            "passphrase",
+            "totp",
+            "file",
+            "signatureProperties",
+        ] {
+            assert!(sign[field].is_object(), "SignRequest.{field}: {sign}");
+        }
+        let props = &v["components"]["schemas"]["SignatureProperties"]["properties"];
+        for field in [
+            "tampilan",
+            "imageBase64",
+            "originX",
+            "originY",
+            "tag_koordinat",
+        ] {
+            assert!(
+                props[field].is_object(),
+                "SignatureProperties.{field}: {props}"
+            );
+        }
     }
 }

@@ -18,6 +18,13 @@ use base64::Engine;
 use paraf_domain::{IdentityStatus, OtpPurpose, Principal, Seal, Timestamp};
 use serde_json::{json, Value};
 
+use crate::wire::{
+    self, num, required, text, Ack, ActivationRefreshed, CodeSent, Errors, Language, Num,
+    OneOrMany, Registered, RegistrationRequest, SealActivationRequest, SealCode, SealCodeRequest,
+    SealRequest, SignCodeRequest, SignRequest, SignatureProperties, SignedFiles, UserRef,
+    UserStatus,
+};
+
 use crate::error::{BsreError, Code, Lang};
 use crate::v1::is_jpeg_or_png;
 use paraf_core::audit::AuditAction;
@@ -45,46 +52,9 @@ pub fn routes() -> Router<AppState> {
 
 // ---------------------------------------------------------------- field access
 
-fn text<'a>(body: &'a Value, name: &str) -> Option<&'a str> {
-    body.get(name)
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-}
-
-fn required<'a>(body: &'a Value, name: &str) -> Result<&'a str, BsreError> {
-    match body.get(name) {
-        None | Some(Value::Null) => Err(BsreError::missing(name)),
-        Some(Value::String(s)) if s.trim().is_empty() => Err(BsreError::missing(name)),
-        Some(Value::String(s)) => Ok(s.trim()),
-        Some(_) => Err(BsreError::invalid(name, "must be a string")),
-    }
-}
-
-/// A number given as a JSON number or a numeric string.
-fn number(v: Option<&Value>, name: &str) -> Result<Option<f64>, BsreError> {
-    match v {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => n
-            .as_f64()
-            .filter(|f| f.is_finite())
-            .map(Some)
-            .ok_or_else(|| BsreError::invalid(name, "not a finite number")),
-        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-        Some(Value::String(s)) => s
-            .trim()
-            .parse::<f64>()
-            .ok()
-            .filter(|f| f.is_finite())
-            .map(Some)
-            .ok_or_else(|| BsreError::invalid(name, format!("{s:?} is not a number"))),
-        Some(_) => Err(BsreError::invalid(name, "must be a number")),
-    }
-}
-
 /// The `data` count of files (1…[`MAX_FILES`]).
-fn file_count(body: &Value) -> Result<u64, BsreError> {
-    let n = number(body.get("data"), "data")?.ok_or_else(|| BsreError::missing("data"))?;
+fn file_count(data: &Option<Num>) -> Result<u64, BsreError> {
+    let n = num(data, "data")?.ok_or_else(|| BsreError::missing("data"))?;
     if n.fract() != 0.0 || n < 1.0 || n > MAX_FILES as f64 {
         return Err(BsreError::invalid(
             "data",
@@ -119,43 +89,37 @@ pub fn seed_time(t: Timestamp) -> String {
 }
 
 /// The files and their properties: one property for all, or one per file.
-fn jobs_of(body: &Value) -> Result<Vec<FileJob>, BsreError> {
-    let files = match body.get("file") {
-        None | Some(Value::Null) => return Err(BsreError::missing("file")),
-        Some(Value::Array(a)) if a.is_empty() => return Err(BsreError::missing("file")),
-        Some(Value::Array(a)) => a.clone(),
-        Some(Value::String(s)) => vec![Value::String(s.clone())],
-        Some(_) => {
-            return Err(BsreError::invalid(
-                "file",
-                "must be an array of base64 strings",
-            ))
-        }
-    };
+fn jobs_of(
+    file: Option<OneOrMany<Value>>,
+    properties: Option<OneOrMany<Value>>,
+) -> Result<Vec<FileJob>, BsreError> {
+    let files = file.map(OneOrMany::into_vec).unwrap_or_default();
+    if files.is_empty() {
+        return Err(BsreError::missing("file"));
+    }
     if files.len() > MAX_FILES {
         return Err(BsreError::invalid(
             "file",
             format!("at most {MAX_FILES} files per request"),
         ));
     }
-    let props = match body.get("signatureProperties") {
-        None | Some(Value::Null) => return Err(BsreError::missing("signatureProperties")),
-        Some(Value::Array(a)) if a.is_empty() => {
-            return Err(BsreError::missing("signatureProperties"))
-        }
-        Some(Value::Array(a)) => a.clone(),
-        Some(Value::Object(_)) => vec![body["signatureProperties"].clone()],
-        Some(_) => {
-            return Err(BsreError::invalid(
-                "signatureProperties",
-                "must be an array of objects",
-            ))
-        }
-    };
+    let props = properties.map(OneOrMany::into_vec).unwrap_or_default();
+    if props.is_empty() {
+        return Err(BsreError::missing("signatureProperties"));
+    }
     if props.len() != 1 && props.len() != files.len() {
         return Err(BsreError::new(Code::PropertiesCountMismatch)
             .arg("count", props.len())
             .arg("files", files.len()));
+    }
+    let mut parsed = Vec::with_capacity(props.len());
+    for (i, prop) in props.into_iter().enumerate() {
+        let pname = format!("signatureProperties[{i}]");
+        if !prop.is_object() {
+            return Err(BsreError::invalid(&pname, "must be an object"));
+        }
+        let prop: SignatureProperties = wire::parse(prop).map_err(|e| e.within(&pname))?;
+        parsed.push((pname, prop));
     }
     let mut jobs = Vec::with_capacity(files.len());
     for (i, f) in files.iter().enumerate() {
@@ -164,33 +128,28 @@ fn jobs_of(body: &Value) -> Result<Vec<FileJob>, BsreError> {
             return Err(BsreError::missing(&field));
         };
         let pdf = decode_base64(s, &field)?;
-        let pi = if props.len() == 1 { 0 } else { i };
-        let prop = &props[pi];
-        let pname = format!("signatureProperties[{pi}]");
-        if !prop.is_object() {
-            return Err(BsreError::invalid(&pname, "must be an object"));
-        }
+        let (pname, prop) = &parsed[if parsed.len() == 1 { 0 } else { i }];
         jobs.push(FileJob {
             pdf,
             field,
             pdf_password: prop
-                .get("pdfPassword")
-                .and_then(Value::as_str)
+                .pdf_password
+                .as_deref()
                 .filter(|s| !s.is_empty())
                 .map(str::to_string),
-            look: look_of(prop, &pname)?,
-            reason: text(prop, "reason").map(str::to_string),
-            location: text(prop, "location").map(str::to_string),
+            look: look_of(prop, pname)?,
+            reason: text(&prop.reason).map(str::to_string),
+            location: text(&prop.location).map(str::to_string),
         });
     }
     Ok(jobs)
 }
 
-fn look_of(prop: &Value, pname: &str) -> Result<Look, BsreError> {
+fn look_of(prop: &SignatureProperties, pname: &str) -> Result<Look, BsreError> {
     let f = |n: &str| format!("{pname}.{n}");
-    let tampilan = match prop.get("tampilan") {
-        None | Some(Value::Null) => return Err(BsreError::missing(&f("tampilan"))),
-        Some(v) => v.as_str().unwrap_or("").trim().to_ascii_uppercase(),
+    let tampilan = match &prop.tampilan {
+        None => return Err(BsreError::missing(&f("tampilan"))),
+        Some(v) => v.trim().to_ascii_uppercase(),
     };
     match tampilan.as_str() {
         "INVISIBLE" => return Ok(Look::Invisible),
@@ -203,7 +162,7 @@ fn look_of(prop: &Value, pname: &str) -> Result<Look, BsreError> {
             ))
         }
     }
-    let image = match text(prop, "imageBase64") {
+    let image = match text(&prop.image_base64) {
         Some(s) => {
             let bytes = decode_base64(s, &f("imageBase64"))?;
             if !is_jpeg_or_png(&bytes) {
@@ -215,33 +174,31 @@ fn look_of(prop: &Value, pname: &str) -> Result<Look, BsreError> {
         }
         None => None,
     };
-    let width =
-        number(prop.get("width"), &f("width"))?.ok_or_else(|| BsreError::missing(&f("width")))?;
-    let height = number(prop.get("height"), &f("height"))?
-        .ok_or_else(|| BsreError::missing(&f("height")))?;
+    let need = |v: &Option<Num>, n: &str| -> Result<f64, BsreError> {
+        num(v, &f(n))?.ok_or_else(|| BsreError::missing(&f(n)))
+    };
+    let width = need(&prop.width, "width")?;
+    let height = need(&prop.height, "height")?;
     for (n, v) in [("width", width), ("height", height)] {
         if v <= 0.0 {
             return Err(BsreError::invalid(&f(n), "must be greater than 0"));
         }
     }
-    let place = if let Some(tag) = text(prop, "tag_koordinat") {
+    let place = if let Some(tag) = text(&prop.tag_koordinat) {
         Place::Tag {
             tag: tag.to_string(),
             width,
             height,
         }
     } else {
-        let page =
-            number(prop.get("page"), &f("page"))?.ok_or_else(|| BsreError::missing(&f("page")))?;
+        let page = need(&prop.page, "page")?;
         if page.fract() != 0.0 || page < 0.0 {
             return Err(BsreError::invalid(&f("page"), "must be a page number"));
         }
         Place::Rect {
             page: PageSel::Number(page as usize),
-            x: number(prop.get("originX"), &f("originX"))?
-                .ok_or_else(|| BsreError::missing(&f("originX")))?,
-            y: number(prop.get("originY"), &f("originY"))?
-                .ok_or_else(|| BsreError::missing(&f("originY")))?,
+            x: need(&prop.origin_x, "originX")?,
+            y: need(&prop.origin_y, "originY")?,
             width,
             height,
         }
@@ -254,37 +211,38 @@ fn look_of(prop: &Value, pname: &str) -> Result<Look, BsreError> {
     })
 }
 
-/// The seed's acknowledgement shape: `{"success": true, "message": …, "data": …}`.
-fn success(message: Value, data: Value) -> Response {
-    Json(json!({"success": true, "message": message, "data": data})).into_response()
-}
-
 fn signed_reply(started: Instant, files: Vec<Vec<u8>>) -> Response {
-    Json(json!({
-        "time": started.elapsed().as_millis() as u64,
-        "file": files.iter().map(|f| b64(f)).collect::<Vec<_>>(),
-    }))
+    Json(SignedFiles {
+        time: started.elapsed().as_millis() as u64,
+        file: files.iter().map(|f| b64(f)).collect(),
+    })
     .into_response()
 }
 
 // ---------------------------------------------------------------- signing
 
 /// `POST /api/v2/sign/pdf`.
-async fn sign_pdf(
+#[utoipa::path(
+    post,
+    path = "/api/v2/sign/pdf",
+    tag = "BSrE v2",
+    summary = "Sign PDFs (base64, bulk)",
+    description = "Signs every file with the identity named by `nik` or `email` (NIK wins), unlocked by `passphrase` (wins) or a one-time `totp`. All or nothing.",
+    request_body = SignRequest,
+    params(Language),
+    responses((status = 200, description = "The signed files, in request order.", body = SignedFiles), Errors),
+    security(("appCredential" = []))
+)]
+pub(crate) async fn sign_pdf(
     State(state): State<AppState>,
     Extension(p): Extension<Principal>,
     Json(body): Json<Value>,
 ) -> Result<Response, BsreError> {
     let started = Instant::now();
-    if !body.is_object() {
-        return Err(BsreError::invalid("body", "must be a JSON object"));
-    }
-    let jobs = jobs_of(&body)?;
-    let passphrase = body
-        .get("passphrase")
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty());
-    let totp = text(&body, "totp").or_else(|| text(&body, "otp"));
+    let req: SignRequest = wire::parse(body)?;
+    let jobs = jobs_of(req.file, req.signature_properties)?;
+    let passphrase = req.passphrase.as_deref().filter(|s| !s.is_empty());
+    let totp = text(&req.totp).or_else(|| text(&req.otp));
     let proof = match (passphrase, totp) {
         (Some(pass), _) => Proof::Passphrase(pass),
         (None, Some(code)) => Proof::Totp {
@@ -293,8 +251,7 @@ async fn sign_pdf(
         },
         (None, None) => return Err(BsreError::new(Code::MissingCredential)),
     };
-    let identity =
-        crate::find_identity(&state, &p, text(&body, "nik"), text(&body, "email")).await?;
+    let identity = crate::find_identity(&state, &p, text(&req.nik), text(&req.email)).await?;
     let (signer, otp) = sign::unlock_identity(&state, &identity, proof).await?;
     let n = jobs.len() as u64;
     let signed = sign::sign_all(&state, Arc::new(signer), jobs).await?;
@@ -313,15 +270,26 @@ async fn sign_pdf(
 }
 
 /// `POST /api/v2/sign/get/totp`: mails a code for `data` files, valid a few minutes, once.
-async fn sign_totp(
+#[utoipa::path(
+    post,
+    path = "/api/v2/sign/get/totp",
+    tag = "BSrE v2",
+    summary = "Mail a one-time signing code to the signer",
+    description = "Sends a 6-digit code to the identity's e-mail, valid 5 minutes, for one `POST /api/v2/sign/pdf` of at most `data` files. Refused unless the identity allowed code signing.",
+    request_body = SignCodeRequest,
+    params(Language),
+    responses((status = 200, description = "The code was mailed.", body = Ack<CodeSent>), Errors),
+    security(("appCredential" = []))
+)]
+pub(crate) async fn sign_totp(
     State(state): State<AppState>,
     Extension(p): Extension<Principal>,
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Result<Response, BsreError> {
-    let identity =
-        crate::find_identity(&state, &p, text(&body, "nik"), text(&body, "email")).await?;
-    let files = file_count(&body)?;
+    let req: SignCodeRequest = wire::parse(body)?;
+    let identity = crate::find_identity(&state, &p, text(&req.nik), text(&req.email)).await?;
+    let files = file_count(&req.data)?;
     let expires = state.send_signing_code(&identity, files).await?;
     let subject = format!("identity:{}", identity.id);
     crate::audit(
@@ -335,16 +303,24 @@ async fn sign_totp(
         Lang::Id => "TOTP berhasil dikirim ke email pengguna",
         Lang::En => "The TOTP was sent to the user's e-mail",
     };
-    Ok(success(
-        json!(message),
-        json!({"expires": seed_time(expires), "data": files}),
+    Ok(Json(Ack::new(
+        Some(message),
+        Some(CodeSent {
+            expires: seed_time(expires),
+            data: files,
+        }),
     ))
+    .into_response())
 }
 
 // ---------------------------------------------------------------- seals
 
-async fn seal_of(state: &AppState, p: &Principal, body: &Value) -> Result<Seal, BsreError> {
-    let id = required(body, "idSubscriber")?;
+async fn seal_of(
+    state: &AppState,
+    p: &Principal,
+    id_subscriber: &Option<String>,
+) -> Result<Seal, BsreError> {
+    let id = required(id_subscriber, "idSubscriber")?;
     state.seal_by_subscriber(p.org, id).await.map_err(|e| {
         if e.is_not_found() {
             BsreError::new(Code::SealNotFound)
@@ -377,17 +353,29 @@ async fn check_activation(
 
 /// `POST /api/v2/seal/get/activation`: without `totp`, mails a new activation TOTP to the
 /// seal's address; with the current `totp`, extends it.
-async fn seal_activation(
+#[utoipa::path(
+    post,
+    path = "/api/v2/seal/get/activation",
+    tag = "BSrE v2",
+    summary = "Send or extend a seal activation code",
+    description = "Without `totp`: mails a new activation code (valid 30 days) to the seal's address. With the current `totp`: extends it (`data` then carries it). Ten wrong codes revoke the activation.",
+    request_body = SealActivationRequest,
+    params(Language),
+    responses((status = 200, description = "Sent (`data` null) or extended.", body = Ack<ActivationRefreshed>), Errors),
+    security(("appCredential" = []))
+)]
+pub(crate) async fn seal_activation(
     State(state): State<AppState>,
     Extension(p): Extension<Principal>,
     Extension(ip): Extension<ClientIp>,
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Result<Response, BsreError> {
-    let seal = seal_of(&state, &p, &body).await?;
+    let req: SealActivationRequest = wire::parse(body)?;
+    let seal = seal_of(&state, &p, &req.id_subscriber).await?;
     let subject = format!("seal:{}", seal.id);
     let en = Lang::of(&headers) == Lang::En;
-    if let Some(code) = text(&body, "totp") {
+    if let Some(code) = text(&req.totp) {
         check_activation(&state, &seal, code, ip.0).await?;
         let expires = state.refresh_seal_activation(&seal, code).await?;
         crate::audit(
@@ -397,15 +385,21 @@ async fn seal_activation(
             subject,
             json!({}),
         );
-        return Ok(success(
-            json!(null),
-            json!({
-                "message": if en { "The activation TOTP is still valid" } else { "TOTP Aktivasi masih berlaku" },
-                "totp": code,
-                "expires": seed_time(expires),
-                "result": true,
+        let message = if en {
+            "The activation TOTP is still valid"
+        } else {
+            "TOTP Aktivasi masih berlaku"
+        };
+        return Ok(Json(Ack::new(
+            None,
+            Some(ActivationRefreshed {
+                message: message.to_string(),
+                totp: code.to_string(),
+                expires: seed_time(expires),
+                result: true,
             }),
-        ));
+        ))
+        .into_response());
     }
     state.send_seal_activation(&seal).await?;
     crate::audit(
@@ -415,26 +409,36 @@ async fn seal_activation(
         subject,
         json!({}),
     );
-    Ok(success(
-        json!(if en {
-            "The activation TOTP was sent"
-        } else {
-            "TOTP Aktivasi berhasil dikirim"
-        }),
-        json!(null),
-    ))
+    let message = if en {
+        "The activation TOTP was sent"
+    } else {
+        "TOTP Aktivasi berhasil dikirim"
+    };
+    Ok(Json(Ack::<()>::new(Some(message), None)).into_response())
 }
 
 /// `POST /api/v2/seal/revoke/activation`.
-async fn seal_revoke(
+#[utoipa::path(
+    post,
+    path = "/api/v2/seal/revoke/activation",
+    tag = "BSrE v2",
+    summary = "Revoke a seal activation",
+    description = "Ends the activation proven by `totp`.",
+    request_body = SealActivationRequest,
+    params(Language),
+    responses((status = 200, description = "Revoked (`data` null).", body = Ack<ActivationRefreshed>), Errors),
+    security(("appCredential" = []))
+)]
+pub(crate) async fn seal_revoke(
     State(state): State<AppState>,
     Extension(p): Extension<Principal>,
     Extension(ip): Extension<ClientIp>,
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Result<Response, BsreError> {
-    let seal = seal_of(&state, &p, &body).await?;
-    let code = required(&body, "totp")?;
+    let req: SealActivationRequest = wire::parse(body)?;
+    let seal = seal_of(&state, &p, &req.id_subscriber).await?;
+    let code = required(&req.totp, "totp")?;
     check_activation(&state, &seal, code, ip.0).await?;
     state.revoke_seal_activation(&seal).await?;
     crate::audit(
@@ -445,27 +449,37 @@ async fn seal_revoke(
         json!({}),
     );
     let en = Lang::of(&headers) == Lang::En;
-    Ok(success(
-        json!(if en {
-            "The activation TOTP was revoked"
-        } else {
-            "TOTP Aktivasi berhasil dicabut"
-        }),
-        json!(null),
-    ))
+    let message = if en {
+        "The activation TOTP was revoked"
+    } else {
+        "TOTP Aktivasi berhasil dicabut"
+    };
+    Ok(Json(Ack::<()>::new(Some(message), None)).into_response())
 }
 
 /// `POST /api/v2/seal/get/totp`: a sealing OTP for `data` files, in the reply.
-async fn seal_totp(
+#[utoipa::path(
+    post,
+    path = "/api/v2/seal/get/totp",
+    tag = "BSrE v2",
+    summary = "Get a sealing code",
+    description = "A 6-digit code for one `POST /api/v2/seal/pdf` of at most `data` files, valid 5 minutes, returned in the reply (the activation `totp` proves the caller).",
+    request_body = SealCodeRequest,
+    params(Language),
+    responses((status = 200, description = "The code.", body = SealCode), Errors),
+    security(("appCredential" = []))
+)]
+pub(crate) async fn seal_totp(
     State(state): State<AppState>,
     Extension(p): Extension<Principal>,
     Extension(ip): Extension<ClientIp>,
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Result<Response, BsreError> {
-    let seal = seal_of(&state, &p, &body).await?;
-    let files = file_count(&body)?;
-    let code = required(&body, "totp")?;
+    let req: SealCodeRequest = wire::parse(body)?;
+    let seal = seal_of(&state, &p, &req.id_subscriber).await?;
+    let files = file_count(&req.data)?;
+    let code = required(&req.totp, "totp")?;
     check_activation(&state, &seal, code, ip.0).await?;
     let (otp, expires) = state.issue_seal_code(&seal, files).await?;
     let subject = format!("seal:{}", seal.id);
@@ -477,28 +491,42 @@ async fn seal_totp(
         json!({"data": files}),
     );
     let en = Lang::of(&headers) == Lang::En;
-    Ok(Json(json!({
-        "message": if en { "TOTP created" } else { "TOTP berhasil dibuat" },
-        "totp": otp,
-        "expires": seed_time(expires),
-        "result": true,
-    }))
+    Ok(Json(SealCode {
+        message: if en {
+            "TOTP created"
+        } else {
+            "TOTP berhasil dibuat"
+        }
+        .to_string(),
+        totp: otp,
+        expires: seed_time(expires),
+        result: true,
+    })
     .into_response())
 }
 
 /// `POST /api/v2/seal/pdf`.
-async fn seal_pdf(
+#[utoipa::path(
+    post,
+    path = "/api/v2/seal/pdf",
+    tag = "BSrE v2",
+    summary = "Seal PDFs with the organisation seal",
+    description = "Seals every file with the seal `idSubscriber`, proven by a sealing code (`totp`). All or nothing.",
+    request_body = SealRequest,
+    params(Language),
+    responses((status = 200, description = "The sealed files, in request order.", body = SignedFiles), Errors),
+    security(("appCredential" = []))
+)]
+pub(crate) async fn seal_pdf(
     State(state): State<AppState>,
     Extension(p): Extension<Principal>,
     Json(body): Json<Value>,
 ) -> Result<Response, BsreError> {
     let started = Instant::now();
-    if !body.is_object() {
-        return Err(BsreError::invalid("body", "must be a JSON object"));
-    }
-    let seal = seal_of(&state, &p, &body).await?;
-    let code = text(&body, "totp").ok_or_else(|| BsreError::missing("totp"))?;
-    let jobs = jobs_of(&body)?;
+    let req: SealRequest = wire::parse(body)?;
+    let seal = seal_of(&state, &p, &req.id_subscriber).await?;
+    let code = required(&req.totp, "totp")?;
+    let jobs = jobs_of(req.file, req.signature_properties)?;
     let now = state.clock.now();
     if !seal.activated(now) {
         return Err(BsreError::new(Code::SealNotActivated));
@@ -533,13 +561,25 @@ async fn seal_pdf(
 // ---------------------------------------------------------------- users
 
 /// `POST /api/v2/user/check/status`.
-async fn check_status(
+#[utoipa::path(
+    post,
+    path = "/api/v2/user/check/status",
+    tag = "BSrE v2",
+    summary = "A user's certificate status",
+    description = "The status of the identity named by `nik` or `email` (NOT_REGISTERED when there is none).",
+    request_body = UserRef,
+    params(Language),
+    responses((status = 200, description = "The status.", body = UserStatus), Errors),
+    security(("appCredential" = []))
+)]
+pub(crate) async fn check_status(
     State(state): State<AppState>,
     Extension(p): Extension<Principal>,
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Result<Response, BsreError> {
-    let found = crate::find_identity(&state, &p, text(&body, "nik"), text(&body, "email")).await;
+    let req: UserRef = wire::parse(body)?;
+    let found = crate::find_identity(&state, &p, text(&req.nik), text(&req.email)).await;
     let (status, identity) = match found {
         Ok(i) => (i.status_at(state.clock.now()), Some(i)),
         Err(e) if e.code == Code::UserNotRegistered => (IdentityStatus::NotRegistered, None),
@@ -549,46 +589,60 @@ async fn check_status(
         Lang::Id => status.description_id(),
         Lang::En => status.description_en(),
     };
-    Ok(Json(json!({
-        "status": status.as_str(),
-        "message": message,
-        "nik": identity.as_ref().and_then(|i| i.nik.as_ref()).map(|n| n.as_str()),
-        "email": identity.as_ref().and_then(|i| i.email.as_ref()).map(|e| e.as_str()),
-        "certificate_expires": identity.and_then(|i| i.cert_not_after).map(seed_time),
-    }))
+    Ok(Json(UserStatus {
+        status: status.as_str().to_string(),
+        message: message.to_string(),
+        nik: identity
+            .as_ref()
+            .and_then(|i| i.nik.as_ref())
+            .map(|n| n.as_str().to_string()),
+        email: identity
+            .as_ref()
+            .and_then(|i| i.email.as_ref())
+            .map(|e| e.as_str().to_string()),
+        certificate_expires: identity.and_then(|i| i.cert_not_after).map(seed_time),
+    })
     .into_response())
 }
 
 /// `POST /api/v2/user/registration`: WAITING_FOR_VERIFICATION until an administrator verifies.
-async fn registration(
+#[utoipa::path(
+    post,
+    path = "/api/v2/user/registration",
+    tag = "BSrE v2",
+    summary = "Register a user",
+    description = "Registers an identity: WAITING_FOR_VERIFICATION until an administrator verifies it (console or `paraf admin`), which mails the activation link.",
+    request_body = RegistrationRequest,
+    params(Language),
+    responses((status = 200, description = "Registered.", body = Ack<Registered>), Errors),
+    security(("appCredential" = []))
+)]
+pub(crate) async fn registration(
     State(state): State<AppState>,
     Extension(p): Extension<Principal>,
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Result<Response, BsreError> {
-    let nama = required(&body, "nama")?;
-    let email = required(&body, "email")?;
+    let req: RegistrationRequest = wire::parse(body)?;
+    let nama = required(&req.nama, "nama")?;
+    let email = required(&req.email, "email")?;
     let identity = state
         .identities()
-        .register(
-            p.org,
-            nama,
-            Some(email),
-            text(&body, "nik"),
-            &crate::actor(&p),
-        )
+        .register(p.org, nama, Some(email), text(&req.nik), &crate::actor(&p))
         .await?;
     let en = Lang::of(&headers) == Lang::En;
-    Ok(success(
-        json!(if en {
-            "Registration received: waiting for verification"
-        } else {
-            "Registrasi berhasil, menunggu verifikasi"
-        }),
-        json!({
-            "nama": identity.name.as_str(),
-            "email": identity.email.as_ref().map(|e| e.as_str()),
-            "status": identity.status_at(state.clock.now()).as_str(),
+    let message = if en {
+        "Registration received: waiting for verification"
+    } else {
+        "Registrasi berhasil, menunggu verifikasi"
+    };
+    Ok(Json(Ack::new(
+        Some(message),
+        Some(Registered {
+            nama: identity.name.as_str().to_string(),
+            email: identity.email.as_ref().map(|e| e.as_str().to_string()),
+            status: identity.status_at(state.clock.now()).as_str().to_string(),
         }),
     ))
+    .into_response())
 }

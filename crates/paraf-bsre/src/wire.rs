@@ -1,0 +1,363 @@
+//! The BSrE v2 wire format (seed 001 §6): request and reply bodies as typed structs with the
+//! seed's exact field names (`signatureProperties`, `tampilan`, `tag_koordinat`,
+//! `idSubscriber`, `nama`…). The OpenAPI schemas are derived from these types, so the
+//! documentation cannot drift from what the handlers read and write.
+//!
+//! Requests are read leniently, as clients of the original service send them: numbers as JSON
+//! numbers or numeric strings ([`Num`]), `file` and `signatureProperties` as one value or an
+//! array ([`OneOrMany`]). A value of the wrong type is refused naming its path
+//! (`signatureProperties[0].width`).
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use crate::error::BsreError;
+
+/// A number sent as a JSON number or as a numeric string (`"595"`).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum Num {
+    /// `595`.
+    Number(f64),
+    /// `"595"`.
+    Text(String),
+}
+
+impl Num {
+    /// The value; `Ok(None)` for an empty string, an error naming `field` for anything else
+    /// that is not a finite number.
+    pub fn value(&self, field: &str) -> Result<Option<f64>, BsreError> {
+        match self {
+            Num::Number(n) if n.is_finite() => Ok(Some(*n)),
+            Num::Number(_) => Err(BsreError::invalid(field, "not a finite number")),
+            Num::Text(s) if s.trim().is_empty() => Ok(None),
+            Num::Text(s) => s
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|f| f.is_finite())
+                .map(Some)
+                .ok_or_else(|| BsreError::invalid(field, format!("{s:?} is not a number"))),
+        }
+    }
+}
+
+/// The value of an optional [`Num`] field.
+pub fn num(v: &Option<Num>, field: &str) -> Result<Option<f64>, BsreError> {
+    match v {
+        Some(n) => n.value(field),
+        None => Ok(None),
+    }
+}
+
+/// One value or an array of them.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum OneOrMany<T> {
+    /// An array.
+    Many(Vec<T>),
+    /// A single value.
+    One(T),
+}
+
+impl<T> OneOrMany<T> {
+    /// As a list.
+    pub fn into_vec(self) -> Vec<T> {
+        match self {
+            OneOrMany::Many(v) => v,
+            OneOrMany::One(t) => vec![t],
+        }
+    }
+}
+
+/// A text field's trimmed value, `None` when absent or blank.
+pub fn text(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// A required text field's trimmed value.
+pub fn required<'a>(v: &'a Option<String>, field: &str) -> Result<&'a str, BsreError> {
+    text(v).ok_or_else(|| BsreError::missing(field))
+}
+
+/// Reads a request body as `T`; a value of the wrong type is refused naming its path.
+pub fn parse<T: DeserializeOwned>(body: Value) -> Result<T, BsreError> {
+    if !body.is_object() {
+        return Err(BsreError::invalid("body", "must be a JSON object"));
+    }
+    serde_path_to_error::deserialize(body).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." {
+            "body".to_string()
+        } else {
+            path
+        };
+        let reason = e.into_inner().to_string();
+        BsreError::invalid(&field, reason)
+    })
+}
+
+/// How one file is signed (`signatureProperties[i]`).
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct SignatureProperties {
+    /// `VISIBLE` or `INVISIBLE` (case-insensitive). VISIBLE needs `width`, `height` and
+    /// either `tag_koordinat` or `page` + `originX` + `originY`.
+    #[schema(example = "VISIBLE")]
+    pub tampilan: Option<String>,
+    /// Specimen image (JPG, JPEG or PNG), base64. Without it a VISIBLE signature shows the
+    /// signer's name and the date.
+    #[serde(rename = "imageBase64")]
+    pub image_base64: Option<String>,
+    /// 1-based page number (when no `tag_koordinat`).
+    pub page: Option<Num>,
+    /// Left edge, in points (1/72 inch, the seed's "pixels"), from the left of the page as
+    /// displayed.
+    #[serde(rename = "originX")]
+    pub origin_x: Option<Num>,
+    /// Bottom edge, in points, from the bottom of the page as displayed.
+    #[serde(rename = "originY")]
+    pub origin_y: Option<Num>,
+    /// Width in points (> 0).
+    pub width: Option<Num>,
+    /// Height in points (> 0).
+    pub height: Option<Num>,
+    /// Text written in the document (e.g. `$`): the specimen is centred on its first
+    /// occurrence. Wins over `page`/`originX`/`originY`.
+    pub tag_koordinat: Option<String>,
+    /// Location stored in the signature.
+    pub location: Option<String>,
+    /// Reason stored in the signature.
+    pub reason: Option<String>,
+    /// Password of an encrypted PDF.
+    #[serde(rename = "pdfPassword")]
+    pub pdf_password: Option<String>,
+}
+
+/// `POST /api/v2/sign/pdf`: sign `file` as the identity named by `nik` or `email`, unlocked
+/// by `passphrase` or by a one-time code (`totp`; `otp` is accepted too).
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct SignRequest {
+    /// The signer's NIK (16 digits), or
+    pub nik: Option<String>,
+    /// the signer's e-mail.
+    pub email: Option<String>,
+    /// The passphrase sealing the signer's key.
+    pub passphrase: Option<String>,
+    /// A code from `POST /api/v2/sign/get/totp`, instead of the passphrase.
+    pub totp: Option<String>,
+    /// The same as `totp`.
+    #[schema(ignore)]
+    pub otp: Option<String>,
+    /// The PDFs, base64 (one string or an array; at most 1000).
+    #[schema(value_type = Vec<String>)]
+    pub file: Option<OneOrMany<Value>>,
+    /// One for every file, or one per file.
+    #[serde(rename = "signatureProperties")]
+    #[schema(value_type = Vec<SignatureProperties>)]
+    pub signature_properties: Option<OneOrMany<Value>>,
+}
+
+/// `POST /api/v2/seal/pdf`: seal `file` with the organisation seal `idSubscriber`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct SealRequest {
+    /// The seal.
+    #[serde(rename = "idSubscriber")]
+    pub id_subscriber: Option<String>,
+    /// A sealing code from `POST /api/v2/seal/get/totp`.
+    pub totp: Option<String>,
+    /// The PDFs, base64 (one string or an array; at most 1000).
+    #[schema(value_type = Vec<String>)]
+    pub file: Option<OneOrMany<Value>>,
+    /// One for every file, or one per file.
+    #[serde(rename = "signatureProperties")]
+    #[schema(value_type = Vec<SignatureProperties>)]
+    pub signature_properties: Option<OneOrMany<Value>>,
+}
+
+/// `POST /api/v2/sign/get/totp`: mail the identity a code for `data` files.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct SignCodeRequest {
+    /// The signer's NIK, or
+    pub nik: Option<String>,
+    /// the signer's e-mail.
+    pub email: Option<String>,
+    /// How many files the code may sign (1…1000).
+    pub data: Option<Num>,
+}
+
+/// `POST /api/v2/seal/get/activation` (without `totp`: mail a new activation code; with
+/// the current one: extend it), `POST /api/v2/seal/revoke/activation` (`totp` required).
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct SealActivationRequest {
+    /// The seal.
+    #[serde(rename = "idSubscriber")]
+    pub id_subscriber: Option<String>,
+    /// The current activation code.
+    pub totp: Option<String>,
+}
+
+/// `POST /api/v2/seal/get/totp`: a sealing code for `data` files.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct SealCodeRequest {
+    /// The seal.
+    #[serde(rename = "idSubscriber")]
+    pub id_subscriber: Option<String>,
+    /// The current activation code.
+    pub totp: Option<String>,
+    /// How many files the code may seal (1…1000).
+    pub data: Option<Num>,
+}
+
+/// `POST /api/v2/user/check/status`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct UserRef {
+    /// The user's NIK, or
+    pub nik: Option<String>,
+    /// the user's e-mail.
+    pub email: Option<String>,
+}
+
+/// `POST /api/v2/user/registration`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct RegistrationRequest {
+    /// Full name.
+    pub nama: Option<String>,
+    /// E-mail (the activation mail goes there).
+    pub email: Option<String>,
+    /// NIK (16 digits), optional.
+    pub nik: Option<String>,
+}
+
+/// The signed (or sealed) files, base64, in request order.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SignedFiles {
+    /// Processing time, milliseconds.
+    pub time: u64,
+    /// The signed PDFs, base64.
+    pub file: Vec<String>,
+}
+
+/// The seed's acknowledgement: `{"success": true, "message": …, "data": …}`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Ack<T> {
+    /// Always `true` (errors have the `BsreError` shape).
+    pub success: bool,
+    /// What happened (Indonesian; English with `x-language: en`), or null.
+    pub message: Option<String>,
+    /// The result, or null.
+    pub data: Option<T>,
+}
+
+impl<T> Ack<T> {
+    /// A success with `message` and `data`.
+    pub fn new(message: Option<&str>, data: Option<T>) -> Ack<T> {
+        Ack {
+            success: true,
+            message: message.map(str::to_string),
+            data,
+        }
+    }
+}
+
+/// A mailed one-time code: until when it is valid and for how many files.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CodeSent {
+    /// `2023-08-07T04:24:40.927+0000`.
+    pub expires: String,
+    /// Files the code may sign.
+    pub data: u64,
+}
+
+/// A seal activation refreshed (the same code, valid longer).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ActivationRefreshed {
+    /// What happened.
+    pub message: String,
+    /// The (unchanged) activation code.
+    pub totp: String,
+    /// New expiry.
+    pub expires: String,
+    /// Always `true`.
+    pub result: bool,
+}
+
+/// A sealing code (returned, not mailed: the caller proved the activation code).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SealCode {
+    /// What happened.
+    pub message: String,
+    /// The six-digit code, for one `POST /api/v2/seal/pdf` of at most `data` files.
+    pub totp: String,
+    /// Expiry (a few minutes).
+    pub expires: String,
+    /// Always `true`.
+    pub result: bool,
+}
+
+/// A user's status (seed §6.7).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UserStatus {
+    /// ISSUE, EXPIRED, RENEW, WAITING_FOR_VERIFICATION, NEW, NO_CERTIFICATE, NOT_REGISTERED,
+    /// SUSPEND or REVOKE.
+    pub status: String,
+    /// What the status means.
+    pub message: String,
+    /// NIK, when known.
+    pub nik: Option<String>,
+    /// E-mail, when known.
+    pub email: Option<String>,
+    /// End of the certificate's validity, when there is one.
+    pub certificate_expires: Option<String>,
+}
+
+/// A registration received.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Registered {
+    /// Full name.
+    pub nama: String,
+    /// E-mail.
+    pub email: Option<String>,
+    /// WAITING_FOR_VERIFICATION.
+    pub status: String,
+}
+
+/// The BSrE error body (documented as `BsreError`, whose `status_code` lists every code).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = BsreError)]
+pub struct BsreErrorBody {
+    /// The message: Indonesian, English with `x-language: en`.
+    pub error: String,
+    /// The dialect's error code (the table in docs/bsre.md).
+    pub status_code: u16,
+}
+
+/// The errors every authenticated v2 route can give, in the BSrE shape.
+#[derive(utoipa::IntoResponses)]
+pub enum Errors {
+    /// Invalid request: `status_code` names the problem (see docs/bsre.md).
+    #[response(status = 400)]
+    BadRequest(BsreErrorBody),
+    /// Missing or wrong application credential, or client IP not allowed.
+    #[response(status = 401)]
+    Unauthorized(BsreErrorBody),
+    /// The body is larger than the server's limit.
+    #[response(status = 413)]
+    TooLarge(BsreErrorBody),
+    /// The body is not `application/json`.
+    #[response(status = 415)]
+    NotJson(BsreErrorBody),
+    /// Internal error; the message carries the request id.
+    #[response(status = 500)]
+    Internal(BsreErrorBody),
+}
+
+/// The reply language.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct Language {
+    /// `en` for English messages; Indonesian otherwise.
+    #[param(rename = "x-language")]
+    pub x_language: Option<String>,
+}
