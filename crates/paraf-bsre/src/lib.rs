@@ -138,6 +138,41 @@ pub async fn envelope(State(state): State<AppState>, req: Request, next: Next) -
     err.render(lang, request_id.as_deref())
 }
 
+/// The calling application of a request: its principal (set by the authentication layer),
+/// its address and the reply language.
+pub struct Caller {
+    /// Who (the application credential's organisation and key).
+    pub p: Principal,
+    /// From where.
+    pub ip: std::net::IpAddr,
+    /// In which language replies are written.
+    pub lang: Lang,
+}
+
+impl axum::extract::FromRequestParts<AppState> for Caller {
+    type Rejection = BsreError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &AppState,
+    ) -> Result<Self, BsreError> {
+        let p = parts
+            .extensions
+            .get::<Principal>()
+            .cloned()
+            .ok_or_else(|| BsreError::new(Code::Unauthorized))?;
+        let ip = parts
+            .extensions
+            .get::<paraf_http::request_id::ClientIp>()
+            .map_or(std::net::IpAddr::from([127, 0, 0, 1]), |c| c.0);
+        Ok(Caller {
+            p,
+            ip,
+            lang: Lang::of(&parts.headers),
+        })
+    }
+}
+
 /// The calling application as an audit actor.
 pub(crate) fn actor(p: &Principal) -> Actor {
     Actor::new(p.key.as_str(), Face::Bsre)
@@ -153,7 +188,7 @@ pub(crate) async fn audit_signature(
     details: serde_json::Value,
 ) {
     state
-        .record(p.org, &actor(p), action, Some(target), details)
+        .record(state.audit_event(p.org, &actor(p), action, Some(target), details))
         .await;
 }
 
@@ -166,7 +201,7 @@ pub(crate) fn audit(
     target: String,
     details: serde_json::Value,
 ) {
-    state.record_later(p.org, &actor(p), action, Some(target), details);
+    state.record_later(state.audit_event(p.org, &actor(p), action, Some(target), details));
 }
 
 /// The identity a request names by NIK or e-mail (one of them is required).

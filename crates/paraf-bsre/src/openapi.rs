@@ -212,10 +212,19 @@ fn activation() -> Value {
 )]
 struct V2Api;
 
-/// The derived document of the v2 routes, as JSON.
+/// The derived document of the v2 routes, as JSON; every operation needs the application
+/// credential.
 fn v2_document() -> Value {
     use utoipa::OpenApi as _;
-    serde_json::to_value(V2Api::openapi()).unwrap_or_default()
+    let mut doc = serde_json::to_value(V2Api::openapi()).unwrap_or_default();
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        for op in paths.values_mut().filter_map(|p| p.as_object_mut()) {
+            for o in op.values_mut().filter_map(|o| o.as_object_mut()) {
+                o.insert("security".into(), basic());
+            }
+        }
+    }
+    doc
 }
 
 /// Every BSrE path: v1, v2 (derived), verify and the activation page.

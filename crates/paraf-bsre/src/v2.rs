@@ -10,20 +10,19 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use axum::{Extension, Json, Router};
+use axum::{Json, Router};
 use base64::Engine;
 use paraf_domain::{IdentityStatus, OtpPurpose, Principal, Seal, Timestamp};
 use serde_json::{json, Value};
 
 use crate::wire::{
-    self, num, required, text, Ack, ActivationRefreshed, CodeSent, Errors, Language, Num,
-    OneOrMany, Registered, RegistrationRequest, SealActivationRequest, SealCode, SealCodeRequest,
-    SealRequest, SignCodeRequest, SignRequest, SignatureProperties, SignedFiles, UserRef,
-    UserStatus,
+    self, num, required, text, Ack, CodeReply, CodeSent, Errors, Language, Num, OneOrMany,
+    Registered, RegistrationRequest, SealActivationRequest, SealCodeRequest, SealRequest,
+    SignCodeRequest, SignRequest, SignatureProperties, SignedFiles, UserRef, UserStatus,
 };
+use crate::Caller;
 
 use crate::error::{BsreError, Code, Lang};
 use crate::v1::is_jpeg_or_png;
@@ -31,7 +30,6 @@ use paraf_core::audit::AuditAction;
 use paraf_core::error::KeyRefusal;
 use paraf_core::signing::{self as sign, FileJob, Look, PageSel, Place, Proof};
 use paraf_core::CoreError;
-use paraf_http::request_id::ClientIp;
 use paraf_http::state::AppState;
 
 /// Most files in one bulk request.
@@ -211,6 +209,12 @@ fn look_of(prop: &SignatureProperties, pname: &str) -> Result<Look, BsreError> {
     })
 }
 
+/// The seed's acknowledgement without data, in the caller's language.
+fn acknowledged(lang: Lang, id: &str, en: &str) -> Response {
+    let message = if lang == Lang::En { en } else { id };
+    Json(Ack::<()>::new(Some(message), None)).into_response()
+}
+
 fn signed_reply(started: Instant, files: Vec<Vec<u8>>) -> Response {
     Json(SignedFiles {
         time: started.elapsed().as_millis() as u64,
@@ -222,20 +226,13 @@ fn signed_reply(started: Instant, files: Vec<Vec<u8>>) -> Response {
 // ---------------------------------------------------------------- signing
 
 /// `POST /api/v2/sign/pdf`.
-#[utoipa::path(
-    post,
-    path = "/api/v2/sign/pdf",
-    tag = "BSrE v2",
+#[utoipa::path(post, path = "/api/v2/sign/pdf", tag = "BSrE v2", params(Language),
     summary = "Sign PDFs (base64, bulk)",
     description = "Signs every file with the identity named by `nik` or `email` (NIK wins), unlocked by `passphrase` (wins) or a one-time `totp`. All or nothing.",
-    request_body = SignRequest,
-    params(Language),
-    responses((status = 200, description = "The signed files, in request order.", body = SignedFiles), Errors),
-    security(("appCredential" = []))
-)]
+    request_body = SignRequest, responses(Errors, (status = 200, description = "The signed files, in request order.", body = SignedFiles)))]
 pub(crate) async fn sign_pdf(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    c: Caller,
     Json(body): Json<Value>,
 ) -> Result<Response, BsreError> {
     let started = Instant::now();
@@ -251,7 +248,7 @@ pub(crate) async fn sign_pdf(
         },
         (None, None) => return Err(BsreError::new(Code::MissingCredential)),
     };
-    let identity = crate::find_identity(&state, &p, text(&req.nik), text(&req.email)).await?;
+    let identity = crate::find_identity(&state, &c.p, text(&req.nik), text(&req.email)).await?;
     let (signer, otp) = sign::unlock_identity(&state, &identity, proof).await?;
     let n = jobs.len() as u64;
     let signed = sign::sign_all(&state, Arc::new(signer), jobs).await?;
@@ -260,7 +257,7 @@ pub(crate) async fn sign_pdf(
     }
     crate::audit_signature(
         &state,
-        &p,
+        &c.p,
         AuditAction::DocumentSigned,
         format!("identity:{}", identity.id),
         json!({"files": n, "api": "v2"}),
@@ -270,36 +267,28 @@ pub(crate) async fn sign_pdf(
 }
 
 /// `POST /api/v2/sign/get/totp`: mails a code for `data` files, valid a few minutes, once.
-#[utoipa::path(
-    post,
-    path = "/api/v2/sign/get/totp",
-    tag = "BSrE v2",
+#[utoipa::path(post, path = "/api/v2/sign/get/totp", tag = "BSrE v2", params(Language),
     summary = "Mail a one-time signing code to the signer",
     description = "Sends a 6-digit code to the identity's e-mail, valid 5 minutes, for one `POST /api/v2/sign/pdf` of at most `data` files. Refused unless the identity allowed code signing.",
-    request_body = SignCodeRequest,
-    params(Language),
-    responses((status = 200, description = "The code was mailed.", body = Ack<CodeSent>), Errors),
-    security(("appCredential" = []))
-)]
+    request_body = SignCodeRequest, responses(Errors, (status = 200, description = "The code was mailed.", body = Ack<CodeSent>)))]
 pub(crate) async fn sign_totp(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
-    headers: HeaderMap,
+    c: Caller,
     Json(body): Json<Value>,
 ) -> Result<Response, BsreError> {
     let req: SignCodeRequest = wire::parse(body)?;
-    let identity = crate::find_identity(&state, &p, text(&req.nik), text(&req.email)).await?;
+    let identity = crate::find_identity(&state, &c.p, text(&req.nik), text(&req.email)).await?;
     let files = file_count(&req.data)?;
     let expires = state.send_signing_code(&identity, files).await?;
     let subject = format!("identity:{}", identity.id);
     crate::audit(
         &state,
-        &p,
+        &c.p,
         AuditAction::IdentityCodeSent,
         subject,
         json!({"data": files}),
     );
-    let message = match Lang::of(&headers) {
+    let message = match c.lang {
         Lang::Id => "TOTP berhasil dikirim ke email pengguna",
         Lang::En => "The TOTP was sent to the user's e-mail",
     };
@@ -353,34 +342,25 @@ async fn check_activation(
 
 /// `POST /api/v2/seal/get/activation`: without `totp`, mails a new activation TOTP to the
 /// seal's address; with the current `totp`, extends it.
-#[utoipa::path(
-    post,
-    path = "/api/v2/seal/get/activation",
-    tag = "BSrE v2",
+#[utoipa::path(post, path = "/api/v2/seal/get/activation", tag = "BSrE v2", params(Language),
     summary = "Send or extend a seal activation code",
     description = "Without `totp`: mails a new activation code (valid 30 days) to the seal's address. With the current `totp`: extends it (`data` then carries it). Ten wrong codes revoke the activation.",
-    request_body = SealActivationRequest,
-    params(Language),
-    responses((status = 200, description = "Sent (`data` null) or extended.", body = Ack<ActivationRefreshed>), Errors),
-    security(("appCredential" = []))
-)]
+    request_body = SealActivationRequest, responses(Errors, (status = 200, description = "Sent (`data` null) or extended.", body = Ack<CodeReply>)))]
 pub(crate) async fn seal_activation(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
-    Extension(ip): Extension<ClientIp>,
-    headers: HeaderMap,
+    c: Caller,
     Json(body): Json<Value>,
 ) -> Result<Response, BsreError> {
     let req: SealActivationRequest = wire::parse(body)?;
-    let seal = seal_of(&state, &p, &req.id_subscriber).await?;
+    let seal = seal_of(&state, &c.p, &req.id_subscriber).await?;
     let subject = format!("seal:{}", seal.id);
-    let en = Lang::of(&headers) == Lang::En;
+    let en = c.lang == Lang::En;
     if let Some(code) = text(&req.totp) {
-        check_activation(&state, &seal, code, ip.0).await?;
+        check_activation(&state, &seal, code, c.ip).await?;
         let expires = state.refresh_seal_activation(&seal, code).await?;
         crate::audit(
             &state,
-            &p,
+            &c.p,
             AuditAction::SealActivationRefreshed,
             subject,
             json!({}),
@@ -392,7 +372,7 @@ pub(crate) async fn seal_activation(
         };
         return Ok(Json(Ack::new(
             None,
-            Some(ActivationRefreshed {
+            Some(CodeReply {
                 message: message.to_string(),
                 totp: code.to_string(),
                 expires: seed_time(expires),
@@ -404,94 +384,73 @@ pub(crate) async fn seal_activation(
     state.send_seal_activation(&seal).await?;
     crate::audit(
         &state,
-        &p,
+        &c.p,
         AuditAction::SealActivationSent,
         subject,
         json!({}),
     );
-    let message = if en {
-        "The activation TOTP was sent"
-    } else {
-        "TOTP Aktivasi berhasil dikirim"
-    };
-    Ok(Json(Ack::<()>::new(Some(message), None)).into_response())
+    Ok(acknowledged(
+        c.lang,
+        "TOTP Aktivasi berhasil dikirim",
+        "The activation TOTP was sent",
+    ))
 }
 
 /// `POST /api/v2/seal/revoke/activation`.
-#[utoipa::path(
-    post,
-    path = "/api/v2/seal/revoke/activation",
-    tag = "BSrE v2",
+#[utoipa::path(post, path = "/api/v2/seal/revoke/activation", tag = "BSrE v2", params(Language),
     summary = "Revoke a seal activation",
     description = "Ends the activation proven by `totp`.",
-    request_body = SealActivationRequest,
-    params(Language),
-    responses((status = 200, description = "Revoked (`data` null).", body = Ack<ActivationRefreshed>), Errors),
-    security(("appCredential" = []))
-)]
+    request_body = SealActivationRequest, responses(Errors, (status = 200, description = "Revoked (`data` null).", body = Ack<CodeReply>)))]
 pub(crate) async fn seal_revoke(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
-    Extension(ip): Extension<ClientIp>,
-    headers: HeaderMap,
+    c: Caller,
     Json(body): Json<Value>,
 ) -> Result<Response, BsreError> {
     let req: SealActivationRequest = wire::parse(body)?;
-    let seal = seal_of(&state, &p, &req.id_subscriber).await?;
+    let seal = seal_of(&state, &c.p, &req.id_subscriber).await?;
     let code = required(&req.totp, "totp")?;
-    check_activation(&state, &seal, code, ip.0).await?;
+    check_activation(&state, &seal, code, c.ip).await?;
     state.revoke_seal_activation(&seal).await?;
     crate::audit(
         &state,
-        &p,
+        &c.p,
         AuditAction::SealActivationRevoked,
         format!("seal:{}", seal.id),
         json!({}),
     );
-    let en = Lang::of(&headers) == Lang::En;
-    let message = if en {
-        "The activation TOTP was revoked"
-    } else {
-        "TOTP Aktivasi berhasil dicabut"
-    };
-    Ok(Json(Ack::<()>::new(Some(message), None)).into_response())
+    Ok(acknowledged(
+        c.lang,
+        "TOTP Aktivasi berhasil dicabut",
+        "The activation TOTP was revoked",
+    ))
 }
 
 /// `POST /api/v2/seal/get/totp`: a sealing OTP for `data` files, in the reply.
-#[utoipa::path(
-    post,
-    path = "/api/v2/seal/get/totp",
-    tag = "BSrE v2",
+#[utoipa::path(post, path = "/api/v2/seal/get/totp", tag = "BSrE v2", params(Language),
     summary = "Get a sealing code",
     description = "A 6-digit code for one `POST /api/v2/seal/pdf` of at most `data` files, valid 5 minutes, returned in the reply (the activation `totp` proves the caller).",
-    request_body = SealCodeRequest,
-    params(Language),
-    responses((status = 200, description = "The code.", body = SealCode), Errors),
-    security(("appCredential" = []))
-)]
+    request_body = SealCodeRequest, responses(Errors, (status = 200, description = "The code.", body = CodeReply)))]
 pub(crate) async fn seal_totp(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
-    Extension(ip): Extension<ClientIp>,
-    headers: HeaderMap,
+    c: Caller,
     Json(body): Json<Value>,
 ) -> Result<Response, BsreError> {
     let req: SealCodeRequest = wire::parse(body)?;
-    let seal = seal_of(&state, &p, &req.id_subscriber).await?;
+    let seal = seal_of(&state, &c.p, &req.id_subscriber).await?;
     let files = file_count(&req.data)?;
     let code = required(&req.totp, "totp")?;
-    check_activation(&state, &seal, code, ip.0).await?;
+    check_activation(&state, &seal, code, c.ip).await?;
     let (otp, expires) = state.issue_seal_code(&seal, files).await?;
     let subject = format!("seal:{}", seal.id);
     crate::audit(
         &state,
-        &p,
+        &c.p,
         AuditAction::SealCodeIssued,
         subject,
         json!({"data": files}),
     );
-    let en = Lang::of(&headers) == Lang::En;
-    Ok(Json(SealCode {
+    let en = c.lang == Lang::En;
+    Ok(Json(CodeReply {
         message: if en {
             "TOTP created"
         } else {
@@ -506,25 +465,18 @@ pub(crate) async fn seal_totp(
 }
 
 /// `POST /api/v2/seal/pdf`.
-#[utoipa::path(
-    post,
-    path = "/api/v2/seal/pdf",
-    tag = "BSrE v2",
+#[utoipa::path(post, path = "/api/v2/seal/pdf", tag = "BSrE v2", params(Language),
     summary = "Seal PDFs with the organisation seal",
     description = "Seals every file with the seal `idSubscriber`, proven by a sealing code (`totp`). All or nothing.",
-    request_body = SealRequest,
-    params(Language),
-    responses((status = 200, description = "The sealed files, in request order.", body = SignedFiles), Errors),
-    security(("appCredential" = []))
-)]
+    request_body = SealRequest, responses(Errors, (status = 200, description = "The sealed files, in request order.", body = SignedFiles)))]
 pub(crate) async fn seal_pdf(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
+    c: Caller,
     Json(body): Json<Value>,
 ) -> Result<Response, BsreError> {
     let started = Instant::now();
     let req: SealRequest = wire::parse(body)?;
-    let seal = seal_of(&state, &p, &req.id_subscriber).await?;
+    let seal = seal_of(&state, &c.p, &req.id_subscriber).await?;
     let code = required(&req.totp, "totp")?;
     let jobs = jobs_of(req.file, req.signature_properties)?;
     let now = state.clock.now();
@@ -536,7 +488,7 @@ pub(crate) async fn seal_pdf(
     }
     let subject = format!("seal:{}", seal.id);
     let otp = sign::OneTimeCode::new(
-        p.org,
+        c.p.org,
         subject.clone(),
         OtpPurpose::Seal,
         code,
@@ -549,7 +501,7 @@ pub(crate) async fn seal_pdf(
     otp.spend(&state).await?;
     crate::audit_signature(
         &state,
-        &p,
+        &c.p,
         AuditAction::DocumentSealed,
         subject,
         json!({"files": n}),
@@ -561,31 +513,23 @@ pub(crate) async fn seal_pdf(
 // ---------------------------------------------------------------- users
 
 /// `POST /api/v2/user/check/status`.
-#[utoipa::path(
-    post,
-    path = "/api/v2/user/check/status",
-    tag = "BSrE v2",
+#[utoipa::path(post, path = "/api/v2/user/check/status", tag = "BSrE v2", params(Language),
     summary = "A user's certificate status",
     description = "The status of the identity named by `nik` or `email` (NOT_REGISTERED when there is none).",
-    request_body = UserRef,
-    params(Language),
-    responses((status = 200, description = "The status.", body = UserStatus), Errors),
-    security(("appCredential" = []))
-)]
+    request_body = UserRef, responses(Errors, (status = 200, description = "The status.", body = UserStatus)))]
 pub(crate) async fn check_status(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
-    headers: HeaderMap,
+    c: Caller,
     Json(body): Json<Value>,
 ) -> Result<Response, BsreError> {
     let req: UserRef = wire::parse(body)?;
-    let found = crate::find_identity(&state, &p, text(&req.nik), text(&req.email)).await;
+    let found = crate::find_identity(&state, &c.p, text(&req.nik), text(&req.email)).await;
     let (status, identity) = match found {
         Ok(i) => (i.status_at(state.clock.now()), Some(i)),
         Err(e) if e.code == Code::UserNotRegistered => (IdentityStatus::NotRegistered, None),
         Err(e) => return Err(e),
     };
-    let message = match Lang::of(&headers) {
+    let message = match c.lang {
         Lang::Id => status.description_id(),
         Lang::En => status.description_en(),
     };
@@ -606,21 +550,13 @@ pub(crate) async fn check_status(
 }
 
 /// `POST /api/v2/user/registration`: WAITING_FOR_VERIFICATION until an administrator verifies.
-#[utoipa::path(
-    post,
-    path = "/api/v2/user/registration",
-    tag = "BSrE v2",
+#[utoipa::path(post, path = "/api/v2/user/registration", tag = "BSrE v2", params(Language),
     summary = "Register a user",
     description = "Registers an identity: WAITING_FOR_VERIFICATION until an administrator verifies it (console or `paraf admin`), which mails the activation link.",
-    request_body = RegistrationRequest,
-    params(Language),
-    responses((status = 200, description = "Registered.", body = Ack<Registered>), Errors),
-    security(("appCredential" = []))
-)]
+    request_body = RegistrationRequest, responses(Errors, (status = 200, description = "Registered.", body = Ack<Registered>)))]
 pub(crate) async fn registration(
     State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
-    headers: HeaderMap,
+    c: Caller,
     Json(body): Json<Value>,
 ) -> Result<Response, BsreError> {
     let req: RegistrationRequest = wire::parse(body)?;
@@ -628,9 +564,15 @@ pub(crate) async fn registration(
     let email = required(&req.email, "email")?;
     let identity = state
         .identities()
-        .register(p.org, nama, Some(email), text(&req.nik), &crate::actor(&p))
+        .register(
+            c.p.org,
+            nama,
+            Some(email),
+            text(&req.nik),
+            &crate::actor(&c.p),
+        )
         .await?;
-    let en = Lang::of(&headers) == Lang::En;
+    let en = c.lang == Lang::En;
     let message = if en {
         "Registration received: waiting for verification"
     } else {

@@ -270,27 +270,15 @@ pub struct CodeSent {
     pub data: u64,
 }
 
-/// A seal activation refreshed (the same code, valid longer).
+/// A code in the reply: a seal activation extended (the same code, valid longer), or a
+/// sealing code (returned, not mailed: the caller proved the activation code).
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ActivationRefreshed {
+pub struct CodeReply {
     /// What happened.
     pub message: String,
-    /// The (unchanged) activation code.
+    /// The six-digit code.
     pub totp: String,
-    /// New expiry.
-    pub expires: String,
-    /// Always `true`.
-    pub result: bool,
-}
-
-/// A sealing code (returned, not mailed: the caller proved the activation code).
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct SealCode {
-    /// What happened.
-    pub message: String,
-    /// The six-digit code, for one `POST /api/v2/seal/pdf` of at most `data` files.
-    pub totp: String,
-    /// Expiry (a few minutes).
+    /// Its expiry (`2023-08-07T04:24:40.927+0000`).
     pub expires: String,
     /// Always `true`.
     pub result: bool,
@@ -315,12 +303,12 @@ pub struct UserStatus {
 /// A registration received.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Registered {
+    /// WAITING_FOR_VERIFICATION.
+    pub status: String,
     /// Full name.
     pub nama: String,
     /// E-mail.
     pub email: Option<String>,
-    /// WAITING_FOR_VERIFICATION.
-    pub status: String,
 }
 
 /// The BSrE error body (documented as `BsreError`, whose `status_code` lists every code).

@@ -313,6 +313,7 @@ impl Actor {
 
 impl crate::Core {
     /// The record of `action` by `actor` on `target` in `org`: `details` (an object) gets `via`.
+    /// Hand it to [`crate::Core::record`] or [`crate::Core::record_later`].
     pub fn audit_event(
         &self,
         org: OrgId,
@@ -324,33 +325,18 @@ impl crate::Core {
         audit_event(self.now(), org, actor, action, target, details)
     }
 
-    /// Records `action` and waits until it is stored (a failure is logged: the action itself
-    /// already happened).
-    pub async fn record(
-        &self,
-        org: OrgId,
-        actor: &Actor,
-        action: AuditAction,
-        target: Option<String>,
-        details: serde_json::Value,
-    ) {
-        let event = self.audit_event(org, actor, action, target, details);
+    /// Records `event` (built by [`crate::Core::audit_event`]) and waits until it is stored
+    /// (a failure is logged: the action itself already happened).
+    pub async fn record(&self, event: NewAuditEvent) {
+        let action = event.action.clone();
         if let Err(e) = self.audit.append(event).await {
-            tracing::error!(error = %e, action = action.as_str(), "could not audit");
+            tracing::error!(error = %e, action, "could not audit");
         }
     }
 
-    /// Queues the record of `action` without waiting (it joins the next batch).
-    pub fn record_later(
-        &self,
-        org: OrgId,
-        actor: &Actor,
-        action: AuditAction,
-        target: Option<String>,
-        details: serde_json::Value,
-    ) {
-        self.audit
-            .submit(self.audit_event(org, actor, action, target, details));
+    /// Queues `event` without waiting (it joins the next batch).
+    pub fn record_later(&self, event: NewAuditEvent) {
+        self.audit.submit(event);
     }
 }
 

@@ -96,13 +96,13 @@ pub async fn bootstrap(core: &Core) -> Result<Option<FirstStart>, OpenError> {
             now,
         )
         .await?;
-    core.record(
+    core.record(core.audit_event(
         org.id,
         &Actor::system(),
         AuditAction::OrganisationBootstrapped,
         Some(format!("user:{}", user.id)),
         serde_json::json!({"slug": org.slug.as_str(), "admin": user.email.as_str()}),
-    )
+    ))
     .await;
     Ok(Some(FirstStart {
         org_slug: org.slug.as_str().to_string(),

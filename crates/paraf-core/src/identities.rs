@@ -136,7 +136,10 @@ impl IdentityService {
         details: serde_json::Value,
     ) {
         self.core
-            .record(org, actor, action, Some(target), details)
+            .record(
+                self.core
+                    .audit_event(org, actor, action, Some(target), details),
+            )
             .await;
     }
 

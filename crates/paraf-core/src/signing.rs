@@ -372,37 +372,34 @@ impl OneTimeCode {
         }
     }
 
-    /// Refuses a code that is wrong, expired, spent or too small (counting the attempt).
-    pub async fn check(&self, core: &Core) -> Result<(), CoreError> {
-        let now = core.now();
-        let store = &core.store;
-        let (o, s, p, h, f) = (
+    /// Organisation, subject, purpose, code hash and file count, as the store takes them.
+    fn parts(&self) -> (paraf_domain::OrgId, &str, OtpPurpose, &str, u64) {
+        (
             self.org,
             &self.subject,
             self.purpose,
             &self.hash,
             self.files,
-        );
-        if store.otp_is_live(o, s, p, h, f, now).await? {
+        )
+    }
+
+    /// Refuses a code that is wrong, expired, spent or too small (counting the attempt).
+    pub async fn check(&self, core: &Core) -> Result<(), CoreError> {
+        let (o, s, p, h, f) = self.parts();
+        if core.store.otp_is_live(o, s, p, h, f, core.now()).await? {
             return Ok(());
         }
         // Not live: spending fails too, and records the wrong attempt.
-        store.consume_otp(o, s, p, h, f, now).await?;
-        Err(key_refused(KeyRefusal::InvalidCode))
+        self.spend(core)
+            .await
+            .and(Err(key_refused(KeyRefusal::InvalidCode)))
     }
 
     /// Spends the code once the work is done; a code spent meanwhile by a concurrent request
     /// refuses this one (its result is not returned).
     pub async fn spend(&self, core: &Core) -> Result<(), CoreError> {
-        let now = core.now();
-        let (o, s, p, h, f) = (
-            self.org,
-            &self.subject,
-            self.purpose,
-            &self.hash,
-            self.files,
-        );
-        if core.store.consume_otp(o, s, p, h, f, now).await? {
+        let (o, s, p, h, f) = self.parts();
+        if core.store.consume_otp(o, s, p, h, f, core.now()).await? {
             Ok(())
         } else {
             Err(key_refused(KeyRefusal::InvalidCode))

@@ -290,7 +290,7 @@ pub(crate) async fn audit_event(
     details: serde_json::Value,
 ) {
     state
-        .record(org, &client.actor(actor), action, target, details)
+        .record(state.audit_event(org, &client.actor(actor), action, target, details))
         .await;
 }
 
