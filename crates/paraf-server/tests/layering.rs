@@ -85,11 +85,6 @@ fn dialects_reach_neither_sql_nor_each_other() {
             );
         }
         // Nor through the core's handles: the store and blob store are the core's business.
-        // (The console still does, for credentials and sessions: paraf-web is exempt until
-        // those services are the core's — see ARCHITECTURE.md.)
-        if *dialect == "paraf-web" {
-            continue;
-        }
         for file in rust_files(&workspace().join("crates").join(dialect).join("src")) {
             let text = std::fs::read_to_string(&file).unwrap();
             for (n, line) in text.lines().enumerate() {

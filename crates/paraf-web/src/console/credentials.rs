@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::html::{self, Nav};
 use super::{done_notice, internal, not_found, see_other, CsrfOnly, Session};
-use paraf_core::audit::AuditAction;
+use paraf_core::credentials::CredentialChanges;
 use paraf_http::state::AppState;
 
 /// Longest description accepted.
@@ -154,7 +154,7 @@ pub async fn list(
     session: Session,
     Query(q): Query<Done>,
 ) -> Response {
-    let creds = match state.store.list_app_credentials(session.org.id).await {
+    let creds = match state.app_credentials(session.org.id).await {
         Ok(c) => c,
         Err(e) => return internal(e),
     };
@@ -262,12 +262,11 @@ pub async fn create(
         description: f.description.trim().to_string(),
         allowed_ips: ips.clone(),
     };
-    let cred = match state
-        .store
-        .create_app_credential(&new, state.clock.now())
+    match state
+        .create_app_credential(&new, enabled, &session.actor())
         .await
     {
-        Ok(c) => c,
+        Ok(_) => see_other("/console/credentials?done=created"),
         Err(e) if matches!(e.domain(), Some(DomainError::AlreadyExists { .. })) => {
             errors.username = Some("Username ini sudah dipakai.".into());
             return form_page(
@@ -278,31 +277,8 @@ pub async fn create(
                 &errors,
             );
         }
-        Err(e) => return internal(e),
-    };
-    if !enabled {
-        if let Err(e) = state
-            .store
-            .set_app_credential_enabled(session.org.id, cred.id, false)
-            .await
-        {
-            return internal(e);
-        }
+        Err(e) => internal(e),
     }
-    session
-        .audit(
-            &state,
-            AuditAction::AppCredentialCreated,
-            Some(format!("app_credential:{}", cred.id)),
-            serde_json::json!({
-                "username": cred.username,
-                "description": cred.description,
-                "allowed_ips": ips.to_strings(),
-                "enabled": enabled,
-            }),
-        )
-        .await;
-    see_other("/console/credentials?done=created")
 }
 
 async fn load(state: &AppState, session: &Session, id: &str) -> Result<AppCredential, Response> {
@@ -310,7 +286,6 @@ async fn load(state: &AppState, session: &Session, id: &str) -> Result<AppCreden
         return Err(not_found(session));
     };
     match state
-        .store
         .app_credential(session.org.id, AppCredentialId(id))
         .await
     {
@@ -383,58 +358,19 @@ pub async fn update(
             &errors,
         );
     };
-    let org = session.org.id;
-    let enabled = parse_enabled(&f.status);
-    let description = f.description.trim();
-    let mut changed = Vec::new();
-    let store = &state.store;
-    let result = async {
-        if description != cred.description {
-            store
-                .set_app_credential_description(org, cred.id, description)
-                .await?;
-            changed.push("description");
-        }
-        if ips != cred.allowed_ips {
-            store
-                .set_app_credential_allowed_ips(org, cred.id, &ips)
-                .await?;
-            changed.push("allowed_ips");
-        }
-        if enabled != cred.enabled {
-            store
-                .set_app_credential_enabled(org, cred.id, enabled)
-                .await?;
-            changed.push("enabled");
-        }
-        if let Some(p) = &password {
-            store.set_app_credential_password(org, cred.id, p).await?;
-            changed.push("password");
-        }
-        Ok::<_, paraf_core::CoreError>(())
-    }
-    .await;
-    if let Err(e) = result {
-        if e.is_not_found() {
-            return not_found(&session);
-        }
-        return internal(e);
-    }
-    if !changed.is_empty() {
-        session
-            .audit(
-                &state,
-                AuditAction::AppCredentialUpdated,
-                Some(format!("app_credential:{}", cred.id)),
-                serde_json::json!({
-                    "username": cred.username,
-                    "changed": changed,
-                    "description": description,
-                    "allowed_ips": ips.to_strings(),
-                    "enabled": enabled,
-                }),
-            )
-            .await;
+    let changes = CredentialChanges {
+        description: f.description.trim().to_string(),
+        allowed_ips: ips,
+        enabled: parse_enabled(&f.status),
+        password,
+    };
+    match state
+        .update_app_credential(&cred, &changes, &session.actor())
+        .await
+    {
+        Ok(_) => {}
+        Err(e) if e.is_not_found() => return not_found(&session),
+        Err(e) => return internal(e),
     }
     see_other("/console/credentials?done=updated")
 }
@@ -472,23 +408,11 @@ pub async fn delete(
         Ok(c) => c,
         Err(r) => return r,
     };
-    match state
-        .store
-        .delete_app_credential(session.org.id, cred.id)
-        .await
-    {
+    match state.delete_app_credential(&cred, &session.actor()).await {
         Ok(()) => {}
         Err(e) if e.is_not_found() => return not_found(&session),
         Err(e) => return internal(e),
     }
-    session
-        .audit(
-            &state,
-            AuditAction::AppCredentialDeleted,
-            Some(format!("app_credential:{}", cred.id)),
-            serde_json::json!({"username": cred.username}),
-        )
-        .await;
     see_other("/console/credentials?done=deleted")
 }
 

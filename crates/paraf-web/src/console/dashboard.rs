@@ -275,15 +275,11 @@ pub async fn show(State(state): State<AppState>, session: Session) -> Response {
     let days: Vec<String> = (0..DAYS)
         .map(|i| (first + Duration::days(i)).format("%Y-%m-%d").to_string())
         .collect();
-    // The counters are written every half second: write what is pending first.
-    state.usage.flush().await;
-    let (creds, usage) = match tokio::try_join!(
-        state.store.list_app_credentials(org),
-        state.store.app_usage(org, since)
-    ) {
-        Ok(v) => v,
-        Err(e) => return internal(e),
-    };
+    let (creds, usage) =
+        match tokio::try_join!(state.app_credentials(org), state.app_usage(org, since)) {
+            Ok(v) => v,
+            Err(e) => return internal(e),
+        };
     let series = series(&days, &usage, &creds);
     let enabled = creds.iter().filter(|c| c.enabled).count();
     let total_requests: u64 = series.iter().flat_map(|s| &s.requests).sum();

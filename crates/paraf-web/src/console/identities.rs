@@ -111,7 +111,7 @@ async fn render(
     status: StatusCode,
     view: View<'_>,
 ) -> Response {
-    let identities = match state.store.list_identities(session.org.id).await {
+    let identities = match state.identities_of(session.org.id).await {
         Ok(i) => i,
         Err(e) => return internal(e),
     };
@@ -224,7 +224,7 @@ pub async fn act(
     };
     let org = session.org.id;
     // Scoped to the session's organisation before anything else.
-    let has_email = match state.store.identity(org, id).await {
+    let has_email = match state.identity(org, id).await {
         Ok(i) => i.email.is_some(),
         Err(e) if e.is_not_found() => return not_found(&session),
         Err(e) => return internal(e),

@@ -10,15 +10,15 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use axum::Form;
-use paraf_domain::{Email, Organisation, Role};
+use paraf_domain::{Email, Organisation};
 use serde::Deserialize;
 
 use super::html::{self, Nav};
 use paraf_core::secret::constant_time_eq as ct_eq;
 
-use super::{audit_event, internal, see_other, Client, CsrfOnly, Session};
-use paraf_core::audit::AuditAction;
+use super::{internal, see_other, Client, CsrfOnly, Session};
 use paraf_core::login::{login_org, LoginOrgError};
+use paraf_core::sessions::SignIn;
 use paraf_http::auth::SESSION_COOKIE;
 use paraf_http::ratelimit;
 use paraf_http::routes::LOGIN_FAILURES_PER_MINUTE;
@@ -153,68 +153,26 @@ pub async fn submit(
         };
         return login_page(StatusCode::UNAUTHORIZED, &cookie, &f.email, Some(&msg));
     };
-    let user = match state
-        .store
-        .verify_user_password(org.id, &email, &f.password)
-        .await
-    {
-        Ok(u) => u,
-        Err(e) if e.auth_failure().is_some() => {
+    let now = state.clock.now();
+    let signed_in = state
+        .console_sign_in(&org, &email, &f.password, &client.actor(String::new()))
+        .await;
+    let session = match signed_in {
+        Ok(SignIn::Started { session, .. }) => session,
+        Ok(SignIn::Refused) => {
             ratelimit::login_failed(&state, ip).await;
-            audit_event(
-                &state,
-                org.id,
-                "anonymous".into(),
-                &client,
-                AuditAction::SessionRefused,
-                None,
-                serde_json::json!({"email": email.as_str()}),
-            )
-            .await;
             return login_page(StatusCode::UNAUTHORIZED, &cookie, &f.email, Some(wrong));
         }
-        Err(e) => return internal(e),
-    };
-    if user.role != Role::Admin {
-        audit_event(
-            &state,
-            org.id,
-            format!("user:{}", user.id),
-            &client,
-            AuditAction::SessionRefused,
-            Some(format!("user:{}", user.id)),
-            serde_json::json!({"email": user.email.as_str(), "reason": "not an admin"}),
-        )
-        .await;
-        return login_page(
-            StatusCode::FORBIDDEN,
-            &cookie,
-            &f.email,
-            Some("Console hanya untuk administrator organisasi."),
-        );
-    }
-    let now = state.clock.now();
-    let session = match state
-        .store
-        .create_console_session(org.id, user.id, &state.token_lifetimes(), now)
-        .await
-    {
-        Ok(s) => s,
-        Err(e) if e.auth_failure().is_some() => {
-            return login_page(StatusCode::UNAUTHORIZED, &cookie, &f.email, Some(wrong))
+        Ok(SignIn::NotAdmin) => {
+            return login_page(
+                StatusCode::FORBIDDEN,
+                &cookie,
+                &f.email,
+                Some("Console hanya untuk administrator organisasi."),
+            )
         }
         Err(e) => return internal(e),
     };
-    audit_event(
-        &state,
-        org.id,
-        format!("user:{}", user.id),
-        &client,
-        AuditAction::SessionStarted,
-        Some(format!("user:{}", user.id)),
-        serde_json::json!({"email": user.email.as_str()}),
-    )
-    .await;
     let max_age = (session.expires_at - now).num_seconds().max(0);
     let mut resp = see_other("/console");
     let cookie = format!(
@@ -245,20 +203,11 @@ pub async fn logout(
         return r;
     }
     if let Err(e) = state
-        .store
-        .revoke_token_family_of(session.secret(), state.clock.now())
+        .console_sign_out(&session.org, session.secret(), &session.actor())
         .await
     {
         return internal(e);
     }
-    session
-        .audit(
-            &state,
-            AuditAction::SessionEnded,
-            Some(session.actor_id()),
-            serde_json::json!({}),
-        )
-        .await;
     let mut resp = see_other("/console/login");
     resp.headers_mut()
         .insert(header::SET_COOKIE, clear_session_cookie(&state));

@@ -28,7 +28,8 @@ use axum::routing::{get, post};
 use axum::Router;
 use base64::Engine;
 use hmac::{Hmac, KeyInit, Mac};
-use paraf_domain::{CredentialKind, Organisation, Role, User};
+use paraf_core::CoreError;
+use paraf_domain::{DomainError, Organisation, User};
 use sha2::{Digest, Sha256};
 
 use html::{Header, Nav};
@@ -385,29 +386,14 @@ impl FromRequestParts<AppState> for Session {
         let Some(secret) = paraf_http::auth::cookie(&parts.headers, SESSION_COOKIE) else {
             return Err(to_login(state, false));
         };
-        let now = state.clock.now();
-        let principal = match state.store.authenticate_console_session(&secret, now).await {
-            Ok(p) => p,
+        let (org, user) = match state.console_session(&secret).await {
+            Ok(v) => v,
             Err(e) if e.auth_failure().is_some() => return Err(to_login(state, true)),
+            Err(CoreError::Domain(DomainError::Forbidden { .. })) => {
+                return Err(forbidden("Console hanya untuk administrator organisasi."))
+            }
             Err(e) => return Err(internal(e)),
         };
-        let (CredentialKind::ConsoleSession, Some(user_id)) = (principal.kind, principal.user)
-        else {
-            return Err(to_login(state, true));
-        };
-        if principal.role != Some(Role::Admin) {
-            return Err(forbidden("Console hanya untuk administrator organisasi."));
-        }
-        let user = state
-            .store
-            .user(principal.org, user_id)
-            .await
-            .map_err(internal)?;
-        let org = state
-            .store
-            .organisation(principal.org)
-            .await
-            .map_err(internal)?;
         let csrf = csrf_token(&secret);
         Ok(Session {
             org,

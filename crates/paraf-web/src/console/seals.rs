@@ -30,7 +30,7 @@ struct SealsPage {
 
 /// `GET /console/seals`.
 pub async fn list(State(state): State<AppState>, session: Session) -> Response {
-    let seals = match state.store.list_seals(session.org.id).await {
+    let seals = match state.seals_of(session.org.id).await {
         Ok(s) => s,
         Err(e) => return internal(e),
     };
