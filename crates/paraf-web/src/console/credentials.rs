@@ -260,7 +260,7 @@ pub async fn create(
         username: username.clone(),
         password,
         description: f.description.trim().to_string(),
-        allowed_ips: ips.clone(),
+        allowed_ips: ips,
     };
     match state
         .create_app_credential(&new, enabled, &session.actor())
@@ -269,13 +269,13 @@ pub async fn create(
         Ok(_) => see_other("/console/credentials?done=created"),
         Err(e) if matches!(e.domain(), Some(DomainError::AlreadyExists { .. })) => {
             errors.username = Some("Username ini sudah dipakai.".into());
-            return form_page(
+            form_page(
                 &session,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 None,
                 &f,
                 &errors,
-            );
+            )
         }
         Err(e) => internal(e),
     }
