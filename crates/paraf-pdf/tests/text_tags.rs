@@ -651,16 +651,7 @@ fn object_streams_and_compressed_content_via_qpdf() {
 // ---------------------------------------------------------------------------------------------
 // Hostile content
 
-/// A small deterministic generator (xorshift), so failures reproduce.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
+use paraf_testkit::rng::Rng;
 
 #[test]
 fn garbage_and_mutated_content_streams_never_panic() {
@@ -670,17 +661,19 @@ fn garbage_and_mutated_content_streams_never_panic() {
     let alphabet = b"()<>[]{}/%\\ \n0123456789.-+TJjdDmfczwLs*'\"qQBEIDo";
     for round in 0..600 {
         let content: Vec<u8> = if round % 3 == 0 {
-            (0..rng.next() % 400).map(|_| rng.next() as u8).collect()
+            (0..rng.next_u64() % 400)
+                .map(|_| rng.next_u64() as u8)
+                .collect()
         } else {
             let mut c = seed.to_vec();
-            for _ in 0..1 + rng.next() % 8 {
-                let i = (rng.next() as usize) % c.len();
-                match rng.next() % 3 {
-                    0 => c[i] = alphabet[(rng.next() as usize) % alphabet.len()],
+            for _ in 0..1 + rng.next_u64() % 8 {
+                let i = (rng.next_u64() as usize) % c.len();
+                match rng.next_u64() % 3 {
+                    0 => c[i] = alphabet[(rng.next_u64() as usize) % alphabet.len()],
                     1 => {
                         c.remove(i);
                     }
-                    _ => c.insert(i, alphabet[(rng.next() as usize) % alphabet.len()]),
+                    _ => c.insert(i, alphabet[(rng.next_u64() as usize) % alphabet.len()]),
                 }
             }
             c

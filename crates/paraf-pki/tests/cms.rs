@@ -15,35 +15,6 @@ use paraf_pki::{
     DigestAlg, KeyType, PkiErrorKind, SignatureScheme, Signer, SoftSigner, Timestamper,
 };
 
-fn openssl_cms_verify(
-    dir: &std::path::Path,
-    sig: &[u8],
-    content: &[u8],
-    root: &std::path::Path,
-) -> (bool, String) {
-    let sig_path = dir.join("sig.der");
-    let data_path = dir.join("data.bin");
-    std::fs::write(&sig_path, sig).unwrap();
-    std::fs::write(&data_path, content).unwrap();
-    openssl(&[
-        "cms",
-        "-verify",
-        "-binary",
-        "-inform",
-        "DER",
-        "-in",
-        p(&sig_path),
-        "-content",
-        p(&data_path),
-        "-CAfile",
-        p(root),
-        "-purpose",
-        "any",
-        "-out",
-        "/dev/null",
-    ])
-}
-
 #[test]
 fn detached_signed_data_verifies_with_openssl_for_every_key_type() {
     let dir = tmp();

@@ -7,63 +7,17 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::Command;
 
 use common::*;
 use paraf_pki::cms::{build_detached_signed_data, SignedAttrsOptions};
 use paraf_pki::{pkcs11, KeyType, Pkcs11Signer, PkiErrorKind, Signer};
 
-const MODULE_CANDIDATES: [&str; 3] = [
-    "/usr/lib/softhsm/libsofthsm2.so",
-    "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
-    "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so",
-];
-
-fn module() -> &'static Path {
-    MODULE_CANDIDATES.iter().map(Path::new).find(|p| p.exists()).unwrap_or_else(|| {
-        panic!("SoftHSM2 module not found in {MODULE_CANDIDATES:?}: install it with `apt-get install -y softhsm2 opensc`")
-    })
-}
-
 #[test]
 fn token_keys_sign_cms_that_openssl_verifies() {
-    let module = module();
     let dir = tmp();
-    let tokens = dir.path().join("tokens");
-    std::fs::create_dir_all(&tokens).unwrap();
-    let conf = dir.path().join("softhsm2.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
-            tokens.display()
-        ),
-    )
-    .unwrap();
-    // SoftHSM reads this when the module is initialised, which happens in this test only: the
-    // whole PKCS#11 scenario is one test so the process-wide setting is set before any use.
-    std::env::set_var("SOFTHSM2_CONF", &conf);
-    let out = Command::new("softhsm2-util")
-        .args([
-            "--init-token",
-            "--free",
-            "--label",
-            "paraf",
-            "--pin",
-            "1234",
-            "--so-pin",
-            "5678",
-        ])
-        .env("SOFTHSM2_CONF", &conf)
-        .output()
-        .expect("softhsm2-util is installed (apt-get install -y softhsm2)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-
+    // The whole PKCS#11 scenario is one test, so the process-wide SOFTHSM2_CONF is set before
+    // any use of the module.
+    let module = &paraf_testkit::tools::softhsm_token(dir.path(), "paraf", "1234");
     // Wrong PIN first (once a session of this process is logged in, PKCS#11 reports
     // "already logged in" instead of checking the PIN).
     let e = pkcs11::generate_key_pair(module, "paraf", "0000", "x", KeyType::P256).unwrap_err();
@@ -97,8 +51,6 @@ fn token_keys_sign_cms_that_openssl_verifies() {
     let mut ca = new_ca(&ca_dir, KeyType::P256);
     let root = ca_dir.join("root.pem");
     let content = b"PDF byte ranges".repeat(300);
-    let content_path = dir.path().join("content.bin");
-    std::fs::write(&content_path, &content).unwrap();
 
     let mut keys = vec![];
     for (label, kt) in [
@@ -143,47 +95,14 @@ fn token_keys_sign_cms_that_openssl_verifies() {
         let digest = signer.scheme().digest().digest(&content);
         let sig =
             build_detached_signed_data(&signer, &digest, &SignedAttrsOptions::default()).unwrap();
-        let sig_path = dir.path().join("sig.der");
-        std::fs::write(&sig_path, &sig).unwrap();
-        let out = openssl_ok(&[
-            "cms",
-            "-verify",
-            "-binary",
-            "-inform",
-            "DER",
-            "-in",
-            p(&sig_path),
-            "-content",
-            p(&content_path),
-            "-CAfile",
-            p(&root),
-            "-purpose",
-            "any",
-            "-out",
-            "/dev/null",
-        ]);
-        assert!(out.contains("Verification successful"), "{label}: {out}");
+        let (ok, out) = openssl_cms_verify(dir.path(), &sig, &content, &root);
+        assert!(
+            ok && out.contains("Verification successful"),
+            "{label}: {out}"
+        );
         let mut flipped = content.clone();
         flipped[0] ^= 1;
-        let flipped_path = dir.path().join("flipped.bin");
-        std::fs::write(&flipped_path, &flipped).unwrap();
-        let (ok, _) = openssl(&[
-            "cms",
-            "-verify",
-            "-binary",
-            "-inform",
-            "DER",
-            "-in",
-            p(&sig_path),
-            "-content",
-            p(&flipped_path),
-            "-CAfile",
-            p(&root),
-            "-purpose",
-            "any",
-            "-out",
-            "/dev/null",
-        ]);
+        let (ok, _) = openssl_cms_verify(dir.path(), &sig, &flipped, &root);
         assert!(!ok, "{label}: changed content must not verify");
         certs.push(cert);
     }

@@ -13,19 +13,7 @@ use paraf_pki::cms::{
 };
 use paraf_pki::{ocsp, pkcs12, sealed, tsp, DigestAlg, KeyType, SoftSigner, Timestamper};
 
-/// Deterministic xorshift generator, so a failure reproduces.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
+use paraf_testkit::rng::Rng;
 
 fn mutations(seed: &[u8], count: usize, rng: &mut Rng) -> Vec<Vec<u8>> {
     (0..count)

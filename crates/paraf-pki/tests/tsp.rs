@@ -192,17 +192,20 @@ fn bad_requests_get_rejections_not_panics() {
         "{text}"
     );
     // Unknown policy.
-    openssl_ok(&[
-        "ts",
-        "-query",
-        "-data",
-        p(&data),
-        "-sha256",
-        "-tspolicy",
-        "1.2.3.4",
-        "-out",
-        p(&q),
-    ]);
+    let query_with_policy = |policy: &str| {
+        openssl_ok(&[
+            "ts",
+            "-query",
+            "-data",
+            p(&data),
+            "-sha256",
+            "-tspolicy",
+            policy,
+            "-out",
+            p(&q),
+        ])
+    };
+    query_with_policy("1.2.3.4");
     std::fs::write(&r, ca.tsa().respond(&std::fs::read(&q).unwrap(), now)).unwrap();
     let text = openssl_ok(&["ts", "-reply", "-in", p(&r), "-text"]);
     assert!(text.contains("Status: Rejected"), "{text}");
@@ -212,17 +215,7 @@ fn bad_requests_get_rejections_not_panics() {
     );
     // Our own policy is accepted.
     let policy = oids::TSA_POLICY.to_string();
-    openssl_ok(&[
-        "ts",
-        "-query",
-        "-data",
-        p(&data),
-        "-sha256",
-        "-tspolicy",
-        &policy,
-        "-out",
-        p(&q),
-    ]);
+    query_with_policy(&policy);
     assert_eq!(
         status(&ca.tsa().respond(&std::fs::read(&q).unwrap(), now)).status,
         0

@@ -14,6 +14,8 @@
 #![forbid(unsafe_code)]
 
 pub mod clock;
+pub mod corpus;
 pub mod db;
 pub mod pdf;
+pub mod rng;
 pub mod tools;

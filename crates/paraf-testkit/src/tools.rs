@@ -164,3 +164,52 @@ pub fn assert_qpdf_clean(pdf: &Path, password: Option<&str>) {
         output_text(&out)
     );
 }
+
+/// Where Debian installs SoftHSM2's PKCS#11 module.
+const SOFTHSM_MODULES: [&str; 3] = [
+    "/usr/lib/softhsm/libsofthsm2.so",
+    "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
+    "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so",
+];
+
+/// A fresh SoftHSM2 token store in `dir` with one token `label` (user PIN `pin`, SO PIN
+/// `5678`); returns the module's path. Sets `SOFTHSM2_CONF` for the process: call it from the
+/// one test of a binary that loads the module, before any use. Fails (not skips) when SoftHSM2
+/// is missing.
+pub fn softhsm_token(dir: &Path, label: &str, pin: &str) -> PathBuf {
+    let module = SOFTHSM_MODULES
+        .iter()
+        .map(Path::new)
+        .find(|p| p.exists())
+        .unwrap_or_else(|| {
+            panic!("SoftHSM2 is not installed: run scripts/install-test-deps.sh (softhsm2 opensc)")
+        });
+    let tokens = dir.join("tokens");
+    std::fs::create_dir_all(&tokens).unwrap();
+    let conf = dir.join("softhsm2.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
+            tokens.display()
+        ),
+    )
+    .unwrap();
+    // Read by the module when it is initialised (once per process).
+    std::env::set_var("SOFTHSM2_CONF", &conf);
+    run_ok(
+        Command::new("softhsm2-util")
+            .env("SOFTHSM2_CONF", &conf)
+            .args([
+                "--init-token",
+                "--free",
+                "--label",
+                label,
+                "--pin",
+                pin,
+                "--so-pin",
+                "5678",
+            ]),
+    );
+    module.to_path_buf()
+}

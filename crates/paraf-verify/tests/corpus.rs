@@ -6,7 +6,6 @@
 //! generated attacks (`attacks.rs`) always run.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::PathBuf;
 use std::time::{Duration, UNIX_EPOCH};
 
 use paraf_verify::{Indication, ValidationReport, VerifyOptions};
@@ -22,25 +21,16 @@ fn intact_and_unmodified(r: &ValidationReport) -> bool {
 
 #[test]
 fn public_attack_corpus() {
-    let Some(root) = std::env::var_os("PARAF_CORPUS") else {
-        println!("PARAF_CORPUS is not set: skipped the external attack corpus (the generated attacks in attacks.rs still run)");
+    let Some(cases) = paraf_testkit::corpus::attack_cases(
+        "the external attack corpus (the generated attacks in attacks.rs still run)",
+    ) else {
         return;
     };
-    let dir = PathBuf::from(root).join("pdf-attacks");
-    let manifest = std::fs::read_to_string(dir.join("MANIFEST.tsv")).expect("MANIFEST.tsv");
     let opts = VerifyOptions::new(UNIX_EPOCH + Duration::from_secs(1_780_272_000));
     let mut failures = Vec::new();
-    let mut counted = 0;
-    for line in manifest
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-    {
-        let cols: Vec<&str> = line.split('\t').collect();
-        let (Some(file), Some(expect)) = (cols.first(), cols.get(1)) else {
-            continue;
-        };
-        counted += 1;
-        let data = std::fs::read(dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+    let counted = cases.len();
+    for case in cases {
+        let (file, expect, data) = (case.file, case.expect.as_str(), case.data);
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             paraf_verify::verify(data, None, &opts)
         }));
@@ -73,7 +63,7 @@ fn public_attack_corpus() {
             Err(e) => format!("unreadable: {e}"),
         };
         println!("{expect:9} {file}: {verdict}");
-        match (*expect, &result) {
+        match (expect, &result) {
             ("tampered", Ok(r)) => {
                 if r.indication == Indication::TotalPassed || intact_and_unmodified(r) {
                     failures.push(format!("{file}: tampered but {verdict}"));

@@ -41,6 +41,37 @@ pub fn openssl_ok(args: &[&str]) -> String {
     text
 }
 
+/// `openssl cms -verify` of a detached `sig` over `content` with `root` as the trust anchor
+/// (files written in `dir`): (verified, output).
+pub fn openssl_cms_verify(
+    dir: &std::path::Path,
+    sig: &[u8],
+    content: &[u8],
+    root: &std::path::Path,
+) -> (bool, String) {
+    let sig_path = dir.join("sig.der");
+    let data_path = dir.join("data.bin");
+    std::fs::write(&sig_path, sig).unwrap();
+    std::fs::write(&data_path, content).unwrap();
+    openssl(&[
+        "cms",
+        "-verify",
+        "-binary",
+        "-inform",
+        "DER",
+        "-in",
+        p(&sig_path),
+        "-content",
+        p(&data_path),
+        "-CAfile",
+        p(root),
+        "-purpose",
+        "any",
+        "-out",
+        "/dev/null",
+    ])
+}
+
 pub fn p(path: &Path) -> &str {
     path.to_str().unwrap()
 }

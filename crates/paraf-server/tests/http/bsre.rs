@@ -1361,50 +1361,14 @@ crate::both_backends!(
     registration_verification_and_activation,
 );
 
-const SOFTHSM_MODULES: [&str; 3] = [
-    "/usr/lib/softhsm/libsofthsm2.so",
-    "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
-    "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so",
-];
-
 /// A seal whose key was generated on a PKCS#11 token (SoftHSM2) and never leaves it. This is
 /// the only test of this binary that loads a PKCS#11 module, so setting `SOFTHSM2_CONF` for
 /// the process here is safe.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seal_with_its_key_on_a_pkcs11_token() {
-    let module = SOFTHSM_MODULES
-        .iter()
-        .map(std::path::Path::new)
-        .find(|p| p.exists())
-        .unwrap_or_else(|| panic!("SoftHSM2 is not installed: run scripts/install-test-deps.sh"));
     let dir = tempfile::tempdir().unwrap();
-    let tokens = dir.path().join("tokens");
-    std::fs::create_dir_all(&tokens).unwrap();
-    let conf = dir.path().join("softhsm2.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
-            tokens.display()
-        ),
-    )
-    .unwrap();
-    std::env::set_var("SOFTHSM2_CONF", &conf);
-    run_ok(
-        std::process::Command::new("softhsm2-util")
-            .env("SOFTHSM2_CONF", &conf)
-            .args([
-                "--init-token",
-                "--free",
-                "--label",
-                "segel-hsm",
-                "--pin",
-                "1234",
-                "--so-pin",
-                "5678",
-            ]),
-    );
-    let module_path = module.to_path_buf();
+    let module = paraf_testkit::tools::softhsm_token(dir.path(), "segel-hsm", "1234");
+    let module_path = module.clone();
     let t = setup_with(Backend::Sqlite, move |c| {
         c.pkcs11 = Some((module_path, "1234".into()))
     })
@@ -1419,7 +1383,7 @@ async fn seal_with_its_key_on_a_pkcs11_token() {
             "Dinas Kominfo (HSM)",
             "segel@kominfo.example",
             &paraf_core::Actor::system(),
-            module,
+            &module,
             "segel-hsm",
             "1234",
             "kunci-segel",

@@ -7,7 +7,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, SystemTime};
 
@@ -660,32 +659,23 @@ fn expected_conclusion(r: &ValidationReport) -> &'static str {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn attack_corpus_agrees_with_the_engine() {
-    let Some(root) = std::env::var_os("PARAF_CORPUS") else {
-        println!("PARAF_CORPUS is not set: skipped the BSrE verify check over the attack corpus");
+    let Some(cases) =
+        paraf_testkit::corpus::attack_cases("the BSrE verify check over the attack corpus")
+    else {
         return;
     };
     if !selected(Backend::Sqlite) {
         return;
     }
-    let dir = PathBuf::from(root).join("pdf-attacks");
-    let manifest = std::fs::read_to_string(dir.join("MANIFEST.tsv")).expect("MANIFEST.tsv");
     let fx = setup().await;
     let now: SystemTime = fx.app.clock.now_ts().into();
     let ca = fx.app.state.pki.current().unwrap();
     let live = LiveCa::new(ca.clone(), now);
     let opts = options(&ca, now, &live);
     let mut failures = Vec::new();
-    let mut counted = 0;
-    for line in manifest
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-    {
-        let cols: Vec<&str> = line.split('\t').collect();
-        let (Some(file), Some(expect)) = (cols.first(), cols.get(1)) else {
-            continue;
-        };
-        counted += 1;
-        let data = std::fs::read(dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+    let counted = cases.len();
+    for case in cases {
+        let (file, expect, data) = (case.file.as_str(), case.expect.as_str(), case.data);
         let engine = paraf_verify::verify(data.clone(), None, &opts);
         let (s2, r2) = v2(&fx, json!({"file": b64(&data)}), None).await;
         let (s1, r1) = v1(&fx, file, data, None).await;
@@ -748,7 +738,7 @@ async fn attack_corpus_agrees_with_the_engine() {
                 ));
             }
         }
-        if *expect == "tampered" {
+        if expect == "tampered" {
             if want == "VALID" || r2["conclusion"] == "VALID" || r1["summary"] == "VALID" {
                 fail("a tampered file called VALID".into());
             }
