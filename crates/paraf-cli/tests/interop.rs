@@ -21,23 +21,9 @@ fn check_all(pdf: &Path, sigs: usize, password: Option<&str>) {
 fn every_level_with_rsa_and_ecdsa_is_accepted_by_pyhanko_pdfsig_and_qpdf() {
     let pki = pki();
     let tmp = tempfile::tempdir().unwrap();
-    let input = write(tmp.path(), "in.pdf", &simple_pdf(1));
-    for (key, p12) in [("rsa", &pki.rsa_p12), ("ec", &pki.ec_p12)] {
-        for level in ["b-b", "b-t", "b-lt", "b-lta"] {
-            let out = tmp.path().join(format!("{key}-{level}.pdf"));
-            sign_with_ca(
-                &input,
-                &out,
-                p12,
-                &[
-                    "--level",
-                    level,
-                    "--reason",
-                    "Persetujuan",
-                    "--location",
-                    "Jakarta",
-                ],
-            );
+    let extra = ["--reason", "Persetujuan", "--location", "Jakarta"];
+    for (_, level, out) in signed_at_every_level(tmp.path(), &extra) {
+        {
             let v = assert_pyhanko_valid(&out, &pki.root_pem, None);
             let line = &v.lines[0];
             if level != "b-b" {
@@ -212,23 +198,7 @@ fn timestamp_over_http_from_our_tsa_url() {
     let input = write(tmp.path(), "in.pdf", &simple_pdf(1));
     let out = tmp.path().join("tsa-url.pdf");
     let tsa = format!("{}/pki/tsa", pki.url);
-    run_ok(
-        paraf()
-            .arg("sign")
-            .arg(&input)
-            .arg("-o")
-            .arg(&out)
-            .arg("--p12")
-            .arg(&pki.ec_p12)
-            .args([
-                "--password",
-                P12_PASSWORD,
-                "--level",
-                "b-lt",
-                "--tsa-url",
-                &tsa,
-            ]),
-    );
+    run_ok(sign_command(&input, &out, &pki.ec_p12).args(["--level", "b-lt", "--tsa-url", &tsa]));
     let v = assert_pyhanko_valid(&out, &pki.root_pem, None);
     assert!(
         v.lines[0].contains("TIMESTAMP_TOKEN<INTACT:TRUSTED>"),
@@ -296,19 +266,7 @@ fn real_world_inputs_are_signed_validly() {
     ));
     if Command::new("gs").arg("--version").output().is_ok() {
         let out = tmp.path().join("gs.pdf");
-        run_ok(
-            Command::new("gs")
-                .args([
-                    "-q",
-                    "-dNOPAUSE",
-                    "-dBATCH",
-                    "-dSAFER",
-                    "-sDEVICE=pdfwrite",
-                    "-dPDFSETTINGS=/prepress",
-                ])
-                .arg(format!("-sOutputFile={}", out.display()))
-                .arg(&base),
-        );
+        paraf_testkit::tools::ghostscript_pdfwrite(&base, &out);
         cases.push(("ghostscript pdfwrite".into(), out, None));
     } else {
         panic!("ghostscript is not installed: run scripts/install-test-deps.sh");

@@ -32,17 +32,11 @@ fn signed(dir: &Path, level: &str) -> std::path::PathBuf {
     let pki = pki();
     let input = write(dir, "in.pdf", &simple_pdf(1));
     let out = dir.join(format!("signed-{level}.pdf"));
-    run_ok(
-        paraf()
-            .arg("sign")
-            .arg(&input)
-            .arg("-o")
-            .arg(&out)
-            .arg("--p12")
-            .arg(&pki.rsa_p12)
-            .args(["--password", P12_PASSWORD, "--ca-dir"])
-            .arg(&pki.dir)
-            .args(["--level", level, "--reason", "Persetujuan"]),
+    sign_with_ca(
+        &input,
+        &out,
+        &pki.rsa_p12,
+        &["--level", level, "--reason", "Persetujuan"],
     );
     out
 }

@@ -175,18 +175,9 @@ fn agree(pdf: &Path, expect_sigs: usize) -> ValidationReport {
 
 #[test]
 fn paraf_signed_files_every_level_rsa_and_p256() {
-    let pki = pki();
     let tmp = tempfile::tempdir().unwrap();
-    let input = write(tmp.path(), "in.pdf", &simple_pdf(1));
-    for (key, p12) in [("rsa", &pki.rsa_p12), ("p256", &pki.ec_p12)] {
-        for level in ["b-b", "b-t", "b-lt", "b-lta"] {
-            let out = tmp.path().join(format!("{key}-{level}.pdf"));
-            sign_with_ca(
-                &input,
-                &out,
-                p12,
-                &["--level", level, "--reason", "Persetujuan"],
-            );
+    for (_, level, out) in signed_at_every_level(tmp.path(), &["--reason", "Persetujuan"]) {
+        {
             let r = agree(&out, 1);
             assert_eq!(
                 r.indication,

@@ -542,22 +542,7 @@ fn ghostscript(postscript: &str) -> Vec<u8> {
     let ps = dir.path().join("in.ps");
     let out = dir.path().join("out.pdf");
     std::fs::write(&ps, postscript).unwrap();
-    let st = Command::new("gs")
-        .args([
-            "-q",
-            "-dNOPAUSE",
-            "-dBATCH",
-            "-dSAFER",
-            "-sDEVICE=pdfwrite",
-            "-dPDFSETTINGS=/prepress",
-        ])
-        .arg(format!("-sOutputFile={}", out.display()))
-        .arg(&ps)
-        .status()
-        .unwrap_or_else(|e| {
-            panic!("Ghostscript is needed for this test ({e}): apt-get install -y ghostscript")
-        });
-    assert!(st.success(), "gs failed");
+    paraf_testkit::tools::ghostscript_pdfwrite(&ps, &out);
     std::fs::read(out).unwrap()
 }
 

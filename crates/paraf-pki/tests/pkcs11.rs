@@ -7,7 +7,6 @@
 
 mod common;
 
-
 use common::*;
 use paraf_pki::cms::{build_detached_signed_data, SignedAttrsOptions};
 use paraf_pki::{pkcs11, KeyType, Pkcs11Signer, PkiErrorKind, Signer};

@@ -213,3 +213,22 @@ pub fn softhsm_token(dir: &Path, label: &str, pin: &str) -> PathBuf {
     );
     module.to_path_buf()
 }
+
+/// Rewrites `input` (PDF or PostScript) with Ghostscript's pdfwrite into `out` (a producer
+/// with subset fonts, object streams and its own xref).
+pub fn ghostscript_pdfwrite(input: &Path, out: &Path) {
+    require_tool("gs", "ghostscript");
+    run_ok(
+        Command::new("gs")
+            .args([
+                "-q",
+                "-dNOPAUSE",
+                "-dBATCH",
+                "-dSAFER",
+                "-sDEVICE=pdfwrite",
+                "-dPDFSETTINGS=/prepress",
+            ])
+            .arg(format!("-sOutputFile={}", out.display()))
+            .arg(input),
+    );
+}

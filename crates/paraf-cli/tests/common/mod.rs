@@ -12,19 +12,45 @@ pub fn paraf() -> Command {
     Command::new(env!("CARGO_BIN_EXE_paraf"))
 }
 
-/// `paraf sign INPUT -o OUTPUT --p12 P12` with the fixture CA as TSA and revocation source.
-pub fn sign_with_ca(input: &Path, output: &Path, p12: &Path, extra: &[&str]) {
+/// `paraf sign INPUT -o OUTPUT --p12 P12 --password …` (add the rest).
+pub fn sign_command(input: &Path, output: &Path, p12: &Path) -> Command {
     let mut c = paraf();
     c.arg("sign")
         .arg(input)
         .arg("-o")
         .arg(output)
         .arg("--p12")
-        .arg(p12);
-    c.args(["--password", P12_PASSWORD, "--ca-dir"])
-        .arg(&pki().dir);
-    c.args(extra);
+        .arg(p12)
+        .args(["--password", P12_PASSWORD]);
+    c
+}
+
+/// `paraf sign INPUT -o OUTPUT --p12 P12` with the fixture CA as TSA and revocation source.
+pub fn sign_with_ca(input: &Path, output: &Path, p12: &Path, extra: &[&str]) {
+    let mut c = sign_command(input, output, p12);
+    c.arg("--ca-dir").arg(&pki().dir).args(extra);
     run_ok(&mut c);
+}
+
+/// A one-page PDF signed with each fixture key (`rsa`, `ec`) at each PAdES level, with
+/// `extra` arguments: `(key, level, file)`.
+pub fn signed_at_every_level(
+    dir: &Path,
+    extra: &[&str],
+) -> Vec<(&'static str, &'static str, PathBuf)> {
+    let pki = pki();
+    let input = write(dir, "in.pdf", &simple_pdf(1));
+    let mut out = Vec::new();
+    for (key, p12) in [("rsa", &pki.rsa_p12), ("ec", &pki.ec_p12)] {
+        for level in ["b-b", "b-t", "b-lt", "b-lta"] {
+            let file = dir.join(format!("{key}-{level}.pdf"));
+            let mut args = vec!["--level", level];
+            args.extend_from_slice(extra);
+            sign_with_ca(&input, &file, p12, &args);
+            out.push((key, level, file));
+        }
+    }
+    out
 }
 
 #[allow(unused_imports)]

@@ -408,13 +408,7 @@ async fn console_sessions(backend: Backend) {
 
     // Logout clears the cookie and revokes the session.
     let r = login(PASSWORD).await.unwrap();
-    let cookie = r.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let cookie = first_cookie(&r);
     let r = app
         .http
         .delete(app.at("/api/session"))

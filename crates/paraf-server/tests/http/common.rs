@@ -241,6 +241,17 @@ impl ClockExt for ManualClock {
     }
 }
 
+/// `name=value` of the first `Set-Cookie` of a reply.
+pub fn first_cookie(r: &reqwest::Response) -> String {
+    r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
 pub fn bearer(t: &str) -> String {
     format!("Bearer {t}")
 }

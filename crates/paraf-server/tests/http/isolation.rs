@@ -103,13 +103,7 @@ async fn a_foreign_organisation_never_reads_anothers_data(backend: Backend) {
         .send()
         .await
         .unwrap();
-    let b_cookie = r.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let b_cookie = first_cookie(&r);
     let a_markers = [
         "tenant-a",
         "admin@tenant-a.example",

@@ -14,7 +14,7 @@ use paraf_domain::{
 use serde::Deserialize;
 
 use super::html::{self, Nav};
-use super::{done_notice, internal, not_found, see_other, CsrfOnly, Session};
+use super::{done_notice, internal, not_found, see_other, CsrfOnly, Done, Session};
 use paraf_core::credentials::CredentialChanges;
 use paraf_http::state::AppState;
 
@@ -26,13 +26,6 @@ const DONE: [(&str, &str); 3] = [
     ("updated", "Perubahan kredensial tersimpan."),
     ("deleted", "Kredensial dihapus."),
 ];
-
-/// `?done=` after a redirect.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct Done {
-    done: Option<String>,
-}
 
 /// The add and edit form.
 #[derive(Debug, Default, Deserialize)]

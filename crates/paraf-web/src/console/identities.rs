@@ -12,7 +12,7 @@ use paraf_domain::{Identity, IdentityId, IdentityStatus};
 use serde::Deserialize;
 
 use super::html::{self, Nav};
-use super::{done_notice, internal, not_found, see_other, CsrfOnly, Session};
+use super::{done_notice, internal, not_found, see_other, CsrfOnly, Done, Session};
 use paraf_core::audit::AuditAction;
 use paraf_http::state::AppState;
 
@@ -24,13 +24,6 @@ const DONE: [(&str, &str); 6] = [
     ("revoke", "Sertifikat identitas dicabut (revoke)."),
     ("renew", "Pembaruan dimulai; email aktivasi dikirim."),
 ];
-
-/// `?done=` after a redirect.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct Done {
-    done: Option<String>,
-}
 
 /// The registration form.
 #[derive(Debug, Default, Deserialize)]

@@ -412,6 +412,13 @@ pub(crate) struct CsrfOnly {
     pub csrf: Option<String>,
 }
 
+/// `?done=` after a redirect.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub(crate) struct Done {
+    pub done: Option<String>,
+}
+
 /// The `?done=` notice of a page after a redirect (fixed messages only: nothing of the URL is
 /// echoed).
 pub(crate) fn done_notice(
