@@ -23,26 +23,24 @@ fn every_level_with_rsa_and_ecdsa_is_accepted_by_pyhanko_pdfsig_and_qpdf() {
     let tmp = tempfile::tempdir().unwrap();
     let extra = ["--reason", "Persetujuan", "--location", "Jakarta"];
     for (_, level, out) in signed_at_every_level(tmp.path(), &extra) {
-        {
-            let v = assert_pyhanko_valid(&out, &pki.root_pem, None);
-            let line = &v.lines[0];
-            if level != "b-b" {
-                assert!(
-                    line.contains("TIMESTAMP_TOKEN<INTACT:TRUSTED>"),
-                    "{level}: {line}"
-                );
-            }
-            if level == "b-lta" {
-                assert!(
-                    line.contains("EXTENDED"),
-                    "B-LTA must be extended by a document timestamp: {line}"
-                );
-            }
-            assert_pdfsig_valid(&out, &pki.nss_dir, None, 1);
-            assert_qpdf_clean(&out, None);
-            if level == "b-lt" || level == "b-lta" {
-                assert_dss_complete(&out);
-            }
+        let v = assert_pyhanko_valid(&out, &pki.root_pem, None);
+        let line = &v.lines[0];
+        if level != "b-b" {
+            assert!(
+                line.contains("TIMESTAMP_TOKEN<INTACT:TRUSTED>"),
+                "{level}: {line}"
+            );
+        }
+        if level == "b-lta" {
+            assert!(
+                line.contains("EXTENDED"),
+                "B-LTA must be extended by a document timestamp: {line}"
+            );
+        }
+        assert_pdfsig_valid(&out, &pki.nss_dir, None, 1);
+        assert_qpdf_clean(&out, None);
+        if level == "b-lt" || level == "b-lta" {
+            assert_dss_complete(&out);
         }
     }
 }

@@ -408,7 +408,7 @@ mod tests {
             chart,
             legend: &legend,
         });
-        assert!(svg.contains("a&lt;b") && !svg.contains("a<b"), "{svg}");
+        assert!(svg.contains("a&#60;b") && !svg.contains("a<b"), "{svg}");
         assert_eq!(svg.matches("<rect x=").count(), 2);
     }
 }
