@@ -143,16 +143,20 @@ impl IdentityService {
             .await;
     }
 
-    /// Stores a new status and audits it as `action`.
+    /// Stores an administrator's status change (suspend, reinstate, revoke) and audits it.
     async fn set_status(
         &self,
         org: OrgId,
         id: IdentityId,
         status: IdentityStatus,
         actor: &Actor,
-        action: AuditAction,
         details: serde_json::Value,
     ) -> Result<Identity> {
+        let action = match status {
+            IdentityStatus::Suspend => AuditAction::IdentitySuspended,
+            IdentityStatus::Revoke => AuditAction::IdentityRevoked,
+            _ => AuditAction::IdentityReinstated,
+        };
         let out = self
             .store
             .set_identity_status(org, id, status, self.now)
@@ -492,7 +496,6 @@ impl IdentityService {
             id,
             IdentityStatus::Suspend,
             actor,
-            AuditAction::IdentitySuspended,
             serde_json::json!({}),
         )
         .await
@@ -517,15 +520,8 @@ impl IdentityService {
                 self.on_ca(move |ca, _| ca.release_hold(&serial)).await?;
             }
         }
-        self.set_status(
-            org,
-            id,
-            IdentityStatus::Issue,
-            actor,
-            AuditAction::IdentityReinstated,
-            serde_json::json!({}),
-        )
-        .await
+        self.set_status(org, id, IdentityStatus::Issue, actor, serde_json::json!({}))
+            .await
     }
 
     /// Revokes the identity's certificate (published at once in the CRL and OCSP): REVOKE.
@@ -545,15 +541,9 @@ impl IdentityService {
             })
             .await??;
         }
-        self.set_status(
-            org,
-            id,
-            IdentityStatus::Revoke,
-            actor,
-            AuditAction::IdentityRevoked,
-            serde_json::json!({"serial": current.cert_serial}),
-        )
-        .await
+        let details = serde_json::json!({"serial": current.cert_serial});
+        self.set_status(org, id, IdentityStatus::Revoke, actor, details)
+            .await
     }
 
     /// Creates an organisation seal: a key sealed under the master key and a certificate

@@ -288,6 +288,19 @@ async fn load(state: &AppState, session: &Session, id: &str) -> Result<AppCreden
     }
 }
 
+/// The credential a form posts to, once the form's CSRF token is checked.
+async fn load_checked(
+    state: &AppState,
+    session: &Session,
+    id: &str,
+    csrf: Option<&str>,
+) -> Result<AppCredential, Response> {
+    if let Some(r) = session.csrf_refusal(csrf) {
+        return Err(r);
+    }
+    load(state, session, id).await
+}
+
 /// `GET /console/credentials/{id}/edit`.
 pub async fn edit_form(
     State(state): State<AppState>,
@@ -321,10 +334,7 @@ pub async fn update(
     Path(id): Path<String>,
     Form(f): Form<CredentialForm>,
 ) -> Response {
-    if let Some(r) = session.csrf_refusal(f.csrf.as_deref()) {
-        return r;
-    }
-    let cred = match load(&state, &session, &id).await {
+    let cred = match load_checked(&state, &session, &id, f.csrf.as_deref()).await {
         Ok(c) => c,
         Err(r) => return r,
     };
@@ -394,10 +404,7 @@ pub async fn delete(
     Path(id): Path<String>,
     Form(f): Form<CsrfOnly>,
 ) -> Response {
-    if let Some(r) = session.csrf_refusal(f.csrf.as_deref()) {
-        return r;
-    }
-    let cred = match load(&state, &session, &id).await {
+    let cred = match load_checked(&state, &session, &id, f.csrf.as_deref()).await {
         Ok(c) => c,
         Err(r) => return r,
     };
