@@ -6,16 +6,20 @@
 //! - [`pdf`]: the one minimal-PDF builder (classic xref table) and the fixtures built on it.
 //! - [`tools`]: running outside programs and the validators (pyHanko, pdfsig with NSS, qpdf).
 //! - [`clock`]: fixed instants.
+//! - [`smtp`]: a real SMTP sink (aiosmtpd); [`browser`]: headless Chromium over WebDriver.
 //!
-//! The running server (`TestApp`) lives in `paraf-server`'s test harness, which builds on
-//! these.
+//! - [`app`] (feature `app`): the running server (`spawn`, `TestApp`) and its fixtures.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "app")]
+pub mod app;
+pub mod browser;
 pub mod clock;
 pub mod corpus;
 pub mod db;
 pub mod pdf;
 pub mod rng;
+pub mod smtp;
 pub mod tools;
