@@ -13,6 +13,7 @@ use axum::{Extension, Router};
 use paraf_domain::Principal;
 
 use crate::error::{BsreError, Code};
+use crate::wire::{self, num, required, text, DownloadErrors, Errors, Language, Num, V1SignForm};
 use paraf_core::audit::AuditAction;
 use paraf_core::signing::{self as sign, FileJob, Look, PageSel, Place, Proof};
 use paraf_http::state::AppState;
@@ -110,8 +111,8 @@ pub fn is_jpeg_or_png(b: &[u8]) -> bool {
     b.starts_with(&[0xFF, 0xD8, 0xFF]) || b.starts_with(b"\x89PNG\r\n\x1a\n")
 }
 
-fn boolean(form: &Form, name: &str) -> Result<Option<bool>, BsreError> {
-    match form.text(name).map(str::to_ascii_lowercase).as_deref() {
+fn boolean(v: &Option<String>, name: &str) -> Result<Option<bool>, BsreError> {
+    match text(v).map(str::to_ascii_lowercase).as_deref() {
         None => Ok(None),
         Some("true" | "1" | "yes") => Ok(Some(true)),
         Some("false" | "0" | "no") => Ok(Some(false)),
@@ -122,9 +123,14 @@ fn boolean(form: &Form, name: &str) -> Result<Option<bool>, BsreError> {
     }
 }
 
+/// A required number field of the form.
+fn need(v: &Option<Num>, name: &str) -> Result<f64, BsreError> {
+    num(v, name)?.ok_or_else(|| BsreError::missing(name))
+}
+
 /// The look of a v1 request (§5.2's three variants).
-fn look_of(form: &Form) -> Result<Look, BsreError> {
-    let tampilan = form.required("tampilan")?.to_ascii_lowercase();
+fn look_of(form: &V1SignForm) -> Result<Look, BsreError> {
+    let tampilan = required(&form.tampilan, "tampilan")?.to_ascii_lowercase();
     match tampilan.as_str() {
         "invisible" => return Ok(Look::Invisible),
         "visible" => {}
@@ -135,15 +141,15 @@ fn look_of(form: &Form) -> Result<Look, BsreError> {
             ))
         }
     }
-    let image_flag = boolean(form, "image")?;
-    let image_file = form.file("imageTTD");
-    let link = form.text("linkQR");
+    let image_flag = boolean(&form.image, "image")?;
+    let image_file = form.image_ttd.as_ref();
+    let link = text(&form.link_qr);
     let use_image = match image_flag {
         Some(v) => v,
         None => image_file.is_some() || link.is_none(),
     };
     let (image, qr) = if use_image {
-        let Some((_, bytes)) = image_file else {
+        let Some(bytes) = image_file else {
             return Err(BsreError::missing("imageTTD"));
         };
         if !is_jpeg_or_png(bytes) {
@@ -158,14 +164,14 @@ fn look_of(form: &Form) -> Result<Look, BsreError> {
         };
         (None, Some(link.to_string()))
     };
-    let width = form.required_number("width")?;
-    let height = form.required_number("height")?;
+    let width = need(&form.width, "width")?;
+    let height = need(&form.height, "height")?;
     for (n, v) in [("width", width), ("height", height)] {
         if v <= 0.0 {
             return Err(BsreError::invalid(n, "must be greater than 0"));
         }
     }
-    let place = if let Some(tag) = form.text("tag_koordinat") {
+    let place = if let Some(tag) = text(&form.tag_koordinat) {
         Place::Tag {
             tag: tag.to_string(),
             width,
@@ -173,7 +179,7 @@ fn look_of(form: &Form) -> Result<Look, BsreError> {
         }
     } else {
         let page =
-            match (form.text("page"), form.text("halaman")) {
+            match (text(&form.page), text(&form.halaman)) {
                 (Some(p), _) => PageSel::Number(p.parse::<usize>().map_err(|_| {
                     BsreError::invalid("page", format!("{p:?} is not a page number"))
                 })?),
@@ -191,8 +197,8 @@ fn look_of(form: &Form) -> Result<Look, BsreError> {
             };
         Place::Rect {
             page,
-            x: form.required_number("xAxis")?,
-            y: form.required_number("yAxis")?,
+            x: need(&form.x_axis, "xAxis")?,
+            y: need(&form.y_axis, "yAxis")?,
             width,
             height,
         }
@@ -201,25 +207,47 @@ fn look_of(form: &Form) -> Result<Look, BsreError> {
         place,
         image,
         qr,
-        text: form.text("text").map(str::to_string),
+        text: text(&form.text).map(str::to_string),
     })
 }
 
+impl V1SignForm {
+    /// The typed form: the text parts read as the wire struct, the file parts added.
+    fn of(form: &Form) -> Result<V1SignForm, BsreError> {
+        let fields = form
+            .fields
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+            .collect();
+        let mut typed: V1SignForm = wire::parse(serde_json::Value::Object(fields))?;
+        typed.file = form.file("file").cloned();
+        typed.image_ttd = form.file("imageTTD").map(|(_, b)| b.clone());
+        Ok(typed)
+    }
+}
+
 /// `POST /api/sign/pdf`.
-async fn sign_pdf(
+#[utoipa::path(post, path = "/api/sign/pdf", tag = "BSrE v1", params(Language),
+    summary = "Sign a PDF (multipart)",
+    description = "Signs `file` with the identity `nik`, unlocked by `passphrase`, at PAdES B-T. The reply is the signed PDF; its `id_dokumen` header names it for one later download.",
+    request_body(content = V1SignForm, content_type = "multipart/form-data"),
+    responses(Errors, (status = 200, description = "The signed PDF (PAdES B-T).", content_type = "application/pdf", body = Vec<u8>,
+        headers(("id_dokumen" = String, description = "The document id for `GET /api/sign/download/{id_dokumen}` (32 hex characters)."),
+                ("Content-Disposition" = String, description = "`attachment; filename=\"<name>_signed.pdf\"`.")))))]
+pub(crate) async fn sign_pdf(
     State(state): State<AppState>,
     Extension(p): Extension<Principal>,
     m: Multipart,
 ) -> Result<Response, BsreError> {
-    let form = Form::read(m).await?;
+    let form = V1SignForm::of(&Form::read(m).await?)?;
     let (file_name, pdf) = form
-        .file("file")
-        .cloned()
+        .file
+        .clone()
         .ok_or_else(|| BsreError::missing("file"))?;
-    let nik = form.required("nik")?;
+    let nik = required(&form.nik, "nik")?;
     let passphrase = form
-        .fields
-        .get("passphrase")
+        .passphrase
+        .as_deref()
         .filter(|s| !s.is_empty())
         .ok_or_else(|| BsreError::missing("passphrase"))?;
     let look = look_of(&form)?;
@@ -231,8 +259,8 @@ async fn sign_pdf(
         field: "file".to_string(),
         pdf_password: None,
         look,
-        reason: form.text("reason").map(str::to_string),
-        location: form.text("location").map(str::to_string),
+        reason: text(&form.reason).map(str::to_string),
+        location: text(&form.location).map(str::to_string),
     };
     let mut signed = sign::sign_all(&state, Arc::new(signer), vec![job]).await?;
     let pdf = signed
@@ -302,7 +330,11 @@ pub fn pdf_response(pdf: Vec<u8>, file_name: &str, id: Option<&str>) -> Response
 }
 
 /// `GET /api/sign/download/{id_dokumen}`: once.
-async fn download(
+#[utoipa::path(get, path = "/api/sign/download/{id_dokumen}", tag = "BSrE v1",
+    params(("id_dokumen" = String, Path, description = "The `id_dokumen` header of the `POST /api/sign/pdf` reply."), Language),
+    summary = "Download a signed document, once",
+    responses(DownloadErrors, (status = 200, description = "The signed PDF; the id is used up.", content_type = "application/pdf", body = Vec<u8>)))]
+pub(crate) async fn download(
     State(state): State<AppState>,
     Extension(p): Extension<Principal>,
     Path(id): Path<String>,

@@ -349,3 +349,74 @@ pub struct Language {
     #[param(rename = "x-language")]
     pub x_language: Option<String>,
 }
+
+/// `POST /api/sign/pdf` (v1, `multipart/form-data`): `file` and `imageTTD` are file parts,
+/// everything else text. Invisible (`tampilan=invisible`), or visible with the specimen image
+/// `imageTTD` (`image=true`) or a QR code of `linkQR` (`image=false`) with the signer's name
+/// and the date. Placement: `tag_koordinat`, or `page` (or `halaman`) + `xAxis` + `yAxis`;
+/// always `width` + `height`. Of repeated names the first counts.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct V1SignForm {
+    /// The PDF (a file part).
+    #[serde(skip)]
+    #[schema(value_type = String, format = Binary)]
+    pub file: Option<(String, Vec<u8>)>,
+    /// The signer's 16-digit NIK.
+    pub nik: Option<String>,
+    /// The signer's passphrase. Wrong ones are counted: after 5 in a row
+    /// (`PARAF_BSRE_LOCK_AFTER`) the identity is locked for 30 minutes.
+    pub passphrase: Option<String>,
+    /// `visible` or `invisible` (case-insensitive).
+    pub tampilan: Option<String>,
+    /// `true`: the specimen image `imageTTD`; `false`: a QR code of `linkQR` (also 1/0,
+    /// yes/no). Default: true when `imageTTD` is given or `linkQR` is not.
+    pub image: Option<String>,
+    /// Specimen image: JPG, JPEG or PNG (a file part).
+    #[serde(skip)]
+    #[schema(value_type = Option<String>, format = Binary)]
+    pub image_ttd: Option<Vec<u8>>,
+    /// Address the QR code points to (required when `image=false`).
+    #[serde(rename = "linkQR")]
+    pub link_qr: Option<String>,
+    /// 1-based page of the specimen (when no `tag_koordinat`).
+    pub page: Option<String>,
+    /// `first` or `last` (also `pertama`/`awal`, `terakhir`/`akhir`), when `page` is not given.
+    pub halaman: Option<String>,
+    /// Left edge in points (the seed's "pixels", 72 per inch) from the left of the page as
+    /// displayed.
+    #[serde(rename = "xAxis")]
+    pub x_axis: Option<Num>,
+    /// Bottom edge in points from the bottom of the page as displayed.
+    #[serde(rename = "yAxis")]
+    pub y_axis: Option<Num>,
+    /// Width in points (> 0); required when visible.
+    pub width: Option<Num>,
+    /// Height in points (> 0); required when visible.
+    pub height: Option<Num>,
+    /// Text in the document (e.g. `$` or `#`): the specimen is centred on its first
+    /// occurrence; wins over `page`/`xAxis`/`yAxis`.
+    pub tag_koordinat: Option<String>,
+    /// Reason stored in the signature.
+    pub reason: Option<String>,
+    /// Location stored in the signature.
+    pub location: Option<String>,
+    /// An extra line of text in the visible specimen.
+    pub text: Option<String>,
+}
+
+/// The errors of the v1 download route, in the BSrE shape.
+#[derive(utoipa::IntoResponses)]
+pub enum DownloadErrors {
+    /// Missing or wrong application credential.
+    #[response(status = 401)]
+    Unauthorized(BsreErrorBody),
+    /// No such document in the caller's organisation (2051).
+    #[response(status = 404)]
+    NotFound(BsreErrorBody),
+    /// Already downloaded: a document is downloadable once (2052).
+    #[response(status = 410)]
+    Gone(BsreErrorBody),
+    /// Internal error.
+    #[response(status = 500)]
+    Internal(BsreErrorBody),
+}

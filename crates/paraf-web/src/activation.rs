@@ -68,7 +68,22 @@ fn form(status: StatusCode, name: &str, error: Option<&str>) -> Response {
     )
 }
 
-async fn page(State(state): State<AppState>, Path(secret): Path<String>) -> Response {
+/// The activation link's secret.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+struct Secret {
+    /// The secret of the activation link mailed to the signer (single use, 7 days).
+    secret: String,
+}
+
+/// `GET /aktivasi/{secret}`: the form.
+#[utoipa::path(get, path = "/aktivasi/{secret}", tag = "Activation", params(Secret),
+    summary = "Activation page: the form to choose a passphrase",
+    description = "Public: the link's secret is the credential.",
+    responses((status = 200, description = "The form.", content_type = "text/html", body = String),
+        (status = 404, description = "Unknown, used or expired link.", content_type = "text/html", body = String)))]
+pub(crate) async fn page(State(state): State<AppState>, Path(secret): Path<String>) -> Response {
     match state.identities().pending_activation(&secret).await {
         Ok(identity) => form(StatusCode::OK, identity.name.as_str(), None),
         Err(_) => gone(),
@@ -76,8 +91,8 @@ async fn page(State(state): State<AppState>, Path(secret): Path<String>) -> Resp
 }
 
 /// The form.
-#[derive(Deserialize)]
-struct ActivationForm {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct ActivationForm {
     #[serde(default)]
     passphrase: String,
     #[serde(default)]
@@ -86,7 +101,15 @@ struct ActivationForm {
     allow_otp: Option<String>,
 }
 
-async fn submit(
+/// `POST /aktivasi/{secret}`: activate.
+#[utoipa::path(post, path = "/aktivasi/{secret}", tag = "Activation", params(Secret),
+    summary = "Activate: generate the key, issue the certificate, seal the key under the passphrase",
+    description = "Public: the link's secret is the credential. The identity becomes ISSUE. `allow_otp` (any value) also allows signing with e-mailed codes (a second copy of the key sealed under the server master key).",
+    request_body(content = ActivationForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, description = "Activated: the certificate serial.", content_type = "text/html", body = String),
+        (status = 400, description = "The form again, with the problem (passphrases differ, too short).", content_type = "text/html", body = String),
+        (status = 404, description = "Unknown, used or expired link.", content_type = "text/html", body = String)))]
+pub(crate) async fn submit(
     State(state): State<AppState>,
     Path(secret): Path<String>,
     Form(f): Form<ActivationForm>,
@@ -123,5 +146,29 @@ async fn submit(
             tracing::error!(error = %e, "activation failed");
             gone()
         }
+    }
+}
+
+/// The activation page's OpenAPI paths (public: `security: []`).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(page, submit))]
+struct ActivationApi;
+
+/// Adds the activation page to the OpenAPI document.
+pub fn add_to(doc: &mut paraf_http::openapi::OpenApi) {
+    use utoipa::OpenApi as _;
+    let mut v = serde_json::to_value(ActivationApi::openapi()).unwrap_or_default();
+    if let Some(paths) = v["paths"].as_object_mut() {
+        for op in paths.values_mut().filter_map(|p| p.as_object_mut()) {
+            for o in op.values_mut().filter_map(|o| o.as_object_mut()) {
+                o.insert("security".into(), serde_json::json!([]));
+            }
+        }
+    }
+    if let serde_json::Value::Object(p) = v["paths"].take() {
+        doc.merge_paths(p);
+    }
+    if let serde_json::Value::Object(s) = v["components"]["schemas"].take() {
+        doc.merge_schemas(s);
     }
 }
