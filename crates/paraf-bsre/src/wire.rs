@@ -375,9 +375,20 @@ pub struct V1SignForm {
     #[serde(skip)]
     #[schema(value_type = Option<String>, format = Binary)]
     pub image_ttd: Option<Vec<u8>>,
+    /// Width in points (> 0); required when visible.
+    pub width: Option<Num>,
+    /// Height in points (> 0); required when visible.
+    pub height: Option<Num>,
     /// Address the QR code points to (required when `image=false`).
     #[serde(rename = "linkQR")]
     pub link_qr: Option<String>,
+    /// Text in the document (e.g. `$` or `#`): the specimen is centred on its first
+    /// occurrence; wins over `page`/`xAxis`/`yAxis`.
+    pub tag_koordinat: Option<String>,
+    /// Reason stored in the signature.
+    pub reason: Option<String>,
+    /// Location stored in the signature.
+    pub location: Option<String>,
     /// 1-based page of the specimen (when no `tag_koordinat`).
     pub page: Option<String>,
     /// `first` or `last` (also `pertama`/`awal`, `terakhir`/`akhir`), when `page` is not given.
@@ -389,17 +400,7 @@ pub struct V1SignForm {
     /// Bottom edge in points from the bottom of the page as displayed.
     #[serde(rename = "yAxis")]
     pub y_axis: Option<Num>,
-    /// Width in points (> 0); required when visible.
-    pub width: Option<Num>,
-    /// Height in points (> 0); required when visible.
-    pub height: Option<Num>,
-    /// Text in the document (e.g. `$` or `#`): the specimen is centred on its first
-    /// occurrence; wins over `page`/`xAxis`/`yAxis`.
-    pub tag_koordinat: Option<String>,
-    /// Reason stored in the signature.
-    pub reason: Option<String>,
-    /// Location stored in the signature.
-    pub location: Option<String>,
+
     /// An extra line of text in the visible specimen.
     pub text: Option<String>,
 }

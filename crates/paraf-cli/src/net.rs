@@ -19,34 +19,31 @@ fn service_error(msg: String) -> PkiError {
 }
 
 fn post(url: &str, content_type: &str, body: &[u8]) -> Result<Vec<u8>, PkiError> {
-    let mut resp = agent()
+    let resp = agent()
         .post(url)
         .header("Content-Type", content_type)
-        .send(body)
-        .map_err(|e| service_error(format!("{url}: {e}")))?;
-    let status = resp.status();
-    if !status.is_success() {
-        return Err(service_error(format!("{url} answered HTTP {status}")));
-    }
-    resp.body_mut()
-        .with_config()
-        .limit(16 * 1024 * 1024)
-        .read_to_vec()
-        .map_err(|e| service_error(format!("{url}: {e}")))
+        .send(body);
+    body_of(url, resp, 16 * 1024 * 1024)
 }
 
 fn get(url: &str) -> Result<Vec<u8>, PkiError> {
-    let mut resp = agent()
-        .get(url)
-        .call()
-        .map_err(|e| service_error(format!("{url}: {e}")))?;
+    body_of(url, agent().get(url).call(), 64 * 1024 * 1024)
+}
+
+/// The body of a successful reply, at most `limit` bytes.
+fn body_of(
+    url: &str,
+    resp: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    limit: u64,
+) -> Result<Vec<u8>, PkiError> {
+    let mut resp = resp.map_err(|e| service_error(format!("{url}: {e}")))?;
     let status = resp.status();
     if !status.is_success() {
         return Err(service_error(format!("{url} answered HTTP {status}")));
     }
     resp.body_mut()
         .with_config()
-        .limit(64 * 1024 * 1024)
+        .limit(limit)
         .read_to_vec()
         .map_err(|e| service_error(format!("{url}: {e}")))
 }
@@ -110,13 +107,22 @@ impl RevocationSource for HttpRevocation {
 
 /// CA issuers URLs from the Authority Information Access extension.
 pub fn ca_issuer_urls(cert: &Certificate) -> Vec<String> {
-    use paraf_pki::asn1::const_oid::db::rfc5280::{ID_AD_CA_ISSUERS, ID_PE_AUTHORITY_INFO_ACCESS};
+    use paraf_pki::asn1::const_oid::db::rfc5280::ID_AD_CA_ISSUERS;
+    aia_urls(cert, ID_AD_CA_ISSUERS)
+}
+
+/// The URLs of one access method of the Authority Information Access extension.
+fn aia_urls(
+    cert: &Certificate,
+    method: paraf_pki::asn1::const_oid::ObjectIdentifier,
+) -> Vec<String> {
+    use paraf_pki::asn1::const_oid::db::rfc5280::ID_PE_AUTHORITY_INFO_ACCESS;
     use paraf_pki::asn1::x509_cert::ext::pkix::AuthorityInfoAccessSyntax;
     extension::<AuthorityInfoAccessSyntax>(cert, ID_PE_AUTHORITY_INFO_ACCESS)
         .map(|aia| {
             aia.0
                 .iter()
-                .filter(|ad| ad.access_method == ID_AD_CA_ISSUERS)
+                .filter(|ad| ad.access_method == method)
                 .filter_map(|ad| uri(&ad.access_location))
                 .collect()
         })
@@ -188,17 +194,8 @@ fn uri(name: &paraf_pki::asn1::x509_cert::ext::pkix::name::GeneralName) -> Optio
 
 /// OCSP responder URLs from the Authority Information Access extension.
 pub fn ocsp_urls(cert: &Certificate) -> Vec<String> {
-    use paraf_pki::asn1::const_oid::db::rfc5280::{ID_AD_OCSP, ID_PE_AUTHORITY_INFO_ACCESS};
-    use paraf_pki::asn1::x509_cert::ext::pkix::AuthorityInfoAccessSyntax;
-    extension::<AuthorityInfoAccessSyntax>(cert, ID_PE_AUTHORITY_INFO_ACCESS)
-        .map(|aia| {
-            aia.0
-                .iter()
-                .filter(|ad| ad.access_method == ID_AD_OCSP)
-                .filter_map(|ad| uri(&ad.access_location))
-                .collect()
-        })
-        .unwrap_or_default()
+    use paraf_pki::asn1::const_oid::db::rfc5280::ID_AD_OCSP;
+    aia_urls(cert, ID_AD_OCSP)
 }
 
 /// CRL URLs from the CRL Distribution Points extension.

@@ -320,12 +320,21 @@ fn assert_timestamp_trusted_offline(pdf: &Path, foreign_root: &Path) {
     );
 }
 
-#[test]
-fn b_t_with_certomancer_tsa_is_trusted_by_pyhanko() {
-    let cm = Certomancer::start();
-    let pki = pki();
+/// certomancer running, our fixture CA, a temporary directory and a one-page PDF in it.
+fn fixture() -> (
+    Certomancer,
+    &'static common::Pki,
+    tempfile::TempDir,
+    std::path::PathBuf,
+) {
     let tmp = tempfile::tempdir().unwrap();
     let input = write(tmp.path(), "in.pdf", &simple_pdf(1));
+    (Certomancer::start(), pki(), tmp, input)
+}
+
+#[test]
+fn b_t_with_certomancer_tsa_is_trusted_by_pyhanko() {
+    let (cm, pki, tmp, input) = fixture();
     for (key, p12) in [("rsa", &pki.rsa_p12), ("ec", &pki.ec_p12)] {
         for tsa in ["tsa", "tsa-bare"] {
             let out = tmp.path().join(format!("{key}-{tsa}-b-t.pdf"));
@@ -350,12 +359,9 @@ fn b_t_with_certomancer_tsa_is_trusted_by_pyhanko() {
 /// certomancer's TSA `tsa` embeds its issuing CA in its tokens (`certs-to-embed`).
 #[test]
 fn b_lt_with_certomancer_tsa_has_its_chain_and_revocation_in_the_dss() {
-    let cm = Certomancer::start();
-    let pki = pki();
-    let tmp = tempfile::tempdir().unwrap();
+    let (cm, pki, tmp, input) = fixture();
     let foreign_root = tmp.path().join("foreign-root.pem");
     std::fs::copy(&cm.root_pem, &foreign_root).unwrap();
-    let input = write(tmp.path(), "in.pdf", &simple_pdf(1));
     let mut signed = Vec::new();
     for (key, p12) in [("rsa", &pki.rsa_p12), ("ec", &pki.ec_p12)] {
         let out = tmp.path().join(format!("{key}-b-lt.pdf"));
@@ -388,12 +394,9 @@ fn b_lt_with_certomancer_tsa_has_its_chain_and_revocation_in_the_dss() {
 /// TSA certificate's AIA caIssuers URL for the DSS to be complete.
 #[test]
 fn b_lt_with_a_tsa_that_embeds_only_its_own_certificate() {
-    let cm = Certomancer::start();
-    let pki = pki();
-    let tmp = tempfile::tempdir().unwrap();
+    let (cm, pki, tmp, input) = fixture();
     let foreign_root = tmp.path().join("foreign-root.pem");
     std::fs::copy(&cm.root_pem, &foreign_root).unwrap();
-    let input = write(tmp.path(), "in.pdf", &simple_pdf(1));
     let out = tmp.path().join("bare-b-lt.pdf");
     sign(&input, &out, &pki.rsa_p12, "b-lt", &cm.tsa_url("tsa-bare"));
     assert_valid_with_both_roots(&out, &foreign_root, &[]);

@@ -287,13 +287,7 @@ impl Document {
         let lengths = |lr: ObjRef| -> Option<i64> {
             match self.xref.entries.get(&lr.num)? {
                 XrefEntry::InFile { offset, .. } => {
-                    let mut lx = Lexer::new(&self.data, *offset);
-                    lx.uint()?;
-                    lx.uint()?;
-                    if !lx.eat_keyword(b"obj") {
-                        return None;
-                    }
-                    lx.object().ok()?.as_int()
+                    crate::parser::int_object_at(&self.data, *offset)
                 }
                 _ => None,
             }
@@ -333,12 +327,7 @@ impl Document {
 
     fn get_from_objstm(&self, num: u32, stream: u32, index: u32) -> Result<Object> {
         let stm = self.objstm(stream)?;
-        let pos = stm
-            .offsets
-            .get(index as usize)
-            .filter(|(n, _)| *n == num)
-            .or_else(|| stm.offsets.iter().find(|(n, _)| *n == num))
-            .map(|(_, off)| stm.first.saturating_add(*off));
+        let pos = crate::parser::objstm_position(&stm.offsets, stm.first, num, index);
         let Some(pos) = pos else {
             return Ok(Object::Null);
         };

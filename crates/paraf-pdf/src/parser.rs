@@ -377,6 +377,34 @@ pub struct IndirectObject {
     pub end: usize,
 }
 
+/// Where object `num` (the `index`th entry of an object stream's header, as the xref says)
+/// starts in the stream's data: the header's `(number, offset)` pairs, the stream's `/First`.
+/// Looks the number up when the index does not match (a wrong xref).
+pub fn objstm_position(
+    offsets: &[(u32, usize)],
+    first: usize,
+    num: u32,
+    index: u32,
+) -> Option<usize> {
+    offsets
+        .get(index as usize)
+        .filter(|(n, _)| *n == num)
+        .or_else(|| offsets.iter().find(|(n, _)| *n == num))
+        .map(|(_, off)| first.saturating_add(*off))
+}
+
+/// The integer of the direct object `num gen obj <int>` at `offset` (how an indirect
+/// `/Length` is read before its stream).
+pub fn int_object_at(data: &[u8], offset: usize) -> Option<i64> {
+    let mut lx = Lexer::new(data, offset);
+    lx.uint()?;
+    lx.uint()?;
+    if !lx.eat_keyword(b"obj") {
+        return None;
+    }
+    lx.object().ok()?.as_int()
+}
+
 /// Parses `num gen obj … endobj` starting at `offset`.
 pub fn parse_indirect(
     data: &[u8],

@@ -536,8 +536,15 @@ fn children(mut content: &[u8]) -> Result<Vec<Tlv<'_>>> {
 }
 
 fn encode_tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let len = content.len();
     let mut out = vec![tag];
+    push_der_length(&mut out, content.len());
+    out.extend_from_slice(content);
+    out
+}
+
+/// Appends a DER definite length (short form below 128, else the long form with the fewest
+/// bytes). Written by hand: the `der` crate encodes lengths only inside its own encoders.
+pub fn push_der_length(out: &mut Vec<u8>, len: usize) {
     if len < 0x80 {
         out.push(len as u8);
     } else {
@@ -545,12 +552,11 @@ fn encode_tlv(tag: u8, content: &[u8]) -> Vec<u8> {
         let skip = bytes
             .iter()
             .position(|&b| b != 0)
-            .unwrap_or(bytes.len() - 1);
-        out.push(0x80 | (bytes.len() - skip) as u8);
-        out.extend_from_slice(&bytes[skip..]);
+            .unwrap_or(bytes.len().saturating_sub(1));
+        let tail = bytes.get(skip..).unwrap_or(&[]);
+        out.push(0x80 | tail.len() as u8);
+        out.extend_from_slice(tail);
     }
-    out.extend_from_slice(content);
-    out
 }
 
 struct SignedDataPath<'a> {

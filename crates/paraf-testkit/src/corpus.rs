@@ -38,3 +38,14 @@ pub fn attack_cases(what: &str) -> Option<Vec<Case>> {
         .collect();
     Some(cases)
 }
+
+/// Fails with every disagreement when there is any (and when the manifest listed nothing).
+pub fn assert_agreement(counted: usize, failures: &[String]) {
+    assert!(counted > 0, "the manifest lists no file");
+    assert!(
+        failures.is_empty(),
+        "{} of {counted} corpus files disagree:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

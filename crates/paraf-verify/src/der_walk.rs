@@ -145,21 +145,6 @@ fn read_len(buf: &[u8]) -> Option<(Option<usize>, &[u8])> {
     ))
 }
 
-fn push_len(out: &mut Vec<u8>, len: usize) {
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes = len.to_be_bytes();
-        let skip = bytes
-            .iter()
-            .position(|&b| b != 0)
-            .unwrap_or(bytes.len().saturating_sub(1));
-        let tail = bytes.get(skip..).unwrap_or(&[]);
-        out.push(0x80 | tail.len() as u8);
-        out.extend_from_slice(tail);
-    }
-}
-
 /// Converts one TLV at the start of `buf`; returns it and the number of bytes consumed.
 fn convert(buf: &[u8], depth: usize) -> Option<(Vec<u8>, usize)> {
     if depth > MAX_BER_DEPTH {
@@ -233,7 +218,7 @@ fn emit(tag: &[u8], is_octets: bool, children: &[Vec<u8>]) -> Vec<u8> {
             }
         }
         let mut out = vec![0x04];
-        push_len(&mut out, content.len());
+        paraf_pki::cms::push_der_length(&mut out, content.len());
         out.extend_from_slice(&content);
         return out;
     }
@@ -241,7 +226,7 @@ fn emit(tag: &[u8], is_octets: bool, children: &[Vec<u8>]) -> Vec<u8> {
         content.extend_from_slice(c);
     }
     let mut out = tag.to_vec();
-    push_len(&mut out, content.len());
+    paraf_pki::cms::push_der_length(&mut out, content.len());
     out.extend_from_slice(&content);
     out
 }

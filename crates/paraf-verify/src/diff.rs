@@ -1051,13 +1051,7 @@ fn terminal_fields(view: &View<'_>, form: &Dict) -> Vec<Terminal> {
     let mut out = Vec::new();
     let mut seen = HashSet::new();
     let fields = view.resolve_key(form, "Fields");
-    let mut stack: Vec<(Object, String, Option<Vec<u8>>, usize)> = fields
-        .as_array()
-        .unwrap_or(&[])
-        .iter()
-        .rev()
-        .map(|f| (f.clone(), String::new(), None, 0))
-        .collect();
+    let mut stack = crate::sigdict::field_stack(&fields);
     while let Some((f, parent, parent_ft, depth)) = stack.pop() {
         if depth > 32 || out.len() > 100_000 {
             continue;

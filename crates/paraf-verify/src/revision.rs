@@ -222,13 +222,7 @@ impl<'d> View<'d> {
                     let lengths = |lr: ObjRef| -> Option<i64> {
                         match self.entries.get(&lr.num)? {
                             XrefEntry::InFile { offset, .. } => {
-                                let mut lx = Lexer::new(data, *offset);
-                                lx.uint()?;
-                                lx.uint()?;
-                                if !lx.eat_keyword(b"obj") {
-                                    return None;
-                                }
-                                lx.object().ok()?.as_int()
+                                paraf_pdf::parser::int_object_at(data, *offset)
                             }
                             _ => None,
                         }
@@ -251,12 +245,7 @@ impl<'d> View<'d> {
             }
             XrefEntry::InStream { stream, index } => {
                 let stm = self.objstm(stream)?;
-                let pos = stm
-                    .offsets
-                    .get(index as usize)
-                    .filter(|(n, _)| *n == num)
-                    .or_else(|| stm.offsets.iter().find(|(n, _)| *n == num))
-                    .map(|(_, off)| stm.first.saturating_add(*off))?;
+                let pos = paraf_pdf::parser::objstm_position(&stm.offsets, stm.first, num, index)?;
                 if pos >= stm.data.len() {
                     return None;
                 }

@@ -28,13 +28,7 @@ pub fn find_signatures(doc: &Document) -> Vec<FoundSig> {
         return out;
     };
     let mut seen = HashSet::new();
-    let mut stack: Vec<(Object, String, Option<Vec<u8>>, usize)> = fields
-        .as_array()
-        .unwrap_or(&[])
-        .iter()
-        .rev()
-        .map(|f| (f.clone(), String::new(), None, 0))
-        .collect();
+    let mut stack = field_stack(&fields);
     while let Some((f, parent, parent_ft, depth)) = stack.pop() {
         if depth > 32 || seen.len() > 100_000 {
             continue;
@@ -180,4 +174,19 @@ pub fn parse_at(data: &[u8], offset: usize, num: u32) -> Result<RawSigDict, Stri
     }
     out.end = lx.pos;
     Ok(out)
+}
+
+/// A form field on the walk through the field tree: the object, its parent's full name, the
+/// field type inherited from the parent, and the depth.
+pub(crate) type FieldStep = (Object, String, Option<Vec<u8>>, usize);
+
+/// The walk's start: the AcroForm's `/Fields`, first field on top.
+pub(crate) fn field_stack(fields: &Object) -> Vec<FieldStep> {
+    fields
+        .as_array()
+        .unwrap_or(&[])
+        .iter()
+        .rev()
+        .map(|f| (f.clone(), String::new(), None, 0))
+        .collect()
 }

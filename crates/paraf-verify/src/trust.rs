@@ -213,26 +213,25 @@ fn validity(out: &mut ChainResult, at: SystemTime) {
         let v = &c.tbs_certificate.validity;
         let nb = v.not_before.to_system_time();
         let na = v.not_after.to_system_time();
-        if at < nb {
-            out.problems.push(Problem::new(
-                SubIndication::NotYetValid,
-                format!(
-                    "{} is not valid before {} (checked at {})",
-                    certinfo::label(c),
-                    rfc3339(nb),
-                    rfc3339(at)
-                ),
-            ));
+        let (label, at_s) = (certinfo::label(c), rfc3339(at));
+        let problem = if at < nb {
+            let why = format!(
+                "{label} is not valid before {} (checked at {at_s})",
+                rfc3339(nb)
+            );
+            Some((SubIndication::NotYetValid, why))
         } else if at > na {
-            out.problems.push(Problem::new(
-                SubIndication::OutOfBoundsNoPoe,
-                format!(
-                    "{} expired on {} and nothing proves the signature existed before (checked at {})",
-                    certinfo::label(c),
-                    rfc3339(na),
-                    rfc3339(at)
-                ),
-            ));
+            let why = format!(
+                "{label} expired on {} and nothing proves the signature existed before \
+                 (checked at {at_s})",
+                rfc3339(na)
+            );
+            Some((SubIndication::OutOfBoundsNoPoe, why))
+        } else {
+            None
+        };
+        if let Some((sub, why)) = problem {
+            out.problems.push(Problem::new(sub, why));
         }
     }
 }

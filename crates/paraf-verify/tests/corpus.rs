@@ -86,11 +86,5 @@ fn public_attack_corpus() {
             (other, _) => failures.push(format!("{file}: unknown expectation {other:?}")),
         }
     }
-    assert!(counted > 0, "the manifest lists no file");
-    assert!(
-        failures.is_empty(),
-        "{} of {counted} corpus files disagree:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    paraf_testkit::corpus::assert_agreement(counted, &failures);
 }

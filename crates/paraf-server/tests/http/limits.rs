@@ -288,24 +288,16 @@ async fn body_over_the_limit_gets_413(backend: Backend) {
 async fn api_requests_are_counted_in_usage(backend: Backend) {
     let app = spawn(backend).await;
     let org = tenant(&app, "kuota-org", Plan::Nusantara).await;
-    let before = app
-        .store
-        .organisation(org.org.id)
-        .await
-        .unwrap()
-        .usage
-        .api_requests;
+    let used = || async {
+        let o = app.store.organisation(org.org.id).await.unwrap();
+        o.usage.api_requests
+    };
+    let before = used().await;
     for i in 1..=3 {
         let a = call(&app, &org.admin_token).await;
         assert_eq!(a.status, 200, "request {i}: {}", a.body);
     }
-    let after = app
-        .store
-        .organisation(org.org.id)
-        .await
-        .unwrap()
-        .usage
-        .api_requests;
+    let after = used().await;
     assert_eq!(after, before + 3);
     app.stop().await;
 }

@@ -95,6 +95,16 @@ fn check_password(p: &str, errors: &mut Errors) -> Option<Password> {
     }
 }
 
+fn check_ips(text: &str, errors: &mut Errors) -> Option<IpAllowList> {
+    match parse_ips(text) {
+        Ok(l) => Some(l),
+        Err(e) => {
+            errors.allowed_ips = Some(e);
+            None
+        }
+    }
+}
+
 fn ip_text(list: &IpAllowList) -> String {
     list.to_strings().join(", ")
 }
@@ -228,13 +238,7 @@ pub async fn create(
         }
     };
     let password = check_password(&f.password, &mut errors);
-    let ips = match parse_ips(&f.allowed_ips) {
-        Ok(l) => Some(l),
-        Err(e) => {
-            errors.allowed_ips = Some(e);
-            None
-        }
-    };
+    let ips = check_ips(&f.allowed_ips, &mut errors);
     check_description(&f.description, &mut errors);
     let (Some(username), Some(password), Some(ips), false) =
         (username, password, ips, errors.any())
@@ -306,11 +310,8 @@ pub async fn edit_form(
     State(state): State<AppState>,
     session: Session,
     Path(id): Path<String>,
-) -> Response {
-    let cred = match load(&state, &session, &id).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+) -> Result<Response, Response> {
+    let cred = load(&state, &session, &id).await?;
     let v = CredentialForm {
         username: cred.username.clone(),
         allowed_ips: ip_text(&cred.allowed_ips),
@@ -318,13 +319,13 @@ pub async fn edit_form(
         status: if cred.enabled { "enable" } else { "disable" }.into(),
         ..CredentialForm::default()
     };
-    form_page(
+    Ok(form_page(
         &session,
         StatusCode::OK,
         Some(&cred),
         &v,
         &Errors::default(),
-    )
+    ))
 }
 
 /// `POST /console/credentials/{id}`: saves the edit form.
@@ -333,33 +334,24 @@ pub async fn update(
     session: Session,
     Path(id): Path<String>,
     Form(f): Form<CredentialForm>,
-) -> Response {
-    let cred = match load_checked(&state, &session, &id, f.csrf.as_deref()).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+) -> Result<Response, Response> {
+    let cred = load_checked(&state, &session, &id, f.csrf.as_deref()).await?;
     let mut errors = Errors::default();
     let password = if f.password.is_empty() {
         None
     } else {
         check_password(&f.password, &mut errors)
     };
-    let ips = match parse_ips(&f.allowed_ips) {
-        Ok(l) => Some(l),
-        Err(e) => {
-            errors.allowed_ips = Some(e);
-            None
-        }
-    };
+    let ips = check_ips(&f.allowed_ips, &mut errors);
     check_description(&f.description, &mut errors);
     let (Some(ips), false) = (ips, errors.any()) else {
-        return form_page(
+        return Ok(form_page(
             &session,
             StatusCode::UNPROCESSABLE_ENTITY,
             Some(&cred),
             &f,
             &errors,
-        );
+        ));
     };
     let changes = CredentialChanges {
         description: f.description.trim().to_string(),
@@ -372,10 +364,10 @@ pub async fn update(
         .await
     {
         Ok(_) => {}
-        Err(e) if e.is_not_found() => return not_found(&session),
-        Err(e) => return internal(e),
+        Err(e) if e.is_not_found() => return Err(not_found(&session)),
+        Err(e) => return Err(internal(e)),
     }
-    see_other("/console/credentials?done=updated")
+    Ok(see_other("/console/credentials?done=updated"))
 }
 
 /// `GET /console/credentials/{id}/delete`: asks for confirmation (no JavaScript dialogs).
@@ -383,18 +375,15 @@ pub async fn delete_confirm(
     State(state): State<AppState>,
     session: Session,
     Path(id): Path<String>,
-) -> Response {
-    let cred = match load(&state, &session, &id).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+) -> Result<Response, Response> {
+    let cred = load(&state, &session, &id).await?;
     let action = format!("/console/credentials/{}/delete", cred.id);
     let body = crate::render::fragment(&DeletePage {
         username: &cred.username,
         action: &action,
         csrf: &session.csrf,
     });
-    session.page(StatusCode::OK, "Hapus kredensial", Nav::Credentials, &body)
+    Ok(session.page(StatusCode::OK, "Hapus kredensial", Nav::Credentials, &body))
 }
 
 /// `POST /console/credentials/{id}/delete`.
