@@ -1,6 +1,6 @@
-//! The BSrE dialect's part of `/openapi.json`: the v1 and v2 routes derived (utoipa) from their
-//! handlers' annotations and the [`crate::wire`] types they read and write; the verify routes
-//! of [`crate::verify`] (still written by hand); the `BsreError` schema every error refers to.
+//! The BSrE dialect's part of `/openapi.json`: every route derived (utoipa) from its handler's
+//! annotations and the [`crate::wire`] types it reads and writes, plus the `BsreError` schema
+//! (with every code) every error refers to.
 //!
 //! Authentication is the shared document's `appCredential` scheme (HTTP Basic with an
 //! application credential), added to every derived operation here.
@@ -22,6 +22,8 @@ fn basic() -> Value {
     paths(
         crate::v1::sign_pdf,
         crate::v1::download,
+        crate::verify::verify_v1,
+        crate::verify::verify_v2,
         crate::v2::sign_pdf,
         crate::v2::sign_totp,
         crate::v2::seal_activation,
@@ -37,7 +39,7 @@ struct DerivedApi;
 
 /// The derived document of the v1 and v2 routes, as JSON; every operation needs the application
 /// credential.
-fn v2_document() -> Value {
+fn derived_document() -> Value {
     use utoipa::OpenApi as _;
     let mut doc = serde_json::to_value(DerivedApi::openapi()).unwrap_or_default();
     if let Some(paths) = doc["paths"].as_object_mut() {
@@ -50,22 +52,19 @@ fn v2_document() -> Value {
     doc
 }
 
-/// Every BSrE path: v1 and v2 (derived from `wire.rs` and the handlers) and verify.
+/// Every BSrE path (derived from `wire.rs` and the handlers).
 pub fn paths() -> Value {
     let mut m = Map::new();
-    if let Value::Object(v2) = v2_document()["paths"].take() {
-        m.extend(v2);
-    }
-    if let Value::Object(verify) = crate::verify::openapi_paths() {
-        m.extend(verify);
+    if let Value::Object(p) = derived_document()["paths"].take() {
+        m.extend(p);
     }
     Value::Object(m)
 }
 
-/// The schemas the paths refer to: the derived v2 wire types and `BsreError`.
+/// The schemas the paths refer to: the derived wire types and `BsreError`.
 pub fn schemas() -> Value {
     let codes: Vec<u16> = Code::ALL.iter().map(|c| c.number()).collect();
-    let mut derived = match v2_document()["components"]["schemas"].take() {
+    let mut derived = match derived_document()["components"]["schemas"].take() {
         Value::Object(m) => m,
         _ => Map::new(),
     };

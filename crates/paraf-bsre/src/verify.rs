@@ -23,10 +23,14 @@ use paraf_verify::{
     CertificateInfo, Indication, SignatureKind, SignatureReport, SubIndication, ValidationReport,
     VerifyErrorKind,
 };
-use serde_json::{json, Value};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::error::{BsreError, Code, Lang};
+use crate::wire::{
+    self, Errors, Language, V1Signature, V1SignatureDocument, V1Signer, V1Tsa, V1VerifyForm,
+    V1VerifyReply, V2Certificate, V2Signature, V2Timestamp, V2VerifyReply, V2VerifyRequest,
+};
 use paraf_core::verification::{VerificationError, Verified};
 use paraf_http::state::AppState;
 
@@ -475,9 +479,9 @@ fn key_usages(c: &CertificateInfo) -> Vec<String> {
 // ------------------------------------------------------------------------------ v1
 
 /// The v1 body for `report` about the file named `name`.
-pub fn v1_body(report: &ValidationReport, pdf: &[u8], name: &str, lang: Lang) -> Value {
+pub fn v1_body(report: &ValidationReport, pdf: &[u8], name: &str, lang: Lang) -> V1VerifyReply {
     let conclusion = Conclusion::of(report);
-    let details: Vec<Value> = signatures(report)
+    let details: Vec<V1Signature> = signatures(report)
         .map(|s| {
             let bytes = sig_bytes(s, pdf);
             let ts = s.timestamp.as_ref();
@@ -488,45 +492,51 @@ pub fn v1_body(report: &ValidationReport, pdf: &[u8], name: &str, lang: Lang) ->
                 .map(|t| t.time.as_str())
                 .or(s.claimed_signing_time.as_deref())
                 .and_then(v1_time);
-            json!({
-                "info_tsa": {
-                    "name": tsa.map(cert_name),
-                    "tsa_cert_validity": tsa.and_then(v1_validity),
+            V1Signature {
+                info_tsa: V1Tsa {
+                    name: tsa.map(cert_name),
+                    tsa_cert_validity: tsa.and_then(v1_validity),
                 },
-                "signature_field": s.field_name,
-                "info_signer": {
-                    "issuer_dn": signer.map(|c| c.issuer.clone()),
-                    "signer_name": signer.map(cert_name),
-                    "signer_cert_validity": signer.and_then(v1_validity),
-                    "signer_dn": signer.map(|c| c.subject.clone()),
-                    "cert_user_certified": s.trust.trusted,
+                signature_field: s.field_name.clone(),
+                info_signer: V1Signer {
+                    issuer_dn: signer.map(|c| c.issuer.clone()),
+                    signer_name: signer.map(cert_name),
+                    signer_cert_validity: signer.and_then(v1_validity),
+                    signer_dn: signer.map(|c| c.subject.clone()),
+                    cert_user_certified: s.trust.trusted,
                 },
-                "signature_document": {
-                    "signed_using_tsa": ts.is_some_and(|t| t.intact),
-                    "reason": s.reason,
-                    "document_integrity": integrity(s),
-                    "signature_value": bytes.cms.as_deref().and_then(signature_value),
-                    "signed_in": signed_in,
-                    "location": s.location,
-                    "hash_value": bytes.hash,
+                signature_document: V1SignatureDocument {
+                    signed_using_tsa: ts.is_some_and(|t| t.intact),
+                    reason: s.reason.clone(),
+                    document_integrity: integrity(s),
+                    signature_value: bytes.cms.as_deref().and_then(signature_value),
+                    signed_in,
+                    location: s.location.clone(),
+                    hash_value: bytes.hash,
                 },
-            })
+            }
         })
         .collect();
-    json!({
-        "nama_dokumen": name,
-        "jumlah_signature": details.len(),
-        "notes": describe(report, conclusion, lang),
-        "details": details,
-        "summary": conclusion.as_str(),
-    })
+    V1VerifyReply {
+        nama_dokumen: name.to_string(),
+        jumlah_signature: details.len(),
+        notes: describe(report, conclusion, lang),
+        details,
+        summary: conclusion.as_str().to_string(),
+    }
 }
 
-async fn verify_v1(
+/// `POST /api/sign/verify`.
+#[utoipa::path(post, path = "/api/sign/verify", tag = "BSrE v1", params(Language),
+    summary = "Verify a signed PDF (multipart)",
+    description = "Validates every signature of `signed_file` (trust anchor: the built-in CA's root; revocation: the CA itself; time: now) and maps the report to the seed's v1 shape (docs/bsre-verify.md).",
+    request_body(content = V1VerifyForm, content_type = "multipart/form-data"),
+    responses(Errors, (status = 200, description = "The verification report.", body = V1VerifyReply)))]
+pub(crate) async fn verify_v1(
     State(state): State<AppState>,
     headers: HeaderMap,
     form: Result<Multipart, MultipartRejection>,
-) -> Result<Json<Value>, BsreError> {
+) -> Result<Json<V1VerifyReply>, BsreError> {
     let lang = Lang::of(&headers);
     let mut form = form.map_err(|e| {
         BsreError::new(Code::UnsupportedMediaType)
@@ -580,10 +590,10 @@ fn multipart_error(state: &AppState, e: MultipartError) -> BsreError {
 // ------------------------------------------------------------------------------ v2
 
 /// The v2 body for `report`.
-pub fn v2_body(report: &ValidationReport, pdf: &[u8], lang: Lang) -> Value {
+pub fn v2_body(report: &ValidationReport, pdf: &[u8], lang: Lang) -> V2VerifyReply {
     let conclusion = Conclusion::of(report);
     let last = signatures(report).map(|s| s.index).max();
-    let infos: Vec<Value> = signatures(report)
+    let infos: Vec<V2Signature> = signatures(report)
         .map(|s| {
             let bytes = sig_bytes(s, pdf);
             let sig_id = match &bytes.cms {
@@ -613,57 +623,59 @@ pub fn v2_body(report: &ValidationReport, pdf: &[u8], lang: Lang) -> Value {
                         .as_bytes(),
                     ),
                 };
-                json!({
-                    "id": tst_id,
-                    "signerName": t.tsa.as_ref().map(cert_name),
-                    "timestampDate": v2_time(&t.time),
-                })
+                V2Timestamp {
+                    id: tst_id,
+                    signer_name: t.tsa.as_ref().map(cert_name),
+                    timestamp_date: v2_time(&t.time),
+                }
             });
             let mut chain: Vec<&CertificateInfo> = s.trust.chain.iter().collect();
             if chain.is_empty() {
                 chain.extend(s.signer.as_ref());
             }
-            let certs: Vec<Value> = chain
+            let certs: Vec<V2Certificate> = chain
                 .into_iter()
-                .map(|c| {
-                    json!({
-                        "id": format!("C-{}", c.sha256.to_ascii_uppercase()),
-                        "commonName": c.common_name,
-                        "issuerName": c.issuer,
-                        "serialNumber": hex_to_decimal(&c.serial),
-                        "notAfterDate": v2_time(&c.not_after),
-                        "notBeforeDate": v2_time(&c.not_before),
-                        "signatureAlgorithm": algorithm_label(&c.signature_algorithm, None),
-                        "keyUsages": key_usages(c),
-                    })
+                .map(|c| V2Certificate {
+                    id: format!("C-{}", c.sha256.to_ascii_uppercase()),
+                    common_name: c.common_name.clone(),
+                    issuer_name: c.issuer.clone(),
+                    serial_number: hex_to_decimal(&c.serial),
+                    not_after_date: v2_time(&c.not_after),
+                    not_before_date: v2_time(&c.not_before),
+                    signature_algorithm: algorithm_label(&c.signature_algorithm, None),
+                    key_usages: key_usages(c),
                 })
                 .collect();
             let digest = s.integrity.digest_algorithm.as_deref();
-            json!({
-                "id": sig_id,
-                "signatureFormat": s.signature_format,
-                "signerName": s.signer.as_ref().map(cert_name).or_else(|| s.name.clone()),
-                "signatureDate": s.claimed_signing_time.as_deref().and_then(v2_time),
-                "fieldName": s.field_name,
-                "reason": s.reason,
-                "location": s.location,
-                "certLevelCode": s.docmdp.unwrap_or(0),
-                "signatureAlgorithm": s.integrity.signature_algorithm.as_deref().map(|a| algorithm_label(a, digest)),
-                "digestAlgorithm": digest.map(digest_label),
-                "timestampInformation": timestamp,
-                "certificateDetails": certs,
-                "integrityValid": integrity(s),
-                "certificateTrusted": s.trust.trusted,
-                "lastSignature": Some(s.index) == last,
-            })
+            V2Signature {
+                id: sig_id,
+                signature_format: s.signature_format.clone(),
+                signer_name: s.signer.as_ref().map(cert_name).or_else(|| s.name.clone()),
+                signature_date: s.claimed_signing_time.as_deref().and_then(v2_time),
+                field_name: s.field_name.clone(),
+                reason: s.reason.clone(),
+                location: s.location.clone(),
+                cert_level_code: s.docmdp.unwrap_or(0),
+                signature_algorithm: s
+                    .integrity
+                    .signature_algorithm
+                    .as_deref()
+                    .map(|a| algorithm_label(a, digest)),
+                digest_algorithm: digest.map(digest_label),
+                timestamp_information: timestamp,
+                certificate_details: certs,
+                integrity_valid: integrity(s),
+                certificate_trusted: s.trust.trusted,
+                last_signature: Some(s.index) == last,
+            }
         })
         .collect();
-    json!({
-        "conclusion": conclusion.as_str(),
-        "description": describe(report, conclusion, lang),
-        "signatureInformations": infos,
-        "signatureCount": infos.len(),
-    })
+    V2VerifyReply {
+        conclusion: conclusion.as_str().to_string(),
+        description: describe(report, conclusion, lang),
+        signature_count: infos.len(),
+        signature_informations: infos,
+    }
 }
 
 /// Decodes the base64 of `field`: standard or URL-safe alphabet, padded or not, whitespace
@@ -681,11 +693,17 @@ pub fn decode_base64(field: &str, s: &str) -> Result<Vec<u8>, BsreError> {
         .ok_or_else(|| BsreError::new(Code::InvalidBase64).arg("field", field))
 }
 
-async fn verify_v2(
+/// `POST /api/v2/verify/pdf`.
+#[utoipa::path(post, path = "/api/v2/verify/pdf", tag = "BSrE v2", params(Language),
+    summary = "Verify a signed PDF (base64)",
+    description = "Validates every signature of `file` and maps the report to the seed's v2 shape (docs/bsre-verify.md).",
+    request_body = V2VerifyRequest,
+    responses(Errors, (status = 200, description = "The verification report.", body = V2VerifyReply)))]
+pub(crate) async fn verify_v2(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Json<Value>, BsreError> {
+) -> Result<Json<V2VerifyReply>, BsreError> {
     let lang = Lang::of(&headers);
     let ctype = headers
         .get(header::CONTENT_TYPE)
@@ -697,118 +715,13 @@ async fn verify_v2(
     let req: Value = serde_json::from_slice(&body)
         .map_err(|e| BsreError::invalid("body", format!("not JSON: {e}")))?;
     drop(body);
-    let Some(obj) = req.as_object() else {
-        return Err(BsreError::invalid("body", "expected a JSON object"));
-    };
-    let file = match obj.get("file") {
-        None | Some(Value::Null) => return Err(BsreError::missing("file")),
-        Some(Value::String(s)) if s.trim().is_empty() => return Err(BsreError::missing("file")),
-        Some(Value::String(s)) => s.as_str(),
-        Some(_) => return Err(BsreError::invalid("file", "expected a base64 string")),
-    };
-    let password = match obj.get("password") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) if s.is_empty() => None,
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(_) => return Err(BsreError::invalid("password", "expected a string")),
-    };
+    let req: V2VerifyRequest = wire::parse(req)?;
+    let file = wire::required(&req.file, "file")?;
+    let password = req.password.clone().filter(|s| !s.is_empty());
     let pdf = decode_base64("file", file)?;
     drop(req);
     let v = run(&state, pdf, password, lang).await?;
     Ok(Json(v2_body(&v.report, &v.pdf, lang)))
-}
-
-// ------------------------------------------------------------------------------ OpenAPI
-
-/// The two paths for the OpenAPI document.
-pub fn openapi_paths() -> Value {
-    let error = json!({
-        "description": "BSrE error: `status_code` is the dialect's code (docs/bsre.md); the message is Indonesian, English with `x-language: en`.",
-        "content": {"application/json": {"schema": {"type": "object", "required": ["error", "status_code"], "properties": {
-            "error": {"type": "string"}, "status_code": {"type": "integer"}}}}}
-    });
-    let lang = json!({"name": "x-language", "in": "header", "required": false,
-        "schema": {"type": "string", "examples": ["en"]},
-        "description": "`en` for English texts (notes, description, errors); Indonesian otherwise."});
-    let nullable_str = json!({"type": ["string", "null"]});
-    let v1_detail = json!({"type": "object", "properties": {
-        "info_tsa": {"type": "object", "properties": {"name": nullable_str, "tsa_cert_validity": nullable_str}},
-        "signature_field": nullable_str,
-        "info_signer": {"type": "object", "properties": {
-            "issuer_dn": nullable_str, "signer_name": nullable_str,
-            "signer_cert_validity": {"type": ["string", "null"], "examples": ["2023-10-06 12:56:15.00 to 2024-10-06 12:56:15.00"]},
-            "signer_dn": nullable_str, "cert_user_certified": {"type": "boolean"}}},
-        "signature_document": {"type": "object", "properties": {
-            "signed_using_tsa": {"type": "boolean"}, "reason": nullable_str,
-            "document_integrity": {"type": "boolean"},
-            "signature_value": {"type": ["string", "null"], "description": "Hex of the CMS signature value."},
-            "signed_in": {"type": ["string", "null"], "examples": ["2023-10-16 13:28:34.00"], "description": "UTC; the signature time-stamp's time, else the claimed signing time."},
-            "location": nullable_str,
-            "hash_value": {"type": ["string", "null"], "description": "Hex digest of the signed byte ranges."}}}
-    }});
-    let v1_reply = json!({"type": "object", "properties": {
-        "nama_dokumen": {"type": "string"},
-        "jumlah_signature": {"type": "integer"},
-        "notes": {"type": "string"},
-        "details": {"type": "array", "items": v1_detail},
-        "summary": {"enum": ["VALID", "WARNING", "INVALID", "NO_SIGNATURE"]}
-    }});
-    let cert = json!({"type": "object", "properties": {
-        "id": {"type": "string", "examples": ["C-84C1AD5F3227F9404B570DC237D39112..."]},
-        "commonName": nullable_str, "issuerName": {"type": "string"},
-        "serialNumber": {"type": "string", "description": "Decimal."},
-        "notAfterDate": nullable_str, "notBeforeDate": nullable_str,
-        "signatureAlgorithm": {"type": "string", "examples": ["RSA with SHA256"]},
-        "keyUsages": {"type": "array", "items": {"type": "string"}}}});
-    let info = json!({"type": "object", "properties": {
-        "id": {"type": "string"},
-        "signatureFormat": {"type": ["string", "null"], "enum": ["PKCS7-B", "PKCS7-T", "PKCS7-LT", "PKCS7-LTA", null]},
-        "signerName": nullable_str,
-        "signatureDate": {"type": ["string", "null"], "examples": ["2023-07-11T02:41:23.000+00:00"]},
-        "fieldName": nullable_str, "reason": nullable_str, "location": nullable_str,
-        "certLevelCode": {"type": "integer", "description": "DocMDP P of a certification signature, 0 otherwise."},
-        "signatureAlgorithm": nullable_str, "digestAlgorithm": nullable_str,
-        "timestampInformation": {"type": ["object", "null"], "properties": {
-            "id": {"type": "string"}, "signerName": nullable_str, "timestampDate": nullable_str}},
-        "certificateDetails": {"type": "array", "items": cert},
-        "integrityValid": {"type": "boolean"},
-        "certificateTrusted": {"type": "boolean"},
-        "lastSignature": {"type": "boolean"}}});
-    let v2_reply = json!({"type": "object", "properties": {
-        "conclusion": {"enum": ["VALID", "WARNING", "INVALID", "NO_SIGNATURE"]},
-        "description": {"type": "string"},
-        "signatureInformations": {"type": "array", "items": info},
-        "signatureCount": {"type": "integer"}}});
-    json!({
-        V1_PATH: {"post": {
-            "tags": ["BSrE v1"],
-            "summary": "Verify the signatures of a PDF (multipart)",
-            "security": [{"appCredential": []}],
-            "parameters": [lang],
-            "requestBody": {"required": true, "content": {"multipart/form-data": {"schema": {
-                "type": "object", "required": ["signed_file"], "properties": {
-                    "signed_file": {"type": "string", "format": "binary"},
-                    "password": {"type": "string", "description": "Password of an encrypted PDF (Paraf extension)."}}}}}},
-            "responses": {
-                "200": {"description": "The verification report.", "content": {"application/json": {"schema": v1_reply}}},
-                "400": error, "401": error, "413": error, "415": error
-            }
-        }},
-        V2_PATH: {"post": {
-            "tags": ["BSrE v2"],
-            "summary": "Verify the signatures of a PDF (base64)",
-            "security": [{"appCredential": []}],
-            "parameters": [lang],
-            "requestBody": {"required": true, "content": {"application/json": {"schema": {
-                "type": "object", "required": ["file"], "properties": {
-                    "file": {"type": "string", "contentEncoding": "base64"},
-                    "password": {"type": "string"}}}}}},
-            "responses": {
-                "200": {"description": "The verification report.", "content": {"application/json": {"schema": v2_reply}}},
-                "400": error, "401": error, "413": error, "415": error
-            }
-        }}
-    })
 }
 
 #[cfg(test)]

@@ -421,3 +421,178 @@ pub enum DownloadErrors {
     #[response(status = 500)]
     Internal(BsreErrorBody),
 }
+
+/// `POST /api/sign/verify` (v1, `multipart/form-data`).
+#[derive(Debug, Clone, Default, ToSchema)]
+#[allow(dead_code)] // documents the form; the handler reads the parts as they stream in
+pub struct V1VerifyForm {
+    /// The signed PDF (a file part; its file name is echoed as `nama_dokumen`).
+    #[schema(value_type = String, format = Binary)]
+    pub signed_file: Vec<u8>,
+    /// The password of an encrypted PDF.
+    pub password: Option<String>,
+}
+
+/// The v1 verification reply (seed §5.4).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct V1VerifyReply {
+    /// The file name.
+    pub nama_dokumen: String,
+    /// Number of signatures (document timestamps excluded).
+    pub jumlah_signature: usize,
+    /// The conclusion in words (Indonesian; English with `x-language: en`).
+    pub notes: String,
+    /// One entry per signature.
+    pub details: Vec<V1Signature>,
+    /// VALID, WARNING or INVALID (docs/bsre-verify.md).
+    pub summary: String,
+}
+
+/// One signature in the v1 reply.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct V1Signature {
+    /// The signature time-stamp's authority.
+    pub info_tsa: V1Tsa,
+    /// The signature field's name.
+    pub signature_field: Option<String>,
+    /// The signer's certificate.
+    pub info_signer: V1Signer,
+    /// The signature itself.
+    pub signature_document: V1SignatureDocument,
+}
+
+/// The time-stamp authority of a v1 signature entry.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct V1Tsa {
+    /// Its common name.
+    pub name: Option<String>,
+    /// `2023-10-06 12:56:15.00 to 2024-10-06 12:56:15.00`.
+    pub tsa_cert_validity: Option<String>,
+}
+
+/// The signer of a v1 signature entry.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct V1Signer {
+    /// Issuer DN.
+    pub issuer_dn: Option<String>,
+    /// Common name.
+    pub signer_name: Option<String>,
+    /// `<from> to <to>`.
+    pub signer_cert_validity: Option<String>,
+    /// Subject DN.
+    pub signer_dn: Option<String>,
+    /// Whether the certificate chains to the trust anchor.
+    pub cert_user_certified: bool,
+}
+
+/// The signature of a v1 entry.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct V1SignatureDocument {
+    /// Whether an intact signature time-stamp is attached.
+    pub signed_using_tsa: bool,
+    /// `/Reason`.
+    pub reason: Option<String>,
+    /// Whether the signed bytes are unchanged.
+    pub document_integrity: bool,
+    /// The signature value, hex.
+    pub signature_value: Option<String>,
+    /// When it was signed (the time-stamp's time when intact, else the claimed time).
+    pub signed_in: Option<String>,
+    /// `/Location`.
+    pub location: Option<String>,
+    /// The digest of the signed byte ranges, hex.
+    pub hash_value: Option<String>,
+}
+
+/// `POST /api/v2/verify/pdf`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct V2VerifyRequest {
+    /// The signed PDF, base64.
+    pub file: Option<String>,
+    /// The password of an encrypted PDF.
+    pub password: Option<String>,
+}
+
+/// The v2 verification reply (seed §6.9).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct V2VerifyReply {
+    /// TOTAL_PASSED, TOTAL_FAILED, INDETERMINATE or NO_SIGNATURE (docs/bsre-verify.md).
+    pub conclusion: String,
+    /// The conclusion in words.
+    pub description: String,
+    /// One entry per signature.
+    pub signature_informations: Vec<V2Signature>,
+    /// Number of signatures.
+    pub signature_count: usize,
+}
+
+/// One signature in the v2 reply.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct V2Signature {
+    /// `S-` + SHA-256 of the CMS.
+    pub id: String,
+    /// PAdES level (`PAdES-BASELINE-T`…).
+    pub signature_format: Option<String>,
+    /// The signer's common name.
+    pub signer_name: Option<String>,
+    /// The claimed signing time.
+    pub signature_date: Option<String>,
+    /// The signature field's name.
+    pub field_name: Option<String>,
+    /// `/Reason`.
+    pub reason: Option<String>,
+    /// `/Location`.
+    pub location: Option<String>,
+    /// DocMDP level (0: not a certification signature).
+    pub cert_level_code: u8,
+    /// `RSA with SHA256`…
+    pub signature_algorithm: Option<String>,
+    /// `SHA256`…
+    pub digest_algorithm: Option<String>,
+    /// The signature time-stamp, when there is one.
+    pub timestamp_information: Option<V2Timestamp>,
+    /// The signer's chain, signer first.
+    pub certificate_details: Vec<V2Certificate>,
+    /// Whether the signed bytes are unchanged.
+    pub integrity_valid: bool,
+    /// Whether the certificate chains to the trust anchor.
+    pub certificate_trusted: bool,
+    /// Whether this is the document's last signature.
+    pub last_signature: bool,
+}
+
+/// The signature time-stamp of a v2 entry.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct V2Timestamp {
+    /// `T-` + SHA-256 of the token.
+    pub id: String,
+    /// The TSA's common name.
+    pub signer_name: Option<String>,
+    /// `2023-07-11T02:41:23.000+00:00`.
+    pub timestamp_date: Option<String>,
+}
+
+/// A certificate of a v2 entry's chain.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct V2Certificate {
+    /// `C-` + SHA-256 of the certificate.
+    pub id: String,
+    /// Common name.
+    pub common_name: Option<String>,
+    /// Issuer DN.
+    pub issuer_name: String,
+    /// Serial number, decimal.
+    pub serial_number: String,
+    /// End of validity.
+    pub not_after_date: Option<String>,
+    /// Start of validity.
+    pub not_before_date: Option<String>,
+    /// `RSA with SHA256`…
+    pub signature_algorithm: String,
+    /// `digitalSignature`, `crlSign`…
+    pub key_usages: Vec<String>,
+}

@@ -617,7 +617,7 @@ async fn bad_input_and_credentials() {
         }
     }
     // The paths are in the OpenAPI document.
-    let doc = paraf_server::bsre::verify::openapi_paths();
+    let doc = paraf_server::bsre::openapi::paths();
     assert!(doc["/api/sign/verify"]["post"].is_object());
     assert!(doc["/api/v2/verify/pdf"]["post"].is_object());
     fx.app.stop().await;
