@@ -104,6 +104,7 @@ pub fn router(state: AppState, dialects: &[Dialect]) -> Router {
         .route("/readyz", get(routes::readyz))
         .route("/metrics", get(routes::metrics))
         .route("/openapi.json", get(routes::openapi))
+        .route("/openapi/{file}", get(routes::dialect_openapi))
         .route("/api/oauth/token", post(routes::oauth_token))
         .route("/api/oauth/revoke", post(routes::oauth_revoke))
         .route(
@@ -160,13 +161,18 @@ impl Application {
         }
         let first_start = paraf_core::bootstrap::bootstrap(&core).await?;
         let mut openapi = OpenApi::shared(&public_url);
+        let mut per_dialect = std::collections::BTreeMap::new();
         for d in dialects {
             (d.openapi)(&mut openapi);
+            let mut own = OpenApi::for_dialect(&public_url, d.name);
+            (d.openapi)(&mut own);
+            per_dialect.insert(d.name.to_string(), own.to_value().clone());
         }
         let state = AppState {
             core,
             metrics: Arc::new(Metrics::default()),
             openapi: Arc::new(openapi.to_value().clone()),
+            dialect_openapi: Arc::new(per_dialect),
         };
         let router = router(state.clone(), dialects);
         Ok(Application {

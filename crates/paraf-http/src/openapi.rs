@@ -38,8 +38,11 @@ impl OpenApi {
                                   "503": error_response("the database does not answer")}}},
                 "/metrics": {"get": {"tags": ["operations"], "summary": "Prometheus metrics (text format 0.0.4).", "security": [],
                     "responses": {"200": {"description": "metrics", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
-                "/openapi.json": {"get": {"tags": ["operations"], "summary": "This document.", "security": [],
+                "/openapi.json": {"get": {"tags": ["operations"], "summary": "This document: every route.", "security": [],
                     "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {}}}}}},
+                "/openapi/{dialect}.json": {"get": {"tags": ["operations"], "summary": "The document of one face (`bsre`, `web`): its routes with the shared components.", "security": [],
+                    "parameters": [{"name": "dialect", "in": "path", "required": true, "schema": {"type": "string", "examples": ["bsre"]}}],
+                    "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {}}}, "404": error_response("no such face")}}},
                 "/pki/tsa": {"post": {"tags": ["pki"], "summary": "RFC 3161 time-stamping.", "security": [],
                     "requestBody": {"required": true, "content": {"application/timestamp-query": {"schema": {"type": "string", "format": "binary"}}}},
                     "responses": {"200": binary("application/timestamp-reply", "TimeStampResp (refusals too, as RFC 3161 wants)")}}},
@@ -123,6 +126,18 @@ impl OpenApi {
             "security": [{"apiToken": []}, {"appCredential": []}, {"oauth2": []}, {"session": []}]
         });
         OpenApi { doc }
+    }
+
+    /// The document of one face (`name`): the shared components and security schemes, only
+    /// that face's paths (it adds them as it adds them to the merged document).
+    pub fn for_dialect(public_url: &str, name: &str) -> OpenApi {
+        let mut d = OpenApi::shared(public_url);
+        d.doc["paths"] = json!({});
+        d.doc["info"]["title"] = json!(format!("Paraf — {name}"));
+        d.doc["info"]["description"] = json!(format!(
+            "The `{name}` routes of Paraf; `/openapi.json` has every route."
+        ));
+        d
     }
 
     /// Adds (or replaces) paths, e.g. a dialect's.

@@ -72,6 +72,17 @@ pub async fn openapi(State(state): State<AppState>) -> Json<serde_json::Value> {
     Json((*state.openapi).clone())
 }
 
+/// `GET /openapi/{dialect}.json`: one face's document.
+pub async fn dialect_openapi(
+    State(state): State<AppState>,
+    axum::extract::Path(file): axum::extract::Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    file.strip_suffix(".json")
+        .and_then(|name| state.dialect_openapi.get(name))
+        .map(|doc| Json(doc.clone()))
+        .ok_or_else(ApiError::not_found)
+}
+
 // ---------------------------------------------------------------- OAuth2
 
 /// A body that is either `application/x-www-form-urlencoded` or JSON.

@@ -17,6 +17,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The OpenAPI document, rendered once.
     pub openapi: Arc<serde_json::Value>,
+    /// Each face's own OpenAPI document, by name.
+    pub dialect_openapi: Arc<std::collections::BTreeMap<String, serde_json::Value>>,
 }
 
 impl std::ops::Deref for AppState {

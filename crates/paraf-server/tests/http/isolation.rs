@@ -60,6 +60,7 @@ fn concrete(path: &str, p: &Params) -> String {
         .replace("{file}", "root.pem")
         .replace("{id_dokumen}", &p.id_dokumen)
         .replace("{secret}", &p.secret)
+        .replace("{dialect}", "bsre")
 }
 
 async fn a_foreign_organisation_never_reads_anothers_data(backend: Backend) {

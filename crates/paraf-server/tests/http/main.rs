@@ -11,4 +11,5 @@ mod console;
 mod isolation;
 mod jobs;
 mod limits;
+mod openapi;
 mod pki;

@@ -1,0 +1,41 @@
+//! The OpenAPI documents: `/openapi.json` has every route; `/openapi/{face}.json` has one
+//! face's routes (derived from its wire types) with the shared components.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use crate::common::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_face_serves_its_own_document_and_the_merged_one_has_every_route() {
+    if !selected(Backend::Sqlite) {
+        return;
+    }
+    let app = spawn(Backend::Sqlite).await;
+    let (s, all) = json(app.get("/openapi.json").send().await.unwrap()).await;
+    assert_eq!(s, 200);
+    let (s, bsre) = json(app.get("/openapi/bsre.json").send().await.unwrap()).await;
+    assert_eq!(s, 200);
+    let (s, web) = json(app.get("/openapi/web.json").send().await.unwrap()).await;
+    assert_eq!(s, 200);
+    let paths = |v: &serde_json::Value| -> Vec<String> {
+        v["paths"].as_object().unwrap().keys().cloned().collect()
+    };
+    let (all_p, bsre_p, web_p) = (paths(&all), paths(&bsre), paths(&web));
+    for p in ["/api/sign/pdf", "/api/v2/sign/pdf", "/api/v2/verify/pdf"] {
+        assert!(bsre_p.iter().any(|x| x == p), "{p} not in bsre: {bsre_p:?}");
+    }
+    assert!(!bsre_p
+        .iter()
+        .any(|p| p == "/api/me" || p.starts_with("/aktivasi")));
+    assert_eq!(web_p, ["/aktivasi/{secret}"]);
+    for p in bsre_p.iter().chain(&web_p) {
+        assert!(all_p.contains(p), "{p} missing from /openapi.json");
+    }
+    assert!(all_p.iter().any(|p| p == "/api/me"));
+    // A face's document resolves its own references.
+    assert!(bsre["components"]["schemas"]["SignRequest"].is_object());
+    assert!(bsre["components"]["schemas"]["BsreError"].is_object());
+    assert_eq!(bsre["info"]["title"], "Paraf — bsre");
+    let r = app.get("/openapi/gesdocs.json").send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    app.stop().await;
+}
