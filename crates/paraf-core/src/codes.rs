@@ -33,7 +33,7 @@ fn mail_time(t: Timestamp) -> String {
 }
 
 impl Core {
-    async fn mail(
+    async fn send_mail(
         &self,
         org: OrgId,
         to: &str,
@@ -89,7 +89,7 @@ impl Core {
                 now,
             )
             .await?;
-        self.mail(
+        self.send_mail(
             identity.org,
             email.as_str(),
             "Kode TOTP tanda tangan elektronik / Signing code",
@@ -142,7 +142,7 @@ impl Core {
     pub async fn send_seal_activation(&self, seal: &Seal) -> Result<Timestamp, CoreError> {
         let code = six_digits(&*self.entropy)?;
         let expires = self.set_seal_activation(seal, &code).await?;
-        self.mail(
+        self.send_mail(
             seal.org,
             seal.email.as_str(),
             "TOTP aktivasi segel elektronik / Seal activation code",

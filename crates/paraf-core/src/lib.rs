@@ -12,6 +12,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod audit;
 pub mod bootstrap;
 pub mod codes;
@@ -19,6 +20,7 @@ pub mod config;
 pub mod credentials;
 pub mod documents;
 pub mod error;
+pub mod events;
 pub mod identities;
 pub mod login;
 pub mod pki;

@@ -17,7 +17,6 @@ use paraf_core::bootstrap::FirstStart;
 use paraf_core::config::Config;
 use paraf_core::shutdown::Shutdown;
 use paraf_core::{CaOrigin, Core, OpenError, Services};
-use paraf_store::StoreError;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 
@@ -39,7 +38,7 @@ pub enum StartError {
     Config(String),
     /// The database.
     #[error("store: {0}")]
-    Store(#[from] StoreError),
+    Store(String),
     /// The CA directory.
     #[error("certificate authority: {0}")]
     Pki(#[from] paraf_pki::PkiError),
@@ -52,7 +51,7 @@ impl From<OpenError> for StartError {
     fn from(e: OpenError) -> Self {
         match e {
             OpenError::Config(s) => StartError::Config(s),
-            OpenError::Store(e) => StartError::Store(e),
+            OpenError::Store(e) => StartError::Store(e.to_string()),
             OpenError::Pki(e) => StartError::Pki(e),
             OpenError::Io(e) => StartError::Io(e),
         }

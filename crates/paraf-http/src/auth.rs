@@ -22,6 +22,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
+use paraf_core::CoreError;
 use paraf_domain::{AuthFailure, Principal, TokenKind};
 
 use crate::error::ApiError;
@@ -155,25 +156,20 @@ pub async fn authenticate_request(
     method: &Method,
     client_ip: std::net::IpAddr,
 ) -> Result<(Principal, PresentedCredential), ApiError> {
-    let now = state.clock.now();
-    let store = &state.store;
+    let core = &state.core;
     let Some(p) = presented(headers, methods)? else {
         return Err(ApiError::unauthenticated());
     };
     let result = match &p {
         Presented::Bearer(token) => match TokenKind::of_secret(token) {
             Some(TokenKind::ApiToken) if methods.api_token => {
-                store.authenticate_api_token(token, now).await
+                core.authenticate_api_token(token).await
             }
             Some(TokenKind::Access) if methods.access_token => {
-                store.authenticate_access_token(token, now).await
+                core.authenticate_access_token(token).await
             }
-            Some(_) => Err(paraf_store::StoreError::Domain(
-                AuthFailure::WrongTokenKind.into(),
-            )),
-            None => Err(paraf_store::StoreError::Domain(
-                AuthFailure::Malformed.into(),
-            )),
+            Some(_) => Err(CoreError::Domain(AuthFailure::WrongTokenKind.into())),
+            None => Err(CoreError::Domain(AuthFailure::Malformed.into())),
         },
         Presented::Basic(u, pw) => {
             crate::ratelimit::login_guard(
@@ -182,7 +178,7 @@ pub async fn authenticate_request(
                 crate::routes::LOGIN_FAILURES_PER_MINUTE,
             )
             .await?;
-            let r = store.verify_app_credential(u, pw, client_ip, now).await;
+            let r = core.authenticate_app_credential(u, pw, client_ip).await;
             if matches!(
                 r.as_ref().err().and_then(|e| e.auth_failure()),
                 Some(AuthFailure::WrongPassword | AuthFailure::UnknownCredential)
@@ -201,7 +197,7 @@ pub async fn authenticate_request(
                     }
                 }
             }
-            store.authenticate_console_session(c, now).await
+            core.authenticate_session(c).await
         }
     };
     let principal = result.map_err(ApiError::from)?;

@@ -288,10 +288,10 @@ impl From<paraf_domain::DomainError> for ApiError {
     }
 }
 
-impl From<paraf_store::StoreError> for ApiError {
-    fn from(e: paraf_store::StoreError) -> Self {
+impl From<paraf_core::CoreError> for ApiError {
+    fn from(e: paraf_core::CoreError) -> Self {
         match e {
-            paraf_store::StoreError::Domain(d) => d.into(),
+            paraf_core::CoreError::Domain(d) => d.into(),
             other => ApiError::internal(other),
         }
     }

@@ -98,10 +98,9 @@ pub async fn replay_or_record(State(state): State<AppState>, req: Request, next:
         credential: principal.key.clone(),
         request_id: id.as_str().to_string(),
     };
-    let now = state.clock.now();
     let claim = state
-        .store
-        .claim_request(&key, &fp, now, chrono::Duration::seconds(CLAIM_TTL_SECS))
+        .core
+        .claim_request(&key, &fp, chrono::Duration::seconds(CLAIM_TTL_SECS))
         .await;
     match claim {
         Ok(Claim::Acquired) => {}
@@ -126,7 +125,7 @@ pub async fn replay_or_record(State(state): State<AppState>, req: Request, next:
         .run(Request::from_parts(parts, Body::from(bytes)))
         .await;
     if resp.status().is_server_error() {
-        if let Err(e) = state.store.abandon_claim(&key).await {
+        if let Err(e) = state.core.abandon_claim(&key).await {
             tracing::warn!(error = %e, "could not abandon an idempotency claim");
         }
         return resp;
@@ -135,7 +134,7 @@ pub async fn replay_or_record(State(state): State<AppState>, req: Request, next:
     let body = match axum::body::to_bytes(body, MAX_RECORDED_BODY).await {
         Ok(b) => b,
         Err(e) => {
-            let _ = state.store.abandon_claim(&key).await;
+            let _ = state.core.abandon_claim(&key).await;
             return ApiError::internal(format!("reading the response: {e}")).into_response();
         }
     };
@@ -149,11 +148,7 @@ pub async fn replay_or_record(State(state): State<AppState>, req: Request, next:
             .collect(),
         body: body.to_vec(),
     };
-    if let Err(e) = state
-        .store
-        .put_response(&key, &stored, state.clock.now())
-        .await
-    {
+    if let Err(e) = state.core.record_reply(&key, &stored).await {
         tracing::warn!(error = %e, "could not record the response for replay");
     }
     let mut resp = Response::from_parts(parts, Body::from(body));

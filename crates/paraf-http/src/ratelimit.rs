@@ -32,7 +32,7 @@ pub async fn check(
     principal: &Principal,
     now: Timestamp,
 ) -> Result<Vec<RateDecision>, ApiError> {
-    let org = state.store.organisation(principal.org).await?;
+    let org = state.core.organisation(principal.org).await?;
     let limits = org.rate_limits();
     let key = principal.key.as_str();
     let mut decisions = Vec::with_capacity(3);
@@ -40,9 +40,9 @@ pub async fn check(
     for w in RateWindow::ALL {
         let start = w.start(now);
         let count = if refused {
-            state.store.peek_hits(key, w, start).await? + 1
+            state.core.rate_peek(key, w, start).await? + 1
         } else {
-            state.store.hit(key, w, start, now).await?
+            state.core.rate_hit(key, w, start).await?
         };
         let d = RateDecision::evaluate(w, limits.limit(w), count, now);
         refused |= !d.allowed;
@@ -95,8 +95,8 @@ pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) ->
     // Every admitted request is counted in the organisation's usage (its limits are the
     // rate windows above, which reset; the usage counter does not).
     if let Err(e) = state
-        .store
-        .record_usage(principal.org, paraf_domain::QuotaKind::ApiRequests, 1)
+        .core
+        .count_usage(principal.org, paraf_domain::QuotaKind::ApiRequests, 1)
         .await
     {
         return ApiError::from(e).into_response();
@@ -121,8 +121,8 @@ pub async fn login_guard(
     let now = state.clock.now();
     let w = RateWindow::Minute;
     let failures = state
-        .store
-        .peek_hits(&login_key(ip), w, w.start(now))
+        .core
+        .rate_peek(&login_key(ip), w, w.start(now))
         .await?;
     if failures < limit {
         return Ok(());
@@ -142,7 +142,7 @@ pub async fn login_guard(
 pub async fn login_failed(state: &AppState, ip: std::net::IpAddr) {
     let now = state.clock.now();
     let w = RateWindow::Minute;
-    if let Err(e) = state.store.hit(&login_key(ip), w, w.start(now), now).await {
+    if let Err(e) = state.core.rate_hit(&login_key(ip), w, w.start(now)).await {
         tracing::warn!(error = %e, "counting a login failure failed");
     }
 }

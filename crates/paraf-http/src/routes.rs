@@ -36,7 +36,7 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<serde_json::Va
         return Err(ApiError::unavailable("shutting down"));
     }
     state
-        .store
+        .core
         .ping()
         .await
         .map_err(|e| ApiError::unavailable(format!("database: {e}")))?;
@@ -45,7 +45,7 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<serde_json::Va
 
 /// `GET /metrics`: Prometheus text.
 pub async fn metrics(State(state): State<AppState>) -> Response {
-    if let Ok(counts) = state.store.job_counts().await {
+    if let Ok(counts) = state.core.job_counts().await {
         let mut by_state = std::collections::BTreeMap::<&str, f64>::new();
         for s in ["queued", "leased", "done", "dead"] {
             by_state.insert(s, 0.0);
@@ -218,7 +218,6 @@ pub async fn oauth_token(
     };
     let ip = client_ip(ip.map(|e| e.0));
     let now = state.clock.now();
-    let lifetimes = state.token_lifetimes();
     match req.grant_type.as_str() {
         "password" => {
             let (Some(username), Some(password)) = (req.username, req.password) else {
@@ -236,11 +235,7 @@ pub async fn oauth_token(
                 Ok(v) => v,
                 Err(r) => return r,
             };
-            match state
-                .store
-                .oauth_password_grant(org.id, &email, &password, &lifetimes, now)
-                .await
-            {
+            match state.core.password_grant(org.id, &email, &password).await {
                 Ok(t) => token_response(&t, now),
                 Err(e) => match e.auth_failure() {
                     Some(f) => {
@@ -264,7 +259,7 @@ pub async fn oauth_token(
                     "the refresh_token grant needs refresh_token",
                 );
             };
-            match state.store.refresh_tokens(&rt, &lifetimes, now).await {
+            match state.core.refresh_grant(&rt).await {
                 Ok(t) => token_response(&t, now),
                 Err(e) => match e.auth_failure() {
                     Some(f) => {
@@ -299,8 +294,7 @@ pub async fn oauth_revoke(
     State(state): State<AppState>,
     FormOrJson(req): FormOrJson<RevokeRequest>,
 ) -> Response {
-    let now = state.clock.now();
-    match state.store.revoke_token_family_of(&req.token, now).await {
+    match state.core.revoke_family(&req.token).await {
         Ok(()) => {}
         Err(e) if e.auth_failure().is_some() => {}
         Err(e) => return ApiError::from(e).into_response(),
@@ -323,10 +317,7 @@ pub async fn logout(
 ) -> Result<Response, ApiError> {
     match cred.kind {
         Some(TokenKind::Access) | Some(TokenKind::ConsoleSession) => {
-            state
-                .store
-                .revoke_token_family_of(cred.expose(), state.clock.now())
-                .await?;
+            state.core.revoke_family(cred.expose()).await?;
             let mut resp = StatusCode::NO_CONTENT.into_response();
             if cred.kind == Some(TokenKind::ConsoleSession) {
                 resp.headers_mut().insert(header::SET_COOKIE, clear_cookie());
@@ -367,8 +358,8 @@ pub async fn session_login(
     };
     let now = state.clock.now();
     let user = match state
-        .store
-        .verify_user_password(org.id, &email, &req.password)
+        .core
+        .verify_password(org.id, &email, &req.password)
         .await
     {
         Ok(u) => u,
@@ -379,11 +370,7 @@ pub async fn session_login(
             return ApiError::from(e).into_response();
         }
     };
-    let session = match state
-        .store
-        .create_console_session(org.id, user.id, &state.token_lifetimes(), now)
-        .await
-    {
+    let session = match state.core.start_session(org.id, user.id).await {
         Ok(s) => s,
         Err(e) => return ApiError::from(e).into_response(),
     };
@@ -462,9 +449,9 @@ pub async fn me(
     State(state): State<AppState>,
     Auth(p): Auth,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let org = state.store.organisation(p.org).await?;
+    let org = state.core.organisation(p.org).await?;
     let user = match p.user {
-        Some(u) => Some(state.store.user(p.org, u).await?),
+        Some(u) => Some(state.core.user(p.org, u).await?),
         None => None,
     };
     Ok(Json(me_body(&org, user.as_ref(), &p)))
@@ -486,7 +473,7 @@ pub async fn admin_outbox(
     Auth(p): Auth,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let org = require_admin(&p)?;
-    let mails = state.store.list_mail(Some(org), 200).await?;
+    let mails = state.core.mails(Some(org), 200).await?;
     let mails: Vec<_> = mails
         .iter()
         .map(|m| {

@@ -1,7 +1,8 @@
 //! The crate graph's rules (`ARCHITECTURE.md`), checked on `cargo metadata` and the sources:
-//! the core speaks no HTTP and knows no face; a dialect crate reaches neither SQL (`paraf-store`,
-//! `sqlx`) nor another dialect, and does not open the core's store or blob store either; the
-//! seed-001 (BSrE) paths appear only in the BSrE crate.
+//! the core speaks no HTTP and knows no face; the shared HTTP layer reaches the data only
+//! through the core; a dialect crate reaches neither SQL (`paraf-store`, `sqlx`) nor another
+//! dialect, and does not open the core's store or blob store either; the seed-001 (BSrE) paths
+//! appear only in the BSrE crate.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
@@ -68,6 +69,19 @@ fn the_core_speaks_no_http_and_knows_no_face() {
             "paraf-core depends on {bad}"
         );
     }
+}
+
+#[test]
+fn the_http_layer_reaches_the_data_only_through_the_core() {
+    let meta = metadata();
+    let http = deps(&meta, "paraf-http");
+    for bad in SQL_CRATES.iter().chain(FACES) {
+        assert!(
+            !http.iter().any(|d| d == bad),
+            "paraf-http depends on {bad}"
+        );
+    }
+    assert!(http.iter().any(|d| d == "paraf-core"));
 }
 
 #[test]

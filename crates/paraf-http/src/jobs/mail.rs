@@ -94,16 +94,15 @@ pub async fn run(state: &AppState, mailer: Option<&Mailer>, job: &Job) -> Result
         .and_then(serde_json::Value::as_i64)
         .map(MailId)
         .ok_or("mail job without mail_id")?;
-    let mail = state.store.mail(id).await.map_err(|e| e.to_string())?;
+    let mail = state.core.mail(id).await.map_err(|e| e.to_string())?;
     if matches!(mail.status, MailStatus::Sent | MailStatus::Captured) {
         return Ok(());
     }
-    let now = state.clock.now();
     match mailer {
         None => {
             state
-                .store
-                .mark_mail(id, MailStatus::Captured, None, now)
+                .core
+                .mark_mail(id, MailStatus::Captured, None)
                 .await
                 .map_err(|e| e.to_string())?;
             tracing::info!(mail = %id, "mail kept in the development outbox (no SMTP relay configured)");
@@ -112,8 +111,8 @@ pub async fn run(state: &AppState, mailer: Option<&Mailer>, job: &Job) -> Result
             m.send(&mail.to, &mail.subject, &mail.text, mail.html.as_deref())
                 .await?;
             state
-                .store
-                .mark_mail(id, MailStatus::Sent, None, state.clock.now())
+                .core
+                .mark_mail(id, MailStatus::Sent, None)
                 .await
                 .map_err(|e| e.to_string())?;
             tracing::info!(mail = %id, "mail sent");
@@ -130,13 +129,8 @@ pub async fn give_up(state: &AppState, job: &Job, error: &str) {
         .and_then(serde_json::Value::as_i64)
     {
         let _ = state
-            .store
-            .mark_mail(
-                MailId(id),
-                MailStatus::Failed,
-                Some(error),
-                state.clock.now(),
-            )
+            .core
+            .mark_mail(MailId(id), MailStatus::Failed, Some(error))
             .await;
     }
 }

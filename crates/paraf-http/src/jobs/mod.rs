@@ -11,5 +11,5 @@ pub mod signature;
 pub mod webhook;
 pub mod worker;
 
-pub use webhook::{enqueue_webhook, WEBHOOK_QUEUE};
+pub use webhook::WEBHOOK_QUEUE;
 pub use worker::WorkerPool;

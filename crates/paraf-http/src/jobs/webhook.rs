@@ -3,56 +3,17 @@
 //! and records every attempt in the delivery log. A 2xx answer is success; anything else
 //! (or no answer within the timeout) is retried with the store's backoff.
 //!
-//! The body is fixed when the event is enqueued ([`enqueue_webhook`]), so every attempt sends
+//! The body is fixed when the event is enqueued (`Core::enqueue_webhook`), so every attempt sends
 //! the same bytes and the same event id; only the signature's timestamp changes.
 
 use std::time::Instant;
 
-use paraf_domain::{
-    Entropy, Job, JobId, NewJob, NewWebhookDelivery, OrgId, Timestamp, WebhookEndpoint,
-    WebhookEndpointId,
-};
-use paraf_store::Store;
-use serde_json::json;
+use paraf_domain::{Job, NewWebhookDelivery, OrgId, WebhookEndpointId};
 
 use super::signature::{sign, SIGNATURE_HEADER};
 use crate::state::AppState;
 
-/// Queue name of webhook jobs.
-pub const WEBHOOK_QUEUE: &str = "webhook";
-
-/// Enqueues `event` with `data` for `endpoint`; returns the job id and the event id.
-pub async fn enqueue_webhook(
-    store: &Store,
-    entropy: &dyn Entropy,
-    endpoint: &WebhookEndpoint,
-    event: &str,
-    data: serde_json::Value,
-    now: Timestamp,
-) -> Result<(JobId, String), paraf_store::StoreError> {
-    let mut id = [0u8; 16];
-    entropy.fill(&mut id)?;
-    let event_id = format!("evt_{}", hex::encode(id));
-    let body = json!({
-        "id": event_id,
-        "event": event,
-        "created_at": now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        "data": data,
-    })
-    .to_string();
-    let job = NewJob::new(
-        WEBHOOK_QUEUE,
-        json!({
-            "org_id": endpoint.org.0,
-            "endpoint_id": endpoint.id.0,
-            "event": event,
-            "event_id": event_id,
-            "body": body,
-        }),
-        now,
-    );
-    Ok((store.enqueue(&job, now).await?, event_id))
-}
+pub use paraf_core::events::WEBHOOK_QUEUE;
 
 struct Payload {
     org: OrgId,
@@ -78,7 +39,7 @@ fn payload(job: &Job) -> Result<Payload, String> {
 /// Runs one `webhook` job.
 pub async fn run(state: &AppState, http: &reqwest::Client, job: &Job) -> Result<(), String> {
     let p = payload(job)?;
-    let ep = match state.store.webhook_endpoint(p.org, p.endpoint).await {
+    let ep = match state.core.webhook_endpoint(p.org, p.endpoint).await {
         Ok(ep) => ep,
         Err(e) if e.is_not_found() => {
             tracing::info!(job = %job.id, "webhook endpoint deleted; event dropped");
@@ -128,7 +89,7 @@ pub async fn run(state: &AppState, http: &reqwest::Client, job: &Job) -> Result<
         duration_ms,
         at: state.clock.now(),
     };
-    if let Err(e) = state.store.record_webhook_delivery(&delivery).await {
+    if let Err(e) = state.core.record_webhook_delivery(&delivery).await {
         tracing::warn!(error = %e, "could not record a webhook delivery");
     }
     match error {

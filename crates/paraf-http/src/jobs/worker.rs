@@ -92,11 +92,7 @@ async fn run(ctx: Arc<Ctx>, worker_id: String) {
             if state.shutdown.is_triggered() {
                 break;
             }
-            match state
-                .store
-                .lease(queue, &worker_id, state.clock.now(), lease)
-                .await
-            {
+            match state.core.lease_job(queue, &worker_id, lease).await {
                 Ok(Some(job)) => {
                     worked = true;
                     run_one(&ctx, &worker_id, job).await;
@@ -114,7 +110,7 @@ async fn run(ctx: Arc<Ctx>, worker_id: String) {
             }
         }
     }
-    match state.store.release(&worker_id, state.clock.now()).await {
+    match state.core.release_jobs(&worker_id).await {
         Ok(0) => {}
         Ok(n) => tracing::info!(worker = %worker_id, released = n, "released leased jobs"),
         Err(e) => tracing::warn!(worker = %worker_id, error = %e, "releasing leased jobs failed"),
@@ -133,15 +129,14 @@ async fn run_one(ctx: &Ctx, worker_id: &str, job: Job) {
     } else {
         Err(format!("no consumer for queue {:?}", job.queue))
     };
-    let now = state.clock.now();
     match result {
         Ok(()) => {
             state.metrics.observe_job(&job.queue, "done");
-            if let Err(e) = state.store.complete(job.id, worker_id, now).await {
+            if let Err(e) = state.core.complete_job(job.id, worker_id).await {
                 tracing::warn!(error = %e, "completing the job failed");
             }
         }
-        Err(err) => match state.store.fail(job.id, worker_id, &err, now).await {
+        Err(err) => match state.core.fail_job(job.id, worker_id, &err).await {
             Ok(FailOutcome::Retry { run_at, .. }) => {
                 state.metrics.observe_job(&job.queue, "retry");
                 tracing::info!(error = %err, retry_at = %run_at, "job failed; will retry");
@@ -161,49 +156,12 @@ async fn run_one(ctx: &Ctx, worker_id: &str, job: Job) {
 /// How long a signed PDF kept for one download (BSrE v1) waits for it.
 pub const SIGNED_DOCUMENT_DAYS: i64 = 7;
 
-/// Deletes signed documents never downloaded since before `before`, rows then files.
-pub async fn expire_signed_documents(state: &AppState, before: paraf_domain::Timestamp) {
-    match state.store.expire_signed_documents(before).await {
-        Ok(blobs) => {
-            for b in blobs {
-                if state.store.signed_blob_pending(&b).await.unwrap_or(true) {
-                    continue;
-                }
-                if let Err(e) = state.blobs.delete(&b).await {
-                    tracing::warn!(error = %e, blob = %b, "could not delete an expired document");
-                }
-            }
-        }
-        Err(e) => tracing::warn!(error = %e, "expiring signed documents failed"),
-    }
-}
-
 async fn housekeeping(state: AppState) {
     loop {
-        let now = state.clock.now();
         let keep = chrono::Duration::from_std(state.config.idempotency_ttl)
             .unwrap_or(chrono::Duration::days(1));
-        if let Err(e) = state.store.prune_idempotency(now - keep).await {
-            tracing::warn!(error = %e, "pruning idempotency records failed");
-        }
-        // Keep the current and the previous month of counters.
-        if let Err(e) = state
-            .store
-            .prune_rate_counters(now - chrono::Duration::days(62))
-            .await
-        {
-            tracing::warn!(error = %e, "pruning rate counters failed");
-        }
-        // One-time codes live minutes; keep a day of spent and expired ones for inspection.
-        if let Err(e) = state
-            .store
-            .prune_otp_codes(now - chrono::Duration::days(1))
-            .await
-        {
-            tracing::warn!(error = %e, "pruning one-time codes failed");
-        }
         // Signed PDFs waiting for their single download are kept a week (BSrE v1).
-        expire_signed_documents(&state, now - chrono::Duration::days(SIGNED_DOCUMENT_DAYS)).await;
+        state.core.housekeeping(keep, SIGNED_DOCUMENT_DAYS).await;
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
             _ = state.shutdown.wait() => return,

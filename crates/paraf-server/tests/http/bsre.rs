@@ -261,7 +261,7 @@ async fn v1_signs_every_variant_and_downloads_once() {
     let late = r.headers()["id_dokumen"].to_str().unwrap().to_string();
     let late_blob = paraf_domain::BlobId::of(&r.bytes().await.unwrap());
     assert!(t.app.state.blobs.exists(&late_blob).await.unwrap());
-    paraf_server::jobs::worker::expire_signed_documents(
+    paraf_server::Core::expire_signed_documents(
         &t.app.state,
         t.app.clock.now_ts() + chrono::Duration::days(8),
     )

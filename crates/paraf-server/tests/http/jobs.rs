@@ -13,7 +13,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use chrono::Duration;
-use paraf_domain::{JobStatus, MailStatus, NewMail, NewWebhookEndpoint, OsEntropy, Plan};
+use paraf_domain::{JobStatus, MailStatus, NewMail, NewWebhookEndpoint, Plan};
 use paraf_server::config::{SmtpConfig, SmtpTls};
 use paraf_server::jobs::signature;
 
@@ -96,16 +96,15 @@ async fn webhook_fails_twice_then_one_signed_delivery(backend: Backend) {
     let tn = tenant(&app, "hooks", Plan::Piagam).await;
     let (rx, url) = start_receiver(vec![500, 503, 200]).await;
     let ep = webhook_endpoint(&app, tn.org.id, &url).await;
-    let (job, event_id) = paraf_server::jobs::enqueue_webhook(
-        &app.store,
-        &OsEntropy,
-        &ep,
-        "document.signed",
-        serde_json::json!({"document": "doc-1"}),
-        app.clock.now_ts(),
-    )
-    .await
-    .unwrap();
+    let (job, event_id) = app
+        .state
+        .enqueue_webhook(
+            &ep,
+            "document.signed",
+            serde_json::json!({"document": "doc-1"}),
+        )
+        .await
+        .unwrap();
 
     // Attempt 1 fails: queued again 10 s later (by the store's backoff, on our clock).
     wait_job(&app, job, JobStatus::Queued, 1).await;
@@ -202,16 +201,11 @@ async fn killed_mid_job_loses_nothing(backend: Backend) {
     let app = spawn(backend).await;
     let tn = tenant(&app, "crashy", Plan::Piagam).await;
     let ep = webhook_endpoint(&app, tn.org.id, &url).await;
-    let (job, _) = paraf_server::jobs::enqueue_webhook(
-        &app.store,
-        &OsEntropy,
-        &ep,
-        "document.signed",
-        serde_json::json!({}),
-        app.clock.now_ts(),
-    )
-    .await
-    .unwrap();
+    let (job, _) = app
+        .state
+        .enqueue_webhook(&ep, "document.signed", serde_json::json!({}))
+        .await
+        .unwrap();
     eventually(20, "first delivery attempt", || async {
         (rx.len() == 1).then_some(())
     })
@@ -253,16 +247,11 @@ async fn graceful_shutdown_finishes_the_job_in_hand(backend: Backend) {
     let url = format!("http://{}/slow", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, rapp).await });
     let ep = webhook_endpoint(&app, tn.org.id, &url).await;
-    let (job, _) = paraf_server::jobs::enqueue_webhook(
-        &app.store,
-        &OsEntropy,
-        &ep,
-        "envelope.completed",
-        serde_json::json!({}),
-        app.clock.now_ts(),
-    )
-    .await
-    .unwrap();
+    let (job, _) = app
+        .state
+        .enqueue_webhook(&ep, "envelope.completed", serde_json::json!({}))
+        .await
+        .unwrap();
     eventually(20, "delivery started", || async {
         (seen.load(Ordering::SeqCst) == 1).then_some(())
     })
