@@ -13,14 +13,15 @@ use std::path::PathBuf;
 
 use anyhow::{anyhow, bail, Context};
 use clap::{Args, Subcommand};
-use paraf_core::audit::{audit_event, Actor, AuditAction};
+use paraf_core::audit::Actor;
+use paraf_core::directory;
 use paraf_core::{Config, ConfigLayer, Core, CoreError, Services};
 use paraf_domain::{
     AuditChainReport, BreakReason, Clock, DomainError, Email, Entity, IpAllowList, NewApiToken,
     NewAppCredential, NewOrganisation, NewUser, Nik, OrgName, Organisation, Password, PersonName,
     Plan, Role, Slug, SystemClock,
 };
-use paraf_store::{Store, StoreError};
+use paraf_store::Store;
 
 /// `paraf admin`: where the data is, and what to do.
 #[derive(Args, Debug)]
@@ -522,28 +523,9 @@ async fn org_by_slug(store: &Store, slug: &str) -> anyhow::Result<Organisation> 
     }
 }
 
-async fn audit(
-    store: &Store,
-    org: &Organisation,
-    action: AuditAction,
-    target: String,
-    details: serde_json::Value,
-) -> anyhow::Result<()> {
-    let event = audit_event(
-        SystemClock.now(),
-        org.id,
-        &Actor::cli(),
-        action,
-        Some(target),
-        details,
-    );
-    store.append_audit(&event).await?;
-    Ok(())
-}
-
-fn exists_message(e: StoreError) -> anyhow::Error {
+fn exists_message(e: CoreError) -> anyhow::Error {
     match e {
-        StoreError::Domain(DomainError::AlreadyExists { entity, key }) => match entity {
+        CoreError::Domain(DomainError::AlreadyExists { entity, key }) => match entity {
             Entity::Organisation => anyhow!("an organisation with slug {key:?} already exists"),
             Entity::User => {
                 anyhow!("a user with email {key:?} already exists in this organisation")
@@ -553,8 +535,8 @@ fn exists_message(e: StoreError) -> anyhow::Error {
             }
             other => anyhow!("{other} {key:?} already exists"),
         },
-        StoreError::Domain(d) => anyhow!("{d}"),
-        other => other.into(),
+        CoreError::Domain(d) => anyhow!("{d}"),
+        other => anyhow!("{other}"),
     }
 }
 
@@ -567,18 +549,9 @@ async fn execute(store: &Store, command: AdminCommand) -> anyhow::Result<()> {
                 name: parsed(OrgName::parse(&name))?,
                 plan: parsed(Plan::parse(&plan))?,
             };
-            let org = store
-                .create_organisation(&new, clock.now())
+            let org = directory::create_organisation(store, clock.now(), &new, &Actor::cli())
                 .await
                 .map_err(exists_message)?;
-            audit(
-                store,
-                &org,
-                AuditAction::OrganisationCreated,
-                format!("organisation:{}", org.id),
-                serde_json::json!({ "slug": org.slug, "plan": org.plan }),
-            )
-            .await?;
             println!(
                 "created organisation {} ({}), plan {}",
                 org.slug,
@@ -609,29 +582,18 @@ async fn execute(store: &Store, command: AdminCommand) -> anyhow::Result<()> {
                 bail!("a robot has no password (it uses API tokens): drop --password");
             }
             let org = org_by_slug(store, &org).await?;
-            let user = store
-                .create_user(
-                    &NewUser {
-                        org: org.id,
-                        name,
-                        email,
-                        nik,
-                        role,
-                        robot,
-                        password,
-                    },
-                    clock.now(),
-                )
+            let new = NewUser {
+                org: org.id,
+                name,
+                email,
+                nik,
+                role,
+                robot,
+                password,
+            };
+            let user = directory::create_user(store, clock.now(), &new, &Actor::cli())
                 .await
                 .map_err(exists_message)?;
-            audit(
-                store,
-                &org,
-                AuditAction::UserCreated,
-                format!("user:{}", user.id),
-                serde_json::json!({ "email": user.email, "role": user.role, "robot": user.robot }),
-            )
-            .await?;
             println!(
                 "created {} {} <{}> in {}",
                 if user.robot {
@@ -671,27 +633,15 @@ async fn execute(store: &Store, command: AdminCommand) -> anyhow::Result<()> {
                 Err(e) => return Err(e.into()),
             };
             let now = clock.now();
-            let (token, secret) = store
-                .create_api_token(
-                    &NewApiToken {
-                        org: org.id,
-                        user: user.id,
-                        name,
-                        expires_at: expires_in_days
-                            .map(|d| now + chrono::Duration::days(i64::from(d))),
-                    },
-                    now,
-                )
+            let new = NewApiToken {
+                org: org.id,
+                user: user.id,
+                name,
+                expires_at: expires_in_days.map(|d| now + chrono::Duration::days(i64::from(d))),
+            };
+            let (_, secret) = directory::create_api_token(store, now, &new, &Actor::cli())
                 .await
                 .map_err(exists_message)?;
-            audit(
-                store,
-                &org,
-                AuditAction::ApiTokenCreated,
-                format!("api_token:{}", token.id),
-                serde_json::json!({ "name": token.name, "user": user.id, "prefix": token.prefix }),
-            )
-            .await?;
             // The only copy of the secret: alone on stdout.
             println!("{}", secret.expose());
         }
@@ -706,27 +656,17 @@ async fn execute(store: &Store, command: AdminCommand) -> anyhow::Result<()> {
             let password = parsed(Password::parse(&password))?;
             let allowed_ips = parsed(IpAllowList::parse(&allow_ip))?;
             let org = org_by_slug(store, &org).await?;
-            let cred = store
-                .create_app_credential(
-                    &NewAppCredential {
-                        org: org.id,
-                        username,
-                        password,
-                        description,
-                        allowed_ips,
-                    },
-                    clock.now(),
-                )
-                .await
-                .map_err(exists_message)?;
-            audit(
-                store,
-                &org,
-                AuditAction::AppCredentialCreated,
-                format!("app_credential:{}", cred.id),
-                serde_json::json!({ "username": cred.username, "allowed_ips": cred.allowed_ips }),
-            )
-            .await?;
+            let new = NewAppCredential {
+                org: org.id,
+                username,
+                password,
+                description,
+                allowed_ips,
+            };
+            let cred =
+                directory::create_app_credential(store, clock.now(), &new, true, &Actor::cli())
+                    .await
+                    .map_err(exists_message)?;
             let ips = if cred.allowed_ips.is_empty() {
                 "any address".to_owned()
             } else {

@@ -50,28 +50,7 @@ impl Core {
         enabled: bool,
         actor: &Actor,
     ) -> Result<AppCredential, CoreError> {
-        let mut cred = self.store.create_app_credential(new, self.now()).await?;
-        if !enabled {
-            cred = self
-                .store
-                .set_app_credential_enabled(new.org, cred.id, false)
-                .await?;
-        }
-        let details = serde_json::json!({
-            "username": cred.username,
-            "description": cred.description,
-            "allowed_ips": cred.allowed_ips.to_strings(),
-            "enabled": enabled,
-        });
-        let event = self.audit_event(
-            new.org,
-            actor,
-            AuditAction::AppCredentialCreated,
-            target(&cred),
-            details,
-        );
-        self.record(event).await;
-        Ok(cred)
+        crate::directory::create_app_credential(&self.store, self.now(), new, enabled, actor).await
     }
 
     /// Applies `changes` to `cred`; audits what changed (nothing when nothing did) and returns

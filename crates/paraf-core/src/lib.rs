@@ -18,6 +18,7 @@ pub mod bootstrap;
 pub mod codes;
 pub mod config;
 pub mod credentials;
+pub mod directory;
 pub mod documents;
 pub mod error;
 pub mod events;
