@@ -411,9 +411,9 @@ impl BsreError {
 impl From<paraf_core::CoreError> for BsreError {
     /// Every core refusal has its BSrE code; infrastructure failures are internal.
     fn from(e: paraf_core::CoreError) -> Self {
+        use paraf_core::domain::DomainError as De;
         use paraf_core::error::{DocumentRefusal as D, KeyRefusal as K};
         use paraf_core::CoreError as C;
-        use paraf_domain::DomainError as De;
         match e {
             C::Domain(De::Invalid { field, reason }) => BsreError::invalid(field, reason),
             C::Domain(De::NotFound { .. }) => BsreError::new(Code::NotFound),

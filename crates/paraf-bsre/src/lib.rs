@@ -22,7 +22,7 @@ use axum::middleware::{from_fn_with_state, Next};
 use axum::response::Response;
 use axum::Router;
 use paraf_core::audit::{Actor, AuditAction, Face};
-use paraf_domain::Principal;
+use paraf_core::domain::Principal;
 
 use error::{BsreError, Code, Lang, Pending, Rendered};
 use paraf_http::auth::{require_auth, AuthMethods};
@@ -210,7 +210,7 @@ pub(crate) async fn find_identity(
     p: &Principal,
     nik: Option<&str>,
     email: Option<&str>,
-) -> Result<paraf_domain::Identity, BsreError> {
+) -> Result<paraf_core::domain::Identity, BsreError> {
     let given = |v: Option<&str>| v.is_some_and(|s| !s.trim().is_empty());
     if !given(nik) && !given(email) {
         return Err(BsreError::missing("nik"));

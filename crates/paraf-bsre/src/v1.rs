@@ -10,7 +10,7 @@ use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
-use paraf_domain::Principal;
+use paraf_core::domain::Principal;
 
 use crate::error::{BsreError, Code};
 use crate::wire::{self, num, required, text, DownloadErrors, Errors, Language, Num, V1SignForm};

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use base64::Engine;
-use paraf_domain::{IdentityStatus, OtpPurpose, Principal, Seal, Timestamp};
+use paraf_core::domain::{IdentityStatus, OtpPurpose, Principal, Seal, Timestamp};
 use serde_json::{json, Value};
 
 use crate::wire::{

@@ -17,9 +17,9 @@ use axum::routing::post;
 use axum::{Json, Router};
 use base64::Engine;
 use chrono::{DateTime, Utc};
-use paraf_pki::asn1::der::Encode;
-use paraf_pki::DigestAlg;
-use paraf_verify::{
+use paraf_core::engine::pki::asn1::der::Encode;
+use paraf_core::engine::pki::DigestAlg;
+use paraf_core::engine::verify::{
     CertificateInfo, Indication, SignatureKind, SignatureReport, SubIndication, ValidationReport,
     VerifyErrorKind,
 };
@@ -234,7 +234,7 @@ async fn run(
 }
 
 /// The reply to a file that cannot be validated at all (`size` bytes), in `lang`.
-fn unreadable(e: &paraf_verify::VerifyError, size: usize, lang: Lang) -> BsreError {
+fn unreadable(e: &paraf_core::engine::verify::VerifyError, size: usize, lang: Lang) -> BsreError {
     let detail = match (e.kind, &e.pdf) {
         (VerifyErrorKind::BadPassword, _) => {
             return BsreError::new(Code::WrongPdfPassword).arg("field", "password")
@@ -243,7 +243,9 @@ fn unreadable(e: &paraf_verify::VerifyError, size: usize, lang: Lang) -> BsreErr
             Lang::Id => format!("file terpotong: tidak ada %%EOF di akhir ({size} byte)"),
             Lang::En => format!("the file is truncated: no %%EOF at its end ({size} bytes)"),
         },
-        (VerifyErrorKind::Unreadable, Some(p)) if p.kind == paraf_pdf::ErrorKind::NotPdf => {
+        (VerifyErrorKind::Unreadable, Some(p))
+            if p.kind == paraf_core::engine::pdf::ErrorKind::NotPdf =>
+        {
             match lang {
                 Lang::Id => "bukan file PDF".to_string(),
                 Lang::En => "not a PDF file".to_string(),
@@ -344,17 +346,19 @@ fn der_len(b: &[u8]) -> Option<usize> {
 
 /// The signature value of the CMS's SignerInfo, hex.
 fn signature_value(cms: &[u8]) -> Option<String> {
-    paraf_pki::cms::signature_value(cms).ok().map(hex::encode)
+    paraf_core::engine::pki::cms::signature_value(cms)
+        .ok()
+        .map(hex::encode)
 }
 
 /// The DER of the signature time-stamp token in the CMS's unsigned attributes.
 fn timestamp_token(cms: &[u8]) -> Option<Vec<u8>> {
-    let sd = paraf_pki::cms::parse_signed_data(cms).ok()?;
+    let sd = paraf_core::engine::pki::cms::parse_signed_data(cms).ok()?;
     let si = sd.signer_infos.0.iter().next()?;
     let attrs = si.unsigned_attrs.as_ref()?;
     let attr = attrs
         .iter()
-        .find(|a| a.oid == paraf_pki::oids::SIGNATURE_TIME_STAMP_TOKEN)?;
+        .find(|a| a.oid == paraf_core::engine::pki::oids::SIGNATURE_TIME_STAMP_TOKEN)?;
     attr.values.iter().next()?.to_der().ok()
 }
 

@@ -34,6 +34,15 @@ pub mod verification;
 use std::sync::Arc;
 
 pub use paraf_domain as domain;
+
+/// The engine, for the faces that map its reports and errors to their wire formats (they
+/// depend on the core alone).
+pub mod engine {
+    pub use paraf_pdf as pdf;
+    pub use paraf_pki as pki;
+    pub use paraf_sign as sign;
+    pub use paraf_verify as verify;
+}
 use paraf_domain::{Clock, Entropy, OsEntropy, SystemClock, Timestamp, TokenLifetimes};
 use paraf_store::{BlobStore, Store};
 

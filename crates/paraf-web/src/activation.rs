@@ -11,8 +11,8 @@ use axum::routing::get;
 use axum::{Form, Router};
 use serde::Deserialize;
 
+use paraf_core::domain::DomainError;
 use paraf_core::CoreError;
-use paraf_domain::DomainError;
 use paraf_http::state::AppState;
 
 /// The public activation routes (no API credential: the link's secret authenticates).

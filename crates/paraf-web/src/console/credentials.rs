@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Form;
-use paraf_domain::{
+use paraf_core::domain::{
     AppCredential, AppCredentialId, DomainError, IpAllowList, NewAppCredential, Password,
 };
 use serde::Deserialize;

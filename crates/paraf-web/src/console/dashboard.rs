@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::Duration;
-use paraf_domain::{AppCredential, AppUsageDay};
+use paraf_core::domain::{AppCredential, AppUsageDay};
 use std::collections::BTreeMap;
 
 use super::html::Nav;

@@ -98,11 +98,11 @@ pub struct Message<'a> {
 }
 
 /// A time as `YYYY-MM-DD HH:MM UTC`.
-pub fn time(t: paraf_domain::Timestamp) -> String {
+pub fn time(t: paraf_core::domain::Timestamp) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 /// An optional time, `-` when absent.
-pub fn time_opt(t: Option<paraf_domain::Timestamp>) -> String {
+pub fn time_opt(t: Option<paraf_core::domain::Timestamp>) -> String {
     t.map_or_else(|| "-".to_string(), time)
 }

@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Form;
-use paraf_domain::{Identity, IdentityId, IdentityStatus};
+use paraf_core::domain::{Identity, IdentityId, IdentityStatus};
 use serde::Deserialize;
 
 use super::html::{self, Nav};
@@ -133,7 +133,7 @@ async fn render(
     session.page(status, "Identitas", Nav::Identities, &body)
 }
 
-fn row(i: &Identity, now: paraf_domain::Timestamp) -> IdentityRow {
+fn row(i: &Identity, now: paraf_core::domain::Timestamp) -> IdentityRow {
     let status = i.status_at(now);
     IdentityRow {
         id: i.id.0,

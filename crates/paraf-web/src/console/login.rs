@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use axum::Form;
-use paraf_domain::{Email, Organisation};
+use paraf_core::domain::{Email, Organisation};
 use serde::Deserialize;
 
 use super::html::{self, Nav};

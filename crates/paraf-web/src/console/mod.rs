@@ -28,8 +28,8 @@ use axum::routing::{get, post};
 use axum::Router;
 use base64::Engine;
 use hmac::{Hmac, KeyInit, Mac};
+use paraf_core::domain::{DomainError, Organisation, User};
 use paraf_core::CoreError;
-use paraf_domain::{DomainError, Organisation, User};
 use sha2::{Digest, Sha256};
 
 use html::{Header, Nav};
@@ -283,7 +283,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
 /// Appends a console event to the organisation's audit chain (failures are logged).
 pub(crate) async fn audit_event(
     state: &AppState,
-    org: paraf_domain::OrgId,
+    org: paraf_core::domain::OrgId,
     actor: String,
     client: &Client,
     action: AuditAction,
