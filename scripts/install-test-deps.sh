@@ -23,7 +23,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
-if ! command -v pyhanko >/dev/null || ! python3 -c 'import certomancer, werkzeug, aiosmtpd' 2>/dev/null; then
-  echo "installing pyHanko, certomancer and aiosmtpd (test SMTP server) from PyPI"
-  python3 -m pip install -q pyhanko pyhanko-cli 'certomancer[web-api]' aiosmtpd
+if ! command -v pyhanko >/dev/null || ! python3 -c 'import certomancer, werkzeug, aiosmtpd, standardwebhooks' 2>/dev/null; then
+  echo "installing pyHanko, certomancer, aiosmtpd (test SMTP server) and standardwebhooks from PyPI"
+  python3 -m pip install -q pyhanko pyhanko-cli 'certomancer[web-api]' aiosmtpd standardwebhooks
 fi

@@ -201,6 +201,16 @@ pub enum AuditAction {
     DocumentSealed,
     /// A signed document was downloaded (and deleted from the server).
     DocumentDownloaded,
+    /// A webhook endpoint was added.
+    WebhookEndpointCreated,
+    /// … its secret was rotated.
+    WebhookEndpointRotated,
+    /// … enabled or disabled.
+    WebhookEndpointUpdated,
+    /// … deleted.
+    WebhookEndpointDeleted,
+    /// An event was sent again to an endpoint by an operator.
+    WebhookRedelivered,
 }
 
 impl AuditAction {
@@ -235,6 +245,11 @@ impl AuditAction {
             DocumentSigned => "document.signed",
             DocumentSealed => "document.sealed",
             DocumentDownloaded => "document.downloaded",
+            WebhookEndpointCreated => "webhook_endpoint.created",
+            WebhookEndpointRotated => "webhook_endpoint.rotated",
+            WebhookEndpointUpdated => "webhook_endpoint.updated",
+            WebhookEndpointDeleted => "webhook_endpoint.deleted",
+            WebhookRedelivered => "webhook.redelivered",
         }
     }
 }

@@ -141,6 +141,9 @@ pub struct ConfigLayer {
     /// Whether the session cookie is marked `Secure` (default true; false only for plain
     /// HTTP on a non-loopback host during development).
     pub cookie_secure: Option<bool>,
+    /// Let outbound requests (webhooks, fetched URLs, the SMS gateway) reach loopback,
+    /// private and link-local addresses (development and tests only).
+    pub outbound_allow_private: Option<bool>,
     /// `tracing` filter, e.g. `info` or `paraf_server=debug,info`.
     pub log: Option<String>,
     /// json or text.
@@ -186,6 +189,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("PARAF_IDEMPOTENCY_TTL_SECS", "idempotency_ttl_secs"),
     ("PARAF_SHUTDOWN_GRACE_SECS", "shutdown_grace_secs"),
     ("PARAF_COOKIE_SECURE", "cookie_secure"),
+    ("PARAF_OUTBOUND_ALLOW_PRIVATE", "outbound_allow_private"),
     ("PARAF_LOG", "log"),
     ("PARAF_LOG_FORMAT", "log_format"),
     ("PARAF_BOOTSTRAP_ORG_SLUG", "bootstrap_org_slug"),
@@ -203,6 +207,14 @@ impl ConfigLayer {
                 v.trim()
                     .parse::<u64>()
                     .map_err(|_| err(format!("{k}={v:?} is not a whole number")))
+            })
+            .transpose()
+        };
+        let flag = |k: &str| -> Result<Option<bool>, ConfigError> {
+            s(k).map(|v| match v.to_ascii_lowercase().as_str() {
+                "1" | "true" | "yes" | "on" => Ok(true),
+                "0" | "false" | "no" | "off" => Ok(false),
+                _ => Err(err(format!("{k}={v:?} is not true or false"))),
             })
             .transpose()
         };
@@ -242,15 +254,8 @@ impl ConfigLayer {
             bsre_lock_minutes: num("PARAF_BSRE_LOCK_MINUTES")?,
             idempotency_ttl_secs: num("PARAF_IDEMPOTENCY_TTL_SECS")?,
             shutdown_grace_secs: num("PARAF_SHUTDOWN_GRACE_SECS")?,
-            cookie_secure: s("PARAF_COOKIE_SECURE")
-                .map(|v| match v.to_ascii_lowercase().as_str() {
-                    "1" | "true" | "yes" | "on" => Ok(true),
-                    "0" | "false" | "no" | "off" => Ok(false),
-                    _ => Err(err(format!(
-                        "PARAF_COOKIE_SECURE={v:?} is not true or false"
-                    ))),
-                })
-                .transpose()?,
+            cookie_secure: flag("PARAF_COOKIE_SECURE")?,
+            outbound_allow_private: flag("PARAF_OUTBOUND_ALLOW_PRIVATE")?,
             log: s("PARAF_LOG"),
             log_format: s("PARAF_LOG_FORMAT"),
             bootstrap_org_slug: s("PARAF_BOOTSTRAP_ORG_SLUG"),
@@ -321,6 +326,7 @@ impl ConfigLayer {
             idempotency_ttl_secs,
             shutdown_grace_secs,
             cookie_secure,
+            outbound_allow_private,
             log,
             log_format,
             bootstrap_org_slug,
@@ -406,6 +412,8 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// `Secure` attribute on the session cookie.
     pub cookie_secure: bool,
+    /// Outbound requests may reach loopback, private and link-local addresses.
+    pub outbound_allow_private: bool,
     /// `tracing` filter.
     pub log: String,
     /// Log format.
@@ -613,6 +621,7 @@ impl Config {
             idempotency_ttl: secs(l.idempotency_ttl_secs, 86400),
             shutdown_grace: secs(l.shutdown_grace_secs, 30),
             cookie_secure: l.cookie_secure.unwrap_or(true),
+            outbound_allow_private: l.outbound_allow_private.unwrap_or(false),
             log: l.log.unwrap_or_else(|| "info".to_string()),
             log_format,
             bootstrap_org_slug: l
@@ -636,6 +645,9 @@ impl Config {
             job_poll_ms: Some(50),
             log_format: Some("text".into()),
             log: Some("warn".into()),
+            // Test receivers (webhooks, SMS gateway, fetched files) listen on loopback; the
+            // tests of the address guard turn this off again.
+            outbound_allow_private: Some(true),
             ..ConfigLayer::default()
         })
     }

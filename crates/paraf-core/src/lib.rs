@@ -24,12 +24,14 @@ pub mod error;
 pub mod events;
 pub mod identities;
 pub mod login;
+pub mod outbound;
 pub mod pki;
 pub mod secret;
 pub mod sessions;
 pub mod shutdown;
 pub mod signing;
 pub mod verification;
+pub mod webhooks;
 
 use std::sync::Arc;
 

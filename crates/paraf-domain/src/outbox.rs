@@ -79,9 +79,10 @@ pub struct Mail {
     pub error: Option<String>,
 }
 
-/// An organisation's webhook endpoint. `secret` signs deliveries (HMAC-SHA256); it is stored
-/// as is because the server needs it to sign.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// An organisation's webhook endpoint. `secret` signs deliveries (HMAC-SHA256, Standard
+/// Webhooks); the server needs it to sign, so it cannot be hashed: the core stores it sealed
+/// with the master key, and the store keeps whatever it is given.
+#[derive(Clone, PartialEq, Eq, Serialize)]
 pub struct WebhookEndpoint {
     pub id: WebhookEndpointId,
     pub org: OrgId,
@@ -91,15 +92,61 @@ pub struct WebhookEndpoint {
     pub description: String,
     pub enabled: bool,
     pub created_at: Timestamp,
+    /// The event types it receives (`envelope.completed`, `envelope.*`); empty: every event.
+    pub events: Vec<String>,
+    /// The secret before the last rotation, still signing until `previous_secret_until`.
+    #[serde(skip)]
+    pub previous_secret: Option<String>,
+    pub previous_secret_until: Option<Timestamp>,
+}
+
+impl std::fmt::Debug for WebhookEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookEndpoint")
+            .field("id", &self.id)
+            .field("org", &self.org)
+            .field("url", &self.url)
+            .field("secret", &"***")
+            .field("events", &self.events)
+            .field("enabled", &self.enabled)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WebhookEndpoint {
+    /// Whether the endpoint wants events of type `event`: every event when its list is empty,
+    /// else an exact name or a `prefix.*` pattern.
+    pub fn wants(&self, event: &str) -> bool {
+        self.events.is_empty()
+            || self.events.iter().any(|e| match e.strip_suffix(".*") {
+                Some(prefix) => event
+                    .strip_prefix(prefix)
+                    .is_some_and(|rest| rest.starts_with('.')),
+                None => e == event || e == "*",
+            })
+    }
 }
 
 /// What is needed to create a webhook endpoint.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct NewWebhookEndpoint {
     pub org: OrgId,
     pub url: String,
     pub secret: String,
     pub description: String,
+    /// See [`WebhookEndpoint::events`].
+    pub events: Vec<String>,
+}
+
+impl std::fmt::Debug for NewWebhookEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewWebhookEndpoint")
+            .field("org", &self.org)
+            .field("url", &self.url)
+            .field("secret", &"***")
+            .field("events", &self.events)
+            .finish_non_exhaustive()
+    }
 }
 
 /// One delivery attempt to record.

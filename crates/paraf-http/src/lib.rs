@@ -20,6 +20,7 @@ pub mod jobs;
 pub mod logging;
 pub mod metrics;
 pub mod openapi;
+pub mod outbound;
 pub mod pki;
 pub mod ratelimit;
 pub mod request_id;

@@ -52,7 +52,8 @@ impl MailRow {
     }
 }
 
-const ENDPOINT_COLS: &str = "id, org_id, url, secret, description, enabled, created_at";
+const ENDPOINT_COLS: &str = "id, org_id, url, secret, description, enabled, created_at, events, \
+     previous_secret, previous_secret_until";
 
 #[derive(sqlx::FromRow)]
 struct EndpointRow {
@@ -63,6 +64,9 @@ struct EndpointRow {
     description: String,
     enabled: bool,
     created_at: i64,
+    events: String,
+    previous_secret: Option<String>,
+    previous_secret_until: Option<i64>,
 }
 
 impl EndpointRow {
@@ -75,6 +79,9 @@ impl EndpointRow {
             description: self.description,
             enabled: self.enabled,
             created_at: from_ts(self.created_at),
+            events: self.events.split_whitespace().map(str::to_string).collect(),
+            previous_secret: self.previous_secret,
+            previous_secret_until: from_ts_opt(self.previous_secret_until),
         }
     }
 }
@@ -220,8 +227,8 @@ impl Store {
         check_url(&new.url)?;
         self.organisation(new.org).await?;
         let sql = format!(
-            "INSERT INTO webhook_endpoints (org_id, url, secret, description, enabled, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING {ENDPOINT_COLS}"
+            "INSERT INTO webhook_endpoints (org_id, url, secret, description, enabled, created_at, events) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {ENDPOINT_COLS}"
         );
         let row: EndpointRow = with_pool!(self, |p| sqlx::query_as(&sql)
             .bind(new.org.0)
@@ -230,6 +237,7 @@ impl Store {
             .bind(new.description.trim())
             .bind(true)
             .bind(ts(now))
+            .bind(new.events.join(" "))
             .fetch_one(p)
             .await)?;
         Ok(row.into_domain())
@@ -285,6 +293,31 @@ impl Store {
             .into_domain())
     }
 
+    /// Replaces the endpoint's secret by `secret`; the old one keeps signing beside it until
+    /// `previous_until` (so receivers can switch without losing a delivery).
+    pub async fn rotate_webhook_secret(
+        &self,
+        org: OrgId,
+        id: WebhookEndpointId,
+        secret: &str,
+        previous_until: Timestamp,
+    ) -> Result<WebhookEndpoint> {
+        let sql = format!(
+            "UPDATE webhook_endpoints SET previous_secret = secret, previous_secret_until = $4, secret = $3 \
+             WHERE org_id = $1 AND id = $2 RETURNING {ENDPOINT_COLS}"
+        );
+        let row: Option<EndpointRow> = with_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(org.0)
+            .bind(id.0)
+            .bind(secret)
+            .bind(ts(previous_until))
+            .fetch_optional(p)
+            .await)?;
+        Ok(row
+            .ok_or(StoreError::not_found(Entity::WebhookEndpoint))?
+            .into_domain())
+    }
+
     /// Deletes a webhook endpoint (its delivery log is kept).
     pub async fn delete_webhook_endpoint(&self, org: OrgId, id: WebhookEndpointId) -> Result<()> {
         let n = affected!(self, |p| sqlx::query(
@@ -320,6 +353,24 @@ impl Store {
             .fetch_one(p)
             .await)?;
         Ok(row.into_domain())
+    }
+
+    /// One delivery attempt of the organisation.
+    pub async fn webhook_delivery(
+        &self,
+        org: OrgId,
+        id: WebhookDeliveryId,
+    ) -> Result<WebhookDelivery> {
+        let sql =
+            format!("SELECT {DELIVERY_COLS} FROM webhook_deliveries WHERE org_id = $1 AND id = $2");
+        let row: Option<DeliveryRow> = with_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(org.0)
+            .bind(id.0)
+            .fetch_optional(p)
+            .await)?;
+        Ok(row
+            .ok_or(StoreError::not_found(Entity::WebhookDelivery))?
+            .into_domain())
     }
 
     /// The organisation's newest delivery attempts.

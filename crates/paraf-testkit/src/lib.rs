@@ -8,7 +8,8 @@
 //! - [`clock`]: fixed instants.
 //! - [`smtp`]: a real SMTP sink (aiosmtpd); [`browser`]: headless Chromium over WebDriver.
 //!
-//! - [`app`] (feature `app`): the running server (`spawn`, `TestApp`) and its fixtures.
+//! - [`app`] (feature `app`): the running server (`spawn`, `TestApp`) and its fixtures;
+//!   [`webhook`]: a receiver that checks Standard Webhooks signatures.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![forbid(unsafe_code)]
@@ -23,3 +24,5 @@ pub mod pdf;
 pub mod rng;
 pub mod smtp;
 pub mod tools;
+#[cfg(feature = "app")]
+pub mod webhook;

@@ -1,49 +1,70 @@
-//! The webhook signature header: `X-Paraf-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256>`
-//! where the MAC is over `"<t>.<raw body>"` with the endpoint's secret (the scheme Stripe
-//! made familiar). Receivers recompute it and reject stale `t` to stop replays.
+//! Webhook signatures, the Standard Webhooks scheme (<https://www.standardwebhooks.com>):
+//! headers `webhook-id` (the event id, the same on every attempt), `webhook-timestamp` (Unix
+//! seconds of this attempt) and `webhook-signature`: `v1,<base64 HMAC-SHA256>` of
+//! `"<id>.<timestamp>.<raw body>"`, one per secret, separated by spaces (two during a secret
+//! rotation). A secret `whsec_<base64>` keys the MAC with the decoded bytes; any other secret
+//! with its own bytes. Receivers recompute it with any Standard Webhooks library and reject
+//! stale timestamps to stop replays.
 
+use base64::Engine as _;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
-/// Name of the header.
-pub const SIGNATURE_HEADER: &str = "X-Paraf-Signature";
+/// Header with the event id.
+pub const ID_HEADER: &str = "webhook-id";
+/// Header with the attempt's Unix time.
+pub const TIMESTAMP_HEADER: &str = "webhook-timestamp";
+/// Header with the signatures.
+pub const SIGNATURE_HEADER: &str = "webhook-signature";
 
-fn mac(secret: &[u8], t: i64, body: &[u8]) -> Option<Hmac<Sha256>> {
-    let mut m = <Hmac<Sha256> as KeyInit>::new_from_slice(secret).ok()?;
+/// The MAC key of a secret.
+fn key(secret: &str) -> Vec<u8> {
+    match secret.strip_prefix("whsec_") {
+        Some(b64) => base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .unwrap_or_else(|_| secret.as_bytes().to_vec()),
+        None => secret.as_bytes().to_vec(),
+    }
+}
+
+fn mac(secret: &str, id: &str, t: i64, body: &[u8]) -> Option<Hmac<Sha256>> {
+    let mut m = <Hmac<Sha256> as KeyInit>::new_from_slice(&key(secret)).ok()?;
+    m.update(id.as_bytes());
+    m.update(b".");
     m.update(t.to_string().as_bytes());
     m.update(b".");
     m.update(body);
     Some(m)
 }
 
-/// The header value for `body` sent at Unix time `t`.
-pub fn sign(secret: &[u8], t: i64, body: &[u8]) -> String {
-    let hex = mac(secret, t, body)
-        .map(|m| hex::encode(m.finalize().into_bytes()))
-        .unwrap_or_default();
-    format!("t={t},v1={hex}")
+/// The `webhook-signature` value for `body` with event id `id` sent at Unix time `t`, signed
+/// with each of `secrets`.
+pub fn sign(secrets: &[&str], id: &str, t: i64, body: &[u8]) -> String {
+    secrets
+        .iter()
+        .filter_map(|s| mac(s, id, t, body))
+        .map(|m| {
+            format!(
+                "v1,{}",
+                base64::engine::general_purpose::STANDARD.encode(m.finalize().into_bytes())
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
-/// Checks a header value against `body` (constant-time), returning its `t`.
-pub fn verify(secret: &[u8], header: &str, body: &[u8]) -> Option<i64> {
-    let mut t = None;
-    let mut v1 = Vec::new();
-    for part in header.split(',') {
-        match part.trim().split_once('=') {
-            Some(("t", v)) => t = v.parse::<i64>().ok(),
-            Some(("v1", v)) => v1.push(hex::decode(v).ok()?),
-            _ => {}
-        }
-    }
-    let t = t?;
-    for sig in v1 {
-        if let Some(m) = mac(secret, t, body) {
-            if m.verify_slice(&sig).is_ok() {
-                return Some(t);
-            }
-        }
-    }
-    None
+/// Whether one of the `v1` signatures of `header` is `secret`'s over `id`, `t`, `body`
+/// (constant-time).
+pub fn verify(secret: &str, id: &str, t: i64, header: &str, body: &[u8]) -> bool {
+    header.split(' ').any(|part| {
+        let Some(b64) = part.strip_prefix("v1,") else {
+            return false;
+        };
+        let Ok(sig) = base64::engine::general_purpose::STANDARD.decode(b64) else {
+            return false;
+        };
+        mac(secret, id, t, body).is_some_and(|m| m.verify_slice(&sig).is_ok())
+    })
 }
 
 #[cfg(test)]
@@ -52,16 +73,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn round_trip_and_known_value() {
-        let h = sign(b"whsec", 1700000000, b"{\"a\":1}");
-        assert!(h.starts_with("t=1700000000,v1="));
-        assert_eq!(verify(b"whsec", &h, b"{\"a\":1}"), Some(1700000000));
-        assert_eq!(verify(b"other", &h, b"{\"a\":1}"), None);
-        assert_eq!(verify(b"whsec", &h, b"{\"a\":2}"), None);
-        // Cross-checked with `printf '1.x' | openssl dgst -sha256 -hmac k`.
-        assert_eq!(
-            sign(b"k", 1, b"x"),
-            "t=1,v1=976cb87e4f568d1c0f03f32859e90af8597cf00b978ba37c229c97d3a15b8449"
-        );
+    fn the_specifications_example() {
+        // The example of the Standard Webhooks specification and its reference libraries.
+        let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        let id = "msg_p5jXN8AQM9LWM0D4loKWxJek";
+        let body = br#"{"test": 2432232314}"#;
+        let h = sign(&[secret], id, 1614265330, body);
+        assert_eq!(h, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+        assert!(verify(secret, id, 1614265330, &h, body));
+        assert!(!verify(secret, id, 1614265331, &h, body));
+        assert!(!verify(secret, "msg_other", 1614265330, &h, body));
+        assert!(!verify(secret, id, 1614265330, &h, b"{}"));
+        assert!(!verify("whsec_b3RoZXI=", id, 1614265330, &h, body));
+    }
+
+    #[test]
+    fn two_secrets_during_rotation() {
+        let h = sign(&["whsec_bmV3", "whsec_b2xk"], "evt_1", 7, b"x");
+        assert_eq!(h.split(' ').count(), 2);
+        assert!(verify("whsec_bmV3", "evt_1", 7, &h, b"x"));
+        assert!(verify("whsec_b2xk", "evt_1", 7, &h, b"x"));
+        assert!(!verify("whsec_b3RoZXI=", "evt_1", 7, &h, b"x"));
     }
 }

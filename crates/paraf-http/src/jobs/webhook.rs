@@ -1,7 +1,8 @@
-//! The `webhook` consumer: POSTs an event's JSON to an organisation's endpoint with
-//! `X-Paraf-Signature` (see [`super::signature`]), `X-Paraf-Event` and `X-Paraf-Delivery`,
-//! and records every attempt in the delivery log. A 2xx answer is success; anything else
-//! (or no answer within the timeout) is retried with the store's backoff.
+//! The `webhook` consumer: POSTs an event's JSON to an organisation's endpoint through the
+//! guarded [`Outbound`] client (no private address unless allowed, no redirect followed) with
+//! the Standard Webhooks headers (see [`super::signature`]), and records every attempt in the
+//! delivery log. A 2xx answer is success; anything else (a redirect, a refused address, no
+//! answer within the timeout) is retried with the job's backoff.
 //!
 //! The body is fixed when the event is enqueued (`Core::enqueue_webhook`), so every attempt sends
 //! the same bytes and the same event id; only the signature's timestamp changes.
@@ -10,7 +11,8 @@ use std::time::Instant;
 
 use paraf_domain::{Job, NewWebhookDelivery, OrgId, WebhookEndpointId};
 
-use super::signature::{sign, SIGNATURE_HEADER};
+use super::signature::{sign, ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
+use crate::outbound::{classify, Outbound};
 use crate::state::AppState;
 
 pub use paraf_core::events::WEBHOOK_QUEUE;
@@ -37,9 +39,10 @@ fn payload(job: &Job) -> Result<Payload, String> {
 }
 
 /// Runs one `webhook` job.
-pub async fn run(state: &AppState, http: &reqwest::Client, job: &Job) -> Result<(), String> {
+pub async fn run(state: &AppState, out: &Outbound, job: &Job) -> Result<(), String> {
     let p = payload(job)?;
-    let ep = match state.core.webhook_endpoint(p.org, p.endpoint).await {
+    let webhooks = state.core.webhooks();
+    let ep = match webhooks.get(p.org, p.endpoint).await {
         Ok(ep) => ep,
         Err(e) if e.is_not_found() => {
             tracing::info!(job = %job.id, "webhook endpoint deleted; event dropped");
@@ -51,22 +54,24 @@ pub async fn run(state: &AppState, http: &reqwest::Client, job: &Job) -> Result<
         tracing::info!(job = %job.id, endpoint = %ep.id, "webhook endpoint disabled; event dropped");
         return Ok(());
     }
-    let now = state.clock.now();
-    let signature = sign(ep.secret.as_bytes(), now.timestamp(), p.body.as_bytes());
+    let secrets = webhooks.signing_secrets(&ep).map_err(|e| e.to_string())?;
+    let secrets: Vec<&str> = secrets.iter().map(|s| s.expose()).collect();
+    let t = state.clock.now().timestamp();
+    let signature = sign(&secrets, &p.event_id, t, p.body.as_bytes());
     let started = Instant::now();
-    let result = http
-        .post(&ep.url)
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .header(SIGNATURE_HEADER, signature)
-        .header("X-Paraf-Event", &p.event)
-        .header(
-            "X-Paraf-Delivery",
-            format!("{}-{}", p.event_id, job.attempts),
-        )
-        .timeout(state.config.webhook_timeout)
-        .body(p.body.clone())
-        .send()
-        .await;
+    let result = match out.post(&ep.url) {
+        Ok(request) => request
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(ID_HEADER, &p.event_id)
+            .header(TIMESTAMP_HEADER, t.to_string())
+            .header(SIGNATURE_HEADER, signature)
+            .timeout(state.config.webhook_timeout)
+            .body(p.body.clone())
+            .send()
+            .await
+            .map_err(classify),
+        Err(e) => Err(e),
+    };
     let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     let (status_code, error) = match &result {
         Ok(r) if r.status().is_success() => (Some(r.status().as_u16()), None),
@@ -74,8 +79,8 @@ pub async fn run(state: &AppState, http: &reqwest::Client, job: &Job) -> Result<
             Some(r.status().as_u16()),
             Some(format!("HTTP {}", r.status().as_u16())),
         ),
-        // Without the URL: it may carry credentials.
-        Err(e) => (None, Some(transport_error(e))),
+        // Never the URL: it may carry credentials.
+        Err(e) => (None, Some(e.to_string())),
     };
     let delivery = NewWebhookDelivery {
         org: p.org,
@@ -98,19 +103,5 @@ pub async fn run(state: &AppState, http: &reqwest::Client, job: &Job) -> Result<
             Ok(())
         }
         Some(e) => Err(e),
-    }
-}
-
-fn transport_error(e: &reqwest::Error) -> String {
-    if e.is_timeout() {
-        "timed out".to_string()
-    } else if e.is_connect() {
-        "connection failed".to_string()
-    } else {
-        let mut s = e.to_string();
-        if let Some(u) = e.url() {
-            s = s.replace(u.as_str(), "<url>");
-        }
-        s
     }
 }

@@ -12,11 +12,12 @@ use tokio::task::JoinSet;
 
 use super::mail::{self, Mailer, MAIL_QUEUE};
 use super::webhook::{self, WEBHOOK_QUEUE};
+use crate::outbound::Outbound;
 use crate::state::AppState;
 
 struct Ctx {
     state: AppState,
-    http: reqwest::Client,
+    http: Outbound,
     mailer: Option<Mailer>,
 }
 
@@ -47,11 +48,11 @@ impl WorkerPool {
             Some(smtp) => Some(Mailer::new(smtp, &state.config.mail_from)?),
             None => None,
         };
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("Paraf-Webhooks/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| format!("HTTP client: {e}"))?;
+        let http = Outbound::new(
+            state.core.outbound(),
+            concat!("Paraf-Webhooks/", env!("CARGO_PKG_VERSION")),
+            state.config.webhook_timeout,
+        )?;
         let ctx = Arc::new(Ctx {
             state: state.clone(),
             http,

@@ -1,85 +1,38 @@
 //! Job consumers end to end: webhook retries with backoff (by the injected clock) and a valid
-//! HMAC, mail to a real SMTP server (aiosmtpd) and to the development outbox, and a server
-//! killed in the middle of a job losing nothing.
+//! Standard Webhooks signature, mail to a real SMTP server (aiosmtpd) and to the development
+//! outbox, and a server killed in the middle of a job losing nothing.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::net::SocketAddr;
-use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use chrono::Duration;
-use paraf_domain::{JobStatus, MailStatus, NewMail, NewWebhookEndpoint, Plan};
+use paraf_core::audit::Actor;
+use paraf_core::Secret;
+use paraf_domain::{JobStatus, MailStatus, NewMail, Plan};
 use paraf_server::config::{SmtpConfig, SmtpTls};
-use paraf_server::jobs::signature;
+use paraf_testkit::webhook::{standard_webhooks_verify, Receiver};
 
 use crate::common::*;
 
-/// A webhook receiver: answers each request with the next status of `plan` (the last one
-/// repeats); a status of 0 means "never answer".
-#[derive(Clone, Default)]
-struct Receiver {
-    plan: Arc<Vec<u16>>,
-    seen: Arc<Mutex<Vec<(HeaderMap, Bytes, u16)>>>,
-    count: Arc<AtomicUsize>,
-}
-
-async fn receive(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> StatusCode {
-    let n = r.count.fetch_add(1, Ordering::SeqCst);
-    let status = *r.plan.get(n).or(r.plan.last()).unwrap_or(&200);
-    r.seen.lock().unwrap().push((headers, body, status));
-    if status == 0 {
-        tokio::time::sleep(StdDuration::from_secs(3600)).await;
-    }
-    StatusCode::from_u16(status).unwrap()
-}
-
-async fn start_receiver(plan: Vec<u16>) -> (Receiver, String) {
-    let r = Receiver {
-        plan: Arc::new(plan),
-        ..Receiver::default()
-    };
-    let app = axum::Router::new()
-        .route("/hook", axum::routing::post(receive))
-        .with_state(r.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr: SocketAddr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (r, format!("http://{addr}/hook"))
-}
-
-impl Receiver {
-    fn len(&self) -> usize {
-        self.seen.lock().unwrap().len()
-    }
-}
-
-const SECRET: &str = "whsec_paraf_test_secret";
-
-async fn webhook_endpoint(
+/// An endpoint made the way operators make one (`paraf admin webhook create`, the console):
+/// through the core, its secret sealed; returns it and the secret shown once.
+pub async fn webhook_endpoint(
     app: &TestApp,
     org: paraf_domain::OrgId,
     url: &str,
-) -> paraf_domain::WebhookEndpoint {
-    app.store
-        .create_webhook_endpoint(
-            &NewWebhookEndpoint {
-                org,
-                url: url.into(),
-                secret: SECRET.into(),
-                description: "test receiver".into(),
-            },
-            app.clock.now_ts(),
-        )
+) -> (paraf_domain::WebhookEndpoint, Secret) {
+    app.state
+        .core
+        .webhooks()
+        .create(org, url, &[], "test receiver", &Actor::cli())
         .await
         .unwrap()
 }
 
-async fn wait_job(app: &TestApp, id: paraf_domain::JobId, status: JobStatus, attempts: u32) {
+pub async fn wait_job(app: &TestApp, id: paraf_domain::JobId, status: JobStatus, attempts: u32) {
     eventually(
         20,
         &format!("job {id} {status} after {attempts} attempts"),
@@ -94,8 +47,9 @@ async fn wait_job(app: &TestApp, id: paraf_domain::JobId, status: JobStatus, att
 async fn webhook_fails_twice_then_one_signed_delivery(backend: Backend) {
     let app = spawn(backend).await;
     let tn = tenant(&app, "hooks", Plan::Piagam).await;
-    let (rx, url) = start_receiver(vec![500, 503, 200]).await;
-    let ep = webhook_endpoint(&app, tn.org.id, &url).await;
+    let rx = Receiver::start(vec![500, 503, 200]).await;
+    let (ep, secret) = webhook_endpoint(&app, tn.org.id, &rx.url).await;
+    assert!(secret.expose().starts_with("whsec_"));
     let (job, event_id) = app
         .state
         .enqueue_webhook(
@@ -106,68 +60,54 @@ async fn webhook_fails_twice_then_one_signed_delivery(backend: Backend) {
         .await
         .unwrap();
 
-    // Attempt 1 fails: queued again 10 s later (by the store's backoff, on our clock).
+    // Attempt 1 fails: queued again 20 s later (the webhook backoff, on our clock).
     wait_job(&app, job, JobStatus::Queued, 1).await;
     assert_eq!(rx.len(), 1);
     let j = app.store.job(job).await.unwrap();
-    assert_eq!(j.run_at, app.clock.now_ts() + Duration::seconds(10));
+    assert_eq!(j.run_at, app.clock.now_ts() + Duration::seconds(20));
+    assert_eq!(j.retry, paraf_core::events::WEBHOOK_RETRY);
     // Nothing happens before the backoff is over.
     tokio::time::sleep(StdDuration::from_millis(300)).await;
     assert_eq!(rx.len(), 1);
-    app.clock.advance(Duration::seconds(10));
+    app.clock.advance(Duration::seconds(20));
     wait_job(&app, job, JobStatus::Queued, 2).await;
     assert_eq!(rx.len(), 2);
     let j = app.store.job(job).await.unwrap();
-    assert_eq!(j.run_at, app.clock.now_ts() + Duration::seconds(20));
-    app.clock.advance(Duration::seconds(20));
+    assert_eq!(j.run_at, app.clock.now_ts() + Duration::seconds(40));
+    app.clock.advance(Duration::seconds(40));
     wait_job(&app, job, JobStatus::Done, 3).await;
     tokio::time::sleep(StdDuration::from_millis(300)).await;
 
-    let seen = rx.seen.lock().unwrap().clone();
+    let seen = rx.deliveries();
     assert_eq!(seen.len(), 3);
-    assert_eq!(seen.iter().filter(|(_, _, s)| *s == 200).count(), 1);
-    for (headers, body, _) in &seen {
-        let sig = headers["x-paraf-signature"].to_str().unwrap();
-        let t = signature::verify(SECRET.as_bytes(), sig, body).expect("valid HMAC");
-        assert!(sig.starts_with(&format!("t={t},v1=")));
-        assert_eq!(headers["content-type"], "application/json");
-        assert_eq!(headers["x-paraf-event"], "document.signed");
-        assert!(signature::verify(b"wrong secret", sig, body).is_none());
-        // Same bytes every attempt.
-        assert_eq!(body, &seen[0].1);
+    assert_eq!(seen.iter().filter(|d| d.answered == 200).count(), 1);
+    for d in &seen {
+        assert!(d.signed_by(secret.expose()), "{d:?}");
+        assert!(!d.signed_by("whsec_d3Jvbmcgc2VjcmV0"));
+        assert_eq!(d.header("content-type"), "application/json");
+        // Same event id and bytes every attempt.
+        assert_eq!(d.header("webhook-id"), event_id);
+        assert_eq!(d.body, seen[0].body);
     }
-    let (_, last_body, _) = &seen[2];
-    let t_last = signature::verify(
-        SECRET.as_bytes(),
-        seen[2].0["x-paraf-signature"].to_str().unwrap(),
-        last_body,
-    )
-    .unwrap();
-    assert_eq!(t_last, app.clock.now_ts().timestamp());
-    // Independent check of the MAC with openssl.
-    require_tool("openssl", "openssl");
-    let tmp = tempfile::tempdir().unwrap();
-    let mut signed = format!("{t_last}.").into_bytes();
-    signed.extend_from_slice(last_body);
-    let f = write(tmp.path(), "signed.txt", &signed);
-    let out = run_ok(
-        Command::new("openssl")
-            .args(["dgst", "-sha256", "-hmac", SECRET])
-            .arg(&f),
+    let last = &seen[2];
+    assert_eq!(
+        last.header("webhook-timestamp"),
+        app.clock.now_ts().timestamp().to_string()
     );
-    let hex_mac = text(&out).trim().rsplit(' ').next().unwrap().to_string();
-    assert!(seen[2].0["x-paraf-signature"]
-        .to_str()
-        .unwrap()
-        .ends_with(&hex_mac));
-    let body: serde_json::Value = serde_json::from_slice(last_body).unwrap();
+    // The reference implementation agrees.
+    standard_webhooks_verify(secret.expose(), last).unwrap();
+    assert!(standard_webhooks_verify("whsec_d3Jvbmcgc2VjcmV0", last).is_err());
+    let body = last.json();
     assert_eq!(body["id"], event_id);
+    assert_eq!(body["type"], "document.signed");
     assert_eq!(body["data"]["document"], "doc-1");
 
     // The delivery log has every attempt.
     let log = app
-        .store
-        .list_webhook_deliveries(tn.org.id, 10)
+        .state
+        .core
+        .webhooks()
+        .deliveries(tn.org.id, Some(ep.id), 10)
         .await
         .unwrap();
     let mut codes: Vec<_> = log.iter().map(|d| (d.attempt, d.status_code)).collect();
@@ -197,10 +137,10 @@ async fn webhook_fails_twice_then_one_signed_delivery(backend: Backend) {
 
 async fn killed_mid_job_loses_nothing(backend: Backend) {
     // The first delivery never gets an answer: the server is killed while it waits.
-    let (rx, url) = start_receiver(vec![0, 200]).await;
+    let rx = Receiver::start(vec![0, 200]).await;
     let app = spawn(backend).await;
     let tn = tenant(&app, "crashy", Plan::Piagam).await;
-    let ep = webhook_endpoint(&app, tn.org.id, &url).await;
+    let (ep, _) = webhook_endpoint(&app, tn.org.id, &rx.url).await;
     let (job, _) = app
         .state
         .enqueue_webhook(&ep, "document.signed", serde_json::json!({}))
@@ -246,7 +186,7 @@ async fn graceful_shutdown_finishes_the_job_in_hand(backend: Backend) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/slow", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, rapp).await });
-    let ep = webhook_endpoint(&app, tn.org.id, &url).await;
+    let (ep, _) = webhook_endpoint(&app, tn.org.id, &url).await;
     let (job, _) = app
         .state
         .enqueue_webhook(&ep, "envelope.completed", serde_json::json!({}))

@@ -13,3 +13,4 @@ mod jobs;
 mod limits;
 mod openapi;
 mod pki;
+mod webhooks;

@@ -322,6 +322,7 @@ async fn tenant_isolation(db: TestDb) {
                 url: "https://example.com/hook".into(),
                 secret: "k".into(),
                 description: String::new(),
+                events: vec![],
             },
             t(0),
         )

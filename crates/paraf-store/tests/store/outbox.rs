@@ -44,6 +44,7 @@ async fn mail_outbox_and_webhooks(db: TestDb) {
                 url: "https://erp.example.com/hook".into(),
                 secret: "whsec".into(),
                 description: "ERP".into(),
+                events: vec!["envelope.*".into(), "document.signed".into()],
             },
             t(0),
         )
@@ -55,16 +56,31 @@ async fn mail_outbox_and_webhooks(db: TestDb) {
                 org: a.id,
                 url: "ftp://x".into(),
                 secret: "k".into(),
-                description: String::new()
+                description: String::new(),
+                events: vec![],
             },
             t(0)
         )
         .await
         .is_err());
-    assert_eq!(
-        s.webhook_endpoint(a.id, ep.id).await.unwrap().secret,
-        "whsec"
-    );
+    let stored = s.webhook_endpoint(a.id, ep.id).await.unwrap();
+    assert_eq!(stored.secret, "whsec");
+    assert_eq!(stored.events, vec!["envelope.*", "document.signed"]);
+    assert!(stored.wants("envelope.completed") && stored.wants("document.signed"));
+    assert!(!stored.wants("envelope") && !stored.wants("document.sealed"));
+    // Rotation keeps the previous secret beside the new one, until the given time.
+    let rotated = s
+        .rotate_webhook_secret(a.id, ep.id, "whsec2", t(86400))
+        .await
+        .unwrap();
+    assert_eq!(rotated.secret, "whsec2");
+    assert_eq!(rotated.previous_secret.as_deref(), Some("whsec"));
+    assert_eq!(rotated.previous_secret_until, Some(t(86400)));
+    assert!(s
+        .rotate_webhook_secret(b.id, ep.id, "x", t(1))
+        .await
+        .unwrap_err()
+        .is_not_found());
     for (attempt, code) in [(1u32, Some(500u16)), (2, None), (3, Some(200))] {
         s.record_webhook_delivery(&NewWebhookDelivery {
             org: a.id,
@@ -84,6 +100,12 @@ async fn mail_outbox_and_webhooks(db: TestDb) {
     let log = s.list_webhook_deliveries(a.id, 10).await.unwrap();
     assert_eq!(log.iter().filter(|d| d.succeeded()).count(), 1);
     assert_eq!(log[0].attempt, 3);
+    assert_eq!(s.webhook_delivery(a.id, log[0].id).await.unwrap(), log[0]);
+    assert!(s
+        .webhook_delivery(b.id, log[0].id)
+        .await
+        .unwrap_err()
+        .is_not_found());
     assert!(
         !s.set_webhook_endpoint_enabled(a.id, ep.id, false)
             .await
