@@ -1,5 +1,6 @@
 //! `paraf admin …`: operator commands on the same data the server uses — organisations,
-//! users, API tokens, application credentials, the audit chain and the development outbox.
+//! users, API tokens, application credentials, identities, seals, webhook endpoints, the audit
+//! chain and the development outbox.
 //!
 //! Every command takes `--data DIR` (default `./paraf-data`, database `DIR/paraf.db`; env
 //! `PARAF_DATA`) or `--database-url URL` (env `PARAF_DATABASE_URL`; wins over `--data`), and
@@ -62,6 +63,9 @@ enum AdminCommand {
     /// Organisation seals (BSrE `idSubscriber`).
     #[command(subcommand)]
     Seal(SealCommand),
+    /// Webhook endpoints (Standard Webhooks signatures) and their delivery log.
+    #[command(subcommand)]
+    Webhook(crate::webhook_cmd::WebhookCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -280,6 +284,10 @@ pub fn run(args: AdminArgs) -> anyhow::Result<()> {
             },
             AdminCommand::Seal(c) => match open_core(&config, &store).await {
                 Ok(core) => seal_command(&core, c).await,
+                Err(e) => Err(e),
+            },
+            AdminCommand::Webhook(c) => match open_core(&config, &store).await {
+                Ok(core) => crate::webhook_cmd::run(&core, c).await,
                 Err(e) => Err(e),
             },
             other => execute(&store, other).await,
@@ -703,8 +711,8 @@ async fn execute(store: &Store, command: AdminCommand) -> anyhow::Result<()> {
                 }
             }
         }
-        AdminCommand::Identity(_) | AdminCommand::Seal(_) => {
-            bail!("identity and seal commands need the CA: dispatched in run()")
+        AdminCommand::Identity(_) | AdminCommand::Seal(_) | AdminCommand::Webhook(_) => {
+            bail!("identity, seal and webhook commands need the CA: dispatched in run()")
         }
         AdminCommand::Outbox(OutboxCommand::List { org, limit, full }) => {
             let org_id = match org {

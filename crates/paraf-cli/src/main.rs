@@ -6,6 +6,7 @@ mod net;
 mod serve_cmd;
 mod sign_cmd;
 mod verify_cmd;
+mod webhook_cmd;
 
 use std::process::ExitCode;
 

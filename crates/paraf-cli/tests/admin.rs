@@ -602,3 +602,103 @@ async fn admin_reads_the_data_directorys_paraf_toml() {
     std::fs::write(data.join("paraf.toml"), "database_ur = 1\n").unwrap();
     refused(&paraf(&data, &["org", "list"]), "paraf.toml");
 }
+
+/// `paraf admin webhook …`: the secret printed once and sealed in the database, rotation,
+/// enable/disable/delete, the delivery log, and bad input in one line (a private address is
+/// refused: the data directory does not allow them).
+#[test]
+fn webhook_endpoints() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("paraf-data");
+    ok(&paraf(
+        &data,
+        &[
+            "org", "create", "--name", "Koperasi", "--slug", "kop", "--plan", "piagam",
+        ],
+    ));
+    let create = [
+        "webhook",
+        "create",
+        "--org",
+        "kop",
+        "--url",
+        "https://erp.example.com/paraf",
+        "--events",
+        "envelope.*,document.signed",
+    ];
+    refused(&paraf(&data, &create), "no CA");
+    ok(&Command::new(env!("CARGO_BIN_EXE_paraf"))
+        .args(["ca", "init", "--dir"])
+        .arg(data.join("ca"))
+        .args(["--public-url", "http://127.0.0.1:9"])
+        .env_remove("PARAF_CA_PASSPHRASE")
+        .output()
+        .unwrap());
+    let out = ok(&paraf(&data, &create));
+    let (id, secret) = out.trim().split_once('\t').unwrap();
+    assert_eq!(id, "1");
+    assert!(
+        secret.starts_with("whsec_") && secret.len() > 40,
+        "{secret}"
+    );
+    // Sealed at rest: the database file never holds the secret.
+    let db = std::fs::read(data.join("paraf.db")).unwrap();
+    let key = secret.trim_start_matches("whsec_").as_bytes();
+    assert!(!db.windows(key.len()).any(|w| w == key));
+
+    let list = ok(&paraf(&data, &["webhook", "list", "--org", "kop"]));
+    assert_eq!(
+        list.trim_end_matches('\n'),
+        "1\tenabled\thttps://erp.example.com/paraf\tenvelope.*,document.signed\t"
+    );
+    let rotated = ok(&paraf(
+        &data,
+        &["webhook", "rotate", "--org", "kop", "--id", "1"],
+    ));
+    assert!(rotated.trim().starts_with("whsec_") && rotated.trim() != secret);
+    assert!(ok(&paraf(
+        &data,
+        &["webhook", "disable", "--org", "kop", "--id", "1"]
+    ))
+    .contains("disabled"));
+    assert!(ok(&paraf(&data, &["webhook", "list", "--org", "kop"])).contains("\tdisabled\t"));
+    assert!(ok(&paraf(
+        &data,
+        &["webhook", "enable", "--org", "kop", "--id", "1"]
+    ))
+    .contains("enabled"));
+    assert_eq!(
+        ok(&paraf(&data, &["webhook", "deliveries", "--org", "kop"])),
+        ""
+    );
+
+    // Bad input: one line naming the flag.
+    let mut private = create;
+    private[5] = "http://169.254.169.254/latest/meta-data/";
+    refused(&paraf(&data, &private), "invalid --url");
+    let mut not_http = create;
+    not_http[5] = "ftp://erp.example.com/";
+    refused(&paraf(&data, &not_http), "invalid --url");
+    let mut bad_events = create;
+    bad_events[7] = "Envelope Completed";
+    refused(&paraf(&data, &bad_events), "invalid --events");
+    let mut other_org = create;
+    other_org[3] = "nobody";
+    refused(&paraf(&data, &other_org), "unknown organisation");
+    refused(
+        &paraf(
+            &data,
+            &["webhook", "redeliver", "--org", "kop", "--delivery", "99"],
+        ),
+        "not found",
+    );
+    ok(&paraf(
+        &data,
+        &["webhook", "delete", "--org", "kop", "--id", "1"],
+    ));
+    refused(
+        &paraf(&data, &["webhook", "delete", "--org", "kop", "--id", "1"]),
+        "webhook endpoint not found",
+    );
+    assert_eq!(ok(&paraf(&data, &["webhook", "list", "--org", "kop"])), "");
+}
