@@ -155,6 +155,8 @@ pub enum AuditAction {
     UserCreated,
     /// A named API token was issued.
     ApiTokenCreated,
+    /// … revoked by its owner.
+    ApiTokenRevoked,
     /// A Basic-auth application credential was created.
     AppCredentialCreated,
     /// … changed (password, IP allow-list, enabled).
@@ -222,6 +224,7 @@ impl AuditAction {
             OrganisationCreated => "organisation.created",
             UserCreated => "user.created",
             ApiTokenCreated => "api_token.created",
+            ApiTokenRevoked => "api_token.revoked",
             AppCredentialCreated => "app_credential.created",
             AppCredentialUpdated => "app_credential.updated",
             AppCredentialDeleted => "app_credential.deleted",
@@ -269,6 +272,8 @@ pub enum Face {
     Cli,
     /// The BSrE dialect.
     Bsre,
+    /// The GesDocs dialect.
+    GesDocs,
     /// The shared API (`/api/me`, OAuth, sessions).
     Api,
     /// A public page (activation).
@@ -284,6 +289,7 @@ impl Face {
             Face::Console => "console",
             Face::Cli => "cli",
             Face::Bsre => "bsre",
+            Face::GesDocs => "gesdocs",
             Face::Api => "api",
             Face::Page => "page",
             Face::System => "system",

@@ -144,6 +144,10 @@ pub struct ConfigLayer {
     /// Let outbound requests (webhooks, fetched URLs, the SMS gateway) reach loopback,
     /// private and link-local addresses (development and tests only).
     pub outbound_allow_private: Option<bool>,
+    /// Anyone may register an account (`POST /api/register`): an organisation of their own.
+    pub registration_open: Option<bool>,
+    /// Plan of self-registered accounts.
+    pub signup_plan: Option<String>,
     /// `tracing` filter, e.g. `info` or `paraf_server=debug,info`.
     pub log: Option<String>,
     /// json or text.
@@ -190,6 +194,8 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("PARAF_SHUTDOWN_GRACE_SECS", "shutdown_grace_secs"),
     ("PARAF_COOKIE_SECURE", "cookie_secure"),
     ("PARAF_OUTBOUND_ALLOW_PRIVATE", "outbound_allow_private"),
+    ("PARAF_REGISTRATION_OPEN", "registration_open"),
+    ("PARAF_SIGNUP_PLAN", "signup_plan"),
     ("PARAF_LOG", "log"),
     ("PARAF_LOG_FORMAT", "log_format"),
     ("PARAF_BOOTSTRAP_ORG_SLUG", "bootstrap_org_slug"),
@@ -256,6 +262,8 @@ impl ConfigLayer {
             shutdown_grace_secs: num("PARAF_SHUTDOWN_GRACE_SECS")?,
             cookie_secure: flag("PARAF_COOKIE_SECURE")?,
             outbound_allow_private: flag("PARAF_OUTBOUND_ALLOW_PRIVATE")?,
+            registration_open: flag("PARAF_REGISTRATION_OPEN")?,
+            signup_plan: s("PARAF_SIGNUP_PLAN"),
             log: s("PARAF_LOG"),
             log_format: s("PARAF_LOG_FORMAT"),
             bootstrap_org_slug: s("PARAF_BOOTSTRAP_ORG_SLUG"),
@@ -327,6 +335,8 @@ impl ConfigLayer {
             shutdown_grace_secs,
             cookie_secure,
             outbound_allow_private,
+            registration_open,
+            signup_plan,
             log,
             log_format,
             bootstrap_org_slug,
@@ -414,6 +424,10 @@ pub struct Config {
     pub cookie_secure: bool,
     /// Outbound requests may reach loopback, private and link-local addresses.
     pub outbound_allow_private: bool,
+    /// Self-service registration is open.
+    pub registration_open: bool,
+    /// Plan of self-registered accounts.
+    pub signup_plan: paraf_domain::Plan,
     /// `tracing` filter.
     pub log: String,
     /// Log format.
@@ -622,6 +636,12 @@ impl Config {
             shutdown_grace: secs(l.shutdown_grace_secs, 30),
             cookie_secure: l.cookie_secure.unwrap_or(true),
             outbound_allow_private: l.outbound_allow_private.unwrap_or(false),
+            registration_open: l.registration_open.unwrap_or(false),
+            signup_plan: match l.signup_plan.as_deref() {
+                None => crate::accounts::DEFAULT_SIGNUP_PLAN,
+                Some(p) => paraf_domain::Plan::parse(p)
+                    .map_err(|_| err(format!("signup_plan {p:?} is not a plan")))?,
+            },
             log: l.log.unwrap_or_else(|| "info".to_string()),
             log_format,
             bootstrap_org_slug: l

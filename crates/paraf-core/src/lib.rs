@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 pub mod access;
+pub mod accounts;
 pub mod audit;
 pub mod bootstrap;
 pub mod codes;

@@ -1,6 +1,7 @@
 //! The organisation of a login — one rule for every login path (the OAuth password grant,
-//! the console, sessions): `slug/email`, or an explicit organisation slug, or, when the server
-//! holds a single organisation, that one.
+//! the console, sessions, the GesDocs login): `slug/email`, or an explicit organisation slug,
+//! or, when the server holds a single organisation, that one, or else the only organisation
+//! that has a user with this e-mail.
 
 use paraf_domain::{Email, Organisation};
 
@@ -46,10 +47,25 @@ pub async fn login_org(
                 .list_organisations()
                 .await
                 .map_err(|e| LoginOrgError::Core(e.into()))?;
-            if all.len() != 1 {
-                return Err(LoginOrgError::Ambiguous);
+            if all.len() == 1 {
+                all.remove(0)
+            } else {
+                // Several organisations: the one that has this e-mail, if only one has it
+                // (self-registered accounts are organisations of their own).
+                let with = core
+                    .store
+                    .orgs_with_user_email(&email)
+                    .await
+                    .map_err(|e| LoginOrgError::Core(e.into()))?;
+                match with.as_slice() {
+                    [one] => all
+                        .into_iter()
+                        .find(|o| o.id == *one)
+                        .ok_or(LoginOrgError::Unknown)?,
+                    [] => return Err(LoginOrgError::Unknown),
+                    _ => return Err(LoginOrgError::Ambiguous),
+                }
             }
-            all.remove(0)
         }
     };
     Ok((org, email))

@@ -158,6 +158,30 @@ impl OpenApi {
         }
     }
 
+    /// Adds a derived document (a dialect's `utoipa` output as JSON): its paths and schemas;
+    /// every operation without its own `security` gets `security` when one is given (an empty
+    /// list marks public routes).
+    pub fn merge_derived(&mut self, mut derived: Value, security: Option<Value>) {
+        if let Some(Value::Object(paths)) = derived.get_mut("paths").map(Value::take) {
+            let mut paths = paths;
+            if let Some(sec) = &security {
+                for item in paths.values_mut().filter_map(Value::as_object_mut) {
+                    for op in item.values_mut().filter_map(Value::as_object_mut) {
+                        op.entry("security").or_insert_with(|| sec.clone());
+                    }
+                }
+            }
+            self.merge_paths(paths);
+        }
+        if let Some(Value::Object(schemas)) = derived
+            .get_mut("components")
+            .and_then(|c| c.get_mut("schemas"))
+            .map(Value::take)
+        {
+            self.merge_schemas(schemas);
+        }
+    }
+
     /// Every path template in the document.
     pub fn paths(&self) -> Vec<String> {
         self.doc

@@ -12,9 +12,15 @@ use serde_json::Value;
 
 /// The dialect crates (each seed's wire format lives in exactly one) and the web pages: faces
 /// that reach the application through `paraf-core` and `paraf-http` only.
-const DIALECTS: &[&str] = &["paraf-bsre", "paraf-web"];
+const DIALECTS: &[&str] = &["paraf-bsre", "paraf-gesdocs", "paraf-web"];
 /// The faces and the composition roots.
-const FACES: &[&str] = &["paraf-bsre", "paraf-web", "paraf-server", "paraf-cli"];
+const FACES: &[&str] = &[
+    "paraf-bsre",
+    "paraf-gesdocs",
+    "paraf-web",
+    "paraf-server",
+    "paraf-cli",
+];
 const HTTP_CRATES: &[&str] = &["axum", "tower", "tower-http", "hyper", "paraf-http"];
 const SQL_CRATES: &[&str] = &["paraf-store", "sqlx"];
 

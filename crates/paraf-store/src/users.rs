@@ -150,6 +150,18 @@ impl Store {
             .into_domain()
     }
 
+    /// The organisations that have a user with this email (a login without an organisation
+    /// finds its organisation this way).
+    pub async fn orgs_with_user_email(&self, email: &Email) -> Result<Vec<OrgId>> {
+        let ids: Vec<i64> = with_pool!(self, |p| sqlx::query_scalar(
+            "SELECT DISTINCT org_id FROM users WHERE email = $1 ORDER BY org_id"
+        )
+        .bind(email.as_str())
+        .fetch_all(p)
+        .await)?;
+        Ok(ids.into_iter().map(OrgId).collect())
+    }
+
     /// Users of the organisation with this NIK (normally one).
     pub async fn users_by_nik(&self, org: OrgId, nik: &Nik) -> Result<Vec<User>> {
         let sql =

@@ -206,6 +206,25 @@ pub async fn tenant(app: &TestApp, slug: &str, plan: Plan) -> Tenant {
     }
 }
 
+/// Adds a user with `email` and the test password to `org`.
+pub async fn add_user(app: &TestApp, org: OrgId, email: &str, role: Role) -> User {
+    app.store
+        .create_user(
+            &NewUser {
+                org,
+                name: PersonName::parse("Test User").unwrap(),
+                email: Email::parse(email).unwrap(),
+                nik: None,
+                role,
+                robot: false,
+                password: Some(Password::parse(PASSWORD).unwrap()),
+            },
+            app.clock.now_ts(),
+        )
+        .await
+        .unwrap()
+}
+
 pub async fn app_credential(app: &TestApp, org: OrgId, username: &str, allow: &[&str]) {
     app.store
         .create_app_credential(

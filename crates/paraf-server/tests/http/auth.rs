@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use chrono::Duration;
-use paraf_domain::{NewApiToken, Plan};
+use paraf_domain::{NewApiToken, Plan, Role};
 use serde_json::Value;
 
 use crate::common::*;
@@ -180,7 +180,22 @@ async fn oauth_grants(backend: Backend) {
         );
         assert!(v["error_description"].is_string());
     }
-    // Several organisations and none named: invalid_request.
+    // No organisation named, and only one has this e-mail: that one.
+    let bare = [
+        ("grant_type", "password"),
+        ("username", "admin@signing-today.example"),
+        ("password", PASSWORD),
+    ];
+    let (s, v) = token(&app, &bare).await;
+    assert_eq!(s, 200, "{v}");
+    // The same e-mail in two organisations and none named: invalid_request.
+    add_user(
+        &app,
+        _other.org.id,
+        "admin@signing-today.example",
+        Role::Signer,
+    )
+    .await;
     let (s, v) = token(
         &app,
         &[

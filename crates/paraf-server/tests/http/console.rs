@@ -5,7 +5,7 @@
 //! identities, and the audit trail.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use paraf_domain::Plan;
+use paraf_domain::{Plan, Role};
 use serde_json::json;
 
 use crate::common::*;
@@ -166,9 +166,11 @@ async fn console_login_refuses_a_wrong_password(backend: Backend) {
         .await
         .unwrap()
         .contains("Email atau password salah"));
-    // Unknown organisation, and a bare e-mail with several organisations: refused alike.
+    // Unknown organisation, and a bare e-mail found in several organisations: refused alike.
     let r = login_response(&app, "nope/admin@tenant-a.example", PASSWORD).await;
     assert_eq!(r.status(), 401);
+    let b = tenant(&app, "tenant-b", Plan::Lontar).await;
+    add_user(&app, b.org.id, "admin@tenant-a.example", Role::Admin).await;
     let r = login_response(&app, "admin@tenant-a.example", PASSWORD).await;
     assert_eq!(r.status(), 401);
     assert!(set_cookie(&r, "paraf_session").is_none());

@@ -8,6 +8,7 @@ mod bsre;
 mod bsre_verify;
 mod common;
 mod console;
+mod gesdocs;
 mod isolation;
 mod jobs;
 mod limits;

@@ -35,7 +35,28 @@ async fn each_face_serves_its_own_document_and_the_merged_one_has_every_route() 
     assert!(bsre["components"]["schemas"]["SignRequest"].is_object());
     assert!(bsre["components"]["schemas"]["BsreError"].is_object());
     assert_eq!(bsre["info"]["title"], "Paraf — bsre");
-    let r = app.get("/openapi/gesdocs.json").send().await.unwrap();
+    let (s, gesdocs) = json(app.get("/openapi/gesdocs.json").send().await.unwrap()).await;
+    assert_eq!(s, 200);
+    let gesdocs_p = paths(&gesdocs);
+    for p in [
+        "/api/login",
+        "/api/register",
+        "/api/meta",
+        "/api/tokens",
+        "/api/tokens/{id}",
+    ] {
+        assert!(
+            gesdocs_p.iter().any(|x| x == p),
+            "{p} not in gesdocs: {gesdocs_p:?}"
+        );
+        assert!(
+            all_p.iter().any(|x| x == p),
+            "{p} missing from /openapi.json"
+        );
+        assert!(!bsre_p.iter().any(|x| x == p), "{p} in bsre");
+    }
+    assert!(gesdocs["components"]["schemas"]["GesDocsError"].is_object());
+    let r = app.get("/openapi/alphasign.json").send().await.unwrap();
     assert_eq!(r.status(), 404);
     app.stop().await;
 }

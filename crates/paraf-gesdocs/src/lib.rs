@@ -1,0 +1,174 @@
+//! The GesDocs dialect (seed 002): accounts (`POST /api/register`, `POST /api/login`),
+//! personal API tokens (`/api/tokens`, the account page's "Mes tokens API" as an API), and
+//! `GET /api/meta`. Bearer authentication with a personal API token or the login's token;
+//! errors in the seed's shape (see [`error`] and `docs/gesdocs.md`).
+//!
+//! The handlers are thin: accounts, logins and tokens are the core's (`paraf_core::accounts`).
+
+#![forbid(unsafe_code)]
+
+pub mod error;
+pub mod openapi;
+pub mod routes;
+pub mod wire;
+
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::{from_fn_with_state, Next};
+use axum::response::Response;
+use axum::Router;
+use paraf_core::audit::{Actor, Face};
+use paraf_core::domain::{Principal, UserId};
+use paraf_http::auth::{require_auth, AuthMethods};
+use paraf_http::request_id::ClientIp;
+use paraf_http::state::AppState;
+use serde::de::DeserializeOwned;
+
+use error::{GesDocsError, Rendered};
+
+/// Bearer tokens: personal API tokens and the tokens `login`/`register` hand out.
+pub const AUTH: AuthMethods = AuthMethods {
+    api_token: true,
+    access_token: true,
+    basic: false,
+    session_cookie: false,
+};
+
+/// Every GesDocs route: the public ones, and the others behind bearer authentication.
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .merge(routes::private().route_layer(from_fn_with_state((state, AUTH), require_auth)))
+        .merge(routes::public())
+}
+
+/// The GesDocs dialect as the server registers it.
+pub fn dialect() -> paraf_http::Dialect {
+    paraf_http::Dialect {
+        name: "gesdocs",
+        routes: router,
+        openapi: openapi::add_to,
+        wrap: Some(|state, app| app.layer(from_fn_with_state(state, envelope))),
+    }
+}
+
+/// The paths of the dialect (their errors take the GesDocs shape).
+pub fn is_gesdocs_path(path: &str) -> bool {
+    matches!(
+        path,
+        "/api/login" | "/api/register" | "/api/meta" | "/api/tokens"
+    ) || path.starts_with("/api/tokens/")
+}
+
+/// Gives every error of a GesDocs path the GesDocs shape: the shared layer's (401 from the
+/// authentication, 413 from the body limit, 429) and the framework's (404, 405).
+pub async fn envelope(State(_): State<AppState>, req: Request, next: Next) -> Response {
+    if !is_gesdocs_path(req.uri().path()) {
+        return next.run(req).await;
+    }
+    let resp = next.run(req).await;
+    let status = resp.status();
+    if resp.extensions().get::<Rendered>().is_some() || status.is_success() {
+        return resp;
+    }
+    let message = match status {
+        StatusCode::UNAUTHORIZED => "Unauthenticated.",
+        StatusCode::NOT_FOUND => "Not found.",
+        StatusCode::METHOD_NOT_ALLOWED => "Method not allowed.",
+        StatusCode::PAYLOAD_TOO_LARGE => "The request is too large.",
+        StatusCode::TOO_MANY_REQUESTS => "Too many requests.",
+        s if s.is_server_error() => "Internal server error.",
+        _ => "The request could not be read.",
+    };
+    let (parts, _) = resp.into_parts();
+    let mut out = axum::response::IntoResponse::into_response(GesDocsError::new(status, message));
+    // Keep the shared layer's headers (Retry-After, WWW-Authenticate, rate-limit counters).
+    for (name, value) in parts.headers.iter() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            out.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    out
+}
+
+/// The authenticated caller: a user (GesDocs accounts are people; an application credential
+/// is refused).
+pub struct Caller {
+    pub p: Principal,
+    pub user: UserId,
+    pub actor: Actor,
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = GesDocsError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &AppState,
+    ) -> Result<Self, GesDocsError> {
+        let p = parts
+            .extensions
+            .get::<Principal>()
+            .cloned()
+            .ok_or_else(GesDocsError::unauthenticated)?;
+        let user = p.user.ok_or_else(GesDocsError::unauthenticated)?;
+        let actor = actor(&format!("user:{user}"), parts);
+        Ok(Caller { p, user, actor })
+    }
+}
+
+/// An audit actor for this request: `id`, through GesDocs, with the client's address and
+/// user agent.
+pub(crate) fn actor(id: &str, parts: &axum::http::request::Parts) -> Actor {
+    let mut a = Actor::new(id, Face::GesDocs);
+    a.ip = parts.extensions.get::<ClientIp>().map(|c| c.0);
+    a.user_agent = parts
+        .headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(300).collect());
+    a
+}
+
+/// A request body in JSON or as a form (`application/x-www-form-urlencoded`), as GesDocs
+/// accepts both; unreadable bodies are a GesDocs error.
+pub struct Input<T>(pub T);
+
+impl<T: DeserializeOwned + Send> FromRequest<AppState> for Input<T> {
+    type Rejection = GesDocsError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, GesDocsError> {
+        let ct = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let unreadable = |why: String| GesDocsError::new(StatusCode::BAD_REQUEST, why);
+        if ct.starts_with("application/x-www-form-urlencoded") {
+            let axum::Form(v) = axum::Form::<T>::from_request(req, state)
+                .await
+                .map_err(|e| {
+                    unreadable(format!("The form could not be read: {}", e.body_text()))
+                })?;
+            return Ok(Input(v));
+        }
+        if !(ct.is_empty() || ct.starts_with("application/json")) {
+            return Err(GesDocsError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Send JSON (application/json) or a form (application/x-www-form-urlencoded).",
+            ));
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| GesDocsError::new(e.status(), "The request body could not be read."))?;
+        // No body at all reads as an empty object: every required field is then reported.
+        let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+            b"{}"
+        } else {
+            &bytes
+        };
+        serde_json::from_slice(bytes)
+            .map(Input)
+            .map_err(|e| unreadable(format!("The body is not valid JSON: {e}.")))
+    }
+}
