@@ -51,6 +51,14 @@ row_id!(
     IdentityId,
     /// An organisation seal (BSrE's `idSubscriber`).
     SealId,
+    /// An envelope: documents sent to recipients for signing.
+    EnvelopeId,
+    /// A document of an envelope.
+    EnvelopeDocumentId,
+    /// A recipient of an envelope.
+    RecipientId,
+    /// A field placed on a document of an envelope.
+    FieldId,
 );
 
 /// The content address of a blob: lower-case hex SHA-256 of its bytes (64 characters).

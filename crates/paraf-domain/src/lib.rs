@@ -47,6 +47,7 @@ pub mod audit;
 pub mod clock;
 pub mod credential;
 pub mod entropy;
+pub mod envelope;
 pub mod error;
 pub mod idempotency;
 pub mod identity;
@@ -69,6 +70,10 @@ pub use credential::{
     TokenFlavour, TokenKind, TokenLifetimes,
 };
 pub use entropy::{random_bytes, Entropy, OsEntropy, SeededEntropy};
+pub use envelope::{
+    Envelope, EnvelopeDocument, EnvelopeStatus, Field, FieldKind, NewEnvelope, NewEnvelopeDocument,
+    NewField, NewRecipient, Recipient, RecipientStatus, SecondFactor, SignatureModel,
+};
 pub use error::{DomainError, Entity};
 pub use idempotency::{Claim, IdempotencyKey, StoredResponse};
 pub use identity::{
@@ -76,8 +81,9 @@ pub use identity::{
     OtpPurpose, Seal, SignedDocument, LOCK_AFTER_WRONG_PASSPHRASES,
 };
 pub use ids::{
-    ApiTokenId, AppCredentialId, BlobId, ContactId, GatewayAppId, GroupId, IdentityId, JobId,
-    MailId, OrgId, SealId, TokenFamilyId, UserId, WebhookDeliveryId, WebhookEndpointId,
+    ApiTokenId, AppCredentialId, BlobId, ContactId, EnvelopeDocumentId, EnvelopeId, FieldId,
+    GatewayAppId, GroupId, IdentityId, JobId, MailId, OrgId, RecipientId, SealId, TokenFamilyId,
+    UserId, WebhookDeliveryId, WebhookEndpointId,
 };
 pub use job::{FailOutcome, Job, JobStatus, NewJob, RetryPolicy};
 pub use org::{

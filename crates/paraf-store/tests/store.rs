@@ -10,6 +10,8 @@ mod audit;
 mod blob_connect;
 #[path = "store/credentials.rs"]
 mod credentials;
+#[path = "store/envelopes.rs"]
+mod envelopes;
 #[path = "store/jobs.rs"]
 mod jobs;
 #[path = "store/limits.rs"]

@@ -1,0 +1,345 @@
+//! Envelopes: documents sent to recipients who sign in their browser, in ordered groups
+//! (parallel inside a group; the next group is invited when the previous one is done), with
+//! fields placed per document. States:
+//!
+//! ```text
+//! draft → sent → in_progress → sealing → completed
+//!           ╰──────┴──→ declined | expired | cancelled          sealing → seal_failed (retried)
+//! ```
+
+use serde::Serialize;
+
+use crate::clock::Timestamp;
+use crate::error::DomainError;
+use crate::ids::{BlobId, EnvelopeDocumentId, EnvelopeId, FieldId, OrgId, RecipientId, UserId};
+use crate::user::Email;
+
+/// A closed set of names stored as text.
+macro_rules! db_names {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $v:ident = $s:literal),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+        pub enum $name { $($(#[$vdoc])* #[serde(rename = $s)] $v),* }
+
+        impl $name {
+            /// Every value.
+            pub const ALL: &'static [$name] = &[$($name::$v),*];
+
+            /// The stored name.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$v => $s),* }
+            }
+
+            /// The inverse of `as_str`.
+            pub fn from_db(s: &str) -> Option<$name> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == s)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+db_names!(
+    /// Where an envelope is in its life.
+    EnvelopeStatus {
+        /// Being prepared; nobody invited yet.
+        Draft = "draft",
+        /// Invitations out, nobody has signed yet.
+        Sent = "sent",
+        /// At least one signature.
+        InProgress = "in_progress",
+        /// Every signature made; the final timestamp, DSS and certificate are being added.
+        Sealing = "sealing",
+        /// Done: the signed document and the proof are ready.
+        Completed = "completed",
+        /// A recipient declined.
+        Declined = "declined",
+        /// Past its expiry date before completion.
+        Expired = "expired",
+        /// Cancelled by the sender.
+        Cancelled = "cancelled",
+        /// The final seal failed; retried by a job, resumable by an operator.
+        SealFailed = "seal_failed",
+    }
+);
+
+impl EnvelopeStatus {
+    /// Whether nothing more can happen to it.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            EnvelopeStatus::Completed
+                | EnvelopeStatus::Declined
+                | EnvelopeStatus::Expired
+                | EnvelopeStatus::Cancelled
+        )
+    }
+
+    /// Whether recipients may open and sign.
+    pub fn is_open_for_signing(self) -> bool {
+        matches!(self, EnvelopeStatus::Sent | EnvelopeStatus::InProgress)
+    }
+}
+
+db_names!(
+    /// Where a recipient is.
+    RecipientStatus {
+        /// Their group's turn has not come.
+        Waiting = "waiting",
+        /// Invited (link sent), not opened yet.
+        Invited = "invited",
+        /// Opened the link.
+        Opened = "opened",
+        /// Signed.
+        Signed = "signed",
+        /// Declined (with a reason).
+        Declined = "declined",
+    }
+);
+
+db_names!(
+    /// How a recipient's signature is made.
+    SignatureModel {
+        /// The organisation seal signs on the recipient's behalf.
+        Seal = "seal",
+        /// A certificate issued on the spot to the recipient by the organisation's CA after
+        /// they proved control of their mail or phone (key destroyed after use).
+        SignerCertificate = "signer_certificate",
+    }
+);
+
+db_names!(
+    /// A recipient's second factor before signing.
+    SecondFactor {
+        None = "none",
+        /// A six-digit code by mail.
+        Mail = "mail",
+        /// A six-digit code by SMS.
+        Sms = "sms",
+    }
+);
+
+db_names!(
+    /// What a field asks for.
+    FieldKind {
+        Signature = "signature",
+        Initials = "initials",
+        Text = "text",
+        Date = "date",
+        Checkbox = "checkbox",
+    }
+);
+
+/// A document of an envelope: the original is kept; `current` grows by one incremental update
+/// per signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EnvelopeDocument {
+    pub id: EnvelopeDocumentId,
+    pub envelope: EnvelopeId,
+    /// 1-based order in the envelope.
+    pub position: u32,
+    pub name: String,
+    pub original: BlobId,
+    pub current: BlobId,
+    pub pages: u32,
+}
+
+/// A recipient: who signs, in which group, how far they are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Recipient {
+    pub id: RecipientId,
+    pub envelope: EnvelopeId,
+    /// 1-based signer number (the `N` of a `<@signatureN@>` tag).
+    pub position: u32,
+    /// 1-based group: group 1 signs first; inside a group, in any order.
+    pub group: u32,
+    pub email: Email,
+    pub first_name: String,
+    pub last_name: String,
+    /// fr, en, id, it, es.
+    pub language: String,
+    pub mobile: Option<String>,
+    pub second_factor: SecondFactor,
+    pub status: RecipientStatus,
+    pub invited_at: Option<Timestamp>,
+    pub opened_at: Option<Timestamp>,
+    pub signed_at: Option<Timestamp>,
+    pub declined_at: Option<Timestamp>,
+    pub decline_reason: Option<String>,
+    /// Where they signed or declined from.
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl Recipient {
+    /// "First Last".
+    pub fn full_name(&self) -> String {
+        format!("{} {}", self.first_name, self.last_name)
+            .trim()
+            .to_string()
+    }
+}
+
+/// A field placed on a document for one recipient.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Field {
+    pub id: FieldId,
+    pub document: EnvelopeDocumentId,
+    pub recipient: RecipientId,
+    pub kind: FieldKind,
+    /// Unique per document (`signature_1`, a text field's name).
+    pub name: String,
+    pub required: bool,
+    /// 1-based page.
+    pub page: u32,
+    /// `[llx, lly, urx, ury]` in the page's default user space (what a widget's `/Rect` holds).
+    pub rect: [f64; 4],
+    /// What the recipient filled in (text, date, `true`).
+    pub value: Option<String>,
+}
+
+/// An envelope as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Envelope {
+    pub id: EnvelopeId,
+    pub org: OrgId,
+    /// Public identifier (the certificate's `uuid`).
+    pub uuid: String,
+    pub title: String,
+    pub status: EnvelopeStatus,
+    /// Why it is declined, expired, cancelled or seal_failed.
+    pub status_reason: Option<String>,
+    pub model: SignatureModel,
+    /// Who asked for the signatures (GesDocs `demandeur_email`).
+    pub sender_email: Email,
+    pub created_by: Option<UserId>,
+    /// The face it was made through (`gesdocs`, …): its webhook payloads take that shape.
+    pub face: String,
+    /// The integrator's data, returned as given.
+    pub metadata: serde_json::Value,
+    /// Presentation: `color`, `logo` (blob), `region`.
+    pub options: serde_json::Value,
+    pub expires_at: Option<Timestamp>,
+    /// Remind unsigned recipients every N days.
+    pub reminder_days: Option<u32>,
+    pub created_at: Timestamp,
+    pub sent_at: Option<Timestamp>,
+    pub completed_at: Option<Timestamp>,
+}
+
+/// A recipient to add.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRecipient {
+    pub group: u32,
+    pub email: Email,
+    pub first_name: String,
+    pub last_name: String,
+    pub language: String,
+    pub mobile: Option<String>,
+    pub second_factor: SecondFactor,
+}
+
+/// A field to add: for the recipient at `recipient` (0-based index into the recipients given).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewField {
+    /// 0-based index into the new envelope's documents.
+    pub document: usize,
+    /// 0-based index into the new envelope's recipients.
+    pub recipient: usize,
+    pub kind: FieldKind,
+    pub name: String,
+    pub required: bool,
+    pub page: u32,
+    pub rect: [f64; 4],
+}
+
+/// A document to add.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEnvelopeDocument {
+    pub name: String,
+    pub blob: BlobId,
+    pub pages: u32,
+}
+
+/// What is needed to create an envelope (in `draft`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEnvelope {
+    pub org: OrgId,
+    pub uuid: String,
+    pub title: String,
+    pub model: SignatureModel,
+    pub sender_email: Email,
+    pub created_by: Option<UserId>,
+    pub face: String,
+    pub metadata: serde_json::Value,
+    pub options: serde_json::Value,
+    pub expires_at: Option<Timestamp>,
+    pub reminder_days: Option<u32>,
+    pub documents: Vec<NewEnvelopeDocument>,
+    pub recipients: Vec<NewRecipient>,
+    pub fields: Vec<NewField>,
+}
+
+impl NewEnvelope {
+    /// Checks what the store cannot: at least one document and recipient, groups numbered from
+    /// 1 without gaps, fields pointing at existing documents and recipients.
+    pub fn check(&self) -> Result<(), DomainError> {
+        if self.documents.is_empty() {
+            return Err(DomainError::invalid("documents", "at least one is needed"));
+        }
+        if self.recipients.is_empty() {
+            return Err(DomainError::invalid("signers", "at least one is needed"));
+        }
+        let mut groups: Vec<u32> = self.recipients.iter().map(|r| r.group).collect();
+        groups.sort_unstable();
+        groups.dedup();
+        if groups.first() != Some(&1) || groups.windows(2).any(|w| w[1] != w[0] + 1) {
+            return Err(DomainError::invalid(
+                "signers",
+                "groups must be numbered 1, 2, 3… without gaps",
+            ));
+        }
+        for f in &self.fields {
+            let pages = self.documents.get(f.document).map(|d| d.pages);
+            if pages.is_none() || f.recipient >= self.recipients.len() {
+                return Err(DomainError::invalid(
+                    "fields",
+                    "a field names no document or signer",
+                ));
+            }
+            if f.page == 0 || Some(f.page) > pages {
+                return Err(DomainError::invalid(
+                    "fields",
+                    format!("page {} does not exist", f.page),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for s in EnvelopeStatus::ALL {
+            assert_eq!(EnvelopeStatus::from_db(s.as_str()), Some(*s));
+        }
+        assert_eq!(
+            RecipientStatus::from_db("opened"),
+            Some(RecipientStatus::Opened)
+        );
+        assert_eq!(FieldKind::from_db("nope"), None);
+        assert!(EnvelopeStatus::Completed.is_final());
+        assert!(!EnvelopeStatus::SealFailed.is_final());
+        assert!(EnvelopeStatus::InProgress.is_open_for_signing());
+    }
+}

@@ -1,0 +1,461 @@
+//! Envelopes, their documents, recipients and fields. An envelope is written in one
+//! transaction with everything it holds; state changes are compare-and-set (`from` states), so
+//! two requests racing on the same envelope or recipient cannot both win. A recipient's link
+//! token is stored as its SHA-256 only.
+
+use paraf_domain::{
+    BlobId, Email, Entity, Envelope, EnvelopeDocument, EnvelopeDocumentId, EnvelopeId,
+    EnvelopeStatus, Field, FieldId, FieldKind, NewEnvelope, OrgId, Recipient, RecipientId,
+    RecipientStatus, SecondFactor, SignatureModel, Timestamp, UserId,
+};
+
+use crate::{affected, from_ts, from_ts_opt, ts, with_pool, Result, Store, StoreError};
+
+const ENVELOPE_COLS: &str = "id, org_id, uuid, title, status, status_reason, model, sender_email, \
+     created_by, face, metadata, options, expires_at, reminder_days, created_at, sent_at, completed_at";
+
+#[derive(sqlx::FromRow)]
+struct EnvelopeRow {
+    id: i64,
+    org_id: i64,
+    uuid: String,
+    title: String,
+    status: String,
+    status_reason: Option<String>,
+    model: String,
+    sender_email: String,
+    created_by: Option<i64>,
+    face: String,
+    metadata: String,
+    options: String,
+    expires_at: Option<i64>,
+    reminder_days: Option<i64>,
+    created_at: i64,
+    sent_at: Option<i64>,
+    completed_at: Option<i64>,
+}
+
+fn corrupt(what: &str, id: i64) -> StoreError {
+    StoreError::corrupt(format!("{what} {id}"))
+}
+
+impl EnvelopeRow {
+    fn into_domain(self) -> Result<Envelope> {
+        let id = self.id;
+        Ok(Envelope {
+            id: EnvelopeId(id),
+            org: OrgId(self.org_id),
+            uuid: self.uuid,
+            title: self.title,
+            status: EnvelopeStatus::from_db(&self.status)
+                .ok_or_else(|| corrupt("envelope status", id))?,
+            status_reason: self.status_reason,
+            model: SignatureModel::from_db(&self.model)
+                .ok_or_else(|| corrupt("envelope model", id))?,
+            sender_email: Email::parse(&self.sender_email)
+                .map_err(|_| corrupt("envelope sender", id))?,
+            created_by: self.created_by.map(UserId),
+            face: self.face,
+            metadata: serde_json::from_str(&self.metadata)
+                .map_err(|_| corrupt("envelope metadata", id))?,
+            options: serde_json::from_str(&self.options)
+                .map_err(|_| corrupt("envelope options", id))?,
+            expires_at: from_ts_opt(self.expires_at),
+            reminder_days: self.reminder_days.and_then(|d| u32::try_from(d).ok()),
+            created_at: from_ts(self.created_at),
+            sent_at: from_ts_opt(self.sent_at),
+            completed_at: from_ts_opt(self.completed_at),
+        })
+    }
+}
+
+const DOCUMENT_COLS: &str = "id, envelope_id, position, name, original_blob, current_blob, pages";
+
+#[derive(sqlx::FromRow)]
+struct DocumentRow {
+    id: i64,
+    envelope_id: i64,
+    position: i64,
+    name: String,
+    original_blob: String,
+    current_blob: String,
+    pages: i64,
+}
+
+impl DocumentRow {
+    fn into_domain(self) -> Result<EnvelopeDocument> {
+        let blob = |s: &str| BlobId::parse(s).map_err(|_| corrupt("document blob", self.id));
+        Ok(EnvelopeDocument {
+            id: EnvelopeDocumentId(self.id),
+            envelope: EnvelopeId(self.envelope_id),
+            position: u32::try_from(self.position).unwrap_or(0),
+            original: blob(&self.original_blob)?,
+            current: blob(&self.current_blob)?,
+            name: self.name,
+            pages: u32::try_from(self.pages).unwrap_or(0),
+        })
+    }
+}
+
+const RECIPIENT_COLS: &str = "id, envelope_id, position, group_no, email, first_name, last_name, \
+     language, mobile, second_factor, status, invited_at, opened_at, signed_at, declined_at, \
+     decline_reason, ip, user_agent";
+
+#[derive(sqlx::FromRow)]
+struct RecipientRow {
+    id: i64,
+    envelope_id: i64,
+    position: i64,
+    group_no: i64,
+    email: String,
+    first_name: String,
+    last_name: String,
+    language: String,
+    mobile: Option<String>,
+    second_factor: String,
+    status: String,
+    invited_at: Option<i64>,
+    opened_at: Option<i64>,
+    signed_at: Option<i64>,
+    declined_at: Option<i64>,
+    decline_reason: Option<String>,
+    ip: Option<String>,
+    user_agent: Option<String>,
+}
+
+impl RecipientRow {
+    fn into_domain(self) -> Result<Recipient> {
+        let id = self.id;
+        Ok(Recipient {
+            id: RecipientId(id),
+            envelope: EnvelopeId(self.envelope_id),
+            position: u32::try_from(self.position).unwrap_or(0),
+            group: u32::try_from(self.group_no).unwrap_or(0),
+            email: Email::parse(&self.email).map_err(|_| corrupt("recipient email", id))?,
+            first_name: self.first_name,
+            last_name: self.last_name,
+            language: self.language,
+            mobile: self.mobile,
+            second_factor: SecondFactor::from_db(&self.second_factor)
+                .ok_or_else(|| corrupt("recipient second factor", id))?,
+            status: RecipientStatus::from_db(&self.status)
+                .ok_or_else(|| corrupt("recipient status", id))?,
+            invited_at: from_ts_opt(self.invited_at),
+            opened_at: from_ts_opt(self.opened_at),
+            signed_at: from_ts_opt(self.signed_at),
+            declined_at: from_ts_opt(self.declined_at),
+            decline_reason: self.decline_reason,
+            ip: self.ip,
+            user_agent: self.user_agent,
+        })
+    }
+}
+
+const FIELD_COLS: &str =
+    "id, document_id, recipient_id, kind, name, required, page, llx, lly, urx, ury, value";
+
+#[derive(sqlx::FromRow)]
+struct FieldRow {
+    id: i64,
+    document_id: i64,
+    recipient_id: i64,
+    kind: String,
+    name: String,
+    required: bool,
+    page: i64,
+    llx: f64,
+    lly: f64,
+    urx: f64,
+    ury: f64,
+    value: Option<String>,
+}
+
+impl FieldRow {
+    fn into_domain(self) -> Result<Field> {
+        Ok(Field {
+            id: FieldId(self.id),
+            document: EnvelopeDocumentId(self.document_id),
+            recipient: RecipientId(self.recipient_id),
+            kind: FieldKind::from_db(&self.kind).ok_or_else(|| corrupt("field kind", self.id))?,
+            name: self.name,
+            required: self.required,
+            page: u32::try_from(self.page).unwrap_or(0),
+            rect: [self.llx, self.lly, self.urx, self.ury],
+            value: self.value,
+        })
+    }
+}
+
+fn names(states: &[EnvelopeStatus]) -> String {
+    states
+        .iter()
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Store {
+    /// Creates an envelope in `draft` with its documents, recipients (all `waiting`) and
+    /// fields, in one transaction.
+    pub async fn create_envelope(&self, new: &NewEnvelope, now: Timestamp) -> Result<Envelope> {
+        new.check()?;
+        self.organisation(new.org).await?;
+        let insert = format!(
+            "INSERT INTO envelopes (org_id, uuid, title, status, model, sender_email, created_by, face, \
+             metadata, options, expires_at, reminder_days, created_at) \
+             VALUES ($1, $2, $3, 'draft', $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING {ENVELOPE_COLS}"
+        );
+        let row: EnvelopeRow = with_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            let row: EnvelopeRow = sqlx::query_as(&insert)
+                .bind(new.org.0)
+                .bind(&new.uuid)
+                .bind(&new.title)
+                .bind(new.model.as_str())
+                .bind(new.sender_email.as_str())
+                .bind(new.created_by.map(|u| u.0))
+                .bind(&new.face)
+                .bind(new.metadata.to_string())
+                .bind(new.options.to_string())
+                .bind(new.expires_at.map(ts))
+                .bind(new.reminder_days.map(i64::from))
+                .bind(ts(now))
+                .fetch_one(&mut *tx)
+                .await?;
+            let mut documents = Vec::new();
+            for (i, d) in new.documents.iter().enumerate() {
+                let (id,): (i64,) = sqlx::query_as(
+                    "INSERT INTO envelope_documents (envelope_id, position, name, original_blob, current_blob, pages) \
+                     VALUES ($1, $2, $3, $4, $4, $5) RETURNING id",
+                )
+                .bind(row.id)
+                .bind(i64::try_from(i + 1).unwrap_or(i64::MAX))
+                .bind(&d.name)
+                .bind(d.blob.as_str())
+                .bind(i64::from(d.pages))
+                .fetch_one(&mut *tx)
+                .await?;
+                documents.push(id);
+            }
+            let mut recipients = Vec::new();
+            for (i, r) in new.recipients.iter().enumerate() {
+                let (id,): (i64,) = sqlx::query_as(
+                    "INSERT INTO recipients (envelope_id, position, group_no, email, first_name, last_name, \
+                     language, mobile, second_factor, status) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'waiting') RETURNING id",
+                )
+                .bind(row.id)
+                .bind(i64::try_from(i + 1).unwrap_or(i64::MAX))
+                .bind(i64::from(r.group))
+                .bind(r.email.as_str())
+                .bind(&r.first_name)
+                .bind(&r.last_name)
+                .bind(&r.language)
+                .bind(r.mobile.as_deref())
+                .bind(r.second_factor.as_str())
+                .fetch_one(&mut *tx)
+                .await?;
+                recipients.push(id);
+            }
+            for f in &new.fields {
+                sqlx::query(
+                    "INSERT INTO envelope_fields (envelope_id, document_id, recipient_id, kind, name, required, \
+                     page, llx, lly, urx, ury) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                )
+                .bind(row.id)
+                .bind(documents[f.document])
+                .bind(recipients[f.recipient])
+                .bind(f.kind.as_str())
+                .bind(&f.name)
+                .bind(f.required)
+                .bind(i64::from(f.page))
+                .bind(f.rect[0])
+                .bind(f.rect[1])
+                .bind(f.rect[2])
+                .bind(f.rect[3])
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            row
+        });
+        row.into_domain()
+    }
+
+    /// An envelope of the organisation.
+    pub async fn envelope(&self, org: OrgId, id: EnvelopeId) -> Result<Envelope> {
+        let sql = format!("SELECT {ENVELOPE_COLS} FROM envelopes WHERE org_id = $1 AND id = $2");
+        let row: Option<EnvelopeRow> = with_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(org.0)
+            .bind(id.0)
+            .fetch_optional(p)
+            .await)?;
+        row.ok_or(StoreError::not_found(Entity::Envelope))?
+            .into_domain()
+    }
+
+    /// The envelope's documents, in order.
+    pub async fn envelope_documents(&self, id: EnvelopeId) -> Result<Vec<EnvelopeDocument>> {
+        let sql = format!(
+            "SELECT {DOCUMENT_COLS} FROM envelope_documents WHERE envelope_id = $1 ORDER BY position"
+        );
+        let rows: Vec<DocumentRow> =
+            with_pool!(self, |p| sqlx::query_as(&sql).bind(id.0).fetch_all(p).await)?;
+        rows.into_iter().map(DocumentRow::into_domain).collect()
+    }
+
+    /// The envelope's recipients, in order.
+    pub async fn recipients(&self, id: EnvelopeId) -> Result<Vec<Recipient>> {
+        let sql = format!(
+            "SELECT {RECIPIENT_COLS} FROM recipients WHERE envelope_id = $1 ORDER BY position"
+        );
+        let rows: Vec<RecipientRow> =
+            with_pool!(self, |p| sqlx::query_as(&sql).bind(id.0).fetch_all(p).await)?;
+        rows.into_iter().map(RecipientRow::into_domain).collect()
+    }
+
+    /// The envelope's fields.
+    pub async fn fields(&self, id: EnvelopeId) -> Result<Vec<Field>> {
+        let sql =
+            format!("SELECT {FIELD_COLS} FROM envelope_fields WHERE envelope_id = $1 ORDER BY id");
+        let rows: Vec<FieldRow> =
+            with_pool!(self, |p| sqlx::query_as(&sql).bind(id.0).fetch_all(p).await)?;
+        rows.into_iter().map(FieldRow::into_domain).collect()
+    }
+
+    /// Moves the envelope to `to` if it is in one of `from`; `false` when it was not (someone
+    /// else moved it first). `sent_at`/`completed_at` are set on the way to `sent`/`completed`.
+    pub async fn set_envelope_status(
+        &self,
+        org: OrgId,
+        id: EnvelopeId,
+        from: &[EnvelopeStatus],
+        to: EnvelopeStatus,
+        reason: Option<&str>,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let sql = format!(
+            "UPDATE envelopes SET status = $3, status_reason = $4, \
+             sent_at = CASE WHEN $3 = 'sent' THEN $5 ELSE sent_at END, \
+             completed_at = CASE WHEN $3 = 'completed' THEN $5 ELSE completed_at END \
+             WHERE org_id = $1 AND id = $2 AND status IN ({})",
+            names(from)
+        );
+        let n = affected!(self, |p| sqlx::query(&sql)
+            .bind(org.0)
+            .bind(id.0)
+            .bind(to.as_str())
+            .bind(reason)
+            .bind(ts(now))
+            .execute(p)
+            .await)?;
+        Ok(n == 1)
+    }
+
+    /// Invites a `waiting` recipient: stores the hash of their link token and its expiry.
+    /// `false` if they were not waiting.
+    pub async fn invite_recipient(
+        &self,
+        id: RecipientId,
+        token_hash: &str,
+        expires_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let n = affected!(self, |p| {
+            sqlx::query(
+            "UPDATE recipients SET status = 'invited', token_hash = $2, token_expires_at = $3, invited_at = $4 \
+             WHERE id = $1 AND status = 'waiting'"
+        )
+        .bind(id.0)
+        .bind(token_hash)
+        .bind(ts(expires_at))
+        .bind(ts(now))
+        .execute(p)
+        .await
+        })?;
+        Ok(n == 1)
+    }
+
+    /// The recipient a link token (by its hash) belongs to, with its envelope and the token's
+    /// expiry. Not scoped to an organisation: the token is the credential.
+    pub async fn recipient_by_token_hash(
+        &self,
+        token_hash: &str,
+    ) -> Result<(Envelope, Recipient, Timestamp)> {
+        let sql = format!(
+            "SELECT {RECIPIENT_COLS}, token_expires_at FROM recipients WHERE token_hash = $1"
+        );
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            r: RecipientRow,
+            token_expires_at: Option<i64>,
+        }
+        let row: Option<Row> = with_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(token_hash)
+            .fetch_optional(p)
+            .await)?;
+        let row = row.ok_or(StoreError::not_found(Entity::Recipient))?;
+        let expires = from_ts(row.token_expires_at.unwrap_or(0));
+        let recipient = row.r.into_domain()?;
+        let sql = format!("SELECT {ENVELOPE_COLS} FROM envelopes WHERE id = $1");
+        let env: EnvelopeRow = with_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(recipient.envelope.0)
+            .fetch_one(p)
+            .await)?;
+        Ok((env.into_domain()?, recipient, expires))
+    }
+
+    /// Records that an `invited` recipient opened their link (later openings change nothing).
+    pub async fn mark_recipient_opened(&self, id: RecipientId, now: Timestamp) -> Result<()> {
+        affected!(self, |p| {
+            sqlx::query(
+            "UPDATE recipients SET status = 'opened', opened_at = $2 WHERE id = $1 AND status = 'invited'"
+        )
+        .bind(id.0)
+        .bind(ts(now))
+        .execute(p)
+        .await
+        })?;
+        Ok(())
+    }
+
+    /// Records a recipient's refusal (only while invited or opened); `false` otherwise.
+    pub async fn decline_recipient(
+        &self,
+        id: RecipientId,
+        reason: &str,
+        ip: Option<&str>,
+        user_agent: Option<&str>,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let n = affected!(self, |p| {
+            sqlx::query(
+            "UPDATE recipients SET status = 'declined', declined_at = $2, decline_reason = $3, ip = $4, \
+             user_agent = $5 WHERE id = $1 AND status IN ('invited', 'opened')"
+        )
+        .bind(id.0)
+        .bind(ts(now))
+        .bind(reason)
+        .bind(ip)
+        .bind(user_agent)
+        .execute(p)
+        .await
+        })?;
+        Ok(n == 1)
+    }
+
+    /// Envelopes past their expiry still waiting for signatures (for the expiry job).
+    pub async fn envelopes_to_expire(&self, now: Timestamp, limit: u32) -> Result<Vec<Envelope>> {
+        let sql = format!(
+            "SELECT {ENVELOPE_COLS} FROM envelopes WHERE status IN ('sent', 'in_progress') \
+             AND expires_at IS NOT NULL AND expires_at <= $1 ORDER BY expires_at LIMIT $2"
+        );
+        let rows: Vec<EnvelopeRow> = with_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(ts(now))
+            .bind(i64::from(limit))
+            .fetch_all(p)
+            .await)?;
+        rows.into_iter().map(EnvelopeRow::into_domain).collect()
+    }
+}
