@@ -213,6 +213,20 @@ pub enum AuditAction {
     WebhookEndpointDeleted,
     /// An event was sent again to an endpoint by an operator.
     WebhookRedelivered,
+    /// An envelope was created (draft).
+    EnvelopeCreated,
+    /// … sent: links made, the first group invited.
+    EnvelopeSent,
+    /// … cancelled by its sender.
+    EnvelopeCancelled,
+    /// … expired before every signature.
+    EnvelopeExpired,
+    /// A recipient was invited (their group's turn).
+    RecipientInvited,
+    /// … opened their link.
+    RecipientOpened,
+    /// … declined.
+    RecipientDeclined,
 }
 
 impl AuditAction {
@@ -253,6 +267,13 @@ impl AuditAction {
             WebhookEndpointUpdated => "webhook_endpoint.updated",
             WebhookEndpointDeleted => "webhook_endpoint.deleted",
             WebhookRedelivered => "webhook.redelivered",
+            EnvelopeCreated => "envelope.created",
+            EnvelopeSent => "envelope.sent",
+            EnvelopeCancelled => "envelope.cancelled",
+            EnvelopeExpired => "envelope.expired",
+            RecipientInvited => "recipient.invited",
+            RecipientOpened => "recipient.opened",
+            RecipientDeclined => "recipient.declined",
         }
     }
 }

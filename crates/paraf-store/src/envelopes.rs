@@ -352,23 +352,37 @@ impl Store {
         Ok(n == 1)
     }
 
-    /// Invites a `waiting` recipient: stores the hash of their link token and its expiry.
-    /// `false` if they were not waiting.
-    pub async fn invite_recipient(
+    /// Gives a recipient their link token (its hash) and its expiry; any earlier token stops
+    /// working. Every recipient gets one when the envelope is sent (a later group's link then
+    /// shows "not your turn yet").
+    pub async fn set_recipient_token(
         &self,
         id: RecipientId,
         token_hash: &str,
         expires_at: Timestamp,
-        now: Timestamp,
-    ) -> Result<bool> {
-        let n = affected!(self, |p| {
-            sqlx::query(
-            "UPDATE recipients SET status = 'invited', token_hash = $2, token_expires_at = $3, invited_at = $4 \
-             WHERE id = $1 AND status = 'waiting'"
+    ) -> Result<()> {
+        let n = affected!(self, |p| sqlx::query(
+            "UPDATE recipients SET token_hash = $2, token_expires_at = $3 WHERE id = $1"
         )
         .bind(id.0)
         .bind(token_hash)
         .bind(ts(expires_at))
+        .execute(p)
+        .await)?;
+        if n == 0 {
+            return Err(StoreError::not_found(Entity::Recipient));
+        }
+        Ok(())
+    }
+
+    /// Marks a `waiting` recipient invited (their group's turn came, their mail is queued);
+    /// `false` if they were not waiting.
+    pub async fn mark_recipient_invited(&self, id: RecipientId, now: Timestamp) -> Result<bool> {
+        let n = affected!(self, |p| {
+            sqlx::query(
+            "UPDATE recipients SET status = 'invited', invited_at = $2 WHERE id = $1 AND status = 'waiting'"
+        )
+        .bind(id.0)
         .bind(ts(now))
         .execute(p)
         .await

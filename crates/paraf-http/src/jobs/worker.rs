@@ -1,5 +1,6 @@
 //! [`WorkerPool`]: `workers` tasks, each with its own worker id, polling the queues (`mail`,
-//! `webhook`) for leased jobs, plus one housekeeping task (pruning old rate-limit counters,
+//! `webhook`) for leased jobs, plus one housekeeping task (ending expired envelopes every
+//! minute; hourly, pruning old rate-limit counters,
 //! one-time codes, idempotency records and undownloaded signed documents). On shutdown each worker finishes the job it holds, then gives back
 //! any lease it still has (`Store::release`), so another instance can take the job at once.
 //! A worker that dies without releasing (killed process) loses its lease when it expires.
@@ -157,14 +158,24 @@ async fn run_one(ctx: &Ctx, worker_id: &str, job: Job) {
 /// How long a signed PDF kept for one download (BSrE v1) waits for it.
 pub const SIGNED_DOCUMENT_DAYS: i64 = 7;
 
+/// Pruning runs hourly; envelopes past their expiry are ended every minute.
 async fn housekeeping(state: AppState) {
+    let mut minute = 0u32;
     loop {
-        let keep = chrono::Duration::from_std(state.config.idempotency_ttl)
-            .unwrap_or(chrono::Duration::days(1));
-        // Signed PDFs waiting for their single download are kept a week (BSrE v1).
-        state.core.housekeeping(keep, SIGNED_DOCUMENT_DAYS).await;
+        if minute.is_multiple_of(60) {
+            let keep = chrono::Duration::from_std(state.config.idempotency_ttl)
+                .unwrap_or(chrono::Duration::days(1));
+            // Signed PDFs waiting for their single download are kept a week (BSrE v1).
+            state.core.housekeeping(keep, SIGNED_DOCUMENT_DAYS).await;
+        }
+        match state.core.expire_envelopes().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(expired = n, "envelopes expired"),
+            Err(e) => tracing::warn!(error = %e, "expiring envelopes failed"),
+        }
+        minute = minute.wrapping_add(1);
         tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
+            _ = tokio::time::sleep(Duration::from_secs(60)) => {}
             _ = state.shutdown.wait() => return,
         }
     }

@@ -8,6 +8,7 @@ mod bsre;
 mod bsre_verify;
 mod common;
 mod console;
+mod envelopes;
 mod gesdocs;
 mod isolation;
 mod jobs;

@@ -155,15 +155,22 @@ async fn envelopes_round_trip_and_move_by_compare_and_set(db: TestDb) {
     let e2 = s.envelope(a.id, e.id).await.unwrap();
     assert_eq!((e2.status, e2.sent_at), (EnvelopeStatus::Sent, Some(t(5))));
 
-    // Links: found by the token's hash only, once invited.
+    // Links: found by the token's hash only; a new token replaces the old one.
+    s.set_recipient_token(rs[0].id, "hash-old", t(3600))
+        .await
+        .unwrap();
+    s.set_recipient_token(rs[0].id, "hash-alice", t(3600))
+        .await
+        .unwrap();
     assert!(s
-        .invite_recipient(rs[0].id, "hash-alice", t(3600), t(5))
+        .recipient_by_token_hash("hash-old")
         .await
-        .unwrap());
-    assert!(!s
-        .invite_recipient(rs[0].id, "hash-again", t(3600), t(5))
-        .await
-        .unwrap());
+        .unwrap_err()
+        .is_not_found());
+    let (_, r, _) = s.recipient_by_token_hash("hash-alice").await.unwrap();
+    assert_eq!(r.status, RecipientStatus::Waiting);
+    assert!(s.mark_recipient_invited(rs[0].id, t(5)).await.unwrap());
+    assert!(!s.mark_recipient_invited(rs[0].id, t(5)).await.unwrap());
     let (env, r, until) = s.recipient_by_token_hash("hash-alice").await.unwrap();
     assert_eq!(
         (env.id, r.id, r.status, until),

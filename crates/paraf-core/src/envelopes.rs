@@ -1,0 +1,678 @@
+//! Envelopes: documents sent to recipients who sign in their browser, in ordered groups.
+//!
+//! - [`Core::create_envelope`] checks the documents (real PDFs), the signers and the expiry,
+//!   keeps the originals as blobs and places the signature fields: by the tags found in the
+//!   text (`<@signature@>`: every signer there; `<@signatureN@>`: signer N only) or as given.
+//!   Every field exists before the first signature, so each signature only fills its own.
+//! - [`Core::send_envelope`] gives **every** recipient an unguessable link (its SHA-256 is
+//!   stored; the links are returned once, for the API reply) and mails the first group.
+//! - [`Core::open_link`] enforces the order when a link is opened: a recipient whose group's
+//!   turn has not come gets [`Opening::NotYourTurn`], never the signing form.
+//! - [`Core::decline`], [`Core::cancel_envelope`], [`Core::expire_envelopes`] end an envelope
+//!   with a reason. Every step is audited (target `envelope:<uuid>`) and sent as an event.
+
+use base64::Engine as _;
+use paraf_domain::{
+    token_hash, BlobId, DomainError, Email, Entity, Envelope, EnvelopeDocument, EnvelopeId,
+    EnvelopeStatus, Field, FieldKind, NewEnvelope, NewEnvelopeDocument, NewField, NewMail,
+    NewRecipient, OrgId, Recipient, RecipientStatus, SignatureModel, Timestamp, UserId,
+};
+use serde_json::json;
+
+use crate::audit::{Actor, AuditAction};
+use crate::error::CoreError;
+use crate::Core;
+
+type Result<T> = std::result::Result<T, CoreError>;
+
+/// Size of a signature field placed on a tag, in points.
+pub const TAG_FIELD_SIZE: (f64, f64) = (150.0, 50.0);
+/// How long a link lasts when the envelope has no expiry.
+pub const DEFAULT_LINK_DAYS: i64 = 30;
+/// Largest document accepted.
+pub const MAX_DOCUMENT_BYTES: usize = 50 * 1024 * 1024;
+
+/// A document to put in an envelope.
+pub struct DraftDocument {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// What the sender gives to create an envelope.
+pub struct Draft {
+    pub title: String,
+    pub model: SignatureModel,
+    pub sender_email: Email,
+    pub created_by: Option<UserId>,
+    /// The face it comes through (`gesdocs`, …).
+    pub face: String,
+    pub metadata: serde_json::Value,
+    pub options: serde_json::Value,
+    pub expires_at: Option<Timestamp>,
+    pub reminder_days: Option<u32>,
+    pub documents: Vec<DraftDocument>,
+    pub recipients: Vec<NewRecipient>,
+    /// Fields placed by hand; with none, fields come from the tags in the text.
+    pub fields: Vec<NewField>,
+}
+
+/// A recipient's link, returned once when the envelope is sent.
+#[derive(Clone)]
+pub struct SigningLink {
+    pub recipient: Recipient,
+    pub url: String,
+}
+
+impl std::fmt::Debug for SigningLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningLink")
+            .field("recipient", &self.recipient.id)
+            .field("url", &"***")
+            .finish()
+    }
+}
+
+/// What opening a link shows.
+#[derive(Debug)]
+pub enum Opening {
+    /// The signing form: the envelope, the recipient, the documents and their fields.
+    Ready {
+        envelope: Envelope,
+        recipient: Recipient,
+        documents: Vec<EnvelopeDocument>,
+        fields: Vec<Field>,
+    },
+    /// An earlier group has not finished: never the form.
+    NotYourTurn {
+        envelope: Envelope,
+        recipient: Recipient,
+    },
+    /// The recipient already signed or declined.
+    Done {
+        envelope: Envelope,
+        recipient: Recipient,
+    },
+    /// The envelope no longer takes signatures (completed, declined, expired, cancelled…).
+    Closed {
+        envelope: Envelope,
+        recipient: Recipient,
+    },
+}
+
+/// Where a link came from: the client, for the audit trail.
+#[derive(Debug, Clone, Default)]
+pub struct Visit {
+    pub ip: Option<std::net::IpAddr>,
+    pub user_agent: Option<String>,
+}
+
+/// Tag fields of one document: `<@signature@>` for every recipient, `<@signatureN@>` for
+/// recipient N (1-based). A tag naming a signer that does not exist is an error.
+fn tag_fields(
+    doc: &paraf_pdf::Document,
+    document: usize,
+    recipients: usize,
+) -> Result<Vec<NewField>> {
+    let bad = |e: paraf_pdf::PdfError| CoreError::invalid("pdf", format!("cannot be read ({e})"));
+    let mut out = Vec::new();
+    let (w, h) = TAG_FIELD_SIZE;
+    let field = |m: &paraf_pdf::text::TextMatch, recipient: usize, n: usize| {
+        let cx = (m.rect[0] + m.rect[2]) / 2.0;
+        let cy = (m.rect[1] + m.rect[3]) / 2.0;
+        NewField {
+            document,
+            recipient,
+            kind: FieldKind::Signature,
+            name: format!("signature_{}_{}", recipient + 1, n),
+            required: true,
+            page: u32::try_from(m.page).unwrap_or(u32::MAX),
+            rect: [cx - w / 2.0, cy - h / 2.0, cx + w / 2.0, cy + h / 2.0],
+        }
+    };
+    for (n, m) in paraf_pdf::text::find_text(doc, "<@signature@>")
+        .map_err(bad)?
+        .iter()
+        .enumerate()
+    {
+        for r in 0..recipients {
+            out.push(field(m, r, n + 1));
+        }
+    }
+    // `<@signature1@>` …: the signers', and a few beyond to catch a tag for a signer who is
+    // not there.
+    for r in 0..recipients + 9 {
+        let tag = format!("<@signature{}@>", r + 1);
+        let found = paraf_pdf::text::find_text(doc, &tag).map_err(bad)?;
+        if found.is_empty() {
+            continue;
+        }
+        if r >= recipients {
+            return Err(CoreError::invalid(
+                "signers",
+                format!("the document has a tag {tag} but there are only {recipients} signers"),
+            ));
+        }
+        for (n, m) in found.iter().enumerate() {
+            out.push(field(m, r, n + 1));
+        }
+    }
+    Ok(out)
+}
+
+/// The invitation mail, in the recipient's language.
+fn invitation(lang: &str, sender: &str, title: &str, url: &str) -> (String, String) {
+    match lang {
+        "fr" => (
+            format!("Document à signer : {title}"),
+            format!("Bonjour,\n\n{sender} vous invite à signer « {title} ».\n\nOuvrez ce lien pour le lire et le signer :\n{url}\n\nCe lien vous est personnel : ne le transférez pas.\n"),
+        ),
+        "id" => (
+            format!("Dokumen untuk ditandatangani: {title}"),
+            format!("Halo,\n\n{sender} meminta Anda menandatangani \"{title}\".\n\nBuka tautan ini untuk membaca dan menandatanganinya:\n{url}\n\nTautan ini khusus untuk Anda: jangan diteruskan.\n"),
+        ),
+        "it" => (
+            format!("Documento da firmare: {title}"),
+            format!("Buongiorno,\n\n{sender} la invita a firmare «{title}».\n\nApra questo link per leggerlo e firmarlo:\n{url}\n\nIl link è personale: non lo inoltri.\n"),
+        ),
+        "es" => (
+            format!("Documento para firmar: {title}"),
+            format!("Hola,\n\n{sender} le invita a firmar «{title}».\n\nAbra este enlace para leerlo y firmarlo:\n{url}\n\nEl enlace es personal: no lo reenvíe.\n"),
+        ),
+        _ => (
+            format!("Document to sign: {title}"),
+            format!("Hello,\n\n{sender} invites you to sign \"{title}\".\n\nOpen this link to read and sign it:\n{url}\n\nThe link is yours alone: do not forward it.\n"),
+        ),
+    }
+}
+
+/// The languages of the signer page and mails.
+pub const LANGUAGES: [&str; 5] = ["fr", "en", "id", "it", "es"];
+
+impl Core {
+    fn envelope_event(
+        &self,
+        e: &Envelope,
+        actor: &Actor,
+        action: AuditAction,
+        details: serde_json::Value,
+    ) {
+        let event = self.audit_event(
+            e.org,
+            actor,
+            action,
+            Some(format!("envelope:{}", e.uuid)),
+            details,
+        );
+        self.record_later(event);
+    }
+
+    /// Sends `event` about `e` to the organisation's endpoints (never fails the caller: an
+    /// event that cannot be queued is logged).
+    async fn envelope_webhook(&self, e: &Envelope, event: &str, extra: serde_json::Value) {
+        let mut data = json!({
+            "envelope": {"id": e.uuid, "title": e.title, "status": e.status.as_str(),
+                          "status_reason": e.status_reason, "metadata": e.metadata},
+        });
+        if let (Some(d), Some(x)) = (data.as_object_mut(), extra.as_object()) {
+            d.extend(x.clone());
+        }
+        if let Err(err) = self.emit(e.org, event, data).await {
+            tracing::error!(error = %err, envelope = %e.uuid, event, "could not queue the event");
+        }
+    }
+
+    /// Creates an envelope in `draft`.
+    pub async fn create_envelope(&self, org: OrgId, d: Draft, actor: &Actor) -> Result<Envelope> {
+        let now = self.now();
+        if let Some(exp) = d.expires_at {
+            if exp <= now {
+                return Err(CoreError::invalid("expires_at", "must be in the future"));
+            }
+        }
+        for r in &d.recipients {
+            if !LANGUAGES.contains(&r.language.as_str()) {
+                return Err(CoreError::invalid(
+                    "signers",
+                    format!("language {:?} is not one of fr, en, id, it, es", r.language),
+                ));
+            }
+        }
+        let n_recipients = d.recipients.len();
+        let hand_placed = !d.fields.is_empty();
+        let docs = d.documents;
+        // Parse every PDF (and find its tags) off the async threads.
+        let parsed = tokio::task::spawn_blocking(
+            move || -> Result<Vec<(DraftDocument, u32, Vec<NewField>)>> {
+                let mut out = Vec::new();
+                for (i, doc) in docs.into_iter().enumerate() {
+                    if doc.bytes.len() > MAX_DOCUMENT_BYTES {
+                        return Err(CoreError::invalid("pdf", "is larger than 50 MB"));
+                    }
+                    if !doc.bytes.starts_with(b"%PDF-")
+                        && !doc.bytes[..doc.bytes.len().min(1024)]
+                            .windows(5)
+                            .any(|w| w == b"%PDF-")
+                    {
+                        return Err(CoreError::invalid("pdf", "is not a PDF file"));
+                    }
+                    let pdf = paraf_pdf::Document::load(doc.bytes.clone(), None)
+                        .map_err(|e| CoreError::invalid("pdf", format!("cannot be read ({e})")))?;
+                    let pages = pdf
+                        .pages()
+                        .map_err(|e| {
+                            CoreError::invalid("pdf", format!("has no readable pages ({e})"))
+                        })?
+                        .len();
+                    if pages == 0 {
+                        return Err(CoreError::invalid("pdf", "has no pages"));
+                    }
+                    let fields = if hand_placed {
+                        Vec::new()
+                    } else {
+                        tag_fields(&pdf, i, n_recipients)?
+                    };
+                    out.push((doc, u32::try_from(pages).unwrap_or(u32::MAX), fields));
+                }
+                Ok(out)
+            },
+        )
+        .await
+        .map_err(CoreError::internal)??;
+
+        let mut documents = Vec::new();
+        let mut fields = d.fields;
+        let mut tagged = false;
+        for (doc, pages, tag_fields) in parsed {
+            let blob: BlobId = self
+                .blobs
+                .put(&doc.bytes)
+                .await
+                .map_err(CoreError::internal)?;
+            tagged |= !tag_fields.is_empty();
+            fields.extend(tag_fields);
+            documents.push(NewEnvelopeDocument {
+                name: doc.name,
+                blob,
+                pages,
+            });
+        }
+        let mut options = d.options;
+        if !hand_placed && !tagged {
+            // No tag anywhere: a summary page will carry every signature.
+            if let Some(o) = options.as_object_mut() {
+                o.insert("summary_page".into(), json!(true));
+            } else {
+                options = json!({"summary_page": true});
+            }
+        }
+        let uuid_bytes: [u8; 16] = paraf_domain::random_bytes(&*self.entropy)?;
+        let new = NewEnvelope {
+            org,
+            uuid: uuid_v4(uuid_bytes),
+            title: d.title,
+            model: d.model,
+            sender_email: d.sender_email,
+            created_by: d.created_by,
+            face: d.face,
+            metadata: d.metadata,
+            options,
+            expires_at: d.expires_at,
+            reminder_days: d.reminder_days,
+            documents,
+            recipients: d.recipients,
+            fields,
+        };
+        let e = self.store.create_envelope(&new, now).await?;
+        self.envelope_event(
+            &e,
+            actor,
+            AuditAction::EnvelopeCreated,
+            json!({"documents": new.documents.len(), "recipients": new.recipients.len(), "fields": new.fields.len()}),
+        );
+        Ok(e)
+    }
+
+    /// An envelope of the organisation with its recipients.
+    pub async fn envelope(&self, org: OrgId, id: EnvelopeId) -> Result<(Envelope, Vec<Recipient>)> {
+        let e = self.store.envelope(org, id).await?;
+        let r = self.store.recipients(e.id).await?;
+        Ok((e, r))
+    }
+
+    /// The envelope's documents and fields.
+    pub async fn envelope_contents(
+        &self,
+        e: &Envelope,
+    ) -> Result<(Vec<EnvelopeDocument>, Vec<Field>)> {
+        Ok((
+            self.store.envelope_documents(e.id).await?,
+            self.store.fields(e.id).await?,
+        ))
+    }
+
+    /// Sends a draft: a link for every recipient (returned once), mails to the first group.
+    pub async fn send_envelope(
+        &self,
+        org: OrgId,
+        id: EnvelopeId,
+        actor: &Actor,
+    ) -> Result<Vec<SigningLink>> {
+        let now = self.now();
+        let e = self.store.envelope(org, id).await?;
+        if !self
+            .store
+            .set_envelope_status(
+                org,
+                id,
+                &[EnvelopeStatus::Draft],
+                EnvelopeStatus::Sent,
+                None,
+                now,
+            )
+            .await?
+        {
+            return Err(CoreError::Domain(DomainError::Conflict {
+                reason: format!("the envelope is {}, not draft", e.status),
+            }));
+        }
+        let expires = e
+            .expires_at
+            .unwrap_or(now + chrono::Duration::days(DEFAULT_LINK_DAYS));
+        let mut links = Vec::new();
+        for r in self.store.recipients(id).await? {
+            let secret: [u8; 32] = paraf_domain::random_bytes(&*self.entropy)?;
+            let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret);
+            self.store
+                .set_recipient_token(r.id, &token_hash(&token), expires)
+                .await?;
+            let url = format!("{}/{}/sign/{token}", self.public_url, r.language);
+            links.push(SigningLink { recipient: r, url });
+        }
+        let e = self.store.envelope(org, id).await?;
+        self.envelope_event(
+            &e,
+            actor,
+            AuditAction::EnvelopeSent,
+            json!({"recipients": links.len()}),
+        );
+        self.invite_group(&e, 1, &links).await?;
+        self.envelope_webhook(&e, "envelope.sent", json!({})).await;
+        Ok(links)
+    }
+
+    /// Mails the recipients of `group` their links and marks them invited.
+    async fn invite_group(&self, e: &Envelope, group: u32, links: &[SigningLink]) -> Result<()> {
+        let now = self.now();
+        for l in links.iter().filter(|l| l.recipient.group == group) {
+            let r = &l.recipient;
+            if !self.store.mark_recipient_invited(r.id, now).await? {
+                continue;
+            }
+            let (subject, text) =
+                invitation(&r.language, e.sender_email.as_str(), &e.title, &l.url);
+            self.store
+                .queue_mail(
+                    &NewMail {
+                        org: Some(e.org),
+                        to: r.email.as_str().to_string(),
+                        subject,
+                        text,
+                        html: None,
+                    },
+                    now,
+                )
+                .await?;
+            let event = self.audit_event(
+                e.org,
+                &Actor::system(),
+                AuditAction::RecipientInvited,
+                Some(format!("envelope:{}", e.uuid)),
+                json!({"recipient": r.position, "email": r.email.as_str(), "group": group}),
+            );
+            self.record_later(event);
+        }
+        Ok(())
+    }
+
+    /// Opens a link: what the recipient may see. Unknown and expired links are "not found".
+    pub async fn open_link(&self, token: &str, visit: &Visit) -> Result<Opening> {
+        let (envelope, recipient, until) = self
+            .store
+            .recipient_by_token_hash(&token_hash(token))
+            .await?;
+        if self.now() >= until {
+            return Err(CoreError::Domain(DomainError::not_found(Entity::Recipient)));
+        }
+        if !envelope.status.is_open_for_signing() {
+            return Ok(Opening::Closed {
+                envelope,
+                recipient,
+            });
+        }
+        match recipient.status {
+            RecipientStatus::Waiting => Ok(Opening::NotYourTurn {
+                envelope,
+                recipient,
+            }),
+            RecipientStatus::Signed | RecipientStatus::Declined => Ok(Opening::Done {
+                envelope,
+                recipient,
+            }),
+            RecipientStatus::Invited | RecipientStatus::Opened => {
+                if recipient.status == RecipientStatus::Invited {
+                    self.store
+                        .mark_recipient_opened(recipient.id, self.now())
+                        .await?;
+                    let mut actor = Actor::new(
+                        format!("recipient:{}", recipient.id),
+                        crate::audit::Face::Page,
+                    );
+                    actor.ip = visit.ip;
+                    actor.user_agent.clone_from(&visit.user_agent);
+                    self.envelope_event(
+                        &envelope,
+                        &actor,
+                        AuditAction::RecipientOpened,
+                        json!({"recipient": recipient.position}),
+                    );
+                }
+                let documents = self.store.envelope_documents(envelope.id).await?;
+                let fields = self
+                    .store
+                    .fields(envelope.id)
+                    .await?
+                    .into_iter()
+                    .filter(|f| f.recipient == recipient.id)
+                    .collect();
+                Ok(Opening::Ready {
+                    envelope,
+                    recipient,
+                    documents,
+                    fields,
+                })
+            }
+        }
+    }
+
+    /// The recipient of a link declines: the envelope ends `declined` with the reason.
+    pub async fn decline(&self, token: &str, reason: &str, visit: &Visit) -> Result<Envelope> {
+        let reason = reason.trim();
+        if reason.is_empty() || reason.chars().count() > 1000 {
+            return Err(CoreError::invalid("reason", "must be 1 to 1000 characters"));
+        }
+        let (envelope, recipient) = match self.open_link(token, visit).await? {
+            Opening::Ready {
+                envelope,
+                recipient,
+                ..
+            } => (envelope, recipient),
+            Opening::NotYourTurn { .. } => {
+                return Err(CoreError::Domain(DomainError::Conflict {
+                    reason: "it is not your turn yet".into(),
+                }))
+            }
+            Opening::Done { .. } | Opening::Closed { .. } => {
+                return Err(CoreError::Domain(DomainError::Conflict {
+                    reason: "this envelope no longer takes answers".into(),
+                }))
+            }
+        };
+        let now = self.now();
+        let ip = visit.ip.map(|i| i.to_string());
+        if !self
+            .store
+            .decline_recipient(
+                recipient.id,
+                reason,
+                ip.as_deref(),
+                visit.user_agent.as_deref(),
+                now,
+            )
+            .await?
+        {
+            return Err(CoreError::Domain(DomainError::Conflict {
+                reason: "already answered".into(),
+            }));
+        }
+        self.store
+            .set_envelope_status(
+                envelope.org,
+                envelope.id,
+                &[EnvelopeStatus::Sent, EnvelopeStatus::InProgress],
+                EnvelopeStatus::Declined,
+                Some(&format!(
+                    "declined by {}: {reason}",
+                    recipient.email.as_str()
+                )),
+                now,
+            )
+            .await?;
+        let e = self.store.envelope(envelope.org, envelope.id).await?;
+        let mut actor = Actor::new(
+            format!("recipient:{}", recipient.id),
+            crate::audit::Face::Page,
+        );
+        actor.ip = visit.ip;
+        actor.user_agent.clone_from(&visit.user_agent);
+        self.envelope_event(
+            &e,
+            &actor,
+            AuditAction::RecipientDeclined,
+            json!({"recipient": recipient.position, "reason": reason}),
+        );
+        self.envelope_webhook(
+            &e,
+            "envelope.declined",
+            json!({"recipient": {"email": recipient.email.as_str(), "reason": reason}}),
+        )
+        .await;
+        Ok(e)
+    }
+
+    /// The sender cancels an envelope that is not finished.
+    pub async fn cancel_envelope(
+        &self,
+        org: OrgId,
+        id: EnvelopeId,
+        reason: &str,
+        actor: &Actor,
+    ) -> Result<Envelope> {
+        let from = [
+            EnvelopeStatus::Draft,
+            EnvelopeStatus::Sent,
+            EnvelopeStatus::InProgress,
+        ];
+        let reason = if reason.trim().is_empty() {
+            "cancelled by the sender"
+        } else {
+            reason.trim()
+        };
+        if !self
+            .store
+            .set_envelope_status(
+                org,
+                id,
+                &from,
+                EnvelopeStatus::Cancelled,
+                Some(reason),
+                self.now(),
+            )
+            .await?
+        {
+            let e = self.store.envelope(org, id).await?;
+            return Err(CoreError::Domain(DomainError::Conflict {
+                reason: format!("the envelope is {}", e.status),
+            }));
+        }
+        let e = self.store.envelope(org, id).await?;
+        self.envelope_event(
+            &e,
+            actor,
+            AuditAction::EnvelopeCancelled,
+            json!({"reason": reason}),
+        );
+        self.envelope_webhook(&e, "envelope.cancelled", json!({}))
+            .await;
+        Ok(e)
+    }
+
+    /// Ends every envelope past its expiry (the housekeeping task calls this); returns how many.
+    pub async fn expire_envelopes(&self) -> Result<usize> {
+        let now = self.now();
+        let mut n = 0;
+        for e in self.store.envelopes_to_expire(now, 500).await? {
+            let from = [EnvelopeStatus::Sent, EnvelopeStatus::InProgress];
+            if self
+                .store
+                .set_envelope_status(
+                    e.org,
+                    e.id,
+                    &from,
+                    EnvelopeStatus::Expired,
+                    Some("expired before every signature"),
+                    now,
+                )
+                .await?
+            {
+                let e = self.store.envelope(e.org, e.id).await?;
+                self.envelope_event(
+                    &e,
+                    &Actor::system(),
+                    AuditAction::EnvelopeExpired,
+                    json!({}),
+                );
+                self.envelope_webhook(&e, "envelope.expired", json!({}))
+                    .await;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// A random (version 4) UUID from 16 random bytes.
+fn uuid_v4(mut b: [u8; 16]) -> String {
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h = hex::encode(b);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uuids_are_version_4() {
+        let u = uuid_v4([0xff; 16]);
+        assert_eq!(u, "ffffffff-ffff-4fff-bfff-ffffffffffff");
+        assert_eq!(u.len(), 36);
+    }
+}

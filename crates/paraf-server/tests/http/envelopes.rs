@@ -1,0 +1,367 @@
+//! The envelope core on a running server (its store, outbox and job workers): fields from
+//! tags, links for every recipient, invitations to the first group only, order enforced when
+//! a link is opened, decline and expiry ending the envelope with a reason, events delivered.
+//! (The signer page and the GesDocs API drive these same calls.)
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use chrono::Duration;
+use paraf_core::audit::Actor;
+use paraf_core::envelopes::{Draft, DraftDocument, Opening, Visit};
+use paraf_domain::{
+    Email, EnvelopeStatus, FieldKind, NewRecipient, Plan, RecipientStatus, SecondFactor,
+    SignatureModel,
+};
+use paraf_testkit::pdf::{pages, simple_pdf};
+use paraf_testkit::webhook::Receiver;
+
+use crate::common::*;
+
+fn signer(email: &str, group: u32, language: &str) -> NewRecipient {
+    NewRecipient {
+        group,
+        email: Email::parse(email).unwrap(),
+        first_name: "Alice".into(),
+        last_name: "Dupont".into(),
+        language: language.into(),
+        mobile: None,
+        second_factor: SecondFactor::None,
+    }
+}
+
+fn draft(pdf: Vec<u8>, recipients: Vec<NewRecipient>) -> Draft {
+    Draft {
+        title: "Contrat de prestation".into(),
+        model: SignatureModel::SignerCertificate,
+        sender_email: Email::parse("admin@email.com").unwrap(),
+        created_by: None,
+        face: "test".into(),
+        metadata: serde_json::json!({"custom_id": "ABC123"}),
+        options: serde_json::json!({}),
+        expires_at: None,
+        reminder_days: None,
+        documents: vec![DraftDocument {
+            name: "contrat.pdf".into(),
+            bytes: pdf,
+        }],
+        recipients,
+        fields: vec![],
+    }
+}
+
+fn token_of(url: &str) -> &str {
+    url.rsplit('/').next().unwrap()
+}
+
+async fn invited_in_turn_and_declined(backend: Backend) {
+    let app = spawn(backend).await;
+    let tn = tenant(&app, "notaire", Plan::Piagam).await;
+    let core = &app.state.core;
+    let rx = Receiver::start(vec![200]).await;
+    let (_, secret) = core
+        .webhooks()
+        .create(
+            tn.org.id,
+            &rx.url,
+            &["envelope.*".into()],
+            "",
+            &Actor::cli(),
+        )
+        .await
+        .unwrap();
+    let pdf = pages(&[
+        "Le client <@signature1@>",
+        "Le prestataire <@signature2@> et tous <@signature@>",
+    ]);
+    let e = core
+        .create_envelope(
+            tn.org.id,
+            draft(
+                pdf,
+                vec![
+                    signer("alice@email.com", 1, "fr"),
+                    signer("bob@email.com", 2, "en"),
+                ],
+            ),
+            &Actor::cli(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(e.status, EnvelopeStatus::Draft);
+    assert_eq!(e.uuid.len(), 36);
+    let (docs, fields) = core.envelope_contents(&e).await.unwrap();
+    assert_eq!(docs[0].pages, 2);
+    // signature1 on page 1 (Alice), signature2 on page 2 (Bob), the common tag twice.
+    let (_, rs) = core.envelope(tn.org.id, e.id).await.unwrap();
+    let mine = |r: usize| -> Vec<u32> {
+        let mut p: Vec<u32> = fields
+            .iter()
+            .filter(|f| f.recipient == rs[r].id)
+            .map(|f| f.page)
+            .collect();
+        p.sort();
+        p
+    };
+    assert_eq!(mine(0), vec![1, 2]);
+    assert_eq!(mine(1), vec![2, 2]);
+    assert!(fields
+        .iter()
+        .all(|f| f.kind == FieldKind::Signature && f.required));
+    assert!(e.options.get("summary_page").is_none());
+
+    let links = core
+        .send_envelope(tn.org.id, e.id, &Actor::cli())
+        .await
+        .unwrap();
+    assert_eq!(links.len(), 2);
+    assert!(
+        links[0].url.starts_with(&format!("{}/fr/sign/", app.url)),
+        "{}",
+        links[0].url
+    );
+    assert!(links[1].url.contains("/en/sign/"));
+    assert!(token_of(&links[0].url).len() >= 43);
+    // Sending twice is refused.
+    assert!(core
+        .send_envelope(tn.org.id, e.id, &Actor::cli())
+        .await
+        .is_err());
+    // Only the first group is mailed, in its language, with its link.
+    let mails = app.store.list_mail(Some(tn.org.id), 10).await.unwrap();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].to, "alice@email.com");
+    assert!(
+        mails[0].subject.starts_with("Document à signer"),
+        "{}",
+        mails[0].subject
+    );
+    assert!(mails[0].text.contains(&links[0].url));
+
+    // Bob's link, early: not his turn — never the form.
+    let visit = Visit::default();
+    match core
+        .open_link(token_of(&links[1].url), &visit)
+        .await
+        .unwrap()
+    {
+        Opening::NotYourTurn { recipient, .. } => {
+            assert_eq!(recipient.email.as_str(), "bob@email.com")
+        }
+        other => panic!("{other:?}"),
+    }
+    // Alice's link: the form with her fields only.
+    match core
+        .open_link(token_of(&links[0].url), &visit)
+        .await
+        .unwrap()
+    {
+        Opening::Ready {
+            recipient,
+            fields,
+            documents,
+            ..
+        } => {
+            assert_eq!(recipient.status, RecipientStatus::Invited);
+            assert_eq!(fields.len(), 2);
+            assert!(fields.iter().all(|f| f.recipient == recipient.id));
+            assert_eq!(documents.len(), 1);
+        }
+        other => panic!("{other:?}"),
+    }
+    // A wrong or tampered link is "not found".
+    assert!(core
+        .open_link("nope", &visit)
+        .await
+        .unwrap_err()
+        .is_not_found());
+    let mut tampered = token_of(&links[0].url).to_string();
+    tampered.pop();
+    assert!(core
+        .open_link(&tampered, &visit)
+        .await
+        .unwrap_err()
+        .is_not_found());
+
+    // Bob cannot decline out of turn; Alice declines with a reason: the envelope ends.
+    assert!(core
+        .decline(token_of(&links[1].url), "non", &visit)
+        .await
+        .is_err());
+    assert!(core
+        .decline(token_of(&links[0].url), " ", &visit)
+        .await
+        .is_err());
+    let visit = Visit {
+        ip: Some("203.0.113.9".parse().unwrap()),
+        user_agent: Some("Firefox".into()),
+    };
+    let e2 = core
+        .decline(token_of(&links[0].url), "Le montant est faux", &visit)
+        .await
+        .unwrap();
+    assert_eq!(e2.status, EnvelopeStatus::Declined);
+    assert!(e2.status_reason.unwrap().contains("Le montant est faux"));
+    match core
+        .open_link(token_of(&links[0].url), &visit)
+        .await
+        .unwrap()
+    {
+        Opening::Closed { recipient, .. } => {
+            assert_eq!(recipient.status, RecipientStatus::Declined)
+        }
+        other => panic!("{other:?}"),
+    }
+    // Events: sent, then declined, signed for the endpoint.
+    eventually(20, "two events delivered", || async {
+        (rx.len() >= 2).then_some(())
+    })
+    .await;
+    let seen = rx.deliveries();
+    let types: Vec<String> = seen
+        .iter()
+        .map(|d| d.json()["type"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(types, ["envelope.sent", "envelope.declined"]);
+    assert!(seen.iter().all(|d| d.signed_by(secret.expose())));
+    assert_eq!(seen[1].json()["data"]["envelope"]["id"], e.uuid);
+    assert_eq!(
+        seen[1].json()["data"]["envelope"]["metadata"]["custom_id"],
+        "ABC123"
+    );
+    // The audit chain tells the story.
+    let actions: Vec<String> = app
+        .store
+        .audit_records(tn.org.id, 0, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.target.as_deref() == Some(&format!("envelope:{}", e.uuid)))
+        .map(|r| r.action)
+        .collect();
+    for a in [
+        "envelope.created",
+        "envelope.sent",
+        "recipient.invited",
+        "recipient.opened",
+        "recipient.declined",
+    ] {
+        assert!(actions.contains(&a.to_string()), "{a}: {actions:?}");
+    }
+    app.stop().await;
+}
+
+async fn bad_drafts_are_refused_and_envelopes_expire(backend: Backend) {
+    let app = spawn(backend).await;
+    let tn = tenant(&app, "refus", Plan::Piagam).await;
+    let core = &app.state.core;
+    let one = || vec![signer("alice@email.com", 1, "fr")];
+    let refused = |field: &'static str| {
+        move |e: paraf_core::CoreError| {
+            let s = e.to_string();
+            assert!(s.contains(&format!("invalid {field}")), "{s}");
+        }
+    };
+    refused("pdf")(
+        core.create_envelope(
+            tn.org.id,
+            draft(b"not a pdf".to_vec(), one()),
+            &Actor::cli(),
+        )
+        .await
+        .unwrap_err(),
+    );
+    refused("pdf")(
+        core.create_envelope(
+            tn.org.id,
+            draft(b"%PDF-1.7 garbage".to_vec(), one()),
+            &Actor::cli(),
+        )
+        .await
+        .unwrap_err(),
+    );
+    refused("signers")(
+        core.create_envelope(tn.org.id, draft(simple_pdf(), vec![]), &Actor::cli())
+            .await
+            .unwrap_err(),
+    );
+    refused("signers")(
+        core.create_envelope(
+            tn.org.id,
+            draft(pages(&["Ici <@signature2@>"]), one()),
+            &Actor::cli(),
+        )
+        .await
+        .unwrap_err(),
+    );
+    refused("signers")(
+        core.create_envelope(
+            tn.org.id,
+            draft(simple_pdf(), vec![signer("a@email.com", 1, "de")]),
+            &Actor::cli(),
+        )
+        .await
+        .unwrap_err(),
+    );
+    let mut past = draft(simple_pdf(), one());
+    past.expires_at = Some(app.clock.now_ts() - Duration::minutes(1));
+    refused("expires_at")(
+        core.create_envelope(tn.org.id, past, &Actor::cli())
+            .await
+            .unwrap_err(),
+    );
+
+    // No tag: no field, a summary page to come.
+    let mut d = draft(simple_pdf(), one());
+    d.expires_at = Some(app.clock.now_ts() + Duration::hours(2));
+    let e = core
+        .create_envelope(tn.org.id, d, &Actor::cli())
+        .await
+        .unwrap();
+    assert_eq!(e.options["summary_page"], true);
+    assert!(core.envelope_contents(&e).await.unwrap().1.is_empty());
+    let links = core
+        .send_envelope(tn.org.id, e.id, &Actor::cli())
+        .await
+        .unwrap();
+    assert_eq!(core.expire_envelopes().await.unwrap(), 0);
+    app.clock.advance(Duration::hours(2));
+    assert_eq!(core.expire_envelopes().await.unwrap(), 1);
+    let (e, _) = core.envelope(tn.org.id, e.id).await.unwrap();
+    assert_eq!(e.status, EnvelopeStatus::Expired);
+    // The link expired with it.
+    assert!(core
+        .open_link(token_of(&links[0].url), &Visit::default())
+        .await
+        .unwrap_err()
+        .is_not_found());
+    // Another organisation sees nothing; a cancelled envelope stays cancelled.
+    let other = tenant(&app, "autre", Plan::Piagam).await;
+    assert!(core
+        .envelope(other.org.id, e.id)
+        .await
+        .unwrap_err()
+        .is_not_found());
+    let e3 = core
+        .create_envelope(tn.org.id, draft(simple_pdf(), one()), &Actor::cli())
+        .await
+        .unwrap();
+    let c = core
+        .cancel_envelope(tn.org.id, e3.id, "", &Actor::cli())
+        .await
+        .unwrap();
+    assert_eq!(c.status, EnvelopeStatus::Cancelled);
+    assert!(core
+        .send_envelope(tn.org.id, e3.id, &Actor::cli())
+        .await
+        .is_err());
+    assert!(core
+        .cancel_envelope(other.org.id, e3.id, "", &Actor::cli())
+        .await
+        .unwrap_err()
+        .is_not_found());
+    app.stop().await;
+}
+
+crate::both_backends!(
+    invited_in_turn_and_declined,
+    bad_drafts_are_refused_and_envelopes_expire,
+);
