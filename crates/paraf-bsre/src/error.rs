@@ -467,6 +467,8 @@ impl From<paraf_core::CoreError> for BsreError {
             C::Key(K::CodesNotEnabled) => BsreError::new(Code::TotpNotEnabled),
             C::Key(K::InvalidCode) => BsreError::new(Code::InvalidTotp),
             C::Key(K::SealNotActivated) => BsreError::new(Code::SealNotActivated),
+            // BSrE requests spend no credits.
+            C::NoCredits => BsreError::internal("no credits"),
             C::Internal(cause) => BsreError::internal(cause),
         }
     }

@@ -164,6 +164,20 @@ enum OrgCommand {
     },
     /// List organisations.
     List,
+    /// Show or change an organisation's credits (one per GesDocs signature request).
+    Credits {
+        #[arg(long)]
+        org: String,
+        /// Add this many to a limited balance.
+        #[arg(long, conflicts_with_all = ["set", "unlimited"])]
+        add: Option<i64>,
+        /// Set the balance.
+        #[arg(long, conflicts_with = "unlimited", allow_negative_numbers = true)]
+        set: Option<i64>,
+        /// No limit (the default of organisations made here).
+        #[arg(long)]
+        unlimited: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -566,6 +580,30 @@ async fn execute(store: &Store, command: AdminCommand) -> anyhow::Result<()> {
                 org.name,
                 org.plan.display_name()
             );
+        }
+        AdminCommand::Org(OrgCommand::Credits {
+            org,
+            add,
+            set,
+            unlimited,
+        }) => {
+            let org = org_by_slug(store, &org).await?;
+            let change = match (add, set, unlimited) {
+                (Some(n), _, _) => Some(directory::CreditChange::Add(n)),
+                (_, Some(n), _) => Some(directory::CreditChange::Set(Some(n))),
+                (_, _, true) => Some(directory::CreditChange::Set(None)),
+                _ => None,
+            };
+            let left = match change {
+                Some(c) => directory::change_credits(store, clock.now(), org.id, c, &Actor::cli())
+                    .await
+                    .map_err(identity_error)?,
+                None => store.credits(org.id).await?,
+            };
+            match left {
+                Some(n) => println!("{}: {n} credits", org.slug),
+                None => println!("{}: unlimited credits", org.slug),
+            }
         }
         AdminCommand::Org(OrgCommand::List) => {
             for o in store.list_organisations().await? {

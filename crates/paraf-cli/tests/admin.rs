@@ -702,3 +702,29 @@ fn webhook_endpoints() {
     );
     assert_eq!(ok(&paraf(&data, &["webhook", "list", "--org", "kop"])), "");
 }
+
+/// `paraf admin org credits`: unlimited by default, set, add, back to unlimited; bad input in
+/// one line.
+#[test]
+fn org_credits() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("paraf-data");
+    ok(&paraf(
+        &data,
+        &[
+            "org", "create", "--name", "Cabinet", "--slug", "cab", "--plan", "lontar",
+        ],
+    ));
+    let credits = |extra: &[&str]| {
+        let mut a = vec!["org", "credits", "--org", "cab"];
+        a.extend_from_slice(extra);
+        paraf(&data, &a)
+    };
+    assert_eq!(ok(&credits(&[])), "cab: unlimited credits\n");
+    refused(&credits(&["--add", "5"]), "invalid --add");
+    assert_eq!(ok(&credits(&["--set", "3"])), "cab: 3 credits\n");
+    assert_eq!(ok(&credits(&["--add", "5"])), "cab: 8 credits\n");
+    assert_eq!(ok(&credits(&[])), "cab: 8 credits\n");
+    refused(&credits(&["--set=-1"]), "invalid --set");
+    assert_eq!(ok(&credits(&["--unlimited"])), "cab: unlimited credits\n");
+}

@@ -78,6 +78,9 @@ impl Core {
             plan: self.config.signup_plan,
         };
         let org = directory::create_organisation(&self.store, now, &new_org, actor).await?;
+        self.store
+            .set_credits(org.id, Some(self.config.signup_credits))
+            .await?;
         let new_user = NewUser {
             org: org.id,
             name,

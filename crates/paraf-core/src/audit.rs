@@ -227,6 +227,8 @@ pub enum AuditAction {
     RecipientOpened,
     /// … declined.
     RecipientDeclined,
+    /// An organisation's credits were granted or set.
+    CreditsChanged,
 }
 
 impl AuditAction {
@@ -274,6 +276,7 @@ impl AuditAction {
             RecipientInvited => "recipient.invited",
             RecipientOpened => "recipient.opened",
             RecipientDeclined => "recipient.declined",
+            CreditsChanged => "organisation.credits_changed",
         }
     }
 }

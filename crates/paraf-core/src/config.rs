@@ -148,6 +148,8 @@ pub struct ConfigLayer {
     pub registration_open: Option<bool>,
     /// Plan of self-registered accounts.
     pub signup_plan: Option<String>,
+    /// Credits of a self-registered account (one per GesDocs signature request).
+    pub signup_credits: Option<u64>,
     /// `tracing` filter, e.g. `info` or `paraf_server=debug,info`.
     pub log: Option<String>,
     /// json or text.
@@ -196,6 +198,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("PARAF_OUTBOUND_ALLOW_PRIVATE", "outbound_allow_private"),
     ("PARAF_REGISTRATION_OPEN", "registration_open"),
     ("PARAF_SIGNUP_PLAN", "signup_plan"),
+    ("PARAF_SIGNUP_CREDITS", "signup_credits"),
     ("PARAF_LOG", "log"),
     ("PARAF_LOG_FORMAT", "log_format"),
     ("PARAF_BOOTSTRAP_ORG_SLUG", "bootstrap_org_slug"),
@@ -264,6 +267,7 @@ impl ConfigLayer {
             outbound_allow_private: flag("PARAF_OUTBOUND_ALLOW_PRIVATE")?,
             registration_open: flag("PARAF_REGISTRATION_OPEN")?,
             signup_plan: s("PARAF_SIGNUP_PLAN"),
+            signup_credits: num("PARAF_SIGNUP_CREDITS")?,
             log: s("PARAF_LOG"),
             log_format: s("PARAF_LOG_FORMAT"),
             bootstrap_org_slug: s("PARAF_BOOTSTRAP_ORG_SLUG"),
@@ -337,6 +341,7 @@ impl ConfigLayer {
             outbound_allow_private,
             registration_open,
             signup_plan,
+            signup_credits,
             log,
             log_format,
             bootstrap_org_slug,
@@ -428,6 +433,8 @@ pub struct Config {
     pub registration_open: bool,
     /// Plan of self-registered accounts.
     pub signup_plan: paraf_domain::Plan,
+    /// Credits of a self-registered account.
+    pub signup_credits: i64,
     /// `tracing` filter.
     pub log: String,
     /// Log format.
@@ -637,6 +644,7 @@ impl Config {
             cookie_secure: l.cookie_secure.unwrap_or(true),
             outbound_allow_private: l.outbound_allow_private.unwrap_or(false),
             registration_open: l.registration_open.unwrap_or(false),
+            signup_credits: i64::try_from(l.signup_credits.unwrap_or(10)).unwrap_or(i64::MAX),
             signup_plan: match l.signup_plan.as_deref() {
                 None => crate::accounts::DEFAULT_SIGNUP_PLAN,
                 Some(p) => paraf_domain::Plan::parse(p)

@@ -131,3 +131,54 @@ pub async fn create_app_credential(
     .await?;
     Ok(cred)
 }
+
+/// A change of an organisation's credits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CreditChange {
+    /// Add to a limited balance.
+    Add(i64),
+    /// Set a balance (`None`: unlimited).
+    Set(Option<i64>),
+}
+
+/// Changes an organisation's credits (one per GesDocs signature request); returns the new
+/// balance (`None`: unlimited).
+pub async fn change_credits(
+    store: &Store,
+    at: Timestamp,
+    org: OrgId,
+    change: CreditChange,
+    actor: &Actor,
+) -> Result<Option<i64>> {
+    let left = match change {
+        CreditChange::Add(n) => {
+            if store.credits(org).await?.is_none() {
+                return Err(CoreError::invalid(
+                    "add",
+                    "the organisation has unlimited credits: set a number first",
+                ));
+            }
+            store.add_credits(org, n).await?
+        }
+        CreditChange::Set(v) => {
+            if v.is_some_and(|n| n < 0) {
+                return Err(CoreError::invalid("set", "must not be negative"));
+            }
+            store.set_credits(org, v).await?;
+            v
+        }
+    };
+    let details = serde_json::json!({ "credits": left });
+    let target = format!("organisation:{org}");
+    record(
+        store,
+        at,
+        org,
+        actor,
+        AuditAction::CreditsChanged,
+        target,
+        details,
+    )
+    .await?;
+    Ok(left)
+}

@@ -20,6 +20,7 @@ use paraf_domain::{
 use serde_json::json;
 
 use crate::audit::{Actor, AuditAction};
+pub use crate::directory::CreditChange;
 use crate::error::CoreError;
 use crate::Core;
 
@@ -159,6 +160,14 @@ fn tag_fields(
     Ok(out)
 }
 
+/// A refused document (the `pdf` field).
+fn not_pdf(detail: String) -> CoreError {
+    CoreError::Document(crate::error::DocumentRefusal::NotAPdf {
+        field: "pdf".into(),
+        detail,
+    })
+}
+
 /// The invitation mail, in the recipient's language.
 fn invitation(lang: &str, sender: &str, title: &str, url: &str) -> (String, String) {
     match lang {
@@ -253,18 +262,16 @@ impl Core {
                             .windows(5)
                             .any(|w| w == b"%PDF-")
                     {
-                        return Err(CoreError::invalid("pdf", "is not a PDF file"));
+                        return Err(not_pdf("is not a PDF file".into()));
                     }
                     let pdf = paraf_pdf::Document::load(doc.bytes.clone(), None)
-                        .map_err(|e| CoreError::invalid("pdf", format!("cannot be read ({e})")))?;
+                        .map_err(|e| not_pdf(format!("cannot be read ({e})")))?;
                     let pages = pdf
                         .pages()
-                        .map_err(|e| {
-                            CoreError::invalid("pdf", format!("has no readable pages ({e})"))
-                        })?
+                        .map_err(|e| not_pdf(format!("has no readable pages ({e})")))?
                         .len();
                     if pages == 0 {
-                        return Err(CoreError::invalid("pdf", "has no pages"));
+                        return Err(not_pdf("has no pages".into()));
                     }
                     let fields = if hand_placed {
                         Vec::new()
@@ -614,6 +621,55 @@ impl Core {
         self.envelope_webhook(&e, "envelope.cancelled", json!({}))
             .await;
         Ok(e)
+    }
+
+    /// Creates and sends an envelope in one step, for one credit of the organisation (none
+    /// taken from an organisation without a limit; given back if anything fails). Returns the
+    /// envelope, every recipient's link and the credits left (`None`: unlimited).
+    pub async fn request_signatures(
+        &self,
+        org: OrgId,
+        d: Draft,
+        actor: &Actor,
+    ) -> Result<(Envelope, Vec<SigningLink>, Option<i64>)> {
+        let left = match self.store.take_credit(org).await? {
+            paraf_store::CreditTake::NoneLeft => return Err(CoreError::NoCredits),
+            paraf_store::CreditTake::Unlimited => None,
+            paraf_store::CreditTake::Left(n) => Some(n),
+        };
+        let done = async {
+            let e = self.create_envelope(org, d, actor).await?;
+            let links = self.send_envelope(org, e.id, actor).await?;
+            let e = self.store.envelope(org, e.id).await?;
+            Ok::<_, CoreError>((e, links))
+        }
+        .await;
+        match done {
+            Ok((e, links)) => Ok((e, links, left)),
+            Err(err) => {
+                if left.is_some() {
+                    if let Err(e) = self.store.return_credit(org).await {
+                        tracing::error!(error = %e, "could not give a credit back");
+                    }
+                }
+                Err(err)
+            }
+        }
+    }
+
+    /// The organisation's credits (`None`: unlimited).
+    pub async fn credits(&self, org: OrgId) -> Result<Option<i64>> {
+        Ok(self.store.credits(org).await?)
+    }
+
+    /// Changes the organisation's credits (see [`crate::directory::change_credits`]).
+    pub async fn change_credits(
+        &self,
+        org: OrgId,
+        change: CreditChange,
+        actor: &Actor,
+    ) -> Result<Option<i64>> {
+        crate::directory::change_credits(&self.store, self.now(), org, change, actor).await
     }
 
     /// Ends every envelope past its expiry (the housekeeping task calls this); returns how many.

@@ -69,6 +69,9 @@ pub enum CoreError {
     /// The signer's key may not be used.
     #[error("key refused: {0:?}")]
     Key(KeyRefusal),
+    /// The organisation has no credit left for this request.
+    #[error("no credits left")]
+    NoCredits,
     /// Infrastructure (database, CA files, a blocking task): log it, never show it.
     #[error("internal: {0}")]
     Internal(String),

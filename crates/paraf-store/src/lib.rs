@@ -45,6 +45,7 @@ use sqlx::sqlite::{
 
 pub use blob::{BlobFuture, BlobStore, FsBlobStore};
 pub use error::StoreError;
+pub use orgs::CreditTake;
 
 /// Result of every store operation.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -7,7 +7,7 @@ use paraf_domain::{
 };
 
 use crate::error::unique_as_exists;
-use crate::{from_ts, to_i64, to_u64, ts, with_pool, Result, Store, StoreError};
+use crate::{affected, from_ts, to_i64, to_u64, ts, with_pool, Result, Store, StoreError};
 
 pub(crate) const ORG_COLS: &str = "id, slug, name, plan, quota_documents, quota_signatures, \
     quota_storage_bytes, quota_api_requests, used_documents, used_signatures, used_storage_bytes, \
@@ -240,5 +240,81 @@ impl Store {
             .ok_or(StoreError::not_found(Entity::Organisation))?
             .into_domain()?
             .usage)
+    }
+}
+
+/// What taking a credit did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CreditTake {
+    /// The organisation has no credit limit.
+    Unlimited,
+    /// One taken; this many are left.
+    Left(i64),
+    /// None left: nothing taken.
+    NoneLeft,
+}
+
+impl Store {
+    /// The organisation's credits (`None`: unlimited).
+    pub async fn credits(&self, org: OrgId) -> Result<Option<i64>> {
+        let row: Option<(Option<i64>,)> = with_pool!(self, |p| sqlx::query_as(
+            "SELECT credits FROM organisations WHERE id = $1"
+        )
+        .bind(org.0)
+        .fetch_optional(p)
+        .await)?;
+        Ok(row.ok_or(StoreError::not_found(Entity::Organisation))?.0)
+    }
+
+    /// Sets the credits (`None`: unlimited).
+    pub async fn set_credits(&self, org: OrgId, credits: Option<i64>) -> Result<()> {
+        let n = affected!(self, |p| sqlx::query(
+            "UPDATE organisations SET credits = $2 WHERE id = $1"
+        )
+        .bind(org.0)
+        .bind(credits)
+        .execute(p)
+        .await)?;
+        if n == 0 {
+            return Err(StoreError::not_found(Entity::Organisation));
+        }
+        Ok(())
+    }
+
+    /// Adds `n` credits (a limited organisation only; unlimited stays unlimited); returns the
+    /// new balance.
+    pub async fn add_credits(&self, org: OrgId, n: i64) -> Result<Option<i64>> {
+        affected!(self, |p| sqlx::query(
+            "UPDATE organisations SET credits = credits + $2 WHERE id = $1 AND credits IS NOT NULL"
+        )
+        .bind(org.0)
+        .bind(n)
+        .execute(p)
+        .await)?;
+        self.credits(org).await
+    }
+
+    /// Takes one credit, atomically: two requests racing for the last credit cannot both
+    /// get it.
+    pub async fn take_credit(&self, org: OrgId) -> Result<CreditTake> {
+        let row: Option<(i64,)> = with_pool!(self, |p| sqlx::query_as(
+            "UPDATE organisations SET credits = credits - 1 \
+             WHERE id = $1 AND credits IS NOT NULL AND credits > 0 RETURNING credits"
+        )
+        .bind(org.0)
+        .fetch_optional(p)
+        .await)?;
+        if let Some((left,)) = row {
+            return Ok(CreditTake::Left(left));
+        }
+        Ok(match self.credits(org).await? {
+            None => CreditTake::Unlimited,
+            Some(_) => CreditTake::NoneLeft,
+        })
+    }
+
+    /// Gives back a credit taken for work that then failed.
+    pub async fn return_credit(&self, org: OrgId) -> Result<()> {
+        self.add_credits(org, 1).await.map(|_| ())
     }
 }
