@@ -55,6 +55,8 @@ pub struct Draft {
     pub recipients: Vec<NewRecipient>,
     /// Fields placed by hand; with none, fields come from the tags in the text.
     pub fields: Vec<NewField>,
+    /// A logo for the mails and the signer page (already checked to be an image).
+    pub logo: Option<Vec<u8>>,
 }
 
 /// A recipient's link, returned once when the envelope is sent.
@@ -304,6 +306,15 @@ impl Core {
             });
         }
         let mut options = d.options;
+        if let Some(logo) = &d.logo {
+            let blob = self.blobs.put(logo).await.map_err(CoreError::internal)?;
+            if !options.is_object() {
+                options = json!({});
+            }
+            if let Some(o) = options.as_object_mut() {
+                o.insert("logo".into(), json!(blob.as_str()));
+            }
+        }
         if !hand_placed && !tagged {
             // No tag anywhere: a summary page will carry every signature.
             if let Some(o) = options.as_object_mut() {

@@ -93,7 +93,16 @@ impl From<CoreError> for GesDocsError {
         match e {
             CoreError::Domain(d) => match d {
                 DomainError::Invalid { field, reason } => {
-                    GesDocsError::invalid(field, format!("The {field} field {reason}."))
+                    // "must …", "is …": one Laravel-style sentence; anything else stands alone.
+                    let sentence = if ["must ", "is ", "are ", "has "]
+                        .iter()
+                        .any(|p| reason.starts_with(p))
+                    {
+                        format!("The {field} field {reason}.")
+                    } else {
+                        capitalised(&reason)
+                    };
+                    GesDocsError::invalid(field, sentence)
                 }
                 DomainError::NotFound { entity } => GesDocsError::new(
                     StatusCode::NOT_FOUND,
@@ -125,7 +134,41 @@ impl From<CoreError> for GesDocsError {
                 }
                 e @ DomainError::Entropy { .. } => GesDocsError::internal(e),
             },
-            other => GesDocsError::internal(other),
+            CoreError::Document(d) => {
+                use paraf_core::error::DocumentRefusal as D;
+                match d {
+                    D::NotAPdf { field, detail } | D::WrongPdfPassword { field, detail } => {
+                        GesDocsError::invalid(
+                            &field,
+                            format!("The {field} field must be a readable PDF: {detail}."),
+                        )
+                    }
+                    D::PageOutOfRange { page, pages } => GesDocsError::invalid(
+                        "fields",
+                        format!("Page {page} does not exist (the document has {pages})."),
+                    ),
+                    D::TagNotFound { tag } => GesDocsError::invalid(
+                        "pdf",
+                        format!("The tag {tag} is not in the document."),
+                    ),
+                    D::InvalidImage { detail } => GesDocsError::invalid(
+                        "signature",
+                        format!("The image cannot be used: {detail}."),
+                    ),
+                    D::CannotSign { detail } => GesDocsError::new(
+                        StatusCode::CONFLICT,
+                        format!("The document cannot be signed: {detail}."),
+                    ),
+                }
+            }
+            CoreError::NoCredits => GesDocsError::new(
+                StatusCode::PAYMENT_REQUIRED,
+                "No credits left: buy credits to send signature requests.",
+            ),
+            other @ (CoreError::WrongStatus { .. } | CoreError::Key(_)) => {
+                GesDocsError::new(StatusCode::CONFLICT, capitalised(&other.to_string()))
+            }
+            CoreError::Internal(cause) => GesDocsError::internal(cause),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The GesDocs dialect (seed 002): accounts (`POST /api/register`, `POST /api/login`),
 //! personal API tokens (`/api/tokens`, the account page's "Mes tokens API" as an API), and
-//! `GET /api/meta`. Bearer authentication with a personal API token or the login's token;
+//! `GET /api/meta`, and signature requests (`POST /api/signature-requests`: an envelope sent to
+//! the signers in turn). Bearer authentication with a personal API token or the login's token;
 //! errors in the seed's shape (see [`error`] and `docs/gesdocs.md`).
 //!
 //! The handlers are thin: accounts, logins and tokens are the core's (`paraf_core::accounts`).
@@ -10,6 +11,7 @@
 pub mod error;
 pub mod openapi;
 pub mod routes;
+pub mod signature_requests;
 pub mod wire;
 
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
@@ -55,8 +57,9 @@ pub fn dialect() -> paraf_http::Dialect {
 pub fn is_gesdocs_path(path: &str) -> bool {
     matches!(
         path,
-        "/api/login" | "/api/register" | "/api/meta" | "/api/tokens"
+        "/api/login" | "/api/register" | "/api/meta" | "/api/tokens" | "/api/signature-requests"
     ) || path.starts_with("/api/tokens/")
+        || path.starts_with("/api/signature-requests/")
 }
 
 /// Gives every error of a GesDocs path the GesDocs shape: the shared layer's (401 from the

@@ -14,6 +14,7 @@ use serde_json::json;
         crate::routes::create_token,
         crate::routes::list_tokens,
         crate::routes::revoke_token,
+        crate::signature_requests::create,
     ),
     components(schemas(crate::wire::ErrorBody))
 )]

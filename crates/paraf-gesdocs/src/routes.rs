@@ -31,19 +31,23 @@ pub fn private() -> Router<AppState> {
     Router::new()
         .route("/api/tokens", get(list_tokens).post(create_token))
         .route("/api/tokens/{id}", delete(revoke_token))
+        .route(
+            "/api/signature-requests",
+            post(crate::signature_requests::create),
+        )
 }
 
 /// Laravel-style messages, collected for every field at once as GesDocs reports them.
 #[derive(Default)]
-struct Checks(BTreeMap<String, Vec<String>>);
+pub(crate) struct Checks(BTreeMap<String, Vec<String>>);
 
 impl Checks {
-    fn fail(&mut self, field: &str, message: String) {
+    pub(crate) fn fail(&mut self, field: &str, message: String) {
         self.0.entry(field.to_string()).or_default().push(message);
     }
 
     /// The value of a required text field, or a "required" error.
-    fn required<'a>(&mut self, field: &str, v: &'a Option<String>) -> &'a str {
+    pub(crate) fn required<'a>(&mut self, field: &str, v: &'a Option<String>) -> &'a str {
         match v.as_deref().map(str::trim) {
             Some(s) if !s.is_empty() => v.as_deref().unwrap_or(""),
             _ => {
@@ -53,7 +57,7 @@ impl Checks {
         }
     }
 
-    fn email(&mut self, field: &str, v: &Option<String>) -> String {
+    pub(crate) fn email(&mut self, field: &str, v: &Option<String>) -> String {
         let s = self.required(field, v).trim().to_string();
         if !s.is_empty() && Email::parse(&s).is_err() {
             self.fail(
@@ -64,7 +68,7 @@ impl Checks {
         s
     }
 
-    fn done(self) -> Result<(), GesDocsError> {
+    pub(crate) fn done(self) -> Result<(), GesDocsError> {
         if self.0.is_empty() {
             Ok(())
         } else {

@@ -126,3 +126,105 @@ pub struct Done {
     pub status: String,
     pub message: String,
 }
+
+/// A signer of `POST /api/signature-requests` (`signers[]`).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct SignerInput {
+    #[schema(example = "alice@email.com")]
+    pub email: Option<String>,
+    #[schema(example = "Alice")]
+    pub first_name: Option<String>,
+    #[schema(example = "Dupont")]
+    pub last_name: Option<String>,
+    /// fr (default), en, id, it, es.
+    #[schema(example = "fr")]
+    pub language: Option<String>,
+    /// Needed for a code by SMS.
+    pub mobile: Option<String>,
+    /// A code before signing: `mail` or `sms` (default: the request's, else none).
+    pub twofa_type: Option<String>,
+}
+
+/// `POST /api/signature-requests`: JSON (`pdf_url`, `logo_url`) or multipart (`pdf`, `logo`
+/// files, `signers[0][email]`…; a file wins over a URL).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct SignatureRequestInput {
+    pub signers: Option<Vec<SignerInput>>,
+    /// `YYYY-MM-DDTHH:mm[:ss]` (UTC unless an offset is given).
+    #[schema(example = "2025-12-31T23:59")]
+    pub expires_at: Option<String>,
+    #[schema(example = "admin@email.com")]
+    pub demandeur_email: Option<String>,
+    /// The PDF to sign, fetched by Paraf (JSON).
+    #[schema(example = "https://exemple.com/monfichier.pdf")]
+    pub pdf_url: Option<String>,
+    /// A logo (PNG, JPEG, GIF, WEBP) for the mails and the signing page, fetched by Paraf.
+    pub logo_url: Option<String>,
+    /// Main colour, `#rrggbb`.
+    #[schema(example = "#4f46e5")]
+    pub color: Option<String>,
+    /// Returned as given, in the reply and every webhook.
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<serde_json::Value>,
+    /// A code before signing for every signer: `mail` or `sms`.
+    pub twofa_type: Option<String>,
+    /// Time zone of the dates shown to signers (see `GET /api/meta`).
+    pub region: Option<String>,
+}
+
+/// A signer's state (`signataires[]`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Signataire {
+    pub email: String,
+    pub prenom: String,
+    pub nom: String,
+    /// `pending`, `signed`, `declined`.
+    pub statut: String,
+    pub date_signature: Option<String>,
+    /// This signer's personal link (in the creation reply only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signature_url: Option<String>,
+}
+
+/// The request as GesDocs shows it (first signer's fields flattened, as the seed does).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignatureRequestView {
+    pub id: i64,
+    /// The envelope's public id (the certificate's `uuid`).
+    pub token: String,
+    pub email: String,
+    pub signer_first_name: String,
+    pub signer_last_name: String,
+    pub signer_language: String,
+    pub signer_2fa: bool,
+    pub signer_mobile: Option<String>,
+    /// `en_attente`, `signe`, `refuse`, `expire`, `annule`.
+    pub statut: String,
+    pub expires_at: Option<String>,
+    pub requester_email: String,
+    #[schema(value_type = Object)]
+    pub metadata: serde_json::Value,
+    pub logo_url: Option<String>,
+    pub color: Option<String>,
+    pub region: String,
+    pub signataires: Vec<Signataire>,
+}
+
+/// `data` of the creation reply.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignatureRequestData {
+    pub signature_request: SignatureRequestView,
+    /// The first signer's link.
+    pub signature_url: String,
+    /// Credits left after this request (`null`: unlimited).
+    pub credits_left: Option<i64>,
+}
+
+/// The reply of `POST /api/signature-requests`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignatureRequestCreated {
+    pub status: String,
+    #[schema(example = "Signature request created successfully")]
+    pub message: String,
+    pub data: SignatureRequestData,
+}

@@ -167,8 +167,15 @@ impl Application {
             (d.openapi)(&mut own);
             per_dialect.insert(d.name.to_string(), own.to_value().clone());
         }
+        let outbound = crate::outbound::Outbound::new(
+            core.outbound(),
+            concat!("Paraf/", env!("CARGO_PKG_VERSION")),
+            std::time::Duration::from_secs(30),
+        )
+        .map_err(StartError::Config)?;
         let state = AppState {
             core,
+            outbound,
             metrics: Arc::new(Metrics::default()),
             openapi: Arc::new(openapi.to_value().clone()),
             dialect_openapi: Arc::new(per_dialect),

@@ -13,6 +13,8 @@ use crate::metrics::Metrics;
 pub struct AppState {
     /// The application core.
     pub core: Core,
+    /// The guarded client for URLs given by callers (`pdf_url`, `logo_url`, files by URL).
+    pub outbound: crate::outbound::Outbound,
     /// Prometheus registry.
     pub metrics: Arc<Metrics>,
     /// The OpenAPI document, rendered once.

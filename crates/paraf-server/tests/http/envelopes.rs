@@ -45,6 +45,7 @@ fn draft(pdf: Vec<u8>, recipients: Vec<NewRecipient>) -> Draft {
         }],
         recipients,
         fields: vec![],
+        logo: None,
     }
 }
 

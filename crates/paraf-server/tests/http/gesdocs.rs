@@ -260,7 +260,395 @@ async fn meta_lists_regions_and_languages() {
     app.stop().await;
 }
 
+/// A web server with files to fetch: a tagged PDF, a PNG logo, something that is not a PDF.
+async fn file_server() -> String {
+    let pdf =
+        paraf_testkit::pdf::pages(&["Le client <@signature1@>", "Le prestataire <@signature2@>"]);
+    let app = axum::Router::new()
+        .route(
+            "/contrat.pdf",
+            axum::routing::get(move || async move { pdf.clone() }),
+        )
+        .route(
+            "/accord.pdf",
+            axum::routing::get(|| async { paraf_testkit::pdf::pages(&["Accord <@signature@>"]) }),
+        )
+        .route("/logo.png", axum::routing::get(|| async { PNG.to_vec() }))
+        .route(
+            "/page.html",
+            axum::routing::get(|| async { "<html>not a pdf</html>" }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+async fn account(app: &TestApp, email: &str) -> String {
+    let (s, v) = post_json(
+        app,
+        "/api/register",
+        json!({"name": "Cabinet Martin", "email": email, "password": "password123", "password_confirmation": "password123"}),
+    )
+    .await;
+    assert_eq!(s, 201, "{v}");
+    v["token"].as_str().unwrap().to_string()
+}
+
+async fn create(app: &TestApp, token: &str, body: Value) -> (u16, Value) {
+    json(
+        app.post("/api/signature-requests")
+            .header("authorization", bearer(token))
+            .json(&body)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+fn future(app: &TestApp) -> String {
+    (app.clock.now_ts() + chrono::Duration::days(7))
+        .format("%Y-%m-%dT%H:%M")
+        .to_string()
+}
+
+async fn signature_requests_by_url_and_by_upload(backend: Backend) {
+    let app = spawn_with(backend, |c| {
+        c.registration_open = true;
+        c.signup_credits = 2;
+    })
+    .await;
+    let files = file_server().await;
+    let token = account(&app, "martin@cabinet.fr").await;
+    let signers = json!([
+        {"email": "alice@email.com", "first_name": "Alice", "last_name": "Dupont", "language": "fr"},
+        {"email": "bob@email.com", "first_name": "Bob", "last_name": "Martin", "language": "en"}
+    ]);
+    let (s, v) = create(
+        &app,
+        &token,
+        json!({
+            "signers": signers,
+            "expires_at": future(&app),
+            "demandeur_email": "admin@email.com",
+            "pdf_url": format!("{files}/contrat.pdf"),
+            "logo_url": format!("{files}/logo.png"),
+            "color": "#4f46e5",
+            "metadata": {"custom_id": "ABC123"}
+        }),
+    )
+    .await;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["status"], "success");
+    assert_eq!(v["message"], "Signature request created successfully");
+    let d = &v["data"];
+    let r = &d["signature_request"];
+    assert_eq!(r["statut"], "en_attente");
+    assert_eq!(r["email"], "alice@email.com");
+    assert_eq!(r["signer_first_name"], "Alice");
+    assert_eq!(r["signer_language"], "fr");
+    assert_eq!(r["signer_2fa"], false);
+    assert_eq!(r["requester_email"], "admin@email.com");
+    assert_eq!(r["metadata"], json!({"custom_id": "ABC123"}));
+    assert_eq!(r["color"], "#4f46e5");
+    assert_eq!(r["logo_url"], format!("{files}/logo.png"));
+    assert_eq!(r["signataires"].as_array().unwrap().len(), 2);
+    assert_eq!(r["signataires"][1]["statut"], "pending");
+    assert_eq!(d["signature_url"], r["signataires"][0]["signature_url"]);
+    assert!(d["signature_url"]
+        .as_str()
+        .unwrap()
+        .starts_with(&format!("{}/fr/sign/", app.url)));
+    assert!(r["signataires"][1]["signature_url"]
+        .as_str()
+        .unwrap()
+        .contains("/en/sign/"));
+    assert_eq!(d["credits_left"], 1);
+    // The first signer is mailed; the second waits for their turn.
+    let org = app
+        .store
+        .list_organisations()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|o| o.slug.as_str().starts_with("martin-"))
+        .unwrap();
+    let mails = app.store.list_mail(Some(org.id), 10).await.unwrap();
+    assert_eq!(
+        mails.iter().map(|m| m.to.as_str()).collect::<Vec<_>>(),
+        ["alice@email.com"]
+    );
+
+    // Multipart: files, bracketed signers, metadata as JSON text.
+    let pdf = paraf_testkit::pdf::pages(&["Accord <@signature@>"]);
+    let form = reqwest::multipart::Form::new()
+        .text("signers[0][email]", "claire@email.com")
+        .text("signers[0][first_name]", "Claire")
+        .text("signers[0][last_name]", "Petit")
+        .text("signers[0][language]", "it")
+        .text("expires_at", future(&app))
+        .text("demandeur_email", "admin@email.com")
+        .text("metadata", r#"{"dossier": 7}"#)
+        .text("pdf_url", "http://127.0.0.1:1/ignored.pdf")
+        .part(
+            "pdf",
+            reqwest::multipart::Part::bytes(pdf).file_name("accord.pdf"),
+        )
+        .part(
+            "logo",
+            reqwest::multipart::Part::bytes(PNG.to_vec()).file_name("logo.png"),
+        );
+    let (s, v) = json(
+        app.post("/api/signature-requests")
+            .header("authorization", bearer(&token))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["data"]["signature_request"]["signer_language"], "it");
+    assert_eq!(
+        v["data"]["signature_request"]["metadata"],
+        json!({"dossier": 7})
+    );
+    assert_eq!(v["data"]["credits_left"], 0);
+    // The uploaded logo is kept with the envelope (for the mails and the signer page).
+    let id = paraf_domain::EnvelopeId(v["data"]["signature_request"]["id"].as_i64().unwrap());
+    let e = app.store.envelope(org.id, id).await.unwrap();
+    let logo = paraf_domain::BlobId::parse(e.options["logo"].as_str().unwrap()).unwrap();
+    assert_eq!(app.state.blobs.get(&logo).await.unwrap().unwrap(), PNG);
+
+    // No credits left: 402, nothing made.
+    let body = json!({"signers": [{"email": "a@email.com", "first_name": "A", "last_name": "B"}],
+        "expires_at": future(&app), "demandeur_email": "admin@email.com", "pdf_url": format!("{files}/contrat.pdf")});
+    let (s, v) = create(&app, &token, body.clone()).await;
+    assert_eq!(s, 402, "{v}");
+    assert_error(
+        &v,
+        "No credits left: buy credits to send signature requests.",
+    );
+    let (_, v) = json(
+        app.get("/api/tokens")
+            .header("authorization", bearer(&token))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(v["status"], "success");
+    // Without a token: the GesDocs 401.
+    let (s, v) = json(
+        app.post("/api/signature-requests")
+            .json(&body)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 401);
+    assert_error(&v, "Unauthenticated.");
+    app.stop().await;
+}
+
+async fn bad_signature_requests_name_the_field_and_cost_nothing(backend: Backend) {
+    let app = spawn_with(backend, |c| {
+        c.registration_open = true;
+        c.signup_credits = 1;
+    })
+    .await;
+    let files = file_server().await;
+    let token = account(&app, "refus@cabinet.fr").await;
+    let good = || {
+        json!({"signers": [{"email": "alice@email.com", "first_name": "Alice", "last_name": "Dupont"}],
+            "expires_at": future(&app), "demandeur_email": "admin@email.com",
+            "pdf_url": format!("{files}/accord.pdf")})
+    };
+    let with = |k: &str, v: Value| {
+        let mut b = good();
+        b[k] = v;
+        b
+    };
+    // Validation: every field at once, under its name.
+    let (s, v) = create(&app, &token, json!({})).await;
+    assert_eq!(s, 422, "{v}");
+    assert_error(&v, "Validation error");
+    for f in ["signers", "expires_at", "demandeur_email", "pdf"] {
+        assert!(v["errors"][f].is_array(), "{f}: {v}");
+    }
+    let (s, v) = create(&app, &token, with("signers", json!([]))).await;
+    assert_eq!(
+        (s, &v["errors"]["signers"]),
+        (422, &json!(["The signers field is required."]))
+    );
+    let (s, v) = create(&app, &token, with("expires_at", json!("2020-01-01T10:00"))).await;
+    assert_eq!(
+        (s, &v["errors"]["expires_at"]),
+        (
+            422,
+            &json!(["The expires at field must be a date after now."])
+        )
+    );
+    let (s, v) = create(
+        &app,
+        &token,
+        with("signers", json!([{"email": "pas-un-email", "last_name": "X", "language": "de", "twofa_type": "sms"}])),
+    )
+    .await;
+    assert_eq!(s, 422);
+    assert_eq!(
+        v["errors"]["signers.0.email"],
+        json!(["The signers.0.email field must be a valid email address."])
+    );
+    assert_eq!(
+        v["errors"]["signers.0.first_name"],
+        json!(["The signers.0.first_name field is required."])
+    );
+    assert_eq!(
+        v["errors"]["signers.0.language"],
+        json!(["The selected signers.0.language is invalid."])
+    );
+    assert!(v["errors"]["signers.0.mobile"].is_array(), "{v}");
+    let (s, v) = create(&app, &token, with("color", json!("bleu"))).await;
+    assert_eq!(
+        (s, &v["errors"]["color"]),
+        (
+            422,
+            &json!(["The color field must be a valid hexadecimal color."])
+        )
+    );
+    let (s, v) = create(&app, &token, with("metadata", json!("text"))).await;
+    assert_eq!(
+        (s, &v["errors"]["metadata"]),
+        (422, &json!(["The metadata field must be an object."]))
+    );
+    // URLs that cannot be used: the seed's shape with `field`.
+    for (k, url, message) in [
+        (
+            "pdf_url",
+            "http://127.0.0.1:1/absent.pdf".to_string(),
+            "Impossible de télécharger le fichier depuis l'URL fournie.",
+        ),
+        (
+            "pdf_url",
+            format!("{files}/page.html"),
+            "Le fichier à l'URL fournie n'est pas un PDF valide.",
+        ),
+        (
+            "logo_url",
+            format!("{files}/page.html"),
+            "Le fichier à l'URL fournie n'est pas une image valide.",
+        ),
+        (
+            "logo_url",
+            format!("{files}/absent.png"),
+            "Impossible de télécharger le logo depuis l'URL fournie.",
+        ),
+    ] {
+        let (s, v) = create(&app, &token, with(k, json!(url))).await;
+        assert_eq!(s, 422, "{url}: {v}");
+        assert_eq!(v["field"], k, "{v}");
+        assert_error(&v, message);
+    }
+    // A file that says PDF but is not one; a logo that is not an image.
+    let upload = |pdf: Vec<u8>, logo: Vec<u8>| {
+        reqwest::multipart::Form::new()
+            .text("signers[0][email]", "alice@email.com")
+            .text("signers[0][first_name]", "Alice")
+            .text("signers[0][last_name]", "Dupont")
+            .text("expires_at", future(&app))
+            .text("demandeur_email", "admin@email.com")
+            .part(
+                "pdf",
+                reqwest::multipart::Part::bytes(pdf).file_name("x.pdf"),
+            )
+            .part(
+                "logo",
+                reqwest::multipart::Part::bytes(logo).file_name("logo.png"),
+            )
+    };
+    for (form, field) in [
+        (upload(b"%PDF-1.7 broken".to_vec(), PNG.to_vec()), "pdf"),
+        (upload(b"hello".to_vec(), PNG.to_vec()), "pdf"),
+        (
+            upload(paraf_testkit::pdf::simple_pdf(), b"GIF? no".to_vec()),
+            "logo",
+        ),
+    ] {
+        let (s, v) = json(
+            app.post("/api/signature-requests")
+                .header("authorization", bearer(&token))
+                .multipart(form)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(s, 422, "{v}");
+        assert!(v["errors"][field].is_array(), "{field}: {v}");
+    }
+    // A tag for a signer who is not there.
+    let pdf = paraf_testkit::pdf::pages(&["Ici <@signature3@>"]);
+    let (s, v) = json(
+        app.post("/api/signature-requests")
+            .header("authorization", bearer(&token))
+            .multipart(upload(pdf, PNG.to_vec()))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 422, "{v}");
+    assert!(
+        v["errors"]["signers"][0]
+            .as_str()
+            .unwrap()
+            .contains("<@signature3@>"),
+        "{v}"
+    );
+    // None of it cost a credit: the one credit still buys a request.
+    let (s, v) = create(&app, &token, good()).await;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["data"]["credits_left"], 0);
+    app.stop().await;
+}
+
+async fn private_urls_are_refused(backend: Backend) {
+    let app = spawn_with(backend, |c| {
+        c.registration_open = true;
+        c.outbound_allow_private = false;
+    })
+    .await;
+    let files = file_server().await;
+    let token = account(&app, "prive@cabinet.fr").await;
+    for url in [
+        format!("{files}/contrat.pdf"),
+        format!("{}/contrat.pdf", files.replace("127.0.0.1", "localhost")),
+        "http://169.254.169.254/latest/meta-data/".to_string(),
+    ] {
+        let (s, v) = create(
+            &app,
+            &token,
+            json!({"signers": [{"email": "alice@email.com", "first_name": "Alice", "last_name": "Dupont"}],
+                "expires_at": future(&app), "demandeur_email": "admin@email.com", "pdf_url": url}),
+        )
+        .await;
+        assert_eq!(s, 422, "{url}: {v}");
+        assert_eq!(v["field"], "pdf_url");
+        assert!(
+            v["message"].as_str().unwrap().contains("adresse refusée"),
+            "{v}"
+        );
+    }
+    app.stop().await;
+}
+
 crate::both_backends!(
     register_login_and_personal_tokens,
     registration_is_closed_unless_opened,
+    signature_requests_by_url_and_by_upload,
+    bad_signature_requests_name_the_field_and_cost_nothing,
+    private_urls_are_refused,
 );

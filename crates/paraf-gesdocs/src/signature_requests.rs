@@ -1,0 +1,628 @@
+//! `POST /api/signature-requests`: JSON with `pdf_url`/`logo_url`, a form, or multipart with
+//! `pdf`/`logo` files (a file wins over a URL) and `signers[0][email]`-style fields. Every
+//! field error is reported at once under its name (`signers.0.email`); a URL that cannot be
+//! fetched (unreachable, private address, not a PDF or image) answers with `field`. One core
+//! call creates and sends the envelope for one credit: signers sign in the order given.
+
+use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use paraf_core::domain::{
+    Email, Envelope, EnvelopeStatus, NewRecipient, Recipient, RecipientStatus, SecondFactor,
+    SignatureModel, Timestamp,
+};
+use paraf_core::envelopes::{Draft, DraftDocument, SigningLink, LANGUAGES};
+use paraf_http::outbound::OutboundError;
+use paraf_http::state::AppState;
+use serde_json::{json, Map, Value};
+
+use crate::error::GesDocsError;
+use crate::wire::{
+    Signataire, SignatureRequestCreated, SignatureRequestData, SignatureRequestInput,
+    SignatureRequestView,
+};
+use crate::Caller;
+
+/// Largest PDF fetched or uploaded.
+const MAX_PDF: u64 = 50 * 1024 * 1024;
+/// Largest logo.
+const MAX_LOGO: u64 = 2 * 1024 * 1024;
+
+/// A file of the request.
+struct Upload {
+    name: String,
+    bytes: Vec<u8>,
+}
+
+/// Puts `value` at the path of a bracketed key (`signers[0][email]`) in `root`.
+fn put_bracketed(root: &mut Value, key: &str, value: Value) {
+    let mut parts: Vec<&str> = Vec::new();
+    let (head, rest) = key.split_once('[').map_or((key, ""), |(h, r)| (h, r));
+    parts.push(head);
+    for p in rest.split('[') {
+        let p = p.trim_end_matches(']');
+        if !p.is_empty() || !rest.is_empty() {
+            parts.push(p);
+        }
+    }
+    let mut cur = root;
+    for (i, part) in parts.iter().enumerate() {
+        let last = i + 1 == parts.len();
+        let next_is_index = parts.get(i + 1).is_some_and(|n| n.parse::<usize>().is_ok());
+        let fresh = || if next_is_index { json!([]) } else { json!({}) };
+        cur = match cur {
+            Value::Array(a) => {
+                let Ok(n) = part.parse::<usize>() else { return };
+                if n > 100 {
+                    return;
+                }
+                while a.len() <= n {
+                    a.push(Value::Null);
+                }
+                if last {
+                    a[n] = value;
+                    return;
+                }
+                if a[n].is_null() {
+                    a[n] = fresh();
+                }
+                &mut a[n]
+            }
+            Value::Object(m) => {
+                if last {
+                    m.insert((*part).to_string(), value);
+                    return;
+                }
+                m.entry((*part).to_string()).or_insert_with(fresh)
+            }
+            _ => return,
+        };
+    }
+}
+
+/// Text fields (`name=value`) to the JSON a JSON client would send; `metadata` given as JSON
+/// text is read as JSON.
+fn to_json(pairs: Vec<(String, String)>) -> Value {
+    let mut root = json!({});
+    for (k, v) in pairs {
+        let value = if k == "metadata" {
+            serde_json::from_str(&v).unwrap_or(Value::String(v))
+        } else {
+            Value::String(v)
+        };
+        put_bracketed(&mut root, &k, value);
+    }
+    root
+}
+
+fn unreadable(why: impl std::fmt::Display) -> GesDocsError {
+    GesDocsError::new(
+        StatusCode::BAD_REQUEST,
+        format!("The request could not be read: {why}."),
+    )
+}
+
+/// Reads the body in any of the three forms.
+async fn read(
+    req: Request,
+    state: &AppState,
+) -> Result<(SignatureRequestInput, Option<Upload>, Option<Upload>), GesDocsError> {
+    let ct = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let (value, pdf, logo) = if ct.starts_with("multipart/form-data") {
+        let mut mp = Multipart::from_request(req, state)
+            .await
+            .map_err(|e| unreadable(e.body_text()))?;
+        let (mut pairs, mut pdf, mut logo) = (Vec::new(), None, None);
+        while let Some(field) = mp
+            .next_field()
+            .await
+            .map_err(|e| unreadable(e.body_text()))?
+        {
+            let name = field.name().unwrap_or_default().to_string();
+            let file_name = field.file_name().map(str::to_string);
+            let bytes = field.bytes().await.map_err(|e| unreadable(e.body_text()))?;
+            match name.as_str() {
+                "pdf" | "logo" if file_name.is_some() || !bytes.is_empty() => {
+                    let up = Upload {
+                        name: file_name.unwrap_or_else(|| format!("{name}.bin")),
+                        bytes: bytes.to_vec(),
+                    };
+                    if name == "pdf" {
+                        pdf = Some(up)
+                    } else {
+                        logo = Some(up)
+                    }
+                }
+                _ => pairs.push((name, String::from_utf8_lossy(&bytes).into_owned())),
+            }
+        }
+        (to_json(pairs), pdf, logo)
+    } else if ct.starts_with("application/x-www-form-urlencoded") {
+        let axum::Form(pairs) = axum::Form::<Vec<(String, String)>>::from_request(req, state)
+            .await
+            .map_err(|e| unreadable(e.body_text()))?;
+        (to_json(pairs), None, None)
+    } else if ct.is_empty() || ct.starts_with("application/json") {
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| GesDocsError::new(e.status(), "The request body could not be read."))?;
+        let v: Value = serde_json::from_slice(&bytes).map_err(|e| {
+            GesDocsError::new(
+                StatusCode::BAD_REQUEST,
+                format!("The body is not valid JSON: {e}."),
+            )
+        })?;
+        (v, None, None)
+    } else {
+        return Err(GesDocsError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Send JSON, a form or multipart/form-data.",
+        ));
+    };
+    // Wrong types are reported like missing ones would be: under the field's name.
+    let input: SignatureRequestInput = serde_json::from_value(value).map_err(|e| {
+        GesDocsError::invalid(
+            "body",
+            format!("The body does not have the expected fields: {e}."),
+        )
+    })?;
+    Ok((input, pdf, logo))
+}
+
+/// `expires_at`: `YYYY-MM-DDTHH:mm[:ss]` or with a space, UTC unless it carries an offset.
+fn parse_expiry(s: &str) -> Option<Timestamp> {
+    let s = s.trim();
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&chrono::Utc));
+    }
+    [
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+    ]
+    .iter()
+    .find_map(|f| chrono::NaiveDateTime::parse_from_str(s, f).ok())
+    .or_else(|| {
+        chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(23, 59, 59))
+    })
+    .map(|n| n.and_utc())
+}
+
+fn is_image(b: &[u8]) -> bool {
+    b.starts_with(b"\x89PNG\r\n\x1a\n")
+        || b.starts_with(&[0xFF, 0xD8, 0xFF])
+        || b.starts_with(b"GIF87a")
+        || b.starts_with(b"GIF89a")
+        || (b.len() > 12 && &b[..4] == b"RIFF" && &b[8..12] == b"WEBP")
+}
+
+fn is_pdf(b: &[u8]) -> bool {
+    b[..b.len().min(1024)].windows(5).any(|w| w == b"%PDF-")
+}
+
+fn color_ok(c: &str) -> bool {
+    let h = c.strip_prefix('#').unwrap_or("");
+    (h.len() == 6 || h.len() == 3) && h.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// A fetch failure in the seed's words, naming the field.
+fn fetch_error(field: &str, e: &OutboundError, what: &str) -> GesDocsError {
+    let message = match e {
+        OutboundError::Refused(why) => format!(
+            "Impossible de télécharger {what} depuis l'URL fournie : adresse refusée ({why})."
+        ),
+        OutboundError::TooLarge(n) => {
+            format!("Le fichier à l'URL fournie dépasse la taille autorisée ({n} octets).")
+        }
+        _ => format!("Impossible de télécharger {what} depuis l'URL fournie."),
+    };
+    GesDocsError {
+        field: Some(field.into()),
+        ..GesDocsError::new(StatusCode::UNPROCESSABLE_ENTITY, message)
+    }
+}
+
+fn field_error(field: &str, message: &str) -> GesDocsError {
+    GesDocsError {
+        field: Some(field.into()),
+        ..GesDocsError::new(StatusCode::UNPROCESSABLE_ENTITY, message)
+    }
+}
+
+fn file_name_of(url: &str) -> String {
+    url.split(['?', '#'])
+        .next()
+        .and_then(|u| u.rsplit('/').next())
+        .filter(|n| !n.is_empty())
+        .unwrap_or("document.pdf")
+        .to_string()
+}
+
+/// The seed's status words.
+pub fn statut(s: EnvelopeStatus) -> &'static str {
+    match s {
+        EnvelopeStatus::Draft | EnvelopeStatus::Sent | EnvelopeStatus::InProgress => "en_attente",
+        EnvelopeStatus::Sealing | EnvelopeStatus::SealFailed => "en_cours",
+        EnvelopeStatus::Completed => "signe",
+        EnvelopeStatus::Declined => "refuse",
+        EnvelopeStatus::Expired => "expire",
+        EnvelopeStatus::Cancelled => "annule",
+    }
+}
+
+/// A signer's state in the seed's words.
+pub fn signataire(r: &Recipient, url: Option<String>) -> Signataire {
+    Signataire {
+        email: r.email.as_str().to_string(),
+        prenom: r.first_name.clone(),
+        nom: r.last_name.clone(),
+        statut: match r.status {
+            RecipientStatus::Signed => "signed",
+            RecipientStatus::Declined => "declined",
+            _ => "pending",
+        }
+        .into(),
+        date_signature: r
+            .signed_at
+            .map(|t| t.format("%Y-%m-%dT%H:%M:%S").to_string()),
+        signature_url: url,
+    }
+}
+
+fn view(e: &Envelope, links: &[SigningLink]) -> SignatureRequestView {
+    let first = &links[0].recipient;
+    SignatureRequestView {
+        id: e.id.0,
+        token: e.uuid.clone(),
+        email: first.email.as_str().to_string(),
+        signer_first_name: first.first_name.clone(),
+        signer_last_name: first.last_name.clone(),
+        signer_language: first.language.clone(),
+        signer_2fa: first.second_factor != SecondFactor::None,
+        signer_mobile: first.mobile.clone(),
+        statut: statut(e.status).into(),
+        expires_at: e
+            .expires_at
+            .map(|t| t.format("%Y-%m-%dT%H:%M:%S").to_string()),
+        requester_email: e.sender_email.as_str().to_string(),
+        metadata: e.metadata.clone(),
+        logo_url: e
+            .options
+            .get("logo_url")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        color: e
+            .options
+            .get("color")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        region: e
+            .options
+            .get("region")
+            .and_then(Value::as_str)
+            .unwrap_or("Europe/Paris")
+            .to_string(),
+        signataires: links
+            .iter()
+            .map(|l| signataire(&l.recipient, Some(l.url.clone())))
+            .collect(),
+    }
+}
+
+/// Create a signature request: the PDF goes to the signers, in the order given.
+#[utoipa::path(post, path = "/api/signature-requests", tag = "gesdocs",
+    request_body(content = SignatureRequestInput, description = "JSON (pdf_url, logo_url), a form, or multipart/form-data (pdf, logo files; signers[0][email]…)"),
+    responses(
+        (status = 201, body = SignatureRequestCreated),
+        (status = 401, body = crate::wire::ErrorBody),
+        (status = 402, description = "No credits left", body = crate::wire::ErrorBody),
+        (status = 422, description = "Validation error (`errors` per field), or a URL that could not be fetched (`field`)", body = crate::wire::ErrorBody),
+    ))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    req: Request,
+) -> Result<Response, GesDocsError> {
+    let (input, pdf_file, logo_file) = read(req, &state).await?;
+    let mut c = crate::routes::Checks::default();
+    let now = state.core.now();
+
+    // Signers.
+    let two_fa_default = input.twofa_type.clone();
+    let mut recipients = Vec::new();
+    match &input.signers {
+        Some(list) if !list.is_empty() => {
+            if list.len() > 50 {
+                c.fail(
+                    "signers",
+                    "The signers field must not have more than 50 items.".into(),
+                );
+            }
+            for (i, s) in list.iter().enumerate() {
+                let f = |n: &str| format!("signers.{i}.{n}");
+                let email = c.email(&f("email"), &s.email);
+                let first = c
+                    .required(&f("first_name"), &s.first_name)
+                    .trim()
+                    .to_string();
+                let last = c.required(&f("last_name"), &s.last_name).trim().to_string();
+                let language = s
+                    .language
+                    .clone()
+                    .unwrap_or_else(|| "fr".into())
+                    .trim()
+                    .to_ascii_lowercase();
+                if !LANGUAGES.contains(&language.as_str()) {
+                    c.fail(
+                        &f("language"),
+                        format!("The selected {} is invalid.", f("language")),
+                    );
+                }
+                let factor = match s
+                    .twofa_type
+                    .clone()
+                    .or_else(|| two_fa_default.clone())
+                    .as_deref()
+                    .map(str::trim)
+                {
+                    None | Some("") | Some("none") => SecondFactor::None,
+                    Some("mail") | Some("email") => SecondFactor::Mail,
+                    Some("sms") => SecondFactor::Sms,
+                    Some(_) => {
+                        c.fail(
+                            &f("twofa_type"),
+                            format!("The selected {} is invalid.", f("twofa_type")),
+                        );
+                        SecondFactor::None
+                    }
+                };
+                let mobile = s
+                    .mobile
+                    .clone()
+                    .map(|m| m.trim().to_string())
+                    .filter(|m| !m.is_empty());
+                if factor == SecondFactor::Sms && mobile.is_none() {
+                    c.fail(
+                        &f("mobile"),
+                        format!(
+                            "The {} field is required when twofa type is sms.",
+                            f("mobile")
+                        ),
+                    );
+                }
+                if let Ok(email) = Email::parse(&email) {
+                    recipients.push(NewRecipient {
+                        group: u32::try_from(i + 1).unwrap_or(u32::MAX),
+                        email,
+                        first_name: first,
+                        last_name: last,
+                        language,
+                        mobile,
+                        second_factor: factor,
+                    });
+                }
+            }
+        }
+        _ => c.fail("signers", "The signers field is required.".into()),
+    }
+    // Dates, requester, presentation.
+    let expires_raw = c.required("expires_at", &input.expires_at).to_string();
+    let expires_at = if expires_raw.is_empty() {
+        None
+    } else {
+        match parse_expiry(&expires_raw) {
+            None => {
+                c.fail(
+                    "expires_at",
+                    "The expires at field must be a valid date (YYYY-MM-DDTHH:mm).".into(),
+                );
+                None
+            }
+            Some(t) if t <= now => {
+                c.fail(
+                    "expires_at",
+                    "The expires at field must be a date after now.".into(),
+                );
+                None
+            }
+            t => t,
+        }
+    };
+    let requester = c.email("demandeur_email", &input.demandeur_email);
+    let color = input
+        .color
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    if color.is_some_and(|s| !color_ok(s)) {
+        c.fail(
+            "color",
+            "The color field must be a valid hexadecimal color.".into(),
+        );
+    }
+    let metadata = match input.metadata.clone() {
+        None | Some(Value::Null) => json!({}),
+        Some(m @ Value::Object(_)) => m,
+        Some(_) => {
+            c.fail("metadata", "The metadata field must be an object.".into());
+            json!({})
+        }
+    };
+    if pdf_file.is_none() && input.pdf_url.as_deref().is_none_or(|u| u.trim().is_empty()) {
+        c.fail(
+            "pdf",
+            "The pdf field is required (a file, or pdf_url).".into(),
+        );
+    }
+    c.done()?;
+
+    // Files: a file wins over a URL.
+    let pdf = match pdf_file {
+        Some(f) => {
+            if !is_pdf(&f.bytes) {
+                return Err(GesDocsError::invalid(
+                    "pdf",
+                    "The pdf field must be a file of type: pdf.",
+                ));
+            }
+            f
+        }
+        None => {
+            let url = input.pdf_url.clone().unwrap_or_default();
+            let got = state
+                .outbound
+                .fetch(url.trim(), MAX_PDF)
+                .await
+                .map_err(|e| fetch_error("pdf_url", &e, "le fichier"))?;
+            if !is_pdf(&got.bytes) {
+                return Err(field_error(
+                    "pdf_url",
+                    "Le fichier à l'URL fournie n'est pas un PDF valide.",
+                ));
+            }
+            Upload {
+                name: file_name_of(&url),
+                bytes: got.bytes,
+            }
+        }
+    };
+    let mut options = Map::new();
+    let logo = match logo_file {
+        Some(f) => {
+            if f.bytes.len() as u64 > MAX_LOGO || !is_image(&f.bytes) {
+                return Err(GesDocsError::invalid(
+                    "logo",
+                    "The logo field must be an image (PNG, JPEG, GIF, WEBP) of at most 2 MB.",
+                ));
+            }
+            Some(f.bytes)
+        }
+        None => match input
+            .logo_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+        {
+            Some(url) => {
+                let got = state
+                    .outbound
+                    .fetch(url, MAX_LOGO)
+                    .await
+                    .map_err(|e| fetch_error("logo_url", &e, "le logo"))?;
+                if !is_image(&got.bytes) {
+                    return Err(field_error(
+                        "logo_url",
+                        "Le fichier à l'URL fournie n'est pas une image valide.",
+                    ));
+                }
+                options.insert("logo_url".into(), json!(url));
+                Some(got.bytes)
+            }
+            None => None,
+        },
+    };
+    if let Some(c) = color {
+        options.insert("color".into(), json!(c));
+    }
+    if let Some(r) = input
+        .region
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+    {
+        options.insert("region".into(), json!(r));
+    }
+    let Ok(sender_email) = Email::parse(&requester) else {
+        return Err(GesDocsError::invalid(
+            "demandeur_email",
+            "The demandeur email field must be a valid email address.",
+        ));
+    };
+    let draft = Draft {
+        title: pdf.name.trim_end_matches(".pdf").to_string(),
+        model: SignatureModel::SignerCertificate,
+        sender_email,
+        created_by: Some(caller.user),
+        face: "gesdocs".into(),
+        metadata,
+        options: Value::Object(options),
+        expires_at,
+        reminder_days: None,
+        documents: vec![DraftDocument {
+            name: pdf.name,
+            bytes: pdf.bytes,
+        }],
+        recipients,
+        fields: vec![],
+        logo,
+    };
+    let (e, links, credits_left) = state
+        .core
+        .request_signatures(caller.p.org, draft, &caller.actor)
+        .await?;
+    let reply = SignatureRequestCreated {
+        status: "success".into(),
+        message: "Signature request created successfully".into(),
+        data: SignatureRequestData {
+            signature_url: links[0].url.clone(),
+            signature_request: view(&e, &links),
+            credits_left,
+        },
+    };
+    Ok((StatusCode::CREATED, Json(reply)).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn bracketed_fields_become_json() {
+        let v = to_json(vec![
+            ("signers[0][email]".into(), "a@x.fr".into()),
+            ("signers[0][first_name]".into(), "A".into()),
+            ("signers[1][email]".into(), "b@x.fr".into()),
+            ("expires_at".into(), "2030-01-01T10:00".into()),
+            ("metadata".into(), r#"{"custom_id": "ABC123"}"#.into()),
+        ]);
+        assert_eq!(
+            v,
+            json!({"signers": [{"email": "a@x.fr", "first_name": "A"}, {"email": "b@x.fr"}],
+                   "expires_at": "2030-01-01T10:00", "metadata": {"custom_id": "ABC123"}})
+        );
+    }
+
+    #[test]
+    fn dates_colours_and_magic_numbers() {
+        assert_eq!(
+            parse_expiry("2025-12-31T23:59").unwrap().to_rfc3339(),
+            "2025-12-31T23:59:00+00:00"
+        );
+        assert_eq!(
+            parse_expiry("2025-12-31T23:59:30+01:00")
+                .unwrap()
+                .to_rfc3339(),
+            "2025-12-31T22:59:30+00:00"
+        );
+        assert!(parse_expiry("31/12/2025").is_none());
+        assert!(
+            color_ok("#4f46e5") && color_ok("#fff") && !color_ok("4f46e5") && !color_ok("#ggg")
+        );
+        assert!(is_image(b"\x89PNG\r\n\x1a\n....") && !is_image(b"%PDF-1.7"));
+        assert!(is_pdf(b"%PDF-1.7\n") && !is_pdf(b"<html>"));
+        assert_eq!(
+            file_name_of("https://x.fr/a/contrat.pdf?sig=1"),
+            "contrat.pdf"
+        );
+    }
+}
