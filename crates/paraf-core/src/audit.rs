@@ -229,6 +229,12 @@ pub enum AuditAction {
     RecipientDeclined,
     /// An organisation's credits were granted or set.
     CreditsChanged,
+    /// A recipient signed.
+    RecipientSigned,
+    /// Every signature made and sealed (B-LTA).
+    EnvelopeCompleted,
+    /// The final seal failed (retried).
+    EnvelopeSealFailed,
 }
 
 impl AuditAction {
@@ -277,6 +283,9 @@ impl AuditAction {
             RecipientOpened => "recipient.opened",
             RecipientDeclined => "recipient.declined",
             CreditsChanged => "organisation.credits_changed",
+            RecipientSigned => "recipient.signed",
+            EnvelopeCompleted => "envelope.completed",
+            EnvelopeSealFailed => "envelope.seal_failed",
         }
     }
 }

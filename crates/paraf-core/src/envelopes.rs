@@ -22,6 +22,7 @@ use serde_json::json;
 use crate::audit::{Actor, AuditAction};
 pub use crate::directory::CreditChange;
 use crate::error::CoreError;
+use crate::signing::{sign_file_with, FileJob, Look, PageSel, Place};
 use crate::Core;
 
 type Result<T> = std::result::Result<T, CoreError>;
@@ -160,6 +161,30 @@ fn tag_fields(
         }
     }
     Ok(out)
+}
+
+/// Validity of a per-signer certificate, in days: it signs once, the signature is
+/// timestamped, and validation data is embedded, so it need not outlive the signing.
+pub const SIGNER_CERT_DAYS: u32 = 1;
+
+/// What the recipient signs with.
+#[derive(Debug, Clone, Default)]
+pub struct SignatureInput {
+    /// A drawn or uploaded signature (PNG or JPEG).
+    pub image: Option<Vec<u8>>,
+    /// A typed signature (their name as they wrote it).
+    pub typed: Option<String>,
+}
+
+/// The caption above the signer's name on a stamp without image.
+fn signed_by(lang: &str) -> &'static str {
+    match lang {
+        "fr" => "Signé électroniquement par :",
+        "id" => "Ditandatangani secara elektronik oleh:",
+        "it" => "Firmato elettronicamente da:",
+        "es" => "Firmado electrónicamente por:",
+        _ => "Electronically signed by:",
+    }
 }
 
 /// A refused document (the `pdf` field).
@@ -400,8 +425,13 @@ impl Core {
         for r in self.store.recipients(id).await? {
             let secret: [u8; 32] = paraf_domain::random_bytes(&*self.entropy)?;
             let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret);
+            let sealed = self
+                .master_key
+                .seal(token.as_bytes())
+                .map_err(CoreError::internal)?;
+            let sealed = base64::engine::general_purpose::STANDARD.encode(sealed);
             self.store
-                .set_recipient_token(r.id, &token_hash(&token), expires)
+                .set_recipient_token(r.id, &token_hash(&token), &sealed, expires)
                 .await?;
             let url = format!("{}/{}/sign/{token}", self.public_url, r.language);
             links.push(SigningLink { recipient: r, url });
@@ -413,21 +443,35 @@ impl Core {
             AuditAction::EnvelopeSent,
             json!({"recipients": links.len()}),
         );
-        self.invite_group(&e, 1, &links).await?;
+        self.invite_group(&e, 1).await?;
         self.envelope_webhook(&e, "envelope.sent", json!({})).await;
         Ok(links)
     }
 
+    /// The link of a recipient who has one (their sealed token, opened).
+    async fn link_of(&self, r: &Recipient) -> Result<String> {
+        let sealed = self
+            .store
+            .recipient_token_sealed(r.id)
+            .await?
+            .ok_or_else(|| CoreError::internal("a recipient to invite has no link"))?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(sealed)
+            .map_err(CoreError::internal)?;
+        let token = self.master_key.open(&bytes).map_err(CoreError::internal)?;
+        let token = String::from_utf8(token.to_vec()).map_err(CoreError::internal)?;
+        Ok(format!("{}/{}/sign/{token}", self.public_url, r.language))
+    }
+
     /// Mails the recipients of `group` their links and marks them invited.
-    async fn invite_group(&self, e: &Envelope, group: u32, links: &[SigningLink]) -> Result<()> {
+    async fn invite_group(&self, e: &Envelope, group: u32) -> Result<()> {
         let now = self.now();
-        for l in links.iter().filter(|l| l.recipient.group == group) {
-            let r = &l.recipient;
-            if !self.store.mark_recipient_invited(r.id, now).await? {
+        for r in self.store.recipients(e.id).await? {
+            if r.group != group || !self.store.mark_recipient_invited(r.id, now).await? {
                 continue;
             }
-            let (subject, text) =
-                invitation(&r.language, e.sender_email.as_str(), &e.title, &l.url);
+            let url = self.link_of(&r).await?;
+            let (subject, text) = invitation(&r.language, e.sender_email.as_str(), &e.title, &url);
             self.store
                 .queue_mail(
                     &NewMail {
@@ -585,6 +629,296 @@ impl Core {
         )
         .await;
         Ok(e)
+    }
+
+    /// The recipient of a link signs: a certificate in their name is issued by the
+    /// organisation's CA (they proved control of the address the link went to), each of their
+    /// signature fields gets a PAdES signature (B-LT: the chain and revocation data in the DSS)
+    /// in its own incremental update, and the key is dropped. When their group is done the
+    /// next is invited; after the last signature the envelope is sealed (document timestamp:
+    /// B-LTA) and completed.
+    pub async fn sign(
+        &self,
+        token: &str,
+        input: SignatureInput,
+        visit: &Visit,
+    ) -> Result<Envelope> {
+        let (envelope, recipient, documents, fields) = match self.open_link(token, visit).await? {
+            Opening::Ready {
+                envelope,
+                recipient,
+                documents,
+                fields,
+            } => (envelope, recipient, documents, fields),
+            Opening::NotYourTurn { .. } => {
+                return Err(CoreError::Domain(DomainError::Conflict {
+                    reason: "it is not your turn yet".into(),
+                }))
+            }
+            Opening::Done { .. } | Opening::Closed { .. } => {
+                return Err(CoreError::Domain(DomainError::Conflict {
+                    reason: "this envelope no longer takes signatures".into(),
+                }))
+            }
+        };
+        if recipient.second_factor != paraf_domain::SecondFactor::None {
+            return Err(CoreError::Domain(DomainError::Forbidden {
+                reason: "this signer must confirm a one-time code first".into(),
+            }));
+        }
+        if envelope.model != SignatureModel::SignerCertificate {
+            return Err(CoreError::Domain(DomainError::Conflict {
+                reason: "only the per-signer certificate model signs envelopes yet".into(),
+            }));
+        }
+        let image = match (&input.image, input.typed.as_deref().map(str::trim)) {
+            (Some(img), _) => Some(img.clone()),
+            (None, Some(t)) if !t.is_empty() => None,
+            _ => {
+                return Err(CoreError::invalid(
+                    "signature",
+                    "draw, type or upload a signature",
+                ))
+            }
+        };
+        let typed = input.typed.clone().filter(|t| !t.trim().is_empty());
+
+        // Every document of the envelope, signed by this recipient at each of their fields (a
+        // document without any of their fields gets one invisible signature).
+        let now = self.now();
+        let mut jobs = Vec::new();
+        for d in &documents {
+            let pdf = self
+                .blobs
+                .get(&d.current)
+                .await
+                .map_err(CoreError::internal)?
+                .ok_or_else(|| CoreError::internal("a document's file is missing"))?;
+            let mine: Vec<Field> = fields
+                .iter()
+                .filter(|f| f.document == d.id && f.kind == FieldKind::Signature)
+                .cloned()
+                .collect();
+            jobs.push((d.id, pdf, mine));
+        }
+        let req = paraf_pki::IssueRequest {
+            common_name: recipient.full_name().chars().take(64).collect(),
+            email: Some(recipient.email.as_str().to_string()),
+            nik: None,
+            key_type: paraf_pki::KeyType::P256,
+            validity_days: SIGNER_CERT_DAYS,
+            not_before: now.into(),
+        };
+        let pki = self.pki.clone();
+        let caption = signed_by(&recipient.language).to_string();
+        let when: std::time::SystemTime = now.into();
+        let signed: Vec<(paraf_domain::EnvelopeDocumentId, Vec<u8>)> =
+            tokio::task::spawn_blocking(move || -> Result<_> {
+                let key =
+                    paraf_pki::PrivateKey::generate(req.key_type).map_err(CoreError::internal)?;
+                let cert = pki
+                    .modify(|ca| ca.issue_for_public_key(&req, &key.public_key_der()))
+                    .map_err(CoreError::internal)?;
+                let ca = pki.current().map_err(CoreError::internal)?;
+                let signer = paraf_pki::SoftSigner::new(key, cert, ca.signer_chain(), None)
+                    .map_err(CoreError::internal)?;
+                let mut out = Vec::new();
+                for (doc, mut pdf, mine) in jobs {
+                    let looks: Vec<Look> = if mine.is_empty() {
+                        vec![Look::Invisible]
+                    } else {
+                        mine.iter()
+                            .map(|f| Look::Visible {
+                                place: Place::Rect {
+                                    page: PageSel::Number(usize::try_from(f.page).unwrap_or(1)),
+                                    x: f.rect[0],
+                                    y: f.rect[1],
+                                    width: f.rect[2] - f.rect[0],
+                                    height: f.rect[3] - f.rect[1],
+                                },
+                                image: image.clone(),
+                                qr: None,
+                                text: typed.clone(),
+                            })
+                            .collect()
+                    };
+                    for look in looks {
+                        let job = FileJob {
+                            pdf,
+                            field: "pdf".into(),
+                            pdf_password: None,
+                            look,
+                            reason: Some("Signature".into()),
+                            location: None,
+                        };
+                        pdf = sign_file_with(
+                            &ca,
+                            &signer,
+                            job,
+                            when,
+                            paraf_sign::Level::BLT,
+                            &caption,
+                        )?;
+                    }
+                    out.push((doc, pdf));
+                }
+                // The key goes with `signer` here: it never leaves this function.
+                Ok(out)
+            })
+            .await
+            .map_err(CoreError::internal)??;
+
+        // Record: the new versions, then the signature (compare-and-set: a double click
+        // signs once).
+        let mut blobs = Vec::new();
+        for (doc, pdf) in &signed {
+            blobs.push((
+                *doc,
+                self.blobs.put(pdf).await.map_err(CoreError::internal)?,
+            ));
+        }
+        let ip = visit.ip.map(|i| i.to_string());
+        if !self
+            .store
+            .mark_recipient_signed(
+                recipient.id,
+                ip.as_deref(),
+                visit.user_agent.as_deref(),
+                now,
+            )
+            .await?
+        {
+            return Err(CoreError::Domain(DomainError::Conflict {
+                reason: "already signed".into(),
+            }));
+        }
+        for (doc, blob) in &blobs {
+            self.store.set_document_current(*doc, blob).await?;
+        }
+        self.store
+            .set_envelope_status(
+                envelope.org,
+                envelope.id,
+                &[EnvelopeStatus::Sent],
+                EnvelopeStatus::InProgress,
+                None,
+                now,
+            )
+            .await?;
+        let mut actor = Actor::new(
+            format!("recipient:{}", recipient.id),
+            crate::audit::Face::Page,
+        );
+        actor.ip = visit.ip;
+        actor.user_agent.clone_from(&visit.user_agent);
+        let e = self.store.envelope(envelope.org, envelope.id).await?;
+        self.envelope_event(
+            &e,
+            &actor,
+            AuditAction::RecipientSigned,
+            json!({"recipient": recipient.position}),
+        );
+        self.envelope_webhook(
+            &e,
+            "recipient.signed",
+            json!({"recipient": {"email": recipient.email.as_str()}}),
+        )
+        .await;
+
+        // Next group, or the end.
+        let all = self.store.recipients(e.id).await?;
+        let group_done = all
+            .iter()
+            .filter(|r| r.group == recipient.group)
+            .all(|r| r.status == RecipientStatus::Signed);
+        if !group_done {
+            return Ok(e);
+        }
+        if all.iter().any(|r| r.group == recipient.group + 1) {
+            self.invite_group(&e, recipient.group + 1).await?;
+            return Ok(e);
+        }
+        self.complete(&e).await
+    }
+
+    /// Seals a fully signed envelope: a document timestamp over each document (B-LTA), then
+    /// `completed`. A failure leaves it `seal_failed` with the reason (retried by
+    /// [`Core::complete`] again), never stuck.
+    pub async fn complete(&self, e: &Envelope) -> Result<Envelope> {
+        let now = self.now();
+        let from = [EnvelopeStatus::InProgress, EnvelopeStatus::SealFailed];
+        if !self
+            .store
+            .set_envelope_status(e.org, e.id, &from, EnvelopeStatus::Sealing, None, now)
+            .await?
+        {
+            return Ok(self.store.envelope(e.org, e.id).await?);
+        }
+        let sealed = async {
+            for d in self.store.envelope_documents(e.id).await? {
+                let pdf = self
+                    .blobs
+                    .get(&d.current)
+                    .await
+                    .map_err(CoreError::internal)?
+                    .ok_or_else(|| CoreError::internal("a document's file is missing"))?;
+                let pki = self.pki.clone();
+                let out = tokio::task::spawn_blocking(move || -> Result<Vec<u8>> {
+                    let ca = pki.current().map_err(CoreError::internal)?;
+                    let doc = paraf_pdf::Document::load(pdf, None).map_err(CoreError::internal)?;
+                    paraf_sign::document_timestamp(&doc, ca.tsa()).map_err(CoreError::internal)
+                })
+                .await
+                .map_err(CoreError::internal)??;
+                let blob = self.blobs.put(&out).await.map_err(CoreError::internal)?;
+                self.store.set_document_current(d.id, &blob).await?;
+            }
+            Ok::<_, CoreError>(())
+        }
+        .await;
+        let (to, reason) = match &sealed {
+            Ok(()) => (EnvelopeStatus::Completed, None),
+            Err(err) => {
+                tracing::error!(error = %err, envelope = %e.uuid, "sealing failed");
+                (
+                    EnvelopeStatus::SealFailed,
+                    Some(format!("sealing failed: {err}")),
+                )
+            }
+        };
+        self.store
+            .set_envelope_status(
+                e.org,
+                e.id,
+                &[EnvelopeStatus::Sealing],
+                to,
+                reason.as_deref(),
+                self.now(),
+            )
+            .await?;
+        let done = self.store.envelope(e.org, e.id).await?;
+        let (action, event) = match to {
+            EnvelopeStatus::Completed => (AuditAction::EnvelopeCompleted, "envelope.completed"),
+            _ => (AuditAction::EnvelopeSealFailed, "envelope.seal_failed"),
+        };
+        self.envelope_event(&done, &Actor::system(), action, json!({"reason": reason}));
+        self.envelope_webhook(&done, event, json!({})).await;
+        Ok(done)
+    }
+
+    /// The current (signed) version of each document.
+    pub async fn envelope_files(&self, e: &Envelope) -> Result<Vec<(EnvelopeDocument, Vec<u8>)>> {
+        let mut out = Vec::new();
+        for d in self.store.envelope_documents(e.id).await? {
+            let bytes = self
+                .blobs
+                .get(&d.current)
+                .await
+                .map_err(CoreError::internal)?
+                .ok_or_else(|| CoreError::internal("a document's file is missing"))?;
+            out.push((d, bytes));
+        }
+        Ok(out)
     }
 
     /// The sender cancels an envelope that is not finished.

@@ -91,6 +91,25 @@ pub fn sign_file(
     job: FileJob,
     now: SystemTime,
 ) -> Result<Vec<u8>, CoreError> {
+    sign_file_with(
+        ca,
+        signer,
+        job,
+        now,
+        Level::BT,
+        "Ditandatangani secara elektronik oleh:",
+    )
+}
+
+/// [`sign_file`] at `level`, with `caption` above the signer's name on a stamp without image.
+pub fn sign_file_with(
+    ca: &CertificateAuthority,
+    signer: &dyn Signer,
+    job: FileJob,
+    now: SystemTime,
+    level: Level,
+    caption: &str,
+) -> Result<Vec<u8>, CoreError> {
     let field = job.field.clone();
     let mut data = job.pdf;
     let not_a_pdf = |detail: String| {
@@ -167,7 +186,7 @@ pub fn sign_file(
             let cn = paraf_sign::common_name(signer.certificate()).unwrap_or_default();
             let mut lines = Vec::new();
             if image.is_none() {
-                lines.push("Ditandatangani secara elektronik oleh:".to_string());
+                lines.push(caption.to_string());
                 lines.push(cn);
                 lines.push(paraf_sign::human_date(now));
             }
@@ -189,7 +208,7 @@ pub fn sign_file(
         }
     };
     let mut opts = SignOptions::new(now);
-    opts.level = Level::BT;
+    opts.level = level;
     opts.reason = job.reason.filter(|s| !s.trim().is_empty());
     opts.location = job.location.filter(|s| !s.trim().is_empty());
     opts.visible = visible;

@@ -352,25 +352,81 @@ impl Store {
         Ok(n == 1)
     }
 
-    /// Gives a recipient their link token (its hash) and its expiry; any earlier token stops
-    /// working. Every recipient gets one when the envelope is sent (a later group's link then
-    /// shows "not your turn yet").
+    /// Gives a recipient their link token: its hash (to find it) and the token sealed by the
+    /// core (to mail it when their group's turn comes), with its expiry; an earlier token
+    /// stops working. Every recipient gets one when the envelope is sent (a later group's
+    /// link then shows "not your turn yet").
     pub async fn set_recipient_token(
         &self,
         id: RecipientId,
         token_hash: &str,
+        token_sealed: &str,
         expires_at: Timestamp,
     ) -> Result<()> {
-        let n = affected!(self, |p| sqlx::query(
-            "UPDATE recipients SET token_hash = $2, token_expires_at = $3 WHERE id = $1"
+        let n = affected!(self, |p| {
+            sqlx::query(
+            "UPDATE recipients SET token_hash = $2, token_sealed = $3, token_expires_at = $4 WHERE id = $1"
         )
         .bind(id.0)
         .bind(token_hash)
+        .bind(token_sealed)
         .bind(ts(expires_at))
+        .execute(p)
+        .await
+        })?;
+        if n == 0 {
+            return Err(StoreError::not_found(Entity::Recipient));
+        }
+        Ok(())
+    }
+
+    /// The sealed link token of a recipient, if they have one.
+    pub async fn recipient_token_sealed(&self, id: RecipientId) -> Result<Option<String>> {
+        let row: Option<(Option<String>,)> = with_pool!(self, |p| sqlx::query_as(
+            "SELECT token_sealed FROM recipients WHERE id = $1"
+        )
+        .bind(id.0)
+        .fetch_optional(p)
+        .await)?;
+        Ok(row.ok_or(StoreError::not_found(Entity::Recipient))?.0)
+    }
+
+    /// Records a signature by an `invited` or `opened` recipient; `false` otherwise (already
+    /// signed, declined, or not their turn).
+    pub async fn mark_recipient_signed(
+        &self,
+        id: RecipientId,
+        ip: Option<&str>,
+        user_agent: Option<&str>,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let n = affected!(self, |p| {
+            sqlx::query(
+            "UPDATE recipients SET status = 'signed', signed_at = $2, ip = $3, user_agent = $4 \
+             WHERE id = $1 AND status IN ('invited', 'opened')"
+        )
+        .bind(id.0)
+        .bind(ts(now))
+        .bind(ip)
+        .bind(user_agent)
+        .execute(p)
+        .await
+        })?;
+        Ok(n == 1)
+    }
+
+    /// Sets the current version of a document (after a signature: the same file with one
+    /// more incremental update).
+    pub async fn set_document_current(&self, id: EnvelopeDocumentId, blob: &BlobId) -> Result<()> {
+        let n = affected!(self, |p| sqlx::query(
+            "UPDATE envelope_documents SET current_blob = $2 WHERE id = $1"
+        )
+        .bind(id.0)
+        .bind(blob.as_str())
         .execute(p)
         .await)?;
         if n == 0 {
-            return Err(StoreError::not_found(Entity::Recipient));
+            return Err(StoreError::not_found(Entity::Envelope));
         }
         Ok(())
     }

@@ -6,7 +6,7 @@
 
 use chrono::Duration;
 use paraf_core::audit::Actor;
-use paraf_core::envelopes::{Draft, DraftDocument, Opening, Visit};
+use paraf_core::envelopes::{Draft, DraftDocument, Opening, SignatureInput, Visit};
 use paraf_domain::{
     Email, EnvelopeStatus, FieldKind, NewRecipient, Plan, RecipientStatus, SecondFactor,
     SignatureModel,
@@ -351,7 +351,155 @@ async fn bad_drafts_are_refused_and_envelopes_expire(backend: Backend) {
     app.stop().await;
 }
 
+/// Two signers in turn (typed, then an image), each a real PAdES signature in its own
+/// incremental update with a certificate issued to them; the last one seals (B-LTA). pyHanko,
+/// pdfsig and our validator accept every signature.
+async fn two_signers_in_turn_give_a_document_every_validator_accepts(backend: Backend) {
+    let app = spawn(backend).await;
+    let tn = tenant(&app, "etude", Plan::Piagam).await;
+    let core = &app.state.core;
+    let rx = Receiver::start(vec![200]).await;
+    core.webhooks()
+        .create(
+            tn.org.id,
+            &rx.url,
+            &["envelope.completed".into()],
+            "",
+            &Actor::cli(),
+        )
+        .await
+        .unwrap();
+    let pdf = pages(&["Le client <@signature1@>", "Le prestataire <@signature2@>"]);
+    let e = core
+        .create_envelope(
+            tn.org.id,
+            draft(
+                pdf.clone(),
+                vec![
+                    signer("alice@email.com", 1, "fr"),
+                    signer("bob@email.com", 2, "en"),
+                ],
+            ),
+            &Actor::cli(),
+        )
+        .await
+        .unwrap();
+    let links = core
+        .send_envelope(tn.org.id, e.id, &Actor::cli())
+        .await
+        .unwrap();
+    let (alice, bob) = (token_of(&links[0].url), token_of(&links[1].url));
+    let visit = Visit {
+        ip: Some("198.51.100.7".parse().unwrap()),
+        user_agent: Some("Firefox".into()),
+    };
+    let typed = || SignatureInput {
+        image: None,
+        typed: Some("Alice Dupont".into()),
+    };
+    // Out of turn, or with nothing to sign with: refused.
+    assert!(core.sign(bob, typed(), &visit).await.is_err());
+    assert!(core
+        .sign(alice, SignatureInput::default(), &visit)
+        .await
+        .is_err());
+
+    let after_alice = core.sign(alice, typed(), &visit).await.unwrap();
+    assert_eq!(after_alice.status, EnvelopeStatus::InProgress);
+    // Signing twice: refused; the next group is invited by mail.
+    assert!(core.sign(alice, typed(), &visit).await.is_err());
+    let mails = app.store.list_mail(Some(tn.org.id), 10).await.unwrap();
+    assert!(
+        mails
+            .iter()
+            .any(|m| m.to == "bob@email.com" && m.text.contains(&links[1].url)),
+        "{mails:?}"
+    );
+
+    let done = core
+        .sign(
+            bob,
+            SignatureInput {
+                image: Some(PNG.to_vec()),
+                typed: None,
+            },
+            &visit,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        done.status,
+        EnvelopeStatus::Completed,
+        "{:?}",
+        done.status_reason
+    );
+    let files = core.envelope_files(&done).await.unwrap();
+    let signed = &files[0].1;
+    assert!(signed.starts_with(&pdf[..pdf.len() - 10]) || signed.len() > pdf.len());
+    let (_, rs) = core.envelope(tn.org.id, e.id).await.unwrap();
+    assert!(rs
+        .iter()
+        .all(|r| r.status == RecipientStatus::Signed && r.ip.as_deref() == Some("198.51.100.7")));
+
+    // Outside validators.
+    let f = ca_files(&app).await;
+    let path = write(f.tmp.path(), "signed.pdf", signed);
+    let (ok, out) = pyhanko_validate(&path, &f.root);
+    assert!(ok, "{out}");
+    let intact = out.matches("INTACT:TRUSTED").count();
+    assert!(intact >= 2, "{out}");
+    assert!(
+        !out.contains("ILLEGAL") && !out.contains("UNTRUSTED"),
+        "{out}"
+    );
+    let text = pdfsig(&path, &nss_db(&f));
+    assert_eq!(text.matches("Signature is Valid.").count(), 2, "{text}");
+    assert!(
+        text.contains("Alice Dupont") && text.contains("Alice Dupont"),
+        "{text}"
+    );
+    // Our validator agrees: two signatures passed (B-LTA: the document timestamp extends them)
+    // and the timestamp.
+    let report = core.verify_pdf(signed.clone(), None).await.unwrap().report;
+    let sigs: Vec<_> = report
+        .signatures
+        .iter()
+        .filter(|s| s.kind == paraf_core::engine::verify::SignatureKind::Signature)
+        .collect();
+    assert_eq!(sigs.len(), 2, "{report:?}");
+    for s in &sigs {
+        assert_eq!(
+            s.indication,
+            paraf_core::engine::verify::Indication::TotalPassed,
+            "{s:?}"
+        );
+        assert_eq!(s.level.as_deref(), Some("B-LTA"), "{s:?}");
+    }
+    assert!(sigs[0]
+        .signer
+        .as_ref()
+        .unwrap()
+        .subject
+        .contains("alice@email.com"));
+    assert_eq!(
+        report
+            .signatures
+            .iter()
+            .filter(|s| s.kind == paraf_core::engine::verify::SignatureKind::DocumentTimestamp)
+            .count(),
+        1
+    );
+    // The completion event.
+    eventually(20, "completion event", || async {
+        (!rx.is_empty()).then_some(())
+    })
+    .await;
+    assert_eq!(rx.deliveries()[0].json()["type"], "envelope.completed");
+    app.stop().await;
+}
+
 crate::both_backends!(
     invited_in_turn_and_declined,
     bad_drafts_are_refused_and_envelopes_expire,
+    two_signers_in_turn_give_a_document_every_validator_accepts,
 );

@@ -46,6 +46,7 @@ CREATE TABLE recipients (
     second_factor TEXT NOT NULL,
     status TEXT NOT NULL,
     token_hash TEXT UNIQUE,
+    token_sealed TEXT,
     token_expires_at BIGINT,
     invited_at BIGINT,
     opened_at BIGINT,

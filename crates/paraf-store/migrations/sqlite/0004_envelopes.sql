@@ -46,6 +46,7 @@ CREATE TABLE recipients (
     second_factor TEXT NOT NULL,
     status TEXT NOT NULL,
     token_hash TEXT UNIQUE,
+    token_sealed TEXT,
     token_expires_at INTEGER,
     invited_at INTEGER,
     opened_at INTEGER,

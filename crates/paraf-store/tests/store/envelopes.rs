@@ -156,10 +156,10 @@ async fn envelopes_round_trip_and_move_by_compare_and_set(db: TestDb) {
     assert_eq!((e2.status, e2.sent_at), (EnvelopeStatus::Sent, Some(t(5))));
 
     // Links: found by the token's hash only; a new token replaces the old one.
-    s.set_recipient_token(rs[0].id, "hash-old", t(3600))
+    s.set_recipient_token(rs[0].id, "hash-old", "sealed-old", t(3600))
         .await
         .unwrap();
-    s.set_recipient_token(rs[0].id, "hash-alice", t(3600))
+    s.set_recipient_token(rs[0].id, "hash-alice", "sealed-alice", t(3600))
         .await
         .unwrap();
     assert!(s
@@ -169,6 +169,10 @@ async fn envelopes_round_trip_and_move_by_compare_and_set(db: TestDb) {
         .is_not_found());
     let (_, r, _) = s.recipient_by_token_hash("hash-alice").await.unwrap();
     assert_eq!(r.status, RecipientStatus::Waiting);
+    assert_eq!(
+        s.recipient_token_sealed(rs[0].id).await.unwrap().as_deref(),
+        Some("sealed-alice")
+    );
     assert!(s.mark_recipient_invited(rs[0].id, t(5)).await.unwrap());
     assert!(!s.mark_recipient_invited(rs[0].id, t(5)).await.unwrap());
     let (env, r, until) = s.recipient_by_token_hash("hash-alice").await.unwrap();
