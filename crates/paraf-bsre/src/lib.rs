@@ -156,15 +156,8 @@ impl axum::extract::FromRequestParts<AppState> for Caller {
         parts: &mut axum::http::request::Parts,
         _state: &AppState,
     ) -> Result<Self, BsreError> {
-        let p = parts
-            .extensions
-            .get::<Principal>()
-            .cloned()
+        let (p, ip) = paraf_http::auth::principal_of(parts)
             .ok_or_else(|| BsreError::new(Code::Unauthorized))?;
-        let ip = parts
-            .extensions
-            .get::<paraf_http::request_id::ClientIp>()
-            .map_or(std::net::IpAddr::from([127, 0, 0, 1]), |c| c.0);
         Ok(Caller {
             p,
             ip,

@@ -13,9 +13,9 @@
 
 use base64::Engine as _;
 use paraf_domain::{
-    token_hash, BlobId, DomainError, Email, Entity, Envelope, EnvelopeDocument, EnvelopeId,
-    EnvelopeStatus, Field, FieldKind, NewEnvelope, NewEnvelopeDocument, NewField, NewMail,
-    NewRecipient, OrgId, Recipient, RecipientStatus, SignatureModel, Timestamp, UserId,
+    token_hash, BlobId, DomainError, Entity, Envelope, EnvelopeDocument, EnvelopeHeader,
+    EnvelopeId, EnvelopeStatus, Field, FieldKind, NewEnvelope, NewEnvelopeDocument, NewField,
+    NewMail, NewRecipient, OrgId, Recipient, RecipientStatus, SignatureModel,
 };
 use serde_json::json;
 
@@ -42,16 +42,7 @@ pub struct DraftDocument {
 
 /// What the sender gives to create an envelope.
 pub struct Draft {
-    pub title: String,
-    pub model: SignatureModel,
-    pub sender_email: Email,
-    pub created_by: Option<UserId>,
-    /// The face it comes through (`gesdocs`, …).
-    pub face: String,
-    pub metadata: serde_json::Value,
-    pub options: serde_json::Value,
-    pub expires_at: Option<Timestamp>,
-    pub reminder_days: Option<u32>,
+    pub header: EnvelopeHeader,
     pub documents: Vec<DraftDocument>,
     pub recipients: Vec<NewRecipient>,
     /// Fields placed by hand; with none, fields come from the tags in the text.
@@ -176,6 +167,14 @@ pub struct SignatureInput {
     pub typed: Option<String>,
 }
 
+/// A recipient acting through their link, from where they are.
+fn recipient_actor(r: &Recipient, visit: &Visit) -> Actor {
+    let mut actor = Actor::new(format!("recipient:{}", r.id), crate::audit::Face::Page);
+    actor.ip = visit.ip;
+    actor.user_agent.clone_from(&visit.user_agent);
+    actor
+}
+
 /// The caption above the signer's name on a stamp without image.
 fn signed_by(lang: &str) -> &'static str {
     match lang {
@@ -246,8 +245,8 @@ impl Core {
     /// event that cannot be queued is logged).
     async fn envelope_webhook(&self, e: &Envelope, event: &str, extra: serde_json::Value) {
         let mut data = json!({
-            "envelope": {"id": e.uuid, "title": e.title, "status": e.status.as_str(),
-                          "status_reason": e.status_reason, "metadata": e.metadata},
+            "envelope": {"id": e.uuid, "title": e.header.title, "status": e.status.as_str(),
+                          "status_reason": e.status_reason, "metadata": e.header.metadata},
         });
         if let (Some(d), Some(x)) = (data.as_object_mut(), extra.as_object()) {
             d.extend(x.clone());
@@ -260,7 +259,7 @@ impl Core {
     /// Creates an envelope in `draft`.
     pub async fn create_envelope(&self, org: OrgId, d: Draft, actor: &Actor) -> Result<Envelope> {
         let now = self.now();
-        if let Some(exp) = d.expires_at {
+        if let Some(exp) = d.header.expires_at {
             if exp <= now {
                 return Err(CoreError::invalid("expires_at", "must be in the future"));
             }
@@ -330,11 +329,12 @@ impl Core {
                 pages,
             });
         }
-        let mut options = d.options;
+        let mut header = d.header;
+        let options = &mut header.options;
         if let Some(logo) = &d.logo {
             let blob = self.blobs.put(logo).await.map_err(CoreError::internal)?;
             if !options.is_object() {
-                options = json!({});
+                *options = json!({});
             }
             if let Some(o) = options.as_object_mut() {
                 o.insert("logo".into(), json!(blob.as_str()));
@@ -345,22 +345,14 @@ impl Core {
             if let Some(o) = options.as_object_mut() {
                 o.insert("summary_page".into(), json!(true));
             } else {
-                options = json!({"summary_page": true});
+                *options = json!({"summary_page": true});
             }
         }
         let uuid_bytes: [u8; 16] = paraf_domain::random_bytes(&*self.entropy)?;
         let new = NewEnvelope {
             org,
-            uuid: uuid_v4(uuid_bytes),
-            title: d.title,
-            model: d.model,
-            sender_email: d.sender_email,
-            created_by: d.created_by,
-            face: d.face,
-            metadata: d.metadata,
-            options,
-            expires_at: d.expires_at,
-            reminder_days: d.reminder_days,
+            uuid: paraf_domain::uuid_v4(uuid_bytes),
+            header,
             documents,
             recipients: d.recipients,
             fields,
@@ -419,6 +411,7 @@ impl Core {
             }));
         }
         let expires = e
+            .header
             .expires_at
             .unwrap_or(now + chrono::Duration::days(DEFAULT_LINK_DAYS));
         let mut links = Vec::new();
@@ -471,7 +464,12 @@ impl Core {
                 continue;
             }
             let url = self.link_of(&r).await?;
-            let (subject, text) = invitation(&r.language, e.sender_email.as_str(), &e.title, &url);
+            let (subject, text) = invitation(
+                &r.language,
+                e.header.sender_email.as_str(),
+                &e.header.title,
+                &url,
+            );
             self.store
                 .queue_mail(
                     &NewMail {
@@ -525,12 +523,7 @@ impl Core {
                     self.store
                         .mark_recipient_opened(recipient.id, self.now())
                         .await?;
-                    let mut actor = Actor::new(
-                        format!("recipient:{}", recipient.id),
-                        crate::audit::Face::Page,
-                    );
-                    actor.ip = visit.ip;
-                    actor.user_agent.clone_from(&visit.user_agent);
+                    let actor = recipient_actor(&recipient, visit);
                     self.envelope_event(
                         &envelope,
                         &actor,
@@ -583,11 +576,10 @@ impl Core {
         let ip = visit.ip.map(|i| i.to_string());
         if !self
             .store
-            .decline_recipient(
+            .answer_recipient(
                 recipient.id,
-                reason,
-                ip.as_deref(),
-                visit.user_agent.as_deref(),
+                paraf_store::Answer::Declined(reason),
+                (ip.as_deref(), visit.user_agent.as_deref()),
                 now,
             )
             .await?
@@ -610,12 +602,7 @@ impl Core {
             )
             .await?;
         let e = self.store.envelope(envelope.org, envelope.id).await?;
-        let mut actor = Actor::new(
-            format!("recipient:{}", recipient.id),
-            crate::audit::Face::Page,
-        );
-        actor.ip = visit.ip;
-        actor.user_agent.clone_from(&visit.user_agent);
+        let actor = recipient_actor(&recipient, visit);
         self.envelope_event(
             &e,
             &actor,
@@ -666,7 +653,7 @@ impl Core {
                 reason: "this signer must confirm a one-time code first".into(),
             }));
         }
-        if envelope.model != SignatureModel::SignerCertificate {
+        if envelope.header.model != SignatureModel::SignerCertificate {
             return Err(CoreError::Domain(DomainError::Conflict {
                 reason: "only the per-signer certificate model signs envelopes yet".into(),
             }));
@@ -688,12 +675,7 @@ impl Core {
         let now = self.now();
         let mut jobs = Vec::new();
         for d in &documents {
-            let pdf = self
-                .blobs
-                .get(&d.current)
-                .await
-                .map_err(CoreError::internal)?
-                .ok_or_else(|| CoreError::internal("a document's file is missing"))?;
+            let pdf = self.current_file(d).await?;
             let mine: Vec<Field> = fields
                 .iter()
                 .filter(|f| f.document == d.id && f.kind == FieldKind::Signature)
@@ -780,10 +762,10 @@ impl Core {
         let ip = visit.ip.map(|i| i.to_string());
         if !self
             .store
-            .mark_recipient_signed(
+            .answer_recipient(
                 recipient.id,
-                ip.as_deref(),
-                visit.user_agent.as_deref(),
+                paraf_store::Answer::Signed,
+                (ip.as_deref(), visit.user_agent.as_deref()),
                 now,
             )
             .await?
@@ -805,12 +787,7 @@ impl Core {
                 now,
             )
             .await?;
-        let mut actor = Actor::new(
-            format!("recipient:{}", recipient.id),
-            crate::audit::Face::Page,
-        );
-        actor.ip = visit.ip;
-        actor.user_agent.clone_from(&visit.user_agent);
+        let actor = recipient_actor(&recipient, visit);
         let e = self.store.envelope(envelope.org, envelope.id).await?;
         self.envelope_event(
             &e,
@@ -856,12 +833,7 @@ impl Core {
         }
         let sealed = async {
             for d in self.store.envelope_documents(e.id).await? {
-                let pdf = self
-                    .blobs
-                    .get(&d.current)
-                    .await
-                    .map_err(CoreError::internal)?
-                    .ok_or_else(|| CoreError::internal("a document's file is missing"))?;
+                let pdf = self.current_file(&d).await?;
                 let pki = self.pki.clone();
                 let out = tokio::task::spawn_blocking(move || -> Result<Vec<u8>> {
                     let ca = pki.current().map_err(CoreError::internal)?;
@@ -906,16 +878,20 @@ impl Core {
         Ok(done)
     }
 
+    /// The current version of a document's file.
+    async fn current_file(&self, d: &EnvelopeDocument) -> Result<Vec<u8>> {
+        self.blobs
+            .get(&d.current)
+            .await
+            .map_err(CoreError::internal)?
+            .ok_or_else(|| CoreError::internal("a document's file is missing"))
+    }
+
     /// The current (signed) version of each document.
     pub async fn envelope_files(&self, e: &Envelope) -> Result<Vec<(EnvelopeDocument, Vec<u8>)>> {
         let mut out = Vec::new();
         for d in self.store.envelope_documents(e.id).await? {
-            let bytes = self
-                .blobs
-                .get(&d.current)
-                .await
-                .map_err(CoreError::internal)?
-                .ok_or_else(|| CoreError::internal("a document's file is missing"))?;
+            let bytes = self.current_file(&d).await?;
             out.push((d, bytes));
         }
         Ok(out)
@@ -1048,32 +1024,5 @@ impl Core {
             }
         }
         Ok(n)
-    }
-}
-
-/// A random (version 4) UUID from 16 random bytes.
-fn uuid_v4(mut b: [u8; 16]) -> String {
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h = hex::encode(b);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn uuids_are_version_4() {
-        let u = uuid_v4([0xff; 16]);
-        assert_eq!(u, "ffffffff-ffff-4fff-bfff-ffffffffffff");
-        assert_eq!(u.len(), 36);
     }
 }

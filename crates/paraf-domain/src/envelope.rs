@@ -185,6 +185,22 @@ impl Recipient {
     }
 }
 
+/// A recipient to add.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRecipient {
+    /// Where their link is mailed; the e-mail in their certificate.
+    pub email: Email,
+    pub first_name: String,
+    pub last_name: String,
+    /// 1-based group (see [`Recipient::group`]).
+    pub group: u32,
+    /// Of their mails and signing page.
+    pub language: String,
+    /// For a code by SMS.
+    pub mobile: Option<String>,
+    pub second_factor: SecondFactor,
+}
+
 /// A field placed on a document for one recipient.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Field {
@@ -203,17 +219,10 @@ pub struct Field {
     pub value: Option<String>,
 }
 
-/// An envelope as stored.
+/// What the sender decides about an envelope (the same when it is made and when it is read).
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Envelope {
-    pub id: EnvelopeId,
-    pub org: OrgId,
-    /// Public identifier (the certificate's `uuid`).
-    pub uuid: String,
+pub struct EnvelopeHeader {
     pub title: String,
-    pub status: EnvelopeStatus,
-    /// Why it is declined, expired, cancelled or seal_failed.
-    pub status_reason: Option<String>,
     pub model: SignatureModel,
     /// Who asked for the signatures (GesDocs `demandeur_email`).
     pub sender_email: Email,
@@ -222,26 +231,30 @@ pub struct Envelope {
     pub face: String,
     /// The integrator's data, returned as given.
     pub metadata: serde_json::Value,
-    /// Presentation: `color`, `logo` (blob), `region`.
+    /// Presentation: `color`, `logo` (blob), `logo_url`, `region`, `summary_page`.
     pub options: serde_json::Value,
+    /// After this, the links stop working and the envelope expires.
     pub expires_at: Option<Timestamp>,
     /// Remind unsigned recipients every N days.
     pub reminder_days: Option<u32>,
+}
+
+/// An envelope as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Envelope {
+    pub id: EnvelopeId,
+    pub org: OrgId,
+    /// Public identifier (the certificate's `uuid`).
+    pub uuid: String,
+    #[serde(flatten)]
+    pub header: EnvelopeHeader,
+    pub status: EnvelopeStatus,
+    /// Why it is declined, expired, cancelled or seal_failed.
+    pub status_reason: Option<String>,
+    /// When it was made, sent and completed.
     pub created_at: Timestamp,
     pub sent_at: Option<Timestamp>,
     pub completed_at: Option<Timestamp>,
-}
-
-/// A recipient to add.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewRecipient {
-    pub group: u32,
-    pub email: Email,
-    pub first_name: String,
-    pub last_name: String,
-    pub language: String,
-    pub mobile: Option<String>,
-    pub second_factor: SecondFactor,
 }
 
 /// A field to add: for the recipient at `recipient` (0-based index into the recipients given).
@@ -271,15 +284,7 @@ pub struct NewEnvelopeDocument {
 pub struct NewEnvelope {
     pub org: OrgId,
     pub uuid: String,
-    pub title: String,
-    pub model: SignatureModel,
-    pub sender_email: Email,
-    pub created_by: Option<UserId>,
-    pub face: String,
-    pub metadata: serde_json::Value,
-    pub options: serde_json::Value,
-    pub expires_at: Option<Timestamp>,
-    pub reminder_days: Option<u32>,
+    pub header: EnvelopeHeader,
     pub documents: Vec<NewEnvelopeDocument>,
     pub recipients: Vec<NewRecipient>,
     pub fields: Vec<NewField>,

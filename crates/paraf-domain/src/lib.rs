@@ -71,8 +71,9 @@ pub use credential::{
 };
 pub use entropy::{random_bytes, Entropy, OsEntropy, SeededEntropy};
 pub use envelope::{
-    Envelope, EnvelopeDocument, EnvelopeStatus, Field, FieldKind, NewEnvelope, NewEnvelopeDocument,
-    NewField, NewRecipient, Recipient, RecipientStatus, SecondFactor, SignatureModel,
+    Envelope, EnvelopeDocument, EnvelopeHeader, EnvelopeStatus, Field, FieldKind, NewEnvelope,
+    NewEnvelopeDocument, NewField, NewRecipient, Recipient, RecipientStatus, SecondFactor,
+    SignatureModel,
 };
 pub use error::{DomainError, Entity};
 pub use idempotency::{Claim, IdempotencyKey, StoredResponse};
@@ -81,9 +82,9 @@ pub use identity::{
     OtpPurpose, Seal, SignedDocument, LOCK_AFTER_WRONG_PASSPHRASES,
 };
 pub use ids::{
-    ApiTokenId, AppCredentialId, BlobId, ContactId, EnvelopeDocumentId, EnvelopeId, FieldId,
-    GatewayAppId, GroupId, IdentityId, JobId, MailId, OrgId, RecipientId, SealId, TokenFamilyId,
-    UserId, WebhookDeliveryId, WebhookEndpointId,
+    uuid_v4, ApiTokenId, AppCredentialId, BlobId, ContactId, EnvelopeDocumentId, EnvelopeId,
+    FieldId, GatewayAppId, GroupId, IdentityId, JobId, MailId, OrgId, RecipientId, SealId,
+    TokenFamilyId, UserId, WebhookDeliveryId, WebhookEndpointId,
 };
 pub use job::{FailOutcome, Job, JobStatus, NewJob, RetryPolicy};
 pub use org::{

@@ -180,10 +180,13 @@ pub struct User {
 #[derive(Debug, Clone)]
 pub struct NewUser {
     pub org: OrgId,
-    pub name: PersonName,
-    pub email: Email,
-    pub nik: Option<Nik>,
     pub role: Role,
+    pub name: PersonName,
+    /// Their login: taken at most once per organisation.
+    pub email: Email,
+    /// National identity number, when known.
+    pub nik: Option<Nik>,
+    /// A service account: API tokens only, never a password.
     pub robot: bool,
     pub password: Option<crate::credential::Password>,
 }

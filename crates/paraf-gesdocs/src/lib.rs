@@ -108,13 +108,11 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut axum::http::request::Parts,
         _: &AppState,
     ) -> Result<Self, GesDocsError> {
-        let p = parts
-            .extensions
-            .get::<Principal>()
-            .cloned()
-            .ok_or_else(GesDocsError::unauthenticated)?;
+        let (p, ip) =
+            paraf_http::auth::principal_of(parts).ok_or_else(GesDocsError::unauthenticated)?;
         let user = p.user.ok_or_else(GesDocsError::unauthenticated)?;
-        let actor = actor(&format!("user:{user}"), parts);
+        let mut actor = actor(&format!("user:{user}"), parts);
+        actor.ip = Some(ip);
         Ok(Caller { p, user, actor })
     }
 }
@@ -140,12 +138,7 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for Input<T> {
     type Rejection = GesDocsError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, GesDocsError> {
-        let ct = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_ascii_lowercase();
+        let ct = content_type(&req);
         let unreadable = |why: String| GesDocsError::new(StatusCode::BAD_REQUEST, why);
         if ct.starts_with("application/x-www-form-urlencoded") {
             let axum::Form(v) = axum::Form::<T>::from_request(req, state)
@@ -161,17 +154,37 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for Input<T> {
                 "Send JSON (application/json) or a form (application/x-www-form-urlencoded).",
             ));
         }
-        let bytes = axum::body::Bytes::from_request(req, state)
-            .await
-            .map_err(|e| GesDocsError::new(e.status(), "The request body could not be read."))?;
-        // No body at all reads as an empty object: every required field is then reported.
-        let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
-            b"{}"
-        } else {
-            &bytes
-        };
-        serde_json::from_slice(bytes)
-            .map(Input)
-            .map_err(|e| unreadable(format!("The body is not valid JSON: {e}.")))
+        json_body(req, state).await.map(Input)
     }
+}
+
+/// The request's media type, lower case (empty when none is given).
+pub(crate) fn content_type(req: &Request) -> String {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase()
+}
+
+/// A JSON request body; no body at all reads as an empty object (every required field is
+/// then reported).
+pub(crate) async fn json_body<T: DeserializeOwned>(
+    req: Request,
+    state: &AppState,
+) -> Result<T, GesDocsError> {
+    let bytes = axum::body::Bytes::from_request(req, state)
+        .await
+        .map_err(|e| GesDocsError::new(e.status(), "The request body could not be read."))?;
+    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        &bytes
+    };
+    serde_json::from_slice(bytes).map_err(|e| {
+        GesDocsError::new(
+            StatusCode::BAD_REQUEST,
+            format!("The body is not valid JSON: {e}."),
+        )
+    })
 }

@@ -5,34 +5,30 @@
 use paraf_http::openapi::OpenApi;
 use serde_json::json;
 
+/// The routes anyone may call.
 #[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(
-        crate::routes::login,
-        crate::routes::register,
-        crate::routes::meta,
-        crate::routes::create_token,
-        crate::routes::list_tokens,
-        crate::routes::revoke_token,
-        crate::signature_requests::create,
-    ),
-    components(schemas(crate::wire::ErrorBody))
-)]
-struct DerivedApi;
+#[openapi(paths(crate::routes::login, crate::routes::register, crate::routes::meta))]
+struct PublicApi;
+
+/// The personal-token routes (bearer token).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(crate::routes::create_token, crate::routes::list_tokens))]
+struct TokenApi;
+
+/// The other routes behind a bearer token, and the error schema.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(crate::routes::revoke_token, crate::signature_requests::create))]
+#[openapi(components(schemas(crate::wire::ErrorBody)))]
+struct PrivateApi;
 
 /// Adds the GesDocs paths and schemas to `doc`.
 pub fn add_to(doc: &mut OpenApi) {
     use utoipa::OpenApi as _;
-    let mut derived = serde_json::to_value(DerivedApi::openapi()).unwrap_or_default();
-    // The public routes say so; the rest take the bearer token.
-    for path in ["/api/login", "/api/register", "/api/meta"] {
-        if let Some(item) = derived["paths"][path].as_object_mut() {
-            for op in item.values_mut().filter_map(|o| o.as_object_mut()) {
-                op.insert("security".into(), json!([]));
-            }
-        }
-    }
-    doc.merge_derived(derived, Some(json!([{"apiToken": []}])));
+    let json = |api: utoipa::openapi::OpenApi| serde_json::to_value(api).unwrap_or_default();
+    doc.merge_derived(json(PublicApi::openapi()), Some(json!([])));
+    let bearer = || Some(json!([{"apiToken": []}]));
+    doc.merge_derived(json(TokenApi::openapi()), bearer());
+    doc.merge_derived(json(PrivateApi::openapi()), bearer());
 }
 
 #[cfg(test)]

@@ -5,12 +5,12 @@
 //! call creates and sends the envelope for one credit: signers sign in the order given.
 
 use axum::extract::{FromRequest, Multipart, Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use paraf_core::domain::{
-    Email, Envelope, EnvelopeStatus, NewRecipient, Recipient, RecipientStatus, SecondFactor,
-    SignatureModel, Timestamp,
+    Email, Envelope, EnvelopeHeader, EnvelopeStatus, NewRecipient, Recipient, RecipientStatus,
+    SecondFactor, SignatureModel, Timestamp,
 };
 use paraf_core::envelopes::{Draft, DraftDocument, SigningLink, LANGUAGES};
 use paraf_http::outbound::OutboundError;
@@ -108,12 +108,7 @@ async fn read(
     req: Request,
     state: &AppState,
 ) -> Result<(SignatureRequestInput, Option<Upload>, Option<Upload>), GesDocsError> {
-    let ct = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
+    let ct = crate::content_type(&req);
     let (value, pdf, logo) = if ct.starts_with("multipart/form-data") {
         let mut mp = Multipart::from_request(req, state)
             .await
@@ -149,16 +144,7 @@ async fn read(
             .map_err(|e| unreadable(e.body_text()))?;
         (to_json(pairs), None, None)
     } else if ct.is_empty() || ct.starts_with("application/json") {
-        let bytes = axum::body::Bytes::from_request(req, state)
-            .await
-            .map_err(|e| GesDocsError::new(e.status(), "The request body could not be read."))?;
-        let v: Value = serde_json::from_slice(&bytes).map_err(|e| {
-            GesDocsError::new(
-                StatusCode::BAD_REQUEST,
-                format!("The body is not valid JSON: {e}."),
-            )
-        })?;
-        (v, None, None)
+        (crate::json_body::<Value>(req, state).await?, None, None)
     } else {
         return Err(GesDocsError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -280,6 +266,8 @@ pub fn signataire(r: &Recipient, url: Option<String>) -> Signataire {
 
 fn view(e: &Envelope, links: &[SigningLink]) -> SignatureRequestView {
     let first = &links[0].recipient;
+    let h = &e.header;
+    let option = |k: &str| h.options.get(k).and_then(Value::as_str).map(str::to_string);
     SignatureRequestView {
         id: e.id.0,
         token: e.uuid.clone(),
@@ -290,27 +278,14 @@ fn view(e: &Envelope, links: &[SigningLink]) -> SignatureRequestView {
         signer_2fa: first.second_factor != SecondFactor::None,
         signer_mobile: first.mobile.clone(),
         statut: statut(e.status).into(),
-        expires_at: e
+        expires_at: h
             .expires_at
             .map(|t| t.format("%Y-%m-%dT%H:%M:%S").to_string()),
-        requester_email: e.sender_email.as_str().to_string(),
-        metadata: e.metadata.clone(),
-        logo_url: e
-            .options
-            .get("logo_url")
-            .and_then(Value::as_str)
-            .map(str::to_string),
-        color: e
-            .options
-            .get("color")
-            .and_then(Value::as_str)
-            .map(str::to_string),
-        region: e
-            .options
-            .get("region")
-            .and_then(Value::as_str)
-            .unwrap_or("Europe/Paris")
-            .to_string(),
+        requester_email: h.sender_email.as_str().to_string(),
+        metadata: h.metadata.clone(),
+        logo_url: option("logo_url"),
+        color: option("color"),
+        region: option("region").unwrap_or_else(|| "Europe/Paris".into()),
         signataires: links
             .iter()
             .map(|l| signataire(&l.recipient, Some(l.url.clone())))
@@ -547,7 +522,7 @@ pub async fn create(
             "The demandeur email field must be a valid email address.",
         ));
     };
-    let draft = Draft {
+    let header = EnvelopeHeader {
         title: pdf.name.trim_end_matches(".pdf").to_string(),
         model: SignatureModel::SignerCertificate,
         sender_email,
@@ -557,6 +532,9 @@ pub async fn create(
         options: Value::Object(options),
         expires_at,
         reminder_days: None,
+    };
+    let draft = Draft {
+        header,
         documents: vec![DraftDocument {
             name: pdf.name,
             bytes: pdf.bytes,

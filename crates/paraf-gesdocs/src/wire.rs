@@ -7,6 +7,24 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+/// A signer of `POST /api/signature-requests` (`signers[]`).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct SignerInput {
+    /// Where the link goes, e.g. `alice@email.com`.
+    pub email: Option<String>,
+    /// e.g. `Alice`.
+    pub first_name: Option<String>,
+    /// e.g. `Dupont`.
+    pub last_name: Option<String>,
+    /// fr (default), en, id, it, es; `langue` is read too.
+    #[serde(alias = "langue")]
+    pub language: Option<String>,
+    /// Needed for a code by SMS.
+    pub mobile: Option<String>,
+    /// A code before signing: `mail` or `sms` (default: the request's, else none).
+    pub twofa_type: Option<String>,
+}
+
 /// Every error: `{"status": "error", "message", "errors"?, "field"?}`.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = GesDocsError)]
@@ -127,41 +145,20 @@ pub struct Done {
     pub message: String,
 }
 
-/// A signer of `POST /api/signature-requests` (`signers[]`).
-#[derive(Debug, Default, Deserialize, ToSchema)]
-pub struct SignerInput {
-    #[schema(example = "alice@email.com")]
-    pub email: Option<String>,
-    #[schema(example = "Alice")]
-    pub first_name: Option<String>,
-    #[schema(example = "Dupont")]
-    pub last_name: Option<String>,
-    /// fr (default), en, id, it, es.
-    #[schema(example = "fr")]
-    pub language: Option<String>,
-    /// Needed for a code by SMS.
-    pub mobile: Option<String>,
-    /// A code before signing: `mail` or `sms` (default: the request's, else none).
-    pub twofa_type: Option<String>,
-}
-
 /// `POST /api/signature-requests`: JSON (`pdf_url`, `logo_url`) or multipart (`pdf`, `logo`
 /// files, `signers[0][email]`…; a file wins over a URL).
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct SignatureRequestInput {
     pub signers: Option<Vec<SignerInput>>,
-    /// `YYYY-MM-DDTHH:mm[:ss]` (UTC unless an offset is given).
-    #[schema(example = "2025-12-31T23:59")]
+    /// `YYYY-MM-DDTHH:mm[:ss]`, e.g. `2025-12-31T23:59` (UTC unless an offset is given).
     pub expires_at: Option<String>,
-    #[schema(example = "admin@email.com")]
+    /// Who asks for the signatures, e.g. `admin@email.com`.
     pub demandeur_email: Option<String>,
-    /// The PDF to sign, fetched by Paraf (JSON).
-    #[schema(example = "https://exemple.com/monfichier.pdf")]
+    /// The PDF to sign, fetched by Paraf (JSON), e.g. `https://exemple.com/monfichier.pdf`.
     pub pdf_url: Option<String>,
     /// A logo (PNG, JPEG, GIF, WEBP) for the mails and the signing page, fetched by Paraf.
     pub logo_url: Option<String>,
-    /// Main colour, `#rrggbb`.
-    #[schema(example = "#4f46e5")]
+    /// Main colour, `#rrggbb`, e.g. `#4f46e5`.
     pub color: Option<String>,
     /// Returned as given, in the reply and every webhook.
     #[schema(value_type = Option<Object>)]

@@ -236,6 +236,17 @@ pub async fn require_auth(
     }
 }
 
+/// The principal [`require_auth`] put on a request, and the client's address (loopback when
+/// the request context did not set one): what a dialect's caller extractor starts from.
+pub fn principal_of(parts: &Parts) -> Option<(Principal, std::net::IpAddr)> {
+    let p = parts.extensions.get::<Principal>().cloned()?;
+    let ip = parts
+        .extensions
+        .get::<ClientIp>()
+        .map_or(std::net::IpAddr::from([127, 0, 0, 1]), |c| c.0);
+    Some((p, ip))
+}
+
 /// Extractor: the authenticated caller (401 if the route has no auth middleware).
 #[derive(Debug, Clone)]
 pub struct Auth(pub Principal);

@@ -56,18 +56,8 @@ impl RequestId {
             let t = Instant::now().elapsed().as_nanos().to_le_bytes();
             b.copy_from_slice(&t[..16]);
         }
-        b[6] = (b[6] & 0x0f) | 0x40;
-        b[8] = (b[8] & 0x3f) | 0x80;
-        let h = hex::encode(b);
         RequestId {
-            value: format!(
-                "{}-{}-{}-{}-{}",
-                &h[0..8],
-                &h[8..12],
-                &h[12..16],
-                &h[16..20],
-                &h[20..32]
-            ),
+            value: paraf_domain::uuid_v4(b),
             client_supplied: false,
         }
     }

@@ -4,9 +4,9 @@
 //! token is stored as its SHA-256 only.
 
 use paraf_domain::{
-    BlobId, Email, Entity, Envelope, EnvelopeDocument, EnvelopeDocumentId, EnvelopeId,
-    EnvelopeStatus, Field, FieldId, FieldKind, NewEnvelope, OrgId, Recipient, RecipientId,
-    RecipientStatus, SecondFactor, SignatureModel, Timestamp, UserId,
+    BlobId, Email, Entity, Envelope, EnvelopeDocument, EnvelopeDocumentId, EnvelopeHeader,
+    EnvelopeId, EnvelopeStatus, Field, FieldId, FieldKind, NewEnvelope, OrgId, Recipient,
+    RecipientId, RecipientStatus, SecondFactor, SignatureModel, Timestamp, UserId,
 };
 
 use crate::{affected, from_ts, from_ts_opt, ts, with_pool, Result, Store, StoreError};
@@ -42,14 +42,8 @@ fn corrupt(what: &str, id: i64) -> StoreError {
 impl EnvelopeRow {
     fn into_domain(self) -> Result<Envelope> {
         let id = self.id;
-        Ok(Envelope {
-            id: EnvelopeId(id),
-            org: OrgId(self.org_id),
-            uuid: self.uuid,
+        let header = EnvelopeHeader {
             title: self.title,
-            status: EnvelopeStatus::from_db(&self.status)
-                .ok_or_else(|| corrupt("envelope status", id))?,
-            status_reason: self.status_reason,
             model: SignatureModel::from_db(&self.model)
                 .ok_or_else(|| corrupt("envelope model", id))?,
             sender_email: Email::parse(&self.sender_email)
@@ -62,6 +56,15 @@ impl EnvelopeRow {
                 .map_err(|_| corrupt("envelope options", id))?,
             expires_at: from_ts_opt(self.expires_at),
             reminder_days: self.reminder_days.and_then(|d| u32::try_from(d).ok()),
+        };
+        Ok(Envelope {
+            header,
+            status: EnvelopeStatus::from_db(&self.status)
+                .ok_or_else(|| corrupt("envelope status", id))?,
+            status_reason: self.status_reason,
+            id: EnvelopeId(id),
+            org: OrgId(self.org_id),
+            uuid: self.uuid,
             created_at: from_ts(self.created_at),
             sent_at: from_ts_opt(self.sent_at),
             completed_at: from_ts_opt(self.completed_at),
@@ -186,6 +189,14 @@ impl FieldRow {
     }
 }
 
+/// A recipient's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer<'a> {
+    Signed,
+    /// With the reason they gave.
+    Declined(&'a str),
+}
+
 fn names(states: &[EnvelopeStatus]) -> String {
     states
         .iter()
@@ -210,15 +221,15 @@ impl Store {
             let row: EnvelopeRow = sqlx::query_as(&insert)
                 .bind(new.org.0)
                 .bind(&new.uuid)
-                .bind(&new.title)
-                .bind(new.model.as_str())
-                .bind(new.sender_email.as_str())
-                .bind(new.created_by.map(|u| u.0))
-                .bind(&new.face)
-                .bind(new.metadata.to_string())
-                .bind(new.options.to_string())
-                .bind(new.expires_at.map(ts))
-                .bind(new.reminder_days.map(i64::from))
+                .bind(&new.header.title)
+                .bind(new.header.model.as_str())
+                .bind(new.header.sender_email.as_str())
+                .bind(new.header.created_by.map(|u| u.0))
+                .bind(&new.header.face)
+                .bind(new.header.metadata.to_string())
+                .bind(new.header.options.to_string())
+                .bind(new.header.expires_at.map(ts))
+                .bind(new.header.reminder_days.map(i64::from))
                 .bind(ts(now))
                 .fetch_one(&mut *tx)
                 .await?;
@@ -294,13 +305,25 @@ impl Store {
             .into_domain()
     }
 
+    /// Rows of one envelope's table (documents, recipients, fields) by `sql` with `$1` the
+    /// envelope id.
+    async fn rows_of_envelope<R>(&self, sql: &str, id: EnvelopeId) -> Result<Vec<R>>
+    where
+        R: Send
+            + Unpin
+            + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+    {
+        Ok(with_pool!(self, |p| sqlx::query_as(sql)
+            .bind(id.0)
+            .fetch_all(p)
+            .await)?)
+    }
+
     /// The envelope's documents, in order.
     pub async fn envelope_documents(&self, id: EnvelopeId) -> Result<Vec<EnvelopeDocument>> {
-        let sql = format!(
-            "SELECT {DOCUMENT_COLS} FROM envelope_documents WHERE envelope_id = $1 ORDER BY position"
-        );
-        let rows: Vec<DocumentRow> =
-            with_pool!(self, |p| sqlx::query_as(&sql).bind(id.0).fetch_all(p).await)?;
+        let sql = format!("SELECT {DOCUMENT_COLS} FROM envelope_documents WHERE envelope_id = $1 ORDER BY position");
+        let rows: Vec<DocumentRow> = self.rows_of_envelope(&sql, id).await?;
         rows.into_iter().map(DocumentRow::into_domain).collect()
     }
 
@@ -309,8 +332,7 @@ impl Store {
         let sql = format!(
             "SELECT {RECIPIENT_COLS} FROM recipients WHERE envelope_id = $1 ORDER BY position"
         );
-        let rows: Vec<RecipientRow> =
-            with_pool!(self, |p| sqlx::query_as(&sql).bind(id.0).fetch_all(p).await)?;
+        let rows: Vec<RecipientRow> = self.rows_of_envelope(&sql, id).await?;
         rows.into_iter().map(RecipientRow::into_domain).collect()
     }
 
@@ -318,8 +340,7 @@ impl Store {
     pub async fn fields(&self, id: EnvelopeId) -> Result<Vec<Field>> {
         let sql =
             format!("SELECT {FIELD_COLS} FROM envelope_fields WHERE envelope_id = $1 ORDER BY id");
-        let rows: Vec<FieldRow> =
-            with_pool!(self, |p| sqlx::query_as(&sql).bind(id.0).fetch_all(p).await)?;
+        let rows: Vec<FieldRow> = self.rows_of_envelope(&sql, id).await?;
         rows.into_iter().map(FieldRow::into_domain).collect()
     }
 
@@ -391,30 +412,6 @@ impl Store {
         Ok(row.ok_or(StoreError::not_found(Entity::Recipient))?.0)
     }
 
-    /// Records a signature by an `invited` or `opened` recipient; `false` otherwise (already
-    /// signed, declined, or not their turn).
-    pub async fn mark_recipient_signed(
-        &self,
-        id: RecipientId,
-        ip: Option<&str>,
-        user_agent: Option<&str>,
-        now: Timestamp,
-    ) -> Result<bool> {
-        let n = affected!(self, |p| {
-            sqlx::query(
-            "UPDATE recipients SET status = 'signed', signed_at = $2, ip = $3, user_agent = $4 \
-             WHERE id = $1 AND status IN ('invited', 'opened')"
-        )
-        .bind(id.0)
-        .bind(ts(now))
-        .bind(ip)
-        .bind(user_agent)
-        .execute(p)
-        .await
-        })?;
-        Ok(n == 1)
-    }
-
     /// Sets the current version of a document (after a signature: the same file with one
     /// more incremental update).
     pub async fn set_document_current(&self, id: EnvelopeDocumentId, blob: &BlobId) -> Result<()> {
@@ -431,19 +428,34 @@ impl Store {
         Ok(())
     }
 
+    /// Moves a recipient from status `from` to `to`, recording `now` in `column`; `false` if
+    /// they were not in `from`.
+    async fn step_recipient(
+        &self,
+        id: RecipientId,
+        from: RecipientStatus,
+        to: RecipientStatus,
+        column: &str,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let sql = format!(
+            "UPDATE recipients SET status = $3, {column} = $4 WHERE id = $1 AND status = $2"
+        );
+        let n = affected!(self, |p| sqlx::query(&sql)
+            .bind(id.0)
+            .bind(from.as_str())
+            .bind(to.as_str())
+            .bind(ts(now))
+            .execute(p)
+            .await)?;
+        Ok(n == 1)
+    }
+
     /// Marks a `waiting` recipient invited (their group's turn came, their mail is queued);
     /// `false` if they were not waiting.
     pub async fn mark_recipient_invited(&self, id: RecipientId, now: Timestamp) -> Result<bool> {
-        let n = affected!(self, |p| {
-            sqlx::query(
-            "UPDATE recipients SET status = 'invited', invited_at = $2 WHERE id = $1 AND status = 'waiting'"
-        )
-        .bind(id.0)
-        .bind(ts(now))
-        .execute(p)
-        .await
-        })?;
-        Ok(n == 1)
+        let (from, to) = (RecipientStatus::Waiting, RecipientStatus::Invited);
+        self.step_recipient(id, from, to, "invited_at", now).await
     }
 
     /// The recipient a link token (by its hash) belongs to, with its envelope and the token's
@@ -478,40 +490,39 @@ impl Store {
 
     /// Records that an `invited` recipient opened their link (later openings change nothing).
     pub async fn mark_recipient_opened(&self, id: RecipientId, now: Timestamp) -> Result<()> {
-        affected!(self, |p| {
-            sqlx::query(
-            "UPDATE recipients SET status = 'opened', opened_at = $2 WHERE id = $1 AND status = 'invited'"
-        )
-        .bind(id.0)
-        .bind(ts(now))
-        .execute(p)
-        .await
-        })?;
-        Ok(())
+        let (from, to) = (RecipientStatus::Invited, RecipientStatus::Opened);
+        self.step_recipient(id, from, to, "opened_at", now)
+            .await
+            .map(|_| ())
     }
 
-    /// Records a recipient's refusal (only while invited or opened); `false` otherwise.
-    pub async fn decline_recipient(
+    /// Records a recipient's answer — a signature, or a refusal with its reason — from where
+    /// they gave it, only while they are invited or opened (compare-and-set: a double click
+    /// counts once); `false` otherwise (already answered, or not their turn).
+    pub async fn answer_recipient(
         &self,
         id: RecipientId,
-        reason: &str,
-        ip: Option<&str>,
-        user_agent: Option<&str>,
+        answer: Answer<'_>,
+        from: (Option<&str>, Option<&str>),
         now: Timestamp,
     ) -> Result<bool> {
-        let n = affected!(self, |p| {
-            sqlx::query(
-            "UPDATE recipients SET status = 'declined', declined_at = $2, decline_reason = $3, ip = $4, \
-             user_agent = $5 WHERE id = $1 AND status IN ('invited', 'opened')"
-        )
-        .bind(id.0)
-        .bind(ts(now))
-        .bind(reason)
-        .bind(ip)
-        .bind(user_agent)
-        .execute(p)
-        .await
-        })?;
+        let (status, column, reason) = match answer {
+            Answer::Signed => ("signed", "signed_at", None),
+            Answer::Declined(reason) => ("declined", "declined_at", Some(reason)),
+        };
+        let sql = format!(
+            "UPDATE recipients SET status = $2, {column} = $3, decline_reason = COALESCE($4, decline_reason), \
+             ip = $5, user_agent = $6 WHERE id = $1 AND status IN ('invited', 'opened')"
+        );
+        let n = affected!(self, |p| sqlx::query(&sql)
+            .bind(id.0)
+            .bind(status)
+            .bind(ts(now))
+            .bind(reason)
+            .bind(from.0)
+            .bind(from.1)
+            .execute(p)
+            .await)?;
         Ok(n == 1)
     }
 

@@ -44,6 +44,7 @@ use sqlx::sqlite::{
 };
 
 pub use blob::{BlobFuture, BlobStore, FsBlobStore};
+pub use envelopes::Answer;
 pub use error::StoreError;
 pub use orgs::CreditTake;
 

@@ -8,8 +8,8 @@ use chrono::Duration;
 use paraf_core::audit::Actor;
 use paraf_core::envelopes::{Draft, DraftDocument, Opening, SignatureInput, Visit};
 use paraf_domain::{
-    Email, EnvelopeStatus, FieldKind, NewRecipient, Plan, RecipientStatus, SecondFactor,
-    SignatureModel,
+    Email, EnvelopeHeader, EnvelopeStatus, FieldKind, NewRecipient, Plan, RecipientStatus,
+    SecondFactor, SignatureModel,
 };
 use paraf_testkit::pdf::{pages, simple_pdf};
 use paraf_testkit::webhook::Receiver;
@@ -30,15 +30,17 @@ fn signer(email: &str, group: u32, language: &str) -> NewRecipient {
 
 fn draft(pdf: Vec<u8>, recipients: Vec<NewRecipient>) -> Draft {
     Draft {
-        title: "Contrat de prestation".into(),
-        model: SignatureModel::SignerCertificate,
-        sender_email: Email::parse("admin@email.com").unwrap(),
-        created_by: None,
-        face: "test".into(),
-        metadata: serde_json::json!({"custom_id": "ABC123"}),
-        options: serde_json::json!({}),
-        expires_at: None,
-        reminder_days: None,
+        header: EnvelopeHeader {
+            title: "Contrat de prestation".into(),
+            model: SignatureModel::SignerCertificate,
+            sender_email: Email::parse("admin@email.com").unwrap(),
+            created_by: None,
+            face: "test".into(),
+            metadata: serde_json::json!({"custom_id": "ABC123"}),
+            options: serde_json::json!({}),
+            expires_at: None,
+            reminder_days: None,
+        },
         documents: vec![DraftDocument {
             name: "contrat.pdf".into(),
             bytes: pdf,
@@ -47,6 +49,36 @@ fn draft(pdf: Vec<u8>, recipients: Vec<NewRecipient>) -> Draft {
         fields: vec![],
         logo: None,
     }
+}
+
+/// An endpoint of `org` for `events`; its secret.
+async fn subscribe(
+    core: &paraf_core::Core,
+    org: paraf_domain::OrgId,
+    url: &str,
+    events: &str,
+) -> paraf_core::Secret {
+    let hooks = core.webhooks();
+    let (_, secret) = hooks
+        .create(org, url, &[events.to_string()], "", &Actor::cli())
+        .await
+        .unwrap();
+    secret
+}
+
+/// A draft for Alice (group 1, French) then Bob (group 2, English).
+async fn alice_then_bob(
+    core: &paraf_core::Core,
+    org: paraf_domain::OrgId,
+    pdf: Vec<u8>,
+) -> paraf_domain::Envelope {
+    let signers = vec![
+        signer("alice@email.com", 1, "fr"),
+        signer("bob@email.com", 2, "en"),
+    ];
+    core.create_envelope(org, draft(pdf, signers), &Actor::cli())
+        .await
+        .unwrap()
 }
 
 fn token_of(url: &str) -> &str {
@@ -58,35 +90,12 @@ async fn invited_in_turn_and_declined(backend: Backend) {
     let tn = tenant(&app, "notaire", Plan::Piagam).await;
     let core = &app.state.core;
     let rx = Receiver::start(vec![200]).await;
-    let (_, secret) = core
-        .webhooks()
-        .create(
-            tn.org.id,
-            &rx.url,
-            &["envelope.*".into()],
-            "",
-            &Actor::cli(),
-        )
-        .await
-        .unwrap();
+    let secret = subscribe(core, tn.org.id, &rx.url, "envelope.*").await;
     let pdf = pages(&[
         "Le client <@signature1@>",
         "Le prestataire <@signature2@> et tous <@signature@>",
     ]);
-    let e = core
-        .create_envelope(
-            tn.org.id,
-            draft(
-                pdf,
-                vec![
-                    signer("alice@email.com", 1, "fr"),
-                    signer("bob@email.com", 2, "en"),
-                ],
-            ),
-            &Actor::cli(),
-        )
-        .await
-        .unwrap();
+    let e = alice_then_bob(core, tn.org.id, pdf).await;
     assert_eq!(e.status, EnvelopeStatus::Draft);
     assert_eq!(e.uuid.len(), 36);
     let (docs, fields) = core.envelope_contents(&e).await.unwrap();
@@ -107,7 +116,7 @@ async fn invited_in_turn_and_declined(backend: Backend) {
     assert!(fields
         .iter()
         .all(|f| f.kind == FieldKind::Signature && f.required));
-    assert!(e.options.get("summary_page").is_none());
+    assert!(e.header.options.get("summary_page").is_none());
 
     let links = core
         .send_envelope(tn.org.id, e.id, &Actor::cli())
@@ -211,21 +220,28 @@ async fn invited_in_turn_and_declined(backend: Backend) {
         }
         other => panic!("{other:?}"),
     }
-    // Events: sent, then declined, signed for the endpoint.
+    // Events: sent and declined (workers deliver in parallel: receivers order them by their
+    // timestamps), each signed for the endpoint.
     eventually(20, "two events delivered", || async {
         (rx.len() >= 2).then_some(())
     })
     .await;
     let seen = rx.deliveries();
-    let types: Vec<String> = seen
+    let mut types: Vec<String> = seen
         .iter()
         .map(|d| d.json()["type"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(types, ["envelope.sent", "envelope.declined"]);
+    types.sort();
+    assert_eq!(types, ["envelope.declined", "envelope.sent"]);
     assert!(seen.iter().all(|d| d.signed_by(secret.expose())));
-    assert_eq!(seen[1].json()["data"]["envelope"]["id"], e.uuid);
+    let declined = seen
+        .iter()
+        .map(|d| d.json())
+        .find(|v| v["type"] == "envelope.declined")
+        .unwrap();
+    assert_eq!(declined["data"]["envelope"]["id"], e.uuid);
     assert_eq!(
-        seen[1].json()["data"]["envelope"]["metadata"]["custom_id"],
+        declined["data"]["envelope"]["metadata"]["custom_id"],
         "ABC123"
     );
     // The audit chain tells the story.
@@ -292,7 +308,7 @@ async fn bad_drafts_are_refused_and_envelopes_expire(backend: Backend) {
         .unwrap_err(),
     );
     let mut past = draft(simple_pdf(), one());
-    past.expires_at = Some(app.clock.now_ts() - Duration::minutes(1));
+    past.header.expires_at = Some(app.clock.now_ts() - Duration::minutes(1));
     refused("expires_at")(
         core.create_envelope(tn.org.id, past, &Actor::cli())
             .await
@@ -301,12 +317,12 @@ async fn bad_drafts_are_refused_and_envelopes_expire(backend: Backend) {
 
     // No tag: no field, a summary page to come.
     let mut d = draft(simple_pdf(), one());
-    d.expires_at = Some(app.clock.now_ts() + Duration::hours(2));
+    d.header.expires_at = Some(app.clock.now_ts() + Duration::hours(2));
     let e = core
         .create_envelope(tn.org.id, d, &Actor::cli())
         .await
         .unwrap();
-    assert_eq!(e.options["summary_page"], true);
+    assert_eq!(e.header.options["summary_page"], true);
     assert!(core.envelope_contents(&e).await.unwrap().1.is_empty());
     let links = core
         .send_envelope(tn.org.id, e.id, &Actor::cli())
@@ -359,31 +375,9 @@ async fn two_signers_in_turn_give_a_document_every_validator_accepts(backend: Ba
     let tn = tenant(&app, "etude", Plan::Piagam).await;
     let core = &app.state.core;
     let rx = Receiver::start(vec![200]).await;
-    core.webhooks()
-        .create(
-            tn.org.id,
-            &rx.url,
-            &["envelope.completed".into()],
-            "",
-            &Actor::cli(),
-        )
-        .await
-        .unwrap();
+    subscribe(core, tn.org.id, &rx.url, "envelope.completed").await;
     let pdf = pages(&["Le client <@signature1@>", "Le prestataire <@signature2@>"]);
-    let e = core
-        .create_envelope(
-            tn.org.id,
-            draft(
-                pdf.clone(),
-                vec![
-                    signer("alice@email.com", 1, "fr"),
-                    signer("bob@email.com", 2, "en"),
-                ],
-            ),
-            &Actor::cli(),
-        )
-        .await
-        .unwrap();
+    let e = alice_then_bob(core, tn.org.id, pdf.clone()).await;
     let links = core
         .send_envelope(tn.org.id, e.id, &Actor::cli())
         .await

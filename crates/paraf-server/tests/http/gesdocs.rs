@@ -295,6 +295,18 @@ async fn account(app: &TestApp, email: &str) -> String {
     v["token"].as_str().unwrap().to_string()
 }
 
+async fn post_form(app: &TestApp, token: &str, form: reqwest::multipart::Form) -> (u16, Value) {
+    json(
+        app.post("/api/signature-requests")
+            .header("authorization", bearer(token))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
 async fn create(app: &TestApp, token: &str, body: Value) -> (u16, Value) {
     json(
         app.post("/api/signature-requests")
@@ -399,15 +411,7 @@ async fn signature_requests_by_url_and_by_upload(backend: Backend) {
             "logo",
             reqwest::multipart::Part::bytes(PNG.to_vec()).file_name("logo.png"),
         );
-    let (s, v) = json(
-        app.post("/api/signature-requests")
-            .header("authorization", bearer(&token))
-            .multipart(form)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, v) = post_form(&app, &token, form).await;
     assert_eq!(s, 201, "{v}");
     assert_eq!(v["data"]["signature_request"]["signer_language"], "it");
     assert_eq!(
@@ -418,7 +422,7 @@ async fn signature_requests_by_url_and_by_upload(backend: Backend) {
     // The uploaded logo is kept with the envelope (for the mails and the signer page).
     let id = paraf_domain::EnvelopeId(v["data"]["signature_request"]["id"].as_i64().unwrap());
     let e = app.store.envelope(org.id, id).await.unwrap();
-    let logo = paraf_domain::BlobId::parse(e.options["logo"].as_str().unwrap()).unwrap();
+    let logo = paraf_domain::BlobId::parse(e.header.options["logo"].as_str().unwrap()).unwrap();
     assert_eq!(app.state.blobs.get(&logo).await.unwrap().unwrap(), PNG);
 
     // No credits left: 402, nothing made.
@@ -577,15 +581,7 @@ async fn bad_signature_requests_name_the_field_and_cost_nothing(backend: Backend
             "logo",
         ),
     ] {
-        let (s, v) = json(
-            app.post("/api/signature-requests")
-                .header("authorization", bearer(&token))
-                .multipart(form)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let (s, v) = post_form(&app, &token, form).await;
         assert_eq!(s, 422, "{v}");
         assert!(v["errors"][field].is_array(), "{field}: {v}");
     }

@@ -2,9 +2,11 @@
 //! organisation scoping, and what the store refuses.
 
 use paraf_domain::{
-    BlobId, Email, EnvelopeStatus, FieldKind, NewEnvelope, NewEnvelopeDocument, NewField,
-    NewRecipient, RecipientStatus, SecondFactor, SignatureModel,
+    BlobId, Email, EnvelopeHeader, EnvelopeStatus, FieldKind, NewEnvelope, NewEnvelopeDocument,
+    NewField, NewRecipient, RecipientStatus, SecondFactor, SignatureModel,
 };
+
+use paraf_store::Answer;
 
 use crate::common::{org, t, TestDb};
 use crate::store_tests;
@@ -27,15 +29,17 @@ fn envelope(org: paraf_domain::OrgId, uuid: &str) -> NewEnvelope {
     NewEnvelope {
         org,
         uuid: uuid.into(),
-        title: "Contrat".into(),
-        model: SignatureModel::SignerCertificate,
-        sender_email: Email::parse("admin@email.com").unwrap(),
-        created_by: None,
-        face: "gesdocs".into(),
-        metadata: serde_json::json!({"custom_id": "ABC123"}),
-        options: serde_json::json!({"color": "#4f46e5"}),
-        expires_at: Some(t(3600)),
-        reminder_days: Some(2),
+        header: EnvelopeHeader {
+            title: "Contrat".into(),
+            model: SignatureModel::SignerCertificate,
+            sender_email: Email::parse("admin@email.com").unwrap(),
+            created_by: None,
+            face: "gesdocs".into(),
+            metadata: serde_json::json!({"custom_id": "ABC123"}),
+            options: serde_json::json!({"color": "#4f46e5"}),
+            expires_at: Some(t(3600)),
+            reminder_days: Some(2),
+        },
         documents: vec![NewEnvelopeDocument {
             name: "contrat.pdf".into(),
             blob: BlobId::of(b"%PDF-1.7 test"),
@@ -77,8 +81,8 @@ async fn envelopes_round_trip_and_move_by_compare_and_set(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(e.status, EnvelopeStatus::Draft);
-    assert_eq!(e.metadata["custom_id"], "ABC123");
-    assert_eq!(e.expires_at, Some(t(3600)));
+    assert_eq!(e.header.metadata["custom_id"], "ABC123");
+    assert_eq!(e.header.expires_at, Some(t(3600)));
     let docs = s.envelope_documents(e.id).await.unwrap();
     assert_eq!((docs.len(), docs[0].pages, docs[0].position), (1, 2, 1));
     assert_eq!(docs[0].original, docs[0].current);
@@ -194,15 +198,20 @@ async fn envelopes_round_trip_and_move_by_compare_and_set(db: TestDb) {
     );
     // A waiting recipient cannot decline; an opened one can, once.
     assert!(!s
-        .decline_recipient(rs[1].id, "no", None, None, t(9))
+        .answer_recipient(rs[1].id, Answer::Declined("no"), (None, None), t(9))
         .await
         .unwrap());
     assert!(s
-        .decline_recipient(r.id, "Pas d'accord", Some("1.2.3.4"), Some("UA"), t(9))
+        .answer_recipient(
+            r.id,
+            Answer::Declined("Pas d'accord"),
+            (Some("1.2.3.4"), Some("UA")),
+            t(9)
+        )
         .await
         .unwrap());
     assert!(!s
-        .decline_recipient(r.id, "again", None, None, t(9))
+        .answer_recipient(r.id, Answer::Signed, (None, None), t(9))
         .await
         .unwrap());
     let r = &s.recipients(e.id).await.unwrap()[0];
