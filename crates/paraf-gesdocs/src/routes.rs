@@ -6,9 +6,13 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
+use axum::Extension;
 use axum::{Json, Router};
 use paraf_core::accounts::Registration;
 use paraf_core::domain::{ApiToken, ApiTokenId, Email};
+use paraf_http::ratelimit;
+use paraf_http::request_id::ClientIp;
+use paraf_http::routes::LOGIN_FAILURES_PER_MINUTE;
 use paraf_http::state::AppState;
 
 use crate::error::GesDocsError;
@@ -87,21 +91,29 @@ impl Checks {
     ))]
 pub async fn login(
     State(state): State<AppState>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
     Input(req): Input<LoginRequest>,
-) -> Result<Json<LoginReply>, GesDocsError> {
+) -> Result<Response, GesDocsError> {
     let mut c = Checks::default();
     let email = c.email("email", &req.email);
     let password = c.required("password", &req.password);
     c.done()?;
+    // The shared guard: an address that failed too often this minute is stopped before the
+    // password hash is computed (429, Retry-After).
+    if let Err(e) = ratelimit::login_guard(&state, ip, LOGIN_FAILURES_PER_MINUTE).await {
+        return Ok(e.into_response());
+    }
     match state.core.login_with_password(&email, password).await {
         Ok((_, token)) => Ok(Json(LoginReply {
             token: token.secret.expose().to_string(),
-        })),
+        })
+        .into_response()),
         Err(e)
             if e.domain().is_some_and(|d| {
                 matches!(d, paraf_core::domain::DomainError::Unauthenticated(_))
             }) =>
         {
+            ratelimit::login_failed(&state, ip).await;
             Err(GesDocsError::new(
                 StatusCode::UNAUTHORIZED,
                 "Invalid credentials.",
@@ -121,9 +133,15 @@ pub async fn login(
     ))]
 pub async fn register(
     State(state): State<AppState>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
     parts: axum::http::request::Parts,
     Input(req): Input<RegisterRequest>,
 ) -> Result<Response, GesDocsError> {
+    // Each registration counts against the address's login allowance: no mass sign-up.
+    if let Err(e) = ratelimit::login_guard(&state, ip, LOGIN_FAILURES_PER_MINUTE).await {
+        return Ok(e.into_response());
+    }
+    ratelimit::login_failed(&state, ip).await;
     let mut c = Checks::default();
     let name = c.required("name", &req.name).trim().to_string();
     let email = c.email("email", &req.email);

@@ -223,6 +223,28 @@ async fn register_login_and_personal_tokens(backend: Backend) {
     app.stop().await;
 }
 
+/// Guessing passwords is stopped before the hash is computed: the shared per-address
+/// allowance of failures, answered in the GesDocs shape with `Retry-After`.
+async fn password_guessing_is_stopped(backend: Backend) {
+    let app = spawn_with(backend, |c| c.registration_open = true).await;
+    account(&app, "cible@cabinet.fr").await;
+    let wrong = json!({"email": "cible@cabinet.fr", "password": "wrong password"});
+    for _ in 0..29 {
+        assert_eq!(post_json(&app, "/api/login", wrong.clone()).await.0, 401);
+    }
+    let r = app.post("/api/login").json(&wrong).send().await.unwrap();
+    assert_eq!(r.status(), 429);
+    assert!(r.headers().get("retry-after").is_some());
+    let (_, v) = json(r).await;
+    assert_error(&v, "Too many requests.");
+    // The right password too, until the minute is over.
+    let right = json!({"email": "cible@cabinet.fr", "password": "password123"});
+    assert_eq!(post_json(&app, "/api/login", right.clone()).await.0, 429);
+    app.clock.advance(chrono::Duration::seconds(61));
+    assert_eq!(post_json(&app, "/api/login", right).await.0, 200);
+    app.stop().await;
+}
+
 async fn registration_is_closed_unless_opened(backend: Backend) {
     let app = spawn(backend).await;
     let (s, v) = post_json(
@@ -644,6 +666,7 @@ async fn private_urls_are_refused(backend: Backend) {
 crate::both_backends!(
     register_login_and_personal_tokens,
     registration_is_closed_unless_opened,
+    password_guessing_is_stopped,
     signature_requests_by_url_and_by_upload,
     bad_signature_requests_name_the_field_and_cost_nothing,
     private_urls_are_refused,
