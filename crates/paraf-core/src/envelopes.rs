@@ -823,6 +823,15 @@ impl Core {
     /// [`Core::complete`] again), never stuck.
     pub async fn complete(&self, e: &Envelope) -> Result<Envelope> {
         let now = self.now();
+        let recipients = self.store.recipients(e.id).await?;
+        if recipients
+            .iter()
+            .any(|r| r.status != RecipientStatus::Signed)
+        {
+            return Err(CoreError::Domain(DomainError::Conflict {
+                reason: "not every recipient has signed".into(),
+            }));
+        }
         let from = [EnvelopeStatus::InProgress, EnvelopeStatus::SealFailed];
         if !self
             .store
@@ -876,6 +885,22 @@ impl Core {
         self.envelope_event(&done, &Actor::system(), action, json!({"reason": reason}));
         self.envelope_webhook(&done, event, json!({})).await;
         Ok(done)
+    }
+
+    /// Seals again every envelope whose sealing failed (the housekeeping task calls this every
+    /// minute); returns how many are completed now.
+    pub async fn retry_sealing(&self) -> Result<usize> {
+        let mut n = 0;
+        for e in self
+            .store
+            .envelopes_in(EnvelopeStatus::SealFailed, 100)
+            .await?
+        {
+            if self.complete(&e).await?.status == EnvelopeStatus::Completed {
+                n += 1;
+            }
+        }
+        Ok(n)
     }
 
     /// The current version of a document's file.

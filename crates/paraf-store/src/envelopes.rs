@@ -526,6 +526,19 @@ impl Store {
         Ok(n == 1)
     }
 
+    /// Envelopes (of every organisation) in `status`, oldest first: the jobs that retry or
+    /// end them.
+    pub async fn envelopes_in(&self, status: EnvelopeStatus, limit: u32) -> Result<Vec<Envelope>> {
+        let sql =
+            format!("SELECT {ENVELOPE_COLS} FROM envelopes WHERE status = $1 ORDER BY id LIMIT $2");
+        let rows: Vec<EnvelopeRow> = with_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(status.as_str())
+            .bind(i64::from(limit))
+            .fetch_all(p)
+            .await)?;
+        rows.into_iter().map(EnvelopeRow::into_domain).collect()
+    }
+
     /// Envelopes past their expiry still waiting for signatures (for the expiry job).
     pub async fn envelopes_to_expire(&self, now: Timestamp, limit: u32) -> Result<Vec<Envelope>> {
         let sql = format!(

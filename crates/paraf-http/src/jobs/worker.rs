@@ -158,7 +158,8 @@ async fn run_one(ctx: &Ctx, worker_id: &str, job: Job) {
 /// How long a signed PDF kept for one download (BSrE v1) waits for it.
 pub const SIGNED_DOCUMENT_DAYS: i64 = 7;
 
-/// Pruning runs hourly; envelopes past their expiry are ended every minute.
+/// Pruning runs hourly; every minute, envelopes past their expiry are ended and those whose
+/// sealing failed are sealed again.
 async fn housekeeping(state: AppState) {
     let mut minute = 0u32;
     loop {
@@ -172,6 +173,11 @@ async fn housekeeping(state: AppState) {
             Ok(0) => {}
             Ok(n) => tracing::info!(expired = n, "envelopes expired"),
             Err(e) => tracing::warn!(error = %e, "expiring envelopes failed"),
+        }
+        match state.core.retry_sealing().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(completed = n, "envelopes sealed on a retry"),
+            Err(e) => tracing::warn!(error = %e, "retrying sealing failed"),
         }
         minute = minute.wrapping_add(1);
         tokio::select! {

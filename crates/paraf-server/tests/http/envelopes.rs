@@ -492,7 +492,69 @@ async fn two_signers_in_turn_give_a_document_every_validator_accepts(backend: Ba
     app.stop().await;
 }
 
+/// A seal that fails is never silent: the envelope is `seal_failed` with the reason, and the
+/// retry (the housekeeping task's) completes it once the cause is gone.
+async fn a_failed_seal_is_visible_and_retried(backend: Backend) {
+    let app = spawn(backend).await;
+    let tn = tenant(&app, "scelle", Plan::Piagam).await;
+    let core = &app.state.core;
+    let pdf = pages(&["Le client <@signature1@>", "Le prestataire <@signature2@>"]);
+    let e = alice_then_bob(core, tn.org.id, pdf).await;
+    let links = core
+        .send_envelope(tn.org.id, e.id, &Actor::cli())
+        .await
+        .unwrap();
+    let typed = SignatureInput {
+        image: None,
+        typed: Some("Alice Dupont".into()),
+    };
+    let e = core
+        .sign(token_of(&links[0].url), typed, &Visit::default())
+        .await
+        .unwrap();
+    // Not before every recipient has signed.
+    assert!(core.complete(&e).await.is_err());
+    // Bob's signature is on record (as `sign` records it), then the signed file disappears
+    // from the blob store (a disk failure): sealing fails.
+    let (_, rs) = core.envelope(tn.org.id, e.id).await.unwrap();
+    assert!(app
+        .store
+        .answer_recipient(
+            rs[1].id,
+            paraf_store::Answer::Signed,
+            (None, None),
+            app.clock.now_ts()
+        )
+        .await
+        .unwrap());
+    let (docs, _) = core.envelope_contents(&e).await.unwrap();
+    let blobs = paraf_store::FsBlobStore::new(app.config.blob_dir());
+    let path = blobs.path(&docs[0].current);
+    let kept = std::fs::read(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    let failed = core.complete(&e).await.unwrap();
+    assert_eq!(failed.status, EnvelopeStatus::SealFailed);
+    assert!(
+        failed
+            .status_reason
+            .as_deref()
+            .unwrap()
+            .contains("sealing failed"),
+        "{:?}",
+        failed.status_reason
+    );
+    // Nothing to do while the cause is there; done once it is gone.
+    assert_eq!(core.retry_sealing().await.unwrap(), 0);
+    std::fs::write(&path, &kept).unwrap();
+    assert_eq!(core.retry_sealing().await.unwrap(), 1);
+    let (done, _) = core.envelope(tn.org.id, e.id).await.unwrap();
+    assert_eq!(done.status, EnvelopeStatus::Completed);
+    assert_eq!(done.status_reason, None);
+    app.stop().await;
+}
+
 crate::both_backends!(
+    a_failed_seal_is_visible_and_retried,
     invited_in_turn_and_declined,
     bad_drafts_are_refused_and_envelopes_expire,
     two_signers_in_turn_give_a_document_every_validator_accepts,
