@@ -66,3 +66,25 @@ impl Core {
 pub fn already_taken(e: &CoreError) -> bool {
     matches!(e, CoreError::Domain(DomainError::Conflict { .. }))
 }
+
+/// Whether `bytes` carry a PDF header (`%PDF-`) starting within their first 1024 bytes, as
+/// the PDF standard allows: the one check before a file is parsed as a PDF.
+pub fn has_pdf_header(bytes: &[u8]) -> bool {
+    bytes.windows(5).take(1024).any(|w| w == b"%PDF-")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pdf_headers() {
+        assert!(has_pdf_header(b"%PDF-1.7\n") && !has_pdf_header(b"<html>"));
+        let mut late = vec![b' '; 1023];
+        late.extend_from_slice(b"%PDF-1.7");
+        assert!(has_pdf_header(&late));
+        late.insert(0, b' ');
+        assert!(!has_pdf_header(&late));
+    }
+}
+

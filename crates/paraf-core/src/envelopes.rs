@@ -283,14 +283,11 @@ impl Core {
                     if doc.bytes.len() > MAX_DOCUMENT_BYTES {
                         return Err(CoreError::invalid("pdf", "is larger than 50 MB"));
                     }
-                    if !doc.bytes.starts_with(b"%PDF-")
-                        && !doc.bytes[..doc.bytes.len().min(1024)]
-                            .windows(5)
-                            .any(|w| w == b"%PDF-")
-                    {
+                    if !crate::documents::has_pdf_header(&doc.bytes) {
                         return Err(not_pdf("is not a PDF file".into()));
                     }
-                    let pdf = paraf_pdf::Document::load(doc.bytes.clone(), None)
+                    let DraftDocument { name, bytes } = doc;
+                    let pdf = paraf_pdf::Document::load(bytes, None)
                         .map_err(|e| not_pdf(format!("cannot be read ({e})")))?;
                     let pages = pdf
                         .pages()
@@ -303,6 +300,10 @@ impl Core {
                         Vec::new()
                     } else {
                         tag_fields(&pdf, i, n_recipients)?
+                    };
+                    let doc = DraftDocument {
+                        name,
+                        bytes: pdf.into_data(),
                     };
                     out.push((doc, u32::try_from(pages).unwrap_or(u32::MAX), fields));
                 }

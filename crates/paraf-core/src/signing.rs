@@ -118,7 +118,7 @@ pub fn sign_file_with(
             detail,
         })
     };
-    if !data.starts_with(b"%PDF-") && !data.windows(5).take(1024).any(|w| w == b"%PDF-") {
+    if !crate::documents::has_pdf_header(&data) {
         return Err(not_a_pdf("no %PDF- header".into()));
     }
     data.reserve(64 * 1024);

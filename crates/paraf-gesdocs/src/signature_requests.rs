@@ -8,6 +8,7 @@ use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use paraf_core::documents::has_pdf_header;
 use paraf_core::domain::{
     Email, Envelope, EnvelopeHeader, EnvelopeStatus, NewRecipient, Recipient, RecipientStatus,
     SecondFactor, SignatureModel, Timestamp,
@@ -189,10 +190,6 @@ fn is_image(b: &[u8]) -> bool {
         || b.starts_with(b"GIF87a")
         || b.starts_with(b"GIF89a")
         || (b.len() > 12 && &b[..4] == b"RIFF" && &b[8..12] == b"WEBP")
-}
-
-fn is_pdf(b: &[u8]) -> bool {
-    b[..b.len().min(1024)].windows(5).any(|w| w == b"%PDF-")
 }
 
 fn color_ok(c: &str) -> bool {
@@ -443,7 +440,7 @@ pub async fn create(
     // Files: a file wins over a URL.
     let pdf = match pdf_file {
         Some(f) => {
-            if !is_pdf(&f.bytes) {
+            if !has_pdf_header(&f.bytes) {
                 return Err(GesDocsError::invalid(
                     "pdf",
                     "The pdf field must be a file of type: pdf.",
@@ -458,7 +455,7 @@ pub async fn create(
                 .fetch(url.trim(), MAX_PDF)
                 .await
                 .map_err(|e| fetch_error("pdf_url", &e, "le fichier"))?;
-            if !is_pdf(&got.bytes) {
+            if !has_pdf_header(&got.bytes) {
                 return Err(field_error(
                     "pdf_url",
                     "Le fichier à l'URL fournie n'est pas un PDF valide.",
@@ -597,7 +594,6 @@ mod tests {
             color_ok("#4f46e5") && color_ok("#fff") && !color_ok("4f46e5") && !color_ok("#ggg")
         );
         assert!(is_image(b"\x89PNG\r\n\x1a\n....") && !is_image(b"%PDF-1.7"));
-        assert!(is_pdf(b"%PDF-1.7\n") && !is_pdf(b"<html>"));
         assert_eq!(
             file_name_of("https://x.fr/a/contrat.pdf?sig=1"),
             "contrat.pdf"
