@@ -87,4 +87,3 @@ mod tests {
         assert!(!has_pdf_header(&late));
     }
 }
-

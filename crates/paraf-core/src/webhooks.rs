@@ -244,16 +244,11 @@ impl Webhooks<'_> {
         endpoint: Option<WebhookEndpointId>,
         limit: u32,
     ) -> Result<Vec<WebhookDelivery>> {
-        let all = self
+        Ok(self
             .core
             .store
-            .list_webhook_deliveries(org, if endpoint.is_some() { 1000 } else { limit })
-            .await?;
-        Ok(all
-            .into_iter()
-            .filter(|d| endpoint.is_none() || d.endpoint == endpoint)
-            .take(usize::try_from(limit).unwrap_or(usize::MAX))
-            .collect())
+            .list_webhook_deliveries(org, endpoint, limit)
+            .await?)
     }
 
     /// Sends the event of a recorded delivery again, as a new job: same body, same event id

@@ -373,17 +373,20 @@ impl Store {
             .into_domain())
     }
 
-    /// The organisation's newest delivery attempts.
+    /// The organisation's newest delivery attempts (of one endpoint, or of all).
     pub async fn list_webhook_deliveries(
         &self,
         org: OrgId,
+        endpoint: Option<WebhookEndpointId>,
         limit: u32,
     ) -> Result<Vec<WebhookDelivery>> {
         let sql = format!(
-            "SELECT {DELIVERY_COLS} FROM webhook_deliveries WHERE org_id = $1 ORDER BY id DESC LIMIT $2"
+            "SELECT {DELIVERY_COLS} FROM webhook_deliveries WHERE org_id = $1 \
+             AND ($2 IS NULL OR endpoint_id = $2) ORDER BY id DESC LIMIT $3"
         );
         let rows: Vec<DeliveryRow> = with_pool!(self, |p| sqlx::query_as(&sql)
             .bind(org.0)
+            .bind(endpoint.map(|e| e.0))
             .bind(i64::from(limit))
             .fetch_all(p)
             .await)?;

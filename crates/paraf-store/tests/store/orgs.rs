@@ -437,7 +437,7 @@ async fn tenant_isolation(db: TestDb) {
     assert!(s.list_app_credentials(b.id).await.unwrap().is_empty());
     assert!(s.list_webhook_endpoints(b.id).await.unwrap().is_empty());
     assert!(s
-        .list_webhook_deliveries(b.id, 100)
+        .list_webhook_deliveries(b.id, None, 100)
         .await
         .unwrap()
         .is_empty());

@@ -97,9 +97,21 @@ async fn mail_outbox_and_webhooks(db: TestDb) {
         .await
         .unwrap();
     }
-    let log = s.list_webhook_deliveries(a.id, 10).await.unwrap();
+    let log = s.list_webhook_deliveries(a.id, None, 10).await.unwrap();
     assert_eq!(log.iter().filter(|d| d.succeeded()).count(), 1);
     assert_eq!(log[0].attempt, 3);
+    assert_eq!(
+        s.list_webhook_deliveries(a.id, Some(ep.id), 10)
+            .await
+            .unwrap(),
+        log
+    );
+    let other = paraf_domain::WebhookEndpointId(ep.id.0 + 1000);
+    assert!(s
+        .list_webhook_deliveries(a.id, Some(other), 10)
+        .await
+        .unwrap()
+        .is_empty());
     assert_eq!(s.webhook_delivery(a.id, log[0].id).await.unwrap(), log[0]);
     assert!(s
         .webhook_delivery(b.id, log[0].id)
@@ -114,7 +126,7 @@ async fn mail_outbox_and_webhooks(db: TestDb) {
     );
     s.delete_webhook_endpoint(a.id, ep.id).await.unwrap();
     assert_eq!(
-        s.list_webhook_deliveries(a.id, 10).await.unwrap()[0].endpoint,
+        s.list_webhook_deliveries(a.id, None, 10).await.unwrap()[0].endpoint,
         None
     );
 }
