@@ -73,6 +73,16 @@ pub fn is_public(ip: IpAddr) -> bool {
     }
 }
 
+/// The address a URL names literally (`http://10.0.0.8/`, `http://[::1]/`), if it does; a
+/// host name is checked when it is resolved.
+pub fn literal_ip(url: &url::Url) -> Option<IpAddr> {
+    match url.host()? {
+        url::Host::Ipv4(v4) => Some(IpAddr::V4(v4)),
+        url::Host::Ipv6(v6) => Some(IpAddr::V6(v6)),
+        url::Host::Domain(_) => None,
+    }
+}
+
 /// The outbound policy of this server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OutboundPolicy {
@@ -102,13 +112,10 @@ impl OutboundPolicy {
         if !url.username().is_empty() || url.password().is_some() {
             return Err(bad("must not carry a user name or password"));
         }
-        let ip = match url.host() {
-            None => return Err(bad("has no host")),
-            Some(url::Host::Ipv4(v4)) => Some(IpAddr::V4(v4)),
-            Some(url::Host::Ipv6(v6)) => Some(IpAddr::V6(v6)),
-            Some(url::Host::Domain(_)) => None,
-        };
-        if let Some(ip) = ip {
+        if url.host().is_none() {
+            return Err(bad("has no host"));
+        }
+        if let Some(ip) = literal_ip(&url) {
             if !self.allows(ip) {
                 return Err(bad(
                     "points to a loopback, private, link-local or reserved address",

@@ -15,7 +15,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use paraf_core::outbound::OutboundPolicy;
+use paraf_core::outbound::{literal_ip, OutboundPolicy};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 /// Redirects followed by [`Outbound::fetch`].
@@ -88,12 +88,10 @@ fn literal_refusal(guard: &AddressGuard, url: &reqwest::Url) -> Option<String> {
     if !matches!(url.scheme(), "http" | "https") {
         return Some(format!("{} URLs are not fetched", url.scheme()));
     }
-    let ip = match url.host() {
-        Some(url::Host::Ipv4(v4)) => IpAddr::V4(v4),
-        Some(url::Host::Ipv6(v6)) => IpAddr::V6(v6),
-        Some(url::Host::Domain(_)) => return None,
-        None => return Some("the URL has no host".into()),
-    };
+    if url.host().is_none() {
+        return Some("the URL has no host".into());
+    }
+    let ip = literal_ip(url)?;
     (!guard(ip)).then(|| format!("{ip} is a loopback, private, link-local or reserved address"))
 }
 
