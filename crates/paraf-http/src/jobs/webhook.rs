@@ -62,6 +62,10 @@ pub async fn run(state: &AppState, out: &Outbound, job: &Job) -> Result<(), Stri
     let result = match out.post(&ep.url) {
         Ok(request) => request
             .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(
+                reqwest::header::USER_AGENT,
+                concat!("Paraf-Webhooks/", env!("CARGO_PKG_VERSION")),
+            )
             .header(ID_HEADER, &p.event_id)
             .header(TIMESTAMP_HEADER, t.to_string())
             .header(SIGNATURE_HEADER, signature)

@@ -13,12 +13,10 @@ use tokio::task::JoinSet;
 
 use super::mail::{self, Mailer, MAIL_QUEUE};
 use super::webhook::{self, WEBHOOK_QUEUE};
-use crate::outbound::Outbound;
 use crate::state::AppState;
 
 struct Ctx {
     state: AppState,
-    http: Outbound,
     mailer: Option<Mailer>,
 }
 
@@ -49,14 +47,8 @@ impl WorkerPool {
             Some(smtp) => Some(Mailer::new(smtp, &state.config.mail_from)?),
             None => None,
         };
-        let http = Outbound::new(
-            state.core.outbound(),
-            concat!("Paraf-Webhooks/", env!("CARGO_PKG_VERSION")),
-            state.config.webhook_timeout,
-        )?;
         let ctx = Arc::new(Ctx {
             state: state.clone(),
-            http,
             mailer,
         });
         let tag = instance_tag(&state);
@@ -125,7 +117,7 @@ async fn run_one(ctx: &Ctx, worker_id: &str, job: Job) {
     let span = tracing::info_span!("job", job = %job.id, queue = %job.queue, attempt = job.attempts, worker = %worker_id);
     let _enter = span.enter();
     let result = if job.queue == WEBHOOK_QUEUE {
-        webhook::run(state, &ctx.http, &job).await
+        webhook::run(state, &state.outbound, &job).await
     } else if job.queue == MAIL_QUEUE {
         mail::run(state, ctx.mailer.as_ref(), &job).await
     } else {

@@ -85,6 +85,10 @@ async fn webhook_fails_twice_then_one_signed_delivery(backend: Backend) {
         assert!(d.signed_by(secret.expose()), "{d:?}");
         assert!(!d.signed_by("whsec_d3Jvbmcgc2VjcmV0"));
         assert_eq!(d.header("content-type"), "application/json");
+        assert!(
+            d.header("user-agent").starts_with("Paraf-Webhooks/"),
+            "{d:?}"
+        );
         // Same event id and bytes every attempt.
         assert_eq!(d.header("webhook-id"), event_id);
         assert_eq!(d.body, seen[0].body);
