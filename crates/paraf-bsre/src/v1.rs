@@ -261,6 +261,7 @@ pub(crate) async fn sign_pdf(
         look,
         reason: text(&form.reason).map(str::to_string),
         location: text(&form.location).map(str::to_string),
+        field_name: None,
     };
     let mut signed = sign::sign_all(&state, Arc::new(signer), vec![job]).await?;
     let pdf = signed

@@ -138,6 +138,7 @@ fn jobs_of(
             look: look_of(prop, pname)?,
             reason: text(&prop.reason).map(str::to_string),
             location: text(&prop.location).map(str::to_string),
+            field_name: None,
         });
     }
     Ok(jobs)

@@ -235,6 +235,12 @@ pub enum AuditAction {
     EnvelopeCompleted,
     /// The final seal failed (retried).
     EnvelopeSealFailed,
+    /// A recipient was sent a one-time code (mail or SMS).
+    RecipientCodeSent,
+    /// … confirmed it.
+    RecipientCodeVerified,
+    /// … gave a wrong, expired or used code.
+    RecipientCodeRefused,
 }
 
 impl AuditAction {
@@ -286,6 +292,9 @@ impl AuditAction {
             RecipientSigned => "recipient.signed",
             EnvelopeCompleted => "envelope.completed",
             EnvelopeSealFailed => "envelope.seal_failed",
+            RecipientCodeSent => "recipient.code_sent",
+            RecipientCodeVerified => "recipient.code_verified",
+            RecipientCodeRefused => "recipient.code_refused",
         }
     }
 }

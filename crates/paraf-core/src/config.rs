@@ -144,6 +144,9 @@ pub struct ConfigLayer {
     /// Let outbound requests (webhooks, fetched URLs, the SMS gateway) reach loopback,
     /// private and link-local addresses (development and tests only).
     pub outbound_allow_private: Option<bool>,
+    /// SMS gateway for one-time codes: Paraf POSTs `{"to", "text"}` as JSON; unset, SMS go
+    /// to the development outbox.
+    pub sms_webhook_url: Option<String>,
     /// Anyone may register an account (`POST /api/register`): an organisation of their own.
     pub registration_open: Option<bool>,
     /// Plan of self-registered accounts.
@@ -196,6 +199,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("PARAF_SHUTDOWN_GRACE_SECS", "shutdown_grace_secs"),
     ("PARAF_COOKIE_SECURE", "cookie_secure"),
     ("PARAF_OUTBOUND_ALLOW_PRIVATE", "outbound_allow_private"),
+    ("PARAF_SMS_WEBHOOK_URL", "sms_webhook_url"),
     ("PARAF_REGISTRATION_OPEN", "registration_open"),
     ("PARAF_SIGNUP_PLAN", "signup_plan"),
     ("PARAF_SIGNUP_CREDITS", "signup_credits"),
@@ -265,6 +269,7 @@ impl ConfigLayer {
             shutdown_grace_secs: num("PARAF_SHUTDOWN_GRACE_SECS")?,
             cookie_secure: flag("PARAF_COOKIE_SECURE")?,
             outbound_allow_private: flag("PARAF_OUTBOUND_ALLOW_PRIVATE")?,
+            sms_webhook_url: s("PARAF_SMS_WEBHOOK_URL"),
             registration_open: flag("PARAF_REGISTRATION_OPEN")?,
             signup_plan: s("PARAF_SIGNUP_PLAN"),
             signup_credits: num("PARAF_SIGNUP_CREDITS")?,
@@ -339,6 +344,7 @@ impl ConfigLayer {
             shutdown_grace_secs,
             cookie_secure,
             outbound_allow_private,
+            sms_webhook_url,
             registration_open,
             signup_plan,
             signup_credits,
@@ -429,6 +435,8 @@ pub struct Config {
     pub cookie_secure: bool,
     /// Outbound requests may reach loopback, private and link-local addresses.
     pub outbound_allow_private: bool,
+    /// The SMS gateway (`None`: SMS go to the development outbox).
+    pub sms_webhook_url: Option<String>,
     /// Self-service registration is open.
     pub registration_open: bool,
     /// Plan of self-registered accounts.
@@ -643,6 +651,13 @@ impl Config {
             shutdown_grace: secs(l.shutdown_grace_secs, 30),
             cookie_secure: l.cookie_secure.unwrap_or(true),
             outbound_allow_private: l.outbound_allow_private.unwrap_or(false),
+            sms_webhook_url: match l.sms_webhook_url.filter(|u| !u.trim().is_empty()) {
+                None => None,
+                Some(u) => match url::Url::parse(&u) {
+                    Ok(v) if matches!(v.scheme(), "http" | "https") => Some(u),
+                    _ => return Err(err(format!("sms_webhook_url {u:?} is not an http(s) URL"))),
+                },
+            },
             registration_open: l.registration_open.unwrap_or(false),
             signup_credits: i64::try_from(l.signup_credits.unwrap_or(10)).unwrap_or(i64::MAX),
             signup_plan: match l.signup_plan.as_deref() {

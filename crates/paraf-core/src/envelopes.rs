@@ -109,36 +109,21 @@ fn tag_fields(
     recipients: usize,
 ) -> Result<Vec<NewField>> {
     let bad = |e: paraf_pdf::PdfError| CoreError::invalid("pdf", format!("cannot be read ({e})"));
-    let mut out = Vec::new();
     let (w, h) = TAG_FIELD_SIZE;
-    let field = |m: &paraf_pdf::text::TextMatch, recipient: usize, n: usize| {
-        let cx = (m.rect[0] + m.rect[2]) / 2.0;
-        let cy = (m.rect[1] + m.rect[3]) / 2.0;
-        NewField {
-            document,
-            recipient,
-            kind: FieldKind::Signature,
-            name: format!("signature_{}_{}", recipient + 1, n),
-            required: true,
-            page: u32::try_from(m.page).unwrap_or(u32::MAX),
-            rect: [cx - w / 2.0, cy - h / 2.0, cx + w / 2.0, cy + h / 2.0],
-        }
-    };
-    for (n, m) in paraf_pdf::text::find_text(doc, "<@signature@>")
-        .map_err(bad)?
-        .iter()
-        .enumerate()
-    {
+    // (recipient, match) in document order of the tags; numbered per recipient below so every
+    // field of a document has its own name.
+    let mut found: Vec<(usize, paraf_pdf::text::TextMatch)> = Vec::new();
+    for m in paraf_pdf::text::find_text(doc, "<@signature@>").map_err(bad)? {
         for r in 0..recipients {
-            out.push(field(m, r, n + 1));
+            found.push((r, m.clone()));
         }
     }
     // `<@signature1@>` …: the signers', and a few beyond to catch a tag for a signer who is
     // not there.
     for r in 0..recipients + 9 {
         let tag = format!("<@signature{}@>", r + 1);
-        let found = paraf_pdf::text::find_text(doc, &tag).map_err(bad)?;
-        if found.is_empty() {
+        let hits = paraf_pdf::text::find_text(doc, &tag).map_err(bad)?;
+        if hits.is_empty() {
             continue;
         }
         if r >= recipients {
@@ -147,9 +132,84 @@ fn tag_fields(
                 format!("the document has a tag {tag} but there are only {recipients} signers"),
             ));
         }
-        for (n, m) in found.iter().enumerate() {
-            out.push(field(m, r, n + 1));
-        }
+        found.extend(hits.into_iter().map(|m| (r, m)));
+    }
+    let pages = doc.pages().map_err(bad)?;
+    let mut count = vec![0usize; recipients];
+    let mut out = Vec::new();
+    for (recipient, m) in found {
+        // The stamp is `w`×`h` as displayed: on a page turned a quarter, user space swaps them.
+        let turned = m
+            .page
+            .checked_sub(1)
+            .and_then(|i| pages.get(i))
+            .is_some_and(|p| p.rotate % 180 != 0);
+        let (w, h) = if turned { (h, w) } else { (w, h) };
+        let Some(n) = count.get_mut(recipient) else {
+            continue;
+        };
+        *n += 1;
+        let cx = (m.rect[0] + m.rect[2]) / 2.0;
+        let cy = (m.rect[1] + m.rect[3]) / 2.0;
+        out.push(NewField {
+            document,
+            recipient,
+            kind: FieldKind::Signature,
+            name: format!("signature_{}_{}", recipient + 1, n),
+            required: true,
+            page: u32::try_from(m.page).unwrap_or(u32::MAX),
+            rect: [cx - w / 2.0, cy - h / 2.0, cx + w / 2.0, cy + h / 2.0],
+        });
+    }
+    Ok(out)
+}
+
+/// What each of a recipient's signature fields on one document shows, and the field it fills
+/// (pre-created when the envelope was sent: it keeps its place). A document without any of
+/// their fields gets one invisible signature.
+fn field_looks(
+    pdf: &[u8],
+    mine: &[Field],
+    image: Option<&Vec<u8>>,
+    typed: Option<&String>,
+) -> Result<Vec<(Look, Option<String>)>> {
+    if mine.is_empty() {
+        return Ok(vec![(Look::Invisible, None)]);
+    }
+    let bad = |e: paraf_pdf::PdfError| CoreError::internal(format!("a stored document: {e}"));
+    let doc = paraf_pdf::Document::load(pdf.to_vec(), None).map_err(bad)?;
+    let pages = doc.pages().map_err(bad)?;
+    let mut out = Vec::new();
+    for f in mine {
+        let n = usize::try_from(f.page).unwrap_or(1);
+        // Fields are kept in user space; the fallback placement (a field missing from the
+        // file) is on the page as displayed.
+        let (x, y, width, height) = match n.checked_sub(1).and_then(|i| pages.get(i)) {
+            Some(p) => {
+                let (ax, ay) = paraf_sign::placement::user_to_display(p, f.rect[0], f.rect[1]);
+                let (bx, by) = paraf_sign::placement::user_to_display(p, f.rect[2], f.rect[3]);
+                (ax.min(bx), ay.min(by), (ax - bx).abs(), (ay - by).abs())
+            }
+            None => (
+                f.rect[0],
+                f.rect[1],
+                f.rect[2] - f.rect[0],
+                f.rect[3] - f.rect[1],
+            ),
+        };
+        let look = Look::Visible {
+            place: Place::Rect {
+                page: PageSel::Number(n),
+                x,
+                y,
+                width,
+                height,
+            },
+            image: image.cloned(),
+            qr: None,
+            text: typed.cloned(),
+        };
+        out.push((look, Some(f.name.clone())));
     }
     Ok(out)
 }
@@ -224,6 +284,18 @@ fn invitation(lang: &str, sender: &str, title: &str, url: &str) -> (String, Stri
 pub const LANGUAGES: [&str; 5] = ["fr", "en", "id", "it", "es"];
 
 impl Core {
+    /// Audits what recipient `r` did through their link.
+    pub(crate) fn envelope_audit(
+        &self,
+        e: &Envelope,
+        r: &Recipient,
+        visit: &Visit,
+        action: AuditAction,
+        details: serde_json::Value,
+    ) {
+        self.envelope_event(e, &recipient_actor(r, visit), action, details);
+    }
+
     fn envelope_event(
         &self,
         e: &Envelope,
@@ -395,6 +467,9 @@ impl Core {
     ) -> Result<Vec<SigningLink>> {
         let now = self.now();
         let e = self.store.envelope(org, id).await?;
+        if e.status == EnvelopeStatus::Draft {
+            self.create_empty_fields(&e).await?;
+        }
         if !self
             .store
             .set_envelope_status(
@@ -440,6 +515,49 @@ impl Core {
         self.invite_group(&e, 1).await?;
         self.envelope_webhook(&e, "envelope.sent", json!({})).await;
         Ok(links)
+    }
+
+    /// Creates every signature field of the envelope, empty, in one incremental update of each
+    /// original, before anybody signs: each signature then only fills its own field, so no
+    /// signature adds a form field after an earlier one (what viewers such as Adobe's flag).
+    /// Idempotent: it starts again from the original.
+    async fn create_empty_fields(&self, e: &Envelope) -> Result<()> {
+        let fields = self.store.fields(e.id).await?;
+        for d in self.store.envelope_documents(e.id).await? {
+            let empty: Vec<paraf_sign::fields::EmptyField> = fields
+                .iter()
+                .filter(|f| f.document == d.id && f.kind == FieldKind::Signature)
+                .map(|f| paraf_sign::fields::EmptyField {
+                    name: f.name.clone(),
+                    page: usize::try_from(f.page).unwrap_or(usize::MAX),
+                    rect: f.rect,
+                })
+                .collect();
+            if empty.is_empty() {
+                continue;
+            }
+            let original = self
+                .blobs
+                .get(&d.original)
+                .await
+                .map_err(CoreError::internal)?
+                .ok_or_else(|| CoreError::internal("a document's file is missing"))?;
+            let prepared = tokio::task::spawn_blocking(move || {
+                let doc = paraf_pdf::Document::load(original, None)
+                    .map_err(|e| CoreError::internal(format!("a stored document: {e}")))?;
+                paraf_sign::fields::add_empty_signature_fields(&doc, &empty)
+                    .map_err(|e| CoreError::invalid("fields", e.message))
+            })
+            .await
+            .map_err(CoreError::internal)??;
+            let blob = self
+                .blobs
+                .put(&prepared)
+                .await
+                .map_err(CoreError::internal)?;
+            self.store.set_document_current(d.id, &blob).await?;
+        }
+        Ok(())
     }
 
     /// The link of a recipient who has one (their sealed token, opened).
@@ -550,6 +668,41 @@ impl Core {
         }
     }
 
+    /// The documents a link may show or download: any valid link whose recipient's turn has
+    /// come (before, during or after their answer; never a waiting recipient's). Nothing is
+    /// recorded: page images and downloads call this on every request.
+    pub async fn link_documents(
+        &self,
+        token: &str,
+    ) -> Result<(Envelope, Recipient, Vec<EnvelopeDocument>)> {
+        let (envelope, recipient, until) = self
+            .store
+            .recipient_by_token_hash(&token_hash(token))
+            .await?;
+        if self.now() >= until {
+            return Err(CoreError::Domain(DomainError::not_found(Entity::Recipient)));
+        }
+        if recipient.status == RecipientStatus::Waiting {
+            return Err(CoreError::Domain(DomainError::Forbidden {
+                reason: "it is not your turn yet".into(),
+            }));
+        }
+        let documents = self.store.envelope_documents(envelope.id).await?;
+        Ok((envelope, recipient, documents))
+    }
+
+    /// The current version of document `position` (1-based) of a link's envelope: its name and
+    /// bytes (signed so far; final once completed).
+    pub async fn link_download(&self, token: &str, position: u32) -> Result<(String, Vec<u8>)> {
+        let (_, _, documents) = self.link_documents(token).await?;
+        let d = documents
+            .into_iter()
+            .find(|d| d.position == position)
+            .ok_or(CoreError::Domain(DomainError::not_found(Entity::Blob)))?;
+        let bytes = self.current_file(&d).await?;
+        Ok((d.name, bytes))
+    }
+
     /// The recipient of a link declines: the envelope ends `declined` with the reason.
     pub async fn decline(&self, token: &str, reason: &str, visit: &Visit) -> Result<Envelope> {
         let reason = reason.trim();
@@ -649,7 +802,7 @@ impl Core {
                 }))
             }
         };
-        if recipient.second_factor != paraf_domain::SecondFactor::None {
+        if !self.second_factor_done(&recipient) {
             return Err(CoreError::Domain(DomainError::Forbidden {
                 reason: "this signer must confirm a one-time code first".into(),
             }));
@@ -707,25 +860,8 @@ impl Core {
                     .map_err(CoreError::internal)?;
                 let mut out = Vec::new();
                 for (doc, mut pdf, mine) in jobs {
-                    let looks: Vec<Look> = if mine.is_empty() {
-                        vec![Look::Invisible]
-                    } else {
-                        mine.iter()
-                            .map(|f| Look::Visible {
-                                place: Place::Rect {
-                                    page: PageSel::Number(usize::try_from(f.page).unwrap_or(1)),
-                                    x: f.rect[0],
-                                    y: f.rect[1],
-                                    width: f.rect[2] - f.rect[0],
-                                    height: f.rect[3] - f.rect[1],
-                                },
-                                image: image.clone(),
-                                qr: None,
-                                text: typed.clone(),
-                            })
-                            .collect()
-                    };
-                    for look in looks {
+                    let looks = field_looks(&pdf, &mine, image.as_ref(), typed.as_ref())?;
+                    for (look, field_name) in looks {
                         let job = FileJob {
                             pdf,
                             field: "pdf".into(),
@@ -733,6 +869,7 @@ impl Core {
                             look,
                             reason: Some("Signature".into()),
                             location: None,
+                            field_name,
                         };
                         pdf = sign_file_with(
                             &ca,

@@ -27,10 +27,12 @@ pub mod events;
 pub mod identities;
 pub mod login;
 pub mod outbound;
+pub mod pages;
 pub mod pki;
 pub mod secret;
 pub mod sessions;
 pub mod shutdown;
+pub mod signer_codes;
 pub mod signing;
 pub mod verification;
 pub mod webhooks;
@@ -122,6 +124,8 @@ pub struct Core {
     pub usage: UsageCounter,
     /// Unsealed seal keys, kept in memory after first use.
     pub seal_keys: Arc<signing::SealKeyCache>,
+    /// Rendered page images of the signer page.
+    pub pages: Arc<pages::PageCache>,
     /// Shutdown trigger shared with the background tasks.
     pub shutdown: Shutdown,
 }
@@ -196,6 +200,7 @@ impl Core {
             usage: UsageCounter::start(store.clone(), shutdown.clone()),
             master_key,
             seal_keys: Arc::default(),
+            pages: Arc::default(),
             config: Arc::new(config),
             public_url: Arc::from(public_url.trim_end_matches('/')),
             store,

@@ -81,6 +81,9 @@ pub struct FileJob {
     pub look: Look,
     pub reason: Option<String>,
     pub location: Option<String>,
+    /// Fill the pre-created empty signature field of this name (it keeps its place), or create
+    /// a field of this name; `None`: a new field `SignatureN`.
+    pub field_name: Option<String>,
 }
 
 /// Signs `job` with `signer` at `now`: B-T with the CA's TSA; the CA answers revocation.
@@ -212,6 +215,7 @@ pub fn sign_file_with(
     opts.reason = job.reason.filter(|s| !s.trim().is_empty());
     opts.location = job.location.filter(|s| !s.trim().is_empty());
     opts.visible = visible;
+    opts.field_name = job.field_name;
     let services = Services {
         timestamper: Some(ca.tsa()),
         revocation: Some(ca),

@@ -168,6 +168,8 @@ pub struct Recipient {
     pub status: RecipientStatus,
     pub invited_at: Option<Timestamp>,
     pub opened_at: Option<Timestamp>,
+    /// When they last confirmed a one-time code (their second factor).
+    pub verified_at: Option<Timestamp>,
     pub signed_at: Option<Timestamp>,
     pub declined_at: Option<Timestamp>,
     pub decline_reason: Option<String>,

@@ -275,6 +275,8 @@ pub enum OtpPurpose {
     Sign,
     /// Sealing with an organisation seal.
     Seal,
+    /// An envelope recipient's second factor on the signer page (mail or SMS).
+    Recipient,
 }
 
 impl OtpPurpose {
@@ -283,6 +285,7 @@ impl OtpPurpose {
         match self {
             OtpPurpose::Sign => "sign",
             OtpPurpose::Seal => "seal",
+            OtpPurpose::Recipient => "recipient",
         }
     }
 }

@@ -252,7 +252,7 @@ pub fn attach_signature(
             up.put(f.widget_ref, w);
         }
         up.put(f.field_ref, field);
-        ensure_sig_flags(up, &mut cat, &mut cat_changed, None)?;
+        ensure_sig_flags(up, &mut cat, &mut cat_changed, &[])?;
         f.full_name
     } else {
         let doc = up.document();
@@ -294,8 +294,8 @@ pub fn attach_signature(
             w.set("AP", Dict::new().with("N", Object::Ref(ap)));
         }
         up.put(field_ref, w);
-        add_to_page_annots(up, page_ref, field_ref)?;
-        ensure_sig_flags(up, &mut cat, &mut cat_changed, Some(field_ref))?;
+        add_to_page_annots(up, page_ref, &[field_ref])?;
+        ensure_sig_flags(up, &mut cat, &mut cat_changed, &[field_ref])?;
         name
     };
     if let Some(sig) = certify {
@@ -313,6 +313,72 @@ pub fn attach_signature(
     Ok(name)
 }
 
+/// An empty signature field to create: its name, page (1-based) and `/Rect` in user space.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EmptyField {
+    pub name: String,
+    pub page: usize,
+    pub rect: [f64; 4],
+}
+
+/// Appends one incremental update creating every field of `fields` empty (a widget with no
+/// value), so that each later signature only fills its own field. Names must be new, free of
+/// `.`, and unique; pages must exist. Returns the whole updated file.
+pub fn add_empty_signature_fields(doc: &Document, fields: &[EmptyField]) -> Result<Vec<u8>> {
+    check_modifications_allowed(doc)?;
+    let mut names: HashSet<String> = all_fields(doc)?.into_iter().map(|f| f.full_name).collect();
+    let pages = doc.pages()?;
+    let mut up = IncrementalUpdate::new(doc);
+    let mut per_page: Vec<(ObjRef, Vec<ObjRef>)> = Vec::new();
+    let mut all = Vec::new();
+    for f in fields {
+        if f.name.is_empty() || f.name.contains('.') || !names.insert(f.name.clone()) {
+            return Err(SignError::invalid(format!(
+                "{:?} is not a new, valid field name",
+                f.name
+            )));
+        }
+        let page = f
+            .page
+            .checked_sub(1)
+            .and_then(|i| pages.get(i))
+            .ok_or_else(|| SignError::invalid(format!("page {} does not exist", f.page)))?;
+        let field_ref = up.alloc();
+        let w = Dict::new()
+            .with("Type", Object::name("Annot"))
+            .with("Subtype", Object::name("Widget"))
+            .with("FT", Object::name("Sig"))
+            .with("T", PdfString::text(&f.name))
+            .with("F", 4i64)
+            .with(
+                "Rect",
+                f.rect.iter().map(|&v| Object::Real(v)).collect::<Vec<_>>(),
+            )
+            .with("P", Object::Ref(page.id));
+        up.put(field_ref, w);
+        all.push(field_ref);
+        match per_page.iter_mut().find(|(p, _)| *p == page.id) {
+            Some((_, v)) => v.push(field_ref),
+            None => per_page.push((page.id, vec![field_ref])),
+        }
+    }
+    for (page, refs) in &per_page {
+        add_to_page_annots(&mut up, *page, refs)?;
+    }
+    let cat_ref = doc.catalog_ref()?;
+    let mut cat = doc.catalog()?;
+    let mut cat_changed = false;
+    ensure_sig_flags(&mut up, &mut cat, &mut cat_changed, &all)?;
+    if cat_changed {
+        up.put(cat_ref, cat);
+    }
+    let appended = up.finish()?;
+    let mut pdf = Vec::with_capacity(doc.data().len() + appended.bytes.len());
+    pdf.extend_from_slice(doc.data());
+    pdf.extend_from_slice(&appended.bytes);
+    Ok(pdf)
+}
+
 fn unique_name(doc: &Document) -> Result<String> {
     let names: HashSet<String> = all_fields(doc)?.into_iter().map(|f| f.full_name).collect();
     Ok((1..)
@@ -324,8 +390,9 @@ fn unique_name(doc: &Document) -> Result<String> {
 fn add_to_page_annots(
     up: &mut IncrementalUpdate<'_>,
     page_ref: ObjRef,
-    annot: ObjRef,
+    annots: &[ObjRef],
 ) -> Result<()> {
+    let refs = || annots.iter().map(|a| Object::Ref(*a));
     let doc = up.document();
     let mut page = doc.get_dict(page_ref)?;
     match page.get("Annots").cloned() {
@@ -334,29 +401,30 @@ fn add_to_page_annots(
                 Object::Array(a) => a,
                 _ => Vec::new(),
             };
-            arr.push(Object::Ref(annot));
+            arr.extend(refs());
             up.put(arr_ref, arr);
         }
         Some(Object::Array(mut arr)) => {
-            arr.push(Object::Ref(annot));
+            arr.extend(refs());
             page.set("Annots", arr);
             up.put(page_ref, page);
         }
         _ => {
-            page.set("Annots", vec![Object::Ref(annot)]);
+            page.set("Annots", refs().collect::<Vec<_>>());
             up.put(page_ref, page);
         }
     }
     Ok(())
 }
 
-/// Makes sure the AcroForm exists with `/SigFlags 3` and, when given, lists `new_field`.
+/// Makes sure the AcroForm exists with `/SigFlags 3` and lists `new_fields`.
 fn ensure_sig_flags(
     up: &mut IncrementalUpdate<'_>,
     cat: &mut Dict,
     cat_changed: &mut bool,
-    new_field: Option<ObjRef>,
+    new_fields: &[ObjRef],
 ) -> Result<()> {
+    let refs = || new_fields.iter().map(|a| Object::Ref(*a));
     let doc = up.document();
     let (form_ref, mut form) = match cat.get("AcroForm").cloned() {
         Some(Object::Ref(r)) => match doc.get(r)? {
@@ -371,23 +439,23 @@ fn ensure_sig_flags(
         form.set("SigFlags", 3i64);
         form_changed = true;
     }
-    if let Some(f) = new_field {
+    if !new_fields.is_empty() {
         match form.get("Fields").cloned() {
             Some(Object::Ref(arr_ref)) => {
                 let mut arr = match doc.get(arr_ref)? {
                     Object::Array(a) => a,
                     _ => Vec::new(),
                 };
-                arr.push(Object::Ref(f));
+                arr.extend(refs());
                 up.put(arr_ref, arr);
             }
             Some(Object::Array(mut arr)) => {
-                arr.push(Object::Ref(f));
+                arr.extend(refs());
                 form.set("Fields", arr);
                 form_changed = true;
             }
             _ => {
-                form.set("Fields", vec![Object::Ref(f)]);
+                form.set("Fields", refs().collect::<Vec<_>>());
                 form_changed = true;
             }
         }

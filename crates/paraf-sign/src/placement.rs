@@ -185,6 +185,18 @@ pub fn display_to_user(p: &Page, dx: f64, dy: f64) -> (f64, f64) {
     }
 }
 
+/// Maps a point of user space to the displayed page (origin bottom-left of the visible area):
+/// the inverse of [`display_to_user`].
+pub fn user_to_display(p: &Page, ux: f64, uy: f64) -> (f64, f64) {
+    let [x0, y0, x1, y1] = p.crop_box;
+    match p.rotate {
+        90 => (uy - y0, x1 - ux),
+        180 => (x1 - ux, y1 - uy),
+        270 => (y1 - uy, ux - x0),
+        _ => (ux - x0, uy - y0),
+    }
+}
+
 fn spot(p: &Page, page_no: usize, x: f64, y: f64, w: f64, h: f64) -> Spot {
     let (ax, ay) = display_to_user(p, x, y);
     let (bx, by) = display_to_user(p, x + w, y + h);
@@ -222,6 +234,17 @@ mod tests {
         assert_eq!(display_to_user(&page(270), 0.0, 0.0), (50.0, 760.0));
         // On a page turned 90°, moving right on screen moves up in user space.
         assert_eq!(display_to_user(&page(90), 10.0, 0.0), (550.0, 70.0));
+    }
+
+    #[test]
+    fn user_to_display_inverts_display_to_user() {
+        for r in [0, 90, 180, 270] {
+            let p = page(r);
+            for (dx, dy) in [(0.0, 0.0), (10.0, 20.0), (123.5, 456.25)] {
+                let (ux, uy) = display_to_user(&p, dx, dy);
+                assert_eq!(user_to_display(&p, ux, uy), (dx, dy), "rotate {r}");
+            }
+        }
     }
 
     #[test]

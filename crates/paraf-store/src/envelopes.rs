@@ -102,7 +102,7 @@ impl DocumentRow {
 
 const RECIPIENT_COLS: &str = "id, envelope_id, position, group_no, email, first_name, last_name, \
      language, mobile, second_factor, status, invited_at, opened_at, signed_at, declined_at, \
-     decline_reason, ip, user_agent";
+     decline_reason, ip, user_agent, verified_at";
 
 #[derive(sqlx::FromRow)]
 struct RecipientRow {
@@ -124,6 +124,7 @@ struct RecipientRow {
     decline_reason: Option<String>,
     ip: Option<String>,
     user_agent: Option<String>,
+    verified_at: Option<i64>,
 }
 
 impl RecipientRow {
@@ -145,6 +146,7 @@ impl RecipientRow {
                 .ok_or_else(|| corrupt("recipient status", id))?,
             invited_at: from_ts_opt(self.invited_at),
             opened_at: from_ts_opt(self.opened_at),
+            verified_at: from_ts_opt(self.verified_at),
             signed_at: from_ts_opt(self.signed_at),
             declined_at: from_ts_opt(self.declined_at),
             decline_reason: self.decline_reason,
@@ -494,6 +496,18 @@ impl Store {
         self.step_recipient(id, from, to, "opened_at", now)
             .await
             .map(|_| ())
+    }
+
+    /// Records that a recipient confirmed a one-time code now.
+    pub async fn mark_recipient_verified(&self, id: RecipientId, now: Timestamp) -> Result<()> {
+        affected!(self, |p| sqlx::query(
+            "UPDATE recipients SET verified_at = $2 WHERE id = $1"
+        )
+        .bind(id.0)
+        .bind(ts(now))
+        .execute(p)
+        .await)?;
+        Ok(())
     }
 
     /// Records a recipient's answer — a signature, or a refusal with its reason — from where

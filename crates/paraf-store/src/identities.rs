@@ -491,6 +491,30 @@ impl Store {
         Ok(())
     }
 
+    /// How many codes `subject` was given since `since` (to limit how often codes are sent).
+    pub async fn otp_codes_since(
+        &self,
+        org: OrgId,
+        subject: &str,
+        purpose: OtpPurpose,
+        since: Timestamp,
+    ) -> Result<u64> {
+        let (n,): (i64,) =
+            with_pool!(self, |p| {
+                sqlx::query_as(
+            "SELECT COUNT(*) FROM otp_codes WHERE org_id = $1 AND subject = $2 AND purpose = $3 \
+             AND created_at >= $4"
+        )
+        .bind(org.0)
+        .bind(subject)
+        .bind(purpose.as_str())
+        .bind(ts(since))
+        .fetch_one(p)
+        .await
+            })?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     /// Whether a live code matches (without spending it): the caller checks first, does the
     /// work, then spends it with [`Store::consume_otp`], so a refused document does not burn
     /// the code.

@@ -133,6 +133,17 @@ fn check_url(url: &str) -> Result<()> {
 impl Store {
     /// Puts a mail in the outbox (`pending`) and enqueues its `mail` job, atomically.
     pub async fn queue_mail(&self, mail: &NewMail, now: Timestamp) -> Result<(Mail, JobId)> {
+        self.queue_message(mail, MAIL_QUEUE, now).await
+    }
+
+    /// Puts a message in the outbox (`pending`) and enqueues a job `{"mail_id"}` on `queue`
+    /// (`mail`, or `sms` for a text message whose `to` is a phone number), atomically.
+    pub async fn queue_message(
+        &self,
+        mail: &NewMail,
+        queue: &str,
+        now: Timestamp,
+    ) -> Result<(Mail, JobId)> {
         let insert = format!(
             "INSERT INTO mail_outbox (org_id, to_addr, subject, body_text, body_html, status, created_at) \
              VALUES ($1, $2, $3, $4, $5, 'pending', $6) RETURNING {MAIL_COLS}"
@@ -148,7 +159,7 @@ impl Store {
                 .bind(ts(now))
                 .fetch_one(&mut *tx)
                 .await?;
-            let job = NewJob::new(MAIL_QUEUE, serde_json::json!({ "mail_id": row.id }), now);
+            let job = NewJob::new(queue, serde_json::json!({ "mail_id": row.id }), now);
             let (job_id,): (i64,) = sqlx::query_as(
                 "INSERT INTO jobs (queue, payload, status, attempts, max_attempts, base_delay_ms, max_delay_ms, \
                  run_at, created_at, updated_at) VALUES ($1, $2, 'queued', 0, $3, $4, $5, $6, $6, $6) RETURNING id",

@@ -194,6 +194,54 @@ impl Browser {
         .to_string()
     }
 
+    /// Runs `script` (a function body: `return …` gives the value) in the page.
+    pub async fn script(&self, script: &str) -> Value {
+        self.call(
+            reqwest::Method::POST,
+            &format!("{}/execute/sync", self.s()),
+            Some(json!({"script": script, "args": []})),
+        )
+        .await
+    }
+
+    /// Draws a stroke across the element matching `css` with the mouse (W3C actions: press,
+    /// move, release), after scrolling it into view — a signature on a canvas.
+    pub async fn draw(&self, css: &str) {
+        let e = self.find(css).await;
+        let el = json!({ ELEMENT: e });
+        self.call(
+            reqwest::Method::POST,
+            &format!("{}/execute/sync", self.s()),
+            Some(
+                json!({"script": "arguments[0].scrollIntoView({block: 'center'});", "args": [el]}),
+            ),
+        )
+        .await;
+        let mut steps = vec![
+            json!({"type": "pointerMove", "duration": 0, "origin": el, "x": -120, "y": 10}),
+            json!({"type": "pointerDown", "button": 0}),
+        ];
+        for (x, y) in [
+            (-80, -20),
+            (-40, 15),
+            (0, -25),
+            (40, 20),
+            (80, -10),
+            (120, 5),
+        ] {
+            steps
+                .push(json!({"type": "pointerMove", "duration": 30, "origin": el, "x": x, "y": y}));
+        }
+        steps.push(json!({"type": "pointerUp", "button": 0}));
+        self.call(
+            reqwest::Method::POST,
+            &format!("{}/actions", self.s()),
+            Some(json!({"actions": [{"type": "pointer", "id": "pen",
+                "parameters": {"pointerType": "mouse"}, "actions": steps}]})),
+        )
+        .await;
+    }
+
     /// Waits until the address ends with `suffix`.
     pub async fn wait_url(&self, suffix: &str) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(15);

@@ -10,13 +10,18 @@
 pub mod activation;
 pub mod console;
 pub mod render;
+pub mod signer;
 
 /// The web pages as the server registers them (the console is not in the OpenAPI document:
 /// it is for people; the activation page is, being a link mailed to them).
 pub fn dialect() -> paraf_http::Dialect {
     paraf_http::Dialect {
         name: "web",
-        routes: |state| console::router(state).merge(activation::routes()),
+        routes: |state| {
+            console::router(state)
+                .merge(activation::routes())
+                .merge(signer::routes())
+        },
         openapi: activation::add_to,
         wrap: None,
     }

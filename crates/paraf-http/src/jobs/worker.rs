@@ -78,7 +78,7 @@ async fn run(ctx: Arc<Ctx>, worker_id: String) {
     let state = &ctx.state;
     let lease =
         chrono::Duration::from_std(state.config.job_lease).unwrap_or(chrono::Duration::seconds(60));
-    let queues = [MAIL_QUEUE, WEBHOOK_QUEUE];
+    let queues = [MAIL_QUEUE, WEBHOOK_QUEUE, super::sms::QUEUE];
     tracing::debug!(worker = %worker_id, "worker started");
     while !state.shutdown.is_triggered() {
         let mut worked = false;
@@ -120,6 +120,8 @@ async fn run_one(ctx: &Ctx, worker_id: &str, job: Job) {
         webhook::run(state, &state.outbound, &job).await
     } else if job.queue == MAIL_QUEUE {
         mail::run(state, ctx.mailer.as_ref(), &job).await
+    } else if job.queue == super::sms::QUEUE {
+        super::sms::run(state, &job).await
     } else {
         Err(format!("no consumer for queue {:?}", job.queue))
     };
@@ -138,7 +140,7 @@ async fn run_one(ctx: &Ctx, worker_id: &str, job: Job) {
             Ok(FailOutcome::Dead { attempts }) => {
                 state.metrics.observe_job(&job.queue, "dead");
                 tracing::warn!(error = %err, attempts, "job failed for the last time (dead letter)");
-                if job.queue == MAIL_QUEUE {
+                if job.queue == MAIL_QUEUE || job.queue == super::sms::QUEUE {
                     mail::give_up(state, &job, &err).await;
                 }
             }

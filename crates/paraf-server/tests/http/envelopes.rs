@@ -16,7 +16,7 @@ use paraf_testkit::webhook::Receiver;
 
 use crate::common::*;
 
-fn signer(email: &str, group: u32, language: &str) -> NewRecipient {
+pub(crate) fn signer(email: &str, group: u32, language: &str) -> NewRecipient {
     NewRecipient {
         group,
         email: Email::parse(email).unwrap(),
@@ -28,7 +28,7 @@ fn signer(email: &str, group: u32, language: &str) -> NewRecipient {
     }
 }
 
-fn draft(pdf: Vec<u8>, recipients: Vec<NewRecipient>) -> Draft {
+pub(crate) fn draft(pdf: Vec<u8>, recipients: Vec<NewRecipient>) -> Draft {
     Draft {
         header: EnvelopeHeader {
             title: "Contrat de prestation".into(),
@@ -52,7 +52,7 @@ fn draft(pdf: Vec<u8>, recipients: Vec<NewRecipient>) -> Draft {
 }
 
 /// An endpoint of `org` for `events`; its secret.
-async fn subscribe(
+pub(crate) async fn subscribe(
     core: &paraf_core::Core,
     org: paraf_domain::OrgId,
     url: &str,
@@ -81,7 +81,7 @@ async fn alice_then_bob(
         .unwrap()
 }
 
-fn token_of(url: &str) -> &str {
+pub(crate) fn token_of(url: &str) -> &str {
     url.rsplit('/').next().unwrap()
 }
 
@@ -450,6 +450,12 @@ async fn two_signers_in_turn_give_a_document_every_validator_accepts(backend: Ba
     assert_eq!(text.matches("Signature is Valid.").count(), 2, "{text}");
     assert!(
         text.contains("Alice Dupont") && text.contains("Alice Dupont"),
+        "{text}"
+    );
+    // Each signature filled the field created empty, on its tag, when the envelope was sent.
+    assert!(
+        text.contains("Signature Field Name: signature_1_1")
+            && text.contains("Signature Field Name: signature_2_1"),
         "{text}"
     );
     // Our validator agrees: two signatures passed (B-LTA: the document timestamp extends them)

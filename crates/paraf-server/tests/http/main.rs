@@ -15,4 +15,5 @@ mod jobs;
 mod limits;
 mod openapi;
 mod pki;
+mod signer_page;
 mod webhooks;
