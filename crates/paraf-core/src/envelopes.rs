@@ -164,6 +164,11 @@ fn tag_fields(
     Ok(out)
 }
 
+/// A stored document that no longer parses (it did when it was accepted): an internal error.
+pub(crate) fn stored(e: paraf_pdf::PdfError) -> CoreError {
+    CoreError::internal(format!("a stored document: {e}"))
+}
+
 /// What each of a recipient's signature fields on one document shows, and the field it fills
 /// (pre-created when the envelope was sent: it keeps its place). A document without any of
 /// their fields gets one invisible signature.
@@ -176,9 +181,8 @@ fn field_looks(
     if mine.is_empty() {
         return Ok(vec![(Look::Invisible, None)]);
     }
-    let bad = |e: paraf_pdf::PdfError| CoreError::internal(format!("a stored document: {e}"));
-    let doc = paraf_pdf::Document::load(pdf.to_vec(), None).map_err(bad)?;
-    let pages = doc.pages().map_err(bad)?;
+    let doc = paraf_pdf::Document::load(pdf.to_vec(), None).map_err(stored)?;
+    let pages = doc.pages().map_err(stored)?;
     let mut out = Vec::new();
     for f in mine {
         let n = usize::try_from(f.page).unwrap_or(1);
@@ -536,15 +540,9 @@ impl Core {
             if empty.is_empty() {
                 continue;
             }
-            let original = self
-                .blobs
-                .get(&d.original)
-                .await
-                .map_err(CoreError::internal)?
-                .ok_or_else(|| CoreError::internal("a document's file is missing"))?;
+            let original = self.stored_file(&d.original).await?;
             let prepared = tokio::task::spawn_blocking(move || {
-                let doc = paraf_pdf::Document::load(original, None)
-                    .map_err(|e| CoreError::internal(format!("a stored document: {e}")))?;
+                let doc = paraf_pdf::Document::load(original, None).map_err(stored)?;
                 paraf_sign::fields::add_empty_signature_fields(&doc, &empty)
                     .map_err(|e| CoreError::invalid("fields", e.message))
             })
@@ -613,8 +611,8 @@ impl Core {
         Ok(())
     }
 
-    /// Opens a link: what the recipient may see. Unknown and expired links are "not found".
-    pub async fn open_link(&self, token: &str, visit: &Visit) -> Result<Opening> {
+    /// The envelope and recipient of a live link; unknown and expired links are "not found".
+    async fn link_recipient(&self, token: &str) -> Result<(Envelope, Recipient)> {
         let (envelope, recipient, until) = self
             .store
             .recipient_by_token_hash(&token_hash(token))
@@ -622,6 +620,12 @@ impl Core {
         if self.now() >= until {
             return Err(CoreError::Domain(DomainError::not_found(Entity::Recipient)));
         }
+        Ok((envelope, recipient))
+    }
+
+    /// Opens a link: what the recipient may see. Unknown and expired links are "not found".
+    pub async fn open_link(&self, token: &str, visit: &Visit) -> Result<Opening> {
+        let (envelope, recipient) = self.link_recipient(token).await?;
         if !envelope.status.is_open_for_signing() {
             return Ok(Opening::Closed {
                 envelope,
@@ -675,13 +679,7 @@ impl Core {
         &self,
         token: &str,
     ) -> Result<(Envelope, Recipient, Vec<EnvelopeDocument>)> {
-        let (envelope, recipient, until) = self
-            .store
-            .recipient_by_token_hash(&token_hash(token))
-            .await?;
-        if self.now() >= until {
-            return Err(CoreError::Domain(DomainError::not_found(Entity::Recipient)));
-        }
+        let (envelope, recipient) = self.link_recipient(token).await?;
         if recipient.status == RecipientStatus::Waiting {
             return Err(CoreError::Domain(DomainError::Forbidden {
                 reason: "it is not your turn yet".into(),
@@ -703,29 +701,39 @@ impl Core {
         Ok((d.name, bytes))
     }
 
+    /// The signing form's parts of a link whose recipient may answer now; otherwise a conflict
+    /// ("not your turn yet", or the envelope no longer takes `what`).
+    pub(crate) async fn ready_link(
+        &self,
+        token: &str,
+        visit: &Visit,
+        what: &str,
+    ) -> Result<(Envelope, Recipient, Vec<EnvelopeDocument>, Vec<Field>)> {
+        match self.open_link(token, visit).await? {
+            Opening::Ready {
+                envelope,
+                recipient,
+                documents,
+                fields,
+            } => Ok((envelope, recipient, documents, fields)),
+            Opening::NotYourTurn { .. } => Err(CoreError::Domain(DomainError::Conflict {
+                reason: "it is not your turn yet".into(),
+            })),
+            Opening::Done { .. } | Opening::Closed { .. } => {
+                Err(CoreError::Domain(DomainError::Conflict {
+                    reason: format!("this envelope no longer takes {what}"),
+                }))
+            }
+        }
+    }
+
     /// The recipient of a link declines: the envelope ends `declined` with the reason.
     pub async fn decline(&self, token: &str, reason: &str, visit: &Visit) -> Result<Envelope> {
         let reason = reason.trim();
         if reason.is_empty() || reason.chars().count() > 1000 {
             return Err(CoreError::invalid("reason", "must be 1 to 1000 characters"));
         }
-        let (envelope, recipient) = match self.open_link(token, visit).await? {
-            Opening::Ready {
-                envelope,
-                recipient,
-                ..
-            } => (envelope, recipient),
-            Opening::NotYourTurn { .. } => {
-                return Err(CoreError::Domain(DomainError::Conflict {
-                    reason: "it is not your turn yet".into(),
-                }))
-            }
-            Opening::Done { .. } | Opening::Closed { .. } => {
-                return Err(CoreError::Domain(DomainError::Conflict {
-                    reason: "this envelope no longer takes answers".into(),
-                }))
-            }
-        };
+        let (envelope, recipient, _, _) = self.ready_link(token, visit, "answers").await?;
         let now = self.now();
         let ip = visit.ip.map(|i| i.to_string());
         if !self
@@ -784,24 +792,8 @@ impl Core {
         input: SignatureInput,
         visit: &Visit,
     ) -> Result<Envelope> {
-        let (envelope, recipient, documents, fields) = match self.open_link(token, visit).await? {
-            Opening::Ready {
-                envelope,
-                recipient,
-                documents,
-                fields,
-            } => (envelope, recipient, documents, fields),
-            Opening::NotYourTurn { .. } => {
-                return Err(CoreError::Domain(DomainError::Conflict {
-                    reason: "it is not your turn yet".into(),
-                }))
-            }
-            Opening::Done { .. } | Opening::Closed { .. } => {
-                return Err(CoreError::Domain(DomainError::Conflict {
-                    reason: "this envelope no longer takes signatures".into(),
-                }))
-            }
-        };
+        let (envelope, recipient, documents, fields) =
+            self.ready_link(token, visit, "signatures").await?;
         if !self.second_factor_done(&recipient) {
             return Err(CoreError::Domain(DomainError::Forbidden {
                 reason: "this signer must confirm a one-time code first".into(),
@@ -1043,8 +1035,13 @@ impl Core {
 
     /// The current version of a document's file.
     async fn current_file(&self, d: &EnvelopeDocument) -> Result<Vec<u8>> {
+        self.stored_file(&d.current).await
+    }
+
+    /// A document file the database refers to (missing: an internal error).
+    pub(crate) async fn stored_file(&self, blob: &paraf_domain::BlobId) -> Result<Vec<u8>> {
         self.blobs
-            .get(&d.current)
+            .get(blob)
             .await
             .map_err(CoreError::internal)?
             .ok_or_else(|| CoreError::internal("a document's file is missing"))

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use paraf_domain::{BlobId, EnvelopeDocument};
 
+use crate::envelopes::stored;
 use crate::error::CoreError;
 use crate::Core;
 
@@ -164,22 +165,15 @@ impl Core {
         doc: &EnvelopeDocument,
         fields: &[paraf_domain::Field],
     ) -> Result<Vec<PageLayout>, CoreError> {
-        let pdf = self
-            .blobs
-            .get(&doc.current)
-            .await
-            .map_err(CoreError::internal)?
-            .ok_or_else(|| CoreError::internal("a document's file is missing"))?;
+        let pdf = self.stored_file(&doc.current).await?;
         let mine: Vec<paraf_domain::Field> = fields
             .iter()
             .filter(|f| f.document == doc.id)
             .cloned()
             .collect();
         tokio::task::spawn_blocking(move || {
-            let bad =
-                |e: paraf_pdf::PdfError| CoreError::internal(format!("a stored document: {e}"));
-            let d = paraf_pdf::Document::load(pdf, None).map_err(bad)?;
-            let pages = d.pages().map_err(bad)?;
+            let d = paraf_pdf::Document::load(pdf, None).map_err(stored)?;
+            let pages = d.pages().map_err(stored)?;
             Ok(pages
                 .iter()
                 .zip(1u32..)
@@ -217,12 +211,7 @@ impl Core {
         if let Some(png) = self.pages.get(&key) {
             return Ok(png);
         }
-        let pdf = self
-            .blobs
-            .get(&doc.current)
-            .await
-            .map_err(CoreError::internal)?
-            .ok_or_else(|| CoreError::internal("a document's file is missing"))?;
+        let pdf = self.stored_file(&doc.current).await?;
         let png = tokio::task::spawn_blocking(move || render_png(pdf, page))
             .await
             .map_err(CoreError::internal)?

@@ -9,7 +9,7 @@ use paraf_domain::{otp_hash, DomainError, NewMail, OtpPurpose, Recipient, Second
 use serde_json::json;
 
 use crate::audit::AuditAction;
-use crate::envelopes::{Opening, Visit};
+use crate::envelopes::Visit;
 use crate::error::CoreError;
 use crate::Core;
 
@@ -77,36 +77,13 @@ fn code_text(lang: &str, code: &str, title: &str) -> (String, String) {
 }
 
 impl Core {
-    /// The recipient of a ready link (their turn, still to answer), or why not.
-    async fn ready(
-        &self,
-        token: &str,
-        visit: &Visit,
-    ) -> Result<(paraf_domain::Envelope, Recipient), CoreError> {
-        match self.open_link(token, visit).await? {
-            Opening::Ready {
-                envelope,
-                recipient,
-                ..
-            } => Ok((envelope, recipient)),
-            Opening::NotYourTurn { .. } => Err(CoreError::Domain(DomainError::Conflict {
-                reason: "it is not your turn yet".into(),
-            })),
-            Opening::Done { .. } | Opening::Closed { .. } => {
-                Err(CoreError::Domain(DomainError::Conflict {
-                    reason: "this envelope no longer takes answers".into(),
-                }))
-            }
-        }
-    }
-
     /// Sends the recipient of `token` a new code by their channel (mail or SMS).
     pub async fn send_recipient_code(
         &self,
         token: &str,
         visit: &Visit,
     ) -> Result<CodeSent, CoreError> {
-        let (envelope, r) = self.ready(token, visit).await?;
+        let (envelope, r, _, _) = self.ready_link(token, visit, "answers").await?;
         let to = match r.second_factor {
             SecondFactor::None => {
                 return Err(CoreError::invalid(
@@ -184,7 +161,7 @@ impl Core {
         code: &str,
         visit: &Visit,
     ) -> Result<(), CoreError> {
-        let (envelope, r) = self.ready(token, visit).await?;
+        let (envelope, r, _, _) = self.ready_link(token, visit, "answers").await?;
         let code = code.trim();
         if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
             return Err(CoreError::invalid("code", "the code has six digits"));

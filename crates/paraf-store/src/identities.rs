@@ -499,9 +499,8 @@ impl Store {
         purpose: OtpPurpose,
         since: Timestamp,
     ) -> Result<u64> {
-        let (n,): (i64,) =
-            with_pool!(self, |p| {
-                sqlx::query_as(
+        let (n,): (i64,) = with_pool!(self, |p| {
+            sqlx::query_as(
             "SELECT COUNT(*) FROM otp_codes WHERE org_id = $1 AND subject = $2 AND purpose = $3 \
              AND created_at >= $4"
         )
@@ -511,7 +510,7 @@ impl Store {
         .bind(ts(since))
         .fetch_one(p)
         .await
-            })?;
+        })?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use paraf_domain::{Job, MailId, MailStatus};
+use paraf_domain::{Job, Mail, MailId, MailStatus};
 
 use crate::state::AppState;
 use paraf_core::config::{SmtpConfig, SmtpTls};
@@ -86,35 +86,43 @@ impl Mailer {
     }
 }
 
-/// Runs one `mail` job.
-pub async fn run(state: &AppState, mailer: Option<&Mailer>, job: &Job) -> Result<(), String> {
+/// The outbox message of a `mail` or `sms` job (`{"mail_id"}`), unless it was already sent or
+/// captured (a job run again after a crash sends nothing twice).
+pub(super) async fn pending_message(state: &AppState, job: &Job) -> Result<Option<Mail>, String> {
     let id = job
         .payload
         .get("mail_id")
         .and_then(serde_json::Value::as_i64)
         .map(MailId)
-        .ok_or("mail job without mail_id")?;
+        .ok_or_else(|| format!("{} job without mail_id", job.queue))?;
     let mail = state.core.mail(id).await.map_err(|e| e.to_string())?;
-    if matches!(mail.status, MailStatus::Sent | MailStatus::Captured) {
+    Ok((!matches!(mail.status, MailStatus::Sent | MailStatus::Captured)).then_some(mail))
+}
+
+/// Records the outcome of a message (sent, or captured in the development outbox).
+pub(super) async fn mark(state: &AppState, id: MailId, status: MailStatus) -> Result<(), String> {
+    state
+        .core
+        .mark_mail(id, status, None)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Runs one `mail` job.
+pub async fn run(state: &AppState, mailer: Option<&Mailer>, job: &Job) -> Result<(), String> {
+    let Some(mail) = pending_message(state, job).await? else {
         return Ok(());
-    }
+    };
+    let id = mail.id;
     match mailer {
         None => {
-            state
-                .core
-                .mark_mail(id, MailStatus::Captured, None)
-                .await
-                .map_err(|e| e.to_string())?;
+            mark(state, id, MailStatus::Captured).await?;
             tracing::info!(mail = %id, "mail kept in the development outbox (no SMTP relay configured)");
         }
         Some(m) => {
             m.send(&mail.to, &mail.subject, &mail.text, mail.html.as_deref())
                 .await?;
-            state
-                .core
-                .mark_mail(id, MailStatus::Sent, None)
-                .await
-                .map_err(|e| e.to_string())?;
+            mark(state, id, MailStatus::Sent).await?;
             tracing::info!(mail = %id, "mail sent");
         }
     }

@@ -5,7 +5,9 @@
 //! that fails or answers non-2xx is retried with the job's backoff. The text is never logged.
 
 use paraf_core::signer_codes::SMS_QUEUE;
-use paraf_domain::{Job, MailId, MailStatus};
+use paraf_domain::{Job, MailStatus};
+
+use super::mail::{mark, pending_message};
 
 use crate::outbound::classify;
 use crate::state::AppState;
@@ -15,22 +17,12 @@ pub const QUEUE: &str = SMS_QUEUE;
 
 /// Runs one `sms` job.
 pub async fn run(state: &AppState, job: &Job) -> Result<(), String> {
-    let id = job
-        .payload
-        .get("mail_id")
-        .and_then(serde_json::Value::as_i64)
-        .map(MailId)
-        .ok_or("sms job without mail_id")?;
-    let sms = state.core.mail(id).await.map_err(|e| e.to_string())?;
-    if matches!(sms.status, MailStatus::Sent | MailStatus::Captured) {
+    let Some(sms) = pending_message(state, job).await? else {
         return Ok(());
-    }
+    };
+    let id = sms.id;
     let Some(url) = state.config.sms_webhook_url.as_deref() else {
-        state
-            .core
-            .mark_mail(id, MailStatus::Captured, None)
-            .await
-            .map_err(|e| e.to_string())?;
+        mark(state, id, MailStatus::Captured).await?;
         tracing::info!(sms = %id, "SMS kept in the development outbox (no sms_webhook_url)");
         return Ok(());
     };
@@ -46,11 +38,7 @@ pub async fn run(state: &AppState, job: &Job) -> Result<(), String> {
     if !resp.status().is_success() {
         return Err(format!("SMS gateway answered {}", resp.status().as_u16()));
     }
-    state
-        .core
-        .mark_mail(id, MailStatus::Sent, None)
-        .await
-        .map_err(|e| e.to_string())?;
+    mark(state, id, MailStatus::Sent).await?;
     tracing::info!(sms = %id, "SMS handed to the gateway");
     Ok(())
 }

@@ -81,6 +81,31 @@ async fn alice_then_bob(
         .unwrap()
 }
 
+/// pyHanko (strict: every signature intact and trusted, no illegal change) and pdfsig accept
+/// the `signatures` signatures of `pdf`, trusting the server's CA; pdfsig's report.
+pub(crate) async fn outside_validators_accept(
+    app: &TestApp,
+    pdf: &[u8],
+    signatures: usize,
+) -> String {
+    let f = ca_files(app).await;
+    let path = write(f.tmp.path(), "signed.pdf", pdf);
+    let (ok, out) = pyhanko_validate(&path, &f.root);
+    assert!(ok, "{out}");
+    assert!(out.matches("INTACT:TRUSTED").count() >= signatures, "{out}");
+    assert!(
+        !out.contains("ILLEGAL") && !out.contains("UNTRUSTED"),
+        "{out}"
+    );
+    let text = pdfsig(&path, &nss_db(&f));
+    assert_eq!(
+        text.matches("Signature is Valid.").count(),
+        signatures,
+        "{text}"
+    );
+    text
+}
+
 pub(crate) fn token_of(url: &str) -> &str {
     url.rsplit('/').next().unwrap()
 }
@@ -436,18 +461,7 @@ async fn two_signers_in_turn_give_a_document_every_validator_accepts(backend: Ba
         .all(|r| r.status == RecipientStatus::Signed && r.ip.as_deref() == Some("198.51.100.7")));
 
     // Outside validators.
-    let f = ca_files(&app).await;
-    let path = write(f.tmp.path(), "signed.pdf", signed);
-    let (ok, out) = pyhanko_validate(&path, &f.root);
-    assert!(ok, "{out}");
-    let intact = out.matches("INTACT:TRUSTED").count();
-    assert!(intact >= 2, "{out}");
-    assert!(
-        !out.contains("ILLEGAL") && !out.contains("UNTRUSTED"),
-        "{out}"
-    );
-    let text = pdfsig(&path, &nss_db(&f));
-    assert_eq!(text.matches("Signature is Valid.").count(), 2, "{text}");
+    let text = outside_validators_accept(&app, signed, 2).await;
     assert!(
         text.contains("Alice Dupont") && text.contains("Alice Dupont"),
         "{text}"

@@ -12,7 +12,7 @@ use paraf_testkit::smtp::start_smtpd;
 use paraf_testkit::webhook::{standard_webhooks_verify, Receiver};
 
 use crate::common::*;
-use crate::envelopes::{draft, signer, subscribe};
+use crate::envelopes::{draft, outside_validators_accept, signer, subscribe};
 
 /// The path of a link (the test client talks to the server directly).
 fn path_of(url: &str, app: &TestApp) -> String {
@@ -35,8 +35,17 @@ async fn page(app: &TestApp, path: &str) -> (u16, reqwest::header::HeaderMap, St
     (s, h, r.text().await.unwrap())
 }
 
-fn multipart_typed(name: &str) -> reqwest::multipart::Form {
-    reqwest::multipart::Form::new().text("signature_typed", name.to_string())
+/// Signs at `path` with a typed name; the status.
+async fn sign_typed(app: &TestApp, path: &str, name: &str) -> u16 {
+    let form = reqwest::multipart::Form::new().text("signature_typed", name.to_string());
+    let r = app.post(path).multipart(form).send().await.unwrap();
+    r.status().as_u16()
+}
+
+/// Posts `field` = `value` to `path`; the status and the page.
+async fn post_form(app: &TestApp, path: &str, field: &str, value: &str) -> (u16, String) {
+    let r = app.post(path).form(&[(field, value)]).send().await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
 }
 
 async fn signer_page_over_http(backend: Backend) {
@@ -106,13 +115,7 @@ async fn signer_page_over_http(backend: Backend) {
     assert_eq!(r.status(), 404);
 
     // Signing before the code: refused on the page.
-    let r = app
-        .post(&a)
-        .multipart(multipart_typed("Alice Dupont"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 422);
+    assert_eq!(sign_typed(&app, &a, "Alice Dupont").await, 422);
     // The code, by mail (the development outbox here): six digits, hashed in the database.
     let r = app.post(&format!("{a}/code")).send().await.unwrap();
     assert_eq!(r.status(), 200);
@@ -126,29 +129,22 @@ async fn signer_page_over_http(backend: Backend) {
     let code = code_after(&mail.text, ":").unwrap();
     // A wrong code: refused with the page's words; the right one opens the form.
     let wrong = if code == "000000" { "111111" } else { "000000" };
-    let r = app
-        .post(&format!("{a}/verify"))
-        .form(&[("code", wrong)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 422);
-    assert!(r.text().await.unwrap().contains("Le code est faux"));
-    let r = app
-        .post(&format!("{a}/verify"))
-        .form(&[("code", code.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303);
+    let (s, html) = post_form(&app, &format!("{a}/verify"), "code", wrong).await;
+    assert_eq!(s, 422);
+    assert!(html.contains("Le code est faux"));
+    assert_eq!(
+        post_form(&app, &format!("{a}/verify"), "code", &code)
+            .await
+            .0,
+        303
+    );
     // A spent code does not work twice.
-    let r = app
-        .post(&format!("{a}/verify"))
-        .form(&[("code", code.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 422);
+    assert_eq!(
+        post_form(&app, &format!("{a}/verify"), "code", &code)
+            .await
+            .0,
+        422
+    );
     let (_, _, html) = page(&app, &a).await;
     assert!(html.contains(r#"data-testid="sign-submit""#), "{html}");
     for hook in [
@@ -160,13 +156,7 @@ async fn signer_page_over_http(backend: Backend) {
         assert!(html.contains(&format!(r#"data-testid="{hook}""#)), "{hook}");
     }
     // Nothing to sign with: refused; an upload that is no image: refused.
-    let r = app
-        .post(&a)
-        .multipart(multipart_typed(" "))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 422);
+    assert_eq!(sign_typed(&app, &a, " ").await, 422);
     let bad = reqwest::multipart::Form::new().part(
         "signature_upload",
         reqwest::multipart::Part::bytes(b"not an image".to_vec()).file_name("x.png"),
@@ -189,33 +179,31 @@ async fn signer_page_over_http(backend: Backend) {
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "application/pdf");
     let signed = r.bytes().await.unwrap();
-    assert!(signed.starts_with(b"%PDF-") && signed.windows(11).any(|w| w == b"/ByteRange "));
+    assert!(signed.starts_with(b"%PDF-"));
+    outside_validators_accept(&app, &signed, 1).await;
     // Signing again: the page says it is done.
-    let r = app
-        .post(&a)
-        .multipart(multipart_typed("Alice"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 422);
+    assert_eq!(sign_typed(&app, &a, "Alice").await, 422);
 
     // Bob's turn now (English): he declines; a reason is required.
     let (_, _, html) = page(&app, &b).await;
     assert!(html.contains(r#"<html lang="en">"#) && html.contains("sign-submit"));
-    let r = app
-        .post(&format!("{b}/decline"))
-        .form(&[("reason", " ")])
-        .send()
+    assert_eq!(
+        post_form(&app, &format!("{b}/decline"), "reason", " ")
+            .await
+            .0,
+        422
+    );
+    assert_eq!(
+        post_form(
+            &app,
+            &format!("{b}/decline"),
+            "reason",
+            "Le montant est faux"
+        )
         .await
-        .unwrap();
-    assert_eq!(r.status(), 422);
-    let r = app
-        .post(&format!("{b}/decline"))
-        .form(&[("reason", "Le montant est faux")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303);
+        .0,
+        303
+    );
     let (_, _, html) = page(&app, &b).await;
     assert!(html.contains(r#"data-testid="declined-done""#), "{html}");
     let (env, _) = core.envelope(tn.org.id, e.id).await.unwrap();
@@ -282,20 +270,13 @@ async fn codes_by_sms_go_to_the_gateway(backend: Backend) {
     let sms = gateway.deliveries()[0].json();
     assert_eq!(sms["to"], "+6281234567890");
     let code = code_after(sms["text"].as_str().unwrap(), ":").unwrap();
-    let r = app
-        .post(&format!("{a}/verify"))
-        .form(&[("code", code.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303);
-    let r = app
-        .post(&a)
-        .multipart(multipart_typed("Sari Wulandari"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303);
+    assert_eq!(
+        post_form(&app, &format!("{a}/verify"), "code", &code)
+            .await
+            .0,
+        303
+    );
+    assert_eq!(sign_typed(&app, &a, "Sari Wulandari").await, 303);
     let (env, _) = core.envelope(tn.org.id, e.id).await.unwrap();
     assert_eq!(env.status, EnvelopeStatus::Completed);
     app.stop().await;
@@ -410,13 +391,7 @@ async fn signers_in_a_real_browser() {
         done.status_reason
     );
     let files = core.envelope_files(&done).await.unwrap();
-    let f = ca_files(&app).await;
-    let path = write(f.tmp.path(), "signed.pdf", &files[0].1);
-    let (ok, out) = pyhanko_validate(&path, &f.root);
-    assert!(ok, "{out}");
-    assert!(out.matches("INTACT:TRUSTED").count() >= 2, "{out}");
-    let sig = pdfsig(&path, &nss_db(&f));
-    assert_eq!(sig.matches("Signature is Valid.").count(), 2, "{sig}");
+    outside_validators_accept(&app, &files[0].1, 2).await;
 
     // A second envelope, declined in the browser.
     let e2 = core

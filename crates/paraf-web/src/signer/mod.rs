@@ -413,10 +413,8 @@ async fn sign(
             return refused(&state, &lang, &token, &v, &e).await;
         }
     };
-    match state.core.sign(&token, input, &v).await {
-        Ok(_) => see_page(&lang, &token),
-        Err(e) => refused(&state, &lang, &token, &v, &e).await,
-    }
+    let done = state.core.sign(&token, input, &v).await;
+    after_post(&state, &lang, &token, &v, done).await
 }
 
 /// The page again with the refusal; an internal failure is logged, never shown.
@@ -428,12 +426,22 @@ async fn refused(state: &AppState, lang: &str, token: &str, v: &Visit, e: &CoreE
     render_page(state, lang, token, v, Some(message(w, e)), None).await
 }
 
-/// After a successful post: back to the page (which now shows the outcome).
-fn see_page(lang: &str, token: &str) -> Response {
-    harden(
-        Redirect::to(&format!("/{}/sign/{token}", lang_of(lang, None))).into_response(),
-        false,
-    )
+/// After a post: back to the page, which now shows the outcome (303), or the page with the
+/// refusal.
+async fn after_post<T>(
+    state: &AppState,
+    lang: &str,
+    token: &str,
+    v: &Visit,
+    done: Result<T, CoreError>,
+) -> Response {
+    match done {
+        Ok(_) => harden(
+            Redirect::to(&format!("/{}/sign/{token}", lang_of(lang, None))).into_response(),
+            false,
+        ),
+        Err(e) => refused(state, lang, token, v, &e).await,
+    }
 }
 
 /// Reads the signature form: `signature_upload` (a file) wins over `signature_drawn` (a
@@ -494,10 +502,8 @@ async fn decline(
     Form(f): Form<DeclineForm>,
 ) -> Response {
     let v = visit(ip, &headers);
-    match state.core.decline(&token, &f.reason, &v).await {
-        Ok(_) => see_page(&lang, &token),
-        Err(e) => refused(&state, &lang, &token, &v, &e).await,
-    }
+    let done = state.core.decline(&token, &f.reason, &v).await;
+    after_post(&state, &lang, &token, &v, done).await
 }
 
 /// `POST /{lang}/sign/{token}/code`: send a code by the recipient's channel.
@@ -529,10 +535,8 @@ async fn verify_code(
     Form(f): Form<CodeForm>,
 ) -> Response {
     let v = visit(ip, &headers);
-    match state.core.verify_recipient_code(&token, &f.code, &v).await {
-        Ok(()) => see_page(&lang, &token),
-        Err(e) => refused(&state, &lang, &token, &v, &e).await,
-    }
+    let done = state.core.verify_recipient_code(&token, &f.code, &v).await;
+    after_post(&state, &lang, &token, &v, done).await
 }
 
 /// `GET /{lang}/sign/{token}/pages/{doc}/{page}`: a page image (PNG, rendered on the server).
