@@ -392,29 +392,43 @@ fn add_to_page_annots(
     page_ref: ObjRef,
     annots: &[ObjRef],
 ) -> Result<()> {
-    let refs = || annots.iter().map(|a| Object::Ref(*a));
-    let doc = up.document();
-    let mut page = doc.get_dict(page_ref)?;
-    match page.get("Annots").cloned() {
+    let mut page = up.document().get_dict(page_ref)?;
+    if append_refs(up, &mut page, "Annots", annots)? {
+        up.put(page_ref, page);
+    }
+    Ok(())
+}
+
+/// Appends `refs` to the array `holder[key]`: in place when the array is an indirect object
+/// (then `holder` is unchanged), else in `holder`, creating the array when absent. Returns
+/// whether `holder` changed (the caller writes it).
+fn append_refs(
+    up: &mut IncrementalUpdate<'_>,
+    holder: &mut Dict,
+    key: &str,
+    refs: &[ObjRef],
+) -> Result<bool> {
+    let refs = refs.iter().map(|r| Object::Ref(*r));
+    match holder.get(key).cloned() {
         Some(Object::Ref(arr_ref)) => {
-            let mut arr = match doc.get(arr_ref)? {
+            let mut arr = match up.document().get(arr_ref)? {
                 Object::Array(a) => a,
                 _ => Vec::new(),
             };
-            arr.extend(refs());
+            arr.extend(refs);
             up.put(arr_ref, arr);
+            Ok(false)
         }
         Some(Object::Array(mut arr)) => {
-            arr.extend(refs());
-            page.set("Annots", arr);
-            up.put(page_ref, page);
+            arr.extend(refs);
+            holder.set(key, arr);
+            Ok(true)
         }
         _ => {
-            page.set("Annots", refs().collect::<Vec<_>>());
-            up.put(page_ref, page);
+            holder.set(key, refs.collect::<Vec<_>>());
+            Ok(true)
         }
     }
-    Ok(())
 }
 
 /// Makes sure the AcroForm exists with `/SigFlags 3` and lists `new_fields`.
@@ -424,7 +438,6 @@ fn ensure_sig_flags(
     cat_changed: &mut bool,
     new_fields: &[ObjRef],
 ) -> Result<()> {
-    let refs = || new_fields.iter().map(|a| Object::Ref(*a));
     let doc = up.document();
     let (form_ref, mut form) = match cat.get("AcroForm").cloned() {
         Some(Object::Ref(r)) => match doc.get(r)? {
@@ -439,26 +452,8 @@ fn ensure_sig_flags(
         form.set("SigFlags", 3i64);
         form_changed = true;
     }
-    if !new_fields.is_empty() {
-        match form.get("Fields").cloned() {
-            Some(Object::Ref(arr_ref)) => {
-                let mut arr = match doc.get(arr_ref)? {
-                    Object::Array(a) => a,
-                    _ => Vec::new(),
-                };
-                arr.extend(refs());
-                up.put(arr_ref, arr);
-            }
-            Some(Object::Array(mut arr)) => {
-                arr.extend(refs());
-                form.set("Fields", arr);
-                form_changed = true;
-            }
-            _ => {
-                form.set("Fields", refs().collect::<Vec<_>>());
-                form_changed = true;
-            }
-        }
+    if !new_fields.is_empty() && append_refs(up, &mut form, "Fields", new_fields)? {
+        form_changed = true;
     }
     if form_changed {
         match form_ref {

@@ -106,6 +106,27 @@ pub(crate) async fn outside_validators_accept(
     text
 }
 
+/// An envelope of `org` made from `d` and sent; its links.
+pub(crate) async fn sent(
+    core: &paraf_core::Core,
+    org: paraf_domain::OrgId,
+    d: Draft,
+) -> (
+    paraf_domain::Envelope,
+    Vec<paraf_core::envelopes::SigningLink>,
+) {
+    let e = core.create_envelope(org, d, &Actor::cli()).await.unwrap();
+    let links = core.send_envelope(org, e.id, &Actor::cli()).await.unwrap();
+    (e, links)
+}
+
+/// The signed PDF of a completed envelope (its first document).
+pub(crate) async fn completed_pdf(core: &paraf_core::Core, e: &paraf_domain::Envelope) -> Vec<u8> {
+    assert_eq!(e.status, EnvelopeStatus::Completed, "{:?}", e.status_reason);
+    let mut files = core.envelope_files(e).await.unwrap();
+    files.swap_remove(0).1
+}
+
 pub(crate) fn token_of(url: &str) -> &str {
     url.rsplit('/').next().unwrap()
 }
@@ -446,14 +467,7 @@ async fn two_signers_in_turn_give_a_document_every_validator_accepts(backend: Ba
         )
         .await
         .unwrap();
-    assert_eq!(
-        done.status,
-        EnvelopeStatus::Completed,
-        "{:?}",
-        done.status_reason
-    );
-    let files = core.envelope_files(&done).await.unwrap();
-    let signed = &files[0].1;
+    let signed = &completed_pdf(core, &done).await;
     assert!(signed.starts_with(&pdf[..pdf.len() - 10]) || signed.len() > pdf.len());
     let (_, rs) = core.envelope(tn.org.id, e.id).await.unwrap();
     assert!(rs

@@ -4,7 +4,6 @@
 //! drawn and uploaded signatures, declining, the download, and the hardening headers.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use paraf_core::audit::Actor;
 use paraf_core::config::{SmtpConfig, SmtpTls};
 use paraf_domain::{EnvelopeStatus, Plan, SecondFactor};
 use paraf_testkit::browser::Browser;
@@ -12,7 +11,7 @@ use paraf_testkit::smtp::start_smtpd;
 use paraf_testkit::webhook::{standard_webhooks_verify, Receiver};
 
 use crate::common::*;
-use crate::envelopes::{draft, outside_validators_accept, signer, subscribe};
+use crate::envelopes::{completed_pdf, draft, outside_validators_accept, sent, signer, subscribe};
 
 /// The path of a link (the test client talks to the server directly).
 fn path_of(url: &str, app: &TestApp) -> String {
@@ -56,14 +55,7 @@ async fn signer_page_over_http(backend: Backend) {
     alice.second_factor = SecondFactor::Mail;
     let bob = signer("bob@email.com", 2, "en");
     let pdf = pdf_with_pages(&["Le client <@signature1@>", "Le prestataire <@signature2@>"]);
-    let e = core
-        .create_envelope(tn.org.id, draft(pdf, vec![alice, bob]), &Actor::cli())
-        .await
-        .unwrap();
-    let links = core
-        .send_envelope(tn.org.id, e.id, &Actor::cli())
-        .await
-        .unwrap();
+    let (e, links) = sent(core, tn.org.id, draft(pdf, vec![alice, bob])).await;
     let (a, b) = (path_of(&links[0].url, &app), path_of(&links[1].url, &app));
 
     // Bob first: not his turn — no form, no page image, no download.
@@ -251,14 +243,7 @@ async fn codes_by_sms_go_to_the_gateway(backend: Backend) {
     r.second_factor = SecondFactor::Sms;
     r.mobile = Some("+6281234567890".into());
     let pdf = pdf_with_pages(&["Pihak pertama <@signature1@>"]);
-    let e = core
-        .create_envelope(tn.org.id, draft(pdf, vec![r]), &Actor::cli())
-        .await
-        .unwrap();
-    let links = core
-        .send_envelope(tn.org.id, e.id, &Actor::cli())
-        .await
-        .unwrap();
+    let (e, links) = sent(core, tn.org.id, draft(pdf, vec![r])).await;
     let a = path_of(&links[0].url, &app);
     let r = app.post(&format!("{a}/code")).send().await.unwrap();
     assert_eq!(r.status(), 200);
@@ -314,18 +299,7 @@ async fn signers_in_a_real_browser() {
     alice.second_factor = SecondFactor::Mail;
     let bob = signer("bob@email.com", 2, "en");
     let pdf = pdf_with_pages(&["Le client <@signature1@>", "Le prestataire <@signature2@>"]);
-    let e = core
-        .create_envelope(
-            tn.org.id,
-            draft(pdf.clone(), vec![alice, bob]),
-            &Actor::cli(),
-        )
-        .await
-        .unwrap();
-    let links = core
-        .send_envelope(tn.org.id, e.id, &Actor::cli())
-        .await
-        .unwrap();
+    let (e, links) = sent(core, tn.org.id, draft(pdf, vec![alice, bob])).await;
     // The invitation reaches the SMTP server with Alice's link.
     eventually(20, "the invitation at the SMTP server", || async {
         let out = smtpd.out.lock().unwrap().clone();
@@ -386,31 +360,18 @@ async fn signers_in_a_real_browser() {
     browser.find(r#"[data-testid="download-signed"]"#).await;
 
     let (done, _) = core.envelope(tn.org.id, e.id).await.unwrap();
-    assert_eq!(
-        done.status,
-        EnvelopeStatus::Completed,
-        "{:?}",
-        done.status_reason
-    );
-    let files = core.envelope_files(&done).await.unwrap();
-    outside_validators_accept(&app, &files[0].1, 2).await;
+    outside_validators_accept(&app, &completed_pdf(core, &done).await, 2).await;
 
     // A second envelope, declined in the browser.
-    let e2 = core
-        .create_envelope(
-            tn.org.id,
-            draft(
-                pdf_with_pages(&["Il cliente <@signature1@>"]),
-                vec![signer("carla@email.com", 1, "it")],
-            ),
-            &Actor::cli(),
-        )
-        .await
-        .unwrap();
-    let links2 = core
-        .send_envelope(tn.org.id, e2.id, &Actor::cli())
-        .await
-        .unwrap();
+    let (_, links2) = sent(
+        core,
+        tn.org.id,
+        draft(
+            pdf_with_pages(&["Il cliente <@signature1@>"]),
+            vec![signer("carla@email.com", 1, "it")],
+        ),
+    )
+    .await;
     browser.go(&links2[0].url).await;
     browser.click(r#"[data-testid="decline-open"]"#).await;
     browser
