@@ -241,6 +241,8 @@ pub enum AuditAction {
     RecipientCodeVerified,
     /// … gave a wrong, expired or used code.
     RecipientCodeRefused,
+    /// A document was checked against a proof certificate.
+    ProofChecked,
 }
 
 impl AuditAction {
@@ -295,6 +297,7 @@ impl AuditAction {
             RecipientCodeSent => "recipient.code_sent",
             RecipientCodeVerified => "recipient.code_verified",
             RecipientCodeRefused => "recipient.code_refused",
+            ProofChecked => "envelope.proof_checked",
         }
     }
 }

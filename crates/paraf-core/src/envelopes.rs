@@ -31,6 +31,8 @@ type Result<T> = std::result::Result<T, CoreError>;
 pub const TAG_FIELD_SIZE: (f64, f64) = (150.0, 50.0);
 /// How long a link lasts when the envelope has no expiry.
 pub const DEFAULT_LINK_DAYS: i64 = 30;
+/// The `idSubscriber` of the organisation seal that envelopes use.
+pub const ENVELOPE_SEAL: &str = "envelopes";
 /// Largest document accepted.
 pub const MAX_DOCUMENT_BYTES: usize = 50 * 1024 * 1024;
 
@@ -164,6 +166,48 @@ fn tag_fields(
     Ok(out)
 }
 
+/// The suffix of a summary page's signature field names (`signature_2_summary`).
+const SUMMARY_SUFFIX: &str = "_summary";
+
+/// Whether a field is on a summary page.
+fn is_summary_field(name: &str) -> bool {
+    name.ends_with(SUMMARY_SUFFIX)
+}
+
+/// The summary pages' signature fields of document `document` (`pages` long): one per
+/// recipient, on the pages that will follow the last one. Returns how many pages are added.
+fn summary_fields(document: usize, pages: u32, recipients: usize) -> (u32, Vec<NewField>) {
+    let mut extra = 0;
+    let fields = (0..recipients)
+        .map(|r| {
+            let (page, _, rect) = paraf_sign::pages::summary_slot(r);
+            let page = u32::try_from(page).unwrap_or(u32::MAX);
+            extra = extra.max(page + 1);
+            NewField {
+                document,
+                recipient: r,
+                kind: FieldKind::Signature,
+                name: format!("signature_{}{SUMMARY_SUFFIX}", r + 1),
+                required: true,
+                page: pages.saturating_add(page + 1),
+                rect,
+            }
+        })
+        .collect();
+    (extra, fields)
+}
+
+/// The title of a summary page.
+fn summary_title(lang: &str) -> &'static str {
+    match lang {
+        "fr" => "Page récapitulative des signatures",
+        "id" => "Halaman ringkasan tanda tangan",
+        "it" => "Riepilogo delle firme",
+        "es" => "Resumen de las firmas",
+        _ => "Signature summary",
+    }
+}
+
 /// A stored document that no longer parses (it did when it was accepted): an internal error.
 pub(crate) fn stored(e: paraf_pdf::PdfError) -> CoreError {
     CoreError::internal(format!("a stored document: {e}"))
@@ -177,6 +221,7 @@ fn field_looks(
     mine: &[Field],
     image: Option<&Vec<u8>>,
     typed: Option<&String>,
+    name_and_date: &str,
 ) -> Result<Vec<(Look, Option<String>)>> {
     if mine.is_empty() {
         return Ok(vec![(Look::Invisible, None)]);
@@ -211,7 +256,13 @@ fn field_looks(
             },
             image: image.cloned(),
             qr: None,
-            text: typed.cloned(),
+            // A summary row shows who signed and when beside a drawn signature (without an
+            // image the stamp shows them already).
+            text: if is_summary_field(&f.name) && image.is_some() {
+                Some(name_and_date.to_string())
+            } else {
+                typed.cloned()
+            },
         };
         out.push((look, Some(f.name.clone())));
     }
@@ -372,16 +423,23 @@ impl Core {
                     if pages == 0 {
                         return Err(not_pdf("has no pages".into()));
                     }
-                    let fields = if hand_placed {
+                    let mut fields = if hand_placed {
                         Vec::new()
                     } else {
                         tag_fields(&pdf, i, n_recipients)?
                     };
+                    let mut pages = u32::try_from(pages).unwrap_or(u32::MAX);
+                    if !hand_placed && fields.is_empty() {
+                        // No tag: summary pages (appended at send) carry every signature.
+                        let (extra, summary) = summary_fields(i, pages, n_recipients);
+                        pages += extra;
+                        fields = summary;
+                    }
                     let doc = DraftDocument {
                         name,
                         bytes: pdf.into_data(),
                     };
-                    out.push((doc, u32::try_from(pages).unwrap_or(u32::MAX), fields));
+                    out.push((doc, pages, fields));
                 }
                 Ok(out)
             },
@@ -391,14 +449,14 @@ impl Core {
 
         let mut documents = Vec::new();
         let mut fields = d.fields;
-        let mut tagged = false;
+        let mut summarised = false;
         for (doc, pages, tag_fields) in parsed {
             let blob: BlobId = self
                 .blobs
                 .put(&doc.bytes)
                 .await
                 .map_err(CoreError::internal)?;
-            tagged |= !tag_fields.is_empty();
+            summarised |= tag_fields.iter().any(|f| is_summary_field(&f.name));
             fields.extend(tag_fields);
             documents.push(NewEnvelopeDocument {
                 name: doc.name,
@@ -417,8 +475,8 @@ impl Core {
                 o.insert("logo".into(), json!(blob.as_str()));
             }
         }
-        if !hand_placed && !tagged {
-            // No tag anywhere: a summary page will carry every signature.
+        if summarised {
+            // A document without tags: summary pages carry its signatures.
             if let Some(o) = options.as_object_mut() {
                 o.insert("summary_page".into(), json!(true));
             } else {
@@ -527,7 +585,23 @@ impl Core {
     /// Idempotent: it starts again from the original.
     async fn create_empty_fields(&self, e: &Envelope) -> Result<()> {
         let fields = self.store.fields(e.id).await?;
+        let recipients = self.store.recipients(e.id).await?;
+        let labels: Vec<String> = recipients
+            .iter()
+            .map(|r| format!("{}. {} — {}", r.position, r.full_name(), r.email.as_str()))
+            .collect();
+        let lang = recipients.first().map_or("en", |r| r.language.as_str());
+        let title = summary_title(lang).to_string();
         for d in self.store.envelope_documents(e.id).await? {
+            let summary = fields
+                .iter()
+                .any(|f| f.document == d.id && is_summary_field(&f.name));
+            let new_pages = if summary {
+                let subtitle = format!("{} — {} — {}", e.header.title, d.name, e.uuid);
+                paraf_sign::pages::summary_pages(&title, &subtitle, &labels)
+            } else {
+                Vec::new()
+            };
             let empty: Vec<paraf_sign::fields::EmptyField> = fields
                 .iter()
                 .filter(|f| f.document == d.id && f.kind == FieldKind::Signature)
@@ -543,7 +617,7 @@ impl Core {
             let original = self.stored_file(&d.original).await?;
             let prepared = tokio::task::spawn_blocking(move || {
                 let doc = paraf_pdf::Document::load(original, None).map_err(stored)?;
-                paraf_sign::fields::add_empty_signature_fields(&doc, &empty)
+                paraf_sign::fields::add_empty_signature_fields(&doc, &new_pages, &empty)
                     .map_err(|e| CoreError::invalid("fields", e.message))
             })
             .await
@@ -799,11 +873,6 @@ impl Core {
                 reason: "this signer must confirm a one-time code first".into(),
             }));
         }
-        if envelope.header.model != SignatureModel::SignerCertificate {
-            return Err(CoreError::Domain(DomainError::Conflict {
-                reason: "only the per-signer certificate model signs envelopes yet".into(),
-            }));
-        }
         let image = match (&input.image, input.typed.as_deref().map(str::trim)) {
             (Some(img), _) => Some(img.clone()),
             (None, Some(t)) if !t.is_empty() => None,
@@ -837,22 +906,41 @@ impl Core {
             validity_days: SIGNER_CERT_DAYS,
             not_before: now.into(),
         };
+        let seal = match envelope.header.model {
+            SignatureModel::Seal => Some(self.organisation_seal(&envelope).await?),
+            SignatureModel::SignerCertificate => None,
+        };
         let pki = self.pki.clone();
         let caption = signed_by(&recipient.language).to_string();
         let when: std::time::SystemTime = now.into();
+        let name_and_date = format!(
+            "{}\n{}",
+            recipient.full_name(),
+            paraf_sign::human_date(when)
+        );
         let signed: Vec<(paraf_domain::EnvelopeDocumentId, Vec<u8>)> =
             tokio::task::spawn_blocking(move || -> Result<_> {
-                let key =
-                    paraf_pki::PrivateKey::generate(req.key_type).map_err(CoreError::internal)?;
-                let cert = pki
-                    .modify(|ca| ca.issue_for_public_key(&req, &key.public_key_der()))
-                    .map_err(CoreError::internal)?;
+                let signer: crate::signing::SealSigner = match seal {
+                    Some(seal) => seal,
+                    None => {
+                        let key = paraf_pki::PrivateKey::generate(req.key_type)
+                            .map_err(CoreError::internal)?;
+                        let cert = pki
+                            .modify(|ca| ca.issue_for_public_key(&req, &key.public_key_der()))
+                            .map_err(CoreError::internal)?;
+                        let chain = pki.current().map_err(CoreError::internal)?.signer_chain();
+                        std::sync::Arc::new(
+                            paraf_pki::SoftSigner::new(key, cert, chain, None)
+                                .map_err(CoreError::internal)?,
+                        )
+                    }
+                };
                 let ca = pki.current().map_err(CoreError::internal)?;
-                let signer = paraf_pki::SoftSigner::new(key, cert, ca.signer_chain(), None)
-                    .map_err(CoreError::internal)?;
+                let signer = signer.as_ref();
                 let mut out = Vec::new();
                 for (doc, mut pdf, mine) in jobs {
-                    let looks = field_looks(&pdf, &mine, image.as_ref(), typed.as_ref())?;
+                    let looks =
+                        field_looks(&pdf, &mine, image.as_ref(), typed.as_ref(), &name_and_date)?;
                     for (look, field_name) in looks {
                         let job = FileJob {
                             pdf,
@@ -865,7 +953,7 @@ impl Core {
                         };
                         pdf = sign_file_with(
                             &ca,
-                            &signer,
+                            signer,
                             job,
                             when,
                             paraf_sign::Level::BLT,
@@ -919,12 +1007,16 @@ impl Core {
             .await?;
         let actor = recipient_actor(&recipient, visit);
         let e = self.store.envelope(envelope.org, envelope.id).await?;
-        self.envelope_event(
-            &e,
+        // Awaited: a signature's record is stored before the reply (and, the queue being in
+        // order, every earlier record of the envelope with it: the proof reads them).
+        let event = self.audit_event(
+            e.org,
             &actor,
             AuditAction::RecipientSigned,
+            Some(format!("envelope:{}", e.uuid)),
             json!({"recipient": recipient.position}),
         );
+        self.record(event).await;
         self.envelope_webhook(
             &e,
             "recipient.signed",
@@ -984,16 +1076,20 @@ impl Core {
                 let blob = self.blobs.put(&out).await.map_err(CoreError::internal)?;
                 self.store.set_document_current(d.id, &blob).await?;
             }
-            Ok::<_, CoreError>(())
+            // The proof names the completion time, which the status records below.
+            let at = self.now();
+            self.make_proof(e, at).await?;
+            Ok::<_, CoreError>(at)
         }
         .await;
-        let (to, reason) = match &sealed {
-            Ok(()) => (EnvelopeStatus::Completed, None),
+        let (to, reason, at) = match &sealed {
+            Ok(at) => (EnvelopeStatus::Completed, None, *at),
             Err(err) => {
                 tracing::error!(error = %err, envelope = %e.uuid, "sealing failed");
                 (
                     EnvelopeStatus::SealFailed,
                     Some(format!("sealing failed: {err}")),
+                    self.now(),
                 )
             }
         };
@@ -1004,7 +1100,7 @@ impl Core {
                 &[EnvelopeStatus::Sealing],
                 to,
                 reason.as_deref(),
-                self.now(),
+                at,
             )
             .await?;
         let done = self.store.envelope(e.org, e.id).await?;
@@ -1015,6 +1111,38 @@ impl Core {
         self.envelope_event(&done, &Actor::system(), action, json!({"reason": reason}));
         self.envelope_webhook(&done, event, json!({})).await;
         Ok(done)
+    }
+
+    /// The organisation seal that signs envelopes (on recipients' behalf in the seal model, and
+    /// the proof certificate): the organisation's seal `envelopes`, created on first use in the
+    /// organisation's name with the sender's address.
+    pub(crate) async fn organisation_seal(
+        &self,
+        e: &Envelope,
+    ) -> Result<crate::signing::SealSigner> {
+        let seal = match self.store.seal_by_subscriber(e.org, ENVELOPE_SEAL).await {
+            Ok(s) => s,
+            Err(err) if err.is_not_found() => {
+                let org = self.store.organisation(e.org).await?;
+                let made = self
+                    .identities()
+                    .create_seal(
+                        e.org,
+                        ENVELOPE_SEAL,
+                        org.name.as_str(),
+                        e.header.sender_email.as_str(),
+                        &Actor::system(),
+                    )
+                    .await;
+                match made {
+                    Ok(s) => s,
+                    // Made meanwhile by a concurrent request.
+                    Err(_) => self.store.seal_by_subscriber(e.org, ENVELOPE_SEAL).await?,
+                }
+            }
+            Err(err) => return Err(err.into()),
+        };
+        self.seal_keys.signer(self, &seal).await
     }
 
     /// Seals again every envelope whose sealing failed (the housekeeping task calls this every

@@ -29,6 +29,7 @@ pub mod login;
 pub mod outbound;
 pub mod pages;
 pub mod pki;
+pub mod proof;
 pub mod secret;
 pub mod sessions;
 pub mod shutdown;

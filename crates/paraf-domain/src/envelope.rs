@@ -257,6 +257,16 @@ pub struct Envelope {
     pub created_at: Timestamp,
     pub sent_at: Option<Timestamp>,
     pub completed_at: Option<Timestamp>,
+    /// The proof certificate, once completed.
+    pub proof: Option<EnvelopeProof>,
+}
+
+/// The proof of a completed envelope: a certificate PDF sealed by the organisation, and the
+/// same evidence as JSON (also attached inside the PDF).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EnvelopeProof {
+    pub pdf: BlobId,
+    pub json: BlobId,
 }
 
 /// A field to add: for the recipient at `recipient` (0-based index into the recipients given).

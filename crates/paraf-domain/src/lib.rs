@@ -71,7 +71,7 @@ pub use credential::{
 };
 pub use entropy::{random_bytes, Entropy, OsEntropy, SeededEntropy};
 pub use envelope::{
-    Envelope, EnvelopeDocument, EnvelopeHeader, EnvelopeStatus, Field, FieldKind, NewEnvelope,
+    Envelope, EnvelopeDocument, EnvelopeHeader, EnvelopeProof, EnvelopeStatus, Field, FieldKind, NewEnvelope,
     NewEnvelopeDocument, NewField, NewRecipient, Recipient, RecipientStatus, SecondFactor,
     SignatureModel,
 };

@@ -80,6 +80,14 @@ impl<'a> IncrementalUpdate<'a> {
         self.objects.is_empty()
     }
 
+    /// Dictionary `r` as this update leaves it: the one put here if any, else the document's.
+    pub fn get_dict(&self, r: ObjRef) -> Result<Dict> {
+        match self.objects.get(&r) {
+            Some(Body::Object(Object::Dict(d))) => Ok(d.clone()),
+            _ => self.doc.get_dict(r),
+        }
+    }
+
     /// Serialises the update. `base_len` is where the appended bytes will start in the output
     /// (the original length; a newline is added first if the original does not end with one).
     pub fn finish(self) -> Result<AppendedUpdate> {

@@ -321,14 +321,21 @@ pub struct EmptyField {
     pub rect: [f64; 4],
 }
 
-/// Appends one incremental update creating every field of `fields` empty (a widget with no
-/// value), so that each later signature only fills its own field. Names must be new, free of
-/// `.`, and unique; pages must exist. Returns the whole updated file.
-pub fn add_empty_signature_fields(doc: &Document, fields: &[EmptyField]) -> Result<Vec<u8>> {
+/// Appends one incremental update adding `new_pages` after the last page (a summary page) and
+/// creating every field of `fields` empty (a widget with no value), so that each later
+/// signature only fills its own field. Names must be new, free of `.`, and unique; pages must
+/// exist (the new pages count: a document of 3 pages plus one new page has a page 4). Returns
+/// the whole updated file.
+pub fn add_empty_signature_fields(
+    doc: &Document,
+    new_pages: &[crate::pages::NewPage],
+    fields: &[EmptyField],
+) -> Result<Vec<u8>> {
     check_modifications_allowed(doc)?;
     let mut names: HashSet<String> = all_fields(doc)?.into_iter().map(|f| f.full_name).collect();
-    let pages = doc.pages()?;
     let mut up = IncrementalUpdate::new(doc);
+    let mut pages: Vec<ObjRef> = doc.pages()?.iter().map(|p| p.id).collect();
+    pages.extend(crate::pages::append_pages(&mut up, new_pages)?);
     let mut per_page: Vec<(ObjRef, Vec<ObjRef>)> = Vec::new();
     let mut all = Vec::new();
     for f in fields {
@@ -342,6 +349,7 @@ pub fn add_empty_signature_fields(doc: &Document, fields: &[EmptyField]) -> Resu
             .page
             .checked_sub(1)
             .and_then(|i| pages.get(i))
+            .copied()
             .ok_or_else(|| SignError::invalid(format!("page {} does not exist", f.page)))?;
         let field_ref = up.alloc();
         let w = Dict::new()
@@ -354,12 +362,12 @@ pub fn add_empty_signature_fields(doc: &Document, fields: &[EmptyField]) -> Resu
                 "Rect",
                 f.rect.iter().map(|&v| Object::Real(v)).collect::<Vec<_>>(),
             )
-            .with("P", Object::Ref(page.id));
+            .with("P", Object::Ref(page));
         up.put(field_ref, w);
         all.push(field_ref);
-        match per_page.iter_mut().find(|(p, _)| *p == page.id) {
+        match per_page.iter_mut().find(|(p, _)| *p == page) {
             Some((_, v)) => v.push(field_ref),
-            None => per_page.push((page.id, vec![field_ref])),
+            None => per_page.push((page, vec![field_ref])),
         }
     }
     for (page, refs) in &per_page {
@@ -392,7 +400,7 @@ fn add_to_page_annots(
     page_ref: ObjRef,
     annots: &[ObjRef],
 ) -> Result<()> {
-    let mut page = up.document().get_dict(page_ref)?;
+    let mut page = up.get_dict(page_ref)?;
     if append_refs(up, &mut page, "Annots", annots)? {
         up.put(page_ref, page);
     }
@@ -402,7 +410,7 @@ fn add_to_page_annots(
 /// Appends `refs` to the array `holder[key]`: in place when the array is an indirect object
 /// (then `holder` is unchanged), else in `holder`, creating the array when absent. Returns
 /// whether `holder` changed (the caller writes it).
-fn append_refs(
+pub(crate) fn append_refs(
     up: &mut IncrementalUpdate<'_>,
     holder: &mut Dict,
     key: &str,

@@ -7,6 +7,7 @@ pub mod appearance;
 pub mod error;
 pub mod fields;
 pub mod pades;
+pub mod pages;
 pub mod placement;
 
 pub use error::{SignError, SignErrorKind};

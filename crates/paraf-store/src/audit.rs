@@ -180,6 +180,26 @@ impl Store {
         Ok(rows.into_iter().map(Row::into_domain).collect())
     }
 
+    /// The organisation's records about `target` (`envelope:<uuid>`), oldest first, at most
+    /// `limit`.
+    pub async fn audit_of_target(
+        &self,
+        org: OrgId,
+        target: &str,
+        limit: u32,
+    ) -> Result<Vec<AuditRecord>> {
+        let sql = format!(
+            "SELECT {COLS} FROM audit_log WHERE org_id = $1 AND target = $2 ORDER BY seq LIMIT $3"
+        );
+        let rows: Vec<Row> = with_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(org.0)
+            .bind(target)
+            .bind(i64::from(limit))
+            .fetch_all(p)
+            .await)?;
+        Ok(rows.into_iter().map(Row::into_domain).collect())
+    }
+
     /// Verifies the organisation's whole chain: every record's hash, the links between
     /// records, contiguous sequence numbers, and the recorded head. Returns the first break.
     pub async fn verify_audit_chain(&self, org: OrgId) -> Result<AuditChainReport> {

@@ -4,7 +4,7 @@
 //! token is stored as its SHA-256 only.
 
 use paraf_domain::{
-    BlobId, Email, Entity, Envelope, EnvelopeDocument, EnvelopeDocumentId, EnvelopeHeader,
+    BlobId, Email, Entity, Envelope, EnvelopeDocument, EnvelopeDocumentId, EnvelopeHeader, EnvelopeProof,
     EnvelopeId, EnvelopeStatus, Field, FieldId, FieldKind, NewEnvelope, OrgId, Recipient,
     RecipientId, RecipientStatus, SecondFactor, SignatureModel, Timestamp, UserId,
 };
@@ -12,7 +12,7 @@ use paraf_domain::{
 use crate::{affected, from_ts, from_ts_opt, ts, with_pool, Result, Store, StoreError};
 
 const ENVELOPE_COLS: &str = "id, org_id, uuid, title, status, status_reason, model, sender_email, \
-     created_by, face, metadata, options, expires_at, reminder_days, created_at, sent_at, completed_at";
+     created_by, face, metadata, options, expires_at, reminder_days, created_at, sent_at, completed_at, proof_pdf, proof_json";
 
 #[derive(sqlx::FromRow)]
 struct EnvelopeRow {
@@ -33,6 +33,8 @@ struct EnvelopeRow {
     created_at: i64,
     sent_at: Option<i64>,
     completed_at: Option<i64>,
+    proof_pdf: Option<String>,
+    proof_json: Option<String>,
 }
 
 fn corrupt(what: &str, id: i64) -> StoreError {
@@ -68,6 +70,13 @@ impl EnvelopeRow {
             created_at: from_ts(self.created_at),
             sent_at: from_ts_opt(self.sent_at),
             completed_at: from_ts_opt(self.completed_at),
+            proof: match (self.proof_pdf, self.proof_json) {
+                (Some(pdf), Some(json)) => Some(EnvelopeProof {
+                    pdf: BlobId::parse(&pdf).map_err(|_| corrupt("envelope proof", id))?,
+                    json: BlobId::parse(&json).map_err(|_| corrupt("envelope proof", id))?,
+                }),
+                _ => None,
+            },
         })
     }
 }
@@ -305,6 +314,34 @@ impl Store {
             .await)?;
         row.ok_or(StoreError::not_found(Entity::Envelope))?
             .into_domain()
+    }
+
+    /// The organisation's envelope with public identifier `uuid`.
+    pub async fn envelope_by_uuid(&self, org: OrgId, uuid: &str) -> Result<Envelope> {
+        let sql = format!("SELECT {ENVELOPE_COLS} FROM envelopes WHERE org_id = $1 AND uuid = $2");
+        let row: Option<EnvelopeRow> = with_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(org.0)
+            .bind(uuid)
+            .fetch_optional(p)
+            .await)?;
+        row.ok_or(StoreError::not_found(Entity::Envelope))?
+            .into_domain()
+    }
+
+    /// Records the proof of an envelope (its certificate PDF and JSON blobs).
+    pub async fn set_envelope_proof(&self, id: EnvelopeId, proof: &EnvelopeProof) -> Result<()> {
+        let n = affected!(self, |p| sqlx::query(
+            "UPDATE envelopes SET proof_pdf = $2, proof_json = $3 WHERE id = $1"
+        )
+        .bind(id.0)
+        .bind(proof.pdf.as_str())
+        .bind(proof.json.as_str())
+        .execute(p)
+        .await)?;
+        if n == 0 {
+            return Err(StoreError::not_found(Entity::Envelope));
+        }
+        Ok(())
     }
 
     /// Rows of one envelope's table (documents, recipients, fields) by `sql` with `$1` the

@@ -361,7 +361,7 @@ async fn bad_drafts_are_refused_and_envelopes_expire(backend: Backend) {
             .unwrap_err(),
     );
 
-    // No tag: no field, a summary page to come.
+    // No tag: a summary page to come (added at send), the signer's field on it.
     let mut d = draft(simple_pdf(), one());
     d.header.expires_at = Some(app.clock.now_ts() + Duration::hours(2));
     let e = core
@@ -369,7 +369,8 @@ async fn bad_drafts_are_refused_and_envelopes_expire(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(e.header.options["summary_page"], true);
-    assert!(core.envelope_contents(&e).await.unwrap().1.is_empty());
+    let (docs, fields) = core.envelope_contents(&e).await.unwrap();
+    assert_eq!((docs[0].pages, fields.len(), fields[0].page), (2, 1, 2));
     let links = core
         .send_envelope(tn.org.id, e.id, &Actor::cli())
         .await

@@ -15,5 +15,6 @@ mod jobs;
 mod limits;
 mod openapi;
 mod pki;
+mod proof;
 mod signer_page;
 mod webhooks;
