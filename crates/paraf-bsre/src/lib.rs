@@ -56,6 +56,7 @@ pub fn dialect() -> paraf_http::Dialect {
         routes: router,
         openapi: openapi::add_to,
         wrap: Some(|state, app| app.layer(from_fn_with_state(state, envelope))),
+        payload: None,
     }
 }
 

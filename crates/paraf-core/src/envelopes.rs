@@ -368,19 +368,78 @@ impl Core {
         self.record_later(event);
     }
 
-    /// Sends `event` about `e` to the organisation's endpoints (never fails the caller: an
-    /// event that cannot be queued is logged).
-    async fn envelope_webhook(&self, e: &Envelope, event: &str, extra: serde_json::Value) {
-        let mut data = json!({
-            "envelope": {"id": e.uuid, "title": e.header.title, "status": e.status.as_str(),
-                          "status_reason": e.status_reason, "metadata": e.header.metadata},
-        });
-        if let (Some(d), Some(x)) = (data.as_object_mut(), extra.as_object()) {
-            d.extend(x.clone());
-        }
-        if let Err(err) = self.emit(e.org, event, data).await {
+    /// Sends `event` about `e` (done by recipient `actor`, if one acted) to the organisation's
+    /// endpoints, in the shape of the dialect `e` was made through if it has one (never fails
+    /// the caller: an event that cannot be queued is logged).
+    async fn envelope_webhook(
+        &self,
+        e: &Envelope,
+        event: &str,
+        actor: Option<&Recipient>,
+        extra: serde_json::Value,
+    ) {
+        let body = match self.payloads.get(&e.header.face) {
+            Some(shape) => match self.envelope_event_context(e, event, actor, shape).await {
+                Ok(v) => crate::events::Body::Shaped(v),
+                Err(err) => {
+                    tracing::error!(error = %err, envelope = %e.uuid, event, "could not shape the event");
+                    return;
+                }
+            },
+            None => {
+                let mut data = json!({
+                    "envelope": {"id": e.uuid, "title": e.header.title, "status": e.status.as_str(),
+                                 "status_reason": e.status_reason, "metadata": e.header.metadata},
+                });
+                if let (Some(d), Some(x)) = (data.as_object_mut(), extra.as_object()) {
+                    d.extend(x.clone());
+                }
+                crate::events::Body::Standard(data)
+            }
+        };
+        if let Err(err) = self.emit_body(e.org, event, body).await {
             tracing::error!(error = %err, envelope = %e.uuid, event, "could not queue the event");
         }
+    }
+
+    /// Gathers what a dialect's payload may show and has `shape` make the body.
+    async fn envelope_event_context(
+        &self,
+        e: &Envelope,
+        event: &str,
+        actor: Option<&Recipient>,
+        shape: crate::events::PayloadFn,
+    ) -> Result<serde_json::Value> {
+        let recipients = self.store.recipients(e.id).await?;
+        let organisation = self.store.organisation(e.org).await?;
+        let creator = match e.header.created_by {
+            Some(u) => self.store.user(e.org, u).await.ok(),
+            None => None,
+        };
+        let credits_left = self.store.credits(e.org).await?;
+        let document_hash = match self.store.envelope_documents(e.id).await?.first() {
+            Some(d) => Some(crate::proof::sha256_hex(&self.current_file(d).await?)),
+            None => None,
+        };
+        let proof = match &e.proof {
+            Some(p) => serde_json::from_slice(&self.stored_file(&p.json).await?).ok(),
+            None => None,
+        };
+        // The acting recipient as stored now (signed_at, ip…).
+        let actor = actor.and_then(|a| recipients.iter().find(|r| r.id == a.id));
+        let links = self.file_links(&e.uuid);
+        Ok(shape(&crate::events::EnvelopeEvent {
+            event,
+            envelope: e,
+            recipients: &recipients,
+            actor,
+            organisation: &organisation,
+            creator: creator.as_ref(),
+            credits_left,
+            document_hash,
+            links: &links,
+            proof: proof.as_ref(),
+        }))
     }
 
     /// Creates an envelope in `draft`.
@@ -575,7 +634,8 @@ impl Core {
             json!({"recipients": links.len()}),
         );
         self.invite_group(&e, 1).await?;
-        self.envelope_webhook(&e, "envelope.sent", json!({})).await;
+        self.envelope_webhook(&e, "envelope.sent", None, json!({}))
+            .await;
         Ok(links)
     }
 
@@ -848,6 +908,7 @@ impl Core {
         self.envelope_webhook(
             &e,
             "envelope.declined",
+            Some(&recipient),
             json!({"recipient": {"email": recipient.email.as_str(), "reason": reason}}),
         )
         .await;
@@ -1020,6 +1081,7 @@ impl Core {
         self.envelope_webhook(
             &e,
             "recipient.signed",
+            Some(&recipient),
             json!({"recipient": {"email": recipient.email.as_str()}}),
         )
         .await;
@@ -1109,7 +1171,7 @@ impl Core {
             _ => (AuditAction::EnvelopeSealFailed, "envelope.seal_failed"),
         };
         self.envelope_event(&done, &Actor::system(), action, json!({"reason": reason}));
-        self.envelope_webhook(&done, event, json!({})).await;
+        self.envelope_webhook(&done, event, None, json!({})).await;
         Ok(done)
     }
 
@@ -1227,7 +1289,7 @@ impl Core {
             AuditAction::EnvelopeCancelled,
             json!({"reason": reason}),
         );
-        self.envelope_webhook(&e, "envelope.cancelled", json!({}))
+        self.envelope_webhook(&e, "envelope.cancelled", None, json!({}))
             .await;
         Ok(e)
     }
@@ -1306,7 +1368,7 @@ impl Core {
                     AuditAction::EnvelopeExpired,
                     json!({}),
                 );
-                self.envelope_webhook(&e, "envelope.expired", json!({}))
+                self.envelope_webhook(&e, "envelope.expired", None, json!({}))
                     .await;
                 n += 1;
             }

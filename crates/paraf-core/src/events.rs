@@ -5,7 +5,12 @@
 //! [`Core::emit`] sends one event to every enabled endpoint of the organisation that wants it.
 //! Deliveries are retried for more than a day ([`WEBHOOK_RETRY`]: first retry after 20 s).
 
-use paraf_domain::{JobId, NewJob, OrgId, RetryPolicy, WebhookEndpoint, WebhookEndpointId};
+use std::collections::HashMap;
+
+use paraf_domain::{
+    DomainError, Entity, Envelope, JobId, NewJob, OrgId, Organisation, Recipient, RetryPolicy,
+    User, WebhookEndpoint, WebhookEndpointId,
+};
 use serde_json::json;
 
 use crate::error::CoreError;
@@ -22,7 +27,117 @@ pub const WEBHOOK_RETRY: RetryPolicy = RetryPolicy {
     max_delay: chrono::Duration::hours(6),
 };
 
+/// What an envelope event's payload may show: a dialect's [`PayloadFn`] turns it into the
+/// body its integrators expect.
+pub struct EnvelopeEvent<'a> {
+    /// The core's event name (`recipient.signed`, `envelope.completed`, …).
+    pub event: &'a str,
+    pub envelope: &'a Envelope,
+    pub recipients: &'a [Recipient],
+    /// The recipient who acted (signed, declined), if one did.
+    pub actor: Option<&'a Recipient>,
+    pub organisation: &'a Organisation,
+    /// The account that made the envelope, if a user did.
+    pub creator: Option<&'a User>,
+    /// The organisation's credits after the event (`None`: unlimited).
+    pub credits_left: Option<i64>,
+    /// SHA-256 (hex) of the first document's current version.
+    pub document_hash: Option<String>,
+    /// Where the files can be fetched ([`Core::file_links`]).
+    pub links: &'a FileLinks,
+    /// The proof JSON, once completed.
+    pub proof: Option<&'a serde_json::Value>,
+}
+
+/// A dialect's webhook body for an envelope event (the whole JSON body).
+pub type PayloadFn = fn(&EnvelopeEvent<'_>) -> serde_json::Value;
+
+/// The payload shapes of the dialects, by the face envelopes were made through.
+#[derive(Default)]
+pub struct Payloads(std::sync::RwLock<HashMap<String, PayloadFn>>);
+
+impl Payloads {
+    /// Envelopes made through `face` send webhook bodies made by `f`.
+    pub fn register(&self, face: &str, f: PayloadFn) {
+        self.0
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(face.to_string(), f);
+    }
+
+    /// The shape of `face`, if a dialect registered one.
+    pub fn get(&self, face: &str) -> Option<PayloadFn> {
+        self.0
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(face)
+            .copied()
+    }
+}
+
+/// URLs of an envelope's files for whoever is given them (webhook receivers): the path holds
+/// the envelope's uuid and a key derived from it with the master key, so they cannot be
+/// guessed; the certificate answers once the envelope is completed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileLinks {
+    /// The first document, as signed so far (final once completed).
+    pub document: String,
+    pub certificate_pdf: String,
+    pub certificate_json: String,
+}
+
 impl Core {
+    /// The key in an envelope's file links.
+    pub fn file_key(&self, uuid: &str) -> String {
+        hex::encode(&self.master_key.mac("envelope-files", uuid.as_bytes())[..16])
+    }
+
+    /// The file links of envelope `uuid`.
+    pub fn file_links(&self, uuid: &str) -> FileLinks {
+        let base = format!("{}/files/{uuid}/{}", self.public_url, self.file_key(uuid));
+        FileLinks {
+            document: format!("{base}/document.pdf"),
+            certificate_pdf: format!("{base}/certificat.pdf"),
+            certificate_json: format!("{base}/certificat.json"),
+        }
+    }
+
+    /// A file of a file link: `name` is `document.pdf`, `certificat.pdf` or `certificat.json`.
+    /// A wrong key, an unknown envelope or a certificate not made yet: "not found".
+    pub async fn linked_file(
+        &self,
+        uuid: &str,
+        key: &str,
+        name: &str,
+    ) -> Result<(&'static str, Vec<u8>), CoreError> {
+        let missing = || CoreError::Domain(DomainError::not_found(Entity::Blob));
+        let expected = self.file_key(uuid);
+        if key.len() != expected.len() || !subtle_eq(key.as_bytes(), expected.as_bytes()) {
+            return Err(missing());
+        }
+        let e = self.store.envelope_by_uuid_unscoped(uuid).await?;
+        match name {
+            "document.pdf" if e.status != paraf_domain::EnvelopeStatus::Draft => {
+                let (_, bytes) = self
+                    .envelope_files(&e)
+                    .await?
+                    .into_iter()
+                    .next()
+                    .ok_or_else(missing)?;
+                Ok(("application/pdf", bytes))
+            }
+            "certificat.pdf" | "certificat.json" if e.proof.is_some() => {
+                let (pdf, json) = self.envelope_proof(&e).await?;
+                Ok(if name.ends_with(".pdf") {
+                    ("application/pdf", pdf)
+                } else {
+                    ("application/json", json)
+                })
+            }
+            _ => Err(missing()),
+        }
+    }
+
     /// Enqueues `event` with `data` for `endpoint`; returns the job id and the event id.
     /// The body: `{"id", "type", "timestamp", "data"}`.
     pub async fn enqueue_webhook(
@@ -31,16 +146,38 @@ impl Core {
         event: &str,
         data: serde_json::Value,
     ) -> Result<(JobId, String), CoreError> {
-        let now = self.now();
+        let (event_id, body) = self.event_body(event, data)?;
+        self.enqueue_webhook_body(endpoint, event, event_id, body)
+            .await
+    }
+
+    /// A new event id and the standard body around `data`.
+    fn event_body(
+        &self,
+        event: &str,
+        data: serde_json::Value,
+    ) -> Result<(String, String), CoreError> {
         let id: [u8; 16] = paraf_domain::random_bytes(&*self.entropy)?;
         let event_id = format!("evt_{}", hex::encode(id));
         let body = json!({
             "id": event_id,
             "type": event,
-            "timestamp": now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "timestamp": self.now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             "data": data,
         })
         .to_string();
+        Ok((event_id, body))
+    }
+
+    /// Enqueues `body` (fixed for every attempt) as event `event_id` for `endpoint`.
+    async fn enqueue_webhook_body(
+        &self,
+        endpoint: &WebhookEndpoint,
+        event: &str,
+        event_id: String,
+        body: String,
+    ) -> Result<(JobId, String), CoreError> {
+        let now = self.now();
         let mut job = NewJob::new(
             WEBHOOK_QUEUE,
             json!({
@@ -64,15 +201,45 @@ impl Core {
         event: &str,
         data: serde_json::Value,
     ) -> Result<Vec<(WebhookEndpointId, JobId)>, CoreError> {
+        self.emit_body(org, event, Body::Standard(data)).await
+    }
+
+    /// [`Core::emit`] with a body of a dialect's own shape (the same for every endpoint).
+    pub(crate) async fn emit_body(
+        &self,
+        org: OrgId,
+        event: &str,
+        body: Body,
+    ) -> Result<Vec<(WebhookEndpointId, JobId)>, CoreError> {
         let mut out = Vec::new();
         for ep in self.webhooks().list(org).await? {
             if ep.enabled && ep.wants(event) {
-                let (job, _) = self.enqueue_webhook(&ep, event, data.clone()).await?;
+                let (job, _) = match &body {
+                    Body::Standard(data) => self.enqueue_webhook(&ep, event, data.clone()).await?,
+                    Body::Shaped(v) => {
+                        let id: [u8; 16] = paraf_domain::random_bytes(&*self.entropy)?;
+                        let event_id = format!("evt_{}", hex::encode(id));
+                        self.enqueue_webhook_body(&ep, event, event_id, v.to_string())
+                            .await?
+                    }
+                };
                 out.push((ep.id, job));
             }
         }
         Ok(out)
     }
+}
+
+/// A webhook body: the standard `{"id", "type", "timestamp", "data"}` around the data, or a
+/// dialect's whole body.
+pub(crate) enum Body {
+    Standard(serde_json::Value),
+    Shaped(serde_json::Value),
+}
+
+/// Constant-time equality of two byte strings of the same length.
+fn subtle_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]

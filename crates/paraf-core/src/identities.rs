@@ -77,6 +77,23 @@ impl MasterKey {
         sealed::seal_with(plaintext, &self.0, MASTER_SEAL_PARAMS)
     }
 
+    /// HMAC-SHA256 of `data` under a key derived from the master key for `label` (keys for
+    /// different purposes never coincide).
+    pub fn mac(&self, label: &str, data: &[u8]) -> [u8; 32] {
+        use hmac::{Hmac, KeyInit, Mac};
+        use sha2::Digest as _;
+        type H = Hmac<sha2::Sha256>;
+        let derive = |key: &[u8], msg: &[u8]| -> [u8; 32] {
+            // HMAC takes keys of any length: `new_from_slice` cannot fail here.
+            let Ok(mut m) = <H as KeyInit>::new_from_slice(key) else {
+                return sha2::Sha256::digest([key, msg].concat()).into();
+            };
+            m.update(msg);
+            m.finalize().into_bytes().into()
+        };
+        derive(&derive(&self.0, label.as_bytes()), data)
+    }
+
     /// Opens what [`MasterKey::seal`] sealed.
     pub fn open(&self, blob: &[u8]) -> Result<Zeroizing<Vec<u8>>, PkiError> {
         sealed::open(blob, &self.0)

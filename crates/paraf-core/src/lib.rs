@@ -127,6 +127,8 @@ pub struct Core {
     pub seal_keys: Arc<signing::SealKeyCache>,
     /// Rendered page images of the signer page.
     pub pages: Arc<pages::PageCache>,
+    /// The dialects' webhook payload shapes for envelope events.
+    pub payloads: Arc<events::Payloads>,
     /// Shutdown trigger shared with the background tasks.
     pub shutdown: Shutdown,
 }
@@ -201,6 +203,7 @@ impl Core {
             usage: UsageCounter::start(store.clone(), shutdown.clone()),
             master_key,
             seal_keys: Arc::default(),
+            payloads: Arc::default(),
             pages: Arc::default(),
             config: Arc::new(config),
             public_url: Arc::from(public_url.trim_end_matches('/')),

@@ -4,10 +4,8 @@
 //! sealed by the organisation seal at B-LTA. [`Core::check_with_certificate`] is the other
 //! half: a document and a certificate → do they belong together, and is the certificate ours.
 
-
 use paraf_domain::{
-    AuditRecord, BlobId, DomainError, Entity, Envelope, EnvelopeProof, OrgId, Recipient,
-    Timestamp,
+    AuditRecord, BlobId, DomainError, Entity, Envelope, EnvelopeProof, OrgId, Recipient, Timestamp,
 };
 use paraf_sign::pages::{Attachment, NewPage, TextBlock, A4};
 use serde_json::{json, Value};
@@ -208,7 +206,12 @@ fn certificate_pages(proof: &Value, lang: &str) -> Vec<NewPage> {
                 s(&r["second_factor"])
             ));
         }
-        let from = format!("     IP {} — {} {}", s(&r["ip"]), l.browser, s(&r["user_agent"]));
+        let from = format!(
+            "     IP {} — {} {}",
+            s(&r["ip"]),
+            l.browser,
+            s(&r["user_agent"])
+        );
         lines.extend(wrap(&from, WRAP));
     }
     lines.push(String::new());
@@ -334,8 +337,7 @@ impl Core {
                 location: None,
                 field_name: None,
             };
-            let sealed =
-                sign_file_with(&ca, seal.as_ref(), job, when, paraf_sign::Level::BLT, "")?;
+            let sealed = sign_file_with(&ca, seal.as_ref(), job, when, paraf_sign::Level::BLT, "")?;
             let doc = paraf_pdf::Document::load(sealed, None).map_err(CoreError::internal)?;
             paraf_sign::document_timestamp(&doc, ca.tsa()).map_err(CoreError::internal)
         })
@@ -358,10 +360,14 @@ impl Core {
 
     /// The proof of a completed envelope: the certificate PDF and JSON bytes.
     pub async fn envelope_proof(&self, e: &Envelope) -> Result<(Vec<u8>, Vec<u8>)> {
-        let p = e.proof.as_ref().ok_or(CoreError::Domain(DomainError::not_found(
-            Entity::Blob,
-        )))?;
-        Ok((self.stored_file(&p.pdf).await?, self.stored_file(&p.json).await?))
+        let p = e
+            .proof
+            .as_ref()
+            .ok_or(CoreError::Domain(DomainError::not_found(Entity::Blob)))?;
+        Ok((
+            self.stored_file(&p.pdf).await?,
+            self.stored_file(&p.json).await?,
+        ))
     }
 
     /// Checks that `document` is the one `certificate` (a proof certificate PDF) speaks about,
@@ -417,7 +423,10 @@ impl Core {
         // Ours is never changed after its seal: the last signature or timestamp covers the
         // whole file.
         let intact = report.indication == paraf_verify::Indication::TotalPassed
-            && report.signatures.last().is_some_and(|s| s.covers_whole_file)
+            && report
+                .signatures
+                .last()
+                .is_some_and(|s| s.covers_whole_file)
             && report
                 .signatures
                 .iter()
@@ -449,7 +458,10 @@ impl Core {
             org,
             actor,
             AuditAction::ProofChecked,
-            check.uuid_from_cert.clone().map(|u| format!("envelope:{u}")),
+            check
+                .uuid_from_cert
+                .clone()
+                .map(|u| format!("envelope:{u}")),
             json!({"outcome": format!("{:?}", check.outcome), "hash_of_doc": check.hash_of_doc}),
         );
         self.record_later(event);

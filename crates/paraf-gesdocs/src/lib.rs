@@ -12,6 +12,8 @@ pub mod error;
 pub mod openapi;
 pub mod routes;
 pub mod signature_requests;
+pub mod verify;
+pub mod webhook;
 pub mod wire;
 
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
@@ -27,6 +29,9 @@ use paraf_http::state::AppState;
 use serde::de::DeserializeOwned;
 
 use error::{GesDocsError, Rendered};
+
+/// The face envelopes made through GesDocs carry (their webhooks take the GesDocs shape).
+pub const FACE: &str = "gesdocs";
 
 /// Bearer tokens: personal API tokens and the tokens `login`/`register` hand out.
 pub const AUTH: AuthMethods = AuthMethods {
@@ -50,6 +55,7 @@ pub fn dialect() -> paraf_http::Dialect {
         routes: router,
         openapi: openapi::add_to,
         wrap: Some(|state, app| app.layer(from_fn_with_state(state, envelope))),
+        payload: Some((FACE, webhook::payload)),
     }
 }
 
@@ -57,7 +63,12 @@ pub fn dialect() -> paraf_http::Dialect {
 pub fn is_gesdocs_path(path: &str) -> bool {
     matches!(
         path,
-        "/api/login" | "/api/register" | "/api/meta" | "/api/tokens" | "/api/signature-requests"
+        "/api/login"
+            | "/api/register"
+            | "/api/meta"
+            | "/api/tokens"
+            | "/api/signature-requests"
+            | "/api/verify-document"
     ) || path.starts_with("/api/tokens/")
         || path.starts_with("/api/signature-requests/")
 }

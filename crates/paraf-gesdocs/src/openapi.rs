@@ -17,8 +17,12 @@ struct TokenApi;
 
 /// The other routes behind a bearer token, and the error schema.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(crate::routes::revoke_token, crate::signature_requests::create))]
-#[openapi(components(schemas(crate::wire::ErrorBody)))]
+#[openapi(paths(
+    crate::routes::revoke_token,
+    crate::signature_requests::create,
+    crate::verify::verify_document
+))]
+#[openapi(components(schemas(crate::wire::ErrorBody, crate::wire::WebhookPayload)))]
 struct PrivateApi;
 
 /// Adds the GesDocs paths and schemas to `doc`.
@@ -48,6 +52,7 @@ mod tests {
             ("/api/tokens", "post", json!([{"apiToken": []}])),
             ("/api/tokens", "get", json!([{"apiToken": []}])),
             ("/api/tokens/{id}", "delete", json!([{"apiToken": []}])),
+            ("/api/verify-document", "post", json!([{"apiToken": []}])),
         ] {
             assert_eq!(
                 v["paths"][path][method]["security"], security,

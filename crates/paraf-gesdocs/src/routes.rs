@@ -39,6 +39,7 @@ pub fn private() -> Router<AppState> {
             "/api/signature-requests",
             post(crate::signature_requests::create),
         )
+        .route("/api/verify-document", post(crate::verify::verify_document))
 }
 
 /// Laravel-style messages, collected for every field at once as GesDocs reports them.

@@ -524,7 +524,7 @@ pub async fn create(
         model: SignatureModel::SignerCertificate,
         sender_email,
         created_by: Some(caller.user),
-        face: "gesdocs".into(),
+        face: crate::FACE.into(),
         metadata,
         options: Value::Object(options),
         expires_at,

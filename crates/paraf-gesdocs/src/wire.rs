@@ -225,3 +225,107 @@ pub struct SignatureRequestCreated {
     pub message: String,
     pub data: SignatureRequestData,
 }
+
+/// A file's address (`{"url": …}`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FileUrl {
+    pub url: String,
+}
+
+/// Who acted (`data.signataire`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Personne {
+    pub email: String,
+    pub prenom: String,
+    pub nom: String,
+}
+
+/// `data.demandeur`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Demandeur {
+    pub email: String,
+}
+
+/// `data.utilisateur`: the account.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Utilisateur {
+    pub email: String,
+    pub entreprise: String,
+}
+
+/// The webhook body (seed 002, "Exemple de payload JSON envoyé"), POSTed on every status
+/// change: `document_sent`, `document_signed` (a signer signed), `document_completed` (every
+/// signer signed and the proof is ready), `document_refused`, `document_expired`,
+/// `document_cancelled`, `document_seal_failed`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookPayload {
+    pub event: String,
+    pub data: WebhookData,
+    /// The account's credits at the time of the event (`null`: unlimited).
+    pub credits_left: Option<i64>,
+}
+
+/// `data` of the webhook body.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookData {
+    pub id: i64,
+    /// The envelope's uuid (the certificate's `uuid`).
+    pub token: String,
+    /// SHA-256 (hex) of the document as it is now.
+    pub document_hash: Option<String>,
+    /// The signer who acted (signed or refused); `null` for other events.
+    pub signataire: Option<Personne>,
+    pub signataires: Vec<Signataire>,
+    /// `en_attente`, `signe`, `refuse`, `expire`, `annule`.
+    pub statut: String,
+    pub date_creation: String,
+    pub date_expiration: Option<String>,
+    /// When the acting signer signed, or when the document was completed.
+    pub date_signature: Option<String>,
+    pub demandeur: Demandeur,
+    pub utilisateur: Utilisateur,
+    pub document_signe: FileUrl,
+    /// Once completed (`null` before).
+    pub certificat_pdf: Option<FileUrl>,
+    pub certificat_json: Option<FileUrl>,
+    /// Address and browser of the signer who acted.
+    pub ip: Option<String>,
+    pub navigateur: Option<String>,
+    /// The refusal's reason (`document_refused`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub motif_refus: Option<String>,
+    /// The proof (the certificate's JSON) once completed, else `null`.
+    pub preuve: Option<serde_json::Value>,
+    pub metadata: serde_json::Value,
+}
+
+/// `POST /api/verify-document`'s form (multipart/form-data).
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct VerifyDocumentForm {
+    /// The signed PDF to check.
+    #[schema(value_type = String, format = Binary)]
+    pub document: Vec<u8>,
+    /// The certificate PDF Paraf made when the request was completed.
+    #[schema(value_type = String, format = Binary)]
+    pub certificate: Vec<u8>,
+}
+
+/// `POST /api/verify-document`'s reply (success and failure have the same shape).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VerifyDocumentReply {
+    pub valid: bool,
+    pub message: String,
+    pub debug: VerifyDebug,
+}
+
+/// What was compared.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VerifyDebug {
+    pub hash_from_cert: Option<String>,
+    pub hash_of_doc: String,
+    pub uuid_from_cert: Option<String>,
+    /// `dd/mm/yyyy HH:MM:SS` (UTC).
+    pub date_from_cert: Option<String>,
+    pub date_in_db: Option<String>,
+}

@@ -104,6 +104,7 @@ pub fn router(state: AppState, dialects: &[Dialect]) -> Router {
         .route("/metrics", get(routes::metrics))
         .route("/openapi.json", get(routes::openapi))
         .route("/openapi/{file}", get(routes::dialect_openapi))
+        .route("/files/{uuid}/{key}/{name}", get(routes::linked_file))
         .route("/api/oauth/token", post(routes::oauth_token))
         .route("/api/oauth/revoke", post(routes::oauth_revoke))
         .route(
@@ -159,6 +160,9 @@ impl Application {
             tracing::info!(dir = %core.config.ca_dir().display(), public_url = %public_url, "created the built-in CA");
         }
         let first_start = paraf_core::bootstrap::bootstrap(&core).await?;
+        for (face, shape) in dialects.iter().filter_map(|d| d.payload) {
+            core.payloads.register(face, shape);
+        }
         let mut openapi = OpenApi::shared(&public_url);
         let mut per_dialect = std::collections::BTreeMap::new();
         for d in dialects {

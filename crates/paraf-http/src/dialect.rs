@@ -21,6 +21,9 @@ pub struct Dialect {
     pub openapi: fn(&mut OpenApi),
     /// Its error envelope around the whole router, if it has one.
     pub wrap: Option<Wrap>,
+    /// The webhook body of events about envelopes made through it (by face name), if it has
+    /// its own shape.
+    pub payload: Option<(&'static str, paraf_core::events::PayloadFn)>,
 }
 
 impl std::fmt::Debug for Dialect {

@@ -23,6 +23,46 @@ use crate::state::AppState;
 /// client IP and minute before further attempts get 429.
 pub const LOGIN_FAILURES_PER_MINUTE: u64 = 30;
 
+// ---------------------------------------------------------------- files
+
+/// `GET /files/{uuid}/{key}/{name}`: a file of an envelope for whoever holds its link
+/// (`document.pdf`, `certificat.pdf`, `certificat.json`; see `paraf_core::events::FileLinks`).
+/// Anything wrong is a plain 404.
+pub async fn linked_file(
+    State(state): State<AppState>,
+    axum::extract::Path((uuid, key, name)): axum::extract::Path<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    let (content_type, bytes) = state
+        .core
+        .linked_file(&uuid, &key, &name)
+        .await
+        .map_err(|e| {
+            if e.is_not_found() {
+                ApiError::not_found()
+            } else {
+                ApiError::from(e)
+            }
+        })?;
+    let disposition = format!("attachment; filename=\"{name}\"");
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&disposition)
+                    .unwrap_or_else(|_| HeaderValue::from_static("attachment")),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            (
+                header::HeaderName::from_static("referrer-policy"),
+                HeaderValue::from_static("no-referrer"),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
 // ---------------------------------------------------------------- operations
 
 /// `GET /healthz`: the process answers.

@@ -51,7 +51,10 @@ fn num(v: f64) -> String {
 }
 
 /// Adds `pages` after the document's last page; returns their refs in order.
-pub(crate) fn append_pages(up: &mut IncrementalUpdate<'_>, pages: &[NewPage]) -> Result<Vec<ObjRef>> {
+pub(crate) fn append_pages(
+    up: &mut IncrementalUpdate<'_>,
+    pages: &[NewPage],
+) -> Result<Vec<ObjRef>> {
     if pages.is_empty() {
         return Ok(Vec::new());
     }
@@ -214,7 +217,12 @@ pub fn attachment(doc: &Document, name: &str) -> Result<Option<Vec<u8>>> {
             Object::Ref(r) => doc.get(*r)?,
             o => o.clone(),
         };
-        if key.as_string().map(paraf_pdf::object::decode_text).as_deref() != Some(name) {
+        if key
+            .as_string()
+            .map(paraf_pdf::object::decode_text)
+            .as_deref()
+            != Some(name)
+        {
             continue;
         }
         let spec = match spec {
@@ -287,8 +295,12 @@ pub fn summary_pages(title: &str, subtitle: &str, labels: &[String]) -> Vec<NewP
 pub fn empty_document(title: &str) -> Vec<u8> {
     let info = paraf_pdf::PdfString::text(title);
     let mut info_obj = Vec::new();
-    Object::from(Dict::new().with("Title", info).with("Producer", paraf_pdf::PdfString::text("Paraf")))
-        .write_to(&mut info_obj);
+    Object::from(
+        Dict::new()
+            .with("Title", info)
+            .with("Producer", paraf_pdf::PdfString::text("Paraf")),
+    )
+    .write_to(&mut info_obj);
     let bodies: [Vec<u8>; 3] = [
         b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
         b"<< /Type /Pages /Kids [] /Count 0 >>".to_vec(),
@@ -303,7 +315,9 @@ pub fn empty_document(title: &str) -> Vec<u8> {
         out.extend_from_slice(b"\nendobj\n");
     }
     let xref = out.len();
-    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", bodies.len() + 1).as_bytes());
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", bodies.len() + 1).as_bytes(),
+    );
     for o in offsets {
         out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
     }
@@ -340,7 +354,10 @@ mod tests {
         let doc = Document::load(pdf, None).unwrap();
         let pages = doc.pages().unwrap();
         assert_eq!(pages.len(), 2);
-        assert_eq!(attachment(&doc, "certificat.json").unwrap(), Some(json.bytes));
+        assert_eq!(
+            attachment(&doc, "certificat.json").unwrap(),
+            Some(json.bytes)
+        );
         assert_eq!(attachment(&doc, "other.json").unwrap(), None);
         let found = paraf_pdf::text::find_text(&doc, "Hello").unwrap();
         assert_eq!(found.len(), 2, "{found:?}");

@@ -4,9 +4,9 @@
 //! token is stored as its SHA-256 only.
 
 use paraf_domain::{
-    BlobId, Email, Entity, Envelope, EnvelopeDocument, EnvelopeDocumentId, EnvelopeHeader, EnvelopeProof,
-    EnvelopeId, EnvelopeStatus, Field, FieldId, FieldKind, NewEnvelope, OrgId, Recipient,
-    RecipientId, RecipientStatus, SecondFactor, SignatureModel, Timestamp, UserId,
+    BlobId, Email, Entity, Envelope, EnvelopeDocument, EnvelopeDocumentId, EnvelopeHeader,
+    EnvelopeId, EnvelopeProof, EnvelopeStatus, Field, FieldId, FieldKind, NewEnvelope, OrgId,
+    Recipient, RecipientId, RecipientStatus, SecondFactor, SignatureModel, Timestamp, UserId,
 };
 
 use crate::{affected, from_ts, from_ts_opt, ts, with_pool, Result, Store, StoreError};
@@ -321,6 +321,18 @@ impl Store {
         let sql = format!("SELECT {ENVELOPE_COLS} FROM envelopes WHERE org_id = $1 AND uuid = $2");
         let row: Option<EnvelopeRow> = with_pool!(self, |p| sqlx::query_as(&sql)
             .bind(org.0)
+            .bind(uuid)
+            .fetch_optional(p)
+            .await)?;
+        row.ok_or(StoreError::not_found(Entity::Envelope))?
+            .into_domain()
+    }
+
+    /// The envelope with public identifier `uuid`, whatever its organisation: only for a
+    /// caller who proved a right to it without an organisation (a file link's key).
+    pub async fn envelope_by_uuid_unscoped(&self, uuid: &str) -> Result<Envelope> {
+        let sql = format!("SELECT {ENVELOPE_COLS} FROM envelopes WHERE uuid = $1");
+        let row: Option<EnvelopeRow> = with_pool!(self, |p| sqlx::query_as(&sql)
             .bind(uuid)
             .fetch_optional(p)
             .await)?;

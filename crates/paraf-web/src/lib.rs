@@ -24,5 +24,6 @@ pub fn dialect() -> paraf_http::Dialect {
         },
         openapi: activation::add_to,
         wrap: None,
+        payload: None,
     }
 }

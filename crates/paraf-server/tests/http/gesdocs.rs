@@ -306,7 +306,7 @@ async fn file_server() -> String {
     url
 }
 
-async fn account(app: &TestApp, email: &str) -> String {
+pub(crate) async fn account(app: &TestApp, email: &str) -> String {
     let (s, v) = post_json(
         app,
         "/api/register",
@@ -317,7 +317,11 @@ async fn account(app: &TestApp, email: &str) -> String {
     v["token"].as_str().unwrap().to_string()
 }
 
-async fn post_form(app: &TestApp, token: &str, form: reqwest::multipart::Form) -> (u16, Value) {
+pub(crate) async fn post_form(
+    app: &TestApp,
+    token: &str,
+    form: reqwest::multipart::Form,
+) -> (u16, Value) {
     json(
         app.post("/api/signature-requests")
             .header("authorization", bearer(token))
@@ -341,7 +345,7 @@ async fn create(app: &TestApp, token: &str, body: Value) -> (u16, Value) {
     .await
 }
 
-fn future(app: &TestApp) -> String {
+pub(crate) fn future(app: &TestApp) -> String {
     (app.clock.now_ts() + chrono::Duration::days(7))
         .format("%Y-%m-%dT%H:%M")
         .to_string()

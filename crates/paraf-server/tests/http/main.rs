@@ -10,6 +10,7 @@ mod common;
 mod console;
 mod envelopes;
 mod gesdocs;
+mod gesdocs_proof;
 mod isolation;
 mod jobs;
 mod limits;

@@ -11,9 +11,7 @@ use paraf_domain::{EnvelopeStatus, Plan, SignatureModel};
 use paraf_testkit::pdf::{pages, simple_pdf};
 
 use crate::common::*;
-use crate::envelopes::{
-    completed_pdf, draft, outside_validators_accept, sent, signer, token_of,
-};
+use crate::envelopes::{completed_pdf, draft, outside_validators_accept, sent, signer, token_of};
 
 fn typed(name: &str) -> SignatureInput {
     SignatureInput {
@@ -92,7 +90,9 @@ async fn no_tags_give_a_summary_page_and_a_sealed_proof(backend: Backend) {
     assert!(actions.contains(&"envelope.sent"), "{actions:?}");
     // Each record's hash links to the previous one of the organisation's chain.
     let audit = proof["audit"].as_array().unwrap();
-    assert!(audit.iter().all(|a| a["hash"].as_str().unwrap().len() == 64));
+    assert!(audit
+        .iter()
+        .all(|a| a["hash"].as_str().unwrap().len() == 64));
     let cert_text = outside_validators_accept(&app, &cert, 1).await;
     assert!(cert_text.contains("preuve"), "{cert_text}");
     let cert_doc = paraf_pdf::Document::load(cert.clone(), None).unwrap();
@@ -116,7 +116,10 @@ async fn no_tags_give_a_summary_page_and_a_sealed_proof(backend: Backend) {
     assert!(ok.date_in_db.is_some());
     let wrong_doc = check(tn.org.id, original.clone(), cert.clone()).await;
     assert_eq!(wrong_doc.outcome, ProofOutcome::HashMismatch);
-    assert_ne!(wrong_doc.hash_from_cert, Some(wrong_doc.hash_of_doc.clone()));
+    assert_ne!(
+        wrong_doc.hash_from_cert,
+        Some(wrong_doc.hash_of_doc.clone())
+    );
     let elsewhere = check(other.org.id, signed.clone(), cert.clone()).await;
     assert_eq!(elsewhere.outcome, ProofOutcome::UnknownEnvelope);
     let not_cert = check(tn.org.id, signed.clone(), signed.clone()).await;
@@ -156,7 +159,11 @@ async fn the_organisation_seal_signs_for_the_recipient(backend: Backend) {
     d.header.model = SignatureModel::Seal;
     let (_, links) = sent(core, tn.org.id, d).await;
     let done = core
-        .sign(token_of(&links[0].url), typed("Alice Dupont"), &Visit::default())
+        .sign(
+            token_of(&links[0].url),
+            typed("Alice Dupont"),
+            &Visit::default(),
+        )
         .await
         .unwrap();
     assert_eq!(done.status, EnvelopeStatus::Completed);
