@@ -153,6 +153,9 @@ pub struct ConfigLayer {
     pub signup_plan: Option<String>,
     /// Credits of a self-registered account (one per GesDocs signature request).
     pub signup_credits: Option<u64>,
+    /// How long an envelope's sealing may take before another process (or this one after a
+    /// restart) takes it over, in seconds.
+    pub sealing_lease_secs: Option<u64>,
     /// `tracing` filter, e.g. `info` or `paraf_server=debug,info`.
     pub log: Option<String>,
     /// json or text.
@@ -203,6 +206,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("PARAF_REGISTRATION_OPEN", "registration_open"),
     ("PARAF_SIGNUP_PLAN", "signup_plan"),
     ("PARAF_SIGNUP_CREDITS", "signup_credits"),
+    ("PARAF_SEALING_LEASE_SECS", "sealing_lease_secs"),
     ("PARAF_LOG", "log"),
     ("PARAF_LOG_FORMAT", "log_format"),
     ("PARAF_BOOTSTRAP_ORG_SLUG", "bootstrap_org_slug"),
@@ -273,6 +277,7 @@ impl ConfigLayer {
             registration_open: flag("PARAF_REGISTRATION_OPEN")?,
             signup_plan: s("PARAF_SIGNUP_PLAN"),
             signup_credits: num("PARAF_SIGNUP_CREDITS")?,
+            sealing_lease_secs: num("PARAF_SEALING_LEASE_SECS")?,
             log: s("PARAF_LOG"),
             log_format: s("PARAF_LOG_FORMAT"),
             bootstrap_org_slug: s("PARAF_BOOTSTRAP_ORG_SLUG"),
@@ -348,6 +353,7 @@ impl ConfigLayer {
             registration_open,
             signup_plan,
             signup_credits,
+            sealing_lease_secs,
             log,
             log_format,
             bootstrap_org_slug,
@@ -443,6 +449,8 @@ pub struct Config {
     pub signup_plan: paraf_domain::Plan,
     /// Credits of a self-registered account.
     pub signup_credits: i64,
+    /// Sealing lease (see [`ConfigLayer::sealing_lease_secs`]).
+    pub sealing_lease: std::time::Duration,
     /// `tracing` filter.
     pub log: String,
     /// Log format.
@@ -660,6 +668,7 @@ impl Config {
             },
             registration_open: l.registration_open.unwrap_or(false),
             signup_credits: i64::try_from(l.signup_credits.unwrap_or(10)).unwrap_or(i64::MAX),
+            sealing_lease: std::time::Duration::from_secs(l.sealing_lease_secs.unwrap_or(300).max(1)),
             signup_plan: match l.signup_plan.as_deref() {
                 None => crate::accounts::DEFAULT_SIGNUP_PLAN,
                 Some(p) => paraf_domain::Plan::parse(p)

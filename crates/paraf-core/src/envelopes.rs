@@ -166,6 +166,15 @@ fn tag_fields(
     Ok(out)
 }
 
+/// Fault injection for the crash tests: sleeps as long as the environment variable `name`
+/// says (milliseconds; unset — always in production — nothing).
+async fn fault_pause(name: &str) {
+    if let Some(ms) = std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok()) {
+        tracing::warn!(fault = name, ms, "fault injection: pausing");
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+    }
+}
+
 /// The suffix of a summary page's signature field names (`signature_2_summary`).
 const SUMMARY_SUFFIX: &str = "_summary";
 
@@ -1116,10 +1125,11 @@ impl Core {
                 reason: "not every recipient has signed".into(),
             }));
         }
-        let from = [EnvelopeStatus::InProgress, EnvelopeStatus::SealFailed];
+        let lease = chrono::Duration::from_std(self.config.sealing_lease)
+            .unwrap_or(chrono::Duration::minutes(5));
         if !self
             .store
-            .set_envelope_status(e.org, e.id, &from, EnvelopeStatus::Sealing, None, now)
+            .start_sealing(e.org, e.id, now, now + lease)
             .await?
         {
             return Ok(self.store.envelope(e.org, e.id).await?);
@@ -1138,6 +1148,7 @@ impl Core {
                 let blob = self.blobs.put(&out).await.map_err(CoreError::internal)?;
                 self.store.set_document_current(d.id, &blob).await?;
             }
+            fault_pause("PARAF_FAULT_SEAL_PAUSE_MS").await;
             // The proof names the completion time, which the status records below.
             let at = self.now();
             self.make_proof(e, at).await?;
@@ -1155,7 +1166,8 @@ impl Core {
                 )
             }
         };
-        self.store
+        let moved = self
+            .store
             .set_envelope_status(
                 e.org,
                 e.id,
@@ -1166,6 +1178,11 @@ impl Core {
             )
             .await?;
         let done = self.store.envelope(e.org, e.id).await?;
+        if !moved {
+            // Another process took over (this one outlived its lease) and finished first: the
+            // event is theirs.
+            return Ok(done);
+        }
         let (action, event) = match to {
             EnvelopeStatus::Completed => (AuditAction::EnvelopeCompleted, "envelope.completed"),
             _ => (AuditAction::EnvelopeSealFailed, "envelope.seal_failed"),
@@ -1207,15 +1224,12 @@ impl Core {
         self.seal_keys.signer(self, &seal).await
     }
 
-    /// Seals again every envelope whose sealing failed (the housekeeping task calls this every
-    /// minute); returns how many are completed now.
+    /// Seals again every envelope whose sealing failed, or whose sealing process died (its
+    /// lease ran out) — the housekeeping task calls this at start and every minute; returns
+    /// how many are completed now.
     pub async fn retry_sealing(&self) -> Result<usize> {
         let mut n = 0;
-        for e in self
-            .store
-            .envelopes_in(EnvelopeStatus::SealFailed, 100)
-            .await?
-        {
+        for e in self.store.envelopes_to_reseal(self.now(), 100).await? {
             if self.complete(&e).await?.status == EnvelopeStatus::Completed {
                 n += 1;
             }

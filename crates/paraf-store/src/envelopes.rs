@@ -424,6 +424,48 @@ impl Store {
         Ok(n == 1)
     }
 
+    /// Takes the envelope into `sealing` until `until`: from `in_progress` or `seal_failed`,
+    /// or from `sealing` whose holder's time ran out (it died mid-seal). `false` when another
+    /// process holds it or it is not ready.
+    pub async fn start_sealing(
+        &self,
+        org: OrgId,
+        id: EnvelopeId,
+        now: Timestamp,
+        until: Timestamp,
+    ) -> Result<bool> {
+        let n =
+            affected!(self, |p| {
+                sqlx::query(
+            "UPDATE envelopes SET status = 'sealing', status_reason = NULL, sealing_until = $4 \
+             WHERE org_id = $1 AND id = $2 AND (status IN ('in_progress', 'seal_failed') \
+             OR (status = 'sealing' AND (sealing_until IS NULL OR sealing_until < $3)))"
+        )
+        .bind(org.0)
+        .bind(id.0)
+        .bind(ts(now))
+        .bind(ts(until))
+        .execute(p)
+        .await
+            })?;
+        Ok(n == 1)
+    }
+
+    /// Envelopes to seal again: `seal_failed`, and `sealing` ones whose holder's time ran out.
+    pub async fn envelopes_to_reseal(&self, now: Timestamp, limit: u32) -> Result<Vec<Envelope>> {
+        let sql = format!(
+            "SELECT {ENVELOPE_COLS} FROM envelopes WHERE status = 'seal_failed' \
+             OR (status = 'sealing' AND (sealing_until IS NULL OR sealing_until < $1)) \
+             ORDER BY id LIMIT $2"
+        );
+        let rows: Vec<EnvelopeRow> = with_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(ts(now))
+            .bind(i64::from(limit))
+            .fetch_all(p)
+            .await)?;
+        rows.into_iter().map(EnvelopeRow::into_domain).collect()
+    }
+
     /// Gives a recipient their link token: its hash (to find it) and the token sealed by the
     /// core (to mail it when their group's turn comes), with its expiry; an earlier token
     /// stops working. Every recipient gets one when the envelope is sent (a later group's

@@ -588,7 +588,59 @@ async fn a_failed_seal_is_visible_and_retried(backend: Backend) {
     app.stop().await;
 }
 
+/// A process that died while sealing leaves the envelope `sealing` with its lease: nobody
+/// takes it while the lease runs; once it has run out, the housekeeping's retry seals it.
+async fn a_seal_left_by_a_dead_process_is_taken_over(backend: Backend) {
+    let app = spawn(backend).await;
+    let tn = tenant(&app, "relais", Plan::Piagam).await;
+    let core = &app.state.core;
+    let pdf = pages(&["Le client <@signature1@>", "Le prestataire <@signature2@>"]);
+    let e = alice_then_bob(core, tn.org.id, pdf).await;
+    let links = core
+        .send_envelope(tn.org.id, e.id, &Actor::cli())
+        .await
+        .unwrap();
+    let typed = SignatureInput {
+        image: None,
+        typed: Some("Alice Dupont".into()),
+    };
+    let e = core
+        .sign(token_of(&links[0].url), typed, &Visit::default())
+        .await
+        .unwrap();
+    let (_, rs) = core.envelope(tn.org.id, e.id).await.unwrap();
+    let now = app.clock.now_ts();
+    assert!(app
+        .store
+        .answer_recipient(rs[1].id, paraf_store::Answer::Signed, (None, None), now)
+        .await
+        .unwrap());
+    // "Another process" takes the seal for a minute, then dies.
+    assert!(app
+        .store
+        .start_sealing(tn.org.id, e.id, now, now + Duration::minutes(1))
+        .await
+        .unwrap());
+    assert!(!app
+        .store
+        .start_sealing(tn.org.id, e.id, now, now + Duration::minutes(1))
+        .await
+        .unwrap());
+    assert_eq!(core.retry_sealing().await.unwrap(), 0);
+    assert_eq!(
+        core.envelope(tn.org.id, e.id).await.unwrap().0.status,
+        EnvelopeStatus::Sealing
+    );
+    app.clock.advance(Duration::minutes(2));
+    assert_eq!(core.retry_sealing().await.unwrap(), 1);
+    let (done, _) = core.envelope(tn.org.id, e.id).await.unwrap();
+    assert_eq!(done.status, EnvelopeStatus::Completed);
+    assert!(done.proof.is_some());
+    app.stop().await;
+}
+
 crate::both_backends!(
+    a_seal_left_by_a_dead_process_is_taken_over,
     a_failed_seal_is_visible_and_retried,
     invited_in_turn_and_declined,
     bad_drafts_are_refused_and_envelopes_expire,

@@ -3,3 +3,6 @@
 ALTER TABLE envelopes ADD COLUMN proof_pdf TEXT;
 ALTER TABLE envelopes ADD COLUMN proof_json TEXT;
 CREATE INDEX audit_log_target ON audit_log (org_id, target, seq);
+-- Until when the process sealing an envelope holds it: past this, the envelope is taken over
+-- (the process died mid-seal) by the housekeeping task of any instance.
+ALTER TABLE envelopes ADD COLUMN sealing_until BIGINT;

@@ -1,0 +1,174 @@
+//! Crash safety of sealing: `paraf serve` is killed (SIGKILL) while an envelope is sealing
+//! (held there by fault injection), started again, and the envelope completes — once: each
+//! webhook event is delivered once across the restart, signed, and the final document and
+//! its certificate are there.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod serving;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serving::{free_port, start_with, stop, value};
+
+/// A multipart/form-data body of `parts` (name, file name, bytes); its content type.
+fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "paraf-crash-test-boundary";
+    let mut body = Vec::new();
+    for (name, file, bytes) in parts {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        match file {
+            Some(f) => body.extend_from_slice(
+                format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
+            ),
+            None => body.extend_from_slice(
+                format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
+            ),
+        }
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+fn wait_for<T>(secs: u64, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "waited {secs} s for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_server_killed_while_sealing_completes_the_envelope_after_restart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("paraf-data");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let rx = rt.block_on(paraf_testkit::webhook::Receiver::start(vec![200]));
+    let env = [
+        ("PARAF_SEALING_LEASE_SECS", "1"),
+        ("PARAF_OUTBOUND_ALLOW_PRIVATE", "true"),
+        ("PARAF_JOB_POLL_MS", "50"),
+    ];
+    let mut paused = env.to_vec();
+    paused.push(("PARAF_FAULT_SEAL_PAUSE_MS", "120000"));
+    let port = free_port();
+    let (server, lines) = start_with(&data, port, &paused, Stdio::null());
+    let token = value(&lines, "API token:").unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+
+    // The organisation's endpoint for every event.
+    let out = Command::new(env!("CARGO_BIN_EXE_paraf"))
+        .args([
+            "admin", "webhook", "create", "--org", "default", "--url", &rx.url,
+        ])
+        .args(["--events", "*", "--data"])
+        .arg(&data)
+        .env_remove("PARAF_DATABASE_URL")
+        .env("PARAF_OUTBOUND_ALLOW_PRIVATE", "true")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let secret = stdout.trim().split_once('\t').unwrap().1.to_string();
+
+    // A GesDocs request for one signer, who signs on the signer page: the sealing pauses.
+    let pdf = paraf_testkit::pdf::pages(&["Le client <@signature1@>"]);
+    let (ct, body) = multipart(&[
+        ("signers[0][email]", None, b"alice@email.com"),
+        ("signers[0][first_name]", None, b"Alice"),
+        ("signers[0][last_name]", None, b"Dupont"),
+        ("expires_at", None, b"2099-12-31T23:59"),
+        ("demandeur_email", None, b"admin@email.com"),
+        ("pdf", Some("contrat.pdf"), &pdf),
+    ]);
+    let reply = ureq::post(&format!("{base}/api/signature-requests"))
+        .header("Authorization", &format!("Bearer {token}"))
+        .header("Content-Type", &ct)
+        .send(&body[..])
+        .unwrap()
+        .into_body()
+        .read_to_string()
+        .unwrap();
+    let reply: serde_json::Value = serde_json::from_str(&reply).unwrap();
+    let link = reply["data"]["signature_url"].as_str().unwrap().to_string();
+    std::thread::spawn(move || {
+        let (ct, body) = multipart(&[("signature_typed", None, b"Alice Dupont")]);
+        // Never answered: the server dies first.
+        let _ = ureq::post(&link)
+            .header("Content-Type", &ct)
+            .send(&body[..]);
+    });
+    let events = |rx: &paraf_testkit::webhook::Receiver| -> Vec<String> {
+        rx.deliveries()
+            .iter()
+            .map(|d| d.json()["event"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    wait_for(30, "the signature's webhook", || {
+        events(&rx)
+            .contains(&"document_signed".to_string())
+            .then_some(())
+    });
+    // Sealing has begun (its lease is 1 s; the fault holds it for minutes): kill the process.
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(!events(&rx).contains(&"document_completed".to_string()));
+    let mut server = server;
+    server.0.kill().unwrap();
+    server.0.wait().unwrap();
+
+    // Started again without the fault: the housekeeping task takes the envelope over.
+    let port = free_port();
+    let (server, _) = start_with(&data, port, &env, Stdio::null());
+    let done = wait_for(60, "the completion webhook", || {
+        rx.deliveries()
+            .into_iter()
+            .map(|d| d.json())
+            .find(|b| b["event"] == "document_completed")
+    });
+    assert_eq!(done["data"]["statut"], "signe");
+    // Once per event, each signed.
+    std::thread::sleep(Duration::from_secs(1));
+    let all = rx.deliveries();
+    let mut names = events(&rx);
+    names.sort();
+    assert_eq!(
+        names,
+        ["document_completed", "document_sent", "document_signed"],
+        "{names:?}"
+    );
+    let mut ids: Vec<String> = all.iter().map(|d| d.header("webhook-id")).collect();
+    ids.dedup();
+    assert_eq!(ids.len(), 3);
+    for d in &all {
+        paraf_testkit::webhook::standard_webhooks_verify(&secret, d).unwrap();
+    }
+    // The final document (the links name the server that sent the event) and the certificate.
+    let local = |url: &str| {
+        let path = url.splitn(4, '/').nth(3).unwrap().to_string();
+        format!("http://127.0.0.1:{port}/{path}")
+    };
+    let get = |url: &str| -> Vec<u8> {
+        ureq::get(&local(url))
+            .call()
+            .unwrap()
+            .into_body()
+            .read_to_vec()
+            .unwrap()
+    };
+    let signed = get(done["data"]["document_signe"]["url"].as_str().unwrap());
+    assert!(signed.starts_with(b"%PDF-"));
+    assert!(
+        signed
+            .windows(b"/ETSI.RFC3161".len())
+            .any(|w| w == b"/ETSI.RFC3161"),
+        "no document timestamp"
+    );
+    let certificate = get(done["data"]["certificat_pdf"]["url"].as_str().unwrap());
+    assert!(certificate.starts_with(b"%PDF-"));
+    stop(server);
+}

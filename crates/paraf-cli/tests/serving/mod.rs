@@ -1,0 +1,98 @@
+//! `paraf serve` as a child process for the tests that need a real process (start, stop,
+//! kill): start it on a data directory and a port, read what it prints, stop it.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running `paraf serve` (killed when dropped).
+pub struct Server(pub Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn start(data: &std::path::Path, port: u16) -> (Server, Vec<String>) {
+    start_with(data, port, &[], Stdio::null())
+}
+
+pub fn start_with(
+    data: &std::path::Path,
+    port: u16,
+    env: &[(&str, &str)],
+    stderr: Stdio,
+) -> (Server, Vec<String>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_paraf"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data"])
+        .arg(data)
+        .env_remove("PARAF_DATABASE_URL")
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let server = Server(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let url = format!("http://127.0.0.1:{port}/healthz");
+    loop {
+        assert!(
+            Instant::now() < deadline,
+            "paraf serve did not answer /healthz within 60 s"
+        );
+        if ureq::get(&url).call().is_ok() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    (server, rx.try_iter().collect())
+}
+
+pub fn value(lines: &[String], label: &str) -> Option<String> {
+    lines
+        .iter()
+        .find_map(|l| l.trim().strip_prefix(label).map(|v| v.trim().to_string()))
+}
+
+/// SIGTERM: a clean exit.
+pub fn stop(server: Server) {
+    let pid = server.0.id();
+    let st = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let mut server = server;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(s) = server.0.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "paraf serve did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "exit status after SIGTERM: {status}");
+}
