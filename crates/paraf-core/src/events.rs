@@ -115,7 +115,7 @@ impl Core {
         if key.len() != expected.len() || !subtle_eq(key.as_bytes(), expected.as_bytes()) {
             return Err(missing());
         }
-        let e = self.store.envelope_by_uuid_unscoped(uuid).await?;
+        let e = self.store.envelope_by_uuid(None, uuid).await?;
         match name {
             "document.pdf" if e.status != paraf_domain::EnvelopeStatus::Draft => {
                 let (_, bytes) = self

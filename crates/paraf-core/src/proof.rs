@@ -435,7 +435,7 @@ impl Core {
             ProofOutcome::CertificateNotAuthentic
         } else {
             let envelope = match &check.uuid_from_cert {
-                Some(u) => match self.store.envelope_by_uuid(org, u).await {
+                Some(u) => match self.store.envelope_by_uuid(Some(org), u).await {
                     Ok(e) => Some(e),
                     Err(e) if e.is_not_found() => None,
                     Err(e) => return Err(e.into()),

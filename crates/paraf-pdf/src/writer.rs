@@ -88,6 +88,16 @@ impl<'a> IncrementalUpdate<'a> {
         }
     }
 
+    /// The whole updated file: the original bytes and this update after them.
+    pub fn finish_file(self) -> Result<Vec<u8>> {
+        let doc = self.doc;
+        let appended = self.finish()?;
+        let mut pdf = Vec::with_capacity(doc.data().len() + appended.bytes.len());
+        pdf.extend_from_slice(doc.data());
+        pdf.extend_from_slice(&appended.bytes);
+        Ok(pdf)
+    }
+
     /// Serialises the update. `base_len` is where the appended bytes will start in the output
     /// (the original length; a newline is added first if the original does not end with one).
     pub fn finish(self) -> Result<AppendedUpdate> {
@@ -222,4 +232,33 @@ fn md5_like(b: &[u8]) -> Vec<u8> {
     let mut v = h1.to_be_bytes().to_vec();
     v.extend_from_slice(&h2.to_be_bytes());
     v
+}
+
+/// A whole new file from serialised object bodies (object `i + 1` is `bodies[i]`), with a
+/// classic cross-reference table and a trailer naming `trailer` (e.g. `/Root 1 0 R`) — for
+/// the small documents Paraf makes from nothing.
+pub fn new_document(bodies: &[Vec<u8>], trailer: &str) -> Vec<u8> {
+    let mut out = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, body) in bodies.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
+        out.extend_from_slice(body);
+        out.extend_from_slice(b"\nendobj\n");
+    }
+    let xref = out.len();
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", bodies.len() + 1).as_bytes(),
+    );
+    for o in offsets {
+        out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} {trailer} >>\nstartxref\n{xref}\n%%EOF\n",
+            bodies.len() + 1
+        )
+        .as_bytes(),
+    );
+    out
 }

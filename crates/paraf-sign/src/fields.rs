@@ -380,11 +380,7 @@ pub fn add_empty_signature_fields(
     if cat_changed {
         up.put(cat_ref, cat);
     }
-    let appended = up.finish()?;
-    let mut pdf = Vec::with_capacity(doc.data().len() + appended.bytes.len());
-    pdf.extend_from_slice(doc.data());
-    pdf.extend_from_slice(&appended.bytes);
-    Ok(pdf)
+    Ok(up.finish_file()?)
 }
 
 fn unique_name(doc: &Document) -> Result<String> {

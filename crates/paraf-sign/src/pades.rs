@@ -714,7 +714,7 @@ pub fn add_dss(
     cat.remove("Extensions");
     cat.set("Extensions", extensions());
     up.put(cat_ref, cat);
-    finish(doc, up)
+    Ok(up.finish_file()?)
 }
 
 fn extensions() -> Dict {
@@ -732,14 +732,6 @@ fn existing_dss(doc: &Document) -> Result<Option<Dict>> {
         Object::Dict(d) => Ok(Some(d)),
         _ => Ok(None),
     }
-}
-
-fn finish(doc: &Document, up: IncrementalUpdate<'_>) -> Result<Vec<u8>> {
-    let appended = up.finish()?;
-    let mut pdf = Vec::with_capacity(doc.data().len() + appended.bytes.len());
-    pdf.extend_from_slice(doc.data());
-    pdf.extend_from_slice(&appended.bytes);
-    Ok(pdf)
 }
 
 /// Appends a document timestamp (`/Type /DocTimeStamp`, `ETSI.RFC3161`) over the whole file.

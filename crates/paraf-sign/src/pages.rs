@@ -191,11 +191,7 @@ pub fn add_pages(
         cat.set("AF", vec![Object::Ref(spec)]);
         up.put(cat_ref, cat);
     }
-    let appended = up.finish()?;
-    let mut pdf = Vec::with_capacity(doc.data().len() + appended.bytes.len());
-    pdf.extend_from_slice(doc.data());
-    pdf.extend_from_slice(&appended.bytes);
-    Ok(pdf)
+    Ok(up.finish_file()?)
 }
 
 /// The bytes of the embedded file named `name` (a flat `/EmbeddedFiles` name array, as
@@ -291,7 +287,7 @@ pub fn summary_pages(title: &str, subtitle: &str, labels: &[String]) -> Vec<NewP
 
 /// A new document with no page yet (catalog, empty page tree, `/Info` with `title`), to which
 /// [`add_pages`] adds the content: the base of generated documents such as the proof
-/// certificate. Written by hand: three objects and their cross-reference table.
+/// certificate.
 pub fn empty_document(title: &str) -> Vec<u8> {
     let info = paraf_pdf::PdfString::text(title);
     let mut info_obj = Vec::new();
@@ -306,29 +302,7 @@ pub fn empty_document(title: &str) -> Vec<u8> {
         b"<< /Type /Pages /Kids [] /Count 0 >>".to_vec(),
         info_obj,
     ];
-    let mut out = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
-    let mut offsets = Vec::new();
-    for (i, body) in bodies.iter().enumerate() {
-        offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
-        out.extend_from_slice(body);
-        out.extend_from_slice(b"\nendobj\n");
-    }
-    let xref = out.len();
-    out.extend_from_slice(
-        format!("xref\n0 {}\n0000000000 65535 f \n", bodies.len() + 1).as_bytes(),
-    );
-    for o in offsets {
-        out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
-    }
-    out.extend_from_slice(
-        format!(
-            "trailer\n<< /Size {} /Root 1 0 R /Info 3 0 R >>\nstartxref\n{xref}\n%%EOF\n",
-            bodies.len() + 1
-        )
-        .as_bytes(),
-    );
-    out
+    paraf_pdf::writer::new_document(&bodies, "/Root 1 0 R /Info 3 0 R")
 }
 
 #[cfg(test)]

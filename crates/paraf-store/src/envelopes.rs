@@ -316,24 +316,16 @@ impl Store {
             .into_domain()
     }
 
-    /// The organisation's envelope with public identifier `uuid`.
-    pub async fn envelope_by_uuid(&self, org: OrgId, uuid: &str) -> Result<Envelope> {
-        let sql = format!("SELECT {ENVELOPE_COLS} FROM envelopes WHERE org_id = $1 AND uuid = $2");
-        let row: Option<EnvelopeRow> = with_pool!(self, |p| sqlx::query_as(&sql)
-            .bind(org.0)
-            .bind(uuid)
-            .fetch_optional(p)
-            .await)?;
-        row.ok_or(StoreError::not_found(Entity::Envelope))?
-            .into_domain()
-    }
-
-    /// The envelope with public identifier `uuid`, whatever its organisation: only for a
-    /// caller who proved a right to it without an organisation (a file link's key).
-    pub async fn envelope_by_uuid_unscoped(&self, uuid: &str) -> Result<Envelope> {
-        let sql = format!("SELECT {ENVELOPE_COLS} FROM envelopes WHERE uuid = $1");
+    /// The envelope with public identifier `uuid`: of organisation `org`, or — only for a
+    /// caller who proved a right to it without an organisation (a file link's key) — of any
+    /// organisation when `org` is `None`.
+    pub async fn envelope_by_uuid(&self, org: Option<OrgId>, uuid: &str) -> Result<Envelope> {
+        let sql = format!(
+            "SELECT {ENVELOPE_COLS} FROM envelopes WHERE uuid = $1 AND ($2 IS NULL OR org_id = $2)"
+        );
         let row: Option<EnvelopeRow> = with_pool!(self, |p| sqlx::query_as(&sql)
             .bind(uuid)
+            .bind(org.map(|o| o.0))
             .fetch_optional(p)
             .await)?;
         row.ok_or(StoreError::not_found(Entity::Envelope))?
@@ -434,9 +426,8 @@ impl Store {
         now: Timestamp,
         until: Timestamp,
     ) -> Result<bool> {
-        let n =
-            affected!(self, |p| {
-                sqlx::query(
+        let n = affected!(self, |p| {
+            sqlx::query(
             "UPDATE envelopes SET status = 'sealing', status_reason = NULL, sealing_until = $4 \
              WHERE org_id = $1 AND id = $2 AND (status IN ('in_progress', 'seal_failed') \
              OR (status = 'sealing' AND (sealing_until IS NULL OR sealing_until < $3)))"
@@ -447,17 +438,30 @@ impl Store {
         .bind(ts(until))
         .execute(p)
         .await
-            })?;
+        })?;
         Ok(n == 1)
     }
 
     /// Envelopes to seal again: `seal_failed`, and `sealing` ones whose holder's time ran out.
     pub async fn envelopes_to_reseal(&self, now: Timestamp, limit: u32) -> Result<Vec<Envelope>> {
-        let sql = format!(
-            "SELECT {ENVELOPE_COLS} FROM envelopes WHERE status = 'seal_failed' \
+        self.envelopes_at(
+            "status = 'seal_failed' \
              OR (status = 'sealing' AND (sealing_until IS NULL OR sealing_until < $1)) \
-             ORDER BY id LIMIT $2"
-        );
+             ORDER BY id",
+            now,
+            limit,
+        )
+        .await
+    }
+
+    /// Envelopes matching `condition` (with `$1` = `now`, then its ORDER BY), at most `limit`.
+    async fn envelopes_at(
+        &self,
+        condition: &str,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<Envelope>> {
+        let sql = format!("SELECT {ENVELOPE_COLS} FROM envelopes WHERE {condition} LIMIT $2");
         let rows: Vec<EnvelopeRow> = with_pool!(self, |p| sqlx::query_as(&sql)
             .bind(ts(now))
             .bind(i64::from(limit))
@@ -646,15 +650,12 @@ impl Store {
 
     /// Envelopes past their expiry still waiting for signatures (for the expiry job).
     pub async fn envelopes_to_expire(&self, now: Timestamp, limit: u32) -> Result<Vec<Envelope>> {
-        let sql = format!(
-            "SELECT {ENVELOPE_COLS} FROM envelopes WHERE status IN ('sent', 'in_progress') \
-             AND expires_at IS NOT NULL AND expires_at <= $1 ORDER BY expires_at LIMIT $2"
-        );
-        let rows: Vec<EnvelopeRow> = with_pool!(self, |p| sqlx::query_as(&sql)
-            .bind(ts(now))
-            .bind(i64::from(limit))
-            .fetch_all(p)
-            .await)?;
-        rows.into_iter().map(EnvelopeRow::into_domain).collect()
+        self.envelopes_at(
+            "status IN ('sent', 'in_progress') \
+             AND expires_at IS NOT NULL AND expires_at <= $1 ORDER BY expires_at",
+            now,
+            limit,
+        )
+        .await
     }
 }

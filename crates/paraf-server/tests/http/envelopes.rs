@@ -457,17 +457,7 @@ async fn two_signers_in_turn_give_a_document_every_validator_accepts(backend: Ba
         "{mails:?}"
     );
 
-    let done = core
-        .sign(
-            bob,
-            SignatureInput {
-                image: Some(PNG.to_vec()),
-                typed: None,
-            },
-            &visit,
-        )
-        .await
-        .unwrap();
+    let done = core.sign(bob, drawn(), &visit).await.unwrap();
     let signed = &completed_pdf(core, &done).await;
     assert!(signed.starts_with(&pdf[..pdf.len() - 10]) || signed.len() > pdf.len());
     let (_, rs) = core.envelope(tn.org.id, e.id).await.unwrap();
@@ -527,31 +517,43 @@ async fn two_signers_in_turn_give_a_document_every_validator_accepts(backend: Ba
     app.stop().await;
 }
 
-/// A seal that fails is never silent: the envelope is `seal_failed` with the reason, and the
-/// retry (the housekeeping task's) completes it once the cause is gone.
-async fn a_failed_seal_is_visible_and_retried(backend: Backend) {
-    let app = spawn(backend).await;
-    let tn = tenant(&app, "scelle", Plan::Piagam).await;
+/// A typed signature.
+pub(crate) fn typed(name: &str) -> SignatureInput {
+    SignatureInput {
+        image: None,
+        typed: Some(name.into()),
+    }
+}
+
+/// Signs at `link` with Alice's typed name, from nowhere in particular.
+pub(crate) async fn alice_signs(core: &paraf_core::Core, link: &str) -> paraf_domain::Envelope {
+    core.sign(token_of(link), typed("Alice Dupont"), &Visit::default())
+        .await
+        .unwrap()
+}
+
+/// A drawn (image) signature.
+pub(crate) fn drawn() -> SignatureInput {
+    SignatureInput {
+        image: Some(PNG.to_vec()),
+        typed: None,
+    }
+}
+
+/// Alice then Bob on a tagged document: Alice has signed; Bob's signature is on record (as
+/// `sign` records it) but the envelope is not sealed yet.
+async fn alice_signed_bob_recorded(
+    app: &TestApp,
+    org: paraf_domain::OrgId,
+) -> paraf_domain::Envelope {
     let core = &app.state.core;
     let pdf = pages(&["Le client <@signature1@>", "Le prestataire <@signature2@>"]);
-    let e = alice_then_bob(core, tn.org.id, pdf).await;
-    let links = core
-        .send_envelope(tn.org.id, e.id, &Actor::cli())
-        .await
-        .unwrap();
-    let typed = SignatureInput {
-        image: None,
-        typed: Some("Alice Dupont".into()),
-    };
-    let e = core
-        .sign(token_of(&links[0].url), typed, &Visit::default())
-        .await
-        .unwrap();
+    let e = alice_then_bob(core, org, pdf).await;
+    let links = core.send_envelope(org, e.id, &Actor::cli()).await.unwrap();
+    let e = alice_signs(core, &links[0].url).await;
     // Not before every recipient has signed.
     assert!(core.complete(&e).await.is_err());
-    // Bob's signature is on record (as `sign` records it), then the signed file disappears
-    // from the blob store (a disk failure): sealing fails.
-    let (_, rs) = core.envelope(tn.org.id, e.id).await.unwrap();
+    let (_, rs) = core.envelope(org, e.id).await.unwrap();
     assert!(app
         .store
         .answer_recipient(
@@ -562,6 +564,17 @@ async fn a_failed_seal_is_visible_and_retried(backend: Backend) {
         )
         .await
         .unwrap());
+    e
+}
+
+/// A seal that fails is never silent: the envelope is `seal_failed` with the reason, and the
+/// retry (the housekeeping task's) completes it once the cause is gone.
+async fn a_failed_seal_is_visible_and_retried(backend: Backend) {
+    let app = spawn(backend).await;
+    let tn = tenant(&app, "scelle", Plan::Piagam).await;
+    let core = &app.state.core;
+    // Then the signed file disappears from the blob store (a disk failure): sealing fails.
+    let e = alice_signed_bob_recorded(&app, tn.org.id).await;
     let (docs, _) = core.envelope_contents(&e).await.unwrap();
     let blobs = paraf_store::FsBlobStore::new(app.config.blob_dir());
     let path = blobs.path(&docs[0].current);
@@ -594,27 +607,8 @@ async fn a_seal_left_by_a_dead_process_is_taken_over(backend: Backend) {
     let app = spawn(backend).await;
     let tn = tenant(&app, "relais", Plan::Piagam).await;
     let core = &app.state.core;
-    let pdf = pages(&["Le client <@signature1@>", "Le prestataire <@signature2@>"]);
-    let e = alice_then_bob(core, tn.org.id, pdf).await;
-    let links = core
-        .send_envelope(tn.org.id, e.id, &Actor::cli())
-        .await
-        .unwrap();
-    let typed = SignatureInput {
-        image: None,
-        typed: Some("Alice Dupont".into()),
-    };
-    let e = core
-        .sign(token_of(&links[0].url), typed, &Visit::default())
-        .await
-        .unwrap();
-    let (_, rs) = core.envelope(tn.org.id, e.id).await.unwrap();
+    let e = alice_signed_bob_recorded(&app, tn.org.id).await;
     let now = app.clock.now_ts();
-    assert!(app
-        .store
-        .answer_recipient(rs[1].id, paraf_store::Answer::Signed, (None, None), now)
-        .await
-        .unwrap());
     // "Another process" takes the seal for a minute, then dies.
     assert!(app
         .store

@@ -317,13 +317,34 @@ pub(crate) async fn account(app: &TestApp, email: &str) -> String {
     v["token"].as_str().unwrap().to_string()
 }
 
+/// The self-registered organisation whose slug starts with `prefix`.
+pub(crate) async fn org_named(app: &TestApp, prefix: &str) -> paraf_domain::Organisation {
+    app.store
+        .list_organisations()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|o| o.slug.as_str().starts_with(prefix))
+        .unwrap()
+}
+
 pub(crate) async fn post_form(
     app: &TestApp,
     token: &str,
     form: reqwest::multipart::Form,
 ) -> (u16, Value) {
+    post_multipart(app, "/api/signature-requests", token, form).await
+}
+
+/// POSTs `form` to `path` with `token`.
+pub(crate) async fn post_multipart(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    form: reqwest::multipart::Form,
+) -> (u16, Value) {
     json(
-        app.post("/api/signature-requests")
+        app.post(path)
             .header("authorization", bearer(token))
             .multipart(form)
             .send()
@@ -404,14 +425,7 @@ async fn signature_requests_by_url_and_by_upload(backend: Backend) {
         .contains("/en/sign/"));
     assert_eq!(d["credits_left"], 1);
     // The first signer is mailed; the second waits for their turn.
-    let org = app
-        .store
-        .list_organisations()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|o| o.slug.as_str().starts_with("martin-"))
-        .unwrap();
+    let org = org_named(&app, "martin-").await;
     let mails = app.store.list_mail(Some(org.id), 10).await.unwrap();
     assert_eq!(
         mails.iter().map(|m| m.to.as_str()).collect::<Vec<_>>(),

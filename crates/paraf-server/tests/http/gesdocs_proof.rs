@@ -4,12 +4,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use paraf_core::audit::Actor;
-use paraf_core::envelopes::{SignatureInput, Visit};
+use paraf_core::envelopes::Visit;
 use serde_json::Value;
 
 use crate::common::*;
-use crate::envelopes::{outside_validators_accept, token_of};
-use crate::gesdocs::{account, future, post_form};
+use crate::envelopes::{drawn, outside_validators_accept, token_of, typed};
+use crate::gesdocs::{account, future, org_named, post_form, post_multipart};
 
 fn request_form(app: &TestApp, pdf: Vec<u8>) -> reqwest::multipart::Form {
     reqwest::multipart::Form::new()
@@ -36,15 +36,7 @@ async fn verify(app: &TestApp, token: &str, parts: Vec<(&str, Vec<u8>)>) -> (u16
             reqwest::multipart::Part::bytes(bytes).file_name(format!("{name}.pdf")),
         );
     }
-    json(
-        app.post("/api/verify-document")
-            .header("authorization", bearer(token))
-            .multipart(form)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
+    post_multipart(app, "/api/verify-document", token, form).await
 }
 
 async fn fetch(app: &TestApp, url: &str) -> (u16, Vec<u8>) {
@@ -60,14 +52,7 @@ async fn a_request_to_the_end_sends_gesdocs_webhooks_and_verifies(backend: Backe
     .await;
     let token = account(&app, "martin@cabinet.fr").await;
     let other = account(&app, "autre@cabinet.fr").await;
-    let org = app
-        .store
-        .list_organisations()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|o| o.slug.as_str().starts_with("martin-"))
-        .unwrap();
+    let org = org_named(&app, "martin-").await;
     let rx = paraf_testkit::webhook::Receiver::start(vec![200]).await;
     let (_, secret) = app
         .state
@@ -92,13 +77,12 @@ async fn a_request_to_the_end_sends_gesdocs_webhooks_and_verifies(backend: Backe
         user_agent: Some("Mozilla/5.0 (GesDocs test)".into()),
     };
     let core = &app.state.core;
-    for (i, link) in links.iter().enumerate() {
-        let input = SignatureInput {
-            image: (i == 1).then(|| PNG.to_vec()),
-            typed: (i == 0).then(|| "Alice Dupont".to_string()),
-        };
-        core.sign(token_of(link), input, &visit).await.unwrap();
-    }
+    core.sign(token_of(&links[0]), typed("Alice Dupont"), &visit)
+        .await
+        .unwrap();
+    core.sign(token_of(&links[1]), drawn(), &visit)
+        .await
+        .unwrap();
 
     // Four events, in the seed's shape, each signed.
     let deliveries = eventually(30, "four GesDocs webhooks", || async {
@@ -253,14 +237,7 @@ async fn a_refusal_sends_document_refused(backend: Backend) {
     })
     .await;
     let token = account(&app, "refus@cabinet.fr").await;
-    let org = app
-        .store
-        .list_organisations()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|o| o.slug.as_str().starts_with("refus-"))
-        .unwrap();
+    let org = org_named(&app, "refus-").await;
     let rx = paraf_testkit::webhook::Receiver::start(vec![200]).await;
     app.state
         .core

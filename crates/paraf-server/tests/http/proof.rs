@@ -5,20 +5,16 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use paraf_core::audit::Actor;
-use paraf_core::envelopes::{SignatureInput, Visit};
+use paraf_core::envelopes::Visit;
 use paraf_core::proof::{sha256_hex, ProofOutcome};
 use paraf_domain::{EnvelopeStatus, Plan, SignatureModel};
 use paraf_testkit::pdf::{pages, simple_pdf};
 
 use crate::common::*;
-use crate::envelopes::{completed_pdf, draft, outside_validators_accept, sent, signer, token_of};
-
-fn typed(name: &str) -> SignatureInput {
-    SignatureInput {
-        image: None,
-        typed: Some(name.into()),
-    }
-}
+use crate::envelopes::{
+    alice_signs, completed_pdf, draft, drawn, outside_validators_accept, sent, signer, token_of,
+    typed,
+};
 
 /// No tag: one summary page after the last, a field per signer on it; the proof certificate.
 async fn no_tags_give_a_summary_page_and_a_sealed_proof(backend: Backend) {
@@ -44,14 +40,7 @@ async fn no_tags_give_a_summary_page_and_a_sealed_proof(backend: Backend) {
         .await
         .unwrap();
     let done = core
-        .sign(
-            token_of(&links[1].url),
-            SignatureInput {
-                image: Some(PNG.to_vec()),
-                typed: None,
-            },
-            &visit,
-        )
+        .sign(token_of(&links[1].url), drawn(), &visit)
         .await
         .unwrap();
     let signed = completed_pdf(core, &done).await;
@@ -158,14 +147,7 @@ async fn the_organisation_seal_signs_for_the_recipient(backend: Backend) {
     );
     d.header.model = SignatureModel::Seal;
     let (_, links) = sent(core, tn.org.id, d).await;
-    let done = core
-        .sign(
-            token_of(&links[0].url),
-            typed("Alice Dupont"),
-            &Visit::default(),
-        )
-        .await
-        .unwrap();
+    let done = alice_signs(core, &links[0].url).await;
     assert_eq!(done.status, EnvelopeStatus::Completed);
     let signed = completed_pdf(core, &done).await;
     outside_validators_accept(&app, &signed, 1).await;
