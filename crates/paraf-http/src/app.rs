@@ -88,6 +88,12 @@ pub fn router(state: AppState, dialects: &[Dialect]) -> Router {
         .route("/api/me", get(routes::me))
         .route("/api/logout", post(routes::logout))
         .route("/admin/outbox", get(routes::admin_outbox))
+        .route("/api/webhooks", get(routes::webhook_endpoints))
+        .route("/api/webhooks/deliveries", get(routes::webhook_deliveries))
+        .route(
+            "/api/webhooks/deliveries/{id}/redeliver",
+            post(routes::webhook_redeliver),
+        )
         .route_layer(replay)
         .route_layer(limits)
         .route_layer(auth(AuthMethods::ALL));

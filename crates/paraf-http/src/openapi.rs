@@ -81,7 +81,20 @@ impl OpenApi {
                                   "401": error_response("not authenticated"), "429": error_response("rate limited")}}},
                 "/admin/outbox": {"get": {"tags": ["admin"], "summary": "Mails of the caller's organisation (the development outbox when no SMTP relay is configured). Admins only.",
                     "responses": {"200": {"description": "mails, newest first", "content": {"application/json": {"schema": {"type": "object", "properties": {"mails": {"type": "array", "items": {"$ref": "#/components/schemas/Mail"}}}}}}},
-                                  "403": error_response("not an admin")}}}
+                                  "403": error_response("not an admin")}}},
+                "/api/webhooks": {"get": {"tags": ["webhooks"], "summary": "The organisation's webhook endpoints (without their secrets). Admins only.",
+                    "responses": {"200": {"description": "endpoints", "content": {"application/json": {"schema": {"type": "object", "properties": {"endpoints": {"type": "array", "items": {"$ref": "#/components/schemas/WebhookEndpoint"}}}}}}},
+                                  "403": error_response("not an admin")}}},
+                "/api/webhooks/deliveries": {"get": {"tags": ["webhooks"], "summary": "The delivery log, newest first. Admins only.",
+                    "parameters": [
+                        {"name": "endpoint_id", "in": "query", "schema": {"type": "integer"}, "description": "Only this endpoint's deliveries."},
+                        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}}],
+                    "responses": {"200": {"description": "deliveries", "content": {"application/json": {"schema": {"type": "object", "properties": {"deliveries": {"type": "array", "items": {"$ref": "#/components/schemas/WebhookDelivery"}}}}}}},
+                                  "403": error_response("not an admin")}}},
+                "/api/webhooks/deliveries/{id}/redeliver": {"post": {"tags": ["webhooks"], "summary": "Sends a delivery's event again (same event id and body). Admins only.",
+                    "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+                    "responses": {"202": {"description": "queued", "content": {"application/json": {"schema": {"type": "object", "properties": {"job_id": {"type": "string"}}}}}},
+                                  "403": error_response("not an admin"), "404": error_response("no such delivery")}}}
             },
             "components": {
                 "securitySchemes": {
@@ -102,6 +115,18 @@ impl OpenApi {
                         "message": {"type": "string", "description": "In the request's language (x-language / Accept-Language: id, en, fr, it, es)."},
                         "request_id": {"type": "string"}}}}},
                     "Status": {"type": "object", "properties": {"status": {"type": "string"}}},
+                    "WebhookEndpoint": {"type": "object", "properties": {
+                        "id": {"type": "integer"}, "org": {"type": "integer"}, "url": {"type": "string"},
+                        "description": {"type": "string"}, "enabled": {"type": "boolean"},
+                        "created_at": {"type": "string", "format": "date-time"},
+                        "events": {"type": "array", "items": {"type": "string"}, "description": "Empty: every event."},
+                        "previous_secret_until": {"type": ["string", "null"], "format": "date-time"}}},
+                    "WebhookDelivery": {"type": "object", "properties": {
+                        "id": {"type": "integer"}, "org": {"type": "integer"}, "endpoint": {"type": ["integer", "null"]},
+                        "job": {"type": ["integer", "null"]}, "url": {"type": "string"}, "event": {"type": "string"},
+                        "attempt": {"type": "integer"}, "status_code": {"type": ["integer", "null"]},
+                        "error": {"type": ["string", "null"]}, "duration_ms": {"type": "integer"},
+                        "at": {"type": "string", "format": "date-time"}}},
                     "TokenRequest": {"type": "object", "required": ["grant_type"], "properties": {
                         "grant_type": {"enum": ["password", "refresh_token"]},
                         "username": {"type": "string", "description": "E-mail address; `org-slug/e-mail` when the address exists in several organisations."},

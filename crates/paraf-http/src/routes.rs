@@ -532,3 +532,66 @@ pub async fn admin_outbox(
         .collect();
     Ok(Json(json!({ "mails": mails })))
 }
+
+// ---------------------------------------------------------------- webhooks
+
+/// `GET /api/webhooks`: the organisation's webhook endpoints (never their secrets). Admins.
+pub async fn webhook_endpoints(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let org = require_admin(&p)?;
+    let endpoints = state.core.webhooks().list(org).await?;
+    Ok(Json(json!({ "endpoints": endpoints })))
+}
+
+/// Which deliveries to list.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct DeliveryQuery {
+    /// Only this endpoint's.
+    pub endpoint_id: Option<i64>,
+    /// At most this many (1–500, default 100).
+    pub limit: Option<u32>,
+}
+
+/// `GET /api/webhooks/deliveries`: the delivery log, newest first. Admins.
+pub async fn webhook_deliveries(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+    axum::extract::Query(q): axum::extract::Query<DeliveryQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let org = require_admin(&p)?;
+    let endpoint = q.endpoint_id.map(paraf_domain::WebhookEndpointId);
+    let limit = q.limit.unwrap_or(100).clamp(1, 500);
+    let deliveries = state
+        .core
+        .webhooks()
+        .deliveries(org, endpoint, limit)
+        .await?;
+    Ok(Json(json!({ "deliveries": deliveries })))
+}
+
+/// `POST /api/webhooks/deliveries/{id}/redeliver`: sends that delivery's event again (same
+/// event id and body, signed anew). Admins.
+pub async fn webhook_redeliver(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let org = require_admin(&p)?;
+    // Admins are users (`require_admin`).
+    let who = p
+        .user
+        .map_or_else(|| "app".to_string(), |u| format!("user:{u}"));
+    let actor = paraf_core::audit::Actor::new(who, paraf_core::audit::Face::Api);
+    let job = state
+        .core
+        .webhooks()
+        .redeliver(org, paraf_domain::WebhookDeliveryId(id), &actor)
+        .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({ "job_id": job.0.to_string() })),
+    ))
+}

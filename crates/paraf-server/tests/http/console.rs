@@ -886,7 +886,145 @@ async fn console_in_headless_chromium_creates_a_working_credential(backend: Back
     app.stop().await;
 }
 
+/// The text of the element with `id` (the first `>` after it up to the next `<`).
+fn text_of<'h>(html: &'h str, id: &str) -> &'h str {
+    let at = html
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no #{id} in {html}"));
+    html[at..]
+        .split('>')
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+}
+
+/// Webhooks in the console: an endpoint added (its secret shown once), a failed delivery in
+/// the log and redelivered, the secret rotated, the endpoint disabled and deleted; another
+/// organisation's administrator cannot touch it.
+async fn console_manages_webhooks_and_redelivers(backend: Backend) {
+    let app = spawn(backend).await;
+    let a = tenant(&app, "tenant-a", Plan::Nusantara).await;
+    let _b = tenant(&app, "tenant-b", Plan::Nusantara).await;
+    let c = Console::login(&app, "tenant-a/admin@tenant-a.example").await;
+    let (s, html) = c.page("/console/webhooks").await;
+    assert_eq!(s, 200, "{html}");
+    assert!(html.contains("Belum ada webhook"), "{html}");
+
+    let rx = paraf_testkit::webhook::Receiver::start(vec![500, 200]).await;
+    let r = c
+        .post(
+            "/console/webhooks",
+            &[
+                ("url", "ftp://erp.example"),
+                ("events", ""),
+                ("description", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let r = c
+        .post(
+            "/console/webhooks",
+            &[
+                ("url", &rx.url),
+                ("events", "envelope.*"),
+                ("description", "ERP"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let html = r.text().await.unwrap();
+    let secret = text_of(&html, "secret-value").to_string();
+    assert!(secret.starts_with("whsec_"), "{html}");
+    let (_, html) = c.page("/console/webhooks").await;
+    assert!(!html.contains(&secret), "the secret is shown once");
+    assert!(html.contains("envelope.*") && html.contains("ERP"));
+    let ep = app.state.webhooks().list(a.org.id).await.unwrap()[0].clone();
+
+    // An event: the first attempt fails (500) and is in the log.
+    app.state
+        .core
+        .emit(a.org.id, "envelope.sent", json!({"envelope": {"id": "x"}}))
+        .await
+        .unwrap();
+    eventually(20, "the first attempt", || async {
+        (!rx.is_empty()).then_some(())
+    })
+    .await;
+    let html = eventually(20, "the failure in the log", || async {
+        let (_, html) = c.page("/console/webhooks").await;
+        html.contains("HTTP 500").then_some(html)
+    })
+    .await;
+    let at = html.find("id=\"delivery-").unwrap() + "id=\"delivery-".len();
+    let delivery: String = html[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let r = c
+        .post(
+            &format!("/console/webhooks/deliveries/{delivery}/redeliver"),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), "/console/webhooks?done=redeliver");
+    let d = eventually(20, "the redelivery", || async {
+        rx.deliveries().into_iter().find(|d| d.answered == 200)
+    })
+    .await;
+    assert!(d.signed_by(&secret));
+    assert_eq!(
+        d.header("webhook-id"),
+        rx.deliveries()[0].header("webhook-id")
+    );
+
+    // Rotation: a new secret, shown once.
+    let r = c
+        .post(&format!("/console/webhooks/{}/rotate", ep.id), &[])
+        .await;
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    let rotated = text_of(&html, "secret-value");
+    assert!(rotated.starts_with("whsec_") && rotated != secret);
+
+    // Another organisation's administrator: not found.
+    let other = Console::login(&app, "tenant-b/admin@tenant-b.example").await;
+    let r = other
+        .post(&format!("/console/webhooks/{}/delete", ep.id), &[])
+        .await;
+    assert_eq!(r.status(), 404);
+
+    let r = c
+        .post(&format!("/console/webhooks/{}/disable", ep.id), &[])
+        .await;
+    assert_eq!(location(&r), "/console/webhooks?done=disable");
+    assert!(
+        !app.state
+            .webhooks()
+            .get(a.org.id, ep.id)
+            .await
+            .unwrap()
+            .enabled
+    );
+    let r = c
+        .post(&format!("/console/webhooks/{}/delete", ep.id), &[])
+        .await;
+    assert_eq!(location(&r), "/console/webhooks?done=delete");
+    assert!(app
+        .state
+        .webhooks()
+        .list(a.org.id)
+        .await
+        .unwrap()
+        .is_empty());
+    app.stop().await;
+}
+
 crate::both_backends!(
+    console_manages_webhooks_and_redelivers,
     console_login_refuses_a_wrong_password,
     console_pages_require_a_session,
     console_refuses_missing_csrf_and_foreign_origin,

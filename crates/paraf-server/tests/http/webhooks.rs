@@ -177,6 +177,51 @@ async fn events_go_only_where_they_are_wanted_and_can_be_redelivered(backend: Ba
         .await
         .unwrap_err()
         .is_not_found());
+
+    // The same over HTTP (admins): endpoints without secrets, the log, a redelivery.
+    let get = |path: &str, token: &str| {
+        let r = app.get(path).header("authorization", bearer(token));
+        async move { json(r.send().await.unwrap()).await }
+    };
+    let (s, v) = get("/api/webhooks", &tn.admin_token).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["endpoints"].as_array().unwrap().len(), 3);
+    assert!(!v.to_string().contains("whsec_") && v["endpoints"][0].get("secret").is_none());
+    let (s, v) = get(
+        &format!("/api/webhooks/deliveries?endpoint_id={}&limit=1", ep.id),
+        &tn.admin_token,
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let log = v["deliveries"].as_array().unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0]["event"], "envelope.completed");
+    assert_eq!(log[0]["status_code"], 200);
+    let id = log[0]["id"].as_i64().unwrap();
+    let (s, v) = json(
+        app.post(&format!("/api/webhooks/deliveries/{id}/redeliver"))
+            .header("authorization", bearer(&tn.admin_token))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 202, "{v}");
+    eventually(20, "the third delivery", || async {
+        (envelopes.len() == 3).then_some(())
+    })
+    .await;
+    // Not an admin, or not this organisation's: refused.
+    assert_eq!(get("/api/webhooks", &tn.signer_token).await.0, 403);
+    let (s, _) = json(
+        app.post(&format!("/api/webhooks/deliveries/{id}/redeliver"))
+            .header("authorization", bearer(&other.admin_token))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 404);
     app.stop().await;
 }
 

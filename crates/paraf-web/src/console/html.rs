@@ -10,11 +10,12 @@ use axum::response::Response;
 pub const CSS: &str = include_str!("../../static/console.css");
 
 /// The navigation entries: path, label, key.
-const NAV: [(&str, &str, Nav); 5] = [
+const NAV: [(&str, &str, Nav); 6] = [
     ("/console", "Dashboard", Nav::Dashboard),
     ("/console/credentials", "API Credentials", Nav::Credentials),
     ("/console/identities", "Identitas", Nav::Identities),
     ("/console/seals", "Segel", Nav::Seals),
+    ("/console/webhooks", "Webhooks", Nav::Webhooks),
     ("/console/audit", "Audit", Nav::Audit),
 ];
 
@@ -31,6 +32,8 @@ pub enum Nav {
     Identities,
     /// `/console/seals`.
     Seals,
+    /// `/console/webhooks…`.
+    Webhooks,
     /// `/console/audit`.
     Audit,
 }

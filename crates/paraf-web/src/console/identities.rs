@@ -4,7 +4,7 @@
 //! `paraf_core::IdentityService`.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Form;
@@ -12,7 +12,7 @@ use paraf_core::domain::{Identity, IdentityId, IdentityStatus};
 use serde::Deserialize;
 
 use super::html::{self, Nav};
-use super::{done_notice, internal, not_found, see_other, CsrfOnly, Done, Session};
+use super::{done_notice, internal, not_found, see_other, Done, Session};
 use paraf_core::audit::AuditAction;
 use paraf_http::state::AppState;
 
@@ -203,18 +203,13 @@ pub async fn register(
 }
 
 /// `POST /console/identities/{id}/{action}`: verify, suspend, reinstate, revoke or renew.
-pub async fn act(
-    State(state): State<AppState>,
-    session: Session,
-    Path((id, action)): Path<(String, String)>,
-    Form(f): Form<CsrfOnly>,
-) -> Response {
-    if let Some(r) = session.csrf_refusal(f.csrf.as_deref()) {
-        return r;
-    }
-    let Ok(id) = id.parse::<i64>().map(IdentityId) else {
-        return not_found(&session);
-    };
+pub async fn act(State(state): State<AppState>, form: super::ActionForm) -> Response {
+    let super::ActionForm {
+        session,
+        id,
+        action,
+    } = form;
+    let id = IdentityId(id);
     let org = session.org.id;
     // Scoped to the session's organisation before anything else.
     let has_email = match state.identity(org, id).await {

@@ -16,6 +16,7 @@ pub mod html;
 mod identities;
 mod login;
 mod seals;
+mod webhooks;
 
 use std::net::IpAddr;
 
@@ -64,6 +65,15 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/console/identities/{id}/{action}", post(identities::act))
         .route("/console/seals", get(seals::list))
+        .route(
+            "/console/webhooks",
+            get(webhooks::list).post(webhooks::create),
+        )
+        .route("/console/webhooks/{id}/{action}", post(webhooks::act))
+        .route(
+            "/console/webhooks/deliveries/{id}/redeliver",
+            post(webhooks::redeliver),
+        )
         .route("/console/audit", get(audit::list))
         .route_layer(from_fn_with_state(state, guard))
 }
@@ -410,6 +420,46 @@ impl FromRequestParts<AppState> for Session {
 #[serde(default)]
 pub(crate) struct CsrfOnly {
     pub csrf: Option<String>,
+}
+
+/// A posted action button (`POST /console/…/{id}/{action}`, or `…/{id}/<fixed>`): the
+/// session, the id and the action, once the form's CSRF token checked out. Refused with 403
+/// for the token, 404 for an id that is not a number.
+pub(crate) struct ActionForm {
+    pub session: Session,
+    pub id: i64,
+    /// The `{action}` path segment (empty when the route has none).
+    pub action: String,
+}
+
+impl axum::extract::FromRequest<AppState> for ActionForm {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let session = Session::from_request_parts(&mut parts, state).await?;
+        let axum::extract::Path(params) = axum::extract::Path::<
+            std::collections::HashMap<String, String>,
+        >::from_request_parts(&mut parts, state)
+        .await
+        .map_err(|_| not_found(&session))?;
+        let req = Request::from_parts(parts, body);
+        let axum::Form(f) = axum::Form::<CsrfOnly>::from_request(req, state)
+            .await
+            .map_err(|_| not_found(&session))?;
+        if let Some(r) = session.csrf_refusal(f.csrf.as_deref()) {
+            return Err(r);
+        }
+        let Some(id) = params.get("id").and_then(|v| v.parse::<i64>().ok()) else {
+            return Err(not_found(&session));
+        };
+        let action = params.get("action").cloned().unwrap_or_default();
+        Ok(ActionForm {
+            session,
+            id,
+            action,
+        })
+    }
 }
 
 /// `?done=` after a redirect.
