@@ -175,6 +175,107 @@ async fn fault_pause(name: &str) {
     }
 }
 
+/// The kind of PDF field an envelope field is.
+fn empty_kind(k: FieldKind) -> paraf_sign::form::EmptyKind {
+    match k {
+        FieldKind::Signature | FieldKind::Initials => paraf_sign::form::EmptyKind::Signature,
+        FieldKind::Text | FieldKind::Date => paraf_sign::form::EmptyKind::Text,
+        FieldKind::Checkbox => paraf_sign::form::EmptyKind::Checkbox,
+    }
+}
+
+/// Whether a field takes a signature.
+fn is_signature(k: FieldKind) -> bool {
+    matches!(k, FieldKind::Signature | FieldKind::Initials)
+}
+
+/// The organisation's certification (DocMDP P=2, invisible, B-LT) of a prepared document.
+fn certify(
+    pki: &crate::PkiService,
+    seal: &(dyn paraf_pki::Signer + Send + Sync),
+    pdf: Vec<u8>,
+    when: std::time::SystemTime,
+) -> Result<Vec<u8>> {
+    let ca = pki.current().map_err(CoreError::internal)?;
+    let doc = paraf_pdf::Document::load(pdf, None).map_err(stored)?;
+    let mut opts = paraf_sign::SignOptions::new(when);
+    opts.level = paraf_sign::Level::BLT;
+    opts.certify = Some(paraf_sign::DocMdp::from_level(2).map_err(CoreError::internal)?);
+    opts.reason = Some("Prepared for signature (form filling and signatures allowed)".into());
+    opts.field_name = Some("certification".into());
+    let services = paraf_sign::Services {
+        timestamper: Some(ca.tsa()),
+        revocation: Some(&*ca),
+    };
+    paraf_sign::sign_owned(doc, seal, &opts, services)
+        .map(|s| s.pdf)
+        .map_err(CoreError::internal)
+}
+
+/// What recipient `r` filled in, checked against their fillable fields: per field, the
+/// stored text and the value written into the PDF. Dates are the signing date.
+fn filled_values(
+    r: &Recipient,
+    fields: &[Field],
+    given: &[(String, String)],
+    now: paraf_domain::Timestamp,
+) -> Result<Vec<(Field, String, paraf_sign::form::FillValue)>> {
+    use paraf_sign::form::FillValue;
+    let value_of = |name: &str| {
+        given
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let mut out = Vec::new();
+    for f in fields.iter().filter(|f| f.recipient == r.id) {
+        let (text, value) = match f.kind {
+            FieldKind::Signature | FieldKind::Initials => continue,
+            FieldKind::Date => {
+                let format = if r.language == "en" {
+                    "%Y-%m-%d"
+                } else {
+                    "%d/%m/%Y"
+                };
+                let d = now.format(format).to_string();
+                (d.clone(), FillValue::Text(d))
+            }
+            FieldKind::Text => {
+                let v = value_of(&f.name);
+                if f.required && v.is_empty() {
+                    return Err(CoreError::invalid(
+                        "fields",
+                        format!("{} is required", f.name),
+                    ));
+                }
+                if v.chars().count() > 500 {
+                    return Err(CoreError::invalid(
+                        "fields",
+                        format!("{} is longer than 500 characters", f.name),
+                    ));
+                }
+                (v.clone(), FillValue::Text(v))
+            }
+            FieldKind::Checkbox => {
+                let on = matches!(
+                    value_of(&f.name).to_ascii_lowercase().as_str(),
+                    "on" | "true" | "1" | "yes"
+                );
+                if f.required && !on {
+                    return Err(CoreError::invalid(
+                        "fields",
+                        format!("{} must be checked", f.name),
+                    ));
+                }
+                (on.to_string(), FillValue::Checkbox(on))
+            }
+        };
+        out.push((f.clone(), text, value));
+    }
+    Ok(out)
+}
+
 /// The suffix of a summary page's signature field names (`signature_2_summary`).
 const SUMMARY_SUFFIX: &str = "_summary";
 
@@ -287,6 +388,9 @@ pub const SIGNER_CERT_DAYS: u32 = 1;
 pub struct SignatureInput {
     /// A drawn or uploaded signature (PNG or JPEG).
     pub image: Option<Vec<u8>>,
+    /// What they filled in, by field name: text (and dates, which Paraf fills itself with the
+    /// signing date), check boxes `on`/`true`/`1`/`yes`.
+    pub values: Vec<(String, String)>,
     /// A typed signature (their name as they wrote it).
     pub typed: Option<String>,
 }
@@ -673,21 +777,39 @@ impl Core {
             };
             let empty: Vec<paraf_sign::fields::EmptyField> = fields
                 .iter()
-                .filter(|f| f.document == d.id && f.kind == FieldKind::Signature)
+                .filter(|f| f.document == d.id)
                 .map(|f| paraf_sign::fields::EmptyField {
                     name: f.name.clone(),
                     page: usize::try_from(f.page).unwrap_or(usize::MAX),
                     rect: f.rect,
+                    kind: empty_kind(f.kind),
                 })
                 .collect();
             if empty.is_empty() {
                 continue;
             }
+            // Fillable fields are filled after earlier signatures: the organisation certifies
+            // the document first (DocMDP P=2: form filling and signing allowed), so every
+            // validator accepts the filling.
+            let certifier = if empty
+                .iter()
+                .any(|f| f.kind != paraf_sign::form::EmptyKind::Signature)
+            {
+                Some(self.organisation_seal(e).await?)
+            } else {
+                None
+            };
+            let pki = self.pki.clone();
+            let when: std::time::SystemTime = self.now().into();
             let original = self.stored_file(&d.original).await?;
             let prepared = tokio::task::spawn_blocking(move || {
                 let doc = paraf_pdf::Document::load(original, None).map_err(stored)?;
-                paraf_sign::fields::add_empty_signature_fields(&doc, &new_pages, &empty)
-                    .map_err(|e| CoreError::invalid("fields", e.message))
+                let pdf = paraf_sign::fields::add_empty_signature_fields(&doc, &new_pages, &empty)
+                    .map_err(|e| CoreError::invalid("fields", e.message))?;
+                match certifier {
+                    None => Ok(pdf),
+                    Some(seal) => certify(&pki, seal.as_ref(), pdf, when),
+                }
             })
             .await
             .map_err(CoreError::internal)??;
@@ -954,6 +1076,7 @@ impl Core {
             }
         };
         let typed = input.typed.clone().filter(|t| !t.trim().is_empty());
+        let filled = filled_values(&recipient, &fields, &input.values, self.now())?;
 
         // Every document of the envelope, signed by this recipient at each of their fields (a
         // document without any of their fields gets one invisible signature).
@@ -963,10 +1086,15 @@ impl Core {
             let pdf = self.current_file(d).await?;
             let mine: Vec<Field> = fields
                 .iter()
-                .filter(|f| f.document == d.id && f.kind == FieldKind::Signature)
+                .filter(|f| f.document == d.id && is_signature(f.kind))
                 .cloned()
                 .collect();
-            jobs.push((d.id, pdf, mine));
+            let fills: Vec<(String, paraf_sign::form::FillValue)> = filled
+                .iter()
+                .filter(|(f, _, _)| f.document == d.id)
+                .map(|(f, _, v)| (f.name.clone(), v.clone()))
+                .collect();
+            jobs.push((d.id, pdf, mine, fills));
         }
         let req = paraf_pki::IssueRequest {
             common_name: recipient.full_name().chars().take(64).collect(),
@@ -1008,7 +1136,13 @@ impl Core {
                 let ca = pki.current().map_err(CoreError::internal)?;
                 let signer = signer.as_ref();
                 let mut out = Vec::new();
-                for (doc, mut pdf, mine) in jobs {
+                for (doc, mut pdf, mine, fills) in jobs {
+                    if !fills.is_empty() {
+                        // Their values, in an update of their own, under their signature.
+                        let d = paraf_pdf::Document::load(pdf, None).map_err(stored)?;
+                        pdf = paraf_sign::form::fill_fields(&d, &fills)
+                            .map_err(|e| CoreError::invalid("fields", e.message))?;
+                    }
                     let looks =
                         field_looks(&pdf, &mine, image.as_ref(), typed.as_ref(), &name_and_date)?;
                     for (look, field_name) in looks {
@@ -1064,6 +1198,9 @@ impl Core {
         }
         for (doc, blob) in &blobs {
             self.store.set_document_current(*doc, blob).await?;
+        }
+        for (f, text, _) in &filled {
+            self.store.set_field_value(f.id, text).await?;
         }
         self.store
             .set_envelope_status(

@@ -116,6 +116,16 @@ const BORDER_WIDTH: f64 = 0.75;
 /// The largest share of the width (after the QR code) that an image beside text takes.
 const IMAGE_SHARE: f64 = 0.45;
 
+/// `[0 0 w h]`: the bounding box of a form XObject of `w`×`h`.
+pub(crate) fn bbox(w: f64, h: f64) -> Vec<Object> {
+    vec![
+        Object::Int(0),
+        Object::Int(0),
+        Object::Real(w),
+        Object::Real(h),
+    ]
+}
+
 /// Adds the form XObject (and its image and font resources) to the update; returns the
 /// XObject's ref. The XObject has `/BBox [0 0 width height]` and the identity `/Matrix`.
 pub fn build_appearance(
@@ -239,15 +249,7 @@ pub fn build_appearance(
             .with("Type", Object::name("XObject"))
             .with("Subtype", Object::name("Form"))
             .with("FormType", 1)
-            .with(
-                "BBox",
-                vec![
-                    Object::Int(0),
-                    Object::Int(0),
-                    Object::Real(w),
-                    Object::Real(h),
-                ],
-            )
+            .with("BBox", bbox(w, h))
             .with(
                 "Matrix",
                 rotation_matrix(spec.rotate).map(Object::Int).to_vec(),

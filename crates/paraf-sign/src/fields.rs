@@ -252,7 +252,7 @@ pub fn attach_signature(
             up.put(f.widget_ref, w);
         }
         up.put(f.field_ref, field);
-        ensure_sig_flags(up, &mut cat, &mut cat_changed, &[])?;
+        ensure_sig_flags(up, &mut cat, &mut cat_changed, &[], false)?;
         f.full_name
     } else {
         let doc = up.document();
@@ -295,7 +295,7 @@ pub fn attach_signature(
         }
         up.put(field_ref, w);
         add_to_page_annots(up, page_ref, &[field_ref])?;
-        ensure_sig_flags(up, &mut cat, &mut cat_changed, &[field_ref])?;
+        ensure_sig_flags(up, &mut cat, &mut cat_changed, &[field_ref], false)?;
         name
     };
     if let Some(sig) = certify {
@@ -319,6 +319,7 @@ pub struct EmptyField {
     pub name: String,
     pub page: usize,
     pub rect: [f64; 4],
+    pub kind: crate::form::EmptyKind,
 }
 
 /// Appends one incremental update adding `new_pages` after the last page (a summary page) and
@@ -352,17 +353,7 @@ pub fn add_empty_signature_fields(
             .copied()
             .ok_or_else(|| SignError::invalid(format!("page {} does not exist", f.page)))?;
         let field_ref = up.alloc();
-        let w = Dict::new()
-            .with("Type", Object::name("Annot"))
-            .with("Subtype", Object::name("Widget"))
-            .with("FT", Object::name("Sig"))
-            .with("T", PdfString::text(&f.name))
-            .with("F", 4i64)
-            .with(
-                "Rect",
-                f.rect.iter().map(|&v| Object::Real(v)).collect::<Vec<_>>(),
-            )
-            .with("P", Object::Ref(page));
+        let w = crate::form::empty_field(&mut up, f.kind, &f.name, f.rect, page);
         up.put(field_ref, w);
         all.push(field_ref);
         match per_page.iter_mut().find(|(p, _)| *p == page) {
@@ -376,7 +367,10 @@ pub fn add_empty_signature_fields(
     let cat_ref = doc.catalog_ref()?;
     let mut cat = doc.catalog()?;
     let mut cat_changed = false;
-    ensure_sig_flags(&mut up, &mut cat, &mut cat_changed, &all)?;
+    let fillable = fields
+        .iter()
+        .any(|f| f.kind != crate::form::EmptyKind::Signature);
+    ensure_sig_flags(&mut up, &mut cat, &mut cat_changed, &all, fillable)?;
     if cat_changed {
         up.put(cat_ref, cat);
     }
@@ -435,12 +429,14 @@ pub(crate) fn append_refs(
     }
 }
 
-/// Makes sure the AcroForm exists with `/SigFlags 3` and lists `new_fields`.
+/// Makes sure the AcroForm exists with `/SigFlags 3` and lists `new_fields`; with
+/// `fillable` fields among them, that it has default resources for their `/DA`.
 fn ensure_sig_flags(
     up: &mut IncrementalUpdate<'_>,
     cat: &mut Dict,
     cat_changed: &mut bool,
     new_fields: &[ObjRef],
+    fillable: bool,
 ) -> Result<()> {
     let doc = up.document();
     let (form_ref, mut form) = match cat.get("AcroForm").cloned() {
@@ -457,6 +453,13 @@ fn ensure_sig_flags(
         form_changed = true;
     }
     if !new_fields.is_empty() && append_refs(up, &mut form, "Fields", new_fields)? {
+        form_changed = true;
+    }
+    if fillable && !form.contains("DR") {
+        form.set("DR", crate::form::default_resources());
+        if !form.contains("DA") {
+            form.set("DA", PdfString::text("/Helv 0 Tf 0 g"));
+        }
         form_changed = true;
     }
     if form_changed {

@@ -6,6 +6,7 @@
 pub mod appearance;
 pub mod error;
 pub mod fields;
+pub mod form;
 pub mod pades;
 pub mod pages;
 pub mod placement;

@@ -525,6 +525,21 @@ impl Store {
         Ok(())
     }
 
+    /// Records what a recipient filled in a field.
+    pub async fn set_field_value(&self, id: FieldId, value: &str) -> Result<()> {
+        let n = affected!(self, |p| sqlx::query(
+            "UPDATE envelope_fields SET value = $2 WHERE id = $1"
+        )
+        .bind(id.0)
+        .bind(value)
+        .execute(p)
+        .await)?;
+        if n == 0 {
+            return Err(StoreError::not_found(Entity::Envelope));
+        }
+        Ok(())
+    }
+
     /// Moves a recipient from status `from` to `to`, recording `now` in `column`; `false` if
     /// they were not in `from`.
     async fn step_recipient(

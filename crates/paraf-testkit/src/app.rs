@@ -118,6 +118,11 @@ impl TestApp {
         self.http.post(self.at(path))
     }
 
+    /// The body of `GET path` as text (whatever the status).
+    pub async fn text(&self, path: &str) -> String {
+        self.get(path).send().await.unwrap().text().await.unwrap()
+    }
+
     /// Graceful stop; waits for the server to finish.
     pub async fn stop(mut self) {
         self.shutdown.trigger();

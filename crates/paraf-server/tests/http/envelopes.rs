@@ -434,10 +434,7 @@ async fn two_signers_in_turn_give_a_document_every_validator_accepts(backend: Ba
         ip: Some("198.51.100.7".parse().unwrap()),
         user_agent: Some("Firefox".into()),
     };
-    let typed = || SignatureInput {
-        image: None,
-        typed: Some("Alice Dupont".into()),
-    };
+    let typed = || typed("Alice Dupont");
     // Out of turn, or with nothing to sign with: refused.
     assert!(core.sign(bob, typed(), &visit).await.is_err());
     assert!(core
@@ -520,8 +517,8 @@ async fn two_signers_in_turn_give_a_document_every_validator_accepts(backend: Ba
 /// A typed signature.
 pub(crate) fn typed(name: &str) -> SignatureInput {
     SignatureInput {
-        image: None,
         typed: Some(name.into()),
+        ..SignatureInput::default()
     }
 }
 
@@ -536,7 +533,7 @@ pub(crate) async fn alice_signs(core: &paraf_core::Core, link: &str) -> paraf_do
 pub(crate) fn drawn() -> SignatureInput {
     SignatureInput {
         image: Some(PNG.to_vec()),
-        typed: None,
+        ..SignatureInput::default()
     }
 }
 

@@ -119,14 +119,7 @@ async fn webhook_fails_twice_then_one_signed_delivery(backend: Backend) {
     assert_eq!(codes, vec![(1, Some(500)), (2, Some(503)), (3, Some(200))]);
     assert_eq!(log.iter().filter(|d| d.succeeded()).count(), 1);
     // Metrics count the attempts.
-    let m = app
-        .get("/metrics")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let m = app.text("/metrics").await;
     assert!(
         m.contains("paraf_job_attempts_total{kind=\"webhook\",outcome=\"retry\"} 2"),
         "{m}"

@@ -9,6 +9,7 @@ mod bsre_verify;
 mod common;
 mod console;
 mod envelopes;
+mod fill;
 mod gesdocs;
 mod gesdocs_proof;
 mod isolation;

@@ -89,6 +89,8 @@ enum View {
     /// The document, the code step when needed, the signature form and the decline form.
     Form {
         docs: Vec<DocView>,
+        /// The recipient's fields to fill (text, date, check box).
+        inputs: Vec<InputView>,
         /// The recipient must confirm a code first (by mail or SMS).
         code: Option<CodeStep>,
     },
@@ -104,6 +106,35 @@ enum View {
     Closed { completed: bool, docs: Vec<DocView> },
     /// Unknown or expired link.
     Gone,
+}
+
+/// A field the recipient fills on the form.
+struct InputView {
+    name: String,
+    /// `text`, `date` (filled by Paraf with the signing date) or `checkbox`.
+    kind: &'static str,
+    required: bool,
+}
+
+/// The recipient's fields to fill, in order.
+fn inputs_of(fields: &[paraf_core::domain::Field]) -> Vec<InputView> {
+    use paraf_core::domain::FieldKind;
+    fields
+        .iter()
+        .filter_map(|f| {
+            let kind = match f.kind {
+                FieldKind::Text => "text",
+                FieldKind::Date => "date",
+                FieldKind::Checkbox => "checkbox",
+                FieldKind::Signature | FieldKind::Initials => return None,
+            };
+            Some(InputView {
+                name: f.name.clone(),
+                kind,
+                required: f.required,
+            })
+        })
+        .collect()
 }
 
 /// The code step of a recipient with a second factor.
@@ -242,7 +273,8 @@ async fn render_page(
                 sms: recipient.second_factor == SecondFactor::Sms,
                 sent_to,
             });
-            (envelope, recipient, View::Form { docs, code })
+            let inputs = inputs_of(&fields);
+            (envelope, recipient, View::Form { docs, inputs, code })
         }
         Opening::NotYourTurn {
             envelope,
@@ -450,8 +482,16 @@ async fn read_signature(mut m: Multipart) -> Result<SignatureInput, &'static str
     let mut typed = None;
     let mut drawn = None;
     let mut upload = None;
+    let mut values = Vec::new();
     while let Some(field) = m.next_field().await.map_err(|_| "signature")? {
         let name = field.name().unwrap_or_default().to_string();
+        if let Some(field_name) = name.strip_prefix("field:") {
+            let v = field.text().await.map_err(|_| "signature")?;
+            if values.len() < 200 {
+                values.push((field_name.to_string(), v.chars().take(600).collect()));
+            }
+            continue;
+        }
         match name.as_str() {
             "signature_typed" => {
                 let t = field.text().await.map_err(|_| "signature")?;
@@ -484,6 +524,7 @@ async fn read_signature(mut m: Multipart) -> Result<SignatureInput, &'static str
     Ok(SignatureInput {
         image: upload.or(drawn),
         typed: typed.filter(|t| !t.trim().is_empty()),
+        values,
     })
 }
 
