@@ -243,6 +243,12 @@ pub enum AuditAction {
     RecipientCodeRefused,
     /// A document was checked against a proof certificate.
     ProofChecked,
+    /// A recipient was reminded.
+    RecipientReminded,
+    /// The sender put someone else in a recipient's place.
+    RecipientReplaced,
+    /// A recipient handed their turn to someone else.
+    RecipientDelegated,
 }
 
 impl AuditAction {
@@ -298,6 +304,9 @@ impl AuditAction {
             RecipientCodeVerified => "recipient.code_verified",
             RecipientCodeRefused => "recipient.code_refused",
             ProofChecked => "envelope.proof_checked",
+            RecipientReminded => "recipient.reminded",
+            RecipientReplaced => "recipient.replaced",
+            RecipientDelegated => "recipient.delegated",
         }
     }
 }

@@ -396,7 +396,7 @@ pub struct SignatureInput {
 }
 
 /// A recipient acting through their link, from where they are.
-fn recipient_actor(r: &Recipient, visit: &Visit) -> Actor {
+pub(crate) fn recipient_actor(r: &Recipient, visit: &Visit) -> Actor {
     let mut actor = Actor::new(format!("recipient:{}", r.id), crate::audit::Face::Page);
     actor.ip = visit.ip;
     actor.user_agent.clone_from(&visit.user_agent);
@@ -464,7 +464,7 @@ impl Core {
         self.envelope_event(e, &recipient_actor(r, visit), action, details);
     }
 
-    fn envelope_event(
+    pub(crate) fn envelope_event(
         &self,
         e: &Envelope,
         actor: &Actor,
@@ -484,7 +484,7 @@ impl Core {
     /// Sends `event` about `e` (done by recipient `actor`, if one acted) to the organisation's
     /// endpoints, in the shape of the dialect `e` was made through if it has one (never fails
     /// the caller: an event that cannot be queued is logged).
-    async fn envelope_webhook(
+    pub(crate) async fn envelope_webhook(
         &self,
         e: &Envelope,
         event: &str,
@@ -720,23 +720,10 @@ impl Core {
                 reason: format!("the envelope is {}, not draft", e.status),
             }));
         }
-        let expires = e
-            .header
-            .expires_at
-            .unwrap_or(now + chrono::Duration::days(DEFAULT_LINK_DAYS));
+        let expires = self.links_expire(&e);
         let mut links = Vec::new();
         for r in self.store.recipients(id).await? {
-            let secret: [u8; 32] = paraf_domain::random_bytes(&*self.entropy)?;
-            let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret);
-            let sealed = self
-                .master_key
-                .seal(token.as_bytes())
-                .map_err(CoreError::internal)?;
-            let sealed = base64::engine::general_purpose::STANDARD.encode(sealed);
-            self.store
-                .set_recipient_token(r.id, &token_hash(&token), &sealed, expires)
-                .await?;
-            let url = format!("{}/{}/sign/{token}", self.public_url, r.language);
+            let url = self.new_link(&r, expires).await?;
             links.push(SigningLink { recipient: r, url });
         }
         let e = self.store.envelope(org, id).await?;
@@ -838,32 +825,65 @@ impl Core {
         Ok(format!("{}/{}/sign/{token}", self.public_url, r.language))
     }
 
+    /// Mails recipient `r` of `e` their link, the subject starting with `prefix` (a reminder's).
+    pub(crate) async fn mail_link(&self, e: &Envelope, r: &Recipient, prefix: &str) -> Result<()> {
+        let url = self.link_of(r).await?;
+        let (subject, text) = invitation(
+            &r.language,
+            e.header.sender_email.as_str(),
+            &e.header.title,
+            &url,
+        );
+        self.store
+            .queue_mail(
+                &NewMail {
+                    org: Some(e.org),
+                    to: r.email.as_str().to_string(),
+                    subject: format!("{prefix}{subject}"),
+                    text,
+                    html: None,
+                },
+                self.now(),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Gives recipient `r` a new link (any earlier one stops working), valid until `expires`;
+    /// returns it.
+    pub(crate) async fn new_link(
+        &self,
+        r: &Recipient,
+        expires: paraf_domain::Timestamp,
+    ) -> Result<String> {
+        let secret: [u8; 32] = paraf_domain::random_bytes(&*self.entropy)?;
+        let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret);
+        let sealed = self
+            .master_key
+            .seal(token.as_bytes())
+            .map_err(CoreError::internal)?;
+        let sealed = base64::engine::general_purpose::STANDARD.encode(sealed);
+        self.store
+            .set_recipient_token(r.id, &token_hash(&token), &sealed, expires)
+            .await?;
+        Ok(format!("{}/{}/sign/{token}", self.public_url, r.language))
+    }
+
+    /// When the links of `e` stop working.
+    pub(crate) fn links_expire(&self, e: &Envelope) -> paraf_domain::Timestamp {
+        e.header
+            .expires_at
+            .unwrap_or(self.now() + chrono::Duration::days(DEFAULT_LINK_DAYS))
+    }
+
     /// Mails the recipients of `group` their links and marks them invited.
-    async fn invite_group(&self, e: &Envelope, group: u32) -> Result<()> {
+    pub(crate) async fn invite_group(&self, e: &Envelope, group: u32) -> Result<()> {
         let now = self.now();
         for r in self.store.recipients(e.id).await? {
             if r.group != group || !self.store.mark_recipient_invited(r.id, now).await? {
                 continue;
             }
-            let url = self.link_of(&r).await?;
-            let (subject, text) = invitation(
-                &r.language,
-                e.header.sender_email.as_str(),
-                &e.header.title,
-                &url,
-            );
-            self.store
-                .queue_mail(
-                    &NewMail {
-                        org: Some(e.org),
-                        to: r.email.as_str().to_string(),
-                        subject,
-                        text,
-                        html: None,
-                    },
-                    now,
-                )
-                .await?;
+            self.mail_link(e, &r, "").await?;
             let event = self.audit_event(
                 e.org,
                 &Actor::system(),
@@ -877,7 +897,7 @@ impl Core {
     }
 
     /// The envelope and recipient of a live link; unknown and expired links are "not found".
-    async fn link_recipient(&self, token: &str) -> Result<(Envelope, Recipient)> {
+    pub(crate) async fn link_recipient(&self, token: &str) -> Result<(Envelope, Recipient)> {
         let (envelope, recipient, until) = self
             .store
             .recipient_by_token_hash(&token_hash(token))

@@ -30,6 +30,7 @@ pub mod outbound;
 pub mod pages;
 pub mod pki;
 pub mod proof;
+pub mod recipients;
 pub mod secret;
 pub mod sessions;
 pub mod shutdown;

@@ -18,6 +18,8 @@ pub fn event_name(core_event: &str) -> &str {
         "envelope.expired" => "document_expired",
         "envelope.cancelled" => "document_cancelled",
         "envelope.seal_failed" => "document_seal_failed",
+        "recipient.replaced" => "signer_replaced",
+        "recipient.delegated" => "signer_delegated",
         other => other,
     }
 }

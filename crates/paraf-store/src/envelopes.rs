@@ -5,8 +5,9 @@
 
 use paraf_domain::{
     BlobId, Email, Entity, Envelope, EnvelopeDocument, EnvelopeDocumentId, EnvelopeHeader,
-    EnvelopeId, EnvelopeProof, EnvelopeStatus, Field, FieldId, FieldKind, NewEnvelope, OrgId,
-    Recipient, RecipientId, RecipientStatus, SecondFactor, SignatureModel, Timestamp, UserId,
+    EnvelopeId, EnvelopeProof, EnvelopeStatus, Field, FieldId, FieldKind, NewEnvelope,
+    NewRecipient, OrgId, Recipient, RecipientId, RecipientStatus, SecondFactor, SignatureModel,
+    Timestamp, UserId,
 };
 
 use crate::{affected, from_ts, from_ts_opt, ts, with_pool, Result, Store, StoreError};
@@ -560,6 +561,99 @@ impl Store {
             .bind(ts(now))
             .execute(p)
             .await)?;
+        Ok(n == 1)
+    }
+
+    /// Recipients who were invited (or last reminded) at least their envelope's
+    /// `reminder_days` ago and have not answered, with their envelope (open ones only).
+    pub async fn recipients_to_remind(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<(Envelope, Recipient)>> {
+        let cols: String = RECIPIENT_COLS
+            .split(", ")
+            .map(|c| format!("r.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT {cols} FROM recipients r JOIN envelopes e ON e.id = r.envelope_id \
+             WHERE e.status IN ('sent', 'in_progress') AND e.reminder_days IS NOT NULL \
+             AND e.reminder_days > 0 AND r.status IN ('invited', 'opened') \
+             AND COALESCE(r.reminded_at, r.invited_at) + e.reminder_days * 86400000000 <= $1 \
+             ORDER BY r.id LIMIT $2"
+        );
+        let rows: Vec<RecipientRow> = with_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(ts(now))
+            .bind(i64::from(limit))
+            .fetch_all(p)
+            .await)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let r = row.into_domain()?;
+            let sql = format!("SELECT {ENVELOPE_COLS} FROM envelopes WHERE id = $1");
+            let e: EnvelopeRow = with_pool!(self, |p| sqlx::query_as(&sql)
+                .bind(r.envelope.0)
+                .fetch_one(p)
+                .await)?;
+            out.push((e.into_domain()?, r));
+        }
+        Ok(out)
+    }
+
+    /// When a recipient was last reminded.
+    pub async fn recipient_reminded_at(&self, id: RecipientId) -> Result<Option<Timestamp>> {
+        let v: Option<Option<i64>> = with_pool!(self, |p| sqlx::query_scalar(
+            "SELECT reminded_at FROM recipients WHERE id = $1"
+        )
+        .bind(id.0)
+        .fetch_optional(p)
+        .await)?;
+        Ok(from_ts_opt(v.flatten()))
+    }
+
+    /// Records a reminder to a recipient; `false` if one was recorded since `since` (another
+    /// instance sent it).
+    pub async fn mark_recipient_reminded(
+        &self,
+        id: RecipientId,
+        since: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let n = affected!(self, |p| sqlx::query(
+            "UPDATE recipients SET reminded_at = $3 WHERE id = $1 \
+             AND (reminded_at IS NULL OR reminded_at = $2)"
+        )
+        .bind(id.0)
+        .bind(since.map(ts))
+        .bind(ts(now))
+        .execute(p)
+        .await)?;
+        Ok(n == 1)
+    }
+
+    /// Puts another person in a recipient's place (replacement by the sender, delegation by
+    /// the recipient): their address, names, language, phone and second factor; a recipient
+    /// who had opened their link is `invited` again (the new person has not), the code they
+    /// confirmed is forgotten. `false` if the recipient has answered already.
+    pub async fn replace_recipient(&self, id: RecipientId, new: &NewRecipient) -> Result<bool> {
+        let n = affected!(self, |p| {
+            sqlx::query(
+            "UPDATE recipients SET email = $2, first_name = $3, last_name = $4, language = $5, \
+             mobile = $6, second_factor = $7, verified_at = NULL, opened_at = NULL, \
+             reminded_at = NULL, status = CASE WHEN status = 'opened' THEN 'invited' ELSE status END \
+             WHERE id = $1 AND status IN ('waiting', 'invited', 'opened')"
+        )
+        .bind(id.0)
+        .bind(new.email.as_str())
+        .bind(&new.first_name)
+        .bind(&new.last_name)
+        .bind(&new.language)
+        .bind(new.mobile.as_deref())
+        .bind(new.second_factor.as_str())
+        .execute(p)
+        .await
+        })?;
         Ok(n == 1)
     }
 

@@ -168,6 +168,11 @@ async fn housekeeping(state: AppState) {
             Ok(n) => tracing::info!(expired = n, "envelopes expired"),
             Err(e) => tracing::warn!(error = %e, "expiring envelopes failed"),
         }
+        match state.core.send_reminders().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(reminded = n, "reminders sent"),
+            Err(e) => tracing::warn!(error = %e, "sending reminders failed"),
+        }
         match state.core.retry_sealing().await {
             Ok(0) => {}
             Ok(n) => tracing::info!(completed = n, "envelopes sealed on a retry"),

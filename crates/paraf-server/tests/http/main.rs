@@ -18,5 +18,6 @@ mod limits;
 mod openapi;
 mod pki;
 mod proof;
+mod recipients;
 mod signer_page;
 mod webhooks;

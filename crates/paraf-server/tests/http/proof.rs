@@ -16,6 +16,15 @@ use crate::envelopes::{
     typed,
 };
 
+/// `key` of every element of the JSON array `list`.
+pub(crate) fn texts<'a>(list: &'a serde_json::Value, key: &str) -> Vec<&'a str> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a[key].as_str().unwrap())
+        .collect()
+}
+
 /// No tag: one summary page after the last, a field per signer on it; the proof certificate.
 async fn no_tags_give_a_summary_page_and_a_sealed_proof(backend: Backend) {
     let app = spawn(backend).await;
@@ -65,12 +74,7 @@ async fn no_tags_give_a_summary_page_and_a_sealed_proof(backend: Backend) {
     assert_eq!(proof["document_hash"], sha256_hex(&signed).as_str());
     assert_eq!(proof["signers"][1]["ip"], "203.0.113.9");
     assert_eq!(proof["signers"][1]["status"], "signed");
-    let actions: Vec<&str> = proof["audit"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["action"].as_str().unwrap())
-        .collect();
+    let actions = texts(&proof["audit"], "action");
     assert_eq!(
         actions.iter().filter(|a| **a == "recipient.signed").count(),
         2,

@@ -6,3 +6,5 @@ CREATE INDEX audit_log_target ON audit_log (org_id, target, seq);
 -- Until when the process sealing an envelope holds it: past this, the envelope is taken over
 -- (the process died mid-seal) by the housekeeping task of any instance.
 ALTER TABLE envelopes ADD COLUMN sealing_until BIGINT;
+-- When a recipient was last reminded (reminders go every `reminder_days` after the invitation).
+ALTER TABLE recipients ADD COLUMN reminded_at BIGINT;

@@ -43,6 +43,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/{lang}/sign/{token}", get(page).post(sign))
         .route("/{lang}/sign/{token}/decline", post(decline))
+        .route("/{lang}/sign/{token}/delegate", post(delegate))
         .route("/{lang}/sign/{token}/code", post(send_code))
         .route("/{lang}/sign/{token}/verify", post(verify_code))
         .route("/{lang}/sign/{token}/pages/{doc}/{page}", get(page_image))
@@ -91,6 +92,8 @@ enum View {
         docs: Vec<DocView>,
         /// The recipient's fields to fill (text, date, check box).
         inputs: Vec<InputView>,
+        /// The sender allows handing the signature to someone else.
+        delegation: bool,
         /// The recipient must confirm a code first (by mail or SMS).
         code: Option<CodeStep>,
     },
@@ -104,6 +107,8 @@ enum View {
     NotYourTurn,
     /// The envelope no longer takes answers; completed ones can be downloaded.
     Closed { completed: bool, docs: Vec<DocView> },
+    /// The recipient handed their turn to someone else (`delegated-done`).
+    Delegated,
     /// Unknown or expired link.
     Gone,
 }
@@ -274,7 +279,22 @@ async fn render_page(
                 sent_to,
             });
             let inputs = inputs_of(&fields);
-            (envelope, recipient, View::Form { docs, inputs, code })
+            let delegation = envelope
+                .header
+                .options
+                .get("allow_delegation")
+                .and_then(serde_json::Value::as_bool)
+                .unwrap_or(false);
+            (
+                envelope,
+                recipient,
+                View::Form {
+                    docs,
+                    inputs,
+                    code,
+                    delegation,
+                },
+            )
         }
         Opening::NotYourTurn {
             envelope,
@@ -545,6 +565,60 @@ async fn decline(
     let v = visit(ip, &headers);
     let done = state.core.decline(&token, &f.reason, &v).await;
     after_post(&state, &lang, &token, &v, done).await
+}
+
+#[derive(Deserialize)]
+struct DelegateForm {
+    #[serde(default)]
+    first_name: String,
+    #[serde(default)]
+    last_name: String,
+    #[serde(default)]
+    email: String,
+}
+
+/// `POST /{lang}/sign/{token}/delegate`: hand the signature to someone else (when allowed).
+/// The link stops working, so the answer is the outcome itself, not a redirect to it.
+async fn delegate(
+    State(state): State<AppState>,
+    Path((lang, token)): Path<(String, String)>,
+    ip: Option<Extension<ClientIp>>,
+    headers: HeaderMap,
+    Form(f): Form<DelegateForm>,
+) -> Response {
+    let v = visit(ip, &headers);
+    let lang = lang_of(&lang, None);
+    let email = match paraf_core::domain::Email::parse(f.email.trim()) {
+        Ok(e) => e,
+        Err(e) => return refused(&state, lang, &token, &v, &CoreError::from(e)).await,
+    };
+    let new = paraf_core::domain::NewRecipient {
+        email,
+        first_name: f.first_name.trim().chars().take(100).collect(),
+        last_name: f.last_name.trim().chars().take(100).collect(),
+        group: 1,
+        language: lang.to_string(),
+        mobile: None,
+        second_factor: SecondFactor::None,
+    };
+    match state.core.delegate(&token, new, &v).await {
+        Ok(_) => {
+            let w = words(lang);
+            let page = SignerPage {
+                w,
+                css: CSS,
+                script: SCRIPT,
+                title: w.delegated_done,
+                sender: "",
+                name: "",
+                base: String::new(),
+                error: None,
+                view: View::Delegated,
+            };
+            harden(crate::render::html(StatusCode::OK, &page), true)
+        }
+        Err(e) => refused(&state, lang, &token, &v, &e).await,
+    }
 }
 
 /// `POST /{lang}/sign/{token}/code`: send a code by the recipient's channel.
