@@ -189,7 +189,9 @@ impl Core {
 
     /// Enqueues a job.
     pub async fn enqueue(&self, job: &NewJob) -> Result<JobId> {
-        Ok(self.store.enqueue(job, self.now()).await?)
+        let id = self.store.enqueue(job, self.now()).await?;
+        self.jobs_ready.notify_one();
+        Ok(id)
     }
 
     /// A queued mail.

@@ -130,6 +130,9 @@ pub struct Core {
     pub pages: Arc<pages::PageCache>,
     /// The dialects' webhook payload shapes for envelope events.
     pub payloads: Arc<events::Payloads>,
+    /// Woken when this process queues a job, so a worker takes it at once instead of at its
+    /// next poll (other instances still poll).
+    pub jobs_ready: Arc<tokio::sync::Notify>,
     /// Shutdown trigger shared with the background tasks.
     pub shutdown: Shutdown,
 }
@@ -205,6 +208,7 @@ impl Core {
             master_key,
             seal_keys: Arc::default(),
             payloads: Arc::default(),
+            jobs_ready: Arc::default(),
             pages: Arc::default(),
             config: Arc::new(config),
             public_url: Arc::from(public_url.trim_end_matches('/')),

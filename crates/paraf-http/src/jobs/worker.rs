@@ -100,6 +100,7 @@ async fn run(ctx: Arc<Ctx>, worker_id: String) {
         if !worked {
             tokio::select! {
                 _ = tokio::time::sleep(state.config.job_poll) => {}
+                _ = state.core.jobs_ready.notified() => {}
                 _ = state.shutdown.wait() => {}
             }
         }
