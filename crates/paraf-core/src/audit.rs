@@ -249,6 +249,8 @@ pub enum AuditAction {
     RecipientReplaced,
     /// A recipient handed their turn to someone else.
     RecipientDelegated,
+    /// A file was uploaded for a later share.
+    FileUploaded,
 }
 
 impl AuditAction {
@@ -307,6 +309,7 @@ impl AuditAction {
             RecipientReminded => "recipient.reminded",
             RecipientReplaced => "recipient.replaced",
             RecipientDelegated => "recipient.delegated",
+            FileUploaded => "file.uploaded",
         }
     }
 }

@@ -448,6 +448,32 @@ fn invitation(lang: &str, sender: &str, title: &str, url: &str) -> (String, Stri
     }
 }
 
+/// The mail of a share: who shares what, the link, and that a code will be asked.
+fn share_invitation(lang: &str, sender: &str, title: &str, url: &str) -> (String, String) {
+    match lang {
+        "fr" => (
+            format!("Documents partagés avec vous : {title}"),
+            format!("Bonjour,\n\n{sender} partage avec vous « {title} ».\n\nTéléchargez les documents avec ce lien (un code de vérification vous sera demandé) :\n{url}\n\nLe lien vous est personnel et expire : ne le transférez pas.\n"),
+        ),
+        "id" => (
+            format!("Dokumen dibagikan kepada Anda: {title}"),
+            format!("Halo,\n\n{sender} membagikan \"{title}\" kepada Anda.\n\nUnduh dokumen melalui tautan ini (kode verifikasi akan diminta):\n{url}\n\nTautan ini khusus untuk Anda dan akan kedaluwarsa: jangan diteruskan.\n"),
+        ),
+        "it" => (
+            format!("Documenti condivisi con lei: {title}"),
+            format!("Buongiorno,\n\n{sender} condivide con lei \"{title}\".\n\nScarichi i documenti con questo link (le sarà chiesto un codice di verifica):\n{url}\n\nIl link è personale e scade: non lo inoltri.\n"),
+        ),
+        "es" => (
+            format!("Documentos compartidos con usted: {title}"),
+            format!("Hola:\n\n{sender} comparte con usted \"{title}\".\n\nDescargue los documentos con este enlace (se le pedirá un código de verificación):\n{url}\n\nEl enlace es personal y caduca: no lo reenvíe.\n"),
+        ),
+        _ => (
+            format!("Documents shared with you: {title}"),
+            format!("Hello,\n\n{sender} shares \"{title}\" with you.\n\nDownload the documents with this link (you will be asked for a verification code):\n{url}\n\nThe link is yours alone and expires: do not forward it.\n"),
+        ),
+    }
+}
+
 /// The languages of the signer page and mails.
 pub const LANGUAGES: [&str; 5] = ["fr", "en", "id", "it", "es"];
 
@@ -572,7 +598,8 @@ impl Core {
             }
         }
         let n_recipients = d.recipients.len();
-        let hand_placed = !d.fields.is_empty();
+        // A share has no fields at all: nothing is signed.
+        let hand_placed = !d.fields.is_empty() || crate::sharing::is_sharing(&d.header);
         let docs = d.documents;
         // Parse every PDF (and find its tags) off the async threads.
         let parsed = tokio::task::spawn_blocking(
@@ -828,12 +855,21 @@ impl Core {
     /// Mails recipient `r` of `e` their link, the subject starting with `prefix` (a reminder's).
     pub(crate) async fn mail_link(&self, e: &Envelope, r: &Recipient, prefix: &str) -> Result<()> {
         let url = self.link_of(r).await?;
-        let (subject, text) = invitation(
-            &r.language,
-            e.header.sender_email.as_str(),
-            &e.header.title,
-            &url,
-        );
+        let (subject, text) = if crate::sharing::is_sharing(&e.header) {
+            share_invitation(
+                &r.language,
+                e.header.sender_email.as_str(),
+                &e.header.title,
+                &url,
+            )
+        } else {
+            invitation(
+                &r.language,
+                e.header.sender_email.as_str(),
+                &e.header.title,
+                &url,
+            )
+        };
         self.store
             .queue_mail(
                 &NewMail {
@@ -970,6 +1006,11 @@ impl Core {
                 reason: "it is not your turn yet".into(),
             }));
         }
+        if crate::sharing::is_sharing(&envelope.header) && !self.second_factor_done(&recipient) {
+            return Err(CoreError::Domain(DomainError::Forbidden {
+                reason: "confirm the one-time code first".into(),
+            }));
+        }
         let documents = self.store.envelope_documents(envelope.id).await?;
         Ok((envelope, recipient, documents))
     }
@@ -977,7 +1018,18 @@ impl Core {
     /// The current version of document `position` (1-based) of a link's envelope: its name and
     /// bytes (signed so far; final once completed).
     pub async fn link_download(&self, token: &str, position: u32) -> Result<(String, Vec<u8>)> {
-        let (_, _, documents) = self.link_documents(token).await?;
+        let (envelope, recipient, documents) = self.link_documents(token).await?;
+        if crate::sharing::is_sharing(&envelope.header) {
+            self.envelope_event(
+                &envelope,
+                &Actor::new(
+                    format!("recipient:{}", recipient.email.as_str()),
+                    crate::audit::Face::Page,
+                ),
+                AuditAction::DocumentDownloaded,
+                json!({"recipient": recipient.position, "document": position}),
+            );
+        }
         let d = documents
             .into_iter()
             .find(|d| d.position == position)
@@ -1019,6 +1071,11 @@ impl Core {
             return Err(CoreError::invalid("reason", "must be 1 to 1000 characters"));
         }
         let (envelope, recipient, _, _) = self.ready_link(token, visit, "answers").await?;
+        if crate::sharing::is_sharing(&envelope.header) {
+            return Err(CoreError::Domain(DomainError::Conflict {
+                reason: "these documents are shared for download, not for signature".into(),
+            }));
+        }
         let now = self.now();
         let ip = visit.ip.map(|i| i.to_string());
         if !self
@@ -1080,6 +1137,11 @@ impl Core {
     ) -> Result<Envelope> {
         let (envelope, recipient, documents, fields) =
             self.ready_link(token, visit, "signatures").await?;
+        if crate::sharing::is_sharing(&envelope.header) {
+            return Err(CoreError::Domain(DomainError::Conflict {
+                reason: "these documents are shared for download, not for signature".into(),
+            }));
+        }
         if !self.second_factor_done(&recipient) {
             return Err(CoreError::Domain(DomainError::Forbidden {
                 reason: "this signer must confirm a one-time code first".into(),

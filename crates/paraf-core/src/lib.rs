@@ -33,6 +33,7 @@ pub mod proof;
 pub mod recipients;
 pub mod secret;
 pub mod sessions;
+pub mod sharing;
 pub mod shutdown;
 pub mod signer_codes;
 pub mod signing;

@@ -91,7 +91,7 @@ pub fn router(state: AppState, dialects: &[Dialect]) -> Router {
         .route("/api/webhooks", get(routes::webhook_endpoints))
         .route("/api/webhooks/deliveries", get(routes::webhook_deliveries))
         .route(
-            "/api/webhooks/deliveries/{id}/redeliver",
+            "/api/webhooks/deliveries/{delivery}/redeliver",
             post(routes::webhook_redeliver),
         )
         .route_layer(replay)

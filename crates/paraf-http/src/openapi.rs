@@ -91,8 +91,8 @@ impl OpenApi {
                         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}}],
                     "responses": {"200": {"description": "deliveries", "content": {"application/json": {"schema": {"type": "object", "properties": {"deliveries": {"type": "array", "items": {"$ref": "#/components/schemas/WebhookDelivery"}}}}}}},
                                   "403": error_response("not an admin")}}},
-                "/api/webhooks/deliveries/{id}/redeliver": {"post": {"tags": ["webhooks"], "summary": "Sends a delivery's event again (same event id and body). Admins only.",
-                    "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+                "/api/webhooks/deliveries/{delivery}/redeliver": {"post": {"tags": ["webhooks"], "summary": "Sends a delivery's event again (same event id and body). Admins only.",
+                    "parameters": [{"name": "delivery", "in": "path", "required": true, "schema": {"type": "integer"}}],
                     "responses": {"202": {"description": "queued", "content": {"application/json": {"schema": {"type": "object", "properties": {"job_id": {"type": "string"}}}}}},
                                   "403": error_response("not an admin"), "404": error_response("no such delivery")}}}
             },

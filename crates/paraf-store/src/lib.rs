@@ -29,6 +29,7 @@ mod limits;
 mod orgs;
 mod outbox;
 mod tokens;
+mod uploads;
 mod users;
 
 use std::fmt;
@@ -47,6 +48,7 @@ pub use blob::{BlobFuture, BlobStore, FsBlobStore};
 pub use envelopes::Answer;
 pub use error::StoreError;
 pub use orgs::CreditTake;
+pub use uploads::Upload;
 
 /// Result of every store operation.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

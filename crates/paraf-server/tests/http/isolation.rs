@@ -15,6 +15,8 @@ struct Params {
     secret: String,
     /// A personal API token of B's administrator (the GesDocs `/api/tokens/{id}`).
     token_id: String,
+    /// A webhook delivery of B's (`/api/webhooks/deliveries/{delivery}/redeliver`).
+    delivery_id: String,
 }
 
 /// A signed document of `org` waiting for its single download; returns its id.
@@ -57,10 +59,32 @@ async fn params(app: &TestApp, org: OrgId) -> Params {
         .create_personal_token(org, admin.id, "sweep", &paraf_core::Actor::system())
         .await
         .unwrap();
+    // A webhook delivery of B's (to redeliver).
+    let rx = paraf_testkit::webhook::Receiver::start(vec![200]).await;
+    let hooks = app.state.core.webhooks();
+    let (ep, _) = hooks
+        .create(org, &rx.url, &[], "", &paraf_core::Actor::system())
+        .await
+        .unwrap();
+    app.state
+        .core
+        .emit(org, "envelope.sent", serde_json::json!({}))
+        .await
+        .unwrap();
+    let delivery = eventually(20, "B's webhook delivery", || async {
+        hooks
+            .deliveries(org, Some(ep.id), 1)
+            .await
+            .unwrap()
+            .first()
+            .map(|d| d.id)
+    })
+    .await;
     Params {
         id_dokumen: signed_document(app, org, "b0000000000000000000000000000001").await,
         secret: link.secret,
         token_id: token.id.to_string(),
+        delivery_id: delivery.to_string(),
     }
 }
 
@@ -72,6 +96,7 @@ fn concrete(path: &str, p: &Params) -> String {
         .replace("{secret}", &p.secret)
         .replace("{dialect}", "bsre")
         .replace("{id}", &p.token_id)
+        .replace("{delivery}", &p.delivery_id)
 }
 
 async fn a_foreign_organisation_never_reads_anothers_data(backend: Backend) {

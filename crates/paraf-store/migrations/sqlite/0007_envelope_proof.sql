@@ -8,3 +8,14 @@ CREATE INDEX audit_log_target ON audit_log (org_id, target, seq);
 ALTER TABLE envelopes ADD COLUMN sealing_until BIGINT;
 -- When a recipient was last reminded (reminders go every `reminder_days` after the invitation).
 ALTER TABLE recipients ADD COLUMN reminded_at BIGINT;
+-- Files uploaded for a later request (GesDocs' secure downloads name them by path).
+CREATE TABLE uploads (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    org_id BIGINT NOT NULL REFERENCES organisations(id),
+    path TEXT NOT NULL,
+    name TEXT NOT NULL,
+    blob TEXT NOT NULL,
+    size BIGINT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX uploads_org_path ON uploads (org_id, path);

@@ -107,6 +107,11 @@ enum View {
     NotYourTurn,
     /// The envelope no longer takes answers; completed ones can be downloaded.
     Closed { completed: bool, docs: Vec<DocView> },
+    /// Shared documents to download (`download-file`), once the code is confirmed.
+    Share {
+        docs: Vec<DocView>,
+        code: Option<CodeStep>,
+    },
     /// The recipient handed their turn to someone else (`delegated-done`).
     Delegated,
     /// Unknown or expired link.
@@ -261,6 +266,26 @@ async fn render_page(
     };
     let base = format!("/{}/sign/{token}", lang_of(lang, None));
     let (envelope, recipient, view) = match opening {
+        Opening::Ready {
+            envelope,
+            recipient,
+            documents,
+            ..
+        } if paraf_core::sharing::is_sharing(&envelope.header) => {
+            let code = (!core.second_factor_done(&recipient)).then(|| CodeStep {
+                sms: recipient.second_factor == SecondFactor::Sms,
+                sent_to,
+            });
+            let docs = documents
+                .into_iter()
+                .map(|d| DocView {
+                    name: d.name,
+                    position: d.position,
+                    pages: Vec::new(),
+                })
+                .collect();
+            (envelope, recipient, View::Share { docs, code })
+        }
         Opening::Ready {
             envelope,
             recipient,
