@@ -11,6 +11,7 @@
 pub mod error;
 pub mod openapi;
 pub mod routes;
+pub mod secure_downloads;
 pub mod signature_requests;
 pub mod verify;
 pub mod webhook;
@@ -69,6 +70,8 @@ pub fn is_gesdocs_path(path: &str) -> bool {
             | "/api/tokens"
             | "/api/signature-requests"
             | "/api/verify-document"
+            | "/api/secure-downloads"
+            | "/api/uploads"
     ) || path.starts_with("/api/tokens/")
         || path.starts_with("/api/signature-requests/")
 }

@@ -20,7 +20,9 @@ struct TokenApi;
 #[openapi(paths(
     crate::routes::revoke_token,
     crate::signature_requests::create,
-    crate::verify::verify_document
+    crate::verify::verify_document,
+    crate::secure_downloads::create,
+    crate::secure_downloads::upload
 ))]
 #[openapi(components(schemas(crate::wire::ErrorBody, crate::wire::WebhookPayload)))]
 struct PrivateApi;
@@ -53,6 +55,8 @@ mod tests {
             ("/api/tokens", "get", json!([{"apiToken": []}])),
             ("/api/tokens/{id}", "delete", json!([{"apiToken": []}])),
             ("/api/verify-document", "post", json!([{"apiToken": []}])),
+            ("/api/secure-downloads", "post", json!([{"apiToken": []}])),
+            ("/api/uploads", "post", json!([{"apiToken": []}])),
         ] {
             assert_eq!(
                 v["paths"][path][method]["security"], security,

@@ -40,6 +40,11 @@ pub fn private() -> Router<AppState> {
             post(crate::signature_requests::create),
         )
         .route("/api/verify-document", post(crate::verify::verify_document))
+        .route(
+            "/api/secure-downloads",
+            post(crate::secure_downloads::create),
+        )
+        .route("/api/uploads", post(crate::secure_downloads::upload))
 }
 
 /// Laravel-style messages, collected for every field at once as GesDocs reports them.

@@ -26,14 +26,14 @@ use crate::wire::{
 use crate::Caller;
 
 /// Largest PDF fetched or uploaded.
-const MAX_PDF: u64 = 50 * 1024 * 1024;
+pub(crate) const MAX_PDF: u64 = 50 * 1024 * 1024;
 /// Largest logo.
 const MAX_LOGO: u64 = 2 * 1024 * 1024;
 
 /// A file of the request.
-struct Upload {
-    name: String,
-    bytes: Vec<u8>,
+pub(crate) struct Upload {
+    pub(crate) name: String,
+    pub(crate) bytes: Vec<u8>,
 }
 
 /// Puts `value` at the path of a bracketed key (`signers[0][email]`) in `root`.
@@ -104,17 +104,23 @@ fn unreadable(why: impl std::fmt::Display) -> GesDocsError {
     )
 }
 
-/// Reads the body in any of the three forms.
-async fn read(
+/// The files of a request, by field name.
+pub(crate) type Files = std::collections::HashMap<String, Upload>;
+
+/// Reads a body in any of the three forms (JSON, form, multipart); in multipart, the parts
+/// named in `file_fields` are files, every other part a text field (`signers[0][email]`).
+pub(crate) async fn read_body<T: serde::de::DeserializeOwned>(
     req: Request,
     state: &AppState,
-) -> Result<(SignatureRequestInput, Option<Upload>, Option<Upload>), GesDocsError> {
+    file_fields: &[&str],
+) -> Result<(T, Files), GesDocsError> {
     let ct = crate::content_type(&req);
-    let (value, pdf, logo) = if ct.starts_with("multipart/form-data") {
+    let mut files = Files::new();
+    let value = if ct.starts_with("multipart/form-data") {
         let mut mp = Multipart::from_request(req, state)
             .await
             .map_err(|e| unreadable(e.body_text()))?;
-        let (mut pairs, mut pdf, mut logo) = (Vec::new(), None, None);
+        let mut pairs = Vec::new();
         while let Some(field) = mp
             .next_field()
             .await
@@ -123,29 +129,24 @@ async fn read(
             let name = field.name().unwrap_or_default().to_string();
             let file_name = field.file_name().map(str::to_string);
             let bytes = field.bytes().await.map_err(|e| unreadable(e.body_text()))?;
-            match name.as_str() {
-                "pdf" | "logo" if file_name.is_some() || !bytes.is_empty() => {
-                    let up = Upload {
-                        name: file_name.unwrap_or_else(|| format!("{name}.bin")),
-                        bytes: bytes.to_vec(),
-                    };
-                    if name == "pdf" {
-                        pdf = Some(up)
-                    } else {
-                        logo = Some(up)
-                    }
-                }
-                _ => pairs.push((name, String::from_utf8_lossy(&bytes).into_owned())),
+            if file_fields.contains(&name.as_str()) && (file_name.is_some() || !bytes.is_empty()) {
+                let up = Upload {
+                    name: file_name.unwrap_or_else(|| format!("{name}.bin")),
+                    bytes: bytes.to_vec(),
+                };
+                files.insert(name, up);
+            } else {
+                pairs.push((name, String::from_utf8_lossy(&bytes).into_owned()));
             }
         }
-        (to_json(pairs), pdf, logo)
+        to_json(pairs)
     } else if ct.starts_with("application/x-www-form-urlencoded") {
         let axum::Form(pairs) = axum::Form::<Vec<(String, String)>>::from_request(req, state)
             .await
             .map_err(|e| unreadable(e.body_text()))?;
-        (to_json(pairs), None, None)
+        to_json(pairs)
     } else if ct.is_empty() || ct.starts_with("application/json") {
-        (crate::json_body::<Value>(req, state).await?, None, None)
+        crate::json_body::<Value>(req, state).await?
     } else {
         return Err(GesDocsError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -153,13 +154,174 @@ async fn read(
         ));
     };
     // Wrong types are reported like missing ones would be: under the field's name.
-    let input: SignatureRequestInput = serde_json::from_value(value).map_err(|e| {
+    let input: T = serde_json::from_value(value).map_err(|e| {
         GesDocsError::invalid(
             "body",
             format!("The body does not have the expected fields: {e}."),
         )
     })?;
-    Ok((input, pdf, logo))
+    Ok((input, files))
+}
+
+/// The recipients of `signers` (errors named `signers.N.field`): `two_fa_default` for those
+/// who name no second factor; `in_turn`: each in a group of their own, in the order given
+/// (signature requests), else all together (secure downloads).
+pub(crate) fn signers_of(
+    c: &mut crate::routes::Checks,
+    signers: &Option<Vec<crate::wire::SignerInput>>,
+    two_fa_default: Option<&str>,
+    in_turn: bool,
+) -> Vec<NewRecipient> {
+    let mut recipients = Vec::new();
+    match signers {
+        Some(list) if !list.is_empty() => {
+            if list.len() > 50 {
+                c.fail(
+                    "signers",
+                    "The signers field must not have more than 50 items.".into(),
+                );
+            }
+            for (i, s) in list.iter().enumerate() {
+                let f = |n: &str| format!("signers.{i}.{n}");
+                let email = c.email(&f("email"), &s.email);
+                let first = c
+                    .required(&f("first_name"), &s.first_name)
+                    .trim()
+                    .to_string();
+                let last = c.required(&f("last_name"), &s.last_name).trim().to_string();
+                let language = s
+                    .language
+                    .clone()
+                    .unwrap_or_else(|| "fr".into())
+                    .trim()
+                    .to_ascii_lowercase();
+                if !LANGUAGES.contains(&language.as_str()) {
+                    c.fail(
+                        &f("language"),
+                        format!("The selected {} is invalid.", f("language")),
+                    );
+                }
+                let factor = match s
+                    .twofa_type
+                    .clone()
+                    .or_else(|| two_fa_default.map(str::to_string))
+                    .as_deref()
+                    .map(str::trim)
+                {
+                    None | Some("") | Some("none") => SecondFactor::None,
+                    Some("mail") | Some("email") => SecondFactor::Mail,
+                    Some("sms") => SecondFactor::Sms,
+                    Some(_) => {
+                        c.fail(
+                            &f("twofa_type"),
+                            format!("The selected {} is invalid.", f("twofa_type")),
+                        );
+                        SecondFactor::None
+                    }
+                };
+                let mobile = s
+                    .mobile
+                    .clone()
+                    .map(|m| m.trim().to_string())
+                    .filter(|m| !m.is_empty());
+                if factor == SecondFactor::Sms && mobile.is_none() {
+                    c.fail(
+                        &f("mobile"),
+                        format!(
+                            "The {} field is required when twofa type is sms.",
+                            f("mobile")
+                        ),
+                    );
+                }
+                if let Ok(email) = Email::parse(&email) {
+                    recipients.push(NewRecipient {
+                        group: if in_turn {
+                            u32::try_from(i + 1).unwrap_or(u32::MAX)
+                        } else {
+                            1
+                        },
+                        email,
+                        first_name: first,
+                        last_name: last,
+                        language,
+                        mobile,
+                        second_factor: factor,
+                    });
+                }
+            }
+        }
+        _ => c.fail("signers", "The signers field is required.".into()),
+    }
+    recipients
+}
+
+/// The required `expires_at`: a valid date after `now` (errors under `expires_at`).
+pub(crate) fn expiry_of(
+    c: &mut crate::routes::Checks,
+    raw: &Option<String>,
+    now: Timestamp,
+) -> Option<Timestamp> {
+    let expires_raw = c.required("expires_at", raw).to_string();
+    if expires_raw.is_empty() {
+        None
+    } else {
+        match parse_expiry(&expires_raw) {
+            None => {
+                c.fail(
+                    "expires_at",
+                    "The expires at field must be a valid date (YYYY-MM-DDTHH:mm).".into(),
+                );
+                None
+            }
+            Some(t) if t <= now => {
+                c.fail(
+                    "expires_at",
+                    "The expires at field must be a date after now.".into(),
+                );
+                None
+            }
+            t => t,
+        }
+    }
+}
+
+/// The logo: the uploaded file (an image of at most 2 MB), else the one at `logo_url`
+/// (recorded in `options`), fetched through the outbound guard.
+pub(crate) async fn logo_of(
+    state: &AppState,
+    logo_file: Option<Upload>,
+    logo_url: Option<&str>,
+    options: &mut Map<String, Value>,
+) -> Result<Option<Vec<u8>>, GesDocsError> {
+    Ok(match logo_file {
+        Some(f) => {
+            if f.bytes.len() as u64 > MAX_LOGO || !is_image(&f.bytes) {
+                return Err(GesDocsError::invalid(
+                    "logo",
+                    "The logo field must be an image (PNG, JPEG, GIF, WEBP) of at most 2 MB.",
+                ));
+            }
+            Some(f.bytes)
+        }
+        None => match logo_url.map(str::trim).filter(|u| !u.is_empty()) {
+            Some(url) => {
+                let got = state
+                    .outbound
+                    .fetch(url, MAX_LOGO)
+                    .await
+                    .map_err(|e| fetch_error("logo_url", &e, "le logo"))?;
+                if !is_image(&got.bytes) {
+                    return Err(field_error(
+                        "logo_url",
+                        "Le fichier à l'URL fournie n'est pas une image valide.",
+                    ));
+                }
+                options.insert("logo_url".into(), json!(url));
+                Some(got.bytes)
+            }
+            None => None,
+        },
+    })
 }
 
 /// `expires_at`: `YYYY-MM-DDTHH:mm[:ss]` or with a space, UTC unless it carries an offset.
@@ -198,7 +360,7 @@ fn color_ok(c: &str) -> bool {
 }
 
 /// A fetch failure in the seed's words, naming the field.
-fn fetch_error(field: &str, e: &OutboundError, what: &str) -> GesDocsError {
+pub(crate) fn fetch_error(field: &str, e: &OutboundError, what: &str) -> GesDocsError {
     let message = match e {
         OutboundError::Refused(why) => format!(
             "Impossible de télécharger {what} depuis l'URL fournie : adresse refusée ({why})."
@@ -214,14 +376,14 @@ fn fetch_error(field: &str, e: &OutboundError, what: &str) -> GesDocsError {
     }
 }
 
-fn field_error(field: &str, message: &str) -> GesDocsError {
+pub(crate) fn field_error(field: &str, message: &str) -> GesDocsError {
     GesDocsError {
         field: Some(field.into()),
         ..GesDocsError::new(StatusCode::UNPROCESSABLE_ENTITY, message)
     }
 }
 
-fn file_name_of(url: &str) -> String {
+pub(crate) fn file_name_of(url: &str) -> String {
     url.split(['?', '#'])
         .next()
         .and_then(|u| u.rsplit('/').next())
@@ -304,111 +466,15 @@ pub async fn create(
     caller: Caller,
     req: Request,
 ) -> Result<Response, GesDocsError> {
-    let (input, pdf_file, logo_file) = read(req, &state).await?;
+    let (input, mut files): (SignatureRequestInput, Files) =
+        read_body(req, &state, &["pdf", "logo"]).await?;
+    let (pdf_file, logo_file) = (files.remove("pdf"), files.remove("logo"));
     let mut c = crate::routes::Checks::default();
     let now = state.core.now();
 
-    // Signers.
-    let two_fa_default = input.twofa_type.clone();
-    let mut recipients = Vec::new();
-    match &input.signers {
-        Some(list) if !list.is_empty() => {
-            if list.len() > 50 {
-                c.fail(
-                    "signers",
-                    "The signers field must not have more than 50 items.".into(),
-                );
-            }
-            for (i, s) in list.iter().enumerate() {
-                let f = |n: &str| format!("signers.{i}.{n}");
-                let email = c.email(&f("email"), &s.email);
-                let first = c
-                    .required(&f("first_name"), &s.first_name)
-                    .trim()
-                    .to_string();
-                let last = c.required(&f("last_name"), &s.last_name).trim().to_string();
-                let language = s
-                    .language
-                    .clone()
-                    .unwrap_or_else(|| "fr".into())
-                    .trim()
-                    .to_ascii_lowercase();
-                if !LANGUAGES.contains(&language.as_str()) {
-                    c.fail(
-                        &f("language"),
-                        format!("The selected {} is invalid.", f("language")),
-                    );
-                }
-                let factor = match s
-                    .twofa_type
-                    .clone()
-                    .or_else(|| two_fa_default.clone())
-                    .as_deref()
-                    .map(str::trim)
-                {
-                    None | Some("") | Some("none") => SecondFactor::None,
-                    Some("mail") | Some("email") => SecondFactor::Mail,
-                    Some("sms") => SecondFactor::Sms,
-                    Some(_) => {
-                        c.fail(
-                            &f("twofa_type"),
-                            format!("The selected {} is invalid.", f("twofa_type")),
-                        );
-                        SecondFactor::None
-                    }
-                };
-                let mobile = s
-                    .mobile
-                    .clone()
-                    .map(|m| m.trim().to_string())
-                    .filter(|m| !m.is_empty());
-                if factor == SecondFactor::Sms && mobile.is_none() {
-                    c.fail(
-                        &f("mobile"),
-                        format!(
-                            "The {} field is required when twofa type is sms.",
-                            f("mobile")
-                        ),
-                    );
-                }
-                if let Ok(email) = Email::parse(&email) {
-                    recipients.push(NewRecipient {
-                        group: u32::try_from(i + 1).unwrap_or(u32::MAX),
-                        email,
-                        first_name: first,
-                        last_name: last,
-                        language,
-                        mobile,
-                        second_factor: factor,
-                    });
-                }
-            }
-        }
-        _ => c.fail("signers", "The signers field is required.".into()),
-    }
+    let recipients = signers_of(&mut c, &input.signers, input.twofa_type.as_deref(), true);
     // Dates, requester, presentation.
-    let expires_raw = c.required("expires_at", &input.expires_at).to_string();
-    let expires_at = if expires_raw.is_empty() {
-        None
-    } else {
-        match parse_expiry(&expires_raw) {
-            None => {
-                c.fail(
-                    "expires_at",
-                    "The expires at field must be a valid date (YYYY-MM-DDTHH:mm).".into(),
-                );
-                None
-            }
-            Some(t) if t <= now => {
-                c.fail(
-                    "expires_at",
-                    "The expires at field must be a date after now.".into(),
-                );
-                None
-            }
-            t => t,
-        }
-    };
+    let expires_at = expiry_of(&mut c, &input.expires_at, now);
     let requester = c.email("demandeur_email", &input.demandeur_email);
     let color = input
         .color
@@ -468,40 +534,7 @@ pub async fn create(
         }
     };
     let mut options = Map::new();
-    let logo = match logo_file {
-        Some(f) => {
-            if f.bytes.len() as u64 > MAX_LOGO || !is_image(&f.bytes) {
-                return Err(GesDocsError::invalid(
-                    "logo",
-                    "The logo field must be an image (PNG, JPEG, GIF, WEBP) of at most 2 MB.",
-                ));
-            }
-            Some(f.bytes)
-        }
-        None => match input
-            .logo_url
-            .as_deref()
-            .map(str::trim)
-            .filter(|u| !u.is_empty())
-        {
-            Some(url) => {
-                let got = state
-                    .outbound
-                    .fetch(url, MAX_LOGO)
-                    .await
-                    .map_err(|e| fetch_error("logo_url", &e, "le logo"))?;
-                if !is_image(&got.bytes) {
-                    return Err(field_error(
-                        "logo_url",
-                        "Le fichier à l'URL fournie n'est pas une image valide.",
-                    ));
-                }
-                options.insert("logo_url".into(), json!(url));
-                Some(got.bytes)
-            }
-            None => None,
-        },
-    };
+    let logo = logo_of(&state, logo_file, input.logo_url.as_deref(), &mut options).await?;
     if let Some(c) = color {
         options.insert("color".into(), json!(c));
     }

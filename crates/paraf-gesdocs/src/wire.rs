@@ -329,3 +329,64 @@ pub struct VerifyDebug {
     pub date_from_cert: Option<String>,
     pub date_in_db: Option<String>,
 }
+
+/// A file of `POST /api/secure-downloads` (`files[]`): the `path` of an upload (wins) or the
+/// `url` of a PDF Paraf fetches.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct SecureFileInput {
+    /// The name shown to recipients, e.g. `Document.pdf`.
+    pub name: Option<String>,
+    /// From `POST /api/uploads`, e.g. `secure_downloads/abc123_Autre.pdf`.
+    pub path: Option<String>,
+    /// e.g. `https://example.com/file.pdf`.
+    pub url: Option<String>,
+}
+
+/// `POST /api/secure-downloads` (JSON, form or multipart with a `logo` file).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct SecureDownloadInput {
+    pub files: Option<Vec<SecureFileInput>>,
+    /// The recipients (`email`, `first_name`, `last_name`, `language`, `mobile` for SMS).
+    pub signers: Option<Vec<SignerInput>>,
+    pub demandeur_email: Option<String>,
+    /// `YYYY-MM-DD` (the end of that day) or `YYYY-MM-DDTHH:mm[:ss]`, UTC.
+    pub expires_at: Option<String>,
+    pub logo_url: Option<String>,
+    /// `mail` (default) or `sms`.
+    pub twofa_type: Option<String>,
+}
+
+/// The reply to `POST /api/secure-downloads` (201).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SecureDownloadCreated {
+    /// `success`.
+    pub status: String,
+    /// `Lien envoyé aux destinataires.`
+    pub message: String,
+    pub data: SecureDownloadData,
+}
+
+/// `data` of the reply.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SecureDownloadData {
+    pub secure_download_id: i64,
+    /// The share's public id.
+    pub token: String,
+    pub expires_at: Option<String>,
+    /// The first recipient's link (each recipient is mailed their own: `signataires[]`).
+    pub link: String,
+    /// Every recipient with their link (`signature_url`).
+    pub signataires: Vec<Signataire>,
+}
+
+/// The reply to `POST /api/uploads` (201).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UploadCreated {
+    /// `success`.
+    pub status: String,
+    pub message: String,
+    /// Give it as `files[].path`.
+    pub path: String,
+    pub name: String,
+    pub size: u64,
+}

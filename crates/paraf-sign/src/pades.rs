@@ -137,6 +137,24 @@ pub struct Signed {
     pub field_name: String,
 }
 
+/// Serialises an update holding signature (or timestamp) object `sig_ref`: the appended
+/// bytes, the original's length, and where the object's body starts in the appended bytes.
+fn finish_signed(
+    doc: &Document,
+    up: IncrementalUpdate<'_>,
+    sig_ref: paraf_pdf::ObjRef,
+) -> Result<(Vec<u8>, usize, usize)> {
+    let appended = up.finish()?;
+    let sig_body = appended
+        .body_offsets
+        .get(&sig_ref)
+        .copied()
+        .ok_or_else(|| {
+            SignError::new(SignErrorKind::Pdf, "internal: signature object not written")
+        })?;
+    Ok((appended.bytes, doc.data().len(), sig_body))
+}
+
 /// Signs `doc` and returns the whole signed file (a copy of the input plus the update).
 pub fn sign(
     doc: &Document,
@@ -424,22 +442,14 @@ fn sign_revision_with_reserve(
         opts.certify.map(|_| sig_ref),
     )?;
 
-    let appended = up.finish()?;
-    let base = doc.data().len();
-    let sig_body = appended
-        .body_offsets
-        .get(&sig_ref)
-        .copied()
-        .ok_or_else(|| {
-            SignError::new(SignErrorKind::Pdf, "internal: signature object not written")
-        })?;
+    let (tail, base, sig_body) = finish_signed(doc, up, sig_ref)?;
     let ph = Placeholders {
         byte_range_at: sig_body + br_at,
         byte_range_len: br_len,
         contents_at: sig_body + c_at,
         contents_len: c_len,
     };
-    let mut tail = appended.bytes;
+    let mut tail = tail;
     let total = base + tail.len();
     let a = base + ph.contents_at;
     let b = a + ph.contents_len;
@@ -744,16 +754,7 @@ pub fn document_timestamp(doc: &Document, ts: &dyn Timestamper) -> Result<Vec<u8
     up.put_raw(sig_ref, body);
     let target = FieldTarget { name: None };
     fields::attach_signature(&mut up, &target, sig_ref, None, None)?;
-    let appended = up.finish()?;
-    let base = doc.data().len();
-    let sig_body = appended
-        .body_offsets
-        .get(&sig_ref)
-        .copied()
-        .ok_or_else(|| {
-            SignError::new(SignErrorKind::Pdf, "internal: timestamp object not written")
-        })?;
-    let mut tail = appended.bytes;
+    let (mut tail, base, sig_body) = finish_signed(doc, up, sig_ref)?;
     let total = base + tail.len();
     let contents_at = sig_body + c_at;
     let a = base + contents_at;

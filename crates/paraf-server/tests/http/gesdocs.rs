@@ -283,7 +283,7 @@ async fn meta_lists_regions_and_languages() {
 }
 
 /// A web server with files to fetch: a tagged PDF, a PNG logo, something that is not a PDF.
-async fn file_server() -> String {
+pub(crate) async fn file_server() -> String {
     let pdf =
         paraf_testkit::pdf::pages(&["Le client <@signature1@>", "Le prestataire <@signature2@>"]);
     let app = axum::Router::new()
@@ -355,8 +355,18 @@ pub(crate) async fn post_multipart(
 }
 
 async fn create(app: &TestApp, token: &str, body: Value) -> (u16, Value) {
+    post_json_as(app, "/api/signature-requests", token, body).await
+}
+
+/// POSTs `body` as JSON to `path` with `token`.
+pub(crate) async fn post_json_as(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    body: Value,
+) -> (u16, Value) {
     json(
-        app.post("/api/signature-requests")
+        app.post(path)
             .header("authorization", bearer(token))
             .json(&body)
             .send()

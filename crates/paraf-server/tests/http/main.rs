@@ -12,6 +12,7 @@ mod envelopes;
 mod fill;
 mod gesdocs;
 mod gesdocs_proof;
+mod gesdocs_share;
 mod isolation;
 mod jobs;
 mod limits;

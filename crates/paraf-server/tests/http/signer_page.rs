@@ -14,12 +14,12 @@ use crate::common::*;
 use crate::envelopes::{completed_pdf, draft, outside_validators_accept, sent, signer, subscribe};
 
 /// The path of a link (the test client talks to the server directly).
-fn path_of(url: &str, app: &TestApp) -> String {
+pub(crate) fn path_of(url: &str, app: &TestApp) -> String {
     url.strip_prefix(&app.url).unwrap().to_string()
 }
 
 /// A six-digit code in `text` after `marker`.
-fn code_after(text: &str, marker: &str) -> Option<String> {
+pub(crate) fn code_after(text: &str, marker: &str) -> Option<String> {
     let at = text.rfind(marker)?;
     text[at..]
         .split(|c: char| !c.is_ascii_digit())
@@ -42,7 +42,12 @@ async fn sign_typed(app: &TestApp, path: &str, name: &str) -> u16 {
 }
 
 /// Posts `field` = `value` to `path`; the status and the page.
-async fn post_form(app: &TestApp, path: &str, field: &str, value: &str) -> (u16, String) {
+pub(crate) async fn post_form(
+    app: &TestApp,
+    path: &str,
+    field: &str,
+    value: &str,
+) -> (u16, String) {
     let r = app.post(path).form(&[(field, value)]).send().await.unwrap();
     (r.status().as_u16(), r.text().await.unwrap())
 }
