@@ -175,6 +175,28 @@ async fn fault_pause(name: &str) {
     }
 }
 
+/// How many signatures group `group` needs: the envelope's `quorum` option
+/// (`{"quorum": {"2": 1}}`: one signature of group 2 is enough), else all of its recipients.
+pub(crate) fn quorum(e: &Envelope, recipients: &[Recipient], group: u32) -> usize {
+    let size = recipients.iter().filter(|r| r.group == group).count();
+    e.header
+        .options
+        .get("quorum")
+        .and_then(|q| q.get(group.to_string()))
+        .and_then(serde_json::Value::as_u64)
+        .and_then(|n| usize::try_from(n).ok())
+        .map_or(size, |n| n.clamp(1, size.max(1)))
+}
+
+/// Whether group `group` has the signatures it needs.
+pub(crate) fn group_done(e: &Envelope, recipients: &[Recipient], group: u32) -> bool {
+    let signed = recipients
+        .iter()
+        .filter(|r| r.group == group && r.status == RecipientStatus::Signed)
+        .count();
+    signed >= quorum(e, recipients, group)
+}
+
 /// The kind of PDF field an envelope field is.
 fn empty_kind(k: FieldKind) -> paraf_sign::form::EmptyKind {
     match k {
@@ -597,6 +619,26 @@ impl Core {
                 ));
             }
         }
+        if let Some(q) = d.header.options.get("quorum") {
+            let ok = q.as_object().is_some_and(|m| {
+                m.iter().all(|(g, n)| {
+                    let size = d
+                        .recipients
+                        .iter()
+                        .filter(|r| g.parse::<u32>() == Ok(r.group))
+                        .count();
+                    n.as_u64()
+                        .and_then(|n| usize::try_from(n).ok())
+                        .is_some_and(|n| n >= 1 && n <= size)
+                })
+            });
+            if !ok {
+                return Err(CoreError::invalid(
+                    "quorum",
+                    "must map groups to 1 … the group's size",
+                ));
+            }
+        }
         let n_recipients = d.recipients.len();
         // A share has no fields at all: nothing is signed.
         let hand_placed = !d.fields.is_empty() || crate::sharing::is_sharing(&d.header);
@@ -962,6 +1004,19 @@ impl Core {
                 envelope,
                 recipient,
             }),
+            RecipientStatus::Invited | RecipientStatus::Opened
+                if group_done(
+                    &envelope,
+                    &self.store.recipients(envelope.id).await?,
+                    recipient.group,
+                ) =>
+            {
+                // Their group has the signatures it needs ("n of m") without theirs.
+                Ok(Opening::Closed {
+                    envelope,
+                    recipient,
+                })
+            }
             RecipientStatus::Invited | RecipientStatus::Opened => {
                 if recipient.status == RecipientStatus::Invited {
                     self.store
@@ -1316,11 +1371,7 @@ impl Core {
 
         // Next group, or the end.
         let all = self.store.recipients(e.id).await?;
-        let group_done = all
-            .iter()
-            .filter(|r| r.group == recipient.group)
-            .all(|r| r.status == RecipientStatus::Signed);
-        if !group_done {
+        if !group_done(&e, &all, recipient.group) {
             return Ok(e);
         }
         if all.iter().any(|r| r.group == recipient.group + 1) {
@@ -1338,7 +1389,7 @@ impl Core {
         let recipients = self.store.recipients(e.id).await?;
         if recipients
             .iter()
-            .any(|r| r.status != RecipientStatus::Signed)
+            .any(|r| !group_done(e, &recipients, r.group))
         {
             return Err(CoreError::Domain(DomainError::Conflict {
                 reason: "not every recipient has signed".into(),

@@ -41,6 +41,10 @@ impl Core {
         let now = self.now();
         let mut n = 0;
         for (e, r) in self.store.recipients_to_remind(now, 200).await? {
+            let all = self.store.recipients(e.id).await?;
+            if crate::envelopes::group_done(&e, &all, r.group) {
+                continue;
+            }
             let since = self.store.recipient_reminded_at(r.id).await?;
             if !self.store.mark_recipient_reminded(r.id, since, now).await? {
                 continue;

@@ -202,7 +202,61 @@ async fn delegation_needs_the_senders_leave(backend: Backend) {
     app.stop().await;
 }
 
+/// "n of m": one signature of group 1 is enough; the other member's link closes, the next
+/// group is invited, the envelope completes without them.
+async fn one_of_two_is_enough_when_the_sender_says_so(backend: Backend) {
+    let app = spawn(backend).await;
+    let core = &app.state.core;
+    let tn = tenant(&app, "quorum", Plan::Piagam).await;
+    let signers = || {
+        vec![
+            signer("alice@email.com", 1, "fr"),
+            signer("bob@email.com", 1, "fr"),
+            signer("carol@email.com", 2, "fr"),
+        ]
+    };
+    let pdf = || {
+        pages(&[
+            "Le client <@signature1@> ou <@signature2@>",
+            "Le prestataire <@signature3@>",
+        ])
+    };
+    let mut bad = draft(pdf(), signers());
+    bad.header.options = serde_json::json!({"quorum": {"1": 3}});
+    let err = core
+        .create_envelope(tn.org.id, bad, &Actor::cli())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("quorum"), "{err}");
+    let mut d = draft(pdf(), signers());
+    d.header.options = serde_json::json!({"quorum": {"1": 1}});
+    d.header.reminder_days = Some(1);
+    let (_, links) = sent(core, tn.org.id, d).await;
+    let e = alice_signs(core, &links[0].url).await;
+    assert_eq!(e.status, EnvelopeStatus::InProgress);
+    let bob = core
+        .open_link(token_of(&links[1].url), &Visit::default())
+        .await
+        .unwrap();
+    assert!(matches!(bob, paraf_core::envelopes::Opening::Closed { .. }));
+    assert!(core
+        .sign(token_of(&links[1].url), typed("Bob"), &Visit::default())
+        .await
+        .is_err());
+    // Carol's turn (mailed); Bob is not reminded.
+    link_mailed_to(&app, tn.org.id, "carol@email.com").await;
+    app.clock.advance(Duration::days(1) + Duration::seconds(1));
+    assert_eq!(core.send_reminders().await.unwrap(), 1);
+    let done = core
+        .sign(token_of(&links[2].url), typed("Carol"), &Visit::default())
+        .await
+        .unwrap();
+    assert_eq!(done.status, EnvelopeStatus::Completed);
+    app.stop().await;
+}
+
 crate::both_backends!(
+    one_of_two_is_enough_when_the_sender_says_so,
     reminders_go_every_n_days_until_an_answer,
     the_sender_replaces_and_a_recipient_delegates,
     delegation_needs_the_senders_leave,
