@@ -154,10 +154,23 @@ pub(crate) async fn submit(
 #[openapi(paths(page, submit))]
 struct ActivationApi;
 
-/// Adds the activation page to the OpenAPI document.
+/// Adds the activation page and the signer page (public pages reached from a mailed link) to
+/// the OpenAPI document.
 pub fn add_to(doc: &mut paraf_http::openapi::OpenApi) {
     use utoipa::OpenApi as _;
-    let mut v = serde_json::to_value(ActivationApi::openapi()).unwrap_or_default();
+    merge_public(
+        doc,
+        serde_json::to_value(ActivationApi::openapi()).unwrap_or_default(),
+    );
+    merge_public(
+        doc,
+        serde_json::to_value(crate::signer::SignerApi::openapi()).unwrap_or_default(),
+    );
+}
+
+/// Merges a derived document's paths (with no security: the link is the credential) and
+/// schemas.
+fn merge_public(doc: &mut paraf_http::openapi::OpenApi, mut v: serde_json::Value) {
     if let Some(paths) = v["paths"].as_object_mut() {
         for op in paths.values_mut().filter_map(|p| p.as_object_mut()) {
             for o in op.values_mut().filter_map(|o| o.as_object_mut()) {

@@ -17,6 +17,8 @@ struct Params {
     token_id: String,
     /// A webhook delivery of B's (`/api/webhooks/deliveries/{delivery}/redeliver`).
     delivery_id: String,
+    /// A signing link of an envelope of B's (the signer page).
+    link_token: String,
 }
 
 /// A signed document of `org` waiting for its single download; returns its id.
@@ -80,7 +82,17 @@ async fn params(app: &TestApp, org: OrgId) -> Params {
             .map(|d| d.id)
     })
     .await;
+    let (_, links) = crate::envelopes::sent(
+        &app.state.core,
+        org,
+        crate::envelopes::draft(
+            paraf_testkit::pdf::pages(&["Le client <@signature1@>"]),
+            vec![crate::envelopes::signer("client@tenant-b.example", 1, "fr")],
+        ),
+    )
+    .await;
     Params {
+        link_token: crate::envelopes::token_of(&links[0].url).to_string(),
         id_dokumen: signed_document(app, org, "b0000000000000000000000000000001").await,
         secret: link.secret,
         token_id: token.id.to_string(),
@@ -97,6 +109,10 @@ fn concrete(path: &str, p: &Params) -> String {
         .replace("{dialect}", "bsre")
         .replace("{id}", &p.token_id)
         .replace("{delivery}", &p.delivery_id)
+        .replace("{lang}", "fr")
+        .replace("{token}", &p.link_token)
+        .replace("{doc}", "1")
+        .replace("{page}", "1")
 }
 
 async fn a_foreign_organisation_never_reads_anothers_data(backend: Backend) {

@@ -38,6 +38,31 @@ pub const MAX_IMAGE_BYTES: usize = 2 * 1024 * 1024;
 const CSS: &str = include_str!("../../static/signer.css");
 const SCRIPT: &str = include_str!("../../static/signer.js");
 
+/// A signing link's path parameters.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+struct LinkParams {
+    /// The page's language: fr, en, id, it, es.
+    lang: String,
+    /// The recipient's link token (single recipient, expiring).
+    token: String,
+}
+
+/// The signer page in the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    page,
+    sign,
+    decline,
+    delegate,
+    send_code,
+    verify_code,
+    page_image,
+    download
+))]
+pub(crate) struct SignerApi;
+
 /// The signer page's routes (public: the link's token is the credential).
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -465,6 +490,11 @@ async fn downloads(state: &AppState, token: &str) -> Vec<DocView> {
 }
 
 /// `GET /{lang}/sign/{token}`: the page.
+#[utoipa::path(get, path = "/{lang}/sign/{token}", tag = "Signer page", params(LinkParams),
+    summary = "The signer's page: the documents, their fields, the code step, the signature form",
+    description = "Public: the link's token is the credential. A recipient whose group's turn has not come sees `not-your-turn`; hooks for end-to-end tests in docs/signer-page.md.",
+    responses((status = 200, description = "The page.", content_type = "text/html", body = String),
+        (status = 404, description = "Unknown or expired link.", content_type = "text/html", body = String)))]
 async fn page(
     State(state): State<AppState>,
     Path((lang, token)): Path<(String, String)>,
@@ -475,6 +505,12 @@ async fn page(
 }
 
 /// `POST /{lang}/sign/{token}` (multipart): sign with a typed, drawn or uploaded signature.
+#[utoipa::path(post, path = "/{lang}/sign/{token}", tag = "Signer page", params(LinkParams),
+    summary = "Sign: a typed name, a drawn (data URL) or uploaded image, the fields to fill",
+    request_body(content_type = "multipart/form-data", description = "`signature_typed`, `signature_drawn` (data:image/png;base64,…), `signature_upload` (PNG/JPEG file), `field:<name>` for each field to fill"),
+    responses((status = 303, description = "Signed: back to the page, which shows `signed-done`."),
+        (status = 409, description = "Not your turn, or already answered.", content_type = "text/html", body = String),
+        (status = 422, description = "The page again with the problem (no signature, a required field, the code first).", content_type = "text/html", body = String)))]
 async fn sign(
     State(state): State<AppState>,
     Path((lang, token)): Path<(String, String)>,
@@ -580,6 +616,11 @@ struct DeclineForm {
 }
 
 /// `POST /{lang}/sign/{token}/decline`: decline with a reason.
+#[utoipa::path(post, path = "/{lang}/sign/{token}/decline", tag = "Signer page", params(LinkParams),
+    summary = "Decline with a reason (the envelope ends `declined`)",
+    request_body(content_type = "application/x-www-form-urlencoded", description = "`reason` (1–1000 characters)"),
+    responses((status = 303, description = "Declined: back to the page (`declined-done`)."),
+        (status = 422, description = "The page again with the problem.", content_type = "text/html", body = String)))]
 async fn decline(
     State(state): State<AppState>,
     Path((lang, token)): Path<(String, String)>,
@@ -604,6 +645,12 @@ struct DelegateForm {
 
 /// `POST /{lang}/sign/{token}/delegate`: hand the signature to someone else (when allowed).
 /// The link stops working, so the answer is the outcome itself, not a redirect to it.
+#[utoipa::path(post, path = "/{lang}/sign/{token}/delegate", tag = "Signer page", params(LinkParams),
+    summary = "Hand the signature to someone else (when the sender allows it)",
+    request_body(content_type = "application/x-www-form-urlencoded", description = "`first_name`, `last_name`, `email`"),
+    responses((status = 200, description = "Done (`delegated-done`); this link no longer works.", content_type = "text/html", body = String),
+        (status = 403, description = "Delegation not allowed.", content_type = "text/html", body = String),
+        (status = 422, description = "The page again with the problem.", content_type = "text/html", body = String)))]
 async fn delegate(
     State(state): State<AppState>,
     Path((lang, token)): Path<(String, String)>,
@@ -647,6 +694,10 @@ async fn delegate(
 }
 
 /// `POST /{lang}/sign/{token}/code`: send a code by the recipient's channel.
+#[utoipa::path(post, path = "/{lang}/sign/{token}/code", tag = "Signer page", params(LinkParams),
+    summary = "Send a six-digit code by the recipient's channel (mail or SMS)",
+    responses((status = 200, description = "The page, saying where the code went (masked).", content_type = "text/html", body = String),
+        (status = 429, description = "Too many codes this hour.", content_type = "text/html", body = String)))]
 async fn send_code(
     State(state): State<AppState>,
     Path((lang, token)): Path<(String, String)>,
@@ -667,6 +718,11 @@ struct CodeForm {
 }
 
 /// `POST /{lang}/sign/{token}/verify`: confirm the code.
+#[utoipa::path(post, path = "/{lang}/sign/{token}/verify", tag = "Signer page", params(LinkParams),
+    summary = "Confirm the code",
+    request_body(content_type = "application/x-www-form-urlencoded", description = "`code` (six digits)"),
+    responses((status = 303, description = "Confirmed: back to the page."),
+        (status = 422, description = "Wrong, expired or used code (5 tries).", content_type = "text/html", body = String)))]
 async fn verify_code(
     State(state): State<AppState>,
     Path((lang, token)): Path<(String, String)>,
@@ -680,6 +736,11 @@ async fn verify_code(
 }
 
 /// `GET /{lang}/sign/{token}/pages/{doc}/{page}`: a page image (PNG, rendered on the server).
+#[utoipa::path(get, path = "/{lang}/sign/{token}/pages/{doc}/{page}", tag = "Signer page", params(LinkParams,
+        ("doc" = u32, Path, description = "1-based document"), ("page" = u32, Path, description = "1-based page")),
+    summary = "A page of a document as a PNG image (rendered on the server, cached)",
+    responses((status = 200, description = "The image.", content_type = "image/png", body = Vec<u8>),
+        (status = 404, description = "No such page, or not viewable with this link yet.")))]
 async fn page_image(
     State(state): State<AppState>,
     Path((_lang, token, doc, page)): Path<(String, String, u32, u32)>,
@@ -708,6 +769,11 @@ async fn page_image(
 
 /// `GET /{lang}/sign/{token}/download/{doc}`: the document as signed so far (final once the
 /// envelope is completed).
+#[utoipa::path(get, path = "/{lang}/sign/{token}/download/{doc}", tag = "Signer page", params(LinkParams,
+        ("doc" = u32, Path, description = "1-based document")),
+    summary = "Download a document as signed so far (final once completed; a shared file)",
+    responses((status = 200, description = "The PDF.", content_type = "application/pdf", body = Vec<u8>),
+        (status = 404, description = "No such document, or not downloadable with this link yet.")))]
 async fn download(
     State(state): State<AppState>,
     Path((_lang, token, doc)): Path<(String, String, u32)>,
