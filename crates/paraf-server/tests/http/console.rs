@@ -868,6 +868,36 @@ async fn console_in_headless_chromium_creates_a_working_credential(backend: Back
     assert_eq!(browser.text("#requests-total").await, "1");
     assert_eq!(browser.text("#signatures-total").await, "1");
 
+    // Webhooks ("Mon compte > URL du webhook"): add one, its secret shown once; a failed
+    // delivery in the log, redelivered from the page.
+    let rx = paraf_testkit::webhook::Receiver::start(vec![500, 200]).await;
+    browser
+        .click("header nav a[href=\"/console/webhooks\"]")
+        .await;
+    browser.wait_url("/console/webhooks").await;
+    browser.type_into("#f-url", &rx.url).await;
+    browser.type_into("#f-events", "envelope.*").await;
+    browser.click("#add-webhook").await;
+    let secret = browser.text("#secret-value").await;
+    assert!(secret.starts_with("whsec_"), "{secret}");
+    app.state
+        .core
+        .emit(a.org.id, "envelope.sent", json!({"envelope": {"id": "e1"}}))
+        .await
+        .unwrap();
+    eventually(20, "the failed attempt in the log", || async {
+        browser.go(&app.at("/console/webhooks")).await;
+        browser.source().await.contains("HTTP 500").then_some(())
+    })
+    .await;
+    browser.click("#deliveries tbody tr button").await;
+    browser.wait_url("/console/webhooks?done=redeliver").await;
+    let again = eventually(20, "the redelivery", || async {
+        rx.deliveries().into_iter().find(|d| d.answered == 200)
+    })
+    .await;
+    assert!(again.signed_by(&secret));
+
     // Logout.
     browser.click("header form button").await;
     browser.wait_url("/console/login").await;
@@ -880,7 +910,12 @@ async fn console_in_headless_chromium_creates_a_working_credential(backend: Back
         .into_iter()
         .map(|r| r.action)
         .collect();
-    for action in ["session.started", "app_credential.created", "session.ended"] {
+    for action in [
+        "session.started",
+        "app_credential.created",
+        "webhook_endpoint.created",
+        "session.ended",
+    ] {
         assert!(actions.iter().any(|a| a == action), "{action}: {actions:?}");
     }
     app.stop().await;

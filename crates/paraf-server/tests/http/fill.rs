@@ -141,4 +141,83 @@ async fn recipients_fill_text_dates_and_check_boxes(backend: Backend) {
     app.stop().await;
 }
 
-crate::both_backends!(recipients_fill_text_dates_and_check_boxes);
+/// In headless Chromium: Alice fills her fields and signs, Bob hands his turn to Dave; a
+/// share asks for its code, then lists its file.
+async fn fields_delegation_and_shares_in_a_real_browser(backend: Backend) {
+    let app = spawn(backend).await;
+    let tn = tenant(&app, "navigateur", Plan::Piagam).await;
+    let core = &app.state.core;
+    let mut d = draft(
+        pages(&["Bon de commande"]),
+        vec![
+            signer("alice@email.com", 1, "fr"),
+            signer("bob@email.com", 1, "en"),
+        ],
+    );
+    d.header.options = serde_json::json!({"allow_delegation": true});
+    d.fields = vec![
+        field(0, FieldKind::Signature, "signature_alice", true, 600.0),
+        field(0, FieldKind::Text, "fonction", true, 560.0),
+        field(0, FieldKind::Checkbox, "accord", true, 520.0),
+        field(1, FieldKind::Signature, "signature_bob", true, 300.0),
+    ];
+    let (e, links) = sent(core, tn.org.id, d).await;
+    let browser = paraf_testkit::browser::Browser::start().await;
+    browser.go(&links[0].url).await;
+    browser
+        .type_into(r#"[data-testid="text-field-fonction"]"#, "Gérante")
+        .await;
+    browser.click(r#"[data-testid="text-field-accord"]"#).await;
+    crate::signer_page::sign_as_typed(&browser, "Alice Dupont").await;
+    browser.go(&links[1].url).await;
+    browser.click(r#"[data-testid="delegate-open"]"#).await;
+    browser
+        .type_into(r#"[data-testid="delegate-first-name"]"#, "Dave")
+        .await;
+    browser
+        .type_into(r#"[data-testid="delegate-last-name"]"#, "Durand")
+        .await;
+    browser
+        .type_into(r#"[data-testid="delegate-email"]"#, "dave@email.com")
+        .await;
+    browser.click(r#"[data-testid="delegate-submit"]"#).await;
+    browser.find(r#"[data-testid="delegated-done"]"#).await;
+    let (_, fields) = core.envelope_contents(&e).await.unwrap();
+    let fonction = fields.iter().find(|f| f.name == "fonction").unwrap();
+    assert_eq!(fonction.value.as_deref(), Some("Gérante"));
+    let (_, rs) = core.envelope(tn.org.id, e.id).await.unwrap();
+    assert_eq!(rs[1].email.as_str(), "dave@email.com");
+
+    // A share: the code first, then the file.
+    let mut share = draft(
+        pages(&["Annexe"]),
+        vec![signer("john@example.com", 1, "en")],
+    );
+    share.header.title = "Annexe".into();
+    let (_, links) = core
+        .share_documents(tn.org.id, share, &paraf_core::audit::Actor::cli())
+        .await
+        .unwrap();
+    browser.go(&links[0].url).await;
+    browser.click(r#"[data-testid="otp-send"]"#).await;
+    browser.find(r#"[data-testid="otp-sent"]"#).await;
+    let mails = app.store.list_mail(Some(tn.org.id), 20).await.unwrap();
+    let mail = mails
+        .iter()
+        .find(|m| m.to == "john@example.com" && !m.subject.starts_with("Documents shared"))
+        .unwrap();
+    let code = crate::signer_page::code_after(&mail.text, ":").unwrap();
+    browser
+        .type_into(r#"[data-testid="otp-input"]"#, &code)
+        .await;
+    browser.click(r#"[data-testid="otp-submit"]"#).await;
+    let link = browser.find(r#"[data-testid="download-file"]"#).await;
+    assert!(!link.is_empty());
+    browser.close().await;
+    app.stop().await;
+}
+
+crate::both_backends!(
+    recipients_fill_text_dates_and_check_boxes,
+    fields_delegation_and_shares_in_a_real_browser,
+);

@@ -13,6 +13,15 @@ use paraf_testkit::webhook::{standard_webhooks_verify, Receiver};
 use crate::common::*;
 use crate::envelopes::{completed_pdf, draft, outside_validators_accept, sent, signer, subscribe};
 
+/// On the open signer page: types `name` as the signature, signs, waits for `signed-done`.
+pub(crate) async fn sign_as_typed(browser: &Browser, name: &str) {
+    browser
+        .type_into(r#"[data-testid="signature-typed"]"#, name)
+        .await;
+    browser.click(r#"[data-testid="sign-submit"]"#).await;
+    browser.find(r#"[data-testid="signed-done"]"#).await;
+}
+
 /// The path of a link (the test client talks to the server directly).
 pub(crate) fn path_of(url: &str, app: &TestApp) -> String {
     url.strip_prefix(&app.url).unwrap().to_string()
@@ -341,11 +350,7 @@ async fn signers_in_a_real_browser() {
         .type_into(r#"[data-testid="otp-input"]"#, &code)
         .await;
     browser.click(r#"[data-testid="otp-submit"]"#).await;
-    browser
-        .type_into(r#"[data-testid="signature-typed"]"#, "Alice Dupont")
-        .await;
-    browser.click(r#"[data-testid="sign-submit"]"#).await;
-    browser.find(r#"[data-testid="signed-done"]"#).await;
+    sign_as_typed(&browser, "Alice Dupont").await;
 
     // Bob: draws his signature on the canvas and signs.
     browser.go(&links[1].url).await;
