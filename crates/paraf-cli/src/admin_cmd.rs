@@ -63,6 +63,9 @@ enum AdminCommand {
     /// Organisation seals (BSrE `idSubscriber`).
     #[command(subcommand)]
     Seal(SealCommand),
+    /// Envelopes: list them (with why they ended), resume a failed seal, cancel.
+    #[command(subcommand)]
+    Envelope(crate::envelope_cmd::EnvelopeCommand),
     /// Webhook endpoints (Standard Webhooks signatures) and their delivery log.
     #[command(subcommand)]
     Webhook(crate::webhook_cmd::WebhookCommand),
@@ -302,6 +305,10 @@ pub fn run(args: AdminArgs) -> anyhow::Result<()> {
             },
             AdminCommand::Webhook(c) => match open_core(&config, &store).await {
                 Ok(core) => crate::webhook_cmd::run(&core, c).await,
+                Err(e) => Err(e),
+            },
+            AdminCommand::Envelope(c) => match open_core(&config, &store).await {
+                Ok(core) => crate::envelope_cmd::run(&core, c).await,
                 Err(e) => Err(e),
             },
             other => execute(&store, other).await,
@@ -749,8 +756,11 @@ async fn execute(store: &Store, command: AdminCommand) -> anyhow::Result<()> {
                 }
             }
         }
-        AdminCommand::Identity(_) | AdminCommand::Seal(_) | AdminCommand::Webhook(_) => {
-            bail!("identity, seal and webhook commands need the CA: dispatched in run()")
+        AdminCommand::Identity(_)
+        | AdminCommand::Seal(_)
+        | AdminCommand::Webhook(_)
+        | AdminCommand::Envelope(_) => {
+            bail!("identity, seal, webhook and envelope commands need the CA: dispatched in run()")
         }
         AdminCommand::Outbox(OutboxCommand::List { org, limit, full }) => {
             let org_id = match org {

@@ -2,6 +2,7 @@
 
 mod admin_cmd;
 mod ca_cmd;
+mod envelope_cmd;
 mod net;
 mod serve_cmd;
 mod sign_cmd;

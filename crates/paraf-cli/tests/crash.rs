@@ -170,5 +170,28 @@ fn a_server_killed_while_sealing_completes_the_envelope_after_restart() {
     );
     let certificate = get(done["data"]["certificat_pdf"]["url"].as_str().unwrap());
     assert!(certificate.starts_with(b"%PDF-"));
+
+    // What the operator sees, and a reseal of an envelope that needs none: refused.
+    let admin = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_paraf"))
+            .arg("admin")
+            .args(args)
+            .arg("--data")
+            .arg(&data)
+            .env_remove("PARAF_DATABASE_URL")
+            .output()
+            .unwrap()
+    };
+    let out = admin(&["envelope", "list", "--org", "default"]);
+    assert!(out.status.success(), "{out:?}");
+    let list = String::from_utf8(out.stdout).unwrap();
+    let line = list.lines().next().unwrap().to_string();
+    assert!(line.contains("\tcompleted\t"), "{list}");
+    let id = line.split('\t').next().unwrap().to_string();
+    let out = admin(&["envelope", "reseal", "--org", "default", "--id", &id]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not seal_failed"));
+    let out = admin(&["envelope", "list", "--org", "default", "--status", "nope"]);
+    assert!(!out.status.success());
     stop(server);
 }

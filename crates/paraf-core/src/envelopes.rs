@@ -1462,6 +1462,31 @@ impl Core {
         Ok(done)
     }
 
+    /// The organisation's envelopes, newest first (of `status` if given), at most `limit`.
+    pub async fn envelopes(
+        &self,
+        org: OrgId,
+        status: Option<EnvelopeStatus>,
+        limit: u32,
+    ) -> Result<Vec<Envelope>> {
+        Ok(self.store.envelopes_of(org, status, limit).await?)
+    }
+
+    /// An operator resumes the sealing of an envelope that is `seal_failed` (or `sealing`
+    /// past its lease) now, instead of waiting for the housekeeping task.
+    pub async fn reseal(&self, org: OrgId, id: EnvelopeId) -> Result<Envelope> {
+        let e = self.store.envelope(org, id).await?;
+        if !matches!(
+            e.status,
+            EnvelopeStatus::SealFailed | EnvelopeStatus::Sealing
+        ) {
+            return Err(CoreError::Domain(DomainError::Conflict {
+                reason: format!("the envelope is {}, not seal_failed", e.status),
+            }));
+        }
+        self.complete(&e).await
+    }
+
     /// The organisation seal that signs envelopes (on recipients' behalf in the seal model, and
     /// the proof certificate): the organisation's seal `envelopes`, created on first use in the
     /// organisation's name with the sender's address.

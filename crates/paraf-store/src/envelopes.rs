@@ -443,6 +443,26 @@ impl Store {
         Ok(n == 1)
     }
 
+    /// The organisation's envelopes, newest first, of `status` if given.
+    pub async fn envelopes_of(
+        &self,
+        org: OrgId,
+        status: Option<EnvelopeStatus>,
+        limit: u32,
+    ) -> Result<Vec<Envelope>> {
+        let sql = format!(
+            "SELECT {ENVELOPE_COLS} FROM envelopes WHERE org_id = $1 \
+             AND ($2 IS NULL OR status = $2) ORDER BY id DESC LIMIT $3"
+        );
+        let rows: Vec<EnvelopeRow> = with_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(org.0)
+            .bind(status.map(EnvelopeStatus::as_str))
+            .bind(i64::from(limit))
+            .fetch_all(p)
+            .await)?;
+        rows.into_iter().map(EnvelopeRow::into_domain).collect()
+    }
+
     /// Envelopes to seal again: `seal_failed`, and `sealing` ones whose holder's time ran out.
     pub async fn envelopes_to_reseal(&self, now: Timestamp, limit: u32) -> Result<Vec<Envelope>> {
         self.envelopes_at(

@@ -588,8 +588,18 @@ async fn a_failed_seal_is_visible_and_retried(backend: Backend) {
         "{:?}",
         failed.status_reason
     );
-    // Nothing to do while the cause is there; done once it is gone.
+    // Nothing to do while the cause is there (the operator's reseal says so too); done once
+    // it is gone.
     assert_eq!(core.retry_sealing().await.unwrap(), 0);
+    let again = core.reseal(tn.org.id, e.id).await.unwrap();
+    assert_eq!(again.status, EnvelopeStatus::SealFailed);
+    assert_eq!(
+        core.envelopes(tn.org.id, Some(EnvelopeStatus::SealFailed), 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     std::fs::write(&path, &kept).unwrap();
     assert_eq!(core.retry_sealing().await.unwrap(), 1);
     let (done, _) = core.envelope(tn.org.id, e.id).await.unwrap();
