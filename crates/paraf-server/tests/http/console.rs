@@ -898,6 +898,45 @@ async fn console_in_headless_chromium_creates_a_working_credential(backend: Back
     .await;
     assert!(again.signed_by(&secret));
 
+    // A personal API token ("Mes tokens API"): shown once, works, revoked from the page.
+    browser
+        .click("header nav a[href=\"/console/tokens\"]")
+        .await;
+    browser.wait_url("/console/tokens").await;
+    browser.type_into("#f-name", "Backend ERP").await;
+    browser.click("#add-token").await;
+    let token = browser.text("#token-value").await;
+    let tokens = |t: String| {
+        let app = &app;
+        async move {
+            json(
+                app.get("/api/tokens")
+                    .header("authorization", bearer(&t))
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    let (s, v) = tokens(token.clone()).await;
+    assert_eq!(s, 200, "{v}");
+    let id = v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "Backend ERP")
+        .map(|t| t["id"].to_string())
+        .unwrap_or_else(|| panic!("{v}"));
+    browser.go(&app.at("/console/tokens")).await;
+    browser.click(&format!("#token-{id} button")).await;
+    browser.wait_url("/console/tokens?done=revoke").await;
+    assert!(browser
+        .text(&format!("#token-{id}"))
+        .await
+        .contains("dicabut"));
+    assert_eq!(tokens(token).await.0, 401);
+
     // Logout.
     browser.click("header form button").await;
     browser.wait_url("/console/login").await;
@@ -914,6 +953,8 @@ async fn console_in_headless_chromium_creates_a_working_credential(backend: Back
         "session.started",
         "app_credential.created",
         "webhook_endpoint.created",
+        "api_token.created",
+        "api_token.revoked",
         "session.ended",
     ] {
         assert!(actions.iter().any(|a| a == action), "{action}: {actions:?}");

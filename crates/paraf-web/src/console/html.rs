@@ -10,12 +10,13 @@ use axum::response::Response;
 pub const CSS: &str = include_str!("../../static/console.css");
 
 /// The navigation entries: path, label, key.
-const NAV: [(&str, &str, Nav); 6] = [
+const NAV: [(&str, &str, Nav); 7] = [
     ("/console", "Dashboard", Nav::Dashboard),
     ("/console/credentials", "API Credentials", Nav::Credentials),
     ("/console/identities", "Identitas", Nav::Identities),
     ("/console/seals", "Segel", Nav::Seals),
     ("/console/webhooks", "Webhooks", Nav::Webhooks),
+    ("/console/tokens", "Token API", Nav::Tokens),
     ("/console/audit", "Audit", Nav::Audit),
 ];
 
@@ -34,6 +35,8 @@ pub enum Nav {
     Seals,
     /// `/console/webhooks…`.
     Webhooks,
+    /// `/console/tokens…`.
+    Tokens,
     /// `/console/audit`.
     Audit,
 }

@@ -16,6 +16,7 @@ pub mod html;
 mod identities;
 mod login;
 mod seals;
+mod tokens;
 mod webhooks;
 
 use std::net::IpAddr;
@@ -65,6 +66,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/console/identities/{id}/{action}", post(identities::act))
         .route("/console/seals", get(seals::list))
+        .route("/console/tokens", get(tokens::list).post(tokens::create))
+        .route("/console/tokens/{id}/revoke", post(tokens::revoke))
         .route(
             "/console/webhooks",
             get(webhooks::list).post(webhooks::create),

@@ -1,0 +1,147 @@
+//! `/console/tokens`: the signed-in administrator's personal API tokens (GesDocs' "Mon compte,
+//! Mes tokens API") — create one by name (its secret shown once), list them with their
+//! prefix and last use, revoke. Through `paraf_core::accounts` like `POST /api/tokens`.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Form;
+use paraf_core::domain::ApiTokenId;
+use serde::Deserialize;
+
+use super::html::{self, Nav};
+use super::{done_notice, internal, not_found, see_other, user_message, ActionForm, Done, Session};
+use paraf_http::state::AppState;
+
+const DONE: [(&str, &str); 1] = [("revoke", "Token dicabut.")];
+
+/// The "new token" form.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct TokenForm {
+    name: String,
+    csrf: Option<String>,
+}
+
+struct TokenRow {
+    id: i64,
+    name: String,
+    prefix: String,
+    created: String,
+    used: String,
+    revoked: bool,
+    revoke: String,
+}
+
+#[derive(Template)]
+#[template(path = "tokens.html")]
+struct TokensPage<'a> {
+    notice: Option<(bool, String)>,
+    secret: Option<String>,
+    csrf: &'a str,
+    rows: Vec<TokenRow>,
+    form_name: &'a str,
+}
+
+async fn render(
+    state: &AppState,
+    session: &Session,
+    status: StatusCode,
+    notice: Option<(bool, String)>,
+    secret: Option<String>,
+    name: &str,
+) -> Response {
+    let tokens = match state.personal_tokens(session.org.id, session.user.id).await {
+        Ok(t) => t,
+        Err(e) => return internal(e),
+    };
+    let rows = tokens
+        .iter()
+        .map(|t| TokenRow {
+            id: t.id.0,
+            name: t.name.clone(),
+            prefix: t.prefix.clone(),
+            created: html::time(t.created_at),
+            used: html::time_opt(t.last_used_at),
+            revoked: t.revoked_at.is_some(),
+            revoke: format!("/console/tokens/{}/revoke", t.id),
+        })
+        .collect();
+    let page = TokensPage {
+        notice,
+        secret,
+        csrf: &session.csrf,
+        rows,
+        form_name: name,
+    };
+    let body = crate::render::fragment(&page);
+    session.page(status, "Token API", Nav::Tokens, &body)
+}
+
+/// `GET /console/tokens`.
+pub async fn list(
+    State(state): State<AppState>,
+    session: Session,
+    Query(q): Query<Done>,
+) -> Response {
+    let notice = done_notice(q.done.as_deref(), &DONE).map(|m| (true, m.to_string()));
+    render(&state, &session, StatusCode::OK, notice, None, "").await
+}
+
+/// `POST /console/tokens`: a new token, its secret shown once.
+pub async fn create(
+    State(state): State<AppState>,
+    session: Session,
+    Form(f): Form<TokenForm>,
+) -> Response {
+    if let Some(r) = session.csrf_refusal(f.csrf.as_deref()) {
+        return r;
+    }
+    match state
+        .create_personal_token(session.org.id, session.user.id, &f.name, &session.actor())
+        .await
+    {
+        Ok((t, secret)) => {
+            let notice = Some((
+                true,
+                format!(
+                    "Token \"{}\" dibuat. Simpan sekarang: tidak akan ditampilkan lagi.",
+                    t.name
+                ),
+            ));
+            let secret = Some(secret.expose().to_string());
+            render(&state, &session, StatusCode::CREATED, notice, secret, "").await
+        }
+        Err(e) => {
+            let notice = Some((false, user_message(&e)));
+            render(
+                &state,
+                &session,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                notice,
+                None,
+                &f.name,
+            )
+            .await
+        }
+    }
+}
+
+/// `POST /console/tokens/{id}/revoke`.
+pub async fn revoke(State(state): State<AppState>, form: ActionForm) -> Response {
+    let session = form.session;
+    match state
+        .revoke_personal_token(
+            session.org.id,
+            session.user.id,
+            ApiTokenId(form.id),
+            &session.actor(),
+        )
+        .await
+    {
+        Ok(()) => see_other("/console/tokens?done=revoke"),
+        Err(e) if e.is_not_found() => not_found(&session),
+        Err(e) => internal(e),
+    }
+}
