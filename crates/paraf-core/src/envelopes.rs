@@ -37,12 +37,14 @@ pub const ENVELOPE_SEAL: &str = "envelopes";
 pub const MAX_DOCUMENT_BYTES: usize = 50 * 1024 * 1024;
 
 /// A document to put in an envelope.
+#[derive(Clone)]
 pub struct DraftDocument {
     pub name: String,
     pub bytes: Vec<u8>,
 }
 
 /// What the sender gives to create an envelope.
+#[derive(Clone)]
 pub struct Draft {
     pub header: EnvelopeHeader,
     pub documents: Vec<DraftDocument>,
@@ -161,6 +163,7 @@ fn tag_fields(
             required: true,
             page: u32::try_from(m.page).unwrap_or(u32::MAX),
             rect: [cx - w / 2.0, cy - h / 2.0, cx + w / 2.0, cy + h / 2.0],
+            unit: paraf_domain::FieldUnit::Points,
         });
     }
     Ok(out)
@@ -195,6 +198,37 @@ pub(crate) fn group_done(e: &Envelope, recipients: &[Recipient], group: u32) -> 
         .filter(|r| r.group == group && r.status == RecipientStatus::Signed)
         .count();
     signed >= quorum(e, recipients, group)
+}
+
+/// A field given in percent of its page as displayed (`[left, top, width, height]`, origin
+/// top-left) in points of the page's user space.
+fn in_points(f: &NewField, pages: &[paraf_pdf::Page]) -> Result<NewField> {
+    let page = usize::try_from(f.page)
+        .ok()
+        .and_then(|n| n.checked_sub(1))
+        .and_then(|i| pages.get(i))
+        .ok_or_else(|| CoreError::invalid("fields", format!("page {} does not exist", f.page)))?;
+    let [left, top, width, height] = f.rect;
+    let ok = |v: f64| (0.0..=100.0).contains(&v);
+    if !(ok(left) && ok(top) && ok(width) && ok(height))
+        || left + width > 100.0
+        || top + height > 100.0
+    {
+        return Err(CoreError::invalid(
+            "fields",
+            format!("{}: percentages must stay within the page", f.name),
+        ));
+    }
+    let (w, h) = paraf_sign::placement::display_size(page);
+    let (x0, y1) = (left / 100.0 * w, h - top / 100.0 * h);
+    let (x1, y0) = (x0 + width / 100.0 * w, y1 - height / 100.0 * h);
+    let (ax, ay) = paraf_sign::placement::display_to_user(page, x0, y0);
+    let (bx, by) = paraf_sign::placement::display_to_user(page, x1, y1);
+    Ok(NewField {
+        rect: [ax.min(bx), ay.min(by), ax.max(bx), ay.max(by)],
+        unit: paraf_domain::FieldUnit::Points,
+        ..f.clone()
+    })
 }
 
 /// The kind of PDF field an envelope field is.
@@ -323,6 +357,7 @@ fn summary_fields(document: usize, pages: u32, recipients: usize) -> (u32, Vec<N
                 required: true,
                 page: pages.saturating_add(page + 1),
                 rect,
+                unit: paraf_domain::FieldUnit::Points,
             }
         })
         .collect();
@@ -640,10 +675,18 @@ impl Core {
             }
         }
         let n_recipients = d.recipients.len();
+        let mut given_fields = d.fields;
         // A share has no fields at all: nothing is signed.
-        let hand_placed = !d.fields.is_empty() || crate::sharing::is_sharing(&d.header);
+        let hand_placed = !given_fields.is_empty() || crate::sharing::is_sharing(&d.header);
         let docs = d.documents;
-        // Parse every PDF (and find its tags) off the async threads.
+        let percent: Vec<NewField> = given_fields
+            .iter()
+            .filter(|f| f.unit == paraf_domain::FieldUnit::Percent)
+            .cloned()
+            .collect();
+        given_fields.retain(|f| f.unit != paraf_domain::FieldUnit::Percent);
+        // Parse every PDF (and find its tags, convert fields given in percent) off the async
+        // threads.
         let parsed = tokio::task::spawn_blocking(
             move || -> Result<Vec<(DraftDocument, u32, Vec<NewField>)>> {
                 let mut out = Vec::new();
@@ -665,7 +708,14 @@ impl Core {
                         return Err(not_pdf("has no pages".into()));
                     }
                     let mut fields = if hand_placed {
-                        Vec::new()
+                        let page_list = pdf
+                            .pages()
+                            .map_err(|e| not_pdf(format!("has no readable pages ({e})")))?;
+                        percent
+                            .iter()
+                            .filter(|f| f.document == i)
+                            .map(|f| in_points(f, &page_list))
+                            .collect::<Result<Vec<_>>>()?
                     } else {
                         tag_fields(&pdf, i, n_recipients)?
                     };
@@ -689,7 +739,7 @@ impl Core {
         .map_err(CoreError::internal)??;
 
         let mut documents = Vec::new();
-        let mut fields = d.fields;
+        let mut fields = given_fields;
         let mut summarised = false;
         for (doc, pages, tag_fields) in parsed {
             let blob: BlobId = self

@@ -269,6 +269,17 @@ pub struct EnvelopeProof {
     pub json: BlobId,
 }
 
+/// How a new field's rectangle is given.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum FieldUnit {
+    /// `[llx, lly, urx, ury]` in the page's default user space (points).
+    #[default]
+    Points,
+    /// `[left, top, width, height]` in percent of the page as displayed (origin top-left),
+    /// converted to points when the envelope is made.
+    Percent,
+}
+
 /// A field to add: for the recipient at `recipient` (0-based index into the recipients given).
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewField {
@@ -281,6 +292,7 @@ pub struct NewField {
     pub required: bool,
     pub page: u32,
     pub rect: [f64; 4],
+    pub unit: FieldUnit,
 }
 
 /// A document to add.

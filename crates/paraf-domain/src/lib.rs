@@ -72,8 +72,8 @@ pub use credential::{
 pub use entropy::{random_bytes, Entropy, OsEntropy, SeededEntropy};
 pub use envelope::{
     Envelope, EnvelopeDocument, EnvelopeHeader, EnvelopeProof, EnvelopeStatus, Field, FieldKind,
-    NewEnvelope, NewEnvelopeDocument, NewField, NewRecipient, Recipient, RecipientStatus,
-    SecondFactor, SignatureModel,
+    FieldUnit, NewEnvelope, NewEnvelopeDocument, NewField, NewRecipient, Recipient,
+    RecipientStatus, SecondFactor, SignatureModel,
 };
 pub use error::{DomainError, Entity};
 pub use idempotency::{Claim, IdempotencyKey, StoredResponse};

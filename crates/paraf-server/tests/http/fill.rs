@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use paraf_core::envelopes::{SignatureInput, Visit};
-use paraf_domain::{FieldKind, NewField, Plan};
+use paraf_domain::{FieldKind, FieldUnit, NewField, Plan};
 use paraf_testkit::pdf::pages;
 
 use crate::common::*;
@@ -22,6 +22,7 @@ fn field(recipient: usize, kind: FieldKind, name: &str, required: bool, y: f64) 
         required,
         page: 1,
         rect: [72.0, y, 272.0, y + 30.0],
+        unit: FieldUnit::Points,
     }
 }
 
@@ -42,9 +43,28 @@ async fn recipients_fill_text_dates_and_check_boxes(backend: Backend) {
         field(0, FieldKind::Checkbox, "accord", true, 520.0),
         field(0, FieldKind::Text, "remarque", false, 480.0),
         field(1, FieldKind::Signature, "signature_bob", true, 300.0),
-        field(1, FieldKind::Date, "date_bob", true, 260.0),
+        // In percent of the page as displayed: left 10 %, top 60 %, 30 % × 5 %.
+        NewField {
+            rect: [10.0, 60.0, 30.0, 5.0],
+            unit: FieldUnit::Percent,
+            ..field(1, FieldKind::Date, "date_bob", true, 0.0)
+        },
     ];
+    let mut outside = d.clone();
+    outside.fields[5].rect = [80.0, 60.0, 30.0, 5.0];
+    let err = core
+        .create_envelope(tn.org.id, outside, &paraf_core::audit::Actor::cli())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("within the page"), "{err}");
     let (e, links) = sent(core, tn.org.id, d).await;
+    // Stored in points: the test page is A4, 595 × 842.
+    let (_, stored) = core.envelope_contents(&e).await.unwrap();
+    let date = stored.iter().find(|f| f.name == "date_bob").unwrap();
+    let expect = [59.5, 842.0 * 0.35, 59.5 + 178.5, 842.0 * 0.4];
+    for (got, want) in date.rect.iter().zip(expect) {
+        assert!((got - want).abs() < 0.01, "{:?} vs {expect:?}", date.rect);
+    }
     let (alice, bob) = (token_of(&links[0].url), token_of(&links[1].url));
 
     // The signer page offers Alice her fields.

@@ -58,6 +58,7 @@ fn envelope(org: paraf_domain::OrgId, uuid: &str) -> NewEnvelope {
                 required: true,
                 page: 1,
                 rect: [100.0, 100.0, 250.0, 150.0],
+                unit: paraf_domain::FieldUnit::Points,
             },
             NewField {
                 document: 0,
@@ -67,6 +68,7 @@ fn envelope(org: paraf_domain::OrgId, uuid: &str) -> NewEnvelope {
                 required: true,
                 page: 2,
                 rect: [300.0, 100.0, 450.0, 150.0],
+                unit: paraf_domain::FieldUnit::Points,
             },
         ],
     }
