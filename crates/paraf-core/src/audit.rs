@@ -251,6 +251,8 @@ pub enum AuditAction {
     RecipientDelegated,
     /// A file was uploaded for a later share.
     FileUploaded,
+    /// A colleague was invited into the organisation.
+    MemberInvited,
 }
 
 impl AuditAction {
@@ -310,6 +312,7 @@ impl AuditAction {
             RecipientReplaced => "recipient.replaced",
             RecipientDelegated => "recipient.delegated",
             FileUploaded => "file.uploaded",
+            MemberInvited => "member.invited",
         }
     }
 }

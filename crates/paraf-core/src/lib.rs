@@ -26,6 +26,7 @@ pub mod error;
 pub mod events;
 pub mod identities;
 pub mod login;
+pub mod members;
 pub mod outbound;
 pub mod pages;
 pub mod pki;

@@ -24,6 +24,7 @@ mod envelopes;
 mod error;
 mod idempotency;
 mod identities;
+mod invitations;
 mod jobs;
 mod limits;
 mod orgs;
@@ -47,6 +48,7 @@ use sqlx::sqlite::{
 pub use blob::{BlobFuture, BlobStore, FsBlobStore};
 pub use envelopes::Answer;
 pub use error::StoreError;
+pub use invitations::Invitation;
 pub use orgs::CreditTake;
 pub use uploads::Upload;
 

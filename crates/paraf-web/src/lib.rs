@@ -9,6 +9,7 @@
 
 pub mod activation;
 pub mod console;
+pub mod invitation;
 pub mod render;
 pub mod signer;
 
@@ -20,6 +21,7 @@ pub fn dialect() -> paraf_http::Dialect {
         routes: |state| {
             console::router(state)
                 .merge(activation::routes())
+                .merge(invitation::routes())
                 .merge(signer::routes())
         },
         openapi: activation::add_to,

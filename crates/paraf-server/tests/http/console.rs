@@ -775,12 +775,10 @@ async fn console_registers_and_verifies_an_identity(backend: Backend) {
 
 use paraf_testkit::browser::Browser;
 
-async fn console_in_headless_chromium_creates_a_working_credential(backend: Backend) {
-    // Plain HTTP on 127.0.0.1: the session cookie must not be `Secure` here.
-    let app = spawn_with(backend, |c| c.cookie_secure = false).await;
-    let a = tenant(&app, "tenant-a", Plan::Nusantara).await;
+/// Headless Chromium signed in to the console as tenant-a's administrator (an unsigned-in
+/// visit to `/console` goes to the login page first).
+async fn browser_signed_in(app: &TestApp) -> Browser {
     let browser = Browser::start().await;
-
     browser.go(&app.at("/console")).await;
     browser.wait_url("/console/login").await;
     browser
@@ -789,6 +787,14 @@ async fn console_in_headless_chromium_creates_a_working_credential(backend: Back
     browser.type_into("#f-password", PASSWORD).await;
     browser.click("#login").await;
     browser.wait_url("/console").await;
+    browser
+}
+
+async fn console_in_headless_chromium_creates_a_working_credential(backend: Backend) {
+    // Plain HTTP on 127.0.0.1: the session cookie must not be `Secure` here.
+    let app = spawn_with(backend, |c| c.cookie_secure = false).await;
+    let a = tenant(&app, "tenant-a", Plan::Nusantara).await;
+    let browser = browser_signed_in(&app).await;
     assert!(browser.source().await.contains("Dashboard"));
     assert_eq!(browser.text("#apps-connected").await, "0 / 0");
 
@@ -1099,7 +1105,90 @@ async fn console_manages_webhooks_and_redelivers(backend: Backend) {
     app.stop().await;
 }
 
+/// A colleague joins the organisation by invitation, in headless Chromium: the administrator
+/// invites from the console, the colleague opens the mailed link, chooses a name and a
+/// password, and logs in (GesDocs `POST /api/login`). The link works once.
+async fn a_colleague_joins_by_invitation(backend: Backend) {
+    let app = spawn_with(backend, |c| c.cookie_secure = false).await;
+    let a = tenant(&app, "tenant-a", Plan::Nusantara).await;
+    let browser = browser_signed_in(&app).await;
+    browser
+        .click("header nav a[href=\"/console/members\"]")
+        .await;
+    browser.wait_url("/console/members").await;
+    browser
+        .type_into("#f-email", "colleague@tenant-a.example")
+        .await;
+    browser.click("#invite").await;
+    assert!(browser
+        .text("#invitations tbody tr")
+        .await
+        .contains("colleague@tenant-a.example"));
+    let mails = app.store.list_mail(Some(a.org.id), 10).await.unwrap();
+    let mail = mails
+        .iter()
+        .find(|m| m.to == "colleague@tenant-a.example")
+        .unwrap();
+    let at = mail.text.find("http").unwrap();
+    let link = mail.text[at..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+
+    browser.go(&link).await;
+    browser
+        .type_into(r#"[data-testid="invitation-name"]"#, "Claire Petit")
+        .await;
+    browser
+        .type_into(
+            r#"[data-testid="invitation-password"]"#,
+            "motdepasse-claire",
+        )
+        .await;
+    browser
+        .type_into(r#"[data-testid="invitation-confirm"]"#, "motdepasse-claire")
+        .await;
+    browser.click(r#"[data-testid="invitation-submit"]"#).await;
+    browser.find(r#"[data-testid="invitation-done"]"#).await;
+    browser.go(&link).await;
+    browser.find(r#"[data-testid="invitation-gone"]"#).await;
+    browser.close().await;
+
+    // The colleague is a user of the organisation and logs in by e-mail.
+    let users = app.store.list_users(a.org.id).await.unwrap();
+    let claire = users
+        .iter()
+        .find(|u| u.email.as_str() == "colleague@tenant-a.example")
+        .unwrap();
+    assert_eq!(claire.role, Role::Signer);
+    let (s, v) = json(
+        app.post("/api/login")
+            .json(&json!({"email": "colleague@tenant-a.example", "password": "motdepasse-claire"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    // An address that has an account already cannot be invited.
+    let err = app
+        .state
+        .core
+        .invite_member(
+            a.org.id,
+            "colleague@tenant-a.example",
+            Role::Admin,
+            &paraf_core::Actor::system(),
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("exists"), "{err}");
+    app.stop().await;
+}
+
 crate::both_backends!(
+    a_colleague_joins_by_invitation,
     console_manages_webhooks_and_redelivers,
     console_login_refuses_a_wrong_password,
     console_pages_require_a_session,

@@ -19,6 +19,8 @@ struct Params {
     delivery_id: String,
     /// A signing link of an envelope of B's (the signer page).
     link_token: String,
+    /// An invitation into B (the invitation page).
+    invitation: String,
 }
 
 /// A signed document of `org` waiting for its single download; returns its id.
@@ -91,7 +93,19 @@ async fn params(app: &TestApp, org: OrgId) -> Params {
         ),
     )
     .await;
+    let invited = app
+        .state
+        .core
+        .invite_member(
+            org,
+            "colleague@tenant-b.example",
+            paraf_domain::Role::Signer,
+            &paraf_core::Actor::system(),
+        )
+        .await
+        .unwrap();
     Params {
+        invitation: invited.rsplit('/').next().unwrap().to_string(),
         link_token: crate::envelopes::token_of(&links[0].url).to_string(),
         id_dokumen: signed_document(app, org, "b0000000000000000000000000000001").await,
         secret: link.secret,
@@ -109,6 +123,7 @@ fn concrete(path: &str, p: &Params) -> String {
         .replace("{dialect}", "bsre")
         .replace("{id}", &p.token_id)
         .replace("{delivery}", &p.delivery_id)
+        .replace("{invitation}", &p.invitation)
         .replace("{lang}", "fr")
         .replace("{token}", &p.link_token)
         .replace("{doc}", "1")

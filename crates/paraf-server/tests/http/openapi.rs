@@ -32,6 +32,7 @@ async fn each_face_serves_its_own_document_and_the_merged_one_has_every_route() 
         web_sorted,
         [
             "/aktivasi/{secret}",
+            "/invitation/{invitation}",
             "/{lang}/sign/{token}",
             "/{lang}/sign/{token}/code",
             "/{lang}/sign/{token}/decline",

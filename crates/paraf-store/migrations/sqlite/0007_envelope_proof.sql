@@ -19,3 +19,15 @@ CREATE TABLE uploads (
     created_at BIGINT NOT NULL
 );
 CREATE UNIQUE INDEX uploads_org_path ON uploads (org_id, path);
+-- Colleagues invited into an organisation (an account): the link's token as its SHA-256.
+CREATE TABLE invitations (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    org_id BIGINT NOT NULL REFERENCES organisations(id),
+    email TEXT NOT NULL,
+    role TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    expires_at BIGINT NOT NULL,
+    accepted_at BIGINT,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX invitations_org ON invitations (org_id, id);

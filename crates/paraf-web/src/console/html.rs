@@ -10,13 +10,14 @@ use axum::response::Response;
 pub const CSS: &str = include_str!("../../static/console.css");
 
 /// The navigation entries: path, label, key.
-const NAV: [(&str, &str, Nav); 7] = [
+const NAV: [(&str, &str, Nav); 8] = [
     ("/console", "Dashboard", Nav::Dashboard),
     ("/console/credentials", "API Credentials", Nav::Credentials),
     ("/console/identities", "Identitas", Nav::Identities),
     ("/console/seals", "Segel", Nav::Seals),
     ("/console/webhooks", "Webhooks", Nav::Webhooks),
     ("/console/tokens", "Token API", Nav::Tokens),
+    ("/console/members", "Anggota", Nav::Members),
     ("/console/audit", "Audit", Nav::Audit),
 ];
 
@@ -37,6 +38,8 @@ pub enum Nav {
     Webhooks,
     /// `/console/tokens…`.
     Tokens,
+    /// `/console/members`.
+    Members,
     /// `/console/audit`.
     Audit,
 }

@@ -15,6 +15,7 @@ mod dashboard;
 pub mod html;
 mod identities;
 mod login;
+mod members;
 mod seals;
 mod tokens;
 mod webhooks;
@@ -67,6 +68,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/console/identities/{id}/{action}", post(identities::act))
         .route("/console/seals", get(seals::list))
         .route("/console/tokens", get(tokens::list).post(tokens::create))
+        .route("/console/members", get(members::list).post(members::invite))
         .route("/console/tokens/{id}/revoke", post(tokens::revoke))
         .route(
             "/console/webhooks",
@@ -423,6 +425,38 @@ impl FromRequestParts<AppState> for Session {
 #[serde(default)]
 pub(crate) struct CsrfOnly {
     pub csrf: Option<String>,
+}
+
+/// A posted console form whose CSRF token checks out: the session and the form. Refused with
+/// 403 for the token, 422 for a body that is not the form.
+pub(crate) struct SessionForm<T> {
+    pub session: Session,
+    pub form: T,
+}
+
+/// A form with the session's CSRF token in it.
+pub(crate) trait WithCsrf {
+    fn csrf(&self) -> Option<&str>;
+}
+
+impl<T> axum::extract::FromRequest<AppState> for SessionForm<T>
+where
+    T: serde::de::DeserializeOwned + WithCsrf + Send,
+{
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let session = Session::from_request_parts(&mut parts, state).await?;
+        let req = Request::from_parts(parts, body);
+        let axum::Form(form) = axum::Form::<T>::from_request(req, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        if let Some(r) = session.csrf_refusal(form.csrf()) {
+            return Err(r);
+        }
+        Ok(SessionForm { session, form })
+    }
 }
 
 /// A posted action button (`POST /console/…/{id}/{action}`, or `…/{id}/<fixed>`): the

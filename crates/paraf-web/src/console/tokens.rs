@@ -6,15 +6,23 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::Form;
 use paraf_core::domain::ApiTokenId;
 use serde::Deserialize;
 
 use super::html::{self, Nav};
-use super::{done_notice, internal, not_found, see_other, user_message, ActionForm, Done, Session};
+use super::{
+    done_notice, internal, not_found, see_other, user_message, ActionForm, Done, Session,
+    SessionForm, WithCsrf,
+};
 use paraf_http::state::AppState;
 
 const DONE: [(&str, &str); 1] = [("revoke", "Token dicabut.")];
+
+impl WithCsrf for TokenForm {
+    fn csrf(&self) -> Option<&str> {
+        self.csrf.as_deref()
+    }
+}
 
 /// The "new token" form.
 #[derive(Debug, Default, Deserialize)]
@@ -92,12 +100,8 @@ pub async fn list(
 /// `POST /console/tokens`: a new token, its secret shown once.
 pub async fn create(
     State(state): State<AppState>,
-    session: Session,
-    Form(f): Form<TokenForm>,
+    SessionForm { session, form: f }: SessionForm<TokenForm>,
 ) -> Response {
-    if let Some(r) = session.csrf_refusal(f.csrf.as_deref()) {
-        return r;
-    }
     match state
         .create_personal_token(session.org.id, session.user.id, &f.name, &session.actor())
         .await
