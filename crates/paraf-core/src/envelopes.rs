@@ -1548,13 +1548,20 @@ impl Core {
             Ok(s) => s,
             Err(err) if err.is_not_found() => {
                 let org = self.store.organisation(e.org).await?;
+                // The seal's address: the account of whoever made the envelope, else the
+                // sender's.
+                let email = match e.header.created_by {
+                    Some(u) => self.store.user(e.org, u).await.ok().map(|u| u.email),
+                    None => None,
+                }
+                .unwrap_or_else(|| e.header.sender_email.clone());
                 let made = self
                     .identities()
                     .create_seal(
                         e.org,
                         ENVELOPE_SEAL,
                         org.name.as_str(),
-                        e.header.sender_email.as_str(),
+                        email.as_str(),
                         &Actor::system(),
                     )
                     .await;

@@ -49,29 +49,30 @@ pub fn mask(to: &str) -> String {
     }
 }
 
-/// The code's message, in the recipient's language.
-fn code_text(lang: &str, code: &str, title: &str) -> (String, String) {
+/// The code's message, in the recipient's language: to sign, or to download a share.
+fn code_text(lang: &str, code: &str, title: &str, sharing: bool) -> (String, String) {
     let m = RECIPIENT_CODE_MINUTES;
+    let pick = |sign: &'static str, download: &'static str| if sharing { download } else { sign };
     match lang {
         "fr" => (
-            "Votre code de signature".into(),
-            format!("Votre code pour signer « {title} » : {code}\nIl est valable {m} minutes. Ne le communiquez à personne.\n"),
+            pick("Votre code de signature", "Votre code de téléchargement").into(),
+            format!("Votre code pour {} « {title} » : {code}\nIl est valable {m} minutes. Ne le communiquez à personne.\n", pick("signer", "télécharger")),
         ),
         "id" => (
-            "Kode tanda tangan Anda".into(),
-            format!("Kode Anda untuk menandatangani \"{title}\": {code}\nBerlaku {m} menit. Jangan berikan kepada siapa pun.\n"),
+            pick("Kode tanda tangan Anda", "Kode unduhan Anda").into(),
+            format!("Kode Anda untuk {} \"{title}\": {code}\nBerlaku {m} menit. Jangan berikan kepada siapa pun.\n", pick("menandatangani", "mengunduh")),
         ),
         "it" => (
-            "Il suo codice di firma".into(),
-            format!("Il suo codice per firmare «{title}»: {code}\nÈ valido {m} minuti. Non lo comunichi a nessuno.\n"),
+            pick("Il suo codice di firma", "Il suo codice di download").into(),
+            format!("Il suo codice per {} «{title}»: {code}\nÈ valido {m} minuti. Non lo comunichi a nessuno.\n", pick("firmare", "scaricare")),
         ),
         "es" => (
-            "Su código de firma".into(),
-            format!("Su código para firmar «{title}»: {code}\nEs válido {m} minutos. No lo comparta con nadie.\n"),
+            pick("Su código de firma", "Su código de descarga").into(),
+            format!("Su código para {} «{title}»: {code}\nEs válido {m} minutos. No lo comparta con nadie.\n", pick("firmar", "descargar")),
         ),
         _ => (
-            "Your signing code".into(),
-            format!("Your code to sign \"{title}\": {code}\nIt is valid for {m} minutes. Do not share it with anyone.\n"),
+            pick("Your signing code", "Your download code").into(),
+            format!("Your code to {} \"{title}\": {code}\nIt is valid for {m} minutes. Do not share it with anyone.\n", pick("sign", "download")),
         ),
     }
 }
@@ -126,7 +127,8 @@ impl Core {
                 now,
             )
             .await?;
-        let (title, text) = code_text(&r.language, &code, &envelope.header.title);
+        let sharing = crate::sharing::is_sharing(&envelope.header);
+        let (title, text) = code_text(&r.language, &code, &envelope.header.title, sharing);
         let message = NewMail {
             org: Some(envelope.org),
             to: to.clone(),

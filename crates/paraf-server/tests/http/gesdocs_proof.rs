@@ -149,6 +149,10 @@ async fn a_request_to_the_end_sends_gesdocs_webhooks_and_verifies(backend: Backe
         d["document_hash"].as_str().unwrap()
     );
     outside_validators_accept(&app, &document, 2).await;
+    // The organisation's seal (it sealed the certificate) names the account, not the
+    // requester.
+    let seals = app.store.list_seals(org.id).await.unwrap();
+    assert_eq!(seals[0].email.as_str(), "martin@cabinet.fr");
     let (s, certificate) = fetch(&app, d["certificat_pdf"]["url"].as_str().unwrap()).await;
     assert_eq!(s, 200);
     assert!(certificate.starts_with(b"%PDF-"));

@@ -102,8 +102,9 @@ async fn files_are_shared_behind_a_code(backend: Backend) {
     let mails = app.store.list_mail(Some(org.id), 10).await.unwrap();
     let mail = mails
         .iter()
-        .find(|m| m.to == "john@example.com" && m.subject != invite.subject)
+        .find(|m| m.to == "john@example.com" && m.subject == "Your download code")
         .unwrap();
+    assert!(mail.text.contains("Your code to download"), "{}", mail.text);
     let code = code_after(&mail.text, ":").unwrap();
     let (s, _) = post_form(&app, &format!("{p}/verify"), "code", &code).await;
     assert_eq!(s, 303);
