@@ -199,16 +199,21 @@ impl Store {
         now: Timestamp,
     ) -> Result<()> {
         let sent_at = matches!(status, MailStatus::Sent | MailStatus::Captured).then(|| ts(now));
+        // Once a relay or gateway took it, the body (signing links, one-time codes) is not
+        // kept: the row stays as a record of what went where. The development outbox
+        // (`captured`) keeps it, being the only place it can be read.
         let n = affected!(self, |p| {
             sqlx::query(
-            "UPDATE mail_outbox SET status = $2, error = $3, sent_at = COALESCE($4, sent_at) WHERE id = $1"
-        )
-        .bind(id.0)
-        .bind(status.as_str())
-        .bind(error)
-        .bind(sent_at)
-        .execute(p)
-        .await
+                "UPDATE mail_outbox SET status = $2, error = $3, sent_at = COALESCE($4, sent_at), \
+             body_text = CASE WHEN $2 = 'sent' THEN '(sent: body removed)' ELSE body_text END, \
+             body_html = CASE WHEN $2 = 'sent' THEN NULL ELSE body_html END WHERE id = $1",
+            )
+            .bind(id.0)
+            .bind(status.as_str())
+            .bind(error)
+            .bind(sent_at)
+            .execute(p)
+            .await
         })?;
         if n == 0 {
             return Err(StoreError::not_found(Entity::Mail));

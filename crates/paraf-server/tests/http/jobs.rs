@@ -233,11 +233,14 @@ async fn mail_reaches_a_real_smtp_server(backend: Backend) {
         )
         .await
         .unwrap();
-    eventually(20, "mail sent", || async {
+    let sent = eventually(20, "mail sent", || async {
         let m = app.store.mail(mail.id).await.unwrap();
-        (m.status == MailStatus::Sent).then_some(())
+        (m.status == MailStatus::Sent).then_some(m)
     })
     .await;
+    // Sent: its body (links, codes) is no longer kept.
+    assert_eq!(sent.text, "(sent: body removed)");
+    assert_eq!(sent.html, None);
     eventually(10, "aiosmtpd printing the mail", || async {
         let out = smtpd.out.lock().unwrap().clone();
         out.contains("budi@example.id").then_some(())
