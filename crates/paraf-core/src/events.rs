@@ -112,19 +112,15 @@ impl Core {
     ) -> Result<(&'static str, Vec<u8>), CoreError> {
         let missing = || CoreError::Domain(DomainError::not_found(Entity::Blob));
         let expected = self.file_key(uuid);
-        if key.len() != expected.len() || !subtle_eq(key.as_bytes(), expected.as_bytes()) {
+        if !crate::secret::constant_time_eq(key.as_bytes(), expected.as_bytes()) {
             return Err(missing());
         }
         let e = self.store.envelope_by_uuid(None, uuid).await?;
         match name {
             "document.pdf" if e.status != paraf_domain::EnvelopeStatus::Draft => {
-                let (_, bytes) = self
-                    .envelope_files(&e)
-                    .await?
-                    .into_iter()
-                    .next()
-                    .ok_or_else(missing)?;
-                Ok(("application/pdf", bytes))
+                let documents = self.store.envelope_documents(e.id).await?;
+                let first = documents.first().ok_or_else(missing)?;
+                Ok(("application/pdf", self.stored_file(&first.current).await?))
             }
             "certificat.pdf" | "certificat.json" if e.proof.is_some() => {
                 let (pdf, json) = self.envelope_proof(&e).await?;
@@ -151,14 +147,19 @@ impl Core {
             .await
     }
 
+    /// A new event id (`evt_` and 16 random bytes in hex).
+    fn new_event_id(&self) -> Result<String, CoreError> {
+        let id: [u8; 16] = paraf_domain::random_bytes(&*self.entropy)?;
+        Ok(format!("evt_{}", hex::encode(id)))
+    }
+
     /// A new event id and the standard body around `data`.
     fn event_body(
         &self,
         event: &str,
         data: serde_json::Value,
     ) -> Result<(String, String), CoreError> {
-        let id: [u8; 16] = paraf_domain::random_bytes(&*self.entropy)?;
-        let event_id = format!("evt_{}", hex::encode(id));
+        let event_id = self.new_event_id()?;
         let body = json!({
             "id": event_id,
             "type": event,
@@ -217,8 +218,7 @@ impl Core {
                 let (job, _) = match &body {
                     Body::Standard(data) => self.enqueue_webhook(&ep, event, data.clone()).await?,
                     Body::Shaped(v) => {
-                        let id: [u8; 16] = paraf_domain::random_bytes(&*self.entropy)?;
-                        let event_id = format!("evt_{}", hex::encode(id));
+                        let event_id = self.new_event_id()?;
                         self.enqueue_webhook_body(&ep, event, event_id, v.to_string())
                             .await?
                     }
@@ -235,11 +235,6 @@ impl Core {
 pub(crate) enum Body {
     Standard(serde_json::Value),
     Shaped(serde_json::Value),
-}
-
-/// Constant-time equality of two byte strings of the same length.
-fn subtle_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]

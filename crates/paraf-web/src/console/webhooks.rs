@@ -8,12 +8,14 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::Form;
 use paraf_core::domain::{WebhookDeliveryId, WebhookEndpointId};
 use serde::Deserialize;
 
 use super::html::{self, Nav};
-use super::{done_notice, internal, not_found, see_other, user_message, ActionForm, Done, Session};
+use super::{
+    done_notice, internal, not_found, see_other, user_message, ActionForm, Done, Session,
+    SessionForm, WithCsrf,
+};
 use paraf_http::state::AppState;
 
 const DONE: [(&str, &str); 4] = [
@@ -25,6 +27,12 @@ const DONE: [(&str, &str); 4] = [
 
 /// Deliveries shown in the log.
 const LOG_SIZE: u32 = 50;
+
+impl WithCsrf for WebhookForm {
+    fn csrf(&self) -> Option<&str> {
+        self.csrf.as_deref()
+    }
+}
 
 /// The "add an endpoint" form.
 #[derive(Debug, Default, Deserialize)]
@@ -174,12 +182,8 @@ fn events_of(text: &str) -> Vec<String> {
 /// `POST /console/webhooks`: adds an endpoint and shows its secret once.
 pub async fn create(
     State(state): State<AppState>,
-    session: Session,
-    Form(f): Form<WebhookForm>,
+    SessionForm { session, form: f }: SessionForm<WebhookForm>,
 ) -> Response {
-    if let Some(r) = session.csrf_refusal(f.csrf.as_deref()) {
-        return r;
-    }
     let created = state
         .webhooks()
         .create(
