@@ -456,9 +456,13 @@ async fn console_edits_disables_and_deletes_a_credential(backend: Backend) {
     assert_ne!(bsre_call(&app, "erp-app", "rahasia-erp-1").await, 401);
     assert_eq!(bsre_call(&app, "erp-app", "salah-sekali").await, 401);
 
-    // The dashboard counts the application and its request.
-    let (s, html) = c.page("/console").await;
-    assert_eq!(s, 200);
+    // The dashboard counts the application and its request (the usage counters are written
+    // every half second: wait for the write, not for a fixed time).
+    let html = eventually(10, "the request in the dashboard's counter", || async {
+        let (s, html) = c.page("/console").await;
+        (s == 200 && html.contains("id=\"requests-total\">1<")).then_some(html)
+    })
+    .await;
     assert!(html.contains("id=\"apps-connected\">1 / 1<"), "{html}");
     assert!(html.contains("id=\"requests-total\">1<"), "{html}");
     assert!(html.contains("<svg id=\"chart-requests\""));
