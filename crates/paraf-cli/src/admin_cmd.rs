@@ -167,6 +167,14 @@ enum OrgCommand {
     },
     /// List organisations.
     List,
+    /// Move an organisation to another plan (its rate limits and quotas become the plan's).
+    Plan {
+        #[arg(long)]
+        org: String,
+        /// lontar, prasasti, piagam, keraton or nusantara.
+        #[arg(long)]
+        plan: String,
+    },
     /// Show or change an organisation's credits (one per GesDocs signature request).
     Credits {
         #[arg(long)]
@@ -586,6 +594,16 @@ async fn execute(store: &Store, command: AdminCommand) -> anyhow::Result<()> {
                 org.slug,
                 org.name,
                 org.plan.display_name()
+            );
+        }
+        AdminCommand::Org(OrgCommand::Plan { org, plan }) => {
+            let org = org_by_slug(store, &org).await?;
+            let plan = parsed(Plan::parse(&plan))?;
+            let o = directory::change_plan(store, clock.now(), org.id, plan, &Actor::cli()).await?;
+            println!(
+                "organisation {} is on plan {}",
+                o.slug,
+                o.plan.display_name()
             );
         }
         AdminCommand::Org(OrgCommand::Credits {

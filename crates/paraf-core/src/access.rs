@@ -128,7 +128,15 @@ impl Core {
 
     /// Adds to an organisation's quota usage.
     pub async fn count_usage(&self, org: OrgId, kind: QuotaKind, amount: u64) -> Result<()> {
-        self.store.record_usage(org, kind, amount).await?;
+        let period = paraf_domain::usage_period(self.now());
+        self.store
+            .add_usage(
+                org,
+                kind,
+                i64::try_from(amount).unwrap_or(i64::MAX),
+                &period,
+            )
+            .await?;
         Ok(())
     }
 

@@ -151,6 +151,8 @@ pub enum AuditAction {
     OrganisationBootstrapped,
     /// `paraf admin org create`.
     OrganisationCreated,
+    /// An organisation was moved to another plan.
+    OrganisationPlanChanged,
     /// A user was added.
     UserCreated,
     /// A named API token was issued.
@@ -219,6 +221,10 @@ pub enum AuditAction {
     EnvelopeSent,
     /// … cancelled by its sender.
     EnvelopeCancelled,
+    /// A draft envelope was deleted by its sender.
+    EnvelopeDeleted,
+    /// A contact was added to the organisation's address book.
+    ContactCreated,
     /// … expired before every signature.
     EnvelopeExpired,
     /// A recipient was invited (their group's turn).
@@ -262,6 +268,7 @@ impl AuditAction {
         match self {
             OrganisationBootstrapped => "organisation.bootstrapped",
             OrganisationCreated => "organisation.created",
+            OrganisationPlanChanged => "organisation.plan_changed",
             UserCreated => "user.created",
             ApiTokenCreated => "api_token.created",
             ApiTokenRevoked => "api_token.revoked",
@@ -296,6 +303,8 @@ impl AuditAction {
             EnvelopeCreated => "envelope.created",
             EnvelopeSent => "envelope.sent",
             EnvelopeCancelled => "envelope.cancelled",
+            EnvelopeDeleted => "envelope.deleted",
+            ContactCreated => "contact.created",
             EnvelopeExpired => "envelope.expired",
             RecipientInvited => "recipient.invited",
             RecipientOpened => "recipient.opened",
@@ -334,6 +343,8 @@ pub enum Face {
     Bsre,
     /// The GesDocs dialect.
     GesDocs,
+    /// The Alphasign dialect.
+    Alphasign,
     /// The shared API (`/api/me`, OAuth, sessions).
     Api,
     /// A public page (activation).
@@ -350,6 +361,7 @@ impl Face {
             Face::Cli => "cli",
             Face::Bsre => "bsre",
             Face::GesDocs => "gesdocs",
+            Face::Alphasign => "alphasign",
             Face::Api => "api",
             Face::Page => "page",
             Face::System => "system",

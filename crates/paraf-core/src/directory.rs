@@ -50,6 +50,31 @@ pub async fn create_organisation(
     Ok(org)
 }
 
+/// Moves an organisation to another plan: its rate limits and quotas become the plan's
+/// (usage is kept).
+pub async fn change_plan(
+    store: &Store,
+    at: Timestamp,
+    org: paraf_domain::OrgId,
+    plan: paraf_domain::Plan,
+    actor: &Actor,
+) -> Result<Organisation> {
+    let before = store.organisation(org).await?;
+    let o = store.set_plan(org, plan).await?;
+    let details = serde_json::json!({ "from": before.plan, "to": o.plan });
+    record(
+        store,
+        at,
+        o.id,
+        actor,
+        AuditAction::OrganisationPlanChanged,
+        format!("organisation:{}", o.id),
+        details,
+    )
+    .await?;
+    Ok(o)
+}
+
 /// Creates a user.
 pub async fn create_user(
     store: &Store,

@@ -15,7 +15,7 @@ use base64::Engine as _;
 use paraf_domain::{
     token_hash, BlobId, DomainError, Entity, Envelope, EnvelopeDocument, EnvelopeHeader,
     EnvelopeId, EnvelopeStatus, Field, FieldKind, NewEnvelope, NewEnvelopeDocument, NewField,
-    NewMail, NewRecipient, OrgId, Recipient, RecipientStatus, SignatureModel,
+    NewMail, NewRecipient, OrgId, QuotaKind, Recipient, RecipientStatus, SignatureModel, Timestamp,
 };
 use serde_json::json;
 
@@ -364,6 +364,32 @@ fn summary_fields(document: usize, pages: u32, recipients: usize) -> (u32, Vec<N
     (extra, fields)
 }
 
+/// The `placement` option asking, for documents without tags, a signature per recipient at
+/// the foot of the last page (at most [`LAST_PAGE_MAX`] recipients; more get summary pages).
+pub const PLACE_ON_LAST_PAGE: &str = "last_page";
+/// How many signatures fit at the foot of a last page (two rows of three).
+pub const LAST_PAGE_MAX: usize = 6;
+
+/// Signature fields at the foot of the last page (`page` = the page count), in percent of
+/// the displayed page: rows of three boxes 28 % wide and 9 % high, the first row lowest.
+fn last_page_fields(document: usize, page: u32, recipients: usize) -> Vec<NewField> {
+    (0..recipients)
+        .map(|r| {
+            let (col, row) = ((r % 3) as f64, (r / 3) as f64);
+            NewField {
+                document,
+                recipient: r,
+                kind: FieldKind::Signature,
+                name: format!("signature_{}", r + 1),
+                required: true,
+                page,
+                rect: [4.0 + 32.0 * col, 88.0 - 11.0 * row, 28.0, 9.0],
+                unit: paraf_domain::FieldUnit::Percent,
+            }
+        })
+        .collect()
+}
+
 /// The title of a summary page.
 fn summary_title(lang: &str) -> &'static str {
     match lang {
@@ -675,6 +701,12 @@ impl Core {
             }
         }
         let n_recipients = d.recipients.len();
+        let last_page = d
+            .header
+            .options
+            .get("placement")
+            .and_then(serde_json::Value::as_str)
+            == Some(PLACE_ON_LAST_PAGE);
         let mut given_fields = d.fields;
         // A share has no fields at all: nothing is signed.
         let hand_placed = !given_fields.is_empty() || crate::sharing::is_sharing(&d.header);
@@ -720,6 +752,20 @@ impl Core {
                         tag_fields(&pdf, i, n_recipients)?
                     };
                     let mut pages = u32::try_from(pages).unwrap_or(u32::MAX);
+                    if !hand_placed
+                        && fields.is_empty()
+                        && last_page
+                        && n_recipients <= LAST_PAGE_MAX
+                    {
+                        // No tag: one signature per recipient at the foot of the last page.
+                        let page_list = pdf
+                            .pages()
+                            .map_err(|e| not_pdf(format!("has no readable pages ({e})")))?;
+                        fields = last_page_fields(i, pages, n_recipients)
+                            .iter()
+                            .map(|f| in_points(f, &page_list))
+                            .collect::<Result<Vec<_>>>()?;
+                    }
                     if !hand_placed && fields.is_empty() {
                         // No tag: summary pages (appended at send) carry every signature.
                         let (extra, summary) = summary_fields(i, pages, n_recipients);
@@ -737,7 +783,45 @@ impl Core {
         )
         .await
         .map_err(CoreError::internal)??;
+        // The organisation's quotas: documents and their bytes (given back if nothing is
+        // made).
+        let n_docs = parsed.len() as u64;
+        let n_bytes: u64 = parsed.iter().map(|(d, _, _)| d.bytes.len() as u64).sum();
+        self.take_document_quota(org, n_docs, n_bytes).await?;
+        let made = self
+            .store_draft(
+                org,
+                d.header,
+                d.logo,
+                d.recipients,
+                given_fields,
+                parsed,
+                now,
+                actor,
+            )
+            .await;
+        if made.is_err() {
+            self.give_back_quota(org, QuotaKind::Documents, n_docs)
+                .await;
+            self.give_back_quota(org, QuotaKind::StorageBytes, n_bytes)
+                .await;
+        }
+        made
+    }
 
+    /// Stores a parsed draft: its blobs, then its rows.
+    #[allow(clippy::too_many_arguments)]
+    async fn store_draft(
+        &self,
+        org: OrgId,
+        header: EnvelopeHeader,
+        logo: Option<Vec<u8>>,
+        recipients: Vec<NewRecipient>,
+        given_fields: Vec<NewField>,
+        parsed: Vec<(DraftDocument, u32, Vec<NewField>)>,
+        now: Timestamp,
+        actor: &Actor,
+    ) -> Result<Envelope> {
         let mut documents = Vec::new();
         let mut fields = given_fields;
         let mut summarised = false;
@@ -755,9 +839,9 @@ impl Core {
                 pages,
             });
         }
-        let mut header = d.header;
+        let mut header = header;
         let options = &mut header.options;
-        if let Some(logo) = &d.logo {
+        if let Some(logo) = &logo {
             let blob = self.blobs.put(logo).await.map_err(CoreError::internal)?;
             if !options.is_object() {
                 *options = json!({});
@@ -780,7 +864,7 @@ impl Core {
             uuid: paraf_domain::uuid_v4(uuid_bytes),
             header,
             documents,
-            recipients: d.recipients,
+            recipients,
             fields,
         };
         let e = self.store.create_envelope(&new, now).await?;
@@ -820,23 +904,45 @@ impl Core {
     ) -> Result<Vec<SigningLink>> {
         let now = self.now();
         let e = self.store.envelope(org, id).await?;
-        if e.status == EnvelopeStatus::Draft {
-            self.create_empty_fields(&e).await?;
-        }
-        if !self
-            .store
-            .set_envelope_status(
-                org,
-                id,
-                &[EnvelopeStatus::Draft],
-                EnvelopeStatus::Sent,
-                None,
-                now,
-            )
-            .await?
-        {
+        if e.status != EnvelopeStatus::Draft {
             return Err(CoreError::Domain(DomainError::Conflict {
                 reason: format!("the envelope is {}, not draft", e.status),
+            }));
+        }
+        let recipients = self.store.recipients(id).await?.len() as u64;
+        if recipients == 0 {
+            return Err(CoreError::invalid("signers", "at least one is needed"));
+        }
+        // One signature per recipient is counted when the envelope goes out (a share has
+        // nothing to sign).
+        let signatures = if crate::sharing::is_sharing(&e.header) {
+            0
+        } else {
+            recipients
+        };
+        self.take_quota(org, QuotaKind::Signatures, signatures)
+            .await?;
+        let moved = async {
+            self.create_empty_fields(&e).await?;
+            self.store
+                .set_envelope_status(
+                    org,
+                    id,
+                    &[EnvelopeStatus::Draft],
+                    EnvelopeStatus::Sent,
+                    None,
+                    now,
+                )
+                .await
+                .map_err(CoreError::from)
+        }
+        .await;
+        if !matches!(moved, Ok(true)) {
+            self.give_back_quota(org, QuotaKind::Signatures, signatures)
+                .await;
+            moved?;
+            return Err(CoreError::Domain(DomainError::Conflict {
+                reason: "the envelope is no longer a draft".into(),
             }));
         }
         let expires = self.links_expire(&e);
@@ -924,7 +1030,9 @@ impl Core {
                 .put(&prepared)
                 .await
                 .map_err(CoreError::internal)?;
-            self.store.set_document_current(d.id, &blob).await?;
+            self.store
+                .set_document_current(d.id, &blob, None, self.now())
+                .await?;
         }
         Ok(())
     }
@@ -1384,7 +1492,9 @@ impl Core {
             }));
         }
         for (doc, blob) in &blobs {
-            self.store.set_document_current(*doc, blob).await?;
+            self.store
+                .set_document_current(*doc, blob, Some(recipient.id), now)
+                .await?;
         }
         for (f, text, _) in &filled {
             self.store.set_field_value(f.id, text).await?;
@@ -1466,7 +1576,9 @@ impl Core {
                 .await
                 .map_err(CoreError::internal)??;
                 let blob = self.blobs.put(&out).await.map_err(CoreError::internal)?;
-                self.store.set_document_current(d.id, &blob).await?;
+                self.store
+                    .set_document_current(d.id, &blob, None, self.now())
+                    .await?;
             }
             fault_pause("PARAF_FAULT_SEAL_PAUSE_MS").await;
             // The proof names the completion time, which the status records below.
@@ -1649,6 +1761,17 @@ impl Core {
             }));
         }
         let e = self.store.envelope(org, id).await?;
+        if !crate::sharing::is_sharing(&e.header) && e.sent_at.is_some() {
+            let unsigned = self
+                .store
+                .recipients(id)
+                .await?
+                .iter()
+                .filter(|r| r.status != RecipientStatus::Signed)
+                .count() as u64;
+            self.give_back_quota(org, QuotaKind::Signatures, unsigned)
+                .await;
+        }
         self.envelope_event(
             &e,
             actor,

@@ -321,13 +321,13 @@ impl NewEnvelope {
         if self.documents.is_empty() {
             return Err(DomainError::invalid("documents", "at least one is needed"));
         }
-        if self.recipients.is_empty() {
-            return Err(DomainError::invalid("signers", "at least one is needed"));
-        }
+        // A draft may wait for its recipients (sending one without is refused).
         let mut groups: Vec<u32> = self.recipients.iter().map(|r| r.group).collect();
         groups.sort_unstable();
         groups.dedup();
-        if groups.first() != Some(&1) || groups.windows(2).any(|w| w[1] != w[0] + 1) {
+        if !groups.is_empty()
+            && (groups.first() != Some(&1) || groups.windows(2).any(|w| w[1] != w[0] + 1))
+        {
             return Err(DomainError::invalid(
                 "signers",
                 "groups must be numbered 1, 2, 3… without gaps",

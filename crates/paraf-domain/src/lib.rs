@@ -88,7 +88,8 @@ pub use ids::{
 };
 pub use job::{FailOutcome, Job, JobStatus, NewJob, RetryPolicy};
 pub use org::{
-    NewOrganisation, OrgName, Organisation, Plan, QuotaKind, Quotas, RateLimits, Slug, Usage,
+    usage_period, NewOrganisation, OrgName, Organisation, Plan, QuotaKind, Quotas, RateLimits,
+    Slug, Usage,
 };
 pub use outbox::{
     Mail, MailStatus, NewMail, NewWebhookDelivery, NewWebhookEndpoint, WebhookDelivery,

@@ -260,6 +260,9 @@ pub struct Organisation {
     pub plan: Plan,
     pub quotas: Quotas,
     pub usage: Usage,
+    /// The calendar month (`YYYY-MM`) of the monthly counters in `usage` (documents,
+    /// signatures, API requests); storage is not monthly.
+    pub usage_period: String,
     pub created_at: Timestamp,
 }
 
@@ -267,6 +270,33 @@ impl Organisation {
     /// The per-credential rate limits of this organisation's plan.
     pub fn rate_limits(&self) -> RateLimits {
         self.plan.rate_limits()
+    }
+
+    /// What the organisation used in the month `period` (`YYYY-MM`, see [`usage_period`]):
+    /// the monthly counters start from zero in a month nothing was counted in yet.
+    pub fn usage_in(&self, period: &str) -> Usage {
+        if self.usage_period == period {
+            self.usage
+        } else {
+            Usage {
+                documents: 0,
+                signatures: 0,
+                api_requests: 0,
+                ..self.usage
+            }
+        }
+    }
+}
+
+/// The calendar month (UTC) of `t` as usage counters name it: `YYYY-MM`.
+pub fn usage_period(t: Timestamp) -> String {
+    t.format("%Y-%m").to_string()
+}
+
+impl QuotaKind {
+    /// Whether the counter starts again every calendar month (all but storage).
+    pub fn is_monthly(self) -> bool {
+        !matches!(self, QuotaKind::StorageBytes)
     }
 }
 

@@ -25,7 +25,6 @@ use axum::Router;
 use paraf_core::audit::{Actor, Face};
 use paraf_core::domain::{Principal, UserId};
 use paraf_http::auth::{require_auth, AuthMethods};
-use paraf_http::request_id::ClientIp;
 use paraf_http::state::AppState;
 use serde::de::DeserializeOwned;
 
@@ -98,12 +97,7 @@ pub async fn envelope(State(_): State<AppState>, req: Request, next: Next) -> Re
     };
     let (parts, _) = resp.into_parts();
     let mut out = axum::response::IntoResponse::into_response(GesDocsError::new(status, message));
-    // Keep the shared layer's headers (Retry-After, WWW-Authenticate, rate-limit counters).
-    for (name, value) in parts.headers.iter() {
-        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
-            out.headers_mut().insert(name.clone(), value.clone());
-        }
-    }
+    paraf_http::error::keep_headers(&parts.headers, &mut out);
     out
 }
 
@@ -122,26 +116,10 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut axum::http::request::Parts,
         _: &AppState,
     ) -> Result<Self, GesDocsError> {
-        let (p, ip) =
-            paraf_http::auth::principal_of(parts).ok_or_else(GesDocsError::unauthenticated)?;
-        let user = p.user.ok_or_else(GesDocsError::unauthenticated)?;
-        let mut actor = actor(&format!("user:{user}"), parts);
-        actor.ip = Some(ip);
+        let (p, user, actor) = paraf_http::auth::user_caller(parts, Face::GesDocs)
+            .ok_or_else(GesDocsError::unauthenticated)?;
         Ok(Caller { p, user, actor })
     }
-}
-
-/// An audit actor for this request: `id`, through GesDocs, with the client's address and
-/// user agent.
-pub(crate) fn actor(id: &str, parts: &axum::http::request::Parts) -> Actor {
-    let mut a = Actor::new(id, Face::GesDocs);
-    a.ip = parts.extensions.get::<ClientIp>().map(|c| c.0);
-    a.user_agent = parts
-        .headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(|s| s.chars().take(300).collect());
-    a
 }
 
 /// A request body in JSON or as a form (`application/x-www-form-urlencoded`), as GesDocs

@@ -165,7 +165,11 @@ pub async fn register(
         );
     }
     c.done()?;
-    let actor = crate::actor(&format!("register:{email}"), &parts);
+    let actor = paraf_http::auth::request_actor(
+        &parts,
+        &format!("register:{email}"),
+        paraf_core::audit::Face::GesDocs,
+    );
     let r = Registration {
         name: &name,
         email: &email,

@@ -4,7 +4,7 @@
 //! fetched (unreachable, private address, not a PDF or image) answers with `field`. One core
 //! call creates and sends the envelope for one credit: signers sign in the order given.
 
-use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::extract::{FromRequest, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -30,73 +30,6 @@ pub(crate) const MAX_PDF: u64 = 50 * 1024 * 1024;
 /// Largest logo.
 const MAX_LOGO: u64 = 2 * 1024 * 1024;
 
-/// A file of the request.
-pub(crate) struct Upload {
-    pub(crate) name: String,
-    pub(crate) bytes: Vec<u8>,
-}
-
-/// Puts `value` at the path of a bracketed key (`signers[0][email]`) in `root`.
-fn put_bracketed(root: &mut Value, key: &str, value: Value) {
-    let mut parts: Vec<&str> = Vec::new();
-    let (head, rest) = key.split_once('[').map_or((key, ""), |(h, r)| (h, r));
-    parts.push(head);
-    for p in rest.split('[') {
-        let p = p.trim_end_matches(']');
-        if !p.is_empty() || !rest.is_empty() {
-            parts.push(p);
-        }
-    }
-    let mut cur = root;
-    for (i, part) in parts.iter().enumerate() {
-        let last = i + 1 == parts.len();
-        let next_is_index = parts.get(i + 1).is_some_and(|n| n.parse::<usize>().is_ok());
-        let fresh = || if next_is_index { json!([]) } else { json!({}) };
-        cur = match cur {
-            Value::Array(a) => {
-                let Ok(n) = part.parse::<usize>() else { return };
-                if n > 100 {
-                    return;
-                }
-                while a.len() <= n {
-                    a.push(Value::Null);
-                }
-                if last {
-                    a[n] = value;
-                    return;
-                }
-                if a[n].is_null() {
-                    a[n] = fresh();
-                }
-                &mut a[n]
-            }
-            Value::Object(m) => {
-                if last {
-                    m.insert((*part).to_string(), value);
-                    return;
-                }
-                m.entry((*part).to_string()).or_insert_with(fresh)
-            }
-            _ => return,
-        };
-    }
-}
-
-/// Text fields (`name=value`) to the JSON a JSON client would send; `metadata` given as JSON
-/// text is read as JSON.
-fn to_json(pairs: Vec<(String, String)>) -> Value {
-    let mut root = json!({});
-    for (k, v) in pairs {
-        let value = if k == "metadata" {
-            serde_json::from_str(&v).unwrap_or(Value::String(v))
-        } else {
-            Value::String(v)
-        };
-        put_bracketed(&mut root, &k, value);
-    }
-    root
-}
-
 fn unreadable(why: impl std::fmt::Display) -> GesDocsError {
     GesDocsError::new(
         StatusCode::BAD_REQUEST,
@@ -104,8 +37,11 @@ fn unreadable(why: impl std::fmt::Display) -> GesDocsError {
     )
 }
 
-/// The files of a request, by field name.
-pub(crate) type Files = std::collections::HashMap<String, Upload>;
+pub(crate) use paraf_http::forms::{Files, Upload};
+
+fn to_json(pairs: Vec<(String, String)>) -> Value {
+    paraf_http::forms::bracketed_to_json(pairs, &["metadata"])
+}
 
 /// Reads a body in any of the three forms (JSON, form, multipart); in multipart, the parts
 /// named in `file_fields` are files, every other part a text field (`signers[0][email]`).
@@ -117,28 +53,10 @@ pub(crate) async fn read_body<T: serde::de::DeserializeOwned>(
     let ct = crate::content_type(&req);
     let mut files = Files::new();
     let value = if ct.starts_with("multipart/form-data") {
-        let mut mp = Multipart::from_request(req, state)
+        let (pairs, got) = paraf_http::forms::read_multipart(req, state, file_fields)
             .await
-            .map_err(|e| unreadable(e.body_text()))?;
-        let mut pairs = Vec::new();
-        while let Some(field) = mp
-            .next_field()
-            .await
-            .map_err(|e| unreadable(e.body_text()))?
-        {
-            let name = field.name().unwrap_or_default().to_string();
-            let file_name = field.file_name().map(str::to_string);
-            let bytes = field.bytes().await.map_err(|e| unreadable(e.body_text()))?;
-            if file_fields.contains(&name.as_str()) && (file_name.is_some() || !bytes.is_empty()) {
-                let up = Upload {
-                    name: file_name.unwrap_or_else(|| format!("{name}.bin")),
-                    bytes: bytes.to_vec(),
-                };
-                files.insert(name, up);
-            } else {
-                pairs.push((name, String::from_utf8_lossy(&bytes).into_owned()));
-            }
-        }
+            .map_err(|e| unreadable(e.detail))?;
+        files = got;
         to_json(pairs)
     } else if ct.starts_with("application/x-www-form-urlencoded") {
         let axum::Form(pairs) = axum::Form::<Vec<(String, String)>>::from_request(req, state)
@@ -593,22 +511,6 @@ pub async fn create(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-
-    #[test]
-    fn bracketed_fields_become_json() {
-        let v = to_json(vec![
-            ("signers[0][email]".into(), "a@x.fr".into()),
-            ("signers[0][first_name]".into(), "A".into()),
-            ("signers[1][email]".into(), "b@x.fr".into()),
-            ("expires_at".into(), "2030-01-01T10:00".into()),
-            ("metadata".into(), r#"{"custom_id": "ABC123"}"#.into()),
-        ]);
-        assert_eq!(
-            v,
-            json!({"signers": [{"email": "a@x.fr", "first_name": "A"}, {"email": "b@x.fr"}],
-                   "expires_at": "2030-01-01T10:00", "metadata": {"custom_id": "ABC123"}})
-        );
-    }
 
     #[test]
     fn dates_colours_and_magic_numbers() {

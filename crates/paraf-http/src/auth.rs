@@ -247,6 +247,36 @@ pub fn principal_of(parts: &Parts) -> Option<(Principal, std::net::IpAddr)> {
     Some((p, ip))
 }
 
+/// An audit actor `id` for a request through `face`: the client's address and user agent.
+pub fn request_actor(
+    parts: &Parts,
+    id: &str,
+    face: paraf_core::audit::Face,
+) -> paraf_core::audit::Actor {
+    let mut actor = paraf_core::audit::Actor::new(id, face);
+    actor.ip = parts.extensions.get::<ClientIp>().map(|c| c.0);
+    actor.user_agent = parts
+        .headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(300).collect());
+    actor
+}
+
+/// The authenticated **user** of a request (an application credential has none) and their
+/// audit actor (`user:<id>` through `face`): what the dialects whose callers are people
+/// (GesDocs, Alphasign) extract.
+pub fn user_caller(
+    parts: &Parts,
+    face: paraf_core::audit::Face,
+) -> Option<(Principal, paraf_domain::UserId, paraf_core::audit::Actor)> {
+    let (p, ip) = principal_of(parts)?;
+    let user = p.user?;
+    let mut actor = request_actor(parts, &format!("user:{user}"), face);
+    actor.ip = Some(ip);
+    Some((p, user, actor))
+}
+
 /// Extractor: the authenticated caller (401 if the route has no auth middleware).
 #[derive(Debug, Clone)]
 pub struct Auth(pub Principal);

@@ -296,3 +296,14 @@ impl From<paraf_core::CoreError> for ApiError {
         }
     }
 }
+
+/// Copies `from`'s headers (but its content type and length) onto `to`: a dialect that gives
+/// a shared layer's refusal its own body keeps `Retry-After`, `WWW-Authenticate` and the
+/// rate-limit counters.
+pub fn keep_headers(from: &axum::http::HeaderMap, to: &mut Response) {
+    for (name, value) in from.iter() {
+        if name != axum::http::header::CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
+            to.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+}

@@ -1,11 +1,12 @@
 //! The composition root of `paraf serve`: the shared HTTP layer (`paraf-http`) with every face
 //! registered as a [`Dialect`] — the BSrE dialect (`paraf-bsre`), the GesDocs dialect
-//! (`paraf-gesdocs`) and the web pages
+//! (`paraf-gesdocs`), the Alphasign dialect (`paraf-alphasign`) and the web pages
 //! (`paraf-web`: admin console, activation page). [`build`] / [`build_with`] give a ready
 //! [`Application`].
 
 #![forbid(unsafe_code)]
 
+pub use paraf_alphasign as alphasign;
 pub use paraf_bsre as bsre;
 pub use paraf_gesdocs as gesdocs;
 pub use paraf_web as web;
@@ -16,7 +17,12 @@ pub use paraf_http::{jobs, logging, AppState, Application, Dialect, StartError};
 
 /// Every face the server answers for, in registration order.
 pub fn dialects() -> Vec<Dialect> {
-    vec![bsre::dialect(), gesdocs::dialect(), web::dialect()]
+    vec![
+        bsre::dialect(),
+        gesdocs::dialect(),
+        alphasign::dialect(),
+        web::dialect(),
+    ]
 }
 
 /// A server with the system clock and the OS's randomness.

@@ -12,11 +12,17 @@ use serde_json::Value;
 
 /// The dialect crates (each seed's wire format lives in exactly one) and the web pages: faces
 /// that reach the application through `paraf-core` and `paraf-http` only.
-const DIALECTS: &[&str] = &["paraf-bsre", "paraf-gesdocs", "paraf-web"];
+const DIALECTS: &[&str] = &[
+    "paraf-bsre",
+    "paraf-gesdocs",
+    "paraf-alphasign",
+    "paraf-web",
+];
 /// The faces and the composition roots.
 const FACES: &[&str] = &[
     "paraf-bsre",
     "paraf-gesdocs",
+    "paraf-alphasign",
     "paraf-web",
     "paraf-server",
     "paraf-cli",

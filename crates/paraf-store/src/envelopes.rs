@@ -258,6 +258,17 @@ impl Store {
                 .bind(i64::from(d.pages))
                 .fetch_one(&mut *tx)
                 .await?;
+                sqlx::query(
+                    "INSERT INTO document_revisions (org_id, envelope_id, document_id, blob, created_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(new.org.0)
+                .bind(row.id)
+                .bind(id)
+                .bind(d.blob.as_str())
+                .bind(ts(now))
+                .execute(&mut *tx)
+                .await?;
                 documents.push(id);
             }
             let mut recipients = Vec::new();
@@ -377,6 +388,26 @@ impl Store {
             "SELECT {RECIPIENT_COLS} FROM recipients WHERE envelope_id = $1 ORDER BY position"
         );
         let rows: Vec<RecipientRow> = self.rows_of_envelope(&sql, id).await?;
+        rows.into_iter().map(RecipientRow::into_domain).collect()
+    }
+
+    /// The recipients of several envelopes, in envelope then position order.
+    pub async fn recipients_of_many(&self, ids: &[EnvelopeId]) -> Result<Vec<Recipient>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Ids are integers: listed in the SQL text (no user text).
+        let list = ids
+            .iter()
+            .map(|i| i.0.to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT {RECIPIENT_COLS} FROM recipients WHERE envelope_id IN ({list}) \
+             ORDER BY envelope_id, position"
+        );
+        let rows: Vec<RecipientRow> =
+            with_pool!(self, |p| sqlx::query_as(&sql).fetch_all(p).await)?;
         rows.into_iter().map(RecipientRow::into_domain).collect()
     }
 
@@ -531,19 +562,166 @@ impl Store {
     }
 
     /// Sets the current version of a document (after a signature: the same file with one
-    /// more incremental update).
-    pub async fn set_document_current(&self, id: EnvelopeDocumentId, blob: &BlobId) -> Result<()> {
-        let n = affected!(self, |p| sqlx::query(
+    /// more incremental update) and records it as a revision, made by `by` (a recipient's
+    /// signature) or by Paraf (prepared fields, the seal's time-stamp).
+    pub async fn set_document_current(
+        &self,
+        id: EnvelopeDocumentId,
+        blob: &BlobId,
+        by: Option<RecipientId>,
+        now: Timestamp,
+    ) -> Result<()> {
+        // The revision first: a crash in between leaves a revision row for a blob that
+        // exists (harmless), never a current version without its revision.
+        let n = affected!(self, |p| {
+            sqlx::query(
+            "INSERT INTO document_revisions (org_id, envelope_id, document_id, blob, recipient_id, created_at) \
+             SELECT e.org_id, e.id, d.id, $2, $3, $4 FROM envelope_documents d \
+             JOIN envelopes e ON e.id = d.envelope_id WHERE d.id = $1"
+        )
+        .bind(id.0)
+        .bind(blob.as_str())
+        .bind(by.map(|r| r.0))
+        .bind(ts(now))
+        .execute(p)
+        .await
+        })?;
+        if n == 0 {
+            return Err(StoreError::not_found(Entity::Envelope));
+        }
+        affected!(self, |p| sqlx::query(
             "UPDATE envelope_documents SET current_blob = $2 WHERE id = $1"
         )
         .bind(id.0)
         .bind(blob.as_str())
         .execute(p)
         .await)?;
-        if n == 0 {
-            return Err(StoreError::not_found(Entity::Envelope));
-        }
         Ok(())
+    }
+
+    /// Where a file with this SHA-256 is a revision Paraf wrote: the envelope, and the
+    /// recipients whose signatures that revision carries (in the order they signed). The
+    /// newest revision wins when several envelopes hold the same bytes.
+    pub async fn revision_by_hash(
+        &self,
+        sha256: &str,
+    ) -> Result<Option<(Envelope, Vec<Recipient>)>> {
+        let found: Option<(i64, i64, i64)> = with_pool!(self, |p| sqlx::query_as(
+            "SELECT envelope_id, document_id, id FROM document_revisions WHERE blob = $1 \
+             ORDER BY id DESC LIMIT 1"
+        )
+        .bind(sha256)
+        .fetch_optional(p)
+        .await)?;
+        let Some((envelope, document, revision)) = found else {
+            return Ok(None);
+        };
+        let sql = format!("SELECT {ENVELOPE_COLS} FROM envelopes WHERE id = $1");
+        let row: EnvelopeRow = with_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(envelope)
+            .fetch_one(p)
+            .await)?;
+        let signers: Vec<(i64,)> = with_pool!(self, |p| sqlx::query_as(
+            "SELECT recipient_id FROM document_revisions WHERE document_id = $1 AND id <= $2 \
+             AND recipient_id IS NOT NULL ORDER BY id"
+        )
+        .bind(document)
+        .bind(revision)
+        .fetch_all(p)
+        .await)?;
+        let all = self.recipients(EnvelopeId(envelope)).await?;
+        let mut out = Vec::new();
+        for (r,) in signers {
+            if let Some(rec) = all.iter().find(|x| x.id.0 == r) {
+                if !out.iter().any(|o: &Recipient| o.id == rec.id) {
+                    out.push(rec.clone());
+                }
+            }
+        }
+        Ok(Some((row.into_domain()?, out)))
+    }
+
+    /// A page of the organisation's envelopes of `face` (newest first, of `status` if
+    /// given: `offset`, at most `limit`) and how many match in all.
+    pub async fn envelopes_page(
+        &self,
+        org: OrgId,
+        face: &str,
+        statuses: &[EnvelopeStatus],
+        offset: u64,
+        limit: u32,
+    ) -> Result<(Vec<Envelope>, u64)> {
+        let list = statuses
+            .iter()
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        // The statuses are the domain's own words (no user text in the SQL).
+        let filter = if list.is_empty() {
+            String::new()
+        } else {
+            format!(" AND status IN ({list})")
+        };
+        let sql = format!(
+            "SELECT {ENVELOPE_COLS} FROM envelopes WHERE org_id = $1 AND face = $2{filter} \
+             ORDER BY id DESC LIMIT $3 OFFSET $4"
+        );
+        let rows: Vec<EnvelopeRow> = with_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(org.0)
+            .bind(face)
+            .bind(i64::from(limit))
+            .bind(crate::to_i64(offset))
+            .fetch_all(p)
+            .await)?;
+        let count =
+            format!("SELECT COUNT(*) FROM envelopes WHERE org_id = $1 AND face = $2{filter}");
+        let (total,): (i64,) = with_pool!(self, |p| sqlx::query_as(&count)
+            .bind(org.0)
+            .bind(face)
+            .fetch_one(p)
+            .await)?;
+        let list = rows
+            .into_iter()
+            .map(EnvelopeRow::into_domain)
+            .collect::<Result<_>>()?;
+        Ok((list, crate::to_u64(total)))
+    }
+
+    /// Deletes a draft envelope and everything in it (documents, recipients, fields,
+    /// revisions); `false` when it is not (or no longer) a draft. The blobs stay (content
+    /// addressed: others may share them).
+    pub async fn delete_draft_envelope(&self, org: OrgId, id: EnvelopeId) -> Result<bool> {
+        let deleted = with_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            let n = sqlx::query(
+                "UPDATE envelopes SET status = 'deleting' WHERE org_id = $1 AND id = $2 AND status = 'draft'",
+            )
+            .bind(org.0)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n == 1 {
+                for table in [
+                    "envelope_fields",
+                    "document_revisions",
+                    "envelope_documents",
+                    "recipients",
+                ] {
+                    sqlx::query(&format!("DELETE FROM {table} WHERE envelope_id = $1"))
+                        .bind(id.0)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                sqlx::query("DELETE FROM envelopes WHERE id = $1")
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            n == 1
+        });
+        Ok(deleted)
     }
 
     /// Records what a recipient filled in a field.

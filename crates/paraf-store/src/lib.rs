@@ -361,7 +361,7 @@ mod send_check {
             s.organisation_by_slug("x");
             s.list_organisations();
             s.set_plan(OrgId(1), Plan::Lontar);
-            s.consume_quota(OrgId(1), QuotaKind::Documents, 1);
+            s.consume_quota(OrgId(1), QuotaKind::Documents, 1, "2026-01");
             s.verify_user_password(OrgId(1), &Email::parse("a@b.co").unwrap_or_else(|_| unreachable_email()), "x");
             s.list_users(OrgId(1));
             s.group_members(OrgId(1), GroupId(1));

@@ -11,7 +11,7 @@ use crate::{affected, from_ts, to_i64, to_u64, ts, with_pool, Result, Store, Sto
 
 pub(crate) const ORG_COLS: &str = "id, slug, name, plan, quota_documents, quota_signatures, \
     quota_storage_bytes, quota_api_requests, used_documents, used_signatures, used_storage_bytes, \
-    used_api_requests, created_at";
+    used_api_requests, usage_period, created_at";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct OrgRow {
@@ -27,6 +27,7 @@ pub(crate) struct OrgRow {
     used_signatures: i64,
     used_storage_bytes: i64,
     used_api_requests: i64,
+    usage_period: String,
     created_at: i64,
 }
 
@@ -52,9 +53,39 @@ impl OrgRow {
                 storage_bytes: to_u64(self.used_storage_bytes),
                 api_requests: to_u64(self.used_api_requests),
             },
+            usage_period: self.usage_period,
             created_at: from_ts(self.created_at),
         })
     }
+}
+
+/// The value of a usage column in the month `$3`: monthly counters of another month count as 0.
+fn current(used: &str, kind: QuotaKind) -> String {
+    if kind.is_monthly() {
+        format!("(CASE WHEN usage_period = $3 THEN {used} ELSE 0 END)")
+    } else {
+        used.to_string()
+    }
+}
+
+/// The SET list that adds (`op` `+`) or removes (`-`, never below 0) `$2` of `kind` in the
+/// month `$3`, moving every monthly counter to that month.
+fn counting(kind: QuotaKind, op: &str) -> String {
+    let mut sets: Vec<String> = QuotaKind::ALL
+        .into_iter()
+        .map(|k| {
+            let (used, _) = columns(k);
+            let base = current(used, k);
+            let value = match (k == kind, op) {
+                (false, _) => base,
+                (true, "-") => format!("CASE WHEN {base} >= $2 THEN {base} - $2 ELSE 0 END"),
+                (true, _) => format!("{base} + $2"),
+            };
+            format!("{used} = {value}")
+        })
+        .collect();
+    sets.push("usage_period = $3".into());
+    sets.join(", ")
 }
 
 fn columns(kind: QuotaKind) -> (&'static str, &'static str) {
@@ -127,14 +158,29 @@ impl Store {
     /// Moves an organisation to another plan; its quotas become the plan's defaults (usage
     /// is kept).
     pub async fn set_plan(&self, org: OrgId, plan: Plan) -> Result<Organisation> {
-        let q = plan.default_quotas();
+        self.set_plan_and_quotas(org, Some(plan), plan.default_quotas())
+            .await
+    }
+
+    /// Sets an organisation's quotas explicitly (operator override of the plan's).
+    pub async fn set_quotas(&self, org: OrgId, quotas: Quotas) -> Result<Organisation> {
+        self.set_plan_and_quotas(org, None, quotas).await
+    }
+
+    async fn set_plan_and_quotas(
+        &self,
+        org: OrgId,
+        plan: Option<Plan>,
+        q: Quotas,
+    ) -> Result<Organisation> {
         let sql = format!(
-            "UPDATE organisations SET plan = $2, quota_documents = $3, quota_signatures = $4, \
-             quota_storage_bytes = $5, quota_api_requests = $6 WHERE id = $1 RETURNING {ORG_COLS}"
+            "UPDATE organisations SET plan = COALESCE($2, plan), quota_documents = $3, \
+             quota_signatures = $4, quota_storage_bytes = $5, quota_api_requests = $6 \
+             WHERE id = $1 RETURNING {ORG_COLS}"
         );
         let row: Option<OrgRow> = with_pool!(self, |p| sqlx::query_as(&sql)
             .bind(org.0)
-            .bind(plan.as_str())
+            .bind(plan.map(Plan::as_str))
             .bind(to_i64(q.documents))
             .bind(to_i64(q.signatures))
             .bind(to_i64(q.storage_bytes))
@@ -145,82 +191,70 @@ impl Store {
             .into_domain()
     }
 
-    /// Sets an organisation's quotas explicitly (operator override of the plan's).
-    pub async fn set_quotas(&self, org: OrgId, quotas: Quotas) -> Result<Organisation> {
-        let sql = format!(
-            "UPDATE organisations SET quota_documents = $2, quota_signatures = $3, \
-             quota_storage_bytes = $4, quota_api_requests = $5 WHERE id = $1 RETURNING {ORG_COLS}"
-        );
-        let row: Option<OrgRow> = with_pool!(self, |p| sqlx::query_as(&sql)
-            .bind(org.0)
-            .bind(to_i64(quotas.documents))
-            .bind(to_i64(quotas.signatures))
-            .bind(to_i64(quotas.storage_bytes))
-            .bind(to_i64(quotas.api_requests))
-            .fetch_optional(p)
-            .await)?;
-        row.ok_or(StoreError::not_found(Entity::Organisation))?
-            .into_domain()
-    }
-
-    /// Counts `amount` against a quota, atomically: either the whole amount fits and is
-    /// counted, or nothing is counted and `QuotaExceeded` says how much is used.
-    pub async fn consume_quota(&self, org: OrgId, kind: QuotaKind, amount: u64) -> Result<Usage> {
-        let (used, quota) = columns(kind);
-        let sql = format!(
-            "UPDATE organisations SET {used} = {used} + $2 \
-             WHERE id = $1 AND {used} + $2 <= {quota} RETURNING {ORG_COLS}"
-        );
-        let row: Option<OrgRow> = with_pool!(self, |p| sqlx::query_as(&sql)
+    /// Runs a usage `UPDATE … RETURNING` with `$1` = org, `$2` = amount, `$3` = period.
+    async fn usage_update(
+        &self,
+        sql: &str,
+        org: OrgId,
+        amount: u64,
+        period: &str,
+    ) -> Result<Option<OrgRow>> {
+        Ok(with_pool!(self, |p| sqlx::query_as(sql)
             .bind(org.0)
             .bind(to_i64(amount))
+            .bind(period)
             .fetch_optional(p)
-            .await)?;
-        match row {
+            .await)?)
+    }
+
+    /// Counts `amount` against a quota in the month `period` (`YYYY-MM`), atomically: either
+    /// the whole amount fits and is counted, or nothing is counted and `QuotaExceeded` says
+    /// how much is used. The monthly counters start from zero in a new month.
+    pub async fn consume_quota(
+        &self,
+        org: OrgId,
+        kind: QuotaKind,
+        amount: u64,
+        period: &str,
+    ) -> Result<Usage> {
+        let (used, quota) = columns(kind);
+        let sql = format!(
+            "UPDATE organisations SET {} WHERE id = $1 AND {} + $2 <= {quota} RETURNING {ORG_COLS}",
+            counting(kind, "+"),
+            current(used, kind)
+        );
+        match self.usage_update(&sql, org, amount, period).await? {
             Some(r) => Ok(r.into_domain()?.usage),
             None => {
                 let o = self.organisation(org).await?;
                 Err(DomainError::QuotaExceeded {
                     quota: kind,
                     limit: o.quotas.get(kind),
-                    used: o.usage.get(kind),
+                    used: o.usage_in(period).get(kind),
                 }
                 .into())
             }
         }
     }
 
-    /// Counts `amount` of usage without enforcing the quota: for API requests, whose limits are
-    /// the plan's rate windows (which reset) rather than the quota (which does not).
-    pub async fn record_usage(&self, org: OrgId, kind: QuotaKind, amount: u64) -> Result<Usage> {
-        let (used, _) = columns(kind);
+    /// Changes usage in the month `period` without enforcing the quota: `delta` > 0 counts
+    /// (API requests, whose limits are the plan's rate windows), `delta` < 0 gives back (never
+    /// below zero: a deleted draft).
+    pub async fn add_usage(
+        &self,
+        org: OrgId,
+        kind: QuotaKind,
+        delta: i64,
+        period: &str,
+    ) -> Result<Usage> {
+        let op = if delta < 0 { "-" } else { "+" };
         let sql = format!(
-            "UPDATE organisations SET {used} = {used} + $2 WHERE id = $1 RETURNING {ORG_COLS}"
+            "UPDATE organisations SET {} WHERE id = $1 RETURNING {ORG_COLS}",
+            counting(kind, op)
         );
-        let row: Option<OrgRow> = with_pool!(self, |p| sqlx::query_as(&sql)
-            .bind(org.0)
-            .bind(to_i64(amount))
-            .fetch_optional(p)
-            .await)?;
-        match row {
-            Some(r) => Ok(r.into_domain()?.usage),
-            None => Err(StoreError::not_found(Entity::Organisation)),
-        }
-    }
-
-    /// Gives back `amount` of a quota (never below zero), e.g. when a draft is deleted.
-    pub async fn release_quota(&self, org: OrgId, kind: QuotaKind, amount: u64) -> Result<Usage> {
-        let (used, _) = columns(kind);
-        let sql = format!(
-            "UPDATE organisations SET {used} = CASE WHEN {used} >= $2 THEN {used} - $2 ELSE 0 END \
-             WHERE id = $1 RETURNING {ORG_COLS}"
-        );
-        let row: Option<OrgRow> = with_pool!(self, |p| sqlx::query_as(&sql)
-            .bind(org.0)
-            .bind(to_i64(amount))
-            .fetch_optional(p)
-            .await)?;
-        Ok(row
+        Ok(self
+            .usage_update(&sql, org, delta.unsigned_abs(), period)
+            .await?
             .ok_or(StoreError::not_found(Entity::Organisation))?
             .into_domain()?
             .usage)

@@ -383,8 +383,39 @@ impl Store {
         .bind(new.company.as_deref())
         .bind(ts(now))
         .fetch_one(p)
-        .await)?;
+        .await)
+        .map_err(|e| unique_as_exists(e, Entity::Contact, new.email.as_str()))?;
         row.into_domain()
+    }
+
+    /// A page of the organisation's contacts (oldest first: `offset`, at most `limit`) and
+    /// how many there are in all.
+    pub async fn contacts_page(
+        &self,
+        org: OrgId,
+        offset: u64,
+        limit: u32,
+    ) -> Result<(Vec<Contact>, u64)> {
+        let rows: Vec<ContactRow> = with_pool!(self, |p| sqlx::query_as(
+            "SELECT id, org_id, name, email, phone, company, created_at FROM contacts \
+             WHERE org_id = $1 ORDER BY id LIMIT $2 OFFSET $3"
+        )
+        .bind(org.0)
+        .bind(i64::from(limit))
+        .bind(crate::to_i64(offset))
+        .fetch_all(p)
+        .await)?;
+        let (total,): (i64,) = with_pool!(self, |p| sqlx::query_as(
+            "SELECT COUNT(*) FROM contacts WHERE org_id = $1"
+        )
+        .bind(org.0)
+        .fetch_one(p)
+        .await)?;
+        let list = rows
+            .into_iter()
+            .map(ContactRow::into_domain)
+            .collect::<Result<_>>()?;
+        Ok((list, crate::to_u64(total)))
     }
 
     /// A contact of the organisation.

@@ -70,6 +70,24 @@ pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Te
     start(f, clock, config).await
 }
 
+/// Sends mail through the SMTP server on 127.0.0.1:`port` (a test sink), no TLS.
+pub fn smtp_to(config: &mut Config, port: u16) {
+    config.smtp = Some(paraf_server::config::SmtpConfig {
+        host: "127.0.0.1".into(),
+        port,
+        tls: paraf_server::config::SmtpTls::None,
+        credentials: None,
+    });
+}
+
+/// A test SMTP server (`crate::smtp`) and a server on `backend` sending its mail there.
+pub async fn spawn_mailing(backend: Backend) -> (crate::smtp::Smtpd, TestApp) {
+    let smtpd = crate::smtp::start_smtpd();
+    let port = smtpd.port;
+    let app = spawn_with(backend, |c| smtp_to(c, port)).await;
+    (smtpd, app)
+}
+
 /// Starts a server on an existing store and data directory (restarts).
 pub async fn start(fresh: Arc<Fresh>, clock: Arc<ManualClock>, config: Config) -> TestApp {
     let store = Store::connect(&fresh.database_url).await.unwrap();

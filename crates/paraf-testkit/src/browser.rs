@@ -181,6 +181,17 @@ impl Browser {
         .await;
     }
 
+    /// Chooses the file at `path` in the file input matching `css` (as a person picking it).
+    pub async fn upload(&self, css: &str, path: &str) {
+        let e = self.find(css).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("{}/element/{e}/value", self.s()),
+            Some(json!({"text": path})),
+        )
+        .await;
+    }
+
     pub async fn text(&self, css: &str) -> String {
         let e = self.find(css).await;
         self.call(

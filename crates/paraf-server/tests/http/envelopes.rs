@@ -330,8 +330,13 @@ async fn bad_drafts_are_refused_and_envelopes_expire(backend: Backend) {
             .unwrap_err();
         assert!(e.to_string().contains("NotAPdf"), "{e}");
     }
+    // A draft may wait for its recipients; sending it without any is refused.
+    let lonely = core
+        .create_envelope(tn.org.id, draft(simple_pdf(), vec![]), &Actor::cli())
+        .await
+        .unwrap();
     refused("signers")(
-        core.create_envelope(tn.org.id, draft(simple_pdf(), vec![]), &Actor::cli())
+        core.send_envelope(tn.org.id, lonely.id, &Actor::cli())
             .await
             .unwrap_err(),
     );

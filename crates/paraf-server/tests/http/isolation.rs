@@ -21,6 +21,8 @@ struct Params {
     link_token: String,
     /// An invitation into B (the invitation page).
     invitation: String,
+    /// A sent document of B's made through Alphasign (`/api/v1/documents/{document}`).
+    alphasign_document: String,
 }
 
 /// A signed document of `org` waiting for its single download; returns its id.
@@ -104,7 +106,25 @@ async fn params(app: &TestApp, org: OrgId) -> Params {
         )
         .await
         .unwrap();
+    let mut d = crate::envelopes::draft(
+        paraf_testkit::pdf::pages(&["Kontrak"]),
+        vec![crate::envelopes::signer("client@tenant-b.example", 1, "id")],
+    );
+    d.header.face = "alphasign".into();
+    let alphasign = app
+        .state
+        .core
+        .create_envelope(org, d, &paraf_core::Actor::system())
+        .await
+        .unwrap();
+    // Sent, so that the sweep's DELETE is refused rather than deleting it.
+    app.state
+        .core
+        .send_envelope(org, alphasign.id, &paraf_core::Actor::system())
+        .await
+        .unwrap();
     Params {
+        alphasign_document: alphasign.uuid,
         invitation: invited.rsplit('/').next().unwrap().to_string(),
         link_token: crate::envelopes::token_of(&links[0].url).to_string(),
         id_dokumen: signed_document(app, org, "b0000000000000000000000000000001").await,
@@ -128,6 +148,8 @@ fn concrete(path: &str, p: &Params) -> String {
         .replace("{token}", &p.link_token)
         .replace("{doc}", "1")
         .replace("{page}", "1")
+        .replace("{document}", &p.alphasign_document)
+        .replace("{hash}", &"0".repeat(64))
 }
 
 async fn a_foreign_organisation_never_reads_anothers_data(backend: Backend) {

@@ -12,7 +12,6 @@ use chrono::Duration;
 use paraf_core::audit::Actor;
 use paraf_core::Secret;
 use paraf_domain::{JobStatus, MailStatus, NewMail, Plan};
-use paraf_server::config::{SmtpConfig, SmtpTls};
 use paraf_testkit::webhook::{standard_webhooks_verify, Receiver};
 
 use crate::common::*;
@@ -209,12 +208,7 @@ async fn mail_reaches_a_real_smtp_server(backend: Backend) {
     let smtpd = start_smtpd();
     let port = smtpd.port;
     let app = spawn_with(backend, |c| {
-        c.smtp = Some(SmtpConfig {
-            host: "127.0.0.1".into(),
-            port,
-            tls: SmtpTls::None,
-            credentials: None,
-        });
+        smtp_to(c, port);
         c.mail_from = "Paraf Test <noreply@paraf.example>".into();
     })
     .await;

@@ -3,6 +3,8 @@
 
 use paraf_testkit::both_backends;
 
+mod alphasign;
+mod alphasign_browser;
 mod auth;
 mod bsre;
 mod bsre_verify;

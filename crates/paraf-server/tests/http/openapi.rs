@@ -33,6 +33,7 @@ async fn each_face_serves_its_own_document_and_the_merged_one_has_every_route() 
         [
             "/aktivasi/{secret}",
             "/invitation/{invitation}",
+            "/verify",
             "/{lang}/sign/{token}",
             "/{lang}/sign/{token}/code",
             "/{lang}/sign/{token}/decline",
@@ -74,7 +75,27 @@ async fn each_face_serves_its_own_document_and_the_merged_one_has_every_route() 
         assert!(!bsre_p.iter().any(|x| x == p), "{p} in bsre");
     }
     assert!(gesdocs["components"]["schemas"]["GesDocsError"].is_object());
-    let r = app.get("/openapi/alphasign.json").send().await.unwrap();
+    let (s, alphasign) = json(app.get("/openapi/alphasign.json").send().await.unwrap()).await;
+    assert_eq!(s, 200);
+    let alphasign_p = paths(&alphasign);
+    for p in [
+        "/api/v1/me",
+        "/api/v1/me/quota",
+        "/api/v1/documents",
+        "/api/v1/documents/{document}",
+        "/api/v1/documents/{document}/send",
+        "/api/v1/documents/{document}/download",
+        "/api/v1/contacts",
+        "/api/v1/verify/{hash}",
+    ] {
+        assert!(alphasign_p.iter().any(|x| x == p), "{p} not in alphasign");
+        assert!(
+            all_p.iter().any(|x| x == p),
+            "{p} missing from /openapi.json"
+        );
+    }
+    assert!(alphasign["components"]["schemas"]["AlphasignError"].is_object());
+    let r = app.get("/openapi/signingtoday.json").send().await.unwrap();
     assert_eq!(r.status(), 404);
     app.stop().await;
 }

@@ -4,10 +4,8 @@
 //! drawn and uploaded signatures, declining, the download, and the hardening headers.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use paraf_core::config::{SmtpConfig, SmtpTls};
 use paraf_domain::{EnvelopeStatus, Plan, SecondFactor};
 use paraf_testkit::browser::Browser;
-use paraf_testkit::smtp::start_smtpd;
 use paraf_testkit::webhook::{standard_webhooks_verify, Receiver};
 
 use crate::common::*;
@@ -294,17 +292,7 @@ async fn signers_in_a_real_browser() {
     if !selected(Backend::Sqlite) {
         return;
     }
-    let smtpd = start_smtpd();
-    let port = smtpd.port;
-    let app = spawn_with(Backend::Sqlite, |c| {
-        c.smtp = Some(SmtpConfig {
-            host: "127.0.0.1".into(),
-            port,
-            tls: SmtpTls::None,
-            credentials: None,
-        });
-    })
-    .await;
+    let (smtpd, app) = spawn_mailing(Backend::Sqlite).await;
     let tn = tenant(&app, "navigateur", Plan::Piagam).await;
     let core = &app.state.core;
     let rx = Receiver::start(vec![200]).await;

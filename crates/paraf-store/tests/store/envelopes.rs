@@ -110,16 +110,41 @@ async fn envelopes_round_trip_and_move_by_compare_and_set(db: TestDb) {
         .create_envelope(&envelope(a.id, "u-1"), t(0))
         .await
         .is_err());
-    // Refused before anything is written: no signer, a gap in groups, a page that is not there.
-    let mut bad = envelope(a.id, "u-2");
-    bad.recipients.clear();
-    bad.fields.clear();
-    assert!(s
-        .create_envelope(&bad, t(0))
+    // A draft may wait for its signers; a draft is deleted with everything in it, and only
+    // a draft.
+    let mut lonely = envelope(a.id, "u-2");
+    lonely.recipients.clear();
+    lonely.fields.clear();
+    let l = s.create_envelope(&lonely, t(0)).await.unwrap();
+    let (page, total) = s
+        .envelopes_page(a.id, &l.header.face, &[EnvelopeStatus::Draft], 0, 1)
         .await
-        .unwrap_err()
-        .to_string()
-        .contains("signers"));
+        .unwrap();
+    assert_eq!(
+        (page[0].id, total),
+        (l.id, 2),
+        "newest first, both drafts counted"
+    );
+    let original = s.envelope_documents(l.id).await.unwrap()[0]
+        .original
+        .clone();
+    let (found, signers) = s
+        .revision_by_hash(original.as_str())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        found.id == l.id || found.id == e.id,
+        "the upload is a known revision"
+    );
+    assert!(signers.is_empty());
+    assert!(
+        !s.delete_draft_envelope(b.id, l.id).await.unwrap(),
+        "not B's"
+    );
+    assert!(s.delete_draft_envelope(a.id, l.id).await.unwrap());
+    assert!(s.envelope(a.id, l.id).await.unwrap_err().is_not_found());
+    // Refused before anything is written: a gap in groups, a page that is not there.
     let mut bad = envelope(a.id, "u-3");
     bad.recipients[1].group = 3;
     assert!(s

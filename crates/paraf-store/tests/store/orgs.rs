@@ -56,21 +56,21 @@ async fn organisations_and_quotas(db: TestDb) {
     // Quotas: all or nothing.
     let limit = a.quotas.documents;
     assert_eq!(
-        s.consume_quota(a.id, QuotaKind::Documents, limit - 1)
+        s.consume_quota(a.id, QuotaKind::Documents, limit - 1, "2026-01")
             .await
             .unwrap()
             .documents,
         limit - 1
     );
     assert_eq!(
-        s.consume_quota(a.id, QuotaKind::Documents, 1)
+        s.consume_quota(a.id, QuotaKind::Documents, 1, "2026-01")
             .await
             .unwrap()
             .documents,
         limit
     );
     let e = s
-        .consume_quota(a.id, QuotaKind::Documents, 1)
+        .consume_quota(a.id, QuotaKind::Documents, 1, "2026-01")
         .await
         .unwrap_err();
     assert_eq!(
@@ -82,26 +82,36 @@ async fn organisations_and_quotas(db: TestDb) {
         })
     );
     assert_eq!(
-        s.release_quota(a.id, QuotaKind::Documents, 5)
+        s.add_usage(a.id, QuotaKind::Documents, -5, "2026-01")
             .await
             .unwrap()
             .documents,
         limit - 5
     );
     assert_eq!(
-        s.release_quota(a.id, QuotaKind::Documents, limit * 2)
+        s.add_usage(a.id, QuotaKind::Documents, -2 * limit as i64, "2026-01")
             .await
             .unwrap()
             .documents,
         0
     );
-    s.consume_quota(a.id, QuotaKind::StorageBytes, 1 << 20)
+    s.consume_quota(a.id, QuotaKind::StorageBytes, 1 << 20, "2026-01")
         .await
         .unwrap();
 
     let up = s.set_plan(a.id, Plan::Nusantara).await.unwrap();
     assert_eq!(up.quotas, Plan::Nusantara.default_quotas());
     assert_eq!(up.usage.storage_bytes, 1 << 20);
+    // A new month: the monthly counters start again, storage does not.
+    let feb = s
+        .consume_quota(a.id, QuotaKind::Signatures, 2, "2026-02")
+        .await
+        .unwrap();
+    assert_eq!((feb.documents, feb.signatures), (0, 2));
+    assert_eq!(feb.storage_bytes, 1 << 20);
+    let o = s.organisation(a.id).await.unwrap();
+    assert_eq!(o.usage_in("2026-03").signatures, 0);
+    assert_eq!(o.usage_in("2026-02").signatures, 2);
     assert_eq!(s.reset_usage(a.id).await.unwrap().storage_bytes, 0);
     assert_eq!(s.list_organisations().await.unwrap().len(), 1);
 }

@@ -1,0 +1,242 @@
+//! An organisation's envelopes as lists (pages with a total), the deletion of drafts, the
+//! address book, and the public lookup of a file by its SHA-256 among every revision Paraf
+//! wrote.
+
+use paraf_domain::{
+    Contact, DomainError, Email, Envelope, EnvelopeId, EnvelopeStatus, NewContact, OrgId,
+    PersonName, QuotaKind, RateDecision, RateWindow, Recipient,
+};
+use serde_json::json;
+
+use crate::audit::{Actor, AuditAction};
+use crate::error::CoreError;
+use crate::Core;
+
+type Result<T> = std::result::Result<T, CoreError>;
+
+/// Look-ups by hash per client address and minute (the API's and the page's together).
+pub const LOOKUPS_PER_MINUTE: u64 = 60;
+
+/// Longest page a list returns.
+pub const MAX_PAGE: u32 = 100;
+
+/// Which page of a list: 1-based `page` of `per_page` items (at most [`MAX_PAGE`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Paging {
+    pub page: u64,
+    pub per_page: u32,
+}
+
+impl Paging {
+    /// How many items come before the page.
+    pub fn offset(&self) -> u64 {
+        self.page.saturating_sub(1) * u64::from(self.per_page.clamp(1, MAX_PAGE))
+    }
+
+    fn limit(&self) -> u32 {
+        self.per_page.clamp(1, MAX_PAGE)
+    }
+}
+
+/// A page of a list and the number of items in all.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+}
+
+/// What a file's hash says: the envelope holding it and who had signed in it.
+#[derive(Debug, Clone)]
+pub struct KnownRevision {
+    pub envelope: Envelope,
+    /// The recipients whose signatures the file carries, in the order they signed.
+    pub signers: Vec<Recipient>,
+}
+
+/// An envelope's status as the public words of the faces that show one word (Alphasign, the
+/// verification page): `draft`, `pending` (sent, being signed or sealed), `completed`,
+/// `declined`, `cancelled`, `expired`.
+pub fn public_status(s: EnvelopeStatus) -> &'static str {
+    match s {
+        EnvelopeStatus::Draft => "draft",
+        EnvelopeStatus::Sent
+        | EnvelopeStatus::InProgress
+        | EnvelopeStatus::Sealing
+        | EnvelopeStatus::SealFailed => "pending",
+        EnvelopeStatus::Completed => "completed",
+        EnvelopeStatus::Declined => "declined",
+        EnvelopeStatus::Cancelled => "cancelled",
+        EnvelopeStatus::Expired => "expired",
+    }
+}
+
+/// Whether `s` is a SHA-256 in hex (64 digits, either case).
+pub fn is_sha256_hex(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+impl Core {
+    /// A page of the organisation's envelopes made through `face`, newest first, in any of
+    /// `statuses` (all when empty).
+    pub async fn envelope_page(
+        &self,
+        org: OrgId,
+        face: &str,
+        statuses: &[EnvelopeStatus],
+        paging: Paging,
+    ) -> Result<Page<Envelope>> {
+        let (items, total) = self
+            .store
+            .envelopes_page(org, face, statuses, paging.offset(), paging.limit())
+            .await?;
+        Ok(Page { items, total })
+    }
+
+    /// The recipients of several envelopes (of a page already scoped to the organisation), by
+    /// envelope.
+    pub async fn recipients_of(
+        &self,
+        ids: &[EnvelopeId],
+    ) -> Result<std::collections::HashMap<EnvelopeId, Vec<Recipient>>> {
+        let mut out: std::collections::HashMap<EnvelopeId, Vec<Recipient>> =
+            std::collections::HashMap::new();
+        for r in self.store.recipients_of_many(ids).await? {
+            out.entry(r.envelope).or_default().push(r);
+        }
+        Ok(out)
+    }
+
+    /// The organisation's envelope with this public id (its uuid), with its recipients;
+    /// `NotFound` for another organisation's.
+    pub async fn envelope_by_uuid(
+        &self,
+        org: OrgId,
+        uuid: &str,
+    ) -> Result<(Envelope, Vec<Recipient>)> {
+        let e = self.store.envelope_by_uuid(Some(org), uuid.trim()).await?;
+        let r = self.store.recipients(e.id).await?;
+        Ok((e, r))
+    }
+
+    /// Deletes a draft (its documents' quota is given back); anything else is a conflict
+    /// naming the status.
+    pub async fn delete_draft(&self, org: OrgId, id: EnvelopeId, actor: &Actor) -> Result<()> {
+        let e = self.store.envelope(org, id).await?;
+        if e.status != EnvelopeStatus::Draft {
+            return Err(CoreError::Domain(DomainError::Conflict {
+                reason: format!("the envelope is {}", e.status),
+            }));
+        }
+        let docs = self.store.envelope_documents(id).await?;
+        let mut bytes = 0u64;
+        for d in &docs {
+            if let Some(b) = self
+                .blobs
+                .get(&d.original)
+                .await
+                .map_err(CoreError::internal)?
+            {
+                bytes += b.len() as u64;
+            }
+        }
+        if !self.store.delete_draft_envelope(org, id).await? {
+            let e = self.store.envelope(org, id).await?;
+            return Err(CoreError::Domain(DomainError::Conflict {
+                reason: format!("the envelope is {}", e.status),
+            }));
+        }
+        self.give_back_quota(org, QuotaKind::Documents, docs.len() as u64)
+            .await;
+        self.give_back_quota(org, QuotaKind::StorageBytes, bytes)
+            .await;
+        self.envelope_event(
+            &e,
+            actor,
+            AuditAction::EnvelopeDeleted,
+            json!({"documents": docs.len()}),
+        );
+        Ok(())
+    }
+
+    /// Counts a look-up by hash from `ip` (public: limited per address); the decision.
+    pub async fn count_lookup(&self, ip: std::net::IpAddr) -> Result<RateDecision> {
+        let now = self.now();
+        let w = RateWindow::Minute;
+        let count = self
+            .store
+            .hit(&format!("verify-ip:{ip}"), w, w.start(now), now)
+            .await?;
+        Ok(RateDecision::evaluate(w, LOOKUPS_PER_MINUTE, count, now))
+    }
+
+    /// The envelope holding a file with this SHA-256 (hex, any case) among every revision
+    /// Paraf wrote — original, prepared, after each signature, sealed — or `None`.
+    pub async fn revision_by_hash(&self, sha256: &str) -> Result<Option<KnownRevision>> {
+        if !is_sha256_hex(sha256) {
+            return Err(CoreError::invalid(
+                "hash",
+                "must be a SHA-256 in hexadecimal (64 digits)",
+            ));
+        }
+        let found = self
+            .store
+            .revision_by_hash(&sha256.to_ascii_lowercase())
+            .await?;
+        Ok(found.map(|(envelope, signers)| KnownRevision { envelope, signers }))
+    }
+
+    /// Adds a contact to the organisation's address book (one per e-mail address).
+    pub async fn create_contact(
+        &self,
+        org: OrgId,
+        name: &str,
+        email: &str,
+        phone: Option<&str>,
+        company: Option<&str>,
+        actor: &Actor,
+    ) -> Result<Contact> {
+        let clean = |v: Option<&str>, field: &'static str| -> Result<Option<String>> {
+            match v.map(str::trim).filter(|s| !s.is_empty()) {
+                Some(s) if s.chars().count() > 200 => {
+                    Err(CoreError::invalid(field, "must be at most 200 characters"))
+                }
+                Some(s) if s.chars().any(char::is_control) => Err(CoreError::invalid(
+                    field,
+                    "must not contain control characters",
+                )),
+                other => Ok(other.map(str::to_string)),
+            }
+        };
+        let new = NewContact {
+            org,
+            name: PersonName::parse(name)?,
+            email: Email::parse(email)?,
+            phone: clean(phone, "phone")?,
+            company: clean(company, "company")?,
+        };
+        let c = self.store.create_contact(&new, self.now()).await?;
+        let event = self.audit_event(
+            org,
+            actor,
+            AuditAction::ContactCreated,
+            Some(format!("contact:{}", c.id.0)),
+            json!({}),
+        );
+        self.record_later(event);
+        Ok(c)
+    }
+
+    /// A page of the organisation's contacts, oldest first.
+    pub async fn contact_page(&self, org: OrgId, paging: Paging) -> Result<Page<Contact>> {
+        let (items, total) = self
+            .store
+            .contacts_page(org, paging.offset(), paging.limit())
+            .await?;
+        Ok(Page { items, total })
+    }
+
+    /// Every contact of the organisation (the console offers them when adding signers).
+    pub async fn contacts(&self, org: OrgId) -> Result<Vec<Contact>> {
+        Ok(self.store.list_contacts(org).await?)
+    }
+}

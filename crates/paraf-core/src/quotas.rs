@@ -1,0 +1,60 @@
+//! An organisation's quotas (from its plan, `paraf_domain::Plan::default_quotas`) and what it
+//! used: documents, signatures and API requests per calendar month (UTC), storage in all.
+//!
+//! Every face counts the same way: an envelope's documents and their bytes when it is created
+//! (given back when a draft is deleted), one signature per recipient when it is sent (so an
+//! envelope once sent can always be completed; given back for those who had not signed when it
+//! is cancelled), one API request per admitted authenticated request. Exceeding a quota is
+//! `DomainError::QuotaExceeded`, and nothing is counted.
+
+use paraf_domain::{usage_period, OrgId, QuotaKind, Quotas, Usage};
+
+use crate::error::CoreError;
+
+type Result<T> = std::result::Result<T, CoreError>;
+use crate::Core;
+
+impl Core {
+    /// The organisation's quotas and its usage this month.
+    pub async fn quota(&self, org: OrgId) -> Result<(Quotas, Usage)> {
+        let o = self.store.organisation(org).await?;
+        Ok((o.quotas, o.usage_in(&usage_period(self.now()))))
+    }
+
+    /// Counts `amount` of `kind` against the quota this month; refused (nothing counted) if
+    /// it does not fit.
+    pub(crate) async fn take_quota(&self, org: OrgId, kind: QuotaKind, amount: u64) -> Result<()> {
+        if amount > 0 {
+            let period = usage_period(self.now());
+            self.store.consume_quota(org, kind, amount, &period).await?;
+        }
+        Ok(())
+    }
+
+    /// Gives `amount` of `kind` back (never fails the caller: a failure is logged).
+    pub(crate) async fn give_back_quota(&self, org: OrgId, kind: QuotaKind, amount: u64) {
+        if amount == 0 {
+            return;
+        }
+        let period = usage_period(self.now());
+        let delta = -i64::try_from(amount).unwrap_or(i64::MAX);
+        if let Err(e) = self.store.add_usage(org, kind, delta, &period).await {
+            tracing::error!(error = %e, %kind, "could not give quota back");
+        }
+    }
+
+    /// Takes the quotas of new documents: their number and their bytes, both or neither.
+    pub(crate) async fn take_document_quota(
+        &self,
+        org: OrgId,
+        docs: u64,
+        bytes: u64,
+    ) -> Result<()> {
+        self.take_quota(org, QuotaKind::Documents, docs).await?;
+        if let Err(e) = self.take_quota(org, QuotaKind::StorageBytes, bytes).await {
+            self.give_back_quota(org, QuotaKind::Documents, docs).await;
+            return Err(e);
+        }
+        Ok(())
+    }
+}
