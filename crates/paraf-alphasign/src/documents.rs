@@ -155,7 +155,7 @@ pub async fn list(
         .envelope_page(caller.org, crate::FACE, &statuses, paging)
         .await?;
     let ids: Vec<_> = page.items.iter().map(|e| e.id).collect();
-    let mut recipients = state.core.recipients_of(&ids).await?;
+    let mut recipients = state.core.recipients_of(caller.org, &ids).await?;
     let items = page
         .items
         .iter()

@@ -24,7 +24,7 @@ pub struct ServeArgs {
     /// Base URL clients and certificates use to reach this server [default: http://ADDR; env PARAF_PUBLIC_URL].
     #[arg(long, value_name = "URL")]
     public_url: Option<String>,
-    /// Largest request body, e.g. 20MiB [default: 20MiB; env PARAF_BODY_LIMIT].
+    /// Largest request body, e.g. 20MiB [default: 21MiB; env PARAF_BODY_LIMIT].
     #[arg(long, value_name = "SIZE")]
     body_limit: Option<String>,
 }

@@ -24,10 +24,17 @@ impl Core {
 
     /// The principal of an API token.
     pub async fn authenticate_api_token(&self, presented: &str) -> Result<Principal> {
-        Ok(self
+        // Keyed by the token's SHA-256: the cache holds no secret.
+        let key: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(presented.as_bytes()).into();
+        if let Some(p) = self.hot_tokens.get(&key) {
+            return Ok(p);
+        }
+        let p = self
             .store
             .authenticate_api_token(presented, self.now())
-            .await?)
+            .await?;
+        self.hot_tokens.put(key, p.clone());
+        Ok(p)
     }
 
     /// The principal of an OAuth2 access token.
@@ -106,7 +113,12 @@ impl Core {
 
     /// An organisation by id.
     pub async fn organisation(&self, org: OrgId) -> Result<Organisation> {
-        Ok(self.store.organisation(org).await?)
+        if let Some(o) = self.hot_orgs.get(&org) {
+            return Ok(o);
+        }
+        let o = self.store.organisation(org).await?;
+        self.hot_orgs.put(org, o.clone());
+        Ok(o)
     }
 
     /// A user of `org`.
@@ -121,6 +133,35 @@ impl Core {
         Ok(self.store.hit(key, window, start, self.now()).await?)
     }
 
+    /// Counts a request of `key` in `window` against `limit` (the plan's rate limits): from
+    /// this instance's reservation when it has one (see [`crate::hot`]); the request's count.
+    pub async fn rate_count(
+        &self,
+        key: &str,
+        window: RateWindow,
+        start: Timestamp,
+        limit: u64,
+    ) -> Result<u64> {
+        match self.leases.take(key, window, start, limit) {
+            crate::hot::Take::Counted(c) => Ok(c),
+            crate::hot::Take::Reserve(block) => {
+                let count = self
+                    .store
+                    .hit_by(key, window, start, block, self.now())
+                    .await?;
+                Ok(self.leases.reserved(key, window, start, block, count))
+            }
+        }
+    }
+
+    /// A window's count as this instance knows it, else the database's.
+    pub async fn rate_seen(&self, key: &str, window: RateWindow, start: Timestamp) -> Result<u64> {
+        match self.leases.known(key, window, start) {
+            Some(c) => Ok(c),
+            None => self.rate_peek(key, window, start).await,
+        }
+    }
+
     /// The count in `window` without counting.
     pub async fn rate_peek(&self, key: &str, window: RateWindow, start: Timestamp) -> Result<u64> {
         Ok(self.store.peek_hits(key, window, start).await?)
@@ -129,6 +170,11 @@ impl Core {
     /// Adds to an organisation's quota usage.
     pub async fn count_usage(&self, org: OrgId, kind: QuotaKind, amount: u64) -> Result<()> {
         let period = paraf_domain::usage_period(self.now());
+        if kind == QuotaKind::ApiRequests {
+            // One per request: added up in memory, written every half second.
+            self.usage.add_requests(org, &period, amount);
+            return Ok(());
+        }
         self.store
             .add_usage(
                 org,

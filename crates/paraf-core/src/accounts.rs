@@ -161,6 +161,7 @@ impl Core {
             return Err(CoreError::Domain(DomainError::not_found(Entity::ApiToken)));
         }
         self.store.revoke_api_token(org, id, self.now()).await?;
+        self.hot_tokens.clear();
         let event = self.audit_event(
             org,
             actor,

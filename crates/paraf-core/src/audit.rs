@@ -78,14 +78,18 @@ impl AuditBatcher {
     }
 }
 
-/// Per-application daily request and signature counters, added up in memory and written
-/// every half second (and by [`UsageCounter::flush`]): one write per application and day per
+/// Per-application daily request and signature counters, and organisations' monthly API
+/// requests (their quota usage), added up in memory and written every half second (and by [`UsageCounter::flush`]): one write per application and day per
 /// interval instead of one per request. A crash loses at most that interval of counts.
 #[derive(Clone, Debug)]
 pub struct UsageCounter {
     store: Store,
     pending: std::sync::Arc<std::sync::Mutex<UsageMap>>,
+    /// Organisations' API requests per month (their quota usage), written the same way.
+    requests: std::sync::Arc<std::sync::Mutex<RequestMap>>,
 }
+
+type RequestMap = std::collections::HashMap<(paraf_domain::OrgId, String), u64>;
 
 type UsageMap = std::collections::HashMap<
     (paraf_domain::OrgId, String, String),
@@ -98,6 +102,7 @@ impl UsageCounter {
         let counter = UsageCounter {
             store,
             pending: Default::default(),
+            requests: Default::default(),
         };
         let c = counter.clone();
         tokio::spawn(async move {
@@ -132,8 +137,32 @@ impl UsageCounter {
         e.2 += signatures;
     }
 
+    /// Counts `n` API requests of `org` in the month `period`.
+    pub fn add_requests(&self, org: paraf_domain::OrgId, period: &str, n: u64) {
+        let mut map = self.requests.lock().unwrap_or_else(|e| e.into_inner());
+        *map.entry((org, period.to_string())).or_insert(0) += n;
+    }
+
+    /// API requests of `org` in `period` counted here and not written yet.
+    pub fn unwritten_requests(&self, org: paraf_domain::OrgId, period: &str) -> u64 {
+        let map = self.requests.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(&(org, period.to_string())).copied().unwrap_or(0)
+    }
+
     /// Writes what has been counted.
     pub async fn flush(&self) {
+        let requests: RequestMap =
+            std::mem::take(&mut *self.requests.lock().unwrap_or_else(|e| e.into_inner()));
+        for ((org, period), n) in requests {
+            let n = i64::try_from(n).unwrap_or(i64::MAX);
+            if let Err(e) = self
+                .store
+                .add_usage(org, paraf_domain::QuotaKind::ApiRequests, n, &period)
+                .await
+            {
+                tracing::warn!(error = %e, "could not write request counters");
+            }
+        }
         let taken: UsageMap =
             std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()));
         for ((org, key, _), (at, r, s)) in taken {

@@ -18,8 +18,9 @@ use crate::secret::Secret;
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 /// Default data directory.
 pub const DEFAULT_DATA_DIR: &str = "paraf-data";
-/// Default request body limit: 20 MiB (a large PDF).
-pub const DEFAULT_BODY_LIMIT: usize = 20 * 1024 * 1024;
+/// Default request body limit: 21 MiB — a 20 MiB PDF (Alphasign's "max 20MB") and the form
+/// fields around it.
+pub const DEFAULT_BODY_LIMIT: usize = 21 * 1024 * 1024;
 /// Name of the optional configuration file inside the data directory.
 pub const CONFIG_FILE_NAME: &str = "paraf.toml";
 
@@ -156,6 +157,9 @@ pub struct ConfigLayer {
     /// How long an envelope's sealing may take before another process (or this one after a
     /// restart) takes it over, in seconds.
     pub sealing_lease_secs: Option<u64>,
+    /// How long API-token principals and organisations are cached in memory, in milliseconds
+    /// (`0`: not cached).
+    pub cache_ttl_ms: Option<u64>,
     /// `tracing` filter, e.g. `info` or `paraf_server=debug,info`.
     pub log: Option<String>,
     /// json or text.
@@ -207,6 +211,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("PARAF_SIGNUP_PLAN", "signup_plan"),
     ("PARAF_SIGNUP_CREDITS", "signup_credits"),
     ("PARAF_SEALING_LEASE_SECS", "sealing_lease_secs"),
+    ("PARAF_CACHE_TTL_MS", "cache_ttl_ms"),
     ("PARAF_LOG", "log"),
     ("PARAF_LOG_FORMAT", "log_format"),
     ("PARAF_BOOTSTRAP_ORG_SLUG", "bootstrap_org_slug"),
@@ -278,6 +283,7 @@ impl ConfigLayer {
             signup_plan: s("PARAF_SIGNUP_PLAN"),
             signup_credits: num("PARAF_SIGNUP_CREDITS")?,
             sealing_lease_secs: num("PARAF_SEALING_LEASE_SECS")?,
+            cache_ttl_ms: num("PARAF_CACHE_TTL_MS")?,
             log: s("PARAF_LOG"),
             log_format: s("PARAF_LOG_FORMAT"),
             bootstrap_org_slug: s("PARAF_BOOTSTRAP_ORG_SLUG"),
@@ -354,6 +360,7 @@ impl ConfigLayer {
             signup_plan,
             signup_credits,
             sealing_lease_secs,
+            cache_ttl_ms,
             log,
             log_format,
             bootstrap_org_slug,
@@ -451,6 +458,8 @@ pub struct Config {
     pub signup_credits: i64,
     /// Sealing lease (see [`ConfigLayer::sealing_lease_secs`]).
     pub sealing_lease: std::time::Duration,
+    /// Cache lifetime (see [`ConfigLayer::cache_ttl_ms`]).
+    pub cache_ttl: std::time::Duration,
     /// `tracing` filter.
     pub log: String,
     /// Log format.
@@ -669,6 +678,7 @@ impl Config {
             registration_open: l.registration_open.unwrap_or(false),
             signup_credits: i64::try_from(l.signup_credits.unwrap_or(10)).unwrap_or(i64::MAX),
             sealing_lease: std::time::Duration::from_secs(l.sealing_lease_secs.unwrap_or(300).max(1)),
+            cache_ttl: std::time::Duration::from_millis(l.cache_ttl_ms.unwrap_or(1000)),
             signup_plan: match l.signup_plan.as_deref() {
                 None => crate::accounts::DEFAULT_SIGNUP_PLAN,
                 Some(p) => paraf_domain::Plan::parse(p)
@@ -700,6 +710,9 @@ impl Config {
             // Test receivers (webhooks, SMS gateway, fetched files) listen on loopback; the
             // tests of the address guard turn this off again.
             outbound_allow_private: Some(true),
+            // Tests change users and plans in the store directly and expect the next request
+            // to see it; the cache's own tests turn it on.
+            cache_ttl_ms: Some(0),
             ..ConfigLayer::default()
         })
     }
@@ -784,7 +797,7 @@ mod tests {
         assert_eq!(c.listen.to_string(), DEFAULT_LISTEN);
         assert_eq!(c.data_dir, PathBuf::from("paraf-data"));
         assert_eq!(c.database_url(), "sqlite://paraf-data/paraf.db");
-        assert_eq!(c.body_limit, 20 * 1024 * 1024);
+        assert_eq!(c.body_limit, 21 * 1024 * 1024);
         assert!(c.smtp.is_none());
         assert_eq!(
             c.public_url_for("0.0.0.0:8080".parse().unwrap()),

@@ -801,9 +801,9 @@ impl Core {
             )
             .await;
         if made.is_err() {
-            self.give_back_quota(org, QuotaKind::Documents, n_docs)
+            self.give_back_quota(org, QuotaKind::Documents, n_docs, now)
                 .await;
-            self.give_back_quota(org, QuotaKind::StorageBytes, n_bytes)
+            self.give_back_quota(org, QuotaKind::StorageBytes, n_bytes, now)
                 .await;
         }
         made
@@ -938,7 +938,7 @@ impl Core {
         }
         .await;
         if !matches!(moved, Ok(true)) {
-            self.give_back_quota(org, QuotaKind::Signatures, signatures)
+            self.give_back_quota(org, QuotaKind::Signatures, signatures, now)
                 .await;
             moved?;
             return Err(CoreError::Domain(DomainError::Conflict {
@@ -1336,48 +1336,23 @@ impl Core {
         Ok(e)
     }
 
-    /// The recipient of a link signs: a certificate in their name is issued by the
-    /// organisation's CA (they proved control of the address the link went to), each of their
-    /// signature fields gets a PAdES signature (B-LT: the chain and revocation data in the DSS)
-    /// in its own incremental update, and the key is dropped. When their group is done the
-    /// next is invited; after the last signature the envelope is sealed (document timestamp:
-    /// B-LTA) and completed.
-    pub async fn sign(
+    /// One recipient's signatures on the current version of each document: (document, the
+    /// version signed, the new version).
+    #[allow(clippy::too_many_arguments)]
+    async fn sign_documents(
         &self,
-        token: &str,
-        input: SignatureInput,
-        visit: &Visit,
-    ) -> Result<Envelope> {
-        let (envelope, recipient, documents, fields) =
-            self.ready_link(token, visit, "signatures").await?;
-        if crate::sharing::is_sharing(&envelope.header) {
-            return Err(CoreError::Domain(DomainError::Conflict {
-                reason: "these documents are shared for download, not for signature".into(),
-            }));
-        }
-        if !self.second_factor_done(&recipient) {
-            return Err(CoreError::Domain(DomainError::Forbidden {
-                reason: "this signer must confirm a one-time code first".into(),
-            }));
-        }
-        let image = match (&input.image, input.typed.as_deref().map(str::trim)) {
-            (Some(img), _) => Some(img.clone()),
-            (None, Some(t)) if !t.is_empty() => None,
-            _ => {
-                return Err(CoreError::invalid(
-                    "signature",
-                    "draw, type or upload a signature",
-                ))
-            }
-        };
+        envelope: &Envelope,
+        recipient: &Recipient,
+        documents: &[EnvelopeDocument],
+        fields: &[Field],
+        filled: &[(Field, String, paraf_sign::form::FillValue)],
+        input: &SignatureInput,
+        now: Timestamp,
+    ) -> Result<Vec<(paraf_domain::EnvelopeDocumentId, BlobId, Vec<u8>)>> {
+        let image = input.image.clone();
         let typed = input.typed.clone().filter(|t| !t.trim().is_empty());
-        let filled = filled_values(&recipient, &fields, &input.values, self.now())?;
-
-        // Every document of the envelope, signed by this recipient at each of their fields (a
-        // document without any of their fields gets one invisible signature).
-        let now = self.now();
         let mut jobs = Vec::new();
-        for d in &documents {
+        for d in documents {
             let pdf = self.current_file(d).await?;
             let mine: Vec<Field> = fields
                 .iter()
@@ -1389,7 +1364,7 @@ impl Core {
                 .filter(|(f, _, _)| f.document == d.id)
                 .map(|(f, _, v)| (f.name.clone(), v.clone()))
                 .collect();
-            jobs.push((d.id, pdf, mine, fills));
+            jobs.push((d.id, d.current.clone(), pdf, mine, fills));
         }
         let req = paraf_pki::IssueRequest {
             common_name: recipient.full_name().chars().take(64).collect(),
@@ -1400,7 +1375,7 @@ impl Core {
             not_before: now.into(),
         };
         let seal = match envelope.header.model {
-            SignatureModel::Seal => Some(self.organisation_seal(&envelope).await?),
+            SignatureModel::Seal => Some(self.organisation_seal(envelope).await?),
             SignatureModel::SignerCertificate => None,
         };
         let pki = self.pki.clone();
@@ -1411,7 +1386,7 @@ impl Core {
             recipient.full_name(),
             paraf_sign::human_date(when)
         );
-        let signed: Vec<(paraf_domain::EnvelopeDocumentId, Vec<u8>)> =
+        let signed: Vec<(paraf_domain::EnvelopeDocumentId, BlobId, Vec<u8>)> =
             tokio::task::spawn_blocking(move || -> Result<_> {
                 let signer: crate::signing::SealSigner = match seal {
                     Some(seal) => seal,
@@ -1431,7 +1406,7 @@ impl Core {
                 let ca = pki.current().map_err(CoreError::internal)?;
                 let signer = signer.as_ref();
                 let mut out = Vec::new();
-                for (doc, mut pdf, mine, fills) in jobs {
+                for (doc, expected, mut pdf, mine, fills) in jobs {
                     if !fills.is_empty() {
                         // Their values, in an update of their own, under their signature.
                         let d = paraf_pdf::Document::load(pdf, None).map_err(stored)?;
@@ -1459,42 +1434,93 @@ impl Core {
                             &caption,
                         )?;
                     }
-                    out.push((doc, pdf));
+                    out.push((doc, expected, pdf));
                 }
                 // The key goes with `signer` here: it never leaves this function.
                 Ok(out)
             })
             .await
             .map_err(CoreError::internal)??;
+        Ok(signed)
+    }
 
-        // Record: the new versions, then the signature (compare-and-set: a double click
-        // signs once).
-        let mut blobs = Vec::new();
-        for (doc, pdf) in &signed {
-            blobs.push((
-                *doc,
-                self.blobs.put(pdf).await.map_err(CoreError::internal)?,
-            ));
-        }
-        let ip = visit.ip.map(|i| i.to_string());
-        if !self
-            .store
-            .answer_recipient(
-                recipient.id,
-                paraf_store::Answer::Signed,
-                (ip.as_deref(), visit.user_agent.as_deref()),
-                now,
-            )
-            .await?
-        {
+    /// The recipient of a link signs: a certificate in their name is issued by the
+    /// organisation's CA (they proved control of the address the link went to), each of their
+    /// signature fields gets a PAdES signature (B-LT: the chain and revocation data in the DSS)
+    /// in its own incremental update, and the key is dropped. When their group is done the
+    /// next is invited; after the last signature the envelope is sealed (document timestamp:
+    /// B-LTA) and completed.
+    pub async fn sign(
+        &self,
+        token: &str,
+        input: SignatureInput,
+        visit: &Visit,
+    ) -> Result<Envelope> {
+        let (envelope, recipient, documents, fields) =
+            self.ready_link(token, visit, "signatures").await?;
+        if crate::sharing::is_sharing(&envelope.header) {
             return Err(CoreError::Domain(DomainError::Conflict {
-                reason: "already signed".into(),
+                reason: "these documents are shared for download, not for signature".into(),
             }));
         }
-        for (doc, blob) in &blobs {
-            self.store
-                .set_document_current(*doc, blob, Some(recipient.id), now)
+        if !self.second_factor_done(&recipient) {
+            return Err(CoreError::Domain(DomainError::Forbidden {
+                reason: "this signer must confirm a one-time code first".into(),
+            }));
+        }
+        if input.image.is_none() && input.typed.as_deref().is_none_or(|t| t.trim().is_empty()) {
+            return Err(CoreError::invalid(
+                "signature",
+                "draw, type or upload a signature",
+            ));
+        }
+        let filled = filled_values(&recipient, &fields, &input.values, self.now())?;
+
+        // Every document of the envelope, signed by this recipient at each of their fields (a
+        // document without any of their fields gets one invisible signature). Recorded only if
+        // no other signature landed on a document meanwhile (signers of one group may sign at
+        // once): otherwise signed again on the newer versions.
+        let now = self.now();
+        let mut documents = documents;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let signed = self
+                .sign_documents(
+                    &envelope, &recipient, &documents, &fields, &filled, &input, now,
+                )
                 .await?;
+            let mut versions = Vec::new();
+            for (doc, expected, pdf) in &signed {
+                let blob = self.blobs.put(pdf).await.map_err(CoreError::internal)?;
+                versions.push((*doc, expected.clone(), blob));
+            }
+            let ip = visit.ip.map(|i| i.to_string());
+            match self
+                .store
+                .record_signature(
+                    recipient.id,
+                    (ip.as_deref(), visit.user_agent.as_deref()),
+                    &versions,
+                    now,
+                )
+                .await?
+            {
+                paraf_store::SignatureRecord::Recorded => break,
+                paraf_store::SignatureRecord::AlreadyAnswered => {
+                    return Err(CoreError::Domain(DomainError::Conflict {
+                        reason: "already signed".into(),
+                    }))
+                }
+                paraf_store::SignatureRecord::Stale if attempt < 5 => {
+                    documents = self.store.envelope_documents(envelope.id).await?;
+                }
+                paraf_store::SignatureRecord::Stale => {
+                    return Err(CoreError::Domain(DomainError::Conflict {
+                        reason: "the document keeps changing; sign again".into(),
+                    }))
+                }
+            }
         }
         for (f, text, _) in &filled {
             self.store.set_field_value(f.id, text).await?;
@@ -1769,7 +1795,8 @@ impl Core {
                 .iter()
                 .filter(|r| r.status != RecipientStatus::Signed)
                 .count() as u64;
-            self.give_back_quota(org, QuotaKind::Signatures, unsigned)
+            let sent = e.sent_at.unwrap_or(e.created_at);
+            self.give_back_quota(org, QuotaKind::Signatures, unsigned, sent)
                 .await;
         }
         self.envelope_event(
@@ -1799,7 +1826,16 @@ impl Core {
         };
         let done = async {
             let e = self.create_envelope(org, d, actor).await?;
-            let links = self.send_envelope(org, e.id, actor).await?;
+            let links = match self.send_envelope(org, e.id, actor).await {
+                Ok(links) => links,
+                Err(err) => {
+                    // Nothing was asked of anyone: the draft goes (and its quota with it).
+                    if let Err(e) = self.delete_draft(org, e.id, actor).await {
+                        tracing::error!(error = %e, "could not delete an unsent draft");
+                    }
+                    return Err(err);
+                }
+            };
             let e = self.store.envelope(org, e.id).await?;
             Ok::<_, CoreError>((e, links))
         }

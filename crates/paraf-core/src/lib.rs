@@ -24,6 +24,7 @@ pub mod documents;
 pub mod envelopes;
 pub mod error;
 pub mod events;
+pub mod hot;
 pub mod identities;
 pub mod library;
 pub mod login;
@@ -139,6 +140,11 @@ pub struct Core {
     pub jobs_ready: Arc<tokio::sync::Notify>,
     /// Shutdown trigger shared with the background tasks.
     pub shutdown: Shutdown,
+    /// The hot path of authenticated requests (`hot.rs`): API-token principals by the
+    /// token's SHA-256, organisations, and rate-limit reservations.
+    pub hot_tokens: Arc<hot::TtlCache<[u8; 32], paraf_domain::Principal>>,
+    pub hot_orgs: Arc<hot::TtlCache<paraf_domain::OrgId, paraf_domain::Organisation>>,
+    pub leases: Arc<hot::RateLeases>,
 }
 
 impl std::fmt::Debug for Core {
@@ -206,7 +212,11 @@ impl Core {
         )?;
         let blobs: Arc<dyn BlobStore> = Arc::new(paraf_store::FsBlobStore::new(config.blob_dir()));
         let shutdown = Shutdown::new();
+        let ttl = config.cache_ttl;
         let core = Core {
+            hot_tokens: Arc::new(hot::TtlCache::new(ttl)),
+            hot_orgs: Arc::new(hot::TtlCache::new(ttl)),
+            leases: Arc::default(),
             audit: AuditBatcher::start(store.clone()),
             usage: UsageCounter::start(store.clone(), shutdown.clone()),
             master_key,

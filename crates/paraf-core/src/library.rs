@@ -17,6 +17,24 @@ type Result<T> = std::result::Result<T, CoreError>;
 /// Look-ups by hash per client address and minute (the API's and the page's together).
 pub const LOOKUPS_PER_MINUTE: u64 = 60;
 
+/// Validations of uploaded files per client address and minute (the `/verify` page).
+pub const VALIDATIONS_PER_MINUTE: u64 = 10;
+
+/// Who a per-address limit counts: an IPv4 address, or an IPv6 address's /64 (one host
+/// commonly holds the whole /64).
+pub fn address_key(ip: std::net::IpAddr) -> String {
+    match ip {
+        std::net::IpAddr::V4(v4) => v4.to_string(),
+        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
+}
+
 /// Longest page a list returns.
 pub const MAX_PAGE: u32 = 100;
 
@@ -92,15 +110,15 @@ impl Core {
         Ok(Page { items, total })
     }
 
-    /// The recipients of several envelopes (of a page already scoped to the organisation), by
-    /// envelope.
+    /// The recipients of several envelopes of `org`, by envelope.
     pub async fn recipients_of(
         &self,
+        org: OrgId,
         ids: &[EnvelopeId],
     ) -> Result<std::collections::HashMap<EnvelopeId, Vec<Recipient>>> {
         let mut out: std::collections::HashMap<EnvelopeId, Vec<Recipient>> =
             std::collections::HashMap::new();
-        for r in self.store.recipients_of_many(ids).await? {
+        for r in self.store.recipients_of_many(org, ids).await? {
             out.entry(r.envelope).or_default().push(r);
         }
         Ok(out)
@@ -145,9 +163,9 @@ impl Core {
                 reason: format!("the envelope is {}", e.status),
             }));
         }
-        self.give_back_quota(org, QuotaKind::Documents, docs.len() as u64)
+        self.give_back_quota(org, QuotaKind::Documents, docs.len() as u64, e.created_at)
             .await;
-        self.give_back_quota(org, QuotaKind::StorageBytes, bytes)
+        self.give_back_quota(org, QuotaKind::StorageBytes, bytes, e.created_at)
             .await;
         self.envelope_event(
             &e,
@@ -160,13 +178,28 @@ impl Core {
 
     /// Counts a look-up by hash from `ip` (public: limited per address); the decision.
     pub async fn count_lookup(&self, ip: std::net::IpAddr) -> Result<RateDecision> {
+        self.count_per_address("verify-ip", ip, LOOKUPS_PER_MINUTE)
+            .await
+    }
+
+    /// Counts a validation of an uploaded file from `ip` (public, and costlier than a look-up:
+    /// [`VALIDATIONS_PER_MINUTE`]); the decision.
+    pub async fn count_validation(&self, ip: std::net::IpAddr) -> Result<RateDecision> {
+        self.count_per_address("validate-ip", ip, VALIDATIONS_PER_MINUTE)
+            .await
+    }
+
+    async fn count_per_address(
+        &self,
+        what: &str,
+        ip: std::net::IpAddr,
+        limit: u64,
+    ) -> Result<RateDecision> {
         let now = self.now();
         let w = RateWindow::Minute;
-        let count = self
-            .store
-            .hit(&format!("verify-ip:{ip}"), w, w.start(now), now)
-            .await?;
-        Ok(RateDecision::evaluate(w, LOOKUPS_PER_MINUTE, count, now))
+        let key = format!("{what}:{}", address_key(ip));
+        let count = self.store.hit(&key, w, w.start(now), now).await?;
+        Ok(RateDecision::evaluate(w, limit, count, now))
     }
 
     /// The envelope holding a file with this SHA-256 (hex, any case) among every revision
@@ -238,5 +271,29 @@ impl Core {
     /// Every contact of the organisation (the console offers them when adding signers).
     pub async fn contacts(&self, org: OrgId) -> Result<Vec<Contact>> {
         Ok(self.store.list_contacts(org).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_are_counted_per_host_or_per_64() {
+        let k = |s: &str| address_key(s.parse().unwrap_or(std::net::IpAddr::from([0, 0, 0, 0])));
+        assert_eq!(k("192.0.2.7"), "192.0.2.7");
+        assert_eq!(k("::ffff:192.0.2.7"), "192.0.2.7");
+        assert_eq!(k("2001:db8:1:2:aaaa::1"), k("2001:db8:1:2:ffff::9"));
+        assert_ne!(k("2001:db8:1:2::1"), k("2001:db8:1:3::1"));
+        assert_eq!(
+            Paging {
+                page: 3,
+                per_page: 20
+            }
+            .offset(),
+            40,
+            "pages are 1-based"
+        );
+        assert!(is_sha256_hex(&"aB".repeat(32)) && !is_sha256_hex("abc"));
     }
 }

@@ -18,7 +18,11 @@ impl Core {
     /// The organisation's quotas and its usage this month.
     pub async fn quota(&self, org: OrgId) -> Result<(Quotas, Usage)> {
         let o = self.store.organisation(org).await?;
-        Ok((o.quotas, o.usage_in(&usage_period(self.now()))))
+        let period = usage_period(self.now());
+        let mut usage = o.usage_in(&period);
+        // With the requests counted here and not written yet.
+        usage.api_requests += self.usage.unwritten_requests(org, &period);
+        Ok((o.quotas, usage))
     }
 
     /// Counts `amount` of `kind` against the quota this month; refused (nothing counted) if
@@ -31,12 +35,20 @@ impl Core {
         Ok(())
     }
 
-    /// Gives `amount` of `kind` back (never fails the caller: a failure is logged).
-    pub(crate) async fn give_back_quota(&self, org: OrgId, kind: QuotaKind, amount: u64) {
-        if amount == 0 {
+    /// Gives back `amount` of `kind` taken at `taken_at` (never fails the caller: a failure is
+    /// logged). A monthly count taken in an earlier month is not given back: it was that
+    /// month's, and giving it back to this one would let a quota be used twice.
+    pub(crate) async fn give_back_quota(
+        &self,
+        org: OrgId,
+        kind: QuotaKind,
+        amount: u64,
+        taken_at: paraf_domain::Timestamp,
+    ) {
+        let period = usage_period(self.now());
+        if amount == 0 || (kind.is_monthly() && usage_period(taken_at) != period) {
             return;
         }
-        let period = usage_period(self.now());
         let delta = -i64::try_from(amount).unwrap_or(i64::MAX);
         if let Err(e) = self.store.add_usage(org, kind, delta, &period).await {
             tracing::error!(error = %e, %kind, "could not give quota back");
@@ -52,7 +64,8 @@ impl Core {
     ) -> Result<()> {
         self.take_quota(org, QuotaKind::Documents, docs).await?;
         if let Err(e) = self.take_quota(org, QuotaKind::StorageBytes, bytes).await {
-            self.give_back_quota(org, QuotaKind::Documents, docs).await;
+            self.give_back_quota(org, QuotaKind::Documents, docs, self.now())
+                .await;
             return Err(e);
         }
         Ok(())

@@ -275,7 +275,8 @@ impl Organisation {
     /// What the organisation used in the month `period` (`YYYY-MM`, see [`usage_period`]):
     /// the monthly counters start from zero in a month nothing was counted in yet.
     pub fn usage_in(&self, period: &str) -> Usage {
-        if self.usage_period == period {
+        // A newer period on record (this clock is behind at a month's turn) stands as it is.
+        if self.usage_period.as_str() >= period {
             self.usage
         } else {
             Usage {

@@ -1,8 +1,9 @@
 //! Rate limits per credential from the organisation's plan (per minute, day and month),
 //! counted in the store so that every instance on one database shares them.
 //!
-//! For each window, shortest first, the request is counted (`Store::hit`) until one window
-//! refuses; the longer windows are then only read (`peek_hits`), so a refused request does
+//! For each window, shortest first, the request is counted (`Core::rate_count`: in blocks
+//! reserved in the store while plenty remains, one by one near the limit — `paraf_core::hot`)
+//! until one window refuses; the longer windows are then only read, so a refused request does
 //! not eat into the day's or month's budget. The reported window is the most restrictive
 //! (`RateDecision::most_restrictive`): headers `X-RateLimit-Limit`, `X-RateLimit-Remaining`,
 //! `X-RateLimit-Reset` (Unix seconds) on every answer, and `Retry-After` with 429.
@@ -39,12 +40,13 @@ pub async fn check(
     let mut refused = false;
     for w in RateWindow::ALL {
         let start = w.start(now);
+        let limit = limits.limit(w);
         let count = if refused {
-            state.core.rate_peek(key, w, start).await? + 1
+            state.core.rate_seen(key, w, start).await? + 1
         } else {
-            state.core.rate_hit(key, w, start).await?
+            state.core.rate_count(key, w, start, limit).await?
         };
-        let d = RateDecision::evaluate(w, limits.limit(w), count, now);
+        let d = RateDecision::evaluate(w, limit, count, now);
         refused |= !d.allowed;
         decisions.push(d);
     }

@@ -217,6 +217,17 @@ fn names(states: &[EnvelopeStatus]) -> String {
         .join(", ")
 }
 
+/// What [`Store::record_signature`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignatureRecord {
+    /// Recorded.
+    Recorded,
+    /// The recipient had already answered: nothing written.
+    AlreadyAnswered,
+    /// A document changed since it was read (another signature landed): nothing written.
+    Stale,
+}
+
 impl Store {
     /// Creates an envelope in `draft` with its documents, recipients (all `waiting`) and
     /// fields, in one transaction.
@@ -391,8 +402,12 @@ impl Store {
         rows.into_iter().map(RecipientRow::into_domain).collect()
     }
 
-    /// The recipients of several envelopes, in envelope then position order.
-    pub async fn recipients_of_many(&self, ids: &[EnvelopeId]) -> Result<Vec<Recipient>> {
+    /// The recipients of several envelopes of `org`, in envelope then position order.
+    pub async fn recipients_of_many(
+        &self,
+        org: OrgId,
+        ids: &[EnvelopeId],
+    ) -> Result<Vec<Recipient>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -404,10 +419,13 @@ impl Store {
             .join(", ");
         let sql = format!(
             "SELECT {RECIPIENT_COLS} FROM recipients WHERE envelope_id IN ({list}) \
+             AND envelope_id IN (SELECT id FROM envelopes WHERE org_id = $1) \
              ORDER BY envelope_id, position"
         );
-        let rows: Vec<RecipientRow> =
-            with_pool!(self, |p| sqlx::query_as(&sql).fetch_all(p).await)?;
+        let rows: Vec<RecipientRow> = with_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(org.0)
+            .fetch_all(p)
+            .await)?;
         rows.into_iter().map(RecipientRow::into_domain).collect()
     }
 
@@ -599,16 +617,76 @@ impl Store {
         Ok(())
     }
 
+    /// Records a recipient's signature in one transaction: the recipient signed (if they had
+    /// not answered) and each document's new version — only where the version they signed is
+    /// still the current one. Nothing is written unless all of it is.
+    pub async fn record_signature(
+        &self,
+        recipient: RecipientId,
+        from: (Option<&str>, Option<&str>),
+        versions: &[(EnvelopeDocumentId, BlobId, BlobId)],
+        now: Timestamp,
+    ) -> Result<SignatureRecord> {
+        let outcome = with_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            let answered = sqlx::query(
+                "UPDATE recipients SET status = 'signed', signed_at = $2, ip = $3, user_agent = $4 \
+                 WHERE id = $1 AND status IN ('invited', 'opened')",
+            )
+            .bind(recipient.0)
+            .bind(ts(now))
+            .bind(from.0)
+            .bind(from.1)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if answered != 1 {
+                tx.rollback().await?;
+                return Ok(SignatureRecord::AlreadyAnswered);
+            }
+            for (doc, expected, blob) in versions {
+                let moved = sqlx::query(
+                    "UPDATE envelope_documents SET current_blob = $3 WHERE id = $1 AND current_blob = $2",
+                )
+                .bind(doc.0)
+                .bind(expected.as_str())
+                .bind(blob.as_str())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if moved != 1 {
+                    tx.rollback().await?;
+                    return Ok(SignatureRecord::Stale);
+                }
+                sqlx::query(
+                    "INSERT INTO document_revisions (org_id, envelope_id, document_id, blob, recipient_id, created_at) \
+                     SELECT e.org_id, e.id, d.id, $2, $3, $4 FROM envelope_documents d \
+                     JOIN envelopes e ON e.id = d.envelope_id WHERE d.id = $1",
+                )
+                .bind(doc.0)
+                .bind(blob.as_str())
+                .bind(recipient.0)
+                .bind(ts(now))
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            SignatureRecord::Recorded
+        });
+        Ok(outcome)
+    }
+
     /// Where a file with this SHA-256 is a revision Paraf wrote: the envelope, and the
-    /// recipients whose signatures that revision carries (in the order they signed). The
-    /// newest revision wins when several envelopes hold the same bytes.
+    /// recipients whose signatures that revision carries (in the order they signed). When
+    /// several envelopes hold the same bytes the **first** wins: uploading someone's signed
+    /// file again does not take its answer over.
     pub async fn revision_by_hash(
         &self,
         sha256: &str,
     ) -> Result<Option<(Envelope, Vec<Recipient>)>> {
         let found: Option<(i64, i64, i64)> = with_pool!(self, |p| sqlx::query_as(
             "SELECT envelope_id, document_id, id FROM document_revisions WHERE blob = $1 \
-             ORDER BY id DESC LIMIT 1"
+             ORDER BY id LIMIT 1"
         )
         .bind(sha256)
         .fetch_optional(p)

@@ -46,7 +46,7 @@ use sqlx::sqlite::{
 };
 
 pub use blob::{BlobFuture, BlobStore, FsBlobStore};
-pub use envelopes::Answer;
+pub use envelopes::{Answer, SignatureRecord};
 pub use error::StoreError;
 pub use invitations::Invitation;
 pub use orgs::CreditTake;

@@ -16,18 +16,33 @@ impl Store {
         window_start: Timestamp,
         now: Timestamp,
     ) -> Result<u64> {
+        self.hit_by(credential_key, window, window_start, 1, now)
+            .await
+    }
+
+    /// Counts `n` requests at once (an instance reserving a block of its rate budget); the
+    /// count including them.
+    pub async fn hit_by(
+        &self,
+        credential_key: &str,
+        window: RateWindow,
+        window_start: Timestamp,
+        n: u64,
+        now: Timestamp,
+    ) -> Result<u64> {
         let (count,): (i64,) = with_pool!(self, |p| {
             sqlx::query_as(
             "INSERT INTO rate_counters (credential_key, window_kind, window_start, count, updated_at) \
-             VALUES ($1, $2, $3, 1, $4) \
+             VALUES ($1, $2, $3, $5, $4) \
              ON CONFLICT (credential_key, window_kind, window_start) \
-             DO UPDATE SET count = rate_counters.count + 1, updated_at = excluded.updated_at \
+             DO UPDATE SET count = rate_counters.count + excluded.count, updated_at = excluded.updated_at \
              RETURNING count"
         )
         .bind(credential_key)
         .bind(window.as_str())
         .bind(ts(window_start))
         .bind(ts(now))
+        .bind(crate::to_i64(n))
         .fetch_one(p)
         .await
         })?;

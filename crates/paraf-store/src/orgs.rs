@@ -59,10 +59,11 @@ impl OrgRow {
     }
 }
 
-/// The value of a usage column in the month `$3`: monthly counters of another month count as 0.
+/// The value of a usage column in the month `$3`: monthly counters of an older month count as
+/// 0 (of a newer one — a clock behind — as they stand).
 fn current(used: &str, kind: QuotaKind) -> String {
     if kind.is_monthly() {
-        format!("(CASE WHEN usage_period = $3 THEN {used} ELSE 0 END)")
+        format!("(CASE WHEN usage_period >= $3 THEN {used} ELSE 0 END)")
     } else {
         used.to_string()
     }
@@ -84,7 +85,9 @@ fn counting(kind: QuotaKind, op: &str) -> String {
             format!("{used} = {value}")
         })
         .collect();
-    sets.push("usage_period = $3".into());
+    // Only forward: an instance whose clock is behind at a month's turn counts in the newer
+    // month rather than starting an older one again ('YYYY-MM' sorts as text).
+    sets.push("usage_period = CASE WHEN usage_period > $3 THEN usage_period ELSE $3 END".into());
     sets.join(", ")
 }
 

@@ -213,7 +213,7 @@ async fn check(
     Extension(ClientIp(ip)): Extension<ClientIp>,
     req: Request,
 ) -> Response {
-    match state.core.count_lookup(ip).await {
+    match state.core.count_validation(ip).await {
         Ok(d) if !d.allowed => {
             return refused(StatusCode::TOO_MANY_REQUESTS, String::new(), TOO_MANY)
         }

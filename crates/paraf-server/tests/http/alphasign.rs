@@ -233,7 +233,7 @@ async fn account_documents_contacts_and_verification(backend: Backend) {
     .await;
     assert_eq!(s, 422);
     assert_refused(&v, "Validasi", &["signers.0.email", "signers.1.name"]);
-    // A body announced over the server's limit (20 MiB) is refused before it is read: as a
+    // A body announced over the server's limit (21 MiB) is refused before it is read: as a
     // 422 naming the file (a raw request: a client still sending would meet a closed socket).
     let mut sock = tokio::net::TcpStream::connect(("127.0.0.1", app.port))
         .await
@@ -243,7 +243,7 @@ async fn account_documents_contacts_and_verification(backend: Backend) {
          Accept-Language: en\r\nContent-Type: multipart/form-data; boundary=XYZ\r\n\
          Content-Length: {}\r\nConnection: close\r\n\r\n",
         tn.admin_token,
-        20 * 1024 * 1024 + 100
+        21 * 1024 * 1024 + 100
     );
     tokio::io::AsyncWriteExt::write_all(&mut sock, head.as_bytes())
         .await
@@ -257,6 +257,12 @@ async fn account_documents_contacts_and_verification(backend: Backend) {
         "{resp}"
     );
     assert!(resp.contains(r#""success":false"#), "{resp}");
+    // Under the server's limit but over 20 MiB: the same answer, from the form's check.
+    let mut big = b"%PDF-1.7\n".to_vec();
+    big.resize(20 * 1024 * 1024 + 1, b' ');
+    let (s, v) = post(document_form(Some("Besar"), Some(("besar.pdf", big)), &[])).await;
+    assert_eq!(s, 422, "{v}");
+    assert_eq!(v["errors"]["file"][0], "Ukuran file maksimal 20 MB.");
 
     // --- a document with two signers (no tags: their signatures at the foot of the last page).
     let (s, v) = post(document_form(
@@ -544,7 +550,85 @@ async fn rate_limits_are_shared_by_two_instances(backend: Backend) {
     a.stop().await;
 }
 
+/// Both signers of a document sign at the same moment: each signature lands on the version
+/// with the other's (the one recorded second is made again on the newer version), and the
+/// download carries both.
+async fn signers_at_the_same_moment_both_land(backend: Backend) {
+    let app = spawn(backend).await;
+    let tn = tenant(&app, "serentak", Plan::Piagam).await;
+    let pdf = pdf_with_pages(&["Kontrak"]);
+    let form = document_form(
+        Some("Serentak"),
+        Some(("serentak.pdf", pdf)),
+        &[
+            ("John Doe", "john@example.com"),
+            ("Jane Smith", "jane@example.com"),
+        ],
+    );
+    let (s, v) = post_multipart(&app, "/api/v1/documents", &tn.admin_token, form).await;
+    assert_eq!(s, 201, "{v}");
+    let id = v["data"]["id"].as_str().unwrap().to_string();
+    let admin = As::new(&app, Some(tn.admin_token.as_str()));
+    let (s, _) = admin.post(&format!("/api/v1/documents/{id}/send")).await;
+    assert_eq!(s, 200);
+    let (john, jane) = (
+        link_mailed_to(&app, "john@example.com").await,
+        link_mailed_to(&app, "jane@example.com").await,
+    );
+    let core = &app.state.core;
+    let visit = paraf_core::envelopes::Visit::default();
+    let (a, b) = tokio::join!(
+        core.sign(token_of(&john), typed("John Doe"), &visit),
+        core.sign(token_of(&jane), typed("Jane Smith"), &visit),
+    );
+    a.unwrap();
+    b.unwrap();
+    let (_, signed) = completed(&app, &tn.admin_token, &id).await;
+    outside_validators_accept(&app, &signed, 2).await;
+    let (_, v) = As::new(&app, None)
+        .get(&format!("/api/v1/verify/{}", sha256_hex(&signed)))
+        .await;
+    assert_eq!(v["data"]["signers"].as_array().unwrap().len(), 2, "{v}");
+    app.stop().await;
+}
+
+/// With principals cached (as in production), a token revoked through the core stops at once,
+/// and the plan's counters still hold across requests.
+async fn cached_tokens_stop_when_revoked(backend: Backend) {
+    let app = spawn_with(backend, |c| {
+        c.cache_ttl = std::time::Duration::from_secs(60)
+    })
+    .await;
+    let tn = tenant(&app, "cache", Plan::Lontar).await;
+    let core = &app.state.core;
+    let (token, secret) = core
+        .create_personal_token(
+            tn.org.id,
+            tn.admin.id,
+            "Backend ERP",
+            &paraf_core::Actor::cli(),
+        )
+        .await
+        .unwrap();
+    let secret = secret.expose().to_string();
+    for i in 1..=3u64 {
+        let r = me_as(&app, &secret).await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(
+            r.headers()["x-ratelimit-remaining"],
+            (60 - i).to_string().as_str()
+        );
+    }
+    core.revoke_personal_token(tn.org.id, tn.admin.id, token.id, &paraf_core::Actor::cli())
+        .await
+        .unwrap();
+    assert_eq!(me_as(&app, &secret).await.status(), 401);
+    app.stop().await;
+}
+
 crate::both_backends!(
+    signers_at_the_same_moment_both_land,
+    cached_tokens_stop_when_revoked,
     account_documents_contacts_and_verification,
     rate_limits_are_shared_by_two_instances,
 );

@@ -289,6 +289,8 @@ async fn api_requests_are_counted_in_usage(backend: Backend) {
     let app = spawn(backend).await;
     let org = tenant(&app, "kuota-org", Plan::Nusantara).await;
     let used = || async {
+        // Counted in memory, written every half second (or now).
+        app.state.core.usage.flush().await;
         let o = app.store.organisation(org.org.id).await.unwrap();
         o.usage.api_requests
     };

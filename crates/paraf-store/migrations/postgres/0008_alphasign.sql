@@ -11,6 +11,8 @@ CREATE TABLE document_revisions (
 );
 CREATE INDEX document_revisions_blob ON document_revisions (blob);
 CREATE INDEX document_revisions_document ON document_revisions (document_id, id);
+CREATE INDEX document_revisions_envelope ON document_revisions (envelope_id);
+CREATE INDEX document_revisions_recipient ON document_revisions (recipient_id);
 INSERT INTO document_revisions (org_id, envelope_id, document_id, blob, recipient_id, created_at)
     SELECT e.org_id, e.id, d.id, d.original_blob, NULL, e.created_at
     FROM envelope_documents d JOIN envelopes e ON e.id = d.envelope_id;
