@@ -3,7 +3,8 @@
 # server (SQLite, files on disk):
 #   (a) GET /api/v1/me throughput with the plan's rate limits on: 2 wrk threads, 32 connections,
 #       requests spread over 400 tokens of a Nusantara organisation;
-#   (b) POST /api/v1/documents latency: a one-page PDF with two signers, one client.
+#   (b) POST /api/v1/documents latency: a one-page PDF with two signers, one client, one request
+#       every 20 ms over the same tokens (no rate limit or quota in the way).
 #
 #   cargo build --release -p paraf-cli && bash benches/alphasign/run.sh
 #

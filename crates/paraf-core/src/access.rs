@@ -123,7 +123,12 @@ impl Core {
 
     /// A user of `org`.
     pub async fn user(&self, org: OrgId, user: UserId) -> Result<User> {
-        Ok(self.store.user(org, user).await?)
+        if let Some(u) = self.hot_users.get(&(org, user)) {
+            return Ok(u);
+        }
+        let u = self.store.user(org, user).await?;
+        self.hot_users.put((org, user), u.clone());
+        Ok(u)
     }
 
     // ------------------------------------------------------------ counters and replay

@@ -1,7 +1,7 @@
 //! The hot path of authenticated API requests, kept mostly in memory so that one instance
 //! answers tens of thousands of them a second (docs/benchmarks.md, "Alphasign API"):
 //!
-//! - [`TtlCache`]: API-token principals and organisations for `cache_ttl_ms` (1 s by default;
+//! - [`TtlCache`]: API-token principals, users and organisations for `cache_ttl_ms` (1 s by default;
 //!   a revocation, a disabled user or a plan change made by *another* process applies within
 //!   that time; made through this one's core, at once — it drops what it changes);
 //! - [`RateLeases`]: the plan's rate-limit counters stay in the database, shared by every

@@ -144,6 +144,8 @@ pub struct Core {
     /// token's SHA-256, organisations, and rate-limit reservations.
     pub hot_tokens: Arc<hot::TtlCache<[u8; 32], paraf_domain::Principal>>,
     pub hot_orgs: Arc<hot::TtlCache<paraf_domain::OrgId, paraf_domain::Organisation>>,
+    pub hot_users:
+        Arc<hot::TtlCache<(paraf_domain::OrgId, paraf_domain::UserId), paraf_domain::User>>,
     pub leases: Arc<hot::RateLeases>,
 }
 
@@ -216,6 +218,7 @@ impl Core {
         let core = Core {
             hot_tokens: Arc::new(hot::TtlCache::new(ttl)),
             hot_orgs: Arc::new(hot::TtlCache::new(ttl)),
+            hot_users: Arc::new(hot::TtlCache::new(ttl)),
             leases: Arc::default(),
             audit: AuditBatcher::start(store.clone()),
             usage: UsageCounter::start(store.clone(), shutdown.clone()),

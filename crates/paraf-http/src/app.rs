@@ -183,13 +183,13 @@ impl Application {
             std::time::Duration::from_secs(30),
         )
         .map_err(StartError::Config)?;
-        let state = AppState {
+        let state = AppState::new(crate::state::Shared {
             core,
             outbound,
             metrics: Arc::new(Metrics::default()),
             openapi: Arc::new(openapi.to_value().clone()),
             dialect_openapi: Arc::new(per_dialect),
-        };
+        });
         let router = router(state.clone(), dialects);
         Ok(Application {
             listener,

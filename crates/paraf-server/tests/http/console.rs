@@ -1191,7 +1191,72 @@ async fn a_colleague_joins_by_invitation(backend: Backend) {
     app.stop().await;
 }
 
+/// The console's documents page (Alphasign's web app) in headless Chromium: a contact added,
+/// offered as a signer's e-mail (its name taken from the address book), the document uploaded
+/// as a draft and sent; the API sees the same document.
+async fn console_documents_offer_contacts_as_signers(backend: Backend) {
+    let app = spawn_with(backend, |c| c.cookie_secure = false).await;
+    let a = tenant(&app, "tenant-a", Plan::Nusantara).await;
+    let browser = browser_signed_in(&app).await;
+    browser
+        .click("header nav a[href=\"/console/documents\"]")
+        .await;
+    browser.wait_url("/console/documents").await;
+    browser
+        .type_into("#contact-form #f-name", "Jane Smith")
+        .await;
+    browser
+        .type_into("#contact-form #f-email", "jane@co.id")
+        .await;
+    browser
+        .type_into("#contact-form #f-company", "PT ABC")
+        .await;
+    browser.click("#add-contact").await;
+    browser.wait_url("/console/documents?done=contact").await;
+    assert!(browser.text("#contact-list").await.contains("jane@co.id"));
+    // The address book is offered for each signer's e-mail.
+    let offered = browser
+        .script(
+            "return Array.from(document.querySelectorAll('#contacts option')).map(o => o.value)",
+        )
+        .await;
+    assert_eq!(offered, serde_json::json!(["jane@co.id"]));
+    let list = browser
+        .script("return document.getElementById('f-signer_email_0').getAttribute('list')")
+        .await;
+    assert_eq!(list, "contacts");
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = write(dir.path(), "kontrak.pdf", &pdf_with_pages(&["Kontrak"]));
+    browser
+        .type_into("#document-form #f-title", "Kontrak Kerja")
+        .await;
+    browser.upload("#f-file", pdf.to_str().unwrap()).await;
+    browser.type_into("#f-signer_email_0", "jane@co.id").await;
+    browser.click("#add-document").await;
+    browser.wait_url("/console/documents?done=created").await;
+    let row = browser.text("#documents tbody tr").await;
+    assert!(
+        row.contains("Kontrak Kerja") && row.contains("Jane Smith") && row.contains("draft"),
+        "{row}"
+    );
+    browser.click("#documents tbody tr .actions button").await;
+    browser.wait_url("/console/documents?done=sent").await;
+    assert_eq!(browser.text("#documents tbody tr .status").await, "pending");
+    // The API sees the same document, sent to the contact.
+    let (s, v) = crate::alphasign::As::new(&app, Some(a.admin_token.as_str()))
+        .get("/api/v1/documents?status=pending")
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(v["data"][0]["signers"][0]["email"], "jane@co.id");
+    assert_eq!(v["data"][0]["signers"][0]["name"], "Jane Smith");
+    let mails = app.store.list_mail(Some(a.org.id), 10).await.unwrap();
+    assert!(mails.iter().any(|m| m.to == "jane@co.id"));
+    browser.close().await;
+    app.stop().await;
+}
+
 crate::both_backends!(
+    console_documents_offer_contacts_as_signers,
     a_colleague_joins_by_invitation,
     console_manages_webhooks_and_redelivers,
     console_login_refuses_a_wrong_password,

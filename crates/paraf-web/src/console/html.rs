@@ -10,8 +10,9 @@ use axum::response::Response;
 pub const CSS: &str = include_str!("../../static/console.css");
 
 /// The navigation entries: path, label, key.
-const NAV: [(&str, &str, Nav); 8] = [
+const NAV: [(&str, &str, Nav); 9] = [
     ("/console", "Dashboard", Nav::Dashboard),
+    ("/console/documents", "Dokumen", Nav::Documents),
     ("/console/credentials", "API Credentials", Nav::Credentials),
     ("/console/identities", "Identitas", Nav::Identities),
     ("/console/seals", "Segel", Nav::Seals),
@@ -28,6 +29,8 @@ pub enum Nav {
     None,
     /// `/console`.
     Dashboard,
+    /// `/console/documents` (and contacts).
+    Documents,
     /// `/console/credentials…`.
     Credentials,
     /// `/console/identities`.

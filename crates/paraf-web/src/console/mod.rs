@@ -12,6 +12,7 @@
 mod audit;
 mod credentials;
 mod dashboard;
+mod documents;
 pub mod html;
 mod identities;
 mod login;
@@ -68,6 +69,12 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/console/identities/{id}/{action}", post(identities::act))
         .route("/console/seals", get(seals::list))
         .route("/console/tokens", get(tokens::list).post(tokens::create))
+        .route(
+            "/console/documents",
+            get(documents::list).post(documents::create),
+        )
+        .route("/console/documents/{id}/send", post(documents::send))
+        .route("/console/contacts", post(documents::add_contact))
         .route("/console/members", get(members::list).post(members::invite))
         .route("/console/tokens/{id}/revoke", post(tokens::revoke))
         .route(
