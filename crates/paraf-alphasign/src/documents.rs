@@ -9,12 +9,11 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use paraf_core::documents::has_pdf_header;
 use paraf_core::domain::{
-    Email, Envelope, EnvelopeHeader, EnvelopeStatus, NewRecipient, Recipient, RecipientStatus,
-    SecondFactor, SignatureModel,
+    Email, Envelope, EnvelopeStatus, NewRecipient, Recipient, RecipientStatus,
 };
-use paraf_core::envelopes::{Draft, DraftDocument, PLACE_ON_LAST_PAGE};
+use paraf_core::envelopes::DraftDocument;
+use paraf_core::library::{document_signer, one_document_draft};
 use paraf_http::state::AppState;
-use serde_json::json;
 
 use crate::error::{AlphasignError, Msg};
 use crate::routes::{paginated, Checks, Listing};
@@ -243,27 +242,11 @@ pub async fn create(
         return Err(AlphasignError::internal("checked above"));
     };
     let user = state.core.user(caller.org, caller.user).await?;
-    let header = EnvelopeHeader {
-        title,
-        model: SignatureModel::SignerCertificate,
-        sender_email: user.email.clone(),
-        created_by: Some(caller.user),
-        face: crate::FACE.into(),
-        metadata: json!({}),
-        options: json!({"placement": PLACE_ON_LAST_PAGE}),
-        expires_at: None,
-        reminder_days: None,
+    let file = DraftDocument {
+        name: file.name,
+        bytes: file.bytes,
     };
-    let draft = Draft {
-        header,
-        documents: vec![DraftDocument {
-            name: file.name,
-            bytes: file.bytes,
-        }],
-        recipients,
-        fields: vec![],
-        logo: None,
-    };
+    let draft = one_document_draft(title, &user, crate::FACE, file, recipients);
     let e = state
         .core
         .create_envelope(caller.org, draft, &caller.actor)
@@ -306,15 +289,7 @@ fn signers_of(c: &mut Checks, list: &[crate::wire::SignerInput]) -> Vec<NewRecip
             );
             continue;
         }
-        out.push(NewRecipient {
-            group: 1,
-            email,
-            first_name: name,
-            last_name: String::new(),
-            language: "id".into(),
-            mobile: None,
-            second_factor: SecondFactor::None,
-        });
+        out.push(document_signer(name, email));
     }
     out
 }

@@ -93,6 +93,49 @@ pub fn is_sha256_hex(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+/// A signer of such a draft: `name` (one field, as Alphasign has it), invited in Indonesian,
+/// no second factor.
+pub fn document_signer(name: String, email: Email) -> paraf_domain::NewRecipient {
+    paraf_domain::NewRecipient {
+        group: 1,
+        email,
+        first_name: name,
+        last_name: String::new(),
+        language: "id".into(),
+        mobile: None,
+        second_factor: paraf_domain::SecondFactor::None,
+    }
+}
+
+/// A draft of one PDF made by `sender` through `face`, its recipients all in one group
+/// (invited at once), signatures placed by the PDF's tags, else at the foot of the last page,
+/// else on summary pages: Alphasign's documents (the API and the console make them alike).
+pub fn one_document_draft(
+    title: String,
+    sender: &paraf_domain::User,
+    face: &str,
+    file: crate::envelopes::DraftDocument,
+    recipients: Vec<paraf_domain::NewRecipient>,
+) -> crate::envelopes::Draft {
+    crate::envelopes::Draft {
+        header: paraf_domain::EnvelopeHeader {
+            title,
+            model: paraf_domain::SignatureModel::SignerCertificate,
+            sender_email: sender.email.clone(),
+            created_by: Some(sender.id),
+            face: face.into(),
+            metadata: json!({}),
+            options: json!({"placement": crate::envelopes::PLACE_ON_LAST_PAGE}),
+            expires_at: None,
+            reminder_days: None,
+        },
+        documents: vec![file],
+        recipients,
+        fields: vec![],
+        logo: None,
+    }
+}
+
 impl Core {
     /// A page of the organisation's envelopes made through `face`, newest first, in any of
     /// `statuses` (all when empty).

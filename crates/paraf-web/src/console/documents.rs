@@ -8,17 +8,14 @@ use askama::Template;
 use axum::extract::{FromRequestParts, Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use paraf_core::domain::{
-    Email, EnvelopeHeader, EnvelopeId, NewRecipient, RecipientStatus, SecondFactor, SignatureModel,
-};
-use paraf_core::envelopes::{Draft, DraftDocument, PLACE_ON_LAST_PAGE};
-use paraf_core::library::{public_status, Paging};
+use paraf_core::domain::{Email, EnvelopeId, NewRecipient, RecipientStatus};
+use paraf_core::envelopes::DraftDocument;
+use paraf_core::library::{document_signer, one_document_draft, public_status, Paging};
 use serde::Deserialize;
 
 use super::html::{self, Nav};
 use super::{
-    done_notice, internal, not_found, see_other, user_message, ActionForm, Done, Session,
-    SessionForm, WithCsrf,
+    internal, not_found, see_other, user_message, ActionForm, Done, Session, SessionForm, WithCsrf,
 };
 use paraf_http::state::AppState;
 
@@ -139,8 +136,7 @@ pub async fn list(
     session: Session,
     Query(q): Query<Done>,
 ) -> Response {
-    let notice = done_notice(q.done.as_deref(), &DONE).map(|m| (true, m.to_string()));
-    render(&state, &session, StatusCode::OK, notice).await
+    render(&state, &session, StatusCode::OK, q.notice(&DONE)).await
 }
 
 /// Why a new document was refused (shown above the form).
@@ -245,36 +241,13 @@ pub async fn create(State(state): State<AppState>, req: Request) -> Response {
             )
             .await;
         }
-        recipients.push(NewRecipient {
-            group: 1,
-            email,
-            first_name: name,
-            last_name: String::new(),
-            language: "id".into(),
-            mobile: None,
-            second_factor: SecondFactor::None,
-        });
+        recipients.push(document_signer(name, email));
     }
-    let draft = Draft {
-        header: EnvelopeHeader {
-            title,
-            model: SignatureModel::SignerCertificate,
-            sender_email: session.user.email.clone(),
-            created_by: Some(session.user.id),
-            face: FACE.into(),
-            metadata: serde_json::json!({}),
-            options: serde_json::json!({"placement": PLACE_ON_LAST_PAGE}),
-            expires_at: None,
-            reminder_days: None,
-        },
-        documents: vec![DraftDocument {
-            name: file.name,
-            bytes: file.bytes,
-        }],
-        recipients,
-        fields: vec![],
-        logo: None,
+    let file = DraftDocument {
+        name: file.name,
+        bytes: file.bytes,
     };
+    let draft = one_document_draft(title, &session.user, FACE, file, recipients);
     match state
         .core
         .create_envelope(session.org.id, draft, &session.actor())

@@ -12,7 +12,7 @@ use paraf_core::domain::{Identity, IdentityId, IdentityStatus};
 use serde::Deserialize;
 
 use super::html::{self, Nav};
-use super::{done_notice, internal, not_found, see_other, Done, Session};
+use super::{internal, not_found, see_other, Done, Session};
 use paraf_core::audit::AuditAction;
 use paraf_http::state::AppState;
 
@@ -167,7 +167,7 @@ pub async fn list(
 ) -> Response {
     let form = RegisterForm::default();
     let view = View {
-        notice: done_notice(q.done.as_deref(), &DONE).map(|m| (true, m.to_string())),
+        notice: q.notice(&DONE),
         form: &form,
         form_error: None,
     };

@@ -513,6 +513,13 @@ pub(crate) struct Done {
     pub done: Option<String>,
 }
 
+impl Done {
+    /// The success notice for `?done=` (see [`done_notice`]).
+    pub fn notice(&self, messages: &[(&'static str, &'static str)]) -> Option<(bool, String)> {
+        done_notice(self.done.as_deref(), messages).map(|m| (true, m.to_string()))
+    }
+}
+
 /// The `?done=` notice of a page after a redirect (fixed messages only: nothing of the URL is
 /// echoed).
 pub(crate) fn done_notice(

@@ -11,8 +11,7 @@ use serde::Deserialize;
 
 use super::html::{self, Nav};
 use super::{
-    done_notice, internal, not_found, see_other, user_message, ActionForm, Done, Session,
-    SessionForm, WithCsrf,
+    internal, not_found, see_other, user_message, ActionForm, Done, Session, SessionForm, WithCsrf,
 };
 use paraf_http::state::AppState;
 
@@ -93,8 +92,7 @@ pub async fn list(
     session: Session,
     Query(q): Query<Done>,
 ) -> Response {
-    let notice = done_notice(q.done.as_deref(), &DONE).map(|m| (true, m.to_string()));
-    render(&state, &session, StatusCode::OK, notice, None, "").await
+    render(&state, &session, StatusCode::OK, q.notice(&DONE), None, "").await
 }
 
 /// `POST /console/tokens`: a new token, its secret shown once.

@@ -13,8 +13,7 @@ use serde::Deserialize;
 
 use super::html::{self, Nav};
 use super::{
-    done_notice, internal, not_found, see_other, user_message, ActionForm, Done, Session,
-    SessionForm, WithCsrf,
+    internal, not_found, see_other, user_message, ActionForm, Done, Session, SessionForm, WithCsrf,
 };
 use paraf_http::state::AppState;
 
@@ -164,7 +163,7 @@ pub async fn list(
 ) -> Response {
     let shown = Shown {
         status: StatusCode::OK,
-        notice: done_notice(q.done.as_deref(), &DONE).map(|m| (true, m.to_string())),
+        notice: q.notice(&DONE),
         secret: None,
         form_error: None,
     };
