@@ -290,13 +290,32 @@ impl From<CoreError> for AlphasignError {
                 ),
                 other => AlphasignError::internal(other),
             },
-            CoreError::Document(r) => AlphasignError::invalid(
-                "file",
-                Msg::new(
-                    format!("File tidak dapat diproses: {r:?}."),
-                    format!("The file could not be processed: {r:?}."),
-                ),
-            ),
+            CoreError::Document(r) => {
+                use paraf_core::error::DocumentRefusal as R;
+                let (id, en) = match r {
+                    R::NotAPdf { detail, .. } => (
+                        format!("File harus berupa dokumen PDF yang dapat dibaca ({detail})."),
+                        format!("The file must be a readable PDF ({detail})."),
+                    ),
+                    R::WrongPdfPassword { .. } => (
+                        "File PDF dilindungi kata sandi.".to_string(),
+                        "The PDF is protected by a password.".to_string(),
+                    ),
+                    R::PageOutOfRange { page, pages } => (
+                        format!("Halaman {page} tidak ada (dokumen {pages} halaman)."),
+                        format!("Page {page} does not exist (the document has {pages})."),
+                    ),
+                    R::TagNotFound { tag } => (
+                        format!("Tag {tag} tidak ditemukan di dokumen."),
+                        format!("The tag {tag} is not in the document."),
+                    ),
+                    R::InvalidImage { detail } | R::CannotSign { detail } => (
+                        format!("File tidak dapat diproses ({detail})."),
+                        format!("The file could not be processed ({detail})."),
+                    ),
+                };
+                AlphasignError::invalid("file", Msg::new(id, en))
+            }
             other => AlphasignError::internal(other),
         }
     }

@@ -231,6 +231,17 @@ fn bad_input_gets_one_line() {
         ),
         "unknown plan \"gold\"",
     );
+    // Another plan: its rate limits and quotas.
+    let out = ok(&paraf(
+        d,
+        &["org", "plan", "--org", "acme", "--plan", "nusantara"],
+    ));
+    assert!(out.contains("acme is on plan Nusantara"), "{out}");
+    assert!(ok(&paraf(d, &["org", "list"])).contains("acme\tnusantara"));
+    refused(
+        &paraf(d, &["org", "plan", "--org", "acme", "--plan", "gold"]),
+        "unknown plan \"gold\"",
+    );
     let user = |extra: &[&str]| {
         let mut a = vec![
             "user",
