@@ -16,6 +16,9 @@ command -v openssl >/dev/null || need_apt+=(openssl)
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 [ -x /usr/bin/chromedriver ] || need_apt+=(chromium-driver)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)
+# docs/alphasign.md's examples run as written: curl, Node (fetch) and Python (requests).
+command -v curl >/dev/null || need_apt+=(curl)
+command -v node >/dev/null || need_apt+=(nodejs)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
@@ -23,7 +26,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
-if ! command -v pyhanko >/dev/null || ! python3 -c 'import certomancer, werkzeug, aiosmtpd, standardwebhooks' 2>/dev/null; then
+if ! command -v pyhanko >/dev/null || ! python3 -c 'import certomancer, werkzeug, aiosmtpd, standardwebhooks, requests' 2>/dev/null; then
   echo "installing pyHanko, certomancer, aiosmtpd (test SMTP server) and standardwebhooks from PyPI"
-  python3 -m pip install -q pyhanko pyhanko-cli 'certomancer[web-api]' aiosmtpd standardwebhooks
+  python3 -m pip install -q pyhanko pyhanko-cli 'certomancer[web-api]' aiosmtpd standardwebhooks requests
 fi
