@@ -125,7 +125,8 @@ pub async fn dialect_openapi(
 
 // ---------------------------------------------------------------- OAuth2
 
-/// A body that is either `application/x-www-form-urlencoded` or JSON.
+/// A body that is `application/x-www-form-urlencoded`, JSON or `multipart/form-data` (text
+/// parts only: what generated OAuth clients such as Signing Today's SDKs and `curl -F` send).
 pub struct FormOrJson<T>(pub T);
 
 impl<T: DeserializeOwned + Send + 'static, S: Send + Sync> FromRequest<S> for FormOrJson<T> {
@@ -137,6 +138,31 @@ impl<T: DeserializeOwned + Send + 'static, S: Send + Sync> FromRequest<S> for Fo
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| ct.contains("json"));
+        let multipart = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("multipart/form-data"));
+        if multipart {
+            let unreadable =
+                |status: StatusCode| body_rejection(status, "the multipart body could not be read");
+            let mut mp = axum::extract::Multipart::from_request(req, state)
+                .await
+                .map_err(|e| unreadable(e.status()))?;
+            let mut pairs = Vec::new();
+            while let Some(field) = mp.next_field().await.map_err(|e| unreadable(e.status()))? {
+                let name = field.name().unwrap_or_default().to_string();
+                let text = field.text().await.map_err(|e| unreadable(e.status()))?;
+                pairs.push((name, text));
+            }
+            let v = crate::forms::bracketed_to_json(pairs, &[]);
+            return serde_json::from_value(v).map(FormOrJson).map_err(|_| {
+                body_rejection(
+                    StatusCode::BAD_REQUEST,
+                    "the body is not a valid form for this request",
+                )
+            });
+        }
         if json {
             Json::<T>::from_request(req, state)
                 .await

@@ -242,6 +242,37 @@ async fn oauth_grants(backend: Backend) {
         .unwrap();
     assert_eq!(r.headers()["cache-control"], "no-store");
     assert_eq!(r.status(), 200);
+    // And as multipart/form-data with the client's id and secret in Basic, as the Signing
+    // Today SDKs and the seed's curl send it (the client credentials are not checked: the
+    // user's password is the grant).
+    let form = reqwest::multipart::Form::new()
+        .text("grant_type", "password")
+        .text("username", user)
+        .text("password", PASSWORD);
+    let r = app
+        .post("/api/oauth/token")
+        .header("authorization", basic("sdk-client", "sdk-secret"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let (s, v) = json(r).await;
+    assert_eq!(s, 200, "{v}");
+    assert!(v["access_token"].is_string());
+    let form = reqwest::multipart::Form::new().text("grant_type", "password");
+    let (s, v) = json(
+        app.post("/api/oauth/token")
+            .multipart(form)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (s, v["error"].as_str()),
+        (400, Some("invalid_request")),
+        "{v}"
+    );
 
     let (s, v) = me(&app, &bearer(&access)).await;
     assert_eq!(s, 200, "{v}");
