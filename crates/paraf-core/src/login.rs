@@ -1,7 +1,9 @@
 //! The organisation of a login — one rule for every login path (the OAuth password grant,
 //! the console, sessions, the GesDocs login): `slug/email`, or an explicit organisation slug,
-//! or, when the server holds a single organisation, that one, or else the only organisation
-//! that has a user with this e-mail.
+//! or Signing Today's `username@domain` (the domain an organisation's slug: a slug has no dot,
+//! an e-mail's domain has one; the user is the one whose e-mail is `username`, or whose
+//! e-mail's local part is `username` when only one has it), or, when the server holds a single
+//! organisation, that one, or else the only organisation that has a user with this e-mail.
 
 use paraf_domain::{Email, Organisation};
 
@@ -27,6 +29,11 @@ pub async fn login_org(
     organization: Option<&str>,
 ) -> Result<(Organisation, Email), LoginOrgError> {
     let username = username.trim();
+    if !username.contains('/') {
+        if let Some(found) = signing_today_login(core, username).await? {
+            return Ok(found);
+        }
+    }
     let (slug, email) = match username.split_once('/') {
         Some((s, e)) => (Some(s.trim()), e.trim()),
         None => (
@@ -69,4 +76,42 @@ pub async fn login_org(
         }
     };
     Ok((org, email))
+}
+
+/// `username@domain` where `domain` is an organisation's slug (Signing Today's logins), if
+/// `username` is one of that form and names one user.
+async fn signing_today_login(
+    core: &Core,
+    username: &str,
+) -> Result<Option<(Organisation, Email)>, LoginOrgError> {
+    let Some((user, domain)) = username.rsplit_once('@') else {
+        return Ok(None);
+    };
+    if domain.contains('.') || domain.is_empty() || user.is_empty() {
+        return Ok(None);
+    }
+    let org = match core.store.organisation_by_slug(domain).await {
+        Ok(o) => o,
+        Err(e) if e.is_not_found() => return Ok(None),
+        Err(e) => return Err(LoginOrgError::Core(e.into())),
+    };
+    if let Ok(email) = Email::parse(user) {
+        return Ok(Some((org, email)));
+    }
+    let users = core
+        .store
+        .list_users(org.id)
+        .await
+        .map_err(|e| LoginOrgError::Core(e.into()))?;
+    let mut named = users.iter().filter(|u| {
+        u.email
+            .as_str()
+            .rsplit_once('@')
+            .is_some_and(|(local, _)| local.eq_ignore_ascii_case(user))
+    });
+    match (named.next(), named.next()) {
+        (Some(u), None) => Ok(Some((org.clone(), u.email.clone()))),
+        (None, _) => Err(LoginOrgError::Unknown),
+        (Some(_), Some(_)) => Err(LoginOrgError::Ambiguous),
+    }
 }

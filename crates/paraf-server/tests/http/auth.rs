@@ -259,6 +259,40 @@ async fn oauth_grants(backend: Backend) {
     let (s, v) = json(r).await;
     assert_eq!(s, 200, "{v}");
     assert!(v["access_token"].is_string());
+    // Signing Today's `username@domain`: the domain is the organisation's slug, the user the
+    // one whose e-mail's local part (or e-mail) it is.
+    for username in [
+        "admin@signing-today",
+        "admin@signing-today.example@signing-today",
+    ] {
+        let form = reqwest::multipart::Form::new()
+            .text("grant_type", "password")
+            .text("username", username)
+            .text("password", PASSWORD);
+        let (s, v) = json(
+            app.post("/api/oauth/token")
+                .multipart(form)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(s, 200, "{username}: {v}");
+    }
+    let (s, v) = token(
+        &app,
+        &[
+            ("grant_type", "password"),
+            ("username", "nobody@signing-today"),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (s, v["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{v}"
+    );
     let form = reqwest::multipart::Form::new().text("grant_type", "password");
     let (s, v) = json(
         app.post("/api/oauth/token")
