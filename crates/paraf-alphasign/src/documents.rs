@@ -38,10 +38,9 @@ pub fn file_too_large() -> AlphasignError {
 }
 
 /// The seed's status words: `draft`, `pending` (sent, being signed or sealed), `completed`;
-/// and `declined`, `cancelled`, `expired` for the ends it does not name.
-pub fn status_word(s: EnvelopeStatus) -> &'static str {
-    paraf_core::library::public_status(s)
-}
+/// and `declined`, `cancelled`, `expired` for the ends it does not name (the core's public
+/// words, shared with the verification page).
+pub use paraf_core::library::public_status as status_word;
 
 /// The statuses a `status` filter selects.
 fn statuses_of(word: &str) -> Option<Vec<EnvelopeStatus>> {

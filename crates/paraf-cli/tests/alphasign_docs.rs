@@ -27,20 +27,30 @@ fn block<'a>(doc: &'a str, marker: &str, lang: &str) -> &'a str {
     &doc[start..end]
 }
 
-/// Runs `script` with bash in `dir`; stdout.
-fn bash(dir: &Path, script: &str, env: &[(&str, &str)]) -> String {
-    let out = Command::new("bash")
-        .args(["-c", script])
-        .current_dir(dir)
-        .envs(env.iter().copied())
-        .output()
-        .unwrap();
+/// The page's example in the `lang` block after `marker`, pointed at this server and token.
+fn example(doc: &str, marker: &str, lang: &str, port: u16, token: &str) -> String {
+    block(doc, marker, lang)
+        .replace("http://127.0.0.1:8080", &format!("http://127.0.0.1:{port}"))
+        .replace("Bearer TOKEN", &format!("Bearer {token}"))
+}
+
+/// Runs `cmd`; its stdout, trimmed (it must succeed).
+fn run(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
     assert!(
         out.status.success(),
-        "{script}\n{}",
+        "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8(out.stdout).unwrap()
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// Runs `script` with bash in `dir`; stdout.
+fn bash(dir: &Path, script: &str, env: &[(&str, &str)]) -> String {
+    run(Command::new("bash")
+        .args(["-c", script])
+        .current_dir(dir)
+        .envs(env.iter().copied()))
 }
 
 #[test]
@@ -92,38 +102,16 @@ fn the_pages_examples_work_against_paraf_serve() {
     assert_eq!(ran, 11, "every command of the block ran");
 
     // Python, with the page's address and the token.
-    let python = block(&doc, "Python (`requests`):", "python")
-        .replace("http://127.0.0.1:8080", &format!("http://127.0.0.1:{port}"))
-        .replace("Bearer TOKEN", &format!("Bearer {token}"));
-    let out = Command::new("python3")
-        .args(["-c", &python])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let printed = String::from_utf8(out.stdout).unwrap();
+    let python = example(&doc, "Python (`requests`):", "python", port, &token);
+    let printed = run(Command::new("python3").args(["-c", &python]));
     assert!(printed.starts_with("Nusantara "), "{printed}");
 
     // JavaScript, in Node (top-level await: an ES module).
-    let js = block(&doc, "JavaScript (`fetch`", "js")
-        .replace("http://127.0.0.1:8080", &format!("http://127.0.0.1:{port}"))
-        .replace("Bearer TOKEN", &format!("Bearer {token}"));
+    let js = example(&doc, "JavaScript (`fetch`", "js", port, &token);
     let script = format!("{js}\nconsole.log(res.status, (await res.json()).data.tenant.plan);");
     std::fs::write(work.join("me.mjs"), script).unwrap();
-    let out = Command::new("node")
-        .arg(work.join("me.mjs"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     assert_eq!(
-        String::from_utf8(out.stdout).unwrap().trim(),
+        run(Command::new("node").arg(work.join("me.mjs"))),
         "200 Nusantara"
     );
 }

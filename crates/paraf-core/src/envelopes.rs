@@ -909,8 +909,8 @@ impl Core {
                 reason: format!("the envelope is {}, not draft", e.status),
             }));
         }
-        let recipients = self.store.recipients(id).await?.len() as u64;
-        if recipients == 0 {
+        let recipients = self.store.recipients(id).await?;
+        if recipients.is_empty() {
             return Err(CoreError::invalid("signers", "at least one is needed"));
         }
         // One signature per recipient is counted when the envelope goes out (a share has
@@ -918,7 +918,7 @@ impl Core {
         let signatures = if crate::sharing::is_sharing(&e.header) {
             0
         } else {
-            recipients
+            recipients.len() as u64
         };
         self.take_quota(org, QuotaKind::Signatures, signatures)
             .await?;
@@ -947,7 +947,7 @@ impl Core {
         }
         let expires = self.links_expire(&e);
         let mut links = Vec::new();
-        for r in self.store.recipients(id).await? {
+        for r in recipients {
             let url = self.new_link(&r, expires).await?;
             links.push(SigningLink { recipient: r, url });
         }

@@ -217,6 +217,13 @@ fn names(states: &[EnvelopeStatus]) -> String {
         .join(", ")
 }
 
+/// Records a new version of a document (`$1` the document, `$2` the blob, `$3` the recipient
+/// whose signature made it or NULL, `$4` when).
+const ADD_REVISION: &str = "INSERT INTO document_revisions \
+    (org_id, envelope_id, document_id, blob, recipient_id, created_at) \
+    SELECT e.org_id, e.id, d.id, $2, $3, $4 FROM envelope_documents d \
+    JOIN envelopes e ON e.id = d.envelope_id WHERE d.id = $1";
+
 /// What [`Store::record_signature`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SignatureRecord {
@@ -592,17 +599,13 @@ impl Store {
         // The revision first: a crash in between leaves a revision row for a blob that
         // exists (harmless), never a current version without its revision.
         let n = affected!(self, |p| {
-            sqlx::query(
-            "INSERT INTO document_revisions (org_id, envelope_id, document_id, blob, recipient_id, created_at) \
-             SELECT e.org_id, e.id, d.id, $2, $3, $4 FROM envelope_documents d \
-             JOIN envelopes e ON e.id = d.envelope_id WHERE d.id = $1"
-        )
-        .bind(id.0)
-        .bind(blob.as_str())
-        .bind(by.map(|r| r.0))
-        .bind(ts(now))
-        .execute(p)
-        .await
+            sqlx::query(ADD_REVISION)
+                .bind(id.0)
+                .bind(blob.as_str())
+                .bind(by.map(|r| r.0))
+                .bind(ts(now))
+                .execute(p)
+                .await
         })?;
         if n == 0 {
             return Err(StoreError::not_found(Entity::Envelope));
@@ -658,17 +661,13 @@ impl Store {
                     tx.rollback().await?;
                     return Ok(SignatureRecord::Stale);
                 }
-                sqlx::query(
-                    "INSERT INTO document_revisions (org_id, envelope_id, document_id, blob, recipient_id, created_at) \
-                     SELECT e.org_id, e.id, d.id, $2, $3, $4 FROM envelope_documents d \
-                     JOIN envelopes e ON e.id = d.envelope_id WHERE d.id = $1",
-                )
-                .bind(doc.0)
-                .bind(blob.as_str())
-                .bind(recipient.0)
-                .bind(ts(now))
-                .execute(&mut *tx)
-                .await?;
+                sqlx::query(ADD_REVISION)
+                    .bind(doc.0)
+                    .bind(blob.as_str())
+                    .bind(recipient.0)
+                    .bind(ts(now))
+                    .execute(&mut *tx)
+                    .await?;
             }
             tx.commit().await?;
             SignatureRecord::Recorded

@@ -14,7 +14,6 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Extension, Router};
-use base64::Engine as _;
 use paraf_core::library::{is_sha256_hex, KnownRevision};
 use paraf_http::request_id::ClientIp;
 use paraf_http::state::AppState;
@@ -95,8 +94,7 @@ fn lookup_of(found: Option<KnownRevision>) -> Lookup {
 }
 
 fn csp() -> String {
-    let h =
-        |s: &str| base64::engine::general_purpose::STANDARD.encode(Sha256::digest(s.as_bytes()));
+    let h = crate::render::csp_hash;
     format!(
         "default-src 'none'; style-src 'sha256-{}'; script-src 'sha256-{}'; \
          form-action 'self'; frame-ancestors 'none'; base-uri 'none'",

@@ -12,6 +12,7 @@ use sha2::Digest;
 use crate::common::*;
 use crate::envelopes::{outside_validators_accept, token_of, typed};
 use crate::gesdocs::post_multipart;
+use crate::recipients::link_mailed_to;
 
 fn t(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
@@ -117,17 +118,6 @@ pub(crate) fn document_form(
             .text(format!("signers[{i}][email]"), email.to_string());
     }
     form
-}
-
-/// The signing link in the newest mail to `to`.
-pub(crate) async fn link_mailed_to(app: &TestApp, to: &str) -> String {
-    eventually(20, "the invitation mail", || async {
-        let mails = app.store.list_mail(None, 100).await.unwrap();
-        let m = mails.iter().find(|m| m.to == to)?;
-        let at = m.text.find("http")?;
-        Some(m.text[at..].split_whitespace().next()?.to_string())
-    })
-    .await
 }
 
 /// Waits for document `id` to complete; its view and its download (checked to be a PDF
@@ -384,7 +374,7 @@ async fn account_documents_contacts_and_verification(backend: Backend) {
         ("jane@example.com", "Jane Smith"),
         ("john@example.com", "John Doe"),
     ] {
-        let link = link_mailed_to(&app, to).await;
+        let link = link_mailed_to(&app, tn.org.id, to).await;
         core.sign(
             token_of(&link),
             typed(name),
@@ -572,8 +562,8 @@ async fn signers_at_the_same_moment_both_land(backend: Backend) {
     let (s, _) = admin.post(&format!("/api/v1/documents/{id}/send")).await;
     assert_eq!(s, 200);
     let (john, jane) = (
-        link_mailed_to(&app, "john@example.com").await,
-        link_mailed_to(&app, "jane@example.com").await,
+        link_mailed_to(&app, tn.org.id, "john@example.com").await,
+        link_mailed_to(&app, tn.org.id, "jane@example.com").await,
     );
     let core = &app.state.core;
     let visit = paraf_core::envelopes::Visit::default();

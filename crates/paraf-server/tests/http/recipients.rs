@@ -12,15 +12,15 @@ use crate::common::*;
 use crate::envelopes::{alice_signs, draft, sent, signer, token_of, typed};
 use crate::proof::texts;
 
-/// The signing link in the newest mail to `to`.
-async fn link_mailed_to(app: &TestApp, org: paraf_domain::OrgId, to: &str) -> String {
-    let mails = app.store.list_mail(Some(org), 50).await.unwrap();
-    let m = mails
-        .iter()
-        .find(|m| m.to == to)
-        .unwrap_or_else(|| panic!("no mail to {to}: {mails:?}"));
-    let at = m.text.find("http").unwrap();
-    m.text[at..].split_whitespace().next().unwrap().to_string()
+/// The signing link in the newest mail of `org` to `to` (waiting for it to be queued).
+pub(crate) async fn link_mailed_to(app: &TestApp, org: paraf_domain::OrgId, to: &str) -> String {
+    eventually(20, "the invitation mail", || async {
+        let mails = app.store.list_mail(Some(org), 100).await.unwrap();
+        let m = mails.iter().find(|m| m.to == to)?;
+        let at = m.text.find("http")?;
+        Some(m.text[at..].split_whitespace().next()?.to_string())
+    })
+    .await
 }
 
 async fn reminders_go_every_n_days_until_an_answer(backend: Backend) {

@@ -30,11 +30,10 @@ use axum::middleware::{from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use base64::Engine;
 use hmac::{Hmac, KeyInit, Mac};
 use paraf_core::domain::{DomainError, Organisation, User};
 use paraf_core::CoreError;
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 
 use html::{Header, Nav};
 use paraf_core::audit::{Actor, AuditAction, Face};
@@ -93,7 +92,7 @@ pub fn router(state: AppState) -> Router<AppState> {
 /// The Content-Security-Policy of every console page: nothing but the inline style sheet
 /// (by its hash), same-origin form targets, no framing.
 fn csp() -> String {
-    let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(html::CSS));
+    let hash = crate::render::csp_hash(html::CSS);
     format!(
         "default-src 'none'; style-src 'sha256-{hash}'; img-src 'self' data:; \
          form-action 'self'; frame-ancestors 'none'; base-uri 'none'"

@@ -20,7 +20,6 @@ use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
 use base64::Engine as _;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
 use paraf_core::domain::{
     DomainError, Envelope, EnvelopeStatus, Recipient, RecipientStatus, SecondFactor,
@@ -203,18 +202,14 @@ fn lang_of(lang: &str, r: Option<&Recipient>) -> &'static str {
         .unwrap_or("en")
 }
 
-fn hash_of(s: &str) -> String {
-    base64::engine::general_purpose::STANDARD.encode(Sha256::digest(s.as_bytes()))
-}
-
 /// The page's Content-Security-Policy: its own style sheet and script (by hash), images from
 /// here (page images) and `data:` (the drawn signature's preview), forms posted here only.
 fn csp() -> String {
     format!(
         "default-src 'none'; style-src 'sha256-{}'; script-src 'sha256-{}'; img-src 'self' data:; \
          form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-        hash_of(CSS),
-        hash_of(SCRIPT)
+        crate::render::csp_hash(CSS),
+        crate::render::csp_hash(SCRIPT)
     )
 }
 
