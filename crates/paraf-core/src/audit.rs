@@ -288,6 +288,14 @@ pub enum AuditAction {
     FileUploaded,
     /// A colleague was invited into the organisation.
     MemberInvited,
+    /// A note was written on an envelope.
+    NoteAdded,
+    /// … changed.
+    NoteChanged,
+    /// … deleted.
+    NoteDeleted,
+    /// A signer's address was handed to an API caller.
+    RecipientLinkIssued,
 }
 
 impl AuditAction {
@@ -333,6 +341,10 @@ impl AuditAction {
             EnvelopeSent => "envelope.sent",
             EnvelopeCancelled => "envelope.cancelled",
             EnvelopeDeleted => "envelope.deleted",
+            NoteAdded => "note.added",
+            NoteChanged => "note.changed",
+            NoteDeleted => "note.deleted",
+            RecipientLinkIssued => "recipient.link_issued",
             ContactCreated => "contact.created",
             EnvelopeExpired => "envelope.expired",
             RecipientInvited => "recipient.invited",
@@ -374,6 +386,8 @@ pub enum Face {
     GesDocs,
     /// The Alphasign dialect.
     Alphasign,
+    /// The Signing Today dialect.
+    SigningToday,
     /// The shared API (`/api/me`, OAuth, sessions).
     Api,
     /// A public page (activation).
@@ -391,6 +405,7 @@ impl Face {
             Face::Bsre => "bsre",
             Face::GesDocs => "gesdocs",
             Face::Alphasign => "alphasign",
+            Face::SigningToday => "signingtoday",
             Face::Api => "api",
             Face::Page => "page",
             Face::System => "system",

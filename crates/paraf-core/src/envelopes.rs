@@ -15,7 +15,8 @@ use base64::Engine as _;
 use paraf_domain::{
     token_hash, BlobId, DomainError, Entity, Envelope, EnvelopeDocument, EnvelopeHeader,
     EnvelopeId, EnvelopeStatus, Field, FieldKind, NewEnvelope, NewEnvelopeDocument, NewField,
-    NewMail, NewRecipient, OrgId, QuotaKind, Recipient, RecipientStatus, SignatureModel, Timestamp,
+    NewMail, NewRecipient, OrgId, QuotaKind, Recipient, RecipientId, RecipientStatus,
+    SignatureModel, Timestamp,
 };
 use serde_json::json;
 
@@ -240,6 +241,12 @@ fn empty_kind(k: FieldKind) -> paraf_sign::form::EmptyKind {
     }
 }
 
+/// Whether invitations (and reminders) of `e` go out by mail: unless its option
+/// `mail_invitations` is `false`.
+pub(crate) fn mails_invitations(e: &Envelope) -> bool {
+    e.header.options.get("mail_invitations") != Some(&serde_json::Value::Bool(false))
+}
+
 /// Whether a field takes a signature.
 fn is_signature(k: FieldKind) -> bool {
     matches!(k, FieldKind::Signature | FieldKind::Initials)
@@ -367,6 +374,9 @@ fn summary_fields(document: usize, pages: u32, recipients: usize) -> (u32, Vec<N
 /// The `placement` option asking, for documents without tags, a signature per recipient at
 /// the foot of the last page (at most [`LAST_PAGE_MAX`] recipients; more get summary pages).
 pub const PLACE_ON_LAST_PAGE: &str = "last_page";
+/// The `placement` option for fields exactly as given, even none (no tags, no summary page;
+/// a recipient without a field on a document signs it invisibly).
+pub const PLACE_AS_GIVEN: &str = "given";
 /// How many signatures fit at the foot of a last page (two rows of three).
 pub const LAST_PAGE_MAX: usize = 6;
 
@@ -664,6 +674,12 @@ impl Core {
         }))
     }
 
+    /// A new random UUID (version 4).
+    pub(crate) fn new_uuid(&self) -> Result<String> {
+        let bytes: [u8; 16] = paraf_domain::random_bytes(&*self.entropy)?;
+        Ok(paraf_domain::uuid_v4(bytes))
+    }
+
     /// Creates an envelope in `draft`.
     pub async fn create_envelope(&self, org: OrgId, d: Draft, actor: &Actor) -> Result<Envelope> {
         let now = self.now();
@@ -701,15 +717,17 @@ impl Core {
             }
         }
         let n_recipients = d.recipients.len();
-        let last_page = d
+        let placement = d
             .header
             .options
             .get("placement")
-            .and_then(serde_json::Value::as_str)
-            == Some(PLACE_ON_LAST_PAGE);
+            .and_then(serde_json::Value::as_str);
+        let last_page = placement == Some(PLACE_ON_LAST_PAGE);
         let mut given_fields = d.fields;
         // A share has no fields at all: nothing is signed.
-        let hand_placed = !given_fields.is_empty() || crate::sharing::is_sharing(&d.header);
+        let hand_placed = !given_fields.is_empty()
+            || crate::sharing::is_sharing(&d.header)
+            || placement == Some(PLACE_AS_GIVEN);
         let docs = d.documents;
         let percent: Vec<NewField> = given_fields
             .iter()
@@ -837,6 +855,8 @@ impl Core {
                 name: doc.name,
                 blob,
                 pages,
+                uuid: self.new_uuid()?,
+                signed_uuid: self.new_uuid()?,
             });
         }
         let mut header = header;
@@ -858,10 +878,9 @@ impl Core {
                 *options = json!({"summary_page": true});
             }
         }
-        let uuid_bytes: [u8; 16] = paraf_domain::random_bytes(&*self.entropy)?;
         let new = NewEnvelope {
             org,
-            uuid: paraf_domain::uuid_v4(uuid_bytes),
+            uuid: self.new_uuid()?,
             header,
             documents,
             recipients,
@@ -1112,14 +1131,17 @@ impl Core {
             .unwrap_or(self.now() + chrono::Duration::days(DEFAULT_LINK_DAYS))
     }
 
-    /// Mails the recipients of `group` their links and marks them invited.
+    /// Mails the recipients of `group` their links and marks them invited (no mail when the
+    /// envelope's option `mail_invitations` is `false`: the integrator hands out the links).
     pub(crate) async fn invite_group(&self, e: &Envelope, group: u32) -> Result<()> {
         let now = self.now();
         for r in self.store.recipients(e.id).await? {
             if r.group != group || !self.store.mark_recipient_invited(r.id, now).await? {
                 continue;
             }
-            self.mail_link(e, &r, "").await?;
+            if mails_invitations(e) {
+                self.mail_link(e, &r, "").await?;
+            }
             let event = self.audit_event(
                 e.org,
                 &Actor::system(),
@@ -1130,6 +1152,53 @@ impl Core {
             self.record_later(event);
         }
         Ok(())
+    }
+
+    /// The signing address of recipient `recipient` of envelope `id` of `org`, for an API
+    /// caller who hands it out: only while the envelope takes signatures and once the
+    /// recipient's group has its turn (a conflict otherwise); the same link as mailed.
+    pub async fn recipient_link(
+        &self,
+        org: OrgId,
+        id: EnvelopeId,
+        recipient: RecipientId,
+        actor: &Actor,
+    ) -> Result<String> {
+        let e = self.store.envelope(org, id).await?;
+        let r = self
+            .store
+            .recipients(id)
+            .await?
+            .into_iter()
+            .find(|r| r.id == recipient)
+            .ok_or(DomainError::not_found(Entity::Recipient))?;
+        let conflict = |reason: String| CoreError::Domain(DomainError::Conflict { reason });
+        if !e.status.is_open_for_signing() {
+            return Err(conflict(format!("the envelope is {}", e.status)));
+        }
+        match r.status {
+            RecipientStatus::Waiting => {
+                return Err(conflict(format!(
+                    "signer {} waits for group {} to finish",
+                    r.position,
+                    r.group.saturating_sub(1)
+                )))
+            }
+            RecipientStatus::Signed | RecipientStatus::Declined => {
+                return Err(conflict(format!("signer {} already answered", r.position)))
+            }
+            RecipientStatus::Invited | RecipientStatus::Opened => {}
+        }
+        let url = self.link_of(&r).await?;
+        let event = self.audit_event(
+            org,
+            actor,
+            AuditAction::RecipientLinkIssued,
+            Some(format!("envelope:{}", e.uuid)),
+            json!({"recipient": r.position}),
+        );
+        self.record(event).await;
+        Ok(url)
     }
 
     /// The envelope and recipient of a live link; unknown and expired links are "not found".
@@ -1728,7 +1797,7 @@ impl Core {
     }
 
     /// The current version of a document's file.
-    async fn current_file(&self, d: &EnvelopeDocument) -> Result<Vec<u8>> {
+    pub(crate) async fn current_file(&self, d: &EnvelopeDocument) -> Result<Vec<u8>> {
         self.stored_file(&d.current).await
     }
 

@@ -3,8 +3,9 @@
 //! wrote.
 
 use paraf_domain::{
-    Contact, DomainError, Email, Envelope, EnvelopeId, EnvelopeStatus, NewContact, OrgId,
-    PersonName, QuotaKind, RateDecision, RateWindow, Recipient,
+    Contact, DomainError, Email, Entity, Envelope, EnvelopeDocument, EnvelopeId, EnvelopeNote,
+    EnvelopeQuery, EnvelopeStatus, NewContact, OrgId, PersonName, QuotaKind, RateDecision,
+    RateWindow, Recipient, UserId,
 };
 use serde_json::json;
 
@@ -88,6 +89,20 @@ pub fn public_status(s: EnvelopeStatus) -> &'static str {
     }
 }
 
+/// Longest note.
+pub const MAX_NOTE: usize = 4000;
+
+fn note_text(text: &str) -> Result<String> {
+    let t = text.trim();
+    if t.is_empty() || t.chars().count() > MAX_NOTE {
+        return Err(CoreError::invalid(
+            "text",
+            format!("must have 1 … {MAX_NOTE} characters"),
+        ));
+    }
+    Ok(t.to_string())
+}
+
 /// Whether `s` is a SHA-256 in hex (64 digits, either case).
 pub fn is_sha256_hex(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
@@ -128,6 +143,7 @@ pub fn one_document_draft(
             options: json!({"placement": crate::envelopes::PLACE_ON_LAST_PAGE}),
             expires_at: None,
             reminder_days: None,
+            template: false,
         },
         documents: vec![file],
         recipients,
@@ -137,6 +153,139 @@ pub fn one_document_draft(
 }
 
 impl Core {
+    /// The envelopes `q` selects (never deleted ones) and, if `count`, how many in all.
+    pub async fn envelope_query(
+        &self,
+        q: &EnvelopeQuery,
+        count: bool,
+    ) -> Result<(Vec<Envelope>, Option<u64>)> {
+        let mut q = q.clone();
+        q.limit = q.limit.clamp(1, MAX_PAGE);
+        Ok(self.store.envelopes_query(&q, count).await?)
+    }
+
+    /// Deletes an envelope as its sender sees it: cancelled first if it is still being
+    /// signed, then kept (trail, files) but out of every list. Deleting twice is "not found".
+    pub async fn delete_envelope(&self, org: OrgId, id: EnvelopeId, actor: &Actor) -> Result<()> {
+        let e = self.store.envelope(org, id).await?;
+        if e.deleted_at.is_some() {
+            return Err(DomainError::not_found(Entity::Envelope).into());
+        }
+        if matches!(e.status, EnvelopeStatus::Sent | EnvelopeStatus::InProgress) {
+            // Raced by a signature that completes it: deleted as it is then.
+            if let Err(err) = self
+                .cancel_envelope(org, id, "deleted by the sender", actor)
+                .await
+            {
+                tracing::info!(error = %err, envelope = %e.uuid, "not cancelled before deletion");
+            }
+        }
+        if !self.store.set_envelope_deleted(org, id, self.now()).await? {
+            return Err(DomainError::not_found(Entity::Envelope).into());
+        }
+        let event = self.audit_event(
+            org,
+            actor,
+            AuditAction::EnvelopeDeleted,
+            Some(format!("envelope:{}", e.uuid)),
+            json!({"status": e.status.as_str()}),
+        );
+        self.record(event).await;
+        Ok(())
+    }
+
+    /// The organisation's document whose original or signed version has the public id
+    /// `uuid`, with its envelope and the bytes of that version (`true`: the signed one, which
+    /// is the current version until the envelope completes).
+    pub async fn document_by_uuid(
+        &self,
+        org: OrgId,
+        uuid: &str,
+    ) -> Result<(Envelope, EnvelopeDocument, bool, Vec<u8>)> {
+        let (e, d, signed) = self.store.document_by_uuid(org, uuid.trim()).await?;
+        let bytes = if signed {
+            self.current_file(&d).await?
+        } else {
+            self.stored_file(&d.original).await?
+        };
+        Ok((e, d, signed, bytes))
+    }
+
+    /// The notes of an envelope of `org`, oldest first.
+    pub async fn notes(&self, org: OrgId, id: EnvelopeId) -> Result<Vec<EnvelopeNote>> {
+        self.store.envelope(org, id).await?;
+        Ok(self.store.envelope_notes(id).await?)
+    }
+
+    /// Writes a note on an envelope of `org` (1 … 4000 characters).
+    pub async fn add_note(
+        &self,
+        org: OrgId,
+        id: EnvelopeId,
+        user: Option<UserId>,
+        text: &str,
+        actor: &Actor,
+    ) -> Result<EnvelopeNote> {
+        let e = self.store.envelope(org, id).await?;
+        let text = note_text(text)?;
+        let note = self
+            .store
+            .add_envelope_note(id, user, &text, self.now())
+            .await?;
+        self.note_event(&e, AuditAction::NoteAdded, note.id, actor)
+            .await;
+        Ok(note)
+    }
+
+    /// Changes a note's text; another envelope's note is "not found".
+    pub async fn change_note(
+        &self,
+        org: OrgId,
+        id: EnvelopeId,
+        note: i64,
+        text: &str,
+        actor: &Actor,
+    ) -> Result<EnvelopeNote> {
+        let e = self.store.envelope(org, id).await?;
+        let text = note_text(text)?;
+        let n = self
+            .store
+            .set_envelope_note(id, note, &text)
+            .await?
+            .ok_or(DomainError::not_found(Entity::Note))?;
+        self.note_event(&e, AuditAction::NoteChanged, note, actor)
+            .await;
+        Ok(n)
+    }
+
+    /// Deletes a note; another envelope's note is "not found".
+    pub async fn delete_note(
+        &self,
+        org: OrgId,
+        id: EnvelopeId,
+        note: i64,
+        actor: &Actor,
+    ) -> Result<()> {
+        let e = self.store.envelope(org, id).await?;
+        if !self.store.delete_envelope_note(id, note).await? {
+            return Err(DomainError::not_found(Entity::Note).into());
+        }
+        self.note_event(&e, AuditAction::NoteDeleted, note, actor)
+            .await;
+        Ok(())
+    }
+
+    async fn note_event(&self, e: &Envelope, action: AuditAction, note: i64, actor: &Actor) {
+        let event = self.audit_event(
+            e.org,
+            actor,
+            action,
+            Some(format!("envelope:{}", e.uuid)),
+            json!({"note": note}),
+        );
+        self.record(event).await;
+    }
+
     /// A page of the organisation's envelopes made through `face`, newest first, in any of
     /// `statuses` (all when empty).
     pub async fn envelope_page(

@@ -41,6 +41,9 @@ impl Core {
         let now = self.now();
         let mut n = 0;
         for (e, r) in self.store.recipients_to_remind(now, 200).await? {
+            if !crate::envelopes::mails_invitations(&e) {
+                continue;
+            }
             let all = self.store.recipients(e.id).await?;
             if crate::envelopes::group_done(&e, &all, r.group) {
                 continue;

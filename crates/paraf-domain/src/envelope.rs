@@ -147,6 +147,10 @@ pub struct EnvelopeDocument {
     pub original: BlobId,
     pub current: BlobId,
     pub pages: u32,
+    /// Public id of the original (a UUID: the API's resource id).
+    pub uuid: String,
+    /// Public id of the signed version (a UUID).
+    pub signed_uuid: String,
 }
 
 /// A recipient: who signs, in which group, how far they are.
@@ -239,6 +243,8 @@ pub struct EnvelopeHeader {
     pub expires_at: Option<Timestamp>,
     /// Remind unsigned recipients every N days.
     pub reminder_days: Option<u32>,
+    /// A template: never sent, copied into new drafts (Signing Today's templates).
+    pub template: bool,
 }
 
 /// An envelope as stored.
@@ -259,6 +265,8 @@ pub struct Envelope {
     pub completed_at: Option<Timestamp>,
     /// The proof certificate, once completed.
     pub proof: Option<EnvelopeProof>,
+    /// Deleted by its sender: kept (trail, files) but out of the lists.
+    pub deleted_at: Option<Timestamp>,
 }
 
 /// The proof of a completed envelope: a certificate PDF sealed by the organisation, and the
@@ -301,6 +309,10 @@ pub struct NewEnvelopeDocument {
     pub name: String,
     pub blob: BlobId,
     pub pages: u32,
+    /// See [`EnvelopeDocument::uuid`].
+    pub uuid: String,
+    /// See [`EnvelopeDocument::signed_uuid`].
+    pub signed_uuid: String,
 }
 
 /// What is needed to create an envelope (in `draft`).
@@ -350,6 +362,59 @@ impl NewEnvelope {
         }
         Ok(())
     }
+}
+
+/// A note written on an envelope by a user of its organisation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EnvelopeNote {
+    pub id: i64,
+    pub envelope: EnvelopeId,
+    pub user: Option<UserId>,
+    pub created_at: Timestamp,
+    pub text: String,
+}
+
+/// What a list of envelopes selects (always one organisation and one face; deleted ones never).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnvelopeQuery {
+    pub org: OrgId,
+    pub face: String,
+    /// Only templates (`true`) or only the others (`false`).
+    pub template: Option<bool>,
+    /// Only those this user made.
+    pub created_by: Option<UserId>,
+    pub filter: Option<EnvelopeFilter>,
+    pub order: EnvelopeOrder,
+    /// Descending.
+    pub descending: bool,
+    pub offset: u64,
+    pub limit: u32,
+}
+
+/// A condition on envelopes (what an API's filter expression becomes).
+#[derive(Debug, Clone, PartialEq)]
+pub enum EnvelopeFilter {
+    /// The title equals (`true`) or differs from (`false`) the text.
+    Title(bool, String),
+    /// The title contains the text (case-insensitive for ASCII).
+    TitleContains(String),
+    /// The status is (`true`) or is not (`false`) one of these.
+    Status(bool, Vec<EnvelopeStatus>),
+    /// Made (`true`) or not (`false`) by this user.
+    CreatedBy(bool, UserId),
+    All(Vec<EnvelopeFilter>),
+    Any(Vec<EnvelopeFilter>),
+}
+
+/// What a list of envelopes is sorted by (then by id).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum EnvelopeOrder {
+    #[default]
+    Created,
+    /// The latest of made, sent and completed.
+    Updated,
+    Title,
+    Expires,
 }
 
 #[cfg(test)]

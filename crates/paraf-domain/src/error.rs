@@ -33,6 +33,8 @@ pub enum Entity {
     Identity,
     Seal,
     SignedDocument,
+    Document,
+    Note,
 }
 
 impl Entity {
@@ -59,6 +61,8 @@ impl Entity {
             Entity::Identity => "identity",
             Entity::Seal => "seal",
             Entity::SignedDocument => "signed document",
+            Entity::Document => "document",
+            Entity::Note => "note",
         }
     }
 }

@@ -183,6 +183,7 @@ pub async fn create(
             options: Value::Object(options),
             expires_at,
             reminder_days: None,
+            template: false,
         },
         documents,
         recipients,

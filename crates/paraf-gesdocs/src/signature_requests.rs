@@ -480,6 +480,7 @@ pub async fn create(
         options: Value::Object(options),
         expires_at,
         reminder_days: None,
+        template: false,
     };
     let draft = Draft {
         header,

@@ -86,6 +86,7 @@ fn main() {
         for round in 0..=ROUNDS {
             let d = Draft {
                 header: EnvelopeHeader {
+                    template: false,
                     title: "Bench".into(),
                     model: SignatureModel::SignerCertificate,
                     sender_email: Email::parse("bench@paraf.test").unwrap(),

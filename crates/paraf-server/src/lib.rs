@@ -9,6 +9,7 @@
 pub use paraf_alphasign as alphasign;
 pub use paraf_bsre as bsre;
 pub use paraf_gesdocs as gesdocs;
+pub use paraf_signingtoday as signingtoday;
 pub use paraf_web as web;
 
 pub use paraf_core::bootstrap::FirstStart;
@@ -21,6 +22,7 @@ pub fn dialects() -> Vec<Dialect> {
         bsre::dialect(),
         gesdocs::dialect(),
         alphasign::dialect(),
+        signingtoday::dialect(),
         web::dialect(),
     ]
 }

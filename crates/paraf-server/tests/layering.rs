@@ -16,6 +16,7 @@ const DIALECTS: &[&str] = &[
     "paraf-bsre",
     "paraf-gesdocs",
     "paraf-alphasign",
+    "paraf-signingtoday",
     "paraf-web",
 ];
 /// The faces and the composition roots.
@@ -23,6 +24,7 @@ const FACES: &[&str] = &[
     "paraf-bsre",
     "paraf-gesdocs",
     "paraf-alphasign",
+    "paraf-signingtoday",
     "paraf-web",
     "paraf-server",
     "paraf-cli",

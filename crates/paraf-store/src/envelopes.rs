@@ -12,11 +12,12 @@ use paraf_domain::{
 
 use crate::{affected, from_ts, from_ts_opt, ts, with_pool, Result, Store, StoreError};
 
-const ENVELOPE_COLS: &str = "id, org_id, uuid, title, status, status_reason, model, sender_email, \
-     created_by, face, metadata, options, expires_at, reminder_days, created_at, sent_at, completed_at, proof_pdf, proof_json";
+pub(crate) const ENVELOPE_COLS: &str = "id, org_id, uuid, title, status, status_reason, model, sender_email, \
+     created_by, face, metadata, options, expires_at, reminder_days, created_at, sent_at, completed_at, proof_pdf, proof_json, \
+     template, deleted_at";
 
 #[derive(sqlx::FromRow)]
-struct EnvelopeRow {
+pub(crate) struct EnvelopeRow {
     id: i64,
     org_id: i64,
     uuid: String,
@@ -36,6 +37,8 @@ struct EnvelopeRow {
     completed_at: Option<i64>,
     proof_pdf: Option<String>,
     proof_json: Option<String>,
+    template: bool,
+    deleted_at: Option<i64>,
 }
 
 fn corrupt(what: &str, id: i64) -> StoreError {
@@ -43,7 +46,7 @@ fn corrupt(what: &str, id: i64) -> StoreError {
 }
 
 impl EnvelopeRow {
-    fn into_domain(self) -> Result<Envelope> {
+    pub(crate) fn into_domain(self) -> Result<Envelope> {
         let id = self.id;
         let header = EnvelopeHeader {
             title: self.title,
@@ -59,6 +62,7 @@ impl EnvelopeRow {
                 .map_err(|_| corrupt("envelope options", id))?,
             expires_at: from_ts_opt(self.expires_at),
             reminder_days: self.reminder_days.and_then(|d| u32::try_from(d).ok()),
+            template: self.template,
         };
         Ok(Envelope {
             header,
@@ -78,14 +82,16 @@ impl EnvelopeRow {
                 }),
                 _ => None,
             },
+            deleted_at: from_ts_opt(self.deleted_at),
         })
     }
 }
 
-const DOCUMENT_COLS: &str = "id, envelope_id, position, name, original_blob, current_blob, pages";
+pub(crate) const DOCUMENT_COLS: &str =
+    "id, envelope_id, position, name, original_blob, current_blob, pages, uuid, signed_uuid";
 
 #[derive(sqlx::FromRow)]
-struct DocumentRow {
+pub(crate) struct DocumentRow {
     id: i64,
     envelope_id: i64,
     position: i64,
@@ -93,10 +99,12 @@ struct DocumentRow {
     original_blob: String,
     current_blob: String,
     pages: i64,
+    uuid: Option<String>,
+    signed_uuid: Option<String>,
 }
 
 impl DocumentRow {
-    fn into_domain(self) -> Result<EnvelopeDocument> {
+    pub(crate) fn into_domain(self) -> Result<EnvelopeDocument> {
         let blob = |s: &str| BlobId::parse(s).map_err(|_| corrupt("document blob", self.id));
         Ok(EnvelopeDocument {
             id: EnvelopeDocumentId(self.id),
@@ -106,6 +114,8 @@ impl DocumentRow {
             current: blob(&self.current_blob)?,
             name: self.name,
             pages: u32::try_from(self.pages).unwrap_or(0),
+            uuid: self.uuid.unwrap_or_default(),
+            signed_uuid: self.signed_uuid.unwrap_or_default(),
         })
     }
 }
@@ -243,8 +253,8 @@ impl Store {
         self.organisation(new.org).await?;
         let insert = format!(
             "INSERT INTO envelopes (org_id, uuid, title, status, model, sender_email, created_by, face, \
-             metadata, options, expires_at, reminder_days, created_at) \
-             VALUES ($1, $2, $3, 'draft', $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING {ENVELOPE_COLS}"
+             metadata, options, expires_at, reminder_days, created_at, template) \
+             VALUES ($1, $2, $3, 'draft', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING {ENVELOPE_COLS}"
         );
         let row: EnvelopeRow = with_pool!(self, |p| {
             let mut tx = p.begin().await?;
@@ -261,19 +271,22 @@ impl Store {
                 .bind(new.header.expires_at.map(ts))
                 .bind(new.header.reminder_days.map(i64::from))
                 .bind(ts(now))
+                .bind(new.header.template)
                 .fetch_one(&mut *tx)
                 .await?;
             let mut documents = Vec::new();
             for (i, d) in new.documents.iter().enumerate() {
                 let (id,): (i64,) = sqlx::query_as(
-                    "INSERT INTO envelope_documents (envelope_id, position, name, original_blob, current_blob, pages) \
-                     VALUES ($1, $2, $3, $4, $4, $5) RETURNING id",
+                    "INSERT INTO envelope_documents (envelope_id, position, name, original_blob, current_blob, pages, \
+                     uuid, signed_uuid) VALUES ($1, $2, $3, $4, $4, $5, $6, $7) RETURNING id",
                 )
                 .bind(row.id)
                 .bind(i64::try_from(i + 1).unwrap_or(i64::MAX))
                 .bind(&d.name)
                 .bind(d.blob.as_str())
                 .bind(i64::from(d.pages))
+                .bind(&d.uuid)
+                .bind(&d.signed_uuid)
                 .fetch_one(&mut *tx)
                 .await?;
                 sqlx::query(

@@ -20,6 +20,7 @@
 mod audit;
 pub mod blob;
 mod credentials;
+mod envelope_lists;
 mod envelopes;
 mod error;
 mod idempotency;

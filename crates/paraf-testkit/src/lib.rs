@@ -6,6 +6,8 @@
 //! - [`pdf`]: the one minimal-PDF builder (classic xref table) and the fixtures built on it.
 //! - [`tools`]: running outside programs and the validators (pyHanko, pdfsig with NSS, qpdf).
 //! - [`clock`]: fixed instants.
+//! - [`schema`]: would the Signing Today SDKs deserialize this JSON reply
+//!   (`schema::assert_conforms("DigitalSignatureTransaction", &body)`)?
 //! - [`smtp`]: a real SMTP sink (aiosmtpd); [`browser`]: headless Chromium over WebDriver.
 //!
 //! - [`app`] (feature `app`): the running server (`spawn`, `TestApp`) and its fixtures;
@@ -22,6 +24,7 @@ pub mod corpus;
 pub mod db;
 pub mod pdf;
 pub mod rng;
+pub mod schema;
 pub mod smtp;
 pub mod tools;
 #[cfg(feature = "app")]

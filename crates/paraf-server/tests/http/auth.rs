@@ -245,20 +245,7 @@ async fn oauth_grants(backend: Backend) {
     // And as multipart/form-data with the client's id and secret in Basic, as the Signing
     // Today SDKs and the seed's curl send it (the client credentials are not checked: the
     // user's password is the grant).
-    let form = reqwest::multipart::Form::new()
-        .text("grant_type", "password")
-        .text("username", user)
-        .text("password", PASSWORD);
-    let r = app
-        .post("/api/oauth/token")
-        .header("authorization", basic("sdk-client", "sdk-secret"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    let (s, v) = json(r).await;
-    assert_eq!(s, 200, "{v}");
-    assert!(v["access_token"].is_string());
+    crate::signingtoday::login(&app, user).await;
     // Signing Today's `username@domain`: the domain is the organisation's slug, the user the
     // one whose e-mail's local part (or e-mail) it is.
     for username in [

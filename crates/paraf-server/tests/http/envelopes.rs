@@ -40,6 +40,7 @@ pub(crate) fn draft(pdf: Vec<u8>, recipients: Vec<NewRecipient>) -> Draft {
             options: serde_json::json!({}),
             expires_at: None,
             reminder_days: None,
+            template: false,
         },
         documents: vec![DraftDocument {
             name: "contrat.pdf".into(),

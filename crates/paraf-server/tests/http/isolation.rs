@@ -23,6 +23,8 @@ struct Params {
     invitation: String,
     /// A sent document of B's made through Alphasign (`/api/v1/documents/{document}`).
     alphasign_document: String,
+    /// A published DST of B's (`/api/DST/{id}…`; the sweep's DELETE soft-deletes it).
+    dst: String,
 }
 
 /// A signed document of `org` waiting for its single download; returns its id.
@@ -123,7 +125,26 @@ async fn params(app: &TestApp, org: OrgId) -> Params {
         .send_envelope(org, alphasign.id, &paraf_core::Actor::system())
         .await
         .unwrap();
+    let admin_token = app
+        .state
+        .core
+        .create_personal_token(org, admin.id, "dst", &paraf_core::Actor::system())
+        .await
+        .unwrap()
+        .1;
+    let body =
+        crate::signingtoday::two_groups_dst("Kontrak B", &paraf_testkit::pdf::pages(&["Kontrak"]));
+    let (s, dst) = crate::signingtoday::st(
+        app,
+        "POST",
+        "/api/robot/DSTs",
+        Some(admin_token.expose()),
+        Some(body),
+    )
+    .await;
+    assert_eq!(s, 200, "{dst}");
     Params {
+        dst: dst["id"].as_str().unwrap().to_string(),
         alphasign_document: alphasign.uuid,
         invitation: invited.rsplit('/').next().unwrap().to_string(),
         link_token: crate::envelopes::token_of(&links[0].url).to_string(),
@@ -135,7 +156,14 @@ async fn params(app: &TestApp, org: OrgId) -> Params {
 }
 
 fn concrete(path: &str, p: &Params) -> String {
+    let path = if path.starts_with("/api/DST/") {
+        path.replace("{id}", &p.dst)
+    } else {
+        path.to_string()
+    };
     path.replace("{ca}", "issuing")
+        .replace("{docId}", "0")
+        .replace("{signId}", "0")
         .replace("{request}", "MAA=")
         .replace("{file}", "root.pem")
         .replace("{id_dokumen}", &p.id_dokumen)
@@ -235,8 +263,12 @@ async fn a_foreign_organisation_never_reads_anothers_data(backend: Backend) {
                 // Every documented route exists (the sweep relies on the document); a
                 // personal token is "not found" for anyone but its owner (B's admin).
                 let not_owner = path == "/api/tokens/{id}" && kind == "signer token";
+                // B's DST, once the sweep's DELETE went through, is "not found" (an
+                // ErrorResponse naming the id, not a missing route).
+                let deleted_dst =
+                    path.starts_with("/api/DST/") && body.contains(r#""target":"id""#);
                 assert!(
-                    (status != 404 || not_owner) && status != 405,
+                    (status != 404 || not_owner || deleted_dst) && status != 405,
                     "{method} {path} is documented but does not route: {status} {body}"
                 );
                 for m in a_markers {

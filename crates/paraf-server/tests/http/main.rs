@@ -23,4 +23,5 @@ mod pki;
 mod proof;
 mod recipients;
 mod signer_page;
+mod signingtoday;
 mod webhooks;

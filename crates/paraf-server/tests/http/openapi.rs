@@ -95,7 +95,23 @@ async fn each_face_serves_its_own_document_and_the_merged_one_has_every_route() 
         );
     }
     assert!(alphasign["components"]["schemas"]["AlphasignError"].is_object());
-    let r = app.get("/openapi/signingtoday.json").send().await.unwrap();
+    let (s, st) = json(app.get("/openapi/signingtoday.json").send().await.unwrap()).await;
+    assert_eq!(s, 200);
+    let st_p = paths(&st);
+    for p in [
+        "/api/DSTs",
+        "/api/DST/{id}",
+        "/api/robot/DSTs",
+        "/api/auth/user",
+    ] {
+        assert!(st_p.iter().any(|x| x == p), "{p} not in signingtoday");
+        assert!(
+            all_p.iter().any(|x| x == p),
+            "{p} missing from /openapi.json"
+        );
+    }
+    assert!(st["components"]["schemas"]["ErrorResponse"].is_object());
+    let r = app.get("/openapi/ext.json").send().await.unwrap();
     assert_eq!(r.status(), 404);
     app.stop().await;
 }

@@ -39,11 +39,14 @@ fn envelope(org: paraf_domain::OrgId, uuid: &str) -> NewEnvelope {
             options: serde_json::json!({"color": "#4f46e5"}),
             expires_at: Some(t(3600)),
             reminder_days: Some(2),
+            template: false,
         },
         documents: vec![NewEnvelopeDocument {
             name: "contrat.pdf".into(),
             blob: BlobId::of(b"%PDF-1.7 test"),
             pages: 2,
+            uuid: format!("{uuid}-d"),
+            signed_uuid: format!("{uuid}-s"),
         }],
         recipients: vec![
             recipient("alice@email.com", 1),

@@ -1,0 +1,601 @@
+//! The Signing Today dialect (seed 003, under `/api`) over HTTP: login as the SDKs do it,
+//! DSTs from the seed's own request samples (Quick Start 3.3 and the reference's canonical
+//! DST) to the signed end, lists with the OData-style parameters of Quick Start 3.5, the
+//! signing address in group order, deletion, logout — every JSON reply checked field by
+//! field against the seed's schemas (`paraf_testkit::schema`), every refusal an
+//! `ErrorResponse` naming its target.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use base64::Engine as _;
+use paraf_domain::Plan;
+use paraf_testkit::schema::assert_conforms;
+use serde_json::{json, Value};
+
+use crate::common::*;
+use crate::envelopes::{alice_signs, token_of};
+use crate::gesdocs::file_server;
+
+/// `method path` with `token` and an optional JSON body.
+pub(crate) async fn st(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut r = match method {
+        "POST" => app.post(path),
+        "PUT" => app.http.put(app.at(path)),
+        "PATCH" => app.http.patch(app.at(path)),
+        "DELETE" => app.http.delete(app.at(path)),
+        _ => app.get(path),
+    };
+    if let Some(t) = token {
+        r = r.header("authorization", bearer(t));
+    }
+    if let Some(b) = body {
+        r = r.json(&b);
+    }
+    let resp = r.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let bytes = resp.bytes().await.unwrap();
+    let v = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| panic!("{method} {path}: not JSON: {bytes:?}"))
+    };
+    (status, v)
+}
+
+/// An `ErrorResponse` with `code` and, when given, `target`.
+#[track_caller]
+pub(crate) fn assert_error(v: &Value, code: &str, target: Option<&str>) {
+    assert_conforms("ErrorResponse", v);
+    assert_eq!(v["code"], code, "{v}");
+    assert!(!v["message"].as_str().unwrap_or_default().is_empty(), "{v}");
+    if let Some(t) = target {
+        assert_eq!(v["target"], t, "{v}");
+    }
+}
+
+/// Logs in as the SDKs do: multipart, `user@domain`, client credentials in Basic.
+pub(crate) async fn login(app: &TestApp, username: &str) -> String {
+    let mut form = reqwest::multipart::Form::new();
+    for (k, v) in [
+        ("username", username),
+        ("password", PASSWORD),
+        ("grant_type", "password"),
+    ] {
+        form = form.text(k, v.to_string());
+    }
+    let r = app
+        .post("/api/oauth/token")
+        .header("authorization", basic("client", "secret"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let (s, v) = json(r).await;
+    assert_eq!(s, 200, "{v}");
+    assert_conforms("OAuthToken", &v);
+    v["access_token"].as_str().unwrap().to_string()
+}
+
+/// Quick Start 3.3's DST, its document given at `source`.
+pub(crate) fn quick_start_dst(source: Value) -> Value {
+    json!({
+        "title": "Sample DST",
+        "documents": [{
+            "resource": {"filename": "sample.pdf", "resourceType": "PDF_Document",
+                         "title": "Test PDF", "source": source},
+            "forms": [{"id": 1, "documentId": 0, "type": "SignatureForm",
+                       "positionX": "10.00", "positionY": "10.14", "width": "10.1", "height": "5.66",
+                       "page": "1", "signerId": 1, "toFill": false, "invisible": false,
+                       "extraData": {"signatureRequestId": 1}}],
+            "signatureRequests": [{"id": 1, "reason": "For approvation", "description": "As sample test",
+                                   "signerId": 1, "signProfile": "PAdES", "withTimestamp": true,
+                                   "declinable": false}],
+            "signerGroups": [{"label": "Group 1", "signers": [
+                {"id": 1, "name": "John", "surname": "Doe", "email": "jdo@example.com", "role": "Approver"}]}]
+        }],
+        "status": "published",
+        "template": false,
+        "publicTemplate": false,
+        "urgent": false
+    })
+}
+
+/// The reference's canonical DST (`POST /DSTs` request sample), its document the resource
+/// `plain`.
+pub(crate) fn canonical_dst(plain: &str) -> Value {
+    json!({
+      "domain": "bit4id",
+      "title": "Real estate sales contract transaction",
+      "documents": [{
+          "id": 1,
+          "plainDocumentUuid": plain,
+          "forms": [{"id": 0, "documentId": 0, "type": "SignatureForm",
+                     "positionX": "100.00", "positionY": "58.14", "width": "10.1", "height": "5.66",
+                     "page": 1, "signerId": 0, "toFill": true, "filled": false, "invisible": true,
+                     "extraData": {"signatureRequestId": 0}}],
+          "signatureRequests": [{"id": 0, "reason": "As the Buyer", "description": "The proponent",
+                                 "signerId": 0, "signProfile": "PAdES", "withTimestamp": true,
+                                 "declinable": false,
+                                 "restrictions": [{"rule": "", "operator": "", "value": ""}],
+                                 "extraData": {"st_ticketUrl": "http://signing.today/ticket/8bd4aead-ad37-42bc-b3b0-22ce3d1c9e79"}}],
+          "signerGroups": [{"label": "Group 1", "signers": [
+              {"id": 0, "name": "Adam", "surname": "Smith", "email": "adam.smith@email.com"}]}],
+          "extraData": {"additionalProperty": {}}
+      }],
+      "resources": [{"id": "05a80817-a3a5-48fe-83c0-0df0f48a2a26", "domain": "bit4id",
+                     "title": "Sales Contract", "filename": "contract.pdf", "pages": 3,
+                     "extraData": {"toSign": true}}],
+      "signatures": [{"documentId": 3, "signatureRequestId": 0, "signedAt": "2021-10-17T07:26Z",
+                      "declinedReason": "Reason of declination",
+                      "extraData": {"st_uuid": "d6ebb1ed-73a4-45ba-b33a-7db8a6cdd882"}}],
+      "errorMessage": null,
+      "tags": null,
+      "template": false,
+      "publicTemplate": false,
+      "extraData": {"st_uuid": "d6ebb1ed-73a4-45ba-b33a-7db8a6cdd882"},
+      "visibleTo": null,
+      "ccGroups": null,
+      "ccUsers": null,
+      "urgent": false
+    })
+}
+
+fn embedded(pdf: &[u8]) -> Value {
+    json!({"type": "Embedded", "embeddedData": base64::engine::general_purpose::STANDARD.encode(pdf)})
+}
+
+/// A DST of two groups: Anna and Bruno in parallel, then Carla.
+pub(crate) fn two_groups_dst(title: &str, pdf: &[u8]) -> Value {
+    let form = |id: i64, signer: i64, y: &str| {
+        json!({"id": id, "type": "SignatureForm", "positionX": "10", "positionY": y,
+               "width": "30", "height": "8", "page": 1, "signerId": signer,
+               "extraData": {"signatureRequestId": id}})
+    };
+    let request =
+        |id: i64| json!({"id": id, "signerId": id, "signProfile": "PAdES", "withTimestamp": true});
+    json!({
+        "title": title,
+        "documents": [{
+            "resource": {"filename": "contract.pdf", "resourceType": ["PDF_Document"], "source": embedded(pdf)},
+            "forms": [form(0, 0, "10"), form(1, 1, "30"), form(2, 2, "60")],
+            "signatureRequests": [request(0), request(1), request(2)],
+            "signerGroups": [
+                {"label": "Sellers", "signers": [
+                    {"id": 0, "name": "Anna", "surname": "Rossi", "email": "anna@example.com"},
+                    {"id": 1, "name": "Bruno", "surname": "Bianchi", "email": "bruno@example.com"}]},
+                {"label": "Buyer", "signers": [
+                    {"id": 2, "name": "Carla", "surname": "Verdi", "email": "carla@example.com"}]}
+            ]
+        }],
+        "status": "published"
+    })
+}
+
+async fn dsts_from_the_seeds_samples_to_signed(backend: Backend) {
+    let app = spawn(backend).await;
+    let tn = tenant(&app, "bit4id", Plan::Piagam).await;
+    let other = tenant(&app, "other", Plan::Piagam).await;
+    let files = file_server().await;
+    let token = login(&app, "admin@bit4id").await;
+    let tok = Some(token.as_str());
+
+    // --- who am I.
+    let (s, v) = st(&app, "GET", "/api/auth/user", tok, None).await;
+    assert_eq!(s, 200, "{v}");
+    assert_conforms("User", &v);
+    assert_eq!(
+        (&v["username"], &v["domain"], &v["role"], &v["email"]),
+        (
+            &json!("admin"),
+            &json!("bit4id"),
+            &json!("admin"),
+            &json!("admin@bit4id.example")
+        )
+    );
+
+    // --- Quick Start 3.3: a robot's DST from a URL, published at once.
+    let body = quick_start_dst(json!({"type": "URL", "sourceURL": format!("{files}/contrat.pdf")}));
+    let (s, dst) = st(&app, "POST", "/api/robot/DSTs", tok, Some(body)).await;
+    assert_eq!(s, 200, "{dst}");
+    assert_conforms("DigitalSignatureTransaction", &dst);
+    assert_eq!(dst["status"], "toSign", "{dst}");
+    assert_eq!(dst["domain"], "bit4id");
+    let doc = &dst["documents"][0];
+    assert_eq!(doc["forms"][0]["positionX"], json!(10.0));
+    assert_eq!(doc["forms"][0]["page"], json!(1));
+    assert_eq!(
+        doc["signerGroups"][0]["signers"][0]["email"],
+        "jdo@example.com"
+    );
+    assert_eq!(dst["resources"][0]["mimetype"], "application/pdf");
+    assert_eq!(dst["resources"][0]["pages"], 2);
+    let first = dst["id"].as_str().unwrap().to_string();
+    let plain = doc["plainDocumentUuid"].as_str().unwrap().to_string();
+    // The signer was invited by mail.
+    crate::recipients::link_mailed_to(&app, tn.org.id, "jdo@example.com").await;
+
+    // --- the reference's canonical DST, on the first DST's resource: a draft; its form,
+    // past the page's right edge in the sample, is moved back inside.
+    let (s, draft) = st(&app, "POST", "/api/DSTs", tok, Some(canonical_dst(&plain))).await;
+    assert_eq!(s, 201, "{draft}");
+    assert_conforms("DigitalSignatureTransaction", &draft);
+    assert_eq!(draft["status"], "draft");
+    assert_eq!(draft["documents"][0]["status"], "plain");
+    assert_eq!(draft["documents"][0]["id"], 1);
+    assert_eq!(
+        draft["documents"][0]["signatureRequests"][0]["reason"],
+        "As the Buyer"
+    );
+    assert_eq!(draft["tags"], json!([]));
+    assert_eq!(
+        draft["extraData"]["st_uuid"],
+        "d6ebb1ed-73a4-45ba-b33a-7db8a6cdd882"
+    );
+    let id = draft["id"].as_str().unwrap().to_string();
+
+    // Publish; the signing address of request 0 of document 1; the signature.
+    let (s, v) = st(&app, "POST", &format!("/api/DST/{id}/publish"), tok, None).await;
+    assert_eq!(s, 200, "{v}");
+    assert_conforms("DigitalSignatureTransaction", &v);
+    assert_eq!(v["status"], "toSign");
+    assert!(v["publishedAt"].is_string());
+    let (s, v) = st(&app, "POST", &format!("/api/DST/{id}/publish"), tok, None).await;
+    assert_eq!(s, 409);
+    assert_error(&v, "ILLEGAL_STATUS", None);
+    let (s, v) = st(&app, "GET", &format!("/api/DST/{id}/sign/1/0"), tok, None).await;
+    assert_eq!(s, 200, "{v}");
+    assert_conforms("DSTSigningAddressResponse", &v);
+    let url = v["url"].as_str().unwrap();
+    assert!(url.starts_with(&app.url), "{url}");
+    for (path, target) in [
+        (format!("/api/DST/{id}/sign/7/0"), "docId"),
+        (format!("/api/DST/{id}/sign/1/9"), "signId"),
+    ] {
+        let (s, v) = st(&app, "GET", &path, tok, None).await;
+        assert_eq!(s, 404, "{path}");
+        assert_error(&v, "NOT_FOUND", Some(target));
+    }
+    alice_signs(&app.state.core, url).await;
+    let done = eventually(30, "the DST signed", || async {
+        let (_, v) = st(&app, "GET", &format!("/api/DST/{id}"), tok, None).await;
+        (v["status"] == "signed").then_some(v)
+    })
+    .await;
+    assert_conforms("DigitalSignatureTransaction", &done);
+    assert_eq!(done["signatures"][0]["status"], "signed");
+    assert_eq!(done["signatures"][0]["signatureRequestId"], 0);
+    assert_eq!(done["signatures"][0]["documentId"], 1);
+    assert_eq!(done["documents"][0]["status"], "signed");
+    assert!(done["documents"][0]["signedDocumentUuid"].is_string());
+    assert_eq!(done["resources"].as_array().unwrap().len(), 2);
+    let (s, v) = st(&app, "GET", &format!("/api/DST/{id}/sign/1/0"), tok, None).await;
+    assert_eq!(s, 409, "{v}");
+    assert_error(&v, "ILLEGAL_STATUS", None);
+
+    // --- lists: DSTs (not templates), newest first, `count` only when asked.
+    let (s, v) = st(&app, "GET", "/api/DSTs", tok, None).await;
+    assert_eq!(s, 200, "{v}");
+    assert_conforms("DSTsGetResponse", &v);
+    assert_eq!(v["count"], Value::Null);
+    let ids: Vec<&str> = v["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [id.as_str(), first.as_str()]);
+    let (_, v) = st(
+        &app,
+        "GET",
+        "/api/DSTs?$count=True&$top=1&$skip=1",
+        tok,
+        None,
+    )
+    .await;
+    assert_eq!(v["count"], 2, "{v}");
+    assert_eq!(v["values"][0]["id"], first.as_str());
+    let (_, v) = st(
+        &app,
+        "GET",
+        "/api/DSTs?$orderBy=title,asc&$filter=status==signed",
+        tok,
+        None,
+    )
+    .await;
+    assert_eq!(v["values"].as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(v["values"][0]["id"], id.as_str());
+
+    // --- Quick Start 3.5: templates by title, as curl and the Python SDK send it.
+    let mut template = canonical_dst(&plain);
+    template["title"] = json!("Sample Template");
+    template["template"] = json!(true);
+    let (s, t) = st(&app, "POST", "/api/DSTs", tok, Some(template)).await;
+    assert_eq!(s, 201, "{t}");
+    assert_eq!(t["template"], true);
+    for query in [
+        "template=true&%24filter=title%3D%3DSample%20Template",
+        "template=True&%24filter=title%3D%3DSample+Template",
+        "template=true&$filter=title%20%3D%3D%20%22Sample%20Template%22%20or%20title%3D%3Dnone",
+    ] {
+        let (s, v) = st(&app, "GET", &format!("/api/DSTs?{query}"), tok, None).await;
+        assert_eq!(s, 200, "{query}: {v}");
+        assert_conforms("DSTsGetResponse", &v);
+        assert_eq!(v["values"].as_array().unwrap().len(), 1, "{query}: {v}");
+        assert_eq!(v["values"][0]["id"], t["id"]);
+    }
+    let (_, v) = st(
+        &app,
+        "GET",
+        "/api/DSTs?$filter=title=~sample&$count=true",
+        tok,
+        None,
+    )
+    .await;
+    assert_eq!(v["count"], 1, "the template is not a DST: {v}");
+    let (s, v) = st(
+        &app,
+        "POST",
+        &format!("/api/DST/{}/publish", t["id"].as_str().unwrap()),
+        tok,
+        None,
+    )
+    .await;
+    assert_eq!(s, 409);
+    assert_error(&v, "ILLEGAL_STATUS", None);
+
+    // --- bad lists.
+    for (query, target, part) in [
+        ("$filter=title%20%3D%20x", "$filter", "\"title = x\""),
+        ("$filter=owner==me", "$filter", "unknown field"),
+        ("$filter=status==finished", "$filter", "not a DST status"),
+        ("$top=0", "$top", "1 to 100"),
+        ("$orderBy=size,desc", "$orderBy", "size"),
+        ("template=maybe", "template", "true or false"),
+    ] {
+        let (s, v) = st(&app, "GET", &format!("/api/DSTs?{query}"), tok, None).await;
+        assert_eq!(s, 400, "{query}: {v}");
+        assert_error(&v, "INVALID_INPUT", Some(target));
+        assert!(
+            v["message"].as_str().unwrap().contains(part),
+            "{query}: {v}"
+        );
+    }
+
+    // --- bad DSTs, each naming its field.
+    let pdf = paraf_testkit::pdf::pages(&["Contract"]);
+    let mut bad_email = two_groups_dst("Bad", &pdf);
+    bad_email["documents"][0]["signerGroups"][0]["signers"][1]["email"] = json!("bruno-at-example");
+    let mut bad_form = two_groups_dst("Bad", &pdf);
+    bad_form["documents"][0]["forms"][0]["signerId"] = json!(9);
+    let mut bad_kind = two_groups_dst("Bad", &pdf);
+    bad_kind["documents"][0]["forms"][0]["type"] = json!("StampForm");
+    let mut no_title = two_groups_dst("", &pdf);
+    no_title["title"] = Value::Null;
+    let mut bad_data = two_groups_dst("Bad", &pdf);
+    bad_data["documents"][0]["resource"]["source"]["embeddedData"] = json!("%%%");
+    let mut not_pdf = two_groups_dst("Bad", &pdf);
+    not_pdf["documents"][0]["resource"]["source"] = embedded(b"<html>no</html>");
+    let mut bad_pos = two_groups_dst("Bad", &pdf);
+    bad_pos["documents"][0]["forms"][0]["positionX"] = json!("left");
+    for (body, target) in [
+        (bad_email, "documents[0].signerGroups[0].signers[1].email"),
+        (bad_form, "documents[0].forms[0].signerId"),
+        (bad_kind, "documents[0].forms[0].type"),
+        (no_title, "title"),
+        (bad_data, "documents[0].resource.source.embeddedData"),
+        (not_pdf, "resource"),
+        (bad_pos, "body"),
+        (json!({"title": "x", "documents": []}), "documents"),
+        (
+            json!({"title": "x", "documents": [{"plainDocumentUuid": "05a80817-a3a5-48fe-83c0-0df0f48a2a26"}]}),
+            "documents[0].plainDocumentUuid",
+        ),
+    ] {
+        let (s, v) = st(&app, "POST", "/api/DSTs", tok, Some(body)).await;
+        assert_eq!(s, 400, "{target}: {v}");
+        assert_error(&v, "INVALID_INPUT", Some(target));
+    }
+    let (s, v) = st(&app, "POST", "/api/DSTs", tok, None).await;
+    assert_eq!(s, 400, "{v}");
+    assert_error(&v, "INVALID_INPUT", Some("body"));
+    // A draft without signers is kept; publishing it is refused.
+    let mut lonely = two_groups_dst("Lonely", &pdf);
+    lonely["status"] = json!("draft");
+    lonely["documents"][0]["signerGroups"] = json!([]);
+    lonely["documents"][0]["forms"] = json!([]);
+    lonely["documents"][0]["signatureRequests"] = json!([]);
+    let (s, v) = st(&app, "POST", "/api/DSTs", tok, Some(lonely)).await;
+    assert_eq!(s, 201, "{v}");
+    let (s, v) = st(
+        &app,
+        "POST",
+        &format!("/api/DST/{}/publish", v["id"].as_str().unwrap()),
+        tok,
+        None,
+    )
+    .await;
+    assert_eq!(s, 400, "{v}");
+    assert_error(&v, "INVALID_INPUT", Some("signerGroups"));
+
+    // --- other organisations, unknown ids, no token, wrong methods.
+    let (s, v) = st(
+        &app,
+        "GET",
+        &format!("/api/DST/{id}"),
+        Some(&other.admin_token),
+        None,
+    )
+    .await;
+    assert_eq!(s, 404);
+    assert_error(&v, "NOT_FOUND", Some("id"));
+    let (_, v) = st(
+        &app,
+        "GET",
+        "/api/DSTs?$count=true",
+        Some(&other.admin_token),
+        None,
+    )
+    .await;
+    assert_eq!(v["count"], 0, "{v}");
+    for path in [
+        "/api/DST/not-a-uuid",
+        "/api/DST/05a80817-a3a5-48fe-83c0-0df0f48a2a26",
+    ] {
+        let (s, v) = st(&app, "GET", path, tok, None).await;
+        assert_eq!(s, 404);
+        assert_error(&v, "NOT_FOUND", Some("id"));
+    }
+    let (s, v) = st(&app, "GET", "/api/DSTs", None, None).await;
+    assert_eq!(s, 401);
+    assert_error(&v, "UNAUTHORIZED", None);
+    let (s, v) = st(&app, "PATCH", "/api/DSTs", tok, None).await;
+    assert_eq!(s, 405);
+    assert_error(&v, "METHOD_NOT_ALLOWED", None);
+
+    // --- deletion: 204, then gone from reads and lists (still in the database).
+    let (s, _) = st(&app, "DELETE", &format!("/api/DST/{first}"), tok, None).await;
+    assert_eq!(s, 204);
+    let (s, v) = st(&app, "GET", &format!("/api/DST/{first}"), tok, None).await;
+    assert_eq!(s, 404);
+    assert_error(&v, "NOT_FOUND", Some("id"));
+    let (s, _) = st(&app, "DELETE", &format!("/api/DST/{first}"), tok, None).await;
+    assert_eq!(s, 404);
+    let e = app
+        .state
+        .core
+        .envelope_by_uuid(tn.org.id, &first)
+        .await
+        .unwrap()
+        .0;
+    assert!(e.deleted_at.is_some());
+    assert_eq!(
+        e.status,
+        paraf_domain::EnvelopeStatus::Cancelled,
+        "cancelled while open"
+    );
+
+    // --- logout: the token stops working; an API token cannot log out.
+    let (s, v) = st(&app, "GET", "/api/auth/logout", Some(&tn.admin_token), None).await;
+    assert_eq!(s, 400);
+    assert_error(&v, "INVALID_INPUT", Some("Authorization"));
+    let (s, _) = st(&app, "GET", "/api/auth/logout", tok, None).await;
+    assert_eq!(s, 204);
+    let (s, v) = st(&app, "GET", "/api/auth/user", tok, None).await;
+    assert_eq!(s, 401);
+    assert_error(&v, "UNAUTHORIZED", None);
+    app.stop().await;
+}
+
+async fn signing_addresses_follow_the_groups_and_mails_can_be_off(backend: Backend) {
+    let app = spawn(backend).await;
+    let tn = tenant(&app, "studio", Plan::Piagam).await;
+    let tok = Some(tn.admin_token.as_str());
+    let pdf = paraf_testkit::pdf::pages(&["Contract between the parties"]);
+    let mut body = two_groups_dst("Two groups", &pdf);
+    body["extraData"] = json!({"email_disabled": true});
+    let (s, dst) = st(&app, "POST", "/api/robot/DSTs", tok, Some(body)).await;
+    assert_eq!(s, 200, "{dst}");
+    assert_conforms("DigitalSignatureTransaction", &dst);
+    let id = dst["id"].as_str().unwrap();
+    // No invitation mail: the integrator hands out the addresses.
+    let mails = app.store.list_mail(Some(tn.org.id), 100).await.unwrap();
+    assert!(
+        mails.is_empty(),
+        "{:?}",
+        mails.iter().map(|m| &m.to).collect::<Vec<_>>()
+    );
+    // Carla (group 2) has no address before the first group is done.
+    let (s, v) = st(&app, "GET", &format!("/api/DST/{id}/sign/0/2"), tok, None).await;
+    assert_eq!(s, 409, "{v}");
+    assert_error(&v, "ILLEGAL_STATUS", None);
+    assert!(
+        v["message"].as_str().unwrap().contains("waits for group 1"),
+        "{v}"
+    );
+    for sign in [0, 1] {
+        let (s, v) = st(
+            &app,
+            "GET",
+            &format!("/api/DST/{id}/sign/0/{sign}"),
+            tok,
+            None,
+        )
+        .await;
+        assert_eq!(s, 200, "{v}");
+        alice_signs(&app.state.core, v["url"].as_str().unwrap()).await;
+    }
+    let (_, v) = st(&app, "GET", &format!("/api/DST/{id}"), tok, None).await;
+    assert_eq!(v["status"], "toSign");
+    assert_eq!(v["signatures"].as_array().unwrap().len(), 2, "{v}");
+    let (s, v) = st(&app, "GET", &format!("/api/DST/{id}/sign/0/2"), tok, None).await;
+    assert_eq!(s, 200, "{v}");
+    let core = &app.state.core;
+    core.sign(
+        token_of(v["url"].as_str().unwrap()),
+        crate::envelopes::typed("Carla Verdi"),
+        &Default::default(),
+    )
+    .await
+    .unwrap();
+    let (_, v) = st(&app, "GET", &format!("/api/DST/{id}"), tok, None).await;
+    assert!(
+        ["toSign", "signed"].contains(&v["status"].as_str().unwrap()),
+        "{v}"
+    );
+    assert!(app
+        .store
+        .list_mail(Some(tn.org.id), 100)
+        .await
+        .unwrap()
+        .is_empty());
+    app.stop().await;
+}
+
+async fn resource_urls_to_private_addresses_are_refused(backend: Backend) {
+    let app = spawn_with(backend, |c| c.outbound_allow_private = false).await;
+    let tn = tenant(&app, "guarded", Plan::Piagam).await;
+    let files = file_server().await;
+    for url in [
+        format!("{files}/contrat.pdf"),
+        "http://169.254.169.254/latest/meta-data".to_string(),
+        "file:///etc/passwd".to_string(),
+    ] {
+        let body = quick_start_dst(json!({"type": "URL", "sourceURL": url}));
+        let (s, v) = st(
+            &app,
+            "POST",
+            "/api/robot/DSTs",
+            Some(&tn.admin_token),
+            Some(body),
+        )
+        .await;
+        assert_eq!(s, 400, "{url}: {v}");
+        assert_error(
+            &v,
+            "INVALID_INPUT",
+            Some("documents[0].resource.source.sourceURL"),
+        );
+    }
+    let (_, v) = st(
+        &app,
+        "GET",
+        "/api/DSTs?$count=true",
+        Some(&tn.admin_token),
+        None,
+    )
+    .await;
+    assert_eq!(v["count"], 0, "nothing half-made: {v}");
+    app.stop().await;
+}
+
+crate::both_backends!(
+    dsts_from_the_seeds_samples_to_signed,
+    signing_addresses_follow_the_groups_and_mails_can_be_off,
+    resource_urls_to_private_addresses_are_refused,
+);

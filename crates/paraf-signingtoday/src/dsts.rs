@@ -1,0 +1,434 @@
+//! `/DSTs` and `/DST/{id}`: list (OData-style parameters), create (`POST /DSTs`, and
+//! `POST /robot/DSTs` for service accounts), read, delete (soft), publish, and the signing
+//! address of a signature request.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use paraf_core::domain::{
+    Envelope, EnvelopeFilter, EnvelopeOrder, EnvelopeQuery, EnvelopeStatus, OrgId,
+};
+use paraf_http::state::AppState;
+
+use crate::error::StError;
+use crate::odata::{Expr, Op};
+use crate::plan::{self, Live};
+use crate::wire::{Dst, DstInput, DstList, SigningAddress};
+use crate::{is_uuid, user_of_uuid, Caller};
+
+/// Most DSTs a list returns (`$top`), and its default.
+pub const MAX_TOP: u32 = 100;
+
+/// The caller's DST `id`; another organisation's, another face's, a deleted or a malformed
+/// id is "not found".
+pub(crate) async fn find(state: &AppState, org: OrgId, id: &str) -> Result<Envelope, StError> {
+    if !is_uuid(id) {
+        return Err(StError::not_found("id", "DST"));
+    }
+    let (e, _) = state.core.envelope_by_uuid(org, id).await?;
+    if e.header.face != crate::FACE || e.deleted_at.is_some() {
+        return Err(StError::not_found("id", "DST"));
+    }
+    Ok(e)
+}
+
+/// The DST of envelope `e` as it stands.
+pub(crate) async fn dst_of(state: &AppState, e: &Envelope) -> Result<Dst, StError> {
+    let (e, recipients) = state.core.envelope(e.org, e.id).await?;
+    let (documents, fields) = state.core.envelope_contents(&e).await?;
+    let org = state.core.organisation(e.org).await?;
+    Ok(plan::view(&Live {
+        envelope: &e,
+        recipients: &recipients,
+        documents: &documents,
+        fields: &fields,
+        domain: org.slug.as_str(),
+        public_url: &state.core.public_url,
+    }))
+}
+
+/// Reads a JSON body into a [`DstInput`], naming the field at fault.
+fn dst_input(body: &[u8]) -> Result<DstInput, StError> {
+    let v: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| StError::invalid("body", format!("the body is not JSON ({e})")))?;
+    serde_json::from_value(v).map_err(|e| StError::invalid("body", e.to_string()))
+}
+
+async fn create_dst(
+    state: &AppState,
+    caller: &Caller,
+    body: &[u8],
+    robot: bool,
+) -> Result<Dst, StError> {
+    let input = dst_input(body)?;
+    let made = plan::make(state, caller.org, caller.user, &input, robot).await?;
+    let publish = made.publish;
+    if publish && made.draft.header.template {
+        return Err(StError::invalid(
+            "status",
+            "a template is not published: instantiate it",
+        ));
+    }
+    let e = state
+        .core
+        .create_envelope(caller.org, made.draft, &caller.actor)
+        .await?;
+    if publish {
+        state
+            .core
+            .send_envelope(caller.org, e.id, &caller.actor)
+            .await?;
+    }
+    dst_of(state, &e).await
+}
+
+/// Creates a DST (`draft`, or `published` at once), its documents given by resource
+/// (`Embedded` base64 or `URL`) or by the `plainDocumentUuid` of an existing resource.
+#[utoipa::path(post, path = "/api/DSTs", tag = "signingtoday",
+    request_body(content = DstInput, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The DST created", body = Dst),
+        (status = 400, description = "A field is wrong (`target` names it)", body = crate::wire::ErrorResponse),
+        (status = 401, body = crate::wire::ErrorResponse),
+    ))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: axum::body::Bytes,
+) -> Result<Response, StError> {
+    let dst = create_dst(&state, &caller, &body, false).await?;
+    Ok((StatusCode::CREATED, Json(dst)).into_response())
+}
+
+/// A service account creates (and, with `status: published`, publishes) a DST in one call
+/// (Quick Start 3.3).
+#[utoipa::path(post, path = "/api/robot/DSTs", tag = "signingtoday",
+    request_body(content = DstInput, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The DST created", body = Dst),
+        (status = 400, description = "A field is wrong (`target` names it)", body = crate::wire::ErrorResponse),
+        (status = 401, body = crate::wire::ErrorResponse),
+    ))]
+pub async fn robot_create(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: axum::body::Bytes,
+) -> Result<Response, StError> {
+    let dst = create_dst(&state, &caller, &body, true).await?;
+    Ok(Json(dst).into_response())
+}
+
+/// A DST.
+#[utoipa::path(get, path = "/api/DST/{id}", tag = "signingtoday",
+    params(("id" = String, Path, description = "The DST's UUID")),
+    responses(
+        (status = 200, body = Dst),
+        (status = 401, body = crate::wire::ErrorResponse),
+        (status = 404, body = crate::wire::ErrorResponse),
+    ))]
+pub async fn show(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, StError> {
+    let e = find(&state, caller.org, &id).await?;
+    Ok(Json(dst_of(&state, &e).await?).into_response())
+}
+
+/// Marks a DST deleted (it stays in the database; one still being signed is cancelled).
+#[utoipa::path(delete, path = "/api/DST/{id}", tag = "signingtoday",
+    params(("id" = String, Path, description = "The DST's UUID")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, body = crate::wire::ErrorResponse),
+        (status = 404, body = crate::wire::ErrorResponse),
+    ))]
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, StError> {
+    let e = find(&state, caller.org, &id).await?;
+    state
+        .core
+        .delete_envelope(caller.org, e.id, &caller.actor)
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Publishes a draft: the first group is invited (by mail unless `extraData.email_disabled`).
+#[utoipa::path(post, path = "/api/DST/{id}/publish", tag = "signingtoday",
+    params(("id" = String, Path, description = "The DST's UUID")),
+    responses(
+        (status = 200, body = Dst),
+        (status = 400, description = "No signers", body = crate::wire::ErrorResponse),
+        (status = 404, body = crate::wire::ErrorResponse),
+        (status = 409, description = "Not a draft, or a template", body = crate::wire::ErrorResponse),
+    ))]
+pub async fn publish(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, StError> {
+    let e = find(&state, caller.org, &id).await?;
+    if e.header.template {
+        return Err(StError::illegal_status(
+            "a template is not published: instantiate it",
+        ));
+    }
+    state
+        .core
+        .send_envelope(caller.org, e.id, &caller.actor)
+        .await?;
+    Ok(Json(dst_of(&state, &e).await?).into_response())
+}
+
+/// The address where the signer of signature request `signId` of document `docId` signs:
+/// only once their group's turn has come (409 before).
+#[utoipa::path(get, path = "/api/DST/{id}/sign/{docId}/{signId}", tag = "signingtoday",
+    params(
+        ("id" = String, Path, description = "The DST's UUID"),
+        ("docId" = i64, Path, description = "The document's id in the DST"),
+        ("signId" = i64, Path, description = "The signature request's id"),
+    ),
+    responses(
+        (status = 200, body = SigningAddress),
+        (status = 404, body = crate::wire::ErrorResponse),
+        (status = 409, description = "Not the signer's turn, or the DST is not open", body = crate::wire::ErrorResponse),
+    ))]
+pub async fn signing_address(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, doc_id, sign_id)): Path<(String, String, String)>,
+) -> Result<Response, StError> {
+    let e = find(&state, caller.org, &id).await?;
+    let plan = plan::plan_of(&e);
+    let doc_id: i64 = doc_id
+        .parse()
+        .map_err(|_| StError::not_found("docId", "document"))?;
+    let sign_id: i64 = sign_id
+        .parse()
+        .map_err(|_| StError::not_found("signId", "signature request"))?;
+    let doc = plan
+        .documents
+        .iter()
+        .find(|d| d.id == doc_id)
+        .ok_or_else(|| StError::not_found("docId", "document"))?;
+    let request = doc
+        .signature_requests
+        .iter()
+        .enumerate()
+        .find(|(k, r)| r.id.unwrap_or(*k as i64) == sign_id)
+        .map(|(_, r)| r)
+        .ok_or_else(|| StError::not_found("signId", "signature request"))?;
+    let sid = request.signer_id.unwrap_or(0);
+    let position = doc
+        .recipients
+        .iter()
+        .find(|(s, _)| *s == sid)
+        .map(|(_, p)| *p)
+        .ok_or_else(|| StError::not_found("signId", "signature request"))?;
+    let (_, recipients) = state.core.envelope(caller.org, e.id).await?;
+    let r = recipients
+        .iter()
+        .find(|r| r.position == position)
+        .ok_or_else(|| StError::not_found("signId", "signature request"))?;
+    let url = state
+        .core
+        .recipient_link(caller.org, e.id, r.id, &caller.actor)
+        .await?;
+    Ok(Json(SigningAddress { url }).into_response())
+}
+
+/// A boolean query value as the SDKs send it (`true`, `True`).
+fn flag(target: &str, v: &str) -> Result<bool, StError> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" => Ok(true),
+        "false" | "0" => Ok(false),
+        _ => Err(StError::invalid(
+            target,
+            format!("{target} must be true or false"),
+        )),
+    }
+}
+
+/// The core statuses a DST status word selects.
+fn statuses_of(word: &str) -> Option<Vec<EnvelopeStatus>> {
+    use EnvelopeStatus as S;
+    Some(match word {
+        "draft" => vec![S::Draft],
+        // Open DSTs are toFill or toSign by their forms: both select every open one.
+        "published" | "toFill" | "toSign" => vec![S::Sent, S::InProgress, S::Sealing],
+        "signed" => vec![S::Completed],
+        "rejected" => vec![S::Declined, S::Cancelled],
+        "expired" => vec![S::Expired],
+        "error" => vec![S::SealFailed],
+        "downloadingInDraft" | "downloadingInPublished" => vec![],
+        _ => return None,
+    })
+}
+
+/// A parsed `$filter` as the core's filter: `title` (==, !=, =~), `status` (==, != a DST
+/// status) and `createdByUser` (==, != a user's UUID).
+fn filter_of(e: &Expr) -> Result<EnvelopeFilter, StError> {
+    let bad = |m: String| StError::invalid("$filter", m);
+    Ok(match e {
+        Expr::And(a, b) => EnvelopeFilter::All(vec![filter_of(a)?, filter_of(b)?]),
+        Expr::Or(a, b) => EnvelopeFilter::Any(vec![filter_of(a)?, filter_of(b)?]),
+        Expr::Not(a) => negate(filter_of(a)?),
+        Expr::Clause { field, op, value } => {
+            let clause = format!(
+                "{field}{}{value}",
+                match op {
+                    Op::Eq => "==",
+                    Op::Ne => "!=",
+                    Op::Contains => "=~",
+                }
+            );
+            match (field.as_str(), op) {
+                ("title", Op::Eq) => EnvelopeFilter::Title(true, value.clone()),
+                ("title", Op::Ne) => EnvelopeFilter::Title(false, value.clone()),
+                ("title", Op::Contains) => EnvelopeFilter::TitleContains(value.clone()),
+                ("status", Op::Eq | Op::Ne) => {
+                    let list = statuses_of(value).ok_or_else(|| {
+                        bad(format!("clause {clause:?}: {value:?} is not a DST status"))
+                    })?;
+                    EnvelopeFilter::Status(*op == Op::Eq, list)
+                }
+                ("createdByUser", Op::Eq | Op::Ne) => {
+                    let u = user_of_uuid(value).ok_or_else(|| {
+                        bad(format!("clause {clause:?}: {value:?} is not a user's UUID"))
+                    })?;
+                    EnvelopeFilter::CreatedBy(*op == Op::Eq, u)
+                }
+                ("status" | "createdByUser", Op::Contains) => {
+                    return Err(bad(format!(
+                        "clause {clause:?}: this operator does not apply to {field}"
+                    )))
+                }
+                _ => {
+                    return Err(bad(format!(
+                        "clause {clause:?}: unknown field {field:?} (title, status, createdByUser)"
+                    )))
+                }
+            }
+        }
+    })
+}
+
+fn negate(f: EnvelopeFilter) -> EnvelopeFilter {
+    match f {
+        EnvelopeFilter::Title(eq, t) => EnvelopeFilter::Title(!eq, t),
+        EnvelopeFilter::Status(is, l) => EnvelopeFilter::Status(!is, l),
+        EnvelopeFilter::CreatedBy(is, u) => EnvelopeFilter::CreatedBy(!is, u),
+        EnvelopeFilter::All(l) => EnvelopeFilter::Any(l.into_iter().map(negate).collect()),
+        EnvelopeFilter::Any(l) => EnvelopeFilter::All(l.into_iter().map(negate).collect()),
+        // "not contains": nothing but the contained titles … kept as "differs from".
+        EnvelopeFilter::TitleContains(t) => EnvelopeFilter::Title(false, t),
+    }
+}
+
+/// The organisation's DSTs: `template` (templates only, or none), `userId` (made by that
+/// user), `$top` (1 … 100, default 100), `$skip`, `$count`, `$orderBy` (`createdAt`,
+/// `updatedAt`, `title`, `expiresAt`, then `,asc` or `,desc`), `$filter`.
+#[utoipa::path(get, path = "/api/DSTs", tag = "signingtoday",
+    params(
+        ("template" = Option<bool>, Query, description = "Templates only (true) or DSTs only (false)"),
+        ("userId" = Option<String>, Query, description = "Only the DSTs this user created"),
+        ("$top" = Option<u32>, Query, description = "A number of results to return (1-100)"),
+        ("$skip" = Option<u64>, Query, description = "An offset into the results"),
+        ("$count" = Option<bool>, Query, description = "Include the count of all the items"),
+        ("$orderBy" = Option<String>, Query, description = "e.g. updatedAt,desc"),
+        ("$filter" = Option<String>, Query, description = "e.g. title==Sample Template"),
+    ),
+    responses(
+        (status = 200, body = DstList),
+        (status = 400, description = "A bad parameter (`target` names it)", body = crate::wire::ErrorResponse),
+        (status = 401, body = crate::wire::ErrorResponse),
+    ))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Result<Response, StError> {
+    let mut q = EnvelopeQuery {
+        org: caller.org,
+        face: crate::FACE.into(),
+        template: Some(false),
+        created_by: None,
+        filter: None,
+        order: EnvelopeOrder::Created,
+        descending: true,
+        offset: 0,
+        limit: MAX_TOP,
+    };
+    let mut count = false;
+    for (k, v) in &params {
+        match k.as_str() {
+            "template" => q.template = Some(flag(k, v)?),
+            "userId" => {
+                q.created_by = Some(
+                    user_of_uuid(v)
+                        .ok_or_else(|| StError::invalid(k, "userId is not a user's UUID"))?,
+                )
+            }
+            "$top" => {
+                q.limit = v
+                    .trim()
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|n| (1..=MAX_TOP).contains(n))
+                    .ok_or_else(|| {
+                        StError::invalid(k, format!("$top must be a number from 1 to {MAX_TOP}"))
+                    })?
+            }
+            "$skip" => {
+                q.offset = v
+                    .trim()
+                    .parse::<u64>()
+                    .map_err(|_| StError::invalid(k, "$skip must be a number from 0"))?
+            }
+            "$count" => count = flag(k, v)?,
+            "$orderBy" => {
+                let (field, dir) = v.split_once(',').unwrap_or((v.as_str(), "asc"));
+                q.order = match field.trim() {
+                    "createdAt" => EnvelopeOrder::Created,
+                    "updatedAt" => EnvelopeOrder::Updated,
+                    "title" => EnvelopeOrder::Title,
+                    "expiresAt" => EnvelopeOrder::Expires,
+                    other => {
+                        return Err(StError::invalid(
+                            k,
+                            format!(
+                            "cannot order by {other:?} (createdAt, updatedAt, title, expiresAt)"
+                        ),
+                        ))
+                    }
+                };
+                q.descending = match dir.trim().to_ascii_lowercase().as_str() {
+                    "asc" => false,
+                    "desc" => true,
+                    other => {
+                        return Err(StError::invalid(k, format!("{other:?} is not asc or desc")))
+                    }
+                };
+            }
+            "$filter" => {
+                let e = crate::odata::parse(v).map_err(|e| StError::invalid(k, e.0))?;
+                q.filter = Some(filter_of(&e)?);
+            }
+            _ => {}
+        }
+    }
+    let (items, total) = state.core.envelope_query(&q, count).await?;
+    let mut values = Vec::with_capacity(items.len());
+    for e in &items {
+        values.push(dst_of(&state, e).await?);
+    }
+    Ok(Json(DstList {
+        count: total,
+        values,
+    })
+    .into_response())
+}

@@ -1,0 +1,57 @@
+//! The Signing Today dialect's part of `/openapi.json`, derived (utoipa) from the handlers'
+//! annotations and the [`crate::wire`] types. Every route takes a bearer token (an OAuth
+//! access token or a robot's API token).
+
+use paraf_http::openapi::OpenApi;
+use serde_json::json;
+
+/// The routes behind a token, and the schemas.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    crate::auth::user,
+    crate::auth::logout,
+    crate::dsts::list,
+    crate::dsts::create,
+    crate::dsts::robot_create,
+    crate::dsts::show,
+    crate::dsts::delete,
+    crate::dsts::publish,
+    crate::dsts::signing_address
+))]
+#[openapi(components(schemas(crate::wire::ErrorResponse, crate::wire::Dst)))]
+struct Api;
+
+/// Adds the Signing Today paths and schemas to `doc`.
+pub fn add_to(doc: &mut OpenApi) {
+    use utoipa::OpenApi as _;
+    let v = serde_json::to_value(Api::openapi()).unwrap_or_default();
+    doc.merge_derived(v, Some(json!([{"apiToken": []}])));
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn every_route_is_described() {
+        let mut doc = OpenApi::for_dialect("http://127.0.0.1:8080", "signingtoday");
+        add_to(&mut doc);
+        let v = doc.to_value();
+        for (path, method) in [
+            ("/api/auth/user", "get"),
+            ("/api/auth/logout", "get"),
+            ("/api/DSTs", "get"),
+            ("/api/DSTs", "post"),
+            ("/api/robot/DSTs", "post"),
+            ("/api/DST/{id}", "get"),
+            ("/api/DST/{id}", "delete"),
+            ("/api/DST/{id}/publish", "post"),
+            ("/api/DST/{id}/sign/{docId}/{signId}", "get"),
+        ] {
+            assert!(v["paths"][path][method].is_object(), "{path} {method}");
+        }
+        let dst = &v["components"]["schemas"]["Dst"]["properties"];
+        assert!(dst["signerGroups"].is_null() && dst["createdByUser"].is_object());
+    }
+}
