@@ -211,6 +211,20 @@ impl Core {
         Ok((e, d, signed, bytes))
     }
 
+    /// The trail of an envelope of `org`: its audit records, oldest first (hash-chained with
+    /// the organisation's whole trail).
+    pub async fn envelope_trail(
+        &self,
+        org: OrgId,
+        id: EnvelopeId,
+    ) -> Result<Vec<paraf_domain::AuditRecord>> {
+        let e = self.store.envelope(org, id).await?;
+        Ok(self
+            .store
+            .audit_of_target(org, &format!("envelope:{}", e.uuid), 10_000)
+            .await?)
+    }
+
     /// The notes of an envelope of `org`, oldest first.
     pub async fn notes(&self, org: OrgId, id: EnvelopeId) -> Result<Vec<EnvelopeNote>> {
         self.store.envelope(org, id).await?;

@@ -64,6 +64,33 @@ impl Core {
         Ok(n)
     }
 
+    /// The sender reminds now every recipient whose turn has come and who has not answered
+    /// (by mail, unless the envelope's invitations are not mailed); returns how many. Only
+    /// while the envelope takes signatures.
+    pub async fn remind_now(&self, org: OrgId, id: EnvelopeId, actor: &Actor) -> Result<usize> {
+        let e = self.store.envelope(org, id).await?;
+        if !e.status.is_open_for_signing() {
+            return Err(conflict(format!("the envelope is {}", e.status)));
+        }
+        let mut n = 0;
+        for r in self.store.recipients(id).await? {
+            if !matches!(r.status, RecipientStatus::Invited | RecipientStatus::Opened) {
+                continue;
+            }
+            if crate::envelopes::mails_invitations(&e) {
+                self.mail_link(&e, &r, reminder_prefix(&r.language)).await?;
+            }
+            self.envelope_event(
+                &e,
+                actor,
+                AuditAction::RecipientReminded,
+                json!({"recipient": r.position, "email": r.email.as_str()}),
+            );
+            n += 1;
+        }
+        Ok(n)
+    }
+
     /// Puts `new` in the place of recipient `position` (their group, fields and turn) and
     /// gives them a link of their own — mailed at once when their group's turn has come. The
     /// earlier person's link stops working. Only for a recipient who has not answered, on an

@@ -149,11 +149,33 @@ pub async fn delete(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, StError> {
-    let e = find(&state, caller.org, &id).await?;
-    state
-        .core
-        .delete_envelope(caller.org, e.id, &caller.actor)
-        .await?;
+    act(&state, &caller, &id, Act::Delete).await
+}
+
+/// What a bodiless action answered by `204` does to a DST.
+pub(crate) enum Act {
+    Delete,
+    Remind,
+}
+
+/// Does `what` to the caller's DST `id`.
+pub(crate) async fn act(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    what: Act,
+) -> Result<Response, StError> {
+    let e = find(state, caller.org, id).await?;
+    let core = &state.core;
+    match what {
+        Act::Delete => {
+            core.delete_envelope(caller.org, e.id, &caller.actor)
+                .await?
+        }
+        Act::Remind => {
+            core.remind_now(caller.org, e.id, &caller.actor).await?;
+        }
+    }
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

@@ -8,12 +8,14 @@
 
 #![forbid(unsafe_code)]
 
+pub mod activity;
 pub mod auth;
 pub mod dsts;
 pub mod error;
 pub mod odata;
 pub mod openapi;
 pub mod plan;
+pub mod resources;
 pub mod wire;
 
 use axum::extract::{FromRequestParts, Request, State};
@@ -67,6 +69,17 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/api/DST/{id}/sign/{doc_id}/{sign_id}",
             get(dsts::signing_address),
         )
+        .route(
+            "/api/DST/{id}/note",
+            get(activity::notes).post(activity::add_note),
+        )
+        .route(
+            "/api/DST/{id}/note/{note_id}",
+            axum::routing::put(activity::change_note).delete(activity::delete_note),
+        )
+        .route("/api/DST/{id}/audit", get(activity::audit))
+        .route("/api/DST/{id}/notify", post(activity::notify))
+        .route("/api/resource/{id}", get(resources::download))
         .route("/api/robot/DSTs", post(dsts::robot_create))
         .route_layer(limits)
         .route_layer(from_fn_with_state((state, AUTH), require_auth))

@@ -16,7 +16,14 @@ use serde_json::json;
     crate::dsts::show,
     crate::dsts::delete,
     crate::dsts::publish,
-    crate::dsts::signing_address
+    crate::dsts::signing_address,
+    crate::activity::notes,
+    crate::activity::add_note,
+    crate::activity::change_note,
+    crate::activity::delete_note,
+    crate::activity::audit,
+    crate::activity::notify,
+    crate::resources::download
 ))]
 #[openapi(components(schemas(crate::wire::ErrorResponse, crate::wire::Dst)))]
 struct Api;
@@ -48,6 +55,13 @@ mod tests {
             ("/api/DST/{id}", "delete"),
             ("/api/DST/{id}/publish", "post"),
             ("/api/DST/{id}/sign/{docId}/{signId}", "get"),
+            ("/api/DST/{id}/note", "get"),
+            ("/api/DST/{id}/note", "post"),
+            ("/api/DST/{id}/note/{noteId}", "put"),
+            ("/api/DST/{id}/note/{noteId}", "delete"),
+            ("/api/DST/{id}/audit", "get"),
+            ("/api/DST/{id}/notify", "post"),
+            ("/api/resource/{id}", "get"),
         ] {
             assert!(v["paths"][path][method].is_object(), "{path} {method}");
         }

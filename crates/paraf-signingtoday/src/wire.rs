@@ -264,6 +264,53 @@ pub struct UserGroup {
     pub domain: String,
 }
 
+/// A note on a DST (`DSTNote`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DstNote {
+    pub id: i64,
+    pub dst_id: String,
+    pub user_id: Option<String>,
+    pub created_at: String,
+    pub text: String,
+}
+
+/// A note to write (`POST`) or its new text (`PUT`, the whole `DSTNote`: only `text` counts).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct NoteInput {
+    #[serde(default)]
+    pub text: Option<String>,
+}
+
+/// An event of a DST's trail (`AuditRecord`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditRecord {
+    #[serde(rename = "_instance_id")]
+    pub instance_id: i64,
+    pub at: String,
+    /// One of the SDK's 15 event names (event_published, event_signature, stage_signed…).
+    pub event: String,
+    pub signer: Option<SignerRecord>,
+    pub value: String,
+    pub dst_id: String,
+    pub document_id: Option<i64>,
+    pub fillable_form_id: Option<i64>,
+    pub signature_request_id: Option<i64>,
+    pub note_id: Option<i64>,
+}
+
+/// Who an audit record is about.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SignerRecord {
+    pub name: String,
+    pub surname: String,
+    pub email: String,
+    pub role: Option<String>,
+    #[serde(rename = "userUUID")]
+    pub user_uuid: Option<String>,
+}
+
 /// A DST to create or replace (`POST /DSTs`, `PUT /DST/{id}`, `POST /robot/DSTs`): the DST's
 /// own fields; the read-only ones (`id`, `status`, dates, `signatures`…) are ignored.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]

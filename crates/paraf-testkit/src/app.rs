@@ -307,7 +307,16 @@ pub async fn json(resp: reqwest::Response) -> (u16, serde_json::Value) {
 // ---------------------------------------------------------------- the server's CA and validators
 
 pub async fn fetch(app: &TestApp, path: &str) -> (u16, String, Vec<u8>) {
-    let r = app.get(path).send().await.unwrap();
+    fetch_with(app, path, None).await
+}
+
+/// `GET path` (with a bearer `token` when given): status, content type, body.
+pub async fn fetch_with(app: &TestApp, path: &str, token: Option<&str>) -> (u16, String, Vec<u8>) {
+    let mut r = app.get(path);
+    if let Some(t) = token {
+        r = r.header("authorization", bearer(t));
+    }
+    let r = r.send().await.unwrap();
     let ct = r
         .headers()
         .get("content-type")

@@ -23,8 +23,11 @@ struct Params {
     invitation: String,
     /// A sent document of B's made through Alphasign (`/api/v1/documents/{document}`).
     alphasign_document: String,
-    /// A published DST of B's (`/api/DST/{id}…`; the sweep's DELETE soft-deletes it).
+    /// A published DST of B's (`/api/DST/{id}…`; the sweep's DELETE soft-deletes it), a
+    /// note on it and its document (`/api/resource/{id}`).
     dst: String,
+    dst_note: String,
+    resource: String,
 }
 
 /// A signed document of `org` waiting for its single download; returns its id.
@@ -143,8 +146,22 @@ async fn params(app: &TestApp, org: OrgId) -> Params {
     )
     .await;
     assert_eq!(s, 200, "{dst}");
+    let (s, note) = crate::signingtoday::st(
+        app,
+        "POST",
+        &format!("/api/DST/{}/note", dst["id"].as_str().unwrap()),
+        Some(admin_token.expose()),
+        Some(serde_json::json!({"text": "catatan"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{note}");
     Params {
         dst: dst["id"].as_str().unwrap().to_string(),
+        dst_note: note["id"].to_string(),
+        resource: dst["documents"][0]["plainDocumentUuid"]
+            .as_str()
+            .unwrap()
+            .to_string(),
         alphasign_document: alphasign.uuid,
         invitation: invited.rsplit('/').next().unwrap().to_string(),
         link_token: crate::envelopes::token_of(&links[0].url).to_string(),
@@ -158,12 +175,15 @@ async fn params(app: &TestApp, org: OrgId) -> Params {
 fn concrete(path: &str, p: &Params) -> String {
     let path = if path.starts_with("/api/DST/") {
         path.replace("{id}", &p.dst)
+    } else if path.starts_with("/api/resource/") {
+        path.replace("{id}", &p.resource)
     } else {
         path.to_string()
     };
     path.replace("{ca}", "issuing")
         .replace("{docId}", "0")
         .replace("{signId}", "0")
+        .replace("{noteId}", &p.dst_note)
         .replace("{request}", "MAA=")
         .replace("{file}", "root.pem")
         .replace("{id_dokumen}", &p.id_dokumen)
@@ -265,8 +285,9 @@ async fn a_foreign_organisation_never_reads_anothers_data(backend: Backend) {
                 let not_owner = path == "/api/tokens/{id}" && kind == "signer token";
                 // B's DST, once the sweep's DELETE went through, is "not found" (an
                 // ErrorResponse naming the id, not a missing route).
-                let deleted_dst =
-                    path.starts_with("/api/DST/") && body.contains(r#""target":"id""#);
+                let deleted_dst = (path.starts_with("/api/DST/")
+                    || path.starts_with("/api/resource/"))
+                    && (body.contains(r#""target":"id""#) || body.contains(r#""target":"noteId""#));
                 assert!(
                     (status != 404 || not_owner || deleted_dst) && status != 405,
                     "{method} {path} is documented but does not route: {status} {body}"

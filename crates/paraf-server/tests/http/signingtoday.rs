@@ -146,6 +146,16 @@ pub(crate) fn canonical_dst(plain: &str) -> Value {
     })
 }
 
+/// `GET path` with `token`: status, content type, bytes.
+async fn fetch_as(app: &TestApp, path: &str, token: &str) -> (u16, String, Vec<u8>) {
+    fetch_with(app, path, Some(token)).await
+}
+
+/// The caller's user id as the API shows it.
+async fn v_user_id(app: &TestApp, token: &str) -> Value {
+    st(app, "GET", "/api/auth/user", Some(token), None).await.1["id"].clone()
+}
+
 fn embedded(pdf: &[u8]) -> Value {
     json!({"type": "Embedded", "embeddedData": base64::engine::general_purpose::STANDARD.encode(pdf)})
 }
@@ -277,6 +287,143 @@ async fn dsts_from_the_seeds_samples_to_signed(backend: Backend) {
     let (s, v) = st(&app, "GET", &format!("/api/DST/{id}/sign/1/0"), tok, None).await;
     assert_eq!(s, 409, "{v}");
     assert_error(&v, "ILLEGAL_STATUS", None);
+
+    // --- the resources: the original as uploaded, the signed version that outside
+    // validators accept.
+    let signed = done["documents"][0]["signedDocumentUuid"].as_str().unwrap();
+    let (s, _, original) = fetch_as(&app, &format!("/api/resource/{plain}"), &token).await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        original,
+        paraf_testkit::pdf::pages(&["Le client <@signature1@>", "Le prestataire <@signature2@>"])
+    );
+    let (s, ct, pdf) = fetch_as(&app, &format!("/api/resource/{signed}"), &token).await;
+    assert_eq!((s, ct.as_str()), (200, "application/pdf"));
+    crate::envelopes::outside_validators_accept(&app, &pdf, 1).await;
+    let (s, v) = st(
+        &app,
+        "GET",
+        &format!("/api/resource/{signed}"),
+        Some(&other.admin_token),
+        None,
+    )
+    .await;
+    assert_eq!(s, 404);
+    assert_error(&v, "NOT_FOUND", Some("id"));
+
+    // --- notes, with the seed's request samples.
+    let (s, note) = st(
+        &app,
+        "POST",
+        &format!("/api/DST/{id}/note"),
+        tok,
+        Some(json!({"text": "This is the new privacy policy."})),
+    )
+    .await;
+    assert_eq!(s, 200, "{note}");
+    assert_conforms("DSTNote", &note);
+    assert_eq!(note["dstId"], id.as_str());
+    assert_eq!(note["userId"], v_user_id(&app, &token).await);
+    let nid = note["id"].as_i64().unwrap();
+    let (s, v) = st(
+        &app,
+        "PUT",
+        &format!("/api/DST/{id}/note/{nid}"),
+        tok,
+        Some(json!({
+        "id": nid, "dstId": id, "userId": note["userId"], "createdAt": "2018-12-19 09:26:03.478039",
+        "text": "This is the new privacy policy, revised."})),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert_conforms("DSTNote", &v);
+    assert_eq!(v["text"], "This is the new privacy policy, revised.");
+    let (s, v) = st(&app, "GET", &format!("/api/DST/{id}/note"), tok, None).await;
+    assert_eq!(s, 200);
+    assert_conforms("DSTNote[]", &v);
+    assert_eq!(v.as_array().unwrap().len(), 1);
+    for (method, path, body, code, target) in [
+        (
+            "POST",
+            format!("/api/DST/{id}/note"),
+            Some(json!({"text": "  "})),
+            400,
+            "text",
+        ),
+        (
+            "POST",
+            format!("/api/DST/{id}/note"),
+            Some(json!({})),
+            400,
+            "text",
+        ),
+        (
+            "PUT",
+            format!("/api/DST/{id}/note/999999"),
+            Some(json!({"text": "x"})),
+            404,
+            "noteId",
+        ),
+        (
+            "DELETE",
+            format!("/api/DST/{id}/note/abc"),
+            None,
+            404,
+            "noteId",
+        ),
+    ] {
+        let (s, v) = st(&app, method, &path, tok, body).await;
+        assert_eq!(s, code, "{method} {path}: {v}");
+        assert_error(
+            &v,
+            if code == 400 {
+                "INVALID_INPUT"
+            } else {
+                "NOT_FOUND"
+            },
+            Some(target),
+        );
+    }
+    let (s, _) = st(
+        &app,
+        "DELETE",
+        &format!("/api/DST/{id}/note/{nid}"),
+        tok,
+        None,
+    )
+    .await;
+    assert_eq!(s, 204);
+
+    // --- the trail, in the seed's event names and in order.
+    let trail = eventually(20, "the trail", || async {
+        let (_, v) = st(&app, "GET", &format!("/api/DST/{id}/audit"), tok, None).await;
+        (v.as_array()?.len() >= 7).then_some(v)
+    })
+    .await;
+    assert_conforms("AuditRecord[]", &trail);
+    let events: Vec<&str> = trail
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "event_published",
+            "stage_to_sign",
+            "event_signature",
+            "stage_signed",
+            "event_note_add",
+            "event_note_modify",
+            "event_note_delete"
+        ],
+        "{trail}"
+    );
+    assert_eq!(trail[2]["signer"]["email"], "adam.smith@email.com");
+    assert_eq!(trail[2]["signatureRequestId"], 0);
+    assert_eq!(trail[2]["documentId"], 1);
+    assert!(trail[4]["noteId"].is_i64());
 
     // --- lists: DSTs (not templates), newest first, `count` only when asked.
     let (s, v) = st(&app, "GET", "/api/DSTs", tok, None).await;
@@ -457,6 +604,18 @@ async fn dsts_from_the_seeds_samples_to_signed(backend: Backend) {
     let (s, v) = st(&app, "PATCH", "/api/DSTs", tok, None).await;
     assert_eq!(s, 405);
     assert_error(&v, "METHOD_NOT_ALLOWED", None);
+
+    // --- reminders: the first DST's signer is mailed again; a signed DST has nobody to remind.
+    let (s, _) = st(&app, "POST", &format!("/api/DST/{first}/notify"), tok, None).await;
+    assert_eq!(s, 204);
+    eventually(20, "the reminder", || async {
+        let mails = app.store.list_mail(Some(tn.org.id), 100).await.unwrap();
+        (mails.iter().filter(|m| m.to == "jdo@example.com").count() == 2).then_some(())
+    })
+    .await;
+    let (s, v) = st(&app, "POST", &format!("/api/DST/{id}/notify"), tok, None).await;
+    assert_eq!(s, 409, "{v}");
+    assert_error(&v, "ILLEGAL_STATUS", None);
 
     // --- deletion: 204, then gone from reads and lists (still in the database).
     let (s, _) = st(&app, "DELETE", &format!("/api/DST/{first}"), tok, None).await;
