@@ -296,6 +296,12 @@ pub enum AuditAction {
     NoteDeleted,
     /// A signer's address was handed to an API caller.
     RecipientLinkIssued,
+    /// A draft's contents were replaced.
+    EnvelopeChanged,
+    /// A sent envelope nobody answered went back to draft.
+    EnvelopeRecalled,
+    /// A field was filled in before its recipient signs.
+    FieldFilled,
 }
 
 impl AuditAction {
@@ -345,6 +351,9 @@ impl AuditAction {
             NoteChanged => "note.changed",
             NoteDeleted => "note.deleted",
             RecipientLinkIssued => "recipient.link_issued",
+            EnvelopeChanged => "envelope.changed",
+            EnvelopeRecalled => "envelope.recalled",
+            FieldFilled => "field.filled",
             ContactCreated => "contact.created",
             EnvelopeExpired => "envelope.expired",
             RecipientInvited => "recipient.invited",

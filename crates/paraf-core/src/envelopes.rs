@@ -284,11 +284,13 @@ fn filled_values(
     now: paraf_domain::Timestamp,
 ) -> Result<Vec<(Field, String, paraf_sign::form::FillValue)>> {
     use paraf_sign::form::FillValue;
-    let value_of = |name: &str| {
+    // What the recipient gives, else what was filled in before (by the sender's API).
+    let value_of = |f: &Field| {
         given
             .iter()
-            .find(|(n, _)| n == name)
+            .find(|(n, _)| *n == f.name)
             .map(|(_, v)| v.trim().to_string())
+            .or_else(|| f.value.clone())
             .unwrap_or_default()
     };
     let mut out = Vec::new();
@@ -305,7 +307,7 @@ fn filled_values(
                 (d.clone(), FillValue::Text(d))
             }
             FieldKind::Text => {
-                let v = value_of(&f.name);
+                let v = value_of(f);
                 if f.required && v.is_empty() {
                     return Err(CoreError::invalid(
                         "fields",
@@ -322,7 +324,7 @@ fn filled_values(
             }
             FieldKind::Checkbox => {
                 let on = matches!(
-                    value_of(&f.name).to_ascii_lowercase().as_str(),
+                    value_of(f).to_ascii_lowercase().as_str(),
                     "on" | "true" | "1" | "yes"
                 );
                 if f.required && !on {
@@ -682,6 +684,17 @@ impl Core {
 
     /// Creates an envelope in `draft`.
     pub async fn create_envelope(&self, org: OrgId, d: Draft, actor: &Actor) -> Result<Envelope> {
+        self.make_envelope(org, d, actor, None).await
+    }
+
+    /// Creates an envelope from `d`, or (`into`) puts `d` in the place of a draft's contents.
+    pub(crate) async fn make_envelope(
+        &self,
+        org: OrgId,
+        d: Draft,
+        actor: &Actor,
+        into: Option<EnvelopeId>,
+    ) -> Result<Envelope> {
         let now = self.now();
         if let Some(exp) = d.header.expires_at {
             if exp <= now {
@@ -816,6 +829,7 @@ impl Core {
                 parsed,
                 now,
                 actor,
+                into,
             )
             .await;
         if made.is_err() {
@@ -839,6 +853,7 @@ impl Core {
         parsed: Vec<(DraftDocument, u32, Vec<NewField>)>,
         now: Timestamp,
         actor: &Actor,
+        into: Option<EnvelopeId>,
     ) -> Result<Envelope> {
         let mut documents = Vec::new();
         let mut fields = given_fields;
@@ -886,11 +901,31 @@ impl Core {
             recipients,
             fields,
         };
-        let e = self.store.create_envelope(&new, now).await?;
+        let (e, action) = match into {
+            None => (
+                self.store.create_envelope(&new, now).await?,
+                AuditAction::EnvelopeCreated,
+            ),
+            Some(id) => {
+                if !self
+                    .store
+                    .replace_draft_envelope(org, id, &new, now)
+                    .await?
+                {
+                    return Err(CoreError::Domain(DomainError::Conflict {
+                        reason: "the envelope is no longer a draft".into(),
+                    }));
+                }
+                (
+                    self.store.envelope(org, id).await?,
+                    AuditAction::EnvelopeChanged,
+                )
+            }
+        };
         self.envelope_event(
             &e,
             actor,
-            AuditAction::EnvelopeCreated,
+            action,
             json!({"documents": new.documents.len(), "recipients": new.recipients.len(), "fields": new.fields.len()}),
         );
         Ok(e)

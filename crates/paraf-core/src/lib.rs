@@ -21,6 +21,7 @@ pub mod config;
 pub mod credentials;
 pub mod directory;
 pub mod documents;
+pub mod drafts;
 pub mod envelopes;
 pub mod error;
 pub mod events;

@@ -183,6 +183,19 @@ pub struct Recipient {
 }
 
 impl Recipient {
+    /// The same person as a recipient to add (to a copy of the envelope).
+    pub fn to_new(&self) -> NewRecipient {
+        NewRecipient {
+            email: self.email.clone(),
+            first_name: self.first_name.clone(),
+            last_name: self.last_name.clone(),
+            group: self.group,
+            language: self.language.clone(),
+            mobile: self.mobile.clone(),
+            second_factor: self.second_factor,
+        }
+    }
+
     /// "First Last".
     pub fn full_name(&self) -> String {
         format!("{} {}", self.first_name, self.last_name)

@@ -10,10 +10,10 @@ use paraf_core::domain::{EnvelopeNote, Recipient};
 use paraf_http::state::AppState;
 use serde_json::Value;
 
-use crate::dsts::find;
+use crate::dsts::Found;
 use crate::error::StError;
 use crate::plan::{plan_of, Plan};
-use crate::wire::{AuditRecord, DstNote, NoteInput, SignerRecord};
+use crate::wire::{AuditRecord, DstNote, DstPath, NoteInput, Refused, SignerRecord};
 use crate::{time, user_uuid, Caller};
 
 fn note_view(dst: &str, n: &EnvelopeNote) -> DstNote {
@@ -41,17 +41,12 @@ fn note_id(raw: &str) -> Result<i64, StError> {
 
 /// The DST's notes, oldest first.
 #[utoipa::path(get, path = "/api/DST/{id}/note", tag = "signingtoday",
-    params(("id" = String, Path, description = "The DST's UUID")),
-    responses(
-        (status = 200, body = [DstNote]),
-        (status = 404, body = crate::wire::ErrorResponse),
-    ))]
+    params(DstPath),
+    responses((status = 200, body = [DstNote]), Refused))]
 pub async fn notes(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
+    Found { caller, dst: e }: Found,
 ) -> Result<Response, StError> {
-    let e = find(&state, caller.org, &id).await?;
     let list = state.core.notes(caller.org, e.id).await?;
     let out: Vec<DstNote> = list.iter().map(|n| note_view(&e.uuid, n)).collect();
     Ok(Json(out).into_response())
@@ -59,20 +54,13 @@ pub async fn notes(
 
 /// Writes a note (`{"text": …}`, 1 … 4000 characters).
 #[utoipa::path(post, path = "/api/DST/{id}/note", tag = "signingtoday",
-    params(("id" = String, Path, description = "The DST's UUID")),
-    request_body(content = NoteInput, content_type = "application/json"),
-    responses(
-        (status = 200, body = DstNote),
-        (status = 400, body = crate::wire::ErrorResponse),
-        (status = 404, body = crate::wire::ErrorResponse),
-    ))]
+    params(DstPath), request_body(content = NoteInput, content_type = "application/json"),
+    responses((status = 200, body = DstNote), Refused))]
 pub async fn add_note(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
+    Found { caller, dst: e }: Found,
     body: axum::body::Bytes,
 ) -> Result<Response, StError> {
-    let e = find(&state, caller.org, &id).await?;
     let text = note_text(&body)?;
     let n = state
         .core
@@ -88,18 +76,13 @@ pub async fn add_note(
         ("noteId" = i64, Path, description = "The note's id"),
     ),
     request_body(content = NoteInput, content_type = "application/json"),
-    responses(
-        (status = 200, body = DstNote),
-        (status = 400, body = crate::wire::ErrorResponse),
-        (status = 404, body = crate::wire::ErrorResponse),
-    ))]
+    responses((status = 200, body = DstNote), Refused))]
 pub async fn change_note(
     State(state): State<AppState>,
-    caller: Caller,
-    Path((id, note)): Path<(String, String)>,
+    Found { caller, dst: e }: Found,
+    Path((_, note)): Path<(String, String)>,
     body: axum::body::Bytes,
 ) -> Result<Response, StError> {
-    let e = find(&state, caller.org, &id).await?;
     let note = note_id(&note)?;
     let text = note_text(&body)?;
     let n = state
@@ -115,16 +98,12 @@ pub async fn change_note(
         ("id" = String, Path, description = "The DST's UUID"),
         ("noteId" = i64, Path, description = "The note's id"),
     ),
-    responses(
-        (status = 204, description = "Deleted"),
-        (status = 404, body = crate::wire::ErrorResponse),
-    ))]
+    responses((status = 204, description = "Deleted"), Refused))]
 pub async fn delete_note(
     State(state): State<AppState>,
-    caller: Caller,
-    Path((id, note)): Path<(String, String)>,
+    Found { caller, dst: e }: Found,
+    Path((_, note)): Path<(String, String)>,
 ) -> Result<Response, StError> {
-    let e = find(&state, caller.org, &id).await?;
     let note = note_id(&note)?;
     state
         .core
@@ -135,12 +114,8 @@ pub async fn delete_note(
 
 /// Reminds the signers whose turn it is (by mail unless `extraData.email_disabled`).
 #[utoipa::path(post, path = "/api/DST/{id}/notify", tag = "signingtoday",
-    params(("id" = String, Path, description = "The DST's UUID")),
-    responses(
-        (status = 204, description = "The pending signers were notified"),
-        (status = 404, body = crate::wire::ErrorResponse),
-        (status = 409, description = "The DST is not being signed", body = crate::wire::ErrorResponse),
-    ))]
+    params(DstPath),
+    responses((status = 204, description = "The pending signers were notified"), Refused))]
 pub async fn notify(
     State(state): State<AppState>,
     caller: Caller,
@@ -214,17 +189,12 @@ fn signer_of(
 
 /// The DST's trail, oldest first, in the seed's event names.
 #[utoipa::path(get, path = "/api/DST/{id}/audit", tag = "signingtoday",
-    params(("id" = String, Path, description = "The DST's UUID")),
-    responses(
-        (status = 200, body = [AuditRecord]),
-        (status = 404, body = crate::wire::ErrorResponse),
-    ))]
+    params(DstPath),
+    responses((status = 200, body = [AuditRecord]), Refused))]
 pub async fn audit(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
+    Found { caller, dst: e }: Found,
 ) -> Result<Response, StError> {
-    let e = find(&state, caller.org, &id).await?;
     let plan = plan_of(&e);
     let (_, recipients) = state.core.envelope(caller.org, e.id).await?;
     let trail = state.core.envelope_trail(caller.org, e.id).await?;

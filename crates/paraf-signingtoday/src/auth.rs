@@ -12,7 +12,7 @@ use paraf_http::state::AppState;
 use serde_json::json;
 
 use crate::error::StError;
-use crate::wire::User;
+use crate::wire::{Refused, User};
 use crate::{time, user_uuid, Caller};
 
 /// The user as the seed shows one.
@@ -52,10 +52,7 @@ pub(crate) async fn user_view(
 
 /// The authenticated user.
 #[utoipa::path(get, path = "/api/auth/user", tag = "signingtoday",
-    responses(
-        (status = 200, description = "The user the token belongs to", body = User),
-        (status = 401, body = crate::wire::ErrorResponse),
-    ))]
+    responses((status = 200, description = "The user the token belongs to", body = User), Refused))]
 pub async fn user(State(state): State<AppState>, caller: Caller) -> Result<Response, StError> {
     Ok(Json(user_view(&state, caller.org, caller.user).await?).into_response())
 }
@@ -63,11 +60,7 @@ pub async fn user(State(state): State<AppState>, caller: Caller) -> Result<Respo
 /// Ends the session: the access token (and its refresh token) stop working. A robot's
 /// lifetime token is revoked with `DELETE /robot/authentication` instead.
 #[utoipa::path(get, path = "/api/auth/logout", tag = "signingtoday",
-    responses(
-        (status = 204, description = "Logged out"),
-        (status = 400, description = "The token is an API token", body = crate::wire::ErrorResponse),
-        (status = 401, body = crate::wire::ErrorResponse),
-    ))]
+    responses((status = 204, description = "Logged out"), Refused))]
 pub async fn logout(
     State(state): State<AppState>,
     Extension(cred): Extension<PresentedCredential>,

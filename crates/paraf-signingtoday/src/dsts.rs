@@ -14,7 +14,7 @@ use paraf_http::state::AppState;
 use crate::error::StError;
 use crate::odata::{Expr, Op};
 use crate::plan::{self, Live};
-use crate::wire::{Dst, DstInput, DstList, SigningAddress};
+use crate::wire::{Dst, DstInput, DstList, DstPath, Refused, SigningAddress};
 use crate::{is_uuid, user_of_uuid, Caller};
 
 /// Most DSTs a list returns (`$top`), and its default.
@@ -33,6 +33,34 @@ pub(crate) async fn find(state: &AppState, org: OrgId, id: &str) -> Result<Envel
     Ok(e)
 }
 
+/// The caller and their DST named by the path's `{id}` (404 for anyone else's).
+pub struct Found {
+    pub caller: Caller,
+    pub dst: Envelope,
+}
+
+impl axum::extract::FromRequestParts<AppState> for Found {
+    type Rejection = StError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, StError> {
+        let caller =
+            <Caller as axum::extract::FromRequestParts<AppState>>::from_request_parts(parts, state)
+                .await?;
+        let Path(params) =
+            <Path<std::collections::HashMap<String, String>> as axum::extract::FromRequestParts<
+                AppState,
+            >>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| StError::not_found("id", "DST"))?;
+        let id = params.get("id").map(String::as_str).unwrap_or_default();
+        let dst = find(state, caller.org, id).await?;
+        Ok(Found { caller, dst })
+    }
+}
+
 /// The DST of envelope `e` as it stands.
 pub(crate) async fn dst_of(state: &AppState, e: &Envelope) -> Result<Dst, StError> {
     let (e, recipients) = state.core.envelope(e.org, e.id).await?;
@@ -49,7 +77,7 @@ pub(crate) async fn dst_of(state: &AppState, e: &Envelope) -> Result<Dst, StErro
 }
 
 /// Reads a JSON body into a [`DstInput`], naming the field at fault.
-fn dst_input(body: &[u8]) -> Result<DstInput, StError> {
+pub(crate) fn dst_input(body: &[u8]) -> Result<DstInput, StError> {
     let v: serde_json::Value = serde_json::from_slice(body)
         .map_err(|e| StError::invalid("body", format!("the body is not JSON ({e})")))?;
     serde_json::from_value(v).map_err(|e| StError::invalid("body", e.to_string()))
@@ -87,11 +115,7 @@ async fn create_dst(
 /// (`Embedded` base64 or `URL`) or by the `plainDocumentUuid` of an existing resource.
 #[utoipa::path(post, path = "/api/DSTs", tag = "signingtoday",
     request_body(content = DstInput, content_type = "application/json"),
-    responses(
-        (status = 201, description = "The DST created", body = Dst),
-        (status = 400, description = "A field is wrong (`target` names it)", body = crate::wire::ErrorResponse),
-        (status = 401, body = crate::wire::ErrorResponse),
-    ))]
+    responses((status = 201, description = "The DST created", body = Dst), Refused))]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -105,11 +129,7 @@ pub async fn create(
 /// (Quick Start 3.3).
 #[utoipa::path(post, path = "/api/robot/DSTs", tag = "signingtoday",
     request_body(content = DstInput, content_type = "application/json"),
-    responses(
-        (status = 200, description = "The DST created", body = Dst),
-        (status = 400, description = "A field is wrong (`target` names it)", body = crate::wire::ErrorResponse),
-        (status = 401, body = crate::wire::ErrorResponse),
-    ))]
+    responses((status = 200, description = "The DST created", body = Dst), Refused))]
 pub async fn robot_create(
     State(state): State<AppState>,
     caller: Caller,
@@ -121,29 +141,19 @@ pub async fn robot_create(
 
 /// A DST.
 #[utoipa::path(get, path = "/api/DST/{id}", tag = "signingtoday",
-    params(("id" = String, Path, description = "The DST's UUID")),
-    responses(
-        (status = 200, body = Dst),
-        (status = 401, body = crate::wire::ErrorResponse),
-        (status = 404, body = crate::wire::ErrorResponse),
-    ))]
+    params(DstPath),
+    responses((status = 200, body = Dst), Refused))]
 pub async fn show(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
+    Found { dst: e, .. }: Found,
 ) -> Result<Response, StError> {
-    let e = find(&state, caller.org, &id).await?;
     Ok(Json(dst_of(&state, &e).await?).into_response())
 }
 
 /// Marks a DST deleted (it stays in the database; one still being signed is cancelled).
 #[utoipa::path(delete, path = "/api/DST/{id}", tag = "signingtoday",
-    params(("id" = String, Path, description = "The DST's UUID")),
-    responses(
-        (status = 204, description = "Deleted"),
-        (status = 401, body = crate::wire::ErrorResponse),
-        (status = 404, body = crate::wire::ErrorResponse),
-    ))]
+    params(DstPath),
+    responses((status = 204, description = "Deleted"), Refused))]
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,
@@ -181,19 +191,12 @@ pub(crate) async fn act(
 
 /// Publishes a draft: the first group is invited (by mail unless `extraData.email_disabled`).
 #[utoipa::path(post, path = "/api/DST/{id}/publish", tag = "signingtoday",
-    params(("id" = String, Path, description = "The DST's UUID")),
-    responses(
-        (status = 200, body = Dst),
-        (status = 400, description = "No signers", body = crate::wire::ErrorResponse),
-        (status = 404, body = crate::wire::ErrorResponse),
-        (status = 409, description = "Not a draft, or a template", body = crate::wire::ErrorResponse),
-    ))]
+    params(DstPath),
+    responses((status = 200, body = Dst), Refused))]
 pub async fn publish(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
+    Found { caller, dst: e }: Found,
 ) -> Result<Response, StError> {
-    let e = find(&state, caller.org, &id).await?;
     if e.header.template {
         return Err(StError::illegal_status(
             "a template is not published: instantiate it",
@@ -214,11 +217,7 @@ pub async fn publish(
         ("docId" = i64, Path, description = "The document's id in the DST"),
         ("signId" = i64, Path, description = "The signature request's id"),
     ),
-    responses(
-        (status = 200, body = SigningAddress),
-        (status = 404, body = crate::wire::ErrorResponse),
-        (status = 409, description = "Not the signer's turn, or the DST is not open", body = crate::wire::ErrorResponse),
-    ))]
+    responses((status = 200, body = SigningAddress), Refused))]
 pub async fn signing_address(
     State(state): State<AppState>,
     caller: Caller,
@@ -364,11 +363,7 @@ fn negate(f: EnvelopeFilter) -> EnvelopeFilter {
         ("$orderBy" = Option<String>, Query, description = "e.g. updatedAt,desc"),
         ("$filter" = Option<String>, Query, description = "e.g. title==Sample Template"),
     ),
-    responses(
-        (status = 200, body = DstList),
-        (status = 400, description = "A bad parameter (`target` names it)", body = crate::wire::ErrorResponse),
-        (status = 401, body = crate::wire::ErrorResponse),
-    ))]
+    responses((status = 200, body = DstList), Refused))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,

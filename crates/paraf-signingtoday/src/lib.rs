@@ -12,6 +12,7 @@ pub mod activity;
 pub mod auth;
 pub mod dsts;
 pub mod error;
+pub mod lifecycle;
 pub mod odata;
 pub mod openapi;
 pub mod plan;
@@ -63,8 +64,27 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/api/auth/user", get(auth::user))
         .route("/api/auth/logout", get(auth::logout))
         .route("/api/DSTs", get(dsts::list).post(dsts::create))
-        .route("/api/DST/{id}", get(dsts::show).delete(dsts::delete))
+        .route(
+            "/api/DST/{id}",
+            get(dsts::show)
+                .put(lifecycle::replace_draft)
+                .delete(dsts::delete),
+        )
         .route("/api/DST/{id}/publish", post(dsts::publish))
+        .route("/api/DST/{id}/fill", axum::routing::patch(lifecycle::fill))
+        .route("/api/DST/{id}/modify", post(lifecycle::modify))
+        .route("/api/DST/{id}/clone", post(lifecycle::clone))
+        .route("/api/DST/{id}/templatize", post(lifecycle::templatize))
+        .route("/api/DST/{id}/instantiate", post(lifecycle::instantiate))
+        .route("/api/DST/{id}/replace", post(lifecycle::replace))
+        .route(
+            "/api/robot/DST/{id}/instantiate",
+            post(lifecycle::robot_instantiate),
+        )
+        .route(
+            "/api/robot/{id}/instantiate",
+            post(lifecycle::robot_instantiate),
+        )
         .route(
             "/api/DST/{id}/sign/{doc_id}/{sign_id}",
             get(dsts::signing_address),

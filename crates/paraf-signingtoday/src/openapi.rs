@@ -23,7 +23,15 @@ use serde_json::json;
     crate::activity::delete_note,
     crate::activity::audit,
     crate::activity::notify,
-    crate::resources::download
+    crate::resources::download,
+    crate::lifecycle::replace_draft,
+    crate::lifecycle::fill,
+    crate::lifecycle::modify,
+    crate::lifecycle::clone,
+    crate::lifecycle::templatize,
+    crate::lifecycle::instantiate,
+    crate::lifecycle::replace,
+    crate::lifecycle::robot_instantiate
 ))]
 #[openapi(components(schemas(crate::wire::ErrorResponse, crate::wire::Dst)))]
 struct Api;
@@ -62,6 +70,14 @@ mod tests {
             ("/api/DST/{id}/audit", "get"),
             ("/api/DST/{id}/notify", "post"),
             ("/api/resource/{id}", "get"),
+            ("/api/DST/{id}", "put"),
+            ("/api/DST/{id}/fill", "patch"),
+            ("/api/DST/{id}/modify", "post"),
+            ("/api/DST/{id}/clone", "post"),
+            ("/api/DST/{id}/templatize", "post"),
+            ("/api/DST/{id}/instantiate", "post"),
+            ("/api/DST/{id}/replace", "post"),
+            ("/api/robot/DST/{id}/instantiate", "post"),
         ] {
             assert!(v["paths"][path][method].is_object(), "{path} {method}");
         }

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use paraf_http::state::AppState;
 
 use crate::error::StError;
+use crate::wire::Refused;
 use crate::{is_uuid, Caller};
 
 /// The `Content-Disposition` of a download named `name` (quotes and controls dropped).
@@ -22,10 +23,7 @@ fn attachment(name: &str) -> HeaderValue {
 /// The bytes of a resource of the organisation.
 #[utoipa::path(get, path = "/api/resource/{id}", tag = "signingtoday",
     params(("id" = String, Path, description = "The resource's UUID")),
-    responses(
-        (status = 200, description = "The file", content_type = "application/pdf", body = Vec<u8>),
-        (status = 404, body = crate::wire::ErrorResponse),
-    ))]
+    responses((status = 200, description = "The file", content_type = "application/pdf", body = Vec<u8>), Refused))]
 pub async fn download(
     State(state): State<AppState>,
     caller: Caller,

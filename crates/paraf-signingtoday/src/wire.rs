@@ -17,6 +17,31 @@ pub struct ErrorResponse {
     pub target: Option<String>,
 }
 
+/// The DST named in a path (OpenAPI).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct DstPath {
+    /// The DST's UUID.
+    pub id: String,
+}
+
+/// The refusals a DST's endpoints answer with (OpenAPI): all `ErrorResponse`.
+#[derive(utoipa::IntoResponses)]
+pub enum Refused {
+    /// A bad field or parameter (`target` names it).
+    #[response(status = 400)]
+    Invalid(ErrorResponse),
+    /// No token, or one that is unknown, expired or revoked.
+    #[response(status = 401)]
+    Unauthenticated(ErrorResponse),
+    /// No such DST (or resource, note, form…) in the caller's organisation.
+    #[response(status = 404)]
+    NotFound(ErrorResponse),
+    /// The DST's status does not allow it.
+    #[response(status = 409)]
+    IllegalStatus(ErrorResponse),
+}
+
 /// A Digital Signature Transaction (`DigitalSignatureTransaction`).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -157,7 +182,7 @@ pub struct SignerGroup {
 }
 
 /// A signer: a user of the organisation (`userUUID` or their `email`) or a one-shot signer.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Signer {
     #[serde(rename = "_instance_id", default, deserialize_with = "opt_int")]
@@ -391,6 +416,26 @@ pub struct SourceInput {
     pub embedded_data: Option<String>,
     #[serde(rename = "sourceURL", default)]
     pub source_url: Option<String>,
+}
+
+/// `InstantiateDSTTemplate` (`POST /robot/DST/{id}/instantiate`): changes to the template's
+/// DST and who plays each of its roles.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InstantiateInput {
+    #[serde(default)]
+    pub template_patches: Option<DstInput>,
+    #[serde(default)]
+    pub roles_mapping: Vec<RoleMapping>,
+}
+
+/// A role of a template (a signer's `templateLabel`) and who plays it.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleMapping {
+    #[serde(default)]
+    pub role_name: Option<String>,
+    pub signer: Signer,
 }
 
 /// A number or a numeric string (`10`, `"10.14"`); anything else is refused.

@@ -245,6 +245,98 @@ pub enum SignatureRecord {
     Stale,
 }
 
+/// Deletes everything envelope `$env` holds (fields, revisions, documents, recipients), in
+/// transaction `$tx`.
+macro_rules! delete_contents {
+    ($tx:ident, $env:expr) => {
+        for table in [
+            "envelope_fields",
+            "document_revisions",
+            "envelope_documents",
+            "recipients",
+        ] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE envelope_id = $1"))
+                .bind($env)
+                .execute(&mut *$tx)
+                .await?;
+        }
+    };
+}
+
+/// Inserts the documents (and their first revisions), recipients (`waiting`) and fields of
+/// `$new` into envelope `$env`, in transaction `$tx` (either backend).
+macro_rules! insert_contents {
+    ($tx:ident, $env:expr, $new:expr, $now:expr) => {{
+            let mut documents = Vec::new();
+            for (i, d) in $new.documents.iter().enumerate() {
+                let (id,): (i64,) = sqlx::query_as(
+                    "INSERT INTO envelope_documents (envelope_id, position, name, original_blob, current_blob, pages, \
+                     uuid, signed_uuid) VALUES ($1, $2, $3, $4, $4, $5, $6, $7) RETURNING id",
+                )
+                .bind($env)
+                .bind(i64::try_from(i + 1).unwrap_or(i64::MAX))
+                .bind(&d.name)
+                .bind(d.blob.as_str())
+                .bind(i64::from(d.pages))
+                .bind(&d.uuid)
+                .bind(&d.signed_uuid)
+                .fetch_one(&mut *$tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO document_revisions (org_id, envelope_id, document_id, blob, created_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind($new.org.0)
+                .bind($env)
+                .bind(id)
+                .bind(d.blob.as_str())
+                .bind(ts($now))
+                .execute(&mut *$tx)
+                .await?;
+                documents.push(id);
+            }
+            let mut recipients = Vec::new();
+            for (i, r) in $new.recipients.iter().enumerate() {
+                let (id,): (i64,) = sqlx::query_as(
+                    "INSERT INTO recipients (envelope_id, position, group_no, email, first_name, last_name, \
+                     language, mobile, second_factor, status) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'waiting') RETURNING id",
+                )
+                .bind($env)
+                .bind(i64::try_from(i + 1).unwrap_or(i64::MAX))
+                .bind(i64::from(r.group))
+                .bind(r.email.as_str())
+                .bind(&r.first_name)
+                .bind(&r.last_name)
+                .bind(&r.language)
+                .bind(r.mobile.as_deref())
+                .bind(r.second_factor.as_str())
+                .fetch_one(&mut *$tx)
+                .await?;
+                recipients.push(id);
+            }
+            for f in &$new.fields {
+                sqlx::query(
+                    "INSERT INTO envelope_fields (envelope_id, document_id, recipient_id, kind, name, required, \
+                     page, llx, lly, urx, ury) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                )
+                .bind($env)
+                .bind(documents[f.document])
+                .bind(recipients[f.recipient])
+                .bind(f.kind.as_str())
+                .bind(&f.name)
+                .bind(f.required)
+                .bind(i64::from(f.page))
+                .bind(f.rect[0])
+                .bind(f.rect[1])
+                .bind(f.rect[2])
+                .bind(f.rect[3])
+                .execute(&mut *$tx)
+                .await?;
+            }
+    }};
+}
+
 impl Store {
     /// Creates an envelope in `draft` with its documents, recipients (all `waiting`) and
     /// fields, in one transaction.
@@ -274,77 +366,107 @@ impl Store {
                 .bind(new.header.template)
                 .fetch_one(&mut *tx)
                 .await?;
-            let mut documents = Vec::new();
-            for (i, d) in new.documents.iter().enumerate() {
-                let (id,): (i64,) = sqlx::query_as(
-                    "INSERT INTO envelope_documents (envelope_id, position, name, original_blob, current_blob, pages, \
-                     uuid, signed_uuid) VALUES ($1, $2, $3, $4, $4, $5, $6, $7) RETURNING id",
-                )
-                .bind(row.id)
-                .bind(i64::try_from(i + 1).unwrap_or(i64::MAX))
-                .bind(&d.name)
-                .bind(d.blob.as_str())
-                .bind(i64::from(d.pages))
-                .bind(&d.uuid)
-                .bind(&d.signed_uuid)
-                .fetch_one(&mut *tx)
-                .await?;
-                sqlx::query(
-                    "INSERT INTO document_revisions (org_id, envelope_id, document_id, blob, created_at) \
-                     VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(new.org.0)
-                .bind(row.id)
-                .bind(id)
-                .bind(d.blob.as_str())
-                .bind(ts(now))
-                .execute(&mut *tx)
-                .await?;
-                documents.push(id);
-            }
-            let mut recipients = Vec::new();
-            for (i, r) in new.recipients.iter().enumerate() {
-                let (id,): (i64,) = sqlx::query_as(
-                    "INSERT INTO recipients (envelope_id, position, group_no, email, first_name, last_name, \
-                     language, mobile, second_factor, status) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'waiting') RETURNING id",
-                )
-                .bind(row.id)
-                .bind(i64::try_from(i + 1).unwrap_or(i64::MAX))
-                .bind(i64::from(r.group))
-                .bind(r.email.as_str())
-                .bind(&r.first_name)
-                .bind(&r.last_name)
-                .bind(&r.language)
-                .bind(r.mobile.as_deref())
-                .bind(r.second_factor.as_str())
-                .fetch_one(&mut *tx)
-                .await?;
-                recipients.push(id);
-            }
-            for f in &new.fields {
-                sqlx::query(
-                    "INSERT INTO envelope_fields (envelope_id, document_id, recipient_id, kind, name, required, \
-                     page, llx, lly, urx, ury) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                )
-                .bind(row.id)
-                .bind(documents[f.document])
-                .bind(recipients[f.recipient])
-                .bind(f.kind.as_str())
-                .bind(&f.name)
-                .bind(f.required)
-                .bind(i64::from(f.page))
-                .bind(f.rect[0])
-                .bind(f.rect[1])
-                .bind(f.rect[2])
-                .bind(f.rect[3])
-                .execute(&mut *tx)
-                .await?;
-            }
+            insert_contents!(tx, row.id, new, now);
             tx.commit().await?;
             row
         });
         row.into_domain()
+    }
+
+    /// Replaces everything a draft holds (header, documents, recipients, fields) by `new`'s,
+    /// in one transaction; `false` when the envelope is not (or no longer) a draft. Its uuid,
+    /// creator and face stay.
+    pub async fn replace_draft_envelope(
+        &self,
+        org: OrgId,
+        id: EnvelopeId,
+        new: &NewEnvelope,
+        now: Timestamp,
+    ) -> Result<bool> {
+        new.check()?;
+        let replaced = with_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            let n = sqlx::query(
+                "UPDATE envelopes SET title = $3, model = $4, sender_email = $5, metadata = $6, \
+                 options = $7, expires_at = $8, reminder_days = $9, template = $10 \
+                 WHERE org_id = $1 AND id = $2 AND status = 'draft'",
+            )
+            .bind(org.0)
+            .bind(id.0)
+            .bind(&new.header.title)
+            .bind(new.header.model.as_str())
+            .bind(new.header.sender_email.as_str())
+            .bind(new.header.metadata.to_string())
+            .bind(new.header.options.to_string())
+            .bind(new.header.expires_at.map(ts))
+            .bind(new.header.reminder_days.map(i64::from))
+            .bind(new.header.template)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n == 1 {
+                delete_contents!(tx, id.0);
+                insert_contents!(tx, id.0, new, now);
+            }
+            tx.commit().await?;
+            n == 1
+        });
+        Ok(replaced)
+    }
+
+    /// Takes a sent envelope nobody answered back to `draft`: every recipient `waiting`
+    /// again, their links void, the documents back to their originals; `false` when it is
+    /// not `sent` or somebody answered meanwhile.
+    pub async fn recall_envelope(&self, org: OrgId, id: EnvelopeId) -> Result<bool> {
+        let recalled = with_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            let n = sqlx::query(
+                "UPDATE envelopes SET status = 'draft', sent_at = NULL WHERE id = $1 AND org_id = $2 \
+                 AND status = 'sent' AND NOT EXISTS (SELECT 1 FROM recipients r WHERE r.envelope_id = $1 \
+                 AND r.status IN ('signed', 'declined'))",
+            )
+            .bind(id.0)
+            .bind(org.0)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n == 1 {
+                // Every recipient waiting again (links void), the documents as uploaded.
+                for reset in [
+                    "UPDATE recipients SET status = 'waiting', token_hash = NULL, token_sealed = NULL, \
+                     token_expires_at = NULL, invited_at = NULL, opened_at = NULL, verified_at = NULL, \
+                     reminded_at = NULL WHERE envelope_id = $1",
+                    "UPDATE envelope_documents SET current_blob = original_blob WHERE envelope_id = $1",
+                ] {
+                    sqlx::query(reset).bind(id.0).execute(&mut *tx).await?;
+                }
+            }
+            let recalled = n == 1;
+            tx.commit().await?;
+            recalled
+        });
+        Ok(recalled)
+    }
+
+    /// Sets an envelope's options (what its face keeps with it).
+    pub async fn set_envelope_options(
+        &self,
+        org: OrgId,
+        id: EnvelopeId,
+        options: &serde_json::Value,
+    ) -> Result<()> {
+        let n = affected!(self, |p| sqlx::query(
+            "UPDATE envelopes SET options = $3 WHERE org_id = $1 AND id = $2"
+        )
+        .bind(org.0)
+        .bind(id.0)
+        .bind(options.to_string())
+        .execute(p)
+        .await)?;
+        if n == 0 {
+            return Err(StoreError::not_found(Entity::Envelope));
+        }
+        Ok(())
     }
 
     /// An envelope of the organisation.
@@ -792,17 +914,7 @@ impl Store {
             .await?
             .rows_affected();
             if n == 1 {
-                for table in [
-                    "envelope_fields",
-                    "document_revisions",
-                    "envelope_documents",
-                    "recipients",
-                ] {
-                    sqlx::query(&format!("DELETE FROM {table} WHERE envelope_id = $1"))
-                        .bind(id.0)
-                        .execute(&mut *tx)
-                        .await?;
-                }
+                delete_contents!(tx, id.0);
                 sqlx::query("DELETE FROM envelopes WHERE id = $1")
                     .bind(id.0)
                     .execute(&mut *tx)
@@ -840,16 +952,16 @@ impl Store {
         now: Timestamp,
     ) -> Result<bool> {
         let sql = format!(
-            "UPDATE recipients SET status = $3, {column} = $4 WHERE id = $1 AND status = $2"
+            "UPDATE recipients SET status = $1, {column} = $2 WHERE status = $3 AND id = $4"
         );
-        let n = affected!(self, |p| sqlx::query(&sql)
-            .bind(id.0)
-            .bind(from.as_str())
+        let stepped = affected!(self, |p| sqlx::query(&sql)
             .bind(to.as_str())
             .bind(ts(now))
+            .bind(from.as_str())
+            .bind(id.0)
             .execute(p)
             .await)?;
-        Ok(n == 1)
+        Ok(stepped == 1)
     }
 
     /// Recipients who were invited (or last reminded) at least their envelope's
@@ -1037,12 +1149,17 @@ impl Store {
     pub async fn envelopes_in(&self, status: EnvelopeStatus, limit: u32) -> Result<Vec<Envelope>> {
         let sql =
             format!("SELECT {ENVELOPE_COLS} FROM envelopes WHERE status = $1 ORDER BY id LIMIT $2");
+        let (status, limit) = (status.as_str(), i64::from(limit));
         let rows: Vec<EnvelopeRow> = with_pool!(self, |p| sqlx::query_as(&sql)
-            .bind(status.as_str())
-            .bind(i64::from(limit))
+            .bind(status)
+            .bind(limit)
             .fetch_all(p)
             .await)?;
-        rows.into_iter().map(EnvelopeRow::into_domain).collect()
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            out.push(r.into_domain()?);
+        }
+        Ok(out)
     }
 
     /// Envelopes past their expiry still waiting for signatures (for the expiry job).

@@ -753,8 +753,257 @@ async fn resource_urls_to_private_addresses_are_refused(backend: Backend) {
     app.stop().await;
 }
 
+/// A draft of one signer (Anna) with a signature, a text to fill and a clause to accept.
+fn forms_dst(pdf: &[u8]) -> Value {
+    let at = |id: i64, kind: &str, y: &str| {
+        json!({"id": id, "type": kind, "positionX": "10", "positionY": y, "width": "40",
+               "height": "6", "page": 1, "signerId": 0, "toFill": kind != "SignatureForm",
+               "extraData": if kind == "SignatureForm" { json!({"signatureRequestId": 0}) } else { json!({}) }})
+    };
+    json!({
+        "title": "Lease",
+        "documents": [{
+            "id": 0,
+            "resource": {"filename": "lease.pdf", "resourceType": "PDF_Document", "source": embedded(pdf)},
+            "forms": [at(0, "SignatureForm", "10"), at(1, "TextForm", "30"), at(2, "ClauseForm", "50")],
+            "signatureRequests": [{"id": 0, "signerId": 0, "reason": "Tenant", "declinable": true}],
+            "signerGroups": [{"label": "Tenant", "signers": [
+                {"id": 0, "name": "Anna", "surname": "Rossi", "email": "anna@example.com", "templateLabel": "Tenant"}]}]
+        }]
+    })
+}
+
+async fn dsts_are_edited_filled_copied_and_instantiated(backend: Backend) {
+    let app = spawn(backend).await;
+    let tn = tenant(&app, "agency", Plan::Piagam).await;
+    let tok = Some(tn.admin_token.as_str());
+    let pdf = paraf_testkit::pdf::pages(&["Lease agreement"]);
+    let core = &app.state.core;
+
+    // --- a draft, replaced whole (PUT keeps its id), then published: toFill.
+    let (s, d) = st(&app, "POST", "/api/DSTs", tok, Some(forms_dst(&pdf))).await;
+    assert_eq!(s, 201, "{d}");
+    let id = d["id"].as_str().unwrap().to_string();
+    let mut changed = forms_dst(&pdf);
+    changed["title"] = json!("Lease (v2)");
+    changed["tags"] = json!(["lease", "2027"]);
+    let (s, d) = st(&app, "PUT", &format!("/api/DST/{id}"), tok, Some(changed)).await;
+    assert_eq!(s, 200, "{d}");
+    assert_conforms("DigitalSignatureTransaction", &d);
+    assert_eq!(
+        (d["id"].as_str(), d["title"].as_str()),
+        (Some(id.as_str()), Some("Lease (v2)"))
+    );
+    assert_eq!(d["tags"], json!(["lease", "2027"]));
+    let (s, d) = st(&app, "POST", &format!("/api/DST/{id}/publish"), tok, None).await;
+    assert_eq!(s, 200, "{d}");
+    assert_eq!(d["status"], "toFill", "{d}");
+    let (s, v) = st(
+        &app,
+        "PUT",
+        &format!("/api/DST/{id}"),
+        tok,
+        Some(forms_dst(&pdf)),
+    )
+    .await;
+    assert_eq!(s, 409, "{v}");
+    assert_error(&v, "ILLEGAL_STATUS", None);
+
+    // --- fill: the text, then the clause; bad fills name their field.
+    let fill_path = format!("/api/DST/{id}/fill");
+    let fill = |body: Value| st(&app, "PATCH", &fill_path, tok, Some(body));
+    let (s, d) = fill(json!({"id": 1, "documentId": 0, "type": "TextForm", "extraData": {"value": "Via Roma 1, Milano"}})).await;
+    assert_eq!(s, 200, "{d}");
+    assert_conforms("DigitalSignatureTransaction", &d);
+    assert_eq!(
+        d["documents"][0]["forms"][1]["extraData"]["value"],
+        "Via Roma 1, Milano"
+    );
+    assert_eq!(d["documents"][0]["forms"][1]["filled"], true);
+    assert_eq!(d["status"], "toFill", "the clause is still to accept");
+    let (s, d) =
+        fill(json!({"id": 2, "documentId": 0, "type": "ClauseForm", "filled": true})).await;
+    assert_eq!(s, 200, "{d}");
+    assert_eq!(d["status"], "toSign", "{d}");
+    assert_eq!(d["documents"][0]["status"], "filled");
+    for (body, target) in [
+        (json!({"id": 9, "documentId": 0}), "id"),
+        (json!({"id": 1, "documentId": 4}), "documentId"),
+        (
+            json!({"id": 0, "documentId": 0, "extraData": {"value": "x"}}),
+            "type",
+        ),
+        (
+            json!({"id": 1, "documentId": 0, "extraData": {"value": "x".repeat(501)}}),
+            "extraData.value",
+        ),
+        (
+            json!({"id": 1, "documentId": 0, "extraData": {}}),
+            "extraData.value",
+        ),
+    ] {
+        let (s, v) = fill(body.clone()).await;
+        assert_eq!(s, 400, "{body}: {v}");
+        assert_error(&v, "INVALID_INPUT", Some(target));
+    }
+
+    // --- modify: back to draft while nobody signed; once Anna signed, refused.
+    let (s, d) = st(&app, "POST", &format!("/api/DST/{id}/modify"), tok, None).await;
+    assert_eq!(s, 200, "{d}");
+    assert_eq!(
+        (d["status"].as_str(), &d["publishedAt"]),
+        (Some("draft"), &Value::Null)
+    );
+    let (s, _) = st(&app, "POST", &format!("/api/DST/{id}/publish"), tok, None).await;
+    assert_eq!(s, 200);
+    let (_, a) = st(&app, "GET", &format!("/api/DST/{id}/sign/0/0"), tok, None).await;
+    alice_signs(core, a["url"].as_str().unwrap()).await;
+    let done = eventually(30, "the lease signed", || async {
+        let (_, v) = st(&app, "GET", &format!("/api/DST/{id}"), tok, None).await;
+        (v["status"] == "signed").then_some(v)
+    })
+    .await;
+    // The text filled through the API is in the signed document.
+    let signed = done["documents"][0]["signedDocumentUuid"].as_str().unwrap();
+    let (_, _, bytes) = fetch_as(&app, &format!("/api/resource/{signed}"), &tn.admin_token).await;
+    let f = ca_files(&app).await;
+    let path = write(f.tmp.path(), "lease.pdf", &bytes);
+    let out = std::process::Command::new("pdftotext")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .unwrap();
+    assert!(text(&out).contains("Via Roma 1, Milano"), "{}", text(&out));
+    let (s, v) = st(&app, "POST", &format!("/api/DST/{id}/modify"), tok, None).await;
+    assert_eq!(s, 409, "{v}");
+    assert_error(&v, "ILLEGAL_STATUS", None);
+    let (_, trail) = st(&app, "GET", &format!("/api/DST/{id}/audit"), tok, None).await;
+    assert!(
+        trail
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["event"] == "event_form_fill")
+            .count()
+            == 2,
+        "{trail}"
+    );
+
+    // --- copies: clone (a draft of the signed DST), templatize, instantiate.
+    let (s, c) = st(&app, "POST", &format!("/api/DST/{id}/clone"), tok, None).await;
+    assert_eq!(s, 200, "{c}");
+    assert_conforms("DigitalSignatureTransaction", &c);
+    assert_ne!(c["id"], done["id"]);
+    assert_eq!(
+        (c["status"].as_str(), c["title"].as_str()),
+        (Some("draft"), Some("Lease (v2)"))
+    );
+    assert_eq!(
+        c["documents"][0]["forms"][1]["filled"], false,
+        "values are not copied"
+    );
+    let (s, t) = st(
+        &app,
+        "POST",
+        &format!("/api/DST/{id}/templatize"),
+        tok,
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{t}");
+    assert_eq!(t["template"], true);
+    let tid = t["id"].as_str().unwrap().to_string();
+    let (s, v) = st(
+        &app,
+        "POST",
+        &format!("/api/DST/{id}/instantiate"),
+        tok,
+        None,
+    )
+    .await;
+    assert_eq!(s, 409, "not a template: {v}");
+    let (s, i) = st(
+        &app,
+        "POST",
+        &format!("/api/DST/{tid}/instantiate"),
+        tok,
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{i}");
+    assert_eq!(
+        (i["template"].as_bool(), i["status"].as_str()),
+        (Some(false), Some("draft"))
+    );
+
+    // --- Quick Start 3.4: the robot instantiates with patches and a roles mapping, on the
+    // SDK's path and on the seed's.
+    for path in [
+        format!("/api/robot/{tid}/instantiate"),
+        format!("/api/robot/DST/{tid}/instantiate"),
+    ] {
+        let body = json!({
+            "templatePatches": {"status": "published"},
+            "rolesMapping": [{"roleName": "Tenant", "signer": {
+                "name": "John", "surname": "Doe", "email": "jdo@example.com", "role": "Buyer"}}]
+        });
+        let (s, v) = st(&app, "POST", &path, tok, Some(body)).await;
+        assert_eq!(s, 200, "{path}: {v}");
+        assert_conforms("DigitalSignatureTransaction", &v);
+        assert_eq!(v["status"], "toFill");
+        let signer = &v["documents"][0]["signerGroups"][0]["signers"][0];
+        assert_eq!(
+            (signer["email"].as_str(), signer["templateLabel"].as_str()),
+            (Some("jdo@example.com"), Some("Tenant"))
+        );
+    }
+    crate::recipients::link_mailed_to(&app, tn.org.id, "jdo@example.com").await;
+    let body =
+        json!({"rolesMapping": [{"roleName": "Landlord", "signer": {"email": "x@example.com"}}]});
+    let (s, v) = st(
+        &app,
+        "POST",
+        &format!("/api/robot/{tid}/instantiate"),
+        tok,
+        Some(body),
+    )
+    .await;
+    assert_eq!(s, 400, "{v}");
+    assert_error(&v, "INVALID_INPUT", Some("rolesMapping[0].roleName"));
+
+    // --- replace: only a rejected DST; each names the other.
+    let (s, v) = st(&app, "POST", &format!("/api/DST/{id}/replace"), tok, None).await;
+    assert_eq!(s, 409, "{v}");
+    let mut body = forms_dst(&pdf);
+    body["status"] = json!("published");
+    let (_, r) = st(&app, "POST", "/api/robot/DSTs", tok, Some(body)).await;
+    let rid = r["id"].as_str().unwrap().to_string();
+    let (_, a) = st(&app, "GET", &format!("/api/DST/{rid}/sign/0/0"), tok, None).await;
+    core.decline(
+        token_of(a["url"].as_str().unwrap()),
+        "Wrong address",
+        &Default::default(),
+    )
+    .await
+    .unwrap();
+    let (_, v) = st(&app, "GET", &format!("/api/DST/{rid}"), tok, None).await;
+    assert_eq!(v["status"], "rejected");
+    assert_eq!(v["signatures"][0]["status"], "declined");
+    assert_eq!(v["signatures"][0]["declinedReason"], "Wrong address");
+    let (s, n) = st(&app, "POST", &format!("/api/DST/{rid}/replace"), tok, None).await;
+    assert_eq!(s, 200, "{n}");
+    assert_eq!(
+        (n["replaces"].as_str(), n["status"].as_str()),
+        (Some(rid.as_str()), Some("draft"))
+    );
+    let (_, v) = st(&app, "GET", &format!("/api/DST/{rid}"), tok, None).await;
+    assert_eq!(v["replacedBy"], n["id"]);
+    app.stop().await;
+}
+
 crate::both_backends!(
     dsts_from_the_seeds_samples_to_signed,
     signing_addresses_follow_the_groups_and_mails_can_be_off,
     resource_urls_to_private_addresses_are_refused,
+    dsts_are_edited_filled_copied_and_instantiated,
 );
