@@ -225,6 +225,42 @@ impl Core {
             .await?)
     }
 
+    /// Starts a batch of envelopes made from `template` (its public name is a new UUID).
+    pub async fn create_batch(
+        &self,
+        org: OrgId,
+        template: EnvelopeId,
+        title: &str,
+    ) -> Result<(i64, String)> {
+        let name = self.new_uuid()?;
+        let id = self
+            .store
+            .create_batch(org, &name, Some(template), title, self.now())
+            .await?;
+        Ok((id, name))
+    }
+
+    /// Puts envelope `id` of `org` in batch `batch`.
+    pub async fn add_to_batch(&self, org: OrgId, id: EnvelopeId, batch: i64) -> Result<()> {
+        Ok(self.store.set_envelope_batch(org, id, batch).await?)
+    }
+
+    /// A page of the organisation's batches (newest first) and, if `count`, how many.
+    pub async fn batches(
+        &self,
+        org: OrgId,
+        paging: (u64, u32),
+        count: bool,
+    ) -> Result<(Vec<paraf_domain::EnvelopeBatch>, Option<u64>)> {
+        let (offset, limit) = (paging.0, paging.1.clamp(1, MAX_PAGE));
+        Ok(self.store.batches(org, offset, limit, count).await?)
+    }
+
+    /// The envelopes of batch `name` of `org`.
+    pub async fn batch_envelopes(&self, org: OrgId, name: &str) -> Result<Vec<Envelope>> {
+        Ok(self.store.batch_envelopes(org, name).await?)
+    }
+
     /// The notes of an envelope of `org`, oldest first.
     pub async fn notes(&self, org: OrgId, id: EnvelopeId) -> Result<Vec<EnvelopeNote>> {
         self.store.envelope(org, id).await?;

@@ -377,6 +377,23 @@ impl NewEnvelope {
     }
 }
 
+/// Envelopes made together from one template (a spreadsheet's rows), with how far they are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EnvelopeBatch {
+    pub id: i64,
+    /// Its public name (unique in the organisation).
+    pub name: String,
+    /// The template's public id, if it still exists.
+    pub template: Option<String>,
+    pub title: String,
+    pub created_at: Timestamp,
+    pub size: u64,
+    pub completed: u64,
+    pub failed: u64,
+    pub declined: u64,
+    pub expired: u64,
+}
+
 /// A note written on an envelope by a user of its organisation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EnvelopeNote {
@@ -409,8 +426,9 @@ pub struct EnvelopeQuery {
 pub enum EnvelopeFilter {
     /// The title equals (`true`) or differs from (`false`) the text.
     Title(bool, String),
-    /// The title contains the text (case-insensitive for ASCII).
-    TitleContains(String),
+    /// The title contains (`true`) or does not contain (`false`) the text (case-insensitive
+    /// for ASCII).
+    TitleContains(bool, String),
     /// The status is (`true`) or is not (`false`) one of these.
     Status(bool, Vec<EnvelopeStatus>),
     /// Made (`true`) or not (`false`) by this user.

@@ -71,10 +71,10 @@ pub use credential::{
 };
 pub use entropy::{random_bytes, Entropy, OsEntropy, SeededEntropy};
 pub use envelope::{
-    Envelope, EnvelopeDocument, EnvelopeFilter, EnvelopeHeader, EnvelopeNote, EnvelopeOrder,
-    EnvelopeProof, EnvelopeQuery, EnvelopeStatus, Field, FieldKind, FieldUnit, NewEnvelope,
-    NewEnvelopeDocument, NewField, NewRecipient, Recipient, RecipientStatus, SecondFactor,
-    SignatureModel,
+    Envelope, EnvelopeBatch, EnvelopeDocument, EnvelopeFilter, EnvelopeHeader, EnvelopeNote,
+    EnvelopeOrder, EnvelopeProof, EnvelopeQuery, EnvelopeStatus, Field, FieldKind, FieldUnit,
+    NewEnvelope, NewEnvelopeDocument, NewField, NewRecipient, Recipient, RecipientStatus,
+    SecondFactor, SignatureModel,
 };
 pub use error::{DomainError, Entity};
 pub use idempotency::{Claim, IdempotencyKey, StoredResponse};

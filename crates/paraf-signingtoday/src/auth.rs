@@ -57,8 +57,8 @@ pub async fn user(State(state): State<AppState>, caller: Caller) -> Result<Respo
     Ok(Json(user_view(&state, caller.org, caller.user).await?).into_response())
 }
 
-/// Ends the session: the access token (and its refresh token) stop working. A robot's
-/// lifetime token is revoked with `DELETE /robot/authentication` instead.
+/// Ends the session: the access token (and its refresh token) stop working. An API token (a
+/// robot's lifetime token) is revoked in the console or with `paraf admin` instead.
 #[utoipa::path(get, path = "/api/auth/logout", tag = "signingtoday",
     responses((status = 204, description = "Logged out"), Refused))]
 pub async fn logout(
@@ -68,7 +68,7 @@ pub async fn logout(
     if cred.kind != Some(TokenKind::Access) {
         return Err(StError::invalid(
             "Authorization",
-            "only OAuth access tokens log out; a robot's lifetime token is revoked with DELETE /robot/authentication",
+            "only OAuth access tokens log out; an API token (a robot's lifetime token) is revoked in the console or with paraf admin",
         ));
     }
     state.core.revoke_family(cred.expose()).await?;

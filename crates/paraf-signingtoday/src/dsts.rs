@@ -262,6 +262,49 @@ pub async fn signing_address(
     Ok(Json(SigningAddress { url }).into_response())
 }
 
+/// The paging parameters of a list: `$top` (1 … 100, default 100), `$skip`, `$count`.
+pub(crate) struct Paging {
+    pub top: u32,
+    pub skip: u64,
+    pub count: bool,
+}
+
+impl Paging {
+    pub(crate) fn of(params: &[(String, String)]) -> Result<Paging, StError> {
+        let mut p = Paging {
+            top: MAX_TOP,
+            skip: 0,
+            count: false,
+        };
+        for (k, v) in params {
+            match k.as_str() {
+                "$top" => {
+                    p.top = v
+                        .trim()
+                        .parse::<u32>()
+                        .ok()
+                        .filter(|n| (1..=MAX_TOP).contains(n))
+                        .ok_or_else(|| {
+                            StError::invalid(
+                                k,
+                                format!("$top must be a number from 1 to {MAX_TOP}"),
+                            )
+                        })?
+                }
+                "$skip" => {
+                    p.skip = v
+                        .trim()
+                        .parse::<u64>()
+                        .map_err(|_| StError::invalid(k, "$skip must be a number from 0"))?
+                }
+                "$count" => p.count = flag(k, v)?,
+                _ => {}
+            }
+        }
+        Ok(p)
+    }
+}
+
 /// A boolean query value as the SDKs send it (`true`, `True`).
 fn flag(target: &str, v: &str) -> Result<bool, StError> {
     match v.trim().to_ascii_lowercase().as_str() {
@@ -310,7 +353,7 @@ fn filter_of(e: &Expr) -> Result<EnvelopeFilter, StError> {
             match (field.as_str(), op) {
                 ("title", Op::Eq) => EnvelopeFilter::Title(true, value.clone()),
                 ("title", Op::Ne) => EnvelopeFilter::Title(false, value.clone()),
-                ("title", Op::Contains) => EnvelopeFilter::TitleContains(value.clone()),
+                ("title", Op::Contains) => EnvelopeFilter::TitleContains(true, value.clone()),
                 ("status", Op::Eq | Op::Ne) => {
                     let list = statuses_of(value).ok_or_else(|| {
                         bad(format!("clause {clause:?}: {value:?} is not a DST status"))
@@ -345,8 +388,7 @@ fn negate(f: EnvelopeFilter) -> EnvelopeFilter {
         EnvelopeFilter::CreatedBy(is, u) => EnvelopeFilter::CreatedBy(!is, u),
         EnvelopeFilter::All(l) => EnvelopeFilter::Any(l.into_iter().map(negate).collect()),
         EnvelopeFilter::Any(l) => EnvelopeFilter::All(l.into_iter().map(negate).collect()),
-        // "not contains": nothing but the contained titles … kept as "differs from".
-        EnvelopeFilter::TitleContains(t) => EnvelopeFilter::Title(false, t),
+        EnvelopeFilter::TitleContains(has, t) => EnvelopeFilter::TitleContains(!has, t),
     }
 }
 
@@ -380,7 +422,8 @@ pub async fn list(
         offset: 0,
         limit: MAX_TOP,
     };
-    let mut count = false;
+    let paging = Paging::of(&params)?;
+    (q.limit, q.offset) = (paging.top, paging.skip);
     for (k, v) in &params {
         match k.as_str() {
             "template" => q.template = Some(flag(k, v)?),
@@ -390,23 +433,6 @@ pub async fn list(
                         .ok_or_else(|| StError::invalid(k, "userId is not a user's UUID"))?,
                 )
             }
-            "$top" => {
-                q.limit = v
-                    .trim()
-                    .parse::<u32>()
-                    .ok()
-                    .filter(|n| (1..=MAX_TOP).contains(n))
-                    .ok_or_else(|| {
-                        StError::invalid(k, format!("$top must be a number from 1 to {MAX_TOP}"))
-                    })?
-            }
-            "$skip" => {
-                q.offset = v
-                    .trim()
-                    .parse::<u64>()
-                    .map_err(|_| StError::invalid(k, "$skip must be a number from 0"))?
-            }
-            "$count" => count = flag(k, v)?,
             "$orderBy" => {
                 let (field, dir) = v.split_once(',').unwrap_or((v.as_str(), "asc"));
                 q.order = match field.trim() {
@@ -438,7 +464,7 @@ pub async fn list(
             _ => {}
         }
     }
-    let (items, total) = state.core.envelope_query(&q, count).await?;
+    let (items, total) = state.core.envelope_query(&q, paging.count).await?;
     let mut values = Vec::with_capacity(items.len());
     for e in &items {
         values.push(dst_of(&state, e).await?);

@@ -10,6 +10,7 @@
 
 pub mod activity;
 pub mod auth;
+pub mod bulk;
 pub mod dsts;
 pub mod error;
 pub mod lifecycle;
@@ -64,6 +65,14 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/api/auth/user", get(auth::user))
         .route("/api/auth/logout", get(auth::logout))
         .route("/api/DSTs", get(dsts::list).post(dsts::create))
+        .route(
+            "/api/DSTs/byFile",
+            get(bulk::groups).post(bulk::template_by_file),
+        )
+        .route(
+            "/api/DST/{id}/instantiate/byFile",
+            post(bulk::instantiate_by_file),
+        )
         .route(
             "/api/DST/{id}",
             get(dsts::show)

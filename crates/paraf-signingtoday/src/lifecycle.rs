@@ -331,7 +331,7 @@ fn map_roles_in_input(input: &mut DstInput, mapping: &InstantiateInput) -> Resul
 }
 
 /// The template copied, its roles played by the mapping's signers, the patches applied.
-async fn instantiate_template(
+pub(crate) async fn instantiate_template(
     state: &AppState,
     caller: &Caller,
     e: &Envelope,

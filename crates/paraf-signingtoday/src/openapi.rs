@@ -31,7 +31,10 @@ use serde_json::json;
     crate::lifecycle::templatize,
     crate::lifecycle::instantiate,
     crate::lifecycle::replace,
-    crate::lifecycle::robot_instantiate
+    crate::lifecycle::robot_instantiate,
+    crate::bulk::instantiate_by_file,
+    crate::bulk::groups,
+    crate::bulk::template_by_file
 ))]
 #[openapi(components(schemas(crate::wire::ErrorResponse, crate::wire::Dst)))]
 struct Api;
@@ -78,6 +81,9 @@ mod tests {
             ("/api/DST/{id}/instantiate", "post"),
             ("/api/DST/{id}/replace", "post"),
             ("/api/robot/DST/{id}/instantiate", "post"),
+            ("/api/DST/{id}/instantiate/byFile", "post"),
+            ("/api/DSTs/byFile", "get"),
+            ("/api/DSTs/byFile", "post"),
         ] {
             assert!(v["paths"][path][method].is_object(), "{path} {method}");
         }

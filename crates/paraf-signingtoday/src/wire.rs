@@ -438,6 +438,49 @@ pub struct RoleMapping {
     pub signer: Signer,
 }
 
+/// `POST /DST/{id}/instantiate/byFile`: the group made and its DSTs; the rows that could
+/// not be used in `errors` (not in the seed: the SDKs ignore keys they do not know).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InstantiatedByFile {
+    pub instantiation_group: Option<String>,
+    pub title: String,
+    #[serde(rename = "dstIDs")]
+    pub dst_ids: Vec<String>,
+    pub errors: Vec<RowError>,
+}
+
+/// A row of a spreadsheet that could not be used.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RowError {
+    /// 1-based, the header being row 1.
+    pub row: usize,
+    pub column: Option<String>,
+    pub message: String,
+}
+
+/// An item of `GET /DSTs/byFile`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InstantiationGroup {
+    pub instantiation_group_id: String,
+    pub template_id: Option<String>,
+    pub title: String,
+    pub generated_at: String,
+    pub group_size: u64,
+    pub in_state_signed: u64,
+    pub in_state_error: u64,
+    pub in_state_rejected: u64,
+    pub in_state_expired: u64,
+}
+
+/// `GET /DSTs/byFile`: `values` first, as in the seed.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct InstantiationGroups {
+    pub values: Vec<InstantiationGroup>,
+    pub count: Option<u64>,
+}
+
 /// A number or a numeric string (`10`, `"10.14"`); anything else is refused.
 fn opt_num<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
     match Option::<Value>::deserialize(d)? {

@@ -37,14 +37,15 @@ impl Clause {
                 let p = self.bind(Bind::Text(t.clone()));
                 format!("title {} {p}", if *eq { "=" } else { "<>" })
             }
-            EnvelopeFilter::TitleContains(t) => {
+            EnvelopeFilter::TitleContains(has, t) => {
                 let escaped = t
                     .to_lowercase()
                     .replace('\\', "\\\\")
                     .replace('%', "\\%")
                     .replace('_', "\\_");
                 let p = self.bind(Bind::Text(format!("%{escaped}%")));
-                format!("lower(title) LIKE {p} ESCAPE '\\'")
+                let not = if *has { "" } else { "NOT " };
+                format!("lower(title) {not}LIKE {p} ESCAPE '\\'")
             }
             EnvelopeFilter::Status(is, list) => {
                 if list.is_empty() {
@@ -277,6 +278,140 @@ impl Store {
         .execute(p)
         .await)?;
         Ok(n == 1)
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct BatchRow {
+    id: i64,
+    name: String,
+    template: Option<String>,
+    title: String,
+    created_at: i64,
+    size: i64,
+    completed: i64,
+    failed: i64,
+    declined: i64,
+    expired: i64,
+}
+
+const BATCH_SELECT: &str = "SELECT b.id, b.name, t.uuid AS template, b.title, b.created_at, \
+     COUNT(e.id) AS size, \
+     COALESCE(SUM(CASE WHEN e.status = 'completed' THEN 1 ELSE 0 END), 0) AS completed, \
+     COALESCE(SUM(CASE WHEN e.status = 'seal_failed' THEN 1 ELSE 0 END), 0) AS failed, \
+     COALESCE(SUM(CASE WHEN e.status IN ('declined', 'cancelled') THEN 1 ELSE 0 END), 0) AS declined, \
+     COALESCE(SUM(CASE WHEN e.status = 'expired' THEN 1 ELSE 0 END), 0) AS expired \
+     FROM envelope_batches b LEFT JOIN envelopes t ON t.id = b.template_id \
+     LEFT JOIN envelopes e ON e.batch_id = b.id AND e.deleted_at IS NULL \
+     WHERE b.org_id = $1";
+
+impl BatchRow {
+    fn into_domain(self) -> paraf_domain::EnvelopeBatch {
+        paraf_domain::EnvelopeBatch {
+            id: self.id,
+            name: self.name,
+            template: self.template,
+            title: self.title,
+            created_at: from_ts(self.created_at),
+            size: crate::to_u64(self.size),
+            completed: crate::to_u64(self.completed),
+            failed: crate::to_u64(self.failed),
+            declined: crate::to_u64(self.declined),
+            expired: crate::to_u64(self.expired),
+        }
+    }
+}
+
+impl Store {
+    /// Starts a batch named `name` of envelopes made from `template`.
+    pub async fn create_batch(
+        &self,
+        org: OrgId,
+        name: &str,
+        template: Option<EnvelopeId>,
+        title: &str,
+        now: Timestamp,
+    ) -> Result<i64> {
+        let (id,): (i64,) = with_pool!(self, |p| sqlx::query_as(
+            "INSERT INTO envelope_batches (org_id, name, template_id, title, created_at) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id"
+        )
+        .bind(org.0)
+        .bind(name)
+        .bind(template.map(|t| t.0))
+        .bind(title)
+        .bind(ts(now))
+        .fetch_one(p)
+        .await)?;
+        Ok(id)
+    }
+
+    /// Puts an envelope of `org` in batch `batch`.
+    pub async fn set_envelope_batch(&self, org: OrgId, id: EnvelopeId, batch: i64) -> Result<()> {
+        let n = affected!(self, |p| sqlx::query(
+            "UPDATE envelopes SET batch_id = $3 WHERE org_id = $1 AND id = $2"
+        )
+        .bind(org.0)
+        .bind(id.0)
+        .bind(batch)
+        .execute(p)
+        .await)?;
+        if n == 0 {
+            return Err(StoreError::not_found(Entity::Envelope));
+        }
+        Ok(())
+    }
+
+    /// A page of the organisation's batches, newest first, and (if `count`) how many in all.
+    pub async fn batches(
+        &self,
+        org: OrgId,
+        offset: u64,
+        limit: u32,
+        count: bool,
+    ) -> Result<(Vec<paraf_domain::EnvelopeBatch>, Option<u64>)> {
+        let sql = format!(
+            "{BATCH_SELECT} GROUP BY b.id, b.name, t.uuid, b.title, b.created_at \
+             ORDER BY b.id DESC LIMIT $2 OFFSET $3"
+        );
+        let rows: Vec<BatchRow> = with_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(org.0)
+            .bind(i64::from(limit))
+            .bind(crate::to_i64(offset))
+            .fetch_all(p)
+            .await)?;
+        let total = if count {
+            let (n,): (i64,) = with_pool!(self, |p| sqlx::query_as(
+                "SELECT COUNT(*) FROM envelope_batches WHERE org_id = $1"
+            )
+            .bind(org.0)
+            .fetch_one(p)
+            .await)?;
+            Some(crate::to_u64(n))
+        } else {
+            None
+        };
+        Ok((rows.into_iter().map(BatchRow::into_domain).collect(), total))
+    }
+
+    /// The envelopes of the organisation's batch `name` (oldest first), or `NotFound`.
+    pub async fn batch_envelopes(&self, org: OrgId, name: &str) -> Result<Vec<Envelope>> {
+        let found: Option<(i64,)> = with_pool!(self, |p| sqlx::query_as(
+            "SELECT id FROM envelope_batches WHERE org_id = $1 AND name = $2"
+        )
+        .bind(org.0)
+        .bind(name)
+        .fetch_optional(p)
+        .await)?;
+        let (batch,) = found.ok_or(StoreError::not_found(Entity::Envelope))?;
+        let sql = format!(
+            "SELECT {ENVELOPE_COLS} FROM envelopes WHERE batch_id = $1 AND deleted_at IS NULL ORDER BY id"
+        );
+        let rows: Vec<EnvelopeRow> = with_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(batch)
+            .fetch_all(p)
+            .await)?;
+        rows.into_iter().map(EnvelopeRow::into_domain).collect()
     }
 }
 

@@ -485,6 +485,15 @@ async fn dsts_from_the_seeds_samples_to_signed(backend: Backend) {
     )
     .await;
     assert_eq!(v["count"], 1, "the template is not a DST: {v}");
+    let (_, v) = st(
+        &app,
+        "GET",
+        "/api/DSTs?template=true&$filter=not%20title=~sample&$count=true",
+        tok,
+        None,
+    )
+    .await;
+    assert_eq!(v["count"], 0, "{v}");
     let (s, v) = st(
         &app,
         "POST",
@@ -1001,9 +1010,195 @@ async fn dsts_are_edited_filled_copied_and_instantiated(backend: Backend) {
     app.stop().await;
 }
 
+/// An XLSX of `rows` (the header first), written by rust_xlsxwriter.
+pub(crate) fn xlsx(rows: &[Vec<&str>]) -> Vec<u8> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            sheet
+                .write_string(u32::try_from(r).unwrap(), u16::try_from(c).unwrap(), *v)
+                .unwrap();
+        }
+    }
+    book.save_to_buffer().unwrap()
+}
+
+/// `POST path` with a multipart `file` (and text `fields`).
+pub(crate) async fn upload(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    file: (&str, Vec<u8>),
+    fields: &[(&str, &str)],
+) -> (u16, Value) {
+    let mut form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(file.1).file_name(file.0.to_string()),
+    );
+    for (k, v) in fields {
+        form = form.text(k.to_string(), v.to_string());
+    }
+    crate::gesdocs::post_multipart(app, path, token, form).await
+}
+
+async fn templates_are_instantiated_from_spreadsheets(backend: Backend) {
+    let app = spawn(backend).await;
+    let tn = tenant(&app, "bulk", Plan::Piagam).await;
+    let tok = tn.admin_token.as_str();
+    let pdf = paraf_testkit::pdf::pages(&["Lease agreement"]);
+    let mut body = forms_dst(&pdf);
+    body["template"] = json!(true);
+    let (s, t) = st(&app, "POST", "/api/DSTs", Some(tok), Some(body)).await;
+    assert_eq!(s, 201, "{t}");
+    let tid = t["id"].as_str().unwrap().to_string();
+    let path = format!("/api/DST/{tid}/instantiate/byFile?publish=true");
+
+    // --- XLSX: two good rows, one with a bad e-mail (reported, the others made).
+    let sheet = xlsx(&[
+        vec!["Tenant.email", "Tenant.name", "Tenant.surname", "title"],
+        vec!["anna@example.com", "Anna", "Rossi", "Lease Rossi"],
+        vec!["not-an-email", "Bad", "Row", "Lease Bad"],
+        vec!["", "", "", ""],
+        vec!["bruno@example.com", "Bruno", "Bianchi", ""],
+    ]);
+    let (s, v) = upload(
+        &app,
+        &path,
+        tok,
+        ("partners.xlsx", sheet),
+        &[("title", "Partners"), ("tags", "[\"bulk\"]")],
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert_conforms("InstantiateByFileResponse", &v);
+    assert_eq!(v["title"], "Partners");
+    let ids: Vec<&str> = v["dstIDs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 2, "{v}");
+    assert_eq!(
+        v["errors"],
+        json!([{"row": 3, "column": "Tenant.email", "message": "\"not-an-email\" is not an e-mail address"}])
+    );
+    let (_, first) = st(
+        &app,
+        "GET",
+        &format!("/api/DST/{}", ids[0]),
+        Some(tok),
+        None,
+    )
+    .await;
+    assert_conforms("DigitalSignatureTransaction", &first);
+    assert_eq!(
+        (first["title"].as_str(), first["status"].as_str()),
+        (Some("Lease Rossi"), Some("toFill"))
+    );
+    assert_eq!(first["tags"], json!(["bulk"]));
+    assert_eq!(
+        first["documents"][0]["signerGroups"][0]["signers"][0]["email"],
+        "anna@example.com"
+    );
+    let (_, second) = st(
+        &app,
+        "GET",
+        &format!("/api/DST/{}", ids[1]),
+        Some(tok),
+        None,
+    )
+    .await;
+    assert_eq!(
+        second["title"], "Lease",
+        "the template's title when the row has none"
+    );
+    crate::recipients::link_mailed_to(&app, tn.org.id, "bruno@example.com").await;
+
+    // --- CSV, semicolons, not published.
+    let csv = "Tenant.email;Tenant.name\ncarla@example.com;Carla\n"
+        .as_bytes()
+        .to_vec();
+    let (s, v) = upload(
+        &app,
+        &format!("/api/DST/{tid}/instantiate/byFile"),
+        tok,
+        ("rows.csv", csv),
+        &[],
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["title"], "rows.csv");
+    let (_, d) = st(
+        &app,
+        "GET",
+        &format!("/api/DST/{}", v["dstIDs"][0].as_str().unwrap()),
+        Some(tok),
+        None,
+    )
+    .await;
+    assert_eq!(d["status"], "draft");
+
+    // --- the groups.
+    let (s, g) = st(&app, "GET", "/api/DSTs/byFile?$count=true", Some(tok), None).await;
+    assert_eq!(s, 200, "{g}");
+    assert_conforms("InstantiationGroupsGetResponse", &g);
+    assert_eq!(g["count"], 2);
+    assert_eq!(g["values"][1]["title"], "Partners");
+    assert_eq!(g["values"][1]["groupSize"], 2);
+    assert_eq!(g["values"][1]["templateId"], tid.as_str());
+    assert_eq!(g["values"][0]["groupSize"], 1);
+
+    // --- refusals.
+    let missing = xlsx(&[vec!["Buyer.email"], vec!["x@example.com"]]);
+    let (s, v) = upload(&app, &path, tok, ("m.xlsx", missing), &[]).await;
+    assert_eq!(s, 400, "{v}");
+    assert_error(&v, "INVALID_INPUT", Some("file"));
+    assert!(
+        v["message"].as_str().unwrap().contains("Tenant.email"),
+        "{v}"
+    );
+    let all_bad = b"Tenant.email\nnope\n".to_vec();
+    let (s, v) = upload(&app, &path, tok, ("bad.csv", all_bad), &[]).await;
+    assert_eq!(s, 400, "{v}");
+    assert!(v["message"].as_str().unwrap().contains("row 2"), "{v}");
+    let (s, v) = upload(&app, &path, tok, ("x.bin", vec![0xff, 0xfe, 0, 1]), &[]).await;
+    assert_eq!(s, 400, "{v}");
+    assert_error(&v, "INVALID_INPUT", Some("file"));
+    let (s, v) = upload(
+        &app,
+        &format!("/api/DST/{}/instantiate/byFile", ids[0]),
+        tok,
+        ("r.csv", b"a\n".to_vec()),
+        &[],
+    )
+    .await;
+    assert_eq!(s, 409, "not a template: {v}");
+    assert_error(&v, "ILLEGAL_STATUS", None);
+
+    // --- a template from a PDF.
+    let (s, v) = upload(
+        &app,
+        "/api/DSTs/byFile",
+        tok,
+        ("nda.pdf", pdf.clone()),
+        &[("title", "NDA")],
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert_conforms("DigitalSignatureTransaction", &v);
+    assert_eq!(
+        (v["template"].as_bool(), v["title"].as_str()),
+        (Some(true), Some("NDA"))
+    );
+    app.stop().await;
+}
+
 crate::both_backends!(
     dsts_from_the_seeds_samples_to_signed,
     signing_addresses_follow_the_groups_and_mails_can_be_off,
     resource_urls_to_private_addresses_are_refused,
     dsts_are_edited_filled_copied_and_instantiated,
+    templates_are_instantiated_from_spreadsheets,
 );

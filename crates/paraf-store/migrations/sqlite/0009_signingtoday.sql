@@ -23,3 +23,15 @@ CREATE TABLE envelope_notes (
     text TEXT NOT NULL
 );
 CREATE INDEX envelope_notes_envelope ON envelope_notes (envelope_id, id);
+-- Envelopes made together from one template and a spreadsheet (an instantiation group).
+CREATE TABLE envelope_batches (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    org_id INTEGER NOT NULL REFERENCES organisations(id),
+    name TEXT NOT NULL,
+    template_id INTEGER REFERENCES envelopes(id),
+    title TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX envelope_batches_name ON envelope_batches (org_id, name);
+ALTER TABLE envelopes ADD COLUMN batch_id INTEGER REFERENCES envelope_batches(id);
+CREATE INDEX envelopes_batch ON envelopes (batch_id);
