@@ -302,6 +302,8 @@ pub enum AuditAction {
     EnvelopeRecalled,
     /// A field was filled in before its recipient signs.
     FieldFilled,
+    /// A robot's settings were changed.
+    RobotConfigured,
 }
 
 impl AuditAction {
@@ -354,6 +356,7 @@ impl AuditAction {
             EnvelopeChanged => "envelope.changed",
             EnvelopeRecalled => "envelope.recalled",
             FieldFilled => "field.filled",
+            RobotConfigured => "robot.configured",
             ContactCreated => "contact.created",
             EnvelopeExpired => "envelope.expired",
             RecipientInvited => "recipient.invited",

@@ -36,6 +36,7 @@ pub mod pki;
 pub mod proof;
 pub mod quotas;
 pub mod recipients;
+pub mod robots;
 pub mod secret;
 pub mod sessions;
 pub mod sharing;

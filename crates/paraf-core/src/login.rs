@@ -95,23 +95,51 @@ async fn signing_today_login(
         Err(e) if e.is_not_found() => return Ok(None),
         Err(e) => return Err(LoginOrgError::Core(e.into())),
     };
-    if let Ok(email) = Email::parse(user) {
-        return Ok(Some((org, email)));
+    match named_user(core, org.id, user).await {
+        Ok(u) => Ok(Some((org, u.email))),
+        Err(NamedUser::Core(e)) => Err(LoginOrgError::Core(e)),
+        Err(NamedUser::None) => Err(LoginOrgError::Unknown),
+        Err(NamedUser::Several) => Err(LoginOrgError::Ambiguous),
     }
+}
+
+/// Why [`named_user`] found nobody.
+#[derive(Debug)]
+pub enum NamedUser {
+    None,
+    /// Several users have that local part: the whole e-mail is needed.
+    Several,
+    Core(CoreError),
+}
+
+/// The user of `org` that `username` names: their e-mail, or its local part when only one
+/// user has it (Signing Today's usernames).
+pub async fn named_user(
+    core: &Core,
+    org: paraf_domain::OrgId,
+    username: &str,
+) -> Result<paraf_domain::User, NamedUser> {
     let users = core
         .store
-        .list_users(org.id)
+        .list_users(org)
         .await
-        .map_err(|e| LoginOrgError::Core(e.into()))?;
+        .map_err(|e| NamedUser::Core(e.into()))?;
+    let username = username.trim();
+    if let Some(u) = users
+        .iter()
+        .find(|u| u.email.as_str().eq_ignore_ascii_case(username))
+    {
+        return Ok(u.clone());
+    }
     let mut named = users.iter().filter(|u| {
         u.email
             .as_str()
             .rsplit_once('@')
-            .is_some_and(|(local, _)| local.eq_ignore_ascii_case(user))
+            .is_some_and(|(local, _)| local.eq_ignore_ascii_case(username))
     });
     match (named.next(), named.next()) {
-        (Some(u), None) => Ok(Some((org.clone(), u.email.clone()))),
-        (None, _) => Err(LoginOrgError::Unknown),
-        (Some(_), Some(_)) => Err(LoginOrgError::Ambiguous),
+        (Some(u), None) => Ok(u.clone()),
+        (None, _) => Err(NamedUser::None),
+        (Some(_), Some(_)) => Err(NamedUser::Several),
     }
 }

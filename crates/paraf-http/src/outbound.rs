@@ -185,8 +185,21 @@ impl Outbound {
     /// GETs `url` (redirects followed and checked) and reads at most `max_bytes` of a 2xx
     /// body.
     pub async fn fetch(&self, url: &str, max_bytes: u64) -> Result<Fetched, OutboundError> {
+        self.fetch_with(url, max_bytes, &[]).await
+    }
+
+    /// [`Outbound::fetch`] with request `headers` (a robot's, credentials included).
+    pub async fn fetch_with(
+        &self,
+        url: &str,
+        max_bytes: u64,
+        headers: &[(String, String)],
+    ) -> Result<Fetched, OutboundError> {
         let url = self.check(url)?;
-        let mut resp = self.following.get(url).send().await.map_err(classify)?;
+        let request = headers.iter().fold(self.following.get(url), |r, (k, v)| {
+            r.header(k.as_str(), v.as_str())
+        });
+        let mut resp = request.send().await.map_err(classify)?;
         if !resp.status().is_success() {
             return Err(OutboundError::Status(resp.status().as_u16()));
         }

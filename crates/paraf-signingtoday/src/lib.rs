@@ -18,6 +18,7 @@ pub mod odata;
 pub mod openapi;
 pub mod plan;
 pub mod resources;
+pub mod robots;
 pub mod wire;
 
 use axum::extract::{FromRequestParts, Request, State};
@@ -110,6 +111,14 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/api/DST/{id}/notify", post(activity::notify))
         .route("/api/resource/{id}", get(resources::download))
         .route("/api/robot/DSTs", post(dsts::robot_create))
+        .route(
+            "/api/robot/authentication",
+            get(robots::token).delete(robots::revoke),
+        )
+        .route(
+            "/api/robot/configuration",
+            get(robots::configuration).put(robots::configure),
+        )
         .route_layer(limits)
         .route_layer(from_fn_with_state((state, AUTH), require_auth))
 }
@@ -121,7 +130,7 @@ pub fn dialect() -> paraf_http::Dialect {
         routes: router,
         openapi: openapi::add_to,
         wrap: Some(|state, app| app.layer(from_fn_with_state(state, envelope))),
-        payload: None,
+        payload: Some((FACE, robots::payload)),
     }
 }
 

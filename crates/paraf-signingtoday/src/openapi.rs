@@ -34,7 +34,11 @@ use serde_json::json;
     crate::lifecycle::robot_instantiate,
     crate::bulk::instantiate_by_file,
     crate::bulk::groups,
-    crate::bulk::template_by_file
+    crate::bulk::template_by_file,
+    crate::robots::token,
+    crate::robots::revoke,
+    crate::robots::configuration,
+    crate::robots::configure
 ))]
 #[openapi(components(schemas(crate::wire::ErrorResponse, crate::wire::Dst)))]
 struct Api;
@@ -84,6 +88,10 @@ mod tests {
             ("/api/DST/{id}/instantiate/byFile", "post"),
             ("/api/DSTs/byFile", "get"),
             ("/api/DSTs/byFile", "post"),
+            ("/api/robot/authentication", "get"),
+            ("/api/robot/authentication", "delete"),
+            ("/api/robot/configuration", "get"),
+            ("/api/robot/configuration", "put"),
         ] {
             assert!(v["paths"][path][method].is_object(), "{path} {method}");
         }

@@ -100,6 +100,7 @@ fn at(i: usize, rest: &str) -> String {
 async fn document_bytes(
     state: &AppState,
     org: OrgId,
+    creator: UserId,
     i: usize,
     d: &DocumentInput,
 ) -> Result<(String, String, Vec<u8>), StError> {
@@ -140,9 +141,16 @@ async fn document_bytes(
             Some("URL") => {
                 let url = src.source_url.as_deref().unwrap_or_default();
                 let target = at(i, "resource.source.sourceURL");
+                // With the robot's headers and credentials (its settings), if it has some.
+                let headers = state
+                    .core
+                    .robot_config(org, creator)
+                    .await
+                    .map(|c| c.headers())
+                    .unwrap_or_default();
                 state
                     .outbound
-                    .fetch(url, MAX_PDF)
+                    .fetch_with(url, MAX_PDF, &headers)
                     .await
                     .map_err(|e| {
                         StError::invalid(&target, format!("the document could not be fetched: {e}"))
@@ -297,7 +305,7 @@ pub async fn make(
     let mut documents = Vec::new();
     let mut plan_docs = Vec::new();
     for (i, d) in input.documents.iter().enumerate() {
-        let (filename, doc_title, bytes) = document_bytes(state, org, i, d).await?;
+        let (filename, doc_title, bytes) = document_bytes(state, org, creator, i, d).await?;
         let mut plan_doc = PlanDocument {
             id: d.id.unwrap_or(i as i64),
             title: doc_title,

@@ -481,6 +481,67 @@ pub struct InstantiationGroups {
     pub count: Option<u64>,
 }
 
+/// `RobotAuthenticationToken`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RobotToken {
+    pub access_token: String,
+}
+
+/// `RobotConfiguration`: headers and credentials for the files the robot names by URL (and
+/// its webhook deliveries), and its webhook URL. The password is never shown back.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RobotConfiguration {
+    #[serde(default)]
+    pub request_headers: std::collections::BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    pub authentication: Option<RobotAuthentication>,
+    #[serde(default)]
+    pub webhooks: Option<RobotWebhooks>,
+}
+
+/// The robot's HTTP credentials (`authMode` basic; digest is refused).
+#[derive(Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RobotAuthentication {
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub auth_mode: Option<String>,
+    #[serde(default)]
+    pub client_key: Option<String>,
+    #[serde(default)]
+    pub client_cert: Option<String>,
+}
+
+impl std::fmt::Debug for RobotAuthentication {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RobotAuthentication")
+            .field("username", &self.username)
+            .field("auth_mode", &self.auth_mode)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where the robot's DST status changes go.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct RobotWebhooks {
+    #[serde(default)]
+    pub dst: Option<String>,
+}
+
+/// `DSTStatusChangedNotification`: the body of a robot's webhook.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DstStatusChanged {
+    /// toFill, toSign, expired, performed, error.
+    pub status: String,
+    pub dst: String,
+    pub reason: Option<String>,
+}
+
 /// A number or a numeric string (`10`, `"10.14"`); anything else is refused.
 fn opt_num<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
     match Option::<Value>::deserialize(d)? {

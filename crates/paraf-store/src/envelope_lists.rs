@@ -415,6 +415,77 @@ impl Store {
     }
 }
 
+impl Store {
+    /// A user's sealed robot settings, if any.
+    pub async fn robot_configuration(&self, org: OrgId, user: UserId) -> Result<Option<String>> {
+        let row: Option<(String,)> = with_pool!(self, |p| sqlx::query_as(
+            "SELECT config_sealed FROM robot_configurations WHERE org_id = $1 AND user_id = $2"
+        )
+        .bind(org.0)
+        .bind(user.0)
+        .fetch_optional(p)
+        .await)?;
+        Ok(row.map(|(s,)| s))
+    }
+
+    /// Sets a user's sealed robot settings.
+    pub async fn set_robot_configuration(
+        &self,
+        org: OrgId,
+        user: UserId,
+        sealed: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        affected!(self, |p| {
+            sqlx::query(
+            "INSERT INTO robot_configurations (org_id, user_id, config_sealed, updated_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (org_id, user_id) \
+             DO UPDATE SET config_sealed = excluded.config_sealed, updated_at = excluded.updated_at"
+        )
+        .bind(org.0)
+        .bind(user.0)
+        .bind(sealed)
+        .bind(ts(now))
+        .execute(p)
+        .await
+        })?;
+        Ok(())
+    }
+
+    /// The sealed headers an endpoint's deliveries carry, if any.
+    pub async fn endpoint_headers(&self, endpoint: i64) -> Result<Option<String>> {
+        let row: Option<(String,)> = with_pool!(self, |p| sqlx::query_as(
+            "SELECT headers_sealed FROM webhook_endpoint_headers WHERE endpoint_id = $1"
+        )
+        .bind(endpoint)
+        .fetch_optional(p)
+        .await)?;
+        Ok(row.map(|(s,)| s))
+    }
+
+    /// Sets (or, `None`, removes) the sealed headers of an endpoint.
+    pub async fn set_endpoint_headers(&self, endpoint: i64, sealed: Option<&str>) -> Result<()> {
+        affected!(self, |p| sqlx::query(
+            "DELETE FROM webhook_endpoint_headers WHERE endpoint_id = $1"
+        )
+        .bind(endpoint)
+        .execute(p)
+        .await)?;
+        if let Some(s) = sealed {
+            affected!(self, |p| {
+                sqlx::query(
+                "INSERT INTO webhook_endpoint_headers (endpoint_id, headers_sealed) VALUES ($1, $2)"
+            )
+            .bind(endpoint)
+            .bind(s)
+            .execute(p)
+            .await
+            })?;
+        }
+        Ok(())
+    }
+}
+
 #[derive(sqlx::FromRow)]
 struct NoteRow {
     id: i64,

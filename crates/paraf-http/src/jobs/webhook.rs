@@ -58,9 +58,17 @@ pub async fn run(state: &AppState, out: &Outbound, job: &Job) -> Result<(), Stri
     let secrets: Vec<&str> = secrets.iter().map(|s| s.expose()).collect();
     let t = state.clock.now().timestamp();
     let signature = sign(&secrets, &p.event_id, t, p.body.as_bytes());
+    // Headers the endpoint's owner asked for (a robot's settings), before Paraf's own.
+    let extra = state
+        .core
+        .endpoint_headers(ep.id.0)
+        .await
+        .map_err(|e| e.to_string())?;
     let started = Instant::now();
     let result = match out.post(&ep.url) {
-        Ok(request) => request
+        Ok(request) => extra
+            .iter()
+            .fold(request, |r, (k, v)| r.header(k.as_str(), v.as_str()))
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header(
                 reqwest::header::USER_AGENT,

@@ -24,4 +24,5 @@ mod proof;
 mod recipients;
 mod signer_page;
 mod signingtoday;
+mod signingtoday_browser;
 mod webhooks;

@@ -48,6 +48,21 @@ pub(crate) async fn st(
     (status, v)
 }
 
+/// `GET path` with `token`.
+pub(crate) async fn get_as(app: &TestApp, path: &str, token: Option<&str>) -> (u16, Value) {
+    st(app, "GET", path, token, None).await
+}
+
+/// No mail went out for organisation `org`.
+pub(crate) async fn assert_no_mail(app: &TestApp, org: paraf_domain::OrgId) {
+    let mails = app.store.list_mail(Some(org), 100).await.unwrap();
+    assert!(
+        mails.is_empty(),
+        "{:?}",
+        mails.iter().map(|m| &m.to).collect::<Vec<_>>()
+    );
+}
+
 /// An `ErrorResponse` with `code` and, when given, `target`.
 #[track_caller]
 pub(crate) fn assert_error(v: &Value, code: &str, target: Option<&str>) {
@@ -672,12 +687,7 @@ async fn signing_addresses_follow_the_groups_and_mails_can_be_off(backend: Backe
     assert_conforms("DigitalSignatureTransaction", &dst);
     let id = dst["id"].as_str().unwrap();
     // No invitation mail: the integrator hands out the addresses.
-    let mails = app.store.list_mail(Some(tn.org.id), 100).await.unwrap();
-    assert!(
-        mails.is_empty(),
-        "{:?}",
-        mails.iter().map(|m| &m.to).collect::<Vec<_>>()
-    );
+    assert_no_mail(&app, tn.org.id).await;
     // Carla (group 2) has no address before the first group is done.
     let (s, v) = st(&app, "GET", &format!("/api/DST/{id}/sign/0/2"), tok, None).await;
     assert_eq!(s, 409, "{v}");
@@ -716,12 +726,7 @@ async fn signing_addresses_follow_the_groups_and_mails_can_be_off(backend: Backe
         ["toSign", "signed"].contains(&v["status"].as_str().unwrap()),
         "{v}"
     );
-    assert!(app
-        .store
-        .list_mail(Some(tn.org.id), 100)
-        .await
-        .unwrap()
-        .is_empty());
+    assert_no_mail(&app, tn.org.id).await;
     app.stop().await;
 }
 
@@ -1195,10 +1200,202 @@ async fn templates_are_instantiated_from_spreadsheets(backend: Backend) {
     app.stop().await;
 }
 
+async fn robots_have_lifetime_tokens_settings_and_webhooks(backend: Backend) {
+    let app = spawn(backend).await;
+    let tn = tenant(&app, "robots", Plan::Piagam).await;
+    let tok = Some(tn.admin_token.as_str());
+    let robot = add_user(
+        &app,
+        tn.org.id,
+        "erp@robots.example",
+        paraf_domain::Role::Instructor,
+    )
+    .await;
+
+    // --- lifetime tokens: issued (an administrator for the robot), each replacing the last.
+    let q = "username=erp&domain=robots";
+    let (s, v) = get_as(&app, &format!("/api/robot/authentication?{q}"), tok).await;
+    assert_eq!(s, 200, "{v}");
+    assert_conforms("RobotAuthenticationToken", &v);
+    let first = v["accessToken"].as_str().unwrap().to_string();
+    let (s, me) = get_as(&app, "/api/auth/user", Some(&first)).await;
+    assert_eq!((s, me["email"].as_str()), (200, Some("erp@robots.example")));
+    let (_, v) = get_as(&app, &format!("/api/robot/authentication?{q}"), tok).await;
+    let second = v["accessToken"].as_str().unwrap().to_string();
+    let (s, _) = get_as(&app, "/api/auth/user", Some(&first)).await;
+    assert_eq!(s, 401, "the earlier token stopped");
+    let (s, v) = get_as(
+        &app,
+        "/api/robot/authentication?username=admin&domain=robots",
+        Some(&second),
+    )
+    .await;
+    assert_eq!(s, 403, "a robot does not get the admin's token: {v}");
+    assert_error(&v, "FORBIDDEN", Some("username"));
+    let (s, v) = get_as(
+        &app,
+        "/api/robot/authentication?username=erp&domain=elsewhere",
+        tok,
+    )
+    .await;
+    assert_eq!(s, 404, "{v}");
+    assert_error(&v, "NOT_FOUND", Some("domain"));
+
+    // --- settings: headers and credentials for URL documents, the webhook URL (already an
+    // endpoint of the organisation: it keeps its secret).
+    let rx = paraf_testkit::webhook::Receiver::start(vec![200; 10]).await;
+    let (_, secret) = app
+        .state
+        .core
+        .webhooks()
+        .create(tn.org.id, &rx.url, &[], "ERP", &paraf_core::Actor::cli())
+        .await
+        .unwrap();
+    let config = json!({
+        "requestHeaders": {"X-Api-Key": ["k-123"]},
+        "authentication": {"username": "jdo", "password": "A12345678z", "authMode": "basic", "clientKey": "", "clientCert": ""},
+        "webhooks": {"dst": rx.url}
+    });
+    let (s, v) = st(
+        &app,
+        "PUT",
+        "/api/robot/configuration",
+        Some(&second),
+        Some(config),
+    )
+    .await;
+    assert_eq!(s, 204, "{v}");
+    let (s, v) = get_as(&app, "/api/robot/configuration", Some(&second)).await;
+    assert_eq!(s, 200, "{v}");
+    assert_conforms("RobotConfiguration", &v);
+    assert_eq!(v["requestHeaders"], json!({"X-Api-Key": ["k-123"]}));
+    assert_eq!(v["authentication"]["username"], "jdo");
+    assert_eq!(
+        v["authentication"]["password"],
+        Value::Null,
+        "never shown back"
+    );
+    assert_eq!(v["webhooks"]["dst"], rx.url.as_str());
+    let hooks = app.state.core.webhooks().list(tn.org.id).await.unwrap();
+    assert_eq!(hooks.len(), 1, "the endpoint is reused");
+    for (body, target) in [
+        (
+            json!({"authentication": {"username": "u", "password": "p", "authMode": "digest"}}),
+            "authentication.authMode",
+        ),
+        (
+            json!({"requestHeaders": {"Bad Header": ["x"]}}),
+            "requestHeaders",
+        ),
+        (
+            json!({"requestHeaders": {"X-A": ["line\nbreak"]}}),
+            "requestHeaders",
+        ),
+        (
+            json!({"webhooks": {"dst": "ftp://example.com/x"}}),
+            "webhooks.dst",
+        ),
+    ] {
+        let (s, v) = st(
+            &app,
+            "PUT",
+            "/api/robot/configuration",
+            Some(&second),
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(s, 400, "{body}: {v}");
+        assert_error(&v, "INVALID_INPUT", Some(target));
+    }
+    // The stored settings are sealed: no password in the database.
+    let sealed = app
+        .store
+        .robot_configuration(tn.org.id, robot.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!sealed.contains("A12345678z") && !sealed.contains("k-123"));
+
+    // --- a URL document is fetched with the robot's headers and credentials.
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(String, String)>::new()));
+    let seen2 = seen.clone();
+    let pdf = paraf_testkit::pdf::pages(&["Fornitura"]);
+    let files = axum::Router::new().route(
+        "/doc.pdf",
+        axum::routing::get(move |h: axum::http::HeaderMap| {
+            let pdf = pdf.clone();
+            let seen = seen2.clone();
+            async move {
+                let get = |k: &str| {
+                    h.get(k)
+                        .map(|v| v.to_str().unwrap().to_string())
+                        .unwrap_or_default()
+                };
+                seen.lock()
+                    .unwrap()
+                    .push((get("x-api-key"), get("authorization")));
+                pdf
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let files_url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, files).await });
+    let body = quick_start_dst(json!({"type": "URL", "sourceURL": format!("{files_url}/doc.pdf")}));
+    let (s, dst) = st(&app, "POST", "/api/robot/DSTs", Some(&second), Some(body)).await;
+    assert_eq!(s, 200, "{dst}");
+    let basic_jdo = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode("jdo:A12345678z")
+    );
+    assert_eq!(
+        seen.lock().unwrap().clone(),
+        vec![("k-123".to_string(), basic_jdo.clone())]
+    );
+
+    // --- its webhook: each status change as {status, dst, reason}, signed, with the headers.
+    let id = dst["id"].as_str().unwrap().to_string();
+    let (_, a) = get_as(&app, &format!("/api/DST/{id}/sign/0/1"), Some(&second)).await;
+    alice_signs(&app.state.core, a["url"].as_str().unwrap()).await;
+    let deliveries = eventually(30, "the DST's webhooks", || async {
+        let d = rx.deliveries();
+        d.iter()
+            .any(|x| x.json()["status"] == "performed")
+            .then_some(d)
+    })
+    .await;
+    for d in &deliveries {
+        assert!(
+            d.signed_by(secret.expose()),
+            "signed like every Paraf webhook"
+        );
+        assert_eq!(d.header("x-api-key"), "k-123");
+        assert_eq!(d.header("authorization"), basic_jdo);
+        assert_conforms("DSTStatusChangedNotification", &d.json());
+        assert_eq!(d.json()["dst"], id.as_str());
+    }
+    assert_eq!(deliveries[0].json()["status"], "toSign");
+
+    // --- revoked: the robot's token stops.
+    let (s, _) = st(
+        &app,
+        "DELETE",
+        "/api/robot/authentication",
+        Some(&second),
+        None,
+    )
+    .await;
+    assert_eq!(s, 204);
+    let (s, _) = get_as(&app, "/api/auth/user", Some(&second)).await;
+    assert_eq!(s, 401);
+    app.stop().await;
+}
+
 crate::both_backends!(
     dsts_from_the_seeds_samples_to_signed,
     signing_addresses_follow_the_groups_and_mails_can_be_off,
     resource_urls_to_private_addresses_are_refused,
     dsts_are_edited_filled_copied_and_instantiated,
     templates_are_instantiated_from_spreadsheets,
+    robots_have_lifetime_tokens_settings_and_webhooks,
 );

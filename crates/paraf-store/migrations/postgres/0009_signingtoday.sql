@@ -26,3 +26,8 @@ CREATE TABLE envelope_batches (
 CREATE UNIQUE INDEX envelope_batches_name ON envelope_batches (org_id, name);
 ALTER TABLE envelopes ADD COLUMN batch_id BIGINT REFERENCES envelope_batches(id);
 CREATE INDEX envelopes_batch ON envelopes (batch_id);
+CREATE TABLE robot_configurations (org_id BIGINT NOT NULL REFERENCES organisations(id),
+    user_id BIGINT NOT NULL REFERENCES users(id), config_sealed TEXT NOT NULL,
+    updated_at BIGINT NOT NULL, PRIMARY KEY (org_id, user_id));
+CREATE TABLE webhook_endpoint_headers (endpoint_id BIGINT PRIMARY KEY
+    REFERENCES webhook_endpoints(id) ON DELETE CASCADE, headers_sealed TEXT NOT NULL);

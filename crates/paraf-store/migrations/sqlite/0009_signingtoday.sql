@@ -35,3 +35,17 @@ CREATE TABLE envelope_batches (
 CREATE UNIQUE INDEX envelope_batches_name ON envelope_batches (org_id, name);
 ALTER TABLE envelopes ADD COLUMN batch_id INTEGER REFERENCES envelope_batches(id);
 CREATE INDEX envelopes_batch ON envelopes (batch_id);
+-- A robot's settings (request headers and credentials for the files it names by URL, its
+-- webhook URL), sealed with the master key: they hold credentials.
+CREATE TABLE robot_configurations (
+    org_id INTEGER NOT NULL REFERENCES organisations(id),
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    config_sealed TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (org_id, user_id)
+);
+-- Headers a webhook endpoint's deliveries carry besides the signature (sealed).
+CREATE TABLE webhook_endpoint_headers (
+    endpoint_id INTEGER PRIMARY KEY REFERENCES webhook_endpoints(id) ON DELETE CASCADE,
+    headers_sealed TEXT NOT NULL
+);
