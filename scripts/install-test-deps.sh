@@ -7,6 +7,7 @@ set -euo pipefail
 
 need_apt=()
 command -v pdfsig >/dev/null || need_apt+=(poppler-utils)
+command -v unzip >/dev/null || need_apt+=(unzip)
 command -v qpdf >/dev/null || need_apt+=(qpdf)
 command -v certutil >/dev/null || need_apt+=(libnss3-tools)
 command -v gs >/dev/null || need_apt+=(ghostscript)

@@ -11,6 +11,7 @@
 pub mod activity;
 pub mod auth;
 pub mod bulk;
+pub mod documents;
 pub mod dsts;
 pub mod error;
 pub mod lifecycle;
@@ -109,7 +110,28 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/api/DST/{id}/audit", get(activity::audit))
         .route("/api/DST/{id}/notify", post(activity::notify))
-        .route("/api/resource/{id}", get(resources::download))
+        .route(
+            "/api/resource/{id}",
+            get(resources::download).put(documents::describe),
+        )
+        .route(
+            "/api/DST/{id}/resources",
+            get(resources::dst_zip).patch(documents::add),
+        )
+        .route(
+            "/api/DST/resource/{id}",
+            axum::routing::delete(documents::remove),
+        )
+        .route("/api/DST/{id}/doc/{doc_id}/swap", post(documents::swap))
+        .route(
+            "/api/DST/{id}/doc/{doc_id}/resource",
+            post(documents::replace_file),
+        )
+        .route(
+            "/api/DSTs/instantiationGroup/{id}/resources",
+            get(resources::group_zip),
+        )
+        .route("/api/pdfResource/{id}/thumbs", get(resources::thumbs))
         .route("/api/robot/DSTs", post(dsts::robot_create))
         .route(
             "/api/robot/authentication",

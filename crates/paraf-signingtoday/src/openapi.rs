@@ -38,7 +38,15 @@ use serde_json::json;
     crate::robots::token,
     crate::robots::revoke,
     crate::robots::configuration,
-    crate::robots::configure
+    crate::robots::configure,
+    crate::resources::dst_zip,
+    crate::resources::group_zip,
+    crate::resources::thumbs,
+    crate::documents::add,
+    crate::documents::remove,
+    crate::documents::swap,
+    crate::documents::replace_file,
+    crate::documents::describe
 ))]
 #[openapi(components(schemas(crate::wire::ErrorResponse, crate::wire::Dst)))]
 struct Api;
@@ -92,6 +100,14 @@ mod tests {
             ("/api/robot/authentication", "delete"),
             ("/api/robot/configuration", "get"),
             ("/api/robot/configuration", "put"),
+            ("/api/DST/{id}/resources", "get"),
+            ("/api/DSTs/instantiationGroup/{id}/resources", "get"),
+            ("/api/pdfResource/{id}/thumbs", "get"),
+            ("/api/DST/{id}/resources", "patch"),
+            ("/api/DST/resource/{id}", "delete"),
+            ("/api/DST/{id}/doc/{docId}/swap", "post"),
+            ("/api/DST/{id}/doc/{docId}/resource", "post"),
+            ("/api/resource/{id}", "put"),
         ] {
             assert!(v["paths"][path][method].is_object(), "{path} {method}");
         }

@@ -175,7 +175,7 @@ async fn params(app: &TestApp, org: OrgId) -> Params {
 fn concrete(path: &str, p: &Params) -> String {
     let path = if path.starts_with("/api/DST/") || path.starts_with("/api/robot/DST/") {
         path.replace("{id}", &p.dst)
-    } else if path.starts_with("/api/resource/") {
+    } else if path.starts_with("/api/resource/") || path.starts_with("/api/pdfResource/") {
         path.replace("{id}", &p.resource)
     } else {
         path.to_string()
@@ -286,7 +286,9 @@ async fn a_foreign_organisation_never_reads_anothers_data(backend: Backend) {
                 // B's DST, once the sweep's DELETE went through, is "not found" (an
                 // ErrorResponse naming the id, not a missing route).
                 let deleted_dst = (path.starts_with("/api/DST/")
+                    || path.starts_with("/api/DSTs/instantiationGroup/")
                     || path.starts_with("/api/robot/DST/")
+                    || path.starts_with("/api/pdfResource/")
                     || path.starts_with("/api/resource/"))
                     && (body.contains(r#""target":"id""#) || body.contains(r#""target":"noteId""#));
                 assert!(

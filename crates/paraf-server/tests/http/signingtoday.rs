@@ -1037,6 +1037,18 @@ pub(crate) async fn upload(
     file: (&str, Vec<u8>),
     fields: &[(&str, &str)],
 ) -> (u16, Value) {
+    upload_with(app, reqwest::Method::POST, path, token, file, fields).await
+}
+
+/// `method path` with a multipart `file` (and text `fields`).
+pub(crate) async fn upload_with(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    token: &str,
+    file: (&str, Vec<u8>),
+    fields: &[(&str, &str)],
+) -> (u16, Value) {
     let mut form = reqwest::multipart::Form::new().part(
         "file",
         reqwest::multipart::Part::bytes(file.1).file_name(file.0.to_string()),
@@ -1044,7 +1056,11 @@ pub(crate) async fn upload(
     for (k, v) in fields {
         form = form.text(k.to_string(), v.to_string());
     }
-    crate::gesdocs::post_multipart(app, path, token, form).await
+    let r = app
+        .http
+        .request(method, app.at(path))
+        .header("authorization", bearer(token));
+    json(r.multipart(form).send().await.unwrap()).await
 }
 
 async fn templates_are_instantiated_from_spreadsheets(backend: Backend) {
@@ -1154,6 +1170,26 @@ async fn templates_are_instantiated_from_spreadsheets(backend: Backend) {
     assert_eq!(g["values"][1]["groupSize"], 2);
     assert_eq!(g["values"][1]["templateId"], tid.as_str());
     assert_eq!(g["values"][0]["groupSize"], 1);
+    let group = g["values"][1]["instantiationGroupId"].as_str().unwrap();
+    let (s, ct, zip) = fetch_as(
+        &app,
+        &format!("/api/DSTs/instantiationGroup/{group}/resources"),
+        tok,
+    )
+    .await;
+    assert_eq!((s, ct.as_str()), (200, "application/zip"));
+    let mut names = zip_names(&zip);
+    names.sort();
+    let mut expected: Vec<String> = ids.iter().map(|i| format!("{i}/lease.pdf")).collect();
+    expected.sort();
+    assert_eq!(names, expected);
+    let (s, v) = get_as(
+        &app,
+        "/api/DSTs/instantiationGroup/nope/resources",
+        Some(tok),
+    )
+    .await;
+    assert_eq!(s, 404, "{v}");
 
     // --- refusals.
     let missing = xlsx(&[vec!["Buyer.email"], vec!["x@example.com"]]);
@@ -1391,6 +1427,205 @@ async fn robots_have_lifetime_tokens_settings_and_webhooks(backend: Backend) {
     app.stop().await;
 }
 
+/// The names of the entries of a zip file (read with `unzip -Z1`).
+fn zip_names(bytes: &[u8]) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "files.zip", bytes);
+    let out = std::process::Command::new("unzip")
+        .arg("-Z1")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    text(&out).lines().map(str::to_string).collect()
+}
+
+async fn a_drafts_documents_are_edited_zipped_and_rendered(backend: Backend) {
+    let app = spawn(backend).await;
+    let tn = tenant(&app, "docs", Plan::Piagam).await;
+    let tok = tn.admin_token.as_str();
+    let lease = paraf_testkit::pdf::pages(&["Lease agreement", "Second page"]);
+    let (s, d) = st(
+        &app,
+        "POST",
+        "/api/DSTs",
+        Some(tok),
+        Some(forms_dst(&lease)),
+    )
+    .await;
+    assert_eq!(s, 201, "{d}");
+    let id = d["id"].as_str().unwrap().to_string();
+    let dst_path = format!("/api/DST/{id}");
+
+    // --- add a document (PATCH resources with the seed's multipart fields).
+    let annex = paraf_testkit::pdf::pages(&["Annex A"]);
+    let fields = [
+        ("filename", "annex.pdf"),
+        ("resourceType", "PDF_Document"),
+        ("title", "Annex"),
+        ("extraData", "{}"),
+    ];
+    let (s, d) = upload_with(
+        &app,
+        reqwest::Method::PATCH,
+        &format!("{dst_path}/resources"),
+        tok,
+        ("annex.pdf", annex.clone()),
+        &fields,
+    )
+    .await;
+    assert_eq!(s, 200, "{d}");
+    assert_conforms("DigitalSignatureTransaction", &d);
+    let ids = |d: &Value| {
+        d["documents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["id"].as_i64().unwrap())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ids(&d), [0, 1]);
+    assert_eq!(
+        d["documents"][0]["forms"].as_array().unwrap().len(),
+        3,
+        "the forms stay"
+    );
+    assert_eq!(d["resources"][1]["title"], "Annex");
+    // --- swap; replace document 0's PDF.
+    let (s, d) = st(
+        &app,
+        "POST",
+        &format!("{dst_path}/doc/0/swap?targetDocId=1"),
+        Some(tok),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{d}");
+    assert_eq!(ids(&d), [1, 0]);
+    let (s, v) = st(
+        &app,
+        "POST",
+        &format!("{dst_path}/doc/7/swap?targetDocId=1"),
+        Some(tok),
+        None,
+    )
+    .await;
+    assert_eq!(s, 404, "{v}");
+    assert_error(&v, "NOT_FOUND", Some("docId"));
+    let lease2 = paraf_testkit::pdf::pages(&["Lease agreement, version 2", "Second page"]);
+    let (s, d) = upload(
+        &app,
+        &format!("{dst_path}/doc/0/resource"),
+        tok,
+        ("lease-v2.pdf", lease2.clone()),
+        &[("actionType", "replace")],
+    )
+    .await;
+    assert_eq!(s, 200, "{d}");
+    let plain = d["documents"][1]["plainDocumentUuid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (s, _, bytes) = fetch_as(&app, &format!("/api/resource/{plain}"), tok).await;
+    assert_eq!((s, bytes == lease2), (200, true));
+    let (s, c) = upload(
+        &app,
+        &format!("{dst_path}/doc/0/resource"),
+        tok,
+        ("lease-v3.pdf", lease.clone()),
+        &[("actionType", "clone_and_replace")],
+    )
+    .await;
+    assert_eq!(s, 200, "{c}");
+    assert_ne!(c["id"], d["id"], "a copy");
+    let (s, v) = upload(
+        &app,
+        &format!("{dst_path}/doc/0/resource"),
+        tok,
+        ("x.pdf", lease.clone()),
+        &[("actionType", "append")],
+    )
+    .await;
+    assert_eq!(s, 400, "{v}");
+    assert_error(&v, "INVALID_INPUT", Some("actionType"));
+
+    // --- a resource's title; thumbnails; the DST's files as a zip.
+    let annex_id = d["documents"][0]["plainDocumentUuid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (s, _) = st(&app, "PUT", &format!("/api/resource/{annex_id}"), Some(tok), Some(json!({
+        "id": annex_id, "domain": "docs", "title": "Annex A (signed copy)", "filename": "annex.pdf", "pages": 3, "extraData": {"toSign": true}}))).await;
+    assert_eq!(s, 204);
+    let (_, d) = get_as(&app, &dst_path, Some(tok)).await;
+    assert_eq!(d["resources"][0]["title"], "Annex A (signed copy)");
+    let (s, ct, jpeg) = fetch_as(
+        &app,
+        &format!("/api/pdfResource/{plain}/thumbs?page=2&width=120"),
+        tok,
+    )
+    .await;
+    assert_eq!((s, ct.as_str()), (200, "image/jpeg"));
+    let img = image::load_from_memory(&jpeg).unwrap();
+    assert_eq!(img.width(), 120);
+    let (s, _, _) = fetch_as(
+        &app,
+        &format!("/api/pdfResource/{plain}/thumbs?page=3"),
+        tok,
+    )
+    .await;
+    assert_eq!(s, 400);
+    let (s, ct, zip) = fetch_as(&app, &format!("{dst_path}/resources"), tok).await;
+    assert_eq!((s, ct.as_str()), (200, "application/zip"));
+    assert_eq!(zip_names(&zip), ["annex.pdf", "lease-v2.pdf"]);
+
+    // --- remove a document; never the last one; and nothing once published.
+    let (s, d) = st(
+        &app,
+        "DELETE",
+        &format!("/api/DST/resource/{annex_id}"),
+        Some(tok),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{d}");
+    assert_eq!(ids(&d), [0]);
+    let last = d["documents"][0]["plainDocumentUuid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (s, v) = st(
+        &app,
+        "DELETE",
+        &format!("/api/DST/resource/{last}"),
+        Some(tok),
+        None,
+    )
+    .await;
+    assert_eq!(s, 409, "{v}");
+    let (s, _) = st(
+        &app,
+        "POST",
+        &format!("{dst_path}/publish"),
+        Some(tok),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (s, v) = upload_with(
+        &app,
+        reqwest::Method::PATCH,
+        &format!("{dst_path}/resources"),
+        tok,
+        ("annex.pdf", annex),
+        &[],
+    )
+    .await;
+    assert_eq!(s, 409, "{v}");
+    assert_error(&v, "ILLEGAL_STATUS", None);
+    app.stop().await;
+}
+
 crate::both_backends!(
     dsts_from_the_seeds_samples_to_signed,
     signing_addresses_follow_the_groups_and_mails_can_be_off,
@@ -1398,4 +1633,5 @@ crate::both_backends!(
     dsts_are_edited_filled_copied_and_instantiated,
     templates_are_instantiated_from_spreadsheets,
     robots_have_lifetime_tokens_settings_and_webhooks,
+    a_drafts_documents_are_edited_zipped_and_rendered,
 );
