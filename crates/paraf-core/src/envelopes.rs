@@ -241,6 +241,36 @@ fn empty_kind(k: FieldKind) -> paraf_sign::form::EmptyKind {
     }
 }
 
+/// Whether recipient `r` of `e` may decline: unless the envelope's option `no_decline` lists
+/// their position.
+pub fn may_decline(e: &Envelope, r: &Recipient) -> bool {
+    !e.header
+        .options
+        .get("no_decline")
+        .and_then(serde_json::Value::as_array)
+        .is_some_and(|l| l.iter().any(|p| p.as_u64() == Some(u64::from(r.position))))
+}
+
+/// Where the signer page sends recipient `r` after their signature: the envelope's
+/// `done_url` when theirs completed it, else their entry in `return_urls` (by position), else
+/// nowhere (the page shows the outcome). Only `http(s)` addresses.
+pub fn return_url(e: &Envelope, r: &Recipient) -> Option<String> {
+    let o = &e.header.options;
+    let done = matches!(
+        e.status,
+        EnvelopeStatus::Sealing | EnvelopeStatus::Completed | EnvelopeStatus::SealFailed
+    );
+    let url = done
+        .then(|| o.get("done_url").and_then(serde_json::Value::as_str))
+        .flatten()
+        .or_else(|| {
+            o.get("return_urls")
+                .and_then(|m| m.get(r.position.to_string()))
+                .and_then(serde_json::Value::as_str)
+        })?;
+    (url.starts_with("https://") || url.starts_with("http://")).then(|| url.to_string())
+}
+
 /// Whether invitations (and reminders) of `e` go out by mail: unless its option
 /// `mail_invitations` is `false`.
 pub(crate) fn mails_invitations(e: &Envelope) -> bool {
@@ -1236,6 +1266,11 @@ impl Core {
         Ok(url)
     }
 
+    /// The recipient of a live link (for the signer page's own decisions).
+    pub async fn link_recipient_of(&self, token: &str) -> Result<Recipient> {
+        Ok(self.link_recipient(token).await?.1)
+    }
+
     /// The envelope and recipient of a live link; unknown and expired links are "not found".
     pub(crate) async fn link_recipient(&self, token: &str) -> Result<(Envelope, Recipient)> {
         let (envelope, recipient, until) = self
@@ -1388,6 +1423,11 @@ impl Core {
             return Err(CoreError::invalid("reason", "must be 1 to 1000 characters"));
         }
         let (envelope, recipient, _, _) = self.ready_link(token, visit, "answers").await?;
+        if !may_decline(&envelope, &recipient) {
+            return Err(CoreError::Domain(DomainError::Forbidden {
+                reason: "this signer may not decline".into(),
+            }));
+        }
         if crate::sharing::is_sharing(&envelope.header) {
             return Err(CoreError::Domain(DomainError::Conflict {
                 reason: "these documents are shared for download, not for signature".into(),

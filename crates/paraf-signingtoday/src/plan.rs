@@ -240,6 +240,18 @@ pub(crate) async fn recipient_of(
     })
 }
 
+/// An `http(s)` address (where a signer is sent back), or a 400 naming `target`.
+fn http_url(target: &str, url: &str) -> Result<String, StError> {
+    let url = url.trim();
+    let ok = (url.starts_with("https://") || url.starts_with("http://"))
+        && url.len() <= 2000
+        && !url.chars().any(|c| c.is_control() || c.is_whitespace());
+    if !ok {
+        return Err(StError::invalid(target, "must be an http(s) address"));
+    }
+    Ok(url.to_string())
+}
+
 /// Percentages kept on the page: a form that overflows is moved back inside.
 fn inside(target: &str, f: &Form) -> Result<[f64; 4], StError> {
     let w = f.width.unwrap_or(20.0);
@@ -301,6 +313,10 @@ pub async fn make(
     let user = state.core.user(org, creator).await?;
 
     let mut recipients: Vec<NewRecipient> = Vec::new();
+    // Who may decline (a signature request of theirs says `declinable: true`) and where each
+    // is sent after signing (`sign_urlback`).
+    let mut declinable = std::collections::HashSet::new();
+    let mut return_urls = std::collections::BTreeMap::new();
     let mut fields: Vec<NewField> = Vec::new();
     let mut documents = Vec::new();
     let mut plan_docs = Vec::new();
@@ -372,6 +388,20 @@ pub async fn make(
                     &format!("{target}.signerId"),
                     format!("no signer {sid} in this document's signerGroups"),
                 ));
+            }
+            let idx = by_signer[&sid];
+            if r.declinable == Some(true) {
+                declinable.insert(idx);
+            }
+            let back = r
+                .extra_data
+                .as_ref()
+                .and_then(|x| x.get("sign_urlback"))
+                .and_then(Value::as_str)
+                .filter(|u| !u.trim().is_empty());
+            if let Some(url) = back {
+                let url = http_url(&format!("{target}.extraData.sign_urlback"), url)?;
+                return_urls.entry(idx + 1).or_insert(url);
             }
             if let Some(p) = r.sign_profile.as_deref() {
                 if p != "PAdES" && p != "CAdES" {
@@ -451,6 +481,27 @@ pub async fn make(
         "placement".into(),
         json!(paraf_core::envelopes::PLACE_AS_GIVEN),
     );
+    let no_decline: Vec<usize> = (1..=recipients.len())
+        .filter(|p| !declinable.contains(&(p - 1)))
+        .collect();
+    options.insert("no_decline".into(), json!(no_decline));
+    if !return_urls.is_empty() {
+        let urls: serde_json::Map<String, Value> = return_urls
+            .into_iter()
+            .map(|(p, u)| (p.to_string(), json!(u)))
+            .collect();
+        options.insert("return_urls".into(), Value::Object(urls));
+    }
+    if let Some(url) = extra
+        .get("dst_urlback")
+        .and_then(Value::as_str)
+        .filter(|u| !u.trim().is_empty())
+    {
+        options.insert(
+            "done_url".into(),
+            json!(http_url("extraData.dst_urlback", url)?),
+        );
+    }
     if extra.get("email_disabled").and_then(Value::as_bool) == Some(true) {
         options.insert("mail_invitations".into(), json!(false));
     }

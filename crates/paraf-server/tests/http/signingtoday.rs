@@ -552,6 +552,11 @@ async fn dsts_from_the_seeds_samples_to_signed(backend: Backend) {
     bad_data["documents"][0]["resource"]["source"]["embeddedData"] = json!("%%%");
     let mut not_pdf = two_groups_dst("Bad", &pdf);
     not_pdf["documents"][0]["resource"]["source"] = embedded(b"<html>no</html>");
+    let mut bad_back = two_groups_dst("Bad", &pdf);
+    bad_back["documents"][0]["signatureRequests"][1]["extraData"] =
+        json!({"sign_urlback": "javascript:alert(1)"});
+    let mut bad_done = two_groups_dst("Bad", &pdf);
+    bad_done["extraData"] = json!({"dst_urlback": "ftp://example.com"});
     let mut bad_pos = two_groups_dst("Bad", &pdf);
     bad_pos["documents"][0]["forms"][0]["positionX"] = json!("left");
     for (body, target) in [
@@ -562,6 +567,11 @@ async fn dsts_from_the_seeds_samples_to_signed(backend: Backend) {
         (bad_data, "documents[0].resource.source.embeddedData"),
         (not_pdf, "resource"),
         (bad_pos, "body"),
+        (
+            bad_back,
+            "documents[0].signatureRequests[1].extraData.sign_urlback",
+        ),
+        (bad_done, "extraData.dst_urlback"),
         (json!({"title": "x", "documents": []}), "documents"),
         (
             json!({"title": "x", "documents": [{"plainDocumentUuid": "05a80817-a3a5-48fe-83c0-0df0f48a2a26"}]}),
@@ -688,6 +698,19 @@ async fn signing_addresses_follow_the_groups_and_mails_can_be_off(backend: Backe
     let id = dst["id"].as_str().unwrap();
     // No invitation mail: the integrator hands out the addresses.
     assert_no_mail(&app, tn.org.id).await;
+    // Nobody may decline here (no request says `declinable: true`).
+    let (_, a) = st(&app, "GET", &format!("/api/DST/{id}/sign/0/0"), tok, None).await;
+    let refused = app
+        .state
+        .core
+        .decline(
+            token_of(a["url"].as_str().unwrap()),
+            "No",
+            &Default::default(),
+        )
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("may not decline"), "{refused}");
     // Carla (group 2) has no address before the first group is done.
     let (s, v) = st(&app, "GET", &format!("/api/DST/{id}/sign/0/2"), tok, None).await;
     assert_eq!(s, 409, "{v}");

@@ -25,7 +25,13 @@ async fn signingtoday_two_groups_sign_in_the_browser() {
     let tok = Some(tn.admin_token.as_str());
     let pdf = pdf_with_pages(&["Contratto di compravendita"]);
     let mut body = two_groups_dst("Compravendita", &pdf);
-    body["extraData"] = json!({"email_disabled": true});
+    // Mails off; Anna is sent back to the integrator's page after signing (`sign_urlback`),
+    // the last signer to another once the DST is complete (`dst_urlback`); nobody may
+    // decline (no request says `declinable: true`).
+    body["extraData"] =
+        json!({"email_disabled": true, "dst_urlback": app.at("/healthz?back=done")});
+    body["documents"][0]["signatureRequests"][0]["extraData"] =
+        json!({"sign_urlback": app.at("/healthz?back=anna")});
     let (s, dst) = st(&app, "POST", "/api/robot/DSTs", tok, Some(body)).await;
     assert_eq!(s, 200, "{dst}");
     let id = dst["id"].as_str().unwrap().to_string();
@@ -42,19 +48,34 @@ async fn signingtoday_two_groups_sign_in_the_browser() {
 
     // Anna and Bruno (group 1, in any order) sign in the browser.
     let browser = Browser::start().await;
-    for (sign, name) in [(1, "Bruno Bianchi"), (0, "Anna Rossi")] {
-        let (s, v) = address(sign).await;
-        assert_eq!(s, 200, "{v}");
-        browser.go(v["url"].as_str().unwrap()).await;
-        browser.find(r#"[data-testid="doc-page"]"#).await;
-        sign_as_typed(&browser, name).await;
-    }
+    let (s, v) = address(1).await;
+    assert_eq!(s, 200, "{v}");
+    browser.go(v["url"].as_str().unwrap()).await;
+    browser.find(r#"[data-testid="doc-page"]"#).await;
+    assert!(
+        !browser.source().await.contains("decline-open"),
+        "no decline form"
+    );
+    sign_as_typed(&browser, "Bruno Bianchi").await;
+    let (s, v) = address(0).await;
+    assert_eq!(s, 200, "{v}");
+    browser.go(v["url"].as_str().unwrap()).await;
+    browser.find(r#"[data-testid="doc-page"]"#).await;
+    browser
+        .type_into(r#"[data-testid="signature-typed"]"#, "Anna Rossi")
+        .await;
+    browser.click(r#"[data-testid="sign-submit"]"#).await;
+    browser.wait_url("/healthz?back=anna").await;
     // Now Carla's turn.
     let (s, v) = address(2).await;
     assert_eq!(s, 200, "{v}");
     browser.go(v["url"].as_str().unwrap()).await;
     browser.find(r#"[data-testid="doc-page"]"#).await;
-    sign_as_typed(&browser, "Carla Verdi").await;
+    browser
+        .type_into(r#"[data-testid="signature-typed"]"#, "Carla Verdi")
+        .await;
+    browser.click(r#"[data-testid="sign-submit"]"#).await;
+    browser.wait_url("/healthz?back=done").await;
     browser.close().await;
 
     let done = eventually(30, "the DST signed", || async {

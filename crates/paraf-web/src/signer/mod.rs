@@ -118,6 +118,8 @@ enum View {
         inputs: Vec<InputView>,
         /// The sender allows handing the signature to someone else.
         delegation: bool,
+        /// The recipient may decline.
+        declinable: bool,
         /// The recipient must confirm a code first (by mail or SMS).
         code: Option<CodeStep>,
     },
@@ -324,6 +326,7 @@ async fn render_page(
                 sent_to,
             });
             let inputs = inputs_of(&fields);
+            let declinable = paraf_core::envelopes::may_decline(&envelope, &recipient);
             let delegation = envelope
                 .header
                 .options
@@ -338,6 +341,7 @@ async fn render_page(
                     inputs,
                     code,
                     delegation,
+                    declinable,
                 },
             )
         }
@@ -522,6 +526,14 @@ async fn sign(
         }
     };
     let done = state.core.sign(&token, input, &v).await;
+    // Where the sender asked the signer to be sent once signed (their address, or the
+    // envelope's once complete).
+    if let Ok(e) = &done {
+        let me = state.core.link_recipient_of(&token).await.ok();
+        if let Some(url) = me.and_then(|r| paraf_core::envelopes::return_url(e, &r)) {
+            return harden(Redirect::to(&url).into_response(), false);
+        }
+    }
     after_post(&state, &lang, &token, &v, done).await
 }
 
