@@ -993,6 +993,9 @@ impl Core {
                 reason: format!("the envelope is {}, not draft", e.status),
             }));
         }
+        if self.store.envelope_documents(id).await?.is_empty() {
+            return Err(CoreError::invalid("documents", "at least one is needed"));
+        }
         let recipients = self.store.recipients(id).await?;
         if recipients.is_empty() {
             return Err(CoreError::invalid("signers", "at least one is needed"));

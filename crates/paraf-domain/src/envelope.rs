@@ -340,13 +340,10 @@ pub struct NewEnvelope {
 }
 
 impl NewEnvelope {
-    /// Checks what the store cannot: at least one document and recipient, groups numbered from
-    /// 1 without gaps, fields pointing at existing documents and recipients.
+    /// Checks what the store cannot: groups numbered from 1 without gaps, fields pointing at
+    /// existing documents and recipients (a draft may have no document or recipient yet).
     pub fn check(&self) -> Result<(), DomainError> {
-        if self.documents.is_empty() {
-            return Err(DomainError::invalid("documents", "at least one is needed"));
-        }
-        // A draft may wait for its recipients (sending one without is refused).
+        // A draft may wait for its documents and recipients (sending one without is refused).
         let mut groups: Vec<u32> = self.recipients.iter().map(|r| r.group).collect();
         groups.sort_unstable();
         groups.dedup();

@@ -201,11 +201,6 @@ pub async fn remove(
             .iter()
             .position(|d| d.plain_document_uuid.as_deref() == Some(doc.uuid.as_str()))
             .ok_or_else(|| StError::not_found("id", "resource"))?;
-        if input.documents.len() == 1 {
-            return Err(StError::illegal_status(
-                "a DST keeps at least one document: delete the DST instead",
-            ));
-        }
         input.documents.remove(k);
         Ok(())
     })

@@ -48,7 +48,12 @@ use serde_json::json;
     crate::documents::replace_file,
     crate::documents::describe
 ))]
-#[openapi(components(schemas(crate::wire::ErrorResponse, crate::wire::Dst)))]
+#[openapi(components(schemas(
+    crate::wire::ErrorResponse,
+    crate::wire::Dst,
+    crate::wire::DstStatusChanged,
+    crate::wire::UserGroup
+)))]
 struct Api;
 
 /// Adds the Signing Today paths and schemas to `doc`.

@@ -292,12 +292,6 @@ pub async fn make(
             ))
         }
     };
-    if input.documents.is_empty() {
-        return Err(StError::invalid(
-            "documents",
-            "a DST needs at least one document",
-        ));
-    }
     if input.documents.len() > MAX_DOCUMENTS {
         return Err(StError::invalid(
             "documents",

@@ -115,3 +115,89 @@ async fn each_face_serves_its_own_document_and_the_merged_one_has_every_route() 
     assert_eq!(r.status(), 404);
     app.stop().await;
 }
+
+/// The OpenAPI type a seed field's shape is written as.
+fn openapi_type(ty: &paraf_testkit::schema::Ty) -> &'static str {
+    use paraf_testkit::schema::Ty;
+    match ty {
+        Ty::Str | Ty::Uuid | Ty::DateTime | Ty::Enum(_) => "string",
+        Ty::Int => "integer",
+        Ty::Num => "number",
+        Ty::Bool => "boolean",
+        Ty::Array(_) => "array",
+        Ty::Object | Ty::Map(_) | Ty::Model(_) | Ty::Any => "object",
+    }
+}
+
+/// The type a property of an OpenAPI schema has (`type` — a list with `null` for an
+/// optional one — or a reference, which is an object).
+fn property_type(p: &serde_json::Value) -> String {
+    if p.get("$ref").is_some() || p.get("oneOf").is_some() || p.get("allOf").is_some() {
+        return "object".into();
+    }
+    match &p["type"] {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(a) => a
+            .iter()
+            .filter_map(|t| t.as_str())
+            .find(|t| *t != "null")
+            .unwrap_or("null")
+            .to_string(),
+        _ => "object".into(),
+    }
+}
+
+/// The Signing Today document's schemas are the seed's models: the same field names (none
+/// missing, none invented) with the same JSON types, so the document describes what the
+/// SDKs expect.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_today_schemas_are_the_seeds_models() {
+    if !selected(Backend::Sqlite) {
+        return;
+    }
+    let app = spawn(Backend::Sqlite).await;
+    let (s, doc) = json(app.get("/openapi/signingtoday.json").send().await.unwrap()).await;
+    assert_eq!(s, 200);
+    let schemas = &doc["components"]["schemas"];
+    for (component, model) in [
+        ("Dst", "DigitalSignatureTransaction"),
+        ("Document", "Document"),
+        ("Form", "FillableForm"),
+        ("SignatureRequest", "SignatureRequest"),
+        ("SignerGroup", "SignersGroup"),
+        ("Signer", "Signer"),
+        ("Resource", "LFResource"),
+        ("Signature", "Signature"),
+        ("User", "User"),
+        ("UserGroup", "UserGroup"),
+        ("DstNote", "DSTNote"),
+        ("AuditRecord", "AuditRecord"),
+        ("SignerRecord", "SignerRecord"),
+        ("DstList", "DSTsGetResponse"),
+        ("SigningAddress", "DSTSigningAddressResponse"),
+        ("InstantiationGroup", "InstantiationGroup"),
+        ("RobotToken", "RobotAuthenticationToken"),
+        ("RobotConfiguration", "RobotConfiguration"),
+        ("ErrorResponse", "ErrorResponse"),
+        ("DstStatusChanged", "DSTStatusChangedNotification"),
+    ] {
+        let props = schemas[component]["properties"]
+            .as_object()
+            .unwrap_or_else(|| panic!("no schema {component} in the document"));
+        let m = paraf_testkit::schema::model(model).unwrap();
+        let mut seed: Vec<&str> = m.fields.iter().map(|f| f.name).collect();
+        let mut ours: Vec<&str> = props.keys().map(String::as_str).collect();
+        seed.sort_unstable();
+        ours.sort_unstable();
+        assert_eq!(ours, seed, "{component} vs the seed's {model}");
+        for f in m.fields {
+            assert_eq!(
+                property_type(&props[f.name]),
+                openapi_type(&f.ty),
+                "{component}.{}",
+                f.name
+            );
+        }
+    }
+    app.stop().await;
+}
