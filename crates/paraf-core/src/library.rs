@@ -352,6 +352,35 @@ impl Core {
         Ok(Page { items, total })
     }
 
+    /// The documents and fields of several envelopes of `org`, by envelope (for lists).
+    pub async fn contents_of(
+        &self,
+        org: OrgId,
+        ids: &[EnvelopeId],
+    ) -> Result<
+        std::collections::HashMap<EnvelopeId, (Vec<EnvelopeDocument>, Vec<paraf_domain::Field>)>,
+    > {
+        let (docs, fields) = self.store.contents_of_many(org, ids).await?;
+        let mut out: std::collections::HashMap<
+            EnvelopeId,
+            (Vec<EnvelopeDocument>, Vec<paraf_domain::Field>),
+        > = std::collections::HashMap::new();
+        for d in docs {
+            out.entry(d.envelope).or_default().0.push(d);
+        }
+        // A field's envelope is its document's.
+        let envelope_of: std::collections::HashMap<_, _> = out
+            .iter()
+            .flat_map(|(e, (ds, _))| ds.iter().map(move |d| (d.id, *e)))
+            .collect();
+        for f in fields {
+            if let Some(e) = envelope_of.get(&f.document) {
+                out.entry(*e).or_default().1.push(f);
+            }
+        }
+        Ok(out)
+    }
+
     /// The recipients of several envelopes of `org`, by envelope.
     pub async fn recipients_of(
         &self,

@@ -465,10 +465,26 @@ pub async fn list(
         }
     }
     let (items, total) = state.core.envelope_query(&q, paging.count).await?;
-    let mut values = Vec::with_capacity(items.len());
-    for e in &items {
-        values.push(dst_of(&state, e).await?);
-    }
+    // Three queries for the whole page (recipients, documents, fields), not four a DST.
+    let ids: Vec<_> = items.iter().map(|e| e.id).collect();
+    let mut recipients = state.core.recipients_of(caller.org, &ids).await?;
+    let mut contents = state.core.contents_of(caller.org, &ids).await?;
+    let org = state.core.organisation(caller.org).await?;
+    let values = items
+        .iter()
+        .map(|e| {
+            let r = recipients.remove(&e.id).unwrap_or_default();
+            let (documents, fields) = contents.remove(&e.id).unwrap_or_default();
+            plan::view(&Live {
+                envelope: e,
+                recipients: &r,
+                documents: &documents,
+                fields: &fields,
+                domain: org.slug.as_str(),
+                public_url: &state.core.public_url,
+            })
+        })
+        .collect();
     Ok(Json(DstList {
         count: total,
         values,

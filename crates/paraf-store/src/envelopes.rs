@@ -571,6 +571,49 @@ impl Store {
         rows.into_iter().map(RecipientRow::into_domain).collect()
     }
 
+    /// The documents and fields of several envelopes of `org` (for lists), each in order.
+    pub async fn contents_of_many(
+        &self,
+        org: OrgId,
+        ids: &[EnvelopeId],
+    ) -> Result<(Vec<EnvelopeDocument>, Vec<Field>)> {
+        if ids.is_empty() {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        // Ids are integers: listed in the SQL text (no user text).
+        let list = ids
+            .iter()
+            .map(|i| i.0.to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mine = "AND envelope_id IN (SELECT id FROM envelopes WHERE org_id = $1)";
+        let docs_sql = format!(
+            "SELECT {DOCUMENT_COLS} FROM envelope_documents WHERE envelope_id IN ({list}) {mine} \
+             ORDER BY envelope_id, position"
+        );
+        let fields_sql = format!(
+            "SELECT {FIELD_COLS} FROM envelope_fields WHERE envelope_id IN ({list}) {mine} \
+             ORDER BY envelope_id, id"
+        );
+        let docs: Vec<DocumentRow> = with_pool!(self, |p| sqlx::query_as(&docs_sql)
+            .bind(org.0)
+            .fetch_all(p)
+            .await)?;
+        let fields: Vec<FieldRow> = with_pool!(self, |p| sqlx::query_as(&fields_sql)
+            .bind(org.0)
+            .fetch_all(p)
+            .await)?;
+        Ok((
+            docs.into_iter()
+                .map(DocumentRow::into_domain)
+                .collect::<Result<_>>()?,
+            fields
+                .into_iter()
+                .map(FieldRow::into_domain)
+                .collect::<Result<_>>()?,
+        ))
+    }
+
     /// The envelope's fields.
     pub async fn fields(&self, id: EnvelopeId) -> Result<Vec<Field>> {
         let sql =
