@@ -546,7 +546,7 @@ pub fn plan_of(e: &Envelope) -> Plan {
     e.header
         .options
         .get(PLAN_KEY)
-        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .and_then(|v| Plan::deserialize(v).ok())
         .unwrap_or_default()
 }
 

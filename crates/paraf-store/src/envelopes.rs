@@ -561,7 +561,7 @@ impl Store {
             .join(", ");
         let sql = format!(
             "SELECT {RECIPIENT_COLS} FROM recipients WHERE envelope_id IN ({list}) \
-             AND envelope_id IN (SELECT id FROM envelopes WHERE org_id = $1) \
+             AND EXISTS (SELECT 1 FROM envelopes e WHERE e.id = envelope_id AND e.org_id = $1) \
              ORDER BY envelope_id, position"
         );
         let rows: Vec<RecipientRow> = with_pool!(self, |p| sqlx::query_as(&sql)
@@ -586,7 +586,10 @@ impl Store {
             .map(|i| i.0.to_string())
             .collect::<Vec<_>>()
             .join(", ");
-        let mine = "AND envelope_id IN (SELECT id FROM envelopes WHERE org_id = $1)";
+        // The organisation checked row by row on the primary key (not by listing every
+        // envelope of the organisation).
+        let mine =
+            "AND EXISTS (SELECT 1 FROM envelopes e WHERE e.id = envelope_id AND e.org_id = $1)";
         let docs_sql = format!(
             "SELECT {DOCUMENT_COLS} FROM envelope_documents WHERE envelope_id IN ({list}) {mine} \
              ORDER BY envelope_id, position"
