@@ -203,12 +203,18 @@ impl Core {
         uuid: &str,
     ) -> Result<(Envelope, EnvelopeDocument, bool, Vec<u8>)> {
         let (e, d, signed) = self.store.document_by_uuid(org, uuid.trim()).await?;
-        let bytes = if signed {
-            self.current_file(&d).await?
-        } else {
-            self.stored_file(&d.original).await?
-        };
+        let bytes = self.document_file(&d, signed).await?;
         Ok((e, d, signed, bytes))
+    }
+
+    /// A document's original as uploaded, or (`current`) its version now: signed once the
+    /// envelope completes.
+    pub async fn document_file(&self, d: &EnvelopeDocument, current: bool) -> Result<Vec<u8>> {
+        if current {
+            self.current_file(d).await
+        } else {
+            self.stored_file(&d.original).await
+        }
     }
 
     /// The trail of an envelope of `org`: its audit records, oldest first (hash-chained with

@@ -126,17 +126,12 @@ fn row_mapping(
     Ok((mapping, cell("title")))
 }
 
-/// Reads a multipart body: its fields and its `file`.
+/// Reads a multipart body: its fields and its `file` (at most [`MAX_FILE`]).
 async fn multipart(
     state: &AppState,
     req: Request,
 ) -> Result<(Vec<(String, String)>, paraf_http::forms::Upload), StError> {
-    let (pairs, mut files) = paraf_http::forms::read_multipart(req, state, &["file"])
-        .await
-        .map_err(|e| StError::new(e.status, e.detail, Some("body")))?;
-    let file = files
-        .remove("file")
-        .ok_or_else(|| StError::invalid("file", "the file is required (a multipart part)"))?;
+    let (pairs, file) = crate::documents::file_part(state, req).await?;
     if file.bytes.len() > MAX_FILE {
         return Err(StError::invalid("file", "the file is larger than 10 MB"));
     }

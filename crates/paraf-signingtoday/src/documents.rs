@@ -104,13 +104,22 @@ struct Upload {
     fields: Vec<(String, String)>,
 }
 
-async fn upload(state: &AppState, req: Request) -> Result<Upload, StError> {
+/// A multipart body's text fields and its required `file` part (the dialect's uploads).
+pub(crate) async fn file_part(
+    state: &AppState,
+    req: Request,
+) -> Result<(Vec<(String, String)>, paraf_http::forms::Upload), StError> {
     let (fields, mut files) = paraf_http::forms::read_multipart(req, state, &["file"])
         .await
         .map_err(|e| StError::new(e.status, e.detail, Some("body")))?;
     let file = files
         .remove("file")
         .ok_or_else(|| StError::invalid("file", "the file is required (a multipart part)"))?;
+    Ok((fields, file))
+}
+
+async fn upload(state: &AppState, req: Request) -> Result<Upload, StError> {
+    let (fields, file) = file_part(state, req).await?;
     let field = |k: &str| {
         fields
             .iter()

@@ -98,11 +98,12 @@ async fn files_of(
 ) -> Result<Vec<(String, Vec<u8>)>, StError> {
     let completed = e.status == paraf_core::domain::EnvelopeStatus::Completed;
     let mut out = Vec::new();
-    for (d, current) in state.core.envelope_files(e).await? {
-        let (_, _, _, original) = state.core.document_by_uuid(e.org, &d.uuid).await?;
-        out.push((d.name.clone(), original));
+    let (documents, _) = state.core.envelope_contents(e).await?;
+    for d in documents {
+        out.push((d.name.clone(), state.core.document_file(&d, false).await?));
         if completed {
-            out.push((format!("signed-{}", d.name), current));
+            let signed = state.core.document_file(&d, true).await?;
+            out.push((format!("signed-{}", d.name), signed));
         }
     }
     Ok(out)
