@@ -661,6 +661,7 @@ async fn execute(store: &Store, command: AdminCommand) -> anyhow::Result<()> {
                 role,
                 robot,
                 password,
+                profile: Default::default(),
             };
             let user = directory::create_user(store, clock.now(), &new, &Actor::cli())
                 .await

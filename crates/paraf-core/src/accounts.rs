@@ -89,6 +89,7 @@ impl Core {
             role: Role::Admin,
             robot: false,
             password: Some(password),
+            profile: Default::default(),
         };
         let user = directory::create_user(&self.store, now, &new_user, actor).await?;
         let tokens = self.password_grant(org.id, &email, r.password).await?;

@@ -304,6 +304,42 @@ pub enum AuditAction {
     FieldFilled,
     /// A robot's settings were changed.
     RobotConfigured,
+    /// A user's name, e-mail or profile was changed.
+    UserChanged,
+    /// A user's role (and so their capabilities) was changed.
+    UserRoleChanged,
+    /// A disabled user was enabled again.
+    UserEnabled,
+    /// A user was disabled (their credentials stop working).
+    UserDisabled,
+    /// A group of users was made.
+    GroupCreated,
+    /// A password was set or changed.
+    PasswordChanged,
+    /// A password link was mailed.
+    PasswordResetMailed,
+    /// A signed-in user asked for a password token.
+    PasswordTokenIssued,
+    /// A device pairing challenge was issued.
+    DeviceChallengeIssued,
+    /// A device was paired (trusted) to a user.
+    DevicePaired,
+    /// A trusted device was removed (its token revoked).
+    DeviceRemoved,
+    /// A device's push token was registered.
+    PushTokenSet,
+    /// A device's push token was removed.
+    PushTokenRemoved,
+    /// A user consumed an envelope's notifications.
+    NotificationsConsumed,
+    /// A signature appearance (image) was stored.
+    AppearanceSet,
+    /// A signature appearance was removed.
+    AppearanceRemoved,
+    /// A person signed in through their organisation's SAML identity provider.
+    SamlLogin,
+    /// The organisation's SAML identity provider was set.
+    SamlConfigured,
 }
 
 impl AuditAction {
@@ -357,6 +393,24 @@ impl AuditAction {
             EnvelopeRecalled => "envelope.recalled",
             FieldFilled => "field.filled",
             RobotConfigured => "robot.configured",
+            UserChanged => "user.changed",
+            UserRoleChanged => "user.role_changed",
+            UserEnabled => "user.enabled",
+            UserDisabled => "user.disabled",
+            GroupCreated => "group.created",
+            PasswordChanged => "user.password_changed",
+            PasswordResetMailed => "user.password_reset_mailed",
+            PasswordTokenIssued => "user.password_token_issued",
+            DeviceChallengeIssued => "device.challenge_issued",
+            DevicePaired => "device.paired",
+            DeviceRemoved => "device.removed",
+            PushTokenSet => "device.push_token_set",
+            PushTokenRemoved => "device.push_token_removed",
+            NotificationsConsumed => "notifications.consumed",
+            AppearanceSet => "appearance.set",
+            AppearanceRemoved => "appearance.removed",
+            SamlLogin => "session.saml",
+            SamlConfigured => "organisation.saml_configured",
             ContactCreated => "contact.created",
             EnvelopeExpired => "envelope.expired",
             RecipientInvited => "recipient.invited",

@@ -81,6 +81,7 @@ pub async fn bootstrap(core: &Core) -> Result<Option<FirstStart>, OpenError> {
                 role: Role::Admin,
                 robot: false,
                 password: Some(Password::parse(&password).map_err(bad)?),
+                profile: Default::default(),
             },
             now,
         )

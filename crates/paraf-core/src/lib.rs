@@ -32,6 +32,7 @@ pub mod login;
 pub mod members;
 pub mod outbound;
 pub mod pages;
+pub mod people;
 pub mod pki;
 pub mod proof;
 pub mod quotas;

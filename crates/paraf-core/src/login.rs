@@ -112,8 +112,8 @@ pub enum NamedUser {
     Core(CoreError),
 }
 
-/// The user of `org` that `username` names: their e-mail, or its local part when only one
-/// user has it (Signing Today's usernames).
+/// The user of `org` that `username` names: their username, their e-mail, or its local part
+/// when only one user has it (Signing Today's usernames).
 pub async fn named_user(
     core: &Core,
     org: paraf_domain::OrgId,
@@ -125,6 +125,14 @@ pub async fn named_user(
         .await
         .map_err(|e| NamedUser::Core(e.into()))?;
     let username = username.trim();
+    if let Some(u) = users.iter().find(|u| {
+        u.profile
+            .username
+            .as_deref()
+            .is_some_and(|n| n.eq_ignore_ascii_case(username))
+    }) {
+        return Ok(u.clone());
+    }
     if let Some(u) = users
         .iter()
         .find(|u| u.email.as_str().eq_ignore_ascii_case(username))

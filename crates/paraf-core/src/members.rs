@@ -143,6 +143,7 @@ impl Core {
             nik: None,
             robot: false,
             password: Some(password),
+            profile: Default::default(),
         };
         crate::directory::create_user(&self.store, self.now(), &new, actor).await
     }

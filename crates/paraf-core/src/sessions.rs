@@ -9,6 +9,8 @@ use crate::error::CoreError;
 use crate::Core;
 
 /// How a console sign-in ended.
+// One per sign-in: the size of the user does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum SignIn {
     /// A session for an administrator.
     Started { user: User, session: IssuedToken },

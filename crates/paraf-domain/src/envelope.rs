@@ -430,6 +430,10 @@ pub enum EnvelopeFilter {
     Status(bool, Vec<EnvelopeStatus>),
     /// Made (`true`) or not (`false`) by this user.
     CreatedBy(bool, UserId),
+    /// Made by this user, or sent to their e-mail (they take part in it).
+    Involves(UserId, Email),
+    /// The condition does not hold.
+    Not(Box<EnvelopeFilter>),
     All(Vec<EnvelopeFilter>),
     Any(Vec<EnvelopeFilter>),
 }

@@ -35,6 +35,9 @@ pub enum Entity {
     SignedDocument,
     Document,
     Note,
+    Device,
+    Appearance,
+    PasswordToken,
 }
 
 impl Entity {
@@ -63,6 +66,9 @@ impl Entity {
             Entity::SignedDocument => "signed document",
             Entity::Document => "document",
             Entity::Note => "note",
+            Entity::Device => "device",
+            Entity::Appearance => "appearance",
+            Entity::PasswordToken => "password token",
         }
     }
 }

@@ -97,4 +97,7 @@ pub use outbox::{
     WebhookEndpoint,
 };
 pub use ratelimit::{RateDecision, RateWindow};
-pub use user::{Contact, Email, Group, NewContact, NewUser, Nik, PersonName, Role, User};
+pub use user::{
+    Capability, Contact, Email, Group, NewContact, NewUser, Nik, PersonName, Role, User,
+    UserProfile, USER_LANGUAGES,
+};

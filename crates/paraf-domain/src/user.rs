@@ -157,6 +157,122 @@ impl FromStr for Role {
     }
 }
 
+/// What a user may do beyond their own envelopes (Signing Today's capabilities, exactly its
+/// names). A user's are their role's unless set for them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Capability {
+    /// Reset another user's password.
+    #[serde(rename = "user.pwd.clear")]
+    UserPwdClear,
+    /// Create users.
+    #[serde(rename = "user.create.all")]
+    UserCreateAll,
+    /// Read every user of the organisation.
+    #[serde(rename = "user.access.all")]
+    UserAccessAll,
+    /// Change, enable and disable other users.
+    #[serde(rename = "user.delete.all")]
+    UserDeleteAll,
+    /// See every envelope of the organisation.
+    #[serde(rename = "dst.list.all")]
+    DstListAll,
+    /// Delete any envelope.
+    #[serde(rename = "dst.delete.all")]
+    DstDeleteAll,
+    /// Change any envelope (not only those one made).
+    #[serde(rename = "dst.create.modify_all")]
+    DstCreateModifyAll,
+    /// See every user's devices.
+    #[serde(rename = "devices.list.all")]
+    DevicesListAll,
+    /// Remove any user's device.
+    #[serde(rename = "devices.delete.all")]
+    DevicesDeleteAll,
+    /// Change the organisation's settings (robots, configuration).
+    #[serde(rename = "organizations.access.write.user")]
+    OrganizationsAccessWriteUser,
+}
+
+impl Capability {
+    /// Every capability, in the seed's order.
+    pub const ALL: &'static [Capability] = &[
+        Capability::UserPwdClear,
+        Capability::UserCreateAll,
+        Capability::UserAccessAll,
+        Capability::UserDeleteAll,
+        Capability::DstListAll,
+        Capability::DstDeleteAll,
+        Capability::DstCreateModifyAll,
+        Capability::DevicesListAll,
+        Capability::DevicesDeleteAll,
+        Capability::OrganizationsAccessWriteUser,
+    ];
+
+    /// The seed's name (`dst.list.all`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Capability::UserPwdClear => "user.pwd.clear",
+            Capability::UserCreateAll => "user.create.all",
+            Capability::UserAccessAll => "user.access.all",
+            Capability::UserDeleteAll => "user.delete.all",
+            Capability::DstListAll => "dst.list.all",
+            Capability::DstDeleteAll => "dst.delete.all",
+            Capability::DstCreateModifyAll => "dst.create.modify_all",
+            Capability::DevicesListAll => "devices.list.all",
+            Capability::DevicesDeleteAll => "devices.delete.all",
+            Capability::OrganizationsAccessWriteUser => "organizations.access.write.user",
+        }
+    }
+
+    /// Parses a seed name.
+    pub fn parse(s: &str) -> Result<Capability, DomainError> {
+        Capability::ALL
+            .iter()
+            .copied()
+            .find(|c| c.as_str() == s.trim())
+            .ok_or_else(|| {
+                DomainError::invalid("capabilities", format!("unknown capability {s:?}"))
+            })
+    }
+}
+
+impl Role {
+    /// The capabilities a role gives: an administrator has them all; instructors and signers
+    /// none (they see and change only the envelopes they made or take part in).
+    pub fn capabilities(self) -> &'static [Capability] {
+        match self {
+            Role::Admin => Capability::ALL,
+            Role::Instructor | Role::Signer => &[],
+        }
+    }
+
+    /// Whether the role prepares and sends envelopes (admins and instructors).
+    pub fn sends(self) -> bool {
+        matches!(self, Role::Admin | Role::Instructor)
+    }
+}
+
+/// The languages a user may choose (Signing Today's four, and Indonesian).
+pub const USER_LANGUAGES: &[&str] = &["it", "en", "es", "fr", "id"];
+
+/// What a user is besides their name, e-mail and role: the profile the API faces show.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct UserProfile {
+    /// Their login name, unique in the organisation (Signing Today's `username`); without
+    /// one, the local part of their e-mail names them.
+    pub username: Option<String>,
+    /// One of [`USER_LANGUAGES`].
+    pub language: Option<String>,
+    pub phone: Option<String>,
+    /// Who made the user.
+    pub created_by: Option<UserId>,
+    /// Capabilities set for this user; `None` = their role's.
+    pub capabilities: Option<Vec<Capability>>,
+    /// A face's own data about the user (a JSON object: Signing Today's `surname`,
+    /// `extraData`, `templateData`).
+    pub extra: serde_json::Value,
+}
+
 /// A person or a robot (service account, Signing Today's robots) of one organisation.
 /// The password hash never leaves the store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -173,7 +289,36 @@ pub struct User {
     /// Whether a password is set (robots and invited users have none).
     pub has_password: bool,
     pub disabled: bool,
+    /// When they were disabled.
+    pub disabled_at: Option<Timestamp>,
     pub created_at: Timestamp,
+    pub profile: UserProfile,
+}
+
+impl User {
+    /// What the user may do beyond their own envelopes.
+    pub fn capabilities(&self) -> Vec<Capability> {
+        self.profile
+            .capabilities
+            .clone()
+            .unwrap_or_else(|| self.role.capabilities().to_vec())
+    }
+
+    /// Whether the user has `c`.
+    pub fn can(&self, c: Capability) -> bool {
+        match &self.profile.capabilities {
+            Some(list) => list.contains(&c),
+            None => self.role.capabilities().contains(&c),
+        }
+    }
+
+    /// Their login name: the username given, or the local part of their e-mail.
+    pub fn login_name(&self) -> &str {
+        self.profile
+            .username
+            .as_deref()
+            .unwrap_or_else(|| self.email.as_str().split('@').next().unwrap_or_default())
+    }
 }
 
 /// What is needed to create a user. `password` is hashed (Argon2id) by the store.
@@ -189,6 +334,7 @@ pub struct NewUser {
     /// A service account: API tokens only, never a password.
     pub robot: bool,
     pub password: Option<crate::credential::Password>,
+    pub profile: UserProfile,
 }
 
 /// A named set of users of one organisation (Signing Today's `users/groups`).

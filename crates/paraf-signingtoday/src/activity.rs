@@ -84,6 +84,7 @@ pub async fn change_note(
     body: axum::body::Bytes,
 ) -> Result<Response, StError> {
     let note = note_id(&note)?;
+    own_note(&state, &caller, &e, note).await?;
     let text = note_text(&body)?;
     let n = state
         .core
@@ -105,11 +106,27 @@ pub async fn delete_note(
     Path((_, note)): Path<(String, String)>,
 ) -> Result<Response, StError> {
     let note = note_id(&note)?;
+    own_note(&state, &caller, &e, note).await?;
     state
         .core
         .delete_note(caller.org, e.id, note, &caller.actor)
         .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Refuses unless the caller wrote note `id` or may change the DST (an unknown note is left
+/// to the core's "not found").
+async fn own_note(
+    state: &AppState,
+    caller: &crate::Caller,
+    e: &paraf_core::domain::Envelope,
+    id: i64,
+) -> Result<(), StError> {
+    let notes = state.core.notes(caller.org, e.id).await?;
+    match notes.iter().find(|n| n.id == id) {
+        Some(n) if n.user != Some(caller.user) => caller.may_change(e),
+        _ => Ok(()),
+    }
 }
 
 /// Reminds the signers whose turn it is (by mail unless `extraData.email_disabled`).

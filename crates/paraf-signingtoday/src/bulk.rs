@@ -161,6 +161,7 @@ pub async fn instantiate_by_file(
     Query(q): Query<PublishQuery>,
     req: Request,
 ) -> Result<Response, StError> {
+    caller.sends()?;
     if !template.header.template {
         return Err(StError::illegal_status("the DST is not a template"));
     }
@@ -301,6 +302,7 @@ pub async fn groups(
     caller: Caller,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Response, StError> {
+    caller.sends()?;
     let paging = crate::dsts::Paging::of(&params)?;
     let (list, total) = state
         .core
@@ -337,6 +339,7 @@ pub async fn template_by_file(
     caller: Caller,
     req: Request,
 ) -> Result<Response, StError> {
+    caller.sends()?;
     let (pairs, file) = multipart(&state, req).await?;
     let title = pairs
         .iter()

@@ -64,6 +64,7 @@ async fn edit_draft(
     e: &Envelope,
     edit: impl FnOnce(&mut DstInput) -> Result<(), StError>,
 ) -> Result<Response, StError> {
+    caller.may_change(e)?;
     if e.status != EnvelopeStatus::Draft {
         return Err(StError::illegal_status(
             "documents change only on a draft: modify the DST first",
@@ -203,7 +204,7 @@ pub async fn remove(
         return Err(StError::not_found("id", "resource"));
     }
     let (e, doc, _, _) = state.core.document_by_uuid(caller.org, &id).await?;
-    let e = find(&state, caller.org, &e.uuid).await?;
+    let e = find(&state, &caller, &e.uuid).await?;
     edit_draft(&state, &caller, &e, |input| {
         let k = input
             .documents
@@ -267,6 +268,7 @@ pub async fn replace_file(
     let e = match action {
         "replace" => e,
         "clone_and_replace" => {
+            caller.sends()?;
             let copy = EnvelopeCopy {
                 template: e.header.template,
                 options: Some(e.header.options.clone()),
@@ -311,7 +313,8 @@ pub async fn describe(
     let v: Value = serde_json::from_slice(&body)
         .map_err(|e| StError::invalid("body", format!("the body is not JSON ({e})")))?;
     let (e, doc, _, _) = state.core.document_by_uuid(caller.org, &id).await?;
-    let e = find(&state, caller.org, &e.uuid).await?;
+    let e = find(&state, &caller, &e.uuid).await?;
+    caller.may_change(&e)?;
     let mut plan = plan_of(&e);
     let Some(pd) = plan
         .documents

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use paraf_core::domain::{
-    Envelope, EnvelopeFilter, EnvelopeOrder, EnvelopeQuery, EnvelopeStatus, OrgId,
+    Capability, Envelope, EnvelopeFilter, EnvelopeOrder, EnvelopeQuery, EnvelopeStatus,
 };
 use paraf_http::state::AppState;
 
@@ -21,14 +21,20 @@ use crate::{is_uuid, user_of_uuid, Caller};
 pub const MAX_TOP: u32 = 100;
 
 /// The caller's DST `id`; another organisation's, another face's, a deleted or a malformed
-/// id is "not found".
-pub(crate) async fn find(state: &AppState, org: OrgId, id: &str) -> Result<Envelope, StError> {
+/// id is "not found"; one of the organisation the caller may not see (they neither made it
+/// nor take part in it, and lack `dst.list.all`) is "forbidden".
+pub(crate) async fn find(state: &AppState, caller: &Caller, id: &str) -> Result<Envelope, StError> {
     if !is_uuid(id) {
         return Err(StError::not_found("id", "DST"));
     }
-    let (e, _) = state.core.envelope_by_uuid(org, id).await?;
+    let (e, recipients) = state.core.envelope_by_uuid(caller.org, id).await?;
     if e.header.face != crate::FACE || e.deleted_at.is_some() {
         return Err(StError::not_found("id", "DST"));
+    }
+    if !paraf_core::people::may_see(&caller.me, &e, &recipients) {
+        return Err(StError::forbidden(
+            "the user is not allowed to see this DST (they neither made it nor take part in it)",
+        ));
     }
     Ok(e)
 }
@@ -56,7 +62,7 @@ impl axum::extract::FromRequestParts<AppState> for Found {
             .await
             .map_err(|_| StError::not_found("id", "DST"))?;
         let id = params.get("id").map(String::as_str).unwrap_or_default();
-        let dst = find(state, caller.org, id).await?;
+        let dst = find(state, &caller, id).await?;
         Ok(Found { caller, dst })
     }
 }
@@ -89,6 +95,7 @@ async fn create_dst(
     body: &[u8],
     robot: bool,
 ) -> Result<Dst, StError> {
+    caller.sends()?;
     let input = dst_input(body)?;
     let made = plan::make(state, caller.org, caller.user, &input, robot).await?;
     let publish = made.publish;
@@ -175,14 +182,16 @@ pub(crate) async fn act(
     id: &str,
     what: Act,
 ) -> Result<Response, StError> {
-    let e = find(state, caller.org, id).await?;
+    let e = find(state, caller, id).await?;
     let core = &state.core;
     match what {
         Act::Delete => {
+            caller.may_delete(&e)?;
             core.delete_envelope(caller.org, e.id, &caller.actor)
                 .await?
         }
         Act::Remind => {
+            caller.may_change(&e)?;
             core.remind_now(caller.org, e.id, &caller.actor).await?;
         }
     }
@@ -197,6 +206,7 @@ pub async fn publish(
     State(state): State<AppState>,
     Found { caller, dst: e }: Found,
 ) -> Result<Response, StError> {
+    caller.may_change(&e)?;
     if e.header.template {
         return Err(StError::illegal_status(
             "a template is not published: instantiate it",
@@ -223,7 +233,7 @@ pub async fn signing_address(
     caller: Caller,
     Path((id, doc_id, sign_id)): Path<(String, String, String)>,
 ) -> Result<Response, StError> {
-    let e = find(&state, caller.org, &id).await?;
+    let e = find(&state, &caller, &id).await?;
     let plan = plan::plan_of(&e);
     let doc_id: i64 = doc_id
         .parse()
@@ -255,6 +265,14 @@ pub async fn signing_address(
         .iter()
         .find(|r| r.position == position)
         .ok_or_else(|| StError::not_found("signId", "signature request"))?;
+    // A signer gets their own address; another's is for the DST's author.
+    if !r
+        .email
+        .as_str()
+        .eq_ignore_ascii_case(caller.me.email.as_str())
+    {
+        caller.may_change(&e)?;
+    }
     let url = state
         .core
         .recipient_link(caller.org, e.id, r.id, &caller.actor)
@@ -389,16 +407,19 @@ fn negate(f: EnvelopeFilter) -> EnvelopeFilter {
         EnvelopeFilter::All(l) => EnvelopeFilter::Any(l.into_iter().map(negate).collect()),
         EnvelopeFilter::Any(l) => EnvelopeFilter::All(l.into_iter().map(negate).collect()),
         EnvelopeFilter::TitleContains(has, t) => EnvelopeFilter::TitleContains(!has, t),
+        EnvelopeFilter::Not(inner) => *inner,
+        f @ EnvelopeFilter::Involves(..) => EnvelopeFilter::Not(Box::new(f)),
     }
 }
 
 /// The organisation's DSTs: `template` (templates only, or none), `userId` (made by that
-/// user), `$top` (1 … 100, default 100), `$skip`, `$count`, `$orderBy` (`createdAt`,
+/// user or sent to them; without it, every DST for a user with `dst.list.all`, else the
+/// caller's), `$top` (1 … 100, default 100), `$skip`, `$count`, `$orderBy` (`createdAt`,
 /// `updatedAt`, `title`, `expiresAt`, then `,asc` or `,desc`), `$filter`.
 #[utoipa::path(get, path = "/api/DSTs", tag = "signingtoday",
     params(
         ("template" = Option<bool>, Query, description = "Templates only (true) or DSTs only (false)"),
-        ("userId" = Option<String>, Query, description = "Only the DSTs this user created"),
+        ("userId" = Option<String>, Query, description = "Only the DSTs this user made or takes part in (another user's: dst.list.all)"),
         ("$top" = Option<u32>, Query, description = "A number of results to return (1-100)"),
         ("$skip" = Option<u64>, Query, description = "An offset into the results"),
         ("$count" = Option<bool>, Query, description = "Include the count of all the items"),
@@ -424,14 +445,25 @@ pub async fn list(
     };
     let paging = Paging::of(&params)?;
     (q.limit, q.offset) = (paging.top, paging.skip);
+    // Without `userId`: every DST for one with dst.list.all, else those the caller takes
+    // part in.
+    let mut involving = (!caller.me.can(Capability::DstListAll))
+        .then(|| EnvelopeFilter::Involves(caller.user, caller.me.email.clone()));
     for (k, v) in &params {
         match k.as_str() {
             "template" => q.template = Some(flag(k, v)?),
             "userId" => {
-                q.created_by = Some(
-                    user_of_uuid(v)
-                        .ok_or_else(|| StError::invalid(k, "userId is not a user's UUID"))?,
-                )
+                let id = user_of_uuid(v)
+                    .ok_or_else(|| StError::invalid(k, "userId is not a user's UUID"))?;
+                if id != caller.user {
+                    caller.require(Capability::DstListAll)?;
+                }
+                let who = state
+                    .core
+                    .user(caller.org, id)
+                    .await
+                    .map_err(|_| StError::not_found(k, "user"))?;
+                involving = Some(EnvelopeFilter::Involves(who.id, who.email));
             }
             "$orderBy" => {
                 let (field, dir) = v.split_once(',').unwrap_or((v.as_str(), "asc"));
@@ -463,6 +495,12 @@ pub async fn list(
             }
             _ => {}
         }
+    }
+    if let Some(who) = involving {
+        q.filter = Some(match q.filter.take() {
+            Some(f) => EnvelopeFilter::All(vec![who, f]),
+            None => who,
+        });
     }
     let (items, total) = state.core.envelope_query(&q, paging.count).await?;
     // Three queries for the whole page (recipients, documents, fields), not four a DST.

@@ -67,6 +67,11 @@ impl StError {
         )
     }
 
+    /// 403: the caller's role or capabilities do not allow it.
+    pub fn forbidden(message: impl Into<String>) -> StError {
+        StError::new(StatusCode::FORBIDDEN, message, None)
+    }
+
     /// 409: the resource's status does not allow it.
     pub fn illegal_status(message: impl Into<String>) -> StError {
         StError::new(StatusCode::CONFLICT, message, None)

@@ -20,6 +20,8 @@ pub mod openapi;
 pub mod plan;
 pub mod resources;
 pub mod robots;
+pub mod services;
+pub mod users;
 pub mod wire;
 
 use axum::extract::{FromRequestParts, Request, State};
@@ -28,7 +30,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use paraf_core::audit::{Actor, Face};
-use paraf_core::domain::{OrgId, Timestamp, UserId};
+use paraf_core::domain::{Capability, Envelope, OrgId, Timestamp, User, UserId};
 use paraf_http::auth::{require_auth, AuthMethods};
 use paraf_http::state::AppState;
 
@@ -53,6 +55,9 @@ const PATHS: &[&str] = &[
     "/api/robot/",
     "/api/resource/",
     "/api/pdfResource/",
+    "/api/users",
+    "/api/user/",
+    "/api/service/",
 ];
 
 /// Whether `path` is one of the dialect's.
@@ -141,8 +146,30 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/api/robot/configuration",
             get(robots::configuration).put(robots::configure),
         )
+        .route("/api/users", get(users::list).post(users::create))
+        .route(
+            "/api/users/groups",
+            get(users::groups).post(users::create_groups),
+        )
+        .route(
+            "/api/user/{id}",
+            get(users::show).put(users::change).delete(users::enable),
+        )
+        .route("/api/user/{id}/role", axum::routing::put(users::role))
+        .route(
+            "/api/auth/passwordReset",
+            get(services::reset).post(services::change_own),
+        )
+        .route("/api/auth/passwordToken", get(services::token))
+        .route("/api/service/changePassword", post(services::change_for))
         .route_layer(limits)
         .route_layer(from_fn_with_state((state, AUTH), require_auth))
+        // Without a token (the seed's samples send none).
+        .route("/api/auth/passwordLost", get(services::password_lost))
+        .route(
+            "/api/auth/changePassword",
+            post(services::change_with_token),
+        )
 }
 
 /// The Signing Today dialect as the server registers it.
@@ -175,11 +202,13 @@ pub async fn envelope(State(_): State<AppState>, req: Request, next: Next) -> Re
 }
 
 /// The authenticated caller: the user behind the token (a person's OAuth token or a robot's
-/// API token), their organisation and their audit actor.
+/// API token), their organisation, their audit actor, and the user themselves (role and
+/// capabilities decide what they may do: see docs/signingtoday.md, "Roles").
 pub struct Caller {
     pub org: OrgId,
     pub user: UserId,
     pub actor: Actor,
+    pub me: User,
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -187,15 +216,65 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(
         parts: &mut axum::http::request::Parts,
-        _: &AppState,
+        state: &AppState,
     ) -> Result<Self, StError> {
-        paraf_http::auth::user_caller(parts, Face::SigningToday)
-            .map(|(p, user, actor)| Caller {
-                org: p.org,
-                user,
-                actor,
-            })
-            .ok_or_else(StError::unauthenticated)
+        let (p, user, actor) = paraf_http::auth::user_caller(parts, Face::SigningToday)
+            .ok_or_else(StError::unauthenticated)?;
+        let me = state.core.user(p.org, user).await?;
+        Ok(Caller {
+            org: p.org,
+            user,
+            actor,
+            me,
+        })
+    }
+}
+
+impl Caller {
+    /// Refuses unless the caller has `c`.
+    pub fn require(&self, c: Capability) -> Result<(), StError> {
+        if self.me.can(c) {
+            Ok(())
+        } else {
+            Err(StError::forbidden(format!(
+                "the user is not allowed to perform the request (the {} capability is needed; the user's role is {})",
+                c.as_str(),
+                self.me.role
+            )))
+        }
+    }
+
+    /// Refuses a signer: only administrators and instructors make DSTs and templates.
+    pub fn sends(&self) -> Result<(), StError> {
+        if self.me.role.sends() {
+            Ok(())
+        } else {
+            Err(StError::forbidden(
+                "the user is not allowed to perform the request (a signer only signs: DSTs and templates are made by administrators and instructors)",
+            ))
+        }
+    }
+
+    /// Refuses unless the caller may change `e` (made it, or has `dst.create.modify_all`).
+    pub fn may_change(&self, e: &Envelope) -> Result<(), StError> {
+        if paraf_core::people::may_change(&self.me, e) {
+            Ok(())
+        } else {
+            Err(StError::forbidden(
+                "the user is not allowed to change this DST (only its author, or a user with dst.create.modify_all)",
+            ))
+        }
+    }
+
+    /// Refuses unless the caller may delete `e` (made it, or has `dst.delete.all`).
+    pub fn may_delete(&self, e: &Envelope) -> Result<(), StError> {
+        if paraf_core::people::may_delete(&self.me, e) {
+            Ok(())
+        } else {
+            Err(StError::forbidden(
+                "the user is not allowed to delete this DST (only its author, or a user with dst.delete.all)",
+            ))
+        }
     }
 }
 

@@ -39,6 +39,7 @@ pub async fn replace_draft(
     Found { caller, dst: e }: Found,
     body: axum::body::Bytes,
 ) -> Result<Response, StError> {
+    caller.may_change(&e)?;
     if e.status != EnvelopeStatus::Draft {
         return Err(StError::illegal_status(format!(
             "the DST is {}, not a draft: modify it first",
@@ -65,6 +66,17 @@ pub async fn fill(
     Found { caller, dst: e }: Found,
     body: axum::body::Bytes,
 ) -> Result<Response, StError> {
+    // Its author fills forms before publishing; a signer fills those of their turn.
+    if caller.may_change(&e).is_err() {
+        let (_, recipients) = state.core.envelope(caller.org, e.id).await?;
+        if !recipients.iter().any(|r| {
+            r.email
+                .as_str()
+                .eq_ignore_ascii_case(caller.me.email.as_str())
+        }) {
+            caller.may_change(&e)?;
+        }
+    }
     let form: Form = serde_json::from_slice(&body)
         .map_err(|err| StError::invalid("body", format!("the body is not a form ({err})")))?;
     let plan = plan_of(&e);
@@ -143,6 +155,7 @@ pub async fn modify(
     State(state): State<AppState>,
     Found { caller, dst: e }: Found,
 ) -> Result<Response, StError> {
+    caller.may_change(&e)?;
     let e = state
         .core
         .recall_envelope(caller.org, e.id, &caller.actor)
@@ -159,7 +172,11 @@ enum Copy {
 }
 
 async fn copy(state: &AppState, caller: &Caller, id: &str, how: Copy) -> Result<Response, StError> {
-    let e = find(state, caller.org, id).await?;
+    let e = find(state, caller, id).await?;
+    match how {
+        Copy::Clone | Copy::Instantiate => caller.sends()?,
+        Copy::Templatize | Copy::Replace => caller.may_change(&e)?,
+    }
     let mut plan = plan_of(&e);
     plan.replaces = None;
     plan.replaced_by = None;
@@ -258,6 +275,7 @@ pub async fn robot_instantiate(
     Found { caller, dst: e }: Found,
     body: axum::body::Bytes,
 ) -> Result<Response, StError> {
+    caller.sends()?;
     if !e.header.template {
         return Err(StError::illegal_status("the DST is not a template"));
     }

@@ -243,6 +243,25 @@ impl Parser<'_> {
     }
 }
 
+/// Whether a record whose fields `get` gives satisfies `e` (lists kept in memory, such as
+/// users and groups): `==`/`!=` compare exactly, `=~` contains (case-insensitive). A field
+/// `get` does not know is an error naming it.
+pub fn holds(e: &Expr, get: &dyn Fn(&str) -> Option<String>) -> Result<bool, FilterError> {
+    Ok(match e {
+        Expr::Clause { field, op, value } => {
+            let v = get(field).ok_or_else(|| FilterError(format!("cannot filter on {field:?}")))?;
+            match op {
+                Op::Eq => v == *value,
+                Op::Ne => v != *value,
+                Op::Contains => v.to_lowercase().contains(&value.to_lowercase()),
+            }
+        }
+        Expr::And(a, b) => holds(a, get)? && holds(b, get)?,
+        Expr::Or(a, b) => holds(a, get)? || holds(b, get)?,
+        Expr::Not(a) => !holds(a, get)?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -298,5 +317,24 @@ mod tests {
         assert!(parse("").unwrap_err().0.contains("empty"));
         assert!(parse("== a").unwrap_err().0.contains("field name"));
         assert!(parse(&"(".repeat(50)).is_err());
+    }
+
+    #[test]
+    fn filters_hold_on_records() {
+        let get = |f: &str| match f {
+            "name" => Some("Milk".to_string()),
+            "surname" => Some("Cheese".to_string()),
+            _ => None,
+        };
+        let e = parse(r#"name == "Milk" or surname == "Bread""#).unwrap();
+        assert!(holds(&e, &get).unwrap());
+        let e = parse("name != Milk and surname =~ chee").unwrap();
+        assert!(!holds(&e, &get).unwrap());
+        let e = parse("not surname =~ CHEE").unwrap();
+        assert!(!holds(&e, &get).unwrap());
+        assert!(holds(&parse("age == 3").unwrap(), &get)
+            .unwrap_err()
+            .0
+            .contains("\"age\""));
     }
 }

@@ -46,7 +46,19 @@ use serde_json::json;
     crate::documents::remove,
     crate::documents::swap,
     crate::documents::replace_file,
-    crate::documents::describe
+    crate::documents::describe,
+    crate::users::list,
+    crate::users::create,
+    crate::users::show,
+    crate::users::change,
+    crate::users::enable,
+    crate::users::role,
+    crate::users::groups,
+    crate::users::create_groups,
+    crate::services::reset,
+    crate::services::change_own,
+    crate::services::token,
+    crate::services::change_for
 ))]
 #[openapi(components(schemas(
     crate::wire::ErrorResponse,
@@ -56,11 +68,18 @@ use serde_json::json;
 )))]
 struct Api;
 
+/// The routes without a token (the seed's samples send none).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(crate::services::password_lost, crate::services::change_with_token))]
+struct Public;
+
 /// Adds the Signing Today paths and schemas to `doc`.
 pub fn add_to(doc: &mut OpenApi) {
     use utoipa::OpenApi as _;
     let v = serde_json::to_value(Api::openapi()).unwrap_or_default();
     doc.merge_derived(v, Some(json!([{"apiToken": []}])));
+    let v = serde_json::to_value(Public::openapi()).unwrap_or_default();
+    doc.merge_derived(v, Some(json!([])));
 }
 
 #[cfg(test)]
@@ -113,6 +132,20 @@ mod tests {
             ("/api/DST/{id}/doc/{docId}/swap", "post"),
             ("/api/DST/{id}/doc/{docId}/resource", "post"),
             ("/api/resource/{id}", "put"),
+            ("/api/users", "get"),
+            ("/api/users", "post"),
+            ("/api/users/groups", "get"),
+            ("/api/users/groups", "post"),
+            ("/api/user/{id}", "get"),
+            ("/api/user/{id}", "put"),
+            ("/api/user/{id}", "delete"),
+            ("/api/user/{id}/role", "put"),
+            ("/api/auth/passwordReset", "get"),
+            ("/api/auth/passwordReset", "post"),
+            ("/api/auth/passwordToken", "get"),
+            ("/api/service/changePassword", "post"),
+            ("/api/auth/passwordLost", "get"),
+            ("/api/auth/changePassword", "post"),
         ] {
             assert!(v["paths"][path][method].is_object(), "{path} {method}");
         }

@@ -34,9 +34,7 @@ pub async fn download(
         return Err(StError::not_found("id", "resource"));
     }
     let (e, doc, signed, bytes) = state.core.document_by_uuid(caller.org, &id).await?;
-    if e.header.face != crate::FACE || e.deleted_at.is_some() {
-        return Err(StError::not_found("id", "resource"));
-    }
+    visible(&state, &caller, &e).await?;
     let name = if signed {
         format!("signed-{}", doc.name)
     } else {
@@ -53,6 +51,22 @@ pub async fn download(
         bytes,
     )
         .into_response())
+}
+
+/// Refuses a resource whose DST the caller may not see (another face's or a deleted one is
+/// "not found").
+async fn visible(
+    state: &AppState,
+    caller: &Caller,
+    e: &paraf_core::domain::Envelope,
+) -> Result<(), StError> {
+    match crate::dsts::find(state, caller, &e.uuid).await {
+        Ok(_) => Ok(()),
+        Err(err) if err.status == axum::http::StatusCode::NOT_FOUND => {
+            Err(StError::not_found("id", "resource"))
+        }
+        Err(err) => Err(err),
+    }
 }
 
 /// A zip (stored: PDFs are compressed already) of `files` (name, bytes).
@@ -136,6 +150,10 @@ pub async fn group_zip(
         .map_err(|_| StError::not_found("id", "instantiation group"))?;
     let mut files = Vec::new();
     for e in &list {
+        // The DSTs of the group the caller may see.
+        if crate::dsts::find(&state, &caller, &e.uuid).await.is_err() {
+            continue;
+        }
         for (name, bytes) in files_of(&state, e).await? {
             files.push((format!("{}/{name}", e.uuid), bytes));
         }
@@ -188,9 +206,7 @@ pub async fn thumbs(
         return Err(StError::not_found("id", "resource"));
     }
     let (e, doc, _, _) = state.core.document_by_uuid(caller.org, &id).await?;
-    if e.header.face != crate::FACE || e.deleted_at.is_some() {
-        return Err(StError::not_found("id", "resource"));
-    }
+    visible(&state, &caller, &e).await?;
     if page > doc.pages {
         return Err(StError::invalid(
             "page",

@@ -8,7 +8,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use paraf_core::domain::{EnvelopeStatus, Role, UserId};
+use paraf_core::domain::{EnvelopeStatus, UserId};
 use paraf_core::robots::{RobotAuth, RobotConfig};
 use paraf_http::state::AppState;
 use serde::Deserialize;
@@ -55,15 +55,16 @@ async fn target(state: &AppState, caller: &Caller, t: &Target) -> Result<UserId,
             ),
             paraf_core::login::NamedUser::None => StError::not_found("username", "user"),
         })?;
-    if user.id != caller.user {
-        let me = state.core.user(caller.org, caller.user).await?;
-        if me.role != Role::Admin {
-            return Err(StError::new(
-                StatusCode::FORBIDDEN,
-                "only an administrator manages another user's robot settings",
-                Some("username"),
-            ));
-        }
+    if user.id != caller.user
+        && !caller
+            .me
+            .can(paraf_core::domain::Capability::OrganizationsAccessWriteUser)
+    {
+        return Err(StError::new(
+            StatusCode::FORBIDDEN,
+            "only an administrator (organizations.access.write.user) manages another user's robot settings",
+            Some("username"),
+        ));
     }
     Ok(user.id)
 }

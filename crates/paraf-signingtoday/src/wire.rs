@@ -289,6 +289,113 @@ pub struct UserGroup {
     pub domain: String,
 }
 
+/// `POST /auth/passwordReset`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PasswordChange {
+    pub current_password: Option<String>,
+    pub new_password: Option<String>,
+}
+
+/// The paging and OData-style parameters of the users' and groups' lists (read from the
+/// raw query; this type documents them).
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ListParams {
+    /// A number of results to return (1-100), applied after `$skip`.
+    #[serde(rename = "$top")]
+    pub top: Option<u32>,
+    /// An offset into the results.
+    #[serde(rename = "$skip")]
+    pub skip: Option<u64>,
+    /// Include the count of all the items.
+    #[serde(rename = "$count")]
+    pub count: Option<bool>,
+    /// An ordering definition (e.g. `surname,desc`).
+    #[serde(rename = "$orderBy")]
+    pub order_by: Option<String>,
+    /// A filter definition (e.g. `name == "Milk" or surname == "Bread"`).
+    #[serde(rename = "$filter")]
+    pub filter: Option<String>,
+}
+
+/// `GET /users` (SDK `UsersGetResponse`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UserList {
+    pub count: Option<u64>,
+    pub values: Vec<User>,
+}
+
+/// `GET /users/groups` (SDK `UserGroupGetResponse`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct GroupList {
+    pub count: Option<u64>,
+    pub values: Vec<UserGroup>,
+}
+
+/// A user as a request gives one (`POST /users`' `user`, `PUT /user/{id}`): the `User`
+/// model's fields, each optional; read-only ones (`id`, `createdBy`, `createdAt`,
+/// `deletedAt`) are ignored. Texts may be given as numbers (`phone`).
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UserInput {
+    #[schema(value_type = Option<String>)]
+    pub username: Option<Value>,
+    #[schema(value_type = Option<String>)]
+    pub domain: Option<Value>,
+    /// it, en, es, fr.
+    #[schema(value_type = Option<String>)]
+    pub language: Option<Value>,
+    #[schema(value_type = Option<String>)]
+    pub name: Option<Value>,
+    #[schema(value_type = Option<String>)]
+    pub surname: Option<Value>,
+    #[schema(value_type = Option<String>)]
+    pub email: Option<Value>,
+    #[schema(value_type = Option<String>)]
+    pub phone: Option<Value>,
+    /// admin, instructor, signer.
+    #[schema(value_type = Option<String>)]
+    pub role: Option<Value>,
+    /// `{id}` or `{name, domain}` of existing groups.
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub groups: Option<Value>,
+    #[schema(value_type = Option<Vec<String>>)]
+    pub capabilities: Option<Value>,
+    #[schema(value_type = Option<bool>)]
+    pub automatic: Option<Value>,
+    #[schema(value_type = Option<Object>)]
+    pub extra_data: Option<Value>,
+    #[schema(value_type = Option<Object>)]
+    pub template_data: Option<Value>,
+}
+
+/// `POST /users` (SDK `CreateUserRequest`).
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct NewUserInput {
+    pub user: Option<UserInput>,
+    /// Without it, the user is mailed a link to choose one.
+    #[schema(value_type = Option<String>)]
+    pub password: Option<Value>,
+}
+
+/// An item of `POST /users/groups`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct GroupInput {
+    pub id: Option<i64>,
+    pub name: Option<String>,
+    pub domain: Option<String>,
+}
+
+/// The `{id}` of `/user/{id}…`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct UserPath {
+    /// The user's UUID.
+    pub id: String,
+}
+
 /// A note on a DST (`DSTNote`).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

@@ -69,6 +69,15 @@ impl Clause {
                     format!("(created_by IS NULL OR created_by <> {p})")
                 }
             }
+            EnvelopeFilter::Involves(u, email) => {
+                let p = self.bind(Bind::Int(u.0));
+                let e = self.bind(Bind::Text(email.as_str().to_string()));
+                format!(
+                    "(created_by = {p} OR EXISTS (SELECT 1 FROM recipients r \
+                     WHERE r.envelope_id = envelopes.id AND r.email = {e}))"
+                )
+            }
+            EnvelopeFilter::Not(inner) => format!("NOT ({})", self.filter(inner)),
             EnvelopeFilter::All(list) | EnvelopeFilter::Any(list) => {
                 if list.is_empty() {
                     return "1 = 1".into();

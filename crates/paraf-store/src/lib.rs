@@ -30,6 +30,7 @@ mod jobs;
 mod limits;
 mod orgs;
 mod outbox;
+mod people;
 mod tokens;
 mod uploads;
 mod users;
@@ -51,6 +52,7 @@ pub use envelopes::{Answer, SignatureRecord};
 pub use error::StoreError;
 pub use invitations::Invitation;
 pub use orgs::CreditTake;
+pub use people::{Appearance, Device};
 pub use uploads::Upload;
 
 /// Result of every store operation.

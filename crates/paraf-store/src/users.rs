@@ -4,13 +4,14 @@
 use paraf_domain::{
     hash_password, verify_password, AuthFailure, Contact, ContactId, Email, Entity, Group, GroupId,
     NewContact, NewUser, Nik, OrgId, Password, PersonName, Role, Timestamp, User, UserId,
+    UserProfile,
 };
 
 use crate::error::unique_as_exists;
 use crate::{affected, from_ts, ts, with_pool, Result, Store, StoreError};
 
-pub(crate) const USER_COLS: &str =
-    "id, org_id, name, email, nik, role, robot, password_hash, disabled, created_at";
+pub(crate) const USER_COLS: &str = "id, org_id, name, email, nik, role, robot, password_hash, \
+     disabled, created_at, username, language, phone, created_by, capabilities, profile, disabled_at";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct UserRow {
@@ -24,6 +25,13 @@ pub(crate) struct UserRow {
     pub(crate) password_hash: Option<String>,
     disabled: bool,
     created_at: i64,
+    username: Option<String>,
+    language: Option<String>,
+    phone: Option<String>,
+    created_by: Option<i64>,
+    capabilities: Option<String>,
+    profile: String,
+    disabled_at: Option<i64>,
 }
 
 impl UserRow {
@@ -42,9 +50,48 @@ impl UserRow {
             robot: self.robot,
             has_password: self.password_hash.is_some(),
             disabled: self.disabled,
+            disabled_at: self.disabled_at.map(from_ts),
             created_at: from_ts(self.created_at),
+            profile: UserProfile {
+                username: self.username.clone(),
+                language: self.language.clone(),
+                phone: self.phone.clone(),
+                created_by: self.created_by.map(UserId),
+                capabilities: match &self.capabilities {
+                    Some(c) => Some(serde_json::from_str(c).map_err(|_| bad("capabilities"))?),
+                    None => None,
+                },
+                extra: serde_json::from_str(&self.profile).map_err(|_| bad("profile"))?,
+            },
         })
     }
+}
+
+/// The profile columns as bound: username, language, phone, created_by, capabilities, profile.
+type ProfileBinds = (
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    String,
+);
+
+fn profile_binds(p: &UserProfile) -> ProfileBinds {
+    (
+        p.username.clone(),
+        p.language.clone(),
+        p.phone.clone(),
+        p.created_by.map(|u| u.0),
+        p.capabilities
+            .as_ref()
+            .map(|c| serde_json::to_string(c).unwrap_or_default()),
+        if p.extra.is_object() {
+            p.extra.to_string()
+        } else {
+            "{}".to_string()
+        },
+    )
 }
 
 #[derive(sqlx::FromRow)]
@@ -104,9 +151,12 @@ impl Store {
             None => None,
         };
         let sql = format!(
-            "INSERT INTO users (org_id, name, email, nik, role, robot, password_hash, disabled, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {USER_COLS}"
+            "INSERT INTO users (org_id, name, email, nik, role, robot, password_hash, disabled, created_at, \
+             username, language, phone, created_by, capabilities, profile) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING {USER_COLS}"
         );
+        let (username, language, phone, created_by, capabilities, profile) =
+            profile_binds(&new.profile);
         let row: UserRow = with_pool!(self, |p| sqlx::query_as(&sql)
             .bind(new.org.0)
             .bind(new.name.as_str())
@@ -117,6 +167,12 @@ impl Store {
             .bind(hash.as_deref())
             .bind(false)
             .bind(ts(now))
+            .bind(username.clone())
+            .bind(language.clone())
+            .bind(phone.clone())
+            .bind(created_by)
+            .bind(capabilities.clone())
+            .bind(profile.clone())
             .fetch_one(p)
             .await)
         .map_err(|e| unique_as_exists(e, Entity::User, new.email.as_str()))?;
@@ -187,7 +243,8 @@ impl Store {
     /// Changes a user's role.
     pub async fn set_user_role(&self, org: OrgId, id: UserId, role: Role) -> Result<User> {
         let sql = format!(
-            "UPDATE users SET role = $3 WHERE org_id = $1 AND id = $2 RETURNING {USER_COLS}"
+            "UPDATE users SET role = $3, capabilities = NULL WHERE org_id = $1 AND id = $2 \
+             RETURNING {USER_COLS}"
         );
         let row: Option<UserRow> = with_pool!(self, |p| sqlx::query_as(&sql)
             .bind(org.0)
@@ -199,19 +256,120 @@ impl Store {
             .into_domain()
     }
 
-    /// Enables or disables a user (a disabled user's credentials are all refused).
-    pub async fn set_user_disabled(&self, org: OrgId, id: UserId, disabled: bool) -> Result<User> {
+    /// Enables or disables a user (a disabled user's credentials are all refused),
+    /// remembering when they were disabled.
+    pub async fn set_user_disabled(
+        &self,
+        org: OrgId,
+        id: UserId,
+        disabled: bool,
+        now: Timestamp,
+    ) -> Result<User> {
         let sql = format!(
-            "UPDATE users SET disabled = $3 WHERE org_id = $1 AND id = $2 RETURNING {USER_COLS}"
+            "UPDATE users SET disabled = $3, \
+             disabled_at = CASE WHEN $3 THEN COALESCE(disabled_at, $4) ELSE NULL END \
+             WHERE org_id = $1 AND id = $2 RETURNING {USER_COLS}"
         );
         let row: Option<UserRow> = with_pool!(self, |p| sqlx::query_as(&sql)
             .bind(org.0)
             .bind(id.0)
             .bind(disabled)
+            .bind(ts(now))
             .fetch_optional(p)
             .await)?;
         row.ok_or(StoreError::not_found(Entity::User))?
             .into_domain()
+    }
+
+    /// Changes a user's name, e-mail and profile. `AlreadyExists` when the e-mail or the
+    /// username is another user's.
+    pub async fn update_user(
+        &self,
+        org: OrgId,
+        id: UserId,
+        name: &PersonName,
+        email: &Email,
+        profile: &UserProfile,
+    ) -> Result<User> {
+        let sql = format!(
+            "UPDATE users SET name = $3, email = $4, username = $5, language = $6, phone = $7, \
+             capabilities = $8, profile = $9 WHERE org_id = $1 AND id = $2 RETURNING {USER_COLS}"
+        );
+        let (username, language, phone, _, capabilities, extra) = profile_binds(profile);
+        let row: Option<UserRow> = with_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(org.0)
+            .bind(id.0)
+            .bind(name.as_str())
+            .bind(email.as_str())
+            .bind(username.clone())
+            .bind(language.clone())
+            .bind(phone.clone())
+            .bind(capabilities.clone())
+            .bind(extra.clone())
+            .fetch_optional(p)
+            .await)
+        .map_err(|e| unique_as_exists(e, Entity::User, email.as_str()))?;
+        row.ok_or(StoreError::not_found(Entity::User))?
+            .into_domain()
+    }
+
+    /// The user of the organisation with this username.
+    pub async fn user_by_username(&self, org: OrgId, username: &str) -> Result<User> {
+        let sql = format!("SELECT {USER_COLS} FROM users WHERE org_id = $1 AND username = $2");
+        let row: Option<UserRow> = with_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(org.0)
+            .bind(username)
+            .fetch_optional(p)
+            .await)?;
+        row.ok_or(StoreError::not_found(Entity::User))?
+            .into_domain()
+    }
+
+    /// Every (user, group) membership of the organisation.
+    pub async fn memberships(&self, org: OrgId) -> Result<Vec<(UserId, GroupId)>> {
+        let rows: Vec<(i64, i64)> = with_pool!(self, |p| sqlx::query_as(
+            "SELECT m.user_id, m.group_id FROM group_members m \
+             JOIN user_groups g ON g.id = m.group_id WHERE g.org_id = $1 ORDER BY m.group_id"
+        )
+        .bind(org.0)
+        .fetch_all(p)
+        .await)?;
+        Ok(rows
+            .into_iter()
+            .map(|(u, g)| (UserId(u), GroupId(g)))
+            .collect())
+    }
+
+    /// Makes `groups` (all of the organisation) the user's groups.
+    pub async fn set_user_groups(
+        &self,
+        org: OrgId,
+        user: UserId,
+        groups: &[GroupId],
+    ) -> Result<()> {
+        self.user_row(org, user).await?;
+        for g in groups {
+            self.group(org, *g).await?;
+        }
+        with_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            sqlx::query("DELETE FROM group_members WHERE user_id = $1")
+                .bind(user.0)
+                .execute(&mut *tx)
+                .await?;
+            for g in groups {
+                sqlx::query(
+                    "INSERT INTO group_members (group_id, user_id) VALUES ($1, $2) \
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind(g.0)
+                .bind(user.0)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await
+        })?;
+        Ok(())
     }
 
     /// Sets (or replaces) a user's password.

@@ -202,6 +202,7 @@ pub async fn tenant(app: &TestApp, slug: &str, plan: Plan) -> Tenant {
         role,
         robot: false,
         password: Some(Password::parse(PASSWORD).unwrap()),
+        profile: Default::default(),
     };
     let admin = store
         .create_user(&user("Admin", Role::Admin), now)
@@ -241,6 +242,7 @@ pub async fn add_user(app: &TestApp, org: OrgId, email: &str, role: Role) -> Use
                 role,
                 robot: false,
                 password: Some(Password::parse(PASSWORD).unwrap()),
+                profile: Default::default(),
             },
             app.clock.now_ts(),
         )

@@ -174,6 +174,10 @@ pub fn add_to(doc: &mut paraf_http::openapi::OpenApi) {
         doc,
         serde_json::to_value(crate::verify::VerifyApi::openapi()).unwrap_or_default(),
     );
+    merge_public(
+        doc,
+        serde_json::to_value(crate::password::PasswordApi::openapi()).unwrap_or_default(),
+    );
 }
 
 /// Merges a derived document's paths (with no security: the link is the credential) and

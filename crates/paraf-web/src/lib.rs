@@ -12,6 +12,7 @@
 pub mod activation;
 pub mod console;
 pub mod invitation;
+pub mod password;
 pub mod render;
 pub mod signer;
 pub mod verify;
@@ -25,6 +26,7 @@ pub fn dialect() -> paraf_http::Dialect {
             console::router(state)
                 .merge(activation::routes())
                 .merge(invitation::routes())
+                .merge(password::routes())
                 .merge(signer::routes())
                 .merge(verify::routes())
         },

@@ -79,7 +79,7 @@ async fn api_tokens(backend: Backend) {
 
     // Disabled user.
     app.store
-        .set_user_disabled(t.org.id, t.admin.id, true)
+        .set_user_disabled(t.org.id, t.admin.id, true, chrono::Utc::now())
         .await
         .unwrap();
     assert_eq!(me(&app, &bearer(&t.admin_token)).await.0, 401);
@@ -407,7 +407,7 @@ async fn oauth_grants(backend: Backend) {
 
     // Disabled user: no grant.
     app.store
-        .set_user_disabled(t.org.id, t.admin.id, true)
+        .set_user_disabled(t.org.id, t.admin.id, true, chrono::Utc::now())
         .await
         .unwrap();
     let (s, _) = token(

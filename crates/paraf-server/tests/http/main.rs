@@ -25,4 +25,5 @@ mod recipients;
 mod signer_page;
 mod signingtoday;
 mod signingtoday_browser;
+mod signingtoday_people;
 mod webhooks;

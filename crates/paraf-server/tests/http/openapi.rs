@@ -33,6 +33,7 @@ async fn each_face_serves_its_own_document_and_the_merged_one_has_every_route() 
         [
             "/aktivasi/{secret}",
             "/invitation/{invitation}",
+            "/password/{token}",
             "/verify",
             "/{lang}/sign/{token}",
             "/{lang}/sign/{token}/code",

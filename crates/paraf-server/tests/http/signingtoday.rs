@@ -74,12 +74,13 @@ pub(crate) fn assert_error(v: &Value, code: &str, target: Option<&str>) {
     }
 }
 
-/// Logs in as the SDKs do: multipart, `user@domain`, client credentials in Basic.
-pub(crate) async fn login(app: &TestApp, username: &str) -> String {
+/// Logs in with `password` as the SDKs do: multipart, `user@domain`, client credentials in
+/// Basic.
+pub(crate) async fn login_with(app: &TestApp, username: &str, password: &str) -> (u16, Value) {
     let mut form = reqwest::multipart::Form::new();
     for (k, v) in [
         ("username", username),
-        ("password", PASSWORD),
+        ("password", password),
         ("grant_type", "password"),
     ] {
         form = form.text(k, v.to_string());
@@ -91,7 +92,12 @@ pub(crate) async fn login(app: &TestApp, username: &str) -> String {
         .send()
         .await
         .unwrap();
-    let (s, v) = json(r).await;
+    json(r).await
+}
+
+/// Logs in with the test password; the token.
+pub(crate) async fn login(app: &TestApp, username: &str) -> String {
+    let (s, v) = login_with(app, username, PASSWORD).await;
     assert_eq!(s, 200, "{v}");
     assert_conforms("OAuthToken", &v);
     v["access_token"].as_str().unwrap().to_string()
@@ -171,7 +177,7 @@ async fn v_user_id(app: &TestApp, token: &str) -> Value {
     st(app, "GET", "/api/auth/user", Some(token), None).await.1["id"].clone()
 }
 
-fn embedded(pdf: &[u8]) -> Value {
+pub(crate) fn embedded(pdf: &[u8]) -> Value {
     json!({"type": "Embedded", "embeddedData": base64::engine::general_purpose::STANDARD.encode(pdf)})
 }
 

@@ -123,6 +123,7 @@ pub async fn user(store: &Store, org: &Organisation, email: &str, password: Opti
                 role: Role::Signer,
                 robot: false,
                 password: password.map(|p| Password::parse(p).unwrap()),
+                profile: Default::default(),
             },
             t(0),
         )

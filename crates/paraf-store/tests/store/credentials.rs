@@ -84,14 +84,18 @@ async fn api_tokens(db: TestDb) {
     );
 
     // Disabled user.
-    s.set_user_disabled(a.id, u.id, true).await.unwrap();
+    s.set_user_disabled(a.id, u.id, true, chrono::Utc::now())
+        .await
+        .unwrap();
     assert_eq!(
         f(s.authenticate_api_token(secret.expose(), t(12))
             .await
             .unwrap_err()),
         Some(AuthFailure::Disabled)
     );
-    s.set_user_disabled(a.id, u.id, false).await.unwrap();
+    s.set_user_disabled(a.id, u.id, false, chrono::Utc::now())
+        .await
+        .unwrap();
 
     // Expired.
     let (_, short) = s

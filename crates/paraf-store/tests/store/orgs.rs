@@ -131,6 +131,7 @@ async fn users_groups_contacts(db: TestDb) {
                 role: Role::Admin,
                 robot: false,
                 password: Some(Password::parse("s3cret-pass").unwrap()),
+                profile: Default::default(),
             },
             t(5),
         )
@@ -152,6 +153,7 @@ async fn users_groups_contacts(db: TestDb) {
                 role: Role::Signer,
                 robot: false,
                 password: None,
+                profile: Default::default(),
             },
             t(5),
         )
@@ -192,7 +194,9 @@ async fn users_groups_contacts(db: TestDb) {
         none.auth_failure(),
         Some(paraf_domain::AuthFailure::UnknownCredential)
     );
-    s.set_user_disabled(a.id, u.id, true).await.unwrap();
+    s.set_user_disabled(a.id, u.id, true, chrono::Utc::now())
+        .await
+        .unwrap();
     let dis = s
         .verify_user_password(a.id, &u.email, "s3cret-pass")
         .await
@@ -201,7 +205,9 @@ async fn users_groups_contacts(db: TestDb) {
         dis.auth_failure(),
         Some(paraf_domain::AuthFailure::Disabled)
     );
-    s.set_user_disabled(a.id, u.id, false).await.unwrap();
+    s.set_user_disabled(a.id, u.id, false, chrono::Utc::now())
+        .await
+        .unwrap();
     s.set_user_password(a.id, u.id, &Password::parse("another-pass").unwrap())
         .await
         .unwrap();
@@ -357,7 +363,9 @@ async fn tenant_isolation(db: TestDb) {
     nf(s.user(b.id, ua.id).await.map(|_| ()));
     nf(s.user_by_email(b.id, &ua.email).await.map(|_| ()));
     nf(s.set_user_role(b.id, ua.id, Role::Admin).await.map(|_| ()));
-    nf(s.set_user_disabled(b.id, ua.id, true).await.map(|_| ()));
+    nf(s.set_user_disabled(b.id, ua.id, true, chrono::Utc::now())
+        .await
+        .map(|_| ()));
     nf(
         s.set_user_password(b.id, ua.id, &Password::parse("hijacked!").unwrap())
             .await,

@@ -172,7 +172,9 @@ async fn oauth_rotation_and_reuse(db: TestDb) {
         .oauth_password_grant(a.id, &u.email, "budi-password", &lt, t(500))
         .await
         .unwrap();
-    s.set_user_disabled(a.id, u.id, true).await.unwrap();
+    s.set_user_disabled(a.id, u.id, true, chrono::Utc::now())
+        .await
+        .unwrap();
     assert_eq!(
         fail(
             s.authenticate_access_token(fifth.access.unwrap().secret.expose(), t(501))

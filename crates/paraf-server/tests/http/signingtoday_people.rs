@@ -1,0 +1,449 @@
+//! Signing Today's people over HTTP (issue 14): users and groups from the seed's own request
+//! samples, roles and capabilities enforced on the users' and the DSTs' endpoints, enabling
+//! and disabling, the password services (lost, reset, token, change) with single-use
+//! expiring links caught at a real SMTP server — every reply checked against the seed's
+//! models, every refusal an `ErrorResponse` naming its target.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use paraf_domain::Plan;
+use paraf_testkit::schema::assert_conforms;
+use serde_json::{json, Value};
+
+use crate::common::*;
+use crate::signingtoday::{assert_error, embedded, get_as, login_with, quick_start_dst, st};
+
+/// `POST path` with a `text/plain` body.
+async fn post_text(app: &TestApp, path: &str, token: Option<&str>, body: &str) -> (u16, Value) {
+    let mut r = app
+        .post(path)
+        .header("content-type", "text/plain")
+        .body(body.to_string());
+    if let Some(t) = token {
+        r = r.header("authorization", bearer(t));
+    }
+    let r = r.send().await.unwrap();
+    let s = r.status().as_u16();
+    let bytes = r.bytes().await.unwrap();
+    let v = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap()
+    };
+    (s, v)
+}
+
+/// The seed's `POST /users` sample (L8705–8730), in organisation `domain`.
+fn seed_user(domain: &str, username: &str, email: &str) -> Value {
+    json!({
+      "user": {
+        "username": username,
+        "domain": domain,
+        "language": "en",
+        "name": "John",
+        "surname": "Doe",
+        "email": email,
+        "phone": "+013392213450",
+        "role": "signer",
+        "groups": [{"name": "Marketing BU", "domain": domain}],
+        "capabilities": null,
+        "extraData": {"additionalProperty": {}},
+        "templateData": {"taxNumber": "RSSMRA30A01H501I"}
+      },
+      "password": "A12345678z"
+    })
+}
+
+/// The link of type `kind` (`password`) last mailed to `to`, from the SMTP server's log.
+async fn mailed_token(smtpd: &paraf_testkit::smtp::Smtpd, to: &str, seen: usize) -> String {
+    eventually(20, "a password link at the SMTP server", || async {
+        let out = smtpd.out.lock().unwrap().clone();
+        let tokens: Vec<String> = out
+            .split("/password/")
+            .skip(1)
+            .map(|rest| rest.chars().take(36).collect::<String>())
+            .collect();
+        (out.contains(to) && tokens.len() > seen).then(|| tokens[tokens.len() - 1].clone())
+    })
+    .await
+}
+
+async fn users_roles_and_passwords(backend: Backend) {
+    let (smtpd, app) = spawn_mailing(backend).await;
+    let t = tenant(&app, "bit4id", Plan::Nusantara).await;
+    let other = tenant(&app, "lain", Plan::Nusantara).await;
+    let admin = t.admin_token.as_str();
+
+    // Groups, then the seed's user in one of them.
+    let (s, v) = st(
+        &app,
+        "POST",
+        "/api/users/groups",
+        Some(admin),
+        Some(json!([{"name": "Marketing BU", "domain": "bit4id"}])),
+    )
+    .await;
+    assert_eq!(s, 204, "{v}");
+    let (s, groups) = get_as(&app, "/api/users/groups?$count=true", Some(admin)).await;
+    assert_eq!(s, 200, "{groups}");
+    assert_conforms("UserGroupGetResponse", &groups);
+    assert_eq!(groups["count"], 1);
+    assert_eq!(groups["values"][0]["name"], "Marketing BU");
+    assert_eq!(groups["values"][0]["domain"], "bit4id");
+    let (s, v) = st(
+        &app,
+        "POST",
+        "/api/users/groups",
+        Some(admin),
+        Some(json!([{"name": "Legal", "domain": "another"}])),
+    )
+    .await;
+    assert_eq!(s, 400, "{v}");
+    assert_error(&v, "INVALID_INPUT", Some("[0].domain"));
+
+    let (s, made) = st(
+        &app,
+        "POST",
+        "/api/users",
+        Some(admin),
+        Some(seed_user("bit4id", "jdo", "john.doe@email.com")),
+    )
+    .await;
+    assert_eq!(s, 201, "{made}");
+    let jdo = made[0].as_str().unwrap().to_string();
+    let (s, u) = get_as(&app, &format!("/api/user/{jdo}"), Some(admin)).await;
+    assert_eq!(s, 200, "{u}");
+    assert_conforms("User", &u);
+    for (k, want) in [
+        ("id", json!(jdo)),
+        ("username", json!("jdo")),
+        ("domain", json!("bit4id")),
+        ("language", json!("en")),
+        ("name", json!("John")),
+        ("surname", json!("Doe")),
+        ("email", json!("john.doe@email.com")),
+        ("phone", json!("+013392213450")),
+        ("role", json!("signer")),
+        ("capabilities", json!([])),
+        ("templateData", json!({"taxNumber": "RSSMRA30A01H501I"})),
+        ("extraData", json!({"additionalProperty": {}})),
+        ("automatic", json!(false)),
+        ("deletedAt", Value::Null),
+    ] {
+        assert_eq!(u[k], want, "{k}: {u}");
+    }
+    assert_eq!(u["groups"][0]["name"], "Marketing BU", "{u}");
+    let (_, me) = get_as(&app, "/api/auth/user", Some(admin)).await;
+    assert_eq!(u["createdBy"], me["id"], "{u}");
+    assert_eq!(me["capabilities"].as_array().unwrap().len(), 10, "{me}");
+    let me_id = me["id"].as_str().unwrap().to_string();
+
+    // The list, with the seed's filter and paging.
+    let (s, list) = get_as(
+        &app,
+        "/api/users?$count=true&$filter=name%20%3D%3D%20%22John%22%20or%20surname%20%3D%3D%20%22Bread%22",
+        Some(admin),
+    )
+    .await;
+    assert_eq!(s, 200, "{list}");
+    assert_conforms("UsersGetResponse", &list);
+    assert_eq!(list["count"], 1, "{list}");
+    assert_eq!(list["values"][0]["username"], "jdo");
+    let (s, list) = get_as(&app, "/api/users?$orderBy=email,desc&$top=2", Some(admin)).await;
+    assert_eq!(s, 200, "{list}");
+    assert_eq!(list["count"], Value::Null);
+    assert_eq!(list["values"].as_array().unwrap().len(), 2);
+    assert_eq!(list["values"][0]["email"], "signer@bit4id.example");
+    let (s, v) = get_as(&app, "/api/users?$filter=age%3D%3D3", Some(admin)).await;
+    assert_eq!(s, 400, "{v}");
+    assert_error(&v, "INVALID_INPUT", Some("$filter"));
+
+    // Bad users: each names its field.
+    for (patch, target) in [
+        (json!({"email": "not-an-address"}), "user.email"),
+        (json!({"language": "de"}), "user.language"),
+        (json!({"role": "owner"}), "user.role"),
+        (json!({"groups": [{"name": "Nobody"}]}), "user.groups[0]"),
+        (json!({"capabilities": ["dst.fly"]}), "user.capabilities[0]"),
+        (json!({"username": "has space"}), "user.username"),
+        (json!({"domain": "lain"}), "user.domain"),
+    ] {
+        let mut body = seed_user("bit4id", "other", "other@email.com");
+        for (k, v) in patch.as_object().unwrap() {
+            body["user"][k] = v.clone();
+        }
+        let (s, v) = st(&app, "POST", "/api/users", Some(admin), Some(body)).await;
+        assert_eq!(s, 400, "{target}: {v}");
+        assert_error(&v, "INVALID_INPUT", Some(target));
+    }
+    let mut weak = seed_user("bit4id", "other", "other@email.com");
+    weak["password"] = json!("short");
+    let (s, v) = st(&app, "POST", "/api/users", Some(admin), Some(weak)).await;
+    assert_eq!(s, 400, "{v}");
+    assert_error(&v, "INVALID_INPUT", Some("password"));
+    let twin = seed_user("bit4id", "jdo", "twin@email.com");
+    let (s, v) = st(&app, "POST", "/api/users", Some(admin), Some(twin)).await;
+    assert_eq!(s, 409, "{v}");
+
+    // The signer logs in with the seed's password and may only sign.
+    let (s, tok) = login_with(&app, "jdo@bit4id", "A12345678z").await;
+    assert_eq!(s, 200, "{tok}");
+    let jdo_token = tok["access_token"].as_str().unwrap().to_string();
+    let jt = Some(jdo_token.as_str());
+    let x = seed_user("bit4id", "x", "x@email.com");
+    let (s, v) = st(&app, "POST", "/api/users", jt, Some(x)).await;
+    assert_eq!(s, 403, "{v}");
+    assert_error(&v, "FORBIDDEN", None);
+    let (s, v) = st(
+        &app,
+        "POST",
+        "/api/users/groups",
+        jt,
+        Some(json!([{"name": "X"}])),
+    )
+    .await;
+    assert_eq!(s, 403, "{v}");
+    let (s, list) = get_as(&app, "/api/users?$count=true", jt).await;
+    assert_eq!((s, list["count"].clone()), (200, json!(1)), "{list}");
+    let (s, v) = get_as(&app, &format!("/api/user/{me_id}"), jt).await;
+    assert_eq!(s, 403, "{v}");
+    let promote = format!("/api/user/{jdo}/role?newRole=admin");
+    let (s, v) = st(&app, "PUT", &promote, jt, None).await;
+    assert_eq!(s, 403, "{v}");
+    let pdf = paraf_testkit::pdf::pages(&["Kontrak"]);
+    let embedded = embedded(&pdf);
+    let (s, v) = st(
+        &app,
+        "POST",
+        "/api/DSTs",
+        jt,
+        Some(quick_start_dst(embedded.clone())),
+    )
+    .await;
+    assert_eq!(s, 403, "{v}");
+    assert_error(&v, "FORBIDDEN", None);
+
+    // DSTs: one sent to John, one not; John sees the first only, and cannot delete it.
+    let mut to_john = quick_start_dst(embedded.clone());
+    to_john["documents"][0]["signerGroups"][0]["signers"][0]["email"] = json!("john.doe@email.com");
+    let (s, mine) = st(&app, "POST", "/api/DSTs", Some(admin), Some(to_john)).await;
+    assert_eq!(s, 201, "{mine}");
+    let not_john = quick_start_dst(embedded.clone());
+    let (s, theirs) = st(&app, "POST", "/api/DSTs", Some(admin), Some(not_john)).await;
+    assert_eq!(s, 201, "{theirs}");
+    let mine_path = format!("/api/DST/{}", mine["id"].as_str().unwrap());
+    let theirs_path = format!("/api/DST/{}", theirs["id"].as_str().unwrap());
+    let (s, list) = get_as(&app, "/api/DSTs?$count=true", jt).await;
+    assert_eq!(s, 200, "{list}");
+    assert_eq!(list["count"], 1, "{list}");
+    assert_eq!(list["values"][0]["id"], mine["id"]);
+    let (_, all) = get_as(&app, "/api/DSTs?$count=true", Some(admin)).await;
+    assert_eq!(all["count"], 2, "{all}");
+    let (s, v) = get_as(&app, &format!("/api/DSTs?userId={me_id}"), jt).await;
+    assert_eq!(s, 403, "{v}");
+    let by_user = format!("/api/DSTs?userId={jdo}&$count=true");
+    let (s, v) = get_as(&app, &by_user, Some(admin)).await;
+    assert_eq!((s, v["count"].clone()), (200, json!(1)), "{v}");
+    let (s, v) = get_as(&app, &mine_path, jt).await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = get_as(&app, &theirs_path, jt).await;
+    assert_eq!(s, 403, "{v}");
+    assert_error(&v, "FORBIDDEN", None);
+    let (s, v) = st(&app, "DELETE", &mine_path, jt, None).await;
+    assert_eq!(s, 403, "{v}");
+    let (s, v) = st(&app, "POST", &format!("{mine_path}/modify"), jt, None).await;
+    assert_eq!(s, 403, "{v}");
+    let note = Some(json!({"text": "Letto."}));
+    let (s, v) = st(&app, "POST", &format!("{mine_path}/note"), jt, note).await;
+    assert_eq!(s, 200, "{v}");
+
+    // Promoted to instructor (the cached principal follows at once): John makes DSTs and
+    // deletes his own, not the administrator's.
+    let role = |r: &str| format!("/api/user/{jdo}/role?newRole={r}");
+    let (s, v) = st(&app, "PUT", &role("owner"), Some(admin), None).await;
+    assert_eq!(s, 400, "{v}");
+    assert_error(&v, "INVALID_INPUT", Some("newRole"));
+    let (s, v) = st(&app, "PUT", &role("instructor"), Some(admin), None).await;
+    assert_eq!(s, 204, "{v}");
+    let (_, u) = get_as(&app, "/api/auth/user", jt).await;
+    assert_eq!(u["role"], "instructor", "{u}");
+    let (s, own) = st(
+        &app,
+        "POST",
+        "/api/DSTs",
+        jt,
+        Some(quick_start_dst(embedded)),
+    )
+    .await;
+    assert_eq!(s, 201, "{own}");
+    let (s, v) = st(&app, "DELETE", &mine_path, jt, None).await;
+    assert_eq!(s, 403, "{v}");
+    let own_path = format!("/api/DST/{}", own["id"].as_str().unwrap());
+    let (s, v) = st(&app, "DELETE", &own_path, jt, None).await;
+    assert_eq!(s, 204, "{v}");
+
+    // John changes his own profile (the seed's PUT sample), not his role.
+    let me_path = format!("/api/user/{jdo}");
+    let mut put = seed_user("bit4id", "jdo", "john.doe@email.com")["user"].clone();
+    put["surname"] = json!("Doe-Smith");
+    put["role"] = json!("instructor");
+    put["language"] = json!("it");
+    let (s, v) = st(&app, "PUT", &me_path, jt, Some(put.clone())).await;
+    assert_eq!(s, 204, "{v}");
+    let (_, u) = get_as(&app, &me_path, jt).await;
+    assert_eq!(u["surname"], "Doe-Smith", "{u}");
+    assert_eq!(u["language"], "it", "{u}");
+    put["role"] = json!("admin");
+    let (s, v) = st(&app, "PUT", &me_path, jt, Some(put)).await;
+    assert_eq!(s, 403, "{v}");
+
+    // Another organisation's user is not found, whoever asks.
+    let foreign = paraf_signingtoday::user_uuid(other.admin.id);
+    for (method, path) in [
+        ("GET", format!("/api/user/{foreign}")),
+        ("PUT", format!("/api/user/{foreign}/role?newRole=signer")),
+        ("DELETE", format!("/api/user/{foreign}?enabled=false")),
+    ] {
+        let (s, v) = st(&app, method, &path, Some(admin), None).await;
+        assert_eq!(s, 404, "{method} {path}: {v}");
+        assert_error(&v, "NOT_FOUND", Some("id"));
+    }
+
+    // Disabled: John's token stops working at once; enabled again, he logs in again.
+    let (s, v) = st(&app, "DELETE", &me_path, Some(admin), None).await;
+    assert_eq!(s, 400, "{v}");
+    assert_error(&v, "INVALID_INPUT", Some("enabled"));
+    let off = format!("{me_path}?enabled=false");
+    let (s, v) = st(&app, "DELETE", &off, Some(admin), None).await;
+    assert_eq!(s, 204, "{v}");
+    let (s, v) = get_as(&app, "/api/auth/user", jt).await;
+    assert_eq!(s, 401, "{v}");
+    let (_, u) = get_as(&app, &me_path, Some(admin)).await;
+    assert!(u["deletedAt"].is_string(), "{u}");
+    let (s, _) = login_with(&app, "jdo@bit4id", "A12345678z").await;
+    assert_ne!(s, 200);
+    let self_off = format!("/api/user/{me_id}?enabled=false");
+    let (s, v) = st(&app, "DELETE", &self_off, Some(admin), None).await;
+    assert_eq!(s, 409, "{v}");
+    let on = format!("{me_path}?enabled=true");
+    let (s, v) = st(&app, "DELETE", &on, Some(admin), None).await;
+    assert_eq!(s, 204, "{v}");
+    let (s, tok) = login_with(&app, "jdo@bit4id", "A12345678z").await;
+    assert_eq!(s, 200, "{tok}");
+    let jdo_token = tok["access_token"].as_str().unwrap().to_string();
+    let jt = Some(jdo_token.as_str());
+
+    // A user made without a password is mailed a link to choose one (the password page
+    // sets it once).
+    let mut nopw = seed_user("bit4id", "ann", "ann@email.com");
+    nopw["password"] = Value::Null;
+    nopw["user"]["groups"] = json!([]);
+    let (s, made) = st(&app, "POST", "/api/users", Some(admin), Some(nopw)).await;
+    assert_eq!(s, 201, "{made}");
+    let welcome = mailed_token(&smtpd, "ann@email.com", 0).await;
+    let r = app
+        .get(&format!("/password/{welcome}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(r.text().await.unwrap().contains("ann"));
+    let r = app
+        .post(&format!("/password/{welcome}"))
+        .form(&[
+            ("password", "Ann-Secret-1"),
+            ("password_confirmation", "Ann-Secret-1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(r.text().await.unwrap().contains("password-done"));
+    let (s, _) = login_with(&app, "ann@bit4id", "Ann-Secret-1").await;
+    assert_eq!(s, 200);
+    let r = app
+        .get(&format!("/password/{welcome}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+
+    // Lost password: 204 for anyone (nothing tells whether the account exists); the link
+    // works once, through the API as well.
+    for q in [
+        "username=nobody&domain=bit4id",
+        "username=jdo&domain=nowhere",
+    ] {
+        let (s, v) = get_as(&app, &format!("/api/auth/passwordLost?{q}"), None).await;
+        assert_eq!(s, 204, "{q}: {v}");
+    }
+    let (s, v) = get_as(&app, "/api/auth/passwordLost?domain=bit4id", None).await;
+    assert_eq!(s, 400, "{v}");
+    assert_error(&v, "INVALID_INPUT", Some("username"));
+    let seen = smtpd.out.lock().unwrap().matches("/password/").count();
+    let lost = "/api/auth/passwordLost?username=jdo&domain=bit4id";
+    let (s, v) = get_as(&app, lost, None).await;
+    assert_eq!(s, 204, "{v}");
+    let reset = mailed_token(&smtpd, "john.doe@email.com", seen).await;
+    let path = format!("/api/auth/changePassword?passwordToken={reset}");
+    let (s, v) = post_text(&app, &path, None, "\"B98765432y\"").await;
+    assert_eq!(s, 204, "{v}");
+    let (s, v) = post_text(&app, &path, None, "C11111111x").await;
+    assert_eq!(s, 400, "a reused reset code: {v}");
+    assert_error(&v, "INVALID_INPUT", Some("passwordToken"));
+    let (s, _) = login_with(&app, "jdo@bit4id", "B98765432y").await;
+    assert_eq!(s, 200);
+
+    // A password token, then the change with it (Python's unquoted body).
+    let (s, tok) = get_as(&app, "/api/auth/passwordToken", jt).await;
+    assert_eq!(s, 200, "{tok}");
+    let pt = tok[0].as_str().unwrap().to_string();
+    let with_token = format!("/api/auth/changePassword?passwordToken={pt}");
+    let (s, v) = post_text(&app, &with_token, None, "D22222222w").await;
+    assert_eq!(s, 204, "{v}");
+    // Their own change, knowing the current one (the seed's sample: the current is wrong).
+    let wrong = json!({"currentPassword": "a12345678Z", "newPassword": "0abcdefgH9"});
+    let (s, v) = st(&app, "POST", "/api/auth/passwordReset", jt, Some(wrong)).await;
+    assert_eq!(s, 400, "{v}");
+    assert_error(&v, "INVALID_INPUT", Some("currentPassword"));
+    let right = json!({"currentPassword": "D22222222w", "newPassword": "0abcdefgH9"});
+    let (s, v) = st(&app, "POST", "/api/auth/passwordReset", jt, Some(right)).await;
+    assert_eq!(s, 204, "{v}");
+    // An administrator's reset mails a link; a signer may not reset; a service password.
+    let seen = smtpd.out.lock().unwrap().matches("/password/").count();
+    let reset_jdo = "/api/auth/passwordReset?username=jdo&domain=bit4id";
+    let (s, v) = get_as(&app, reset_jdo, Some(admin)).await;
+    assert_eq!(s, 204, "{v}");
+    mailed_token(&smtpd, "john.doe@email.com", seen).await;
+    let reset_admin = "/api/auth/passwordReset?username=admin&domain=bit4id";
+    let (s, v) = get_as(&app, reset_admin, jt).await;
+    assert_eq!(s, 403, "{v}");
+    let service = "/api/service/changePassword?username=jdo&domain=bit4id";
+    let (s, v) = post_text(&app, service, Some(admin), "\"E33333333v\"").await;
+    assert_eq!(s, 204, "{v}");
+    let (s, _) = login_with(&app, "jdo@bit4id", "E33333333v").await;
+    assert_eq!(s, 200);
+    let elsewhere = "/api/service/changePassword?username=jdo&domain=lain";
+    let (s, v) = post_text(&app, elsewhere, Some(admin), "F44444444u").await;
+    assert_eq!(s, 404, "{v}");
+    assert_error(&v, "NOT_FOUND", Some("domain"));
+
+    // Every step is in the organisation's trail.
+    let trail = app.store.audit_records(t.org.id, 0, 1000).await.unwrap();
+    let actions: Vec<&str> = trail.iter().map(|r| r.action.as_str()).collect();
+    for a in [
+        "group.created",
+        "user.created",
+        "user.changed",
+        "user.role_changed",
+        "user.disabled",
+        "user.enabled",
+        "user.password_reset_mailed",
+        "user.password_token_issued",
+        "user.password_changed",
+    ] {
+        assert!(actions.contains(&a), "{a} not in {actions:?}");
+    }
+    app.stop().await;
+}
+
+crate::both_backends!(users_roles_and_passwords);
