@@ -1210,6 +1210,7 @@ impl Core {
             if mails_invitations(e) {
                 self.mail_link(e, &r, "").await?;
             }
+            self.push_invitation(e, &r.email).await;
             let event = self.audit_event(
                 e.org,
                 &Actor::system(),

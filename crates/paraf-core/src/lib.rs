@@ -19,6 +19,7 @@ pub mod bootstrap;
 pub mod codes;
 pub mod config;
 pub mod credentials;
+pub mod devices;
 pub mod directory;
 pub mod documents;
 pub mod drafts;
@@ -146,6 +147,8 @@ pub struct Core {
     /// The hot path of authenticated requests (`hot.rs`): API-token principals by the
     /// token's SHA-256, organisations, and rate-limit reservations.
     pub hot_tokens: Arc<hot::TtlCache<[u8; 32], paraf_domain::Principal>>,
+    /// Where push messages to trusted devices go (the development outbox by default).
+    pub push: Arc<dyn devices::PushSender>,
     pub hot_orgs: Arc<hot::TtlCache<paraf_domain::OrgId, paraf_domain::Organisation>>,
     pub hot_users:
         Arc<hot::TtlCache<(paraf_domain::OrgId, paraf_domain::UserId), paraf_domain::User>>,
@@ -220,6 +223,7 @@ impl Core {
         let ttl = config.cache_ttl;
         let core = Core {
             hot_tokens: Arc::new(hot::TtlCache::new(ttl)),
+            push: Arc::new(devices::OutboxPush),
             hot_orgs: Arc::new(hot::TtlCache::new(ttl)),
             hot_users: Arc::new(hot::TtlCache::new(ttl)),
             leases: Arc::default(),

@@ -165,10 +165,18 @@ impl OpenApi {
         d
     }
 
-    /// Adds (or replaces) paths, e.g. a dialect's.
+    /// Adds paths, e.g. a dialect's: the operations of a path already there join it (one
+    /// method public, the others behind a token), the same method is replaced.
     pub fn merge_paths(&mut self, paths: Map<String, Value>) {
         if let Some(Value::Object(p)) = self.doc.get_mut("paths") {
-            p.extend(paths);
+            for (path, item) in paths {
+                match (p.get_mut(&path), item) {
+                    (Some(Value::Object(old)), Value::Object(new)) => old.extend(new),
+                    (_, item) => {
+                        p.insert(path, item);
+                    }
+                }
+            }
         }
     }
 

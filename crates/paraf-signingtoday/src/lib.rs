@@ -11,6 +11,7 @@
 pub mod activity;
 pub mod auth;
 pub mod bulk;
+pub mod devices;
 pub mod documents;
 pub mod dsts;
 pub mod error;
@@ -58,6 +59,9 @@ const PATHS: &[&str] = &[
     "/api/users",
     "/api/user/",
     "/api/service/",
+    "/api/devices",
+    "/api/device/",
+    "/api/notifications/",
 ];
 
 /// Whether `path` is one of the dialect's.
@@ -162,13 +166,34 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/api/auth/passwordToken", get(services::token))
         .route("/api/service/changePassword", post(services::change_for))
-        .route_layer(limits)
-        .route_layer(from_fn_with_state((state, AUTH), require_auth))
+        .route("/api/devices", get(devices::list))
+        .route("/api/notifications/dsts", get(devices::notifications))
+        .route(
+            "/api/notifications/dst/{id}",
+            axum::routing::delete(devices::consume),
+        )
+        .route(
+            "/api/notifications/push-token",
+            post(devices::set_push_token).delete(devices::remove_push_token),
+        )
+        .route_layer(limits.clone())
+        .route_layer(from_fn_with_state((state.clone(), AUTH), require_auth))
         // Without a token (the seed's samples send none).
         .route("/api/auth/passwordLost", get(services::password_lost))
         .route(
             "/api/auth/changePassword",
             post(services::change_with_token),
+        )
+        // The app pairs without a token; asking for a challenge and removing a device take
+        // one (the layers are on those two methods only).
+        .route(
+            "/api/device/authorization",
+            post(devices::pair).merge(
+                get(devices::challenge)
+                    .delete(devices::remove)
+                    .route_layer(limits)
+                    .route_layer(from_fn_with_state((state, AUTH), require_auth)),
+            ),
         )
 }
 

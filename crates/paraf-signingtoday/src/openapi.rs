@@ -58,7 +58,14 @@ use serde_json::json;
     crate::services::reset,
     crate::services::change_own,
     crate::services::token,
-    crate::services::change_for
+    crate::services::change_for,
+    crate::devices::list,
+    crate::devices::challenge,
+    crate::devices::remove,
+    crate::devices::notifications,
+    crate::devices::consume,
+    crate::devices::set_push_token,
+    crate::devices::remove_push_token
 ))]
 #[openapi(components(schemas(
     crate::wire::ErrorResponse,
@@ -70,7 +77,11 @@ struct Api;
 
 /// The routes without a token (the seed's samples send none).
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(crate::services::password_lost, crate::services::change_with_token))]
+#[openapi(paths(
+    crate::services::password_lost,
+    crate::services::change_with_token,
+    crate::devices::pair
+))]
 struct Public;
 
 /// Adds the Signing Today paths and schemas to `doc`.
@@ -146,6 +157,14 @@ mod tests {
             ("/api/service/changePassword", "post"),
             ("/api/auth/passwordLost", "get"),
             ("/api/auth/changePassword", "post"),
+            ("/api/devices", "get"),
+            ("/api/device/authorization", "get"),
+            ("/api/device/authorization", "post"),
+            ("/api/device/authorization", "delete"),
+            ("/api/notifications/dsts", "get"),
+            ("/api/notifications/dst/{id}", "delete"),
+            ("/api/notifications/push-token", "post"),
+            ("/api/notifications/push-token", "delete"),
         ] {
             assert!(v["paths"][path][method].is_object(), "{path} {method}");
         }

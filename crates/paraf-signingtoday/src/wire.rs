@@ -289,6 +289,74 @@ pub struct UserGroup {
     pub domain: String,
 }
 
+/// A trusted device (`TrustedDevice`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TrustedDevice {
+    pub user_id: String,
+    pub device_id: String,
+    pub name: String,
+    pub registered_at: String,
+}
+
+/// `GET /devices` (SDK `TrustedDevicesGetResponse`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DeviceList {
+    pub count: Option<u64>,
+    pub values: Vec<TrustedDevice>,
+}
+
+/// `GET /device/authorization` (SDK `DeviceAuthorizationResponse`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DeviceAuthorization {
+    #[serde(rename = "userId")]
+    pub user_id: String,
+    /// Where the app sends the challenge (`POST {baseURL}/device/authorization`).
+    #[serde(rename = "baseURL")]
+    pub base_url: String,
+    pub challenge: String,
+}
+
+/// `POST /device/authorization`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PairInput {
+    pub challenge: Option<String>,
+    pub device_id: Option<String>,
+    pub name: Option<String>,
+}
+
+/// `POST /notifications/push-token`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PushTokenInput {
+    pub device_id: Option<String>,
+    pub token: Option<String>,
+}
+
+/// A notification (SDK `NotificationEvent`; the seed shows `dstTitle`, `username`, `email`:
+/// the DST's author).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationEvent {
+    pub id: i64,
+    pub time: String,
+    pub dst_id: String,
+    pub user_id: String,
+    /// dst_alert_sign, dst_status_signed, dst_status_rejected, dst_status_expired.
+    pub event: String,
+    pub dst_title: String,
+    pub username: String,
+    pub email: String,
+}
+
+/// `GET /notifications/dsts` (SDK `NotificationsResponse`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct NotificationList {
+    pub count: Option<u64>,
+    pub values: Vec<NotificationEvent>,
+}
+
 /// `POST /auth/passwordReset`.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

@@ -373,6 +373,55 @@ impl Store {
         })?)
     }
 
+    /// Records a push message in the development outbox.
+    pub async fn record_push(
+        &self,
+        org: OrgId,
+        user: UserId,
+        device_id: &str,
+        payload: &serde_json::Value,
+        now: Timestamp,
+    ) -> Result<()> {
+        affected!(self, |p| sqlx::query(
+            "INSERT INTO push_outbox (org_id, user_id, device_id, payload, created_at) \
+             VALUES ($1, $2, $3, $4, $5)"
+        )
+        .bind(org.0)
+        .bind(user.0)
+        .bind(device_id)
+        .bind(payload.to_string())
+        .bind(ts(now))
+        .execute(p)
+        .await)?;
+        Ok(())
+    }
+
+    /// The latest push messages of the development outbox for a user (device id, payload),
+    /// newest first.
+    pub async fn pushes(
+        &self,
+        org: OrgId,
+        user: UserId,
+        limit: u32,
+    ) -> Result<Vec<(String, serde_json::Value)>> {
+        let rows: Vec<(String, String)> = with_pool!(self, |p| sqlx::query_as(
+            "SELECT device_id, payload FROM push_outbox WHERE org_id = $1 AND user_id = $2 \
+             ORDER BY id DESC LIMIT $3"
+        )
+        .bind(org.0)
+        .bind(user.0)
+        .bind(i64::from(limit))
+        .fetch_all(p)
+        .await)?;
+        rows.into_iter()
+            .map(|(d, p)| {
+                serde_json::from_str(&p)
+                    .map(|v| (d, v))
+                    .map_err(|_| StoreError::corrupt("push payload"))
+            })
+            .collect()
+    }
+
     // ------------------------------------------------------------ notifications
 
     /// The user has consumed the envelope's notifications up to `now`.

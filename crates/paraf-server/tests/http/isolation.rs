@@ -184,7 +184,10 @@ async fn params(app: &TestApp, org: OrgId) -> Params {
 }
 
 fn concrete(path: &str, p: &Params) -> String {
-    let path = if path.starts_with("/api/DST/") || path.starts_with("/api/robot/DST/") {
+    let path = if path.starts_with("/api/DST/")
+        || path.starts_with("/api/robot/DST/")
+        || path.starts_with("/api/notifications/dst/")
+    {
         path.replace("{id}", &p.dst)
     } else if path.starts_with("/api/resource/") || path.starts_with("/api/pdfResource/") {
         path.replace("{id}", &p.resource)
@@ -301,6 +304,7 @@ async fn a_foreign_organisation_never_reads_anothers_data(backend: Backend) {
                 // B's DST, once the sweep's DELETE went through, is "not found" (an
                 // ErrorResponse naming the id, not a missing route).
                 let deleted_dst = (path.starts_with("/api/DST/")
+                    || path.starts_with("/api/notifications/dst/")
                     || path.starts_with("/api/DSTs/instantiationGroup/")
                     || path.starts_with("/api/robot/DST/")
                     || path.starts_with("/api/pdfResource/")

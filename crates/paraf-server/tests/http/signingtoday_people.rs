@@ -446,4 +446,224 @@ async fn users_roles_and_passwords(backend: Backend) {
     app.stop().await;
 }
 
-crate::both_backends!(users_roles_and_passwords);
+/// A signer of organisation `bit4id` made through the API, logged in: (id, token).
+async fn signer_john(app: &TestApp, admin: &str) -> (String, String) {
+    let (s, made) = st(
+        app,
+        "POST",
+        "/api/users",
+        Some(admin),
+        Some(seed_user("bit4id", "jdo", "john.doe@email.com")),
+    )
+    .await;
+    assert_eq!(s, 201, "{made}");
+    let (s, tok) = login_with(app, "jdo@bit4id", "A12345678z").await;
+    assert_eq!(s, 200, "{tok}");
+    (
+        made[0].as_str().unwrap().to_string(),
+        tok["access_token"].as_str().unwrap().to_string(),
+    )
+}
+
+/// Pairs a device with `challenge`: the status and the reply.
+async fn pair(app: &TestApp, challenge: &str, device: &str, name: &str) -> (u16, Value) {
+    let body = json!({"challenge": challenge, "deviceId": device, "name": name});
+    st(app, "POST", "/api/device/authorization", None, Some(body)).await
+}
+
+async fn devices_and_notifications(backend: Backend) {
+    let app = spawn(backend).await;
+    let t = tenant(&app, "bit4id", Plan::Nusantara).await;
+    let admin = t.admin_token.as_str();
+    st(
+        &app,
+        "POST",
+        "/api/users/groups",
+        Some(admin),
+        Some(json!([{"name": "Marketing BU"}])),
+    )
+    .await;
+    let (jdo, jdo_token) = signer_john(&app, admin).await;
+    let jt = Some(jdo_token.as_str());
+
+    // A challenge as JSON, then as a QR code (which cancels the first).
+    let (s, c) = get_as(&app, "/api/device/authorization", jt).await;
+    assert_eq!(s, 200, "{c}");
+    assert_conforms("DeviceAuthorizationResponse", &c);
+    assert_eq!(c["userId"], jdo.as_str());
+    let first = c["challenge"].as_str().unwrap().to_string();
+    assert!(
+        first.len() == 32 && first.chars().all(|c| c.is_ascii_hexdigit()),
+        "{first}"
+    );
+    let r = app
+        .get("/api/device/authorization")
+        .header("authorization", bearer(&jdo_token))
+        .header("accept", "image/png")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(r.headers()["content-type"], "image/png");
+    let png = r.bytes().await.unwrap();
+    let img = image::load_from_memory(&png).unwrap().to_luma8();
+    let (w, h) = img.dimensions();
+    let mut prepared =
+        rqrr::PreparedImage::prepare_from_greyscale(w as usize, h as usize, |x, y| {
+            img.get_pixel(x as u32, y as u32).0[0]
+        });
+    let grids = prepared.detect_grids();
+    assert_eq!(grids.len(), 1);
+    let (_, text) = grids[0].decode().unwrap();
+    let scanned: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(scanned["userId"], jdo.as_str(), "{scanned}");
+    let challenge = scanned["challenge"].as_str().unwrap().to_string();
+    assert_ne!(challenge, first);
+    let (s, v) = pair(&app, &first, "123e4567-e89b-12d3-a456-556642440000", "x").await;
+    assert_eq!(s, 400, "the cancelled challenge: {v}");
+    assert_error(&v, "INVALID_INPUT", Some("challenge"));
+
+    // The app pairs without a token (the seed's sample body) and signs in with its token.
+    let device = "123e4567-e89b-12d3-a456-556642440000";
+    let (s, v) = pair(&app, &challenge, device, "John Doe\"s iPhone").await;
+    assert_eq!(s, 200, "{v}");
+    let device_token = v[0].as_str().unwrap().to_string();
+    let (s, me) = get_as(&app, "/api/auth/user", Some(&device_token)).await;
+    assert_eq!((s, me["id"].clone()), (200, json!(jdo)), "{me}");
+    let (s, v) = pair(&app, &challenge, device, "again").await;
+    assert_eq!(s, 400, "a used challenge: {v}");
+    let (s, v) = pair(&app, "", device, "x").await;
+    assert_eq!(s, 400, "{v}");
+    assert_error(&v, "INVALID_INPUT", Some("challenge"));
+
+    // A challenge lasts 10 minutes.
+    let (_, c) = get_as(&app, "/api/device/authorization", jt).await;
+    app.clock.advance(chrono::Duration::minutes(11));
+    let (s, v) = pair(&app, c["challenge"].as_str().unwrap(), device, "late").await;
+    assert_eq!(s, 400, "{v}");
+    assert!(v["message"].as_str().unwrap().contains("expired"), "{v}");
+
+    // Paired again: renamed, a new token, the old one refused.
+    let (_, c) = get_as(&app, "/api/device/authorization", jt).await;
+    let (s, v) = pair(
+        &app,
+        c["challenge"].as_str().unwrap(),
+        device,
+        "John's phone",
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let device_token2 = v[0].as_str().unwrap().to_string();
+    let (s, _) = get_as(&app, "/api/auth/user", Some(&device_token)).await;
+    assert_eq!(s, 401);
+    let (s, list) = get_as(&app, "/api/devices?$count=true", jt).await;
+    assert_eq!(s, 200, "{list}");
+    assert_conforms("TrustedDevicesGetResponse", &list);
+    assert_eq!(list["count"], 1, "{list}");
+    assert_eq!(list["values"][0]["name"], "John's phone");
+    assert_eq!(list["values"][0]["deviceId"], device);
+    let (_, me) = get_as(&app, "/api/auth/user", Some(admin)).await;
+    let admin_id = me["id"].as_str().unwrap().to_string();
+    let (s, v) = get_as(&app, &format!("/api/devices?userId={admin_id}"), jt).await;
+    assert_eq!(s, 403, "{v}");
+    let (s, v) = get_as(
+        &app,
+        &format!("/api/devices?userId={jdo}&$count=true"),
+        Some(admin),
+    )
+    .await;
+    assert_eq!((s, v["count"].clone()), (200, json!(1)), "{v}");
+
+    // A push token for a trusted device only; the invitation goes to the device.
+    let push = json!({"deviceId": device, "token": "c84c1180-3d39-4b4b-a4fa-2a5b9b4f7e0c"});
+    let (s, v) = st(
+        &app,
+        "POST",
+        "/api/notifications/push-token",
+        jt,
+        Some(push),
+    )
+    .await;
+    assert_eq!(s, 204, "{v}");
+    let stranger = json!({"deviceId": "not-mine", "token": "x"});
+    let (s, v) = st(
+        &app,
+        "POST",
+        "/api/notifications/push-token",
+        jt,
+        Some(stranger),
+    )
+    .await;
+    assert_eq!(s, 404, "{v}");
+    assert_error(&v, "NOT_FOUND", Some("deviceId"));
+    let pdf = paraf_testkit::pdf::pages(&["Kontrak"]);
+    let mut to_john = quick_start_dst(embedded(&pdf));
+    to_john["title"] = json!("Contract");
+    to_john["documents"][0]["signerGroups"][0]["signers"][0]["email"] = json!("john.doe@email.com");
+    let (s, dst) = st(&app, "POST", "/api/DSTs", Some(admin), Some(to_john)).await;
+    assert_eq!(s, 201, "{dst}");
+    let john = paraf_signingtoday::user_of_uuid(&jdo).unwrap();
+    let pushes = app.store.pushes(t.org.id, john, 10).await.unwrap();
+    assert_eq!(pushes.len(), 1, "{pushes:?}");
+    assert_eq!(pushes[0].0, device);
+    assert_eq!(pushes[0].1["event"], "dst_alert_sign");
+    assert_eq!(pushes[0].1["dstId"], dst["id"]);
+
+    // The notification, until consumed.
+    let (s, n) = get_as(&app, "/api/notifications/dsts?$count=true", jt).await;
+    assert_eq!(s, 200, "{n}");
+    assert_conforms("NotificationsResponse", &n);
+    assert_eq!(n["count"], 1, "{n}");
+    let first = &n["values"][0];
+    assert_eq!(first["event"], "dst_alert_sign");
+    assert_eq!(first["dstId"], dst["id"]);
+    assert_eq!(first["dstTitle"], "Contract");
+    assert_eq!(first["email"], "admin@bit4id.example");
+    let (s, n) = get_as(&app, "/api/notifications/dsts", Some(admin)).await;
+    assert_eq!((s, n["values"].as_array().unwrap().len()), (200, 0), "{n}");
+    let consume = format!("/api/notifications/dst/{}", dst["id"].as_str().unwrap());
+    let (s, v) = st(&app, "DELETE", &consume, jt, None).await;
+    assert_eq!(s, 204, "{v}");
+    let (_, n) = get_as(&app, "/api/notifications/dsts?$count=true", jt).await;
+    assert_eq!(n["count"], 0, "{n}");
+
+    // Removed: the device's token stops working and its push token is forgotten.
+    let (s, v) = st(
+        &app,
+        "DELETE",
+        "/api/notifications/push-token?deviceId=nope",
+        jt,
+        None,
+    )
+    .await;
+    assert_eq!(s, 404, "{v}");
+    let gone = format!("/api/device/authorization?deviceId={device}");
+    let (s, v) = st(&app, "DELETE", &gone, jt, None).await;
+    assert_eq!(s, 204, "{v}");
+    let (s, _) = get_as(&app, "/api/auth/user", Some(&device_token2)).await;
+    assert_eq!(s, 401);
+    assert!(app
+        .store
+        .push_tokens(t.org.id, john)
+        .await
+        .unwrap()
+        .is_empty());
+    let (s, v) = st(&app, "DELETE", &gone, jt, None).await;
+    assert_eq!(s, 404, "{v}");
+    assert_error(&v, "NOT_FOUND", Some("deviceId"));
+
+    let trail = app.store.audit_records(t.org.id, 0, 1000).await.unwrap();
+    let actions: Vec<&str> = trail.iter().map(|r| r.action.as_str()).collect();
+    for a in [
+        "device.challenge_issued",
+        "device.paired",
+        "device.push_token_set",
+        "notifications.consumed",
+        "device.removed",
+    ] {
+        assert!(actions.contains(&a), "{a} not in {actions:?}");
+    }
+    app.stop().await;
+}
+
+crate::both_backends!(users_roles_and_passwords, devices_and_notifications);

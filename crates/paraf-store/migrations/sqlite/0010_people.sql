@@ -72,3 +72,14 @@ CREATE TABLE appearances (
     created_at INTEGER NOT NULL,
     PRIMARY KEY (org_id, owner)
 );
+-- What the development push sender (the default) would have sent each device: the payload
+-- and the device, never its push token.
+CREATE TABLE push_outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    org_id INTEGER NOT NULL REFERENCES organisations(id),
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    device_id TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX push_outbox_user ON push_outbox (org_id, user_id, id);
