@@ -518,6 +518,9 @@ pub struct SignatureInput {
     pub values: Vec<(String, String)>,
     /// A typed signature (their name as they wrote it).
     pub typed: Option<String>,
+    /// Use the signer's saved signature (the appearance of the user with their e-mail) when
+    /// they neither draw nor upload one; without one saved, the typed name is used.
+    pub saved: bool,
 }
 
 /// A recipient acting through their link, from where they are.
@@ -1615,6 +1618,14 @@ impl Core {
             return Err(CoreError::Domain(DomainError::Forbidden {
                 reason: "this signer must confirm a one-time code first".into(),
             }));
+        }
+        let mut input = input;
+        let typed_blank = input.typed.as_deref().is_none_or(|t| t.trim().is_empty());
+        if input.image.is_none() && (input.saved || typed_blank) {
+            if let Some(saved) = self.saved_signature(envelope.org, &recipient.email).await? {
+                input.image = Some(saved);
+                input.typed = None;
+            }
         }
         if input.image.is_none() && input.typed.as_deref().is_none_or(|t| t.trim().is_empty()) {
             return Err(CoreError::invalid(

@@ -315,6 +315,17 @@ impl Core {
         Ok(out)
     }
 
+    /// The identities registered with the user's e-mail (their own certificates).
+    pub async fn identities_of_user(&self, user: &User) -> Result<Vec<paraf_domain::Identity>> {
+        Ok(self
+            .store
+            .list_identities(user.org)
+            .await?
+            .into_iter()
+            .filter(|i| i.email.as_ref() == Some(&user.email))
+            .collect())
+    }
+
     // ------------------------------------------------------------ passwords
 
     /// A new password token for `user` (its SHA-256 stored), the earlier ones of the same

@@ -15,6 +15,7 @@ pub mod devices;
 pub mod documents;
 pub mod dsts;
 pub mod error;
+pub mod identities;
 pub mod lifecycle;
 pub mod odata;
 pub mod openapi;
@@ -160,6 +161,13 @@ pub fn router(state: AppState) -> Router<AppState> {
             get(users::show).put(users::change).delete(users::enable),
         )
         .route("/api/user/{id}/role", axum::routing::put(users::role))
+        .route("/api/user/{id}/identities", get(identities::list))
+        .route(
+            "/api/user/{id}/identity/{identity_id}/appearance",
+            get(identities::get_appearance)
+                .post(identities::set_appearance)
+                .delete(identities::remove_appearance),
+        )
         .route(
             "/api/auth/passwordReset",
             get(services::reset).post(services::change_own),

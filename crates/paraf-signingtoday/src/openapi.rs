@@ -65,7 +65,11 @@ use serde_json::json;
     crate::devices::notifications,
     crate::devices::consume,
     crate::devices::set_push_token,
-    crate::devices::remove_push_token
+    crate::devices::remove_push_token,
+    crate::identities::list,
+    crate::identities::get_appearance,
+    crate::identities::set_appearance,
+    crate::identities::remove_appearance
 ))]
 #[openapi(components(schemas(
     crate::wire::ErrorResponse,
@@ -165,6 +169,10 @@ mod tests {
             ("/api/notifications/dst/{id}", "delete"),
             ("/api/notifications/push-token", "post"),
             ("/api/notifications/push-token", "delete"),
+            ("/api/user/{id}/identities", "get"),
+            ("/api/user/{id}/identity/{identity-id}/appearance", "get"),
+            ("/api/user/{id}/identity/{identity-id}/appearance", "post"),
+            ("/api/user/{id}/identity/{identity-id}/appearance", "delete"),
         ] {
             assert!(v["paths"][path][method].is_object(), "{path} {method}");
         }

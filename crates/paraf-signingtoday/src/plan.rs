@@ -719,7 +719,7 @@ pub fn view(l: &Live<'_>) -> Dst {
             id: id.to_string(),
             domain: l.domain.to_string(),
             kind: "PDF_Document".into(),
-            dst_uuid: e.uuid.clone(),
+            dst_uuid: Some(e.uuid.clone()),
             title,
             filename: doc.name.clone(),
             url: format!("{}/api/resource/{id}", l.public_url),

@@ -213,7 +213,9 @@ pub struct Resource {
     pub domain: String,
     #[serde(rename = "type")]
     pub kind: String,
-    pub dst_uuid: String,
+    /// The DST the resource belongs to (none for an appearance).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dst_uuid: Option<String>,
     pub title: String,
     pub filename: String,
     pub url: String,
@@ -287,6 +289,27 @@ pub struct UserGroup {
     pub id: i64,
     pub name: String,
     pub domain: String,
+}
+
+/// An identity of a user (`GET /user/{id}/identities`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Identity {
+    pub id: String,
+    pub provider: String,
+    pub label: String,
+    /// `paraf` (a certificate issued for each signature) or `certificate` (the user's own).
+    pub provider_type: String,
+    pub subject_common_name: Option<String>,
+    pub issuer_common_name: Option<String>,
+    pub expire_date: Option<String>,
+    /// The certificate in PEM, when the identity has one of its own.
+    pub raw_certificate: Option<String>,
+    pub appearance: Option<Resource>,
+    #[schema(value_type = Object)]
+    pub provider_data: Value,
+    pub valid: bool,
+    pub tags: Option<Vec<String>>,
 }
 
 /// A trusted device (`TrustedDevice`).

@@ -28,8 +28,10 @@ struct Params {
     dst: String,
     dst_note: String,
     resource: String,
-    /// A user of B's, a signer (`/api/user/{id}…`).
+    /// A user of B's, a signer (`/api/user/{id}…`), and their built-in identity, which has an
+    /// appearance (`…/identity/{identity-id}/appearance`).
     user: String,
+    identity: String,
 }
 
 /// A signed document of `org` waiting for its single download; returns its id.
@@ -165,7 +167,20 @@ async fn params(app: &TestApp, org: OrgId) -> Params {
         .into_iter()
         .find(|u| u.role == paraf_domain::Role::Signer)
         .unwrap();
+    app.state
+        .core
+        .set_appearance(
+            org,
+            paraf_core::appearances::AppearanceOwner::User(signer.id),
+            paraf_testkit::pdf::PNG.to_vec(),
+            "b.png",
+            "B",
+            &paraf_core::Actor::system(),
+        )
+        .await
+        .unwrap();
     Params {
+        identity: format!("00000000-0000-4000-9000-{:012x}", signer.id.0),
         user: paraf_signingtoday::user_uuid(signer.id),
         dst: dst["id"].as_str().unwrap().to_string(),
         dst_note: note["id"].to_string(),
@@ -200,6 +215,7 @@ fn concrete(path: &str, p: &Params) -> String {
         .replace("{docId}", "0")
         .replace("{signId}", "0")
         .replace("{noteId}", &p.dst_note)
+        .replace("{identity-id}", &p.identity)
         .replace("{request}", "MAA=")
         .replace("{file}", "root.pem")
         .replace("{id_dokumen}", &p.id_dokumen)
@@ -310,8 +326,16 @@ async fn a_foreign_organisation_never_reads_anothers_data(backend: Backend) {
                     || path.starts_with("/api/pdfResource/")
                     || path.starts_with("/api/resource/"))
                     && (body.contains(r#""target":"id""#) || body.contains(r#""target":"noteId""#));
+                // B's appearance, once the sweep's DELETE removed it.
+                let removed_appearance =
+                    path.ends_with("/appearance") && body.contains(r#""target":"identity-id""#);
                 assert!(
-                    (status != 404 || not_owner || deleted_dst || mailed_link) && status != 405,
+                    (status != 404
+                        || not_owner
+                        || deleted_dst
+                        || mailed_link
+                        || removed_appearance)
+                        && status != 405,
                     "{method} {path} is documented but does not route: {status} {body}"
                 );
                 for m in a_markers {

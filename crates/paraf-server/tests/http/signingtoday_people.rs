@@ -666,4 +666,267 @@ async fn devices_and_notifications(backend: Backend) {
     app.stop().await;
 }
 
-crate::both_backends!(users_roles_and_passwords, devices_and_notifications);
+/// A PNG `w` × `h`: red on the left half, blue on the right.
+fn red_blue(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, _| {
+        if x < w / 2 {
+            image::Rgb([220, 0, 0])
+        } else {
+            image::Rgb([0, 0, 220])
+        }
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+/// Whether `rgb` is mostly red (`true`) or mostly blue.
+fn is_red(p: image::Rgb<u8>) -> Option<bool> {
+    let [r, g, b] = p.0;
+    if r > 150 && g < 80 && b < 80 {
+        Some(true)
+    } else if b > 150 && r < 80 && g < 80 {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// The images of `pdf`, extracted by poppler's `pdfimages` (an outside tool).
+fn images_in(pdf: &[u8]) -> Vec<image::RgbImage> {
+    paraf_testkit::tools::require_tool("pdfimages", "poppler-utils");
+    let dir = tempfile::tempdir().unwrap();
+    let file = paraf_testkit::tools::write(dir.path(), "signed.pdf", pdf);
+    paraf_testkit::tools::run_ok(
+        std::process::Command::new("pdfimages")
+            .arg("-png")
+            .arg(&file)
+            .arg(dir.path().join("img")),
+    );
+    let mut imgs = Vec::new();
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "png") {
+            imgs.push(image::open(&path).unwrap().to_rgb8());
+        }
+    }
+    imgs
+}
+
+/// `POST path` (multipart) with `file` and the other fields.
+async fn upload_appearance(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    bytes: Vec<u8>,
+    fields: &[(&str, &str)],
+) -> (u16, Value) {
+    let mut form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(bytes).file_name("signature.png"),
+    );
+    for (k, v) in fields {
+        form = form.text(k.to_string(), v.to_string());
+    }
+    let r = app
+        .post(path)
+        .header("authorization", bearer(token))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    json(r).await
+}
+
+async fn identities_and_appearances(backend: Backend) {
+    let app = spawn(backend).await;
+    let t = tenant(&app, "bit4id", Plan::Nusantara).await;
+    let other = tenant(&app, "lain", Plan::Nusantara).await;
+    let admin = t.admin_token.as_str();
+    st(
+        &app,
+        "POST",
+        "/api/users/groups",
+        Some(admin),
+        Some(json!([{"name": "Marketing BU"}])),
+    )
+    .await;
+    let (jdo, jdo_token) = signer_john(&app, admin).await;
+    let jt = Some(jdo_token.as_str());
+
+    // The built-in identity, then one registered with John's e-mail.
+    let (s, ids) = get_as(&app, &format!("/api/user/{jdo}/identities"), jt).await;
+    assert_eq!(s, 200, "{ids}");
+    assert_eq!(ids.as_array().unwrap().len(), 1, "{ids}");
+    assert_conforms("Identity", &ids[0]);
+    assert_eq!(ids[0]["providerType"], "paraf");
+    assert_eq!(ids[0]["valid"], true);
+    assert_eq!(ids[0]["appearance"], Value::Null);
+    let built_in = ids[0]["id"].as_str().unwrap().to_string();
+    app.state
+        .identities()
+        .register(
+            t.org.id,
+            "John Doe",
+            Some("john.doe@email.com"),
+            None,
+            &paraf_core::Actor::system(),
+        )
+        .await
+        .unwrap();
+    let (_, ids) = get_as(&app, &format!("/api/user/{jdo}/identities"), jt).await;
+    assert_eq!(ids.as_array().unwrap().len(), 2, "{ids}");
+    for i in ids.as_array().unwrap() {
+        assert_conforms("Identity", i);
+    }
+    assert_eq!(ids[1]["providerType"], "certificate");
+    assert_eq!(ids[1]["label"], "John Doe");
+    let (_, me) = get_as(&app, "/api/auth/user", Some(admin)).await;
+    let admin_id = me["id"].as_str().unwrap().to_string();
+    let (s, v) = get_as(&app, &format!("/api/user/{admin_id}/identities"), jt).await;
+    assert_eq!(s, 403, "{v}");
+    let foreign = paraf_signingtoday::user_uuid(other.admin.id);
+    let (s, v) = get_as(
+        &app,
+        &format!("/api/user/{foreign}/identities"),
+        Some(admin),
+    )
+    .await;
+    assert_eq!(s, 404, "{v}");
+    assert_error(&v, "NOT_FOUND", Some("id"));
+
+    // The appearance: an image only, scaled into its box, stored as PNG.
+    let path = format!("/api/user/{jdo}/identity/{built_in}/appearance");
+    let pdf = paraf_testkit::pdf::pages(&["not an image"]);
+    let (s, v) = upload_appearance(
+        &app,
+        &path,
+        &jdo_token,
+        pdf.clone(),
+        &[("resourceType", "Image")],
+    )
+    .await;
+    assert_eq!(s, 400, "{v}");
+    assert_error(&v, "INVALID_INPUT", Some("file"));
+    let (s, v) = upload_appearance(
+        &app,
+        &path,
+        &jdo_token,
+        pdf,
+        &[("resourceType", "PDF_Document")],
+    )
+    .await;
+    assert_eq!(s, 400, "{v}");
+    assert_error(&v, "INVALID_INPUT", Some("resourceType"));
+    let (s, v) = get_as(&app, &path, jt).await;
+    assert_eq!(s, 404, "{v}");
+    assert_error(&v, "NOT_FOUND", Some("identity-id"));
+    let fields = [
+        ("filename", "signature.png"),
+        ("resourceType", "Image"),
+        ("title", "My signature"),
+    ];
+    let (s, res) = upload_appearance(&app, &path, &jdo_token, red_blue(1200, 300), &fields).await;
+    assert_eq!(s, 200, "{res}");
+    assert_conforms("LFResource", &res);
+    assert_eq!(res["title"], "My signature");
+    let r = app
+        .get(&path)
+        .header("authorization", bearer(&jdo_token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(r.headers()["content-type"], "image/png");
+    let stored = image::load_from_memory(&r.bytes().await.unwrap())
+        .unwrap()
+        .to_rgb8();
+    assert_eq!(stored.dimensions(), (600, 150));
+    let (_, ids) = get_as(&app, &format!("/api/user/{jdo}/identities"), jt).await;
+    assert_eq!(ids[0]["appearance"]["id"], res["id"], "{ids}");
+    let wrong = format!(
+        "/api/user/{jdo}/identity/00000000-0000-4000-9000-{:012x}/appearance",
+        t.admin.id.0
+    );
+    let (s, v) = get_as(&app, &wrong, jt).await;
+    assert_eq!(s, 404, "another user's identity: {v}");
+    assert_error(&v, "NOT_FOUND", Some("identity-id"));
+    let (s, v) = upload_appearance(
+        &app,
+        &format!(
+            "/api/user/{admin_id}/identity/00000000-0000-4000-9000-{:012x}/appearance",
+            t.admin.id.0
+        ),
+        &jdo_token,
+        red_blue(10, 10),
+        &[],
+    )
+    .await;
+    assert_eq!(s, 403, "{v}");
+
+    // John's next visible signature shows it: the signer page offers the saved signature,
+    // and the signed PDF's image (extracted by pdfimages) is red then blue.
+    let doc = paraf_testkit::pdf::pages(&["Kontrak"]);
+    let mut to_john = quick_start_dst(embedded(&doc));
+    to_john["documents"][0]["signerGroups"][0]["signers"][0]["email"] = json!("john.doe@email.com");
+    to_john["documents"][0]["forms"][0]["width"] = json!("40");
+    to_john["documents"][0]["forms"][0]["height"] = json!("10");
+    let (s, dst) = st(&app, "POST", "/api/DSTs", Some(admin), Some(to_john)).await;
+    assert_eq!(s, 201, "{dst}");
+    let dst_id = dst["id"].as_str().unwrap();
+    let (s, addr) = get_as(&app, &format!("/api/DST/{dst_id}/sign/0/1"), jt).await;
+    assert_eq!(s, 200, "{addr}");
+    let url = addr["url"].as_str().unwrap();
+    let page = app
+        .http
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("data-testid=\"saved-signature\""), "{page}");
+    let form = reqwest::multipart::Form::new()
+        .text("signature_saved", "1")
+        .text("signature_typed", "John Doe");
+    let r = app.http.post(url).multipart(form).send().await.unwrap();
+    // Signed: the page's Post/Redirect/Get.
+    assert_eq!(r.status().as_u16(), 303, "{}", r.text().await.unwrap());
+    let (e, _) = app
+        .state
+        .core
+        .envelope_by_uuid(t.org.id, dst_id)
+        .await
+        .unwrap();
+    let (documents, _) = app.state.core.envelope_contents(&e).await.unwrap();
+    let signed = app
+        .state
+        .core
+        .document_file(&documents[0], true)
+        .await
+        .unwrap();
+    let shown = images_in(&signed).into_iter().any(|img| {
+        let (w, h) = img.dimensions();
+        w >= 20
+            && is_red(*img.get_pixel(w / 4, h / 2)) == Some(true)
+            && is_red(*img.get_pixel(3 * w / 4, h / 2)) == Some(false)
+    });
+    assert!(shown, "the saved signature is not in the signed PDF");
+
+    // Removed: not offered any more.
+    let (s, v) = st(&app, "DELETE", &path, jt, None).await;
+    assert_eq!(s, 204, "{v}");
+    let (s, v) = st(&app, "DELETE", &path, jt, None).await;
+    assert_eq!(s, 404, "{v}");
+    let trail = app.store.audit_records(t.org.id, 0, 1000).await.unwrap();
+    let actions: Vec<&str> = trail.iter().map(|r| r.action.as_str()).collect();
+    assert!(actions.contains(&"appearance.set") && actions.contains(&"appearance.removed"));
+    app.stop().await;
+}
+
+crate::both_backends!(
+    users_roles_and_passwords,
+    devices_and_notifications,
+    identities_and_appearances
+);

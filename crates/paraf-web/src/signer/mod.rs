@@ -122,6 +122,8 @@ enum View {
         declinable: bool,
         /// The recipient must confirm a code first (by mail or SMS).
         code: Option<CodeStep>,
+        /// Their saved signature (a `data:image/png` URL), offered instead of a new one.
+        saved: Option<String>,
     },
     /// The recipient signed (`signed-done`, with the download) or declined (`declined-done`).
     Answered {
@@ -326,6 +328,18 @@ async fn render_page(
                 sent_to,
             });
             let inputs = inputs_of(&fields);
+            let saved = match core.saved_signature(envelope.org, &recipient.email).await {
+                Ok(s) => s.map(|png| {
+                    format!(
+                        "data:image/png;base64,{}",
+                        base64::engine::general_purpose::STANDARD.encode(png)
+                    )
+                }),
+                Err(e) => {
+                    tracing::warn!(error = %e, "the saved signature could not be read");
+                    None
+                }
+            };
             let declinable = paraf_core::envelopes::may_decline(&envelope, &recipient);
             let delegation = envelope
                 .header
@@ -342,6 +356,7 @@ async fn render_page(
                     code,
                     delegation,
                     declinable,
+                    saved,
                 },
             )
         }
@@ -506,7 +521,7 @@ async fn page(
 /// `POST /{lang}/sign/{token}` (multipart): sign with a typed, drawn or uploaded signature.
 #[utoipa::path(post, path = "/{lang}/sign/{token}", tag = "Signer page", params(LinkParams),
     summary = "Sign: a typed name, a drawn (data URL) or uploaded image, the fields to fill",
-    request_body(content_type = "multipart/form-data", description = "`signature_typed`, `signature_drawn` (data:image/png;base64,…), `signature_upload` (PNG/JPEG file), `field:<name>` for each field to fill"),
+    request_body(content_type = "multipart/form-data", description = "`signature_typed`, `signature_drawn` (data:image/png;base64,…), `signature_upload` (PNG/JPEG file), `signature_saved` (1: the saved signature), `field:<name>` for each field to fill"),
     responses((status = 303, description = "Signed: back to the page, which shows `signed-done`."),
         (status = 409, description = "Not your turn, or already answered.", content_type = "text/html", body = String),
         (status = 422, description = "The page again with the problem (no signature, a required field, the code first).", content_type = "text/html", body = String)))]
@@ -565,11 +580,13 @@ async fn after_post<T>(
 }
 
 /// Reads the signature form: `signature_upload` (a file) wins over `signature_drawn` (a
-/// `data:image/png;base64,…` URL from the canvas), which wins over `signature_typed`.
+/// `data:image/png;base64,…` URL from the canvas), which wins over `signature_saved=1` (the
+/// signer's saved signature), which wins over `signature_typed`.
 async fn read_signature(mut m: Multipart) -> Result<SignatureInput, &'static str> {
     let mut typed = None;
     let mut drawn = None;
     let mut upload = None;
+    let mut saved = false;
     let mut values = Vec::new();
     while let Some(field) = m.next_field().await.map_err(|_| "signature")? {
         let name = field.name().unwrap_or_default().to_string();
@@ -597,6 +614,9 @@ async fn read_signature(mut m: Multipart) -> Result<SignatureInput, &'static str
                     drawn = Some(bytes);
                 }
             }
+            "signature_saved" => {
+                saved = field.text().await.map_err(|_| "signature")?.trim() == "1";
+            }
             "signature_upload" => {
                 let bytes = field.bytes().await.map_err(|_| "signature")?;
                 if bytes.len() > MAX_IMAGE_BYTES {
@@ -613,6 +633,7 @@ async fn read_signature(mut m: Multipart) -> Result<SignatureInput, &'static str
         image: upload.or(drawn),
         typed: typed.filter(|t| !t.trim().is_empty()),
         values,
+        saved,
     })
 }
 
