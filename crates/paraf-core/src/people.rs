@@ -315,6 +315,11 @@ impl Core {
         Ok(out)
     }
 
+    /// The organisation of this slug (public: its login page names it).
+    pub async fn organisation_named(&self, slug: &str) -> Result<paraf_domain::Organisation> {
+        Ok(self.store.organisation_by_slug(slug.trim()).await?)
+    }
+
     /// The identities registered with the user's e-mail (their own certificates).
     pub async fn identities_of_user(&self, user: &User) -> Result<Vec<paraf_domain::Identity>> {
         Ok(self

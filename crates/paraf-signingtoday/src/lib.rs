@@ -192,6 +192,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/api/auth/changePassword",
             post(services::change_with_token),
         )
+        .route("/api/service/configuration", get(services::configuration))
         // The app pairs without a token; asking for a challenge and removing a device take
         // one (the layers are on those two methods only).
         .route(

@@ -84,6 +84,7 @@ struct Api;
 #[openapi(paths(
     crate::services::password_lost,
     crate::services::change_with_token,
+    crate::services::configuration,
     crate::devices::pair
 ))]
 struct Public;
@@ -170,6 +171,7 @@ mod tests {
             ("/api/notifications/push-token", "post"),
             ("/api/notifications/push-token", "delete"),
             ("/api/user/{id}/identities", "get"),
+            ("/api/service/configuration", "get"),
             ("/api/user/{id}/identity/{identity-id}/appearance", "get"),
             ("/api/user/{id}/identity/{identity-id}/appearance", "post"),
             ("/api/user/{id}/identity/{identity-id}/appearance", "delete"),

@@ -224,3 +224,46 @@ pub async fn change_for(
         .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
+
+/// `?domain=…`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct DomainQuery {
+    /// An organisation, for its own settings.
+    pub domain: Option<String>,
+}
+
+/// The application's public configuration (no token), and with `?domain=` the organisation's
+/// public settings. The seed lists no key (its example is `{}`): these are Paraf's, documented
+/// in docs/signingtoday.md.
+#[utoipa::path(get, path = "/api/service/configuration", tag = "signingtoday", params(DomainQuery),
+    responses((status = 200, description = "Configuration keys and values", body = Object), Refused))]
+pub async fn configuration(
+    State(state): State<AppState>,
+    Query(q): Query<DomainQuery>,
+) -> Result<Response, StError> {
+    let core = &state.core;
+    let mut out = serde_json::json!({
+        "application": "Paraf",
+        "version": env!("CARGO_PKG_VERSION"),
+        "apiBaseUrl": format!("{}/api", core.public_url),
+        "languages": ["it", "en", "es", "fr"],
+        "passwordMinLength": 8,
+        "deviceChallengeMinutes": paraf_core::devices::CHALLENGE_MINUTES,
+        "signProfiles": ["PAdES"],
+        "maxUploadBytes": core.config.body_limit,
+        "maxAppearanceBytes": paraf_core::appearances::MAX_UPLOAD,
+        "authentication": ["password", "lifetimeToken"],
+    });
+    if let Some(d) = q.domain.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+        let org = core
+            .organisation_named(d)
+            .await
+            .map_err(|_| StError::not_found("domain", "domain"))?;
+        out["organization"] = serde_json::json!({
+            "domain": org.slug.as_str(),
+            "name": org.name.as_str(),
+            "plan": org.plan.as_str(),
+        });
+    }
+    Ok(Json(out).into_response())
+}

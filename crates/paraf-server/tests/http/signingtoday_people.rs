@@ -925,7 +925,28 @@ async fn identities_and_appearances(backend: Backend) {
     app.stop().await;
 }
 
+async fn service_configuration(backend: Backend) {
+    let app = spawn(backend).await;
+    tenant(&app, "bit4id", Plan::Nusantara).await;
+    // No token (the seed's sample sends none): the application's keys, and an organisation's.
+    let (s, c) = get_as(&app, "/api/service/configuration", None).await;
+    assert_eq!(s, 200, "{c}");
+    assert!(c.is_object() && c.get("organization").is_none(), "{c}");
+    assert_eq!(c["apiBaseUrl"], format!("{}/api", app.url));
+    assert_eq!(c["deviceChallengeMinutes"], 10);
+    assert_eq!(c["languages"], json!(["it", "en", "es", "fr"]));
+    let (s, c) = get_as(&app, "/api/service/configuration?domain=bit4id", None).await;
+    assert_eq!(s, 200, "{c}");
+    assert_eq!(c["organization"]["domain"], "bit4id");
+    assert_eq!(c["organization"]["name"], "Org bit4id");
+    let (s, v) = get_as(&app, "/api/service/configuration?domain=nowhere", None).await;
+    assert_eq!(s, 404, "{v}");
+    assert_error(&v, "NOT_FOUND", Some("domain"));
+    app.stop().await;
+}
+
 crate::both_backends!(
+    service_configuration,
     users_roles_and_passwords,
     devices_and_notifications,
     identities_and_appearances
