@@ -92,3 +92,107 @@ async fn signingtoday_two_groups_sign_in_the_browser() {
     crate::signingtoday::assert_no_mail(&app, tn.org.id).await;
     app.stop().await;
 }
+
+/// People in the browser: a user made through the API chooses their password on the page
+/// their welcome mail links to, stores a signature image, and the signer page offers it and
+/// signs with it (the signed PDF shows that image).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_user_chooses_a_password_and_signs_with_their_saved_signature() {
+    use crate::signingtoday_people::{
+        images_in, is_red, mailed_token, red_blue, seed_user, upload_appearance,
+    };
+    if !selected(Backend::Sqlite) {
+        return;
+    }
+    let (smtpd, app) = spawn_mailing(Backend::Sqlite).await;
+    let tn = tenant(&app, "bit4id", Plan::Piagam).await;
+    let admin = Some(tn.admin_token.as_str());
+    let mut ann = seed_user("bit4id", "ann", "ann@email.com");
+    ann["password"] = serde_json::Value::Null;
+    ann["user"]["groups"] = json!([]);
+    let (s, made) = st(&app, "POST", "/api/users", admin, Some(ann)).await;
+    assert_eq!(s, 201, "{made}");
+    let ann_id = made[0].as_str().unwrap().to_string();
+    let token = mailed_token(&smtpd, "ann@email.com", 0).await;
+
+    let browser = Browser::start().await;
+    browser.go(&app.at(&format!("/password/{token}"))).await;
+    browser
+        .type_into(r#"[data-testid="password-new"]"#, "Ann-Secret-1")
+        .await;
+    browser
+        .type_into(r#"[data-testid="password-confirm"]"#, "Ann-Secret-2")
+        .await;
+    browser.click(r#"[data-testid="password-submit"]"#).await;
+    browser.find(r#"[data-testid="password-error"]"#).await;
+    browser
+        .type_into(r#"[data-testid="password-new"]"#, "Ann-Secret-1")
+        .await;
+    browser
+        .type_into(r#"[data-testid="password-confirm"]"#, "Ann-Secret-1")
+        .await;
+    browser.click(r#"[data-testid="password-submit"]"#).await;
+    browser.find(r#"[data-testid="password-done"]"#).await;
+    let (s, tok) = crate::signingtoday::login_with(&app, "ann@bit4id", "Ann-Secret-1").await;
+    assert_eq!(s, 200, "{tok}");
+    let ann_token = tok["access_token"].as_str().unwrap().to_string();
+
+    // Her saved signature (the built-in identity's appearance).
+    let path = format!(
+        "/api/user/{ann_id}/identity/00000000-0000-4000-9000-{}/appearance",
+        &ann_id[24..]
+    );
+    let (s, v) = upload_appearance(&app, &path, &ann_token, red_blue(400, 100), &[]).await;
+    assert_eq!(s, 200, "{v}");
+
+    // A DST for her; the signer page offers the saved signature, checked; she signs.
+    let pdf = pdf_with_pages(&["Contract"]);
+    let mut body = crate::signingtoday::quick_start_dst(crate::signingtoday::embedded(&pdf));
+    body["documents"][0]["signerGroups"][0]["signers"][0]["email"] = json!("ann@email.com");
+    body["documents"][0]["forms"][0]["width"] = json!("40");
+    body["documents"][0]["forms"][0]["height"] = json!("10");
+    body["extraData"] = json!({"email_disabled": true});
+    let (s, dst) = st(&app, "POST", "/api/DSTs", admin, Some(body)).await;
+    assert_eq!(s, 201, "{dst}");
+    let dst_id = dst["id"].as_str().unwrap();
+    let (s, addr) = st(
+        &app,
+        "GET",
+        &format!("/api/DST/{dst_id}/sign/0/1"),
+        Some(ann_token.as_str()),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{addr}");
+    browser.go(addr["url"].as_str().unwrap()).await;
+    browser.find(r#"[data-testid="saved-signature"]"#).await;
+    let checked = browser
+        .script("return document.querySelector('[data-testid=signature-saved]').checked")
+        .await;
+    assert_eq!(checked, json!(true));
+    browser.click(r#"[data-testid="sign-submit"]"#).await;
+    browser.find(r#"[data-testid="signed-done"]"#).await;
+    let (e, _) = app
+        .state
+        .core
+        .envelope_by_uuid(tn.org.id, dst_id)
+        .await
+        .unwrap();
+    let (documents, _) = app.state.core.envelope_contents(&e).await.unwrap();
+    let signed = app
+        .state
+        .core
+        .document_file(&documents[0], true)
+        .await
+        .unwrap();
+    let shown = images_in(&signed).into_iter().any(|img| {
+        let (w, h) = img.dimensions();
+        w >= 20
+            && is_red(*img.get_pixel(w / 4, h / 2)) == Some(true)
+            && is_red(*img.get_pixel(3 * w / 4, h / 2)) == Some(false)
+    });
+    assert!(shown, "the saved signature is not in the signed PDF");
+    outside_validators_accept(&app, &signed, 1).await;
+    browser.close().await;
+    app.stop().await;
+}

@@ -33,7 +33,7 @@ async fn post_text(app: &TestApp, path: &str, token: Option<&str>, body: &str) -
 }
 
 /// The seed's `POST /users` sample (L8705–8730), in organisation `domain`.
-fn seed_user(domain: &str, username: &str, email: &str) -> Value {
+pub(crate) fn seed_user(domain: &str, username: &str, email: &str) -> Value {
     json!({
       "user": {
         "username": username,
@@ -54,7 +54,11 @@ fn seed_user(domain: &str, username: &str, email: &str) -> Value {
 }
 
 /// The link of type `kind` (`password`) last mailed to `to`, from the SMTP server's log.
-async fn mailed_token(smtpd: &paraf_testkit::smtp::Smtpd, to: &str, seen: usize) -> String {
+pub(crate) async fn mailed_token(
+    smtpd: &paraf_testkit::smtp::Smtpd,
+    to: &str,
+    seen: usize,
+) -> String {
     eventually(20, "a password link at the SMTP server", || async {
         let out = smtpd.out.lock().unwrap().clone();
         let tokens: Vec<String> = out
@@ -447,7 +451,7 @@ async fn users_roles_and_passwords(backend: Backend) {
 }
 
 /// A signer of organisation `bit4id` made through the API, logged in: (id, token).
-async fn signer_john(app: &TestApp, admin: &str) -> (String, String) {
+pub(crate) async fn signer_john(app: &TestApp, admin: &str) -> (String, String) {
     let (s, made) = st(
         app,
         "POST",
@@ -667,7 +671,7 @@ async fn devices_and_notifications(backend: Backend) {
 }
 
 /// A PNG `w` × `h`: red on the left half, blue on the right.
-fn red_blue(w: u32, h: u32) -> Vec<u8> {
+pub(crate) fn red_blue(w: u32, h: u32) -> Vec<u8> {
     let img = image::RgbImage::from_fn(w, h, |x, _| {
         if x < w / 2 {
             image::Rgb([220, 0, 0])
@@ -681,7 +685,7 @@ fn red_blue(w: u32, h: u32) -> Vec<u8> {
 }
 
 /// Whether `rgb` is mostly red (`true`) or mostly blue.
-fn is_red(p: image::Rgb<u8>) -> Option<bool> {
+pub(crate) fn is_red(p: image::Rgb<u8>) -> Option<bool> {
     let [r, g, b] = p.0;
     if r > 150 && g < 80 && b < 80 {
         Some(true)
@@ -693,7 +697,7 @@ fn is_red(p: image::Rgb<u8>) -> Option<bool> {
 }
 
 /// The images of `pdf`, extracted by poppler's `pdfimages` (an outside tool).
-fn images_in(pdf: &[u8]) -> Vec<image::RgbImage> {
+pub(crate) fn images_in(pdf: &[u8]) -> Vec<image::RgbImage> {
     paraf_testkit::tools::require_tool("pdfimages", "poppler-utils");
     let dir = tempfile::tempdir().unwrap();
     let file = paraf_testkit::tools::write(dir.path(), "signed.pdf", pdf);
@@ -714,7 +718,7 @@ fn images_in(pdf: &[u8]) -> Vec<image::RgbImage> {
 }
 
 /// `POST path` (multipart) with `file` and the other fields.
-async fn upload_appearance(
+pub(crate) async fn upload_appearance(
     app: &TestApp,
     path: &str,
     token: &str,
