@@ -113,6 +113,12 @@ async fn users_roles_and_passwords(backend: Backend) {
     )
     .await;
     assert_eq!(s, 201, "{made}");
+    // `["<uuid>"]`, the seed's sample (a list holding one UUID).
+    paraf_testkit::schema::conforms_to(
+        &paraf_testkit::schema::Ty::Array(&paraf_testkit::schema::Ty::Uuid),
+        &made,
+    )
+    .unwrap();
     let jdo = made[0].as_str().unwrap().to_string();
     let (s, u) = get_as(&app, &format!("/api/user/{jdo}"), Some(admin)).await;
     assert_eq!(s, 200, "{u}");
