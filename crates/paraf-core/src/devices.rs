@@ -111,14 +111,14 @@ impl Core {
                 self.now() + chrono::Duration::minutes(CHALLENGE_MINUTES),
             )
             .await?;
-        let event = self.audit_event(
+        self.audit_device(
             org,
             actor,
             AuditAction::DeviceChallengeIssued,
-            Some(format!("user:{user}")),
+            user,
             json!({}),
-        );
-        self.record(event).await;
+        )
+        .await;
         Ok(challenge)
     }
 
@@ -167,14 +167,14 @@ impl Core {
         if let Some(old) = before {
             self.revoke_device_token(org, old).await?;
         }
-        let event = self.audit_event(
+        self.audit_device(
             org,
             &actor,
             AuditAction::DevicePaired,
-            Some(format!("user:{user}")),
+            user,
             json!({"deviceId": device.device_id, "name": device.name}),
-        );
-        self.record(event).await;
+        )
+        .await;
         Ok((owner, secret.expose().to_string()))
     }
 
@@ -188,15 +188,27 @@ impl Core {
         Ok(())
     }
 
-    /// A page of devices: `user`'s, or every user's (`None`), and how many there are.
-    pub async fn devices(
+    /// A page (`skip`, `top`) of the user's devices, and how many they have.
+    pub async fn user_devices(
         &self,
         org: OrgId,
-        user: Option<UserId>,
-        offset: u64,
-        limit: u32,
+        user: UserId,
+        (skip, top): (u64, u32),
     ) -> Result<(Vec<paraf_store::Device>, u64)> {
-        Ok(self.store.devices(org, user, offset, limit).await?)
+        Ok(self.store.devices(org, Some(user), skip, top).await?)
+    }
+
+    /// Records a device action of `user` in the organisation's trail.
+    async fn audit_device(
+        &self,
+        org: OrgId,
+        actor: &Actor,
+        action: AuditAction,
+        user: UserId,
+        details: serde_json::Value,
+    ) {
+        let event = self.audit_event(org, actor, action, Some(format!("user:{user}")), details);
+        self.record(event).await;
     }
 
     /// Removes a device of `owner` (another's needs `devices.delete.all`): its token is
@@ -221,14 +233,14 @@ impl Core {
         if let Some(t) = d.api_token {
             self.revoke_device_token(caller.org, t).await?;
         }
-        let event = self.audit_event(
+        self.audit_device(
             caller.org,
             actor,
             AuditAction::DeviceRemoved,
-            Some(format!("user:{owner}")),
+            owner,
             json!({"deviceId": d.device_id}),
-        );
-        self.record(event).await;
+        )
+        .await;
         Ok(())
     }
 
@@ -248,20 +260,19 @@ impl Core {
         let d = self.own_device(org, user, device_id).await?;
         let sealed = self
             .master_key
-            .seal(token.as_bytes())
+            .seal_text(token.as_bytes())
             .map_err(CoreError::internal)?;
-        let sealed = base64::engine::general_purpose::STANDARD.encode(sealed);
         self.store
             .set_push_token(d.row, &sealed, self.now())
             .await?;
-        let event = self.audit_event(
+        self.audit_device(
             org,
             actor,
             AuditAction::PushTokenSet,
-            Some(format!("user:{user}")),
+            user,
             json!({"deviceId": d.device_id}),
-        );
-        self.record(event).await;
+        )
+        .await;
         Ok(())
     }
 
@@ -275,14 +286,14 @@ impl Core {
     ) -> Result<()> {
         let d = self.own_device(org, user, device_id).await?;
         self.store.delete_push_token(d.row).await?;
-        let event = self.audit_event(
+        self.audit_device(
             org,
             actor,
             AuditAction::PushTokenRemoved,
-            Some(format!("user:{user}")),
+            user,
             json!({"deviceId": d.device_id}),
-        );
-        self.record(event).await;
+        )
+        .await;
         Ok(())
     }
 

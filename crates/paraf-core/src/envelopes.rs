@@ -1186,9 +1186,8 @@ impl Core {
         let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret);
         let sealed = self
             .master_key
-            .seal(token.as_bytes())
+            .seal_text(token.as_bytes())
             .map_err(CoreError::internal)?;
-        let sealed = base64::engine::general_purpose::STANDARD.encode(sealed);
         self.store
             .set_recipient_token(r.id, &token_hash(&token), &sealed, expires)
             .await?;

@@ -73,6 +73,12 @@ impl MasterKey {
     }
 
     /// Seals `plaintext`.
+    /// [`MasterKey::seal`] as base64 text (for a text column).
+    pub fn seal_text(&self, plaintext: &[u8]) -> Result<String, PkiError> {
+        use base64::Engine as _;
+        Ok(base64::engine::general_purpose::STANDARD.encode(self.seal(plaintext)?))
+    }
+
     pub fn seal(&self, plaintext: &[u8]) -> Result<Vec<u8>, PkiError> {
         sealed::seal_with(plaintext, &self.0, MASTER_SEAL_PARAMS)
     }

@@ -121,11 +121,9 @@ impl RobotConfig {
 
 impl Core {
     fn seal_json(&self, v: &serde_json::Value) -> Result<String> {
-        let sealed = self
-            .master_key
-            .seal(v.to_string().as_bytes())
-            .map_err(CoreError::internal)?;
-        Ok(base64::engine::general_purpose::STANDARD.encode(sealed))
+        self.master_key
+            .seal_text(v.to_string().as_bytes())
+            .map_err(CoreError::internal)
     }
 
     fn open_json<T: for<'de> Deserialize<'de>>(&self, stored: &str) -> Result<T> {

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use crate::dsts::{find, Paging};
 use crate::error::StError;
 use crate::wire::{
-    DeviceAuthorization, DeviceList, NotificationEvent, NotificationList, PairInput,
+    DeviceAuthorization, DeviceList, NotificationEvent, NotificationList, PageParams, PairInput,
     PushTokenInput, Refused, TrustedDevice,
 };
 use crate::{time, user_of_uuid, user_uuid, Caller};
@@ -45,9 +45,7 @@ fn whose(
 #[utoipa::path(get, path = "/api/devices", tag = "signingtoday",
     params(
         ("userId" = Option<String>, Query, description = "Whose devices (default: the caller's)"),
-        ("$top" = Option<u32>, Query, description = "A number of results to return (1-100)"),
-        ("$skip" = Option<u64>, Query, description = "An offset into the results"),
-        ("$count" = Option<bool>, Query, description = "Include the count of all the items"),
+        PageParams,
     ),
     responses((status = 200, body = DeviceList), Refused))]
 pub async fn list(
@@ -68,7 +66,7 @@ pub async fn list(
         .map_err(|_| StError::not_found("userId", "user"))?;
     let (list, total) = state
         .core
-        .devices(caller.org, Some(user), paging.skip, paging.top)
+        .user_devices(caller.org, user, (paging.skip, paging.top))
         .await?;
     let values = list
         .into_iter()
@@ -200,6 +198,14 @@ pub struct DeviceQuery {
     pub user_id: Option<String>,
 }
 
+/// "Not found" for a missing device names `deviceId`.
+fn no_device(what: &'static str) -> impl Fn(paraf_core::CoreError) -> StError {
+    move |e| match StError::from(e) {
+        x if x.status == StatusCode::NOT_FOUND => StError::not_found("deviceId", what),
+        x => x,
+    }
+}
+
 fn device_id(q: &Option<String>) -> Result<&str, StError> {
     q.as_deref()
         .map(str::trim)
@@ -221,10 +227,7 @@ pub async fn remove(
         .core
         .remove_device(&caller.me, owner, id, &caller.actor)
         .await
-        .map_err(|e| match StError::from(e) {
-            x if x.status == StatusCode::NOT_FOUND => StError::not_found("deviceId", "device"),
-            x => x,
-        })?;
+        .map_err(no_device("device"))?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -250,12 +253,7 @@ pub async fn set_push_token(
         .core
         .set_push_token(caller.org, caller.user, id, token, &caller.actor)
         .await
-        .map_err(|e| match StError::from(e) {
-            x if x.status == StatusCode::NOT_FOUND => {
-                StError::not_found("deviceId", "trusted device")
-            }
-            x => x,
-        })?;
+        .map_err(no_device("trusted device"))?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -272,23 +270,14 @@ pub async fn remove_push_token(
         .core
         .remove_push_token(caller.org, caller.user, id, &caller.actor)
         .await
-        .map_err(|e| match StError::from(e) {
-            x if x.status == StatusCode::NOT_FOUND => {
-                StError::not_found("deviceId", "trusted device")
-            }
-            x => x,
-        })?;
+        .map_err(no_device("trusted device"))?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// The caller's latest notifications for DSTs, newest first (`$top`, `$skip`, `$count`):
 /// those awaiting their signature (`dst_alert_sign`) and the outcome of those they made.
 #[utoipa::path(get, path = "/api/notifications/dsts", tag = "signingtoday",
-    params(
-        ("$top" = Option<u32>, Query, description = "A number of results to return (1-100)"),
-        ("$skip" = Option<u64>, Query, description = "An offset into the results"),
-        ("$count" = Option<bool>, Query, description = "Include the count of all the items"),
-    ),
+    params(PageParams),
     responses((status = 200, body = NotificationList), Refused))]
 pub async fn notifications(
     State(state): State<AppState>,

@@ -119,15 +119,18 @@ pub(crate) async fn file_part(
     Ok((fields, file))
 }
 
+/// The text of multipart field `k`, trimmed (`None` when absent or empty).
+pub(crate) fn form_field(fields: &[(String, String)], k: &str) -> Option<String> {
+    fields
+        .iter()
+        .find(|(n, _)| n == k)
+        .map(|(_, v)| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
 async fn upload(state: &AppState, req: Request) -> Result<Upload, StError> {
     let (fields, file) = file_part(state, req).await?;
-    let field = |k: &str| {
-        fields
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-    };
+    let field = |k: &str| form_field(&fields, k);
     if field("resourceType").is_some_and(|t| t != "PDF_Document") {
         return Err(StError::invalid(
             "resourceType",

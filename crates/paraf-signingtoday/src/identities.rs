@@ -165,6 +165,14 @@ pub async fn list(
     Ok(Json(out).into_response())
 }
 
+/// "Not found" for a missing appearance names `identity-id`.
+fn no_appearance(e: paraf_core::CoreError) -> StError {
+    match StError::from(e) {
+        x if x.status == StatusCode::NOT_FOUND => StError::not_found("identity-id", "appearance"),
+        x => x,
+    }
+}
+
 /// The owner named by `{identity-id}` of user `u`.
 async fn owner(state: &AppState, u: &User, iid: &str) -> Result<AppearanceOwner, StError> {
     if number_of(iid, BUILT_IN) == Some(u.id.0) {
@@ -190,17 +198,11 @@ pub async fn get_appearance(
 ) -> Result<Response, StError> {
     let u = path_user(&state, &caller, &id, Capability::UserAccessAll).await?;
     let who = owner(&state, &u, &iid).await?;
-    let (a, png) =
-        state
-            .core
-            .appearance(caller.org, who)
-            .await
-            .map_err(|e| match StError::from(e) {
-                x if x.status == StatusCode::NOT_FOUND => {
-                    StError::not_found("identity-id", "appearance")
-                }
-                x => x,
-            })?;
+    let (a, png) = state
+        .core
+        .appearance(caller.org, who)
+        .await
+        .map_err(no_appearance)?;
     Ok((
         [
             (header::CONTENT_TYPE, HeaderValue::from_static("image/png")),
@@ -235,13 +237,7 @@ pub async fn set_appearance(
     let u = path_user(&state, &caller, &id, Capability::UserDeleteAll).await?;
     let who = owner(&state, &u, &iid).await?;
     let (fields, file) = crate::documents::file_part(&state, req).await?;
-    let field = |k: &str| {
-        fields
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-    };
+    let field = |k: &str| crate::documents::form_field(&fields, k);
     match field("resourceType").as_deref() {
         None | Some("Image") => {}
         Some("PDF_Document") => {
@@ -310,11 +306,6 @@ pub async fn remove_appearance(
         .core
         .remove_appearance(caller.org, who, &caller.actor)
         .await
-        .map_err(|e| match StError::from(e) {
-            x if x.status == StatusCode::NOT_FOUND => {
-                StError::not_found("identity-id", "appearance")
-            }
-            x => x,
-        })?;
+        .map_err(no_appearance)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

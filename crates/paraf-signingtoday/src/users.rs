@@ -15,14 +15,13 @@ use paraf_core::domain::{
 };
 use paraf_core::people::{NewPerson, People, PersonChange};
 use paraf_http::state::AppState;
-use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use crate::dsts::Paging;
 use crate::error::StError;
 use crate::wire::{
-    GroupInput, GroupList, ListParams, NewUserInput, Refused, User, UserGroup, UserInput, UserList,
-    UserPath,
+    EnabledQuery, GroupInput, GroupList, ListParams, NewUserInput, Refused, RoleQuery, User,
+    UserGroup, UserInput, UserList, UserPath,
 };
 use crate::{time, user_of_uuid, user_uuid, Caller};
 
@@ -115,6 +114,17 @@ async fn target(state: &AppState, caller: &Caller, id: &str) -> Result<CoreUser,
         .user(caller.org, id)
         .await
         .map_err(|_| StError::not_found("id", "user"))
+}
+
+/// The user of the path, for a caller with `cap`.
+async fn acting_on(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    cap: Capability,
+) -> Result<CoreUser, StError> {
+    caller.require(cap)?;
+    target(state, caller, id).await
 }
 
 /// The value of a list's field for `$filter`.
@@ -524,13 +534,6 @@ pub async fn change(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-/// `?enabled=true|false`.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-pub struct EnabledQuery {
-    /// If true the user is enabled, else disabled.
-    pub enabled: Option<String>,
-}
-
 /// Enables or disables a user (`user.delete.all`; never oneself): a disabled user's tokens
 /// and password stop working at once. 204.
 #[utoipa::path(delete, path = "/api/user/{id}", tag = "signingtoday", params(UserPath, EnabledQuery),
@@ -541,8 +544,7 @@ pub async fn enable(
     Path(id): Path<String>,
     Query(q): Query<EnabledQuery>,
 ) -> Result<Response, StError> {
-    caller.require(Capability::UserDeleteAll)?;
-    let u = target(&state, &caller, &id).await?;
+    let u = acting_on(&state, &caller, &id, Capability::UserDeleteAll).await?;
     let enabled = match q
         .enabled
         .as_deref()
@@ -565,14 +567,6 @@ pub async fn enable(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-/// `?newRole=admin|instructor|signer`.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-pub struct RoleQuery {
-    /// admin, instructor or signer.
-    #[serde(rename = "newRole")]
-    pub new_role: Option<String>,
-}
-
 /// Gives a user another role (`user.create.all`): their capabilities become the role's. 204.
 #[utoipa::path(put, path = "/api/user/{id}/role", tag = "signingtoday", params(UserPath, RoleQuery),
     responses((status = 204, description = "Changed"), Refused))]
@@ -582,8 +576,7 @@ pub async fn role(
     Path(id): Path<String>,
     Query(q): Query<RoleQuery>,
 ) -> Result<Response, StError> {
-    caller.require(Capability::UserCreateAll)?;
-    let u = target(&state, &caller, &id).await?;
+    let u = acting_on(&state, &caller, &id, Capability::UserCreateAll).await?;
     let role = q
         .new_role
         .as_deref()

@@ -411,6 +411,22 @@ pub struct ListParams {
     pub filter: Option<String>,
 }
 
+/// The paging parameters of a list (read from the raw query; this type documents them).
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct PageParams {
+    /// A number of results to return (1-100), applied after `$skip`.
+    #[serde(rename = "$top")]
+    pub top: Option<u32>,
+    /// An offset into the results.
+    #[serde(rename = "$skip")]
+    pub skip: Option<u64>,
+    /// Include the count of all the items.
+    #[serde(rename = "$count")]
+    pub count: Option<bool>,
+}
+
 /// `GET /users` (SDK `UsersGetResponse`).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct UserList {
@@ -477,6 +493,21 @@ pub struct GroupInput {
     pub id: Option<i64>,
     pub name: Option<String>,
     pub domain: Option<String>,
+}
+
+/// `?enabled=true|false`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct EnabledQuery {
+    /// If true the user is enabled, else disabled.
+    pub enabled: Option<String>,
+}
+
+/// `?newRole=admin|instructor|signer`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct RoleQuery {
+    /// admin, instructor or signer.
+    #[serde(rename = "newRole")]
+    pub new_role: Option<String>,
 }
 
 /// The `{id}` of `/user/{id}…`.

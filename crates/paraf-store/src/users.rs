@@ -67,6 +67,12 @@ impl UserRow {
     }
 }
 
+/// The user a query found, or "not found".
+fn the_user(row: Option<UserRow>) -> Result<User> {
+    row.ok_or(StoreError::not_found(Entity::User))?
+        .into_domain()
+}
+
 /// The profile columns as bound: username, language, phone, created_by, capabilities, profile.
 type ProfileBinds = (
     Option<String>,
@@ -202,8 +208,7 @@ impl Store {
             .bind(email.as_str())
             .fetch_optional(p)
             .await)?;
-        row.ok_or(StoreError::not_found(Entity::User))?
-            .into_domain()
+        the_user(row)
     }
 
     /// The organisations that have a user with this email (a login without an organisation
@@ -252,8 +257,7 @@ impl Store {
             .bind(role.as_str())
             .fetch_optional(p)
             .await)?;
-        row.ok_or(StoreError::not_found(Entity::User))?
-            .into_domain()
+        the_user(row)
     }
 
     /// Enables or disables a user (a disabled user's credentials are all refused),
@@ -277,8 +281,7 @@ impl Store {
             .bind(ts(now))
             .fetch_optional(p)
             .await)?;
-        row.ok_or(StoreError::not_found(Entity::User))?
-            .into_domain()
+        the_user(row)
     }
 
     /// Changes a user's name, e-mail and profile. `AlreadyExists` when the e-mail or the
@@ -309,8 +312,7 @@ impl Store {
             .fetch_optional(p)
             .await)
         .map_err(|e| unique_as_exists(e, Entity::User, email.as_str()))?;
-        row.ok_or(StoreError::not_found(Entity::User))?
-            .into_domain()
+        the_user(row)
     }
 
     /// The user of the organisation with this username.
@@ -321,8 +323,7 @@ impl Store {
             .bind(username)
             .fetch_optional(p)
             .await)?;
-        row.ok_or(StoreError::not_found(Entity::User))?
-            .into_domain()
+        the_user(row)
     }
 
     /// Every (user, group) membership of the organisation.

@@ -19,6 +19,14 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/password/{token}", get(page).post(submit))
 }
 
+/// The form posted: the password, twice.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct PasswordForm {
+    password: String,
+    password_confirmation: String,
+}
+
 /// What the page shows.
 enum PasswordView {
     /// The form, with the last attempt's error.
@@ -80,20 +88,13 @@ async fn page(State(state): State<AppState>, Path(token): Path<String>) -> Respo
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct PasswordForm {
-    password: String,
-    password_confirmation: String,
-}
-
 /// `POST /password/{token}`: set the password.
 #[utoipa::path(post, path = "/password/{token}", tag = "Password", params(PasswordParams),
     summary = "Set the password chosen",
     request_body(content_type = "application/x-www-form-urlencoded", description = "`password`, `password_confirmation`"),
     responses((status = 200, description = "Set.", content_type = "text/html", body = String),
-        (status = 404, description = "Unknown, used or expired link.", content_type = "text/html", body = String),
-        (status = 422, description = "The form again with the problem.", content_type = "text/html", body = String)))]
+        (status = 404, description = "The link is unknown, used or expired.", content_type = "text/html", body = String),
+        (status = 422, description = "The form again, saying what is wrong.", content_type = "text/html", body = String)))]
 async fn submit(
     State(state): State<AppState>,
     Path(token): Path<String>,

@@ -99,7 +99,7 @@ async fn signingtoday_two_groups_sign_in_the_browser() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_user_chooses_a_password_and_signs_with_their_saved_signature() {
     use crate::signingtoday_people::{
-        images_in, is_red, mailed_token, red_blue, seed_user, upload_appearance,
+        mailed_token, red_blue, seed_user, signed_with_red_blue, upload_appearance,
     };
     if !selected(Backend::Sqlite) {
         return;
@@ -172,26 +172,7 @@ async fn a_new_user_chooses_a_password_and_signs_with_their_saved_signature() {
     assert_eq!(checked, json!(true));
     browser.click(r#"[data-testid="sign-submit"]"#).await;
     browser.find(r#"[data-testid="signed-done"]"#).await;
-    let (e, _) = app
-        .state
-        .core
-        .envelope_by_uuid(tn.org.id, dst_id)
-        .await
-        .unwrap();
-    let (documents, _) = app.state.core.envelope_contents(&e).await.unwrap();
-    let signed = app
-        .state
-        .core
-        .document_file(&documents[0], true)
-        .await
-        .unwrap();
-    let shown = images_in(&signed).into_iter().any(|img| {
-        let (w, h) = img.dimensions();
-        w >= 20
-            && is_red(*img.get_pixel(w / 4, h / 2)) == Some(true)
-            && is_red(*img.get_pixel(3 * w / 4, h / 2)) == Some(false)
-    });
-    assert!(shown, "the saved signature is not in the signed PDF");
+    let signed = signed_with_red_blue(&app, tn.org.id, dst_id).await;
     outside_validators_accept(&app, &signed, 1).await;
     browser.close().await;
     app.stop().await;

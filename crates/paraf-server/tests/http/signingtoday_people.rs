@@ -12,6 +12,15 @@ use serde_json::{json, Value};
 use crate::common::*;
 use crate::signingtoday::{assert_error, embedded, get_as, login_with, quick_start_dst, st};
 
+/// Every one of `actions` is in the organisation's trail.
+async fn assert_audited(app: &TestApp, org: paraf_domain::OrgId, actions: &[&str]) {
+    let trail = app.store.audit_records(org, 0, 1000).await.unwrap();
+    let found: Vec<&str> = trail.iter().map(|r| r.action.as_str()).collect();
+    for a in actions {
+        assert!(found.contains(a), "{a} not in {found:?}");
+    }
+}
+
 /// `POST path` with a `text/plain` body.
 async fn post_text(app: &TestApp, path: &str, token: Option<&str>, body: &str) -> (u16, Value) {
     let mut r = app
@@ -78,12 +87,13 @@ async fn users_roles_and_passwords(backend: Backend) {
     let admin = t.admin_token.as_str();
 
     // Groups, then the seed's user in one of them.
+    let marketing = json!([{"name": "Marketing BU", "domain": "bit4id"}]);
     let (s, v) = st(
         &app,
         "POST",
         "/api/users/groups",
         Some(admin),
-        Some(json!([{"name": "Marketing BU", "domain": "bit4id"}])),
+        Some(marketing),
     )
     .await;
     assert_eq!(s, 204, "{v}");
@@ -93,14 +103,8 @@ async fn users_roles_and_passwords(backend: Backend) {
     assert_eq!(groups["count"], 1);
     assert_eq!(groups["values"][0]["name"], "Marketing BU");
     assert_eq!(groups["values"][0]["domain"], "bit4id");
-    let (s, v) = st(
-        &app,
-        "POST",
-        "/api/users/groups",
-        Some(admin),
-        Some(json!([{"name": "Legal", "domain": "another"}])),
-    )
-    .await;
+    let legal = json!([{"name": "Legal", "domain": "another"}]);
+    let (s, v) = st(&app, "POST", "/api/users/groups", Some(admin), Some(legal)).await;
     assert_eq!(s, 400, "{v}");
     assert_error(&v, "INVALID_INPUT", Some("[0].domain"));
 
@@ -438,26 +442,29 @@ async fn users_roles_and_passwords(backend: Backend) {
     assert_error(&v, "NOT_FOUND", Some("domain"));
 
     // Every step is in the organisation's trail.
-    let trail = app.store.audit_records(t.org.id, 0, 1000).await.unwrap();
-    let actions: Vec<&str> = trail.iter().map(|r| r.action.as_str()).collect();
-    for a in [
-        "group.created",
-        "user.created",
-        "user.changed",
-        "user.role_changed",
-        "user.disabled",
-        "user.enabled",
-        "user.password_reset_mailed",
-        "user.password_token_issued",
-        "user.password_changed",
-    ] {
-        assert!(actions.contains(&a), "{a} not in {actions:?}");
-    }
+    assert_audited(
+        &app,
+        t.org.id,
+        &[
+            "group.created",
+            "user.created",
+            "user.changed",
+            "user.role_changed",
+            "user.disabled",
+            "user.enabled",
+            "user.password_reset_mailed",
+            "user.password_token_issued",
+            "user.password_changed",
+        ],
+    )
+    .await;
     app.stop().await;
 }
 
 /// A signer of organisation `bit4id` made through the API, logged in: (id, token).
 pub(crate) async fn signer_john(app: &TestApp, admin: &str) -> (String, String) {
+    let group = json!([{"name": "Marketing BU"}]);
+    st(app, "POST", "/api/users/groups", Some(admin), Some(group)).await;
     let (s, made) = st(
         app,
         "POST",
@@ -485,14 +492,6 @@ async fn devices_and_notifications(backend: Backend) {
     let app = spawn(backend).await;
     let t = tenant(&app, "bit4id", Plan::Nusantara).await;
     let admin = t.admin_token.as_str();
-    st(
-        &app,
-        "POST",
-        "/api/users/groups",
-        Some(admin),
-        Some(json!([{"name": "Marketing BU"}])),
-    )
-    .await;
     let (jdo, jdo_token) = signer_john(&app, admin).await;
     let jt = Some(jdo_token.as_str());
 
@@ -662,17 +661,18 @@ async fn devices_and_notifications(backend: Backend) {
     assert_eq!(s, 404, "{v}");
     assert_error(&v, "NOT_FOUND", Some("deviceId"));
 
-    let trail = app.store.audit_records(t.org.id, 0, 1000).await.unwrap();
-    let actions: Vec<&str> = trail.iter().map(|r| r.action.as_str()).collect();
-    for a in [
-        "device.challenge_issued",
-        "device.paired",
-        "device.push_token_set",
-        "notifications.consumed",
-        "device.removed",
-    ] {
-        assert!(actions.contains(&a), "{a} not in {actions:?}");
-    }
+    assert_audited(
+        &app,
+        t.org.id,
+        &[
+            "device.challenge_issued",
+            "device.paired",
+            "device.push_token_set",
+            "notifications.consumed",
+            "device.removed",
+        ],
+    )
+    .await;
     app.stop().await;
 }
 
@@ -691,7 +691,7 @@ pub(crate) fn red_blue(w: u32, h: u32) -> Vec<u8> {
 }
 
 /// Whether `rgb` is mostly red (`true`) or mostly blue.
-pub(crate) fn is_red(p: image::Rgb<u8>) -> Option<bool> {
+fn is_red(p: image::Rgb<u8>) -> Option<bool> {
     let [r, g, b] = p.0;
     if r > 150 && g < 80 && b < 80 {
         Some(true)
@@ -703,7 +703,7 @@ pub(crate) fn is_red(p: image::Rgb<u8>) -> Option<bool> {
 }
 
 /// The images of `pdf`, extracted by poppler's `pdfimages` (an outside tool).
-pub(crate) fn images_in(pdf: &[u8]) -> Vec<image::RgbImage> {
+fn images_in(pdf: &[u8]) -> Vec<image::RgbImage> {
     paraf_testkit::tools::require_tool("pdfimages", "poppler-utils");
     let dir = tempfile::tempdir().unwrap();
     let file = paraf_testkit::tools::write(dir.path(), "signed.pdf", pdf);
@@ -721,6 +721,27 @@ pub(crate) fn images_in(pdf: &[u8]) -> Vec<image::RgbImage> {
         }
     }
     imgs
+}
+
+/// The current PDF of DST `dst_id` shows the red-then-blue image (extracted by pdfimages);
+/// the PDF.
+pub(crate) async fn signed_with_red_blue(
+    app: &TestApp,
+    org: paraf_domain::OrgId,
+    dst_id: &str,
+) -> Vec<u8> {
+    let core = &app.state.core;
+    let (e, _) = core.envelope_by_uuid(org, dst_id).await.unwrap();
+    let (documents, _) = core.envelope_contents(&e).await.unwrap();
+    let signed = core.document_file(&documents[0], true).await.unwrap();
+    let shown = images_in(&signed).into_iter().any(|img| {
+        let (w, h) = img.dimensions();
+        w >= 20
+            && is_red(*img.get_pixel(w / 4, h / 2)) == Some(true)
+            && is_red(*img.get_pixel(3 * w / 4, h / 2)) == Some(false)
+    });
+    assert!(shown, "the saved signature is not in the signed PDF");
+    signed
 }
 
 /// `POST path` (multipart) with `file` and the other fields.
@@ -753,14 +774,6 @@ async fn identities_and_appearances(backend: Backend) {
     let t = tenant(&app, "bit4id", Plan::Nusantara).await;
     let other = tenant(&app, "lain", Plan::Nusantara).await;
     let admin = t.admin_token.as_str();
-    st(
-        &app,
-        "POST",
-        "/api/users/groups",
-        Some(admin),
-        Some(json!([{"name": "Marketing BU"}])),
-    )
-    .await;
     let (jdo, jdo_token) = signer_john(&app, admin).await;
     let jt = Some(jdo_token.as_str());
 
@@ -903,35 +916,14 @@ async fn identities_and_appearances(backend: Backend) {
     let r = app.http.post(url).multipart(form).send().await.unwrap();
     // Signed: the page's Post/Redirect/Get.
     assert_eq!(r.status().as_u16(), 303, "{}", r.text().await.unwrap());
-    let (e, _) = app
-        .state
-        .core
-        .envelope_by_uuid(t.org.id, dst_id)
-        .await
-        .unwrap();
-    let (documents, _) = app.state.core.envelope_contents(&e).await.unwrap();
-    let signed = app
-        .state
-        .core
-        .document_file(&documents[0], true)
-        .await
-        .unwrap();
-    let shown = images_in(&signed).into_iter().any(|img| {
-        let (w, h) = img.dimensions();
-        w >= 20
-            && is_red(*img.get_pixel(w / 4, h / 2)) == Some(true)
-            && is_red(*img.get_pixel(3 * w / 4, h / 2)) == Some(false)
-    });
-    assert!(shown, "the saved signature is not in the signed PDF");
+    signed_with_red_blue(&app, t.org.id, dst_id).await;
 
     // Removed: not offered any more.
     let (s, v) = st(&app, "DELETE", &path, jt, None).await;
     assert_eq!(s, 204, "{v}");
     let (s, v) = st(&app, "DELETE", &path, jt, None).await;
     assert_eq!(s, 404, "{v}");
-    let trail = app.store.audit_records(t.org.id, 0, 1000).await.unwrap();
-    let actions: Vec<&str> = trail.iter().map(|r| r.action.as_str()).collect();
-    assert!(actions.contains(&"appearance.set") && actions.contains(&"appearance.removed"));
+    assert_audited(&app, t.org.id, &["appearance.set", "appearance.removed"]).await;
     app.stop().await;
 }
 
