@@ -996,6 +996,11 @@ impl Core {
                 reason: format!("the envelope is {}, not draft", e.status),
             }));
         }
+        if e.header.template {
+            return Err(CoreError::Domain(DomainError::Conflict {
+                reason: "a template is never sent: instantiate it".into(),
+            }));
+        }
         if self.store.envelope_documents(id).await?.is_empty() {
             return Err(CoreError::invalid("documents", "at least one is needed"));
         }

@@ -27,6 +27,87 @@ struct PasswordForm {
     password_confirmation: String,
 }
 
+/// The page's words in one language.
+struct Words {
+    lang: &'static str,
+    title: &'static str,
+    /// Before the username.
+    choose: &'static str,
+    password: &'static str,
+    confirm: &'static str,
+    save: &'static str,
+    differ: &'static str,
+    /// Before `username@domain`.
+    done: &'static str,
+    gone: &'static str,
+}
+
+const WORDS: &[Words] = &[
+    Words {
+        lang: "en",
+        title: "Password",
+        choose: "Choose the password of",
+        password: "Password (at least 8 characters)",
+        confirm: "Confirmation",
+        save: "Save",
+        differ: "The passwords differ.",
+        done: "Saved. Log in with your new password as",
+        gone: "This link is unknown, already used or expired.",
+    },
+    Words {
+        lang: "it",
+        title: "Password",
+        choose: "Scegli la password di",
+        password: "Password (almeno 8 caratteri)",
+        confirm: "Conferma",
+        save: "Salva",
+        differ: "Le password sono diverse.",
+        done: "Salvata. Accedi con la nuova password come",
+        gone: "Questo link è sconosciuto, già usato o scaduto.",
+    },
+    Words {
+        lang: "fr",
+        title: "Mot de passe",
+        choose: "Choisissez le mot de passe de",
+        password: "Mot de passe (8 caractères au moins)",
+        confirm: "Confirmation",
+        save: "Enregistrer",
+        differ: "Les mots de passe diffèrent.",
+        done: "Enregistré. Connectez-vous avec votre nouveau mot de passe en tant que",
+        gone: "Ce lien est inconnu, déjà utilisé ou expiré.",
+    },
+    Words {
+        lang: "es",
+        title: "Contraseña",
+        choose: "Elija la contraseña de",
+        password: "Contraseña (al menos 8 caracteres)",
+        confirm: "Confirmación",
+        save: "Guardar",
+        differ: "Las contraseñas no coinciden.",
+        done: "Guardada. Inicie sesión con su nueva contraseña como",
+        gone: "Este enlace es desconocido, ya se usó o caducó.",
+    },
+    Words {
+        lang: "id",
+        title: "Kata sandi",
+        choose: "Pilih kata sandi untuk",
+        password: "Kata sandi (minimal 8 karakter)",
+        confirm: "Konfirmasi",
+        save: "Simpan",
+        differ: "Kata sandi tidak sama.",
+        done: "Tersimpan. Masuk dengan kata sandi baru sebagai",
+        gone: "Tautan ini tidak dikenal, sudah dipakai, atau kedaluwarsa.",
+    },
+];
+
+/// The words of the user's language (English when not spoken).
+fn words(lang: Option<&str>) -> &'static Words {
+    WORDS
+        .iter()
+        .find(|w| Some(w.lang) == lang)
+        .unwrap_or(&WORDS[0])
+}
+
 /// What the page shows.
 enum PasswordView {
     /// The form, with the last attempt's error.
@@ -44,12 +125,14 @@ enum PasswordView {
 #[template(path = "password.html")]
 struct PasswordPage {
     css: &'static str,
+    w: &'static Words,
     view: PasswordView,
 }
 
-fn render(status: StatusCode, view: PasswordView) -> Response {
+fn render(status: StatusCode, w: &'static Words, view: PasswordView) -> Response {
     let page = PasswordPage {
         css: include_str!("../static/activation.css"),
+        w,
         view,
     };
     crate::render::html(status, &page)
@@ -79,12 +162,13 @@ async fn page(State(state): State<AppState>, Path(token): Path<String>) -> Respo
     match state.core.password_token_user(&token).await {
         Ok(u) => render(
             StatusCode::OK,
+            words(u.profile.language.as_deref()),
             PasswordView::Form {
                 username: u.login_name().to_string(),
                 error: None,
             },
         ),
-        Err(_) => render(StatusCode::NOT_FOUND, PasswordView::Gone),
+        Err(_) => render(StatusCode::NOT_FOUND, words(None), PasswordView::Gone),
     }
 }
 
@@ -101,11 +185,13 @@ async fn submit(
     Form(f): Form<PasswordForm>,
 ) -> Response {
     let Ok(user) = state.core.password_token_user(&token).await else {
-        return render(StatusCode::NOT_FOUND, PasswordView::Gone);
+        return render(StatusCode::NOT_FOUND, words(None), PasswordView::Gone);
     };
+    let w = words(user.profile.language.as_deref());
     let again = |error: String| {
         render(
             StatusCode::UNPROCESSABLE_ENTITY,
+            w,
             PasswordView::Form {
                 username: user.login_name().to_string(),
                 error: Some(error),
@@ -113,7 +199,7 @@ async fn submit(
         )
     };
     if f.password != f.password_confirmation {
-        return again("The passwords differ.".into());
+        return again(w.differ.into());
     }
     if let Err(e) = paraf_core::domain::Password::parse(&f.password) {
         return again(e.to_string());
@@ -131,13 +217,14 @@ async fn submit(
             };
             render(
                 StatusCode::OK,
+                w,
                 PasswordView::Done {
                     username: u.login_name().to_string(),
                     domain,
                 },
             )
         }
-        Err(e) if e.is_not_found() => render(StatusCode::NOT_FOUND, PasswordView::Gone),
+        Err(e) if e.is_not_found() => render(StatusCode::NOT_FOUND, w, PasswordView::Gone),
         Err(e) => {
             if matches!(e, paraf_core::CoreError::Internal(_)) {
                 tracing::error!(error = %e, "setting a password failed");

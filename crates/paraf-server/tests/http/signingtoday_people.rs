@@ -398,6 +398,10 @@ async fn users_roles_and_passwords(backend: Backend) {
     let (s, v) = get_as(&app, lost, None).await;
     assert_eq!(s, 204, "{v}");
     let reset = mailed_token(&smtpd, "john.doe@email.com", seen).await;
+    // John chose Italian: the page speaks it.
+    let page = app.get(&format!("/password/{reset}")).send().await.unwrap();
+    let page = page.text().await.unwrap();
+    assert!(page.contains("Scegli la password di"), "{page}");
     let path = format!("/api/auth/changePassword?passwordToken={reset}");
     let (s, v) = post_text(&app, &path, None, "\"B98765432y\"").await;
     assert_eq!(s, 204, "{v}");
