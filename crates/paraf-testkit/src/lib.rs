@@ -9,6 +9,7 @@
 //! - [`schema`]: would the Signing Today SDKs deserialize this JSON reply
 //!   (`schema::assert_conforms("DigitalSignatureTransaction", &body)`)?
 //! - [`smtp`]: a real SMTP sink (aiosmtpd); [`browser`]: headless Chromium over WebDriver.
+//! - [`saml`]: a SAML identity provider (openssl keys, responses signed by `xmlsec1`).
 //!
 //! - [`app`] (feature `app`): the running server (`spawn`, `TestApp`) and its fixtures;
 //!   [`webhook`]: a receiver that checks Standard Webhooks signatures.
@@ -24,6 +25,7 @@ pub mod corpus;
 pub mod db;
 pub mod pdf;
 pub mod rng;
+pub mod saml;
 pub mod schema;
 pub mod smtp;
 pub mod tools;
