@@ -69,6 +69,9 @@ enum AdminCommand {
     /// Webhook endpoints (Standard Webhooks signatures) and their delivery log.
     #[command(subcommand)]
     Webhook(crate::webhook_cmd::WebhookCommand),
+    /// Single sign-on: the organisation's SAML identity provider.
+    #[command(subcommand)]
+    Saml(crate::saml_cmd::SamlCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -319,6 +322,10 @@ pub fn run(args: AdminArgs) -> anyhow::Result<()> {
                 Ok(core) => crate::envelope_cmd::run(&core, c).await,
                 Err(e) => Err(e),
             },
+            AdminCommand::Saml(c) => match open_core(&config, &store).await {
+                Ok(core) => crate::saml_cmd::run(&core, c).await,
+                Err(e) => Err(e),
+            },
             other => execute(&store, other).await,
         };
         store.close().await;
@@ -552,7 +559,7 @@ fn parsed<T>(r: Result<T, DomainError>) -> anyhow::Result<T> {
     })
 }
 
-async fn org_by_slug(store: &Store, slug: &str) -> anyhow::Result<Organisation> {
+pub(crate) async fn org_by_slug(store: &Store, slug: &str) -> anyhow::Result<Organisation> {
     match store.organisation_by_slug(slug).await {
         Ok(o) => Ok(o),
         Err(e) if e.is_not_found() => bail!("unknown organisation {slug:?}"),
@@ -778,8 +785,9 @@ async fn execute(store: &Store, command: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::Identity(_)
         | AdminCommand::Seal(_)
         | AdminCommand::Webhook(_)
-        | AdminCommand::Envelope(_) => {
-            bail!("identity, seal, webhook and envelope commands need the CA: dispatched in run()")
+        | AdminCommand::Envelope(_)
+        | AdminCommand::Saml(_) => {
+            bail!("identity, seal, webhook, envelope and saml commands need the core: dispatched in run()")
         }
         AdminCommand::Outbox(OutboxCommand::List { org, limit, full }) => {
             let org_id = match org {

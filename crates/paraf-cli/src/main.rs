@@ -4,6 +4,7 @@ mod admin_cmd;
 mod ca_cmd;
 mod envelope_cmd;
 mod net;
+mod saml_cmd;
 mod serve_cmd;
 mod sign_cmd;
 mod verify_cmd;

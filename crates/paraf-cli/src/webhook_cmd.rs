@@ -85,11 +85,9 @@ pub async fn run(core: &Core, c: WebhookCommand) -> anyhow::Result<()> {
     let hooks = core.webhooks();
     let cli = Actor::cli();
     let org_id = |slug: String| async move {
-        match core.store.organisation_by_slug(&slug).await {
-            Ok(o) => Ok(o.id),
-            Err(e) if e.is_not_found() => Err(anyhow!("unknown organisation {slug:?}")),
-            Err(e) => Err(anyhow!("{e}")),
-        }
+        crate::admin_cmd::org_by_slug(&core.store, &slug)
+            .await
+            .map(|o| o.id)
     };
     match c {
         WebhookCommand::Create {

@@ -638,13 +638,7 @@ fn webhook_endpoints() {
         "envelope.*,document.signed",
     ];
     refused(&paraf(&data, &create), "no CA");
-    ok(&Command::new(env!("CARGO_BIN_EXE_paraf"))
-        .args(["ca", "init", "--dir"])
-        .arg(data.join("ca"))
-        .args(["--public-url", "http://127.0.0.1:9"])
-        .env_remove("PARAF_CA_PASSPHRASE")
-        .output()
-        .unwrap());
+    init_ca(&data);
     let out = ok(&paraf(&data, &create));
     let (id, secret) = out.trim().split_once('\t').unwrap();
     assert_eq!(id, "1");
@@ -738,4 +732,125 @@ fn org_credits() {
     assert_eq!(ok(&credits(&[])), "cab: 8 credits\n");
     refused(&credits(&["--set=-1"]), "invalid --set");
     assert_eq!(ok(&credits(&["--unlimited"])), "cab: unlimited credits\n");
+}
+
+/// Organisation `kop` and the data directory's CA (the commands through the core need it).
+fn org_with_ca(data: &Path) {
+    ok(&paraf(
+        data,
+        &[
+            "org", "create", "--name", "Koperasi", "--slug", "kop", "--plan", "piagam",
+        ],
+    ));
+    init_ca(data);
+}
+
+fn init_ca(data: &Path) {
+    ok(&Command::new(env!("CARGO_BIN_EXE_paraf"))
+        .args(["ca", "init", "--dir"])
+        .arg(data.join("ca"))
+        .args(["--public-url", "http://127.0.0.1:9"])
+        .env_remove("PARAF_CA_PASSPHRASE")
+        .output()
+        .unwrap());
+}
+
+/// `paraf admin saml`: set (the relay secret printed once, sealed at rest), show (never the
+/// secret), set again (the secret kept), rotate, remove; bad metadata refused in one line.
+#[test]
+fn saml_identity_provider() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("paraf-data");
+    org_with_ca(&data);
+    let idp = paraf_testkit::saml::Idp::new(
+        "https://idp.kop.test/metadata",
+        paraf_testkit::saml::KeyAlg::EcP256,
+    );
+    let md = dir.path().join("idp.xml");
+    std::fs::write(&md, idp.metadata()).unwrap();
+    let md = md.to_str().unwrap();
+    let saml = |args: &[&str]| paraf(&data, &[&["saml"], args].concat());
+    let field = |out: &str, name: &str| -> Option<String> {
+        out.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}:\t")))
+            .map(str::to_string)
+    };
+
+    refused(&saml(&["show", "--org", "kop"]), "not set up");
+    let bad = dir.path().join("bad.xml");
+    std::fs::write(&bad, "<x/>").unwrap();
+    refused(
+        &saml(&["set", "--org", "kop", "--metadata", bad.to_str().unwrap()]),
+        "invalid --metadata",
+    );
+    refused(
+        &saml(&[
+            "set",
+            "--org",
+            "kop",
+            "--metadata",
+            md,
+            "--redirect-url",
+            "ftp://x",
+        ]),
+        "invalid --redirect-url",
+    );
+    refused(
+        &saml(&["set", "--org", "nope", "--metadata", md]),
+        "unknown organisation",
+    );
+
+    let out = ok(&saml(&[
+        "set",
+        "--org",
+        "kop",
+        "--metadata",
+        md,
+        "--redirect-url",
+        "https://front.kop.test/",
+    ]));
+    assert_eq!(field(&out, "idp-entity-id").unwrap(), idp.entity_id);
+    assert_eq!(field(&out, "idp-certificates").unwrap(), "1");
+    assert_eq!(
+        field(&out, "sp-entity-id").unwrap(),
+        "http://127.0.0.1:8080/saml/kop",
+        "{out}"
+    );
+    assert_eq!(
+        field(&out, "redirect-url").unwrap(),
+        "https://front.kop.test/"
+    );
+    let secret = field(&out, "relay-secret").unwrap();
+    assert_eq!(secret.len(), 64);
+    let db = std::fs::read(data.join("paraf.db")).unwrap();
+    assert!(
+        !db.windows(64).any(|w| w == secret.as_bytes()),
+        "sealed at rest"
+    );
+
+    let shown = ok(&saml(&["show", "--org", "kop"]));
+    assert_eq!(
+        field(&shown, "redirect-url").unwrap(),
+        "https://front.kop.test/"
+    );
+    assert!(field(&shown, "relay-secret").is_none() && !shown.contains(&secret));
+    // A new certificate (metadata) keeps the secret and the choices; rotation makes a new one.
+    let again = ok(&saml(&["set", "--org", "kop", "--metadata", md]));
+    assert!(field(&again, "relay-secret").is_none());
+    assert_eq!(
+        field(&again, "redirect-url").unwrap(),
+        "https://front.kop.test/"
+    );
+    let rotated = ok(&saml(&[
+        "set",
+        "--org",
+        "kop",
+        "--metadata",
+        md,
+        "--rotate-secret",
+    ]));
+    assert_ne!(field(&rotated, "relay-secret").unwrap(), secret);
+
+    ok(&saml(&["remove", "--org", "kop"]));
+    refused(&saml(&["remove", "--org", "kop"]), "not set up");
 }

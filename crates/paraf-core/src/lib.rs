@@ -40,6 +40,7 @@ pub mod proof;
 pub mod quotas;
 pub mod recipients;
 pub mod robots;
+pub mod saml;
 pub mod secret;
 pub mod sessions;
 pub mod sharing;

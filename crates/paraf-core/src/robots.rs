@@ -120,13 +120,13 @@ impl RobotConfig {
 }
 
 impl Core {
-    fn seal_json(&self, v: &serde_json::Value) -> Result<String> {
+    pub(crate) fn seal_json(&self, v: &serde_json::Value) -> Result<String> {
         self.master_key
             .seal_text(v.to_string().as_bytes())
             .map_err(CoreError::internal)
     }
 
-    fn open_json<T: for<'de> Deserialize<'de>>(&self, stored: &str) -> Result<T> {
+    pub(crate) fn open_json<T: for<'de> Deserialize<'de>>(&self, stored: &str) -> Result<T> {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(stored)
             .map_err(CoreError::internal)?;

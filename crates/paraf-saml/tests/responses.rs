@@ -131,7 +131,8 @@ fn tampering_wrapping_and_foreign_keys_are_refused() {
     let start = good.find("<saml:Assertion").unwrap();
     let end = good.find("</saml:Assertion>").unwrap() + "</saml:Assertion>".len();
     let signed_assertion = &good[start..end];
-    let evil = "<saml:Assertion ID=\"_evil\" Version=\"2.0\" IssueInstant=\"2030-01-01T00:00:00Z\">\
+    let evil =
+        "<saml:Assertion ID=\"_evil\" Version=\"2.0\" IssueInstant=\"2030-01-01T00:00:00Z\">\
         <saml:Issuer>https://idp.example.test</saml:Issuer><saml:Subject>\
         <saml:NameID>boss@example.test</saml:NameID></saml:Subject></saml:Assertion>";
     let two = good.replace(signed_assertion, &format!("{evil}{signed_assertion}"));

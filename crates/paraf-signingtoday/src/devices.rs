@@ -161,16 +161,9 @@ pub async fn pair(
 ) -> Result<Response, StError> {
     let input: PairInput = serde_json::from_slice(&body)
         .map_err(|e| StError::invalid("body", format!("the body is not a device ({e})")))?;
-    let need = |v: &Option<String>, f: &str| {
-        v.as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .ok_or_else(|| StError::invalid(f, format!("{f} is required")))
-    };
-    let challenge = need(&input.challenge, "challenge")?;
-    let device_id = need(&input.device_id, "deviceId")?;
-    let name = need(&input.name, "name")?;
+    let challenge = StError::required(&input.challenge, "challenge")?;
+    let device_id = StError::required(&input.device_id, "deviceId")?;
+    let name = StError::required(&input.name, "name")?;
     let mut actor = Actor::new("device", Face::SigningToday);
     actor.user_agent = headers
         .get(header::USER_AGENT)

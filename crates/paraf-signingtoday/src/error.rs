@@ -58,6 +58,15 @@ impl StError {
         StError::new(StatusCode::BAD_REQUEST, message, Some(target))
     }
 
+    /// The trimmed value of a required field, or 400 naming it.
+    pub fn required(v: &Option<String>, field: &str) -> Result<String, StError> {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .ok_or_else(|| StError::invalid(field, format!("{field} is required")))
+    }
+
     /// 404 naming what was looked for.
     pub fn not_found(target: &str, what: &str) -> StError {
         StError::new(

@@ -188,6 +188,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route_layer(from_fn_with_state((state.clone(), AUTH), require_auth))
         // Without a token (the seed's samples send none).
         .route("/api/auth/passwordLost", get(services::password_lost))
+        .route("/api/auth/saml", post(auth::saml))
         .route(
             "/api/auth/changePassword",
             post(services::change_with_token),

@@ -85,7 +85,8 @@ struct Api;
     crate::services::password_lost,
     crate::services::change_with_token,
     crate::services::configuration,
-    crate::devices::pair
+    crate::devices::pair,
+    crate::auth::saml
 ))]
 struct Public;
 
@@ -111,6 +112,7 @@ mod tests {
         for (path, method) in [
             ("/api/auth/user", "get"),
             ("/api/auth/logout", "get"),
+            ("/api/auth/saml", "post"),
             ("/api/DSTs", "get"),
             ("/api/DSTs", "post"),
             ("/api/robot/DSTs", "post"),

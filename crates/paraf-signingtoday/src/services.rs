@@ -252,17 +252,27 @@ pub async fn configuration(
         "signProfiles": ["PAdES"],
         "maxUploadBytes": core.config.body_limit,
         "maxAppearanceBytes": paraf_core::appearances::MAX_UPLOAD,
-        "authentication": ["password", "lifetimeToken"],
+        "authentication": ["password", "lifetimeToken", "saml"],
     });
     if let Some(d) = q.domain.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
         let org = core
             .organisation_named(d)
             .await
             .map_err(|_| StError::not_found("domain", "domain"))?;
+        // Where a front end starts single sign-on, when the organisation has it.
+        let saml = core.saml_settings(org.id).await?.map(|s| {
+            serde_json::json!({
+                "idpEntityId": s.idp_entity_id,
+                "idpSsoUrl": s.idp_sso_url,
+                "spEntityId": s.sp_entity_id,
+                "acsUrl": s.acs_url,
+            })
+        });
         out["organization"] = serde_json::json!({
             "domain": org.slug.as_str(),
             "name": org.name.as_str(),
             "plan": org.plan.as_str(),
+            "saml": saml,
         });
     }
     Ok(Json(out).into_response())

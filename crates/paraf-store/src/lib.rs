@@ -31,6 +31,7 @@ mod limits;
 mod orgs;
 mod outbox;
 mod people;
+mod saml;
 mod tokens;
 mod uploads;
 mod users;

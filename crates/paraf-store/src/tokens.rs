@@ -190,12 +190,32 @@ impl Store {
         now: Timestamp,
     ) -> Result<IssuedTokens> {
         let user = self.verify_user_password(org, email, password).await?;
+        self.oauth_grant_for(org, user.id, lifetimes, now).await
+    }
+
+    /// Issues a new `oauth` family (access + refresh) to a user whose identity was proven
+    /// another way (a password, a SAML assertion). `Disabled` for a disabled user, robots
+    /// refused as `UnknownCredential`.
+    pub async fn oauth_grant_for(
+        &self,
+        org: OrgId,
+        user: UserId,
+        lifetimes: &TokenLifetimes,
+        now: Timestamp,
+    ) -> Result<IssuedTokens> {
+        let found = self.user(org, user).await?;
+        if found.robot {
+            return Err(StoreError::auth(AuthFailure::UnknownCredential));
+        }
+        if found.disabled {
+            return Err(StoreError::auth(AuthFailure::Disabled));
+        }
         let access = self.pending(TokenKind::Access, now, lifetimes.access)?;
         let refresh = self.pending(TokenKind::Refresh, now, lifetimes.refresh)?;
         let family = self
             .new_family(
                 org,
-                user.id,
+                user,
                 TokenFlavour::OAuth,
                 None,
                 &[&access, &refresh],

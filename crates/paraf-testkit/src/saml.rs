@@ -248,3 +248,16 @@ impl Response {
         }
     }
 }
+
+/// What a relay posts to `POST /api/auth/saml` for the response `xml`: `IDToken1` (its
+/// base64) and `IDToken2` (the hex HMAC-SHA256 of the response under the relay secret).
+pub fn relay(xml: &str, relay_secret_hex: &str) -> (String, String) {
+    use hmac::{KeyInit, Mac};
+    let key = hex::decode(relay_secret_hex).expect("the relay secret is hex");
+    let mut m = <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(&key).expect("any key");
+    m.update(xml.as_bytes());
+    (
+        base64::engine::general_purpose::STANDARD.encode(xml),
+        hex::encode(m.finalize().into_bytes()),
+    )
+}

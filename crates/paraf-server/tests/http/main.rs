@@ -26,4 +26,5 @@ mod signer_page;
 mod signingtoday;
 mod signingtoday_browser;
 mod signingtoday_people;
+mod signingtoday_saml;
 mod webhooks;
