@@ -1,6 +1,7 @@
 //! `paraf admin saml …`: an organisation's SAML identity provider, for Signing Today's
-//! `POST /api/auth/saml`. `set` reads the IdP's metadata from a file (or `-` for stdin: fetch
-//! it yourself from the IdP, so the CLI opens no outbound connection) and prints the settings
+//! `POST /api/auth/saml`. `set` reads the IdP's metadata from a file, `-` (stdin) or an
+//! `https://` URL (fetched through the guarded outbound client: private, loopback and
+//! link-local addresses refused unless `outbound_allow_private`, 1 MiB, 30 s) and prints the settings
 //! the IdP needs (our entity id and assertion consumer URL) and, the first time or with
 //! `--rotate-secret`, the relay secret (once: it is sealed in the database after).
 
@@ -24,7 +25,8 @@ pub enum SamlCommand {
         /// Organisation slug.
         #[arg(long)]
         org: String,
-        /// The IdP's SAML metadata (an EntityDescriptor), a file or `-` for stdin.
+        /// The IdP's SAML metadata (an EntityDescriptor): a file, `-` for stdin, or an
+        /// http(s) URL.
         #[arg(long)]
         metadata: String,
         /// Our entity id, the audience the IdP names [default: PUBLIC_URL/saml/ORG].
@@ -74,7 +76,20 @@ fn print(s: &SamlSettings) {
     println!("redirect-url:\t{}", s.redirect_url);
 }
 
-fn read_metadata(path: &str) -> anyhow::Result<Vec<u8>> {
+async fn read_metadata(core: &Core, path: &str) -> anyhow::Result<Vec<u8>> {
+    if path.starts_with("https://") || path.starts_with("http://") {
+        let client = paraf_http::outbound::Outbound::new(
+            core.outbound(),
+            concat!("Paraf/", env!("CARGO_PKG_VERSION")),
+            std::time::Duration::from_secs(30),
+        )
+        .map_err(|e| anyhow!("{e}"))?;
+        return client
+            .fetch(path, MAX_METADATA_BYTES)
+            .await
+            .map(|f| f.bytes)
+            .map_err(|e| anyhow!("invalid --metadata: fetching the URL: {e}"));
+    }
     let mut buf = Vec::new();
     if path == "-" {
         std::io::stdin()
@@ -112,7 +127,7 @@ pub async fn run(core: &Core, c: SamlCommand) -> anyhow::Result<()> {
             rotate_secret,
         } => {
             let setup = SamlSetup {
-                metadata: read_metadata(&metadata)?,
+                metadata: read_metadata(core, &metadata).await?,
                 sp_entity_id,
                 acs_url,
                 redirect_url,

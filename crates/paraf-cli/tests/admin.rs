@@ -853,4 +853,22 @@ fn saml_identity_provider() {
 
     ok(&saml(&["remove", "--org", "kop"]));
     refused(&saml(&["remove", "--org", "kop"]), "not set up");
+
+    // By URL, through the outbound guard: a loopback address is refused unless the operator
+    // allows private addresses.
+    let url = paraf_testkit::tools::serve_bytes(idp.metadata().into_bytes(), "application/xml");
+    let by_url = ["set", "--org", "kop", "--metadata", url.as_str()];
+    refused(&saml(&by_url), "refused");
+    let out = ok(&Command::new(env!("CARGO_BIN_EXE_paraf"))
+        .args(["admin", "saml"])
+        .args(by_url)
+        .arg("--data")
+        .arg(&data)
+        .env_remove("PARAF_DATA")
+        .env_remove("PARAF_DATABASE_URL")
+        .env("PARAF_OUTBOUND_ALLOW_PRIVATE", "true")
+        .output()
+        .unwrap());
+    assert_eq!(field(&out, "idp-entity-id").unwrap(), idp.entity_id);
+    assert_eq!(field(&out, "relay-secret").unwrap().len(), 64);
 }
