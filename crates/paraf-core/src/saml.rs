@@ -167,9 +167,21 @@ impl Stored {
     }
 }
 
-/// The user's e-mail: the NameID when it is one, else the first e-mail attribute.
+/// NameID formats that may carry an e-mail address (a `persistent` or `transient` NameID is
+/// an opaque id, even when it looks like an address).
+const EMAIL_NAME_ID_FORMATS: &[&str] = &[
+    "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
+    "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified",
+];
+
+/// The user's e-mail: the NameID when its format is e-mail (or unspecified) and it is an
+/// address, else the first e-mail attribute.
 fn email_of(a: &VerifiedAssertion) -> Result<Email> {
-    if let Ok(e) = Email::parse(&a.name_id) {
+    let email_format = a
+        .name_id_format
+        .as_deref()
+        .is_none_or(|f| EMAIL_NAME_ID_FORMATS.contains(&f));
+    if let (true, Ok(e)) = (email_format, Email::parse(&a.name_id)) {
         return Ok(e);
     }
     let Some(mail) = a.attribute(EMAIL_ATTRS) else {
@@ -335,18 +347,21 @@ impl Core {
         if domain.trim().is_empty() {
             return Err(invalid("domain", "the organisation is required"));
         }
+        // One answer for an unknown domain and one without SAML: the form tells nobody
+        // which organisations exist.
+        let not_set_up = || {
+            invalid(
+                "domain",
+                "single sign-on (SAML) is not set up for this domain",
+            )
+        };
         let org = match self.organisation_named(domain).await {
             Ok(o) => o,
-            Err(e) if e.is_not_found() => {
-                return Err(invalid("domain", "no organisation has this domain"))
-            }
+            Err(e) if e.is_not_found() => return Err(not_set_up()),
             Err(e) => return Err(e),
         };
         let Some(stored) = self.saml_stored(org.id).await? else {
-            return Err(invalid(
-                "domain",
-                "single sign-on (SAML) is not set up for this organisation",
-            ));
+            return Err(not_set_up());
         };
         let cleaned: String = id_token1.chars().filter(|c| !c.is_whitespace()).collect();
         if cleaned.len() > MAX_RESPONSE_BYTES / 3 * 4 + 4 {
@@ -372,16 +387,22 @@ impl Core {
         }
         let idp = stored.provider()?;
         let now = self.now();
-        let assertion = paraf_saml::verify_response(
-            &xml,
-            &paraf_saml::Expectations {
-                idp: &idp,
-                audience: &stored.sp_entity_id,
-                recipient: &stored.acs_url,
-                now,
-                skew: chrono::Duration::seconds(CLOCK_SKEW_SECONDS),
-            },
-        )
+        let (audience, recipient) = (stored.sp_entity_id.clone(), stored.acs_url.clone());
+        // Parsing and canonicalizing are CPU work: off the async workers.
+        let assertion = tokio::task::spawn_blocking(move || {
+            paraf_saml::verify_response(
+                &xml,
+                &paraf_saml::Expectations {
+                    idp: &idp,
+                    audience: &audience,
+                    recipient: &recipient,
+                    now,
+                    skew: chrono::Duration::seconds(CLOCK_SKEW_SECONDS),
+                },
+            )
+        })
+        .await
+        .map_err(CoreError::internal)?
         .map_err(refusal)?;
         let email = email_of(&assertion)?;
         let name = name_of(&assertion);
@@ -443,6 +464,11 @@ impl Core {
                 if existing.robot {
                     return Err(CoreError::Domain(DomainError::Unauthenticated(
                         paraf_domain::AuthFailure::UnknownCredential,
+                    )));
+                }
+                if existing.disabled {
+                    return Err(CoreError::Domain(DomainError::Unauthenticated(
+                        paraf_domain::AuthFailure::Disabled,
                     )));
                 }
                 let Some((name, sn)) = name else {

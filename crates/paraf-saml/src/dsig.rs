@@ -191,6 +191,25 @@ pub(crate) fn verify_enveloped(
     )?;
     let expected = b64(&text_of(required(reference, "DigestValue")?), "DigestValue")?;
 
+    // The signature over SignedInfo first (small), so a response no key of the IdP signed
+    // costs no canonicalization of its (larger) signed element. A certificate of the
+    // metadata that cannot be read is skipped.
+    let si_prefixes: Vec<&str> = si_prefixes.iter().map(String::as_str).collect();
+    let signed_bytes = canonicalize(signed_info, si_c14n, &si_prefixes, None);
+    let value = b64(
+        &text_of(required(signature, "SignatureValue")?),
+        "SignatureValue",
+    )?;
+    if !certificates
+        .iter()
+        .any(|der| matches!(verifies(der, kind, hash, &signed_bytes, &value), Ok(true)))
+    {
+        return Err(SamlError::BadSignature(
+            "the signature was not made by the identity provider's key (metadata certificates)"
+                .into(),
+        ));
+    }
+
     let prefixes: Vec<&str> = ref_prefixes.iter().map(String::as_str).collect();
     let canonical = canonicalize(signed, ref_alg, &prefixes, Some(signature));
     if verify_slices_are_equal(&digest_hash.digest(&canonical), &expected).is_err() {
@@ -198,21 +217,7 @@ pub(crate) fn verify_enveloped(
             "the signed {what} was changed after it was signed (digest mismatch)"
         )));
     }
-
-    let si_prefixes: Vec<&str> = si_prefixes.iter().map(String::as_str).collect();
-    let signed_bytes = canonicalize(signed_info, si_c14n, &si_prefixes, None);
-    let value = b64(
-        &text_of(required(signature, "SignatureValue")?),
-        "SignatureValue",
-    )?;
-    for der in certificates {
-        if verifies(der, kind, hash, &signed_bytes, &value)? {
-            return Ok(canonical);
-        }
-    }
-    Err(SamlError::BadSignature(
-        "the signature was not made by the identity provider's key (metadata certificates)".into(),
-    ))
+    Ok(canonical)
 }
 
 fn verifies(

@@ -63,9 +63,41 @@ impl VerifiedAssertion {
     }
 }
 
-/// Verifies a response (the XML, base64 already decoded) against `e`.
+/// Most namespace declarations a response may carry (a real one has a handful): the parser
+/// and the canonicalizer copy the namespaces in scope into every element.
+pub const MAX_NAMESPACE_DECLARATIONS: usize = 64;
+/// Most markup (`<`) a response may carry (a real one has a few hundred).
+pub const MAX_MARKUP: usize = 10_000;
+/// How old an assertion may be (its `IssueInstant`), whatever validity the IdP gives it: a
+/// browser posts it at once.
+pub const MAX_ASSERTION_AGE_MINUTES: i64 = 10;
+/// Longest assertion ID accepted (it is kept to refuse replays).
+pub const MAX_ID_LENGTH: usize = 256;
+
+/// Refuses a response whose shape would cost the parser or the canonicalizer more than a
+/// real one ever does, before parsing it.
+fn check_size(text: &str) -> Result<(), SamlError> {
+    let namespaces = text.matches("xmlns").count();
+    if namespaces > MAX_NAMESPACE_DECLARATIONS {
+        return Err(SamlError::Malformed(format!(
+            "the response declares {namespaces} namespaces (at most {MAX_NAMESPACE_DECLARATIONS})"
+        )));
+    }
+    let markup = text.bytes().filter(|b| *b == b'<').count();
+    if markup > MAX_MARKUP {
+        return Err(SamlError::Malformed(format!(
+            "the response has {markup} tags (at most {MAX_MARKUP})"
+        )));
+    }
+    Ok(())
+}
+
+/// Verifies a response (the XML, base64 already decoded) against `e`. Only unsolicited
+/// (IdP-initiated) responses are read: `InResponseTo` is not checked, replays are refused by
+/// the caller with [`VerifiedAssertion::id`] until [`VerifiedAssertion::expires`].
 pub fn verify_response(xml: &[u8], e: &Expectations<'_>) -> Result<VerifiedAssertion, SamlError> {
     let text = xml_text(xml, "the SAML response")?;
+    check_size(text.as_str())?;
     let doc = text
         .parse()
         .map_err(|err| SamlError::Malformed(format!("the SAML response is not XML: {err}")))?;
@@ -125,7 +157,7 @@ pub fn verify_response(xml: &[u8], e: &Expectations<'_>) -> Result<VerifiedAsser
             let d = t
                 .parse()
                 .map_err(|err| SamlError::Malformed(format!("the signed response: {err}")))?;
-            check_response(d.root_element(), e)?;
+            check_response(d.root_element(), e, true)?;
             if signed_assertion.is_none() {
                 let a = children(d.root_element(), NS_ASSERTION, "Assertion")
                     .next()
@@ -135,7 +167,7 @@ pub fn verify_response(xml: &[u8], e: &Expectations<'_>) -> Result<VerifiedAsser
                 return read_assertion(a, e, "Response");
             }
         }
-        None => check_response(root, e)?,
+        None => check_response(root, e, false)?,
     }
     let bytes = signed_assertion
         .as_deref()
@@ -177,18 +209,26 @@ fn check_status(r: Node<'_, '_>) -> Result<(), SamlError> {
     }))
 }
 
-fn check_response(r: Node<'_, '_>, e: &Expectations<'_>) -> Result<(), SamlError> {
+/// The response's own checks; `signed`: the response itself is signed, so it must name its
+/// `Destination` (SAML bindings §3.5.5.2).
+fn check_response(r: Node<'_, '_>, e: &Expectations<'_>, signed: bool) -> Result<(), SamlError> {
     if r.attribute("Version") != Some("2.0") {
         return Err(SamlError::Malformed("the response is not SAML 2.0".into()));
     }
     check_status(r)?;
-    if let Some(d) = r.attribute("Destination") {
-        if d != e.recipient {
+    match r.attribute("Destination") {
+        Some(d) if d != e.recipient => {
             return Err(SamlError::Refused(format!(
                 "the response is addressed to {d}, not to {}",
                 e.recipient
             )));
         }
+        None if signed => {
+            return Err(SamlError::Refused(
+                "the signed response names no Destination".into(),
+            ));
+        }
+        _ => {}
     }
     if let Some(i) = only_child(r, NS_ASSERTION, "Issuer")? {
         check_issuer(i, e)?;
@@ -229,6 +269,13 @@ fn read_assertion(
         .attribute("ID")
         .ok_or_else(|| SamlError::Malformed("the assertion has no ID".into()))?
         .to_string();
+    if id.len() > MAX_ID_LENGTH {
+        return Err(SamlError::Malformed(format!(
+            "the assertion ID is longer than {MAX_ID_LENGTH} characters"
+        )));
+    }
+    let issued = instant(a, "IssueInstant")?
+        .ok_or_else(|| SamlError::Malformed("the assertion has no IssueInstant".into()))?;
     let issuer = check_issuer(
         only_child(a, NS_ASSERTION, "Issuer")?
             .ok_or_else(|| SamlError::Malformed("the assertion has no Issuer".into()))?,
@@ -265,6 +312,12 @@ fn read_assertion(
             }
             None => {
                 why = "the bearer confirmation names no Recipient".into();
+                continue;
+            }
+        }
+        if let Some(nb) = instant(data, "NotBefore")? {
+            if e.now + e.skew < nb {
+                why = format!("the assertion is not valid before {}", nb.to_rfc3339());
                 continue;
             }
         }
@@ -317,6 +370,28 @@ fn read_assertion(
                 e.audience
             )));
         }
+    }
+
+    // Issued lately (whatever validity the IdP gave it), and not in the future.
+    let max_age = chrono::Duration::minutes(MAX_ASSERTION_AGE_MINUTES);
+    if e.now + e.skew < issued {
+        return Err(SamlError::Refused(format!(
+            "the assertion is issued in the future ({})",
+            issued.to_rfc3339()
+        )));
+    }
+    if e.now >= issued + max_age + e.skew {
+        return Err(SamlError::Refused(format!(
+            "the assertion expired: issued at {}, more than {MAX_ASSERTION_AGE_MINUTES} minutes ago",
+            issued.to_rfc3339()
+        )));
+    }
+    expires = expires.min(issued + max_age);
+    // The web browser SSO profile: the IdP says the person authenticated.
+    if children(a, NS_ASSERTION, "AuthnStatement").next().is_none() {
+        return Err(SamlError::Refused(
+            "the assertion has no AuthnStatement".into(),
+        ));
     }
 
     let mut attributes = Vec::new();

@@ -211,6 +211,44 @@ fn audience_recipient_issuer_time_and_status_are_checked() {
     let e = refused(&p, &idp.response(&r), "refused the sign-in");
     assert_eq!(e.kind(), "status");
 
+    // Valid for long by the IdP's word, but issued more than ten minutes ago.
+    let mut r = base.clone();
+    r.issued = Utc::now() - Duration::minutes(30);
+    r.not_on_or_after = Utc::now() + Duration::hours(1);
+    refused(&p, &idp.response(&r), "more than 10 minutes ago");
+
+    // A signed response must say where it goes; an assertion must say the person
+    // authenticated; an ID is short.
+    let mut r = base.clone();
+    r.signed = Signed::Response;
+    let no_destination = idp
+        .template(&r)
+        .replacen(&format!(" Destination=\"{ACS}\""), "", 1);
+    refused(&p, &idp.sign(&no_destination), "names no Destination");
+    let start = "<saml:AuthnStatement";
+    let end = "</saml:AuthnStatement>";
+    let t = idp.template(&base);
+    let (a, b) = (t.find(start).unwrap(), t.find(end).unwrap() + end.len());
+    let no_authn = format!("{}{}", &t[..a], &t[b..]);
+    refused(&p, &idp.sign(&no_authn), "no AuthnStatement");
+    let mut r = base.clone();
+    r.assertion_id = format!("_{}", "a".repeat(300));
+    refused(&p, &idp.response(&r), "longer than 256");
+
+    // A flood of namespaces or tags is refused before it is parsed.
+    let good = idp.response(&base);
+    let flood: String = (0..70)
+        .map(|i| format!(" xmlns:n{i}=\"urn:n{i}\""))
+        .collect();
+    let flooded = good.replacen("<samlp:Response", &format!("<samlp:Response{flood}"), 1);
+    refused(&p, &flooded, "namespaces");
+    let tags = good.replacen(
+        "<samlp:Status>",
+        &format!("<samlp:Status>{}", "<x/>".repeat(10_001)),
+        1,
+    );
+    refused(&p, &tags, "tags");
+
     let mut r = base.clone();
     r.signature_method = Some("http://www.w3.org/2000/09/xmldsig#rsa-sha1".into());
     r.digest_method = Some("http://www.w3.org/2000/09/xmldsig#sha1".into());

@@ -159,6 +159,16 @@ impl Idp {
 
     /// The response as XML, signed as `r.signed` says.
     pub fn response(&self, r: &Response) -> String {
+        let xml = self.template(r);
+        if r.signed == Signed::Nothing {
+            return xml;
+        }
+        self.sign(&xml)
+    }
+
+    /// The response as XML with its signature template, not signed yet: a test changes it,
+    /// then [`Idp::sign`]s it.
+    pub fn template(&self, r: &Response) -> String {
         let attrs: String = r
             .attributes
             .iter()
@@ -180,7 +190,7 @@ impl Idp {
         } else {
             String::new()
         };
-        let xml = format!(
+        format!(
             r#"<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{id}" Version="2.0" IssueInstant="{issued}" Destination="{dest}"><saml:Issuer>{issuer}</saml:Issuer>{rsig}<samlp:Status><samlp:StatusCode Value="{status}"/></samlp:Status><saml:Assertion ID="{aid}" Version="2.0" IssueInstant="{issued}"><saml:Issuer>{issuer}</saml:Issuer>{asig}<saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress">{name}</saml:NameID><saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData NotOnOrAfter="{until}" Recipient="{recipient}"/></saml:SubjectConfirmation></saml:Subject><saml:Conditions NotBefore="{issued}" NotOnOrAfter="{until}"><saml:AudienceRestriction><saml:Audience>{audience}</saml:Audience></saml:AudienceRestriction></saml:Conditions><saml:AuthnStatement AuthnInstant="{issued}" SessionIndex="_s1"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement><saml:AttributeStatement>{attrs}</saml:AttributeStatement></saml:Assertion></samlp:Response>"#,
             id = esc(&r.id),
             aid = esc(&r.assertion_id),
@@ -192,11 +202,7 @@ impl Idp {
             status = esc(&r.status),
             name = esc(&r.name_id),
             audience = esc(&r.audience),
-        );
-        if r.signed == Signed::Nothing {
-            return xml;
-        }
-        self.sign(&xml)
+        )
     }
 
     /// Fills the signature template in `xml` with `xmlsec1`.

@@ -105,7 +105,11 @@ async fn saml_single_sign_on(backend: Backend) {
         ],
     )
     .await;
-    refused(&unknown, "domain", "no organisation");
+    refused(&unknown, "domain", "not set up");
+    assert_eq!(
+        unknown.2, not_set.2,
+        "the same answer: nobody learns which domains exist"
+    );
     refused(
         &post_saml(&app, &[("IDToken1", "PHg+"), ("IDToken2", &zero_mac)]).await,
         "domain",
