@@ -69,6 +69,9 @@ enum AdminCommand {
     /// Webhook endpoints (Standard Webhooks signatures) and their delivery log.
     #[command(subcommand)]
     Webhook(crate::webhook_cmd::WebhookCommand),
+    /// Application keys of the external API (`/ext/v1`): x-app-key and an Ed25519 key pair.
+    #[command(subcommand, name = "app-key")]
+    AppKey(crate::app_key_cmd::AppKeyCommand),
     /// Single sign-on: the organisation's SAML identity provider.
     #[command(subcommand)]
     Saml(crate::saml_cmd::SamlCommand),
@@ -322,6 +325,10 @@ pub fn run(args: AdminArgs) -> anyhow::Result<()> {
                 Ok(core) => crate::envelope_cmd::run(&core, c).await,
                 Err(e) => Err(e),
             },
+            AdminCommand::AppKey(c) => match open_core(&config, &store).await {
+                Ok(core) => crate::app_key_cmd::run(&core, c).await,
+                Err(e) => Err(e),
+            },
             AdminCommand::Saml(c) => match open_core(&config, &store).await {
                 Ok(core) => crate::saml_cmd::run(&core, c).await,
                 Err(e) => Err(e),
@@ -559,6 +566,21 @@ fn parsed<T>(r: Result<T, DomainError>) -> anyhow::Result<T> {
     })
 }
 
+/// The id of the organisation of `slug` (one line when unknown).
+pub(crate) async fn org_id(core: &Core, slug: &str) -> anyhow::Result<paraf_domain::OrgId> {
+    org_by_slug(&core.store, slug).await.map(|o| o.id)
+}
+
+/// A core refusal as the one line the CLI prints: an invalid field named as its flag.
+pub(crate) fn core_refusal(e: CoreError) -> anyhow::Error {
+    match e {
+        CoreError::Domain(DomainError::Invalid { field, reason }) => {
+            anyhow!("invalid --{}: {reason}", field.replace('_', "-"))
+        }
+        other => anyhow!("{other}"),
+    }
+}
+
 pub(crate) async fn org_by_slug(store: &Store, slug: &str) -> anyhow::Result<Organisation> {
     match store.organisation_by_slug(slug).await {
         Ok(o) => Ok(o),
@@ -786,8 +808,9 @@ async fn execute(store: &Store, command: AdminCommand) -> anyhow::Result<()> {
         | AdminCommand::Seal(_)
         | AdminCommand::Webhook(_)
         | AdminCommand::Envelope(_)
-        | AdminCommand::Saml(_) => {
-            bail!("identity, seal, webhook, envelope and saml commands need the core: dispatched in run()")
+        | AdminCommand::Saml(_)
+        | AdminCommand::AppKey(_) => {
+            bail!("identity, seal, webhook, envelope, saml and app-key commands need the core: dispatched in run()")
         }
         AdminCommand::Outbox(OutboxCommand::List { org, limit, full }) => {
             let org_id = match org {

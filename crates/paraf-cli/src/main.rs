@@ -1,6 +1,7 @@
 //! `paraf`: the command line — offline signing, the built-in CA, and (later) the server.
 
 mod admin_cmd;
+mod app_key_cmd;
 mod ca_cmd;
 mod envelope_cmd;
 mod net;

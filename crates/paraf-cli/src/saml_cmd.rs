@@ -56,15 +56,6 @@ pub enum SamlCommand {
     },
 }
 
-fn refused(e: CoreError) -> anyhow::Error {
-    match e {
-        CoreError::Domain(DomainError::Invalid { field, reason }) => {
-            anyhow!("invalid --{}: {reason}", field.replace('_', "-"))
-        }
-        other => anyhow!("{other}"),
-    }
-}
-
 fn print(s: &SamlSettings) {
     println!("idp-entity-id:\t{}", s.idp_entity_id);
     println!("idp-certificates:\t{}", s.idp_certificates);
@@ -112,11 +103,7 @@ async fn read_metadata(core: &Core, path: &str) -> anyhow::Result<Vec<u8>> {
 /// Runs one SAML command.
 pub async fn run(core: &Core, c: SamlCommand) -> anyhow::Result<()> {
     let cli = Actor::cli();
-    let org_id = |slug: String| async move {
-        crate::admin_cmd::org_by_slug(&core.store, &slug)
-            .await
-            .map(|o| o.id)
-    };
+    let org_id = |slug: String| async move { crate::admin_cmd::org_id(core, &slug).await };
     match c {
         SamlCommand::Set {
             org,
@@ -136,7 +123,7 @@ pub async fn run(core: &Core, c: SamlCommand) -> anyhow::Result<()> {
             let done = core
                 .set_saml(org_id(org).await?, setup, &cli)
                 .await
-                .map_err(refused)?;
+                .map_err(crate::admin_cmd::core_refusal)?;
             print(&done.settings);
             if let Some(secret) = done.relay_secret {
                 // The only copy of the secret.
@@ -146,7 +133,7 @@ pub async fn run(core: &Core, c: SamlCommand) -> anyhow::Result<()> {
         SamlCommand::Show { org } => match core
             .saml_settings(org_id(org.clone()).await?)
             .await
-            .map_err(refused)?
+            .map_err(crate::admin_cmd::core_refusal)?
         {
             Some(s) => print(&s),
             None => return Err(anyhow!("SAML is not set up for {org:?}")),
@@ -158,7 +145,7 @@ pub async fn run(core: &Core, c: SamlCommand) -> anyhow::Result<()> {
                     CoreError::Domain(DomainError::NotFound { .. }) => {
                         anyhow!("SAML is not set up for {org:?}")
                     }
-                    other => refused(other),
+                    other => crate::admin_cmd::core_refusal(other),
                 })?;
         }
     }

@@ -3,11 +3,10 @@
 //! stdout, the only time the secret is shown), list, rotate (prints the new secret alone; the
 //! old one keeps signing for a day), enable, disable, delete, the delivery log, redelivery.
 
-use anyhow::anyhow;
 use clap::Subcommand;
 use paraf_core::audit::Actor;
-use paraf_core::{Core, CoreError};
-use paraf_domain::{DomainError, WebhookDeliveryId, WebhookEndpointId};
+use paraf_core::Core;
+use paraf_domain::{WebhookDeliveryId, WebhookEndpointId};
 
 #[derive(Subcommand, Debug)]
 pub enum WebhookCommand {
@@ -70,25 +69,11 @@ pub struct EndpointRef {
     id: i64,
 }
 
-fn refused(e: CoreError) -> anyhow::Error {
-    match e {
-        CoreError::Domain(DomainError::Invalid { field, reason }) => {
-            anyhow!("invalid --{field}: {reason}")
-        }
-        CoreError::Domain(d @ DomainError::NotFound { .. }) => anyhow!("{d}"),
-        other => anyhow!("{other}"),
-    }
-}
-
 /// Runs one webhook command.
 pub async fn run(core: &Core, c: WebhookCommand) -> anyhow::Result<()> {
     let hooks = core.webhooks();
     let cli = Actor::cli();
-    let org_id = |slug: String| async move {
-        crate::admin_cmd::org_by_slug(&core.store, &slug)
-            .await
-            .map(|o| o.id)
-    };
+    let org_id = |slug: String| async move { crate::admin_cmd::org_id(core, &slug).await };
     match c {
         WebhookCommand::Create {
             org,
@@ -99,12 +84,16 @@ pub async fn run(core: &Core, c: WebhookCommand) -> anyhow::Result<()> {
             let (ep, secret) = hooks
                 .create(org_id(org).await?, &url, &events, &description, &cli)
                 .await
-                .map_err(refused)?;
+                .map_err(crate::admin_cmd::core_refusal)?;
             // The only copy of the secret.
             println!("{}\t{}", ep.id, secret.expose());
         }
         WebhookCommand::List { org } => {
-            for ep in hooks.list(org_id(org).await?).await.map_err(refused)? {
+            for ep in hooks
+                .list(org_id(org).await?)
+                .await
+                .map_err(crate::admin_cmd::core_refusal)?
+            {
                 let events = if ep.events.is_empty() {
                     "*".to_string()
                 } else {
@@ -124,28 +113,28 @@ pub async fn run(core: &Core, c: WebhookCommand) -> anyhow::Result<()> {
             let (_, secret) = hooks
                 .rotate(org_id(r.org).await?, WebhookEndpointId(r.id), &cli)
                 .await
-                .map_err(refused)?;
+                .map_err(crate::admin_cmd::core_refusal)?;
             println!("{}", secret.expose());
         }
         WebhookCommand::Enable(r) => {
             let ep = hooks
                 .set_enabled(org_id(r.org).await?, WebhookEndpointId(r.id), true, &cli)
                 .await
-                .map_err(refused)?;
+                .map_err(crate::admin_cmd::core_refusal)?;
             println!("webhook endpoint {} enabled", ep.id);
         }
         WebhookCommand::Disable(r) => {
             let ep = hooks
                 .set_enabled(org_id(r.org).await?, WebhookEndpointId(r.id), false, &cli)
                 .await
-                .map_err(refused)?;
+                .map_err(crate::admin_cmd::core_refusal)?;
             println!("webhook endpoint {} disabled", ep.id);
         }
         WebhookCommand::Delete(r) => {
             hooks
                 .delete(org_id(r.org).await?, WebhookEndpointId(r.id), &cli)
                 .await
-                .map_err(refused)?;
+                .map_err(crate::admin_cmd::core_refusal)?;
             println!("webhook endpoint {} deleted", r.id);
         }
         WebhookCommand::Deliveries { org, id, limit } => {
@@ -153,7 +142,7 @@ pub async fn run(core: &Core, c: WebhookCommand) -> anyhow::Result<()> {
             for d in hooks
                 .deliveries(org, id.map(WebhookEndpointId), limit)
                 .await
-                .map_err(refused)?
+                .map_err(crate::admin_cmd::core_refusal)?
             {
                 let outcome = match (d.status_code, &d.error) {
                     (Some(c), None) => c.to_string(),
@@ -177,7 +166,7 @@ pub async fn run(core: &Core, c: WebhookCommand) -> anyhow::Result<()> {
             let job = hooks
                 .redeliver(org_id(org).await?, WebhookDeliveryId(delivery), &cli)
                 .await
-                .map_err(refused)?;
+                .map_err(crate::admin_cmd::core_refusal)?;
             println!("delivery {delivery} queued again (job {job})");
         }
     }

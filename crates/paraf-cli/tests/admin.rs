@@ -872,3 +872,126 @@ fn saml_identity_provider() {
     assert_eq!(field(&out, "idp-entity-id").unwrap(), idp.entity_id);
     assert_eq!(field(&out, "relay-secret").unwrap().len(), 64);
 }
+
+/// `paraf admin app-key`: the private key printed once is a PKCS#8 Ed25519 key that
+/// `openssl` signs with, and the core verifies that signature with the public key it kept;
+/// list, disable, rotate (the old key's signatures stop verifying) and delete.
+#[tokio::test]
+async fn app_keys() {
+    use paraf_core::app_keys::{signing_string, verify_request, SignatureRefusal};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("paraf-data");
+    org_with_ca(&data);
+    let key = |args: &[&str]| paraf(&data, &[&["app-key"], args].concat());
+    refused(
+        &key(&["create", "--org", "kop", "--name", " "]),
+        "invalid --name",
+    );
+    refused(
+        &key(&["create", "--org", "nope", "--name", "ERP"]),
+        "unknown organisation",
+    );
+    let out = ok(&key(&[
+        "create",
+        "--org",
+        "kop",
+        "--name",
+        "ERP Keuangan",
+        "--require-signature",
+    ]));
+    let (first, pem) = out.split_once('\n').unwrap();
+    let app_key = first.strip_prefix("x-app-key:\t").unwrap().to_string();
+    assert!(app_key.starts_with("paraf_gak_"), "{out}");
+    assert!(
+        pem.starts_with("-----BEGIN PRIVATE KEY-----\n")
+            && pem.ends_with("-----END PRIVATE KEY-----\n")
+    );
+    let pem_path = dir.path().join("erp.pem");
+    std::fs::write(&pem_path, pem).unwrap();
+    // The private key is not in the database.
+    let db = std::fs::read(data.join("paraf.db")).unwrap();
+    let body_line = pem.lines().nth(1).unwrap().as_bytes();
+    assert!(!db.windows(body_line.len()).any(|w| w == body_line));
+
+    // A signature by openssl with the printed key verifies against the kept public key.
+    let sign = |pem: &std::path::Path, msg: &[u8]| -> String {
+        use base64::Engine as _;
+        let m = dir.path().join("msg.bin");
+        let s = dir.path().join("sig.bin");
+        std::fs::write(&m, msg).unwrap();
+        let out = Command::new("openssl")
+            .args(["pkeyutl", "-sign", "-rawin", "-inkey"])
+            .arg(pem)
+            .arg("-in")
+            .arg(&m)
+            .arg("-out")
+            .arg(&s)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        base64::engine::general_purpose::STANDARD.encode(std::fs::read(&s).unwrap())
+    };
+    let msg = signing_string("POST", "/ext/v1/envelopes", "req-1", b"{\"a\":1}");
+    let sig = sign(&pem_path, &msg);
+    let url = paraf_store::sqlite_url_for_data_dir(&data);
+    let store = paraf_store::Store::connect(&url).await.unwrap();
+    let app = store.gateway_app_by_key(&app_key).await.unwrap();
+    assert!(app.require_signature);
+    let check = |app: &paraf_domain::GatewayApp, body: &[u8], sig: &str| {
+        verify_request(app, "POST", "/ext/v1/envelopes", "req-1", body, Some(sig))
+    };
+    assert_eq!(check(&app, b"{\"a\":1}", &sig), Ok(()));
+    assert_eq!(
+        check(&app, b"{\"a\":2}", &sig),
+        Err(SignatureRefusal::Mismatch)
+    );
+
+    let list = ok(&key(&["list", "--org", "kop"]));
+    assert_eq!(
+        list,
+        format!("1\t{app_key}\tenabled\tsignature required\tERP Keuangan\n")
+    );
+    ok(&key(&["disable", "--org", "kop", "--id", "1"]));
+    assert!(ok(&key(&["list", "--org", "kop"])).contains("\tdisabled\t"));
+    assert!(store.gateway_app_by_key(&app_key).await.is_err());
+    ok(&key(&["enable", "--org", "kop", "--id", "1"]));
+    refused(&key(&["disable", "--org", "kop", "--id", "9"]), "not found");
+
+    // Rotation: the same x-app-key, a new private key; the old one's signatures stop.
+    let rotated = ok(&key(&["rotate", "--org", "kop", "--id", "1"]));
+    let (first, new_pem) = rotated.split_once('\n').unwrap();
+    assert_eq!(first, format!("x-app-key:\t{app_key}"));
+    assert_ne!(new_pem, pem);
+    let app = store.gateway_app_by_key(&app_key).await.unwrap();
+    assert_eq!(
+        check(&app, b"{\"a\":1}", &sig),
+        Err(SignatureRefusal::Mismatch)
+    );
+    let new_path = dir.path().join("erp2.pem");
+    std::fs::write(&new_path, new_pem).unwrap();
+    let sig2 = sign(&new_path, &msg);
+    assert_eq!(check(&app, b"{\"a\":1}", &sig2), Ok(()));
+
+    ok(&key(&["delete", "--org", "kop", "--id", "1"]));
+    assert!(store.gateway_app_by_key(&app_key).await.is_err());
+    assert_eq!(ok(&key(&["list", "--org", "kop"])), "");
+    refused(&key(&["delete", "--org", "kop", "--id", "1"]), "not found");
+    let trail = store
+        .audit_records(store.organisation_by_slug("kop").await.unwrap().id, 0, 100)
+        .await
+        .unwrap();
+    let actions: Vec<&str> = trail.iter().map(|r| r.action.as_str()).collect();
+    for a in [
+        "app_key.created",
+        "app_key.updated",
+        "app_key.rotated",
+        "app_key.deleted",
+    ] {
+        assert!(actions.contains(&a), "{a} not in {actions:?}");
+    }
+    store.close().await;
+}

@@ -194,6 +194,14 @@ pub enum AuditAction {
     AppCredentialUpdated,
     /// … deleted.
     AppCredentialDeleted,
+    /// An application key of the external API was made (its private key shown once).
+    AppKeyCreated,
+    /// … given a new key pair.
+    AppKeyRotated,
+    /// … enabled or disabled.
+    AppKeyUpdated,
+    /// … deleted (its users' tokens revoked).
+    AppKeyDeleted,
     /// A person signed in to the console.
     SessionStarted,
     /// A console sign-in was refused.
@@ -356,6 +364,10 @@ impl AuditAction {
             AppCredentialCreated => "app_credential.created",
             AppCredentialUpdated => "app_credential.updated",
             AppCredentialDeleted => "app_credential.deleted",
+            AppKeyCreated => "app_key.created",
+            AppKeyRotated => "app_key.rotated",
+            AppKeyUpdated => "app_key.updated",
+            AppKeyDeleted => "app_key.deleted",
             SessionStarted => "session.started",
             SessionRefused => "session.refused",
             SessionEnded => "session.ended",

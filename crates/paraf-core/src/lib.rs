@@ -14,6 +14,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod app_keys;
 pub mod appearances;
 pub mod audit;
 pub mod bootstrap;

@@ -582,8 +582,9 @@ pub struct IssuedTokens {
     pub user_token: Option<IssuedToken>,
 }
 
-/// A seed-004 client system: `x-app-key` (public, sent on every request) and a private key
-/// (shown once, stored hashed) proving the client is that system.
+/// A seed-004 client system (an "application key" of the external API): its `x-app-key`
+/// (sent on every request) and the Ed25519 public key of the private key handed to it once
+/// (Paraf never keeps the private key).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct GatewayApp {
     pub id: GatewayAppId,
@@ -591,6 +592,10 @@ pub struct GatewayApp {
     pub name: String,
     /// The public `x-app-key` (`paraf_gak_…`).
     pub app_key: String,
+    /// The raw 32-byte Ed25519 public key.
+    pub public_key: Vec<u8>,
+    /// Every request must carry `x-signature` made with the private key.
+    pub require_signature: bool,
     pub enabled: bool,
     pub created_at: Timestamp,
 }

@@ -17,6 +17,7 @@
 
 #![forbid(unsafe_code)]
 
+mod app_keys;
 mod audit;
 pub mod blob;
 mod credentials;
@@ -379,8 +380,9 @@ mod send_check {
             s.revoke_token_family_of("x", now);
             s.create_console_session(OrgId(1), UserId(1), &TokenLifetimes::default(), now);
             s.authenticate_console_session("x", now);
-            s.create_gateway_app(OrgId(1), "x", now);
-            s.verify_gateway_app("x", "y");
+            s.create_gateway_app(OrgId(1), "x", &[0; 32], false, now);
+            s.gateway_app_by_key("x");
+            s.delete_gateway_app(OrgId(1), GatewayAppId(1), now);
             s.issue_user_token(OrgId(1), GatewayAppId(1), UserId(1), &TokenLifetimes::default(), now);
             s.refresh_from_user_token("x", &TokenLifetimes::default(), now);
             s.hit("k", RateWindow::Minute, now, now);

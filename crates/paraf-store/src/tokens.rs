@@ -15,13 +15,13 @@
 //! | `console` | `create_console_session` (after the user's password) | none: the session expires |
 
 use paraf_domain::{
-    AuthFailure, CredentialKey, DomainError, Email, Entity, GatewayApp, GatewayAppId, IssuedToken,
-    IssuedTokens, OrgId, Principal, SecretToken, Timestamp, TokenFamilyId, TokenFlavour, TokenKind,
-    TokenLifetimes, UserId,
+    AuthFailure, CredentialKey, Email, Entity, GatewayAppId, IssuedToken, IssuedTokens, OrgId,
+    Principal, SecretToken, Timestamp, TokenFamilyId, TokenFlavour, TokenKind, TokenLifetimes,
+    UserId,
 };
 
 use crate::credentials::{expect_kind, parse_role};
-use crate::{affected, from_ts, ts, with_pool, Result, Store, StoreError};
+use crate::{affected, ts, with_pool, Result, Store, StoreError};
 
 #[derive(sqlx::FromRow)]
 struct TokenLookup {
@@ -48,30 +48,6 @@ const LOOKUP_SQL: &str =
 const INSERT_TOKEN_SQL: &str =
     "INSERT INTO family_tokens (family_id, kind, token_hash, created_at, expires_at) \
     VALUES ($1, $2, $3, $4, $5)";
-
-#[derive(sqlx::FromRow)]
-struct GatewayRow {
-    id: i64,
-    org_id: i64,
-    name: String,
-    app_key: String,
-    private_key_hash: String,
-    enabled: bool,
-    created_at: i64,
-}
-
-impl GatewayRow {
-    fn into_domain(self) -> GatewayApp {
-        GatewayApp {
-            id: GatewayAppId(self.id),
-            org: OrgId(self.org_id),
-            name: self.name,
-            app_key: self.app_key,
-            enabled: self.enabled,
-            created_at: from_ts(self.created_at),
-        }
-    }
-}
 
 /// A token to insert: its secret (returned to the caller) and its row values.
 struct Pending {
@@ -427,82 +403,6 @@ impl Store {
         found.principal()
     }
 
-    /// Registers a seed-004 client system: returns its public `x-app-key` (in the
-    /// [`GatewayApp`]) and its private key, shown once and stored as SHA-256. The private key
-    /// is a shared secret presented with the app key (the seed names no signature scheme).
-    pub async fn create_gateway_app(
-        &self,
-        org: OrgId,
-        name: &str,
-        now: Timestamp,
-    ) -> Result<(GatewayApp, SecretToken)> {
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > 100 {
-            return Err(DomainError::invalid("name", "must be 1 to 100 characters").into());
-        }
-        self.organisation(org).await?;
-        let key_bytes: [u8; 16] = paraf_domain::random_bytes(&*self.entropy)?;
-        let app_key = format!("paraf_gak_{}", hex::encode(key_bytes));
-        let private = SecretToken::generate(TokenKind::GatewayPrivateKey, &*self.entropy)?;
-        let row: GatewayRow = with_pool!(self, |p| {
-            sqlx::query_as(
-            "INSERT INTO gateway_apps (org_id, name, app_key, private_key_hash, enabled, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) \
-             RETURNING id, org_id, name, app_key, private_key_hash, enabled, created_at"
-        )
-        .bind(org.0)
-        .bind(name)
-        .bind(&app_key)
-        .bind(private.hash())
-        .bind(true)
-        .bind(ts(now))
-        .fetch_one(p)
-        .await
-        })?;
-        Ok((row.into_domain(), private))
-    }
-
-    /// Checks an `x-app-key` and its private key. Refusals: `UnknownCredential`,
-    /// `WrongPassword` (private key mismatch), `Disabled`.
-    pub async fn verify_gateway_app(&self, app_key: &str, private_key: &str) -> Result<GatewayApp> {
-        let row: Option<GatewayRow> = with_pool!(self, |p| sqlx::query_as(
-            "SELECT id, org_id, name, app_key, private_key_hash, enabled, created_at \
-             FROM gateway_apps WHERE app_key = $1"
-        )
-        .bind(app_key.trim())
-        .fetch_optional(p)
-        .await)?;
-        let row = row.ok_or(StoreError::auth(AuthFailure::UnknownCredential))?;
-        if paraf_domain::token_hash(private_key.trim()) != row.private_key_hash {
-            return Err(StoreError::auth(AuthFailure::WrongPassword));
-        }
-        if !row.enabled {
-            return Err(StoreError::auth(AuthFailure::Disabled));
-        }
-        Ok(row.into_domain())
-    }
-
-    /// Enables or disables a gateway client system.
-    pub async fn set_gateway_app_enabled(
-        &self,
-        org: OrgId,
-        app: GatewayAppId,
-        enabled: bool,
-    ) -> Result<()> {
-        let n = affected!(self, |p| sqlx::query(
-            "UPDATE gateway_apps SET enabled = $3 WHERE org_id = $1 AND id = $2"
-        )
-        .bind(org.0)
-        .bind(app.0)
-        .bind(enabled)
-        .execute(p)
-        .await)?;
-        if n == 0 {
-            return Err(StoreError::not_found(Entity::GatewayApp));
-        }
-        Ok(())
-    }
-
     /// Issues a seed-004 `x-user-token` for a user (whose password the caller checked) of
     /// the app's organisation: the root of a new `gateway` family.
     pub async fn issue_user_token(
@@ -513,13 +413,15 @@ impl Store {
         lifetimes: &TokenLifetimes,
         now: Timestamp,
     ) -> Result<IssuedTokens> {
-        let enabled: Option<(bool,)> = with_pool!(self, |p| sqlx::query_as(
-            "SELECT enabled FROM gateway_apps WHERE org_id = $1 AND id = $2"
+        let enabled: Option<(bool,)> = with_pool!(self, |p| {
+            sqlx::query_as(
+            "SELECT enabled FROM gateway_apps WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL"
         )
         .bind(org.0)
         .bind(app.0)
         .fetch_optional(p)
-        .await)?;
+        .await
+        })?;
         match enabled {
             None => return Err(StoreError::not_found(Entity::GatewayApp)),
             Some((false,)) => return Err(StoreError::auth(AuthFailure::Disabled)),

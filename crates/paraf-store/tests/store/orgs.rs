@@ -344,7 +344,10 @@ async fn tenant_isolation(db: TestDb) {
         )
         .await
         .unwrap();
-    let (gwa, _) = s.create_gateway_app(a.id, "gw", t(0)).await.unwrap();
+    let gwa = s
+        .create_gateway_app(a.id, "gw", &[1; 32], false, t(0))
+        .await
+        .unwrap();
     s.append_audit(&paraf_domain::NewAuditEvent {
         org: a.id,
         at: t(0),
@@ -412,6 +415,11 @@ async fn tenant_isolation(db: TestDb) {
         .map(|_| ()));
     nf(s.delete_webhook_endpoint(b.id, wa.id).await);
     nf(s.set_gateway_app_enabled(b.id, gwa.id, false).await);
+    nf(s.gateway_app(b.id, gwa.id).await.map(|_| ()));
+    nf(s.set_gateway_app_key(b.id, gwa.id, &[2; 32])
+        .await
+        .map(|_| ()));
+    nf(s.delete_gateway_app(b.id, gwa.id, t(1)).await);
     nf(
         s.issue_user_token(b.id, gwa.id, ub.id, &TokenLifetimes::default(), t(1))
             .await

@@ -190,29 +190,35 @@ async fn seed_004_chain(db: TestDb) {
     let u = user(s, &a, "siti@example.com", Some("siti-password")).await;
     let lt = lifetimes();
 
-    let (app, private) = s
-        .create_gateway_app(a.id, "Core banking", t(0))
+    let app = s
+        .create_gateway_app(a.id, "Core banking", &[7; 32], true, t(0))
         .await
         .unwrap();
     assert!(app.app_key.starts_with("paraf_gak_"));
-    assert!(private.expose().starts_with("paraf_gpk_"));
     assert_eq!(
-        s.verify_gateway_app(&app.app_key, private.expose())
-            .await
-            .unwrap(),
-        app
+        (app.public_key.clone(), app.require_signature),
+        (vec![7; 32], true)
     );
+    assert_eq!(s.gateway_app_by_key(&app.app_key).await.unwrap(), app);
     assert_eq!(
-        fail(s.verify_gateway_app(&app.app_key, "paraf_gpk_wrong").await),
-        Some(AuthFailure::WrongPassword)
-    );
-    assert_eq!(
-        fail(
-            s.verify_gateway_app("paraf_gak_nope", private.expose())
-                .await
-        ),
+        fail(s.gateway_app_by_key("paraf_gak_nope").await),
         Some(AuthFailure::UnknownCredential)
     );
+    assert!(s
+        .create_gateway_app(a.id, "Short key", &[7; 31], false, t(0))
+        .await
+        .is_err());
+    assert!(s
+        .create_gateway_app(a.id, " ", &[7; 32], false, t(0))
+        .await
+        .is_err());
+    // Rotation: a new public key, the same x-app-key.
+    let rotated = s.set_gateway_app_key(a.id, app.id, &[8; 32]).await.unwrap();
+    assert_eq!(
+        (rotated.app_key.clone(), rotated.public_key.clone()),
+        (app.app_key.clone(), vec![8; 32])
+    );
+    assert_eq!(s.gateway_apps(a.id).await.unwrap(), vec![rotated.clone()]);
 
     // x-user-token (after the user's password) → refresh → access.
     let user_ok = s
@@ -276,7 +282,7 @@ async fn seed_004_chain(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(
-        fail(s.verify_gateway_app(&app.app_key, private.expose()).await),
+        fail(s.gateway_app_by_key(&app.app_key).await),
         Some(AuthFailure::Disabled)
     );
     assert_eq!(
@@ -300,6 +306,37 @@ async fn seed_004_chain(db: TestDb) {
         ),
         Some(AuthFailure::Revoked)
     );
+
+    // Deleting an app: its key is unknown from then on, and its users' tokens stop.
+    let other = s
+        .create_gateway_app(a.id, "Payroll", &[9; 32], false, t(70))
+        .await
+        .unwrap();
+    let chain = s
+        .issue_user_token(a.id, other.id, u.id, &lt, t(70))
+        .await
+        .unwrap()
+        .user_token
+        .unwrap();
+    s.delete_gateway_app(a.id, other.id, t(71)).await.unwrap();
+    assert_eq!(
+        fail(s.gateway_app_by_key(&other.app_key).await),
+        Some(AuthFailure::UnknownCredential)
+    );
+    assert_eq!(
+        fail(
+            s.refresh_from_user_token(chain.secret.expose(), &lt, t(72))
+                .await
+        ),
+        Some(AuthFailure::Revoked)
+    );
+    assert!(s
+        .gateway_apps(a.id)
+        .await
+        .unwrap()
+        .iter()
+        .all(|g| g.id != other.id));
+    assert!(s.delete_gateway_app(a.id, other.id, t(73)).await.is_err());
 }
 
 async fn console_sessions(db: TestDb) {
