@@ -915,25 +915,7 @@ async fn app_keys() {
 
     // A signature by openssl with the printed key verifies against the kept public key.
     let sign = |pem: &std::path::Path, msg: &[u8]| -> String {
-        use base64::Engine as _;
-        let m = dir.path().join("msg.bin");
-        let s = dir.path().join("sig.bin");
-        std::fs::write(&m, msg).unwrap();
-        let out = Command::new("openssl")
-            .args(["pkeyutl", "-sign", "-rawin", "-inkey"])
-            .arg(pem)
-            .arg("-in")
-            .arg(&m)
-            .arg("-out")
-            .arg(&s)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        base64::engine::general_purpose::STANDARD.encode(std::fs::read(&s).unwrap())
+        paraf_testkit::tools::ed25519_sign(&std::fs::read_to_string(pem).unwrap(), msg)
     };
     let msg = signing_string("POST", "/ext/v1/envelopes", "req-1", b"{\"a\":1}");
     let sig = sign(&pem_path, &msg);

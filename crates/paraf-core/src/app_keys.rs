@@ -204,6 +204,88 @@ impl Core {
     }
 }
 
+/// The token chain of the external API (seed 004) for one application key.
+impl Core {
+    /// Signs a user of the key's organisation in: a user token, a refresh token and an
+    /// access token, one `gateway` family of this key.
+    pub async fn gateway_login(
+        &self,
+        app: &GatewayApp,
+        email: &paraf_domain::Email,
+        password: &str,
+        actor: &Actor,
+    ) -> Result<paraf_domain::IssuedTokens> {
+        let user = self.verify_password(app.org, email, password).await?;
+        let tokens = self
+            .store
+            .gateway_login(
+                app.org,
+                app.id,
+                user.id,
+                &self.token_lifetimes(),
+                self.now(),
+            )
+            .await?;
+        let event = self.audit_event(
+            app.org,
+            actor,
+            AuditAction::SessionStarted,
+            Some(format!("user:{}", user.id)),
+            json!({"app_key": app.id.0}),
+        );
+        self.record(event).await;
+        Ok(tokens)
+    }
+
+    /// A live token of `kind` from a `gateway` family of `app` (another key's token is
+    /// refused like an unknown one).
+    pub async fn gateway_token(
+        &self,
+        app: &GatewayApp,
+        presented: &str,
+        kind: paraf_domain::TokenKind,
+    ) -> Result<(paraf_domain::Principal, paraf_domain::TokenFamilyId)> {
+        let (p, family, owner) = self
+            .store
+            .gateway_token(presented, kind, self.now())
+            .await?;
+        if owner != app.id {
+            return Err(CoreError::Domain(
+                paraf_domain::DomainError::Unauthenticated(
+                    paraf_domain::AuthFailure::UnknownCredential,
+                ),
+            ));
+        }
+        Ok((p, family))
+    }
+
+    /// `Bearer <refresh_token>` → a new access token and a new refresh token (the presented
+    /// one is spent; presenting it again revokes the whole chain).
+    pub async fn gateway_refresh(
+        &self,
+        app: &GatewayApp,
+        refresh: &str,
+    ) -> Result<paraf_domain::IssuedTokens> {
+        self.gateway_token(app, refresh, paraf_domain::TokenKind::Refresh)
+            .await?;
+        self.refresh_grant(refresh).await
+    }
+
+    /// `Bearer <x-user-token>` → a new refresh token (earlier ones stop working).
+    pub async fn gateway_new_refresh(
+        &self,
+        app: &GatewayApp,
+        user_token: &str,
+    ) -> Result<paraf_domain::IssuedTokens> {
+        self.gateway_token(app, user_token, paraf_domain::TokenKind::UserToken)
+            .await?;
+        Ok(self
+            .store
+            .refresh_from_user_token(user_token, &self.token_lifetimes(), self.now())
+            .await?)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

@@ -8,6 +8,7 @@
 
 pub use paraf_alphasign as alphasign;
 pub use paraf_bsre as bsre;
+pub use paraf_ext as ext;
 pub use paraf_gesdocs as gesdocs;
 pub use paraf_signingtoday as signingtoday;
 pub use paraf_web as web;
@@ -23,6 +24,7 @@ pub fn dialects() -> Vec<Dialect> {
         gesdocs::dialect(),
         alphasign::dialect(),
         signingtoday::dialect(),
+        ext::dialect(),
         web::dialect(),
     ]
 }

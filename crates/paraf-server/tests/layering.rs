@@ -17,6 +17,7 @@ const DIALECTS: &[&str] = &[
     "paraf-gesdocs",
     "paraf-alphasign",
     "paraf-signingtoday",
+    "paraf-ext",
     "paraf-web",
 ];
 /// The faces and the composition roots.
@@ -25,6 +26,7 @@ const FACES: &[&str] = &[
     "paraf-gesdocs",
     "paraf-alphasign",
     "paraf-signingtoday",
+    "paraf-ext",
     "paraf-web",
     "paraf-server",
     "paraf-cli",

@@ -227,7 +227,9 @@ impl Store {
         let flavour = found.flavour()?;
         let access = self.pending(TokenKind::Access, now, lifetimes.access)?;
         match flavour {
-            TokenFlavour::OAuth => {
+            // Both rotate: a refresh token is spent on use; presenting it again revokes the
+            // family.
+            TokenFlavour::OAuth | TokenFlavour::Gateway => {
                 let refresh = self.pending(TokenKind::Refresh, now, lifetimes.refresh)?;
                 let rotated: bool = with_pool!(self, |p| {
                     let mut tx = p.begin().await?;
@@ -264,15 +266,6 @@ impl Store {
                     family,
                     access: Some(access.issued()),
                     refresh: Some(refresh.issued()),
-                    user_token: None,
-                })
-            }
-            TokenFlavour::Gateway => {
-                self.insert_tokens(family, &[&access], now).await?;
-                Ok(IssuedTokens {
-                    family,
-                    access: Some(access.issued()),
-                    refresh: None,
                     user_token: None,
                 })
             }
@@ -401,6 +394,62 @@ impl Store {
         let found = self.lookup_token(&secret).await?;
         found.check(now)?;
         found.principal()
+    }
+
+    /// Seed-004 login (the caller checked the user's password): a new `gateway` family of
+    /// app `app` holding a user token, a refresh token and an access token.
+    pub async fn gateway_login(
+        &self,
+        org: OrgId,
+        app: GatewayAppId,
+        user: UserId,
+        lifetimes: &TokenLifetimes,
+        now: Timestamp,
+    ) -> Result<IssuedTokens> {
+        let root = self
+            .issue_user_token(org, app, user, lifetimes, now)
+            .await?;
+        let access = self.pending(TokenKind::Access, now, lifetimes.access)?;
+        let refresh = self.pending(TokenKind::Refresh, now, lifetimes.refresh)?;
+        self.insert_tokens(root.family, &[&access, &refresh], now)
+            .await?;
+        Ok(IssuedTokens {
+            family: root.family,
+            access: Some(access.issued()),
+            refresh: Some(refresh.issued()),
+            user_token: root.user_token,
+        })
+    }
+
+    /// A live token of a `gateway` family, of `kind`: its principal, its family and the app
+    /// that family belongs to. Refusals as for access tokens; another kind or a family of
+    /// another flavour is `WrongTokenKind`.
+    pub async fn gateway_token(
+        &self,
+        presented: &str,
+        kind: TokenKind,
+        now: Timestamp,
+    ) -> Result<(Principal, TokenFamilyId, GatewayAppId)> {
+        let secret = expect_kind(presented, kind)?;
+        let found = self.lookup_token(&secret).await?;
+        if found.kind != kind.as_str() || found.flavour()? != TokenFlavour::Gateway {
+            return Err(StoreError::auth(AuthFailure::WrongTokenKind));
+        }
+        found.check(now)?;
+        let app: Option<(Option<i64>,)> = with_pool!(self, |p| sqlx::query_as(
+            "SELECT gateway_app_id FROM token_families WHERE id = $1"
+        )
+        .bind(found.family_id)
+        .fetch_optional(p)
+        .await)?;
+        let app = app.and_then(|(a,)| a).ok_or_else(|| {
+            StoreError::corrupt(format!("gateway family {} has no app", found.family_id))
+        })?;
+        Ok((
+            found.principal()?,
+            TokenFamilyId(found.family_id),
+            GatewayAppId(app),
+        ))
     }
 
     /// Issues a seed-004 `x-user-token` for a user (whose password the caller checked) of

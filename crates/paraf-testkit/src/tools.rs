@@ -280,3 +280,23 @@ pub fn serve_bytes(body: Vec<u8>, content_type: &'static str) -> String {
     });
     format!("http://127.0.0.1:{port}")
 }
+
+/// The base64 Ed25519 signature of `msg` by the PKCS#8 PEM private key `pem`, made by
+/// `openssl` (an independent signer for what Paraf verifies).
+pub fn ed25519_sign(pem: &str, msg: &[u8]) -> String {
+    use base64::Engine as _;
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let key = write(dir.path(), "key.pem", pem.as_bytes());
+    let m = write(dir.path(), "msg.bin", msg);
+    let s = dir.path().join("sig.bin");
+    run_ok(
+        Command::new("openssl")
+            .args(["pkeyutl", "-sign", "-rawin", "-inkey"])
+            .arg(&key)
+            .arg("-in")
+            .arg(&m)
+            .arg("-out")
+            .arg(&s),
+    );
+    base64::engine::general_purpose::STANDARD.encode(std::fs::read(&s).expect("the signature"))
+}

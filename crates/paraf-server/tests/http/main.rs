@@ -11,6 +11,7 @@ mod bsre_verify;
 mod common;
 mod console;
 mod envelopes;
+mod ext;
 mod fill;
 mod gesdocs;
 mod gesdocs_proof;

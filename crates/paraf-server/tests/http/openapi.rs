@@ -112,8 +112,17 @@ async fn each_face_serves_its_own_document_and_the_merged_one_has_every_route() 
         );
     }
     assert!(st["components"]["schemas"]["ErrorResponse"].is_object());
-    let r = app.get("/openapi/ext.json").send().await.unwrap();
-    assert_eq!(r.status(), 404);
+    let (s, ext) = json(app.get("/openapi/ext.json").send().await.unwrap()).await;
+    assert_eq!(s, 200);
+    let ext_p = paths(&ext);
+    for p in ["/ext/v1/auth/login", "/ext/v1/auth/token", "/ext/v1/me"] {
+        assert!(ext_p.iter().any(|x| x == p), "{p} not in ext");
+        assert!(
+            all_p.iter().any(|x| x == p),
+            "{p} missing from /openapi.json"
+        );
+    }
+    assert!(!ext_p.iter().any(|x| x.starts_with("/api/")));
     app.stop().await;
 }
 

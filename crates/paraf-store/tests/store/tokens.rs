@@ -241,18 +241,34 @@ async fn seed_004_chain(db: TestDb) {
         .refresh_tokens(r1.secret.expose(), &lt, t(20))
         .await
         .unwrap();
-    assert!(
-        acc.refresh.is_none(),
-        "gateway refresh tokens do not rotate"
-    );
+    let r1b = acc.refresh.clone().expect("gateway refresh tokens rotate");
     let p = s
         .authenticate_access_token(acc.access.unwrap().secret.expose(), t(21))
         .await
         .unwrap();
     assert_eq!((p.user, p.kind), (Some(u.id), CredentialKind::Gateway));
-    // The same refresh token gives further access tokens.
-    s.refresh_tokens(r1.secret.expose(), &lt, t(30))
+    let (gp, family, gapp) = s
+        .gateway_token(
+            ut.secret.expose(),
+            paraf_domain::TokenKind::UserToken,
+            t(21),
+        )
         .await
+        .unwrap();
+    assert_eq!((gp.user, family, gapp), (Some(u.id), root.family, app.id));
+    assert_eq!(
+        fail(
+            s.gateway_token(r1b.secret.expose(), paraf_domain::TokenKind::Access, t(21))
+                .await
+        ),
+        Some(AuthFailure::WrongTokenKind)
+    );
+    // The rotated refresh token works once.
+    let r1c = s
+        .refresh_tokens(r1b.secret.expose(), &lt, t(30))
+        .await
+        .unwrap()
+        .refresh
         .unwrap();
     // A new refresh token from the user token revokes the earlier one.
     let r2 = s
@@ -262,7 +278,7 @@ async fn seed_004_chain(db: TestDb) {
         .refresh
         .unwrap();
     assert_eq!(
-        fail(s.refresh_tokens(r1.secret.expose(), &lt, t(41)).await),
+        fail(s.refresh_tokens(r1c.secret.expose(), &lt, t(41)).await),
         Some(AuthFailure::Revoked)
     );
     let acc2 = s
@@ -337,6 +353,46 @@ async fn seed_004_chain(db: TestDb) {
         .iter()
         .all(|g| g.id != other.id));
     assert!(s.delete_gateway_app(a.id, other.id, t(73)).await.is_err());
+
+    // Login gives the three tokens at once; reusing a rotated refresh token ends the chain.
+    s.set_gateway_app_enabled(a.id, app.id, true).await.unwrap();
+    let login = s
+        .gateway_login(a.id, app.id, u.id, &lt, t(80))
+        .await
+        .unwrap();
+    let (first_refresh, access, user_token) = (
+        login.refresh.unwrap(),
+        login.access.unwrap(),
+        login.user_token.unwrap(),
+    );
+    s.gateway_token(
+        access.secret.expose(),
+        paraf_domain::TokenKind::Access,
+        t(81),
+    )
+    .await
+    .unwrap();
+    s.refresh_tokens(first_refresh.secret.expose(), &lt, t(82))
+        .await
+        .unwrap();
+    assert_eq!(
+        fail(
+            s.refresh_tokens(first_refresh.secret.expose(), &lt, t(83))
+                .await
+        ),
+        Some(AuthFailure::RefreshTokenReused)
+    );
+    assert_eq!(
+        fail(
+            s.gateway_token(
+                user_token.secret.expose(),
+                paraf_domain::TokenKind::UserToken,
+                t(84)
+            )
+            .await
+        ),
+        Some(AuthFailure::Revoked)
+    );
 }
 
 async fn console_sessions(db: TestDb) {

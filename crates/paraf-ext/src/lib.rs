@@ -1,0 +1,62 @@
+//! Paraf's own external API, `/ext/v1`, under the seed-004 client-gateway conventions
+//! (docs/external-api.md):
+//!
+//! - `x-app-key` on every request (401 when missing, unknown or disabled): an application key
+//!   made with `paraf admin app-key create`; where the key requires it, `x-signature` (base64
+//!   Ed25519 over `METHOD\nPATH?QUERY\nx-request-id\nhex(sha256(body))`, 401 on a mismatch);
+//! - `x-request-id` on every request (400 when missing): the same id with the same request
+//!   replays the first reply (`x-idempotent-replay: true`), with another request 409; replies
+//!   carrying tokens are never recorded (a repeated id there is 409: tokens are shown once);
+//! - `x-language`: `id` (default) or `en`;
+//! - the token chain: `POST auth/login` → access, refresh and user token; `POST auth/token`
+//!   with the refresh token → new access + refresh (rotation; reuse revokes the chain);
+//!   `POST auth/refresh-token` with the user token → a new refresh token; `POST auth/logout`;
+//!   user data (`GET me`) needs the access token and the same session's `x-user-token`;
+//! - every reply `{code, message, data}` ([`reply`]).
+//!
+//! This first slice holds the conventions, the token chain and `GET /ext/v1/me`; the
+//! envelope resources come next (ARCHITECTURE.md).
+
+#![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod conventions;
+pub mod openapi;
+pub mod reply;
+
+use axum::routing::{get, post};
+use axum::Router;
+use paraf_http::state::AppState;
+
+/// The path prefix of the API.
+pub const PREFIX: &str = "/ext/v1";
+
+/// Every `/ext/v1` route, behind the conventions.
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/ext/v1/auth/login", post(auth::login))
+        .route("/ext/v1/auth/token", post(auth::token))
+        .route("/ext/v1/auth/refresh-token", post(auth::refresh_token))
+        .route("/ext/v1/auth/logout", post(auth::logout))
+        .route("/ext/v1/me", get(auth::me))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state,
+            conventions::enforce,
+        ))
+}
+
+/// The external API as the server registers it.
+pub fn dialect() -> paraf_http::Dialect {
+    paraf_http::Dialect {
+        name: "ext",
+        routes: router,
+        openapi: openapi::add_to,
+        wrap: Some(|state, app| {
+            app.layer(axum::middleware::from_fn_with_state(
+                state,
+                conventions::envelope,
+            ))
+        }),
+        payload: None,
+    }
+}
