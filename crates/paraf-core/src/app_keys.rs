@@ -204,6 +204,9 @@ impl Core {
     }
 }
 
+/// Login attempts accepted per minute for one application key and e-mail address.
+pub const LOGIN_ATTEMPTS_PER_MINUTE: u64 = 10;
+
 /// The token chain of the external API (seed 004) for one application key.
 impl Core {
     /// Signs a user of the key's organisation in: a user token, a refresh token and an
@@ -215,6 +218,24 @@ impl Core {
         password: &str,
         actor: &Actor,
     ) -> Result<paraf_domain::IssuedTokens> {
+        // Attempts per key and e-mail address, right or wrong, so passwords cannot be tried
+        // at the speed of the network.
+        let now = self.now();
+        let w = paraf_domain::RateWindow::Minute;
+        let counter = format!(
+            "ext-login:{}:{}",
+            app.id.0,
+            email.as_str().to_ascii_lowercase()
+        );
+        let count = self.store.hit(&counter, w, w.start(now), now).await?;
+        let d = paraf_domain::RateDecision::evaluate(w, LOGIN_ATTEMPTS_PER_MINUTE, count, now);
+        if !d.allowed {
+            return Err(CoreError::Domain(paraf_domain::DomainError::RateLimited {
+                window: w,
+                limit: d.limit,
+                retry_after_secs: d.retry_after_secs,
+            }));
+        }
         let user = self.verify_password(app.org, email, password).await?;
         let tokens = self
             .store

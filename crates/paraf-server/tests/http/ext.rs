@@ -370,6 +370,17 @@ async fn conventions_and_token_chain(backend: Backend) {
         .await
         .is(401, "INVALID_TOKEN");
 
+    // Passwords cannot be tried at network speed: attempts per key and e-mail are counted.
+    let guess = json!({"email": t.signer.email.as_str(), "password": "tebakan"}).to_string();
+    for _ in 0..paraf_core::app_keys::LOGIN_ATTEMPTS_PER_MINUTE {
+        c.send("POST", "/ext/v1/auth/login", &[], Some(&guess))
+            .await
+            .is(401, "INVALID_CREDENTIALS");
+    }
+    c.send("POST", "/ext/v1/auth/login", &[], Some(&guess))
+        .await
+        .is(429, "TOO_MANY_REQUESTS");
+
     // A disabled key is refused.
     core.set_app_key_enabled(t.org.id, crm.app.id, false, &Actor::cli())
         .await
