@@ -31,7 +31,8 @@ pub struct Login {
     pub password: Option<String>,
 }
 
-fn bearer(h: &HeaderMap) -> Option<&str> {
+/// The token of `Authorization: Bearer …`.
+pub(crate) fn bearer(h: &HeaderMap) -> Option<&str> {
     h.get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| {

@@ -14,8 +14,8 @@
 //!   user data (`GET me`) needs the access token and the same session's `x-user-token`;
 //! - every reply `{code, message, data}` ([`reply`]).
 //!
-//! This first slice holds the conventions, the token chain and `GET /ext/v1/me`; the
-//! envelope resources come next (ARCHITECTURE.md).
+//! Built so far: the conventions, the token chain, `GET /ext/v1/me` and `POST /ext/v1/verify`;
+//! the envelope resources come next (ARCHITECTURE.md).
 
 #![forbid(unsafe_code)]
 
@@ -23,6 +23,7 @@ pub mod auth;
 pub mod conventions;
 pub mod openapi;
 pub mod reply;
+pub mod verify;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -39,6 +40,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/ext/v1/auth/refresh-token", post(auth::refresh_token))
         .route("/ext/v1/auth/logout", post(auth::logout))
         .route("/ext/v1/me", get(auth::me))
+        .route("/ext/v1/verify", post(verify::verify))
         .route_layer(axum::middleware::from_fn_with_state(
             state,
             conventions::enforce,

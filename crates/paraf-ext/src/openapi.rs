@@ -12,7 +12,8 @@ use serde_json::json;
         crate::auth::token,
         crate::auth::refresh_token,
         crate::auth::logout,
-        crate::auth::me
+        crate::auth::me,
+        crate::verify::verify
     ),
     components(schemas(crate::auth::Login))
 )]
@@ -41,6 +42,7 @@ mod tests {
             ("/ext/v1/auth/refresh-token", "post"),
             ("/ext/v1/auth/logout", "post"),
             ("/ext/v1/me", "get"),
+            ("/ext/v1/verify", "post"),
         ] {
             assert!(v["paths"][path][method].is_object(), "{path} {method}");
         }

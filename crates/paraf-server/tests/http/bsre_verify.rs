@@ -78,7 +78,7 @@ fn sign_with(
 }
 
 /// Signs with the server's CA, then moves the server's clock past the TSA's (system) time.
-fn sign(app: &TestApp, pdf: Vec<u8>, password: Option<&str>) -> Vec<u8> {
+pub(crate) fn sign(app: &TestApp, pdf: Vec<u8>, password: Option<&str>) -> Vec<u8> {
     let now: SystemTime = app.clock.now_ts().into();
     let signed = app
         .state

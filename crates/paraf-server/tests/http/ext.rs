@@ -115,6 +115,24 @@ impl Client<'_> {
         .await
     }
 
+    /// `POST /ext/v1/verify` with a raw PDF body.
+    async fn post_pdf(&self, pdf: Vec<u8>, token: Option<&str>) -> (u16, Value) {
+        let mut r = self
+            .app
+            .http
+            .post(self.app.at("/ext/v1/verify"))
+            .header("x-app-key", &self.key)
+            .header("x-request-id", self.next_id())
+            .header("content-type", "application/pdf")
+            .body(pdf);
+        if let Some(t) = token {
+            r = r.header("authorization", format!("Bearer {t}"));
+        }
+        let resp = r.send().await.unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap())
+    }
+
     async fn send_as(
         &self,
         id: &str,
@@ -463,4 +481,50 @@ async fn signed_requests(backend: Backend) {
     app.stop().await;
 }
 
-crate::both_backends!(conventions_and_token_chain, signed_requests);
+/// `POST /ext/v1/verify`: the validator's report on the raw PDF body, for an access token.
+async fn verify_reports(backend: Backend) {
+    let app = spawn(backend).await;
+    let t = tenant(&app, "kominfo", Plan::Nusantara).await;
+    let k = app
+        .state
+        .core
+        .create_app_key(t.org.id, "Arsip", false, &Actor::cli())
+        .await
+        .unwrap();
+    let c = Client {
+        app: &app,
+        key: k.app.app_key.clone(),
+        pem: None,
+        n: Default::default(),
+    };
+    let body = json!({"email": t.admin.email.as_str(), "password": PASSWORD}).to_string();
+    let d = c
+        .send("POST", "/ext/v1/auth/login", &[], Some(&body))
+        .await
+        .is(200, "OK")
+        .clone();
+    let access = d["access_token"].as_str().unwrap().to_string();
+    let signed = crate::bsre_verify::sign(&app, simple_pdf(), None);
+    let (s, v) = c.post_pdf(signed.clone(), Some(&access)).await;
+    assert_eq!((s, v["code"].as_str()), (200, Some("OK")), "{v}");
+    assert_eq!(v["data"]["indication"], "TOTAL_PASSED", "{v}");
+    assert_eq!(v["data"]["signatures"].as_array().unwrap().len(), 1);
+    assert_eq!(v["data"]["document"]["size"], signed.len());
+    let (s, v) = c.post_pdf(simple_pdf(), Some(&access)).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["data"]["indication"], "NO_SIGNATURE", "{v}");
+    let (s, v) = c.post_pdf(b"bukan pdf".to_vec(), Some(&access)).await;
+    assert_eq!((s, v["code"].as_str()), (400, Some("INVALID_FIELD")), "{v}");
+    assert_eq!(v["data"]["field"], "body");
+    let (s, v) = c.post_pdf(signed.clone(), None).await;
+    assert_eq!((s, v["code"].as_str()), (401, Some("MISSING_TOKEN")), "{v}");
+    let (s, v) = c.post_pdf(signed, d["refresh_token"].as_str()).await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (401, Some("WRONG_TOKEN_TYPE")),
+        "{v}"
+    );
+    app.stop().await;
+}
+
+crate::both_backends!(conventions_and_token_chain, signed_requests, verify_reports);

@@ -1,0 +1,69 @@
+//! `POST /ext/v1/verify`: the validator's full report on a PDF (the body, raw, at most the
+//! server's body limit), for an access token of this application key. An encrypted PDF's
+//! password goes in `x-pdf-password` (a header: never in a URL or a log).
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
+use paraf_core::domain::TokenKind;
+use paraf_core::engine::verify::VerifyErrorKind;
+use paraf_core::verification::VerificationError;
+use paraf_http::state::AppState;
+use serde_json::json;
+
+use crate::auth::bearer;
+use crate::conventions::Ext;
+use crate::reply::{Msg, Reply};
+
+/// Validates a signed PDF.
+#[utoipa::path(post, path = "/ext/v1/verify", tag = "ext",
+    request_body(content = Vec<u8>, content_type = "application/pdf"),
+    responses((status = 200, description = "data: the validation report (indication, sub_indication, document, signatures, findings)"),
+        (status = 400, description = "INVALID_FIELD: not a PDF, truncated, or the password (x-pdf-password) is missing or wrong"),
+        (status = 401, description = "MISSING_TOKEN, WRONG_TOKEN_TYPE, INVALID_TOKEN")))]
+pub async fn verify(
+    State(state): State<AppState>,
+    Extension(ext): Extension<Ext>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let lang = ext.lang;
+    let Some(access) = bearer(&headers) else {
+        return Reply::err(lang, Msg::MissingToken).into_response();
+    };
+    if let Err(e) = state
+        .core
+        .gateway_token(&ext.app, access, TokenKind::Access)
+        .await
+    {
+        return Reply::from_core(lang, e).into_response();
+    }
+    if body.is_empty() {
+        return Reply::err(lang, Msg::InvalidField)
+            .with_data(json!({"field": "body", "reason": "send the PDF as the request body"}))
+            .into_response();
+    }
+    let password = headers
+        .get("x-pdf-password")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    match state.core.verify_pdf(body.to_vec(), password).await {
+        Ok(v) => match serde_json::to_value(&v.report) {
+            Ok(report) => Reply::ok(lang, report).into_response(),
+            Err(e) => Reply::from_core(lang, paraf_core::CoreError::internal(e)).into_response(),
+        },
+        Err(VerificationError::Unreadable { error, .. }) => {
+            let field = if error.kind == VerifyErrorKind::BadPassword {
+                "x-pdf-password"
+            } else {
+                "body"
+            };
+            Reply::err(lang, Msg::InvalidField)
+                .with_data(json!({"field": field, "reason": error.to_string()}))
+                .into_response()
+        }
+        Err(VerificationError::Core(e)) => Reply::from_core(lang, e).into_response(),
+    }
+}
