@@ -16,7 +16,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
-use paraf_core::domain::{Email, IssuedTokens, TokenKind};
+use paraf_core::domain::{Email, IssuedTokens, Principal, TokenFamilyId, TokenKind};
 use paraf_http::state::AppState;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -43,6 +43,23 @@ pub(crate) fn bearer(h: &HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
+/// The `Bearer` token of `kind` of this application key, checked: the token, its principal
+/// and its session (family), or the refusal to answer.
+pub(crate) async fn checked_bearer<'h>(
+    state: &AppState,
+    ext: &Ext,
+    headers: &'h HeaderMap,
+    kind: TokenKind,
+) -> Result<(&'h str, Principal, TokenFamilyId), Response> {
+    let Some(token) = bearer(headers) else {
+        return Err(Reply::err(ext.lang, Msg::MissingToken).into_response());
+    };
+    match state.core.gateway_token(&ext.app, token, kind).await {
+        Ok((p, family)) => Ok((token, p, family)),
+        Err(e) => Err(Reply::from_core(ext.lang, e).into_response()),
+    }
+}
+
 fn tokens_reply(ext: &Ext, state: &AppState, t: &IssuedTokens) -> Response {
     let now = state.core.now();
     let mut data = json!({"token_type": "Bearer"});
@@ -54,13 +71,11 @@ fn tokens_reply(ext: &Ext, state: &AppState, t: &IssuedTokens) -> Response {
         data["refresh_token"] = json!(r.secret.expose());
         data["refresh_expires_in"] = json!((r.expires_at - now).num_seconds().max(0));
     }
-    let mut resp = Reply::ok(ext.lang, Value::Null);
     if let Some(u) = &t.user_token {
         data["user_token"] = json!(u.secret.expose());
         data["user_token_expires_in"] = json!((u.expires_at - now).num_seconds().max(0));
     }
-    resp.data = data;
-    let mut r = resp.into_response();
+    let mut r = Reply::ok(ext.lang, data).into_response();
     if let Some(u) = &t.user_token {
         if let Ok(v) = HeaderValue::from_str(u.secret.expose()) {
             r.headers_mut().insert("x-user-token", v);
@@ -170,16 +185,10 @@ pub async fn logout(
     Extension(ext): Extension<Ext>,
     headers: HeaderMap,
 ) -> Response {
-    let Some(access) = bearer(&headers) else {
-        return Reply::err(ext.lang, Msg::MissingToken).into_response();
+    let access = match checked_bearer(&state, &ext, &headers, TokenKind::Access).await {
+        Ok((token, _, _)) => token,
+        Err(refused) => return refused,
     };
-    if let Err(e) = state
-        .core
-        .gateway_token(&ext.app, access, TokenKind::Access)
-        .await
-    {
-        return Reply::from_core(ext.lang, e).into_response();
-    }
     match state.core.revoke_family(access).await {
         Ok(()) => Reply::ok(ext.lang, Value::Null).into_response(),
         Err(e) => Reply::from_core(ext.lang, e).into_response(),
@@ -196,16 +205,9 @@ pub async fn me(
     headers: HeaderMap,
 ) -> Response {
     let lang = ext.lang;
-    let Some(access) = bearer(&headers) else {
-        return Reply::err(lang, Msg::MissingToken).into_response();
-    };
-    let (p, family) = match state
-        .core
-        .gateway_token(&ext.app, access, TokenKind::Access)
-        .await
-    {
-        Ok(x) => x,
-        Err(e) => return Reply::from_core(lang, e).into_response(),
+    let (p, family) = match checked_bearer(&state, &ext, &headers, TokenKind::Access).await {
+        Ok((_, p, family)) => (p, family),
+        Err(refused) => return refused,
     };
     let Some(ut) = headers
         .get("x-user-token")

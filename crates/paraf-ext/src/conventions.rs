@@ -3,18 +3,16 @@
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use paraf_core::audit::{Actor, Face};
 use paraf_core::domain::{Claim, CredentialKey, GatewayApp, IdempotencyKey, StoredResponse};
+use paraf_http::idempotency::{fingerprint, recordable, REPLAY_HEADER};
+use paraf_http::request_id::RequestId;
 use paraf_http::state::AppState;
-use sha2::{Digest, Sha256};
 
 use crate::reply::{Lang, Msg, Reply, Shaped};
-
-/// Header marking a replayed reply.
-pub const REPLAY_HEADER: HeaderName = HeaderName::from_static("x-idempotent-replay");
 
 /// How long a claim protects a request still being handled.
 const CLAIM_TTL_SECS: i64 = 120;
@@ -40,8 +38,7 @@ fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// A request id: 1–128 visible ASCII characters.
 fn request_id(h: &HeaderMap) -> Option<String> {
-    let v = header(h, "x-request-id")?;
-    (v.len() <= 128 && v.bytes().all(|b| (0x21..0x7f).contains(&b))).then(|| v.to_string())
+    RequestId::parse_client(header(h, "x-request-id")?).map(|id| id.as_str().to_string())
 }
 
 /// Whether the replies of `path` carry tokens (never recorded).
@@ -92,13 +89,7 @@ pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) ->
     }
 
     // Replay: per application key and request id.
-    let mut fp = Sha256::new();
-    fp.update(parts.method.as_str().as_bytes());
-    fp.update(b" ");
-    fp.update(path_and_query.as_bytes());
-    fp.update(b"\n");
-    fp.update(&bytes);
-    let fingerprint = hex::encode(fp.finalize());
+    let fingerprint = fingerprint(parts.method.as_str(), &path_and_query, &bytes);
     let idem = IdempotencyKey {
         credential: CredentialKey(format!("app_key:{}", app.id.0)),
         request_id: id.clone(),
@@ -119,9 +110,8 @@ pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) ->
         Err(e) => return Reply::from_core(lang, e).into_response(),
     }
 
-    let mut actor =
+    let actor =
         paraf_http::auth::request_actor(&parts, &format!("app_key:{}", app.id.0), Face::Api);
-    actor.id = format!("app_key:{}", app.id.0);
     let path = parts.uri.path().to_string();
     let mut req = Request::from_parts(parts, Body::from(bytes));
     req.extensions_mut().insert(Ext {
@@ -137,16 +127,11 @@ pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) ->
     }
     if carries_tokens(&path) {
         // Tokens are shown once: a repeated id gets a refusal, not the tokens again.
-        let refusal = Reply::err(lang, Msg::TokensShownOnce).into_response();
+        let refusal = Reply::err(lang, Msg::TokensShownOnce);
         let stored = StoredResponse {
-            status: refusal.status().as_u16(),
+            status: refusal.msg.status().as_u16(),
             headers: vec![("content-type".into(), "application/json".into())],
-            body: serde_json::to_vec(&serde_json::json!({
-                "code": Msg::TokensShownOnce.code(),
-                "message": Msg::TokensShownOnce.text(lang),
-                "data": null,
-            }))
-            .unwrap_or_default(),
+            body: refusal.body().to_string().into_bytes(),
         };
         if let Err(e) = state.core.record_reply(&idem, &stored).await {
             tracing::warn!(error = %e, "ext: could not record the request id");
@@ -167,12 +152,7 @@ pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) ->
         headers: rparts
             .headers
             .iter()
-            .filter(|(k, _)| {
-                matches!(
-                    k.as_str(),
-                    "content-type" | "content-language" | "cache-control" | "content-disposition"
-                )
-            })
+            .filter(|(k, _)| recordable(k))
             .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
             .collect(),
         body: body.to_vec(),
@@ -189,16 +169,11 @@ fn mark(mut resp: Response, replayed: &'static str) -> Response {
     resp
 }
 
+/// The shared replay, marked so the outer envelope layer leaves it as recorded.
 fn replay(stored: StoredResponse) -> Response {
-    let mut resp = Response::new(Body::from(stored.body));
-    *resp.status_mut() = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
-    for (k, v) in stored.headers {
-        if let (Ok(k), Ok(v)) = (HeaderName::try_from(k), HeaderValue::try_from(v)) {
-            resp.headers_mut().append(k, v);
-        }
-    }
+    let mut resp = paraf_http::idempotency::replay(stored);
     resp.extensions_mut().insert(Shaped);
-    mark(resp, "true")
+    resp
 }
 
 /// Gives every error on an `/ext/v1` path the envelope: those of the framework (404, 405)

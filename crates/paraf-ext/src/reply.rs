@@ -251,14 +251,20 @@ impl Reply {
     }
 }
 
-impl IntoResponse for Reply {
-    fn into_response(self) -> Response {
-        let body = json!({
+impl Reply {
+    /// The reply's body.
+    pub fn body(&self) -> Value {
+        json!({
             "code": self.msg.code(),
             "message": self.msg.text(self.lang),
             "data": self.data,
-        });
-        let mut r = (self.msg.status(), Json(body)).into_response();
+        })
+    }
+}
+
+impl IntoResponse for Reply {
+    fn into_response(self) -> Response {
+        let mut r = (self.msg.status(), Json(self.body())).into_response();
         r.headers_mut().insert(
             header::CONTENT_LANGUAGE,
             HeaderValue::from_static(self.lang.tag()),

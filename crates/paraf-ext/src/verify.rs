@@ -13,7 +13,7 @@ use paraf_core::verification::VerificationError;
 use paraf_http::state::AppState;
 use serde_json::json;
 
-use crate::auth::bearer;
+use crate::auth::checked_bearer;
 use crate::conventions::Ext;
 use crate::reply::{Msg, Reply};
 
@@ -30,15 +30,8 @@ pub async fn verify(
     body: Bytes,
 ) -> Response {
     let lang = ext.lang;
-    let Some(access) = bearer(&headers) else {
-        return Reply::err(lang, Msg::MissingToken).into_response();
-    };
-    if let Err(e) = state
-        .core
-        .gateway_token(&ext.app, access, TokenKind::Access)
-        .await
-    {
-        return Reply::from_core(lang, e).into_response();
+    if let Err(refused) = checked_bearer(&state, &ext, &headers, TokenKind::Access).await {
+        return refused;
     }
     if body.is_empty() {
         return Reply::err(lang, Msg::InvalidField)

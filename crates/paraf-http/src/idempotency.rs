@@ -34,7 +34,8 @@ pub const CLAIM_TTL_SECS: i64 = 120;
 /// abandoned).
 pub const MAX_RECORDED_BODY: usize = 32 * 1024 * 1024;
 
-fn fingerprint(method: &str, uri: &str, body: &[u8]) -> String {
+/// What a request id is bound to: method, path with query, and body.
+pub fn fingerprint(method: &str, uri: &str, body: &[u8]) -> String {
     let mut h = Sha256::new();
     h.update(method.as_bytes());
     h.update(b" ");
@@ -44,7 +45,8 @@ fn fingerprint(method: &str, uri: &str, body: &[u8]) -> String {
     hex::encode(h.finalize())
 }
 
-fn replay(stored: StoredResponse) -> Response {
+/// A recorded response, marked as replayed.
+pub fn replay(stored: StoredResponse) -> Response {
     let mut resp = Response::new(Body::from(stored.body));
     *resp.status_mut() = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
     for (k, v) in stored.headers {
@@ -57,7 +59,8 @@ fn replay(stored: StoredResponse) -> Response {
     resp
 }
 
-fn recordable(name: &HeaderName) -> bool {
+/// Whether a response header is recorded for replay.
+pub fn recordable(name: &HeaderName) -> bool {
     !matches!(
         name.as_str(),
         "content-length"

@@ -34,6 +34,7 @@ struct TokenLookup {
     user_id: i64,
     flavour: String,
     family_revoked_at: Option<i64>,
+    gateway_app_id: Option<i64>,
     role: String,
     robot: bool,
     disabled: bool,
@@ -41,7 +42,7 @@ struct TokenLookup {
 
 const LOOKUP_SQL: &str =
     "SELECT t.id, t.family_id, t.kind, t.expires_at, t.spent_at, t.revoked_at, \
-    f.org_id, f.user_id, f.flavour, f.revoked_at AS family_revoked_at, u.role, u.robot, u.disabled \
+    f.org_id, f.user_id, f.flavour, f.revoked_at AS family_revoked_at, f.gateway_app_id, u.role, u.robot, u.disabled \
     FROM family_tokens t JOIN token_families f ON f.id = t.family_id \
     JOIN users u ON u.id = f.user_id AND u.org_id = f.org_id WHERE t.token_hash = $1";
 
@@ -273,29 +274,6 @@ impl Store {
         }
     }
 
-    async fn insert_tokens(
-        &self,
-        family: TokenFamilyId,
-        tokens: &[&Pending],
-        now: Timestamp,
-    ) -> Result<()> {
-        with_pool!(self, |p| {
-            let mut tx = p.begin().await?;
-            for t in tokens {
-                sqlx::query(INSERT_TOKEN_SQL)
-                    .bind(family.0)
-                    .bind(t.kind.as_str())
-                    .bind(t.secret.hash())
-                    .bind(ts(now))
-                    .bind(ts(t.expires_at))
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            tx.commit().await?;
-        });
-        Ok(())
-    }
-
     async fn revoke_family(
         &self,
         family: TokenFamilyId,
@@ -406,19 +384,49 @@ impl Store {
         lifetimes: &TokenLifetimes,
         now: Timestamp,
     ) -> Result<IssuedTokens> {
-        let root = self
-            .issue_user_token(org, app, user, lifetimes, now)
-            .await?;
+        let ut = self.pending(TokenKind::UserToken, now, lifetimes.user_token)?;
         let access = self.pending(TokenKind::Access, now, lifetimes.access)?;
         let refresh = self.pending(TokenKind::Refresh, now, lifetimes.refresh)?;
-        self.insert_tokens(root.family, &[&access, &refresh], now)
+        let family = self
+            .new_gateway_family(org, app, user, &[&ut, &access, &refresh], now)
             .await?;
         Ok(IssuedTokens {
-            family: root.family,
+            family,
             access: Some(access.issued()),
             refresh: Some(refresh.issued()),
-            user_token: root.user_token,
+            user_token: Some(ut.issued()),
         })
+    }
+
+    /// A new `gateway` family of `app` for `user`, holding `tokens` (one transaction), once
+    /// the app is known and enabled and the user is not disabled.
+    async fn new_gateway_family(
+        &self,
+        org: OrgId,
+        app: GatewayAppId,
+        user: UserId,
+        tokens: &[&Pending],
+        now: Timestamp,
+    ) -> Result<TokenFamilyId> {
+        let enabled: Option<(bool,)> = with_pool!(self, |p| {
+            sqlx::query_as(
+            "SELECT enabled FROM gateway_apps WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL"
+        )
+        .bind(org.0)
+        .bind(app.0)
+        .fetch_optional(p)
+        .await
+        })?;
+        match enabled {
+            None => return Err(StoreError::not_found(Entity::GatewayApp)),
+            Some((false,)) => return Err(StoreError::auth(AuthFailure::Disabled)),
+            Some((true,)) => {}
+        }
+        if self.user(org, user).await?.disabled {
+            return Err(StoreError::auth(AuthFailure::Disabled));
+        }
+        self.new_family(org, user, TokenFlavour::Gateway, Some(app), tokens, now)
+            .await
     }
 
     /// A live token of a `gateway` family, of `kind`: its principal, its family and the app
@@ -436,13 +444,7 @@ impl Store {
             return Err(StoreError::auth(AuthFailure::WrongTokenKind));
         }
         found.check(now)?;
-        let app: Option<(Option<i64>,)> = with_pool!(self, |p| sqlx::query_as(
-            "SELECT gateway_app_id FROM token_families WHERE id = $1"
-        )
-        .bind(found.family_id)
-        .fetch_optional(p)
-        .await)?;
-        let app = app.and_then(|(a,)| a).ok_or_else(|| {
+        let app = found.gateway_app_id.ok_or_else(|| {
             StoreError::corrupt(format!("gateway family {} has no app", found.family_id))
         })?;
         Ok((
@@ -462,28 +464,8 @@ impl Store {
         lifetimes: &TokenLifetimes,
         now: Timestamp,
     ) -> Result<IssuedTokens> {
-        let enabled: Option<(bool,)> = with_pool!(self, |p| {
-            sqlx::query_as(
-            "SELECT enabled FROM gateway_apps WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL"
-        )
-        .bind(org.0)
-        .bind(app.0)
-        .fetch_optional(p)
-        .await
-        })?;
-        match enabled {
-            None => return Err(StoreError::not_found(Entity::GatewayApp)),
-            Some((false,)) => return Err(StoreError::auth(AuthFailure::Disabled)),
-            Some((true,)) => {}
-        }
-        let u = self.user(org, user).await?;
-        if u.disabled {
-            return Err(StoreError::auth(AuthFailure::Disabled));
-        }
         let ut = self.pending(TokenKind::UserToken, now, lifetimes.user_token)?;
-        let family = self
-            .new_family(org, user, TokenFlavour::Gateway, Some(app), &[&ut], now)
-            .await?;
+        let family = self.new_gateway_family(org, app, user, &[&ut], now).await?;
         Ok(IssuedTokens {
             family,
             access: None,
