@@ -466,6 +466,8 @@ pub enum Face {
     Alphasign,
     /// The Signing Today dialect.
     SigningToday,
+    /// Paraf's own external API (`/ext/v1`).
+    Ext,
     /// The shared API (`/api/me`, OAuth, sessions).
     Api,
     /// A public page (activation).
@@ -484,6 +486,7 @@ impl Face {
             Face::GesDocs => "gesdocs",
             Face::Alphasign => "alphasign",
             Face::SigningToday => "signingtoday",
+            Face::Ext => "ext",
             Face::Api => "api",
             Face::Page => "page",
             Face::System => "system",

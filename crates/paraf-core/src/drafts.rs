@@ -83,15 +83,10 @@ impl Core {
         Ok(e)
     }
 
-    /// A new draft (or template) with the source's documents as first uploaded, its
-    /// recipients and fields (empty), changed as `c` says. Any state may be copied.
-    pub async fn copy_envelope(
-        &self,
-        org: OrgId,
-        id: EnvelopeId,
-        c: EnvelopeCopy,
-        actor: &Actor,
-    ) -> Result<Envelope> {
+    /// An envelope of `org` as a [`Draft`] would make it again: its header, its documents as
+    /// first uploaded, its recipients and every stored field (in points; auto-placed ones
+    /// included — drop them to have tags or summary pages placed anew).
+    pub async fn draft_of(&self, org: OrgId, id: EnvelopeId) -> Result<(Envelope, Draft)> {
         let e = self.store.envelope(org, id).await?;
         let docs = self.store.envelope_documents(id).await?;
         let recipients = self.store.recipients(id).await?;
@@ -103,22 +98,9 @@ impl Core {
                 bytes: self.stored_file(&d.original).await?,
             });
         }
-        let new_recipients = match c.recipients {
-            Some(list) if list.len() != recipients.len() => {
-                return Err(CoreError::invalid(
-                    "signers",
-                    format!("{} are needed, one per signer", recipients.len()),
-                ))
-            }
-            Some(list) => list,
-            None => recipients
-                .iter()
-                .map(paraf_domain::Recipient::to_new)
-                .collect(),
-        };
         let index_of_doc = |f: &Field| docs.iter().position(|d| d.id == f.document);
         let index_of_recipient = |f: &Field| recipients.iter().position(|r| r.id == f.recipient);
-        let new_fields = fields
+        let fields = fields
             .iter()
             .filter_map(|f| {
                 Some(NewField {
@@ -133,6 +115,40 @@ impl Core {
                 })
             })
             .collect();
+        let d = Draft {
+            header: e.header.clone(),
+            documents,
+            recipients: recipients
+                .iter()
+                .map(paraf_domain::Recipient::to_new)
+                .collect(),
+            fields,
+            logo: None,
+        };
+        Ok((e, d))
+    }
+
+    /// A new draft (or template) with the source's documents as first uploaded, its
+    /// recipients and fields (empty), changed as `c` says. Any state may be copied.
+    pub async fn copy_envelope(
+        &self,
+        org: OrgId,
+        id: EnvelopeId,
+        c: EnvelopeCopy,
+        actor: &Actor,
+    ) -> Result<Envelope> {
+        let (e, source) = self.draft_of(org, id).await?;
+        let new_recipients = match c.recipients {
+            Some(list) if list.len() != source.recipients.len() => {
+                return Err(CoreError::invalid(
+                    "signers",
+                    format!("{} are needed, one per signer", source.recipients.len()),
+                ))
+            }
+            Some(list) => list,
+            None => source.recipients,
+        };
+        let (documents, new_fields) = (source.documents, source.fields);
         let mut header = e.header.clone();
         header.template = c.template;
         header.created_by = actor_user(actor).or(header.created_by);

@@ -432,6 +432,8 @@ pub enum EnvelopeFilter {
     CreatedBy(bool, UserId),
     /// Made by this user, or sent to their e-mail (they take part in it).
     Involves(UserId, Email),
+    /// Made before this envelope (a smaller id): the keyset of a cursor over the newest first.
+    Before(EnvelopeId),
     /// The condition does not hold.
     Not(Box<EnvelopeFilter>),
     All(Vec<EnvelopeFilter>),

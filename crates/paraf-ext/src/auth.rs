@@ -16,7 +16,8 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
-use paraf_core::domain::{Email, IssuedTokens, Principal, TokenFamilyId, TokenKind};
+use paraf_core::audit::Actor;
+use paraf_core::domain::{Email, IssuedTokens, Principal, Role, TokenFamilyId, TokenKind, UserId};
 use paraf_http::state::AppState;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -60,6 +61,55 @@ pub(crate) async fn checked_bearer<'h>(
     }
 }
 
+/// A signed-in user's request: the access token (`Authorization: Bearer`) and the same
+/// session's `x-user-token`, both of this application key.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub p: Principal,
+    pub user: UserId,
+    pub role: Role,
+    /// `user:<id>` through the external API, with the client's address.
+    pub actor: Actor,
+}
+
+/// The [`Session`] of a request, or the refusal to answer.
+pub(crate) async fn session(
+    state: &AppState,
+    ext: &Ext,
+    headers: &HeaderMap,
+) -> Result<Session, Response> {
+    let lang = ext.lang;
+    let (_, p, family) = checked_bearer(state, ext, headers, TokenKind::Access).await?;
+    let Some(ut) = headers
+        .get("x-user-token")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+    else {
+        return Err(Reply::err(lang, Msg::MissingUserToken).into_response());
+    };
+    match state
+        .core
+        .gateway_token(&ext.app, ut, TokenKind::UserToken)
+        .await
+    {
+        Ok((_, f)) if f == family => {}
+        Ok(_) => return Err(Reply::err(lang, Msg::MissingUserToken).into_response()),
+        Err(e) => return Err(Reply::from_core(lang, e).into_response()),
+    }
+    let (Some(user), Some(role)) = (p.user, p.role) else {
+        return Err(Reply::err(lang, Msg::InvalidToken).into_response());
+    };
+    let mut actor = ext.actor.clone();
+    actor.id = format!("user:{user}");
+    Ok(Session {
+        p,
+        user,
+        role,
+        actor,
+    })
+}
+
 fn tokens_reply(ext: &Ext, state: &AppState, t: &IssuedTokens) -> Response {
     let now = state.core.now();
     let mut data = json!({"token_type": "Bearer"});
@@ -81,7 +131,7 @@ fn tokens_reply(ext: &Ext, state: &AppState, t: &IssuedTokens) -> Response {
             r.headers_mut().insert("x-user-token", v);
         }
     }
-    r
+    crate::reply::given_once(r)
 }
 
 /// Signs a user of the key's organisation in.
@@ -205,30 +255,11 @@ pub async fn me(
     headers: HeaderMap,
 ) -> Response {
     let lang = ext.lang;
-    let (p, family) = match checked_bearer(&state, &ext, &headers, TokenKind::Access).await {
-        Ok((_, p, family)) => (p, family),
+    let session = match session(&state, &ext, &headers).await {
+        Ok(s) => s,
         Err(refused) => return refused,
     };
-    let Some(ut) = headers
-        .get("x-user-token")
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-    else {
-        return Reply::err(lang, Msg::MissingUserToken).into_response();
-    };
-    match state
-        .core
-        .gateway_token(&ext.app, ut, TokenKind::UserToken)
-        .await
-    {
-        Ok((_, f)) if f == family => {}
-        Ok(_) => return Reply::err(lang, Msg::MissingUserToken).into_response(),
-        Err(e) => return Reply::from_core(lang, e).into_response(),
-    }
-    let Some(user_id) = p.user else {
-        return Reply::err(lang, Msg::InvalidToken).into_response();
-    };
+    let (p, user_id) = (session.p, session.user);
     let (user, org) = match (
         state.core.user(p.org, user_id).await,
         state.core.organisation(p.org).await,

@@ -12,7 +12,7 @@ use paraf_http::idempotency::{fingerprint, recordable, REPLAY_HEADER};
 use paraf_http::request_id::RequestId;
 use paraf_http::state::AppState;
 
-use crate::reply::{Lang, Msg, Reply, Shaped};
+use crate::reply::{GivenOnce, Lang, Msg, Reply, Shaped};
 
 /// How long a claim protects a request still being handled.
 const CLAIM_TTL_SECS: i64 = 120;
@@ -41,12 +41,14 @@ fn request_id(h: &HeaderMap) -> Option<String> {
     RequestId::parse_client(header(h, "x-request-id")?).map(|id| id.as_str().to_string())
 }
 
-/// Whether the replies of `path` carry tokens (never recorded).
-fn carries_tokens(path: &str) -> bool {
-    matches!(
-        path,
-        "/ext/v1/auth/login" | "/ext/v1/auth/token" | "/ext/v1/auth/refresh-token"
-    )
+/// Whether a reply is kept for replay: JSON replies, unless given once (tokens, links).
+fn recorded(resp: &Response) -> bool {
+    let json = resp
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    json && resp.extensions().get::<GivenOnce>().is_none()
 }
 
 /// The middleware.
@@ -111,8 +113,7 @@ pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) ->
     }
 
     let actor =
-        paraf_http::auth::request_actor(&parts, &format!("app_key:{}", app.id.0), Face::Api);
-    let path = parts.uri.path().to_string();
+        paraf_http::auth::request_actor(&parts, &format!("app_key:{}", app.id.0), Face::Ext);
     let mut req = Request::from_parts(parts, Body::from(bytes));
     req.extensions_mut().insert(Ext {
         app,
@@ -125,8 +126,9 @@ pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) ->
         let _ = state.core.abandon_claim(&idem).await;
         return resp;
     }
-    if carries_tokens(&path) {
-        // Tokens are shown once: a repeated id gets a refusal, not the tokens again.
+    if !recorded(&resp) {
+        // Tokens, links and files are given once: a repeated id gets a refusal, not the
+        // reply again.
         let refusal = Reply::err(lang, Msg::TokensShownOnce);
         let stored = StoredResponse {
             status: refusal.msg.status().as_u16(),

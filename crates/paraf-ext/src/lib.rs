@@ -21,9 +21,12 @@
 
 pub mod auth;
 pub mod conventions;
+pub mod envelopes;
 pub mod openapi;
+pub mod parts;
 pub mod reply;
 pub mod verify;
+pub mod wire;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -41,6 +44,45 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/ext/v1/auth/logout", post(auth::logout))
         .route("/ext/v1/me", get(auth::me))
         .route("/ext/v1/verify", post(verify::verify))
+        .route(
+            "/ext/v1/envelopes",
+            get(envelopes::list).post(envelopes::create),
+        )
+        .route(
+            "/ext/v1/envelopes/{id}",
+            get(envelopes::get_one)
+                .patch(envelopes::patch)
+                .delete(envelopes::delete),
+        )
+        .route("/ext/v1/envelopes/{id}/send", post(envelopes::send))
+        .route("/ext/v1/envelopes/{id}/cancel", post(envelopes::cancel))
+        .route("/ext/v1/envelopes/{id}/remind", post(envelopes::remind))
+        .route("/ext/v1/envelopes/{id}/download", get(envelopes::download))
+        .route(
+            "/ext/v1/envelopes/{id}/certificate",
+            get(envelopes::certificate),
+        )
+        .route("/ext/v1/envelopes/{id}/audit", get(envelopes::audit))
+        .route(
+            "/ext/v1/envelopes/{id}/documents",
+            get(parts::documents).post(parts::add_documents),
+        )
+        .route(
+            "/ext/v1/envelopes/{id}/documents/{position}",
+            get(parts::document).delete(parts::remove_document),
+        )
+        .route(
+            "/ext/v1/envelopes/{id}/recipients",
+            get(parts::recipients).put(parts::put_recipients),
+        )
+        .route(
+            "/ext/v1/envelopes/{id}/recipients/{position}/link",
+            post(parts::link),
+        )
+        .route(
+            "/ext/v1/envelopes/{id}/fields",
+            get(parts::fields).put(parts::put_fields),
+        )
         .route_layer(axum::middleware::from_fn_with_state(
             state,
             conventions::enforce,

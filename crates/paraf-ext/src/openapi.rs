@@ -13,7 +13,27 @@ use serde_json::json;
         crate::auth::refresh_token,
         crate::auth::logout,
         crate::auth::me,
-        crate::verify::verify
+        crate::verify::verify,
+        crate::envelopes::list,
+        crate::envelopes::create,
+        crate::envelopes::get_one,
+        crate::envelopes::patch,
+        crate::envelopes::delete,
+        crate::envelopes::send,
+        crate::envelopes::cancel,
+        crate::envelopes::remind,
+        crate::envelopes::download,
+        crate::envelopes::certificate,
+        crate::envelopes::audit,
+        crate::parts::documents,
+        crate::parts::add_documents,
+        crate::parts::document,
+        crate::parts::remove_document,
+        crate::parts::recipients,
+        crate::parts::put_recipients,
+        crate::parts::fields,
+        crate::parts::put_fields,
+        crate::parts::link
     ),
     components(schemas(crate::auth::Login))
 )]
@@ -43,8 +63,31 @@ mod tests {
             ("/ext/v1/auth/logout", "post"),
             ("/ext/v1/me", "get"),
             ("/ext/v1/verify", "post"),
+            ("/ext/v1/envelopes", "get"),
+            ("/ext/v1/envelopes", "post"),
+            ("/ext/v1/envelopes/{id}", "get"),
+            ("/ext/v1/envelopes/{id}", "patch"),
+            ("/ext/v1/envelopes/{id}", "delete"),
+            ("/ext/v1/envelopes/{id}/send", "post"),
+            ("/ext/v1/envelopes/{id}/cancel", "post"),
+            ("/ext/v1/envelopes/{id}/remind", "post"),
+            ("/ext/v1/envelopes/{id}/download", "get"),
+            ("/ext/v1/envelopes/{id}/certificate", "get"),
+            ("/ext/v1/envelopes/{id}/audit", "get"),
+            ("/ext/v1/envelopes/{id}/documents", "get"),
+            ("/ext/v1/envelopes/{id}/documents", "post"),
+            ("/ext/v1/envelopes/{id}/documents/{position}", "get"),
+            ("/ext/v1/envelopes/{id}/documents/{position}", "delete"),
+            ("/ext/v1/envelopes/{id}/recipients", "get"),
+            ("/ext/v1/envelopes/{id}/recipients", "put"),
+            ("/ext/v1/envelopes/{id}/recipients/{position}/link", "post"),
+            ("/ext/v1/envelopes/{id}/fields", "get"),
+            ("/ext/v1/envelopes/{id}/fields", "put"),
         ] {
             assert!(v["paths"][path][method].is_object(), "{path} {method}");
         }
+        // The replies are described from their types.
+        assert!(v["components"]["schemas"]["EnvelopeOut"]["properties"]["groups"].is_object());
+        assert!(v["components"]["schemas"]["EnvelopeIn"]["properties"]["recipients"].is_object());
     }
 }

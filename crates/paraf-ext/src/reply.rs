@@ -138,8 +138,8 @@ impl Msg {
                 "A request with this x-request-id is still being processed",
             ),
             TokensShownOnce => (
-                "x-request-id ini sudah dipakai; token hanya diberikan sekali, kirim permintaan baru",
-                "This x-request-id was already used; tokens are given once, send a new request",
+                "x-request-id ini sudah dipakai; balasan berisi token, tautan atau berkas hanya diberikan sekali, kirim permintaan baru",
+                "This x-request-id was already used; replies with tokens, links or files are given once, send a new request",
             ),
             InvalidField => ("Isian tidak valid", "A field is not valid"),
             WrongCredentials => ("Email atau kata sandi salah", "Wrong e-mail or password"),
@@ -240,9 +240,11 @@ impl Reply {
             DomainError::RateLimited { .. } | DomainError::QuotaExceeded { .. } => {
                 Reply::err(lang, Msg::TooManyRequests)
             }
-            DomainError::AlreadyExists { .. } | DomainError::Conflict { .. } => {
-                Reply::err(lang, Msg::Conflict)
+            // The core's reason names the state that refused (never a secret).
+            DomainError::Conflict { reason } => {
+                Reply::err(lang, Msg::Conflict).with_data(json!({ "reason": reason }))
             }
+            DomainError::AlreadyExists { .. } => Reply::err(lang, Msg::Conflict),
             other => {
                 tracing::error!(error = %other, "ext: unexpected refusal");
                 Reply::err(lang, Msg::Internal)
@@ -279,3 +281,21 @@ impl IntoResponse for Reply {
 /// Marks a response already in the envelope (the outer layer leaves it alone).
 #[derive(Debug, Clone, Copy)]
 pub struct Shaped;
+
+/// Marks a reply given once — it carries tokens or signing links — never recorded for replay:
+/// its request id answers `REQUEST_ID_USED` afterwards. Files (any reply that is not JSON)
+/// are not recorded either.
+#[derive(Debug, Clone, Copy)]
+pub struct GivenOnce;
+
+/// `r` marked [`GivenOnce`].
+pub fn given_once(mut r: Response) -> Response {
+    r.extensions_mut().insert(GivenOnce);
+    r
+}
+
+impl From<Reply> for Response {
+    fn from(r: Reply) -> Response {
+        r.into_response()
+    }
+}

@@ -408,7 +408,9 @@ fn negate(f: EnvelopeFilter) -> EnvelopeFilter {
         EnvelopeFilter::Any(l) => EnvelopeFilter::All(l.into_iter().map(negate).collect()),
         EnvelopeFilter::TitleContains(has, t) => EnvelopeFilter::TitleContains(!has, t),
         EnvelopeFilter::Not(inner) => *inner,
-        f @ EnvelopeFilter::Involves(..) => EnvelopeFilter::Not(Box::new(f)),
+        f @ (EnvelopeFilter::Involves(..) | EnvelopeFilter::Before(_)) => {
+            EnvelopeFilter::Not(Box::new(f))
+        }
     }
 }
 

@@ -77,6 +77,10 @@ impl Clause {
                      WHERE r.envelope_id = envelopes.id AND r.email = {e}))"
                 )
             }
+            EnvelopeFilter::Before(id) => {
+                let p = self.bind(Bind::Int(id.0));
+                format!("id < {p}")
+            }
             EnvelopeFilter::Not(inner) => format!("NOT ({})", self.filter(inner)),
             EnvelopeFilter::All(list) | EnvelopeFilter::Any(list) => {
                 if list.is_empty() {

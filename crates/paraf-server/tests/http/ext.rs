@@ -11,16 +11,17 @@ use serde_json::{json, Value};
 
 use crate::common::*;
 
-/// A reply: status, headers, body.
-struct Got {
-    status: u16,
-    headers: reqwest::header::HeaderMap,
-    body: Value,
+/// A reply: status, headers, body (as JSON, and as sent).
+pub(crate) struct Got {
+    pub(crate) status: u16,
+    pub(crate) headers: reqwest::header::HeaderMap,
+    pub(crate) body: Value,
+    pub(crate) bytes: Vec<u8>,
 }
 
 impl Got {
     #[track_caller]
-    fn is(&self, status: u16, code: &str) -> &Value {
+    pub(crate) fn is(&self, status: u16, code: &str) -> &Value {
         assert_eq!(
             (self.status, self.body["code"].as_str().unwrap_or_default()),
             (status, code),
@@ -36,13 +37,13 @@ impl Got {
         &self.body["data"]
     }
 
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 }
 
 /// One request: `headers` as given (nothing added).
-async fn call(
+pub(crate) async fn call(
     app: &TestApp,
     method: &str,
     path: &str,
@@ -67,25 +68,26 @@ async fn call(
         status,
         headers,
         body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        bytes: bytes.to_vec(),
     }
 }
 
 /// A client of one application key: fresh request ids, optional signing.
-struct Client<'a> {
-    app: &'a TestApp,
-    key: String,
-    pem: Option<String>,
-    n: std::cell::Cell<u32>,
+pub(crate) struct Client<'a> {
+    pub(crate) app: &'a TestApp,
+    pub(crate) key: String,
+    pub(crate) pem: Option<String>,
+    pub(crate) n: std::cell::Cell<u32>,
 }
 
 impl Client<'_> {
-    fn next_id(&self) -> String {
+    pub(crate) fn next_id(&self) -> String {
         self.n.set(self.n.get() + 1);
         format!("req-{}-{}", &self.key[10..16], self.n.get())
     }
 
     /// With a fresh request id and, when the client has a key, its signature.
-    async fn send(
+    pub(crate) async fn send(
         &self,
         method: &str,
         path: &str,
@@ -133,7 +135,7 @@ impl Client<'_> {
         (status, resp.json().await.unwrap())
     }
 
-    async fn send_as(
+    pub(crate) async fn send_as(
         &self,
         id: &str,
         method: &str,

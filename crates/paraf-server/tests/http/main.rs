@@ -12,6 +12,7 @@ mod common;
 mod console;
 mod envelopes;
 mod ext;
+mod ext_envelopes;
 mod fill;
 mod gesdocs;
 mod gesdocs_proof;
