@@ -178,7 +178,12 @@ pub(crate) async fn view(
     Ok(EnvelopeOut::of(e, recipients, &docs, &fields))
 }
 
-fn parse_time(lang: Lang, field: &str, raw: &str, now: Timestamp) -> Result<Timestamp, Reply> {
+pub(crate) fn parse_time(
+    lang: Lang,
+    field: &str,
+    raw: &str,
+    now: Timestamp,
+) -> Result<Timestamp, Reply> {
     let t = chrono::DateTime::parse_from_rfc3339(raw.trim())
         .map_err(|_| invalid(lang, field, "must be an RFC 3339 date-time"))?
         .with_timezone(&chrono::Utc);
@@ -619,7 +624,7 @@ pub async fn create(State(state): State<AppState>, caller: Sender, body: Bytes) 
     created(&state, lang, &e).await
 }
 
-async fn created(state: &AppState, lang: Lang, e: &Envelope) -> Response {
+pub(crate) async fn created(state: &AppState, lang: Lang, e: &Envelope) -> Response {
     let mut r = shown(state, lang, e).await;
     if r.status() == StatusCode::OK {
         *r.status_mut() = StatusCode::CREATED;
@@ -629,7 +634,13 @@ async fn created(state: &AppState, lang: Lang, e: &Envelope) -> Response {
 
 /// Sends `e`; `fresh`: it was made by this request, so a refusal deletes it (nothing half
 /// made stays behind).
-async fn send_now(state: &AppState, lang: Lang, s: &Session, e: Envelope, fresh: bool) -> Response {
+pub(crate) async fn send_now(
+    state: &AppState,
+    lang: Lang,
+    s: &Session,
+    e: Envelope,
+    fresh: bool,
+) -> Response {
     let links = match state.core.send_envelope(s.p.org, e.id, &s.actor).await {
         Ok(l) => l,
         Err(err) => {

@@ -22,6 +22,7 @@
 pub mod auth;
 pub mod conventions;
 pub mod envelopes;
+pub mod manage;
 pub mod openapi;
 pub mod parts;
 pub mod reply;
@@ -82,6 +83,37 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(
             "/ext/v1/envelopes/{id}/fields",
             get(parts::fields).put(parts::put_fields),
+        )
+        .route(
+            "/ext/v1/templates",
+            get(manage::templates).post(manage::create_template),
+        )
+        .route(
+            "/ext/v1/templates/{id}",
+            get(manage::template).delete(manage::delete_template),
+        )
+        .route(
+            "/ext/v1/templates/{id}/envelopes",
+            post(manage::instantiate),
+        )
+        .route(
+            "/ext/v1/webhooks",
+            get(manage::webhooks).post(manage::create_webhook),
+        )
+        .route(
+            "/ext/v1/webhooks/{id}",
+            get(manage::webhook).delete(manage::delete_webhook),
+        )
+        .route("/ext/v1/webhooks/{id}/rotate", post(manage::rotate_webhook))
+        .route("/ext/v1/webhooks/{id}/enable", post(manage::enable_webhook))
+        .route(
+            "/ext/v1/webhooks/{id}/disable",
+            post(manage::disable_webhook),
+        )
+        .route("/ext/v1/webhooks/{id}/deliveries", get(manage::deliveries))
+        .route(
+            "/ext/v1/webhooks/deliveries/{delivery}/redeliver",
+            post(manage::redeliver),
         )
         .route_layer(axum::middleware::from_fn_with_state(
             state,

@@ -33,7 +33,21 @@ use serde_json::json;
         crate::parts::put_recipients,
         crate::parts::fields,
         crate::parts::put_fields,
-        crate::parts::link
+        crate::parts::link,
+        crate::manage::templates,
+        crate::manage::create_template,
+        crate::manage::template,
+        crate::manage::delete_template,
+        crate::manage::instantiate,
+        crate::manage::webhooks,
+        crate::manage::create_webhook,
+        crate::manage::webhook,
+        crate::manage::delete_webhook,
+        crate::manage::rotate_webhook,
+        crate::manage::enable_webhook,
+        crate::manage::disable_webhook,
+        crate::manage::deliveries,
+        crate::manage::redeliver
     ),
     components(schemas(crate::auth::Login))
 )]
@@ -83,6 +97,20 @@ mod tests {
             ("/ext/v1/envelopes/{id}/recipients/{position}/link", "post"),
             ("/ext/v1/envelopes/{id}/fields", "get"),
             ("/ext/v1/envelopes/{id}/fields", "put"),
+            ("/ext/v1/templates", "get"),
+            ("/ext/v1/templates", "post"),
+            ("/ext/v1/templates/{id}", "get"),
+            ("/ext/v1/templates/{id}", "delete"),
+            ("/ext/v1/templates/{id}/envelopes", "post"),
+            ("/ext/v1/webhooks", "get"),
+            ("/ext/v1/webhooks", "post"),
+            ("/ext/v1/webhooks/{id}", "get"),
+            ("/ext/v1/webhooks/{id}", "delete"),
+            ("/ext/v1/webhooks/{id}/rotate", "post"),
+            ("/ext/v1/webhooks/{id}/enable", "post"),
+            ("/ext/v1/webhooks/{id}/disable", "post"),
+            ("/ext/v1/webhooks/{id}/deliveries", "get"),
+            ("/ext/v1/webhooks/deliveries/{delivery}/redeliver", "post"),
         ] {
             assert!(v["paths"][path][method].is_object(), "{path} {method}");
         }

@@ -442,4 +442,177 @@ async fn envelope_lists_and_access(backend: Backend) {
     app.stop().await;
 }
 
-crate::both_backends!(envelope_lifecycle, envelope_lists_and_access);
+async fn templates_and_webhooks(backend: Backend) {
+    let app = spawn(backend).await;
+    let t = tenant(&app, "kominfo", Plan::Nusantara).await;
+    let admin = Session::login(&app, t.org.id, t.admin.email.as_str()).await;
+    let instructor = add_user(&app, t.org.id, "guru@kominfo.example", Role::Instructor).await;
+    let teacher = Session::login(&app, t.org.id, instructor.email.as_str()).await;
+    let rx = paraf_testkit::webhook::Receiver::start(vec![200]).await;
+
+    // A webhook endpoint: its secret once; admins only; hostile URLs refused.
+    let body = json!({"url": rx.url, "events": ["envelope.completed"], "description": "ERP"});
+    let auth = format!("Bearer {}", admin.access);
+    let h = [
+        ("authorization", auth.as_str()),
+        ("x-user-token", admin.user_token.as_str()),
+    ];
+    let rid = admin.c.next_id();
+    let text = body.to_string();
+    let g = admin
+        .c
+        .send_as(&rid, "POST", "/ext/v1/webhooks", &h, Some(&text))
+        .await;
+    let d = g.is(201, "OK").clone();
+    let secret = d["secret"].as_str().unwrap().to_string();
+    assert!(secret.starts_with("whsec_"), "{d}");
+    let hook = d["endpoint"]["id"].as_i64().unwrap();
+    assert_eq!(d["endpoint"]["events"], json!(["envelope.completed"]));
+    let g = admin
+        .c
+        .send_as(&rid, "POST", "/ext/v1/webhooks", &h, Some(&text))
+        .await;
+    g.is(409, "REQUEST_ID_USED");
+    let g = admin
+        .call(
+            "POST",
+            "/ext/v1/webhooks",
+            Some(json!({"url": "ftp://example.com/x"})),
+        )
+        .await;
+    assert_eq!(g.is(400, "INVALID_FIELD")["field"], "url");
+    let g = admin
+        .call(
+            "POST",
+            "/ext/v1/webhooks",
+            Some(json!({"url": "https://example.com/h", "events": ["kue!"]})),
+        )
+        .await;
+    assert_eq!(g.is(400, "INVALID_FIELD")["field"], "events");
+    let g = teacher.call("GET", "/ext/v1/webhooks", None).await;
+    g.is(403, "FORBIDDEN");
+    let g = admin.call("GET", "/ext/v1/webhooks", None).await;
+    let list = g.is(200, "OK").as_array().unwrap().clone();
+    assert_eq!(list.len(), 1);
+    assert!(list[0].get("secret").is_none());
+
+    // A template: never sent, not among envelopes; instantiated with other recipients.
+    let g = teacher
+        .call("POST", "/ext/v1/templates", Some(contract("Templat NDA")))
+        .await;
+    let tpl = g.is(201, "OK").clone();
+    assert_eq!(tpl["template"], true);
+    let tpl = tpl["id"].as_str().unwrap().to_string();
+    let mut sent = contract("X");
+    sent["send"] = json!(true);
+    let g = teacher.call("POST", "/ext/v1/templates", Some(sent)).await;
+    assert_eq!(g.is(400, "INVALID_FIELD")["field"], "send");
+    let g = teacher.call("GET", "/ext/v1/templates", None).await;
+    assert_eq!(g.is(200, "OK")["items"].as_array().unwrap().len(), 1);
+    let g = teacher.call("GET", "/ext/v1/envelopes", None).await;
+    assert!(g.is(200, "OK")["items"].as_array().unwrap().is_empty());
+    let g = teacher
+        .call("POST", &format!("/ext/v1/envelopes/{tpl}/send"), None)
+        .await;
+    g.is(409, "CONFLICT");
+    let g = teacher
+        .call(
+            "POST",
+            &format!("/ext/v1/templates/{tpl}/envelopes"),
+            Some(json!({"recipients": [{"email": "carol@example.com", "first_name": "Carol"}]})),
+        )
+        .await;
+    assert_eq!(g.is(400, "INVALID_FIELD")["field"], "recipients");
+    let g = teacher
+        .call(
+            "POST",
+            &format!("/ext/v1/templates/{tpl}/envelopes"),
+            Some(json!({
+                "title": "NDA Carol",
+                "recipients": [
+                    {"email": "carol@example.com", "first_name": "Carol"},
+                    {"email": "dave@example.com", "first_name": "Dave", "group": 2}
+                ],
+                "send": true
+            })),
+        )
+        .await;
+    let d = g.is(200, "OK").clone();
+    assert_eq!(d["envelope"]["title"], "NDA Carol");
+    assert_eq!(d["envelope"]["template"], false);
+    assert_eq!(d["envelope"]["fields"].as_array().unwrap().len(), 2);
+    let env = d["envelope"]["id"].as_str().unwrap().to_string();
+    let g = teacher
+        .call("GET", &format!("/ext/v1/templates/{env}"), None)
+        .await;
+    g.is(404, "NOT_FOUND");
+    let core = &app.state.core;
+    for (i, name) in [(0, "Carol"), (1, "Dave")] {
+        let url = d["links"][i]["url"].as_str().unwrap();
+        core.sign(token_of(url), typed(name), &Visit::default())
+            .await
+            .unwrap();
+    }
+
+    // The completion reached the endpoint, signed with its secret; its deliveries; again.
+    eventually(20, "the webhook", || async {
+        (!rx.is_empty()).then_some(())
+    })
+    .await;
+    let got = rx.deliveries();
+    assert!(got[0].signed_by(&secret));
+    assert_eq!(got[0].json()["type"], "envelope.completed");
+    let path = format!("/ext/v1/webhooks/{hook}/deliveries");
+    let list = eventually(20, "the delivery record", || async {
+        let g = admin.call("GET", &path, None).await;
+        let list = g.is(200, "OK").as_array().unwrap().clone();
+        (!list.is_empty()).then_some(list)
+    })
+    .await;
+    assert_eq!(list[0]["succeeded"], true, "{list:?}");
+    assert_eq!(list[0]["status_code"], 200);
+    let delivery = list[0]["id"].as_i64().unwrap();
+    let g = admin
+        .call(
+            "POST",
+            &format!("/ext/v1/webhooks/deliveries/{delivery}/redeliver"),
+            None,
+        )
+        .await;
+    assert!(g.is(200, "OK")["job"].is_i64());
+    eventually(20, "the second delivery", || async {
+        (rx.len() >= 2).then_some(())
+    })
+    .await;
+
+    // Rotated (a new secret), disabled, deleted.
+    let g = admin
+        .call("POST", &format!("/ext/v1/webhooks/{hook}/rotate"), None)
+        .await;
+    let d = g.is(200, "OK");
+    assert_ne!(d["secret"].as_str().unwrap(), secret);
+    assert!(d["endpoint"]["previous_secret_until"].is_string());
+    let g = admin
+        .call("POST", &format!("/ext/v1/webhooks/{hook}/disable"), None)
+        .await;
+    assert_eq!(g.is(200, "OK")["enabled"], false);
+    let g = admin
+        .call("DELETE", &format!("/ext/v1/webhooks/{hook}"), None)
+        .await;
+    g.is(200, "OK");
+    let g = admin
+        .call("GET", &format!("/ext/v1/webhooks/{hook}"), None)
+        .await;
+    g.is(404, "NOT_FOUND");
+    let g = teacher
+        .call("DELETE", &format!("/ext/v1/templates/{tpl}"), None)
+        .await;
+    g.is(200, "OK");
+    app.stop().await;
+}
+
+crate::both_backends!(
+    envelope_lifecycle,
+    envelope_lists_and_access,
+    templates_and_webhooks
+);
