@@ -21,6 +21,8 @@ command -v xmlsec1 >/dev/null || need_apt+=(xmlsec1)
 # docs/alphasign.md's examples run as written: curl, Node (fetch) and Python (requests).
 command -v curl >/dev/null || need_apt+=(curl)
 command -v node >/dev/null || need_apt+=(nodejs)
+# docs/external-api.md's walk-through runs as written: curl and jq.
+command -v jq >/dev/null || need_apt+=(jq)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
@@ -28,7 +30,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
-if ! command -v pyhanko >/dev/null || ! python3 -c 'import certomancer, werkzeug, aiosmtpd, standardwebhooks, requests' 2>/dev/null; then
-  echo "installing pyHanko, certomancer, aiosmtpd (test SMTP server) and standardwebhooks from PyPI"
-  python3 -m pip install -q pyhanko pyhanko-cli 'certomancer[web-api]' aiosmtpd standardwebhooks requests
+if ! command -v pyhanko >/dev/null || ! command -v openapi-spec-validator >/dev/null || ! python3 -c 'import certomancer, werkzeug, aiosmtpd, standardwebhooks, requests' 2>/dev/null; then
+  echo "installing pyHanko, certomancer, aiosmtpd (test SMTP server), standardwebhooks and openapi-spec-validator from PyPI"
+  python3 -m pip install -q pyhanko pyhanko-cli 'certomancer[web-api]' aiosmtpd standardwebhooks requests openapi-spec-validator
 fi

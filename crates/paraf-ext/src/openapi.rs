@@ -1,9 +1,11 @@
 //! The external API's part of `/openapi.json`, derived (utoipa) from the handlers'
-//! annotations. Every operation also takes the convention headers (`x-app-key`,
-//! `x-request-id`, `x-language`, `x-signature`), described once in docs/external-api.md.
+//! annotations and the wire types; the seed-004 conventions added to every operation: the
+//! `x-request-id`, `x-language` and `x-signature` header parameters, and as security the
+//! application key (`x-app-key`) with, where the call needs them, the bearer token and the
+//! `x-user-token` (docs/external-api.md).
 
 use paraf_http::openapi::OpenApi;
-use serde_json::json;
+use serde_json::{json, Value};
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -53,11 +55,93 @@ use serde_json::json;
 )]
 struct Api;
 
-/// Adds the `/ext/v1` paths and schemas to `doc`.
+/// What an operation needs besides the application key.
+fn security_of(path: &str, method: &str) -> Value {
+    match (path, method) {
+        ("/ext/v1/auth/login", _) => json!([{"extAppKey": []}]),
+        (
+            "/ext/v1/auth/token"
+            | "/ext/v1/auth/refresh-token"
+            | "/ext/v1/auth/logout"
+            | "/ext/v1/verify",
+            _,
+        ) => json!([{"extAppKey": [], "extBearer": []}]),
+        _ => json!([{"extAppKey": [], "extBearer": [], "extUserToken": []}]),
+    }
+}
+
+/// The conventions as OpenAPI components.
+fn conventions() -> Value {
+    json!({
+        "securitySchemes": {
+            "extAppKey": {"type": "apiKey", "in": "header", "name": "x-app-key",
+                "description": "The application key (`paraf admin app-key create`); 401 INVALID_APP_KEY when unknown or disabled."},
+            "extBearer": {"type": "http", "scheme": "bearer",
+                "description": "The access token of `/ext/v1/auth/login` (the refresh token on `auth/token`, the user token on `auth/refresh-token`)."},
+            "extUserToken": {"type": "apiKey", "in": "header", "name": "x-user-token",
+                "description": "The user token of the same session as the access token."}
+        },
+        "parameters": {
+            "ExtRequestId": {"name": "x-request-id", "in": "header", "required": true,
+                "schema": {"type": "string", "minLength": 1, "maxLength": 128},
+                "description": "Unique per request and application key: repeated with the same request it replays the first reply (`x-idempotent-replay: true`), with another request 409 REQUEST_ID_CONFLICT; replies with tokens, links or files are given once (409 REQUEST_ID_USED)."},
+            "ExtLanguage": {"name": "x-language", "in": "header", "required": false,
+                "schema": {"type": "string", "enum": ["id", "en"], "default": "id"},
+                "description": "The language of `message`; any other value is `id`."},
+            "ExtSignature": {"name": "x-signature", "in": "header", "required": false,
+                "schema": {"type": "string", "format": "byte"},
+                "description": "Required when the application key requires signatures: base64 Ed25519 over `METHOD\\nPATH?QUERY\\nx-request-id\\nhex(sha256(body))`."}
+        },
+        "schemas": {
+            "ExtReply": {"type": "object", "required": ["code", "message", "data"],
+                "description": "Every reply of /ext/v1 but files: `data` is the operation's result (see each response) or, on a refusal, null or the details (`field` and `reason` for INVALID_FIELD, `reason` for CONFLICT).",
+                "properties": {
+                    "code": {"type": "string", "examples": ["OK", "INVALID_FIELD", "NOT_FOUND"]},
+                    "message": {"type": "string", "description": "In the language of x-language."},
+                    "data": {}
+                }}
+        }
+    })
+}
+
+/// Adds the `/ext/v1` paths and components to `doc`.
 pub fn add_to(doc: &mut OpenApi) {
     use utoipa::OpenApi as _;
-    let v = serde_json::to_value(Api::openapi()).unwrap_or_default();
-    doc.merge_derived(v, Some(json!([])));
+    let mut v = serde_json::to_value(Api::openapi()).unwrap_or_default();
+    if let Some(paths) = v.get_mut("paths").and_then(Value::as_object_mut) {
+        for (path, item) in paths.iter_mut() {
+            let Some(item) = item.as_object_mut() else {
+                continue;
+            };
+            for (method, op) in item.iter_mut() {
+                let Some(op) = op.as_object_mut() else {
+                    continue;
+                };
+                op.insert("security".into(), security_of(path, method));
+                let params = op.entry("parameters").or_insert_with(|| json!([]));
+                if let Some(list) = params.as_array_mut() {
+                    for name in ["ExtRequestId", "ExtLanguage", "ExtSignature"] {
+                        list.push(json!({"$ref": format!("#/components/parameters/{name}")}));
+                    }
+                }
+            }
+        }
+    }
+    if let (Some(c), Value::Object(more)) = (
+        v.as_object_mut()
+            .map(|o| o.entry("components").or_insert_with(|| json!({}))),
+        conventions(),
+    ) {
+        if let Some(c) = c.as_object_mut() {
+            for (section, entries) in more {
+                match (c.entry(section).or_insert_with(|| json!({})), entries) {
+                    (Value::Object(mine), Value::Object(e)) => mine.extend(e),
+                    (slot, e) => *slot = e,
+                }
+            }
+        }
+    }
+    doc.merge_derived(v, None);
 }
 
 #[cfg(test)]
@@ -114,6 +198,23 @@ mod tests {
         ] {
             assert!(v["paths"][path][method].is_object(), "{path} {method}");
         }
+        // The conventions: parameters and security on every operation.
+        let login = &v["paths"]["/ext/v1/auth/login"]["post"];
+        assert_eq!(login["security"], json!([{"extAppKey": []}]));
+        let list = &v["paths"]["/ext/v1/envelopes"]["get"];
+        assert!(list["security"][0]["extUserToken"].is_array());
+        let params = list["parameters"].as_array().unwrap();
+        assert!(params
+            .iter()
+            .any(|p| p["$ref"] == "#/components/parameters/ExtRequestId"));
+        assert!(params.iter().any(|p| p["name"] == "status"));
+        assert_eq!(
+            v["components"]["parameters"]["ExtRequestId"]["required"],
+            true
+        );
+        assert!(v["components"]["securitySchemes"]["extAppKey"].is_object());
+        // The shared schemes stay.
+        assert!(v["components"]["securitySchemes"]["apiToken"].is_object());
         // The replies are described from their types.
         assert!(v["components"]["schemas"]["EnvelopeOut"]["properties"]["groups"].is_object());
         assert!(v["components"]["schemas"]["EnvelopeIn"]["properties"]["recipients"].is_object());

@@ -191,7 +191,7 @@ impl OpenApi {
         }
     }
 
-    /// Adds a derived document (a dialect's `utoipa` output as JSON): its paths and schemas;
+    /// Adds a derived document (a dialect's `utoipa` output as JSON): its paths and components;
     /// every operation without its own `security` gets `security` when one is given (an empty
     /// list marks public routes).
     pub fn merge_derived(&mut self, mut derived: Value, security: Option<Value>) {
@@ -206,12 +206,19 @@ impl OpenApi {
             }
             self.merge_paths(paths);
         }
-        if let Some(Value::Object(schemas)) = derived
-            .get_mut("components")
-            .and_then(|c| c.get_mut("schemas"))
-            .map(Value::take)
-        {
-            self.merge_schemas(schemas);
+        // Every section of its components (schemas, security schemes, parameters…).
+        if let Some(Value::Object(parts)) = derived.get_mut("components").map(Value::take) {
+            for (section, entries) in parts {
+                let Value::Object(entries) = entries else {
+                    continue;
+                };
+                if let Some(Value::Object(c)) = self.doc.get_mut("components") {
+                    match c.entry(section).or_insert_with(|| json!({})) {
+                        Value::Object(mine) => mine.extend(entries),
+                        other => *other = Value::Object(entries),
+                    }
+                }
+            }
         }
     }
 

@@ -123,6 +123,19 @@ async fn each_face_serves_its_own_document_and_the_merged_one_has_every_route() 
         );
     }
     assert!(!ext_p.iter().any(|x| x.starts_with("/api/")));
+    // Every envelope operation, with the conventions and typed replies.
+    assert!(ext_p.iter().any(|x| x == "/ext/v1/envelopes/{id}/download"));
+    assert!(ext["components"]["schemas"]["EnvelopeOut"].is_object());
+    assert!(ext["components"]["securitySchemes"]["extAppKey"].is_object());
+    // The external API's document is valid OpenAPI 3.1 for an outside validator.
+    require_tool("openapi-spec-validator", "openapi-spec-validator (pip)");
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "ext.json", ext.to_string().as_bytes());
+    let out = std::process::Command::new("openapi-spec-validator")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
     app.stop().await;
 }
 
