@@ -9,22 +9,11 @@ mod serving;
 use std::path::Path;
 use std::process::Command;
 
+use paraf_testkit::docs::block;
 use serving::{free_port, start, value};
 
 fn page() -> String {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/alphasign.md");
-    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {path}: {e}"))
-}
-
-/// The body of the first fenced block of `lang` after `marker`.
-fn block<'a>(doc: &'a str, marker: &str, lang: &str) -> &'a str {
-    let at = doc
-        .find(marker)
-        .unwrap_or_else(|| panic!("{marker:?} not in the page"));
-    let fence = format!("```{lang}\n");
-    let start = doc[at..].find(&fence).unwrap() + at + fence.len();
-    let end = doc[start..].find("```").unwrap() + start;
-    &doc[start..end]
+    paraf_testkit::docs::page("alphasign.md")
 }
 
 /// The page's example in the `lang` block after `marker`, pointed at this server and token.

@@ -11,22 +11,11 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use paraf_testkit::browser::Browser;
+use paraf_testkit::docs::block;
 use serving::{free_port, start, value};
 
 fn page() -> String {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/external-api.md");
-    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {path}: {e}"))
-}
-
-/// The body of the first fenced block of `lang` after `marker`.
-fn block<'a>(doc: &'a str, marker: &str, lang: &str) -> &'a str {
-    let at = doc
-        .find(marker)
-        .unwrap_or_else(|| panic!("{marker:?} not in the page"));
-    let fence = format!("```{lang}\n");
-    let start = doc[at..].find(&fence).unwrap() + at + fence.len();
-    let end = doc[start..].find("```").unwrap() + start;
-    &doc[start..end]
+    paraf_testkit::docs::page("external-api.md")
 }
 
 /// Signs as Siti at `link` in a real browser.
@@ -39,11 +28,7 @@ fn siti_signs(link: &str) {
         let browser = Browser::start().await;
         browser.go(link).await;
         browser.find(r#"[data-testid="doc-page"]"#).await;
-        browser
-            .type_into(r#"[data-testid="signature-typed"]"#, "Siti Aminah")
-            .await;
-        browser.click(r#"[data-testid="sign-submit"]"#).await;
-        browser.find(r#"[data-testid="signed-done"]"#).await;
+        browser.sign_typed("Siti Aminah").await;
         browser.close().await;
     });
 }

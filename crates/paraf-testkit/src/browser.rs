@@ -271,6 +271,15 @@ impl Browser {
         }
     }
 
+    /// On a signer page: types `name` as the signature, signs, and waits for the page that
+    /// says it is done.
+    pub async fn sign_typed(&self, name: &str) {
+        self.type_into(r#"[data-testid="signature-typed"]"#, name)
+            .await;
+        self.click(r#"[data-testid="sign-submit"]"#).await;
+        self.find(r#"[data-testid="signed-done"]"#).await;
+    }
+
     pub async fn close(mut self) {
         if let Some(s) = self.session.take() {
             let _ = self

@@ -23,6 +23,7 @@ pub mod browser;
 pub mod clock;
 pub mod corpus;
 pub mod db;
+pub mod docs;
 pub mod pdf;
 pub mod rng;
 pub mod saml;

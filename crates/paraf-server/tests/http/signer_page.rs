@@ -13,11 +13,7 @@ use crate::envelopes::{completed_pdf, draft, outside_validators_accept, sent, si
 
 /// On the open signer page: types `name` as the signature, signs, waits for `signed-done`.
 pub(crate) async fn sign_as_typed(browser: &Browser, name: &str) {
-    browser
-        .type_into(r#"[data-testid="signature-typed"]"#, name)
-        .await;
-    browser.click(r#"[data-testid="sign-submit"]"#).await;
-    browser.find(r#"[data-testid="signed-done"]"#).await;
+    browser.sign_typed(name).await;
 }
 
 /// The path of a link (the test client talks to the server directly).
