@@ -781,7 +781,7 @@ use paraf_testkit::browser::Browser;
 
 /// Headless Chromium signed in to the console as tenant-a's administrator (an unsigned-in
 /// visit to `/console` goes to the login page first).
-async fn browser_signed_in(app: &TestApp) -> Browser {
+pub(crate) async fn browser_signed_in(app: &TestApp) -> Browser {
     let browser = Browser::start().await;
     browser.go(&app.at("/console")).await;
     browser.wait_url("/console/login").await;

@@ -10,6 +10,7 @@ mod bsre;
 mod bsre_verify;
 mod common;
 mod console;
+mod console_app_keys;
 mod envelopes;
 mod ext;
 mod ext_envelopes;

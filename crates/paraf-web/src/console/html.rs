@@ -10,13 +10,14 @@ use axum::response::Response;
 pub const CSS: &str = include_str!("../../static/console.css");
 
 /// The navigation entries: path, label, key.
-const NAV: [(&str, &str, Nav); 9] = [
+const NAV: [(&str, &str, Nav); 10] = [
     ("/console", "Dashboard", Nav::Dashboard),
     ("/console/documents", "Dokumen", Nav::Documents),
     ("/console/credentials", "API Credentials", Nav::Credentials),
     ("/console/identities", "Identitas", Nav::Identities),
     ("/console/seals", "Segel", Nav::Seals),
     ("/console/webhooks", "Webhooks", Nav::Webhooks),
+    ("/console/app-keys", "Kunci aplikasi", Nav::AppKeys),
     ("/console/tokens", "Token API", Nav::Tokens),
     ("/console/members", "Anggota", Nav::Members),
     ("/console/audit", "Audit", Nav::Audit),
@@ -39,6 +40,8 @@ pub enum Nav {
     Seals,
     /// `/console/webhooks…`.
     Webhooks,
+    /// `/console/app-keys…`.
+    AppKeys,
     /// `/console/tokens…`.
     Tokens,
     /// `/console/members`.
@@ -107,6 +110,27 @@ pub struct Message<'a> {
     pub heading: &'a str,
     pub message: &'a str,
     pub back: bool,
+}
+
+/// A button of a row's actions cell (`macros.html` `action_cell`): a POST to `path`.
+pub struct RowAction {
+    pub path: String,
+    pub name: &'static str,
+    pub class: &'static str,
+}
+
+/// The actions of a row that can be switched on and off, rotated and deleted (webhooks,
+/// application keys): `POST {base}/{id}/{enable|disable, rotate, delete}`.
+pub fn toggle_rotate_delete(base: &str, id: i64, enabled: bool) -> Vec<RowAction> {
+    let toggle = if enabled { "disable" } else { "enable" };
+    [(toggle, ""), ("rotate", ""), ("delete", "danger")]
+        .into_iter()
+        .map(|(name, class)| RowAction {
+            path: format!("{base}/{id}/{name}"),
+            name,
+            class,
+        })
+        .collect()
 }
 
 /// A time as `YYYY-MM-DD HH:MM UTC`.

@@ -9,6 +9,7 @@
 //! refused (403) before any handler runs. Every page reads and writes only the session's
 //! organisation, and every action is audited with the user, IP and user agent.
 
+mod app_keys;
 mod audit;
 mod credentials;
 mod dashboard;
@@ -85,6 +86,11 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/console/webhooks/deliveries/{id}/redeliver",
             post(webhooks::redeliver),
         )
+        .route(
+            "/console/app-keys",
+            get(app_keys::list).post(app_keys::create),
+        )
+        .route("/console/app-keys/{id}/{action}", post(app_keys::act))
         .route("/console/audit", get(audit::list))
         .route_layer(from_fn_with_state(state, guard))
 }

@@ -50,13 +50,7 @@ struct EndpointRow {
     description: String,
     enabled: bool,
     created: String,
-    actions: Vec<Action>,
-}
-
-struct Action {
-    path: String,
-    name: &'static str,
-    class: &'static str,
+    actions: Vec<html::RowAction>,
 }
 
 struct DeliveryRow {
@@ -102,28 +96,18 @@ async fn render(state: &AppState, session: &Session, shown: Shown, form: &Webhoo
     };
     let endpoints = endpoints
         .iter()
-        .map(|ep| {
-            let toggle = if ep.enabled { "disable" } else { "enable" };
-            EndpointRow {
-                id: ep.id.0,
-                url: ep.url.clone(),
-                events: if ep.events.is_empty() {
-                    "*".into()
-                } else {
-                    ep.events.join(", ")
-                },
-                description: ep.description.clone(),
-                enabled: ep.enabled,
-                created: html::time(ep.created_at),
-                actions: [(toggle, ""), ("rotate", ""), ("delete", "danger")]
-                    .into_iter()
-                    .map(|(name, class)| Action {
-                        path: format!("/console/webhooks/{}/{name}", ep.id),
-                        name,
-                        class,
-                    })
-                    .collect(),
-            }
+        .map(|ep| EndpointRow {
+            id: ep.id.0,
+            url: ep.url.clone(),
+            events: if ep.events.is_empty() {
+                "*".into()
+            } else {
+                ep.events.join(", ")
+            },
+            description: ep.description.clone(),
+            enabled: ep.enabled,
+            created: html::time(ep.created_at),
+            actions: html::toggle_rotate_delete("/console/webhooks", ep.id.0, ep.enabled),
         })
         .collect();
     let deliveries = deliveries
