@@ -7,7 +7,7 @@
 //! - `x-request-id` on every request (400 when missing): the same id with the same request
 //!   replays the first reply (`x-idempotent-replay: true`), with another request 409; replies
 //!   carrying tokens are never recorded (a repeated id there is 409: tokens are shown once);
-//! - `x-language`: `id` (default) or `en`;
+//! - `x-language`: `id` (default), `en`, `fr`, `it` or `es`;
 //! - the token chain: `POST auth/login` → access, refresh and user token; `POST auth/token`
 //!   with the refresh token → new access + refresh (rotation; reuse revokes the chain);
 //!   `POST auth/refresh-token` with the user token → a new refresh token; `POST auth/logout`;

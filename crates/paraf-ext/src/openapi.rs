@@ -86,7 +86,7 @@ fn conventions() -> Value {
                 "schema": {"type": "string", "minLength": 1, "maxLength": 128},
                 "description": "Unique per request and application key: repeated with the same request it replays the first reply (`x-idempotent-replay: true`), with another request 409 REQUEST_ID_CONFLICT; replies with tokens, links or files are given once (409 REQUEST_ID_USED)."},
             "ExtLanguage": {"name": "x-language", "in": "header", "required": false,
-                "schema": {"type": "string", "enum": ["id", "en"], "default": "id"},
+                "schema": {"type": "string", "enum": ["id", "en", "fr", "it", "es"], "default": "id"},
                 "description": "The language of `message`; any other value is `id`."},
             "ExtSignature": {"name": "x-signature", "in": "header", "required": false,
                 "schema": {"type": "string", "format": "byte"},

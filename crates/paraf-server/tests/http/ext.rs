@@ -203,6 +203,28 @@ async fn conventions_and_token_chain(backend: Backend) {
         fallback.body["message"], id_text,
         "an unknown language is id"
     );
+    // French, Italian, Spanish (a region subtag is fine).
+    for (lang, tag, word) in [
+        ("fr-FR", "fr", "obligatoire"),
+        ("it", "it", "obbligatoria"),
+        ("es", "es", "obligatoria"),
+    ] {
+        let g = call(
+            &app,
+            "GET",
+            "/ext/v1/me",
+            &[("x-request-id", "r1"), ("x-language", lang)],
+            None,
+        )
+        .await;
+        g.is(401, "MISSING_APP_KEY");
+        assert_eq!(g.header("content-language"), Some(tag));
+        assert!(
+            g.body["message"].as_str().unwrap().contains(word),
+            "{}",
+            g.body
+        );
+    }
     call(
         &app,
         "GET",
