@@ -38,7 +38,8 @@ pub struct EnvelopeCopy {
 
 impl Core {
     /// Replaces a draft's contents (documents, recipients, fields, header) by `d`'s; its
-    /// public id stays. Anything but a draft is a conflict.
+    /// public id stays; the quotas count the new documents instead of the old. Anything but a
+    /// draft is a conflict.
     pub async fn replace_draft(
         &self,
         org: OrgId,
@@ -50,7 +51,12 @@ impl Core {
         if e.status != EnvelopeStatus::Draft {
             return Err(conflict(format!("the envelope is {}, not draft", e.status)));
         }
-        self.make_envelope(org, d, actor, Some(id)).await
+        // The new contents take their quota; the replaced ones give theirs back.
+        let (docs, bytes) = self.draft_footprint(id).await?;
+        let made = self.make_envelope(org, d, actor, Some(id)).await?;
+        self.give_back_document_quota(org, docs, bytes, e.created_at)
+            .await;
+        Ok(made)
     }
 
     /// Takes a sent envelope back to draft while nobody has answered (links void, documents

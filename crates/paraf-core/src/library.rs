@@ -4,8 +4,8 @@
 
 use paraf_domain::{
     Contact, DomainError, Email, Entity, Envelope, EnvelopeDocument, EnvelopeId, EnvelopeNote,
-    EnvelopeQuery, EnvelopeStatus, NewContact, OrgId, PersonName, QuotaKind, RateDecision,
-    RateWindow, Recipient, UserId,
+    EnvelopeQuery, EnvelopeStatus, NewContact, OrgId, PersonName, RateDecision, RateWindow,
+    Recipient, UserId,
 };
 use serde_json::json;
 
@@ -413,15 +413,9 @@ impl Core {
         Ok((e, r))
     }
 
-    /// Deletes a draft (its documents' quota is given back); anything else is a conflict
-    /// naming the status.
-    pub async fn delete_draft(&self, org: OrgId, id: EnvelopeId, actor: &Actor) -> Result<()> {
-        let e = self.store.envelope(org, id).await?;
-        if e.status != EnvelopeStatus::Draft {
-            return Err(CoreError::Domain(DomainError::Conflict {
-                reason: format!("the envelope is {}", e.status),
-            }));
-        }
+    /// What a draft's documents count against the quotas: their number and their bytes (as
+    /// uploaded).
+    pub(crate) async fn draft_footprint(&self, id: EnvelopeId) -> Result<(u64, u64)> {
         let docs = self.store.envelope_documents(id).await?;
         let mut bytes = 0u64;
         for d in &docs {
@@ -434,21 +428,32 @@ impl Core {
                 bytes += b.len() as u64;
             }
         }
+        Ok((docs.len() as u64, bytes))
+    }
+
+    /// Deletes a draft (its documents' quota is given back); anything else is a conflict
+    /// naming the status.
+    pub async fn delete_draft(&self, org: OrgId, id: EnvelopeId, actor: &Actor) -> Result<()> {
+        let e = self.store.envelope(org, id).await?;
+        if e.status != EnvelopeStatus::Draft {
+            return Err(CoreError::Domain(DomainError::Conflict {
+                reason: format!("the envelope is {}", e.status),
+            }));
+        }
+        let (docs, bytes) = self.draft_footprint(id).await?;
         if !self.store.delete_draft_envelope(org, id).await? {
             let e = self.store.envelope(org, id).await?;
             return Err(CoreError::Domain(DomainError::Conflict {
                 reason: format!("the envelope is {}", e.status),
             }));
         }
-        self.give_back_quota(org, QuotaKind::Documents, docs.len() as u64, e.created_at)
-            .await;
-        self.give_back_quota(org, QuotaKind::StorageBytes, bytes, e.created_at)
+        self.give_back_document_quota(org, docs, bytes, e.created_at)
             .await;
         self.envelope_event(
             &e,
             actor,
             AuditAction::EnvelopeDeleted,
-            json!({"documents": docs.len()}),
+            json!({"documents": docs}),
         );
         Ok(())
     }

@@ -55,6 +55,20 @@ impl Core {
         }
     }
 
+    /// Gives back the quotas of documents taken at `taken_at`: their number and their bytes.
+    pub(crate) async fn give_back_document_quota(
+        &self,
+        org: OrgId,
+        docs: u64,
+        bytes: u64,
+        taken_at: paraf_domain::Timestamp,
+    ) {
+        self.give_back_quota(org, QuotaKind::Documents, docs, taken_at)
+            .await;
+        self.give_back_quota(org, QuotaKind::StorageBytes, bytes, taken_at)
+            .await;
+    }
+
     /// Takes the quotas of new documents: their number and their bytes, both or neither.
     pub(crate) async fn take_document_quota(
         &self,

@@ -11,6 +11,7 @@ use paraf_core::domain::{Claim, CredentialKey, GatewayApp, IdempotencyKey, Store
 use paraf_http::idempotency::{fingerprint, recordable, REPLAY_HEADER};
 use paraf_http::request_id::RequestId;
 use paraf_http::state::AppState;
+use sha2::{Digest, Sha256};
 
 use crate::reply::{GivenOnce, Lang, Msg, Reply, Shaped};
 
@@ -91,7 +92,18 @@ pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) ->
     }
 
     // Replay: per application key and request id.
-    let fingerprint = fingerprint(parts.method.as_str(), &path_and_query, &bytes);
+    // The request as sent, and who sent it: a repeated id replays only to the same
+    // credentials (the bearer token and x-user-token), never to whoever holds the app key.
+    let mut who = Sha256::new();
+    for name in ["authorization", "x-user-token"] {
+        who.update(header(&parts.headers, name).unwrap_or_default().as_bytes());
+        who.update(b"\n");
+    }
+    let fingerprint = fingerprint(
+        parts.method.as_str(),
+        &path_and_query,
+        &[who.finalize().as_slice(), &bytes[..]].concat(),
+    );
     let idem = IdempotencyKey {
         credential: CredentialKey(format!("app_key:{}", app.id.0)),
         request_id: id.clone(),
@@ -199,8 +211,26 @@ pub async fn envelope(State(_): State<AppState>, req: Request, next: Next) -> Re
         400..=499 => Msg::InvalidField,
         _ => Msg::Internal,
     };
-    let mut shaped = Reply::err(lang, msg).into_response();
+    let mut reply = Reply::err(lang, msg);
+    let headers = resp.headers().clone();
+    if msg == Msg::InvalidField {
+        // The framework's own refusal (a query or path parameter that does not parse) says
+        // which parameter: kept as the reason.
+        let text = axum::body::to_bytes(resp.into_body(), 2048)
+            .await
+            .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+            .unwrap_or_default();
+        let field = if text.contains("query string") {
+            "query"
+        } else if text.to_ascii_lowercase().contains("path") {
+            "path"
+        } else {
+            "request"
+        };
+        reply = reply.with_data(serde_json::json!({"field": field, "reason": text}));
+    }
+    let mut shaped = reply.into_response();
     *shaped.status_mut() = status;
-    paraf_http::error::keep_headers(resp.headers(), &mut shaped);
+    paraf_http::error::keep_headers(&headers, &mut shaped);
     shaped
 }

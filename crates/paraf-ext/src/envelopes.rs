@@ -12,12 +12,13 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use paraf_core::domain::{
-    Email, Envelope, EnvelopeFilter, EnvelopeHeader, EnvelopeOrder, EnvelopeQuery, EnvelopeStatus,
-    FieldKind, FieldUnit, NewField, NewRecipient, Recipient, Role, SecondFactor, SignatureModel,
-    Timestamp,
+    Email, Envelope, EnvelopeFilter, EnvelopeHeader, EnvelopeId, EnvelopeOrder, EnvelopeQuery,
+    EnvelopeStatus, FieldKind, FieldUnit, NewField, NewRecipient, Recipient, Role, SecondFactor,
+    SignatureModel, Timestamp,
 };
 use paraf_core::envelopes::{Draft, DraftDocument, LANGUAGES, MAX_DOCUMENT_BYTES};
 use paraf_core::CoreError;
+use paraf_http::outbound::OutboundError;
 use paraf_http::state::AppState;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -96,8 +97,10 @@ pub(crate) async fn load(
         .envelope_by_uuid(s.p.org, uuid)
         .await
         .map_err(|e| core_refusal(lang, e))?;
+    // Envelopes of this API only: another face's (the console, a dialect) keeps its own
+    // rules there.
     let mine = s.role == Role::Admin || e.header.created_by == Some(s.user);
-    if e.deleted_at.is_some() || !mine {
+    if e.deleted_at.is_some() || !mine || e.header.face != FACE {
         return Err(Reply::err(lang, Msg::NotFound).into_response());
     }
     Ok((e, r))
@@ -178,6 +181,15 @@ pub(crate) async fn view(
     Ok(EnvelopeOut::of(e, recipients, &docs, &fields))
 }
 
+/// `reminder_days`: 1–365, or 0 / absent for none.
+fn reminder_days(lang: Lang, v: Option<u32>) -> Result<Option<u32>, Reply> {
+    match v {
+        None | Some(0) => Ok(None),
+        Some(d) if d <= 365 => Ok(Some(d)),
+        Some(_) => Err(invalid(lang, "reminder_days", "from 0 (none) to 365")),
+    }
+}
+
 pub(crate) fn parse_time(
     lang: Lang,
     field: &str,
@@ -206,37 +218,76 @@ fn metadata_of(lang: Lang, m: Option<Value>) -> Result<Value, Reply> {
     }
 }
 
-/// The documents given: base64 content, or a URL fetched through the outbound guard.
+/// Documents an envelope may hold.
+pub const MAX_DOCUMENTS: usize = 20;
+/// Bytes fetched from URLs for one request, all documents together.
+const MAX_FETCHED_BYTES: usize = 100 * 1024 * 1024;
+
+/// A fetch failure in words that never reveal where a name resolved to.
+fn fetch_reason(e: &OutboundError) -> String {
+    match e {
+        OutboundError::Refused(_) => {
+            "the address is not allowed (private, loopback, link-local or not http/https)".into()
+        }
+        OutboundError::TooLarge(n) => format!("larger than {n} bytes"),
+        OutboundError::Timeout => "no answer in time".into(),
+        OutboundError::Status(code) => format!("the server answered HTTP {code}"),
+        OutboundError::Transport(_) => "cannot be fetched".into(),
+    }
+}
+
+/// The name of a file at `url`: its last path segment when it is a `.pdf`, without query or
+/// fragment.
+fn name_in_url(url: &str) -> Option<String> {
+    let path = url.split(['?', '#']).next()?;
+    let last = path.rsplit('/').next()?.trim();
+    let ok = last.to_ascii_lowercase().ends_with(".pdf")
+        && last.len() > 4
+        && last.chars().count() <= 200
+        && !last.contains('%');
+    ok.then(|| last.to_string())
+}
+
+/// The documents given — base64 content, or a URL fetched through the outbound guard —
+/// named `documents[i]` in refusals; `have` documents are in the envelope already.
 pub(crate) async fn documents_of(
     state: &AppState,
     lang: Lang,
     list: Vec<DocumentIn>,
-    first: usize,
+    have: usize,
 ) -> Result<Vec<DraftDocument>, Refusal> {
+    if have + list.len() > MAX_DOCUMENTS {
+        return Err(invalid(
+            lang,
+            "documents",
+            format!("an envelope holds at most {MAX_DOCUMENTS} documents"),
+        )
+        .into());
+    }
     let mut out = Vec::with_capacity(list.len());
+    let mut fetched = 0usize;
     for (i, d) in list.into_iter().enumerate() {
-        let f = |n: &str| format!("documents[{}].{n}", first + i);
+        let f = |n: &str| format!("documents[{i}].{n}");
+        let default_name = format!("document-{}.pdf", have + i + 1);
         let source = if d.url.is_some() { "url" } else { "content" };
         let (bytes, default_name) = match (d.content, d.url) {
             (Some(c), None) => {
                 let bytes = base64::engine::general_purpose::STANDARD
                     .decode(c.trim())
                     .map_err(|_| invalid(lang, &f("content"), "must be base64"))?;
-                (bytes, format!("document-{}.pdf", first + i + 1))
+                (bytes, default_name)
             }
             (None, Some(url)) => {
+                let room = MAX_FETCHED_BYTES
+                    .saturating_sub(fetched)
+                    .min(MAX_DOCUMENT_BYTES);
                 let got = state
                     .outbound
-                    .fetch(url.trim(), MAX_DOCUMENT_BYTES as u64)
+                    .fetch(url.trim(), room as u64)
                     .await
-                    .map_err(|e| invalid(lang, &f("url"), format!("cannot be fetched: {e}")))?;
-                let name = url
-                    .trim()
-                    .rsplit('/')
-                    .next()
-                    .filter(|n| n.to_ascii_lowercase().ends_with(".pdf"))
-                    .map_or_else(|| format!("document-{}.pdf", first + i + 1), str::to_string);
-                (got.bytes, name)
+                    .map_err(|e| invalid(lang, &f("url"), fetch_reason(&e)))?;
+                fetched += got.bytes.len();
+                (got.bytes, name_in_url(url.trim()).unwrap_or(default_name))
             }
             _ => {
                 return Err(invalid(
@@ -330,7 +381,13 @@ pub(crate) fn recipients_of(
     Ok(out)
 }
 
-pub(crate) fn fields_of(lang: Lang, list: Vec<FieldIn>) -> Result<Vec<NewField>, Reply> {
+/// The fields given, for an envelope of `docs` documents and `recipients` recipients.
+pub(crate) fn fields_of(
+    lang: Lang,
+    list: Vec<FieldIn>,
+    docs: usize,
+    recipients: usize,
+) -> Result<Vec<NewField>, Reply> {
     let mut out = Vec::with_capacity(list.len());
     let mut counts: std::collections::HashMap<(usize, &'static str), u32> = Default::default();
     for (i, x) in list.into_iter().enumerate() {
@@ -342,6 +399,20 @@ pub(crate) fn fields_of(lang: Lang, list: Vec<FieldIn>) -> Result<Vec<NewField>,
         };
         let document = pos(x.document, "document")?;
         let recipient = pos(x.recipient, "recipient")?;
+        if document >= docs {
+            return Err(invalid(
+                lang,
+                &f("document"),
+                format!("the envelope has {docs} documents"),
+            ));
+        }
+        if recipient >= recipients {
+            return Err(invalid(
+                lang,
+                &f("recipient"),
+                format!("the envelope has {recipients} recipients"),
+            ));
+        }
         let kind = match x.kind.as_deref().map(str::trim) {
             None | Some("") => FieldKind::Signature,
             Some(k) => FieldKind::from_db(k).ok_or_else(|| {
@@ -373,6 +444,18 @@ pub(crate) fn fields_of(lang: Lang, list: Vec<FieldIn>) -> Result<Vec<NewField>,
                 "width and height must be positive",
             ));
         }
+        // PDF pages are at most 14 400 points a side.
+        let inside = |v: f64, n: &str| -> Result<(), Reply> {
+            if (0.0..=14_400.0).contains(&v) {
+                Ok(())
+            } else {
+                Err(invalid(lang, &f(n), "must be on the page (0 to 14400)"))
+            }
+        };
+        inside(x0, "x")?;
+        inside(y0, "y")?;
+        inside(x0 + w, "width")?;
+        inside(y0 + h, "height")?;
         let (unit, rect) = match x.unit.as_deref().map(str::trim) {
             None | Some("") | Some("pt") => (FieldUnit::Points, [x0, y0, x0 + w, y0 + h]),
             Some("percent") => (FieldUnit::Percent, [x0, y0, w, h]),
@@ -434,8 +517,14 @@ pub(crate) async fn draft_from(
     let now = state.core.now();
     let documents = documents_of(state, lang, b.documents, 0).await?;
     let recipients = recipients_of(lang, b.recipients)?;
-    let given = b.fields.is_some();
-    let fields = fields_of(lang, b.fields.unwrap_or_default())?;
+    // No fields, or an empty list: tags (or summary pages) place them.
+    let given = b.fields.as_ref().is_some_and(|f| !f.is_empty());
+    let fields = fields_of(
+        lang,
+        b.fields.unwrap_or_default(),
+        documents.len(),
+        recipients.len(),
+    )?;
     let model = match b.model.as_deref().map(str::trim) {
         None | Some("") | Some("signer_certificate") => SignatureModel::SignerCertificate,
         Some("seal") => SignatureModel::Seal,
@@ -478,7 +567,7 @@ pub(crate) async fn draft_from(
             metadata: metadata_of(lang, b.metadata)?,
             options,
             expires_at,
-            reminder_days: b.reminder_days.filter(|d| *d > 0),
+            reminder_days: reminder_days(lang, b.reminder_days)?,
             template,
         },
         documents,
@@ -500,6 +589,24 @@ pub struct ListQuery {
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
+}
+
+/// The cursor after envelope `id` (opaque to clients; it stays valid when that envelope is
+/// deleted).
+fn cursor_of(id: EnvelopeId) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("after:{}", id.0))
+}
+
+fn cursor_id(c: &str) -> Option<EnvelopeId> {
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(c.trim())
+        .ok()?;
+    let n: i64 = std::str::from_utf8(&raw)
+        .ok()?
+        .strip_prefix("after:")?
+        .parse()
+        .ok()?;
+    (n > 0).then_some(EnvelopeId(n))
 }
 
 /// A list of envelopes or templates.
@@ -528,16 +635,9 @@ pub(crate) async fn list_of(
         filters.push(EnvelopeFilter::TitleContains(true, text.to_string()));
     }
     if let Some(c) = q.cursor.as_deref().filter(|c| !c.is_empty()) {
-        let uuid = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(c.trim())
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok());
-        let Some(uuid) = uuid else {
-            return invalid(lang, "cursor", "not a cursor of this list").into_response();
-        };
-        match state.core.envelope_by_uuid(s.p.org, &uuid).await {
-            Ok((e, _)) => filters.push(EnvelopeFilter::Before(e.id)),
-            Err(_) => return invalid(lang, "cursor", "not a cursor of this list").into_response(),
+        match cursor_id(c) {
+            Some(id) => filters.push(EnvelopeFilter::Before(id)),
+            None => return invalid(lang, "cursor", "not a cursor of this list").into_response(),
         }
     }
     let limit = q.limit.unwrap_or(20);
@@ -564,7 +664,7 @@ pub(crate) async fn list_of(
     let next_cursor = more
         .then(|| items.last())
         .flatten()
-        .map(|e| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(e.uuid.as_bytes()));
+        .map(|e| cursor_of(e.id));
     ok(
         lang,
         &EnvelopeList {
@@ -632,6 +732,13 @@ pub(crate) async fn created(state: &AppState, lang: Lang, e: &Envelope) -> Respo
     r
 }
 
+/// Whether `e`, a draft before this request, is one no longer (it was sent by it).
+async fn went_out(state: &AppState, e: &Envelope) -> bool {
+    e.status == EnvelopeStatus::Draft
+        && !e.header.template
+        && matches!(state.core.envelope(e.org, e.id).await, Ok((now, _)) if now.status != EnvelopeStatus::Draft)
+}
+
 /// Sends `e`; `fresh`: it was made by this request, so a refusal deletes it (nothing half
 /// made stays behind).
 pub(crate) async fn send_now(
@@ -643,6 +750,12 @@ pub(crate) async fn send_now(
 ) -> Response {
     let links = match state.core.send_envelope(s.p.org, e.id, &s.actor).await {
         Ok(l) => l,
+        Err(err) if went_out(state, &e).await => {
+            // It went out and then something failed (a mail, say): the envelope is
+            // answered without links — each is at …/recipients/{n}/link.
+            tracing::warn!(error = %err, envelope = %e.uuid, "ext: sent, then a failure");
+            Vec::new()
+        }
         Err(err) => {
             if fresh {
                 if let Err(del) = state.core.delete_draft(s.p.org, e.id, &s.actor).await {
@@ -709,6 +822,15 @@ pub async fn delete(State(state): State<AppState>, o: Owned) -> Response {
     }
 }
 
+/// `409 CONFLICT` unless the envelope of the path is a draft (or a template).
+pub(crate) fn draft_only(o: &Owned) -> Result<(), Reply> {
+    if o.e.status == EnvelopeStatus::Draft {
+        return Ok(());
+    }
+    Err(Reply::err(o.lang, Msg::Conflict)
+        .with_data(json!({"reason": format!("the envelope is {}, not draft", o.e.status)})))
+}
+
 /// Changes a draft with `edit` (its current contents as a [`Draft`]) and answers the draft.
 pub(crate) async fn edit_draft(
     state: &AppState,
@@ -716,10 +838,8 @@ pub(crate) async fn edit_draft(
     edit: impl FnOnce(&mut Draft, &Envelope) -> Result<(), Reply>,
 ) -> Response {
     let (lang, s, e) = (o.lang, &o.s, &o.e);
-    if e.status != EnvelopeStatus::Draft {
-        return Reply::err(lang, Msg::Conflict)
-            .with_data(json!({"reason": format!("the envelope is {}, not draft", e.status)}))
-            .into_response();
+    if let Err(r) = draft_only(o) {
+        return r.into_response();
     }
     let (e, mut d) = match state.core.draft_of(s.p.org, e.id).await {
         Ok(x) => x,
@@ -776,8 +896,8 @@ pub async fn patch(State(state): State<AppState>, o: Owned, body: Bytes) -> Resp
         if let Some(x) = expires {
             d.header.expires_at = x;
         }
-        if let Some(r) = p.reminder_days {
-            d.header.reminder_days = (r > 0).then_some(r);
+        if p.reminder_days.is_some() {
+            d.header.reminder_days = reminder_days(lang, p.reminder_days)?;
         }
         if let Some(m) = metadata {
             d.header.metadata = m;
@@ -935,13 +1055,14 @@ fn zip_of(files: Vec<(String, Vec<u8>)>) -> Result<Vec<u8>, zip::result::ZipErro
     let opts =
         zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     let mut seen = std::collections::HashSet::new();
-    for (i, (name, bytes)) in files.into_iter().enumerate() {
+    for (name, bytes) in files {
         let base = name.replace(['/', '\\'], "_");
-        let name = if seen.insert(base.clone()) {
-            base
-        } else {
-            format!("{}-{base}", i + 1)
-        };
+        let mut name = base.clone();
+        let mut n = 1;
+        while !seen.insert(name.clone()) {
+            n += 1;
+            name = format!("{n}-{base}");
+        }
         out.start_file(name, opts)?;
         out.write_all(&bytes)?;
     }

@@ -14,8 +14,9 @@
 //!   user data (`GET me`) needs the access token and the same session's `x-user-token`;
 //! - every reply `{code, message, data}` ([`reply`]).
 //!
-//! Built so far: the conventions, the token chain, `GET /ext/v1/me` and `POST /ext/v1/verify`;
-//! the envelope resources come next (ARCHITECTURE.md).
+//! Resources: envelopes with their documents, recipients in groups and fields (`envelopes`,
+//! `parts`), templates and webhooks (`manage`), `GET /ext/v1/me`, `POST /ext/v1/verify`; the
+//! typed bodies in `wire`, the OpenAPI document in `openapi`.
 
 #![forbid(unsafe_code)]
 

@@ -44,8 +44,12 @@ pub async fn add_documents(State(state): State<AppState>, o: Owned, body: Bytes)
     if list.is_empty() {
         return invalid(lang, "documents", "at least one is needed").into_response();
     }
-    // Fetched before the draft is read: nothing is changed if one cannot be had.
+    // A draft only, checked before anything is fetched; then fetched before the draft is
+    // changed: nothing is changed if one cannot be had.
     let e = &o.e;
+    if let Err(r) = crate::envelopes::draft_only(&o) {
+        return r.into_response();
+    }
     let have = match state.core.envelope_contents(e).await {
         Ok((d, _)) => d.len(),
         Err(err) => return core_refusal(lang, err),
@@ -184,12 +188,8 @@ pub async fn put_fields(State(state): State<AppState>, o: Owned, body: Bytes) ->
         Err(r) => return r.into_response(),
     };
     let given = !list.is_empty();
-    let new = match fields_of(lang, list) {
-        Ok(f) => f,
-        Err(r) => return r.into_response(),
-    };
     edit_draft(&state, &o, move |d, _| {
-        d.fields = new;
+        d.fields = fields_of(lang, list, d.documents.len(), d.recipients.len())?;
         crate::envelopes::set_placement(&mut d.header.options, given);
         Ok(())
     })

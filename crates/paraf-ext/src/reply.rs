@@ -317,6 +317,33 @@ impl Reply {
     pub fn from_core(lang: Lang, e: CoreError) -> Reply {
         let d = match e {
             CoreError::Domain(d) => d,
+            CoreError::Document(r) => {
+                use paraf_core::error::DocumentRefusal as R;
+                let (field, reason) = match r {
+                    R::NotAPdf { field, detail } | R::WrongPdfPassword { field, detail } => {
+                        (field, detail)
+                    }
+                    R::PageOutOfRange { page, pages } => (
+                        "fields".into(),
+                        format!("page {page} does not exist (the document has {pages})"),
+                    ),
+                    R::TagNotFound { tag } => ("fields".into(), format!("no tag {tag}")),
+                    R::InvalidImage { detail } | R::CannotSign { detail } => {
+                        ("documents".into(), detail)
+                    }
+                };
+                return Reply::err(lang, Msg::InvalidField)
+                    .with_data(json!({"field": field, "reason": reason}));
+            }
+            CoreError::NoCredits => {
+                return Reply::err(lang, Msg::Conflict)
+                    .with_data(json!({"reason": "the organisation has no credits left"}))
+            }
+            CoreError::WrongStatus { status, what } => {
+                return Reply::err(lang, Msg::Conflict).with_data(
+                    json!({"reason": format!("not possible while the status is {status}: {what}")}),
+                )
+            }
             other => {
                 tracing::error!(error = %other, "ext: internal failure");
                 return Reply::err(lang, Msg::Internal);

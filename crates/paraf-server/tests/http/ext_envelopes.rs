@@ -153,12 +153,66 @@ async fn envelope_lifecycle(backend: Backend) {
     bad["send"] = json!(true);
     let g = s.call("POST", "/ext/v1/envelopes", Some(bad)).await;
     assert_eq!(g.is(400, "INVALID_FIELD")["field"], "fields");
+    let mut bad = contract("X");
+    bad["documents"][0]["content"] = json!(b64(b"%PDF-1.7\nrusak sama sekali"));
+    let g = s.call("POST", "/ext/v1/envelopes", Some(bad)).await;
+    assert_eq!(g.is(400, "INVALID_FIELD")["field"], "documents");
+    let mut bad = contract("X");
+    bad["reminder_days"] = json!(200_000_000);
+    let g = s.call("POST", "/ext/v1/envelopes", Some(bad)).await;
+    assert_eq!(g.is(400, "INVALID_FIELD")["field"], "reminder_days");
+    for (field, name) in [
+        (
+            json!({"document": 3, "recipient": 1, "page": 1, "x": 1, "y": 1, "width": 9, "height": 9}),
+            "fields[0].document",
+        ),
+        (
+            json!({"document": 1, "recipient": 5, "page": 1, "x": 1, "y": 1, "width": 9, "height": 9}),
+            "fields[0].recipient",
+        ),
+        (
+            json!({"document": 1, "recipient": 1, "page": 1, "x": -5, "y": 1, "width": 9, "height": 9}),
+            "fields[0].x",
+        ),
+        (
+            json!({"document": 1, "recipient": 1, "page": 1, "x": 1e308, "y": 1, "width": 1e308, "height": 9}),
+            "fields[0].x",
+        ),
+        (
+            json!({"document": 1, "recipient": 1, "page": 1, "unit": "percent", "x": 1, "y": 1, "width": 9}),
+            "fields[0].height",
+        ),
+    ] {
+        let mut bad = contract("X");
+        bad["fields"] = json!([field]);
+        let g = s.call("POST", "/ext/v1/envelopes", Some(bad)).await;
+        assert_eq!(g.is(400, "INVALID_FIELD")["field"], name);
+    }
+    let mut bad = contract("X");
+    let one = bad["documents"][0].clone();
+    bad["documents"] = json!(vec![one; 21]);
+    let g = s.call("POST", "/ext/v1/envelopes", Some(bad)).await;
+    assert_eq!(g.is(400, "INVALID_FIELD")["field"], "documents");
+    let g = s.call("GET", "/ext/v1/envelopes?limit=abc", None).await;
+    let data = g.is(400, "INVALID_FIELD");
+    assert!(data["reason"].as_str().unwrap().contains("limit"), "{data}");
     let g = s.call("GET", "/ext/v1/envelopes", None).await;
     let list = g.is(200, "OK")["items"].as_array().unwrap().clone();
     assert_eq!(list.len(), 1, "{list:?}");
 
-    // Edited while a draft: header, documents, fields by hand and back to tags.
+    // Edited while a draft: header, documents, fields by hand and back to tags. Edits do
+    // not count the documents against the quotas again.
     let path = format!("/ext/v1/envelopes/{id}");
+    let (_, before) = app.state.core.quota(t.org.id).await.unwrap();
+    for title in ["Satu", "Dua", "Tiga"] {
+        let g = s.call("PATCH", &path, Some(json!({"title": title}))).await;
+        g.is(200, "OK");
+    }
+    let (_, after) = app.state.core.quota(t.org.id).await.unwrap();
+    assert_eq!(
+        (after.documents, after.storage_bytes),
+        (before.documents, before.storage_bytes)
+    );
     let g = s
         .call(
             "PATCH",
@@ -366,6 +420,46 @@ async fn envelope_lists_and_access(backend: Backend) {
     let g = admin.call("GET", "/ext/v1/envelopes?limit=500", None).await;
     assert_eq!(g.is(400, "INVALID_FIELD")["field"], "limit");
 
+    // Several documents, two of the same name: one ZIP of them all.
+    let mut three = contract("Tiga dokumen");
+    let one = three["documents"][0].clone();
+    three["documents"] = json!([one.clone(), one.clone(), one]);
+    three["documents"][2]["name"] = json!("2-kontrak.pdf");
+    let g = admin.call("POST", "/ext/v1/envelopes", Some(three)).await;
+    let zipped = g.is(201, "OK")["id"].as_str().unwrap().to_string();
+    let g = admin
+        .call("GET", &format!("/ext/v1/envelopes/{zipped}/download"), None)
+        .await;
+    assert_eq!(g.status, 200, "{}", g.body);
+    assert_eq!(g.header("content-type"), Some("application/zip"));
+    let entries = g.bytes.windows(4).filter(|w| w == b"PK\x01\x02").count();
+    assert_eq!(entries, 3);
+    let g = admin
+        .call("DELETE", &format!("/ext/v1/envelopes/{zipped}"), None)
+        .await;
+    g.is(200, "OK");
+    // A cursor stays valid when its envelope is deleted meanwhile.
+    let g = admin
+        .call("POST", "/ext/v1/envelopes", Some(contract("Sementara")))
+        .await;
+    let brief = g.is(201, "OK")["id"].as_str().unwrap().to_string();
+    let g = admin.call("GET", "/ext/v1/envelopes?limit=1", None).await;
+    let d = g.is(200, "OK").clone();
+    assert_eq!(titles(&d), ["Sementara"]);
+    let cursor = d["next_cursor"].as_str().unwrap().to_string();
+    let g = admin
+        .call("DELETE", &format!("/ext/v1/envelopes/{brief}"), None)
+        .await;
+    g.is(200, "OK");
+    let g = admin
+        .call(
+            "GET",
+            &format!("/ext/v1/envelopes?limit=1&cursor={cursor}"),
+            None,
+        )
+        .await;
+    assert_eq!(titles(g.is(200, "OK")), ["Milik guru"]);
+
     // Cancel (with a reason) and delete; the list follows.
     let g = admin
         .call(
@@ -413,6 +507,57 @@ async fn envelope_lists_and_access(backend: Backend) {
     g.is(404, "NOT_FOUND");
     let g = outsider.call("GET", "/ext/v1/envelopes", None).await;
     assert!(g.is(200, "OK")["items"].as_array().unwrap().is_empty());
+
+    // Another face's envelope is not this API's.
+    let console = app
+        .state
+        .core
+        .create_envelope(
+            t.org.id,
+            crate::envelopes::draft(
+                simple_pdf(),
+                vec![crate::envelopes::signer("a@example.com", 1, "id")],
+            ),
+            &Actor::cli(),
+        )
+        .await
+        .unwrap();
+    let g = admin
+        .call("GET", &format!("/ext/v1/envelopes/{}", console.uuid), None)
+        .await;
+    g.is(404, "NOT_FOUND");
+
+    // A request id replays only to the credentials that sent it: the same key with another
+    // user's tokens gets a conflict, not the first user's reply.
+    let body = json!({"email": instructor.email.as_str(), "password": PASSWORD}).to_string();
+    let t2 = admin
+        .c
+        .send("POST", "/ext/v1/auth/login", &[], Some(&body))
+        .await
+        .is(200, "OK")
+        .clone();
+    let rid = admin.c.next_id();
+    let list_as = |access: String, user_token: String| {
+        let (c, rid) = (&admin.c, rid.clone());
+        async move {
+            let auth = format!("Bearer {access}");
+            let h = [
+                ("authorization", auth.as_str()),
+                ("x-user-token", &user_token),
+            ];
+            c.send_as(&rid, "GET", "/ext/v1/envelopes", &h, None).await
+        }
+    };
+    let mine = || list_as(admin.access.clone(), admin.user_token.clone());
+    mine().await.is(200, "OK");
+    let again = mine().await;
+    assert_eq!(again.header("x-idempotent-replay"), Some("true"));
+    let other = list_as(
+        t2["access_token"].as_str().unwrap().into(),
+        t2["user_token"].as_str().unwrap().into(),
+    )
+    .await;
+    other.is(409, "REQUEST_ID_CONFLICT");
 
     // The user token is needed, of the same session.
     let auth = format!("Bearer {}", admin.access);
