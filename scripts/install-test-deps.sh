@@ -30,7 +30,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
-if ! command -v pyhanko >/dev/null || ! command -v openapi-spec-validator >/dev/null || ! python3 -c 'import certomancer, werkzeug, aiosmtpd, standardwebhooks, requests' 2>/dev/null; then
-  echo "installing pyHanko, certomancer, aiosmtpd (test SMTP server), standardwebhooks and openapi-spec-validator from PyPI"
-  python3 -m pip install -q pyhanko pyhanko-cli 'certomancer[web-api]' aiosmtpd standardwebhooks requests openapi-spec-validator
+if ! command -v pyhanko >/dev/null || ! command -v openapi-spec-validator >/dev/null || ! command -v moto_server >/dev/null || ! python3 -c 'import certomancer, werkzeug, aiosmtpd, standardwebhooks, requests' 2>/dev/null; then
+  echo "installing pyHanko, certomancer, aiosmtpd (test SMTP server), standardwebhooks, openapi-spec-validator and moto (S3-compatible server) from PyPI"
+  python3 -m pip install -q pyhanko pyhanko-cli 'certomancer[web-api]' aiosmtpd standardwebhooks requests openapi-spec-validator 'moto[server]'
 fi

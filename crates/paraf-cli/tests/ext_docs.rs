@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 
 use paraf_testkit::browser::Browser;
 use paraf_testkit::docs::block;
-use serving::{free_port, start, value};
+use serving::{free_port, start_with, value};
 
 fn page() -> String {
     paraf_testkit::docs::page("external-api.md")
@@ -74,13 +74,24 @@ fn downloads_are_signed(dir: &Path, port: u16) {
     assert!(cert.starts_with(b"%PDF"), "certificate.pdf is not a PDF");
 }
 
-#[test]
-fn the_walk_through_runs_as_written() {
-    paraf_testkit::tools::require_tool("jq", "jq");
+/// `paraf serve` on a fresh data directory (with `env`), and what its first start printed.
+struct Served {
+    dir: tempfile::TempDir,
+    data: std::path::PathBuf,
+    port: u16,
+    email: String,
+    password: String,
+    org: String,
+    /// The server's environment, which the operator's `paraf admin` shares.
+    env: Vec<(String, String)>,
+    _server: serving::Server,
+}
+
+fn serve(env: &[(&str, &str)]) -> Served {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let port = free_port();
-    let (_server, lines) = start(&data, port);
+    let (server, lines) = start_with(&data, port, env, Stdio::null());
     let email = value(&lines, "admin e-mail:").expect("the first start prints the admin");
     let password = value(&lines, "admin password:").unwrap();
     let org = lines
@@ -88,50 +99,84 @@ fn the_walk_through_runs_as_written() {
         .find_map(|l| l.split('`').nth(1).filter(|_| l.contains("organisation")))
         .expect("the first start names the organisation")
         .to_string();
-    let bin = Path::new(env!("CARGO_BIN_EXE_paraf")).parent().unwrap();
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
-    let doc = page();
-    let here = |s: &str| {
-        s.replace("http://127.0.0.1:8080", &format!("http://127.0.0.1:{port}"))
-            .replace("--org ORG", &format!("--org {org}"))
-    };
+    Served {
+        dir,
+        data,
+        port,
+        email,
+        password,
+        org,
+        env: env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        _server: server,
+    }
+}
 
-    // curl: steps 1–3, then (once Siti has signed) step 5, in one shell.
-    let curl = dir.path().join("curl");
-    std::fs::create_dir(&curl).unwrap();
-    std::fs::write(
-        curl.join("contract.pdf"),
-        paraf_testkit::pdf::pages(&["Kontrak Kerja Sama <@signature@>"]),
-    )
-    .unwrap();
-    let first = here(block(&doc, "Steps 1–3", "sh"));
-    let then = here(block(&doc, "Step 5:", "sh"));
-    let script = format!(
-        "set -euo pipefail\n{first}\nwhile [ ! -e signed-by-siti ]; do sleep 0.1; done\n{then}"
-    );
-    // At most two minutes each, so a broken example fails instead of hanging.
-    let mut sh = Command::new("timeout")
-        .args(["120", "bash", "-c", &script])
-        .current_dir(&curl)
-        .env("PATH", &path)
-        .env("PARAF_DATA", &data)
-        .env_remove("PARAF_DATABASE_URL")
-        .env("ADMIN_EMAIL", &email)
-        .env("ADMIN_PASSWORD", &password)
-        .stdout(Stdio::piped())
-        .spawn()
+impl Served {
+    /// A block of the page pointed at this server and organisation.
+    fn here(&self, s: &str) -> String {
+        s.replace(
+            "http://127.0.0.1:8080",
+            &format!("http://127.0.0.1:{}", self.port),
+        )
+        .replace("--org ORG", &format!("--org {}", self.org))
+    }
+
+    /// The curl steps 1–3, Siti signing in the browser, then step 5, in one shell in `name`.
+    fn curl_walk_through(&self, name: &str) -> std::path::PathBuf {
+        let doc = page();
+        let bin = Path::new(env!("CARGO_BIN_EXE_paraf")).parent().unwrap();
+        let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+        let work = self.dir.path().join(name);
+        std::fs::create_dir(&work).unwrap();
+        std::fs::write(
+            work.join("contract.pdf"),
+            paraf_testkit::pdf::pages(&["Kontrak Kerja Sama <@signature@>"]),
+        )
         .unwrap();
-    let link = first_link(&mut sh, port);
-    siti_signs(&link);
-    std::fs::write(curl.join("signed-by-siti"), "").unwrap();
-    assert!(sh.wait().unwrap().success(), "the curl steps failed");
-    downloads_are_signed(&curl, port);
-    let sent: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(curl.join("sent.json")).unwrap()).unwrap();
-    assert_eq!(sent["data"]["envelope"]["status"], "sent", "{sent}");
+        let first = self.here(block(&doc, "Steps 1–3", "sh"));
+        let then = self.here(block(&doc, "Step 5:", "sh"));
+        let script = format!(
+            "set -euo pipefail\n{first}\nwhile [ ! -e signed-by-siti ]; do sleep 0.1; done\n{then}"
+        );
+        // At most two minutes, so a broken example fails instead of hanging.
+        let mut sh = Command::new("timeout")
+            .args(["120", "bash", "-c", &script])
+            .current_dir(&work)
+            .env("PATH", &path)
+            .env("PARAF_DATA", &self.data)
+            .env_remove("PARAF_DATABASE_URL")
+            .env("ADMIN_EMAIL", &self.email)
+            .env("ADMIN_PASSWORD", &self.password)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let link = first_link(&mut sh, self.port);
+        siti_signs(&link);
+        std::fs::write(work.join("signed-by-siti"), "").unwrap();
+        assert!(sh.wait().unwrap().success(), "the curl steps failed");
+        downloads_are_signed(&work, self.port);
+        let sent: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(work.join("sent.json")).unwrap()).unwrap();
+        assert_eq!(sent["data"]["envelope"]["status"], "sent", "{sent}");
+        work
+    }
+}
+
+#[test]
+fn the_walk_through_runs_as_written() {
+    paraf_testkit::tools::require_tool("jq", "jq");
+    let served = serve(&[]);
+    let (data, port, org) = (&served.data, served.port, &served.org);
+    let (email, password) = (&served.email, &served.password);
+    let doc = page();
+    served.curl_walk_through("curl");
 
     // Python: its own key, the same steps, polling until Siti has signed.
-    let py = dir.path().join("python");
+    let py = served.dir.path().join("python");
     std::fs::create_dir(&py).unwrap();
     std::fs::write(
         py.join("contract.pdf"),
@@ -140,10 +185,10 @@ fn the_walk_through_runs_as_written() {
     .unwrap();
     let made = Command::new(env!("CARGO_BIN_EXE_paraf"))
         .args([
-            "admin", "app-key", "create", "--org", &org, "--name", "Python",
+            "admin", "app-key", "create", "--org", org, "--name", "Python",
         ])
         .arg("--data")
-        .arg(&data)
+        .arg(data)
         .env_remove("PARAF_DATA")
         .env_remove("PARAF_DATABASE_URL")
         .output()
@@ -154,9 +199,9 @@ fn the_walk_through_runs_as_written() {
         .lines()
         .find_map(|l| l.strip_prefix("x-app-key:\t").map(str::to_string))
         .unwrap();
-    let python = here(block(&doc, "### Python", "python"));
+    let python = served.here(block(&doc, "### Python", "python"));
     let mut child = Command::new("timeout")
-        .args(["120", "python3", "-c", &python, &app_key, &email, &password])
+        .args(["120", "python3", "-c", &python, &app_key, email, password])
         .current_dir(&py)
         .stdout(Stdio::piped())
         .spawn()
@@ -165,4 +210,34 @@ fn the_walk_through_runs_as_written() {
     siti_signs(&link);
     assert!(child.wait().unwrap().success(), "the Python example failed");
     downloads_are_signed(&py, port);
+}
+
+/// The same walk-through with the blobs in an S3-compatible bucket (`moto_server`): the
+/// server keeps no blob on disk, every one is an object under the configured prefix, and the
+/// signed PDF downloaded is as valid.
+#[test]
+fn the_walk_through_keeps_its_blobs_in_s3() {
+    paraf_testkit::tools::require_tool("jq", "jq");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let moto = rt.block_on(paraf_testkit::s3::Moto::start());
+    rt.block_on(moto.bucket("paraf-blobs"));
+    let mut env: Vec<(&str, String)> = moto.env();
+    env.push(("PARAF_BLOB_STORE", "s3://paraf-blobs/site-a".into()));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let served = serve(&env);
+    served.curl_walk_through("curl");
+    let objects = rt.block_on(moto.objects("paraf-blobs"));
+    // The contract, its signed versions, the seal, the certificate (PDF and JSON).
+    assert!(objects.len() >= 4, "{objects:?}");
+    assert!(
+        objects.iter().all(|k| k.starts_with("site-a/")),
+        "{objects:?}"
+    );
+    assert!(
+        !served.data.join("blobs").exists(),
+        "no blob on the local disk"
+    );
 }

@@ -142,6 +142,9 @@ pub struct ConfigLayer {
     /// Whether the session cookie is marked `Secure` (default true; false only for plain
     /// HTTP on a non-loopback host during development).
     pub cookie_secure: Option<bool>,
+    /// Where blobs (PDFs, images) live: `file` (default: `DATA/blobs`) or
+    /// `s3://bucket[/prefix]` (the client from the standard `AWS_*` variables).
+    pub blob_store: Option<String>,
     /// Let outbound requests (webhooks, fetched URLs, the SMS gateway) reach loopback,
     /// private and link-local addresses (development and tests only).
     pub outbound_allow_private: Option<bool>,
@@ -205,6 +208,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("PARAF_IDEMPOTENCY_TTL_SECS", "idempotency_ttl_secs"),
     ("PARAF_SHUTDOWN_GRACE_SECS", "shutdown_grace_secs"),
     ("PARAF_COOKIE_SECURE", "cookie_secure"),
+    ("PARAF_BLOB_STORE", "blob_store"),
     ("PARAF_OUTBOUND_ALLOW_PRIVATE", "outbound_allow_private"),
     ("PARAF_SMS_WEBHOOK_URL", "sms_webhook_url"),
     ("PARAF_REGISTRATION_OPEN", "registration_open"),
@@ -277,6 +281,7 @@ impl ConfigLayer {
             idempotency_ttl_secs: num("PARAF_IDEMPOTENCY_TTL_SECS")?,
             shutdown_grace_secs: num("PARAF_SHUTDOWN_GRACE_SECS")?,
             cookie_secure: flag("PARAF_COOKIE_SECURE")?,
+            blob_store: s("PARAF_BLOB_STORE"),
             outbound_allow_private: flag("PARAF_OUTBOUND_ALLOW_PRIVATE")?,
             sms_webhook_url: s("PARAF_SMS_WEBHOOK_URL"),
             registration_open: flag("PARAF_REGISTRATION_OPEN")?,
@@ -354,6 +359,7 @@ impl ConfigLayer {
             idempotency_ttl_secs,
             shutdown_grace_secs,
             cookie_secure,
+            blob_store,
             outbound_allow_private,
             sms_webhook_url,
             registration_open,
@@ -392,6 +398,49 @@ impl std::fmt::Debug for SmtpConfig {
             .field("tls", &self.tls)
             .field("credentials", &self.credentials.as_ref().map(|(u, _)| u))
             .finish()
+    }
+}
+
+/// Where blobs live (`blob_store` / `PARAF_BLOB_STORE`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum BlobLocation {
+    /// Files under `DATA/blobs` (`file`, the default).
+    #[default]
+    File,
+    /// An S3-compatible bucket (`s3://bucket[/prefix]`), the client configured by the
+    /// standard `AWS_*` variables (`AWS_ENDPOINT`, `AWS_ALLOW_HTTP`, `AWS_REGION`,
+    /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`).
+    S3 { bucket: String, prefix: String },
+}
+
+impl BlobLocation {
+    /// `file`, `s3://bucket` or `s3://bucket/some/prefix`; unset is `file`.
+    pub fn parse(v: Option<&str>) -> Result<BlobLocation, ConfigError> {
+        let v = v.map(str::trim).filter(|v| !v.is_empty());
+        match v {
+            None | Some("file") => Ok(BlobLocation::File),
+            Some(url) => {
+                let rest = url.strip_prefix("s3://").ok_or_else(|| {
+                    err(format!(
+                        "blob_store {url:?}: `file` or `s3://bucket[/prefix]`"
+                    ))
+                })?;
+                let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+                let bucket_ok = (3..=63).contains(&bucket.len())
+                    && bucket.bytes().all(|b| {
+                        b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.'
+                    });
+                if !bucket_ok {
+                    return Err(err(format!(
+                        "blob_store {url:?}: {bucket:?} is not an S3 bucket name"
+                    )));
+                }
+                Ok(BlobLocation::S3 {
+                    bucket: bucket.to_string(),
+                    prefix: prefix.trim_matches('/').to_string(),
+                })
+            }
+        }
     }
 }
 
@@ -446,6 +495,8 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// `Secure` attribute on the session cookie.
     pub cookie_secure: bool,
+    /// Where blobs live.
+    pub blob_store: BlobLocation,
     /// Outbound requests may reach loopback, private and link-local addresses.
     pub outbound_allow_private: bool,
     /// The SMS gateway (`None`: SMS go to the development outbox).
@@ -667,6 +718,7 @@ impl Config {
             idempotency_ttl: secs(l.idempotency_ttl_secs, 86400),
             shutdown_grace: secs(l.shutdown_grace_secs, 30),
             cookie_secure: l.cookie_secure.unwrap_or(true),
+            blob_store: BlobLocation::parse(l.blob_store.as_deref())?,
             outbound_allow_private: l.outbound_allow_private.unwrap_or(false),
             sms_webhook_url: match l.sms_webhook_url.filter(|u| !u.trim().is_empty()) {
                 None => None,
@@ -781,6 +833,32 @@ pub fn redact_url(url: &str) -> String {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn blob_locations() {
+        assert_eq!(BlobLocation::parse(None).unwrap(), BlobLocation::File);
+        assert_eq!(
+            BlobLocation::parse(Some("file")).unwrap(),
+            BlobLocation::File
+        );
+        assert_eq!(
+            BlobLocation::parse(Some("s3://paraf-blobs/site/a/")).unwrap(),
+            BlobLocation::S3 {
+                bucket: "paraf-blobs".into(),
+                prefix: "site/a".into()
+            }
+        );
+        assert_eq!(
+            BlobLocation::parse(Some("s3://paraf")).unwrap(),
+            BlobLocation::S3 {
+                bucket: "paraf".into(),
+                prefix: String::new()
+            }
+        );
+        for bad in ["disk", "s3://", "s3://UPPER", "gs://b/x", "s3://a"] {
+            assert!(BlobLocation::parse(Some(bad)).is_err(), "{bad}");
+        }
+    }
 
     fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
         move |k| {

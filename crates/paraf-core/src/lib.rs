@@ -186,7 +186,9 @@ impl Core {
         services: Services,
     ) -> Result<Opened, OpenError> {
         std::fs::create_dir_all(&config.data_dir)?;
-        std::fs::create_dir_all(config.blob_dir())?;
+        if config.blob_store == config::BlobLocation::File {
+            std::fs::create_dir_all(config.blob_dir())?;
+        }
         let store = match services.store {
             Some(s) => s,
             None => Store::connect(&config.database_url())
@@ -221,7 +223,15 @@ impl Core {
             &config.ca_dir(),
             config.ca_passphrase.as_ref().map(Secret::expose),
         )?;
-        let blobs: Arc<dyn BlobStore> = Arc::new(paraf_store::FsBlobStore::new(config.blob_dir()));
+        let blobs: Arc<dyn BlobStore> = match &config.blob_store {
+            config::BlobLocation::File => {
+                Arc::new(paraf_store::FsBlobStore::new(config.blob_dir()))
+            }
+            config::BlobLocation::S3 { bucket, prefix } => Arc::new(
+                paraf_store::S3BlobStore::from_env(bucket, prefix)
+                    .map_err(|e| OpenError::Config(e.to_string()))?,
+            ),
+        };
         let shutdown = Shutdown::new();
         let ttl = config.cache_ttl;
         let core = Core {

@@ -21,6 +21,9 @@ pub enum StoreError {
     Corrupt(String),
     #[error("background task failed: {0}")]
     Task(String),
+    /// The blob store (an S3-compatible bucket) failed.
+    #[error("blob store: {0}")]
+    Blob(String),
 }
 
 impl StoreError {

@@ -20,6 +20,7 @@
 mod app_keys;
 mod audit;
 pub mod blob;
+pub mod blob_s3;
 mod credentials;
 mod envelope_lists;
 mod envelopes;
@@ -50,9 +51,12 @@ use sqlx::sqlite::{
 };
 
 pub use blob::{BlobFuture, BlobStore, FsBlobStore};
+pub use blob_s3::S3BlobStore;
 pub use envelopes::{Answer, SignatureRecord};
 pub use error::StoreError;
 pub use invitations::Invitation;
+/// The S3 client's builder, for callers that configure it themselves (tests).
+pub use object_store::aws::AmazonS3Builder;
 pub use orgs::CreditTake;
 pub use people::{Appearance, Device};
 pub use uploads::Upload;

@@ -8,6 +8,8 @@ mod common;
 mod audit;
 #[path = "store/blob_connect.rs"]
 mod blob_connect;
+#[path = "store/blob_s3.rs"]
+mod blob_s3;
 #[path = "store/credentials.rs"]
 mod credentials;
 #[path = "store/envelopes.rs"]

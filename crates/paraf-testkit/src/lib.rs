@@ -26,6 +26,7 @@ pub mod db;
 pub mod docs;
 pub mod pdf;
 pub mod rng;
+pub mod s3;
 pub mod saml;
 pub mod schema;
 pub mod smtp;
