@@ -18,7 +18,7 @@ use paraf_core::audit::Actor;
 use paraf_core::directory;
 use paraf_core::{Config, ConfigLayer, Core, CoreError, Services};
 use paraf_domain::{
-    AuditChainReport, BreakReason, Clock, DomainError, Email, Entity, IpAllowList, NewApiToken,
+    AuditChainReport, Clock, DomainError, Email, Entity, IpAllowList, NewApiToken,
     NewAppCredential, NewOrganisation, NewUser, Nik, OrgName, Organisation, Password, PersonName,
     Plan, Role, Slug, SystemClock,
 };
@@ -75,6 +75,10 @@ enum AdminCommand {
     /// Single sign-on: the organisation's SAML identity provider.
     #[command(subcommand)]
     Saml(crate::saml_cmd::SamlCommand),
+    /// Checks everything stored: each blob a row names exists and still hashes to its id,
+    /// envelope and revision rows agree, every audit chain is intact. Prints each problem;
+    /// exits non-zero on any.
+    Fsck,
 }
 
 #[derive(Subcommand, Debug)]
@@ -329,6 +333,10 @@ pub fn run(args: AdminArgs) -> anyhow::Result<()> {
                 Ok(core) => crate::app_key_cmd::run(&core, c).await,
                 Err(e) => Err(e),
             },
+            AdminCommand::Fsck => match open_core(&config, &store).await {
+                Ok(core) => fsck(&core).await,
+                Err(e) => Err(e),
+            },
             AdminCommand::Saml(c) => match open_core(&config, &store).await {
                 Ok(core) => crate::saml_cmd::run(&core, c).await,
                 Err(e) => Err(e),
@@ -338,6 +346,25 @@ pub fn run(args: AdminArgs) -> anyhow::Result<()> {
         store.close().await;
         result
     })
+}
+
+/// `paraf admin fsck`.
+async fn fsck(core: &Core) -> anyhow::Result<()> {
+    let r = core.fsck().await?;
+    for p in &r.problems {
+        println!("{p}");
+    }
+    println!(
+        "fsck: {} blobs ({} references), {} audit chains: {} problems",
+        r.blobs,
+        r.references,
+        r.chains,
+        r.problems.len()
+    );
+    if !r.problems.is_empty() {
+        bail!("{} problems found", r.problems.len());
+    }
+    Ok(())
 }
 
 /// The core on the data directory's CA (which `paraf serve` created).
@@ -788,14 +815,7 @@ async fn execute(store: &Store, command: AdminCommand) -> anyhow::Result<()> {
                     );
                 }
                 AuditChainReport::Broken(b) => {
-                    let why = match b.reason {
-                        BreakReason::HashMismatch => "the record was modified",
-                        BreakReason::PrevHashMismatch => {
-                            "the record does not link to the previous one"
-                        }
-                        BreakReason::MissingRecord => "records are missing",
-                        BreakReason::HeadMismatch => "records at the end were removed or added",
-                    };
+                    let why = paraf_core::fsck::break_words(b.reason);
                     bail!(
                         "audit chain of {} is broken at record {}: {why}",
                         org.slug,
@@ -809,6 +829,7 @@ async fn execute(store: &Store, command: AdminCommand) -> anyhow::Result<()> {
         | AdminCommand::Webhook(_)
         | AdminCommand::Envelope(_)
         | AdminCommand::Saml(_)
+        | AdminCommand::Fsck
         | AdminCommand::AppKey(_) => {
             bail!("identity, seal, webhook, envelope, saml and app-key commands need the core: dispatched in run()")
         }

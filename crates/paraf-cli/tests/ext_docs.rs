@@ -241,3 +241,63 @@ fn the_walk_through_keeps_its_blobs_in_s3() {
         "no blob on the local disk"
     );
 }
+
+/// `paraf admin fsck` after the walk-through: clean; then a blob deleted, another altered and
+/// an audit record rewritten are each reported, and it exits non-zero.
+#[test]
+fn fsck_reports_missing_and_altered_blobs_and_a_broken_chain() {
+    paraf_testkit::tools::require_tool("jq", "jq");
+    let served = serve(&[]);
+    served.curl_walk_through("curl");
+    let fsck = || {
+        Command::new(env!("CARGO_BIN_EXE_paraf"))
+            .args(["admin", "fsck", "--data"])
+            .arg(&served.data)
+            .env_remove("PARAF_DATA")
+            .env_remove("PARAF_DATABASE_URL")
+            .output()
+            .unwrap()
+    };
+    let out = fsck();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains(": 0 problems"), "{text}");
+
+    // Two blobs of the envelope: one deleted, one overwritten.
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(served.data.join("blobs"))
+        .unwrap()
+        .map(|d| d.unwrap().path())
+        .filter(|p| p.file_name().is_some_and(|n| n.len() == 2))
+        .flat_map(|d| std::fs::read_dir(d).unwrap().map(|f| f.unwrap().path()))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 2, "{files:?}");
+    std::fs::remove_file(&files[0]).unwrap();
+    std::fs::write(&files[1], b"%PDF-1.7\nforged").unwrap();
+    // And an audit record rewritten by someone with write access to the database.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        use sqlx::{Connection, Executor};
+        let url = paraf_store::sqlite_url_for_data_dir(&served.data);
+        let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        c.execute("DROP TRIGGER audit_log_no_update").await.unwrap();
+        c.execute("UPDATE audit_log SET actor = 'eve' WHERE seq = 2")
+            .await
+            .unwrap();
+        c.close().await.unwrap();
+    });
+    let out = fsck();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("is missing"), "{text}");
+    assert!(text.contains("was altered"), "{text}");
+    assert!(
+        text.contains("the audit chain is broken at record 2: the record was modified"),
+        "{text}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("problems found"), "{stderr}");
+}

@@ -28,6 +28,7 @@ pub mod drafts;
 pub mod envelopes;
 pub mod error;
 pub mod events;
+pub mod fsck;
 pub mod hot;
 pub mod identities;
 pub mod library;

@@ -25,6 +25,7 @@ mod credentials;
 mod envelope_lists;
 mod envelopes;
 mod error;
+mod fsck;
 mod idempotency;
 mod identities;
 mod invitations;
@@ -54,6 +55,7 @@ pub use blob::{BlobFuture, BlobStore, FsBlobStore};
 pub use blob_s3::S3BlobStore;
 pub use envelopes::{Answer, SignatureRecord};
 pub use error::StoreError;
+pub use fsck::BlobReference;
 pub use invitations::Invitation;
 /// The S3 client's builder, for callers that configure it themselves (tests).
 pub use object_store::aws::AmazonS3Builder;

@@ -15,6 +15,7 @@ mod envelopes;
 mod ext;
 mod ext_envelopes;
 mod fill;
+mod fsck;
 mod gesdocs;
 mod gesdocs_proof;
 mod gesdocs_share;

@@ -1,0 +1,63 @@
+//! The core's fsck on both backends: a completed envelope checks clean; its signed document's
+//! blob deleted from the store is reported against each row that names it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use paraf_core::audit::Actor;
+use paraf_core::envelopes::Visit;
+use paraf_domain::Plan;
+use paraf_testkit::pdf::pages;
+
+use crate::common::*;
+use crate::envelopes::{draft, signer, token_of, typed};
+
+async fn fsck_sees_what_is_missing(backend: Backend) {
+    let app = spawn(backend).await;
+    let t = tenant(&app, "etude", Plan::Piagam).await;
+    let core = &app.state.core;
+    let pdf = pages(&["Le client <@signature1@>"]);
+    let e = core
+        .create_envelope(
+            t.org.id,
+            draft(pdf, vec![signer("alice@email.com", 1, "fr")]),
+            &Actor::cli(),
+        )
+        .await
+        .unwrap();
+    let links = core
+        .send_envelope(t.org.id, e.id, &Actor::cli())
+        .await
+        .unwrap();
+    let done = core
+        .sign(
+            token_of(&links[0].url),
+            typed("Alice Dupont"),
+            &Visit::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(done.status.as_str(), "completed");
+    let r = core.fsck().await.unwrap();
+    assert!(r.problems.is_empty(), "{:?}", r.problems);
+    assert!(r.blobs >= 4 && r.references > r.blobs, "{r:?}");
+
+    let (docs, _) = core.envelope_contents(&done).await.unwrap();
+    let current = docs[0].current.clone();
+    core.blobs.delete(&current).await.unwrap();
+    let r = core.fsck().await.unwrap();
+    assert!(!r.problems.is_empty());
+    assert!(
+        r.problems
+            .iter()
+            .all(|p| p.starts_with("etude: envelope ") && p.contains("is missing")),
+        "{:?}",
+        r.problems
+    );
+    assert!(
+        r.problems.iter().any(|p| p.contains("(current)")),
+        "{:?}",
+        r.problems
+    );
+    app.stop().await;
+}
+
+crate::both_backends!(fsck_sees_what_is_missing);
