@@ -52,9 +52,30 @@ pub struct TestApp {
     pub fresh: Arc<Fresh>,
 }
 
+/// The test configuration of a fresh store. With `PARAF_TEST_BLOB_STORE=s3://bucket[/prefix]`
+/// (and the `AWS_*` variables: the S3 pass of `scripts/test.sh`), blobs go to that bucket,
+/// each server under a prefix of its own.
 pub fn config_for(fresh: &Fresh) -> Config {
     let mut c = Config::for_tests(fresh.dir.path()).unwrap();
     c.database_url = Some(fresh.database_url.clone());
+    if let Ok(v) = std::env::var("PARAF_TEST_BLOB_STORE") {
+        use paraf_server::config::BlobLocation;
+        match BlobLocation::parse(Some(&v)).expect("PARAF_TEST_BLOB_STORE") {
+            BlobLocation::S3 { bucket, prefix } => {
+                let own = fresh
+                    .dir
+                    .path()
+                    .file_name()
+                    .map(|n| n.to_string_lossy().trim_start_matches('.').to_string())
+                    .unwrap_or_default();
+                c.blob_store = BlobLocation::S3 {
+                    bucket,
+                    prefix: format!("{prefix}/{own}").trim_matches('/').to_string(),
+                };
+            }
+            BlobLocation::File => {}
+        }
+    }
     c
 }
 
