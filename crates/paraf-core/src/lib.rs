@@ -71,6 +71,7 @@ pub use audit::{Actor, AuditAction, AuditBatcher, UsageCounter};
 pub use config::{Config, ConfigError, ConfigLayer};
 pub use error::CoreError;
 pub use identities::{IdentityService, MasterKey};
+pub use paraf_store::{BlobCounts, BlobStats};
 pub use pki::{CaOrigin, PkiService};
 pub use secret::Secret;
 pub use shutdown::Shutdown;
@@ -125,6 +126,8 @@ pub struct Core {
     pub store: Store,
     /// PDFs and images, content-addressed (`DATA/blobs` on disk).
     pub blobs: Arc<dyn BlobStore>,
+    /// The blob store's operations, failures and time (for `/metrics`).
+    pub blob_stats: Arc<paraf_store::BlobStats>,
     /// "Now" (a `ManualClock` in tests).
     pub clock: Arc<dyn Clock>,
     /// Randomness.
@@ -224,7 +227,7 @@ impl Core {
             &config.ca_dir(),
             config.ca_passphrase.as_ref().map(Secret::expose),
         )?;
-        let blobs: Arc<dyn BlobStore> = match &config.blob_store {
+        let stored: Arc<dyn BlobStore> = match &config.blob_store {
             config::BlobLocation::File => {
                 Arc::new(paraf_store::FsBlobStore::new(config.blob_dir()))
             }
@@ -233,6 +236,10 @@ impl Core {
                     .map_err(|e| OpenError::Config(e.to_string()))?,
             ),
         };
+        // Counted and timed for `/metrics`.
+        let measured = paraf_store::Measured::new(stored);
+        let blob_stats = measured.stats();
+        let blobs: Arc<dyn BlobStore> = Arc::new(measured);
         let shutdown = Shutdown::new();
         let ttl = config.cache_ttl;
         let core = Core {
@@ -252,6 +259,7 @@ impl Core {
             public_url: Arc::from(public_url.trim_end_matches('/')),
             store,
             blobs,
+            blob_stats,
             clock: services.clock,
             entropy: services.entropy,
             pki: Arc::new(pki),

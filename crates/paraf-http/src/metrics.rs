@@ -28,6 +28,7 @@ struct Inner {
     latency: BTreeMap<String, Histogram>,
     jobs: BTreeMap<(String, String), u64>,
     gauges: BTreeMap<(String, String), f64>,
+    blobs: Option<paraf_core::BlobCounts>,
 }
 
 /// The registry; cheap to share behind an `Arc`.
@@ -82,6 +83,13 @@ impl Metrics {
         if let Ok(mut g) = self.inner.lock() {
             g.gauges
                 .insert(("paraf_jobs".to_string(), state.to_string()), value);
+        }
+    }
+
+    /// The blob store's counters, read at scrape time.
+    pub fn set_blob_counts(&self, c: paraf_core::BlobCounts) {
+        if let Ok(mut g) = self.inner.lock() {
+            g.blobs = Some(c);
         }
     }
 
@@ -166,6 +174,33 @@ impl Metrics {
         for ((name, state), v) in &g.gauges {
             let _ = writeln!(out, "{name}{{state=\"{}\"}} {v}", escape(state));
         }
+        if let Some(b) = g.blobs {
+            let _ = writeln!(
+                out,
+                "# HELP paraf_blob_operations_total Blob store writes and reads."
+            );
+            let _ = writeln!(out, "# TYPE paraf_blob_operations_total counter");
+            let _ = writeln!(out, "paraf_blob_operations_total{{op=\"put\"}} {}", b.puts);
+            let _ = writeln!(out, "paraf_blob_operations_total{{op=\"get\"}} {}", b.gets);
+            let _ = writeln!(
+                out,
+                "# HELP paraf_blob_seconds_total Time spent in blob store writes and reads."
+            );
+            let _ = writeln!(out, "# TYPE paraf_blob_seconds_total counter");
+            for (op, micros) in [("put", b.put_micros), ("get", b.get_micros)] {
+                let _ = writeln!(
+                    out,
+                    "paraf_blob_seconds_total{{op=\"{op}\"}} {}",
+                    micros as f64 / 1e6
+                );
+            }
+            let _ = writeln!(
+                out,
+                "# HELP paraf_blob_errors_total Blob store operations that failed (unreachable store, corrupt blob)."
+            );
+            let _ = writeln!(out, "# TYPE paraf_blob_errors_total counter");
+            let _ = writeln!(out, "paraf_blob_errors_total {}", b.errors);
+        }
         out
     }
 }
@@ -181,7 +216,23 @@ mod tests {
         m.observe_request("GET", "/healthz", 200, Duration::from_millis(30));
         m.observe_job("webhook", "done");
         m.set_job_gauge("queued", 2.0);
+        m.set_blob_counts(paraf_core::BlobCounts {
+            puts: 3,
+            gets: 5,
+            errors: 1,
+            put_micros: 1_500_000,
+            get_micros: 0,
+        });
         let t = m.render();
+        assert!(
+            t.contains("paraf_blob_operations_total{op=\"get\"} 5"),
+            "{t}"
+        );
+        assert!(
+            t.contains("paraf_blob_seconds_total{op=\"put\"} 1.5"),
+            "{t}"
+        );
+        assert!(t.contains("paraf_blob_errors_total 1"), "{t}");
         assert!(t.contains(
             "paraf_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 2"
         ));

@@ -97,6 +97,9 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
             state.metrics.set_job_gauge(s, n);
         }
     }
+    state
+        .metrics
+        .set_blob_counts(state.core.blob_stats.counts());
     (
         [(
             header::CONTENT_TYPE,

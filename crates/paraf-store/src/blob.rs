@@ -149,3 +149,110 @@ impl BlobStore for FsBlobStore {
         })
     }
 }
+
+/// Operations and failures of a blob store since the process started (for `/metrics`).
+#[derive(Debug, Default)]
+pub struct BlobStats {
+    puts: AtomicU64,
+    gets: AtomicU64,
+    errors: AtomicU64,
+    put_micros: AtomicU64,
+    get_micros: AtomicU64,
+}
+
+/// A snapshot of [`BlobStats`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BlobCounts {
+    pub puts: u64,
+    pub gets: u64,
+    /// Operations that failed (unreachable store, corrupt blob…); a missing blob is not one.
+    pub errors: u64,
+    pub put_micros: u64,
+    pub get_micros: u64,
+}
+
+impl BlobStats {
+    pub fn counts(&self) -> BlobCounts {
+        BlobCounts {
+            puts: self.puts.load(Ordering::Relaxed),
+            gets: self.gets.load(Ordering::Relaxed),
+            errors: self.errors.load(Ordering::Relaxed),
+            put_micros: self.put_micros.load(Ordering::Relaxed),
+            get_micros: self.get_micros.load(Ordering::Relaxed),
+        }
+    }
+
+    fn record<T>(&self, r: &Result<T>, ops: &AtomicU64, micros: &AtomicU64, t: std::time::Instant) {
+        ops.fetch_add(1, Ordering::Relaxed);
+        micros.fetch_add(
+            u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+        if r.is_err() {
+            self.errors.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// A blob store whose operations are counted and timed in [`BlobStats`].
+#[derive(Debug)]
+pub struct Measured {
+    inner: std::sync::Arc<dyn BlobStore>,
+    stats: std::sync::Arc<BlobStats>,
+}
+
+impl Measured {
+    pub fn new(inner: std::sync::Arc<dyn BlobStore>) -> Measured {
+        Measured {
+            inner,
+            stats: std::sync::Arc::default(),
+        }
+    }
+
+    /// The counters, shared.
+    pub fn stats(&self) -> std::sync::Arc<BlobStats> {
+        self.stats.clone()
+    }
+}
+
+impl BlobStore for Measured {
+    fn put<'a>(&'a self, bytes: &'a [u8]) -> BlobFuture<'a, BlobId> {
+        Box::pin(async move {
+            let t = std::time::Instant::now();
+            let r = self.inner.put(bytes).await;
+            self.stats
+                .record(&r, &self.stats.puts, &self.stats.put_micros, t);
+            r
+        })
+    }
+
+    fn get<'a>(&'a self, id: &'a BlobId) -> BlobFuture<'a, Option<Vec<u8>>> {
+        Box::pin(async move {
+            let t = std::time::Instant::now();
+            let r = self.inner.get(id).await;
+            self.stats
+                .record(&r, &self.stats.gets, &self.stats.get_micros, t);
+            r
+        })
+    }
+
+    fn exists<'a>(&'a self, id: &'a BlobId) -> BlobFuture<'a, bool> {
+        Box::pin(async move {
+            let r = self.inner.exists(id).await;
+            if r.is_err() {
+                self.stats.errors.fetch_add(1, Ordering::Relaxed);
+            }
+            r
+        })
+    }
+
+    fn delete<'a>(&'a self, id: &'a BlobId) -> BlobFuture<'a, ()> {
+        Box::pin(async move {
+            let r = self.inner.delete(id).await;
+            if r.is_err() {
+                self.stats.errors.fetch_add(1, Ordering::Relaxed);
+            }
+            r
+        })
+    }
+}

@@ -51,7 +51,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-pub use blob::{BlobFuture, BlobStore, FsBlobStore};
+pub use blob::{BlobCounts, BlobFuture, BlobStats, BlobStore, FsBlobStore, Measured};
 pub use blob_s3::S3BlobStore;
 pub use envelopes::{Answer, SignatureRecord};
 pub use error::StoreError;

@@ -1,5 +1,6 @@
-//! The core's fsck on both backends: a completed envelope checks clean; its signed document's
-//! blob deleted from the store is reported against each row that names it.
+//! The core's fsck on both backends: a completed envelope checks clean (and `/metrics` counts
+//! the blob store's work); its signed document's blob deleted from the store is reported
+//! against each row that names it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use paraf_core::audit::Actor;
@@ -38,6 +39,23 @@ async fn fsck_sees_what_is_missing(backend: Backend) {
     assert_eq!(done.status.as_str(), "completed");
     let r = core.fsck().await.unwrap();
     assert!(r.problems.is_empty(), "{:?}", r.problems);
+    // The blob store's work is in /metrics.
+    let m = app.text("/metrics").await;
+    let value = |name: &str| -> f64 {
+        m.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{name} not in {m}"))
+    };
+    assert!(
+        value("paraf_blob_operations_total{op=\"put\"}") >= 3.0,
+        "{m}"
+    );
+    assert!(
+        value("paraf_blob_operations_total{op=\"get\"}") >= 4.0,
+        "{m}"
+    );
+    assert_eq!(value("paraf_blob_errors_total"), 0.0, "{m}");
     assert!(r.blobs >= 4 && r.references > r.blobs, "{r:?}");
 
     let (docs, _) = core.envelope_contents(&done).await.unwrap();
