@@ -8,7 +8,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use paraf_core::audit::{Actor, Face};
 use paraf_core::domain::{Claim, CredentialKey, GatewayApp, IdempotencyKey, StoredResponse};
-use paraf_http::idempotency::{fingerprint, recordable, REPLAY_HEADER};
+use paraf_http::idempotency::{fingerprint, REPLAY_HEADER};
 use paraf_http::request_id::RequestId;
 use paraf_http::state::AppState;
 use sha2::{Digest, Sha256};
@@ -161,16 +161,7 @@ pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) ->
             return Reply::err(lang, Msg::Internal).into_response();
         }
     };
-    let stored = StoredResponse {
-        status: rparts.status.as_u16(),
-        headers: rparts
-            .headers
-            .iter()
-            .filter(|(k, _)| recordable(k))
-            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
-            .collect(),
-        body: body.to_vec(),
-    };
+    let stored = paraf_http::idempotency::stored(&rparts, &body);
     if let Err(e) = state.core.record_reply(&idem, &stored).await {
         tracing::warn!(error = %e, "ext: could not record the reply for replay");
     }

@@ -45,6 +45,20 @@ pub fn fingerprint(method: &str, uri: &str, body: &[u8]) -> String {
     hex::encode(h.finalize())
 }
 
+/// What is kept of a reply for replay: its status, its recordable headers and its body.
+pub fn stored(parts: &axum::http::response::Parts, body: &[u8]) -> StoredResponse {
+    StoredResponse {
+        status: parts.status.as_u16(),
+        headers: parts
+            .headers
+            .iter()
+            .filter(|(k, _)| recordable(k))
+            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+            .collect(),
+        body: body.to_vec(),
+    }
+}
+
 /// A recorded response, marked as replayed.
 pub fn replay(stored: StoredResponse) -> Response {
     let mut resp = Response::new(Body::from(stored.body));
@@ -141,16 +155,7 @@ pub async fn replay_or_record(State(state): State<AppState>, req: Request, next:
             return ApiError::internal(format!("reading the response: {e}")).into_response();
         }
     };
-    let stored = StoredResponse {
-        status: parts.status.as_u16(),
-        headers: parts
-            .headers
-            .iter()
-            .filter(|(k, _)| recordable(k))
-            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
-            .collect(),
-        body: body.to_vec(),
-    };
+    let stored = stored(&parts, &body);
     if let Err(e) = state.core.record_reply(&key, &stored).await {
         tracing::warn!(error = %e, "could not record the response for replay");
     }

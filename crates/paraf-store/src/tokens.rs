@@ -11,7 +11,7 @@
 //! | flavour | issued by | refresh |
 //! |---|---|---|
 //! | `oauth` | `oauth_password_grant` (access + refresh) | rotates: a refresh token is spent on use; presenting a spent one revokes the family (`RefreshTokenReused`) |
-//! | `gateway` | `issue_user_token` (after `verify_gateway_app` + the user's password) | `refresh_from_user_token` gives a refresh token (revoking earlier ones); `refresh_tokens` gives access tokens and does not rotate |
+//! | `gateway` | `gateway_login` (user, refresh and access token; after `gateway_app_by_key` and the user's password) or `issue_user_token` (a user token alone) | `refresh_from_user_token` gives a refresh token (revoking earlier ones); `refresh_tokens` rotates as for `oauth` |
 //! | `console` | `create_console_session` (after the user's password) | none: the session expires |
 
 use paraf_domain::{
@@ -207,10 +207,9 @@ impl Store {
         })
     }
 
-    /// Exchanges a refresh token. `oauth` families rotate: the presented token is spent and
-    /// a new access + refresh pair is returned; presenting a spent refresh token again
-    /// revokes the whole family and fails with `RefreshTokenReused`. `gateway` families
-    /// return a new access token only. Other refusals: `Malformed`, `WrongTokenKind`,
+    /// Exchanges a refresh token. `oauth` and `gateway` families rotate: the presented token
+    /// is spent and a new access + refresh pair is returned; presenting a spent refresh token
+    /// again revokes the whole family and fails with `RefreshTokenReused`. Other refusals: `Malformed`, `WrongTokenKind`,
     /// `UnknownCredential`, `Revoked`, `Expired`, `Disabled`.
     pub async fn refresh_tokens(
         &self,
