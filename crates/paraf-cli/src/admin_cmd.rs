@@ -370,7 +370,12 @@ async fn fsck(core: &Core) -> anyhow::Result<()> {
 /// The core on the data directory's CA (which `paraf serve` created).
 async fn open_core(config: &Config, store: &Store) -> anyhow::Result<Core> {
     let ca_dir = config.ca_dir();
-    if !ca_dir.join("state.json").exists() {
+    let in_database = config.ca_store == paraf_core::config::CaLocation::Database;
+    if in_database {
+        if store.ca_authority().await?.is_none() {
+            bail!("no CA in the database: start `paraf serve` once first");
+        }
+    } else if !ca_dir.join("state.json").exists() {
         bail!(
             "no CA in {}: start `paraf serve --data {}` once first",
             ca_dir.display(),
@@ -387,7 +392,13 @@ async fn open_core(config: &Config, store: &Store) -> anyhow::Result<Core> {
     };
     let opened = Core::open(config.clone(), public_url, services)
         .await
-        .map_err(|e| anyhow!("cannot open the CA in {}: {e}", ca_dir.display()))?;
+        .map_err(|e| {
+            if in_database {
+                anyhow!("cannot open the CA in the database: {e}")
+            } else {
+                anyhow!("cannot open the CA in {}: {e}", ca_dir.display())
+            }
+        })?;
     Ok(opened.core)
 }
 

@@ -117,7 +117,7 @@ fn run_with(
             org_name,
         } => {
             let uses_master_key = passphrase.is_none();
-            let ca = CertificateAuthority::init(
+            CertificateAuthority::init(
                 &dir,
                 CaInitOptions {
                     key_type,
@@ -128,13 +128,13 @@ fn run_with(
                 now,
             )
             .with_context(|| format!("creating the CA in {}", dir.display()))?;
-            writeln!(out, "created CA in {}", ca.dir().display())?;
-            writeln!(out, "trust anchor: {}", ca.dir().join("root.pem").display())?;
+            writeln!(out, "created CA in {}", dir.display())?;
+            writeln!(out, "trust anchor: {}", dir.join("root.pem").display())?;
             if uses_master_key {
                 writeln!(
                     out,
                     "keys are sealed with {} (no {PASSPHRASE_ENV} was set): protect the directory",
-                    ca.dir().join("master.key").display()
+                    dir.join("master.key").display()
                 )?;
             }
         }
@@ -148,7 +148,7 @@ fn run_with(
             password,
             days,
         } => {
-            let mut ca = open(&dir, passphrase.as_deref())?;
+            let ca = open(&dir, passphrase.as_deref())?;
             let (key, cert) = ca
                 .issue(IssueRequest {
                     common_name: cn.clone(),
@@ -170,7 +170,7 @@ fn run_with(
             serial,
             reason,
         } => {
-            let mut ca = open(&dir, passphrase.as_deref())?;
+            let ca = open(&dir, passphrase.as_deref())?;
             ca.revoke(&serial, reason, now)
                 .with_context(|| format!("revoking {serial}"))?;
             writeln!(out, "revoked {serial} ({reason})")?;

@@ -172,7 +172,7 @@ fn expired_not_yet_valid_and_revoked_certificates_are_refused() {
     let plain = input(d, "plain.pdf", &simple_pdf(1));
     let day = Duration::from_secs(86_400);
     let issue = |name: &str, not_before: SystemTime, days: u32| -> PathBuf {
-        let mut ca = paraf_pki::CertificateAuthority::open(&pki.dir, None).unwrap();
+        let ca = paraf_pki::CertificateAuthority::open(&pki.dir, None).unwrap();
         let (key, cert) = ca
             .issue(paraf_pki::IssueRequest {
                 common_name: name.into(),

@@ -145,6 +145,9 @@ pub struct ConfigLayer {
     /// Where blobs (PDFs, images) live: `file` (default: `DATA/blobs`) or
     /// `s3://bucket[/prefix]` (the client from the standard `AWS_*` variables).
     pub blob_store: Option<String>,
+    /// Where the built-in CA lives: `file` (default: `DATA/ca`) or `database` (shared by every
+    /// instance on the database; a CA found in `DATA/ca` is imported at the first start).
+    pub ca_store: Option<String>,
     /// Let outbound requests (webhooks, fetched URLs, the SMS gateway) reach loopback,
     /// private and link-local addresses (development and tests only).
     pub outbound_allow_private: Option<bool>,
@@ -209,6 +212,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("PARAF_SHUTDOWN_GRACE_SECS", "shutdown_grace_secs"),
     ("PARAF_COOKIE_SECURE", "cookie_secure"),
     ("PARAF_BLOB_STORE", "blob_store"),
+    ("PARAF_CA_STORE", "ca_store"),
     ("PARAF_OUTBOUND_ALLOW_PRIVATE", "outbound_allow_private"),
     ("PARAF_SMS_WEBHOOK_URL", "sms_webhook_url"),
     ("PARAF_REGISTRATION_OPEN", "registration_open"),
@@ -282,6 +286,7 @@ impl ConfigLayer {
             shutdown_grace_secs: num("PARAF_SHUTDOWN_GRACE_SECS")?,
             cookie_secure: flag("PARAF_COOKIE_SECURE")?,
             blob_store: s("PARAF_BLOB_STORE"),
+            ca_store: s("PARAF_CA_STORE"),
             outbound_allow_private: flag("PARAF_OUTBOUND_ALLOW_PRIVATE")?,
             sms_webhook_url: s("PARAF_SMS_WEBHOOK_URL"),
             registration_open: flag("PARAF_REGISTRATION_OPEN")?,
@@ -360,6 +365,7 @@ impl ConfigLayer {
             shutdown_grace_secs,
             cookie_secure,
             blob_store,
+            ca_store,
             outbound_allow_private,
             sms_webhook_url,
             registration_open,
@@ -444,6 +450,27 @@ impl BlobLocation {
     }
 }
 
+/// Where the built-in CA lives (`ca_store` / `PARAF_CA_STORE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CaLocation {
+    /// Files in `DATA/ca` (`file`, the default).
+    #[default]
+    File,
+    /// The database (`database`): every instance on it shares the CA.
+    Database,
+}
+
+impl CaLocation {
+    /// `file` or `database`; unset is `file`.
+    pub fn parse(v: Option<&str>) -> Result<CaLocation, ConfigError> {
+        match v.map(str::trim).filter(|v| !v.is_empty()) {
+            None | Some("file") => Ok(CaLocation::File),
+            Some("database") => Ok(CaLocation::Database),
+            Some(other) => Err(err(format!("ca_store {other:?}: `file` or `database`"))),
+        }
+    }
+}
+
 /// The resolved settings of one server.
 #[derive(Clone)]
 pub struct Config {
@@ -497,6 +524,8 @@ pub struct Config {
     pub cookie_secure: bool,
     /// Where blobs live.
     pub blob_store: BlobLocation,
+    /// Where the built-in CA lives.
+    pub ca_store: CaLocation,
     /// Outbound requests may reach loopback, private and link-local addresses.
     pub outbound_allow_private: bool,
     /// The SMS gateway (`None`: SMS go to the development outbox).
@@ -719,6 +748,7 @@ impl Config {
             shutdown_grace: secs(l.shutdown_grace_secs, 30),
             cookie_secure: l.cookie_secure.unwrap_or(true),
             blob_store: BlobLocation::parse(l.blob_store.as_deref())?,
+            ca_store: CaLocation::parse(l.ca_store.as_deref())?,
             outbound_allow_private: l.outbound_allow_private.unwrap_or(false),
             sms_webhook_url: match l.sms_webhook_url.filter(|u| !u.trim().is_empty()) {
                 None => None,

@@ -192,10 +192,7 @@ impl IdentityService {
     /// Runs a CA change on the blocking pool.
     async fn on_ca(
         &self,
-        f: impl FnOnce(
-                &mut paraf_pki::CertificateAuthority,
-                std::time::SystemTime,
-            ) -> Result<(), PkiError>
+        f: impl FnOnce(&paraf_pki::CertificateAuthority, std::time::SystemTime) -> Result<(), PkiError>
             + Send
             + 'static,
     ) -> Result<()> {

@@ -72,7 +72,7 @@ pub use config::{Config, ConfigError, ConfigLayer};
 pub use error::CoreError;
 pub use identities::{IdentityService, MasterKey};
 pub use paraf_store::{BlobCounts, BlobStats};
-pub use pki::{CaOrigin, PkiService};
+pub use pki::{CaOrigin, NewCa, PkiService};
 pub use secret::Secret;
 pub use shutdown::Shutdown;
 
@@ -207,12 +207,32 @@ impl Core {
             .map(|p| p.expose().as_bytes().to_vec());
         let key_type = config.ca_key_type;
         let org_name = config.ca_org_name.clone();
-        let url = public_url.clone();
-        let (pki, ca_origin) = tokio::task::spawn_blocking(move || {
-            PkiService::open_or_init(&ca_dir, passphrase, key_type, &org_name, &url, now.into())
-        })
-        .await
-        .map_err(|e| OpenError::Config(format!("CA task: {e}")))??;
+        let (pki, ca_origin) = match config.ca_store {
+            config::CaLocation::File => {
+                let url = public_url.clone();
+                tokio::task::spawn_blocking(move || {
+                    PkiService::open_or_init(
+                        &ca_dir,
+                        passphrase,
+                        key_type,
+                        &org_name,
+                        &url,
+                        now.into(),
+                    )
+                })
+                .await
+                .map_err(|e| OpenError::Config(format!("CA task: {e}")))??
+            }
+            config::CaLocation::Database => {
+                let new = pki::NewCa {
+                    key_type,
+                    org_name,
+                    public_url: public_url.clone(),
+                };
+                PkiService::open_or_init_in_database(&store, &ca_dir, passphrase, new, now.into())
+                    .await?
+            }
+        };
         if let Ok(ca) = pki.current() {
             if ca.public_url().trim_end_matches('/') != public_url.trim_end_matches('/') {
                 tracing::warn!(

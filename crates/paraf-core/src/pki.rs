@@ -1,16 +1,33 @@
 //! [`PkiService`]: the built-in CA as a shared service (the HTTP responders live in
-//! `paraf-http`).
+//! `paraf-http`), kept where `ca_store` says.
 //!
-//! [`PkiService`] holds the opened [`CertificateAuthority`] and reopens it when
-//! `DIR/ca/state.json` changes, so revocations made by `paraf ca revoke` on the same directory
-//! are answered at once. All cryptography runs on the blocking pool (`spawn_blocking`).
+//! - **`file`** (default): the CA directory `DATA/ca`. The service reopens the CA when
+//!   `DIR/ca/state.json` changes, so revocations made by `paraf ca revoke` on the same
+//!   directory are answered at once. One writer per directory.
+//! - **`database`**: the material (certificates, keys sealed under `PARAF_CA_PASSPHRASE` or the
+//!   master key) and every record (certificates issued, revocations, the last CRL of each CA)
+//!   live in the database, so instances with different — even empty — data directories issue,
+//!   revoke and answer OCSP and CRL requests as one CA. Installation is once for all instances
+//!   (the first to insert the one row wins; the others open what it installed); a CA found in
+//!   `DATA/ca` at that moment is imported instead of creating a new one. Revocations change by
+//!   compare-and-set; CRLs are made once per change (or hour) and shared: every instance hands
+//!   out the same CRL, whose number only grows.
+//!
+//! All cryptography runs on the blocking pool (`spawn_blocking`); the database records are
+//! reached from there by blocking on the runtime.
 
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use paraf_pki::ca::{CaInitOptions, CertificateAuthority};
-use paraf_pki::{KeyType, PkiError};
+use paraf_pki::ca::{
+    changed_meanwhile, dir_passphrase, CaInitOptions, CaMaterial, CaRecords, CertKind,
+    CertificateAuthority, IssuedRecord, Revocation,
+};
+use paraf_pki::{CaName, KeyType, PkiError, PkiErrorKind, RevocationReason};
+use paraf_store::{Store, StoreError, StoredCa, StoredCaCertificate, StoredCrl};
+use zeroize::Zeroizing;
 
 /// Fingerprint of `state.json`: modification time and length.
 type Stamp = Option<(SystemTime, u64)>;
@@ -25,17 +42,27 @@ struct Loaded {
     stamp: Stamp,
 }
 
+enum Backing {
+    File {
+        passphrase: Option<Vec<u8>>,
+        loaded: Mutex<Loaded>,
+    },
+    Database {
+        ca: Arc<CertificateAuthority>,
+    },
+}
+
 /// The CA as a shared service.
 pub struct PkiService {
     dir: PathBuf,
-    passphrase: Option<Vec<u8>>,
-    loaded: Mutex<Loaded>,
+    backing: Backing,
 }
 
 impl std::fmt::Debug for PkiService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PkiService")
             .field("dir", &self.dir)
+            .field("in_database", &self.in_database())
             .finish_non_exhaustive()
     }
 }
@@ -47,6 +74,19 @@ pub enum CaOrigin {
     Opened,
     /// It was created now.
     Created,
+    /// The CA of the data directory was imported into the database now.
+    Imported,
+}
+
+/// How a new CA is made.
+#[derive(Debug, Clone)]
+pub struct NewCa {
+    /// Key type of the CA keys.
+    pub key_type: KeyType,
+    /// Organisation name in its certificates.
+    pub org_name: String,
+    /// Base URL its certificates point to.
+    pub public_url: String,
 }
 
 impl PkiService {
@@ -80,44 +120,363 @@ impl PkiService {
         Ok((
             PkiService {
                 dir: dir.to_path_buf(),
-                passphrase,
-                loaded: Mutex::new(Loaded {
-                    ca: Arc::new(ca),
-                    stamp: stamp(dir),
-                }),
+                backing: Backing::File {
+                    passphrase,
+                    loaded: Mutex::new(Loaded {
+                        ca: Arc::new(ca),
+                        stamp: stamp(dir),
+                    }),
+                },
             },
             origin,
         ))
     }
 
-    /// The CA directory.
+    /// Opens the CA kept in the database, installing it first if there is none: the CA of
+    /// `dir` when it holds one (an import), else a new one. Racing instances install once.
+    /// Keys are unsealed with `passphrase`, else with `DIR/master.key` (created with a new CA).
+    /// Async; the cryptography runs on the blocking pool.
+    pub async fn open_or_init_in_database(
+        store: &Store,
+        dir: &Path,
+        passphrase: Option<Vec<u8>>,
+        new: NewCa,
+        now: SystemTime,
+    ) -> Result<(PkiService, CaOrigin), PkiError> {
+        let mut origin = CaOrigin::Opened;
+        let stored = match store.ca_authority().await.map_err(db_error)? {
+            Some(s) => s,
+            None => {
+                let (candidate, issued, imported, created_key) =
+                    prepare(dir, passphrase.clone(), new, now).await?;
+                let rows = issued.iter().map(to_row).collect::<Vec<_>>();
+                let stored = to_stored(&candidate, imported, now);
+                if store.install_ca(&stored, &rows).await.map_err(db_error)? {
+                    origin = if imported {
+                        CaOrigin::Imported
+                    } else {
+                        CaOrigin::Created
+                    };
+                    stored
+                } else {
+                    // Another instance installed its CA first: ours is dropped, with the
+                    // master key made for it.
+                    if created_key {
+                        let _ = std::fs::remove_file(dir.join("master.key"));
+                    }
+                    store
+                        .ca_authority()
+                        .await
+                        .map_err(db_error)?
+                        .ok_or_else(|| PkiError::new(PkiErrorKind::NotFound, "no CA installed"))?
+                }
+            }
+        };
+        let material = from_stored(&stored);
+        let records: Arc<dyn CaRecords> = Arc::new(DbRecords {
+            store: store.clone(),
+            handle: tokio::runtime::Handle::current(),
+        });
+        let dir_buf = dir.to_path_buf();
+        let ca = tokio::task::spawn_blocking(move || {
+            let pass = match passphrase {
+                Some(p) => Zeroizing::new(p),
+                None => dir_passphrase(&dir_buf, None).map_err(|e| {
+                    PkiError::new(
+                        e.kind(),
+                        format!(
+                            "the CA in the database needs the passphrase it is sealed with: set \
+                             PARAF_CA_PASSPHRASE ({})",
+                            e.message()
+                        ),
+                    )
+                })?,
+            };
+            CertificateAuthority::from_material(&material, &pass, records)
+        })
+        .await
+        .map_err(|e| PkiError::new(PkiErrorKind::Io, format!("CA task: {e}")))??;
+        Ok((
+            PkiService {
+                dir: dir.to_path_buf(),
+                backing: Backing::Database { ca: Arc::new(ca) },
+            },
+            origin,
+        ))
+    }
+
+    /// The CA directory (`DATA/ca`; with the CA in the database, only where an imported CA
+    /// came from and where `master.key` is looked for).
     pub fn dir(&self) -> &Path {
         &self.dir
     }
 
-    /// The current CA, reopened first if `state.json` changed. Blocking.
-    pub fn current(&self) -> Result<Arc<CertificateAuthority>, PkiError> {
-        let mut g = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
-        let now_stamp = stamp(&self.dir);
-        if now_stamp != g.stamp {
-            let ca = CertificateAuthority::open(&self.dir, self.passphrase.as_deref())?;
-            g.ca = Arc::new(ca);
-            g.stamp = now_stamp;
-        }
-        Ok(g.ca.clone())
+    /// Whether the CA lives in the database.
+    pub fn in_database(&self) -> bool {
+        matches!(self.backing, Backing::Database { .. })
     }
 
-    /// Runs `f` on a freshly opened CA that may change (issue, revoke) and keeps the result as
-    /// the current CA. Writers are serialised by the service's lock. Blocking.
+    /// The current CA (with `file`: reopened first if `state.json` changed). Blocking.
+    pub fn current(&self) -> Result<Arc<CertificateAuthority>, PkiError> {
+        match &self.backing {
+            Backing::Database { ca } => Ok(ca.clone()),
+            Backing::File { passphrase, loaded } => {
+                let mut g = loaded.lock().unwrap_or_else(|e| e.into_inner());
+                let now_stamp = stamp(&self.dir);
+                if now_stamp != g.stamp {
+                    let ca = CertificateAuthority::open(&self.dir, passphrase.as_deref())?;
+                    g.ca = Arc::new(ca);
+                    g.stamp = now_stamp;
+                }
+                Ok(g.ca.clone())
+            }
+        }
+    }
+
+    /// Runs `f` on the CA to change it (issue, revoke). With `file`, on a freshly opened CA
+    /// kept as the current one afterwards, writers serialised by the service's lock; with
+    /// `database`, the records change by compare-and-set in the database. Blocking.
     pub fn modify<T>(
         &self,
-        f: impl FnOnce(&mut CertificateAuthority) -> Result<T, PkiError>,
+        f: impl FnOnce(&CertificateAuthority) -> Result<T, PkiError>,
     ) -> Result<T, PkiError> {
-        let mut g = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
-        let mut ca = CertificateAuthority::open(&self.dir, self.passphrase.as_deref())?;
-        let out = f(&mut ca)?;
-        g.ca = Arc::new(ca);
-        g.stamp = stamp(&self.dir);
-        Ok(out)
+        match &self.backing {
+            Backing::Database { ca } => f(ca),
+            Backing::File { passphrase, loaded } => {
+                let mut g = loaded.lock().unwrap_or_else(|e| e.into_inner());
+                let ca = CertificateAuthority::open(&self.dir, passphrase.as_deref())?;
+                let out = f(&ca)?;
+                g.ca = Arc::new(ca);
+                g.stamp = stamp(&self.dir);
+                Ok(out)
+            }
+        }
+    }
+}
+
+/// The CA to install: the one in `dir` (imported) or a new one. Returns it with its records,
+/// whether it was imported, and whether `DIR/master.key` was created for it.
+async fn prepare(
+    dir: &Path,
+    passphrase: Option<Vec<u8>>,
+    new: NewCa,
+    now: SystemTime,
+) -> Result<(CaMaterial, Vec<IssuedRecord>, bool, bool), PkiError> {
+    let dir = dir.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        if dir.join("state.json").exists() {
+            // Opening checks that the passphrase unseals every key before anything is copied.
+            CertificateAuthority::open(&dir, passphrase.as_deref())?;
+            let (material, issued) = CaMaterial::read_dir(&dir)?;
+            return Ok((material, issued, true, false));
+        }
+        let (pass, created) = match passphrase {
+            Some(p) => (Zeroizing::new(p), false),
+            None => match dir_passphrase(&dir, None) {
+                Ok(k) => (k, false),
+                Err(_) => (paraf_pki::ca::create_master_key(&dir)?, true),
+            },
+        };
+        let opts = CaInitOptions {
+            key_type: new.key_type,
+            public_url: new.public_url,
+            org_name: new.org_name,
+            passphrase: None,
+        };
+        let (material, issued) = CaMaterial::generate(&opts, &pass, now)?;
+        Ok((material, issued, false, created))
+    })
+    .await
+    .map_err(|e| PkiError::new(PkiErrorKind::Io, format!("CA task: {e}")))?
+}
+
+fn db_error(e: StoreError) -> PkiError {
+    PkiError::new(
+        PkiErrorKind::Io,
+        format!("the CA's records in the database: {e}"),
+    )
+}
+
+fn to_stored(m: &CaMaterial, imported: bool, now: SystemTime) -> StoredCa {
+    StoredCa {
+        public_url: m.public_url.clone(),
+        org_name: m.org_name.clone(),
+        key_type: m.key_type.clone(),
+        root_pem: m.root_pem.clone(),
+        issuing_pem: m.issuing_pem.clone(),
+        tsa_pem: m.tsa_pem.clone(),
+        root_key: m.root_key.clone(),
+        issuing_key: m.issuing_key.clone(),
+        tsa_key: m.tsa_key.clone(),
+        imported,
+        created_at: now.into(),
+    }
+}
+
+fn from_stored(s: &StoredCa) -> CaMaterial {
+    CaMaterial {
+        public_url: s.public_url.clone(),
+        org_name: s.org_name.clone(),
+        key_type: s.key_type.clone(),
+        root_pem: s.root_pem.clone(),
+        issuing_pem: s.issuing_pem.clone(),
+        tsa_pem: s.tsa_pem.clone(),
+        root_key: s.root_key.clone(),
+        issuing_key: s.issuing_key.clone(),
+        tsa_key: s.tsa_key.clone(),
+    }
+}
+
+fn secs(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn to_row(r: &IssuedRecord) -> StoredCaCertificate {
+    StoredCaCertificate {
+        serial: r.serial.clone(),
+        issuer: r.issuer.name().to_string(),
+        kind: r.kind.name().to_string(),
+        subject: r.subject.clone(),
+        not_before: secs(r.not_before),
+        not_after: secs(r.not_after),
+        certificate: r.certificate.clone(),
+        revoked_at: r.revoked.as_ref().map(|v| secs(v.time)),
+        reason: r.revoked.as_ref().map(|v| v.reason.name().to_string()),
+    }
+}
+
+fn from_row(r: StoredCaCertificate) -> Result<IssuedRecord, PkiError> {
+    let unsigned = |v: i64| u64::try_from(v).unwrap_or(0);
+    let revoked = match (r.revoked_at, r.reason.as_deref()) {
+        (Some(t), Some(reason)) => Some(Revocation {
+            time: unsigned(t),
+            reason: reason.parse::<RevocationReason>()?,
+        }),
+        _ => None,
+    };
+    Ok(IssuedRecord {
+        issuer: r.issuer.parse::<CaName>()?,
+        kind: r.kind.parse::<CertKind>()?,
+        serial: r.serial,
+        subject: r.subject,
+        not_before: unsigned(r.not_before),
+        not_after: unsigned(r.not_after),
+        certificate: r.certificate,
+        revoked,
+    })
+}
+
+/// A stored CRL is handed out again while it lists the current revocations and is younger
+/// than this.
+const CRL_REUSE: Duration = Duration::from_secs(3600);
+
+/// The CA's records in the database, reached from the blocking pool.
+struct DbRecords {
+    store: Store,
+    handle: tokio::runtime::Handle,
+}
+
+impl DbRecords {
+    fn wait<T>(&self, f: impl Future<Output = Result<T, StoreError>>) -> Result<T, PkiError> {
+        // From a blocking-pool thread this just blocks; from a worker of the multi-threaded
+        // runtime, `block_in_place` hands the worker's other tasks over first.
+        tokio::task::block_in_place(|| self.handle.block_on(f)).map_err(db_error)
+    }
+}
+
+impl CaRecords for DbRecords {
+    fn add(&self, rec: &IssuedRecord) -> Result<(), PkiError> {
+        self.wait(self.store.add_ca_certificate(&to_row(rec)))
+    }
+
+    fn get(&self, serial: &str) -> Result<Option<IssuedRecord>, PkiError> {
+        self.wait(self.store.ca_certificate(serial))?
+            .map(from_row)
+            .transpose()
+    }
+
+    fn all(&self) -> Result<Vec<IssuedRecord>, PkiError> {
+        self.wait(self.store.ca_certificates())?
+            .into_iter()
+            .map(from_row)
+            .collect()
+    }
+
+    fn revoked(&self, issuer: CaName) -> Result<Vec<IssuedRecord>, PkiError> {
+        self.wait(self.store.revoked_ca_certificates(issuer.name()))?
+            .into_iter()
+            .map(from_row)
+            .collect()
+    }
+
+    fn set_revocation(
+        &self,
+        serial: &str,
+        previous: Option<&Revocation>,
+        next: Option<&Revocation>,
+    ) -> Result<(), PkiError> {
+        let pair = |r: &Revocation| (secs(r.time), r.reason.name());
+        let changed = self.wait(self.store.set_ca_revocation(
+            serial,
+            previous.map(pair),
+            next.map(pair),
+        ))?;
+        if changed {
+            Ok(())
+        } else {
+            Err(changed_meanwhile(serial))
+        }
+    }
+
+    fn crl(
+        &self,
+        issuer: CaName,
+        now: SystemTime,
+        make: &dyn Fn(u64) -> Result<Vec<u8>, PkiError>,
+    ) -> Result<Vec<u8>, PkiError> {
+        let now_secs = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+        let mut last = None;
+        for _ in 0..5 {
+            let state = self
+                .wait(self.store.ca_crl(issuer.name()))?
+                .ok_or_else(|| PkiError::new(PkiErrorKind::NotFound, "no CRL state for this CA"))?;
+            if let (Some(der), Some(this_update)) = (&state.der, state.this_update) {
+                let age = now_secs.saturating_sub(u64::try_from(this_update).unwrap_or(0));
+                if state.der_revision == Some(state.revision) && age < CRL_REUSE.as_secs() {
+                    return Ok(der.clone());
+                }
+            }
+            // The revision is read before `make` lists the revocations, so the CRL lists at
+            // least every revocation counted in it.
+            let previous = state.number;
+            let number = previous
+                .map_or(0, |n| u64::try_from(n).unwrap_or(0) + 1)
+                .max(now_secs);
+            let der = make(number)?;
+            let kept = self.wait(self.store.put_ca_crl(
+                issuer.name(),
+                previous,
+                &StoredCrl {
+                    revision: state.revision,
+                    number: Some(secs(number)),
+                    this_update: Some(secs(now_secs)),
+                    der: Some(der.clone()),
+                    der_revision: Some(state.revision),
+                },
+            ))?;
+            if kept {
+                return Ok(der);
+            }
+            // Another instance stored a CRL meanwhile: look again (it is likely current).
+            last = Some(der);
+        }
+        // Still racing: the stored CRL is the one every instance agrees on.
+        match self
+            .wait(self.store.ca_crl(issuer.name()))?
+            .and_then(|s| s.der)
+        {
+            Some(der) => Ok(der),
+            None => last.ok_or_else(|| PkiError::new(PkiErrorKind::NotFound, "no CRL")),
+        }
     }
 }

@@ -162,8 +162,17 @@ impl Application {
         let opened = Core::open(config, public_url.clone(), services).await?;
         let core = opened.core;
         let ca_origin = opened.ca_origin;
-        if ca_origin == CaOrigin::Created {
-            tracing::info!(dir = %core.config.ca_dir().display(), public_url = %public_url, "created the built-in CA");
+        match (ca_origin, core.pki.in_database()) {
+            (CaOrigin::Created, false) => {
+                tracing::info!(dir = %core.config.ca_dir().display(), public_url = %public_url, "created the built-in CA");
+            }
+            (CaOrigin::Created, true) => {
+                tracing::info!(public_url = %public_url, "created the built-in CA in the database");
+            }
+            (CaOrigin::Imported, _) => {
+                tracing::warn!(dir = %core.config.ca_dir().display(), "imported the CA of the data directory into the database; its files are no longer used (keep them as a backup)");
+            }
+            (CaOrigin::Opened, _) => {}
         }
         let first_start = paraf_core::bootstrap::bootstrap(&core).await?;
         for (face, shape) in dialects.iter().filter_map(|d| d.payload) {

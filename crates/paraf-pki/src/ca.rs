@@ -41,8 +41,12 @@
 //! to omit it then). **OCSP** answers are signed directly by the CA that issued the certificate
 //! asked about (no delegated responder), valid one day.
 //!
-//! The CA assumes a single writer: two processes issuing at once in the same directory can lose
-//! a `state.json` update.
+//! **Where the records live.** The keys and certificates of the hierarchy are a [`CaMaterial`];
+//! the certificates issued, their revocations and the CRL numbering go through a [`CaRecords`].
+//! [`CertificateAuthority::init`] and [`CertificateAuthority::open`] keep both in the directory
+//! (`state.json`, single writer: two processes issuing at once in the same directory can lose a
+//! `state.json` update); [`CertificateAuthority::from_material`] takes any [`CaRecords`] — the
+//! server's database implements it so that many instances share one CA (`paraf-core`'s `pki`).
 
 use std::fmt;
 use std::fs;
@@ -163,6 +167,32 @@ pub enum CertKind {
     Signer,
 }
 
+impl CertKind {
+    /// `issuing`, `tsa` or `signer`.
+    pub fn name(self) -> &'static str {
+        match self {
+            CertKind::Issuing => "issuing",
+            CertKind::Tsa => "tsa",
+            CertKind::Signer => "signer",
+        }
+    }
+}
+
+impl FromStr for CertKind {
+    type Err = PkiError;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "issuing" => Ok(CertKind::Issuing),
+            "tsa" => Ok(CertKind::Tsa),
+            "signer" => Ok(CertKind::Signer),
+            _ => Err(PkiError::malformed(format!(
+                "unknown certificate kind {s:?}"
+            ))),
+        }
+    }
+}
+
 /// A revocation, as stored.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Revocation {
@@ -202,18 +232,184 @@ struct State {
     issued: Vec<IssuedRecord>,
 }
 
+/// Where a [`CertificateAuthority`] keeps the certificates it issued, their revocations and its
+/// CRL numbering. Implementations are shared by every process using the CA: the directory's
+/// `state.json` ([`CertificateAuthority::open`]) or a database.
+pub trait CaRecords: Send + Sync {
+    /// Records a certificate just signed; it is handed out only if this succeeds.
+    fn add(&self, rec: &IssuedRecord) -> Result<()>;
+    /// The record of the certificate with (normalised) serial `serial`.
+    fn get(&self, serial: &str) -> Result<Option<IssuedRecord>>;
+    /// Every record, oldest first.
+    fn all(&self) -> Result<Vec<IssuedRecord>>;
+    /// The revoked certificates issued by `issuer`.
+    fn revoked(&self, issuer: CaName) -> Result<Vec<IssuedRecord>>;
+    /// Changes the revocation of `serial` from `previous` to `next`; fails (kind
+    /// [`PkiErrorKind::InvalidInput`]) when it is no longer `previous` (someone else changed it).
+    fn set_revocation(
+        &self,
+        serial: &str,
+        previous: Option<&Revocation>,
+        next: Option<&Revocation>,
+    ) -> Result<()>;
+    /// A DER CRL of `issuer` at `now`: the implementation picks the CRL number (strictly
+    /// increasing per issuer) and calls `make(number)` to sign a fresh CRL, or hands out one it
+    /// made earlier that is still current.
+    fn crl(
+        &self,
+        issuer: CaName,
+        now: SystemTime,
+        make: &dyn Fn(u64) -> Result<Vec<u8>>,
+    ) -> Result<Vec<u8>>;
+}
+
+/// The records in `DIR/state.json`: a single writer per directory; CRL numbers are thisUpdate
+/// in Unix seconds, so producing a CRL changes nothing on disk.
+struct FileRecords {
+    dir: PathBuf,
+    state: std::sync::Mutex<State>,
+}
+
+impl FileRecords {
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn save(&self, state: &State) -> Result<()> {
+        let json = serde_json::to_vec_pretty(state)
+            .map_err(|e| PkiError::new(PkiErrorKind::Encoding, format!("state.json: {e}")))?;
+        write_file_atomically(&self.dir.join("state.json"), &json, false)
+    }
+}
+
+impl CaRecords for FileRecords {
+    fn add(&self, rec: &IssuedRecord) -> Result<()> {
+        let mut state = self.state();
+        state.issued.push(rec.clone());
+        if let Err(e) = self.save(&state) {
+            state.issued.pop();
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    fn get(&self, serial: &str) -> Result<Option<IssuedRecord>> {
+        Ok(self
+            .state()
+            .issued
+            .iter()
+            .find(|r| r.serial == serial)
+            .cloned())
+    }
+
+    fn all(&self) -> Result<Vec<IssuedRecord>> {
+        Ok(self.state().issued.clone())
+    }
+
+    fn revoked(&self, issuer: CaName) -> Result<Vec<IssuedRecord>> {
+        Ok(self
+            .state()
+            .issued
+            .iter()
+            .filter(|r| r.issuer == issuer && r.revoked.is_some())
+            .cloned()
+            .collect())
+    }
+
+    fn set_revocation(
+        &self,
+        serial: &str,
+        previous: Option<&Revocation>,
+        next: Option<&Revocation>,
+    ) -> Result<()> {
+        let mut state = self.state();
+        let Some(i) = state.issued.iter().position(|r| r.serial == serial) else {
+            return Err(unknown_serial(serial));
+        };
+        if state.issued[i].revoked.as_ref() != previous {
+            return Err(changed_meanwhile(serial));
+        }
+        let before = std::mem::replace(&mut state.issued[i].revoked, next.cloned());
+        if let Err(e) = self.save(&state) {
+            state.issued[i].revoked = before;
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    fn crl(
+        &self,
+        _issuer: CaName,
+        now: SystemTime,
+        make: &dyn Fn(u64) -> Result<Vec<u8>>,
+    ) -> Result<Vec<u8>> {
+        make(unix(now)?)
+    }
+}
+
+fn unknown_serial(serial: &str) -> PkiError {
+    PkiError::new(
+        PkiErrorKind::UnknownSerial,
+        format!("no certificate with serial {serial} was issued by this CA"),
+    )
+}
+
+/// What [`CaRecords::set_revocation`] answers when the revocation changed under it.
+pub fn changed_meanwhile(serial: &str) -> PkiError {
+    PkiError::invalid(format!(
+        "the revocation of certificate {serial} changed meanwhile; try again"
+    ))
+}
+
+/// The keys and certificates of a CA hierarchy, as stored: certificates in PEM, keys as PKCS#8
+/// sealed with [`crate::sealed`] under the CA passphrase (or master key). The files of a CA
+/// directory, or a database row.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CaMaterial {
+    /// Base URL certificates point to.
+    pub public_url: String,
+    /// Organisation name (O) of the CA's certificates.
+    pub org_name: String,
+    /// Key type of the CA keys ([`KeyType::name`]).
+    pub key_type: String,
+    /// The root certificate, PEM.
+    pub root_pem: String,
+    /// The issuing CA certificate, PEM.
+    pub issuing_pem: String,
+    /// The TSA certificate, PEM.
+    pub tsa_pem: String,
+    /// The root key, sealed.
+    pub root_key: Vec<u8>,
+    /// The issuing CA key, sealed.
+    pub issuing_key: Vec<u8>,
+    /// The TSA key, sealed.
+    pub tsa_key: Vec<u8>,
+}
+
+impl fmt::Debug for CaMaterial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CaMaterial")
+            .field("public_url", &self.public_url)
+            .field("org_name", &self.org_name)
+            .field("key_type", &self.key_type)
+            .finish_non_exhaustive()
+    }
+}
+
 struct Ca {
     key: PrivateKey,
     cert: Certificate,
 }
 
-/// The built-in CA: root, issuing CA and TSA, opened from its directory.
+/// The built-in CA: root, issuing CA and TSA, opened from its directory or its [`CaMaterial`].
 pub struct CertificateAuthority {
-    dir: PathBuf,
+    dir: Option<PathBuf>,
+    public_url: String,
+    org_name: String,
     root: Ca,
     issuing: Ca,
     tsa: TimestampAuthority,
-    state: State,
+    records: std::sync::Arc<dyn CaRecords>,
     clock: Clock,
 }
 
@@ -221,6 +417,7 @@ impl fmt::Debug for CertificateAuthority {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CertificateAuthority")
             .field("dir", &self.dir)
+            .field("public_url", &self.public_url)
             .finish_non_exhaustive()
     }
 }
@@ -338,48 +535,33 @@ fn validate_request(req: &IssueRequest) -> Result<()> {
     Ok(())
 }
 
-impl CertificateAuthority {
-    /// Creates a new CA in `dir` (created if missing; must not already hold a CA) at time `now`:
-    /// root, issuing CA and TSA keys and certificates, sealed keys and `state.json`.
-    pub fn init(dir: &Path, opts: CaInitOptions, now: SystemTime) -> Result<Self> {
-        if opts.org_name.trim().is_empty() || opts.org_name.chars().count() > 64 {
-            return Err(PkiError::invalid(
-                "organisation name must be 1 to 64 characters",
-            ));
-        }
-        if !opts.public_url.is_ascii()
-            || !(opts.public_url.starts_with("http://") || opts.public_url.starts_with("https://"))
-        {
-            return Err(PkiError::invalid(format!(
-                "public URL {:?} must be an ASCII http(s) URL",
-                opts.public_url
-            )));
-        }
-        fs::create_dir_all(dir)
-            .map_err(|e| PkiError::io(format!("creating {}", dir.display()), e))?;
-        if dir.join("state.json").exists() || dir.join("root.pem").exists() {
-            return Err(PkiError::invalid(format!(
-                "{} already holds a CA",
-                dir.display()
-            )));
-        }
-        let passphrase = match &opts.passphrase {
-            Some(p) => p.clone(),
-            None => {
-                let key = crate::x509::random_bytes(32)?;
-                let path = dir.join("master.key");
-                if path.exists() {
-                    return Err(PkiError::invalid(format!(
-                        "{} exists; refusing to overwrite it",
-                        path.display()
-                    )));
-                }
-                write_file_atomically(&path, &key, true)?;
-                key
-            }
-        };
-        let passphrase = zeroize::Zeroizing::new(passphrase);
+fn check_options(opts: &CaInitOptions) -> Result<()> {
+    if opts.org_name.trim().is_empty() || opts.org_name.chars().count() > 64 {
+        return Err(PkiError::invalid(
+            "organisation name must be 1 to 64 characters",
+        ));
+    }
+    if !opts.public_url.is_ascii()
+        || !(opts.public_url.starts_with("http://") || opts.public_url.starts_with("https://"))
+    {
+        return Err(PkiError::invalid(format!(
+            "public URL {:?} must be an ASCII http(s) URL",
+            opts.public_url
+        )));
+    }
+    Ok(())
+}
 
+impl CaMaterial {
+    /// Generates a new hierarchy at time `now` (root, issuing CA, TSA), its keys sealed under
+    /// `passphrase` (`opts.passphrase` is not used here). Also gives the records of the
+    /// certificates the root and issuing CA signed (the issuing CA's and the TSA's).
+    pub fn generate(
+        opts: &CaInitOptions,
+        passphrase: &[u8],
+        now: SystemTime,
+    ) -> Result<(CaMaterial, Vec<IssuedRecord>)> {
+        check_options(opts)?;
         let org = opts.org_name.trim().to_owned();
         let base = opts.public_url.trim_end_matches('/').to_owned();
         let start = now.checked_sub(BACKDATE).unwrap_or(now);
@@ -454,119 +636,205 @@ impl CertificateAuthority {
             not_before: start,
             not_after: start + ISSUING_VALIDITY,
             spki_der: tsa_spki.clone(),
-            extensions: Self::end_entity_extensions(&base, &tsa_spki, &issuing_spki, true, None)?,
+            extensions: CertificateAuthority::end_entity_extensions(
+                &base,
+                &tsa_spki,
+                &issuing_spki,
+                true,
+                None,
+            )?,
         }
         .sign(&issuing_key)?;
 
-        let mut state = State {
-            format: STATE_FORMAT,
+        let records = vec![
+            record(&issuing_cert, CaName::Root, CertKind::Issuing)?,
+            record(&tsa_cert, CaName::Issuing, CertKind::Tsa)?,
+        ];
+        let material = CaMaterial {
             public_url: base,
             org_name: org,
             key_type: opts.key_type.name().to_owned(),
-            issued: Vec::new(),
+            root_pem: cert_to_pem(&root_cert)?,
+            issuing_pem: cert_to_pem(&issuing_cert)?,
+            tsa_pem: cert_to_pem(&tsa_cert)?,
+            root_key: sealed::seal(&root_key.to_pkcs8_der()?, passphrase)?,
+            issuing_key: sealed::seal(&issuing_key.to_pkcs8_der()?, passphrase)?,
+            tsa_key: sealed::seal(&tsa_key.to_pkcs8_der()?, passphrase)?,
         };
-        state
-            .issued
-            .push(record(&issuing_cert, CaName::Root, CertKind::Issuing)?);
-        state
-            .issued
-            .push(record(&tsa_cert, CaName::Issuing, CertKind::Tsa)?);
+        Ok((material, records))
+    }
 
-        for (name, key) in [
-            ("root", &root_key),
-            ("issuing", &issuing_key),
-            ("tsa", &tsa_key),
-        ] {
-            let blob = sealed::seal(&key.to_pkcs8_der()?, &passphrase)?;
-            write_file_atomically(&dir.join(format!("{name}.key.sealed")), &blob, true)?;
-        }
-        for (name, cert) in [
-            ("issuing", &issuing_cert),
-            ("tsa", &tsa_cert),
-            ("root", &root_cert),
-        ] {
-            write_file_atomically(
-                &dir.join(format!("{name}.pem")),
-                cert_to_pem(cert)?.as_bytes(),
-                false,
-            )?;
-        }
-        let clock = Clock::system();
-        let tsa = TimestampAuthority::new(
-            tsa_key,
-            tsa_cert,
-            vec![issuing_cert.clone(), root_cert.clone()],
-            clock.clone(),
-        )?;
-        let ca = CertificateAuthority {
-            dir: dir.to_path_buf(),
-            root: Ca {
-                key: root_key,
-                cert: root_cert,
-            },
-            issuing: Ca {
-                key: issuing_key,
-                cert: issuing_cert,
-            },
-            tsa,
-            state,
-            clock,
+    /// Reads the material and the records of the CA in directory `dir` (for an import).
+    pub fn read_dir(dir: &Path) -> Result<(CaMaterial, Vec<IssuedRecord>)> {
+        let state = read_state(dir)?;
+        let text = |name: &str| -> Result<String> {
+            String::from_utf8(read(&dir.join(name))?)
+                .map_err(|_| PkiError::malformed(format!("{name} is not text")))
         };
-        ca.save_state()?;
-        Ok(ca)
+        let material = CaMaterial {
+            public_url: state.public_url,
+            org_name: state.org_name,
+            key_type: state.key_type,
+            root_pem: text("root.pem")?,
+            issuing_pem: text("issuing.pem")?,
+            tsa_pem: text("tsa.pem")?,
+            root_key: read(&dir.join("root.key.sealed"))?,
+            issuing_key: read(&dir.join("issuing.key.sealed"))?,
+            tsa_key: read(&dir.join("tsa.key.sealed"))?,
+        };
+        Ok((material, state.issued))
+    }
+
+    fn write_dir(&self, dir: &Path, issued: Vec<IssuedRecord>) -> Result<()> {
+        for (name, blob) in [
+            ("root.key.sealed", &self.root_key),
+            ("issuing.key.sealed", &self.issuing_key),
+            ("tsa.key.sealed", &self.tsa_key),
+        ] {
+            write_file_atomically(&dir.join(name), blob, true)?;
+        }
+        for (name, pem) in [
+            ("issuing.pem", &self.issuing_pem),
+            ("tsa.pem", &self.tsa_pem),
+            ("root.pem", &self.root_pem),
+        ] {
+            write_file_atomically(&dir.join(name), pem.as_bytes(), false)?;
+        }
+        let state = State {
+            format: STATE_FORMAT,
+            public_url: self.public_url.clone(),
+            org_name: self.org_name.clone(),
+            key_type: self.key_type.clone(),
+            issued,
+        };
+        FileRecords {
+            dir: dir.to_path_buf(),
+            state: std::sync::Mutex::new(state.clone()),
+        }
+        .save(&state)
+    }
+}
+
+fn read_state(dir: &Path) -> Result<State> {
+    let state_bytes = read(&dir.join("state.json"))?;
+    let state: State = serde_json::from_slice(&state_bytes)
+        .map_err(|e| PkiError::malformed(format!("{}: {e}", dir.join("state.json").display())))?;
+    if state.format != STATE_FORMAT {
+        return Err(PkiError::unsupported(format!(
+            "state.json format {} (this build reads {STATE_FORMAT})",
+            state.format
+        )));
+    }
+    Ok(state)
+}
+
+/// The passphrase of the CA in `dir`: `passphrase` if given, else the content of
+/// `DIR/master.key`.
+pub fn dir_passphrase(
+    dir: &Path,
+    passphrase: Option<&[u8]>,
+) -> Result<zeroize::Zeroizing<Vec<u8>>> {
+    Ok(zeroize::Zeroizing::new(match passphrase {
+        Some(p) => p.to_vec(),
+        None => {
+            let path = dir.join("master.key");
+            read(&path).map_err(|e| {
+                PkiError::new(
+                    e.kind(),
+                    format!(
+                        "no CA passphrase given and {} cannot be read: {}",
+                        path.display(),
+                        e.message()
+                    ),
+                )
+            })?
+        }
+    }))
+}
+
+/// Creates `DIR/master.key` (32 random bytes, mode 0600), refusing to overwrite one, and gives
+/// its content.
+pub fn create_master_key(dir: &Path) -> Result<zeroize::Zeroizing<Vec<u8>>> {
+    fs::create_dir_all(dir).map_err(|e| PkiError::io(format!("creating {}", dir.display()), e))?;
+    let key = zeroize::Zeroizing::new(crate::x509::random_bytes(32)?);
+    let path = dir.join("master.key");
+    if path.exists() {
+        return Err(PkiError::invalid(format!(
+            "{} exists; refusing to overwrite it",
+            path.display()
+        )));
+    }
+    write_file_atomically(&path, &key, true)?;
+    Ok(key)
+}
+
+impl CertificateAuthority {
+    /// Creates a new CA in `dir` (created if missing; must not already hold a CA) at time `now`:
+    /// root, issuing CA and TSA keys and certificates, sealed keys and `state.json`.
+    pub fn init(dir: &Path, opts: CaInitOptions, now: SystemTime) -> Result<Self> {
+        // Checked before anything is written.
+        check_options(&opts)?;
+        fs::create_dir_all(dir)
+            .map_err(|e| PkiError::io(format!("creating {}", dir.display()), e))?;
+        if dir.join("state.json").exists() || dir.join("root.pem").exists() {
+            return Err(PkiError::invalid(format!(
+                "{} already holds a CA",
+                dir.display()
+            )));
+        }
+        let passphrase = match &opts.passphrase {
+            Some(p) => zeroize::Zeroizing::new(p.clone()),
+            None => create_master_key(dir)?,
+        };
+        let (material, issued) = CaMaterial::generate(&opts, &passphrase, now)?;
+        material.write_dir(dir, issued)?;
+        Self::open(dir, Some(&passphrase))
     }
 
     /// Opens the CA in `dir`, unsealing its keys with `passphrase`, or with `DIR/master.key`
     /// when `None`. The [`Clock`] for [`RevocationSource`] and the TSA's [`crate::Timestamper`]
     /// is the system clock until [`CertificateAuthority::with_clock`] replaces it.
     pub fn open(dir: &Path, passphrase: Option<&[u8]>) -> Result<Self> {
-        let state_bytes = read(&dir.join("state.json"))?;
-        let state: State = serde_json::from_slice(&state_bytes).map_err(|e| {
-            PkiError::malformed(format!("{}: {e}", dir.join("state.json").display()))
-        })?;
-        if state.format != STATE_FORMAT {
-            return Err(PkiError::unsupported(format!(
-                "state.json format {} (this build reads {STATE_FORMAT})",
-                state.format
-            )));
-        }
-        let passphrase = zeroize::Zeroizing::new(match passphrase {
-            Some(p) => p.to_vec(),
-            None => {
-                let path = dir.join("master.key");
-                read(&path).map_err(|e| {
-                    PkiError::new(
-                        e.kind(),
-                        format!(
-                            "no CA passphrase given and {} cannot be read: {}",
-                            path.display(),
-                            e.message()
-                        ),
-                    )
-                })?
-            }
+        let state = read_state(dir)?;
+        let (material, _) = CaMaterial::read_dir(dir)?;
+        let passphrase = dir_passphrase(dir, passphrase)?;
+        let records = std::sync::Arc::new(FileRecords {
+            dir: dir.to_path_buf(),
+            state: std::sync::Mutex::new(state),
         });
-        let load = |name: &str| -> Result<(PrivateKey, Certificate)> {
-            let cert = cert_from_pem(&read(&dir.join(format!("{name}.pem")))?)?;
-            let blob = read(&dir.join(format!("{name}.key.sealed")))?;
-            let pkcs8 = sealed::open(&blob, &passphrase).map_err(|e| match e.kind() {
+        let mut ca = Self::from_material(&material, &passphrase, records)?;
+        ca.dir = Some(dir.to_path_buf());
+        Ok(ca)
+    }
+
+    /// Opens a CA from its material, unsealing the keys with `passphrase`, its records kept by
+    /// `records`.
+    pub fn from_material(
+        material: &CaMaterial,
+        passphrase: &[u8],
+        records: std::sync::Arc<dyn CaRecords>,
+    ) -> Result<Self> {
+        let load = |name: &str, pem: &str, blob: &[u8]| -> Result<(PrivateKey, Certificate)> {
+            let cert = cert_from_pem(pem.as_bytes())?;
+            let pkcs8 = sealed::open(blob, passphrase).map_err(|e| match e.kind() {
                 PkiErrorKind::BadPassword => PkiError::new(
                     PkiErrorKind::BadPassword,
-                    format!("wrong CA passphrase for {name}.key.sealed"),
+                    format!("wrong CA passphrase for the {name} key"),
                 ),
-                _ => PkiError::new(e.kind(), format!("{name}.key.sealed: {}", e.message())),
+                _ => PkiError::new(e.kind(), format!("{name} key: {}", e.message())),
             })?;
             let key = PrivateKey::from_pkcs8_der(&pkcs8)?;
             if !crate::x509::same_public_key(&cert, key.public_key_spki())? {
                 return Err(PkiError::crypto(format!(
-                    "{name}.key.sealed does not hold the key of {name}.pem"
+                    "the sealed {name} key is not the key of the {name} certificate"
                 )));
             }
             Ok((key, cert))
         };
-        let (root_key, root_cert) = load("root")?;
-        let (issuing_key, issuing_cert) = load("issuing")?;
-        let (tsa_key, tsa_cert) = load("tsa")?;
+        let (root_key, root_cert) = load("root", &material.root_pem, &material.root_key)?;
+        let (issuing_key, issuing_cert) =
+            load("issuing", &material.issuing_pem, &material.issuing_key)?;
+        let (tsa_key, tsa_cert) = load("tsa", &material.tsa_pem, &material.tsa_key)?;
         let clock = Clock::system();
         let tsa = TimestampAuthority::new(
             tsa_key,
@@ -575,7 +843,9 @@ impl CertificateAuthority {
             clock.clone(),
         )?;
         Ok(CertificateAuthority {
-            dir: dir.to_path_buf(),
+            dir: None,
+            public_url: material.public_url.clone(),
+            org_name: material.org_name.clone(),
             root: Ca {
                 key: root_key,
                 cert: root_cert,
@@ -585,7 +855,7 @@ impl CertificateAuthority {
                 cert: issuing_cert,
             },
             tsa,
-            state,
+            records,
             clock,
         })
     }
@@ -625,7 +895,7 @@ impl CertificateAuthority {
     }
 
     /// Generates a key of `req.key_type` and issues a signer certificate for it.
-    pub fn issue(&mut self, req: IssueRequest) -> Result<(PrivateKey, Certificate)> {
+    pub fn issue(&self, req: IssueRequest) -> Result<(PrivateKey, Certificate)> {
         validate_request(&req)?;
         let key = PrivateKey::generate(req.key_type)?;
         let cert = self.issue_for_public_key(&req, &key.public_key_der())?;
@@ -634,11 +904,7 @@ impl CertificateAuthority {
 
     /// Issues a signer certificate for a key held elsewhere (a PKCS#11 token), given its
     /// `SubjectPublicKeyInfo` DER. `req.key_type` is ignored.
-    pub fn issue_for_public_key(
-        &mut self,
-        req: &IssueRequest,
-        spki_der: &[u8],
-    ) -> Result<Certificate> {
+    pub fn issue_for_public_key(&self, req: &IssueRequest, spki_der: &[u8]) -> Result<Certificate> {
         validate_request(req)?;
         public_key_kind(spki_der)?;
         let not_after = req.not_before + DAY * req.validity_days;
@@ -653,12 +919,12 @@ impl CertificateAuthority {
         let cert = CertTemplate {
             serial: random_serial()?,
             issuer: self.issuing.cert.tbs_certificate.subject.clone(),
-            subject: signer_subject(&self.state.org_name, req)?,
+            subject: signer_subject(&self.org_name, req)?,
             not_before: req.not_before,
             not_after,
             spki_der: spki_der.to_vec(),
             extensions: Self::end_entity_extensions(
-                &self.state.public_url,
+                &self.public_url,
                 spki_der,
                 &spki_der_of(&self.issuing.cert)?,
                 false,
@@ -666,30 +932,24 @@ impl CertificateAuthority {
             )?,
         }
         .sign(&self.issuing.key)?;
-        self.state
-            .issued
-            .push(record(&cert, CaName::Issuing, CertKind::Signer)?);
-        if let Err(e) = self.save_state() {
-            self.state.issued.pop();
-            return Err(e);
-        }
+        self.records
+            .add(&record(&cert, CaName::Issuing, CertKind::Signer)?)?;
         Ok(cert)
     }
 
     /// Revokes the certificate with serial `serial_hex` (as printed by `paraf ca issue`) at
     /// `now`. Fails with [`PkiErrorKind::UnknownSerial`] for serials this CA did not issue.
     pub fn revoke(
-        &mut self,
+        &self,
         serial_hex: &str,
         reason: RevocationReason,
         now: SystemTime,
     ) -> Result<()> {
         let serial = normalize_serial(serial_hex)?;
         let time = unix(now)?;
-        let rec = self.record_mut(&serial)?;
+        let rec = self.record(&serial)?;
         // A hold (suspension) may become a final revocation; nothing else changes.
-        let previous = rec.revoked.clone();
-        if let Some(r) = &previous {
+        if let Some(r) = &rec.revoked {
             if r.reason != RevocationReason::CertificateHold
                 || reason == RevocationReason::CertificateHold
             {
@@ -699,37 +959,27 @@ impl CertificateAuthority {
                 )));
             }
         }
-        rec.revoked = Some(Revocation { time, reason });
-        if let Err(e) = self.save_state() {
-            if let Some(rec) = self.state.issued.iter_mut().find(|r| r.serial == serial) {
-                rec.revoked = previous;
-            }
-            return Err(e);
-        }
-        Ok(())
+        self.records.set_revocation(
+            &serial,
+            rec.revoked.as_ref(),
+            Some(&Revocation { time, reason }),
+        )
     }
 
     /// The stored record of the certificate with (normalised) serial `serial`.
-    fn record_mut(&mut self, serial: &str) -> Result<&mut IssuedRecord> {
-        self.state
-            .issued
-            .iter_mut()
-            .find(|r| r.serial == serial)
-            .ok_or_else(|| {
-                PkiError::new(
-                    PkiErrorKind::UnknownSerial,
-                    format!("no certificate with serial {serial} was issued by this CA"),
-                )
-            })
+    fn record(&self, serial: &str) -> Result<IssuedRecord> {
+        self.records
+            .get(serial)?
+            .ok_or_else(|| unknown_serial(serial))
     }
 
     /// Lifts a suspension: the certificate with serial `serial_hex` was revoked with reason
     /// `certificateHold`; it leaves the CRL and OCSP answers "good" again. Any other
     /// revocation is final and refused.
-    pub fn release_hold(&mut self, serial_hex: &str) -> Result<()> {
+    pub fn release_hold(&self, serial_hex: &str) -> Result<()> {
         let serial = normalize_serial(serial_hex)?;
-        let rec = self.record_mut(&serial)?;
-        let Some(held) = rec.revoked.clone() else {
+        let rec = self.record(&serial)?;
+        let Some(held) = rec.revoked else {
             return Err(PkiError::invalid(format!(
                 "certificate {serial} is not on hold"
             )));
@@ -740,14 +990,7 @@ impl CertificateAuthority {
                 held.reason
             )));
         }
-        rec.revoked = None;
-        if let Err(e) = self.save_state() {
-            if let Some(rec) = self.state.issued.iter_mut().find(|r| r.serial == serial) {
-                rec.revoked = Some(held);
-            }
-            return Err(e);
-        }
-        Ok(())
+        self.records.set_revocation(&serial, Some(&held), None)
     }
 
     fn ca(&self, name: CaName) -> &Ca {
@@ -757,14 +1000,20 @@ impl CertificateAuthority {
         }
     }
 
-    /// A DER CRL of `ca` at `now` (see the module docs for its contents).
+    /// A DER CRL of `ca` at `now` (see the module docs for its contents; the [`CaRecords`]
+    /// pick its number and may hand out one made earlier).
     pub fn crl(&self, ca: CaName, now: SystemTime) -> Result<Vec<u8>> {
+        self.records
+            .crl(ca, now, &|number| self.sign_crl(ca, number, now))
+    }
+
+    fn sign_crl(&self, ca: CaName, number: u64, now: SystemTime) -> Result<Vec<u8>> {
         let issuer = self.ca(ca);
         let mut revoked = Vec::new();
-        for rec in self.state.issued.iter().filter(|r| r.issuer == ca) {
+        for rec in self.records.revoked(ca)? {
             let Some(rev) = &rec.revoked else { continue };
             let serial_bytes = hex::decode(&rec.serial)
-                .map_err(|_| PkiError::malformed("bad serial in state.json"))?;
+                .map_err(|_| PkiError::malformed("bad serial in the CA records"))?;
             let exts = match rev.reason {
                 RevocationReason::Unspecified => None,
                 r => Some(vec![extension(oids::CRL_REASON, false, &r.crl_reason())?]),
@@ -777,7 +1026,7 @@ impl CertificateAuthority {
             });
         }
         let scheme = issuer.key.default_scheme();
-        let crl_number = unix(now)?.to_be_bytes();
+        let crl_number = number.to_be_bytes();
         let tbs = TbsCertList {
             version: x509_cert::Version::V2,
             signature: scheme.algorithm_identifier(),
@@ -834,10 +1083,10 @@ impl CertificateAuthority {
             let id = &r.req_cert;
             let serial = serial_hex(&id.serial_number);
             let rec = if cert_id_matches_issuer(id, &ca.cert) {
-                self.state
-                    .issued
-                    .iter()
-                    .find(|x| x.issuer == responder && x.serial == serial)
+                match self.records.get(&serial) {
+                    Ok(r) => r.filter(|x| x.issuer == responder),
+                    Err(_) => return ocsp::error_response(S::TryLater),
+                }
             } else {
                 None
             };
@@ -889,35 +1138,29 @@ impl CertificateAuthority {
     }
 
     /// Every certificate this CA issued (the issuing CA, the TSA, signers), oldest first.
-    pub fn issued(&self) -> &[IssuedRecord] {
-        &self.state.issued
+    pub fn issued(&self) -> Result<Vec<IssuedRecord>> {
+        self.records.all()
     }
 
     /// The record of the certificate with serial `serial_hex`, if issued here.
-    pub fn find(&self, serial_hex: &str) -> Option<&IssuedRecord> {
-        let serial = normalize_serial(serial_hex).ok()?;
-        self.state.issued.iter().find(|r| r.serial == serial)
+    pub fn find(&self, serial_hex: &str) -> Result<Option<IssuedRecord>> {
+        let serial = normalize_serial(serial_hex)?;
+        self.records.get(&serial)
     }
 
-    /// The directory the CA lives in.
-    pub fn dir(&self) -> &Path {
-        &self.dir
+    /// The directory the CA lives in, if it was opened from one.
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
     }
 
     /// The base URL certificates point to.
     pub fn public_url(&self) -> &str {
-        &self.state.public_url
+        &self.public_url
     }
 
     /// The organisation name.
     pub fn org_name(&self) -> &str {
-        &self.state.org_name
-    }
-
-    fn save_state(&self) -> Result<()> {
-        let json = serde_json::to_vec_pretty(&self.state)
-            .map_err(|e| PkiError::new(PkiErrorKind::Encoding, format!("state.json: {e}")))?;
-        write_file_atomically(&self.dir.join("state.json"), &json, false)
+        &self.org_name
     }
 
     /// Which of our CAs issued `cert`, judged by issuer name and signature.
@@ -970,6 +1213,39 @@ impl RevocationSource for CertificateAuthority {
             None => Ok(Vec::new()),
         }
     }
+}
+
+/// What a CRL says, in short: its number and the serials it lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrlSummary {
+    /// The CRL number, if present (and at most 16 bytes).
+    pub number: Option<u128>,
+    /// The revoked serials, lower-case hex, in the CRL's order.
+    pub revoked: Vec<String>,
+}
+
+/// Reads the number and the revoked serials of a DER CRL (no signature check).
+pub fn crl_summary(der: &[u8]) -> Result<CrlSummary> {
+    use der::Decode;
+    let list = CertificateList::from_der(der).map_err(crate::error::decode_err("CRL"))?;
+    let tbs = &list.tbs_cert_list;
+    let number = tbs
+        .crl_extensions
+        .iter()
+        .flatten()
+        .find(|e| e.extn_id == oids::CRL_NUMBER)
+        .and_then(|e| CrlNumber::from_der(e.extn_value.as_bytes()).ok())
+        .and_then(|n| {
+            let b = n.0.as_bytes();
+            (b.len() <= 16).then(|| b.iter().fold(0u128, |n, x| (n << 8) | u128::from(*x)))
+        });
+    let revoked = tbs
+        .revoked_certificates
+        .iter()
+        .flatten()
+        .map(|r| serial_hex(&r.serial_number))
+        .collect();
+    Ok(CrlSummary { number, revoked })
 }
 
 /// The subject name of a signer certificate for `req` (see the module docs for the layout).

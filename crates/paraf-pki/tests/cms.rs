@@ -19,7 +19,7 @@ use paraf_pki::{
 fn detached_signed_data_verifies_with_openssl_for_every_key_type() {
     let dir = tmp();
     let ca_dir = dir.path().join("ca");
-    let mut ca = new_ca(&ca_dir, KeyType::P256);
+    let ca = new_ca(&ca_dir, KeyType::P256);
     let root = ca_dir.join("root.pem");
     let content = b"%PDF-1.7 pretend these are the byte ranges of a PDF".repeat(1000);
 
@@ -93,7 +93,7 @@ fn detached_signed_data_verifies_with_openssl_for_every_key_type() {
 fn timestamp_token_attached_as_unsigned_attribute_keeps_signature_valid() {
     let dir = tmp();
     let ca_dir = dir.path().join("ca");
-    let mut ca = new_ca(&ca_dir, KeyType::P256);
+    let ca = new_ca(&ca_dir, KeyType::P256);
     let (key, cert) = ca.issue(request("Budi", KeyType::P256)).unwrap();
     let signer = SoftSigner::new(key, cert, ca.signer_chain(), None).unwrap();
     let content = b"document".to_vec();
@@ -187,7 +187,7 @@ fn garbage_is_malformed_not_a_panic() {
 #[test]
 fn soft_signer_refuses_a_foreign_certificate() {
     let dir = tmp();
-    let mut ca = new_ca(&dir.path().join("ca"), KeyType::P256);
+    let ca = new_ca(&dir.path().join("ca"), KeyType::P256);
     let (_, cert) = ca.issue(request("A", KeyType::P256)).unwrap();
     let other = paraf_pki::PrivateKey::generate(KeyType::P256).unwrap();
     assert_eq!(

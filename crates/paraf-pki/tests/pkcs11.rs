@@ -47,7 +47,7 @@ fn token_keys_sign_cms_that_openssl_verifies() {
     assert!(ok, "pkcs11-tool (apt-get install -y opensc): {text}");
 
     let ca_dir = dir.path().join("ca");
-    let mut ca = new_ca(&ca_dir, KeyType::P256);
+    let ca = new_ca(&ca_dir, KeyType::P256);
     let root = ca_dir.join("root.pem");
     let content = b"PDF byte ranges".repeat(300);
 

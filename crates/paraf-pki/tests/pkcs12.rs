@@ -11,7 +11,7 @@ use paraf_pki::{pkcs12, KeyType, PkiErrorKind, Signer, SoftSigner};
 #[test]
 fn our_pkcs12_is_read_by_openssl_and_python() {
     let dir = tmp();
-    let mut ca = new_ca(&dir.path().join("ca"), KeyType::P256);
+    let ca = new_ca(&dir.path().join("ca"), KeyType::P256);
     for kt in [KeyType::Rsa2048, KeyType::P384] {
         let (key, cert) = ca.issue(request("Budi Santoso", kt)).unwrap();
         let p12 =
@@ -85,7 +85,7 @@ print(len(extra))
 fn openssl_made_pkcs12_modern_and_legacy_are_read() {
     let dir = tmp();
     let ca_dir = dir.path().join("ca");
-    let mut ca = new_ca(&ca_dir, KeyType::P256);
+    let ca = new_ca(&ca_dir, KeyType::P256);
     let (key, cert) = ca.issue(request("Siti", KeyType::Rsa2048)).unwrap();
     let key_pem = dir.path().join("key.pem");
     let key_der = dir.path().join("key.der");

@@ -43,7 +43,7 @@ fn mutations(seed: &[u8], count: usize, rng: &mut Rng) -> Vec<Vec<u8>> {
 #[test]
 fn corrupted_inputs_never_panic() {
     let dir = tmp();
-    let mut ca = new_ca(&dir.path().join("ca"), KeyType::P256);
+    let ca = new_ca(&dir.path().join("ca"), KeyType::P256);
     let (key, cert) = ca.issue(request("Budi", KeyType::P256)).unwrap();
     let p12 = pkcs12::build(&key, &cert, &ca.signer_chain(), "pw", "k").unwrap();
     let signer = SoftSigner::new(key, cert.clone(), ca.signer_chain(), None).unwrap();

@@ -261,7 +261,7 @@ fn measure(mut f: impl FnMut() -> Duration) -> Vec<Duration> {
 fn identities(dir: &Path, keys: &[(&str, KeyType)]) -> Vec<SoftSigner> {
     let ca_dir = tempfile::tempdir().unwrap();
     let now = SystemTime::now();
-    let mut ca = CertificateAuthority::init(
+    let ca = CertificateAuthority::init(
         ca_dir.path(),
         CaInitOptions {
             key_type: KeyType::Rsa2048,

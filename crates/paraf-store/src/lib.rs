@@ -21,6 +21,7 @@ mod app_keys;
 mod audit;
 pub mod blob;
 pub mod blob_s3;
+mod ca;
 mod credentials;
 mod envelope_lists;
 mod envelopes;
@@ -53,6 +54,7 @@ use sqlx::sqlite::{
 
 pub use blob::{BlobCounts, BlobFuture, BlobStats, BlobStore, FsBlobStore, Measured};
 pub use blob_s3::S3BlobStore;
+pub use ca::{StoredCa, StoredCaCertificate, StoredCrl};
 pub use envelopes::{Answer, SignatureRecord};
 pub use error::StoreError;
 pub use fsck::BlobReference;

@@ -52,12 +52,17 @@ pub struct TestApp {
     pub fresh: Arc<Fresh>,
 }
 
-/// The test configuration of a fresh store. With `PARAF_TEST_BLOB_STORE=s3://bucket[/prefix]`
+/// The test configuration of a fresh store (the CA in the database on PostgreSQL). With `PARAF_TEST_BLOB_STORE=s3://bucket[/prefix]`
 /// (and the `AWS_*` variables: the S3 pass of `scripts/test.sh`), blobs go to that bucket,
 /// each server under a prefix of its own.
 pub fn config_for(fresh: &Fresh) -> Config {
     let mut c = Config::for_tests(fresh.dir.path()).unwrap();
     c.database_url = Some(fresh.database_url.clone());
+    // SQLite servers keep the CA in `DATA/ca`, PostgreSQL servers in the database: every
+    // server test exercises both (`ca_store`).
+    if fresh.backend == Backend::Postgres {
+        c.ca_store = paraf_server::config::CaLocation::Database;
+    }
     if let Ok(v) = std::env::var("PARAF_TEST_BLOB_STORE") {
         use paraf_server::config::BlobLocation;
         match BlobLocation::parse(Some(&v)).expect("PARAF_TEST_BLOB_STORE") {

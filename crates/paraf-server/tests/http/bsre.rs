@@ -604,6 +604,7 @@ async fn revocation_of(app: &TestApp, serial: &str) -> Option<paraf_pki::Revocat
             .unwrap()
             .find(&serial)
             .unwrap()
+            .unwrap()
             .revoked
             .clone()
             .map(|r| r.reason)

@@ -46,7 +46,7 @@ fn b64(data: &[u8]) -> String {
 
 /// Signs `pdf` at B-T with a key and certificate from `ca` and `ca`'s TSA.
 fn sign_with(
-    ca: &mut CertificateAuthority,
+    ca: &CertificateAuthority,
     pdf: Vec<u8>,
     password: Option<&str>,
     now: SystemTime,
@@ -452,7 +452,7 @@ async fn unsigned_tampered_and_foreign_files() {
     // Signed by a CA the server does not trust: intact but indeterminate → WARNING.
     let dir = tempfile::tempdir().unwrap();
     let now: SystemTime = fx.app.clock.now_ts().into();
-    let mut foreign = CertificateAuthority::init(
+    let foreign = CertificateAuthority::init(
         &dir.path().join("ca"),
         CaInitOptions {
             key_type: KeyType::P256,
@@ -463,7 +463,7 @@ async fn unsigned_tampered_and_foreign_files() {
         now - Duration::from_secs(7200),
     )
     .unwrap();
-    let pdf = sign_with(&mut foreign, simple_pdf(), None, now);
+    let pdf = sign_with(&foreign, simple_pdf(), None, now);
     fx.app.clock.advance(chrono::Duration::minutes(2));
     let (s, v) = v2(&fx, json!({"file": b64(&pdf)}), None).await;
     assert_eq!(s, 200, "{v}");

@@ -8,6 +8,7 @@ mod alphasign_browser;
 mod auth;
 mod bsre;
 mod bsre_verify;
+mod ca_database;
 mod common;
 mod console;
 mod console_app_keys;

@@ -34,7 +34,7 @@ async fn issue(
                 not_before: SystemTime::now(),
             })?;
             let serial = ca
-                .issued()
+                .issued()?
                 .last()
                 .map(|r| r.serial.clone())
                 .unwrap_or_default();
@@ -48,7 +48,7 @@ async fn issue(
 
 /// Revokes as `paraf ca revoke` does: another process opening the CA directory.
 fn revoke_from_outside(dir: &Path, serial: &str) {
-    let mut ca = CertificateAuthority::open(dir, None).unwrap();
+    let ca = CertificateAuthority::open(dir, None).unwrap();
     ca.revoke(serial, RevocationReason::KeyCompromise, SystemTime::now())
         .unwrap();
 }
