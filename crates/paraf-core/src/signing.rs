@@ -104,8 +104,84 @@ pub fn sign_file(
     )
 }
 
+/// Upper bounds (seconds) of the signing-time histogram of [`sign_timings`].
+pub const SIGN_BUCKETS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
+
+/// What [`sign_timings`] gives: every signature this process made (all faces), as a histogram.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SignCounts {
+    /// Signatures that took at most [`SIGN_BUCKETS`]`[i]` (not cumulative).
+    pub buckets: [u64; SIGN_BUCKETS.len()],
+    /// Signatures made.
+    pub count: u64,
+    /// Their total time, microseconds.
+    pub micros: u64,
+    /// Signing attempts that failed (bad document, key refused, timestamp…).
+    pub failures: u64,
+}
+
+struct SignTimings {
+    buckets: [std::sync::atomic::AtomicU64; SIGN_BUCKETS.len()],
+    count: std::sync::atomic::AtomicU64,
+    micros: std::sync::atomic::AtomicU64,
+    failures: std::sync::atomic::AtomicU64,
+}
+
+/// Process-wide, like the process itself: every face signs through [`sign_file_with`].
+static SIGN_TIMINGS: SignTimings = SignTimings {
+    buckets: [const { std::sync::atomic::AtomicU64::new(0) }; SIGN_BUCKETS.len()],
+    count: std::sync::atomic::AtomicU64::new(0),
+    micros: std::sync::atomic::AtomicU64::new(0),
+    failures: std::sync::atomic::AtomicU64::new(0),
+};
+
+/// The signing-time histogram so far (for `/metrics`).
+pub fn sign_timings() -> SignCounts {
+    use std::sync::atomic::Ordering::Relaxed;
+    let t = &SIGN_TIMINGS;
+    SignCounts {
+        buckets: std::array::from_fn(|i| t.buckets[i].load(Relaxed)),
+        count: t.count.load(Relaxed),
+        micros: t.micros.load(Relaxed),
+        failures: t.failures.load(Relaxed),
+    }
+}
+
+fn record_signing(elapsed: std::time::Duration, ok: bool) {
+    use std::sync::atomic::Ordering::Relaxed;
+    let t = &SIGN_TIMINGS;
+    if !ok {
+        t.failures.fetch_add(1, Relaxed);
+        return;
+    }
+    let secs = elapsed.as_secs_f64();
+    if let Some(i) = SIGN_BUCKETS.iter().position(|b| secs <= *b) {
+        t.buckets[i].fetch_add(1, Relaxed);
+    }
+    t.count.fetch_add(1, Relaxed);
+    t.micros.fetch_add(
+        u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
+        Relaxed,
+    );
+}
+
 /// [`sign_file`] at `level`, with `caption` above the signer's name on a stamp without image.
+/// Timed for `/metrics` ([`sign_timings`]).
 pub fn sign_file_with(
+    ca: &CertificateAuthority,
+    signer: &dyn Signer,
+    job: FileJob,
+    now: SystemTime,
+    level: Level,
+    caption: &str,
+) -> Result<Vec<u8>, CoreError> {
+    let started = std::time::Instant::now();
+    let out = sign_file_timed(ca, signer, job, now, level, caption);
+    record_signing(started.elapsed(), out.is_ok());
+    out
+}
+
+fn sign_file_timed(
     ca: &CertificateAuthority,
     signer: &dyn Signer,
     job: FileJob,

@@ -29,6 +29,7 @@ struct Inner {
     jobs: BTreeMap<(String, String), u64>,
     gauges: BTreeMap<(String, String), f64>,
     blobs: Option<paraf_core::BlobCounts>,
+    signing: Option<paraf_core::signing::SignCounts>,
 }
 
 /// The registry; cheap to share behind an `Arc`.
@@ -87,6 +88,13 @@ impl Metrics {
     }
 
     /// The blob store's counters, read at scrape time.
+    /// The signing-time histogram, read at scrape time.
+    pub fn set_sign_counts(&self, counts: paraf_core::signing::SignCounts) {
+        if let Ok(mut g) = self.inner.lock() {
+            g.signing = Some(counts);
+        }
+    }
+
     pub fn set_blob_counts(&self, c: paraf_core::BlobCounts) {
         if let Ok(mut g) = self.inner.lock() {
             g.blobs = Some(c);
@@ -201,6 +209,38 @@ impl Metrics {
             let _ = writeln!(out, "# TYPE paraf_blob_errors_total counter");
             let _ = writeln!(out, "paraf_blob_errors_total {}", b.errors);
         }
+        if let Some(s) = g.signing {
+            let _ = writeln!(
+                out,
+                "# HELP paraf_sign_duration_seconds Time to make one signature (PDF parsed, signed, timestamped, written), every face."
+            );
+            let _ = writeln!(out, "# TYPE paraf_sign_duration_seconds histogram");
+            let mut cumulative = 0;
+            for (bound, n) in paraf_core::signing::SIGN_BUCKETS.iter().zip(s.buckets) {
+                cumulative += n;
+                let _ = writeln!(
+                    out,
+                    "paraf_sign_duration_seconds_bucket{{le=\"{bound}\"}} {cumulative}"
+                );
+            }
+            let _ = writeln!(
+                out,
+                "paraf_sign_duration_seconds_bucket{{le=\"+Inf\"}} {}",
+                s.count
+            );
+            let _ = writeln!(
+                out,
+                "paraf_sign_duration_seconds_sum {}",
+                s.micros as f64 / 1e6
+            );
+            let _ = writeln!(out, "paraf_sign_duration_seconds_count {}", s.count);
+            let _ = writeln!(
+                out,
+                "# HELP paraf_sign_failures_total Signing attempts that failed (refused document or key, timestamp)."
+            );
+            let _ = writeln!(out, "# TYPE paraf_sign_failures_total counter");
+            let _ = writeln!(out, "paraf_sign_failures_total {}", s.failures);
+        }
         out
     }
 }
@@ -243,5 +283,30 @@ mod tests {
         assert!(t.contains("paraf_job_attempts_total{kind=\"webhook\",outcome=\"done\"} 1"));
         assert!(t.contains("paraf_jobs{state=\"queued\"} 2"));
         assert_eq!(m.request_count("/healthz", 200), 2);
+        // The signing histogram is cumulative in the exposition.
+        let mut buckets = [0; paraf_core::signing::SIGN_BUCKETS.len()];
+        buckets[0] = 2;
+        buckets[2] = 1;
+        m.set_sign_counts(paraf_core::signing::SignCounts {
+            buckets,
+            count: 4,
+            micros: 2_250_000,
+            failures: 1,
+        });
+        let t = m.render();
+        assert!(
+            t.contains("paraf_sign_duration_seconds_bucket{le=\"0.005\"} 2"),
+            "{t}"
+        );
+        assert!(
+            t.contains("paraf_sign_duration_seconds_bucket{le=\"0.025\"} 3"),
+            "{t}"
+        );
+        assert!(
+            t.contains("paraf_sign_duration_seconds_bucket{le=\"+Inf\"} 4"),
+            "{t}"
+        );
+        assert!(t.contains("paraf_sign_duration_seconds_sum 2.25"), "{t}");
+        assert!(t.contains("paraf_sign_failures_total 1"), "{t}");
     }
 }

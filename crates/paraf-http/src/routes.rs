@@ -100,6 +100,9 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     state
         .metrics
         .set_blob_counts(state.core.blob_stats.counts());
+    state
+        .metrics
+        .set_sign_counts(paraf_core::signing::sign_timings());
     (
         [(
             header::CONTENT_TYPE,

@@ -56,6 +56,13 @@ async fn fsck_sees_what_is_missing(backend: Backend) {
         "{m}"
     );
     assert_eq!(value("paraf_blob_errors_total"), 0.0, "{m}");
+    // The signature just made is in the signing-time histogram (process-wide).
+    assert!(value("paraf_sign_duration_seconds_count") >= 1.0, "{m}");
+    assert!(
+        value("paraf_sign_duration_seconds_bucket{le=\"+Inf\"}")
+            >= value("paraf_sign_duration_seconds_bucket{le=\"5\"}"),
+        "{m}"
+    );
     assert!(r.blobs >= 4 && r.references > r.blobs, "{r:?}");
 
     let (docs, _) = core.envelope_contents(&done).await.unwrap();
