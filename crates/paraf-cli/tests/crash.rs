@@ -9,7 +9,7 @@ mod serving;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use serving::{free_port, multipart, start_with, stop, value, wait_for};
+use serving::{free_port, gesdocs_request, multipart, start_with, stop, value, wait_for};
 
 #[test]
 fn a_server_killed_while_sealing_completes_the_envelope_after_restart() {
@@ -45,25 +45,7 @@ fn a_server_killed_while_sealing_completes_the_envelope_after_restart() {
     let secret = stdout.trim().split_once('\t').unwrap().1.to_string();
 
     // A GesDocs request for one signer, who signs on the signer page: the sealing pauses.
-    let pdf = paraf_testkit::pdf::pages(&["Le client <@signature1@>"]);
-    let (ct, body) = multipart(&[
-        ("signers[0][email]", None, b"alice@email.com"),
-        ("signers[0][first_name]", None, b"Alice"),
-        ("signers[0][last_name]", None, b"Dupont"),
-        ("expires_at", None, b"2099-12-31T23:59"),
-        ("demandeur_email", None, b"admin@email.com"),
-        ("pdf", Some("contrat.pdf"), &pdf),
-    ]);
-    let reply = ureq::post(&format!("{base}/api/signature-requests"))
-        .header("Authorization", &format!("Bearer {token}"))
-        .header("Content-Type", &ct)
-        .send(&body[..])
-        .unwrap()
-        .into_body()
-        .read_to_string()
-        .unwrap();
-    let reply: serde_json::Value = serde_json::from_str(&reply).unwrap();
-    let link = reply["data"]["signature_url"].as_str().unwrap().to_string();
+    let (_, link) = gesdocs_request(&base, &token);
     std::thread::spawn(move || {
         let (ct, body) = multipart(&[("signature_typed", None, b"Alice Dupont")]);
         // Never answered: the server dies first.

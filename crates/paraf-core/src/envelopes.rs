@@ -645,14 +645,28 @@ impl Core {
         actor: Option<&Recipient>,
         extra: serde_json::Value,
     ) {
+        if let Err(err) = self
+            .envelope_webhook_once(e, event, actor, extra, None)
+            .await
+        {
+            tracing::error!(error = %err, envelope = %e.uuid, event, "could not queue the event");
+        }
+    }
+
+    /// [`Core::envelope_webhook`], failing instead of logging; with `once`, the event is
+    /// queued at most once under that key, whoever announces it.
+    async fn envelope_webhook_once(
+        &self,
+        e: &Envelope,
+        event: &str,
+        actor: Option<&Recipient>,
+        extra: serde_json::Value,
+        once: Option<&str>,
+    ) -> Result<()> {
         let body = match self.payloads.get(&e.header.face) {
-            Some(shape) => match self.envelope_event_context(e, event, actor, shape).await {
-                Ok(v) => crate::events::Body::Shaped(v),
-                Err(err) => {
-                    tracing::error!(error = %err, envelope = %e.uuid, event, "could not shape the event");
-                    return;
-                }
-            },
+            Some(shape) => crate::events::Body::Shaped(
+                self.envelope_event_context(e, event, actor, shape).await?,
+            ),
             None => {
                 let mut data = json!({
                     "envelope": {"id": e.uuid, "title": e.header.title, "status": e.status.as_str(),
@@ -664,9 +678,8 @@ impl Core {
                 crate::events::Body::Standard(data)
             }
         };
-        if let Err(err) = self.emit_body(e.org, event, body).await {
-            tracing::error!(error = %err, envelope = %e.uuid, event, "could not queue the event");
-        }
+        self.emit_body(e.org, event, body, once).await?;
+        Ok(())
     }
 
     /// Gathers what a dialect's payload may show and has `shape` make the body.
@@ -1804,13 +1817,51 @@ impl Core {
             // event is theirs.
             return Ok(done);
         }
-        let (action, event) = match to {
-            EnvelopeStatus::Completed => (AuditAction::EnvelopeCompleted, "envelope.completed"),
-            _ => (AuditAction::EnvelopeSealFailed, "envelope.seal_failed"),
-        };
-        self.envelope_event(&done, &Actor::system(), action, json!({"reason": reason}));
-        self.envelope_webhook(&done, event, None, json!({})).await;
+        if to == EnvelopeStatus::Completed {
+            if let Err(err) = self.announce_completion(&done).await {
+                // The housekeeping announces it once the sealing lease has run out.
+                tracing::error!(error = %err, envelope = %e.uuid, "could not announce the completion");
+            }
+        } else {
+            self.envelope_event(
+                &done,
+                &Actor::system(),
+                AuditAction::EnvelopeSealFailed,
+                json!({"reason": reason}),
+            );
+            self.envelope_webhook(&done, "envelope.seal_failed", None, json!({}))
+                .await;
+        }
         Ok(done)
+    }
+
+    /// Announces a completed envelope: its audit record (written before going on) and its
+    /// `envelope.completed` events, queued at most once whoever calls this — the process that
+    /// sealed it, or the housekeeping after that process died in between — then marks it
+    /// announced.
+    async fn announce_completion(&self, e: &Envelope) -> Result<()> {
+        let target = format!("envelope:{}", e.uuid);
+        let audited = self
+            .store
+            .audit_of_target(e.org, &target, 10_000)
+            .await?
+            .iter()
+            .any(|r| r.action == AuditAction::EnvelopeCompleted.as_str());
+        if !audited {
+            self.record(self.audit_event(
+                e.org,
+                &Actor::system(),
+                AuditAction::EnvelopeCompleted,
+                Some(target),
+                json!({"reason": null}),
+            ))
+            .await;
+        }
+        let key = format!("envelope.completed:{}", e.uuid);
+        self.envelope_webhook_once(e, "envelope.completed", None, json!({}), Some(&key))
+            .await?;
+        self.store.mark_announced(e.org, e.id, self.now()).await?;
+        Ok(())
     }
 
     /// The organisation's envelopes, newest first (of `status` if given), at most `limit`.
@@ -1886,6 +1937,16 @@ impl Core {
             if self.complete(&e).await?.status == EnvelopeStatus::Completed {
                 n += 1;
             }
+        }
+        // Completed by a process that died before announcing it: announced now, once.
+        let lease = chrono::Duration::from_std(self.config.sealing_lease)
+            .unwrap_or(chrono::Duration::minutes(5));
+        for e in self
+            .store
+            .completed_unannounced(self.now() - lease, 100)
+            .await?
+        {
+            self.announce_completion(&e).await?;
         }
         Ok(n)
     }

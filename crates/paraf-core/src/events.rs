@@ -142,8 +142,9 @@ impl Core {
         event: &str,
         data: serde_json::Value,
     ) -> Result<(JobId, String), CoreError> {
-        let (event_id, body) = self.event_body(event, data)?;
-        self.enqueue_webhook_body(endpoint, event, event_id, body)
+        let event_id = self.new_event_id()?;
+        let body = self.event_body(event, &event_id, data);
+        self.enqueue_webhook_body(endpoint, event, event_id, body, None)
             .await
     }
 
@@ -153,21 +154,24 @@ impl Core {
         Ok(format!("evt_{}", hex::encode(id)))
     }
 
-    /// A new event id and the standard body around `data`.
-    fn event_body(
-        &self,
-        event: &str,
-        data: serde_json::Value,
-    ) -> Result<(String, String), CoreError> {
-        let event_id = self.new_event_id()?;
-        let body = json!({
+    /// The event id of an event announced at most once under `key`: the same for every
+    /// attempt to announce it (derived with the master key, so it reveals nothing).
+    fn keyed_event_id(&self, key: &str) -> String {
+        format!(
+            "evt_{}",
+            hex::encode(&self.master_key.mac("event-id", key.as_bytes())[..16])
+        )
+    }
+
+    /// The standard body around `data`.
+    fn event_body(&self, event: &str, event_id: &str, data: serde_json::Value) -> String {
+        json!({
             "id": event_id,
             "type": event,
             "timestamp": self.now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             "data": data,
         })
-        .to_string();
-        Ok((event_id, body))
+        .to_string()
     }
 
     /// Enqueues `body` (fixed for every attempt) as event `event_id` for `endpoint`.
@@ -177,6 +181,7 @@ impl Core {
         event: &str,
         event_id: String,
         body: String,
+        once: Option<&str>,
     ) -> Result<(JobId, String), CoreError> {
         let now = self.now();
         let mut job = NewJob::new(
@@ -191,6 +196,7 @@ impl Core {
             now,
         );
         job.retry = WEBHOOK_RETRY;
+        job.dedup_key = once.map(|k| format!("webhook:{k}:{}", endpoint.id.0));
         Ok((self.enqueue(&job).await?, event_id))
     }
 
@@ -202,7 +208,7 @@ impl Core {
         event: &str,
         data: serde_json::Value,
     ) -> Result<Vec<(WebhookEndpointId, JobId)>, CoreError> {
-        self.emit_body(org, event, Body::Standard(data)).await
+        self.emit_body(org, event, Body::Standard(data), None).await
     }
 
     /// [`Core::emit`] with a body of a dialect's own shape (the same for every endpoint).
@@ -211,18 +217,23 @@ impl Core {
         org: OrgId,
         event: &str,
         body: Body,
+        once: Option<&str>,
     ) -> Result<Vec<(WebhookEndpointId, JobId)>, CoreError> {
         let mut out = Vec::new();
+        // One event id for every endpoint; under a key, the same whenever it is announced.
+        let event_id = match once {
+            Some(k) => self.keyed_event_id(k),
+            None => self.new_event_id()?,
+        };
         for ep in self.webhooks().list(org).await? {
             if ep.enabled && ep.wants(event) {
-                let (job, _) = match &body {
-                    Body::Standard(data) => self.enqueue_webhook(&ep, event, data.clone()).await?,
-                    Body::Shaped(v) => {
-                        let event_id = self.new_event_id()?;
-                        self.enqueue_webhook_body(&ep, event, event_id, v.to_string())
-                            .await?
-                    }
+                let text = match &body {
+                    Body::Standard(data) => self.event_body(event, &event_id, data.clone()),
+                    Body::Shaped(v) => v.to_string(),
                 };
+                let (job, _) = self
+                    .enqueue_webhook_body(&ep, event, event_id.clone(), text, once)
+                    .await?;
                 out.push((ep.id, job));
             }
         }

@@ -121,6 +121,9 @@ pub struct NewJob {
     pub payload: serde_json::Value,
     pub run_at: Timestamp,
     pub retry: RetryPolicy,
+    /// Queued at most once under this key: a second enqueue with the same key is a no-op
+    /// that gives the first job's id (a recovery repeating what a crashed process began).
+    pub dedup_key: Option<String>,
 }
 
 impl NewJob {
@@ -131,6 +134,7 @@ impl NewJob {
             payload,
             run_at,
             retry: RetryPolicy::default(),
+            dedup_key: None,
         }
     }
 }

@@ -712,6 +712,36 @@ impl Store {
         .await
     }
 
+    /// Completed envelopes whose completion was not announced and that completed before
+    /// `before` (their sealing process died between the two), oldest first.
+    pub async fn completed_unannounced(
+        &self,
+        before: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<Envelope>> {
+        self.envelopes_at(
+            "status = 'completed' AND announced_at IS NULL AND completed_at < $1 \
+             ORDER BY completed_at",
+            before,
+            limit,
+        )
+        .await
+    }
+
+    /// Records that the completion of envelope `id` was announced (audited, events queued).
+    pub async fn mark_announced(&self, org: OrgId, id: EnvelopeId, at: Timestamp) -> Result<()> {
+        affected!(self, |p| sqlx::query(
+            "UPDATE envelopes SET announced_at = $3 \
+             WHERE org_id = $1 AND id = $2 AND announced_at IS NULL"
+        )
+        .bind(org.0)
+        .bind(id.0)
+        .bind(ts(at))
+        .execute(p)
+        .await)?;
+        Ok(())
+    }
+
     /// Envelopes matching `condition` (with `$1` = `now`, then its ORDER BY), at most `limit`.
     async fn envelopes_at(
         &self,

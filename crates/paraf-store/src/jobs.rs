@@ -78,10 +78,11 @@ impl Store {
     pub async fn enqueue(&self, job: &NewJob, now: Timestamp) -> Result<JobId> {
         let payload =
             serde_json::to_string(&job.payload).map_err(|e| StoreError::corrupt(e.to_string()))?;
-        let (id,): (i64,) = with_pool!(self, |p| {
+        let inserted: Option<(i64,)> = with_pool!(self, |p| {
             sqlx::query_as(
             "INSERT INTO jobs (queue, payload, status, attempts, max_attempts, base_delay_ms, max_delay_ms, \
-             run_at, created_at, updated_at) VALUES ($1, $2, 'queued', 0, $3, $4, $5, $6, $7, $7) RETURNING id"
+             run_at, created_at, updated_at, dedup_key) VALUES ($1, $2, 'queued', 0, $3, $4, $5, $6, $7, $7, $8) \
+             ON CONFLICT (dedup_key) DO NOTHING RETURNING id"
         )
         .bind(&job.queue)
         .bind(&payload)
@@ -90,9 +91,20 @@ impl Store {
         .bind(job.retry.max_delay.num_milliseconds())
         .bind(ts(job.run_at))
         .bind(ts(now))
-        .fetch_one(p)
+        .bind(&job.dedup_key)
+        .fetch_optional(p)
         .await
         })?;
+        if let Some((id,)) = inserted {
+            return Ok(JobId(id));
+        }
+        // Already queued under this key.
+        let (id,): (i64,) = with_pool!(self, |p| sqlx::query_as(
+            "SELECT id FROM jobs WHERE dedup_key = $1"
+        )
+        .bind(&job.dedup_key)
+        .fetch_one(p)
+        .await)?;
         Ok(JobId(id))
     }
 

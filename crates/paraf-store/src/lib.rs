@@ -177,6 +177,10 @@ impl Store {
             Pool::Postgres(pool)
         } else if let Some(rest) = url.strip_prefix("sqlite:") {
             let memory = rest == ":memory:" || rest == "//:memory:";
+            // Processes opening one new SQLite file at the same moment would race to set WAL
+            // and to migrate (sqlx takes a migration lock on PostgreSQL only): a lock file
+            // beside the database makes them take turns. Released when dropped.
+            let mut _turn = None;
             let mut opts = SqliteConnectOptions::new()
                 .foreign_keys(true)
                 .busy_timeout(options.busy_timeout);
@@ -194,6 +198,20 @@ impl Store {
                         std::fs::create_dir_all(parent)?;
                     }
                 }
+                let lock_path = format!("{path}.lock");
+                _turn = Some(
+                    tokio::task::spawn_blocking(move || -> std::io::Result<std::fs::File> {
+                        let f = std::fs::OpenOptions::new()
+                            .create(true)
+                            .truncate(false)
+                            .write(true)
+                            .open(lock_path)?;
+                        f.lock()?;
+                        Ok(f)
+                    })
+                    .await
+                    .map_err(|e| StoreError::Task(e.to_string()))??,
+                );
                 opts = opts
                     .filename(path)
                     .create_if_missing(true)

@@ -129,3 +129,32 @@ pub fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
     body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
+
+/// A GesDocs signature request for Alice (one page with a signature tag) on the server at
+/// `base` with API token `token`: its id and Alice's signing link.
+pub fn gesdocs_request(base: &str, token: &str) -> (i64, String) {
+    let pdf = paraf_testkit::pdf::pages(&["Le client <@signature1@>"]);
+    let (ct, body) = multipart(&[
+        ("signers[0][email]", None, b"alice@email.com"),
+        ("signers[0][first_name]", None, b"Alice"),
+        ("signers[0][last_name]", None, b"Dupont"),
+        ("expires_at", None, b"2099-12-31T23:59"),
+        ("demandeur_email", None, b"admin@email.com"),
+        ("pdf", Some("contrat.pdf"), &pdf),
+    ]);
+    let reply: serde_json::Value = serde_json::from_str(
+        &ureq::post(&format!("{base}/api/signature-requests"))
+            .header("Authorization", &format!("Bearer {token}"))
+            .header("Content-Type", &ct)
+            .send(&body[..])
+            .unwrap()
+            .into_body()
+            .read_to_string()
+            .unwrap(),
+    )
+    .unwrap();
+    (
+        reply["data"]["signature_request"]["id"].as_i64().unwrap(),
+        reply["data"]["signature_url"].as_str().unwrap().to_string(),
+    )
+}

@@ -128,6 +128,37 @@ pub(crate) async fn completed_pdf(core: &paraf_core::Core, e: &paraf_domain::Env
     files.swap_remove(0).1
 }
 
+/// An envelope for Alice alone (one page with a signature tag), sent, and signed by her: it
+/// comes back completed.
+pub(crate) async fn signed_by_alice(
+    app: &TestApp,
+    org: paraf_domain::OrgId,
+) -> paraf_domain::Envelope {
+    let core = &app.state.core;
+    let e = core
+        .create_envelope(
+            org,
+            draft(
+                pdf_with_pages(&["Le client <@signature1@>"]),
+                vec![signer("alice@email.com", 1, "fr")],
+            ),
+            &Actor::cli(),
+        )
+        .await
+        .unwrap();
+    let links = core.send_envelope(org, e.id, &Actor::cli()).await.unwrap();
+    let done = core
+        .sign(
+            token_of(&links[0].url),
+            typed("Alice Dupont"),
+            &paraf_core::envelopes::Visit::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(done.status.as_str(), "completed");
+    done
+}
+
 pub(crate) fn token_of(url: &str) -> &str {
     url.rsplit('/').next().unwrap()
 }

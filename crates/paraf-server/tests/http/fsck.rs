@@ -3,40 +3,16 @@
 //! against each row that names it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use paraf_core::audit::Actor;
-use paraf_core::envelopes::Visit;
 use paraf_domain::Plan;
-use paraf_testkit::pdf::pages;
 
 use crate::common::*;
-use crate::envelopes::{draft, signer, token_of, typed};
+use crate::envelopes::signed_by_alice;
 
 async fn fsck_sees_what_is_missing(backend: Backend) {
     let app = spawn(backend).await;
     let t = tenant(&app, "etude", Plan::Piagam).await;
     let core = &app.state.core;
-    let pdf = pages(&["Le client <@signature1@>"]);
-    let e = core
-        .create_envelope(
-            t.org.id,
-            draft(pdf, vec![signer("alice@email.com", 1, "fr")]),
-            &Actor::cli(),
-        )
-        .await
-        .unwrap();
-    let links = core
-        .send_envelope(t.org.id, e.id, &Actor::cli())
-        .await
-        .unwrap();
-    let done = core
-        .sign(
-            token_of(&links[0].url),
-            typed("Alice Dupont"),
-            &Visit::default(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(done.status.as_str(), "completed");
+    let done = signed_by_alice(&app, t.org.id).await;
     let r = core.fsck().await.unwrap();
     assert!(r.problems.is_empty(), "{:?}", r.problems);
     // The blob store's work is in /metrics.

@@ -27,6 +27,7 @@ mod openapi;
 mod pki;
 mod proof;
 mod recipients;
+mod recovery;
 mod signer_page;
 mod signingtoday;
 mod signingtoday_browser;
