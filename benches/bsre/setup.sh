@@ -15,7 +15,9 @@ bin=${PARAF_BIN:-$root/target/release/paraf}
 [ -x "$bin" ] || { echo "build first: cargo build --release -p paraf-cli" >&2; exit 1; }
 rm -rf "$dir"; mkdir -p "$dir"
 data="$dir/data"
-"$bin" serve --data "$data" --listen "127.0.0.1:$port" >"$dir/serve.out" 2>"$dir/serve.err" &
+# PARAF_BENCH_WRAP prefixes the server's command (e.g. `taskset -c 0`); the server and
+# `paraf admin` take the rest of their settings (PARAF_DATABASE_URL…) from the environment.
+${PARAF_BENCH_WRAP:-} "$bin" serve --data "$data" --listen "127.0.0.1:$port" >"$dir/serve.out" 2>"$dir/serve.err" &
 pid=$!
 echo "$pid" >"$dir/serve.pid"
 for _ in $(seq 1 100); do

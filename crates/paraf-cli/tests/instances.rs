@@ -409,6 +409,7 @@ fn an_instance_killed_mid_signing_loses_nothing() {
     // The storm: three BSrE signers in a loop, and Alice signing each envelope at a staggered
     // moment; A is killed in the middle.
     let stop = std::sync::atomic::AtomicBool::new(false);
+    let first_done = std::sync::atomic::AtomicBool::new(false);
     let a_pid = a._server.0.id();
     let (signed, envelope_replies, at_kill) = std::thread::scope(|s| {
         let bsre: Vec<_> = (0..3)
@@ -431,14 +432,24 @@ fn an_instance_killed_mid_signing_loses_nothing() {
             .iter()
             .enumerate()
             .map(|(k, (id, link))| {
-                let a = &a;
+                let (a, first_done) = (&a, &first_done);
                 s.spawn(move || {
-                    std::thread::sleep(Duration::from_millis(250 * k as u64));
-                    (*id, alice_signs(a, link))
+                    std::thread::sleep(Duration::from_millis(400 * k as u64));
+                    let ok = alice_signs(a, link);
+                    if ok {
+                        first_done.store(true, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    (*id, ok)
                 })
             })
             .collect();
-        std::thread::sleep(Duration::from_millis(800));
+        // Killed as soon as one envelope's signature got its reply: the later ones are in
+        // flight or not sent yet.
+        wait_for(120, "a first envelope signed", || {
+            first_done
+                .load(std::sync::atomic::Ordering::Relaxed)
+                .then_some(())
+        });
         let killed = Command::new("kill")
             .args(["-KILL", &a_pid.to_string()])
             .status()

@@ -1841,21 +1841,23 @@ impl Core {
     /// announced.
     async fn announce_completion(&self, e: &Envelope) -> Result<()> {
         let target = format!("envelope:{}", e.uuid);
-        let audited = self
+        let action = AuditAction::EnvelopeCompleted;
+        if !self
             .store
-            .audit_of_target(e.org, &target, 10_000)
+            .audit_exists(e.org, &target, action.as_str())
             .await?
-            .iter()
-            .any(|r| r.action == AuditAction::EnvelopeCompleted.as_str());
-        if !audited {
-            self.record(self.audit_event(
-                e.org,
-                &Actor::system(),
-                AuditAction::EnvelopeCompleted,
-                Some(target),
-                json!({"reason": null}),
-            ))
-            .await;
+        {
+            // Written before going on: a failure leaves the envelope unannounced, retried.
+            self.audit
+                .append(self.audit_event(
+                    e.org,
+                    &Actor::system(),
+                    action,
+                    Some(target),
+                    json!({"reason": null}),
+                ))
+                .await
+                .map_err(CoreError::internal)?;
         }
         let key = format!("envelope.completed:{}", e.uuid);
         self.envelope_webhook_once(e, "envelope.completed", None, json!({}), Some(&key))
@@ -1946,7 +1948,10 @@ impl Core {
             .completed_unannounced(self.now() - lease, 100)
             .await?
         {
-            self.announce_completion(&e).await?;
+            // One that cannot be announced now does not hold up the others.
+            if let Err(err) = self.announce_completion(&e).await {
+                tracing::error!(error = %err, envelope = %e.uuid, "could not announce the completion");
+            }
         }
         Ok(n)
     }

@@ -152,6 +152,15 @@ impl PkiService {
                 let rows = issued.iter().map(to_row).collect::<Vec<_>>();
                 let stored = to_stored(&candidate, imported, now);
                 if store.install_ca(&stored, &rows).await.map_err(db_error)? {
+                    if imported {
+                        // The files are a stale copy from now on: `paraf ca` and `file` mode
+                        // refuse them.
+                        paraf_pki::ca::write_file_atomically(
+                            &dir.join(paraf_pki::ca::MOVED_MARKER),
+                            b"this CA now lives in the database (ca_store = database)\n",
+                            false,
+                        )?;
+                    }
                     origin = if imported {
                         CaOrigin::Imported
                     } else {
@@ -159,10 +168,13 @@ impl PkiService {
                     };
                     stored
                 } else {
-                    // Another instance installed its CA first: ours is dropped, with the
-                    // master key made for it.
-                    if created_key {
-                        let _ = std::fs::remove_file(dir.join("master.key"));
+                    // Another instance installed its CA first: ours is dropped, and the
+                    // master key made for it if the file still holds that key.
+                    if let Some(ours) = created_key {
+                        let path = dir.join("master.key");
+                        if std::fs::read(&path).is_ok_and(|k| k == *ours) {
+                            let _ = std::fs::remove_file(&path);
+                        }
                     }
                     store
                         .ca_authority()
@@ -172,6 +184,22 @@ impl PkiService {
                 }
             }
         };
+        // A CA in the data directory that is not the one in the database: refuse rather than
+        // leave what it issued unknown to OCSP and revocation.
+        if !dir.join(paraf_pki::ca::MOVED_MARKER).exists() {
+            if let Ok(pem) = std::fs::read(dir.join("root.pem")) {
+                if pem != stored.root_pem.as_bytes() {
+                    return Err(PkiError::new(
+                        PkiErrorKind::InvalidInput,
+                        format!(
+                            "{} holds another CA than the one in the database: move it away, or \
+                         import it into an empty database",
+                            dir.display()
+                        ),
+                    ));
+                }
+            }
+        }
         let material = from_stored(&stored);
         let records: Arc<dyn CaRecords> = Arc::new(DbRecords {
             store: store.clone(),
@@ -185,8 +213,9 @@ impl PkiService {
                     PkiError::new(
                         e.kind(),
                         format!(
-                            "the CA in the database needs the passphrase it is sealed with: set \
-                             PARAF_CA_PASSPHRASE ({})",
+                            "the CA in the database needs what its keys are sealed with: set \
+                             PARAF_CA_PASSPHRASE, or put the master.key it was made with in \
+                             the CA directory ({})",
                             e.message()
                         ),
                     )
@@ -254,27 +283,40 @@ impl PkiService {
     }
 }
 
-/// The CA to install: the one in `dir` (imported) or a new one. Returns it with its records,
-/// whether it was imported, and whether `DIR/master.key` was created for it.
+/// What [`prepare`] gives: the CA, its records, whether it was imported, and the master key
+/// created for it in `DIR/master.key`, if one was.
+type Prepared = (
+    CaMaterial,
+    Vec<IssuedRecord>,
+    bool,
+    Option<Zeroizing<Vec<u8>>>,
+);
+
+/// The CA to install: the one in `dir` (imported) or a new one.
 async fn prepare(
     dir: &Path,
     passphrase: Option<Vec<u8>>,
     new: NewCa,
     now: SystemTime,
-) -> Result<(CaMaterial, Vec<IssuedRecord>, bool, bool), PkiError> {
+) -> Result<Prepared, PkiError> {
     let dir = dir.to_path_buf();
     tokio::task::spawn_blocking(move || {
         if dir.join("state.json").exists() {
             // Opening checks that the passphrase unseals every key before anything is copied.
             CertificateAuthority::open(&dir, passphrase.as_deref())?;
             let (material, issued) = CaMaterial::read_dir(&dir)?;
-            return Ok((material, issued, true, false));
+            return Ok((material, issued, true, None));
         }
         let (pass, created) = match passphrase {
-            Some(p) => (Zeroizing::new(p), false),
+            Some(p) => (Zeroizing::new(p), None),
             None => match dir_passphrase(&dir, None) {
-                Ok(k) => (k, false),
-                Err(_) => (paraf_pki::ca::create_master_key(&dir)?, true),
+                Ok(k) => (k, None),
+                // Exclusive creation: if another process on this directory made it first,
+                // its key is the one to use.
+                Err(_) => match paraf_pki::ca::create_master_key(&dir) {
+                    Ok(k) => (k.clone(), Some(k)),
+                    Err(_) => (dir_passphrase(&dir, None)?, None),
+                },
             },
         };
         let opts = CaInitOptions {
@@ -435,14 +477,18 @@ impl CaRecords for DbRecords {
         make: &dyn Fn(u64) -> Result<Vec<u8>, PkiError>,
     ) -> Result<Vec<u8>, PkiError> {
         let now_secs = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
-        let mut last = None;
         for _ in 0..5 {
             let state = self
                 .wait(self.store.ca_crl(issuer.name()))?
                 .ok_or_else(|| PkiError::new(PkiErrorKind::NotFound, "no CRL state for this CA"))?;
             if let (Some(der), Some(this_update)) = (&state.der, state.this_update) {
-                let age = now_secs.saturating_sub(u64::try_from(this_update).unwrap_or(0));
-                if state.der_revision == Some(state.revision) && age < CRL_REUSE.as_secs() {
+                let made = u64::try_from(this_update).unwrap_or(0);
+                // Not one from the future either (another instance's clock ahead): a relying
+                // party would refuse its thisUpdate.
+                if state.der_revision == Some(state.revision)
+                    && made <= now_secs
+                    && now_secs - made < CRL_REUSE.as_secs()
+                {
                     return Ok(der.clone());
                 }
             }
@@ -468,15 +514,12 @@ impl CaRecords for DbRecords {
                 return Ok(der);
             }
             // Another instance stored a CRL meanwhile: look again (it is likely current).
-            last = Some(der);
         }
-        // Still racing: the stored CRL is the one every instance agrees on.
-        match self
-            .wait(self.store.ca_crl(issuer.name()))?
-            .and_then(|s| s.der)
-        {
-            Some(der) => Ok(der),
-            None => last.ok_or_else(|| PkiError::new(PkiErrorKind::NotFound, "no CRL")),
-        }
+        // Still racing after five rounds: no CRL rather than one that may miss a revocation
+        // or repeat a number (the next request tries again).
+        Err(PkiError::new(
+            PkiErrorKind::Io,
+            "the CRL changed five times while being made; try again",
+        ))
     }
 }

@@ -87,7 +87,6 @@ impl Metrics {
         }
     }
 
-    /// The blob store's counters, read at scrape time.
     /// The signing-time histogram, read at scrape time.
     pub fn set_sign_counts(&self, counts: paraf_core::signing::SignCounts) {
         if let Ok(mut g) = self.inner.lock() {
@@ -95,6 +94,7 @@ impl Metrics {
         }
     }
 
+    /// The blob store's counters, read at scrape time.
     pub fn set_blob_counts(&self, c: paraf_core::BlobCounts) {
         if let Ok(mut g) = self.inner.lock() {
             g.blobs = Some(c);
@@ -223,10 +223,11 @@ impl Metrics {
                     "paraf_sign_duration_seconds_bucket{{le=\"{bound}\"}} {cumulative}"
                 );
             }
+            // The counters are read one by one: +Inf is never below the last bucket.
             let _ = writeln!(
                 out,
                 "paraf_sign_duration_seconds_bucket{{le=\"+Inf\"}} {}",
-                s.count
+                s.count.max(cumulative)
             );
             let _ = writeln!(
                 out,

@@ -753,20 +753,40 @@ pub fn dir_passphrase(
 }
 
 /// Creates `DIR/master.key` (32 random bytes, mode 0600), refusing to overwrite one, and gives
-/// its content.
+/// its content. The file is created exclusively (`O_EXCL`): of two processes creating it at
+/// once, one fails (kind [`PkiErrorKind::Io`], "exists") and neither overwrites the other.
 pub fn create_master_key(dir: &Path) -> Result<zeroize::Zeroizing<Vec<u8>>> {
+    use std::io::Write;
     fs::create_dir_all(dir).map_err(|e| PkiError::io(format!("creating {}", dir.display()), e))?;
     let key = zeroize::Zeroizing::new(crate::x509::random_bytes(32)?);
     let path = dir.join("master.key");
-    if path.exists() {
-        return Err(PkiError::invalid(format!(
+    let mut opts = fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let written = opts.open(&path).and_then(|mut f| {
+        f.write_all(&key)?;
+        f.sync_all()
+    });
+    match written {
+        Ok(()) => Ok(key),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(PkiError::invalid(format!(
             "{} exists; refusing to overwrite it",
             path.display()
-        )));
+        ))),
+        Err(e) => {
+            let _ = fs::remove_file(&path);
+            Err(PkiError::io(format!("writing {}", path.display()), e))
+        }
     }
-    write_file_atomically(&path, &key, true)?;
-    Ok(key)
 }
+
+/// Marker left in a CA directory whose CA was imported into the database: the directory is
+/// then refused, so that nothing issues or revokes against its stale copy.
+pub const MOVED_MARKER: &str = "MOVED-TO-DATABASE";
 
 impl CertificateAuthority {
     /// Creates a new CA in `dir` (created if missing; must not already hold a CA) at time `now`:
@@ -795,6 +815,14 @@ impl CertificateAuthority {
     /// when `None`. The [`Clock`] for [`RevocationSource`] and the TSA's [`crate::Timestamper`]
     /// is the system clock until [`CertificateAuthority::with_clock`] replaces it.
     pub fn open(dir: &Path, passphrase: Option<&[u8]>) -> Result<Self> {
+        if dir.join(MOVED_MARKER).exists() {
+            return Err(PkiError::invalid(format!(
+                "the CA of {} was imported into the database ({}): use it there (ca_store = \
+                 database); these files are a stale copy",
+                dir.display(),
+                MOVED_MARKER
+            )));
+        }
         let state = read_state(dir)?;
         let (material, _) = CaMaterial::read_dir(dir)?;
         let passphrase = dir_passphrase(dir, passphrase)?;

@@ -200,6 +200,21 @@ impl Store {
         Ok(rows.into_iter().map(Row::into_domain).collect())
     }
 
+    /// Whether the organisation has a record of `action` about `target`.
+    pub async fn audit_exists(&self, org: OrgId, target: &str, action: &str) -> Result<bool> {
+        let row: Option<(i64,)> = with_pool!(self, |p| {
+            sqlx::query_as(
+            "SELECT seq FROM audit_log WHERE org_id = $1 AND target = $2 AND action = $3 LIMIT 1"
+        )
+        .bind(org.0)
+        .bind(target)
+        .bind(action)
+        .fetch_optional(p)
+        .await
+        })?;
+        Ok(row.is_some())
+    }
+
     /// Verifies the organisation's whole chain: every record's hash, the links between
     /// records, contiguous sequence numbers, and the recorded head. Returns the first break.
     pub async fn verify_audit_chain(&self, org: OrgId) -> Result<AuditChainReport> {

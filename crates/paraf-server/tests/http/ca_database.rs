@@ -218,6 +218,11 @@ async fn a_file_ca_is_imported(backend: Backend) {
         }
         other => panic!("{other:?}"),
     }
+    // The files are a stale copy now: refused, by `paraf ca` and `file` mode alike.
+    let stale = paraf_pki::CertificateAuthority::open(&db.ca_dir(), Some(PASSPHRASE.as_bytes()))
+        .unwrap_err()
+        .to_string();
+    assert!(stale.contains("imported into the database"), "{stale}");
     // Another instance without the directory serves the imported CA too.
     let empty = tempfile::tempdir().unwrap();
     let other = start(f.clone(), clock.clone(), elsewhere(&db, &empty)).await;
@@ -231,6 +236,34 @@ async fn a_file_ca_is_imported(backend: Backend) {
     assert_eq!(ocsp(&app, &cert).await, OcspCertStatus::Good);
     other.stop().await;
     app.stop().await;
+
+    // A data directory holding another CA than the database's: refused, not ignored.
+    let foreign = tempfile::tempdir().unwrap();
+    paraf_pki::CertificateAuthority::init(
+        &foreign.path().join("ca"),
+        paraf_pki::CaInitOptions {
+            key_type: KeyType::P256,
+            public_url: "http://127.0.0.1:9".into(),
+            org_name: "Lain".into(),
+            passphrase: Some(PASSPHRASE.as_bytes().to_vec()),
+        },
+        SystemTime::now(),
+    )
+    .unwrap();
+    let store = paraf_store::Store::connect(&f.database_url).await.unwrap();
+    let started = paraf_server::build_with(
+        elsewhere(&db, &foreign),
+        paraf_server::Services {
+            clock: clock.clone(),
+            entropy: Arc::new(paraf_domain::OsEntropy),
+            store: Some(store),
+        },
+    )
+    .await;
+    let Err(err) = started else {
+        panic!("started beside another CA")
+    };
+    assert!(err.to_string().contains("holds another CA"), "{err}");
 
     // Without the passphrase an instance with an empty directory cannot open it, and says why.
     let mut no_pass = elsewhere(&db, &empty);
