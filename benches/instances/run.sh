@@ -49,17 +49,33 @@ pids+=("$!")
 for _ in $(seq 100); do curl -fs http://127.0.0.1:18082/readyz >/dev/null 2>&1 && break; sleep 0.1; done
 export BENCH_DIR="$dir/a" BENCH_LUA="$root/benches/bsre"
 rate() { sed -n 's/^Requests\/sec: *//p' "$1"; }
+# CPU seconds (user + system) used so far by the processes whose command line matches $1.
+cpu() {
+  local total=0 p
+  for p in $(pgrep -f "$1"); do
+    total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+  done
+  echo "scale=1; $total / $(getconf CLK_TCK)" | bc
+}
+usage() {
+  echo "   CPU seconds over the run: A $(echo "$(cpu 'listen 127.0.0.1:18081') - $1" | bc), B $(echo "$(cpu 'listen 127.0.0.1:18082') - $2" | bc), PostgreSQL $(echo "$(cpu 'postgres') - $3" | bc), moto_server $(echo "$(cpu moto_server) - $4" | bc) (of ${secs} s per core)"
+}
+snap() { echo "$(cpu 'listen 127.0.0.1:18081') $(cpu 'listen 127.0.0.1:18082') $(cpu 'postgres') $(cpu moto_server)"; }
 echo "== load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== warm-up"
 wrk -t2 -c"$conns" -d5s -s "$root/benches/bsre/v1_sign.lua" http://127.0.0.1:18081 >/dev/null
 wrk -t2 -c"$conns" -d5s -s "$root/benches/bsre/v1_sign.lua" http://127.0.0.1:18082 >/dev/null
 echo "== one instance (A, core 0), $conns connections"
+before=$(snap)
 wrk -t2 -c"$conns" -d"${secs}s" --latency -s "$root/benches/bsre/v1_sign.lua" http://127.0.0.1:18081 | tee "$dir/one.txt"
+usage $before
 echo "== two instances (A core 0, B core 1), $conns connections each, at the same time"
+before=$(snap)
 wrk -t2 -c"$conns" -d"${secs}s" --latency -s "$root/benches/bsre/v1_sign.lua" http://127.0.0.1:18081 >"$dir/two-a.txt" &
 w=$!
 wrk -t2 -c"$conns" -d"${secs}s" --latency -s "$root/benches/bsre/v1_sign.lua" http://127.0.0.1:18082 >"$dir/two-b.txt"
 wait "$w"
+usage $before
 cat "$dir/two-a.txt" "$dir/two-b.txt"
 one=$(rate "$dir/one.txt"); a=$(rate "$dir/two-a.txt"); b=$(rate "$dir/two-b.txt")
 python3 - "$one" "$a" "$b" <<'PY'
