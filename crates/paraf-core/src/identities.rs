@@ -63,13 +63,11 @@ const MASTER_SEAL_PARAMS: SealParams = SealParams {
 };
 
 impl MasterKey {
-    /// Loads it for the CA in `ca_dir`.
-    pub fn load(ca_dir: &Path, passphrase: Option<&str>) -> std::io::Result<MasterKey> {
-        let bytes = match passphrase {
-            Some(p) => p.as_bytes().to_vec(),
-            None => std::fs::read(ca_dir.join("master.key"))?,
-        };
-        Ok(MasterKey(Arc::new(Zeroizing::new(bytes))))
+    /// Loads it for the CA in `ca_dir`: the passphrase, else `DIR/master.key` (what seals the
+    /// CA's keys too: [`paraf_pki::ca::dir_passphrase`]).
+    pub fn load(ca_dir: &Path, passphrase: Option<&str>) -> Result<MasterKey, PkiError> {
+        let bytes = paraf_pki::ca::dir_passphrase(ca_dir, passphrase.map(str::as_bytes))?;
+        Ok(MasterKey(Arc::new(bytes)))
     }
 
     /// Seals `plaintext`.

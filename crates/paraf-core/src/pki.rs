@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use paraf_pki::ca::{
-    changed_meanwhile, dir_passphrase, CaInitOptions, CaMaterial, CaRecords, CertKind,
+    changed_meanwhile, dir_passphrase, CaInitOptions, CaKeys, CaMaterial, CaRecords, CertKind,
     CertificateAuthority, IssuedRecord, Revocation,
 };
 use paraf_pki::{CaName, KeyType, PkiError, PkiErrorKind, RevocationReason};
@@ -144,14 +144,22 @@ impl PkiService {
         now: SystemTime,
     ) -> Result<(PkiService, CaOrigin), PkiError> {
         let mut origin = CaOrigin::Opened;
+        // The keys in the clear when this start installed the CA (no need to unseal them).
+        let mut installed_keys = None;
         let stored = match store.ca_authority().await.map_err(db_error)? {
             Some(s) => s,
             None => {
-                let (candidate, issued, imported, created_key) =
-                    prepare(dir, passphrase.clone(), new, now).await?;
+                let Prepared {
+                    material: candidate,
+                    issued,
+                    imported,
+                    created_key,
+                    keys,
+                } = prepare(dir, passphrase.clone(), new, now).await?;
                 let rows = issued.iter().map(to_row).collect::<Vec<_>>();
                 let stored = to_stored(&candidate, imported, now);
                 if store.install_ca(&stored, &rows).await.map_err(db_error)? {
+                    installed_keys = Some(keys);
                     if imported {
                         // The files are a stale copy from now on: `paraf ca` and `file` mode
                         // refuse them.
@@ -207,6 +215,9 @@ impl PkiService {
         });
         let dir_buf = dir.to_path_buf();
         let ca = tokio::task::spawn_blocking(move || {
+            if let Some(keys) = installed_keys {
+                return CertificateAuthority::from_keys(&material, keys, records);
+            }
             let pass = match passphrase {
                 Some(p) => Zeroizing::new(p),
                 None => dir_passphrase(&dir_buf, None).map_err(|e| {
@@ -283,14 +294,19 @@ impl PkiService {
     }
 }
 
-/// What [`prepare`] gives: the CA, its records, whether it was imported, and the master key
-/// created for it in `DIR/master.key`, if one was.
-type Prepared = (
-    CaMaterial,
-    Vec<IssuedRecord>,
-    bool,
-    Option<Zeroizing<Vec<u8>>>,
-);
+/// What [`prepare`] gives.
+struct Prepared {
+    /// The CA to install.
+    material: CaMaterial,
+    /// The certificates it issued so far.
+    issued: Vec<IssuedRecord>,
+    /// Imported from the data directory (else new).
+    imported: bool,
+    /// The master key created for it in `DIR/master.key`, if one was.
+    created_key: Option<Zeroizing<Vec<u8>>>,
+    /// Its keys in the clear.
+    keys: CaKeys,
+}
 
 /// The CA to install: the one in `dir` (imported) or a new one.
 async fn prepare(
@@ -302,10 +318,17 @@ async fn prepare(
     let dir = dir.to_path_buf();
     tokio::task::spawn_blocking(move || {
         if dir.join("state.json").exists() {
-            // Opening checks that the passphrase unseals every key before anything is copied.
-            CertificateAuthority::open(&dir, passphrase.as_deref())?;
+            paraf_pki::ca::refuse_moved(&dir)?;
             let (material, issued) = CaMaterial::read_dir(&dir)?;
-            return Ok((material, issued, true, None));
+            // Unsealed before anything is copied: the passphrase opens every key.
+            let keys = material.unseal(&dir_passphrase(&dir, passphrase.as_deref())?)?;
+            return Ok(Prepared {
+                material,
+                issued,
+                imported: true,
+                created_key: None,
+                keys,
+            });
         }
         let (pass, created) = match passphrase {
             Some(p) => (Zeroizing::new(p), None),
@@ -325,8 +348,14 @@ async fn prepare(
             org_name: new.org_name,
             passphrase: None,
         };
-        let (material, issued) = CaMaterial::generate(&opts, &pass, now)?;
-        Ok((material, issued, false, created))
+        let (material, issued, keys) = CaMaterial::generate(&opts, &pass, now)?;
+        Ok(Prepared {
+            material,
+            issued,
+            imported: false,
+            created_key: created,
+            keys,
+        })
     })
     .await
     .map_err(|e| PkiError::new(PkiErrorKind::Io, format!("CA task: {e}")))?

@@ -401,6 +401,20 @@ struct Ca {
     cert: Certificate,
 }
 
+/// The keys of a CA hierarchy in the clear, each with its certificate (root, issuing CA,
+/// TSA): what [`CaMaterial::unseal`] gives and [`CertificateAuthority::from_keys`] takes.
+pub struct CaKeys {
+    root: Ca,
+    issuing: Ca,
+    tsa: Ca,
+}
+
+impl fmt::Debug for CaKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CaKeys")
+    }
+}
+
 /// The built-in CA: root, issuing CA and TSA, opened from its directory or its [`CaMaterial`].
 pub struct CertificateAuthority {
     dir: Option<PathBuf>,
@@ -555,12 +569,13 @@ fn check_options(opts: &CaInitOptions) -> Result<()> {
 impl CaMaterial {
     /// Generates a new hierarchy at time `now` (root, issuing CA, TSA), its keys sealed under
     /// `passphrase` (`opts.passphrase` is not used here). Also gives the records of the
-    /// certificates the root and issuing CA signed (the issuing CA's and the TSA's).
+    /// certificates the root and issuing CA signed (the issuing CA's and the TSA's), and the
+    /// keys in the clear, so that the new CA opens without unsealing what was just sealed.
     pub fn generate(
         opts: &CaInitOptions,
         passphrase: &[u8],
         now: SystemTime,
-    ) -> Result<(CaMaterial, Vec<IssuedRecord>)> {
+    ) -> Result<(CaMaterial, Vec<IssuedRecord>, CaKeys)> {
         check_options(opts)?;
         let org = opts.org_name.trim().to_owned();
         let base = opts.public_url.trim_end_matches('/').to_owned();
@@ -661,31 +676,78 @@ impl CaMaterial {
             issuing_key: sealed::seal(&issuing_key.to_pkcs8_der()?, passphrase)?,
             tsa_key: sealed::seal(&tsa_key.to_pkcs8_der()?, passphrase)?,
         };
-        Ok((material, records))
+        let keys = CaKeys {
+            root: Ca {
+                key: root_key,
+                cert: root_cert,
+            },
+            issuing: Ca {
+                key: issuing_key,
+                cert: issuing_cert,
+            },
+            tsa: Ca {
+                key: tsa_key,
+                cert: tsa_cert,
+            },
+        };
+        Ok((material, records, keys))
+    }
+
+    /// The keys of this material, unsealed with `passphrase` and checked against their
+    /// certificates (Argon2id: blocking).
+    pub fn unseal(&self, passphrase: &[u8]) -> Result<CaKeys> {
+        let load = |name: &str, pem: &str, blob: &[u8]| -> Result<Ca> {
+            let cert = cert_from_pem(pem.as_bytes())?;
+            let pkcs8 = sealed::open(blob, passphrase).map_err(|e| match e.kind() {
+                PkiErrorKind::BadPassword => PkiError::new(
+                    PkiErrorKind::BadPassword,
+                    format!("wrong CA passphrase for the {name} key"),
+                ),
+                _ => PkiError::new(e.kind(), format!("{name} key: {}", e.message())),
+            })?;
+            let key = PrivateKey::from_pkcs8_der(&pkcs8)?;
+            if !crate::x509::same_public_key(&cert, key.public_key_spki())? {
+                return Err(PkiError::crypto(format!(
+                    "the sealed {name} key is not the key of the {name} certificate"
+                )));
+            }
+            Ok(Ca { key, cert })
+        };
+        Ok(CaKeys {
+            root: load("root", &self.root_pem, &self.root_key)?,
+            issuing: load("issuing", &self.issuing_pem, &self.issuing_key)?,
+            tsa: load("tsa", &self.tsa_pem, &self.tsa_key)?,
+        })
     }
 
     /// Reads the material and the records of the CA in directory `dir` (for an import).
     pub fn read_dir(dir: &Path) -> Result<(CaMaterial, Vec<IssuedRecord>)> {
         let state = read_state(dir)?;
+        let material = Self::read_files(dir, &state)?;
+        Ok((material, state.issued))
+    }
+
+    /// The material of the CA in `dir` whose `state.json` says `state`.
+    fn read_files(dir: &Path, state: &State) -> Result<CaMaterial> {
         let text = |name: &str| -> Result<String> {
             String::from_utf8(read(&dir.join(name))?)
                 .map_err(|_| PkiError::malformed(format!("{name} is not text")))
         };
-        let material = CaMaterial {
-            public_url: state.public_url,
-            org_name: state.org_name,
-            key_type: state.key_type,
+        Ok(CaMaterial {
+            public_url: state.public_url.clone(),
+            org_name: state.org_name.clone(),
+            key_type: state.key_type.clone(),
             root_pem: text("root.pem")?,
             issuing_pem: text("issuing.pem")?,
             tsa_pem: text("tsa.pem")?,
             root_key: read(&dir.join("root.key.sealed"))?,
             issuing_key: read(&dir.join("issuing.key.sealed"))?,
             tsa_key: read(&dir.join("tsa.key.sealed"))?,
-        };
-        Ok((material, state.issued))
+        })
     }
 
-    fn write_dir(&self, dir: &Path, issued: Vec<IssuedRecord>) -> Result<()> {
+    /// Writes the CA's files in `dir`; gives its records there.
+    fn write_dir(&self, dir: &Path, issued: Vec<IssuedRecord>) -> Result<FileRecords> {
         for (name, blob) in [
             ("root.key.sealed", &self.root_key),
             ("issuing.key.sealed", &self.issuing_key),
@@ -707,11 +769,12 @@ impl CaMaterial {
             key_type: self.key_type.clone(),
             issued,
         };
-        FileRecords {
+        let records = FileRecords {
             dir: dir.to_path_buf(),
             state: std::sync::Mutex::new(state.clone()),
-        }
-        .save(&state)
+        };
+        records.save(&state)?;
+        Ok(records)
     }
 }
 
@@ -788,6 +851,19 @@ pub fn create_master_key(dir: &Path) -> Result<zeroize::Zeroizing<Vec<u8>>> {
 /// then refused, so that nothing issues or revokes against its stale copy.
 pub const MOVED_MARKER: &str = "MOVED-TO-DATABASE";
 
+/// Refuses a CA directory whose CA was imported into the database ([`MOVED_MARKER`]).
+pub fn refuse_moved(dir: &Path) -> Result<()> {
+    if dir.join(MOVED_MARKER).exists() {
+        return Err(PkiError::invalid(format!(
+            "the CA of {} was imported into the database ({}): use it there (ca_store = \
+             database); these files are a stale copy",
+            dir.display(),
+            MOVED_MARKER
+        )));
+    }
+    Ok(())
+}
+
 impl CertificateAuthority {
     /// Creates a new CA in `dir` (created if missing; must not already hold a CA) at time `now`:
     /// root, issuing CA and TSA keys and certificates, sealed keys and `state.json`.
@@ -806,25 +882,20 @@ impl CertificateAuthority {
             Some(p) => zeroize::Zeroizing::new(p.clone()),
             None => create_master_key(dir)?,
         };
-        let (material, issued) = CaMaterial::generate(&opts, &passphrase, now)?;
-        material.write_dir(dir, issued)?;
-        Self::open(dir, Some(&passphrase))
+        let (material, issued, keys) = CaMaterial::generate(&opts, &passphrase, now)?;
+        let records = material.write_dir(dir, issued)?;
+        let mut ca = Self::from_keys(&material, keys, std::sync::Arc::new(records))?;
+        ca.dir = Some(dir.to_path_buf());
+        Ok(ca)
     }
 
     /// Opens the CA in `dir`, unsealing its keys with `passphrase`, or with `DIR/master.key`
     /// when `None`. The [`Clock`] for [`RevocationSource`] and the TSA's [`crate::Timestamper`]
     /// is the system clock until [`CertificateAuthority::with_clock`] replaces it.
     pub fn open(dir: &Path, passphrase: Option<&[u8]>) -> Result<Self> {
-        if dir.join(MOVED_MARKER).exists() {
-            return Err(PkiError::invalid(format!(
-                "the CA of {} was imported into the database ({}): use it there (ca_store = \
-                 database); these files are a stale copy",
-                dir.display(),
-                MOVED_MARKER
-            )));
-        }
+        refuse_moved(dir)?;
         let state = read_state(dir)?;
-        let (material, _) = CaMaterial::read_dir(dir)?;
+        let material = CaMaterial::read_files(dir, &state)?;
         let passphrase = dir_passphrase(dir, passphrase)?;
         let records = std::sync::Arc::new(FileRecords {
             dir: dir.to_path_buf(),
@@ -842,46 +913,30 @@ impl CertificateAuthority {
         passphrase: &[u8],
         records: std::sync::Arc<dyn CaRecords>,
     ) -> Result<Self> {
-        let load = |name: &str, pem: &str, blob: &[u8]| -> Result<(PrivateKey, Certificate)> {
-            let cert = cert_from_pem(pem.as_bytes())?;
-            let pkcs8 = sealed::open(blob, passphrase).map_err(|e| match e.kind() {
-                PkiErrorKind::BadPassword => PkiError::new(
-                    PkiErrorKind::BadPassword,
-                    format!("wrong CA passphrase for the {name} key"),
-                ),
-                _ => PkiError::new(e.kind(), format!("{name} key: {}", e.message())),
-            })?;
-            let key = PrivateKey::from_pkcs8_der(&pkcs8)?;
-            if !crate::x509::same_public_key(&cert, key.public_key_spki())? {
-                return Err(PkiError::crypto(format!(
-                    "the sealed {name} key is not the key of the {name} certificate"
-                )));
-            }
-            Ok((key, cert))
-        };
-        let (root_key, root_cert) = load("root", &material.root_pem, &material.root_key)?;
-        let (issuing_key, issuing_cert) =
-            load("issuing", &material.issuing_pem, &material.issuing_key)?;
-        let (tsa_key, tsa_cert) = load("tsa", &material.tsa_pem, &material.tsa_key)?;
+        Self::from_keys(material, material.unseal(passphrase)?, records)
+    }
+
+    /// Opens a CA from its material and its keys already in the clear ([`CaMaterial::unseal`],
+    /// or [`CaMaterial::generate`] for a new one).
+    pub fn from_keys(
+        material: &CaMaterial,
+        keys: CaKeys,
+        records: std::sync::Arc<dyn CaRecords>,
+    ) -> Result<Self> {
+        let CaKeys { root, issuing, tsa } = keys;
         let clock = Clock::system();
         let tsa = TimestampAuthority::new(
-            tsa_key,
-            tsa_cert,
-            vec![issuing_cert.clone(), root_cert.clone()],
+            tsa.key,
+            tsa.cert,
+            vec![issuing.cert.clone(), root.cert.clone()],
             clock.clone(),
         )?;
         Ok(CertificateAuthority {
             dir: None,
             public_url: material.public_url.clone(),
             org_name: material.org_name.clone(),
-            root: Ca {
-                key: root_key,
-                cert: root_cert,
-            },
-            issuing: Ca {
-                key: issuing_key,
-                cert: issuing_cert,
-            },
+            root,
+            issuing,
             tsa,
             records,
             clock,

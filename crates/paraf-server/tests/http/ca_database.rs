@@ -13,7 +13,7 @@ use paraf_pki::asn1::x509_cert::Certificate;
 use paraf_pki::ca::crl_summary;
 use paraf_pki::ocsp::{build_request, parse_response, OcspCertStatus};
 use paraf_pki::x509::{cert_from_pem, serial_hex};
-use paraf_pki::{IssueRequest, KeyType, RevocationReason};
+use paraf_pki::{KeyType, RevocationReason};
 use paraf_server::config::CaLocation;
 use paraf_server::Config;
 
@@ -34,24 +34,7 @@ fn elsewhere(base: &Config, dir: &tempfile::TempDir) -> Config {
 }
 
 async fn issue(app: &TestApp, cn: &str) -> Certificate {
-    let pki = app.state.pki.clone();
-    let cn = cn.to_string();
-    tokio::task::spawn_blocking(move || {
-        pki.modify(|ca| {
-            ca.issue(IssueRequest {
-                common_name: cn,
-                email: None,
-                nik: None,
-                key_type: KeyType::P256,
-                validity_days: 30,
-                not_before: SystemTime::now(),
-            })
-            .map(|(_, cert)| cert)
-        })
-    })
-    .await
-    .unwrap()
-    .unwrap()
+    crate::pki::issue(app, cn, KeyType::P256).await.1
 }
 
 async fn revoke(app: &TestApp, cert: &Certificate, reason: RevocationReason) {

@@ -16,7 +16,7 @@ use paraf_pki::{IssueRequest, KeyType, PrivateKey, RevocationReason};
 use crate::common::*;
 
 /// Issues a signer certificate from the running server's CA; returns (key, cert, serial).
-async fn issue(
+pub(crate) async fn issue(
     app: &TestApp,
     cn: &str,
     key_type: KeyType,
@@ -33,11 +33,7 @@ async fn issue(
                 validity_days: 365,
                 not_before: SystemTime::now(),
             })?;
-            let serial = ca
-                .issued()?
-                .last()
-                .map(|r| r.serial.clone())
-                .unwrap_or_default();
+            let serial = paraf_pki::x509::serial_hex(&cert.tbs_certificate.serial_number);
             Ok((key, cert, serial))
         })
     })
