@@ -890,6 +890,18 @@ mod tests {
         }
     }
 
+    #[test]
+    fn ca_locations() {
+        assert_eq!(CaLocation::parse(None).unwrap(), CaLocation::File);
+        assert_eq!(CaLocation::parse(Some(" file ")).unwrap(), CaLocation::File);
+        assert_eq!(
+            CaLocation::parse(Some("database")).unwrap(),
+            CaLocation::Database
+        );
+        let e = CaLocation::parse(Some("postgres")).unwrap_err().to_string();
+        assert!(e.contains("ca_store") && e.contains("`database`"), "{e}");
+    }
+
     fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
         move |k| {
             pairs
