@@ -1473,35 +1473,18 @@ impl Core {
                 reason: "already answered".into(),
             }));
         }
-        self.store
-            .set_envelope_status(
-                envelope.org,
-                envelope.id,
-                &[EnvelopeStatus::Sent, EnvelopeStatus::InProgress],
-                EnvelopeStatus::Declined,
-                Some(&format!(
-                    "declined by {}: {reason}",
-                    recipient.email.as_str()
-                )),
-                now,
-            )
-            .await?;
-        let e = self.store.envelope(envelope.org, envelope.id).await?;
+        let mut answered = recipient.clone();
+        answered.decline_reason = Some(reason.to_string());
+        answered.declined_at = Some(now);
         let actor = recipient_actor(&recipient, visit);
-        self.envelope_event(
-            &e,
-            &actor,
-            AuditAction::RecipientDeclined,
-            json!({"recipient": recipient.position, "reason": reason}),
-        );
-        self.envelope_webhook(
-            &e,
-            "envelope.declined",
-            Some(&recipient),
-            json!({"recipient": {"email": recipient.email.as_str(), "reason": reason}}),
-        )
-        .await;
-        Ok(e)
+        match self.follow_refusal(&envelope, &answered, &actor).await {
+            Ok(e) => Ok(e),
+            Err(err) => {
+                // The refusal is recorded: the housekeeping finishes the rest.
+                tracing::error!(error = %err, envelope = %envelope.uuid, "could not follow up a refusal");
+                Ok(self.store.envelope(envelope.org, envelope.id).await?)
+            }
+        }
     }
 
     /// One recipient's signatures on the current version of each document: (document, the
@@ -1651,6 +1634,10 @@ impl Core {
             ));
         }
         let filled = filled_values(&recipient, &fields, &input.values, self.now())?;
+        let values: Vec<(paraf_domain::FieldId, String)> = filled
+            .iter()
+            .map(|(f, text, _)| (f.id, text.clone()))
+            .collect();
 
         // Every document of the envelope, signed by this recipient at each of their fields (a
         // document without any of their fields gets one invisible signature). Recorded only if
@@ -1678,6 +1665,7 @@ impl Core {
                     recipient.id,
                     (ip.as_deref(), visit.user_agent.as_deref()),
                     &versions,
+                    &values,
                     now,
                 )
                 .await?
@@ -1698,49 +1686,128 @@ impl Core {
                 }
             }
         }
-        for (f, text, _) in &filled {
-            self.store.set_field_value(f.id, text).await?;
+        fault_pause("PARAF_FAULT_ANSWER_PAUSE_MS").await;
+        let actor = recipient_actor(&recipient, visit);
+        let e = self.store.envelope(envelope.org, envelope.id).await?;
+        match self.follow_signature(&e, &recipient, &actor).await {
+            Ok(e) => Ok(e),
+            Err(err) => {
+                // The signature is recorded: the housekeeping finishes the rest.
+                tracing::error!(error = %err, envelope = %e.uuid, "could not follow up a signature");
+                Ok(self.store.envelope(e.org, e.id).await?)
+            }
         }
+    }
+
+    /// What follows a recorded signature, safe to run again (the housekeeping does when the
+    /// process that recorded it died in between): its audit record (stored before the reply,
+    /// and, the queue being in order, every earlier record of the envelope with it: the proof
+    /// reads them), its `recipient.signed` events (queued once), then the next group's
+    /// invitations or the sealing; then the answer is marked announced.
+    async fn follow_signature(
+        &self,
+        e: &Envelope,
+        recipient: &Recipient,
+        actor: &Actor,
+    ) -> Result<Envelope> {
+        self.audit_once(
+            e,
+            actor,
+            AuditAction::RecipientSigned,
+            json!({"recipient": recipient.position}),
+        )
+        .await?;
+        let key = format!("recipient.signed:{}:{}", e.uuid, recipient.position);
+        self.envelope_webhook_once(
+            e,
+            "recipient.signed",
+            Some(recipient),
+            json!({"recipient": {"email": recipient.email.as_str()}}),
+            Some(&key),
+        )
+        .await?;
+        // Next group, or the end.
+        let all = self.store.recipients(e.id).await?;
+        let done = if !group_done(e, &all, recipient.group) {
+            e.clone()
+        } else if all.iter().any(|r| r.group == recipient.group + 1) {
+            self.invite_group(e, recipient.group + 1).await?;
+            e.clone()
+        } else {
+            self.complete(e).await?
+        };
+        self.store.mark_answer_announced(recipient.id).await?;
+        Ok(done)
+    }
+
+    /// What follows a recorded refusal, safe to run again: the envelope `declined` (if it
+    /// still took answers), its audit record, its `envelope.declined` events (queued once);
+    /// then the answer is marked announced.
+    async fn follow_refusal(
+        &self,
+        envelope: &Envelope,
+        recipient: &Recipient,
+        actor: &Actor,
+    ) -> Result<Envelope> {
+        let reason = recipient.decline_reason.clone().unwrap_or_default();
         self.store
             .set_envelope_status(
                 envelope.org,
                 envelope.id,
-                &[EnvelopeStatus::Sent],
-                EnvelopeStatus::InProgress,
-                None,
-                now,
+                &[EnvelopeStatus::Sent, EnvelopeStatus::InProgress],
+                EnvelopeStatus::Declined,
+                Some(&format!(
+                    "declined by {}: {reason}",
+                    recipient.email.as_str()
+                )),
+                recipient.declined_at.unwrap_or_else(|| self.now()),
             )
             .await?;
-        let actor = recipient_actor(&recipient, visit);
         let e = self.store.envelope(envelope.org, envelope.id).await?;
-        // Awaited: a signature's record is stored before the reply (and, the queue being in
-        // order, every earlier record of the envelope with it: the proof reads them).
-        let event = self.audit_event(
-            e.org,
-            &actor,
-            AuditAction::RecipientSigned,
-            Some(format!("envelope:{}", e.uuid)),
-            json!({"recipient": recipient.position}),
-        );
-        self.record(event).await;
-        self.envelope_webhook(
+        self.audit_once(
             &e,
-            "recipient.signed",
-            Some(&recipient),
-            json!({"recipient": {"email": recipient.email.as_str()}}),
+            actor,
+            AuditAction::RecipientDeclined,
+            json!({"recipient": recipient.position, "reason": reason}),
         )
-        .await;
+        .await?;
+        let key = format!("envelope.declined:{}:{}", e.uuid, recipient.position);
+        self.envelope_webhook_once(
+            &e,
+            "envelope.declined",
+            Some(recipient),
+            json!({"recipient": {"email": recipient.email.as_str(), "reason": reason}}),
+            Some(&key),
+        )
+        .await?;
+        self.store.mark_answer_announced(recipient.id).await?;
+        Ok(e)
+    }
 
-        // Next group, or the end.
-        let all = self.store.recipients(e.id).await?;
-        if !group_done(&e, &all, recipient.group) {
-            return Ok(e);
+    /// Appends `action` about `e` with `details` to the audit trail unless that very record
+    /// is there already (a follow-up run again), and waits until it is stored.
+    async fn audit_once(
+        &self,
+        e: &Envelope,
+        actor: &Actor,
+        action: AuditAction,
+        details: serde_json::Value,
+    ) -> Result<()> {
+        let target = format!("envelope:{}", e.uuid);
+        let event = self.audit_event(e.org, actor, action, Some(target.clone()), details);
+        let text = event.details.to_string();
+        if self
+            .store
+            .audit_exists(e.org, &target, &event.action, Some(&text))
+            .await?
+        {
+            return Ok(());
         }
-        if all.iter().any(|r| r.group == recipient.group + 1) {
-            self.invite_group(&e, recipient.group + 1).await?;
-            return Ok(e);
-        }
-        self.complete(&e).await
+        self.audit
+            .append(event)
+            .await
+            .map_err(CoreError::internal)?;
+        Ok(())
     }
 
     /// Seals a fully signed envelope: a document timestamp over each document (B-LTA), then
@@ -1840,25 +1907,14 @@ impl Core {
     /// sealed it, or the housekeeping after that process died in between — then marks it
     /// announced.
     async fn announce_completion(&self, e: &Envelope) -> Result<()> {
-        let target = format!("envelope:{}", e.uuid);
-        let action = AuditAction::EnvelopeCompleted;
-        if !self
-            .store
-            .audit_exists(e.org, &target, action.as_str())
-            .await?
-        {
-            // Written before going on: a failure leaves the envelope unannounced, retried.
-            self.audit
-                .append(self.audit_event(
-                    e.org,
-                    &Actor::system(),
-                    action,
-                    Some(target),
-                    json!({"reason": null}),
-                ))
-                .await
-                .map_err(CoreError::internal)?;
-        }
+        // Written before going on: a failure leaves the envelope unannounced, retried.
+        self.audit_once(
+            e,
+            &Actor::system(),
+            AuditAction::EnvelopeCompleted,
+            json!({"reason": null}),
+        )
+        .await?;
         let key = format!("envelope.completed:{}", e.uuid);
         self.envelope_webhook_once(e, "envelope.completed", None, json!({}), Some(&key))
             .await?;
@@ -1934,6 +1990,29 @@ impl Core {
     /// lease ran out) — the housekeeping task calls this at start and every minute; returns
     /// how many are completed now.
     pub async fn retry_sealing(&self) -> Result<usize> {
+        let lease = chrono::Duration::from_std(self.config.sealing_lease)
+            .unwrap_or(chrono::Duration::minutes(5));
+        // Answers whose process died before following them up (the status, the record, the
+        // events, the next group or the sealing): followed up now.
+        for (e, r) in self
+            .store
+            .answers_unannounced(self.now() - lease, 100)
+            .await?
+        {
+            let visit = Visit {
+                ip: r.ip.as_deref().and_then(|ip| ip.parse().ok()),
+                user_agent: r.user_agent.clone(),
+            };
+            let actor = recipient_actor(&r, &visit);
+            let followed = match r.status {
+                RecipientStatus::Declined => self.follow_refusal(&e, &r, &actor).await,
+                _ => self.follow_signature(&e, &r, &actor).await,
+            };
+            // One that cannot be followed up now does not hold up the others.
+            if let Err(err) = followed {
+                tracing::error!(error = %err, envelope = %e.uuid, "could not follow up an answer");
+            }
+        }
         let mut n = 0;
         for e in self.store.envelopes_to_reseal(self.now(), 100).await? {
             if self.complete(&e).await?.status == EnvelopeStatus::Completed {
@@ -1941,8 +2020,6 @@ impl Core {
             }
         }
         // Completed by a process that died before announcing it: announced now, once.
-        let lease = chrono::Duration::from_std(self.config.sealing_lease)
-            .unwrap_or(chrono::Duration::minutes(5));
         for e in self
             .store
             .completed_unannounced(self.now() - lease, 100)

@@ -200,17 +200,26 @@ impl Store {
         Ok(rows.into_iter().map(Row::into_domain).collect())
     }
 
-    /// Whether the organisation has a record of `action` about `target`.
-    pub async fn audit_exists(&self, org: OrgId, target: &str, action: &str) -> Result<bool> {
+    /// Whether the organisation has a record of `action` about `target` (with exactly these
+    /// `details`, the JSON text, if given).
+    pub async fn audit_exists(
+        &self,
+        org: OrgId,
+        target: &str,
+        action: &str,
+        details: Option<&str>,
+    ) -> Result<bool> {
         let row: Option<(i64,)> = with_pool!(self, |p| {
             sqlx::query_as(
-            "SELECT seq FROM audit_log WHERE org_id = $1 AND target = $2 AND action = $3 LIMIT 1"
-        )
-        .bind(org.0)
-        .bind(target)
-        .bind(action)
-        .fetch_optional(p)
-        .await
+                "SELECT seq FROM audit_log WHERE org_id = $1 AND target = $2 AND action = $3 \
+             AND ($4 IS NULL OR details = $4) LIMIT 1",
+            )
+            .bind(org.0)
+            .bind(target)
+            .bind(action)
+            .bind(details)
+            .fetch_optional(p)
+            .await
         })?;
         Ok(row.is_some())
     }

@@ -728,6 +728,45 @@ impl Store {
         .await
     }
 
+    /// Answers (signatures, refusals) given before `before` whose follow-up was not done —
+    /// the process that took them died in between —, oldest first, with their envelopes.
+    pub async fn answers_unannounced(
+        &self,
+        before: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<(Envelope, Recipient)>> {
+        let sql = format!(
+            "SELECT {RECIPIENT_COLS} FROM recipients WHERE unannounced_since IS NOT NULL \
+             AND unannounced_since < $1 ORDER BY unannounced_since LIMIT $2"
+        );
+        let rows: Vec<RecipientRow> = with_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(ts(before))
+            .bind(i64::from(limit))
+            .fetch_all(p)
+            .await)?;
+        let envelope_sql = format!("SELECT {ENVELOPE_COLS} FROM envelopes WHERE id = $1");
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let row: EnvelopeRow = with_pool!(self, |p| sqlx::query_as(&envelope_sql)
+                .bind(r.envelope_id)
+                .fetch_one(p)
+                .await)?;
+            out.push((row.into_domain()?, r.into_domain()?));
+        }
+        Ok(out)
+    }
+
+    /// Records that what follows recipient `id`'s answer is done.
+    pub async fn mark_answer_announced(&self, id: RecipientId) -> Result<()> {
+        affected!(self, |p| sqlx::query(
+            "UPDATE recipients SET unannounced_since = NULL WHERE id = $1"
+        )
+        .bind(id.0)
+        .execute(p)
+        .await)?;
+        Ok(())
+    }
+
     /// Records that the completion of envelope `id` was announced (audited, events queued).
     pub async fn mark_announced(&self, org: OrgId, id: EnvelopeId, at: Timestamp) -> Result<()> {
         affected!(self, |p| sqlx::query(
@@ -832,20 +871,23 @@ impl Store {
     }
 
     /// Records a recipient's signature in one transaction: the recipient signed (if they had
-    /// not answered) and each document's new version — only where the version they signed is
-    /// still the current one. Nothing is written unless all of it is.
+    /// not answered), each document's new version — only where the version they signed is
+    /// still the current one —, the values they filled in, and the envelope `in_progress`
+    /// (from `sent`). Nothing is written unless all of it is. The answer stays unannounced
+    /// until [`Store::mark_answer_announced`].
     pub async fn record_signature(
         &self,
         recipient: RecipientId,
         from: (Option<&str>, Option<&str>),
         versions: &[(EnvelopeDocumentId, BlobId, BlobId)],
+        values: &[(FieldId, String)],
         now: Timestamp,
     ) -> Result<SignatureRecord> {
         let outcome = with_pool!(self, |p| {
             let mut tx = p.begin().await?;
             let answered = sqlx::query(
-                "UPDATE recipients SET status = 'signed', signed_at = $2, ip = $3, user_agent = $4 \
-                 WHERE id = $1 AND status IN ('invited', 'opened')",
+                "UPDATE recipients SET status = 'signed', signed_at = $2, ip = $3, user_agent = $4, \
+                 unannounced_since = $2 WHERE id = $1 AND status IN ('invited', 'opened')",
             )
             .bind(recipient.0)
             .bind(ts(now))
@@ -880,6 +922,20 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
+            for (field, value) in values {
+                sqlx::query("UPDATE envelope_fields SET value = $2 WHERE id = $1")
+                    .bind(field.0)
+                    .bind(value)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query(
+                "UPDATE envelopes SET status = 'in_progress' WHERE status = 'sent' \
+                 AND id = (SELECT envelope_id FROM recipients WHERE id = $1)",
+            )
+            .bind(recipient.0)
+            .execute(&mut *tx)
+            .await?;
             tx.commit().await?;
             SignatureRecord::Recorded
         });
@@ -1206,7 +1262,8 @@ impl Store {
         };
         let sql = format!(
             "UPDATE recipients SET status = $2, {column} = $3, decline_reason = COALESCE($4, decline_reason), \
-             ip = $5, user_agent = $6 WHERE id = $1 AND status IN ('invited', 'opened')"
+             ip = $5, user_agent = $6, unannounced_since = $3 \
+             WHERE id = $1 AND status IN ('invited', 'opened')"
         );
         let n = affected!(self, |p| sqlx::query(&sql)
             .bind(id.0)

@@ -1,3 +1,9 @@
+//! What follows an answer done once whatever happens: a signature or a refusal recorded by a
+//! process that died before following it up (simulated: recorded through the store only) is
+//! followed up by the housekeeping once the sealing lease has run out — the envelope moves on
+//! (sealed and completed, or declined), one audit record, one event each, and running the
+//! housekeeping again adds nothing.
+//!
 //! A completion announced once whatever happens between the status and the announcement: an
 //! envelope completed by a process that died before queueing its `envelope.completed` events
 //! (simulated: the jobs deleted, the envelope marked not announced) is announced by the
@@ -10,7 +16,7 @@ use paraf_domain::Plan;
 use paraf_testkit::webhook::Receiver;
 
 use crate::common::*;
-use crate::envelopes::signed_by_alice;
+use crate::envelopes::{draft, signed_by_alice, signer};
 use crate::jobs::webhook_endpoint;
 
 fn completed_ids(rx: &Receiver) -> Vec<String> {
@@ -87,4 +93,144 @@ async fn a_completion_is_announced_once(backend: Backend) {
     app.stop().await;
 }
 
-crate::both_backends!(a_completion_is_announced_once);
+fn events(rx: &Receiver) -> Vec<(String, String)> {
+    rx.deliveries()
+        .iter()
+        .map(|d| {
+            (
+                format!(
+                    "{} {}",
+                    d.json()["type"].as_str().unwrap_or(""),
+                    d.json()["data"]["envelope"]["title"].as_str().unwrap_or("")
+                ),
+                d.header("webhook-id"),
+            )
+        })
+        .collect()
+}
+
+async fn an_answer_whose_process_died_is_followed_up_once(backend: Backend) {
+    let app = spawn_with(backend, |c| {
+        c.sealing_lease = std::time::Duration::from_secs(60);
+    })
+    .await;
+    let t = tenant(&app, "reponse", Plan::Piagam).await;
+    let rx = Receiver::start(vec![200]).await;
+    webhook_endpoint(&app, t.org.id, &rx.url).await;
+    let core = &app.state.core;
+    let (app, t) = (&app, &t);
+    let sent = |title: &'static str, email: &'static str| async move {
+        let mut d = draft(
+            pdf_with_pages(&["Le client <@signature1@>"]),
+            vec![signer(email, 1, "fr")],
+        );
+        d.header.title = title.into();
+        let e = core
+            .create_envelope(t.org.id, d, &paraf_core::audit::Actor::cli())
+            .await
+            .unwrap();
+        core.send_envelope(t.org.id, e.id, &paraf_core::audit::Actor::cli())
+            .await
+            .unwrap();
+        let r = app.store.recipients(e.id).await.unwrap().remove(0);
+        (e, r)
+    };
+    let (signed, alice) = sent("signé", "alice@email.com").await;
+    let (refused, bob) = sent("refusé", "bob@email.com").await;
+    eventually(20, "the sent events", || async {
+        (events(&rx).len() == 2).then_some(())
+    })
+    .await;
+
+    // The answers land, and their processes die before anything else.
+    let now = paraf_domain::Clock::now(&*app.clock);
+    let recorded = app
+        .store
+        .record_signature(alice.id, (Some("192.0.2.7"), Some("test")), &[], &[], now)
+        .await
+        .unwrap();
+    assert!(matches!(recorded, paraf_store::SignatureRecord::Recorded));
+    assert!(app
+        .store
+        .answer_recipient(
+            bob.id,
+            paraf_store::Answer::Declined("pas d'accord"),
+            (None, None),
+            now
+        )
+        .await
+        .unwrap());
+    let status = move |id| async move { app.store.envelope(t.org.id, id).await.unwrap().status };
+    assert_eq!(status(signed.id).await.as_str(), "in_progress");
+    assert_eq!(status(refused.id).await.as_str(), "sent");
+
+    // Within the lease nothing happens (the process may still be at it)...
+    core.retry_sealing().await.unwrap();
+    assert_eq!(status(signed.id).await.as_str(), "in_progress");
+    // ...after it, the housekeeping follows both up.
+    app.clock.advance(Duration::seconds(61));
+    core.retry_sealing().await.unwrap();
+    assert_eq!(status(signed.id).await.as_str(), "completed");
+    let declined = app.store.envelope(t.org.id, refused.id).await.unwrap();
+    assert_eq!(declined.status.as_str(), "declined");
+    assert_eq!(
+        declined.status_reason.as_deref(),
+        Some("declined by bob@email.com: pas d'accord")
+    );
+    let expected = [
+        "recipient.signed",
+        "envelope.completed",
+        "envelope.declined",
+    ];
+    eventually(20, "the events of both answers", || async {
+        let got = events(&rx);
+        expected
+            .iter()
+            .all(|x| got.iter().any(|(e, _)| e.starts_with(x)))
+            .then_some(())
+    })
+    .await;
+    let audited = |e: paraf_domain::Envelope| async move {
+        app.store
+            .audit_of_target(t.org.id, &format!("envelope:{}", e.uuid), 100)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.action)
+            .collect::<Vec<_>>()
+    };
+    let count = |v: &[String], a: &str| v.iter().filter(|x| *x == a).count();
+    let of_signed = audited(signed.clone()).await;
+    assert_eq!(count(&of_signed, "recipient.signed"), 1, "{of_signed:?}");
+    assert_eq!(count(&of_signed, "envelope.completed"), 1, "{of_signed:?}");
+    let of_refused = audited(refused.clone()).await;
+    assert_eq!(
+        count(&of_refused, "recipient.declined"),
+        1,
+        "{of_refused:?}"
+    );
+
+    // Followed up: a second run (another instance's housekeeping) adds nothing.
+    let before = events(&rx);
+    app.fresh
+        .db
+        .raw("UPDATE recipients SET unannounced_since = 1")
+        .await;
+    core.retry_sealing().await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(events(&rx), before);
+    assert_eq!(audited(signed).await, of_signed);
+    assert_eq!(audited(refused).await, of_refused);
+    assert!(app
+        .store
+        .answers_unannounced(paraf_domain::Clock::now(&*app.clock), 10)
+        .await
+        .unwrap()
+        .is_empty());
+    // (the app stops when dropped)
+}
+
+crate::both_backends!(
+    a_completion_is_announced_once,
+    an_answer_whose_process_died_is_followed_up_once
+);
