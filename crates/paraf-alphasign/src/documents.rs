@@ -401,12 +401,13 @@ pub async fn download(
             ),
         ));
     }
-    let files = state.core.envelope_files(&e).await?;
-    let Some((_, bytes)) = files.into_iter().next() else {
+    let (documents, _) = state.core.envelope_contents(&e).await?;
+    let Some(first) = documents.first() else {
         return Err(AlphasignError::internal(
             "a completed envelope without a document",
         ));
     };
+    let file = state.core.document_reader(first, true).await?;
     let name: String = e
         .header
         .title
@@ -421,7 +422,7 @@ pub async fn download(
         .take(100)
         .collect();
     let disposition = format!("attachment; filename=\"{name}.pdf\"");
-    let mut resp = bytes.into_response();
+    let mut resp = paraf_http::files::streamed(file);
     let h = resp.headers_mut();
     h.insert(
         header::CONTENT_TYPE,

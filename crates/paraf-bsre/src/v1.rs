@@ -308,15 +308,16 @@ pub fn signed_file_name(original: &str) -> String {
 
 /// A PDF reply (with the `id_dokumen` header when given).
 pub fn pdf_response(pdf: Vec<u8>, file_name: &str, id: Option<&str>) -> Response {
-    let mut resp = (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/pdf"),
-        )],
-        pdf,
-    )
-        .into_response();
+    pdf_headers(pdf.into_response(), file_name, id)
+}
+
+/// `resp` (a PDF's `200`) with its type, name and `id_dokumen` when given.
+fn pdf_headers(mut resp: Response, file_name: &str, id: Option<&str>) -> Response {
     let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/pdf"),
+    );
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
@@ -356,5 +357,9 @@ pub(crate) async fn download(
         format!("document:{id}"),
         serde_json::json!({}),
     );
-    Ok(pdf_response(pdf, &doc.file_name, Some(&doc.id)))
+    Ok(pdf_headers(
+        paraf_http::files::streamed(pdf),
+        &doc.file_name,
+        Some(&doc.id),
+    ))
 }

@@ -35,30 +35,65 @@ impl Core {
         Ok(id)
     }
 
-    /// Hands out a kept document once: `NotFound` when there is none in `org`, `Conflict`
-    /// when it was already downloaded. The server's copy is deleted afterwards.
+    /// Hands out a kept document once, as a stream: `NotFound` when there is none in `org`,
+    /// `Conflict` when it was already downloaded. The server's copy is deleted once the
+    /// stream is done with (read to its end, or dropped by a client gone away).
     pub async fn take_signed_document(
         &self,
         org: OrgId,
         id: &str,
-    ) -> Result<(SignedDocument, Vec<u8>), CoreError> {
+    ) -> Result<(SignedDocument, paraf_store::BlobReader), CoreError> {
         let doc = self.store.take_signed_document(org, id, self.now()).await?;
-        let pdf = self
+        let file = self
             .blobs
-            .get(&doc.blob)
+            .get_stream(&doc.blob)
             .await
             .map_err(|e| CoreError::internal(format!("blob: {e}")))?
             .ok_or_else(|| CoreError::internal(format!("blob {} is missing", doc.blob)))?;
-        match self.store.signed_blob_pending(&doc.blob).await {
-            Ok(false) => {
-                if let Err(e) = self.blobs.delete(&doc.blob).await {
-                    tracing::warn!(error = %e, blob = %doc.blob, "could not delete a downloaded document");
+        let done = DeleteWhenRead {
+            store: self.store.clone(),
+            blobs: self.blobs.clone(),
+            blob: doc.blob.clone(),
+        };
+        let stream = futures_util::StreamExt::map(file.stream, move |chunk| {
+            let _ = &done;
+            chunk
+        });
+        let file = paraf_store::BlobReader {
+            size: file.size,
+            stream: Box::pin(stream),
+        };
+        Ok((doc, file))
+    }
+}
+
+/// Deletes a handed-out document's blob when dropped (with the stream that reads it) — unless
+/// another kept document still names the same bytes.
+struct DeleteWhenRead {
+    store: paraf_store::Store,
+    blobs: std::sync::Arc<dyn paraf_store::BlobStore>,
+    blob: paraf_domain::BlobId,
+}
+
+impl Drop for DeleteWhenRead {
+    fn drop(&mut self) {
+        let (store, blobs, blob) = (self.store.clone(), self.blobs.clone(), self.blob.clone());
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        runtime.spawn(async move {
+            match store.signed_blob_pending(&blob).await {
+                Ok(false) => {
+                    if let Err(e) = blobs.delete(&blob).await {
+                        tracing::warn!(error = %e, blob = %blob, "could not delete a downloaded document");
+                    }
+                }
+                Ok(true) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not check a downloaded document's blob");
                 }
             }
-            Ok(true) => {}
-            Err(e) => tracing::warn!(error = %e, "could not check a downloaded document's blob"),
-        }
-        Ok((doc, pdf))
+        });
     }
 }
 

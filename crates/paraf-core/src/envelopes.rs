@@ -1393,7 +1393,11 @@ impl Core {
 
     /// The current version of document `position` (1-based) of a link's envelope: its name and
     /// bytes (signed so far; final once completed).
-    pub async fn link_download(&self, token: &str, position: u32) -> Result<(String, Vec<u8>)> {
+    pub async fn link_download(
+        &self,
+        token: &str,
+        position: u32,
+    ) -> Result<(String, paraf_store::BlobReader)> {
         let (envelope, recipient, documents) = self.link_documents(token).await?;
         if crate::sharing::is_sharing(&envelope.header) {
             self.envelope_event(
@@ -1410,8 +1414,8 @@ impl Core {
             .into_iter()
             .find(|d| d.position == position)
             .ok_or(CoreError::Domain(DomainError::not_found(Entity::Blob)))?;
-        let bytes = self.current_file(&d).await?;
-        Ok((d.name, bytes))
+        let file = self.open_file(&d.current).await?;
+        Ok((d.name, file))
     }
 
     /// The signing form's parts of a link whose recipient may answer now; otherwise a conflict
@@ -2036,6 +2040,16 @@ impl Core {
     /// The current version of a document's file.
     pub(crate) async fn current_file(&self, d: &EnvelopeDocument) -> Result<Vec<u8>> {
         self.stored_file(&d.current).await
+    }
+
+    /// A document file the database refers to as a stream, checked as it passes (missing:
+    /// an internal error): what downloads hand out without holding the file whole.
+    pub async fn open_file(&self, blob: &paraf_domain::BlobId) -> Result<paraf_store::BlobReader> {
+        self.blobs
+            .get_stream(blob)
+            .await
+            .map_err(CoreError::internal)?
+            .ok_or_else(|| CoreError::internal("a document's file is missing"))
     }
 
     /// A document file the database refers to (missing: an internal error).

@@ -109,7 +109,7 @@ impl Core {
         uuid: &str,
         key: &str,
         name: &str,
-    ) -> Result<(&'static str, Vec<u8>), CoreError> {
+    ) -> Result<(&'static str, paraf_store::BlobReader), CoreError> {
         let missing = || CoreError::Domain(DomainError::not_found(Entity::Blob));
         let expected = self.file_key(uuid);
         if !crate::secret::constant_time_eq(key.as_bytes(), expected.as_bytes()) {
@@ -120,14 +120,14 @@ impl Core {
             "document.pdf" if e.status != paraf_domain::EnvelopeStatus::Draft => {
                 let documents = self.store.envelope_documents(e.id).await?;
                 let first = documents.first().ok_or_else(missing)?;
-                Ok(("application/pdf", self.stored_file(&first.current).await?))
+                Ok(("application/pdf", self.open_file(&first.current).await?))
             }
-            "certificat.pdf" | "certificat.json" if e.proof.is_some() => {
-                let (pdf, json) = self.envelope_proof(&e).await?;
+            "certificat.pdf" | "certificat.json" => {
+                let proof = e.proof.as_ref().ok_or_else(missing)?;
                 Ok(if name.ends_with(".pdf") {
-                    ("application/pdf", pdf)
+                    ("application/pdf", self.open_file(&proof.pdf).await?)
                 } else {
-                    ("application/json", json)
+                    ("application/json", self.open_file(&proof.json).await?)
                 })
             }
             _ => Err(missing()),

@@ -71,7 +71,7 @@ pub use audit::{Actor, AuditAction, AuditBatcher, UsageCounter};
 pub use config::{Config, ConfigError, ConfigLayer};
 pub use error::CoreError;
 pub use identities::{IdentityService, MasterKey};
-pub use paraf_store::{BlobCounts, BlobStats};
+pub use paraf_store::{BlobCounts, BlobReader, BlobStats};
 pub use pki::{CaOrigin, NewCa, PkiService};
 pub use secret::Secret;
 pub use shutdown::Shutdown;

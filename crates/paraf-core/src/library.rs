@@ -202,9 +202,28 @@ impl Core {
         org: OrgId,
         uuid: &str,
     ) -> Result<(Envelope, EnvelopeDocument, bool, Vec<u8>)> {
-        let (e, d, signed) = self.store.document_by_uuid(org, uuid.trim()).await?;
+        let (e, d, signed) = self.document_named(org, uuid).await?;
         let bytes = self.document_file(&d, signed).await?;
         Ok((e, d, signed, bytes))
+    }
+
+    /// [`Core::document_by_uuid`] without reading the file.
+    pub async fn document_named(
+        &self,
+        org: OrgId,
+        uuid: &str,
+    ) -> Result<(Envelope, EnvelopeDocument, bool)> {
+        Ok(self.store.document_by_uuid(org, uuid.trim()).await?)
+    }
+
+    /// [`Core::document_file`] as a stream, checked as it passes (for downloads).
+    pub async fn document_reader(
+        &self,
+        d: &EnvelopeDocument,
+        current: bool,
+    ) -> Result<paraf_store::BlobReader> {
+        self.open_file(if current { &d.current } else { &d.original })
+            .await
     }
 
     /// A document's original as uploaded, or (`current`) its version now: signed once the

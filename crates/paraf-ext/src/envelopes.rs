@@ -979,6 +979,16 @@ pub struct DownloadQuery {
 
 /// A file reply (never recorded for replay: a repeated request id is refused).
 fn file(bytes: Vec<u8>, content_type: &'static str, name: &str, e: &Envelope) -> Response {
+    file_reply(
+        (StatusCode::OK, bytes).into_response(),
+        content_type,
+        name,
+        e,
+    )
+}
+
+/// `r` (a file's `200`) with the file's type, name and the envelope's status.
+fn file_reply(mut r: Response, content_type: &'static str, name: &str, e: &Envelope) -> Response {
     let safe: String = name
         .chars()
         .map(|c| {
@@ -989,7 +999,6 @@ fn file(bytes: Vec<u8>, content_type: &'static str, name: &str, e: &Envelope) ->
             }
         })
         .collect();
-    let mut r = (StatusCode::OK, bytes).into_response();
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{safe}\"")) {
@@ -1031,16 +1040,24 @@ pub async fn download(
     if chosen.is_empty() {
         return Reply::err(lang, Msg::NotFound).into_response();
     }
+    if let [one] = &chosen[..] {
+        // One document: streamed from the store.
+        return match state.core.document_reader(one, current).await {
+            Ok(f) => file_reply(
+                paraf_http::files::streamed(f),
+                "application/pdf",
+                &one.name,
+                e,
+            ),
+            Err(err) => core_refusal(lang, err),
+        };
+    }
     let mut files = Vec::with_capacity(chosen.len());
     for d in &chosen {
         match state.core.document_file(d, current).await {
             Ok(b) => files.push((d.name.clone(), b)),
             Err(err) => return core_refusal(lang, err),
         }
-    }
-    if files.len() == 1 {
-        let (name, bytes) = files.remove(0);
-        return file(bytes, "application/pdf", &name, e);
     }
     match zip_of(files) {
         Ok(z) => file(z, "application/zip", &format!("{}.zip", e.uuid), e),

@@ -14,6 +14,7 @@ pub mod app;
 pub mod auth;
 pub mod dialect;
 pub mod error;
+pub mod files;
 pub mod forms;
 pub mod i18n;
 pub mod idempotency;

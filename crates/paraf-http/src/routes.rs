@@ -32,7 +32,7 @@ pub async fn linked_file(
     State(state): State<AppState>,
     axum::extract::Path((uuid, key, name)): axum::extract::Path<(String, String, String)>,
 ) -> Result<Response, ApiError> {
-    let (content_type, bytes) = state
+    let (content_type, file) = state
         .core
         .linked_file(&uuid, &key, &name)
         .await
@@ -44,6 +44,7 @@ pub async fn linked_file(
             }
         })?;
     let disposition = format!("attachment; filename=\"{name}\"");
+    let body = crate::files::streamed(file);
     Ok((
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
@@ -58,7 +59,7 @@ pub async fn linked_file(
                 HeaderValue::from_static("no-referrer"),
             ),
         ],
-        bytes,
+        body,
     )
         .into_response())
 }

@@ -206,7 +206,7 @@ pub async fn remove(
     if !crate::is_uuid(&id) {
         return Err(StError::not_found("id", "resource"));
     }
-    let (e, doc, _, _) = state.core.document_by_uuid(caller.org, &id).await?;
+    let (e, doc, _) = state.core.document_named(caller.org, &id).await?;
     let e = find(&state, &caller, &e.uuid).await?;
     edit_draft(&state, &caller, &e, |input| {
         let k = input
@@ -315,7 +315,7 @@ pub async fn describe(
     }
     let v: Value = serde_json::from_slice(&body)
         .map_err(|e| StError::invalid("body", format!("the body is not JSON ({e})")))?;
-    let (e, doc, _, _) = state.core.document_by_uuid(caller.org, &id).await?;
+    let (e, doc, _) = state.core.document_named(caller.org, &id).await?;
     let e = find(&state, &caller, &e.uuid).await?;
     caller.may_change(&e)?;
     let mut plan = plan_of(&e);

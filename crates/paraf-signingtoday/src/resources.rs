@@ -33,8 +33,9 @@ pub async fn download(
     if !is_uuid(&id) {
         return Err(StError::not_found("id", "resource"));
     }
-    let (e, doc, signed, bytes) = state.core.document_by_uuid(caller.org, &id).await?;
+    let (e, doc, signed) = state.core.document_named(caller.org, &id).await?;
     visible(&state, &caller, &e).await?;
+    let file = state.core.document_reader(&doc, signed).await?;
     let name = if signed {
         format!("signed-{}", doc.name)
     } else {
@@ -48,7 +49,7 @@ pub async fn download(
             ),
             (header::CONTENT_DISPOSITION, attachment(&name)),
         ],
-        bytes,
+        paraf_http::files::streamed(file),
     )
         .into_response())
 }
@@ -205,7 +206,7 @@ pub async fn thumbs(
     if !is_uuid(&id) {
         return Err(StError::not_found("id", "resource"));
     }
-    let (e, doc, _, _) = state.core.document_by_uuid(caller.org, &id).await?;
+    let (e, doc, _) = state.core.document_named(caller.org, &id).await?;
     visible(&state, &caller, &e).await?;
     if page > doc.pages {
         return Err(StError::invalid(

@@ -5,8 +5,15 @@
 //! fsync the directory — *before* the database row that references it, so a crash leaves
 //! either no row or a row whose blob exists.
 //!
-//! The trait returns boxed futures so it is object-safe (`Arc<dyn BlobStore>`) and an
-//! S3-compatible implementation (network I/O, async) can be added behind it later.
+//! The trait returns boxed futures so it is object-safe (`Arc<dyn BlobStore>`), with the
+//! S3-compatible implementation (network I/O, async) behind it as well.
+//!
+//! **Streaming.** [`BlobStore::get_stream`] hands a blob out in chunks without holding it
+//! whole ([`BlobReader`]): downloads of large PDFs go from the store to the client. The
+//! content hash is still checked: each chunk is hashed as it passes and the **last chunk is
+//! held back** until the whole content matched the id, so a client never receives all of an
+//! altered blob — the stream ends with `StoreError::Corrupt` instead, which aborts the HTTP
+//! body short of its `Content-Length`.
 
 use std::future::Future;
 use std::io::Write;
@@ -14,12 +21,113 @@ use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
 use paraf_domain::BlobId;
+use sha2::Digest;
 
 use crate::{Result, StoreError};
 
 /// The future every [`BlobStore`] method returns.
 pub type BlobFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'a>>;
+
+/// A blob's content as a stream of chunks.
+pub type BlobStream = Pin<Box<dyn Stream<Item = Result<Bytes>> + Send>>;
+
+/// A blob being read: its size, and its chunks checked against its id as they pass (see the
+/// module's "Streaming").
+pub struct BlobReader {
+    pub size: u64,
+    pub stream: BlobStream,
+}
+
+impl std::fmt::Debug for BlobReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlobReader")
+            .field("size", &self.size)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BlobReader {
+    /// A reader of bytes already in memory (checked against `id` like any other).
+    pub fn of_bytes(id: &BlobId, bytes: Vec<u8>) -> BlobReader {
+        let size = bytes.len() as u64;
+        let chunk: Result<Bytes> = Ok(Bytes::from(bytes));
+        BlobReader {
+            size,
+            stream: verified(id.clone(), size, futures_util::stream::iter([chunk])),
+        }
+    }
+
+    /// Reads the whole content (checked), for callers that need it in memory.
+    pub async fn read_all(mut self) -> Result<Vec<u8>> {
+        let mut out = Vec::with_capacity(usize::try_from(self.size).unwrap_or(0));
+        while let Some(chunk) = self.stream.next().await {
+            out.extend_from_slice(&chunk?);
+        }
+        Ok(out)
+    }
+}
+
+/// `inner`'s chunks, hashed as they pass; the last one is given only once the whole content
+/// hashed to `id` and was `size` bytes long (an error ends the stream otherwise).
+pub(crate) fn verified<S>(id: BlobId, size: u64, inner: S) -> BlobStream
+where
+    S: Stream<Item = Result<Bytes>> + Send + 'static,
+{
+    struct State {
+        inner: BlobStream,
+        hasher: sha2::Sha256,
+        held: Option<Bytes>,
+        seen: u64,
+        id: BlobId,
+        size: u64,
+        done: bool,
+    }
+    let state = State {
+        inner: Box::pin(inner),
+        hasher: sha2::Sha256::new(),
+        held: None,
+        seen: 0,
+        id,
+        size,
+        done: false,
+    };
+    Box::pin(futures_util::stream::unfold(state, |mut st| async move {
+        if st.done {
+            return None;
+        }
+        loop {
+            match st.inner.next().await {
+                Some(Ok(chunk)) if chunk.is_empty() => {}
+                Some(Ok(chunk)) => {
+                    st.hasher.update(&chunk);
+                    st.seen += chunk.len() as u64;
+                    if let Some(previous) = st.held.replace(chunk) {
+                        return Some((Ok(previous), st));
+                    }
+                }
+                Some(Err(e)) => {
+                    st.done = true;
+                    return Some((Err(e), st));
+                }
+                None => {
+                    st.done = true;
+                    let digest = hex::encode(st.hasher.clone().finalize());
+                    if digest != st.id.as_str() || st.seen != st.size {
+                        let e = StoreError::corrupt(format!(
+                            "blob {} does not match its content hash",
+                            st.id
+                        ));
+                        return Some((Err(e), st));
+                    }
+                    return st.held.take().map(|last| (Ok(last), st));
+                }
+            }
+        }
+    }))
+}
 
 /// Where blobs live. Implementations must make `put` durable before it resolves.
 pub trait BlobStore: Send + Sync + std::fmt::Debug {
@@ -28,6 +136,9 @@ pub trait BlobStore: Send + Sync + std::fmt::Debug {
     /// The bytes of a blob, or `None` if there is none with this id. Implementations check
     /// the bytes still hash to the id (`StoreError::Corrupt` otherwise).
     fn get<'a>(&'a self, id: &'a BlobId) -> BlobFuture<'a, Option<Vec<u8>>>;
+    /// A blob as a stream of chunks checked against its id as they pass (see the module's
+    /// "Streaming"), or `None` if there is none with this id.
+    fn get_stream<'a>(&'a self, id: &'a BlobId) -> BlobFuture<'a, Option<BlobReader>>;
     /// Whether a blob exists.
     fn exists<'a>(&'a self, id: &'a BlobId) -> BlobFuture<'a, bool>;
     /// Removes a blob (no error if there is none). Only for blobs nothing else references,
@@ -135,6 +246,23 @@ impl BlobStore for FsBlobStore {
         })
     }
 
+    fn get_stream<'a>(&'a self, id: &'a BlobId) -> BlobFuture<'a, Option<BlobReader>> {
+        Box::pin(async move {
+            let file = match tokio::fs::File::open(self.path(id)).await {
+                Ok(f) => f,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                Err(e) => return Err(e.into()),
+            };
+            let size = file.metadata().await?.len();
+            let chunks = tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024)
+                .map(|r| r.map_err(StoreError::from));
+            Ok(Some(BlobReader {
+                size,
+                stream: verified(id.clone(), size, chunks),
+            }))
+        })
+    }
+
     fn exists<'a>(&'a self, id: &'a BlobId) -> BlobFuture<'a, bool> {
         Box::pin(async move { Ok(tokio::fs::try_exists(self.path(id)).await?) })
     }
@@ -233,6 +361,26 @@ impl BlobStore for Measured {
             self.stats
                 .record(&r, &self.stats.gets, &self.stats.get_micros, t);
             r
+        })
+    }
+
+    fn get_stream<'a>(&'a self, id: &'a BlobId) -> BlobFuture<'a, Option<BlobReader>> {
+        // Counted and timed until the first byte can flow; a failure while streaming (the
+        // store gone, a corrupt blob) is counted when the stream yields it.
+        Box::pin(async move {
+            let t = std::time::Instant::now();
+            let r = self.inner.get_stream(id).await;
+            self.stats
+                .record(&r, &self.stats.gets, &self.stats.get_micros, t);
+            let stats = self.stats.clone();
+            Ok(r?.map(|reader| BlobReader {
+                size: reader.size,
+                stream: Box::pin(reader.stream.inspect(move |chunk| {
+                    if chunk.is_err() {
+                        stats.errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                })),
+            }))
         })
     }
 

@@ -10,7 +10,9 @@ use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use paraf_domain::BlobId;
 
-use crate::blob::{BlobFuture, BlobStore};
+use futures_util::StreamExt;
+
+use crate::blob::{verified, BlobFuture, BlobReader, BlobStore};
 use crate::{Result, StoreError};
 
 /// An S3-compatible bucket as a [`BlobStore`].
@@ -104,6 +106,22 @@ impl BlobStore for S3BlobStore {
                 )));
             }
             Ok(Some(bytes))
+        })
+    }
+
+    fn get_stream<'a>(&'a self, id: &'a BlobId) -> BlobFuture<'a, Option<BlobReader>> {
+        Box::pin(async move {
+            let got = match self.store.get(&self.key(id)).await {
+                Ok(g) => g,
+                Err(object_store::Error::NotFound { .. }) => return Ok(None),
+                Err(e) => return Err(s3_error(e)),
+            };
+            let size = got.meta.size;
+            let chunks = got.into_stream().map(|r| r.map_err(s3_error));
+            Ok(Some(BlobReader {
+                size,
+                stream: verified(id.clone(), size, chunks),
+            }))
         })
     }
 

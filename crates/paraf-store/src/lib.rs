@@ -52,7 +52,9 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-pub use blob::{BlobCounts, BlobFuture, BlobStats, BlobStore, FsBlobStore, Measured};
+pub use blob::{
+    BlobCounts, BlobFuture, BlobReader, BlobStats, BlobStore, BlobStream, FsBlobStore, Measured,
+};
 pub use blob_s3::S3BlobStore;
 pub use ca::{StoredCa, StoredCaCertificate, StoredCrl};
 pub use envelopes::{Answer, SignatureRecord};

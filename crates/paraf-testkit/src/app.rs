@@ -189,6 +189,29 @@ impl TestApp {
         (self.fresh.clone(), self.clock.clone(), self.config.clone())
     }
 
+    /// Replaces the stored bytes of blob `id` behind the server's back — on disk, or in the
+    /// bucket of the S3 pass —, as a failing disk or an intruder would.
+    pub async fn forge_blob(&self, id: &paraf_domain::BlobId, bytes: Vec<u8>) {
+        use paraf_server::config::BlobLocation;
+        match &self.config.blob_store {
+            BlobLocation::File => {
+                let at = paraf_store::FsBlobStore::new(self.config.blob_dir()).path(id);
+                std::fs::write(at, bytes).unwrap();
+            }
+            BlobLocation::S3 { bucket, prefix } => {
+                use object_store::ObjectStoreExt as _;
+                let key = paraf_store::S3BlobStore::from_env(bucket, prefix)
+                    .unwrap()
+                    .key(id);
+                let raw = paraf_store::AmazonS3Builder::from_env()
+                    .with_bucket_name(bucket)
+                    .build()
+                    .unwrap();
+                raw.put(&key, bytes.into()).await.unwrap();
+            }
+        }
+    }
+
     pub fn ca_dir(&self) -> PathBuf {
         self.config.ca_dir()
     }

@@ -12,6 +12,7 @@ mod ca_database;
 mod common;
 mod console;
 mod console_app_keys;
+mod downloads;
 mod envelopes;
 mod ext;
 mod ext_envelopes;

@@ -130,3 +130,44 @@ pub async fn user(store: &Store, org: &Organisation, email: &str, password: Opti
         .await
         .expect("create user")
 }
+
+/// The streaming contract of a blob store: a blob of several chunks reads back whole and in
+/// order with its size; after `alter` changes it behind the store's back (keeping its length),
+/// the stream ends with `StoreError::Corrupt` **before** its last chunk, so a reader never has
+/// all of the altered bytes.
+pub async fn streams_are_verified<F, Fut>(blobs: &dyn paraf_store::BlobStore, alter: F)
+where
+    F: FnOnce(paraf_domain::BlobId, Vec<u8>) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    use futures_util::StreamExt;
+    let big: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let id = blobs.put(&big).await.unwrap();
+    let reader = blobs.get_stream(&id).await.unwrap().expect("the blob");
+    assert_eq!(reader.size, big.len() as u64);
+    assert_eq!(reader.read_all().await.unwrap(), big);
+    assert!(blobs
+        .get_stream(&paraf_domain::BlobId::of(b"nothing"))
+        .await
+        .unwrap()
+        .is_none());
+
+    let mut forged = big.clone();
+    *forged.last_mut().unwrap() ^= 1;
+    alter(id.clone(), forged).await;
+    let mut reader = blobs.get_stream(&id).await.unwrap().expect("the blob");
+    let mut got = 0;
+    let err = loop {
+        match reader.stream.next().await {
+            Some(Ok(chunk)) => got += chunk.len(),
+            Some(Err(e)) => break e,
+            None => panic!("an altered blob streamed to its end"),
+        }
+    };
+    assert!(
+        matches!(err, paraf_store::StoreError::Corrupt(_)),
+        "{err:?}"
+    );
+    assert!(got < big.len(), "the last chunk is held back: {got}");
+    assert!(reader.stream.next().await.is_none());
+}

@@ -43,6 +43,17 @@ async fn blobs_are_content_addressed_and_verified() {
 }
 
 #[tokio::test]
+async fn blobs_stream_in_chunks_and_are_verified_as_they_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("blobs");
+    let fs = FsBlobStore::new(&root);
+    crate::common::streams_are_verified(&fs, |id, forged| async move {
+        std::fs::write(root.join(&id.as_str()[..2]).join(&id.as_str()[2..]), forged).unwrap();
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn connect_creates_the_data_directory_and_refuses_bad_urls() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("nested/paraf-data");

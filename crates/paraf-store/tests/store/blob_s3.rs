@@ -66,3 +66,20 @@ async fn blobs_in_a_bucket_are_content_addressed_and_verified() {
         Arc::new(S3BlobStore::with_builder(client(&moto), "no-such-bucket", "").unwrap());
     assert!(matches!(nowhere.put(&pdf).await, Err(StoreError::Blob(_))));
 }
+
+#[tokio::test]
+async fn blobs_in_a_bucket_stream_and_are_verified_as_they_pass() {
+    let moto = Moto::start().await;
+    moto.bucket("paraf").await;
+    let s3 = S3BlobStore::with_builder(client(&moto), "paraf", "").unwrap();
+    let raw = client(&moto).with_bucket_name("paraf").build().unwrap();
+    let key = |id: &BlobId| s3.key(id);
+    let forge = |id: BlobId, forged: Vec<u8>| {
+        let k = key(&id);
+        async move {
+            use object_store::ObjectStoreExt as _;
+            raw.put(&k, forged.into()).await.unwrap();
+        }
+    };
+    crate::common::streams_are_verified(&s3, forge).await;
+}

@@ -807,8 +807,8 @@ async fn download(
     Path((_lang, token, doc)): Path<(String, String, u32)>,
 ) -> Response {
     match state.core.link_download(&token, doc).await {
-        Ok((name, bytes)) => {
-            let mut resp = (StatusCode::OK, bytes).into_response();
+        Ok((name, file)) => {
+            let mut resp = paraf_http::files::streamed(file);
             let h = resp.headers_mut();
             h.insert(
                 header::CONTENT_TYPE,
