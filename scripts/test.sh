@@ -27,7 +27,7 @@ if [ "$#" -eq 0 ]; then
   AWS_ENDPOINT="http://127.0.0.1:$port" AWS_ALLOW_HTTP=true AWS_REGION=us-east-1 \
     AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing PARAF_TEST_BLOB_STORE=s3://paraf-tests \
     cargo test -p paraf-server --test http --locked --no-fail-fast -- \
-      ext_envelopes:: envelopes:: proof:: gesdocs_proof:: alphasign:: fsck:: downloads:: 2>&1 | tee -a "$log" || status=$?
+      ext_envelopes:: envelopes:: proof:: gesdocs_proof:: alphasign:: fsck:: downloads:: gesdocs_share:: 2>&1 | tee -a "$log" || status=$?
 fi
 # One closing line over all test binaries.
 awk '/^test result:/ { p += $4; f += $6 } END { printf "paraf: %d passed, %d failed\n", p, f }' "$log"

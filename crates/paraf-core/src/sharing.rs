@@ -42,27 +42,74 @@ fn safe_name(name: &str) -> String {
     }
 }
 
+/// A file being uploaded for a later share, written to the blob store as it arrives (never
+/// whole in memory): [`Core::begin_upload`], [`UploadWriter::write`], [`Core::finish_upload`].
+/// Dropped unfinished, it leaves nothing behind.
+pub struct UploadWriter {
+    blob: Box<dyn paraf_store::BlobWriter>,
+    /// The first bytes, for the PDF header check.
+    head: Vec<u8>,
+}
+
+/// Enough of a file's start to see a PDF header (`%PDF-` starting in the first 1024 bytes).
+const HEAD: usize = 1024 + 4;
+
+impl UploadWriter {
+    /// Appends a chunk; more than 50 MB in all is refused (`file`).
+    pub async fn write(&mut self, chunk: bytes::Bytes) -> Result<()> {
+        if self.blob.written() + chunk.len() as u64 > MAX_DOCUMENT_BYTES as u64 {
+            return Err(CoreError::invalid("file", "must be 1 byte to 50 MB"));
+        }
+        let take = HEAD.saturating_sub(self.head.len()).min(chunk.len());
+        self.head.extend_from_slice(&chunk[..take]);
+        self.blob.write(chunk).await.map_err(CoreError::internal)
+    }
+
+    /// How many bytes came so far.
+    pub fn written(&self) -> u64 {
+        self.blob.written()
+    }
+
+    /// Whether the file starts as a PDF does; `None` while too few bytes came to tell.
+    pub fn pdf_header(&self) -> Option<bool> {
+        match crate::documents::has_pdf_header(&self.head) {
+            true => Some(true),
+            false if self.head.len() >= HEAD => Some(false),
+            false => None,
+        }
+    }
+}
+
 impl Core {
+    /// Starts an upload (see [`UploadWriter`]).
+    pub async fn begin_upload(&self) -> Result<UploadWriter> {
+        Ok(UploadWriter {
+            blob: self.blobs.writer().await.map_err(CoreError::internal)?,
+            head: Vec::new(),
+        })
+    }
+
     /// Keeps an uploaded file for a later share; returns its path
-    /// (`secure_downloads/<random>_<name>`).
-    pub async fn upload(
+    /// (`secure_downloads/<random>_<name>`) and size. An empty file is refused (`file`).
+    pub async fn finish_upload(
         &self,
         org: OrgId,
+        upload: UploadWriter,
         name: &str,
-        bytes: &[u8],
         actor: &Actor,
-    ) -> Result<String> {
-        if bytes.is_empty() || bytes.len() > MAX_DOCUMENT_BYTES {
+    ) -> Result<(String, u64)> {
+        if upload.written() == 0 {
             return Err(CoreError::invalid("file", "must be 1 byte to 50 MB"));
         }
         let r: [u8; 8] = paraf_domain::random_bytes(&*self.entropy)?;
         let path = format!("secure_downloads/{}_{}", hex::encode(r), safe_name(name));
-        let blob = self.blobs.put(bytes).await.map_err(CoreError::internal)?;
+        // The blob is durable before the row that names it.
+        let (blob, size) = upload.blob.finish().await.map_err(CoreError::internal)?;
         let up = paraf_store::Upload {
             path: path.clone(),
             name: name.chars().take(200).collect(),
             blob,
-            size: bytes.len() as u64,
+            size,
         };
         self.store.create_upload(org, &up, self.now()).await?;
         let event = self.audit_event(
@@ -70,10 +117,10 @@ impl Core {
             actor,
             AuditAction::FileUploaded,
             Some(format!("upload:{path}")),
-            json!({"size": bytes.len()}),
+            json!({"size": size}),
         );
         self.record_later(event);
-        Ok(path)
+        Ok((path, size))
     }
 
     /// An upload of the organisation: its name and bytes ("not found" for another's path).

@@ -45,33 +45,38 @@ pub async fn upload(
     let mut mp = Multipart::from_request(req, &state)
         .await
         .map_err(|_| GesDocsError::invalid("file", "The file field is required."))?;
+    let not_pdf = || GesDocsError::invalid("file", "The file field must be a file of type: pdf.");
+    // The file goes to the blob store as it arrives (a non-PDF is refused at its first KiB).
     let mut file = None;
-    while let Some(field) = mp.next_field().await.map_err(|_| unreadable())? {
+    while let Some(mut field) = mp.next_field().await.map_err(|_| unreadable())? {
         if field.name() == Some("file") {
             let name = field.file_name().unwrap_or("document.pdf").to_string();
-            let bytes = field.bytes().await.map_err(|_| unreadable())?;
-            file = Some((name, bytes));
+            let mut upload = state.core.begin_upload().await?;
+            while let Some(chunk) = field.chunk().await.map_err(|_| unreadable())? {
+                upload.write(chunk).await?;
+                if upload.pdf_header() == Some(false) {
+                    return Err(not_pdf());
+                }
+            }
+            file = Some((name, upload));
         }
     }
-    let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
+    let Some((name, upload)) = file.filter(|(_, u)| u.written() > 0) else {
         return Err(GesDocsError::invalid("file", "The file field is required."));
     };
-    if !has_pdf_header(&bytes) {
-        return Err(GesDocsError::invalid(
-            "file",
-            "The file field must be a file of type: pdf.",
-        ));
+    if upload.pdf_header() != Some(true) {
+        return Err(not_pdf());
     }
-    let path = state
+    let (path, size) = state
         .core
-        .upload(caller.p.org, &name, &bytes, &caller.actor)
+        .finish_upload(caller.p.org, upload, &name, &caller.actor)
         .await?;
     let reply = UploadCreated {
         status: "success".into(),
         message: "File uploaded.".into(),
         path,
         name,
-        size: bytes.len() as u64,
+        size,
     };
     Ok((StatusCode::CREATED, Json(reply)).into_response())
 }

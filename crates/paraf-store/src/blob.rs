@@ -31,6 +31,19 @@ use crate::{Result, StoreError};
 /// The future every [`BlobStore`] method returns.
 pub type BlobFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'a>>;
 
+/// A blob being written chunk by chunk without holding it whole (uploads): [`BlobStore::writer`].
+/// Nothing is visible under any id before [`BlobWriter::finish`]; a writer dropped unfinished
+/// leaves nothing behind (its temporary file or upload is removed).
+pub trait BlobWriter: Send {
+    /// Appends a chunk.
+    fn write<'a>(&'a mut self, chunk: Bytes) -> BlobFuture<'a, ()>;
+    /// How many bytes were written so far.
+    fn written(&self) -> u64;
+    /// Makes the blob durable under its content hash (stored once if those bytes are there
+    /// already) and returns its id and size.
+    fn finish(self: Box<Self>) -> BlobFuture<'static, (BlobId, u64)>;
+}
+
 /// A blob's content as a stream of chunks.
 pub type BlobStream = Pin<Box<dyn Stream<Item = Result<Bytes>> + Send>>;
 
@@ -139,6 +152,8 @@ pub trait BlobStore: Send + Sync + std::fmt::Debug {
     /// A blob as a stream of chunks checked against its id as they pass (see the module's
     /// "Streaming"), or `None` if there is none with this id.
     fn get_stream<'a>(&'a self, id: &'a BlobId) -> BlobFuture<'a, Option<BlobReader>>;
+    /// A writer of a new blob given in chunks (see [`BlobWriter`]).
+    fn writer<'a>(&'a self) -> BlobFuture<'a, Box<dyn BlobWriter>>;
     /// Whether a blob exists.
     fn exists<'a>(&'a self, id: &'a BlobId) -> BlobFuture<'a, bool>;
     /// Removes a blob (no error if there is none). Only for blobs nothing else references,
@@ -170,8 +185,82 @@ impl FsBlobStore {
 
     /// Where the blob with this id is (or would be) stored.
     pub fn path(&self, id: &BlobId) -> PathBuf {
-        let hex = id.as_str();
-        self.root.join(&hex[..2]).join(&hex[2..])
+        blob_path(&self.root, id)
+    }
+}
+
+/// `<root>/ab/cdef…` for the blob `abcdef…`.
+fn blob_path(root: &Path, id: &BlobId) -> PathBuf {
+    let hex = id.as_str();
+    root.join(&hex[..2]).join(&hex[2..])
+}
+
+/// A blob written to `<root>/tmp/…` as it comes, hashed on the way, then fsynced and renamed
+/// to its content address.
+struct FsWriter {
+    root: PathBuf,
+    tmp: PathBuf,
+    file: Option<tokio::fs::File>,
+    hasher: sha2::Sha256,
+    written: u64,
+}
+
+impl BlobWriter for FsWriter {
+    fn write<'a>(&'a mut self, chunk: Bytes) -> BlobFuture<'a, ()> {
+        Box::pin(async move {
+            use tokio::io::AsyncWriteExt as _;
+            let file = self
+                .file
+                .as_mut()
+                .ok_or_else(|| StoreError::Task("a finished blob writer".into()))?;
+            file.write_all(&chunk).await?;
+            self.hasher.update(&chunk);
+            self.written += chunk.len() as u64;
+            Ok(())
+        })
+    }
+
+    fn written(&self) -> u64 {
+        self.written
+    }
+
+    fn finish(mut self: Box<Self>) -> BlobFuture<'static, (BlobId, u64)> {
+        Box::pin(async move {
+            let file = self
+                .file
+                .take()
+                .ok_or_else(|| StoreError::Task("a finished blob writer".into()))?;
+            let id = BlobId::parse(&hex::encode(self.hasher.clone().finalize()))?;
+            let dest = blob_path(&self.root, &id);
+            let (tmp, size) = (self.tmp.clone(), self.written);
+            let file = file.into_std().await;
+            tokio::task::spawn_blocking(move || -> Result<()> {
+                file.sync_all()?;
+                drop(file);
+                if dest.exists() {
+                    std::fs::remove_file(&tmp)?;
+                    return Ok(());
+                }
+                let parent = dest
+                    .parent()
+                    .ok_or_else(|| StoreError::Config("blob path has no parent".into()))?;
+                std::fs::create_dir_all(parent)?;
+                std::fs::rename(&tmp, &dest)?;
+                std::fs::File::open(parent)?.sync_all()?;
+                Ok(())
+            })
+            .await
+            .map_err(|e| StoreError::Task(e.to_string()))??;
+            Ok((id, size))
+        })
+    }
+}
+
+impl Drop for FsWriter {
+    fn drop(&mut self) {
+        // Unfinished, or failed while finishing: no temporary file stays behind (once
+        // finished it was renamed away, and this finds nothing).
+        let _ = std::fs::remove_file(&self.tmp);
     }
 }
 
@@ -260,6 +349,27 @@ impl BlobStore for FsBlobStore {
                 size,
                 stream: verified(id.clone(), size, chunks),
             }))
+        })
+    }
+
+    fn writer<'a>(&'a self) -> BlobFuture<'a, Box<dyn BlobWriter>> {
+        Box::pin(async move {
+            let tmp_dir = self.root.join("tmp");
+            tokio::fs::create_dir_all(&tmp_dir).await?;
+            let tmp = tmp_dir.join(format!(
+                "upload.{}.{}",
+                std::process::id(),
+                self.counter.fetch_add(1, Ordering::Relaxed)
+            ));
+            let file = tokio::fs::File::create(&tmp).await?;
+            let w: Box<dyn BlobWriter> = Box::new(FsWriter {
+                root: self.root.clone(),
+                tmp,
+                file: Some(file),
+                hasher: sha2::Sha256::new(),
+                written: 0,
+            });
+            Ok(w)
         })
     }
 
@@ -384,6 +494,22 @@ impl BlobStore for Measured {
         })
     }
 
+    fn writer<'a>(&'a self) -> BlobFuture<'a, Box<dyn BlobWriter>> {
+        Box::pin(async move {
+            let t = std::time::Instant::now();
+            let r = self.inner.writer().await;
+            if r.is_err() {
+                self.stats.errors.fetch_add(1, Ordering::Relaxed);
+            }
+            let w: Box<dyn BlobWriter> = Box::new(MeasuredWriter {
+                inner: r?,
+                stats: self.stats.clone(),
+                started: t,
+            });
+            Ok(w)
+        })
+    }
+
     fn exists<'a>(&'a self, id: &'a BlobId) -> BlobFuture<'a, bool> {
         Box::pin(async move {
             let r = self.inner.exists(id).await;
@@ -400,6 +526,38 @@ impl BlobStore for Measured {
             if r.is_err() {
                 self.stats.errors.fetch_add(1, Ordering::Relaxed);
             }
+            r
+        })
+    }
+}
+
+/// A writer whose blob counts as one put (timed from its start to its finish).
+struct MeasuredWriter {
+    inner: Box<dyn BlobWriter>,
+    stats: std::sync::Arc<BlobStats>,
+    started: std::time::Instant,
+}
+
+impl BlobWriter for MeasuredWriter {
+    fn write<'a>(&'a mut self, chunk: Bytes) -> BlobFuture<'a, ()> {
+        Box::pin(async move {
+            let r = self.inner.write(chunk).await;
+            if r.is_err() {
+                self.stats.errors.fetch_add(1, Ordering::Relaxed);
+            }
+            r
+        })
+    }
+
+    fn written(&self) -> u64 {
+        self.inner.written()
+    }
+
+    fn finish(self: Box<Self>) -> BlobFuture<'static, (BlobId, u64)> {
+        Box::pin(async move {
+            let r = self.inner.finish().await;
+            self.stats
+                .record(&r, &self.stats.puts, &self.stats.put_micros, self.started);
             r
         })
     }

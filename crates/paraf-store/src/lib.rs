@@ -53,7 +53,8 @@ use sqlx::sqlite::{
 };
 
 pub use blob::{
-    BlobCounts, BlobFuture, BlobReader, BlobStats, BlobStore, BlobStream, FsBlobStore, Measured,
+    BlobCounts, BlobFuture, BlobReader, BlobStats, BlobStore, BlobStream, BlobWriter, FsBlobStore,
+    Measured,
 };
 pub use blob_s3::S3BlobStore;
 pub use ca::{StoredCa, StoredCaCertificate, StoredCrl};

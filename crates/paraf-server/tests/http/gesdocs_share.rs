@@ -189,4 +189,45 @@ async fn files_are_shared_behind_a_code(backend: Backend) {
     app.stop().await;
 }
 
-crate::both_backends!(files_are_shared_behind_a_code);
+/// A large upload goes to the blob store as it arrives: stored under its content hash with
+/// its size; one that is not a PDF is refused at its first KiB and leaves no blob.
+async fn large_uploads_stream_to_the_store(backend: Backend) {
+    let app = spawn_with(backend, |c| c.registration_open = true).await;
+    let token = account(&app, "gros@cabinet.fr").await;
+    let mut big = b"%PDF-1.7\n".to_vec();
+    big.extend((0..20 * 1024 * 1024u32).map(|i| b"0123456789abcdef\n"[(i % 17) as usize]));
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(big.clone()).file_name("Gros.pdf"),
+    );
+    let (s, v) = post_multipart(&app, "/api/uploads", &token, form).await;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["size"], big.len() as u64);
+    let id = paraf_domain::BlobId::of(&big);
+    let stored = app.state.blobs.get_stream(&id).await.unwrap().unwrap();
+    assert_eq!(stored.size, big.len() as u64);
+
+    let mut html = b"<html>".to_vec();
+    html.extend(std::iter::repeat_n(b'x', 3 * 1024 * 1024));
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(html.clone()).file_name("x.pdf"),
+    );
+    let (s, v) = post_multipart(&app, "/api/uploads", &token, form).await;
+    assert_eq!(s, 422, "{v}");
+    assert_eq!(
+        v["errors"]["file"][0],
+        "The file field must be a file of type: pdf."
+    );
+    assert!(!app
+        .state
+        .blobs
+        .exists(&paraf_domain::BlobId::of(&html))
+        .await
+        .unwrap());
+}
+
+crate::both_backends!(
+    files_are_shared_behind_a_code,
+    large_uploads_stream_to_the_store
+);

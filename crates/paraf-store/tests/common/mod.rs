@@ -171,3 +171,56 @@ where
     assert!(got < big.len(), "the last chunk is held back: {got}");
     assert!(reader.stream.next().await.is_none());
 }
+
+/// The writing contract of a blob store: a blob given in chunks — small (one write), or
+/// larger than a part (17 MiB in 1 MiB chunks) — is stored under its content hash and reads
+/// back whole; the same bytes again are stored once; a writer dropped unfinished leaves
+/// nothing readable. `leftovers` lists what the store holds besides blobs (temporary files
+/// or objects) and must be empty at the end.
+pub async fn writers_store_under_the_content_hash<F, Fut>(
+    blobs: &dyn paraf_store::BlobStore,
+    leftovers: F,
+) where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Vec<String>>,
+{
+    let small = b"%PDF-1.7\nsmall".to_vec();
+    let mut w = blobs.writer().await.unwrap();
+    w.write(small[..4].to_vec().into()).await.unwrap();
+    w.write(small[4..].to_vec().into()).await.unwrap();
+    assert_eq!(w.written(), small.len() as u64);
+    let (id, size) = w.finish().await.unwrap();
+    assert_eq!((id.clone(), size), (paraf_domain::BlobId::of(&small), 14));
+    assert_eq!(blobs.get(&id).await.unwrap(), Some(small));
+
+    let big: Vec<u8> = (0..17 * 1024 * 1024u32).map(|i| (i % 253) as u8).collect();
+    for _ in 0..2 {
+        let mut w = blobs.writer().await.unwrap();
+        for chunk in big.chunks(1024 * 1024) {
+            w.write(chunk.to_vec().into()).await.unwrap();
+        }
+        let (id, size) = w.finish().await.unwrap();
+        assert_eq!(id, paraf_domain::BlobId::of(&big));
+        assert_eq!(size, big.len() as u64);
+        let back = blobs.get_stream(&id).await.unwrap().unwrap();
+        assert_eq!(back.read_all().await.unwrap(), big);
+    }
+
+    // Dropped unfinished, small and past a part: nothing readable, nothing left.
+    for n in [3, 10] {
+        let mut w = blobs.writer().await.unwrap();
+        for chunk in big.chunks(1024 * 1024).take(n) {
+            w.write(chunk.to_vec().into()).await.unwrap();
+        }
+        drop(w);
+    }
+    let mut left = Vec::new();
+    for _ in 0..50 {
+        left = leftovers().await;
+        if left.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(left.is_empty(), "left behind: {left:?}");
+}

@@ -54,6 +54,26 @@ async fn blobs_stream_in_chunks_and_are_verified_as_they_pass() {
 }
 
 #[tokio::test]
+async fn blobs_are_written_in_chunks() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("blobs");
+    let fs = FsBlobStore::new(&root);
+    let tmp = root.join("tmp");
+    crate::common::writers_store_under_the_content_hash(&fs, || {
+        let tmp = tmp.clone();
+        async move {
+            std::fs::read_dir(&tmp)
+                .map(|d| {
+                    d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                        .collect()
+                })
+                .unwrap_or_default()
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn connect_creates_the_data_directory_and_refuses_bad_urls() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("nested/paraf-data");

@@ -83,3 +83,21 @@ async fn blobs_in_a_bucket_stream_and_are_verified_as_they_pass() {
     };
     crate::common::streams_are_verified(&s3, forge).await;
 }
+
+#[tokio::test]
+async fn blobs_are_written_to_a_bucket_in_chunks_and_parts() {
+    let moto = Moto::start().await;
+    moto.bucket("paraf").await;
+    let s3 = S3BlobStore::with_builder(client(&moto), "paraf", "p").unwrap();
+    let moto = &moto;
+    crate::common::writers_store_under_the_content_hash(&s3, || async move {
+        // Besides the two blobs (p/ab/cdef…): nothing, no temporary object.
+        moto.objects("paraf")
+            .await
+            .into_iter()
+            .filter(|k| k.split('/').nth(1).is_none_or(|d| d.len() != 2))
+            .collect()
+    })
+    .await;
+    assert_eq!(moto.objects("paraf").await.len(), 2);
+}
