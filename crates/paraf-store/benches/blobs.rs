@@ -1,7 +1,9 @@
 //! Blob put/get latency: files (`FsBlobStore`: write, fsync, rename, fsync the directory) vs an
 //! S3-compatible bucket (`S3BlobStore` on a `moto_server` this bench starts on loopback), for a
 //! 24 KB, a 1 MB and a 20 MB blob. Each put stores new bytes (a counter in the first bytes);
-//! each get reads and hashes the blob. Prints the median and the minimum of each.
+//! each get reads and hashes the blob. Prints the median and the minimum of each. A second
+//! table does the same through the streaming paths: a writer fed 1 MiB chunks, and a stream
+//! read to its end (with the time to its first chunk), which never hold the blob whole.
 //!
 //! `cargo bench -p paraf-store --bench blobs` (needs `moto_server`: `pip install 'moto[server]'`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -21,6 +23,44 @@ fn stats(mut v: Vec<Duration>) -> (Duration, Duration) {
 
 fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1e3)
+}
+
+async fn measure_streams(name: &str, store: Arc<dyn BlobStore>, size: usize) {
+    use futures_util::StreamExt as _;
+    let (mut puts, mut firsts, mut gets) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..RUNS {
+        let mut bytes = vec![b'y'; size];
+        bytes[..8].copy_from_slice(&(i as u64).to_le_bytes());
+        let t = Instant::now();
+        let mut w = store.writer().await.expect("writer");
+        for chunk in bytes.chunks(1024 * 1024) {
+            w.write(bytes::Bytes::copy_from_slice(chunk))
+                .await
+                .expect("write");
+        }
+        let (id, _) = w.finish().await.expect("finish");
+        puts.push(t.elapsed());
+        let t = Instant::now();
+        let mut r = store.get_stream(&id).await.expect("get").expect("present");
+        let mut n = 0;
+        while let Some(chunk) = r.stream.next().await {
+            if n == 0 {
+                firsts.push(t.elapsed());
+            }
+            n += chunk.expect("chunk").len();
+        }
+        gets.push(t.elapsed());
+        assert_eq!(n, size);
+    }
+    let ((pm, pmin), (fm, _), (gm, gmin)) = (stats(puts), stats(firsts), stats(gets));
+    println!(
+        "| {name} | {size} | median {}, min {} | first chunk median {}; end median {}, min {} |",
+        ms(pm),
+        ms(pmin),
+        ms(fm),
+        ms(gm),
+        ms(gmin)
+    );
 }
 
 async fn measure(name: &str, store: Arc<dyn BlobStore>, size: usize) {
@@ -72,6 +112,13 @@ fn main() {
         for size in [24 * 1024, 1024 * 1024, 20 * 1024 * 1024] {
             measure("files", files.clone(), size).await;
             measure("S3 (moto_server, loopback)", s3.clone(), size).await;
+        }
+        println!();
+        println!("| store | bytes | writer (1 MiB chunks) | streamed get |");
+        println!("|---|---|---|---|");
+        for size in [1024 * 1024, 20 * 1024 * 1024] {
+            measure_streams("files", files.clone(), size).await;
+            measure_streams("S3 (moto_server, loopback)", s3.clone(), size).await;
         }
     });
 }
