@@ -1033,14 +1033,7 @@ impl Core {
         let moved = async {
             self.create_empty_fields(&e).await?;
             self.store
-                .set_envelope_status(
-                    org,
-                    id,
-                    &[EnvelopeStatus::Draft],
-                    EnvelopeStatus::Sent,
-                    None,
-                    now,
-                )
+                .mark_sent(org, id, now)
                 .await
                 .map_err(CoreError::from)
         }
@@ -1053,22 +1046,43 @@ impl Core {
                 reason: "the envelope is no longer a draft".into(),
             }));
         }
-        let expires = self.links_expire(&e);
+        let e = self.store.envelope(org, id).await?;
+        self.follow_send(&e, actor).await
+    }
+
+    /// What follows the sending of `e`, safe to run again (the housekeeping does when the
+    /// process that sent it died in between): a link for every recipient who has none, the
+    /// `envelope.sent` record (once), the first group invited (each mail queued once), the
+    /// `envelope.sent` events (queued once); then the sending is marked announced. Returns
+    /// every recipient's link.
+    async fn follow_send(&self, e: &Envelope, actor: &Actor) -> Result<Vec<SigningLink>> {
+        if e.status != EnvelopeStatus::Sent {
+            // Answered or ended meanwhile (recalled: a draft again): nothing left to do.
+            self.store.mark_send_announced(e.id).await?;
+            return Ok(Vec::new());
+        }
+        let expires = self.links_expire(e);
         let mut links = Vec::new();
-        for r in recipients {
-            let url = self.new_link(&r, expires).await?;
+        for r in self.store.recipients(e.id).await? {
+            let url = match self.store.recipient_token_sealed(r.id).await? {
+                Some(_) => self.link_of(&r).await?,
+                None => self.first_link(&r, expires).await?,
+            };
             links.push(SigningLink { recipient: r, url });
         }
-        let e = self.store.envelope(org, id).await?;
-        self.envelope_event(
-            &e,
+        self.audit_once(
+            e,
             actor,
             AuditAction::EnvelopeSent,
             json!({"recipients": links.len()}),
-        );
-        self.invite_group(&e, 1).await?;
-        self.envelope_webhook(&e, "envelope.sent", None, json!({}))
-            .await;
+            e.sent_at,
+        )
+        .await?;
+        self.invite_group(e, 1).await?;
+        let key = format!("envelope.sent:{}", e.uuid);
+        self.envelope_webhook_once(e, "envelope.sent", None, json!({}), Some(&key))
+            .await?;
+        self.store.mark_send_announced(e.id).await?;
         Ok(links)
     }
 
@@ -1157,12 +1171,33 @@ impl Core {
             .map_err(CoreError::internal)?;
         let token = self.master_key.open(&bytes).map_err(CoreError::internal)?;
         let token = String::from_utf8(token.to_vec()).map_err(CoreError::internal)?;
-        Ok(format!("{}/{}/sign/{token}", self.public_url, r.language))
+        Ok(self.link_url(r, &token))
     }
 
     /// Mails recipient `r` of `e` their link, the subject starting with `prefix` (a reminder's).
     pub(crate) async fn mail_link(&self, e: &Envelope, r: &Recipient, prefix: &str) -> Result<()> {
+        self.mail_link_keyed(e, r, prefix, false).await
+    }
+
+    /// The invitation of [`Core::mail_link`], queued at most once per link.
+    async fn mail_link_once(&self, e: &Envelope, r: &Recipient) -> Result<()> {
+        self.mail_link_keyed(e, r, "", true).await
+    }
+
+    async fn mail_link_keyed(
+        &self,
+        e: &Envelope,
+        r: &Recipient,
+        prefix: &str,
+        once: bool,
+    ) -> Result<()> {
         let url = self.link_of(r).await?;
+        let key = once.then(|| {
+            format!(
+                "invitation:{}",
+                &crate::proof::sha256_hex(url.as_bytes())[..32]
+            )
+        });
         let (subject, text) = if crate::sharing::is_sharing(&e.header) {
             share_invitation(
                 &r.language,
@@ -1179,7 +1214,7 @@ impl Core {
             )
         };
         self.store
-            .queue_mail(
+            .queue_message_once(
                 &NewMail {
                     org: Some(e.org),
                     to: r.email.as_str().to_string(),
@@ -1187,7 +1222,9 @@ impl Core {
                     text,
                     html: None,
                 },
+                paraf_store::MAIL_QUEUE,
                 self.now(),
+                key.as_deref(),
             )
             .await?;
         Ok(())
@@ -1200,16 +1237,42 @@ impl Core {
         r: &Recipient,
         expires: paraf_domain::Timestamp,
     ) -> Result<String> {
+        let (token, sealed) = self.fresh_token()?;
+        self.store
+            .set_recipient_token(r.id, &token_hash(&token), &sealed, expires)
+            .await?;
+        Ok(self.link_url(r, &token))
+    }
+
+    /// A recipient's first link, unless a concurrent sender gave them one meanwhile (then
+    /// theirs).
+    async fn first_link(&self, r: &Recipient, expires: paraf_domain::Timestamp) -> Result<String> {
+        let (token, sealed) = self.fresh_token()?;
+        if self
+            .store
+            .set_recipient_token_if_none(r.id, &token_hash(&token), &sealed, expires)
+            .await?
+        {
+            Ok(self.link_url(r, &token))
+        } else {
+            self.link_of(r).await
+        }
+    }
+
+    /// A new link token and its sealed form (stored to mail the link again).
+    fn fresh_token(&self) -> Result<(String, String)> {
         let secret: [u8; 32] = paraf_domain::random_bytes(&*self.entropy)?;
         let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret);
         let sealed = self
             .master_key
             .seal_text(token.as_bytes())
             .map_err(CoreError::internal)?;
-        self.store
-            .set_recipient_token(r.id, &token_hash(&token), &sealed, expires)
-            .await?;
-        Ok(format!("{}/{}/sign/{token}", self.public_url, r.language))
+        Ok((token, sealed))
+    }
+
+    /// The signing address of token `token` of `r`.
+    fn link_url(&self, r: &Recipient, token: &str) -> String {
+        format!("{}/{}/sign/{token}", self.public_url, r.language)
     }
 
     /// When the links of `e` stop working.
@@ -1224,11 +1287,16 @@ impl Core {
     pub(crate) async fn invite_group(&self, e: &Envelope, group: u32) -> Result<()> {
         let now = self.now();
         for r in self.store.recipients(e.id).await? {
-            if r.group != group || !self.store.mark_recipient_invited(r.id, now).await? {
+            if r.group != group || r.status != RecipientStatus::Waiting {
                 continue;
             }
+            // The mail first, queued once per link: a process dying before the mark below
+            // leaves it queued, and whoever invites again queues no second one.
             if mails_invitations(e) {
-                self.mail_link(e, &r, "").await?;
+                self.mail_link_once(e, &r).await?;
+            }
+            if !self.store.mark_recipient_invited(r.id, now).await? {
+                continue;
             }
             self.push_invitation(e, &r.email).await;
             let event = self.audit_event(
@@ -1719,6 +1787,7 @@ impl Core {
             actor,
             AuditAction::RecipientSigned,
             json!({"recipient": recipient.position}),
+            None,
         )
         .await?;
         let key = format!("recipient.signed:{}:{}", e.uuid, recipient.position);
@@ -1773,6 +1842,7 @@ impl Core {
             actor,
             AuditAction::RecipientDeclined,
             json!({"recipient": recipient.position, "reason": reason}),
+            None,
         )
         .await?;
         let key = format!("envelope.declined:{}:{}", e.uuid, recipient.position);
@@ -1789,20 +1859,24 @@ impl Core {
     }
 
     /// Appends `action` about `e` with `details` to the audit trail unless that very record
-    /// is there already (a follow-up run again), and waits until it is stored.
+    /// is there already (a follow-up run again), and waits until it is stored. With `since`,
+    /// any record of `action` about `e` made since then counts as that record (the first
+    /// run's actor may have been another than the follow-up's).
     async fn audit_once(
         &self,
         e: &Envelope,
         actor: &Actor,
         action: AuditAction,
         details: serde_json::Value,
+        since: Option<paraf_domain::Timestamp>,
     ) -> Result<()> {
         let target = format!("envelope:{}", e.uuid);
         let event = self.audit_event(e.org, actor, action, Some(target.clone()), details);
         let text = event.details.to_string();
+        let details = since.is_none().then_some(text.as_str());
         if self
             .store
-            .audit_exists(e.org, &target, &event.action, Some(&text))
+            .audit_exists(e.org, &target, &event.action, details, since)
             .await?
         {
             return Ok(());
@@ -1917,6 +1991,7 @@ impl Core {
             &Actor::system(),
             AuditAction::EnvelopeCompleted,
             json!({"reason": null}),
+            None,
         )
         .await?;
         let key = format!("envelope.completed:{}", e.uuid);
@@ -1996,6 +2071,17 @@ impl Core {
     pub async fn retry_sealing(&self) -> Result<usize> {
         let lease = chrono::Duration::from_std(self.config.sealing_lease)
             .unwrap_or(chrono::Duration::minutes(5));
+        // Sendings whose process died before following them up (links, invitations,
+        // events): followed up now.
+        for e in self
+            .store
+            .sends_unannounced(self.now() - lease, 100)
+            .await?
+        {
+            if let Err(err) = self.follow_send(&e, &Actor::system()).await {
+                tracing::error!(error = %err, envelope = %e.uuid, "could not follow up a sending");
+            }
+        }
         // Answers whose process died before following them up (the status, the record, the
         // events, the next group or the sealing): followed up now.
         for (e, r) in self

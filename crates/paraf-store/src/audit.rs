@@ -201,23 +201,25 @@ impl Store {
     }
 
     /// Whether the organisation has a record of `action` about `target` (with exactly these
-    /// `details`, the JSON text, if given).
+    /// `details`, the JSON text, if given; made at `since` or later, if given).
     pub async fn audit_exists(
         &self,
         org: OrgId,
         target: &str,
         action: &str,
         details: Option<&str>,
+        since: Option<paraf_domain::Timestamp>,
     ) -> Result<bool> {
         let row: Option<(i64,)> = with_pool!(self, |p| {
             sqlx::query_as(
                 "SELECT seq FROM audit_log WHERE org_id = $1 AND target = $2 AND action = $3 \
-             AND ($4 IS NULL OR details = $4) LIMIT 1",
+             AND ($4 IS NULL OR details = $4) AND ($5 IS NULL OR at >= $5) LIMIT 1",
             )
             .bind(org.0)
             .bind(target)
             .bind(action)
             .bind(details)
+            .bind(since.map(ts))
             .fetch_optional(p)
             .await
         })?;

@@ -728,6 +728,44 @@ impl Store {
         .await
     }
 
+    /// Moves a draft to `sent` at `now`, its follow-up pending (see
+    /// [`Store::sends_unannounced`]); `false` if it was no longer a draft.
+    pub async fn mark_sent(&self, org: OrgId, id: EnvelopeId, now: Timestamp) -> Result<bool> {
+        let n = affected!(self, |p| sqlx::query(
+            "UPDATE envelopes SET status = 'sent', status_reason = NULL, sent_at = $3, \
+             unannounced_since = $3 WHERE org_id = $1 AND id = $2 AND status = 'draft'"
+        )
+        .bind(org.0)
+        .bind(id.0)
+        .bind(ts(now))
+        .execute(p)
+        .await)?;
+        Ok(n == 1)
+    }
+
+    /// Envelopes sent before `before` whose follow-up (links, invitations, events) was not
+    /// done — the process that sent them died in between —, oldest first.
+    pub async fn sends_unannounced(&self, before: Timestamp, limit: u32) -> Result<Vec<Envelope>> {
+        self.envelopes_at(
+            "unannounced_since IS NOT NULL AND unannounced_since < $1 ORDER BY unannounced_since",
+            before,
+            limit,
+        )
+        .await
+    }
+
+    /// Records that what follows the sending of envelope `id` is done.
+    pub async fn mark_send_announced(&self, id: EnvelopeId) -> Result<()> {
+        self.clear_unannounced("envelopes", id.0).await
+    }
+
+    /// Clears `unannounced_since` of row `id` of `table` (one of ours, never user text).
+    async fn clear_unannounced(&self, table: &'static str, id: i64) -> Result<()> {
+        let sql = format!("UPDATE {table} SET unannounced_since = NULL WHERE id = $1");
+        affected!(self, |p| sqlx::query(&sql).bind(id).execute(p).await)?;
+        Ok(())
+    }
+
     /// Answers (signatures, refusals) given before `before` whose follow-up was not done —
     /// the process that took them died in between —, oldest first, with their envelopes.
     pub async fn answers_unannounced(
@@ -758,13 +796,7 @@ impl Store {
 
     /// Records that what follows recipient `id`'s answer is done.
     pub async fn mark_answer_announced(&self, id: RecipientId) -> Result<()> {
-        affected!(self, |p| sqlx::query(
-            "UPDATE recipients SET unannounced_since = NULL WHERE id = $1"
-        )
-        .bind(id.0)
-        .execute(p)
-        .await)?;
-        Ok(())
+        self.clear_unannounced("recipients", id.0).await
     }
 
     /// Records that the completion of envelope `id` was announced (audited, events queued).
@@ -823,6 +855,30 @@ impl Store {
             return Err(StoreError::not_found(Entity::Recipient));
         }
         Ok(())
+    }
+
+    /// Gives a recipient who has no link token this one; `false` if they had one already (a
+    /// concurrent sender's: theirs stands).
+    pub async fn set_recipient_token_if_none(
+        &self,
+        id: RecipientId,
+        token_hash: &str,
+        token_sealed: &str,
+        expires_at: Timestamp,
+    ) -> Result<bool> {
+        let n = affected!(self, |p| {
+            sqlx::query(
+                "UPDATE recipients SET token_hash = $2, token_sealed = $3, token_expires_at = $4 \
+             WHERE id = $1 AND token_sealed IS NULL",
+            )
+            .bind(id.0)
+            .bind(token_hash)
+            .bind(token_sealed)
+            .bind(ts(expires_at))
+            .execute(p)
+            .await
+        })?;
+        Ok(n == 1)
     }
 
     /// The sealed link token of a recipient, if they have one.

@@ -65,6 +65,7 @@ pub use invitations::Invitation;
 /// The S3 client's builder, for callers that configure it themselves (tests).
 pub use object_store::aws::AmazonS3Builder;
 pub use orgs::CreditTake;
+pub use outbox::MAIL_QUEUE;
 pub use people::{Appearance, Device};
 pub use uploads::Upload;
 

@@ -144,11 +144,25 @@ impl Store {
         queue: &str,
         now: Timestamp,
     ) -> Result<(Mail, JobId)> {
+        self.queue_message_once(mail, queue, now, None)
+            .await?
+            .ok_or_else(|| StoreError::Task("a message without key was not queued".into()))
+    }
+
+    /// [`Store::queue_message`] at most once under `key` (when given): `None` when a message
+    /// was queued under it already (nothing is written then).
+    pub async fn queue_message_once(
+        &self,
+        mail: &NewMail,
+        queue: &str,
+        now: Timestamp,
+        key: Option<&str>,
+    ) -> Result<Option<(Mail, JobId)>> {
         let insert = format!(
             "INSERT INTO mail_outbox (org_id, to_addr, subject, body_text, body_html, status, created_at) \
              VALUES ($1, $2, $3, $4, $5, 'pending', $6) RETURNING {MAIL_COLS}"
         );
-        let (row, job): (MailRow, i64) = with_pool!(self, |p| {
+        let queued: Option<(MailRow, i64)> = with_pool!(self, |p| {
             let mut tx = p.begin().await?;
             let row: MailRow = sqlx::query_as(&insert)
                 .bind(mail.org.map(|o| o.0))
@@ -160,9 +174,10 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?;
             let job = NewJob::new(queue, serde_json::json!({ "mail_id": row.id }), now);
-            let (job_id,): (i64,) = sqlx::query_as(
+            let job_id: Option<(i64,)> = sqlx::query_as(
                 "INSERT INTO jobs (queue, payload, status, attempts, max_attempts, base_delay_ms, max_delay_ms, \
-                 run_at, created_at, updated_at) VALUES ($1, $2, 'queued', 0, $3, $4, $5, $6, $6, $6) RETURNING id",
+                 run_at, created_at, updated_at, dedup_key) VALUES ($1, $2, 'queued', 0, $3, $4, $5, $6, $6, $6, $7) \
+                 ON CONFLICT (dedup_key) DO NOTHING RETURNING id",
             )
             .bind(&job.queue)
             .bind(job.payload.to_string())
@@ -170,12 +185,24 @@ impl Store {
             .bind(job.retry.base_delay.num_milliseconds())
             .bind(job.retry.max_delay.num_milliseconds())
             .bind(ts(now))
-            .fetch_one(&mut *tx)
+            .bind(key)
+            .fetch_optional(&mut *tx)
             .await?;
-            tx.commit().await?;
-            (row, job_id)
+            match job_id {
+                Some((job_id,)) => {
+                    tx.commit().await?;
+                    Some((row, job_id))
+                }
+                None => {
+                    tx.rollback().await?;
+                    None
+                }
+            }
         });
-        Ok((row.into_domain()?, JobId(job)))
+        match queued {
+            Some((row, job)) => Ok(Some((row.into_domain()?, JobId(job)))),
+            None => Ok(None),
+        }
     }
 
     /// One mail of the outbox.

@@ -19,6 +19,30 @@ use crate::common::*;
 use crate::envelopes::{draft, signed_by_alice, signer};
 use crate::jobs::webhook_endpoint;
 
+/// A server whose sealing lease (the housekeeping's wait) is 60 s, an organisation `slug` and
+/// a webhook receiver for all its events.
+async fn leased(backend: Backend, slug: &str) -> (TestApp, Tenant, Receiver) {
+    let app = spawn_with(backend, |c| {
+        c.sealing_lease = std::time::Duration::from_secs(60);
+    })
+    .await;
+    let t = tenant(&app, slug, Plan::Piagam).await;
+    let rx = Receiver::start(vec![200]).await;
+    webhook_endpoint(&app, t.org.id, &rx.url).await;
+    (app, t, rx)
+}
+
+/// The actions of the audit records about `e`, oldest first.
+async fn actions(app: &TestApp, t: &Tenant, e: &paraf_domain::Envelope) -> Vec<String> {
+    app.store
+        .audit_of_target(t.org.id, &format!("envelope:{}", e.uuid), 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.action)
+        .collect()
+}
+
 fn completed_ids(rx: &Receiver) -> Vec<String> {
     rx.deliveries()
         .iter()
@@ -28,13 +52,7 @@ fn completed_ids(rx: &Receiver) -> Vec<String> {
 }
 
 async fn a_completion_is_announced_once(backend: Backend) {
-    let app = spawn_with(backend, |c| {
-        c.sealing_lease = std::time::Duration::from_secs(60);
-    })
-    .await;
-    let t = tenant(&app, "annonce", Plan::Piagam).await;
-    let rx = Receiver::start(vec![200]).await;
-    webhook_endpoint(&app, t.org.id, &rx.url).await;
+    let (app, t, rx) = leased(backend, "annonce").await;
     let core = &app.state.core;
     let done = signed_by_alice(&app, t.org.id).await;
     eventually(20, "the completion delivered", || async {
@@ -110,13 +128,7 @@ fn events(rx: &Receiver) -> Vec<(String, String)> {
 }
 
 async fn an_answer_whose_process_died_is_followed_up_once(backend: Backend) {
-    let app = spawn_with(backend, |c| {
-        c.sealing_lease = std::time::Duration::from_secs(60);
-    })
-    .await;
-    let t = tenant(&app, "reponse", Plan::Piagam).await;
-    let rx = Receiver::start(vec![200]).await;
-    webhook_endpoint(&app, t.org.id, &rx.url).await;
+    let (app, t, rx) = leased(backend, "reponse").await;
     let core = &app.state.core;
     let (app, t) = (&app, &t);
     let sent = |title: &'static str, email: &'static str| async move {
@@ -190,15 +202,7 @@ async fn an_answer_whose_process_died_is_followed_up_once(backend: Backend) {
             .then_some(())
     })
     .await;
-    let audited = |e: paraf_domain::Envelope| async move {
-        app.store
-            .audit_of_target(t.org.id, &format!("envelope:{}", e.uuid), 100)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|r| r.action)
-            .collect::<Vec<_>>()
-    };
+    let audited = |e: paraf_domain::Envelope| async move { actions(app, t, &e).await };
     let count = |v: &[String], a: &str| v.iter().filter(|x| *x == a).count();
     let of_signed = audited(signed.clone()).await;
     assert_eq!(count(&of_signed, "recipient.signed"), 1, "{of_signed:?}");
@@ -230,7 +234,102 @@ async fn an_answer_whose_process_died_is_followed_up_once(backend: Backend) {
     // (the app stops when dropped)
 }
 
+/// A sending whose process died right after the status: no links, nobody invited. The
+/// housekeeping (after the lease) gives the links, invites the first group — one mail each —
+/// and records and announces the sending once; again, nothing more.
+async fn a_sending_whose_process_died_is_followed_up_once(backend: Backend) {
+    let (app, t, rx) = leased(backend, "envoi").await;
+    let core = &app.state.core;
+    let e = core
+        .create_envelope(
+            t.org.id,
+            draft(
+                pdf_with_pages(&["Le client <@signature1@>", "La banque <@signature2@>"]),
+                vec![
+                    signer("alice@email.com", 1, "fr"),
+                    signer("bob@email.com", 2, "fr"),
+                ],
+            ),
+            &paraf_core::audit::Actor::cli(),
+        )
+        .await
+        .unwrap();
+    let now = paraf_domain::Clock::now(&*app.clock);
+    assert!(app.store.mark_sent(t.org.id, e.id, now).await.unwrap());
+    core.retry_sealing().await.unwrap();
+    let mails = || async { app.store.list_mail(Some(t.org.id), 100).await.unwrap() };
+    assert!(mails().await.is_empty(), "within the lease nothing happens");
+
+    app.clock.advance(Duration::seconds(61));
+    core.retry_sealing().await.unwrap();
+    let rs = app.store.recipients(e.id).await.unwrap();
+    assert_eq!(rs[0].status.as_str(), "invited");
+    assert_eq!(rs[1].status.as_str(), "waiting");
+    for r in &rs {
+        assert!(app
+            .store
+            .recipient_token_sealed(r.id)
+            .await
+            .unwrap()
+            .is_some());
+    }
+    let sent = mails().await;
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].to, "alice@email.com");
+    eventually(20, "the sent event", || async {
+        events(&rx)
+            .iter()
+            .any(|(e, _)| e.starts_with("envelope.sent"))
+            .then_some(())
+    })
+    .await;
+    let records = || actions(&app, &t, &e);
+    let audited = records().await;
+    assert_eq!(
+        audited.iter().filter(|a| *a == "envelope.sent").count(),
+        1,
+        "{audited:?}"
+    );
+
+    // Run again (another instance's housekeeping): the same links, no second mail, event or
+    // record.
+    let before = events(&rx);
+    let cli = paraf_core::audit::Actor::cli();
+    let link = core
+        .recipient_link(t.org.id, e.id, rs[0].id, &cli)
+        .await
+        .unwrap();
+    app.fresh
+        .db
+        .raw("UPDATE envelopes SET unannounced_since = 1")
+        .await;
+    core.retry_sealing().await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(mails().await.len(), 1);
+    assert_eq!(events(&rx), before);
+    assert_eq!(
+        records()
+            .await
+            .iter()
+            .filter(|a| *a == "envelope.sent")
+            .count(),
+        1
+    );
+    let again = core
+        .recipient_link(t.org.id, e.id, rs[0].id, &cli)
+        .await
+        .unwrap();
+    assert_eq!(again, link);
+    assert!(app
+        .store
+        .sends_unannounced(paraf_domain::Clock::now(&*app.clock), 10)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
 crate::both_backends!(
     a_completion_is_announced_once,
-    an_answer_whose_process_died_is_followed_up_once
+    an_answer_whose_process_died_is_followed_up_once,
+    a_sending_whose_process_died_is_followed_up_once
 );
