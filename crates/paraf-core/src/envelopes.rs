@@ -1058,7 +1058,7 @@ impl Core {
     async fn follow_send(&self, e: &Envelope, actor: &Actor) -> Result<Vec<SigningLink>> {
         if e.status != EnvelopeStatus::Sent {
             // Answered or ended meanwhile (recalled: a draft again): nothing left to do.
-            self.store.mark_send_announced(e.id).await?;
+            self.store.mark_status_announced(e.id).await?;
             return Ok(Vec::new());
         }
         let expires = self.links_expire(e);
@@ -1082,7 +1082,7 @@ impl Core {
         let key = format!("envelope.sent:{}", e.uuid);
         self.envelope_webhook_once(e, "envelope.sent", None, json!({}), Some(&key))
             .await?;
-        self.store.mark_send_announced(e.id).await?;
+        self.store.mark_status_announced(e.id).await?;
         Ok(links)
     }
 
@@ -2075,11 +2075,17 @@ impl Core {
         // events): followed up now.
         for e in self
             .store
-            .sends_unannounced(self.now() - lease, 100)
+            .statuses_unannounced(self.now() - lease, 100)
             .await?
         {
-            if let Err(err) = self.follow_send(&e, &Actor::system()).await {
-                tracing::error!(error = %err, envelope = %e.uuid, "could not follow up a sending");
+            let followed = match e.status {
+                EnvelopeStatus::Cancelled | EnvelopeStatus::Expired => {
+                    self.follow_end(&e, &Actor::system()).await
+                }
+                _ => self.follow_send(&e, &Actor::system()).await.map(|_| ()),
+            };
+            if let Err(err) = followed {
+                tracing::error!(error = %err, envelope = %e.uuid, "could not follow up a status");
             }
         }
         // Answers whose process died before following them up (the status, the record, the
@@ -2205,15 +2211,35 @@ impl Core {
             self.give_back_quota(org, QuotaKind::Signatures, unsigned, sent)
                 .await;
         }
-        self.envelope_event(
-            &e,
-            actor,
-            AuditAction::EnvelopeCancelled,
-            json!({"reason": reason}),
-        );
-        self.envelope_webhook(&e, "envelope.cancelled", None, json!({}))
-            .await;
+        if let Err(err) = self.follow_end(&e, actor).await {
+            // The housekeeping announces it.
+            tracing::error!(error = %err, envelope = %e.uuid, "could not announce a cancellation");
+        }
         Ok(e)
+    }
+
+    /// What follows the end of `e` by cancellation or expiry, safe to run again: its record
+    /// (`envelope.cancelled` / `envelope.expired`, once: an envelope ends once) and its events
+    /// (queued once); then the envelope is marked announced.
+    async fn follow_end(&self, e: &Envelope, actor: &Actor) -> Result<()> {
+        let (action, event, details) = match e.status {
+            EnvelopeStatus::Cancelled => (
+                AuditAction::EnvelopeCancelled,
+                "envelope.cancelled",
+                json!({"reason": e.status_reason}),
+            ),
+            EnvelopeStatus::Expired => {
+                (AuditAction::EnvelopeExpired, "envelope.expired", json!({}))
+            }
+            _ => return Ok(()),
+        };
+        self.audit_once(e, actor, action, details, Some(e.created_at))
+            .await?;
+        let key = format!("{event}:{}", e.uuid);
+        self.envelope_webhook_once(e, event, None, json!({}), Some(&key))
+            .await?;
+        self.store.mark_status_announced(e.id).await?;
+        Ok(())
     }
 
     /// Creates and sends an envelope in one step, for one credit of the organisation (none
@@ -2293,14 +2319,10 @@ impl Core {
                 .await?
             {
                 let e = self.store.envelope(e.org, e.id).await?;
-                self.envelope_event(
-                    &e,
-                    &Actor::system(),
-                    AuditAction::EnvelopeExpired,
-                    json!({}),
-                );
-                self.envelope_webhook(&e, "envelope.expired", None, json!({}))
-                    .await;
+                if let Err(err) = self.follow_end(&e, &Actor::system()).await {
+                    // The housekeeping announces it.
+                    tracing::error!(error = %err, envelope = %e.uuid, "could not announce an expiry");
+                }
                 n += 1;
             }
         }

@@ -626,7 +626,9 @@ impl Store {
     }
 
     /// Moves the envelope to `to` if it is in one of `from`; `false` when it was not (someone
-    /// else moved it first). `sent_at`/`completed_at` are set on the way to `sent`/`completed`.
+    /// else moved it first). `sent_at`/`completed_at` are set on the way to `sent`/`completed`;
+    /// on the way to `cancelled` or `expired` the envelope is marked unannounced (its record
+    /// and events to follow: [`Store::statuses_unannounced`]).
     pub async fn set_envelope_status(
         &self,
         org: OrgId,
@@ -639,7 +641,9 @@ impl Store {
         let sql = format!(
             "UPDATE envelopes SET status = $3, status_reason = $4, \
              sent_at = CASE WHEN $3 = 'sent' THEN $5 ELSE sent_at END, \
-             completed_at = CASE WHEN $3 = 'completed' THEN $5 ELSE completed_at END \
+             completed_at = CASE WHEN $3 = 'completed' THEN $5 ELSE completed_at END, \
+             unannounced_since = CASE WHEN $3 IN ('cancelled', 'expired') THEN $5 \
+             ELSE unannounced_since END \
              WHERE org_id = $1 AND id = $2 AND status IN ({})",
             names(from)
         );
@@ -729,7 +733,7 @@ impl Store {
     }
 
     /// Moves a draft to `sent` at `now`, its follow-up pending (see
-    /// [`Store::sends_unannounced`]); `false` if it was no longer a draft.
+    /// [`Store::statuses_unannounced`]); `false` if it was no longer a draft.
     pub async fn mark_sent(&self, org: OrgId, id: EnvelopeId, now: Timestamp) -> Result<bool> {
         let n = affected!(self, |p| sqlx::query(
             "UPDATE envelopes SET status = 'sent', status_reason = NULL, sent_at = $3, \
@@ -743,9 +747,14 @@ impl Store {
         Ok(n == 1)
     }
 
-    /// Envelopes sent before `before` whose follow-up (links, invitations, events) was not
-    /// done — the process that sent them died in between —, oldest first.
-    pub async fn sends_unannounced(&self, before: Timestamp, limit: u32) -> Result<Vec<Envelope>> {
+    /// Envelopes sent, cancelled or expired before `before` whose follow-up (links,
+    /// invitations, records, events) was not done — the process that moved them died in
+    /// between —, oldest first.
+    pub async fn statuses_unannounced(
+        &self,
+        before: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<Envelope>> {
         self.envelopes_at(
             "unannounced_since IS NOT NULL AND unannounced_since < $1 ORDER BY unannounced_since",
             before,
@@ -754,8 +763,8 @@ impl Store {
         .await
     }
 
-    /// Records that what follows the sending of envelope `id` is done.
-    pub async fn mark_send_announced(&self, id: EnvelopeId) -> Result<()> {
+    /// Records that what follows the last status change of envelope `id` is done.
+    pub async fn mark_status_announced(&self, id: EnvelopeId) -> Result<()> {
         self.clear_unannounced("envelopes", id.0).await
     }
 

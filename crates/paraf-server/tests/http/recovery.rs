@@ -322,13 +322,77 @@ async fn a_sending_whose_process_died_is_followed_up_once(backend: Backend) {
     assert_eq!(again, link);
     assert!(app
         .store
-        .sends_unannounced(paraf_domain::Clock::now(&*app.clock), 10)
+        .statuses_unannounced(paraf_domain::Clock::now(&*app.clock), 10)
         .await
         .unwrap()
         .is_empty());
 }
 
+/// A cancellation whose process died right after the status: the housekeeping (after the
+/// lease) records and announces it once, as the system; again, nothing more.
+async fn a_cancellation_whose_process_died_is_announced_once(backend: Backend) {
+    let (app, t, rx) = leased(backend, "annule").await;
+    let core = &app.state.core;
+    let cli = paraf_core::audit::Actor::cli();
+    let e = core
+        .create_envelope(
+            t.org.id,
+            draft(
+                pdf_with_pages(&["Le client <@signature1@>"]),
+                vec![signer("alice@email.com", 1, "fr")],
+            ),
+            &cli,
+        )
+        .await
+        .unwrap();
+    core.send_envelope(t.org.id, e.id, &cli).await.unwrap();
+    let now = paraf_domain::Clock::now(&*app.clock);
+    let from = [paraf_domain::EnvelopeStatus::Sent];
+    let to = paraf_domain::EnvelopeStatus::Cancelled;
+    let moved = app
+        .store
+        .set_envelope_status(t.org.id, e.id, &from, to, Some("plus besoin"), now);
+    assert!(moved.await.unwrap());
+    core.retry_sealing().await.unwrap();
+    assert!(!actions(&app, &t, &e)
+        .await
+        .contains(&"envelope.cancelled".to_string()));
+
+    app.clock.advance(Duration::seconds(61));
+    for _ in 0..2 {
+        core.retry_sealing().await.unwrap();
+        app.fresh
+            .db
+            .raw("UPDATE envelopes SET unannounced_since = 1")
+            .await;
+    }
+    eventually(20, "the cancelled event", || async {
+        events(&rx)
+            .iter()
+            .any(|(e, _)| e.starts_with("envelope.cancelled"))
+            .then_some(())
+    })
+    .await;
+    core.retry_sealing().await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let cancelled: Vec<_> = events(&rx)
+        .into_iter()
+        .filter(|(e, _)| e.starts_with("envelope.cancelled"))
+        .collect();
+    assert_eq!(cancelled.len(), 1, "{cancelled:?}");
+    let records = actions(&app, &t, &e).await;
+    assert_eq!(
+        records
+            .iter()
+            .filter(|a| *a == "envelope.cancelled")
+            .count(),
+        1,
+        "{records:?}"
+    );
+}
+
 crate::both_backends!(
+    a_cancellation_whose_process_died_is_announced_once,
     a_completion_is_announced_once,
     an_answer_whose_process_died_is_followed_up_once,
     a_sending_whose_process_died_is_followed_up_once
