@@ -32,6 +32,16 @@ pub struct VerifyArgs {
     /// the certificates.
     #[arg(long)]
     online: bool,
+    /// How missing revocation information counts: `soft` (default, as pyHanko and Adobe: a
+    /// certificate naming no CRL or OCSP address passes with a warning; one whose named
+    /// information is missing is INDETERMINATE), `hard` (any missing information is
+    /// INDETERMINATE) or `off` (not checked).
+    #[arg(long, default_value = "soft", value_parser = revocation_policy)]
+    revocation: paraf_verify::RevocationPolicy,
+}
+
+fn revocation_policy(s: &str) -> Result<paraf_verify::RevocationPolicy, String> {
+    s.parse()
 }
 
 const EXIT_FAILED: u8 = 1;
@@ -67,6 +77,7 @@ pub fn run(args: VerifyArgs) -> ExitCode {
     let mut opts = VerifyOptions::new(SystemTime::now());
     opts.trust_anchors = anchors;
     opts.file_digest = true;
+    opts.revocation_policy = args.revocation;
     if args.online {
         opts.revocation = Some(&live);
     }
@@ -254,8 +265,9 @@ fn signature(s: &mut String, sig: &SignatureReport) {
             "    revocation of {}: {}{}",
             rc.subject,
             rc.status,
-            rc.source
+            rc.how
                 .as_deref()
+                .or(rc.source.as_deref())
                 .map(|x| format!(" ({x})"))
                 .unwrap_or_default()
         );

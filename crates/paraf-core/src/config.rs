@@ -148,6 +148,9 @@ pub struct ConfigLayer {
     /// Where the built-in CA lives: `file` (default: `DATA/ca`) or `database` (shared by every
     /// instance on the database; a CA found in `DATA/ca` is imported at the first start).
     pub ca_store: Option<String>,
+    /// How the verify endpoints count missing revocation information: `soft` (default),
+    /// `hard` or `off` (see `paraf_verify::RevocationPolicy`).
+    pub verify_revocation: Option<String>,
     /// Let outbound requests (webhooks, fetched URLs, the SMS gateway) reach loopback,
     /// private and link-local addresses (development and tests only).
     pub outbound_allow_private: Option<bool>,
@@ -213,6 +216,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("PARAF_COOKIE_SECURE", "cookie_secure"),
     ("PARAF_BLOB_STORE", "blob_store"),
     ("PARAF_CA_STORE", "ca_store"),
+    ("PARAF_VERIFY_REVOCATION", "verify_revocation"),
     ("PARAF_OUTBOUND_ALLOW_PRIVATE", "outbound_allow_private"),
     ("PARAF_SMS_WEBHOOK_URL", "sms_webhook_url"),
     ("PARAF_REGISTRATION_OPEN", "registration_open"),
@@ -287,6 +291,7 @@ impl ConfigLayer {
             cookie_secure: flag("PARAF_COOKIE_SECURE")?,
             blob_store: s("PARAF_BLOB_STORE"),
             ca_store: s("PARAF_CA_STORE"),
+            verify_revocation: s("PARAF_VERIFY_REVOCATION"),
             outbound_allow_private: flag("PARAF_OUTBOUND_ALLOW_PRIVATE")?,
             sms_webhook_url: s("PARAF_SMS_WEBHOOK_URL"),
             registration_open: flag("PARAF_REGISTRATION_OPEN")?,
@@ -366,6 +371,7 @@ impl ConfigLayer {
             cookie_secure,
             blob_store,
             ca_store,
+            verify_revocation,
             outbound_allow_private,
             sms_webhook_url,
             registration_open,
@@ -526,6 +532,8 @@ pub struct Config {
     pub blob_store: BlobLocation,
     /// Where the built-in CA lives.
     pub ca_store: CaLocation,
+    /// How the verify endpoints count missing revocation information.
+    pub verify_revocation: paraf_verify::RevocationPolicy,
     /// Outbound requests may reach loopback, private and link-local addresses.
     pub outbound_allow_private: bool,
     /// The SMS gateway (`None`: SMS go to the development outbox).
@@ -749,6 +757,12 @@ impl Config {
             cookie_secure: l.cookie_secure.unwrap_or(true),
             blob_store: BlobLocation::parse(l.blob_store.as_deref())?,
             ca_store: CaLocation::parse(l.ca_store.as_deref())?,
+            verify_revocation: match l.verify_revocation.as_deref() {
+                None => paraf_verify::RevocationPolicy::Soft,
+                Some(v) => v
+                    .parse()
+                    .map_err(|e: String| err(format!("verify_revocation: {e}")))?,
+            },
             outbound_allow_private: l.outbound_allow_private.unwrap_or(false),
             sms_webhook_url: match l.sms_webhook_url.filter(|u| !u.trim().is_empty()) {
                 None => None,
@@ -888,6 +902,27 @@ mod tests {
         for bad in ["disk", "s3://", "s3://UPPER", "gs://b/x", "s3://a"] {
             assert!(BlobLocation::parse(Some(bad)).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn verify_revocation_is_soft_hard_or_off() {
+        let dir = tempfile::tempdir().unwrap();
+        let with = |v: Option<&str>| {
+            Config::resolve(ConfigLayer {
+                data: Some(dir.path().to_path_buf()),
+                verify_revocation: v.map(str::to_string),
+                ..ConfigLayer::default()
+            })
+        };
+        use paraf_verify::RevocationPolicy as P;
+        assert_eq!(with(None).unwrap().verify_revocation, P::Soft);
+        assert_eq!(with(Some("HARD")).unwrap().verify_revocation, P::Hard);
+        assert_eq!(with(Some("off")).unwrap().verify_revocation, P::Off);
+        let e = with(Some("lenient")).unwrap_err().to_string();
+        assert!(
+            e.contains("verify_revocation") && e.contains("soft, hard or off"),
+            "{e}"
+        );
     }
 
     #[test]

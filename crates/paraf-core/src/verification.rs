@@ -107,6 +107,7 @@ impl Core {
     ) -> Result<Verified, VerificationError> {
         let pki = self.pki.clone();
         let now: SystemTime = self.now().into();
+        let policy = self.config.verify_revocation;
         tokio::task::spawn_blocking(move || {
             let size = pdf.len();
             let doc = paraf_verify::open(pdf, password.as_deref().map(str::as_bytes))
@@ -115,7 +116,8 @@ impl Core {
                 .current()
                 .map_err(|e| VerificationError::Core(e.into()))?;
             let live = LiveCa::new(ca.clone(), now);
-            let opts = options(&ca, now, &live);
+            let mut opts = options(&ca, now, &live);
+            opts.revocation_policy = policy;
             let report = paraf_verify::verify_document(&doc, &opts);
             Ok(Verified {
                 report,

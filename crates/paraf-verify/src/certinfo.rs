@@ -27,6 +27,21 @@ pub fn fingerprint(cert: &Certificate) -> Option<Vec<u8>> {
         .map(|d| paraf_pki::DigestAlg::Sha256.digest(&d))
 }
 
+/// Whether the certificate says where its revocation status is published: a CRL distribution
+/// point, or an OCSP responder in its Authority Information Access.
+pub fn has_revocation_pointers(cert: &Certificate) -> bool {
+    use x509_cert::ext::pkix::{AuthorityInfoAccessSyntax, CrlDistributionPoints};
+    let crl = matches!(
+        cert.tbs_certificate.get::<CrlDistributionPoints>(),
+        Ok(Some((_, dps))) if !dps.0.is_empty()
+    );
+    let ocsp = matches!(
+        cert.tbs_certificate.get::<AuthorityInfoAccessSyntax>(),
+        Ok(Some((_, aia))) if aia.0.iter().any(|ad| ad.access_method == rfc5280::ID_AD_OCSP)
+    );
+    crl || ocsp
+}
+
 /// The key usage extension, if present and decodable.
 pub fn key_usage(cert: &Certificate) -> Option<KeyUsage> {
     cert.tbs_certificate

@@ -162,7 +162,8 @@ fn convert(buf: &[u8], depth: usize) -> Option<(Vec<u8>, usize)> {
         Some(l) => {
             let total = header_len.checked_add(l)?;
             let content = body.get(..l)?;
-            let (children, changed) = convert_children(content, depth, None)?;
+            let (mut children, mut changed) = convert_children(content, depth, None)?;
+            changed |= certificate_set(tag, depth, &mut children);
             if !changed && !is_octets {
                 return Some((buf.get(..total)?.to_vec(), total));
             }
@@ -184,9 +185,25 @@ fn convert(buf: &[u8], depth: usize) -> Option<(Vec<u8>, usize)> {
                 body = body.get(n..)?;
                 consumed += n;
             }
+            certificate_set(tag, depth, &mut children);
             Some((emit(tag, is_octets, &children), consumed))
         }
     }
+}
+
+/// The `certificates [0]` and `crls [1]` SETs of a SignedData (depth 3: ContentInfo, its
+/// `[0]`, the SignedData, then these) in DER order without repeats: some signers (NSS, as
+/// pdfsig uses it) put a certificate in twice, which a SET OF may not hold in DER. Only these
+/// two sets are touched: anything else is copied as it is (certificates keep their bytes).
+/// Returns whether the children changed.
+fn certificate_set(tag: &[u8], depth: usize, children: &mut Vec<Vec<u8>>) -> bool {
+    if depth != 3 || !(tag == [0xa0] || tag == [0xa1]) {
+        return false;
+    }
+    let before = children.clone();
+    children.sort();
+    children.dedup();
+    *children != before
 }
 
 fn convert_children(
@@ -229,4 +246,38 @@ fn emit(tag: &[u8], is_octets: bool, children: &[Vec<u8>]) -> Vec<u8> {
     paraf_pki::cms::push_der_length(&mut out, content.len());
     out.extend_from_slice(&content);
     out
+}
+
+#[cfg(test)]
+mod ber_tests {
+    use super::*;
+
+    /// A ContentInfo of indefinite lengths whose SignedData holds one "certificate" twice
+    /// (as NSS writes it), and a `[0]` deeper down with a repeat that must stay.
+    #[test]
+    fn a_repeated_certificate_is_dropped_only_from_the_certificate_set() {
+        let cert = [0x30, 0x03, 0x02, 0x01, 0x07];
+        let deeper = [0xa0, 0x06, 0x04, 0x01, 0x01, 0x04, 0x01, 0x01];
+        let mut sd = vec![0x30, 0x80, 0x02, 0x01, 0x01, 0xa0, 0x0a];
+        sd.extend_from_slice(&cert);
+        sd.extend_from_slice(&cert);
+        sd.extend_from_slice(&[0x31, 0x08]);
+        sd.extend_from_slice(&deeper);
+        sd.extend_from_slice(&[0x00, 0x00]);
+        let mut ci = vec![0x30, 0x80, 0x06, 0x01, 0x2a, 0xa0, 0x80];
+        ci.extend_from_slice(&sd);
+        ci.extend_from_slice(&[0x00, 0x00, 0x00, 0x00]);
+        let der = ber_to_der(&ci).unwrap();
+        let (outer, rest) = read(&der).unwrap();
+        assert!(rest.is_empty());
+        let (_, after_oid) = read(outer.content).unwrap();
+        let (explicit, _) = read(after_oid).unwrap();
+        let (signed_data, _) = read(explicit.content).unwrap();
+        let (_, after_version) = read(signed_data.content).unwrap();
+        let (certs, after_certs) = read(after_version).unwrap();
+        assert_eq!(certs.tag, 0xa0);
+        assert_eq!(certs.content, &cert[..], "one copy left");
+        let (set, _) = read(after_certs).unwrap();
+        assert_eq!(set.content, &deeper[..], "deeper repeats untouched");
+    }
 }

@@ -49,6 +49,49 @@ pub struct VerifyOptions<'a> {
     pub revocation: Option<&'a dyn RevocationSource>,
     /// Also compute the SHA-256 of the whole file for the report (costs one pass over it).
     pub file_digest: bool,
+    /// How missing revocation information counts (default: soft).
+    pub revocation_policy: RevocationPolicy,
+}
+
+/// How missing revocation information counts, per certificate of a chain below its anchor.
+///
+/// - `Soft` (the default, as pyHanko's and Adobe's): a certificate that names no CRL
+///   distribution point and no OCSP responder has nothing to check: it passes, with a warning
+///   in the report. One that names them but whose information is neither in the document nor
+///   fetched (`--online`) is `INDETERMINATE` / `TRY_LATER`.
+/// - `Hard`: any certificate without usable revocation information is `INDETERMINATE` /
+///   `TRY_LATER`.
+/// - `Off`: revocation is not checked at all (each certificate says so in the report).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RevocationPolicy {
+    #[default]
+    Soft,
+    Hard,
+    Off,
+}
+
+impl RevocationPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RevocationPolicy::Soft => "soft",
+            RevocationPolicy::Hard => "hard",
+            RevocationPolicy::Off => "off",
+        }
+    }
+}
+
+impl std::str::FromStr for RevocationPolicy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "soft" => Ok(RevocationPolicy::Soft),
+            "hard" => Ok(RevocationPolicy::Hard),
+            "off" => Ok(RevocationPolicy::Off),
+            other => Err(format!(
+                "revocation policy {other:?}: expected soft, hard or off"
+            )),
+        }
+    }
 }
 
 impl<'a> VerifyOptions<'a> {
@@ -59,6 +102,7 @@ impl<'a> VerifyOptions<'a> {
             trust_anchors: Vec::new(),
             revocation: None,
             file_digest: false,
+            revocation_policy: RevocationPolicy::Soft,
         }
     }
 }

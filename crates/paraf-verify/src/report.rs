@@ -359,6 +359,9 @@ pub struct RevocationCheck {
     pub reason: Option<String>,
     /// thisUpdate of the evidence used.
     pub this_update: Option<String>,
+    /// What was checked and how, or why nothing was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub how: Option<String>,
 }
 
 /// A signature timestamp or the token of a document timestamp.

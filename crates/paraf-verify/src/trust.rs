@@ -63,6 +63,7 @@ pub struct TrustEnv<'a> {
     pub evidence: &'a Evidence,
     pub live: Option<&'a dyn RevocationSource>,
     pub validation_time: SystemTime,
+    pub policy: crate::RevocationPolicy,
 }
 
 /// The outcome for one chain.
@@ -71,6 +72,8 @@ pub struct ChainResult {
     pub chain: Vec<Certificate>,
     pub trusted: bool,
     pub problems: Vec<Problem>,
+    /// What passed without being checked (a certificate without revocation pointers).
+    pub warnings: Vec<String>,
     pub revocation: Vec<RevocationCheck>,
 }
 
@@ -423,8 +426,26 @@ fn revocation(out: &mut ChainResult, env: &TrustEnv<'_>, at: SystemTime, poe: bo
             revocation_time: None,
             reason: None,
             this_update: None,
+            how: None,
         };
-        match find_status(env, cert, issuer, at) {
+        if env.policy == crate::RevocationPolicy::Off {
+            check.how = Some("not checked: revocation checking is off".into());
+            out.revocation.push(check);
+            continue;
+        }
+        let found = find_status(env, cert, issuer, at);
+        check.how = Some(match &found {
+            Some(f) => format!("checked: {} of {}", f.source, rfc3339(f.this_update)),
+            None if !certinfo::has_revocation_pointers(cert) => {
+                "not checked: the certificate names no CRL distribution point or OCSP responder"
+                    .into()
+            }
+            None if env.live.is_some() => {
+                "not checked: nothing in the document, and nothing could be fetched".into()
+            }
+            None => "not checked: nothing in the document (live checking is off)".into(),
+        });
+        match found {
             Some(f) => {
                 check.source = Some(f.source);
                 check.this_update = Some(rfc3339(f.this_update));
@@ -458,6 +479,13 @@ fn revocation(out: &mut ChainResult, env: &TrustEnv<'_>, at: SystemTime, poe: bo
                         }
                     }
                 }
+            }
+            None if env.policy == crate::RevocationPolicy::Soft
+                && !certinfo::has_revocation_pointers(cert) =>
+            {
+                out.warnings.push(format!(
+                    "the revocation status of {label} was not checked: the certificate names no CRL distribution point or OCSP responder"
+                ));
             }
             None => {
                 out.problems.push(Problem::new(

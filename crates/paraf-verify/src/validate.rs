@@ -387,6 +387,7 @@ struct TokenOutcome {
     valid: bool,
     imprint_ok: bool,
     chain_problems: Vec<Problem>,
+    chain_warnings: Vec<String>,
 }
 
 fn check_token(
@@ -440,6 +441,7 @@ fn check_token(
         problems: Vec::new(),
     };
     let mut chain_problems = Vec::new();
+    let mut chain_warnings = Vec::new();
     if let (Some(cert), Some(gt)) = (&c.signer_cert, gen_time) {
         let chain = trust::validate(env, cert, Purpose::Timestamping, validity_at, gt, false);
         report.trusted = chain.trusted && chain.problems.is_empty();
@@ -447,6 +449,7 @@ fn check_token(
         report.revocation = chain.revocation;
         problems.extend(chain.problems.iter().map(|p| p.message.clone()));
         chain_problems = chain.problems;
+        chain_warnings = chain.warnings;
     }
     report.problems = problems;
     TokenOutcome {
@@ -455,6 +458,7 @@ fn check_token(
         gen_time,
         imprint_ok,
         chain_problems,
+        chain_warnings,
     }
 }
 
@@ -659,6 +663,7 @@ pub(crate) fn run(doc: &Document, opts: &VerifyOptions<'_>) -> ValidationReport 
         evidence: &evidence,
         live: opts.revocation,
         validation_time: now,
+        policy: opts.revocation_policy,
     };
 
     // 4. Document timestamps, newest first: each is judged at the time of the next one.
@@ -684,6 +689,7 @@ pub(crate) fn run(doc: &Document, opts: &VerifyOptions<'_>) -> ValidationReport 
         r.trust.validated_at = Some(rfc3339(validity_at));
         r.trust.time_from_timestamp = next_poe.is_some();
         r.problems.extend(t.chain_problems.iter().cloned());
+        r.warnings.extend(t.chain_warnings.iter().cloned());
         r.claimed_signing_time = t.gen_time.map(rfc3339);
         r.timestamp = Some(t.report);
         if t.valid && r.problems.is_empty() {
@@ -716,6 +722,7 @@ pub(crate) fn run(doc: &Document, opts: &VerifyOptions<'_>) -> ValidationReport 
                 if t.report.intact {
                     level = "B-T";
                 }
+                s.report.warnings.extend(t.chain_warnings.iter().cloned());
                 if t.valid {
                     poe = t.gen_time;
                 } else {
@@ -756,6 +763,7 @@ pub(crate) fn run(doc: &Document, opts: &VerifyOptions<'_>) -> ValidationReport 
                     revocation: chain.revocation,
                 };
                 s.report.problems.extend(chain.problems);
+                s.report.warnings.extend(chain.warnings);
             }
         }
         // Long-term levels: a DSS added after the signature, then a document timestamp over it.

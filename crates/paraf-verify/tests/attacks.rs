@@ -95,15 +95,34 @@ impl Cn for Identity {
     }
 }
 
+/// The test CA's certificates name no CRL or OCSP address: offline, with nothing embedded,
+/// the soft policy (the default) passes them with a warning, the hard one makes them
+/// INDETERMINATE / TRY_LATER, and off does not look.
 #[test]
-fn offline_without_revocation_data_is_indeterminate_try_later() {
+fn offline_without_revocation_data_follows_the_policy() {
     let pki = Pki::new();
     let id = pki.identity("Budi", KeyType::P256, None);
     let pdf = sign(&pki, &simple_pdf(1), &id, Level::BT, |_| {});
     let r = verify(&pdf, &pki.options());
+    assert_eq!(r.indication, Indication::TotalPassed, "{}", describe(&r));
+    assert!(
+        r.signatures[0]
+            .warnings
+            .iter()
+            .any(|w| w.contains("was not checked")),
+        "{}",
+        describe(&r)
+    );
+    let mut hard = pki.options();
+    hard.revocation_policy = paraf_verify::RevocationPolicy::Hard;
+    let r = verify(&pdf, &hard);
     assert_eq!(r.indication, Indication::Indeterminate, "{}", describe(&r));
     assert_eq!(r.sub_indication, Some(SubIndication::TryLater));
     assert!(r.signatures[0].integrity.intact());
+    let mut off = pki.options();
+    off.revocation_policy = paraf_verify::RevocationPolicy::Off;
+    let r = verify(&pdf, &off);
+    assert_eq!(r.indication, Indication::TotalPassed, "{}", describe(&r));
 }
 
 #[test]
