@@ -435,3 +435,34 @@ fn rsa_3072_pss_sha384_sha512_and_p384_are_accepted() {
         check_all(&out, 1, None);
     }
 }
+
+/// What `paraf ca issue` writes is what OpenSSL 3 writes by default: PBES2 (PBKDF2 with
+/// HMAC-SHA256, AES-256-CBC) at 2048 iterations, and an HMAC-SHA256 MAC at 2048 iterations —
+/// OpenSSL opens it and says so.
+#[test]
+fn issued_pkcs12_files_use_openssl_defaults() {
+    let pki = pki();
+    let out = Command::new("openssl")
+        .args(["pkcs12", "-info", "-noout", "-passin"])
+        .arg(format!("pass:{P12_PASSWORD}"))
+        .arg("-in")
+        .arg(&pki.rsa_p12)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("MAC: sha256, Iteration 2048"), "{text}");
+    for bag in ["PKCS7 Encrypted data", "Shrouded Keybag"] {
+        assert!(
+            text.contains(&format!(
+                "{bag}: PBES2, PBKDF2, AES-256-CBC, Iteration 2048, PRF hmacWithSHA256"
+            )),
+            "{text}"
+        );
+    }
+    assert_eq!(paraf_pki::pkcs12::ITERATIONS, 2048);
+}

@@ -46,20 +46,34 @@ pub async fn upload(
         .await
         .map_err(|_| GesDocsError::invalid("file", "The file field is required."))?;
     let not_pdf = || GesDocsError::invalid("file", "The file field must be a file of type: pdf.");
-    // The file goes to the blob store as it arrives (a non-PDF is refused at its first KiB).
+    // The file goes to the blob store as it arrives; a non-PDF is no longer stored from its
+    // first KiB on (the rest of the body is read and dropped, so the client, still sending,
+    // gets the answer instead of a broken connection).
     let mut file = None;
+    let mut refused = None;
     while let Some(mut field) = mp.next_field().await.map_err(|_| unreadable())? {
-        if field.name() == Some("file") {
-            let name = field.file_name().unwrap_or("document.pdf").to_string();
-            let mut upload = state.core.begin_upload().await?;
-            while let Some(chunk) = field.chunk().await.map_err(|_| unreadable())? {
-                upload.write(chunk).await?;
-                if upload.pdf_header() == Some(false) {
-                    return Err(not_pdf());
-                }
+        if field.name() != Some("file") || refused.is_some() {
+            while field.chunk().await.map_err(|_| unreadable())?.is_some() {}
+            continue;
+        }
+        let name = field.file_name().unwrap_or("document.pdf").to_string();
+        let mut upload = state.core.begin_upload().await?;
+        while let Some(chunk) = field.chunk().await.map_err(|_| unreadable())? {
+            if refused.is_some() {
+                continue;
             }
+            if let Err(e) = upload.write(chunk).await {
+                refused = Some(GesDocsError::from(e));
+            } else if upload.pdf_header() == Some(false) {
+                refused = Some(not_pdf());
+            }
+        }
+        if refused.is_none() {
             file = Some((name, upload));
         }
+    }
+    if let Some(e) = refused {
+        return Err(e);
     }
     let Some((name, upload)) = file.filter(|(_, u)| u.written() > 0) else {
         return Err(GesDocsError::invalid("file", "The file field is required."));
