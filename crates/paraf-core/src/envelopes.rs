@@ -1056,11 +1056,6 @@ impl Core {
     /// `envelope.sent` events (queued once); then the sending is marked announced. Returns
     /// every recipient's link.
     async fn follow_send(&self, e: &Envelope, actor: &Actor) -> Result<Vec<SigningLink>> {
-        if e.status != EnvelopeStatus::Sent {
-            // Answered or ended meanwhile (recalled: a draft again): nothing left to do.
-            self.store.mark_status_announced(e.id).await?;
-            return Ok(Vec::new());
-        }
         let expires = self.links_expire(e);
         let mut links = Vec::new();
         for r in self.store.recipients(e.id).await? {
@@ -2082,7 +2077,13 @@ impl Core {
                 EnvelopeStatus::Cancelled | EnvelopeStatus::Expired => {
                     self.follow_end(&e, &Actor::system()).await
                 }
-                _ => self.follow_send(&e, &Actor::system()).await.map(|_| ()),
+                EnvelopeStatus::Sent => self.follow_send(&e, &Actor::system()).await.map(|_| ()),
+                // Answered or ended meanwhile (recalled: a draft again): nothing left to do.
+                _ => self
+                    .store
+                    .mark_status_announced(e.id)
+                    .await
+                    .map_err(Into::into),
             };
             if let Err(err) = followed {
                 tracing::error!(error = %err, envelope = %e.uuid, "could not follow up a status");
