@@ -105,9 +105,20 @@ impl Core {
         pdf: Vec<u8>,
         password: Option<String>,
     ) -> Result<Verified, VerificationError> {
+        self.verify_pdf_with(pdf, password, None).await
+    }
+
+    /// [`Core::verify_pdf`] with a revocation policy of the request's (`None`: the
+    /// configuration's `verify_revocation`).
+    pub async fn verify_pdf_with(
+        &self,
+        pdf: Vec<u8>,
+        password: Option<String>,
+        policy: Option<paraf_verify::RevocationPolicy>,
+    ) -> Result<Verified, VerificationError> {
         let pki = self.pki.clone();
         let now: SystemTime = self.now().into();
-        let policy = self.config.verify_revocation;
+        let policy = policy.unwrap_or(self.config.verify_revocation);
         tokio::task::spawn_blocking(move || {
             let size = pdf.len();
             let doc = paraf_verify::open(pdf, password.as_deref().map(str::as_bytes))

@@ -119,10 +119,14 @@ impl Client<'_> {
 
     /// `POST /ext/v1/verify` with a raw PDF body.
     async fn post_pdf(&self, pdf: Vec<u8>, token: Option<&str>) -> (u16, Value) {
+        self.post_pdf_to("/ext/v1/verify", pdf, token).await
+    }
+
+    async fn post_pdf_to(&self, path: &str, pdf: Vec<u8>, token: Option<&str>) -> (u16, Value) {
         let mut r = self
             .app
             .http
-            .post(self.app.at("/ext/v1/verify"))
+            .post(self.app.at(path))
             .header("x-app-key", &self.key)
             .header("x-request-id", self.next_id())
             .header("content-type", "application/pdf")
@@ -534,6 +538,22 @@ async fn verify_reports(backend: Backend) {
     assert_eq!(v["data"]["indication"], "TOTAL_PASSED", "{v}");
     assert_eq!(v["data"]["signatures"].as_array().unwrap().len(), 1);
     assert_eq!(v["data"]["document"]["size"], signed.len());
+    let how = &v["data"]["signatures"][0]["trust"]["revocation"][0]["how"];
+    assert!(how.as_str().unwrap().starts_with("checked: "), "{v}");
+    // The request's revocation policy, or a clear refusal.
+    let off = "/ext/v1/verify?revocation=off";
+    let (s, v) = c.post_pdf_to(off, signed.clone(), Some(&access)).await;
+    assert_eq!(
+        (s, v["data"]["indication"].as_str()),
+        (200, Some("TOTAL_PASSED")),
+        "{v}"
+    );
+    let how = &v["data"]["signatures"][0]["trust"]["revocation"][0]["how"];
+    assert!(how.as_str().unwrap().contains("checking is off"), "{v}");
+    let bad = "/ext/v1/verify?revocation=lenient";
+    let (s, v) = c.post_pdf_to(bad, signed.clone(), Some(&access)).await;
+    assert_eq!((s, v["code"].as_str()), (400, Some("INVALID_FIELD")), "{v}");
+    assert_eq!(v["data"]["field"], "revocation", "{v}");
     let (s, v) = c.post_pdf(simple_pdf(), Some(&access)).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["data"]["indication"], "NO_SIGNATURE", "{v}");
