@@ -1794,10 +1794,12 @@ impl Core {
             Some(&key),
         )
         .await?;
-        // Next group, or the end.
+        // Next group, or the end — unless the envelope was ended meanwhile (cancelled,
+        // expired: a follow-up run late by the housekeeping invites nobody).
         let all = self.store.recipients(e.id).await?;
-        let done = if !group_done(e, &all, recipient.group) {
-            e.clone()
+        let now = self.store.envelope(e.org, e.id).await?;
+        let done = if !now.status.is_open_for_signing() || !group_done(e, &all, recipient.group) {
+            now
         } else if all.iter().any(|r| r.group == recipient.group + 1) {
             self.invite_group(e, recipient.group + 1).await?;
             e.clone()
@@ -1840,15 +1842,19 @@ impl Core {
             None,
         )
         .await?;
-        let key = format!("envelope.declined:{}:{}", e.uuid, recipient.position);
-        self.envelope_webhook_once(
-            &e,
-            "envelope.declined",
-            Some(recipient),
-            json!({"recipient": {"email": recipient.email.as_str(), "reason": reason}}),
-            Some(&key),
-        )
-        .await?;
+        // The envelope's event only if this refusal ended it (not one completed or cancelled
+        // meanwhile).
+        if e.status == EnvelopeStatus::Declined {
+            let key = format!("envelope.declined:{}:{}", e.uuid, recipient.position);
+            self.envelope_webhook_once(
+                &e,
+                "envelope.declined",
+                Some(recipient),
+                json!({"recipient": {"email": recipient.email.as_str(), "reason": reason}}),
+                Some(&key),
+            )
+            .await?;
+        }
         self.store.mark_answer_announced(recipient.id).await?;
         Ok(e)
     }
@@ -2068,16 +2074,25 @@ impl Core {
             .unwrap_or(chrono::Duration::minutes(5));
         // Sendings whose process died before following them up (links, invitations,
         // events): followed up now.
-        for e in self
-            .store
-            .statuses_unannounced(self.now() - lease, 100)
-            .await?
-        {
+        let before = self.now() - lease;
+        for e in self.store.statuses_unannounced(before, 100).await? {
+            // Another instance's housekeeping may be at it: one takes it.
+            if !self
+                .store
+                .claim_status_followup(e.id, before, self.now())
+                .await?
+            {
+                continue;
+            }
             let followed = match e.status {
                 EnvelopeStatus::Cancelled | EnvelopeStatus::Expired => {
                     self.follow_end(&e, &Actor::system()).await
                 }
-                EnvelopeStatus::Sent => self.follow_send(&e, &Actor::system()).await.map(|_| ()),
+                // Signed meanwhile by someone invited before the process died: the rest of
+                // the sending (other invitations, the record, the events) is still owed.
+                EnvelopeStatus::Sent | EnvelopeStatus::InProgress => {
+                    self.follow_send(&e, &Actor::system()).await.map(|_| ())
+                }
                 // Answered or ended meanwhile (recalled: a draft again): nothing left to do.
                 _ => self
                     .store
@@ -2091,11 +2106,14 @@ impl Core {
         }
         // Answers whose process died before following them up (the status, the record, the
         // events, the next group or the sealing): followed up now.
-        for (e, r) in self
-            .store
-            .answers_unannounced(self.now() - lease, 100)
-            .await?
-        {
+        for (e, r) in self.store.answers_unannounced(before, 100).await? {
+            if !self
+                .store
+                .claim_answer_followup(r.id, before, self.now())
+                .await?
+            {
+                continue;
+            }
             let visit = Visit {
                 ip: r.ip.as_deref().and_then(|ip| ip.parse().ok()),
                 user_agent: r.user_agent.clone(),

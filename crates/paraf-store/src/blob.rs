@@ -233,6 +233,12 @@ impl BlobWriter for FsWriter {
             let id = BlobId::parse(&hex::encode(self.hasher.clone().finalize()))?;
             let dest = blob_path(&self.root, &id);
             let (tmp, size) = (self.tmp.clone(), self.written);
+            // Surfaces a failed background write (disk full) before the file is kept.
+            let mut file = file;
+            {
+                use tokio::io::AsyncWriteExt as _;
+                file.flush().await?;
+            }
             let file = file.into_std().await;
             tokio::task::spawn_blocking(move || -> Result<()> {
                 file.sync_all()?;

@@ -152,12 +152,17 @@ impl BlobWriter for S3Writer {
                         .await
                         .map_err(s3_error)?;
                 }
+                Some(w) if there => {
+                    // The bytes are there already: the parts are dropped.
+                    w.abort().await.map_err(s3_error)?;
+                }
                 Some(w) => {
                     w.finish().await.map_err(s3_error)?;
-                    if !there {
-                        self.store.copy(&self.tmp, &key).await.map_err(s3_error)?;
-                    }
-                    match self.store.delete(&self.tmp).await {
+                    let copied = self.store.copy(&self.tmp, &key).await;
+                    // The temporary object goes whether the copy worked or not.
+                    let deleted = self.store.delete(&self.tmp).await;
+                    copied.map_err(s3_error)?;
+                    match deleted {
                         Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
                         Err(e) => return Err(s3_error(e)),
                     }

@@ -768,6 +768,51 @@ impl Store {
         self.clear_unannounced("envelopes", id.0).await
     }
 
+    /// Takes the follow-up of envelope `id` (marked before `before`) for this process until
+    /// another lease has run out; `false` when another instance took it first.
+    pub async fn claim_status_followup(
+        &self,
+        id: EnvelopeId,
+        before: Timestamp,
+        now: Timestamp,
+    ) -> Result<bool> {
+        self.claim_unannounced("envelopes", id.0, before, now).await
+    }
+
+    /// Takes the follow-up of recipient `id`'s answer, as [`Store::claim_status_followup`].
+    pub async fn claim_answer_followup(
+        &self,
+        id: RecipientId,
+        before: Timestamp,
+        now: Timestamp,
+    ) -> Result<bool> {
+        self.claim_unannounced("recipients", id.0, before, now)
+            .await
+    }
+
+    /// Moves the mark of row `id` of `table` (one of ours) to `now` if it is still older than
+    /// `before`: one instance's housekeeping wins, the others skip it (and a follow-up that
+    /// keeps failing goes to the back of the line).
+    async fn claim_unannounced(
+        &self,
+        table: &'static str,
+        id: i64,
+        before: Timestamp,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let sql = format!(
+            "UPDATE {table} SET unannounced_since = $3 WHERE id = $1 \
+             AND unannounced_since IS NOT NULL AND unannounced_since < $2"
+        );
+        let n = affected!(self, |p| sqlx::query(&sql)
+            .bind(id)
+            .bind(ts(before))
+            .bind(ts(now))
+            .execute(p)
+            .await)?;
+        Ok(n == 1)
+    }
+
     /// Clears `unannounced_since` of row `id` of `table` (one of ours, never user text).
     async fn clear_unannounced(&self, table: &'static str, id: i64) -> Result<()> {
         let sql = format!("UPDATE {table} SET unannounced_since = NULL WHERE id = $1");

@@ -31,14 +31,21 @@ pub fn fingerprint(cert: &Certificate) -> Option<Vec<u8>> {
 /// point, or an OCSP responder in its Authority Information Access.
 pub fn has_revocation_pointers(cert: &Certificate) -> bool {
     use x509_cert::ext::pkix::{AuthorityInfoAccessSyntax, CrlDistributionPoints};
-    let crl = matches!(
-        cert.tbs_certificate.get::<CrlDistributionPoints>(),
-        Ok(Some((_, dps))) if !dps.0.is_empty()
-    );
-    let ocsp = matches!(
-        cert.tbs_certificate.get::<AuthorityInfoAccessSyntax>(),
-        Ok(Some((_, aia))) if aia.0.iter().any(|ad| ad.access_method == rfc5280::ID_AD_OCSP)
-    );
+    // An extension that cannot be read (duplicated, malformed) counts as a pointer: the soft
+    // policy excuses only a certificate that plainly names none.
+    let crl = match cert.tbs_certificate.get::<CrlDistributionPoints>() {
+        Ok(Some((_, dps))) => !dps.0.is_empty(),
+        Ok(None) => false,
+        Err(_) => true,
+    };
+    let ocsp = match cert.tbs_certificate.get::<AuthorityInfoAccessSyntax>() {
+        Ok(Some((_, aia))) => aia
+            .0
+            .iter()
+            .any(|ad| ad.access_method == rfc5280::ID_AD_OCSP),
+        Ok(None) => false,
+        Err(_) => true,
+    };
     crl || ocsp
 }
 
