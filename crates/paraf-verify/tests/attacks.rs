@@ -590,3 +590,42 @@ fn truncated_and_garbage_input_are_errors_not_reports() {
     let r = verify(&simple_pdf(1), &opts);
     assert_eq!(r.indication, Indication::NoSignature);
 }
+
+/// A file whose own DSS (added later) says the signer was revoked before it signed: under
+/// every policy, `off` included (which fetches and requires nothing, but still reads what the
+/// file carries), the signature does not pass.
+#[test]
+fn revocation_carried_in_the_file_counts_even_when_checking_is_off() {
+    let pki = Pki::new();
+    let id = pki.identity("Dicabut", KeyType::P256, None);
+    let signed = sign(&pki, &simple_pdf(1), &id, Level::BB, |_| {});
+    let mut rev = pki.responder(validation_time());
+    rev.revoked.push((
+        id.cert.tbs_certificate.serial_number.as_bytes().to_vec(),
+        at(1_760_000_000),
+    ));
+    let doc = paraf_pdf::Document::load(signed, None).unwrap();
+    let chain = [id.cert.clone(), pki.root.clone()];
+    let pdf = paraf_sign::pades::add_dss(&doc, &chain, &rev).unwrap();
+    for policy in [
+        paraf_verify::RevocationPolicy::Soft,
+        paraf_verify::RevocationPolicy::Hard,
+        paraf_verify::RevocationPolicy::Off,
+    ] {
+        let mut opts = pki.options();
+        opts.revocation_policy = policy;
+        let r = verify(&pdf, &opts);
+        assert_ne!(
+            r.indication,
+            Indication::TotalPassed,
+            "{policy:?}: {}",
+            describe(&r)
+        );
+        assert_eq!(
+            r.signatures[0].trust.revocation[0].status,
+            "revoked",
+            "{policy:?}: {}",
+            describe(&r)
+        );
+    }
+}
