@@ -1033,7 +1033,14 @@ impl Core {
         let moved = async {
             self.create_empty_fields(&e).await?;
             self.store
-                .mark_sent(org, id, now)
+                .set_envelope_status(
+                    org,
+                    id,
+                    &[EnvelopeStatus::Draft],
+                    EnvelopeStatus::Sent,
+                    None,
+                    now,
+                )
                 .await
                 .map_err(CoreError::from)
         }

@@ -63,16 +63,6 @@ impl std::fmt::Debug for BlobReader {
 }
 
 impl BlobReader {
-    /// A reader of bytes already in memory (checked against `id` like any other).
-    pub fn of_bytes(id: &BlobId, bytes: Vec<u8>) -> BlobReader {
-        let size = bytes.len() as u64;
-        let chunk: Result<Bytes> = Ok(Bytes::from(bytes));
-        BlobReader {
-            size,
-            stream: verified(id.clone(), size, futures_util::stream::iter([chunk])),
-        }
-    }
-
     /// Reads the whole content (checked), for callers that need it in memory.
     pub async fn read_all(mut self) -> Result<Vec<u8>> {
         let mut out = Vec::with_capacity(usize::try_from(self.size).unwrap_or(0));

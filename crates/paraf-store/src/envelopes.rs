@@ -627,8 +627,9 @@ impl Store {
 
     /// Moves the envelope to `to` if it is in one of `from`; `false` when it was not (someone
     /// else moved it first). `sent_at`/`completed_at` are set on the way to `sent`/`completed`;
-    /// on the way to `cancelled` or `expired` the envelope is marked unannounced (its record
-    /// and events to follow: [`Store::statuses_unannounced`]).
+    /// on the way to `sent`, `cancelled` or `expired` the envelope is marked unannounced (what
+    /// follows — links, invitations, record, events — to be done:
+    /// [`Store::statuses_unannounced`]).
     pub async fn set_envelope_status(
         &self,
         org: OrgId,
@@ -642,7 +643,7 @@ impl Store {
             "UPDATE envelopes SET status = $3, status_reason = $4, \
              sent_at = CASE WHEN $3 = 'sent' THEN $5 ELSE sent_at END, \
              completed_at = CASE WHEN $3 = 'completed' THEN $5 ELSE completed_at END, \
-             unannounced_since = CASE WHEN $3 IN ('cancelled', 'expired') THEN $5 \
+             unannounced_since = CASE WHEN $3 IN ('sent', 'cancelled', 'expired') THEN $5 \
              ELSE unannounced_since END \
              WHERE org_id = $1 AND id = $2 AND status IN ({})",
             names(from)
@@ -730,21 +731,6 @@ impl Store {
             limit,
         )
         .await
-    }
-
-    /// Moves a draft to `sent` at `now`, its follow-up pending (see
-    /// [`Store::statuses_unannounced`]); `false` if it was no longer a draft.
-    pub async fn mark_sent(&self, org: OrgId, id: EnvelopeId, now: Timestamp) -> Result<bool> {
-        let n = affected!(self, |p| sqlx::query(
-            "UPDATE envelopes SET status = 'sent', status_reason = NULL, sent_at = $3, \
-             unannounced_since = $3 WHERE org_id = $1 AND id = $2 AND status = 'draft'"
-        )
-        .bind(org.0)
-        .bind(id.0)
-        .bind(ts(now))
-        .execute(p)
-        .await)?;
-        Ok(n == 1)
     }
 
     /// Envelopes sent, cancelled or expired before `before` whose follow-up (links,

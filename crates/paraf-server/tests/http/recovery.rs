@@ -255,7 +255,12 @@ async fn a_sending_whose_process_died_is_followed_up_once(backend: Backend) {
         .await
         .unwrap();
     let now = paraf_domain::Clock::now(&*app.clock);
-    assert!(app.store.mark_sent(t.org.id, e.id, now).await.unwrap());
+    let from = [paraf_domain::EnvelopeStatus::Draft];
+    let to = paraf_domain::EnvelopeStatus::Sent;
+    let moved = app
+        .store
+        .set_envelope_status(t.org.id, e.id, &from, to, None, now);
+    assert!(moved.await.unwrap());
     core.retry_sealing().await.unwrap();
     let mails = || async { app.store.list_mail(Some(t.org.id), 100).await.unwrap() };
     assert!(mails().await.is_empty(), "within the lease nothing happens");
