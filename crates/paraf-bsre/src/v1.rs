@@ -263,7 +263,7 @@ pub(crate) async fn sign_pdf(
         location: text(&form.location).map(str::to_string),
         field_name: None,
     };
-    let mut signed = sign::sign_all(&state, Arc::new(signer), vec![job]).await?;
+    let mut signed = sign::sign_all(&state, p.org, Arc::new(signer), vec![job]).await?;
     let pdf = signed
         .pop()
         .ok_or_else(|| BsreError::internal("no output"))?;

@@ -252,7 +252,7 @@ pub(crate) async fn sign_pdf(
     let identity = crate::find_identity(&state, &c.p, text(&req.nik), text(&req.email)).await?;
     let (signer, otp) = sign::unlock_identity(&state, &identity, proof).await?;
     let n = jobs.len() as u64;
-    let signed = sign::sign_all(&state, Arc::new(signer), jobs).await?;
+    let signed = sign::sign_all(&state, c.p.org, Arc::new(signer), jobs).await?;
     if let Some(otp) = otp {
         otp.spend(&state).await?;
     }
@@ -498,7 +498,7 @@ pub(crate) async fn seal_pdf(
     otp.check(&state).await?;
     let signer = state.seal_keys.signer(&state, &seal).await?;
     let n = jobs.len() as u64;
-    let signed = sign::sign_all(&state, signer, jobs).await?;
+    let signed = sign::sign_all(&state, c.p.org, signer, jobs).await?;
     otp.spend(&state).await?;
     crate::audit_signature(
         &state,

@@ -18,9 +18,9 @@ use paraf_core::audit::Actor;
 use paraf_core::directory;
 use paraf_core::{Config, ConfigLayer, Core, CoreError, Services};
 use paraf_domain::{
-    AuditChainReport, Clock, DomainError, Email, Entity, IpAllowList, NewApiToken,
+    AuditChainReport, Clock, DomainError, Email, Entity, IpAllowList, KeyAlgorithm, NewApiToken,
     NewAppCredential, NewOrganisation, NewUser, Nik, OrgName, Organisation, Password, PersonName,
-    Plan, Role, Slug, SystemClock,
+    Plan, Role, SignatureLevel, Slug, SystemClock,
 };
 use paraf_store::Store;
 
@@ -102,6 +102,10 @@ enum IdentityCommand {
         /// under the server master key).
         #[arg(long)]
         allow_totp: bool,
+        /// rsa2048, rsa3072, p256 or p384 [default: the organisation's, see `org signing`];
+        /// kept for the identity's later keys.
+        #[arg(long)]
+        key_type: Option<String>,
     },
     /// Revoke the certificate (published in the CRL and OCSP at once): REVOKE.
     Revoke(IdentityRef),
@@ -145,6 +149,9 @@ enum SealCommand {
         /// Where activation codes are mailed [default: the organisation's first admin].
         #[arg(long)]
         email: Option<String>,
+        /// rsa2048, rsa3072, p256 or p384 [default: the organisation's, see `org signing`].
+        #[arg(long)]
+        key_type: Option<String>,
         /// Generate the key on a PKCS#11 token (HSM) through this module instead of sealing
         /// it under the master key; the server then needs PARAF_PKCS11_MODULE/PARAF_PKCS11_PIN.
         #[arg(long, value_name = "PATH", requires_all = ["pkcs11_token", "pkcs11_key"])]
@@ -184,6 +191,18 @@ enum OrgCommand {
         /// lontar, prasasti, piagam, keraton or nusantara.
         #[arg(long)]
         plan: String,
+    },
+    /// Show or change how an organisation signs: the PAdES level of its direct (BSrE)
+    /// signatures and the key type of its new identity and seal keys.
+    Signing {
+        #[arg(long)]
+        org: String,
+        /// B-T, B-LT or B-LTA (the default).
+        #[arg(long)]
+        level: Option<String>,
+        /// rsa2048 (the default), rsa3072, p256 or p384.
+        #[arg(long)]
+        key_type: Option<String>,
     },
     /// Show or change an organisation's credits (one per GesDocs signature request).
     Credits {
@@ -452,12 +471,14 @@ async fn identity_command(core: &Core, c: IdentityCommand) -> anyhow::Result<()>
             nik,
             passphrase,
             allow_totp,
+            key_type,
         } => {
             let org = org_by_slug(store, &org).await?;
+            let key_type = parsed(key_type.as_deref().map(KeyAlgorithm::parse).transpose())?;
             let passphrase = passphrase
                 .or_else(|| std::env::var("PARAF_IDENTITY_PASSPHRASE").ok())
                 .ok_or_else(|| anyhow!("give --passphrase (or PARAF_IDENTITY_PASSPHRASE)"))?;
-            let svc = core.identities();
+            let svc = core.identities().with_key_type(key_type);
             let i = svc
                 .create_active(
                     org.id,
@@ -518,11 +539,13 @@ async fn seal_command(core: &Core, c: SealCommand) -> anyhow::Result<()> {
             id_subscriber,
             name,
             email,
+            key_type,
             pkcs11_module,
             pkcs11_token,
             pkcs11_key,
         } => {
             let org = org_by_slug(store, &org).await?;
+            let key_type = parsed(key_type.as_deref().map(KeyAlgorithm::parse).transpose())?;
             let email = match email {
                 Some(e) => e,
                 None => store
@@ -534,7 +557,7 @@ async fn seal_command(core: &Core, c: SealCommand) -> anyhow::Result<()> {
                     .ok_or_else(|| anyhow!("give --email (the organisation has no admin)"))?,
             };
             let name = name.unwrap_or_else(|| org.name.as_str().to_string());
-            let svc = core.identities();
+            let svc = core.identities().with_key_type(key_type);
             let created = match (pkcs11_module, pkcs11_token, pkcs11_key) {
                 (Some(module), Some(token), Some(key)) => {
                     let pin = std::env::var("PARAF_PKCS11_PIN")
@@ -596,6 +619,7 @@ fn parsed<T>(r: Result<T, DomainError>) -> anyhow::Result<T> {
         DomainError::Invalid { field, reason } => {
             let flag = match field {
                 "allowed_ips" => "allow-ip",
+                "key_type" => "key-type",
                 other => other,
             };
             anyhow!("invalid --{flag}: {reason}")
@@ -671,6 +695,38 @@ async fn execute(store: &Store, command: AdminCommand) -> anyhow::Result<()> {
                 "organisation {} is on plan {}",
                 o.slug,
                 o.plan.display_name()
+            );
+        }
+        AdminCommand::Org(OrgCommand::Signing {
+            org,
+            level,
+            key_type,
+        }) => {
+            let org = org_by_slug(store, &org).await?;
+            let mut profile = org.signing;
+            if let Some(l) = level.as_deref() {
+                profile.level = parsed(SignatureLevel::parse(l))?;
+            }
+            if let Some(k) = key_type.as_deref() {
+                profile.key_type = parsed(KeyAlgorithm::parse(k))?;
+            }
+            let o = if profile == org.signing {
+                org
+            } else {
+                directory::change_signing_profile(
+                    store,
+                    clock.now(),
+                    org.id,
+                    profile,
+                    &Actor::cli(),
+                )
+                .await?
+            };
+            println!(
+                "{}: level {}, key type {}",
+                o.slug,
+                o.signing.level.as_str(),
+                o.signing.key_type.as_str()
             );
         }
         AdminCommand::Org(OrgCommand::Credits {

@@ -4,6 +4,7 @@ mod admin_cmd;
 mod app_key_cmd;
 mod ca_cmd;
 mod envelope_cmd;
+mod ltv_cmd;
 mod net;
 mod saml_cmd;
 mod serve_cmd;
@@ -35,6 +36,9 @@ enum Command {
     Ca(ca_cmd::CaCommand),
     /// Sign a PDF (PAdES B-B, B-T, B-LT or B-LTA) in an incremental update.
     Sign(Box<sign_cmd::SignArgs>),
+    /// Long-term validation: renew a signed PDF's archive timestamp (B-LTA).
+    #[command(subcommand)]
+    Ltv(ltv_cmd::LtvCommand),
     /// Run the HTTP server (PKI endpoints, API, background jobs).
     Serve(serve_cmd::ServeArgs),
     /// Verify the signatures of a PDF (exit 0 passed, 1 failed/indeterminate, 2 none, 3 unreadable).
@@ -46,6 +50,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Admin(a) => admin_cmd::run(a),
         Command::Ca(c) => ca_cmd::run(c),
+        Command::Ltv(c) => ltv_cmd::run(c),
         Command::Sign(a) => sign_cmd::run(*a),
         Command::Serve(a) => serve_cmd::run(a),
         Command::Verify(a) => return verify_cmd::run(a),

@@ -219,28 +219,12 @@ pub fn run(a: SignArgs) -> anyhow::Result<()> {
         None => None,
     };
 
-    let ca = match &a.ca_dir {
-        Some(d) => Some(open_ca(d)?),
-        None => None,
-    };
-    let http_tsa = a.tsa_url.clone().map(|url| HttpTimestamper { url });
-    let timestamper: Option<&dyn Timestamper> = match (&http_tsa, &ca) {
-        (Some(t), _) => Some(t),
-        (None, Some(ca)) => Some(ca.tsa()),
-        (None, None) => None,
-    };
+    let sources = Sources::open(a.tsa_url.clone(), a.ca_dir.as_deref())?;
+    let timestamper = sources.timestamper();
     // Revocation is consulted when the level needs it (B-LT, B-LTA: fetched over HTTP from the
     // URLs in the certificates) or when the built-in CA can answer locally; a plain B-B or B-T
     // signature with a foreign identity makes no network call besides the TSA's.
-    let http_rev = HttpRevocation;
-    let mut sources: Vec<&dyn RevocationSource> = Vec::new();
-    if let Some(ca) = &ca {
-        sources.push(ca);
-    }
-    if level >= Level::BLT {
-        sources.push(&http_rev);
-    }
-    let revocation = FirstOf(sources);
+    let revocation = sources.revocation(level >= Level::BLT);
     let mut opts = SignOptions::new(now);
     opts.level = level;
     opts.subfilter = subfilter;
@@ -276,6 +260,43 @@ fn read_with_headroom(path: &Path) -> anyhow::Result<Vec<u8>> {
     f.read_to_end(&mut buf)
         .with_context(|| format!("cannot read {}", path.display()))?;
     Ok(buf)
+}
+
+/// The timestamp authority and revocation sources of `--tsa-url` / `--ca-dir`.
+pub struct Sources {
+    ca: Option<CertificateAuthority>,
+    http_tsa: Option<HttpTimestamper>,
+}
+
+impl Sources {
+    pub fn open(tsa_url: Option<String>, ca_dir: Option<&Path>) -> anyhow::Result<Sources> {
+        Ok(Sources {
+            ca: ca_dir.map(open_ca).transpose()?,
+            http_tsa: tsa_url.map(|url| HttpTimestamper { url }),
+        })
+    }
+
+    /// The TSA at `--tsa-url`, else the built-in CA's.
+    pub fn timestamper(&self) -> Option<&dyn Timestamper> {
+        match (&self.http_tsa, &self.ca) {
+            (Some(t), _) => Some(t),
+            (None, Some(ca)) => Some(ca.tsa()),
+            (None, None) => None,
+        }
+    }
+
+    /// The built-in CA (for its own certificates), then, with `fetch`, the OCSP/CRL/CA-issuer
+    /// URLs the certificates name.
+    pub fn revocation(&self, fetch: bool) -> FirstOf<'_> {
+        let mut sources: Vec<&dyn RevocationSource> = Vec::new();
+        if let Some(ca) = &self.ca {
+            sources.push(ca);
+        }
+        if fetch {
+            sources.push(&HttpRevocation);
+        }
+        FirstOf(sources)
+    }
 }
 
 pub fn open_ca(dir: &Path) -> anyhow::Result<CertificateAuthority> {

@@ -571,6 +571,37 @@ fn identities_and_seals() {
     );
     let out = ok(&paraf(&data, &["seal", "list", "--org", "kominfo"]));
     assert!(out.starts_with("SEGEL-01\tnot-activated"), "{out}");
+    // A key type of their own (the server tests check the keys); an unknown one is refused.
+    let seal = |id: &str, kt: &str| {
+        paraf(
+            &data,
+            &[
+                "seal",
+                "create",
+                "--org",
+                "kominfo",
+                "--id-subscriber",
+                id,
+                "--email",
+                "segel@kominfo.go.id",
+                "--key-type",
+                kt,
+            ],
+        )
+    };
+    refused(&seal("SEGEL-02", "dsa1024"), "invalid --key-type");
+    assert!(ok(&seal("SEGEL-02", "p384")).contains("seal SEGEL-02"));
+    let mut siti = create;
+    siti[5] = "Siti Rahayu";
+    siti[7] = "siti@kominfo.go.id";
+    siti[9] = "3171012345678902";
+    let with = |kt: &str| {
+        let mut a = siti.to_vec();
+        a.extend_from_slice(&["--key-type", kt]);
+        paraf(&data, &a)
+    };
+    refused(&with("rsa1024"), "invalid --key-type");
+    assert!(ok(&with("rsa3072")).contains("status ISSUE"));
 }
 
 /// `paraf admin` resolves its settings with the server's loader: a `database_url` written only
@@ -732,6 +763,40 @@ fn org_credits() {
     assert_eq!(ok(&credits(&[])), "cab: 8 credits\n");
     refused(&credits(&["--set=-1"]), "invalid --set");
     assert_eq!(ok(&credits(&["--unlimited"])), "cab: unlimited credits\n");
+}
+
+/// `paraf admin org signing`: B-LTA and RSA-2048 by default, each changed alone, the change
+/// audited; unknown values refused in one line, nothing changed.
+#[test]
+fn org_signing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("paraf-data");
+    ok(&paraf(
+        &data,
+        &[
+            "org", "create", "--name", "Dinas", "--slug", "dinas", "--plan", "lontar",
+        ],
+    ));
+    let signing = |extra: &[&str]| {
+        let mut a = vec!["org", "signing", "--org", "dinas"];
+        a.extend_from_slice(extra);
+        paraf(&data, &a)
+    };
+    assert_eq!(ok(&signing(&[])), "dinas: level B-LTA, key type rsa2048\n");
+    assert_eq!(
+        ok(&signing(&["--level", "b-t"])),
+        "dinas: level B-T, key type rsa2048\n"
+    );
+    assert_eq!(
+        ok(&signing(&["--key-type", "P384"])),
+        "dinas: level B-T, key type p384\n"
+    );
+    refused(&signing(&["--level", "B-LTX"]), "unknown signature level");
+    refused(&signing(&["--key-type", "rsa1024"]), "unknown key type");
+    assert_eq!(ok(&signing(&[])), "dinas: level B-T, key type p384\n");
+    // Created, then two changes: three records, the chain intact.
+    let audit = ok(&paraf(&data, &["audit", "verify", "--org", "dinas"]));
+    assert!(audit.contains("intact: 3 records"), "{audit}");
 }
 
 /// Organisation `kop` and the data directory's CA (the commands through the core need it).

@@ -182,6 +182,8 @@ pub enum AuditAction {
     OrganisationCreated,
     /// An organisation was moved to another plan.
     OrganisationPlanChanged,
+    /// An organisation's signature level or key type was changed.
+    OrganisationSigningChanged,
     /// A user was added.
     UserCreated,
     /// A named API token was issued.
@@ -278,6 +280,8 @@ pub enum AuditAction {
     EnvelopeCompleted,
     /// The final seal failed (retried).
     EnvelopeSealFailed,
+    /// A completed envelope's archive timestamps were renewed (`ltv refresh`).
+    EnvelopeArchiveRenewed,
     /// A recipient was sent a one-time code (mail or SMS).
     RecipientCodeSent,
     /// … confirmed it.
@@ -358,6 +362,7 @@ impl AuditAction {
             OrganisationBootstrapped => "organisation.bootstrapped",
             OrganisationCreated => "organisation.created",
             OrganisationPlanChanged => "organisation.plan_changed",
+            OrganisationSigningChanged => "organisation.signing_changed",
             UserCreated => "user.created",
             ApiTokenCreated => "api_token.created",
             ApiTokenRevoked => "api_token.revoked",
@@ -432,6 +437,7 @@ impl AuditAction {
             RecipientSigned => "recipient.signed",
             EnvelopeCompleted => "envelope.completed",
             EnvelopeSealFailed => "envelope.seal_failed",
+            EnvelopeArchiveRenewed => "envelope.archive_renewed",
             RecipientCodeSent => "recipient.code_sent",
             RecipientCodeVerified => "recipient.code_verified",
             RecipientCodeRefused => "recipient.code_refused",

@@ -166,6 +166,9 @@ pub struct ConfigLayer {
     /// How long an envelope's sealing may take before another process (or this one after a
     /// restart) takes it over, in seconds.
     pub sealing_lease_secs: Option<u64>,
+    /// Renew a completed envelope's archive timestamp (B-LTA) this many days before the newest
+    /// one's TSA certificate expires (default 365).
+    pub ltv_refresh_days: Option<u64>,
     /// How long API-token principals and organisations are cached in memory, in milliseconds
     /// (`0`: not cached).
     pub cache_ttl_ms: Option<u64>,
@@ -223,6 +226,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("PARAF_SIGNUP_PLAN", "signup_plan"),
     ("PARAF_SIGNUP_CREDITS", "signup_credits"),
     ("PARAF_SEALING_LEASE_SECS", "sealing_lease_secs"),
+    ("PARAF_LTV_REFRESH_DAYS", "ltv_refresh_days"),
     ("PARAF_CACHE_TTL_MS", "cache_ttl_ms"),
     ("PARAF_LOG", "log"),
     ("PARAF_LOG_FORMAT", "log_format"),
@@ -298,6 +302,7 @@ impl ConfigLayer {
             signup_plan: s("PARAF_SIGNUP_PLAN"),
             signup_credits: num("PARAF_SIGNUP_CREDITS")?,
             sealing_lease_secs: num("PARAF_SEALING_LEASE_SECS")?,
+            ltv_refresh_days: num("PARAF_LTV_REFRESH_DAYS")?,
             cache_ttl_ms: num("PARAF_CACHE_TTL_MS")?,
             log: s("PARAF_LOG"),
             log_format: s("PARAF_LOG_FORMAT"),
@@ -378,6 +383,7 @@ impl ConfigLayer {
             signup_plan,
             signup_credits,
             sealing_lease_secs,
+            ltv_refresh_days,
             cache_ttl_ms,
             log,
             log_format,
@@ -546,6 +552,8 @@ pub struct Config {
     pub signup_credits: i64,
     /// Sealing lease (see [`ConfigLayer::sealing_lease_secs`]).
     pub sealing_lease: std::time::Duration,
+    /// Archive renewal margin (see [`ConfigLayer::ltv_refresh_days`]).
+    pub ltv_refresh: chrono::Duration,
     /// Cache lifetime (see [`ConfigLayer::cache_ttl_ms`]).
     pub cache_ttl: std::time::Duration,
     /// `tracing` filter.
@@ -774,6 +782,9 @@ impl Config {
             registration_open: l.registration_open.unwrap_or(false),
             signup_credits: i64::try_from(l.signup_credits.unwrap_or(10)).unwrap_or(i64::MAX),
             sealing_lease: std::time::Duration::from_secs(l.sealing_lease_secs.unwrap_or(300).max(1)),
+            ltv_refresh: chrono::Duration::days(
+                i64::try_from(l.ltv_refresh_days.unwrap_or(365).min(36_500)).unwrap_or(365),
+            ),
             cache_ttl: std::time::Duration::from_millis(l.cache_ttl_ms.unwrap_or(1000)),
             signup_plan: match l.signup_plan.as_deref() {
                 None => crate::accounts::DEFAULT_SIGNUP_PLAN,

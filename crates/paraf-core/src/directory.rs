@@ -75,6 +75,30 @@ pub async fn change_plan(
     Ok(o)
 }
 
+/// Changes how an organisation signs (level of direct signatures, algorithm of new keys).
+pub async fn change_signing_profile(
+    store: &Store,
+    at: Timestamp,
+    org: OrgId,
+    profile: paraf_domain::SigningProfile,
+    actor: &Actor,
+) -> Result<Organisation> {
+    let before = store.organisation(org).await?;
+    let o = store.set_signing_profile(org, profile).await?;
+    let details = serde_json::json!({ "from": before.signing, "to": o.signing });
+    record(
+        store,
+        at,
+        o.id,
+        actor,
+        AuditAction::OrganisationSigningChanged,
+        format!("organisation:{}", o.id),
+        details,
+    )
+    .await?;
+    Ok(o)
+}
+
 /// Creates a user.
 pub async fn create_user(
     store: &Store,

@@ -14,8 +14,8 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use paraf_domain::{
-    token_hash, Email, Identity, IdentityId, IdentityStatus, NewIdentity, NewMail, NewSeal, Nik,
-    OrgId, PersonName, Seal, Timestamp,
+    token_hash, Email, Identity, IdentityId, IdentityStatus, KeyAlgorithm, NewIdentity, NewMail,
+    NewSeal, Nik, OrgId, PersonName, Seal, Timestamp,
 };
 use paraf_pki::sealed::{self, SealParams};
 use paraf_pki::{IssueRequest, KeyType, PkiError, PrivateKey, RevocationReason, SoftSigner};
@@ -111,8 +111,20 @@ pub struct IdentityService {
     pki: Arc<PkiService>,
     master: MasterKey,
     public_url: String,
-    key_type: KeyType,
+    /// The key algorithm the caller chose for a new identity or seal (`None`: the
+    /// organisation's).
+    key_type: Option<KeyAlgorithm>,
     now: Timestamp,
+}
+
+/// The PKI's key type of a [`KeyAlgorithm`].
+pub fn pki_key_type(k: KeyAlgorithm) -> KeyType {
+    match k {
+        KeyAlgorithm::Rsa2048 => KeyType::Rsa2048,
+        KeyAlgorithm::Rsa3072 => KeyType::Rsa3072,
+        KeyAlgorithm::P256 => KeyType::P256,
+        KeyAlgorithm::P384 => KeyType::P384,
+    }
 }
 
 /// An activation link's secret, shown once (in the mail, or to the caller of `verify`).
@@ -143,9 +155,25 @@ impl IdentityService {
             pki: core.pki.clone(),
             master: core.master_key.clone(),
             public_url: core.public_url.to_string(),
-            key_type: core.config.ca_key_type,
+            key_type: None,
             now: core.now(),
         }
+    }
+
+    /// New identities and seals made through this service get keys of `key_type` instead of
+    /// their organisation's (an identity keeps its choice for its later keys).
+    pub fn with_key_type(mut self, key_type: Option<KeyAlgorithm>) -> IdentityService {
+        self.key_type = key_type;
+        self
+    }
+
+    /// The key type of `chosen`, else of organisation `org`.
+    async fn key_type_for(&self, org: OrgId, chosen: Option<KeyAlgorithm>) -> Result<KeyType> {
+        let k = match chosen {
+            Some(k) => k,
+            None => self.store.organisation(org).await?.signing.key_type,
+        };
+        Ok(pki_key_type(k))
     }
 
     async fn audit(
@@ -230,6 +258,7 @@ impl IdentityService {
                     email,
                     nik,
                     status: IdentityStatus::WaitingForVerification,
+                    key_type: self.key_type,
                 },
                 self.now,
             )
@@ -448,7 +477,9 @@ impl IdentityService {
             common_name: identity.name.as_str().chars().take(64).collect(),
             email: identity.email.as_ref().map(|e| e.as_str().to_string()),
             nik: identity.nik.as_ref().map(|n| n.as_str().to_string()),
-            key_type: self.key_type,
+            key_type: self
+                .key_type_for(identity.org, identity.key_type.or(self.key_type))
+                .await?,
             validity_days: IDENTITY_CERT_DAYS,
             not_before: to_system(self.now),
         };
@@ -670,7 +701,7 @@ impl IdentityService {
             common_name: name.chars().take(64).collect(),
             email: Some(email.as_str().to_string()),
             nik: None,
-            key_type: self.key_type,
+            key_type: self.key_type_for(org, self.key_type).await?,
             validity_days: SEAL_CERT_DAYS,
             not_before: to_system(self.now),
         };

@@ -16,6 +16,7 @@ pub mod access;
 pub mod accounts;
 pub mod app_keys;
 pub mod appearances;
+pub mod archive;
 pub mod audit;
 pub mod bootstrap;
 pub mod codes;

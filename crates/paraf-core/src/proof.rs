@@ -370,6 +370,48 @@ impl Core {
         ))
     }
 
+    /// Which of `hashes` (a proof's) names `document` as completed and since only extended for
+    /// long-term validation (`ltv refresh`): a signed revision of it hashes to one of them,
+    /// every signature and timestamp is valid, and what follows that revision is only DSS and
+    /// document timestamp updates.
+    async fn completed_prefix<'h>(
+        &self,
+        document: &[u8],
+        hashes: &[&'h str],
+    ) -> Result<Option<&'h str>> {
+        let verified = match self.verify_pdf(document.to_vec(), None).await {
+            Ok(v) => v,
+            Err(crate::verification::VerificationError::Unreadable { .. }) => return Ok(None),
+            Err(crate::verification::VerificationError::Core(e)) => return Err(e),
+        };
+        let report = verified.report;
+        if report.indication != paraf_verify::Indication::TotalPassed
+            || !report
+                .signatures
+                .iter()
+                .all(|s| s.indication == paraf_verify::Indication::TotalPassed)
+        {
+            return Ok(None);
+        }
+        for s in &report.signatures {
+            let end = match s.byte_range.as_deref() {
+                Some([_, _, c, d]) => usize::try_from(c + d).ok(),
+                _ => None,
+            };
+            let Some(prefix) = end.and_then(|n| document.get(..n)) else {
+                continue;
+            };
+            if s.modifications.level > paraf_verify::ModificationLevel::LtaUpdates {
+                continue;
+            }
+            let h = sha256_hex(prefix);
+            if let Some(found) = hashes.iter().find(|x| **x == h) {
+                return Ok(Some(*found));
+            }
+        }
+        Ok(None)
+    }
+
     /// Checks that `document` is the one `certificate` (a proof certificate PDF) speaks about,
     /// that the certificate is sealed by this server's CA and intact, and that it names a
     /// completed envelope of `org` with the same completion date.
@@ -417,8 +459,12 @@ impl Core {
             .flatten()
             .filter_map(|d| d["sha256"].as_str())
             .collect();
-        if let Some(h) = hashes.iter().find(|h| **h == check.hash_of_doc) {
-            check.hash_from_cert = Some((*h).to_string());
+        let mut named = hashes.iter().find(|h| **h == check.hash_of_doc).copied();
+        if named.is_none() && !hashes.is_empty() {
+            named = self.completed_prefix(document, &hashes).await?;
+        }
+        if let Some(h) = named {
+            check.hash_from_cert = Some(h.to_string());
         }
         // Ours is never changed after its seal: the last signature or timestamp covers the
         // whole file.
@@ -448,7 +494,7 @@ impl Core {
                 .map(proof_date);
             if envelope.is_none() || check.date_in_db != check.date_from_cert {
                 ProofOutcome::UnknownEnvelope
-            } else if !hashes.contains(&check.hash_of_doc.as_str()) {
+            } else if named.is_none() {
                 ProofOutcome::HashMismatch
             } else {
                 ProofOutcome::Valid

@@ -12,7 +12,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-use paraf_domain::{otp_hash, Identity, IdentityStatus, OtpPurpose, Principal, Seal, Timestamp};
+use paraf_domain::{
+    otp_hash, Identity, IdentityStatus, OrgId, OtpPurpose, Principal, Seal, SignatureLevel,
+    Timestamp,
+};
 use paraf_pdf::Document;
 use paraf_pki::ca::CertificateAuthority;
 use paraf_pki::{PkiErrorKind, PrivateKey, Signer, SoftSigner};
@@ -86,23 +89,8 @@ pub struct FileJob {
     pub field_name: Option<String>,
 }
 
-/// Signs `job` with `signer` at `now`: B-T with the CA's TSA; the CA answers revocation.
-/// Blocking (CPU): call from `spawn_blocking`.
-pub fn sign_file(
-    ca: &CertificateAuthority,
-    signer: &dyn Signer,
-    job: FileJob,
-    now: SystemTime,
-) -> Result<Vec<u8>, CoreError> {
-    sign_file_with(
-        ca,
-        signer,
-        job,
-        now,
-        Level::BT,
-        "Ditandatangani secara elektronik oleh:",
-    )
-}
+/// Above the signer's name on a stamp without image (BSrE's wording).
+const CAPTION: &str = "Ditandatangani secara elektronik oleh:";
 
 /// Upper bounds (seconds) of the signing-time histogram of [`sign_timings`].
 pub const SIGN_BUCKETS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
@@ -165,7 +153,9 @@ fn record_signing(elapsed: std::time::Duration, ok: bool) {
     );
 }
 
-/// [`sign_file`] at `level`, with `caption` above the signer's name on a stamp without image.
+/// Signs `job` with `signer` at `now` at `level` (the CA's TSA timestamps, the CA answers
+/// revocation), with `caption` above the signer's name on a stamp without image. Blocking
+/// (CPU): call from `spawn_blocking`.
 /// Timed for `/metrics` ([`sign_timings`]).
 pub fn sign_file_with(
     ca: &CertificateAuthority,
@@ -570,12 +560,24 @@ impl SealKeyCache {
     }
 }
 
-/// Signs every job with `signer` on the blocking pool: all or nothing.
+/// The PAdES level of a [`SignatureLevel`].
+pub fn pades_level(level: SignatureLevel) -> Level {
+    match level {
+        SignatureLevel::BT => Level::BT,
+        SignatureLevel::BLT => Level::BLT,
+        SignatureLevel::BLTA => Level::BLTA,
+    }
+}
+
+/// Signs every job of `org` with `signer` on the blocking pool, at the organisation's
+/// signature level: all or nothing.
 pub async fn sign_all(
     core: &Core,
+    org: OrgId,
     signer: Arc<dyn Signer + Send + Sync>,
     jobs: Vec<FileJob>,
 ) -> Result<Vec<Vec<u8>>, CoreError> {
+    let level = pades_level(core.store.organisation(org).await?.signing.level);
     let pki = core.pki.clone();
     let now: SystemTime = core.now().into();
     tokio::task::spawn_blocking(move || {
@@ -583,7 +585,7 @@ pub async fn sign_all(
             .current()
             .map_err(|e| CoreError::internal(format!("CA: {e}")))?;
         jobs.into_iter()
-            .map(|job| sign_file(&ca, signer.as_ref(), job, now))
+            .map(|job| sign_file_with(&ca, signer.as_ref(), job, now, level, CAPTION))
             .collect::<Result<Vec<_>, _>>()
     })
     .await?

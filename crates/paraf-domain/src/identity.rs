@@ -154,6 +154,9 @@ pub struct Identity {
     /// SHA-256 (hex) of the pending activation link's secret, and its end.
     pub activation_hash: Option<String>,
     pub activation_expires_at: Option<Timestamp>,
+    /// The algorithm of its keys (`None`: its organisation's, see
+    /// [`crate::SigningProfile::key_type`]).
+    pub key_type: Option<crate::KeyAlgorithm>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -210,6 +213,8 @@ pub struct NewIdentity {
     pub email: Option<Email>,
     pub nik: Option<Nik>,
     pub status: IdentityStatus,
+    /// Its own key algorithm (`None`: the organisation's).
+    pub key_type: Option<crate::KeyAlgorithm>,
 }
 
 /// An organisation seal (e-seal): the organisation's certificate and key.
@@ -351,6 +356,7 @@ mod tests {
             locked_until: None,
             activation_hash: Some("x".into()),
             activation_expires_at: Some(t + Duration::days(1)),
+            key_type: None,
             created_at: t,
             updated_at: t,
         }

@@ -89,8 +89,8 @@ pub use ids::{
 };
 pub use job::{FailOutcome, Job, JobStatus, NewJob, RetryPolicy};
 pub use org::{
-    usage_period, NewOrganisation, OrgName, Organisation, Plan, QuotaKind, Quotas, RateLimits,
-    Slug, Usage,
+    usage_period, KeyAlgorithm, NewOrganisation, OrgName, Organisation, Plan, QuotaKind, Quotas,
+    RateLimits, SignatureLevel, SigningProfile, Slug, Usage,
 };
 pub use outbox::{
     Mail, MailStatus, NewMail, NewWebhookDelivery, NewWebhookEndpoint, WebhookDelivery,

@@ -251,6 +251,120 @@ impl Quotas {
 /// What an organisation has used so far (same fields as [`Quotas`]).
 pub type Usage = Quotas;
 
+/// The PAdES level of the signatures an organisation's direct signing makes (the BSrE
+/// dialect); envelopes always end at B-LTA (each signature B-LT, the completed envelope
+/// sealed with a document timestamp).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum SignatureLevel {
+    /// Signature timestamp (the signing time is proved).
+    #[serde(rename = "B-T")]
+    BT,
+    /// B-T + the validation data (chains, OCSP, CRLs) in the document's DSS.
+    #[serde(rename = "B-LT")]
+    BLT,
+    /// B-LT + a document timestamp over it all, renewed before it expires (`ltv refresh`).
+    #[serde(rename = "B-LTA")]
+    BLTA,
+}
+
+impl SignatureLevel {
+    /// Every level, lowest first.
+    pub const ALL: [SignatureLevel; 3] = [
+        SignatureLevel::BT,
+        SignatureLevel::BLT,
+        SignatureLevel::BLTA,
+    ];
+
+    /// The ETSI name (`B-T`, `B-LT`, `B-LTA`), as stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignatureLevel::BT => "B-T",
+            SignatureLevel::BLT => "B-LT",
+            SignatureLevel::BLTA => "B-LTA",
+        }
+    }
+
+    /// Parses `B-T`, `B-LT` or `B-LTA`, case-insensitively (the `B-` may be left out).
+    pub fn parse(s: &str) -> Result<SignatureLevel, DomainError> {
+        let l = s.trim().to_ascii_uppercase();
+        let l = l.strip_prefix("B-").unwrap_or(&l);
+        SignatureLevel::ALL
+            .into_iter()
+            .find(|v| &v.as_str()[2..] == l)
+            .ok_or_else(|| {
+                DomainError::invalid(
+                    "level",
+                    format!("unknown signature level {s:?} (expected B-T, B-LT or B-LTA)"),
+                )
+            })
+    }
+}
+
+/// The algorithm of the keys made for an organisation's identities and seals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyAlgorithm {
+    /// RSA, 2048-bit modulus (the default: what BSrE issues and relying parties expect).
+    Rsa2048,
+    /// RSA, 3072-bit modulus.
+    Rsa3072,
+    /// ECDSA on NIST P-256.
+    P256,
+    /// ECDSA on NIST P-384.
+    P384,
+}
+
+impl KeyAlgorithm {
+    /// Every algorithm.
+    pub const ALL: [KeyAlgorithm; 4] = [
+        KeyAlgorithm::Rsa2048,
+        KeyAlgorithm::Rsa3072,
+        KeyAlgorithm::P256,
+        KeyAlgorithm::P384,
+    ];
+
+    /// `rsa2048`, `rsa3072`, `p256` or `p384`, as stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyAlgorithm::Rsa2048 => "rsa2048",
+            KeyAlgorithm::Rsa3072 => "rsa3072",
+            KeyAlgorithm::P256 => "p256",
+            KeyAlgorithm::P384 => "p384",
+        }
+    }
+
+    /// Parses one of [`KeyAlgorithm::as_str`]'s names, case-insensitively.
+    pub fn parse(s: &str) -> Result<KeyAlgorithm, DomainError> {
+        let l = s.trim().to_ascii_lowercase();
+        KeyAlgorithm::ALL
+            .into_iter()
+            .find(|v| v.as_str() == l)
+            .ok_or_else(|| {
+                DomainError::invalid(
+                    "key_type",
+                    format!("unknown key type {s:?} (expected rsa2048, rsa3072, p256 or p384)"),
+                )
+            })
+    }
+}
+
+/// How an organisation signs: the level of direct signatures and the algorithm of new keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct SigningProfile {
+    pub level: SignatureLevel,
+    pub key_type: KeyAlgorithm,
+}
+
+impl Default for SigningProfile {
+    /// B-LTA and RSA-2048.
+    fn default() -> Self {
+        SigningProfile {
+            level: SignatureLevel::BLTA,
+            key_type: KeyAlgorithm::Rsa2048,
+        }
+    }
+}
+
 /// A tenant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Organisation {
@@ -263,6 +377,8 @@ pub struct Organisation {
     /// The calendar month (`YYYY-MM`) of the monthly counters in `usage` (documents,
     /// signatures, API requests); storage is not monthly.
     pub usage_period: String,
+    /// How it signs (level of direct signatures, algorithm of new keys).
+    pub signing: SigningProfile,
     pub created_at: Timestamp,
 }
 

@@ -572,7 +572,7 @@ fn tsa_chain_of_last(doc: &Document) -> Result<Vec<Certificate>> {
 }
 
 /// The certificates inside the signature timestamp token of a CMS signature.
-fn timestamp_certificates(cms: &[u8]) -> Option<Vec<Certificate>> {
+pub(crate) fn timestamp_certificates(cms: &[u8]) -> Option<Vec<Certificate>> {
     let sd = paraf_pki::cms::parse_signed_data(cms).ok()?;
     let si = sd.signer_infos.0.iter().next()?;
     let attr = si
@@ -607,7 +607,7 @@ fn last_signature_contents(doc: &Document) -> Result<Option<Vec<u8>>> {
     }))
 }
 
-fn trim_trailing_zeros(b: &[u8]) -> Vec<u8> {
+pub(crate) fn trim_trailing_zeros(b: &[u8]) -> Vec<u8> {
     // The CMS is DER: its outer length tells where it ends; padding zeros follow.
     let header = x509_cert::der::SliceReader::new(b)
         .and_then(|mut r| x509_cert::der::Header::decode(&mut r));

@@ -749,6 +749,50 @@ impl Store {
         .await
     }
 
+    /// Completed envelopes whose archive timestamps hold no longer than `before` (or were not
+    /// read yet), soonest first.
+    pub async fn archives_due(&self, before: Timestamp, limit: u32) -> Result<Vec<Envelope>> {
+        self.envelopes_at(
+            "status = 'completed' AND (archive_until IS NULL OR archive_until < $1) \
+             ORDER BY COALESCE(archive_until, 0), id",
+            before,
+            limit,
+        )
+        .await
+    }
+
+    /// Until when envelope `id`'s archive timestamps hold, as last recorded (`None`: not read).
+    pub async fn archive_until(&self, id: EnvelopeId) -> Result<Option<Timestamp>> {
+        let v: Option<Option<i64>> = with_pool!(self, |p| sqlx::query_scalar(
+            "SELECT archive_until FROM envelopes WHERE id = $1"
+        )
+        .bind(id.0)
+        .fetch_optional(p)
+        .await)?;
+        Ok(v.ok_or(StoreError::not_found(Entity::Envelope))?
+            .map(from_ts))
+    }
+
+    /// Sets `archive_until` of envelope `id` to `until` if it is still `was`: the renewal of
+    /// one envelope's archive is taken by one instance (`false`: another took it).
+    pub async fn swap_archive_until(
+        &self,
+        id: EnvelopeId,
+        was: Option<Timestamp>,
+        until: Timestamp,
+    ) -> Result<bool> {
+        let n = affected!(self, |p| sqlx::query(
+            "UPDATE envelopes SET archive_until = $3 WHERE id = $1 \
+             AND (archive_until = $2 OR (archive_until IS NULL AND $2 IS NULL))"
+        )
+        .bind(id.0)
+        .bind(was.map(ts))
+        .bind(ts(until))
+        .execute(p)
+        .await)?;
+        Ok(n == 1)
+    }
+
     /// Records that what follows the last status change of envelope `id` is done.
     pub async fn mark_status_announced(&self, id: EnvelopeId) -> Result<()> {
         self.clear_unannounced("envelopes", id.0).await

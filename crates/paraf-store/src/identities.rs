@@ -5,8 +5,9 @@
 //! the store never sees a key in the clear.
 
 use paraf_domain::{
-    AppUsageDay, BlobId, Email, Entity, Identity, IdentityId, IdentityStatus, NewIdentity, NewSeal,
-    Nik, OrgId, OtpPurpose, PersonName, Seal, SealId, SignedDocument, Timestamp,
+    AppUsageDay, BlobId, Email, Entity, Identity, IdentityId, IdentityStatus, KeyAlgorithm,
+    NewIdentity, NewSeal, Nik, OrgId, OtpPurpose, PersonName, Seal, SealId, SignedDocument,
+    Timestamp,
 };
 
 use crate::error::unique_as_exists;
@@ -14,7 +15,7 @@ use crate::{affected, from_ts, from_ts_opt, ts, with_pool, Result, Store, StoreE
 
 const IDENTITY_COLS: &str = "id, org_id, name, email, nik, status, cert_pem, cert_serial, \
      cert_not_after, sealed_key, otp_key, failed_attempts, locked_until, activation_hash, \
-     activation_expires_at, created_at, updated_at";
+     activation_expires_at, key_type, created_at, updated_at";
 
 #[derive(sqlx::FromRow)]
 struct IdentityRow {
@@ -33,6 +34,7 @@ struct IdentityRow {
     locked_until: Option<i64>,
     activation_hash: Option<String>,
     activation_expires_at: Option<i64>,
+    key_type: Option<String>,
     created_at: i64,
     updated_at: i64,
 }
@@ -62,6 +64,10 @@ impl IdentityRow {
             locked_until: from_ts_opt(self.locked_until),
             activation_hash: self.activation_hash,
             activation_expires_at: from_ts_opt(self.activation_expires_at),
+            key_type: match &self.key_type {
+                Some(k) => Some(KeyAlgorithm::parse(k).map_err(|_| bad("key_type"))?),
+                None => None,
+            },
             created_at: from_ts(self.created_at),
             updated_at: from_ts(self.updated_at),
         })
@@ -153,8 +159,8 @@ impl Store {
             .or_else(|| new.nik.as_ref().map(|n| n.as_str().to_string()))
             .unwrap_or_default();
         let sql = format!(
-            "INSERT INTO identities (org_id, name, email, nik, status, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING {IDENTITY_COLS}"
+            "INSERT INTO identities (org_id, name, email, nik, status, key_type, created_at, \
+             updated_at) VALUES ($1, $2, $3, $4, $5, $7, $6, $6) RETURNING {IDENTITY_COLS}"
         );
         let row: IdentityRow = with_pool!(self, |p| sqlx::query_as(&sql)
             .bind(new.org.0)
@@ -163,6 +169,7 @@ impl Store {
             .bind(new.nik.as_ref().map(Nik::as_str))
             .bind(new.status.as_str())
             .bind(ts(now))
+            .bind(new.key_type.map(KeyAlgorithm::as_str))
             .fetch_one(p)
             .await)
         .map_err(|e| unique_as_exists(e, Entity::Identity, &key))?;

@@ -2,8 +2,8 @@
 //! requests on several instances never overrun a quota).
 
 use paraf_domain::{
-    DomainError, Entity, NewOrganisation, OrgId, OrgName, Organisation, Plan, QuotaKind, Quotas,
-    Slug, Timestamp, Usage,
+    DomainError, Entity, KeyAlgorithm, NewOrganisation, OrgId, OrgName, Organisation, Plan,
+    QuotaKind, Quotas, SignatureLevel, SigningProfile, Slug, Timestamp, Usage,
 };
 
 use crate::error::unique_as_exists;
@@ -11,7 +11,7 @@ use crate::{affected, from_ts, to_i64, to_u64, ts, with_pool, Result, Store, Sto
 
 pub(crate) const ORG_COLS: &str = "id, slug, name, plan, quota_documents, quota_signatures, \
     quota_storage_bytes, quota_api_requests, used_documents, used_signatures, used_storage_bytes, \
-    used_api_requests, usage_period, created_at";
+    used_api_requests, usage_period, signature_level, key_type, created_at";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct OrgRow {
@@ -28,6 +28,8 @@ pub(crate) struct OrgRow {
     used_storage_bytes: i64,
     used_api_requests: i64,
     usage_period: String,
+    signature_level: String,
+    key_type: String,
     created_at: i64,
 }
 
@@ -54,6 +56,14 @@ impl OrgRow {
                 api_requests: to_u64(self.used_api_requests),
             },
             usage_period: self.usage_period,
+            signing: SigningProfile {
+                level: SignatureLevel::parse(&self.signature_level).map_err(|_| {
+                    StoreError::corrupt(format!("organisation {}: signature_level", self.id))
+                })?,
+                key_type: KeyAlgorithm::parse(&self.key_type).map_err(|_| {
+                    StoreError::corrupt(format!("organisation {}: key_type", self.id))
+                })?,
+            },
             created_at: from_ts(self.created_at),
         })
     }
@@ -292,6 +302,26 @@ pub enum CreditTake {
 }
 
 impl Store {
+    /// Sets how the organisation signs; returns it changed.
+    pub async fn set_signing_profile(
+        &self,
+        org: OrgId,
+        profile: SigningProfile,
+    ) -> Result<Organisation> {
+        let sql = format!(
+            "UPDATE organisations SET signature_level = $2, key_type = $3 WHERE id = $1 \
+             RETURNING {ORG_COLS}"
+        );
+        let row: Option<OrgRow> = with_pool!(self, |p| sqlx::query_as(&sql)
+            .bind(org.0)
+            .bind(profile.level.as_str())
+            .bind(profile.key_type.as_str())
+            .fetch_optional(p)
+            .await)?;
+        row.ok_or(StoreError::not_found(Entity::Organisation))?
+            .into_domain()
+    }
+
     /// The organisation's credits (`None`: unlimited).
     pub async fn credits(&self, org: OrgId) -> Result<Option<i64>> {
         let row: Option<(Option<i64>,)> = with_pool!(self, |p| sqlx::query_as(

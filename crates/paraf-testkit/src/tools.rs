@@ -300,3 +300,36 @@ pub fn ed25519_sign(pem: &str, msg: &[u8]) -> String {
     );
     base64::engine::general_purpose::STANDARD.encode(std::fs::read(&s).expect("the signature"))
 }
+
+/// pyHanko's AdES **B-LTA** validation of every signature of `pdf`, trusting `root`, offline
+/// (revocation information only from the file): `(ok, output)`; ok when every signature
+/// passed and is covered by a validated chain of document timestamps.
+pub fn pyhanko_lta(pdf: &Path, root: &Path) -> (bool, String) {
+    require_tool("pyhanko", "pip install pyhanko pyhanko-cli");
+    static SCRIPT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    let script = SCRIPT.get_or_init(|| {
+        let p = std::env::temp_dir().join(format!("paraf-pyhanko-lta-{}.py", std::process::id()));
+        std::fs::write(&p, include_str!("../scripts/pyhanko_lta.py")).expect("write script");
+        p
+    });
+    let out = Command::new("python3")
+        .arg(script)
+        .arg(pdf)
+        .arg(root)
+        .output()
+        .expect("run python3");
+    let text = format!(
+        "exit {}\n{}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// Asserts [`pyhanko_lta`] passes.
+pub fn assert_pyhanko_lta(pdf: &Path, root: &Path) -> String {
+    let (ok, text) = pyhanko_lta(pdf, root);
+    assert!(ok, "pyHanko B-LTA validation of {}:\n{text}", pdf.display());
+    text
+}

@@ -153,8 +153,8 @@ async fn run_one(ctx: &Ctx, worker_id: &str, job: Job) {
 /// How long a signed PDF kept for one download (BSrE v1) waits for it.
 pub const SIGNED_DOCUMENT_DAYS: i64 = 7;
 
-/// Pruning runs hourly; every minute, envelopes past their expiry are ended and those whose
-/// sealing failed are sealed again.
+/// Pruning and archive renewal (`ltv refresh`) run hourly; every minute, envelopes past their
+/// expiry are ended and those whose sealing failed are sealed again.
 async fn housekeeping(state: AppState) {
     let mut minute = 0u32;
     loop {
@@ -178,6 +178,14 @@ async fn housekeeping(state: AppState) {
             Ok(0) => {}
             Ok(n) => tracing::info!(completed = n, "envelopes sealed on a retry"),
             Err(e) => tracing::warn!(error = %e, "retrying sealing failed"),
+        }
+        if minute % 60 == 30 {
+            // Archive timestamps (B-LTA) of completed envelopes renewed before they expire.
+            match state.core.refresh_archives().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(envelopes = n, "archive timestamps renewed"),
+                Err(e) => tracing::warn!(error = %e, "renewing archive timestamps failed"),
+            }
         }
         minute = minute.wrapping_add(1);
         tokio::select! {

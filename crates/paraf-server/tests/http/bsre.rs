@@ -14,6 +14,7 @@ use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};
 
 use crate::common::*;
+use paraf_testkit::tools::assert_pyhanko_lta;
 
 const NIK: &str = "3171012345678901";
 const PASS: &str = "rahasia-budi-2026";
@@ -143,8 +144,8 @@ fn expect_v2_error(r: (u16, Value), status: u16, code: i64, needle: &str) {
     assert!(msg.contains(needle), "{msg:?} should mention {needle:?}");
 }
 
-/// Checks signed PDFs with pyHanko (strict) and pdfsig, trusting the server's root; both ask
-/// the server's OCSP responder about the signer.
+/// Checks signed PDFs with pyHanko (strict, then its AdES B-LTA validation offline: the
+/// organisation's default level) and pdfsig, trusting the server's root.
 async fn validate_all(app: &TestApp, pdfs: &[(&str, Vec<u8>)]) {
     let f = ca_files(app).await;
     let nss = nss_db(&f);
@@ -156,6 +157,7 @@ async fn validate_all(app: &TestApp, pdfs: &[(&str, Vec<u8>)]) {
             t.contains("TIMESTAMP_TOKEN<INTACT:TRUSTED>"),
             "{name}: B-T: {t}"
         );
+        assert_pyhanko_lta(&path, &f.root);
         let t = pdfsig(&path, &nss);
         assert!(t.contains("Signature is Valid."), "{name}: pdfsig: {t}");
         assert!(t.contains("Certificate is Trusted."), "{name}: pdfsig: {t}");
@@ -563,6 +565,185 @@ async fn credentials_and_ip_allow_list(backend: Backend) {
         "Unauthorized",
     )
     .await;
+    t.app.stop().await;
+}
+
+/// The organisation chooses the level of its BSrE signatures: B-LTA by default (a document
+/// timestamp over the DSS), B-LT (DSS, no document timestamp) or B-T (neither).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_organisation_chooses_the_signature_level() {
+    let t = setup(Backend::Sqlite).await;
+    assert_eq!(
+        t.tenant.org.signing,
+        paraf_domain::SigningProfile::default()
+    );
+    let core = &t.app.state.core;
+    for (level, dss, doc_ts) in [
+        (paraf_domain::SignatureLevel::BT, false, false),
+        (paraf_domain::SignatureLevel::BLT, true, false),
+        (paraf_domain::SignatureLevel::BLTA, true, true),
+    ] {
+        let profile = paraf_domain::SigningProfile {
+            level,
+            ..t.tenant.org.signing
+        };
+        let o = paraf_core::directory::change_signing_profile(
+            &t.app.store,
+            t.app.clock.now_ts(),
+            t.tenant.org.id,
+            profile,
+            &paraf_core::Actor::cli(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(o.signing.level, level);
+        let r = sign_invisible(&t, PASS).await;
+        assert_eq!(r.status(), 200);
+        let pdf = r.bytes().await.unwrap().to_vec();
+        let text = String::from_utf8_lossy(&pdf);
+        assert_eq!(text.contains("/DSS"), dss, "{level:?}");
+        assert_eq!(text.contains("/DocTimeStamp"), doc_ts, "{level:?}");
+        let report = core.verify_pdf(pdf, None).await.unwrap().report;
+        let s = &report.signatures[0];
+        assert_eq!(s.level.as_deref(), Some(level.as_str()), "{s:?}");
+        assert_eq!(
+            s.indication,
+            paraf_core::engine::verify::Indication::TotalPassed
+        );
+    }
+    t.app.stop().await;
+}
+
+/// `RSA 2048`, `secp384r1 384`…: the key of a certificate, as `openssl x509 -text` reads it.
+fn key_of(pem: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "cert.pem", pem.as_bytes());
+    let out = std::process::Command::new("openssl")
+        .args(["x509", "-noout", "-text", "-in"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let t = text(&out);
+    let bits = t
+        .split("Public-Key: (")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .unwrap_or("?")
+        .to_string();
+    match t.split("ASN1 OID: ").nth(1) {
+        Some(curve) => format!("{} {bits}", curve.lines().next().unwrap_or("?").trim()),
+        None if t.contains("rsaEncryption") => format!("RSA {bits}"),
+        None => format!("? {bits}"),
+    }
+}
+
+/// Identities and seals get their organisation's key type — RSA-2048 by default, what BSrE
+/// issues — or their own, whatever the CA's key (P-256 here); each key type signs files our
+/// validator and pyHanko accept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_follow_the_organisation_or_their_own_choice() {
+    let t = setup(Backend::Sqlite).await;
+    let org = t.tenant.org.id;
+    let core = &t.app.state.core;
+    let ca = core.pki.current().unwrap();
+    assert_eq!(
+        key_of(&paraf_pki::x509::cert_to_pem(ca.root_cert()).unwrap()),
+        "prime256v1 256"
+    );
+    assert_eq!(key_of(t.budi.cert_pem.as_deref().unwrap()), "RSA 2048");
+    assert_eq!(t.budi.key_type, None);
+    let actor = paraf_core::Actor::cli();
+    let seal = t
+        .app
+        .state
+        .identities()
+        .create_seal(org, "segel-1", "Kominfo", "ops@kominfo.example", &actor)
+        .await
+        .unwrap();
+    assert_eq!(key_of(&seal.cert_pem), "RSA 2048");
+
+    // The organisation moves to P-384: new keys follow; an identity's own choice wins.
+    paraf_core::directory::change_signing_profile(
+        &t.app.store,
+        t.app.clock.now_ts(),
+        org,
+        paraf_domain::SigningProfile {
+            key_type: paraf_domain::KeyAlgorithm::P384,
+            ..t.tenant.org.signing
+        },
+        &actor,
+    )
+    .await
+    .unwrap();
+    let state = &t.app.state;
+    let actor = &actor;
+    let create = |nik: &'static str,
+                  email: &'static str,
+                  own: Option<paraf_domain::KeyAlgorithm>| async move {
+        state
+            .identities()
+            .with_key_type(own)
+            .create_active(
+                org,
+                "Siti Rahayu",
+                Some(email),
+                Some(nik),
+                PASS,
+                false,
+                actor,
+            )
+            .await
+            .unwrap()
+    };
+    let siti = create("3171012345678902", "siti@kominfo.example", None).await;
+    assert_eq!(key_of(siti.cert_pem.as_deref().unwrap()), "secp384r1 384");
+    let andi = create(
+        "3171012345678903",
+        "andi@kominfo.example",
+        Some(paraf_domain::KeyAlgorithm::Rsa3072),
+    )
+    .await;
+    assert_eq!(key_of(andi.cert_pem.as_deref().unwrap()), "RSA 3072");
+    let stored = t.app.store.identity(org, andi.id).await.unwrap();
+    assert_eq!(stored.key_type, Some(paraf_domain::KeyAlgorithm::Rsa3072));
+    let seal = t
+        .app
+        .state
+        .identities()
+        .with_key_type(Some(paraf_domain::KeyAlgorithm::P256))
+        .create_seal(org, "segel-2", "Kominfo", "ops@kominfo.example", actor)
+        .await
+        .unwrap();
+    assert_eq!(key_of(&seal.cert_pem), "prime256v1 256");
+
+    // Each signs (B-LTA, the organisation's level): valid for us and for pyHanko.
+    let mut files = Vec::new();
+    for (name, nik) in [
+        ("p384", "3171012345678902"),
+        ("rsa3072", "3171012345678903"),
+    ] {
+        let r = v1_sign(
+            &t,
+            &[
+                ("nik", nik),
+                ("passphrase", PASS),
+                ("tampilan", "invisible"),
+            ],
+            Some(simple_pdf()),
+            None,
+        )
+        .await;
+        assert_eq!(r.status(), 200, "{name}");
+        let pdf = r.bytes().await.unwrap().to_vec();
+        let report = core.verify_pdf(pdf.clone(), None).await.unwrap().report;
+        assert_eq!(
+            report.indication,
+            paraf_core::engine::verify::Indication::TotalPassed,
+            "{name}: {report:?}"
+        );
+        files.push((name, pdf));
+    }
+    validate_all(&t.app, &files).await;
     t.app.stop().await;
 }
 

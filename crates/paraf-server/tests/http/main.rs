@@ -5,6 +5,7 @@ use paraf_testkit::both_backends;
 
 mod alphasign;
 mod alphasign_browser;
+mod archive;
 mod auth;
 mod bsre;
 mod bsre_verify;

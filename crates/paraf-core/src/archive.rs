@@ -1,0 +1,188 @@
+//! Long-term preservation of completed envelopes (`ltv refresh`): every document of a
+//! completed envelope, and its proof certificate, ends with a document timestamp (B-LTA).
+//! Before the newest one's TSA certificate expires, the housekeeping renews it: a DSS update
+//! with that timestamp's validation data, then a new document timestamp from the current TSA
+//! ([`paraf_sign::renew_archive`]). Each renewal is a new version of the document; the earlier
+//! bytes stay its prefix, so the proof's hashes still name it ([`crate::proof`]).
+//!
+//! `envelopes.archive_until` records until when an envelope's archive holds (the earliest
+//! expiry over its files): the housekeeping looks again `ltv_refresh` before then. A file the
+//! current TSA cannot extend (its own certificate ends no later — the CA must be renewed) is
+//! left as it is, logged, and looked at again a week later.
+
+use std::time::SystemTime;
+
+use chrono::Duration;
+use paraf_domain::{BlobId, Envelope, EnvelopeProof, Timestamp};
+use serde_json::json;
+
+use crate::audit::{Actor, AuditAction};
+use crate::error::CoreError;
+use crate::Core;
+
+type Result<T> = std::result::Result<T, CoreError>;
+
+/// Envelopes looked at per housekeeping round.
+const BATCH: u32 = 20;
+
+/// What became of one file.
+enum Outcome {
+    /// Its archive holds until then (renewed now or not yet due).
+    Holds {
+        until: Timestamp,
+        renewed: Option<Vec<u8>>,
+    },
+    /// Due, but the current TSA's certificate ends no later than the file's newest timestamp.
+    CannotExtend { until: Timestamp },
+}
+
+impl Core {
+    /// Renews the archive timestamps of completed envelopes that are due (their newest
+    /// document timestamp expires within `ltv_refresh`, or was never read). Returns how many
+    /// envelopes got a new version of some file. Failures are logged and retried an hour later.
+    pub async fn refresh_archives(&self) -> Result<usize> {
+        let now = self.now();
+        let due = self
+            .store
+            .archives_due(now + self.config.ltv_refresh, BATCH)
+            .await?;
+        let mut renewed = 0;
+        for e in due {
+            match self.refresh_archive(&e).await {
+                Ok(true) => renewed += 1,
+                Ok(false) => {}
+                Err(err) => {
+                    tracing::warn!(error = %err, envelope = %e.uuid, "renewing the archive timestamps failed");
+                }
+            }
+        }
+        Ok(renewed)
+    }
+
+    /// Renews what is due in one completed envelope (see [`Core::refresh_archives`]);
+    /// `true` when some file got a new version.
+    pub async fn refresh_archive(&self, e: &Envelope) -> Result<bool> {
+        let now = self.now();
+        let was = self.store.archive_until(e.id).await?;
+        // Taken for an hour: another instance skips it; a failure is looked at again then.
+        let retry = now + Duration::hours(1) + self.config.ltv_refresh;
+        if !self.store.swap_archive_until(e.id, was, retry).await? {
+            return Ok(false);
+        }
+        let horizon = now + self.config.ltv_refresh;
+        let mut earliest: Option<Timestamp> = None;
+        let mut stuck = false;
+        let mut renewed_files = Vec::new();
+        for d in self.store.envelope_documents(e.id).await? {
+            let pdf = self.stored_file(&d.current).await?;
+            match self.renew_if_due(pdf, horizon).await? {
+                Outcome::Holds { until, renewed } => {
+                    if let Some(new) = renewed {
+                        let blob = self.blobs.put(&new).await.map_err(CoreError::internal)?;
+                        self.store
+                            .set_document_current(d.id, &blob, None, self.now())
+                            .await?;
+                        renewed_files.push(json!({"document": d.name, "sha256": blob.as_str()}));
+                    }
+                    earliest = Some(earliest.map_or(until, |t| t.min(until)));
+                }
+                Outcome::CannotExtend { until } => {
+                    stuck = true;
+                    earliest = Some(earliest.map_or(until, |t| t.min(until)));
+                }
+            }
+        }
+        if let Some(proof) = &e.proof {
+            let pdf = self.stored_file(&proof.pdf).await?;
+            match self.renew_if_due(pdf, horizon).await? {
+                Outcome::Holds { until, renewed } => {
+                    if let Some(new) = renewed {
+                        let blob: BlobId =
+                            self.blobs.put(&new).await.map_err(CoreError::internal)?;
+                        let p = EnvelopeProof {
+                            pdf: blob.clone(),
+                            json: proof.json.clone(),
+                        };
+                        self.store.set_envelope_proof(e.id, &p).await?;
+                        renewed_files.push(json!({"proof": true, "sha256": blob.as_str()}));
+                    }
+                    earliest = Some(earliest.map_or(until, |t| t.min(until)));
+                }
+                Outcome::CannotExtend { until } => {
+                    stuck = true;
+                    earliest = Some(earliest.map_or(until, |t| t.min(until)));
+                }
+            }
+        }
+        let until = match earliest {
+            Some(t) if !stuck && t > horizon => t,
+            _ => {
+                tracing::warn!(
+                    envelope = %e.uuid,
+                    until = ?earliest,
+                    "the archive timestamps of a completed envelope expire soon and the current TSA cannot extend them: renew the CA"
+                );
+                // Looked at again in a week.
+                now + Duration::days(7) + self.config.ltv_refresh
+            }
+        };
+        self.store
+            .swap_archive_until(e.id, Some(retry), until)
+            .await?;
+        if renewed_files.is_empty() {
+            return Ok(false);
+        }
+        self.envelope_event(
+            e,
+            &Actor::system(),
+            AuditAction::EnvelopeArchiveRenewed,
+            json!({"files": renewed_files, "until": until}),
+        );
+        Ok(true)
+    }
+
+    /// Renews `pdf`'s archive timestamp if it expires before `horizon` (or it has none) and
+    /// the current TSA's certificate outlasts it.
+    async fn renew_if_due(&self, pdf: Vec<u8>, horizon: Timestamp) -> Result<Outcome> {
+        let pki = self.pki.clone();
+        let horizon: SystemTime = horizon.into();
+        tokio::task::spawn_blocking(move || -> Result<Outcome> {
+            let doc = paraf_pdf::Document::load(pdf, None).map_err(CoreError::internal)?;
+            let expiry = paraf_sign::archive_expiry(&doc).map_err(CoreError::internal)?;
+            if let Some(t) = expiry.filter(|t| *t > horizon) {
+                return Ok(Outcome::Holds {
+                    until: t.into(),
+                    renewed: None,
+                });
+            }
+            let ca = pki.current().map_err(CoreError::internal)?;
+            let tsa_until = ca
+                .tsa()
+                .certificate()
+                .tbs_certificate
+                .validity
+                .not_after
+                .to_system_time();
+            if expiry.is_some_and(|t| tsa_until <= t) {
+                return Ok(Outcome::CannotExtend {
+                    until: expiry.unwrap_or(tsa_until).into(),
+                });
+            }
+            let services = paraf_sign::Services {
+                timestamper: Some(ca.tsa()),
+                revocation: Some(ca.as_ref()),
+            };
+            let new = paraf_sign::renew_archive(&doc, services).map_err(CoreError::internal)?;
+            let check = paraf_pdf::Document::load(new, None).map_err(CoreError::internal)?;
+            let until = paraf_sign::archive_expiry(&check)
+                .map_err(CoreError::internal)?
+                .unwrap_or(tsa_until);
+            Ok(Outcome::Holds {
+                until: until.into(),
+                renewed: Some(check.into_data()),
+            })
+        })
+        .await
+        .map_err(CoreError::internal)?
+    }
+}

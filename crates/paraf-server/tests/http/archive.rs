@@ -1,0 +1,211 @@
+//! Long-term preservation of completed envelopes (`ltv refresh`, issue 17): the housekeeping
+//! reads until when each envelope's archive timestamps hold, renews a file whose archive is
+//! due (a DSS with the newest timestamp's validation data, then a new document timestamp) so
+//! that pyHanko's AdES B-LTA validation and ours pass, leaves alone a file the current TSA
+//! cannot extend, and the proof still names a renewed document.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use paraf_core::audit::Actor;
+use paraf_core::engine::verify::{Indication, SignatureKind};
+use paraf_core::proof::ProofOutcome;
+use paraf_domain::{Envelope, Plan};
+use paraf_testkit::pdf::simple_pdf;
+use paraf_testkit::tools::assert_pyhanko_lta;
+
+use crate::common::*;
+use crate::envelopes::{alice_signs, completed_pdf, draft, sent, signer};
+
+async fn completed(app: &TestApp, slug: &str) -> (Tenant, Envelope) {
+    let tn = tenant(app, slug, Plan::Piagam).await;
+    let core = &app.state.core;
+    let (_, links) = sent(
+        core,
+        tn.org.id,
+        draft(simple_pdf(), vec![signer("alice@email.com", 1, "id")]),
+    )
+    .await;
+    let done = alice_signs(core, &links[0].url).await;
+    (tn, done)
+}
+
+/// The document timestamps of `pdf` per our validator, after checking that every signature
+/// and timestamp passed.
+async fn passed_with_timestamps(app: &TestApp, pdf: &[u8]) -> usize {
+    let report = app
+        .state
+        .core
+        .verify_pdf(pdf.to_vec(), None)
+        .await
+        .unwrap()
+        .report;
+    assert_eq!(report.indication, Indication::TotalPassed, "{report:#?}");
+    assert!(report
+        .signatures
+        .iter()
+        .all(|s| s.indication == Indication::TotalPassed));
+    let first = &report.signatures[0];
+    assert_eq!(first.level.as_deref(), Some("B-LTA"), "{first:?}");
+    report
+        .signatures
+        .iter()
+        .filter(|s| s.kind == SignatureKind::DocumentTimestamp)
+        .count()
+}
+
+/// The end of the last approval signature's signed range: the file before sealing.
+async fn before_the_seal(app: &TestApp, pdf: &[u8]) -> Vec<u8> {
+    let report = app
+        .state
+        .core
+        .verify_pdf(pdf.to_vec(), None)
+        .await
+        .unwrap()
+        .report;
+    let s = report
+        .signatures
+        .iter()
+        .rfind(|s| s.kind == SignatureKind::Signature)
+        .unwrap();
+    let br = s.byte_range.as_ref().unwrap();
+    pdf[..usize::try_from(br[2] + br[3]).unwrap()].to_vec()
+}
+
+async fn archives_are_read_then_renewed_when_due(backend: Backend) {
+    let app = spawn(backend).await;
+    let core = &app.state.core;
+    let (tn, done) = completed(&app, "arsip").await;
+    let sealed = completed_pdf(core, &done).await;
+    assert_eq!(passed_with_timestamps(&app, &sealed).await, 1);
+
+    // First round: read, nothing due (the built-in TSA's certificate runs for years).
+    assert_eq!(core.refresh_archives().await.unwrap(), 0);
+    let until = app.store.archive_until(done.id).await.unwrap().unwrap();
+    let now = app.clock.now_ts();
+    assert!(until > now + chrono::Duration::days(9 * 365), "{until}");
+    assert_eq!(
+        completed_pdf(core, &done).await,
+        sealed,
+        "not due: untouched"
+    );
+    assert!(app
+        .store
+        .archives_due(now + core.config.ltv_refresh, 10)
+        .await
+        .unwrap()
+        .is_empty());
+
+    // A document whose archive timestamp is missing (sealed by an older release): due now.
+    let bare = before_the_seal(&app, &sealed).await;
+    let blob = app.state.blobs.put(&bare).await.unwrap();
+    let d = &app.store.envelope_documents(done.id).await.unwrap()[0];
+    app.store
+        .set_document_current(d.id, &blob, None, now)
+        .await
+        .unwrap();
+    assert!(app
+        .store
+        .swap_archive_until(done.id, Some(until), now - chrono::Duration::days(1))
+        .await
+        .unwrap());
+    assert_eq!(core.refresh_archives().await.unwrap(), 1);
+    let renewed = completed_pdf(core, &done).await;
+    assert!(renewed.starts_with(&bare) && renewed.len() > bare.len());
+    assert_eq!(passed_with_timestamps(&app, &renewed).await, 1);
+    let f = ca_files(&app).await;
+    let path = write(f.tmp.path(), "renewed.pdf", &renewed);
+    assert_pyhanko_lta(&path, &f.root);
+    let until_now = app.store.archive_until(done.id).await.unwrap().unwrap();
+    assert!(until_now > now + chrono::Duration::days(9 * 365));
+    let target = format!("envelope:{}", done.uuid);
+    eventually(10, "the renewal audited", || async {
+        let audit = app
+            .store
+            .audit_of_target(tn.org.id, &target, 100)
+            .await
+            .unwrap();
+        audit
+            .iter()
+            .any(|a| a.action == "envelope.archive_renewed")
+            .then_some(())
+    })
+    .await;
+    // Nothing more is due.
+    assert_eq!(core.refresh_archives().await.unwrap(), 0);
+    app.stop().await;
+}
+
+/// Renewed documents stay named by the proof: the completed bytes are their prefix and what
+/// follows is only DSS and document timestamps. Anything else appended breaks the link.
+async fn the_proof_names_a_renewed_document(backend: Backend) {
+    let app = spawn(backend).await;
+    let core = &app.state.core;
+    let (tn, done) = completed(&app, "bukti").await;
+    let sealed = completed_pdf(core, &done).await;
+    let (cert, _) = core.envelope_proof(&done).await.unwrap();
+    let ca = core.pki.current().unwrap();
+    let renew = |pdf: Vec<u8>| {
+        let doc = paraf_pdf::Document::load(pdf, None).unwrap();
+        paraf_sign::renew_archive(
+            &doc,
+            paraf_sign::Services {
+                timestamper: Some(ca.tsa()),
+                revocation: Some(ca.as_ref()),
+            },
+        )
+        .unwrap()
+    };
+    let once = renew(sealed.clone());
+    let twice = renew(once.clone());
+    assert_eq!(passed_with_timestamps(&app, &twice).await, 3);
+    for doc in [&sealed, &once, &twice] {
+        let c = core
+            .check_with_certificate(tn.org.id, doc, cert.clone(), &Actor::cli())
+            .await
+            .unwrap();
+        assert_eq!(c.outcome, ProofOutcome::Valid, "{c:?}");
+    }
+    // A page added after the seal: not the completed document any more.
+    let changed = {
+        let d = paraf_pdf::Document::load(sealed.clone(), None).unwrap();
+        paraf_sign::pages::add_pages(&d, &[paraf_sign::pages::NewPage::a4()], None).unwrap()
+    };
+    let c = core
+        .check_with_certificate(tn.org.id, &changed, cert.clone(), &Actor::cli())
+        .await
+        .unwrap();
+    assert_eq!(c.outcome, ProofOutcome::HashMismatch, "{c:?}");
+    app.stop().await;
+}
+
+/// Due, but the current TSA's certificate ends when the file's newest timestamp does: the
+/// file is left as it is, and looked at again a week later (not every round).
+async fn an_archive_the_tsa_cannot_extend_is_left_and_looked_at_weekly(backend: Backend) {
+    let app = spawn_with(backend, |c| {
+        c.ltv_refresh = chrono::Duration::days(20 * 365);
+    })
+    .await;
+    let core = &app.state.core;
+    let (_, done) = completed(&app, "lama").await;
+    let sealed = completed_pdf(core, &done).await;
+    assert_eq!(core.refresh_archives().await.unwrap(), 0);
+    assert_eq!(completed_pdf(core, &done).await, sealed);
+    let now = app.clock.now_ts();
+    let until = app.store.archive_until(done.id).await.unwrap().unwrap();
+    assert_eq!(
+        until,
+        now + chrono::Duration::days(7) + core.config.ltv_refresh
+    );
+    assert!(app
+        .store
+        .archives_due(now + core.config.ltv_refresh, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    app.stop().await;
+}
+
+crate::both_backends!(
+    archives_are_read_then_renewed_when_due,
+    the_proof_names_a_renewed_document,
+    an_archive_the_tsa_cannot_extend_is_left_and_looked_at_weekly,
+);

@@ -1,0 +1,104 @@
+//! Renewing the archive timestamp of a B-LTA document (ETSI EN 319 142-1 §5.5: "PAdES-B-LTA
+//! … may be repeatedly applied"): before the newest document timestamp's TSA certificate
+//! expires (or its algorithms weaken), a DSS update adds that timestamp's validation data —
+//! the TSA chain with OCSP responses and CRLs — and a new document timestamp covers it all.
+//! Each renewal appends: earlier signatures and timestamps stay as they are.
+
+use std::time::SystemTime;
+
+use paraf_pdf::{Document, Object};
+use paraf_pki::asn1::cms_types::cert::CertificateChoices;
+use x509_cert::Certificate;
+
+use crate::error::{Result, SignError, SignErrorKind};
+use crate::fields;
+use crate::pades::{add_dss, document_timestamp, timestamp_certificates, trim_trailing_zeros};
+use crate::Services;
+
+/// One signature dictionary of the document, newest last.
+struct Sig {
+    doc_timestamp: bool,
+    contents: Vec<u8>,
+}
+
+fn signatures(doc: &Document) -> Result<Vec<Sig>> {
+    Ok(fields::signature_dicts(doc)?
+        .into_iter()
+        .filter_map(|d| {
+            let contents = d
+                .get("Contents")
+                .and_then(Object::as_string)
+                .map(trim_trailing_zeros)?;
+            let doc_timestamp = d.get("Type").and_then(Object::as_name)
+                == Some(&b"DocTimeStamp"[..])
+                || d.get("SubFilter").and_then(Object::as_name) == Some(&b"ETSI.RFC3161"[..]);
+            Some(Sig {
+                doc_timestamp,
+                contents,
+            })
+        })
+        .collect())
+}
+
+/// When the newest document timestamp's TSA certificate stops being valid: the archive must be
+/// renewed before then. `None`: the document has no document timestamp whose signature and
+/// certificate could be read (not B-LTA).
+pub fn archive_expiry(doc: &Document) -> Result<Option<SystemTime>> {
+    let newest = signatures(doc)?.into_iter().rev().find(|s| s.doc_timestamp);
+    Ok(newest.and_then(|s| {
+        paraf_pki::cms::verify_signed_data(&s.contents, None)
+            .ok()
+            .map(|tsa| tsa.tbs_certificate.validity.not_after.to_system_time())
+    }))
+}
+
+/// Every certificate a CMS SignedData carries.
+fn carried_certificates(cms: &[u8]) -> Vec<Certificate> {
+    paraf_pki::cms::parse_signed_data(cms)
+        .ok()
+        .and_then(|sd| sd.certificates)
+        .map(|set| {
+            set.0
+                .iter()
+                .filter_map(|c| match c {
+                    CertificateChoices::Certificate(c) => Some(c.clone()),
+                    CertificateChoices::Other(_) => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Renews the archive: a DSS update with the validation data of the newest signature or
+/// document timestamp (the certificates it carries, its timestamp's, and their revocation
+/// information from `services.revocation`), then a new document timestamp from
+/// `services.timestamper`. Returns the whole new file. A document without any signature is
+/// refused: there is nothing to preserve.
+pub fn renew_archive(doc: &Document, services: Services<'_>) -> Result<Vec<u8>> {
+    let (Some(ts), Some(revocation)) = (services.timestamper, services.revocation) else {
+        return Err(SignError::invalid(
+            "renewing an archive timestamp needs a timestamp authority and a source of revocation information",
+        ));
+    };
+    if doc.xref().recovered {
+        return Err(SignError::new(
+            SignErrorKind::Pdf,
+            "the file is damaged (its cross-reference table is broken): it cannot be extended",
+        ));
+    }
+    let newest = signatures(doc)?.pop().ok_or_else(|| {
+        SignError::invalid("the document has no signature or timestamp to preserve")
+    })?;
+    let mut certs = carried_certificates(&newest.contents);
+    if !newest.doc_timestamp {
+        certs.extend(timestamp_certificates(&newest.contents).unwrap_or_default());
+    }
+    let with_dss = add_dss(doc, &certs, revocation)?;
+    let with_dss = Document::load(with_dss, Some(doc.password())).map_err(|e| {
+        SignError::new(
+            SignErrorKind::Pdf,
+            format!("internal: the extended file could not be read back: {e}"),
+        )
+    })?;
+    document_timestamp(&with_dss, ts)
+}
