@@ -14,7 +14,7 @@ status=0
 cargo test --workspace --locked --no-fail-fast "$@" 2>&1 | tee "$log" || status=$?
 
 # The S3 pass: the server tests that write, read and delete blobs (envelopes, signing,
-# sealing, downloads — streamed and checked —, proofs, fsck), again with every blob in an S3-compatible bucket
+# sealing, archive renewal, downloads — streamed and checked —, proofs, fsck), again with every blob in an S3-compatible bucket
 # (moto_server, on a free loopback port). Skipped when arguments narrow the run.
 if [ "$#" -eq 0 ]; then
   port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
@@ -27,7 +27,7 @@ if [ "$#" -eq 0 ]; then
   AWS_ENDPOINT="http://127.0.0.1:$port" AWS_ALLOW_HTTP=true AWS_REGION=us-east-1 \
     AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing PARAF_TEST_BLOB_STORE=s3://paraf-tests \
     cargo test -p paraf-server --test http --locked --no-fail-fast -- \
-      ext_envelopes:: envelopes:: proof:: gesdocs_proof:: alphasign:: fsck:: downloads:: gesdocs_share:: 2>&1 | tee -a "$log" || status=$?
+      ext_envelopes:: envelopes:: proof:: gesdocs_proof:: alphasign:: fsck:: downloads:: gesdocs_share:: archive:: 2>&1 | tee -a "$log" || status=$?
 fi
 # One closing line over all test binaries.
 awk '/^test result:/ { p += $4; f += $6 } END { printf "paraf: %d passed, %d failed\n", p, f }' "$log"

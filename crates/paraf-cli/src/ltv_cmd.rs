@@ -82,8 +82,9 @@ fn refresh(a: RefreshArgs) -> anyhow::Result<()> {
     let doc = load(&a.input, a.pdf_password.as_deref())?;
     let expiry = paraf_sign::archive_expiry(&doc)?;
     if let (Some(days), Some(until)) = (a.within, expiry) {
-        let horizon = SystemTime::now() + Duration::from_secs(days.saturating_mul(86_400));
-        if until > horizon {
+        let horizon =
+            SystemTime::now().checked_add(Duration::from_secs(days.saturating_mul(86_400)));
+        if horizon.is_some_and(|h| until > h) {
             println!(
                 "archive timestamp valid until {}: not renewed (more than {days} days left)",
                 date(until)

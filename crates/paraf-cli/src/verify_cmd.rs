@@ -38,6 +38,10 @@ pub struct VerifyArgs {
     /// INDETERMINATE) or `off` (not checked).
     #[arg(long, default_value = "soft", value_parser = revocation_policy)]
     revocation: paraf_verify::RevocationPolicy,
+    /// Do not render the signed revisions and the final file to compare what they show (only
+    /// the structural analysis then judges later changes).
+    #[arg(long)]
+    no_render: bool,
 }
 
 fn revocation_policy(s: &str) -> Result<paraf_verify::RevocationPolicy, String> {
@@ -78,6 +82,7 @@ pub fn run(args: VerifyArgs) -> ExitCode {
     opts.trust_anchors = anchors;
     opts.file_digest = true;
     opts.revocation_policy = args.revocation;
+    opts.render_compare = !args.no_render;
     if args.online {
         opts.revocation = Some(&live);
     }

@@ -352,10 +352,15 @@ fn two_instances_on_one_database_and_one_bucket_act_as_one() {
     std::thread::sleep(Duration::from_secs(2));
     let mut names: Vec<String> = received(&c.rx).into_iter().map(|(e, _, _)| e).collect();
     names.sort();
+    let bodies: Vec<String> =
+        c.rx.deliveries()
+            .iter()
+            .map(|d| d.json().to_string())
+            .collect();
     assert_eq!(
         names,
         ["document_completed", "document_sent", "document_signed"],
-        "{names:?}"
+        "{bodies:#?}"
     );
     let all = c.rx.deliveries();
     let mut ids: Vec<String> = all.iter().map(|d| d.header("webhook-id")).collect();

@@ -6,9 +6,10 @@
 //! bytes stay its prefix, so the proof's hashes still name it ([`crate::proof`]).
 //!
 //! `envelopes.archive_until` records until when an envelope's archive holds (the earliest
-//! expiry over its files): the housekeeping looks again `ltv_refresh` before then. A file the
-//! current TSA cannot extend (its own certificate ends no later — the CA must be renewed) is
-//! left as it is, logged, and looked at again a week later.
+//! expiry over its files; set when it is sealed): the housekeeping looks again `ltv_refresh`
+//! before then. Taking an envelope moves it a day ahead (one instance renews it; a failure is
+//! retried then). A file the current TSA cannot extend (its own certificate ends no later —
+//! the CA must be renewed) is left as it is, logged, and looked at again a week later.
 
 use std::time::SystemTime;
 
@@ -22,8 +23,10 @@ use crate::Core;
 
 type Result<T> = std::result::Result<T, CoreError>;
 
-/// Envelopes looked at per housekeeping round.
+/// Envelopes read per batch.
 const BATCH: u32 = 20;
+/// How long one housekeeping round may keep renewing (it goes on at the next round).
+const ROUND_BUDGET: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// What became of one file.
 enum Outcome {
@@ -38,22 +41,31 @@ enum Outcome {
 
 impl Core {
     /// Renews the archive timestamps of completed envelopes that are due (their newest
-    /// document timestamp expires within `ltv_refresh`, or was never read). Returns how many
-    /// envelopes got a new version of some file. Failures are logged and retried an hour later.
+    /// document timestamp expires within `ltv_refresh`, or was never read), batch after batch
+    /// until none is due or [`ROUND_BUDGET`] has passed. Returns how many envelopes got a new
+    /// version of some file. A failure is logged and looked at again a day later.
     pub async fn refresh_archives(&self) -> Result<usize> {
-        let now = self.now();
-        let due = self
-            .store
-            .archives_due(now + self.config.ltv_refresh, BATCH)
-            .await?;
+        let started = std::time::Instant::now();
         let mut renewed = 0;
-        for e in due {
-            match self.refresh_archive(&e).await {
-                Ok(true) => renewed += 1,
-                Ok(false) => {}
-                Err(err) => {
-                    tracing::warn!(error = %err, envelope = %e.uuid, "renewing the archive timestamps failed");
+        loop {
+            let due = self
+                .store
+                .archives_due(self.now() + self.config.ltv_refresh, BATCH)
+                .await?;
+            if due.is_empty() {
+                break;
+            }
+            for e in due {
+                match self.refresh_archive(&e).await {
+                    Ok(true) => renewed += 1,
+                    Ok(false) => {}
+                    Err(err) => {
+                        tracing::warn!(error = %err, envelope = %e.uuid, "renewing the archive timestamps failed (retried in a day)");
+                    }
                 }
+            }
+            if started.elapsed() > ROUND_BUDGET {
+                break;
             }
         }
         Ok(renewed)
@@ -63,77 +75,80 @@ impl Core {
     /// `true` when some file got a new version.
     pub async fn refresh_archive(&self, e: &Envelope) -> Result<bool> {
         let now = self.now();
-        let was = self.store.archive_until(e.id).await?;
-        // Taken for an hour: another instance skips it; a failure is looked at again then.
-        let retry = now + Duration::hours(1) + self.config.ltv_refresh;
-        if !self.store.swap_archive_until(e.id, was, retry).await? {
+        let horizon = now + self.config.ltv_refresh;
+        // Taken for a day (one instance renews it; after a failure it is due again then).
+        let retry = now + Duration::days(1) + self.config.ltv_refresh;
+        if !self.store.claim_archive(e.id, horizon, retry).await? {
             return Ok(false);
         }
-        let horizon = now + self.config.ltv_refresh;
+        // Read again now that it is ours: the proof and documents as they are.
+        let e = self.store.envelope(e.org, e.id).await?;
         let mut earliest: Option<Timestamp> = None;
         let mut stuck = false;
         let mut renewed_files = Vec::new();
-        for d in self.store.envelope_documents(e.id).await? {
-            let pdf = self.stored_file(&d.current).await?;
-            match self.renew_if_due(pdf, horizon).await? {
-                Outcome::Holds { until, renewed } => {
-                    if let Some(new) = renewed {
-                        let blob = self.blobs.put(&new).await.map_err(CoreError::internal)?;
-                        self.store
-                            .set_document_current(d.id, &blob, None, self.now())
-                            .await?;
-                        renewed_files.push(json!({"document": d.name, "sha256": blob.as_str()}));
-                    }
-                    earliest = Some(earliest.map_or(until, |t| t.min(until)));
-                }
+        let mut note = |outcome: &Outcome| {
+            let until = match outcome {
+                Outcome::Holds { until, .. } => *until,
                 Outcome::CannotExtend { until } => {
                     stuck = true;
-                    earliest = Some(earliest.map_or(until, |t| t.min(until)));
+                    *until
                 }
+            };
+            earliest = Some(earliest.map_or(until, |t: Timestamp| t.min(until)));
+        };
+        for d in self.store.envelope_documents(e.id).await? {
+            let pdf = self.stored_file(&d.current).await?;
+            let outcome = self.renew_if_due(pdf, horizon).await?;
+            note(&outcome);
+            if let Outcome::Holds {
+                renewed: Some(new), ..
+            } = outcome
+            {
+                let blob = self.blobs.put(&new).await.map_err(CoreError::internal)?;
+                self.store
+                    .set_document_current(d.id, &blob, None, self.now())
+                    .await?;
+                renewed_files.push(json!({"document": d.name, "sha256": blob.as_str()}));
             }
         }
         if let Some(proof) = &e.proof {
             let pdf = self.stored_file(&proof.pdf).await?;
-            match self.renew_if_due(pdf, horizon).await? {
-                Outcome::Holds { until, renewed } => {
-                    if let Some(new) = renewed {
-                        let blob: BlobId =
-                            self.blobs.put(&new).await.map_err(CoreError::internal)?;
-                        let p = EnvelopeProof {
-                            pdf: blob.clone(),
-                            json: proof.json.clone(),
-                        };
-                        self.store.set_envelope_proof(e.id, &p).await?;
-                        renewed_files.push(json!({"proof": true, "sha256": blob.as_str()}));
-                    }
-                    earliest = Some(earliest.map_or(until, |t| t.min(until)));
-                }
-                Outcome::CannotExtend { until } => {
-                    stuck = true;
-                    earliest = Some(earliest.map_or(until, |t| t.min(until)));
-                }
+            let outcome = self.renew_if_due(pdf, horizon).await?;
+            note(&outcome);
+            if let Outcome::Holds {
+                renewed: Some(new), ..
+            } = outcome
+            {
+                let blob: BlobId = self.blobs.put(&new).await.map_err(CoreError::internal)?;
+                let p = EnvelopeProof {
+                    pdf: blob.clone(),
+                    json: proof.json.clone(),
+                };
+                self.store.set_envelope_proof(e.id, &p).await?;
+                renewed_files.push(json!({"proof": true, "sha256": blob.as_str()}));
             }
         }
+        // `archive_until`: when the archive stops holding — or, when the current TSA cannot
+        // extend it, a week past the margin, so that it is looked at again in a week.
         let until = match earliest {
             Some(t) if !stuck && t > horizon => t,
-            _ => {
+            Some(t) => {
                 tracing::warn!(
                     envelope = %e.uuid,
-                    until = ?earliest,
-                    "the archive timestamps of a completed envelope expire soon and the current TSA cannot extend them: renew the CA"
+                    until = %t,
+                    "a completed envelope's archive timestamps expire soon and the current TSA's certificate ends no later: renew the CA (looked at again in a week)"
                 );
-                // Looked at again in a week.
                 now + Duration::days(7) + self.config.ltv_refresh
             }
+            // Nothing to preserve (no file): not looked at again for a year.
+            None => now + Duration::days(365) + self.config.ltv_refresh,
         };
-        self.store
-            .swap_archive_until(e.id, Some(retry), until)
-            .await?;
+        self.store.set_archive_until(e.id, until).await?;
         if renewed_files.is_empty() {
             return Ok(false);
         }
         self.envelope_event(
-            e,
+            &e,
             &Actor::system(),
             AuditAction::EnvelopeArchiveRenewed,
             json!({"files": renewed_files, "until": until}),

@@ -783,7 +783,7 @@ impl Config {
             signup_credits: i64::try_from(l.signup_credits.unwrap_or(10)).unwrap_or(i64::MAX),
             sealing_lease: std::time::Duration::from_secs(l.sealing_lease_secs.unwrap_or(300).max(1)),
             ltv_refresh: chrono::Duration::days(
-                i64::try_from(l.ltv_refresh_days.unwrap_or(365).min(36_500)).unwrap_or(365),
+                i64::try_from(l.ltv_refresh_days.unwrap_or(365).clamp(1, 36_500)).unwrap_or(365),
             ),
             cache_ttl: std::time::Duration::from_millis(l.cache_ttl_ms.unwrap_or(1000)),
             signup_plan: match l.signup_plan.as_deref() {

@@ -1920,16 +1920,22 @@ impl Core {
             return Ok(self.store.envelope(e.org, e.id).await?);
         }
         let sealed = async {
+            // Until when the document timestamps made now hold (their TSA certificate's end).
+            let mut archive_until: Option<std::time::SystemTime> = None;
             for d in self.store.envelope_documents(e.id).await? {
                 let pdf = self.current_file(&d).await?;
                 let pki = self.pki.clone();
-                let out = tokio::task::spawn_blocking(move || -> Result<Vec<u8>> {
+                let (out, tsa_until) = tokio::task::spawn_blocking(move || -> Result<_> {
                     let ca = pki.current().map_err(CoreError::internal)?;
                     let doc = paraf_pdf::Document::load(pdf, None).map_err(CoreError::internal)?;
-                    paraf_sign::document_timestamp(&doc, ca.tsa()).map_err(CoreError::internal)
+                    let out = paraf_sign::document_timestamp(&doc, ca.tsa())
+                        .map_err(CoreError::internal)?;
+                    let cert = ca.tsa().certificate();
+                    Ok((out, cert.tbs_certificate.validity.not_after.to_system_time()))
                 })
                 .await
                 .map_err(CoreError::internal)??;
+                archive_until = Some(archive_until.map_or(tsa_until, |t| t.min(tsa_until)));
                 let blob = self.blobs.put(&out).await.map_err(CoreError::internal)?;
                 self.store
                     .set_document_current(d.id, &blob, None, self.now())
@@ -1939,6 +1945,14 @@ impl Core {
             // The proof names the completion time, which the status records below.
             let at = self.now();
             self.make_proof(e, at).await?;
+            // Every document now ends with a document timestamp: the archive holds until its
+            // TSA certificate ends (`ltv refresh`, archive.rs). Not recorded, the housekeeping
+            // reads it later.
+            if let Some(t) = archive_until {
+                if let Err(err) = self.store.set_archive_until(e.id, Timestamp::from(t)).await {
+                    tracing::warn!(error = %err, envelope = %e.uuid, "could not record until when the archive holds");
+                }
+            }
             Ok::<_, CoreError>(at)
         }
         .await;

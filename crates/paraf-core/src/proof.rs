@@ -370,48 +370,6 @@ impl Core {
         ))
     }
 
-    /// Which of `hashes` (a proof's) names `document` as completed and since only extended for
-    /// long-term validation (`ltv refresh`): a signed revision of it hashes to one of them,
-    /// every signature and timestamp is valid, and what follows that revision is only DSS and
-    /// document timestamp updates.
-    async fn completed_prefix<'h>(
-        &self,
-        document: &[u8],
-        hashes: &[&'h str],
-    ) -> Result<Option<&'h str>> {
-        let verified = match self.verify_pdf(document.to_vec(), None).await {
-            Ok(v) => v,
-            Err(crate::verification::VerificationError::Unreadable { .. }) => return Ok(None),
-            Err(crate::verification::VerificationError::Core(e)) => return Err(e),
-        };
-        let report = verified.report;
-        if report.indication != paraf_verify::Indication::TotalPassed
-            || !report
-                .signatures
-                .iter()
-                .all(|s| s.indication == paraf_verify::Indication::TotalPassed)
-        {
-            return Ok(None);
-        }
-        for s in &report.signatures {
-            let end = match s.byte_range.as_deref() {
-                Some([_, _, c, d]) => usize::try_from(c + d).ok(),
-                _ => None,
-            };
-            let Some(prefix) = end.and_then(|n| document.get(..n)) else {
-                continue;
-            };
-            if s.modifications.level > paraf_verify::ModificationLevel::LtaUpdates {
-                continue;
-            }
-            let h = sha256_hex(prefix);
-            if let Some(found) = hashes.iter().find(|x| **x == h) {
-                return Ok(Some(*found));
-            }
-        }
-        Ok(None)
-    }
-
     /// Checks that `document` is the one `certificate` (a proof certificate PDF) speaks about,
     /// that the certificate is sealed by this server's CA and intact, and that it names a
     /// completed envelope of `org` with the same completion date.
@@ -459,12 +417,9 @@ impl Core {
             .flatten()
             .filter_map(|d| d["sha256"].as_str())
             .collect();
-        let mut named = hashes.iter().find(|h| **h == check.hash_of_doc).copied();
-        if named.is_none() && !hashes.is_empty() {
-            named = self.completed_prefix(document, &hashes).await?;
-        }
-        if let Some(h) = named {
-            check.hash_from_cert = Some(h.to_string());
+        let named = hashes.iter().any(|h| **h == check.hash_of_doc);
+        if named {
+            check.hash_from_cert = Some(check.hash_of_doc.clone());
         }
         // Ours is never changed after its seal: the last signature or timestamp covers the
         // whole file.
@@ -492,12 +447,29 @@ impl Core {
                 .as_ref()
                 .and_then(|e| e.completed_at)
                 .map(proof_date);
-            if envelope.is_none() || check.date_in_db != check.date_from_cert {
-                ProofOutcome::UnknownEnvelope
-            } else if named.is_none() {
-                ProofOutcome::HashMismatch
-            } else {
-                ProofOutcome::Valid
+            match envelope {
+                Some(e) if check.date_in_db == check.date_from_cert => {
+                    // A completed document renewed since (`ltv refresh`) is a version this
+                    // server wrote for the envelope after its completion: its record vouches.
+                    let renewed = !named
+                        && match e.completed_at {
+                            Some(at) => {
+                                self.store
+                                    .is_archive_version(e.id, &check.hash_of_doc, at)
+                                    .await?
+                            }
+                            None => false,
+                        };
+                    if renewed {
+                        check.hash_from_cert = Some(check.hash_of_doc.clone());
+                    }
+                    if named || renewed {
+                        ProofOutcome::Valid
+                    } else {
+                        ProofOutcome::HashMismatch
+                    }
+                }
+                _ => ProofOutcome::UnknownEnvelope,
             }
         };
         let event = self.audit_event(

@@ -1,7 +1,8 @@
 //! Renewing the archive timestamp of a B-LTA document (ETSI EN 319 142-1 §5.5: "PAdES-B-LTA
 //! … may be repeatedly applied"): before the newest document timestamp's TSA certificate
-//! expires (or its algorithms weaken), a DSS update adds that timestamp's validation data —
-//! the TSA chain with OCSP responses and CRLs — and a new document timestamp covers it all.
+//! expires (or its algorithms weaken), a DSS update adds the validation data of every
+//! signature and timestamp — the newest timestamp's TSA chain among them, with OCSP responses
+//! and CRLs — and a new document timestamp covers it all.
 //! Each renewal appends: earlier signatures and timestamps stay as they are.
 
 use std::time::SystemTime;
@@ -69,9 +70,9 @@ fn carried_certificates(cms: &[u8]) -> Vec<Certificate> {
         .unwrap_or_default()
 }
 
-/// Renews the archive: a DSS update with the validation data of the newest signature or
-/// document timestamp (the certificates it carries, its timestamp's, and their revocation
-/// information from `services.revocation`), then a new document timestamp from
+/// Renews the archive: a DSS update with the validation data of every signature and document
+/// timestamp (the certificates they carry, their timestamps', and revocation information for
+/// them from `services.revocation`), then a new document timestamp from
 /// `services.timestamper`. Returns the whole new file. A document without any signature is
 /// refused: there is nothing to preserve.
 pub fn renew_archive(doc: &Document, services: Services<'_>) -> Result<Vec<u8>> {
@@ -86,12 +87,20 @@ pub fn renew_archive(doc: &Document, services: Services<'_>) -> Result<Vec<u8>> 
             "the file is damaged (its cross-reference table is broken): it cannot be extended",
         ));
     }
-    let newest = signatures(doc)?.pop().ok_or_else(|| {
-        SignError::invalid("the document has no signature or timestamp to preserve")
-    })?;
-    let mut certs = carried_certificates(&newest.contents);
-    if !newest.doc_timestamp {
-        certs.extend(timestamp_certificates(&newest.contents).unwrap_or_default());
+    let sigs = signatures(doc)?;
+    if sigs.is_empty() {
+        return Err(SignError::invalid(
+            "the document has no signature or timestamp to preserve",
+        ));
+    }
+    // Every signature's and timestamp's chain (the DSS already holds some of it: `add_dss`
+    // keeps what is there and adds fresh revocation information for all).
+    let mut certs = Vec::new();
+    for s in &sigs {
+        certs.extend(carried_certificates(&s.contents));
+        if !s.doc_timestamp {
+            certs.extend(timestamp_certificates(&s.contents).unwrap_or_default());
+        }
     }
     let with_dss = add_dss(doc, &certs, revocation)?;
     let with_dss = Document::load(with_dss, Some(doc.password())).map_err(|e| {

@@ -691,11 +691,23 @@ pub fn add_dss(
         Some(d) => d,
         None => Dict::new().with("Type", Object::name("DSS")),
     };
+    // The existing entries are kept, whether the arrays are direct or indirect (pyHanko and
+    // Acrobat write both).
+    let existing = |key: &str| -> Vec<Object> {
+        dss.get(key)
+            .and_then(|o| doc.resolve(o).ok())
+            .and_then(|o| o.as_array().map(<[Object]>::to_vec))
+            .unwrap_or_default()
+    };
+    let existing: Vec<(&str, Vec<Object>)> = ["Certs", "OCSPs", "CRLs"]
+        .into_iter()
+        .map(|k| (k, existing(k)))
+        .collect();
     let mut add_streams = |up: &mut IncrementalUpdate<'_>, key: &str, items: Vec<Vec<u8>>| {
-        let mut arr: Vec<Object> = dss
-            .get(key)
-            .and_then(Object::as_array)
-            .map(<[Object]>::to_vec)
+        let mut arr: Vec<Object> = existing
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.clone())
             .unwrap_or_default();
         for data in items {
             let r = up.alloc();

@@ -773,24 +773,37 @@ impl Store {
             .map(from_ts))
     }
 
-    /// Sets `archive_until` of envelope `id` to `until` if it is still `was`: the renewal of
-    /// one envelope's archive is taken by one instance (`false`: another took it).
-    pub async fn swap_archive_until(
+    /// Takes the renewal of completed envelope `id`'s archive if it is still due (its
+    /// `archive_until` unread or before `due_before`), moving `archive_until` to `until`: one
+    /// instance takes it (`false`: another did, or it is not due any more).
+    pub async fn claim_archive(
         &self,
         id: EnvelopeId,
-        was: Option<Timestamp>,
+        due_before: Timestamp,
         until: Timestamp,
     ) -> Result<bool> {
         let n = affected!(self, |p| sqlx::query(
-            "UPDATE envelopes SET archive_until = $3 WHERE id = $1 \
-             AND (archive_until = $2 OR (archive_until IS NULL AND $2 IS NULL))"
+            "UPDATE envelopes SET archive_until = $3 WHERE id = $1 AND status = 'completed' \
+             AND (archive_until IS NULL OR archive_until < $2)"
         )
         .bind(id.0)
-        .bind(was.map(ts))
+        .bind(ts(due_before))
         .bind(ts(until))
         .execute(p)
         .await)?;
         Ok(n == 1)
+    }
+
+    /// Records until when envelope `id`'s archive holds (see `archive.rs` in the core).
+    pub async fn set_archive_until(&self, id: EnvelopeId, until: Timestamp) -> Result<()> {
+        affected!(self, |p| sqlx::query(
+            "UPDATE envelopes SET archive_until = $2 WHERE id = $1"
+        )
+        .bind(id.0)
+        .bind(ts(until))
+        .execute(p)
+        .await)?;
+        Ok(())
     }
 
     /// Records that what follows the last status change of envelope `id` is done.
@@ -1080,6 +1093,30 @@ impl Store {
             SignatureRecord::Recorded
         });
         Ok(outcome)
+    }
+
+    /// Whether a file with this SHA-256 is a version of one of envelope `id`'s documents that
+    /// Paraf wrote after the document's last signature, at or after `since` (the completion),
+    /// with nobody's signature: the seal itself or an archive renewal (`ltv refresh`).
+    pub async fn is_archive_version(
+        &self,
+        id: EnvelopeId,
+        sha256: &str,
+        since: Timestamp,
+    ) -> Result<bool> {
+        let found: Option<(i64,)> = with_pool!(self, |p| sqlx::query_as(
+            "SELECT r.id FROM document_revisions r WHERE r.envelope_id = $1 AND r.blob = $2 \
+             AND r.recipient_id IS NULL AND r.created_at >= $3 \
+             AND r.id > (SELECT COALESCE(MAX(s.id), 0) FROM document_revisions s \
+                         WHERE s.document_id = r.document_id AND s.recipient_id IS NOT NULL) \
+             LIMIT 1"
+        )
+        .bind(id.0)
+        .bind(sha256)
+        .bind(ts(since))
+        .fetch_optional(p)
+        .await)?;
+        Ok(found.is_some())
     }
 
     /// Where a file with this SHA-256 is a revision Paraf wrote: the envelope, and the

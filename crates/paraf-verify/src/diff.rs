@@ -315,9 +315,11 @@ impl<'v, 'd> RevDiff<'v, 'd> {
         if self.old.trailer.get("Encrypt") != self.new.trailer.get("Encrypt") {
             self.flag(None, "the trailer's /Encrypt changed");
         }
-        // The document information dictionary does not render.
+        // The document information dictionary does not render (unless it is, in fact, an
+        // object the document shows).
+        let content = self.old.content_objects();
         if let Some(info) = self.new.trailer.get("Info").and_then(Object::as_ref) {
-            if self.kind(Some(info)).is_some() {
+            if self.kind(Some(info)).is_some() && !content.contains(&info.num) {
                 self.explained.insert(info.num);
                 self.allow(
                     Some(info.num),
@@ -338,6 +340,7 @@ impl<'v, 'd> RevDiff<'v, 'd> {
         if let Some(m) = new_cat.get("Metadata").and_then(Object::as_ref) {
             if self.kind(Some(m)) == Some(Kind::Modified)
                 && old_cat.get("Metadata").and_then(Object::as_ref) == Some(m)
+                && !content.contains(&m.num)
             {
                 self.explained.insert(m.num);
                 self.allow(
@@ -409,6 +412,57 @@ impl<'v, 'd> RevDiff<'v, 'd> {
         }
     }
 
+    /// The objects that made up the DSS of the signed revision (its dictionary, containers,
+    /// VRI dictionary and entries): the only existing objects a DSS update may modify.
+    fn old_dss_parts(&self) -> HashSet<u32> {
+        let mut out = HashSet::new();
+        let Some(dss_obj) = self.old.catalog().and_then(|c| c.get("DSS").cloned()) else {
+            return out;
+        };
+        let add = |o: &Object, out: &mut HashSet<u32>| {
+            if let Some(r) = o.as_ref() {
+                out.insert(r.num);
+            }
+        };
+        add(&dss_obj, &mut out);
+        let Some(dss) = self.old.dict(&dss_obj) else {
+            return out;
+        };
+        for key in ["Certs", "OCSPs", "CRLs"] {
+            if let Some(a) = dss.get(key) {
+                add(a, &mut out);
+            }
+        }
+        if let Some(vri) = dss.get("VRI") {
+            add(vri, &mut out);
+            if let Some(vd) = self.old.dict(vri) {
+                for (_, entry) in vd.iter() {
+                    add(entry, &mut out);
+                    if let Some(ed) = self.old.dict(entry) {
+                        for k in ["Cert", "OCSP", "CRL", "TS"] {
+                            if let Some(a) = ed.get(k) {
+                                add(a, &mut out);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether a DSS update may account for object `r`: a new object, or one that was part of
+    /// the earlier DSS and nothing the document shows (never, say, a page's content stream a
+    /// DSS entry points to, now or in an earlier revision).
+    fn dss_may_touch(&self, r: ObjRef, old_parts: &(HashSet<u32>, HashSet<u32>)) -> bool {
+        let (dss, content) = old_parts;
+        match self.kind(Some(r)) {
+            Some(Kind::Added) => true,
+            Some(Kind::Modified) => dss.contains(&r.num) && !content.contains(&r.num),
+            _ => false,
+        }
+    }
+
     fn dss(&mut self) {
         let Some(cat) = self.new.catalog() else {
             return;
@@ -416,9 +470,10 @@ impl<'v, 'd> RevDiff<'v, 'd> {
         let Some(dss_obj) = cat.get("DSS").cloned() else {
             return;
         };
+        let old_parts = (self.old_dss_parts(), self.old.content_objects());
         let mut touched = false;
         if let Some(r) = dss_obj.as_ref() {
-            if let Some(Kind::Added | Kind::Modified) = self.kind(Some(r)) {
+            if self.dss_may_touch(r, &old_parts) {
                 self.explained.insert(r.num);
                 touched = true;
             }
@@ -434,14 +489,14 @@ impl<'v, 'd> RevDiff<'v, 'd> {
         }
         if let Some(vri) = dss.get("VRI") {
             if let Some(r) = vri.as_ref() {
-                if self.kind(Some(r)).is_some_and(|k| k != Kind::Deleted) {
+                if self.dss_may_touch(r, &old_parts) {
                     self.explained.insert(r.num);
                 }
             }
             if let Some(vd) = self.new.dict(vri) {
                 for (_, entry) in vd.iter() {
                     if let Some(r) = entry.as_ref() {
-                        if self.kind(Some(r)).is_some_and(|k| k != Kind::Deleted) {
+                        if self.dss_may_touch(r, &old_parts) {
                             self.explained.insert(r.num);
                         }
                     }
@@ -457,7 +512,7 @@ impl<'v, 'd> RevDiff<'v, 'd> {
         }
         for c in containers {
             if let Some(r) = c.as_ref() {
-                if self.kind(Some(r)).is_some_and(|k| k != Kind::Deleted) {
+                if self.dss_may_touch(r, &old_parts) {
                     self.explained.insert(r.num);
                     touched = true;
                 }

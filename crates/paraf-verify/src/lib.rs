@@ -16,6 +16,7 @@ mod cms_check;
 mod crypto;
 mod der_walk;
 mod diff;
+mod render;
 pub mod report;
 mod revision;
 mod sigdict;
@@ -32,7 +33,7 @@ use x509_cert::Certificate;
 pub use report::{
     CertificateInfo, Change, DocumentInfo, Indication, IntegrityReport, ModificationLevel,
     ModificationReport, Problem, RevocationCheck, SignatureKind, SignatureReport, SubIndication,
-    TimestampReport, TrustReport, ValidationReport,
+    TimestampReport, TrustReport, ValidationReport, VisibleChange,
 };
 
 /// How to validate.
@@ -51,6 +52,10 @@ pub struct VerifyOptions<'a> {
     pub file_digest: bool,
     /// How missing revocation information counts (default: soft).
     pub revocation_policy: RevocationPolicy,
+    /// Render each signed revision that later revisions changed beyond DSS and document
+    /// timestamps, and the final file, and compare what they show (default: on; see
+    /// `render.rs`). Off, only the structural analysis judges later changes.
+    pub render_compare: bool,
 }
 
 /// How missing revocation information counts, per certificate of a chain below its anchor.
@@ -103,6 +108,7 @@ impl<'a> VerifyOptions<'a> {
             revocation: None,
             file_digest: false,
             revocation_policy: RevocationPolicy::Soft,
+            render_compare: true,
         }
     }
 }

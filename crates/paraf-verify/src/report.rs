@@ -309,6 +309,23 @@ pub struct ModificationReport {
     pub illegal: Vec<Change>,
     /// Changes that were allowed, for the record.
     pub allowed: Vec<Change>,
+    /// What the pages show differently from the signed revision, beyond what later signature
+    /// appearances and filled fields explain (render comparison; empty when not compared).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub visible_changes: Vec<VisibleChange>,
+}
+
+/// A visible difference between a signed revision and the final file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VisibleChange {
+    /// 1-based page.
+    pub page: usize,
+    /// The changed region `[x0, y0, x1, y1]` in points from the displayed page's top-left
+    /// corner (`None`: the whole page, e.g. its size or the page count changed).
+    pub rect: Option<[f64; 4]>,
+    /// Changed pixels (rendered at 36 dpi).
+    pub pixels: usize,
+    pub what: String,
 }
 
 impl Default for ModificationReport {
@@ -318,6 +335,7 @@ impl Default for ModificationReport {
             later_revisions: 0,
             illegal: Vec::new(),
             allowed: Vec::new(),
+            visible_changes: Vec::new(),
         }
     }
 }

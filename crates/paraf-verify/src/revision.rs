@@ -291,13 +291,43 @@ impl<'d> View<'d> {
         if let Some(r) = self.reachable.borrow().as_ref() {
             return r.clone();
         }
-        let mut seen: HashSet<u32> = HashSet::new();
         let mut stack: Vec<u32> = Vec::new();
         for k in ["Root", "Info", "Encrypt"] {
             if let Some(r) = self.trailer.get(k).and_then(Object::as_ref) {
                 stack.push(r.num);
             }
         }
+        let rc = Rc::new(self.reachable_from(stack));
+        *self.reachable.borrow_mut() = Some(rc.clone());
+        rc
+    }
+
+    /// What the document shows: the catalog and every object reachable from it except
+    /// through `/DSS` and `/Metadata` (and never the trailer's `/Info`). The rules for those
+    /// containers may not account for a change to any of these objects.
+    pub fn content_objects(&self) -> HashSet<u32> {
+        let Some(root) = self.root_ref() else {
+            return HashSet::new();
+        };
+        let mut stack = Vec::new();
+        let mut refs = Vec::new();
+        if let Some(cat) = self.catalog() {
+            for (k, v) in cat.iter() {
+                if k == b"DSS" || k == b"Metadata" {
+                    continue;
+                }
+                refs.clear();
+                collect_refs(v, &mut refs, 0);
+                stack.extend(refs.iter().map(|r| r.num));
+            }
+        }
+        let mut out = self.reachable_from(stack);
+        out.insert(root.num);
+        out
+    }
+
+    fn reachable_from(&self, mut stack: Vec<u32>) -> HashSet<u32> {
+        let mut seen: HashSet<u32> = HashSet::new();
         let mut refs = Vec::new();
         while let Some(n) = stack.pop() {
             if seen.len() >= MAX_WALK || !self.has(n) || !seen.insert(n) {
@@ -315,9 +345,7 @@ impl<'d> View<'d> {
                 stack.extend(refs.iter().map(|r| r.num));
             }
         }
-        let rc = Rc::new(seen);
-        *self.reachable.borrow_mut() = Some(rc.clone());
-        rc
+        seen
     }
 
     /// The page objects in order (refs), walking `/Kids` with loop protection.

@@ -12,6 +12,7 @@ use crate::certinfo;
 use crate::cms_check::{self, CmsCheck, Content};
 use crate::crypto::{self, Digest};
 use crate::diff::{self, FieldLock, ViewCache};
+use crate::render;
 use crate::report::*;
 use crate::revision::{ends_at_eof, Revisions};
 use crate::sigdict::{self, FoundSig};
@@ -657,6 +658,9 @@ pub(crate) fn run(doc: &Document, opts: &VerifyOptions<'_>) -> ValidationReport 
         }
         s.report.modifications = m;
     }
+    if opts.render_compare {
+        compare_renderings(doc, &views, &mut sigs);
+    }
 
     let env = TrustEnv {
         anchors: &opts.trust_anchors,
@@ -819,6 +823,85 @@ pub(crate) fn run(doc: &Document, opts: &VerifyOptions<'_>) -> ValidationReport 
         },
         signatures,
         findings,
+    }
+}
+
+/// 3b. What each signed revision shows against the final file, for the signatures after
+/// which more than DSS and document timestamps changed, or a document timestamp with a
+/// visible widget was added (see `render.rs`).
+fn compare_renderings(doc: &Document, views: &ViewCache<'_>, sigs: &mut [Sig]) {
+    let data = doc.data();
+    let mut fin: Option<Option<(Vec<render::PageImage>, usize)>> = None;
+    // The intact approval signatures, by where they end: their widgets may show anything.
+    let intact: Vec<(usize, u32)> = sigs
+        .iter()
+        .filter(|s| s.kind == SignatureKind::Signature && s.report.integrity.intact())
+        .filter_map(|s| Some((s.end?, s.found.sig_ref?.num)))
+        .collect();
+    for s in sigs.iter_mut() {
+        let Some(end) = s.end.filter(|e| *e < data.len()) else {
+            continue;
+        };
+        let later: std::collections::HashSet<u32> = intact
+            .iter()
+            .filter(|(e, _)| *e > end)
+            .map(|(_, n)| *n)
+            .collect();
+        let level = s.report.modifications.level;
+        if level < ModificationLevel::LtaUpdates {
+            continue;
+        }
+        let regions = render::changed_annotations(&views.get(end), &views.get(data.len()), &later);
+        // DSS and document timestamps draw nothing, unless a timestamp's widget has an area.
+        if level == ModificationLevel::LtaUpdates && !regions.iter().flatten().any(|r| r.visible())
+        {
+            continue;
+        }
+        let Some(fin) = fin.get_or_insert_with(|| render::render(data.to_vec(), doc.password()))
+        else {
+            s.report.warnings.push(
+                "the final file could not be rendered: what it shows was not compared with the signed revision".into(),
+            );
+            continue;
+        };
+        let Some(signed) = render::render(data[..end].to_vec(), doc.password()) else {
+            s.report.warnings.push(
+                "the signed revision could not be rendered: what it shows was not compared".into(),
+            );
+            continue;
+        };
+        if signed.1 > render::MAX_PAGES {
+            s.report.warnings.push(format!(
+                "only the first {} pages were compared as rendered",
+                render::MAX_PAGES
+            ));
+        }
+        let found = render::compare(&signed, fin, &regions);
+        for c in &found.changes {
+            let at = c
+                .rect
+                .map(|r| {
+                    format!(
+                        " around ({:.0}, {:.0})–({:.0}, {:.0}) pt from the top-left",
+                        r[0], r[1], r[2], r[3]
+                    )
+                })
+                .unwrap_or_default();
+            problem(
+                &mut s.report,
+                SubIndication::FormatFailure,
+                format!(
+                    "the page looks different from the signed revision: page {}{at}: {}",
+                    c.page, c.what
+                ),
+            );
+        }
+        for p in &found.covered_pages {
+            s.report.warnings.push(format!(
+                "page {p}: a later signature's appearance covers content the signed revision showed"
+            ));
+        }
+        s.report.modifications.visible_changes = found.changes;
     }
 }
 

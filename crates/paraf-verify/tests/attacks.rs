@@ -261,6 +261,171 @@ fn content_stream_rewritten_in_place() {
     );
 }
 
+/// A DSS update that names the page's content stream as a DSS container, rewritten: only new
+/// objects and the earlier DSS's own may change under a DSS.
+#[test]
+fn content_rewritten_behind_a_dss_entry() {
+    let f = fixture();
+    let pdf = update(&f.signed, |doc, up| {
+        let (_, page) = first_page(doc);
+        let c = page.get("Contents").unwrap().as_ref().unwrap();
+        up.put(
+            c,
+            Stream {
+                dict: Dict::new(),
+                data: b"BT /F1 12 Tf 72 700 Td (Harga: Rp 99.000.000) Tj ET".to_vec(),
+            },
+        );
+        let dss = up.alloc();
+        up.put(
+            dss,
+            Dict::new()
+                .with("Type", Object::name("DSS"))
+                .with("Certs", Object::Ref(c)),
+        );
+        let cat_ref = doc.catalog_ref().unwrap();
+        let mut cat = doc.catalog().unwrap();
+        cat.set("DSS", Object::Ref(dss));
+        up.put(cat_ref, cat);
+    });
+    let mut structural = f.pki.options();
+    structural.render_compare = false;
+    assert_failed(
+        &verify(&pdf, &structural),
+        SubIndication::FormatFailure,
+        "content stream) modified",
+    );
+}
+
+/// The same through the trailer's /Info (one revision), and through a DSS entry that named the
+/// content stream one revision before it was rewritten (two revisions): the DSS and /Info rules
+/// never account for an object the document shows.
+#[test]
+fn content_rewritten_behind_info_or_an_earlier_dss_entry() {
+    let f = fixture();
+    let rewrite = |doc: &paraf_pdf::Document, up: &mut paraf_pdf::IncrementalUpdate<'_>| {
+        let (_, page) = first_page(doc);
+        let c = page.get("Contents").unwrap().as_ref().unwrap();
+        up.put(
+            c,
+            Stream {
+                dict: Dict::new(),
+                data: b"BT /F1 12 Tf 72 700 Td (Harga: Rp 99.000.000) Tj ET".to_vec(),
+            },
+        );
+        c
+    };
+    let mut content = None;
+    let rewritten = update(&f.signed, |doc, up| content = Some(rewrite(doc, up)));
+    // The new trailer's /Info names the rewritten content stream (the writer keeps the old
+    // trailer's keys: edited in the bytes; the xref table before it does not move).
+    let via_info = {
+        let at = rfind(&rewritten, b"trailer").unwrap();
+        let open = at + find(&rewritten[at..], b"<<").unwrap() + 2;
+        let info = format!("/Info {} 0 R ", content.unwrap().num);
+        let mut v = rewritten[..open].to_vec();
+        v.extend_from_slice(info.as_bytes());
+        v.extend_from_slice(&rewritten[open..]);
+        v
+    };
+    assert!(String::from_utf8_lossy(&via_info[via_info.len() - 300..]).contains("/Info"));
+    let named = update(&f.signed, |doc, up| {
+        let (_, page) = first_page(doc);
+        let c = page.get("Contents").unwrap().as_ref().unwrap();
+        let dss = up.alloc();
+        up.put(
+            dss,
+            Dict::new()
+                .with("Type", Object::name("DSS"))
+                .with("Certs", Object::Ref(c)),
+        );
+        let cat_ref = doc.catalog_ref().unwrap();
+        let mut cat = doc.catalog().unwrap();
+        cat.set("DSS", Object::Ref(dss));
+        up.put(cat_ref, cat);
+    });
+    let then_rewritten = update(&named, |doc, up| {
+        rewrite(doc, up);
+    });
+    let mut structural = f.pki.options();
+    structural.render_compare = false;
+    for (name, pdf) in [("info", via_info), ("earlier dss", then_rewritten)] {
+        let r = verify(&pdf, &structural);
+        assert!(
+            r.signatures[0].indication != Indication::TotalPassed
+                && !r.signatures[0].modifications.illegal.is_empty(),
+            "{name}: {}",
+            describe(&r)
+        );
+    }
+}
+
+/// A "document timestamp" added with a visible widget whose appearance paints over the signed
+/// text: DSS and document timestamps draw nothing, so the render comparison runs and sees it.
+#[test]
+fn visible_document_timestamp_painting_over_the_page() {
+    let f = fixture();
+    let pdf = update(&f.signed, |doc, up| {
+        let (page_ref, page) = first_page(doc);
+        let ap = up.alloc();
+        up.put(ap, form_xobject(500, 792, b"0.2 g 0 0 500 792 re f"));
+        let v = up.alloc();
+        up.put(
+            v,
+            Dict::new()
+                .with("Type", Object::name("DocTimeStamp"))
+                .with("Filter", Object::name("Adobe.PPKLite"))
+                .with("SubFilter", Object::name("ETSI.RFC3161"))
+                .with(
+                    "ByteRange",
+                    vec![
+                        Object::Int(0),
+                        Object::Int(0),
+                        Object::Int(0),
+                        Object::Int(0),
+                    ],
+                )
+                .with("Contents", PdfString::literal(vec![0u8; 8])),
+        );
+        let w = up.alloc();
+        up.put(
+            w,
+            Dict::new()
+                .with("Type", Object::name("Annot"))
+                .with("Subtype", Object::name("Widget"))
+                .with("FT", Object::name("Sig"))
+                .with("T", PdfString::literal(b"Timestamp1".to_vec()))
+                .with("V", Object::Ref(v))
+                .with("F", Object::Int(4))
+                .with("P", Object::Ref(page_ref))
+                .with(
+                    "Rect",
+                    vec![
+                        Object::Int(50),
+                        Object::Int(0),
+                        Object::Int(550),
+                        Object::Int(792),
+                    ],
+                )
+                .with("AP", Dict::new().with("N", Object::Ref(ap))),
+        );
+        add_annotation(doc, up, page_ref, page, w);
+    });
+    let r = verify(&pdf, &f.pki.options());
+    let first = &r.signatures[0];
+    assert!(
+        !first.modifications.visible_changes.is_empty(),
+        "{}",
+        describe(&r)
+    );
+    assert_ne!(
+        first.indication,
+        Indication::TotalPassed,
+        "{}",
+        describe(&r)
+    );
+}
+
 #[test]
 fn font_swapped() {
     let f = fixture();
@@ -281,7 +446,7 @@ fn font_swapped() {
 fn free_text_annotation_overlaid() {
     let f = fixture();
     let pdf = update(&f.signed, |doc, up| {
-        let (page_ref, mut page) = first_page(doc);
+        let (page_ref, page) = first_page(doc);
         let a = up.alloc();
         let annot = Dict::new()
             .with("Type", Object::name("Annot"))
@@ -301,15 +466,7 @@ fn free_text_annotation_overlaid() {
             )
             .with("DA", PdfString::literal(b"/Helv 12 Tf 0 g".to_vec()));
         up.put(a, annot);
-        let mut annots: Vec<Object> = doc
-            .resolve_key(&page, "Annots")
-            .unwrap()
-            .as_array()
-            .map(<[Object]>::to_vec)
-            .unwrap_or_default();
-        annots.push(Object::Ref(a));
-        page.set("Annots", annots);
-        up.put(page_ref, page);
+        add_annotation(doc, up, page_ref, page, a);
     });
     assert_failed(
         &verify(&pdf, &f.pki.options()),
@@ -515,49 +672,246 @@ fn unreferenced_object_switched_in_later() {
     assert_passed(&verify(&signed, &pki.options()));
 }
 
-#[test]
-fn form_fill_on_an_uncertified_document_is_flagged() {
-    // dss-2236 "replace": a text field filled after signing shows new text over the page.
-    let pki = Pki::new();
-    let id = pki.identity("Budi", KeyType::P256, None);
+/// A one-page form: the text "Harga: Rp 10.000" at (72, 700) and a text field "Harga" at
+/// `rect` (a PDF array).
+fn harga_form(rect: &str) -> Vec<u8> {
+    let widget = format!(
+        "<< /Type /Annot /Subtype /Widget /FT /Tx /T (Harga) /Rect {rect} /F 4 /P 4 0 R >>"
+    );
     let objs = [
         "<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [6 0 R] /DA (/Helv 0 Tf 0 g) >> >>",
         "<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
         "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
         "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> /Contents 5 0 R /Annots [6 0 R] >>",
         "<< /Length 47 >>\nstream\nBT /F1 12 Tf 72 700 Td (Harga: Rp 10.000) Tj ET\nendstream",
-        "<< /Type /Annot /Subtype /Widget /FT /Tx /T (Harga) /Rect [70 690 300 715] /F 4 /P 4 0 R >>",
+        widget.as_str(),
     ];
-    let base = build_pdf(&objs, &[]);
-    let fill = |pdf: &[u8]| {
-        update(pdf, |doc, up| {
+    build_pdf(&objs, &[])
+}
+
+/// Fills the field "Harga" with an opaque appearance: white box, "Harga: Rp 99.000".
+fn fill_harga(pdf: &[u8]) -> Vec<u8> {
+    update(pdf, |doc, up| {
+        let w = paraf_pdf::ObjRef::new(6, 0);
+        let mut d = doc.get_dict(w).unwrap();
+        let ap = up.alloc();
+        up.put(
+            ap,
+            form_xobject(
+                230,
+                25,
+                b"1 g 0 0 230 25 re f BT /F1 12 Tf 2 8 Td (Harga: Rp 99.000) Tj ET",
+            ),
+        );
+        d.set("V", PdfString::literal(b"Rp 99.000".to_vec()));
+        d.set("AP", Dict::new().with("N", Object::Ref(ap)));
+        up.put(w, d);
+    })
+}
+
+/// The render comparison on files made here: honest files with later signatures, fills and
+/// archive timestamps are not flagged; each hide-and-replace file is. Counted and printed.
+#[test]
+fn render_comparison_true_and_false_positives() {
+    let pki = Pki::new();
+    let a = pki.identity("Andi", KeyType::P256, None);
+    let b = pki.identity("Bambang", KeyType::Rsa2048, None);
+    let visible_at = |x: f64, y: f64| paraf_sign::Visible {
+        placement: paraf_sign::Placement::Rect {
+            page: 1,
+            x,
+            y,
+            width: 180.0,
+            height: 50.0,
+        },
+        spec: paraf_sign::appearance::AppearanceSpec {
+            width: 0.0,
+            height: 0.0,
+            image: None,
+            qr_url: None,
+            lines: vec!["Disetujui".into()],
+            border: true,
+            rotate: 0,
+        },
+    };
+    let certify =
+        |o: &mut paraf_sign::SignOptions| o.certify = Some(paraf_sign::DocMdp::FormFilling);
+    let first = sign(&pki, &simple_pdf(1), &a, Level::BLT, certify);
+    let mut honest: Vec<(&str, Vec<u8>)> = Vec::new();
+    // A second, visible signature on blank paper, then a third at B-LTA.
+    let two = sign(&pki, &first, &b, Level::BLT, |o| {
+        o.visible = Some(visible_at(300.0, 100.0))
+    });
+    honest.push(("second visible signature", two.clone()));
+    honest.push((
+        "third signature, B-LTA",
+        sign(&pki, &two, &a, Level::BLTA, |_| {}),
+    ));
+    // A later stamp on top of the signed text (as a stamp centred on its tag does): allowed.
+    honest.push((
+        "stamp over the text",
+        sign(&pki, &first, &b, Level::BLT, |o| {
+            o.visible = Some(visible_at(60.0, 680.0))
+        }),
+    ));
+    // A field on blank paper, filled.
+    let blank = sign(
+        &pki,
+        &harga_form("[70 490 300 515]"),
+        &a,
+        Level::BLT,
+        certify,
+    );
+    honest.push(("field filled on blank paper", fill_harga(&blank)));
+    // The archive renewed twice.
+    let lta = sign(&pki, &simple_pdf(1), &a, Level::BLTA, |_| {});
+    let rev = pki.responder(signing_time());
+    let renew = |pdf: &[u8]| {
+        let doc = paraf_pdf::Document::load(pdf.to_vec(), None).unwrap();
+        paraf_sign::renew_archive(
+            &doc,
+            paraf_sign::Services {
+                timestamper: Some(&pki.tsa),
+                revocation: Some(&rev),
+            },
+        )
+        .unwrap()
+    };
+    honest.push(("archive renewed twice", renew(&renew(&lta))));
+
+    let mut attacks: Vec<(&str, Vec<u8>)> = Vec::new();
+    let over = sign(
+        &pki,
+        &harga_form("[70 690 300 715]"),
+        &a,
+        Level::BLT,
+        certify,
+    );
+    attacks.push(("field filled over the signed text (P=2)", fill_harga(&over)));
+    // A value without an appearance: viewers draw "Rp 99.000" over the signed text themselves.
+    attacks.push((
+        "field given a value without appearance over the signed text (P=2)",
+        update(&over, |doc, up| {
             let w = paraf_pdf::ObjRef::new(6, 0);
             let mut d = doc.get_dict(w).unwrap();
-            let ap = up.alloc();
+            d.set("V", PdfString::literal(b"Rp 99.000".to_vec()));
+            up.put(w, d);
+        }),
+    ));
+    attacks.push((
+        "signed text rewritten",
+        update(&first, |doc, up| {
+            let (_, page) = first_page(doc);
+            let c = page.get("Contents").unwrap().as_ref().unwrap();
             up.put(
-                ap,
+                c,
                 Stream {
-                    dict: Dict::new()
-                        .with("Type", Object::name("XObject"))
-                        .with("Subtype", Object::name("Form"))
-                        .with(
-                            "BBox",
-                            vec![
-                                Object::Int(0),
-                                Object::Int(0),
-                                Object::Int(230),
-                                Object::Int(25),
-                            ],
-                        ),
-                    data: b"1 g 0 0 230 25 re f BT /F1 12 Tf 2 8 Td (Harga: Rp 99.000) Tj ET"
-                        .to_vec(),
+                    dict: Dict::new(),
+                    data: b"BT /F1 12 Tf 72 700 Td (Harga: Rp 99.000.000) Tj ET".to_vec(),
                 },
             );
-            d.set("V", PdfString::literal(b"Rp 99.000".to_vec()));
-            d.set("AP", Dict::new().with("N", Object::Ref(ap)));
-            up.put(w, d);
-        })
+        }),
+    ));
+    attacks.push((
+        "font swapped",
+        update(&first, |doc, up| {
+            let font_ref = paraf_pdf::ObjRef::new(3, 0);
+            let mut font = doc.get_dict(font_ref).unwrap();
+            font.set("BaseFont", Object::name("Courier"));
+            up.put(font_ref, font);
+        }),
+    ));
+
+    // An empty signature field (allowed to be added) whose widget paints over the signed text:
+    // not a signature, so its widget may only add ink on paper.
+    attacks.push((
+        "unsigned signature field painting over the text",
+        update(&first, |doc, up| {
+            let (page_ref, page) = first_page(doc);
+            let ap = up.alloc();
+            up.put(ap, form_xobject(300, 30, b"1 g 0 0 300 30 re f"));
+            let w = up.alloc();
+            up.put(
+                w,
+                Dict::new()
+                    .with("Type", Object::name("Annot"))
+                    .with("Subtype", Object::name("Widget"))
+                    .with("FT", Object::name("Sig"))
+                    .with("T", PdfString::literal(b"Kosong".to_vec()))
+                    .with("F", Object::Int(4))
+                    .with("P", Object::Ref(page_ref))
+                    .with(
+                        "Rect",
+                        vec![
+                            Object::Int(60),
+                            Object::Int(690),
+                            Object::Int(360),
+                            Object::Int(720),
+                        ],
+                    )
+                    .with("AP", Dict::new().with("N", Object::Ref(ap))),
+            );
+            add_annotation(doc, up, page_ref, page, w);
+            let cat_ref = doc.catalog_ref().unwrap();
+            let mut cat = doc.catalog().unwrap();
+            let mut form = doc
+                .resolve_key(&cat, "AcroForm")
+                .unwrap()
+                .as_dict()
+                .cloned()
+                .unwrap_or_default();
+            let mut fields: Vec<Object> = doc
+                .resolve_key(&form, "Fields")
+                .unwrap()
+                .as_array()
+                .map(<[Object]>::to_vec)
+                .unwrap_or_default();
+            fields.push(Object::Ref(w));
+            form.set("Fields", fields);
+            cat.set("AcroForm", form);
+            up.put(cat_ref, cat);
+        }),
+    ));
+
+    let flagged = |pdf: &[u8]| {
+        let r = verify(pdf, &pki.options());
+        (
+            r.signatures
+                .iter()
+                .any(|s| !s.modifications.visible_changes.is_empty()),
+            r,
+        )
     };
+    let (mut tp, mut fp, mut wrong) = (0, 0, Vec::new());
+    for (name, pdf) in &honest {
+        let (seen, r) = flagged(pdf);
+        if seen || r.indication != Indication::TotalPassed {
+            fp += usize::from(seen);
+            wrong.push(format!("honest file flagged: {name}: {}", describe(&r)));
+        }
+    }
+    for (name, pdf) in &attacks {
+        let (seen, r) = flagged(pdf);
+        tp += usize::from(seen);
+        if !seen || r.indication == Indication::TotalPassed {
+            wrong.push(format!("not caught: {name}: {}", describe(&r)));
+        }
+    }
+    println!(
+        "render comparison on generated files: {tp} of {} attacks caught, {fp} of {} honest files flagged",
+        attacks.len(),
+        honest.len()
+    );
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+#[test]
+fn form_fill_on_an_uncertified_document_is_flagged() {
+    // dss-2236 "replace": a text field filled after signing shows new text over the page.
+    let pki = Pki::new();
+    let id = pki.identity("Budi", KeyType::P256, None);
+    let base = harga_form("[70 690 300 715]");
+    let fill = fill_harga;
     let signed = sign(&pki, &base, &id, Level::BLT, |_| {});
     assert_passed(&verify(&signed, &pki.options()));
     let r = verify(&fill(&signed), &pki.options());
@@ -566,16 +920,43 @@ fn form_fill_on_an_uncertified_document_is_flagged() {
         SubIndication::FormatFailure,
         "not certified, so no form filling was permitted",
     );
-    // Certified for form filling (P=2): the same fill is allowed.
+    // Certified for form filling (P=2): the fill is an allowed kind of change, but its opaque
+    // appearance covers the signed text "Harga: Rp 10.000" with "Rp 99.000" — the render
+    // comparison sees what the reader would (dss-2236 "replace").
     let certified = sign(&pki, &base, &id, Level::BLT, |o| {
         o.certify = Some(paraf_sign::DocMdp::FormFilling)
     });
     let r = verify(&fill(&certified), &pki.options());
-    assert_passed(&r);
     assert_eq!(
         r.signatures[0].modifications.level,
         ModificationLevel::FormFilling
     );
+    assert_failed(
+        &r,
+        SubIndication::FormatFailure,
+        "the page looks different from the signed revision: page 1",
+    );
+    let seen = &r.signatures[0].modifications.visible_changes;
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    let rect = seen[0].rect.unwrap();
+    // The signed text sits at x 72, baseline y 700 (142 pt from the top of an 842 pt page).
+    assert!(
+        rect[0] >= 60.0 && rect[2] <= 310.0 && rect[1] >= 120.0 && rect[3] <= 160.0,
+        "{rect:?}"
+    );
+    // Without the render comparison only the structure is judged: allowed.
+    let mut structural = pki.options();
+    structural.render_compare = false;
+    assert_passed(&verify(&fill(&certified), &structural));
+
+    // The same field placed on blank paper and filled: new ink only, allowed.
+    let blank = harga_form("[70 490 300 515]");
+    let certified = sign(&pki, &blank, &id, Level::BLT, |o| {
+        o.certify = Some(paraf_sign::DocMdp::FormFilling)
+    });
+    let r = verify(&fill(&certified), &pki.options());
+    assert_passed(&r);
+    assert!(r.signatures[0].modifications.visible_changes.is_empty());
 }
 
 #[test]

@@ -88,3 +88,58 @@ fn public_attack_corpus() {
     }
     paraf_testkit::corpus::assert_agreement(counted, &failures);
 }
+
+/// The render comparison alone, on the corpus: the shadow attacks (RUB-NDS hide, replace,
+/// hide-and-replace; DSS-2236 hide and replace) must show a visible change — all but two that
+/// no renderer here draws differently —; no file the manifest calls intact may (true/false
+/// positives counted and printed: 10 caught, 0 false positives).
+#[test]
+fn render_comparison_catches_the_shadow_attacks() {
+    let Some(cases) = paraf_testkit::corpus::attack_cases("the render comparison on the corpus")
+    else {
+        return;
+    };
+    let opts = VerifyOptions::new(UNIX_EPOCH + Duration::from_secs(1_780_272_000));
+    let (mut tp, mut fn_, mut fp, mut tn) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for case in cases {
+        let shadow = case.file.starts_with("shadow/") || case.file.starts_with("dss/dss-2236__");
+        let Ok(r) = paraf_verify::verify(case.data, None, &opts) else {
+            continue;
+        };
+        let seen = r
+            .signatures
+            .iter()
+            .any(|s| !s.modifications.visible_changes.is_empty());
+        match (case.expect.as_str(), seen) {
+            ("tampered", true) => tp.push(case.file),
+            ("tampered", false) if shadow => fn_.push(case.file),
+            ("intact", true) => fp.push(case.file),
+            ("intact", false) => tn.push(case.file),
+            _ => {}
+        }
+    }
+    println!(
+        "render comparison: {} true positives, {} missed shadow attacks, {} false positives, {} true negatives",
+        tp.len(),
+        fn_.len(),
+        fp.len(),
+        tn.len()
+    );
+    for f in &tp {
+        println!("  caught: {f}");
+    }
+    // These two render the same before and after the manipulation — in hayro and in poppler
+    // (`pdftoppm`) alike: what they change is not drawn differently by these renderers. The
+    // structural analysis fails them (`public_attack_corpus`).
+    let identical_when_rendered = [
+        "shadow/hide__variant-1_hide-via-referenced-object__4_original-document-shadowed-signed-manipulated_v1.pdf",
+        "shadow/hide__variant-2_hide-via-referenced-object__hide-form-via-form__4_original-document-shadowed-signed-manipulated.pdf",
+    ];
+    assert!(
+        fn_.iter()
+            .all(|f| identical_when_rendered.contains(&f.as_str())),
+        "shadow attacks the render comparison missed: {fn_:#?}"
+    );
+    assert!(fp.is_empty(), "intact files flagged: {fp:#?}");
+    assert!(tp.len() >= 10, "{tp:#?}");
+}

@@ -179,7 +179,7 @@ async fn housekeeping(state: AppState) {
             Ok(n) => tracing::info!(completed = n, "envelopes sealed on a retry"),
             Err(e) => tracing::warn!(error = %e, "retrying sealing failed"),
         }
-        if minute % 60 == 30 {
+        if minute % 60 == 1 {
             // Archive timestamps (B-LTA) of completed envelopes renewed before they expire.
             match state.core.refresh_archives().await {
                 Ok(0) => {}

@@ -1,8 +1,8 @@
 //! Long-term preservation of completed envelopes (`ltv refresh`, issue 17): the housekeeping
 //! reads until when each envelope's archive timestamps hold, renews a file whose archive is
-//! due (a DSS with the newest timestamp's validation data, then a new document timestamp) so
-//! that pyHanko's AdES B-LTA validation and ours pass, leaves alone a file the current TSA
-//! cannot extend, and the proof still names a renewed document.
+//! due (a DSS with the validation data of its signatures and timestamps, then a new document
+//! timestamp) so that pyHanko's AdES B-LTA validation and ours pass, leaves alone a file the
+//! current TSA cannot extend, and the proof still names a document the server renewed.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use paraf_core::audit::Actor;
@@ -77,9 +77,10 @@ async fn archives_are_read_then_renewed_when_due(backend: Backend) {
     let sealed = completed_pdf(core, &done).await;
     assert_eq!(passed_with_timestamps(&app, &sealed).await, 1);
 
-    // First round: read, nothing due (the built-in TSA's certificate runs for years).
-    assert_eq!(core.refresh_archives().await.unwrap(), 0);
+    // Sealing recorded until when it holds (the built-in TSA's certificate runs for years):
+    // nothing due.
     let until = app.store.archive_until(done.id).await.unwrap().unwrap();
+    assert_eq!(core.refresh_archives().await.unwrap(), 0);
     let now = app.clock.now_ts();
     assert!(until > now + chrono::Duration::days(9 * 365), "{until}");
     assert_eq!(
@@ -102,12 +103,13 @@ async fn archives_are_read_then_renewed_when_due(backend: Backend) {
         .set_document_current(d.id, &blob, None, now)
         .await
         .unwrap();
-    assert!(app
-        .store
-        .swap_archive_until(done.id, Some(until), now - chrono::Duration::days(1))
+    app.store
+        .set_archive_until(done.id, now - chrono::Duration::days(1))
         .await
-        .unwrap());
-    assert_eq!(core.refresh_archives().await.unwrap(), 1);
+        .unwrap();
+    // Two instances at once: one renews it.
+    let (a, b) = tokio::join!(core.refresh_archive(&done), core.refresh_archive(&done));
+    assert_eq!([a.unwrap(), b.unwrap()].iter().filter(|x| **x).count(), 1);
     let renewed = completed_pdf(core, &done).await;
     assert!(renewed.starts_with(&bare) && renewed.len() > bare.len());
     assert_eq!(passed_with_timestamps(&app, &renewed).await, 1);
@@ -134,8 +136,8 @@ async fn archives_are_read_then_renewed_when_due(backend: Backend) {
     app.stop().await;
 }
 
-/// Renewed documents stay named by the proof: the completed bytes are their prefix and what
-/// follows is only DSS and document timestamps. Anything else appended breaks the link.
+/// A document the server renewed after completion stays named by the proof (its record of
+/// that version vouches); a copy renewed elsewhere, or changed in any other way, does not.
 async fn the_proof_names_a_renewed_document(backend: Backend) {
     let app = spawn(backend).await;
     let core = &app.state.core;
@@ -154,26 +156,40 @@ async fn the_proof_names_a_renewed_document(backend: Backend) {
         )
         .unwrap()
     };
-    let once = renew(sealed.clone());
-    let twice = renew(once.clone());
-    assert_eq!(passed_with_timestamps(&app, &twice).await, 3);
-    for doc in [&sealed, &once, &twice] {
-        let c = core
-            .check_with_certificate(tn.org.id, doc, cert.clone(), &Actor::cli())
+    let check = |doc: Vec<u8>| {
+        let cert = cert.clone();
+        async move {
+            core.check_with_certificate(tn.org.id, &doc, cert, &Actor::cli())
+                .await
+                .unwrap()
+                .outcome
+        }
+    };
+    assert_eq!(check(sealed.clone()).await, ProofOutcome::Valid);
+    // Renewed elsewhere (valid B-LTA, but not a version this server wrote): not vouched for.
+    let elsewhere = renew(sealed.clone());
+    assert_eq!(passed_with_timestamps(&app, &elsewhere).await, 2);
+    assert_eq!(check(elsewhere.clone()).await, ProofOutcome::HashMismatch);
+    // Renewed by the server (as the housekeeping records it): named, and still after a second
+    // renewal.
+    let d = &app.store.envelope_documents(done.id).await.unwrap()[0];
+    let mut current = sealed.clone();
+    for _ in 0..2 {
+        current = renew(current);
+        let blob = app.state.blobs.put(&current).await.unwrap();
+        app.store
+            .set_document_current(d.id, &blob, None, app.clock.now_ts())
             .await
             .unwrap();
-        assert_eq!(c.outcome, ProofOutcome::Valid, "{c:?}");
+        assert_eq!(check(current.clone()).await, ProofOutcome::Valid);
     }
+    assert_eq!(passed_with_timestamps(&app, &current).await, 3);
     // A page added after the seal: not the completed document any more.
     let changed = {
         let d = paraf_pdf::Document::load(sealed.clone(), None).unwrap();
         paraf_sign::pages::add_pages(&d, &[paraf_sign::pages::NewPage::a4()], None).unwrap()
     };
-    let c = core
-        .check_with_certificate(tn.org.id, &changed, cert.clone(), &Actor::cli())
-        .await
-        .unwrap();
-    assert_eq!(c.outcome, ProofOutcome::HashMismatch, "{c:?}");
+    assert_eq!(check(changed).await, ProofOutcome::HashMismatch);
     app.stop().await;
 }
 

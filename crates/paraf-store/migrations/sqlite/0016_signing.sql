@@ -6,7 +6,10 @@ ALTER TABLE organisations ADD COLUMN key_type TEXT NOT NULL DEFAULT 'rsa2048';
 -- An identity's own key algorithm (NULL: its organisation's), kept for its next key.
 ALTER TABLE identities ADD COLUMN key_type TEXT;
 -- Until when a completed envelope's archive timestamps hold: the earliest end of validity of
--- the newest document timestamp's TSA certificate over its documents and proof (NULL: not read
--- yet). The `ltv refresh` housekeeping renews the timestamps of envelopes whose time is near.
+-- the newest document timestamp's TSA certificate over its documents and proof, recorded at
+-- sealing (NULL: envelopes completed before this column, read by the housekeeping). While a
+-- renewal is under way, or when the current TSA cannot extend it, it holds the next time to
+-- look plus the renewal margin. The `ltv refresh` housekeeping renews envelopes whose time is
+-- within the margin (`ltv_refresh_days`).
 ALTER TABLE envelopes ADD COLUMN archive_until BIGINT;
 CREATE INDEX envelopes_archive_until ON envelopes (archive_until);

@@ -306,3 +306,41 @@ pub fn describe(r: &ValidationReport) -> String {
 pub fn name_obj(s: &str) -> Object {
     Object::name(s)
 }
+
+/// A form XObject `width` × `height` drawing `ops`.
+pub fn form_xobject(width: i64, height: i64, ops: &[u8]) -> paraf_pdf::Stream {
+    paraf_pdf::Stream {
+        dict: Dict::new()
+            .with("Type", Object::name("XObject"))
+            .with("Subtype", Object::name("Form"))
+            .with(
+                "BBox",
+                vec![
+                    Object::Int(0),
+                    Object::Int(0),
+                    Object::Int(width),
+                    Object::Int(height),
+                ],
+            ),
+        data: ops.to_vec(),
+    }
+}
+
+/// Appends `annot` to the `/Annots` of `page` (object `page_ref`) in `up`.
+pub fn add_annotation(
+    doc: &Document,
+    up: &mut IncrementalUpdate<'_>,
+    page_ref: ObjRef,
+    mut page: Dict,
+    annot: ObjRef,
+) {
+    let mut annots: Vec<Object> = doc
+        .resolve_key(&page, "Annots")
+        .unwrap()
+        .as_array()
+        .map(<[Object]>::to_vec)
+        .unwrap_or_default();
+    annots.push(Object::Ref(annot));
+    page.set("Annots", annots);
+    up.put(page_ref, page);
+}
