@@ -185,6 +185,31 @@ fn flate_decode(data: &[u8], limit: usize) -> Result<Vec<u8>> {
     }
 }
 
+/// Whether `data` (zlib or raw deflate) inflates to more than `limit` bytes: counted in a
+/// scratch buffer, nothing kept (a pre-flight against decompression bombs for decoders without
+/// a limit of their own). A broken stream counts what it produced before breaking.
+pub fn inflates_beyond(data: &[u8], limit: usize) -> bool {
+    [true, false].into_iter().any(|zlib| {
+        let mut d = Decompress::new(zlib);
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let consumed = usize::try_from(d.total_in()).unwrap_or(usize::MAX);
+            let input = data.get(consumed..).unwrap_or(&[]);
+            let (in_before, out_before) = (d.total_in(), d.total_out());
+            let res = d.decompress(input, &mut buf, FlushDecompress::None);
+            if usize::try_from(d.total_out()).unwrap_or(usize::MAX) > limit {
+                return true;
+            }
+            let stuck = d.total_in() == in_before && d.total_out() == out_before;
+            match res {
+                Ok(Status::StreamEnd) | Err(_) => return false,
+                Ok(_) if stuck => return false,
+                Ok(_) => {}
+            }
+        }
+    })
+}
+
 /// Inflates until the end of the stream, the end of the input or the first error; returns what
 /// was produced unless that is nothing and the stream is broken.
 fn inflate(data: &[u8], zlib: bool, limit: usize) -> Result<Vec<u8>> {

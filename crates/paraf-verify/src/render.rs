@@ -51,6 +51,57 @@ const MIN_PIXELS: usize = 2;
 /// Margin around annotation rectangles, pixels (anti-aliased edges).
 const MARGIN: f64 = 1.5;
 
+/// Decoded bytes one Flate stream may reach before the file is not rendered.
+const MAX_STREAM: usize = 64 << 20;
+/// Objects a file may have to be rendered (the pre-flight reads each).
+const MAX_OBJECTS: usize = 200_000;
+/// Pixels an image may have to be rendered.
+const MAX_IMAGE_PIXELS: i64 = 50_000_000;
+
+/// Why `doc` is not rendered, if it is not: hayro decodes streams and images without a size
+/// limit, so a stream that inflates beyond [`MAX_STREAM`] (a decompression bomb) or an image
+/// larger than [`MAX_IMAGE_PIXELS`] keeps the renderer away; the structural analysis alone
+/// judges such a file.
+pub(crate) fn refusal(doc: &paraf_pdf::Document) -> Option<String> {
+    let entries = &doc.xref().entries;
+    if entries.len() > MAX_OBJECTS {
+        return Some(format!("it has more than {MAX_OBJECTS} objects"));
+    }
+    for (num, entry) in entries {
+        let paraf_pdf::xref::XrefEntry::InFile { gen, .. } = entry else {
+            continue;
+        };
+        let Ok(Object::Stream(st)) = doc.get(ObjRef::new(*num, *gen)) else {
+            continue;
+        };
+        let d = &st.dict;
+        if d.name("Subtype") == Some(b"Image") {
+            let n = |k: &str| d.get(k).and_then(Object::as_int).unwrap_or(0);
+            if n("Width").saturating_mul(n("Height")) > MAX_IMAGE_PIXELS {
+                return Some(format!(
+                    "object {num} is an image of more than {MAX_IMAGE_PIXELS} pixels"
+                ));
+            }
+        }
+        let filters: Vec<&[u8]> = match d.get("Filter") {
+            Some(Object::Name(n)) => vec![n.as_slice()],
+            Some(Object::Array(a)) => a.iter().filter_map(Object::as_name).collect(),
+            _ => Vec::new(),
+        };
+        // A Flate stream first in the chain is checked; one behind another filter is too rare
+        // to matter (and the other filters expand little).
+        if matches!(filters.first(), Some(&(b"FlateDecode" | b"Fl")))
+            && paraf_pdf::filter::inflates_beyond(&st.data, MAX_STREAM)
+        {
+            return Some(format!(
+                "object {num} inflates beyond {} MB",
+                MAX_STREAM >> 20
+            ));
+        }
+    }
+    None
+}
+
 /// One rendered page: RGB pixels over white and the user-space → pixel transform.
 pub(crate) struct PageImage {
     width: usize,

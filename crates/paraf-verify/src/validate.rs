@@ -832,6 +832,7 @@ pub(crate) fn run(doc: &Document, opts: &VerifyOptions<'_>) -> ValidationReport 
 fn compare_renderings(doc: &Document, views: &ViewCache<'_>, sigs: &mut [Sig]) {
     let data = doc.data();
     let mut fin: Option<Option<(Vec<render::PageImage>, usize)>> = None;
+    let mut refused: Option<Option<String>> = None;
     // The intact approval signatures, by where they end: their widgets may show anything.
     let intact: Vec<(usize, u32)> = sigs
         .iter()
@@ -855,6 +856,12 @@ fn compare_renderings(doc: &Document, views: &ViewCache<'_>, sigs: &mut [Sig]) {
         // DSS and document timestamps draw nothing, unless a timestamp's widget has an area.
         if level == ModificationLevel::LtaUpdates && !regions.iter().flatten().any(|r| r.visible())
         {
+            continue;
+        }
+        if let Some(why) = refused.get_or_insert_with(|| render::refusal(doc)) {
+            s.report.warnings.push(format!(
+                "what the signed revision shows was not compared with the final file: {why}"
+            ));
             continue;
         }
         let Some(fin) = fin.get_or_insert_with(|| render::render(data.to_vec(), doc.password()))

@@ -360,6 +360,38 @@ fn content_rewritten_behind_info_or_an_earlier_dss_entry() {
     }
 }
 
+/// A decompression bomb (80 MB of zeros in 80 KB) added after signing, then a later signature:
+/// the renderer (which inflates without a limit) is kept away and says so; the structural
+/// analysis still judges the file.
+#[test]
+fn a_decompression_bomb_is_not_rendered() {
+    let f = fixture();
+    let bomb = paraf_pdf::filter::flate_encode(&vec![0u8; 80 << 20]);
+    let with_bomb = update(&f.signed, |_, up| {
+        let r = up.alloc();
+        up.put(
+            r,
+            Stream {
+                dict: Dict::new().with("Filter", Object::name("FlateDecode")),
+                data: bomb.clone(),
+            },
+        );
+    });
+    let id = f.pki.identity("Citra", KeyType::P256, None);
+    let pdf = sign(&f.pki, &with_bomb, &id, Level::BT, |_| {});
+    let r = verify(&pdf, &f.pki.options());
+    let first = &r.signatures[0];
+    assert!(
+        first
+            .warnings
+            .iter()
+            .any(|w| w.contains("inflates beyond 64 MB")),
+        "{}",
+        describe(&r)
+    );
+    assert!(first.modifications.visible_changes.is_empty());
+}
+
 /// A "document timestamp" added with a visible widget whose appearance paints over the signed
 /// text: DSS and document timestamps draw nothing, so the render comparison runs and sees it.
 #[test]
