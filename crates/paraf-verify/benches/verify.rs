@@ -91,6 +91,43 @@ fn main() {
         );
     }
 
+    // A second, visible signature: the first one's later revision is rendered and compared.
+    let siti = pki.identity("Siti Rahayu", KeyType::P256, None);
+    let two = sign(&pki, &small, &siti, Level::BLT, |o| {
+        o.visible = Some(paraf_sign::Visible {
+            placement: paraf_sign::Placement::Rect {
+                page: 1,
+                x: 300.0,
+                y: 100.0,
+                width: 180.0,
+                height: 50.0,
+            },
+            spec: paraf_sign::appearance::AppearanceSpec {
+                width: 0.0,
+                height: 0.0,
+                image: None,
+                qr_url: None,
+                lines: vec!["Disetujui".into()],
+                border: true,
+                rotate: 0,
+            },
+        })
+    });
+    let mut structural = pki.options();
+    structural.render_compare = false;
+    println!("two signatures (the second visible), 1 page: render comparison on and off:");
+    for (name, o) in [("render on", &opts), ("render off", &structural)] {
+        let (median, min) = time(200, || {
+            let r = paraf_verify::verify(two.clone(), None, o).unwrap();
+            assert_eq!(r.indication, Indication::TotalPassed);
+        });
+        println!(
+            "  {name:>10}: median {:8.3} ms, min {:8.3} ms over 200 runs",
+            ms(median),
+            ms(min)
+        );
+    }
+
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../benches/pyhanko_verify.py");
     let out = Command::new("python3")
         .arg(&script)
