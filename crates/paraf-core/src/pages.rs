@@ -103,8 +103,20 @@ impl PageCache {
     }
 }
 
-/// Renders page `page` (1-based) of `pdf` to PNG.
+/// Renders page `page` (1-based) of `pdf` to PNG. An uploaded file hayro should not be given
+/// (a decompression bomb, a huge image: [`paraf_verify::render_refusal`]) is refused, and a
+/// panic inside the renderer is an error, not a crash.
 pub fn render_png(pdf: Vec<u8>, page: u32) -> Result<Vec<u8>, String> {
+    let doc = paraf_pdf::Document::load(pdf, None).map_err(|e| e.to_string())?;
+    if let Some(why) = paraf_verify::render_refusal(&doc) {
+        return Err(format!("not rendered: {why}"));
+    }
+    let pdf = doc.into_data();
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| render_checked(pdf, page)))
+        .map_err(|_| "the renderer failed on this file".to_string())?
+}
+
+fn render_checked(pdf: Vec<u8>, page: u32) -> Result<Vec<u8>, String> {
     use hayro::hayro_interpret::InterpreterSettings;
     use hayro::vello_cpu::color::palette::css::WHITE;
 
@@ -225,6 +237,28 @@ impl Core {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_decompression_bomb_is_not_rendered() {
+        let base = paraf_sign::pages::empty_document("bom");
+        let doc = paraf_pdf::Document::load(base, None).unwrap();
+        let with_pages =
+            paraf_sign::pages::add_pages(&doc, &[paraf_sign::pages::NewPage::a4()], None).unwrap();
+        assert!(render_png(with_pages.clone(), 1).is_ok());
+        let doc = paraf_pdf::Document::load(with_pages, None).unwrap();
+        let mut up = paraf_pdf::IncrementalUpdate::new(&doc);
+        let r = up.alloc();
+        up.put(
+            r,
+            paraf_pdf::Stream {
+                dict: paraf_pdf::Dict::new().with("Filter", paraf_pdf::Object::name("FlateDecode")),
+                data: paraf_pdf::filter::flate_encode(&vec![0u8; 80 << 20]),
+            },
+        );
+        let bomb = up.finish_file().unwrap();
+        let err = render_png(bomb, 1).unwrap_err();
+        assert!(err.contains("inflates beyond 64 MB"), "{err}");
+    }
 
     fn page(rotate: i64) -> paraf_pdf::Page {
         paraf_pdf::Page {

@@ -135,6 +135,13 @@ pub struct VerifyError {
     pub pdf: Option<paraf_pdf::PdfError>,
 }
 
+/// Why `doc` should not be handed to a renderer without limits (hayro), if it should not: a
+/// stream inflating beyond 64 MB, an image over 50 megapixels, too many objects. The render
+/// comparison checks this first; so should anything else that renders untrusted PDFs.
+pub fn render_refusal(doc: &Document) -> Option<String> {
+    render::refusal(doc)
+}
+
 /// Opens `pdf` (with `password` if it is encrypted) and validates it.
 pub fn verify(
     pdf: Vec<u8>,
