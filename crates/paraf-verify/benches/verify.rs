@@ -94,24 +94,7 @@ fn main() {
     // A second, visible signature: the first one's later revision is rendered and compared.
     let siti = pki.identity("Siti Rahayu", KeyType::P256, None);
     let two = sign(&pki, &small, &siti, Level::BLT, |o| {
-        o.visible = Some(paraf_sign::Visible {
-            placement: paraf_sign::Placement::Rect {
-                page: 1,
-                x: 300.0,
-                y: 100.0,
-                width: 180.0,
-                height: 50.0,
-            },
-            spec: paraf_sign::appearance::AppearanceSpec {
-                width: 0.0,
-                height: 0.0,
-                image: None,
-                qr_url: None,
-                lines: vec!["Disetujui".into()],
-                border: true,
-                rotate: 0,
-            },
-        })
+        o.visible = Some(stamp(1, [300.0, 100.0, 180.0, 50.0]))
     });
     let mut structural = pki.options();
     structural.render_compare = false;

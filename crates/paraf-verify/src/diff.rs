@@ -454,7 +454,7 @@ impl<'v, 'd> RevDiff<'v, 'd> {
     /// Whether a DSS update may account for object `r`: a new object, or one that was part of
     /// the earlier DSS and nothing the document shows (never, say, a page's content stream a
     /// DSS entry points to, now or in an earlier revision).
-    fn dss_may_touch(&self, r: ObjRef, old_parts: &(HashSet<u32>, HashSet<u32>)) -> bool {
+    fn dss_may_touch(&self, r: ObjRef, old_parts: &(HashSet<u32>, Rc<HashSet<u32>>)) -> bool {
         let (dss, content) = old_parts;
         match self.kind(Some(r)) {
             Some(Kind::Added) => true,

@@ -114,6 +114,7 @@ pub struct View<'d> {
     cache: RefCell<HashMap<u32, Rc<Object>>>,
     objstm: RefCell<HashMap<u32, Option<Rc<ObjStm>>>>,
     reachable: RefCell<Option<Rc<HashSet<u32>>>>,
+    content: RefCell<Option<Rc<HashSet<u32>>>>,
 }
 
 impl<'d> View<'d> {
@@ -130,6 +131,7 @@ impl<'d> View<'d> {
             cache: RefCell::new(HashMap::new()),
             objstm: RefCell::new(HashMap::new()),
             reachable: RefCell::new(None),
+            content: RefCell::new(None),
         }
     }
 
@@ -304,10 +306,13 @@ impl<'d> View<'d> {
 
     /// What the document shows: the catalog and every object reachable from it except
     /// through `/DSS` and `/Metadata` (and never the trailer's `/Info`). The rules for those
-    /// containers may not account for a change to any of these objects.
-    pub fn content_objects(&self) -> HashSet<u32> {
+    /// containers may not account for a change to any of these objects. Walked once per view.
+    pub fn content_objects(&self) -> Rc<HashSet<u32>> {
+        if let Some(c) = self.content.borrow().as_ref() {
+            return c.clone();
+        }
         let Some(root) = self.root_ref() else {
-            return HashSet::new();
+            return Rc::new(HashSet::new());
         };
         let mut stack = Vec::new();
         let mut refs = Vec::new();
@@ -323,7 +328,9 @@ impl<'d> View<'d> {
         }
         let mut out = self.reachable_from(stack);
         out.insert(root.num);
-        out
+        let rc = Rc::new(out);
+        *self.content.borrow_mut() = Some(rc.clone());
+        rc
     }
 
     fn reachable_from(&self, mut stack: Vec<u32>) -> HashSet<u32> {

@@ -148,24 +148,7 @@ fn sequential_visible_and_certified_signatures_pass() {
     let one = sign(&pki, &simple_pdf(2), &a, Level::BLT, |o| {
         o.certify = Some(paraf_sign::DocMdp::FormFilling)
     });
-    let visible = paraf_sign::Visible {
-        placement: paraf_sign::Placement::Rect {
-            page: 2,
-            x: 60.0,
-            y: 60.0,
-            width: 180.0,
-            height: 60.0,
-        },
-        spec: paraf_sign::appearance::AppearanceSpec {
-            width: 0.0,
-            height: 0.0,
-            image: None,
-            qr_url: None,
-            lines: vec!["Disetujui".into()],
-            border: true,
-            rotate: 0,
-        },
-    };
+    let visible = stamp(2, [60.0, 60.0, 180.0, 60.0]);
     let two = sign(&pki, &one, &b, Level::BLT, |o| o.visible = Some(visible));
     let three = sign(&pki, &two, &c, Level::BLTA, |_| {});
     let r = verify(&three, &pki.options());
@@ -748,24 +731,7 @@ fn render_comparison_true_and_false_positives() {
     let pki = Pki::new();
     let a = pki.identity("Andi", KeyType::P256, None);
     let b = pki.identity("Bambang", KeyType::Rsa2048, None);
-    let visible_at = |x: f64, y: f64| paraf_sign::Visible {
-        placement: paraf_sign::Placement::Rect {
-            page: 1,
-            x,
-            y,
-            width: 180.0,
-            height: 50.0,
-        },
-        spec: paraf_sign::appearance::AppearanceSpec {
-            width: 0.0,
-            height: 0.0,
-            image: None,
-            qr_url: None,
-            lines: vec!["Disetujui".into()],
-            border: true,
-            rotate: 0,
-        },
-    };
+    let visible_at = |x: f64, y: f64| stamp(1, [x, y, 180.0, 50.0]);
     let certify =
         |o: &mut paraf_sign::SignOptions| o.certify = Some(paraf_sign::DocMdp::FormFilling);
     let first = sign(&pki, &simple_pdf(1), &a, Level::BLT, certify);

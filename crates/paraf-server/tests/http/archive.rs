@@ -28,16 +28,20 @@ async fn completed(app: &TestApp, slug: &str) -> (Tenant, Envelope) {
     (tn, done)
 }
 
-/// The document timestamps of `pdf` per our validator, after checking that every signature
-/// and timestamp passed.
-async fn passed_with_timestamps(app: &TestApp, pdf: &[u8]) -> usize {
-    let report = app
-        .state
+/// Our validator's report on `pdf`.
+async fn report_of(app: &TestApp, pdf: &[u8]) -> paraf_verify::ValidationReport {
+    app.state
         .core
         .verify_pdf(pdf.to_vec(), None)
         .await
         .unwrap()
-        .report;
+        .report
+}
+
+/// The document timestamps of `pdf` per our validator, after checking that every signature
+/// and timestamp passed.
+async fn passed_with_timestamps(app: &TestApp, pdf: &[u8]) -> usize {
+    let report = report_of(app, pdf).await;
     assert_eq!(report.indication, Indication::TotalPassed, "{report:#?}");
     assert!(report
         .signatures
@@ -54,13 +58,7 @@ async fn passed_with_timestamps(app: &TestApp, pdf: &[u8]) -> usize {
 
 /// The end of the last approval signature's signed range: the file before sealing.
 async fn before_the_seal(app: &TestApp, pdf: &[u8]) -> Vec<u8> {
-    let report = app
-        .state
-        .core
-        .verify_pdf(pdf.to_vec(), None)
-        .await
-        .unwrap()
-        .report;
+    let report = report_of(app, pdf).await;
     let s = report
         .signatures
         .iter()

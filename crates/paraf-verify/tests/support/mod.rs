@@ -344,3 +344,25 @@ pub fn add_annotation(
     page.set("Annots", annots);
     up.put(page_ref, page);
 }
+
+/// A bordered "Disetujui" stamp at `[x, y, width, height]` (points) on `page`.
+pub fn stamp(page: usize, [x, y, width, height]: [f64; 4]) -> paraf_sign::Visible {
+    paraf_sign::Visible {
+        placement: paraf_sign::Placement::Rect {
+            page,
+            x,
+            y,
+            width,
+            height,
+        },
+        spec: paraf_sign::appearance::AppearanceSpec {
+            width: 0.0,
+            height: 0.0,
+            image: None,
+            qr_url: None,
+            lines: vec!["Disetujui".into()],
+            border: true,
+            rotate: 0,
+        },
+    }
+}
