@@ -79,6 +79,22 @@ enum AdminCommand {
     /// envelope and revision rows agree, every audit chain is intact. Prints each problem;
     /// exits non-zero on any.
     Fsck,
+    /// The server's built-in CA (where `ca_store` keeps it: files or the database).
+    #[command(subcommand)]
+    Ca(AdminCaCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum AdminCaCommand {
+    /// Its CAs: the root and every issuing CA generation, until when each is valid, and which
+    /// one issues.
+    Show,
+    /// Renew it: a new issuing CA and TSA under the same root, which issue and timestamp from
+    /// now on; the earlier issuing CAs keep answering OCSP and CRL requests. Running servers
+    /// load it within a minute (with `ca_store = file`, stop the server first: one writer per
+    /// directory). The server also does this by
+    /// itself two years before the TSA's certificate ends.
+    Renew,
 }
 
 #[derive(Subcommand, Debug)]
@@ -360,11 +376,42 @@ pub fn run(args: AdminArgs) -> anyhow::Result<()> {
                 Ok(core) => crate::saml_cmd::run(&core, c).await,
                 Err(e) => Err(e),
             },
+            AdminCommand::Ca(c) => match open_core(&config, &store).await {
+                Ok(core) => admin_ca(&core, c).await,
+                Err(e) => Err(e),
+            },
             other => execute(&store, other).await,
         };
         store.close().await;
         result
     })
+}
+
+/// `paraf admin ca show|renew`.
+async fn admin_ca(core: &Core, cmd: AdminCaCommand) -> anyhow::Result<()> {
+    if let AdminCaCommand::Renew = cmd {
+        let name = core
+            .pki
+            .renew(core.now().into())
+            .await
+            .context("renewing the CA")?;
+        println!("renewed: {name} (and its TSA) issue from now on");
+    }
+    let pki = core.pki.clone();
+    let ca = tokio::task::spawn_blocking(move || pki.current()).await??;
+    let current = ca.current_issuing();
+    for (name, cert) in ca.ca_certificates() {
+        let until = chrono::DateTime::<chrono::Utc>::from(
+            cert.tbs_certificate.validity.not_after.to_system_time(),
+        );
+        let mark = if name == current { "\tissues" } else { "" };
+        println!(
+            "{name}\t{}\tuntil {}{mark}",
+            cert.tbs_certificate.subject,
+            until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        );
+    }
+    Ok(())
 }
 
 /// `paraf admin fsck`.
@@ -897,8 +944,9 @@ async fn execute(store: &Store, command: AdminCommand) -> anyhow::Result<()> {
         | AdminCommand::Envelope(_)
         | AdminCommand::Saml(_)
         | AdminCommand::Fsck
+        | AdminCommand::Ca(_)
         | AdminCommand::AppKey(_) => {
-            bail!("identity, seal, webhook, envelope, saml and app-key commands need the core: dispatched in run()")
+            bail!("identity, seal, webhook, envelope, saml, app-key, fsck and ca commands need the core: dispatched in run()")
         }
         AdminCommand::Outbox(OutboxCommand::List { org, limit, full }) => {
             let org_id = match org {

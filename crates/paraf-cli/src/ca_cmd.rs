@@ -79,14 +79,25 @@ pub enum CaCommand {
         #[arg(long, default_value = "unspecified")]
         reason: RevocationReason,
     },
-    /// Write the current CRL (DER) of the root or the issuing CA.
+    /// Renew the CA: a new issuing CA and time-stamping authority under the same root (ten
+    /// years, or until the root ends), which issue and timestamp from now on. The earlier
+    /// issuing CAs keep answering OCSP and CRL requests about what they issued. Stop a server
+    /// running on this directory first (one writer per directory, as for `revoke`) — or let
+    /// it renew by itself, two years before the TSA's certificate ends.
+    Renew {
+        /// CA directory.
+        #[arg(long)]
+        dir: PathBuf,
+    },
+    /// Write the current CRL (DER) of the root or an issuing CA.
     Crl {
         /// CA directory.
         #[arg(long)]
         dir: PathBuf,
-        /// Which CA: root or issuing.
-        #[arg(long, default_value = "issuing")]
-        ca: CaName,
+        /// Which CA: root, issuing (the first issuing CA), or issuing-N (the Nth, after
+        /// renewals); by default the issuing CA that issues now.
+        #[arg(long)]
+        ca: Option<CaName>,
         /// File to write.
         #[arg(long)]
         out: PathBuf,
@@ -175,12 +186,30 @@ fn run_with(
                 .with_context(|| format!("revoking {serial}"))?;
             writeln!(out, "revoked {serial} ({reason})")?;
         }
+        CaCommand::Renew { dir } => {
+            let generation = CertificateAuthority::renew_dir(&dir, passphrase.as_deref(), now)
+                .with_context(|| format!("renewing the CA in {}", dir.display()))?;
+            let name = CaName::Issuing(generation);
+            let ca = open(&dir, passphrase.as_deref())?;
+            let until = chrono::DateTime::<chrono::Utc>::from(ca.issuing_not_after());
+            writeln!(
+                out,
+                "renewed: {name} (and its TSA) issue from now on, until {}",
+                until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            )?;
+            writeln!(
+                out,
+                "certificate: {}",
+                dir.join(format!("{name}.pem")).display()
+            )?;
+        }
         CaCommand::Crl {
             dir,
             ca: which,
             out: out_path,
         } => {
             let ca = open(&dir, passphrase.as_deref())?;
+            let which = which.unwrap_or_else(|| ca.current_issuing());
             let crl = ca
                 .crl(which, now)
                 .with_context(|| format!("making the {which} CRL"))?;
@@ -220,6 +249,30 @@ mod tests {
                 String::from_utf8_lossy(&o.stderr)
             ),
         )
+    }
+
+    /// `paraf ca crl` of `ca` into `out`, then what `openssl crl -noout FLAG` says of it.
+    fn crl_read(dir: &Path, ca: CaName, out: &Path, pass: Option<&[u8]>, flag: &str) -> String {
+        run_text(
+            CaCommand::Crl {
+                dir: dir.to_path_buf(),
+                ca: Some(ca),
+                out: out.to_path_buf(),
+            },
+            pass,
+        )
+        .unwrap();
+        let (ok, text) = openssl(&[
+            "crl",
+            "-inform",
+            "DER",
+            "-in",
+            out.to_str().unwrap(),
+            "-noout",
+            flag,
+        ]);
+        assert!(ok, "{text}");
+        text
     }
 
     fn run_text(cmd: CaCommand, pass: Option<&[u8]>) -> Result<String> {
@@ -335,26 +388,36 @@ mod tests {
         assert!(format!("{e:#}").contains("0badc0de"), "{e:#}");
 
         let crl = tmp.path().join("issuing.crl");
+        let text = crl_read(&dir, CaName::FIRST_ISSUING, &crl, pass, "-text");
+        assert!(text.to_lowercase().contains(&serial), "{text}");
+    }
+
+    #[test]
+    fn renew_adds_an_issuing_ca_and_keeps_the_first_one_answering() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("ca");
         run_text(
-            CaCommand::Crl {
+            CaCommand::Init {
                 dir: dir.clone(),
-                ca: CaName::Issuing,
-                out: crl.clone(),
+                key_type: KeyType::P256,
+                public_url: "http://127.0.0.1:9".into(),
+                org_name: "Paraf".into(),
             },
-            pass,
+            None,
         )
         .unwrap();
-        let (ok, text) = openssl(&[
-            "crl",
-            "-inform",
-            "DER",
-            "-in",
-            crl.to_str().unwrap(),
-            "-noout",
-            "-text",
-        ]);
-        assert!(ok, "{text}");
-        assert!(text.to_lowercase().contains(&serial), "{text}");
+        let text = run_text(CaCommand::Renew { dir: dir.clone() }, None).unwrap();
+        assert!(
+            text.contains("issuing-2 (and its TSA) issue from now on"),
+            "{text}"
+        );
+        assert!(dir.join("issuing-2.pem").exists() && dir.join("tsa-2.key.sealed").exists());
+        for (which, file) in [("issuing", "first.crl"), ("issuing-2", "second.crl")] {
+            let crl = tmp.path().join(file);
+            let text = crl_read(&dir, which.parse().unwrap(), &crl, None, "-issuer");
+            let second = text.contains("Issuing CA 2");
+            assert_eq!(second, which == "issuing-2", "{text}");
+        }
     }
 
     #[test]
@@ -376,7 +439,7 @@ mod tests {
         run_text(
             CaCommand::Crl {
                 dir: dir.clone(),
-                ca: CaName::Root,
+                ca: Some(CaName::Root),
                 out: crl.clone(),
             },
             None,
@@ -400,7 +463,7 @@ mod tests {
         assert!(matches!(
             cli.cmd,
             CaCommand::Crl {
-                ca: CaName::Root,
+                ca: Some(CaName::Root),
                 ..
             }
         ));

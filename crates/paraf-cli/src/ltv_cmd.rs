@@ -98,7 +98,7 @@ fn refresh(a: RefreshArgs) -> anyhow::Result<()> {
         timestamper: sources.timestamper(),
         revocation: Some(&revocation),
     };
-    let pdf = paraf_sign::renew_archive(&doc, services)?;
+    let pdf = paraf_sign::renew_archive(&doc, services, std::time::SystemTime::now())?;
     write_atomically(&a.output, &pdf)?;
     let renewed = Document::load(pdf, a.pdf_password.as_deref().map(str::as_bytes))
         .ok()

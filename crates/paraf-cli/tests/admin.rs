@@ -1042,3 +1042,41 @@ async fn app_keys() {
     }
     store.close().await;
 }
+
+/// `paraf admin ca show|renew` on the data directory's CA: the new issuing CA issues, the first
+/// is still listed.
+#[test]
+fn admin_ca_show_and_renew() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("paraf-data");
+    init_ca(&data);
+    let show = ok(&paraf(&data, &["ca", "show"]));
+    let lines: Vec<&str> = show.lines().collect();
+    assert_eq!(lines.len(), 2, "{show}");
+    assert!(
+        lines[0].starts_with("root\t") && !lines[0].ends_with("issues"),
+        "{show}"
+    );
+    assert!(
+        lines[1].starts_with("issuing\t") && lines[1].ends_with("\tissues"),
+        "{show}"
+    );
+    let renewed = ok(&paraf(&data, &["ca", "renew"]));
+    assert!(
+        renewed.starts_with("renewed: issuing-2 (and its TSA) issue from now on\n"),
+        "{renewed}"
+    );
+    let show = ok(&paraf(&data, &["ca", "show"]));
+    let lines: Vec<&str> = show.lines().collect();
+    assert_eq!(lines.len(), 3, "{show}");
+    assert!(
+        lines[1].starts_with("issuing\t") && !lines[1].ends_with("issues"),
+        "{show}"
+    );
+    assert!(
+        lines[2].starts_with("issuing-2\t") && lines[2].contains("Issuing CA 2"),
+        "{show}"
+    );
+    assert!(lines[2].ends_with("\tissues"), "{show}");
+    assert!(data.join("ca/issuing-2.pem").exists());
+}

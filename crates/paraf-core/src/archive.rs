@@ -10,6 +10,15 @@
 //! before then. Taking an envelope moves it a day ahead (one instance renews it; a failure is
 //! retried then). A file the current TSA cannot extend (its own certificate ends no later —
 //! the CA must be renewed) is left as it is, logged, and looked at again a week later.
+//!
+//! The built-in TSA's certificate ends before its issuing CA (nine years, ten for CAs made
+//! before TSA certificates were shortened), so the hourly round
+//! first keeps the CA current ([`Core::keep_ca_current`]): it renews the issuing CA and TSA
+//! [`crate::pki::RENEW_BEFORE`] (two years) before the TSA's certificate ends (it ends a year
+//! before its issuing CA), and the renewals that follow
+//! timestamp with the new TSA and take revocation information for the earlier signatures
+//! from the earlier issuing CA, which keeps answering. Renewals timestamp and collect at the
+//! injected "now".
 
 use std::time::SystemTime;
 
@@ -19,6 +28,8 @@ use serde_json::json;
 
 use crate::audit::{Actor, AuditAction};
 use crate::error::CoreError;
+use crate::pki::RENEW_BEFORE;
+use crate::verification::LiveCa;
 use crate::Core;
 
 type Result<T> = std::result::Result<T, CoreError>;
@@ -40,6 +51,44 @@ enum Outcome {
 }
 
 impl Core {
+    /// Keeps the built-in CA able to extend archives: loads an issuing CA another instance
+    /// added, then renews the CA when its TSA's certificate has less than [`RENEW_BEFORE`]
+    /// left.
+    /// Gives the new issuing CA when it renewed now.
+    pub async fn keep_ca_current(&self) -> Result<Option<paraf_pki::CaName>> {
+        self.pki
+            .reload_if_renewed()
+            .await
+            .map_err(CoreError::internal)?;
+        let now: SystemTime = self.now().into();
+        let pki = self.pki.clone();
+        let (tsa_ends, ends, root_ends) = tokio::task::spawn_blocking(move || {
+            pki.current().map(|ca| {
+                let root = &ca.root_cert().tbs_certificate.validity.not_after;
+                let tsa = &ca.tsa().certificate().tbs_certificate.validity.not_after;
+                (
+                    tsa.to_system_time(),
+                    ca.issuing_not_after(),
+                    root.to_system_time(),
+                )
+            })
+        })
+        .await
+        .map_err(CoreError::internal)?
+        .map_err(CoreError::internal)?;
+        if tsa_ends > now + RENEW_BEFORE {
+            return Ok(None);
+        }
+        // A new issuing CA cannot outlive the root: near its end, renewing gains nothing.
+        if root_ends < ends + std::time::Duration::from_secs(365 * 86_400) {
+            tracing::warn!("the built-in CA's root ends less than a year after its issuing CA: a new issuing CA under it would not last longer; a new root is needed (not built)");
+            return Ok(None);
+        }
+        let name = self.pki.renew(now).await.map_err(CoreError::internal)?;
+        tracing::info!(issuing = %name, "the issuing CA was renewed (its TSA ended within two years)");
+        Ok(Some(name))
+    }
+
     /// Renews the archive timestamps of completed envelopes that are due (their newest
     /// document timestamp expires within `ltv_refresh`, or was never read), batch after batch
     /// until none is due or [`ROUND_BUDGET`] has passed. Returns how many envelopes got a new
@@ -161,6 +210,7 @@ impl Core {
     async fn renew_if_due(&self, pdf: Vec<u8>, horizon: Timestamp) -> Result<Outcome> {
         let pki = self.pki.clone();
         let horizon: SystemTime = horizon.into();
+        let now: SystemTime = self.now().into();
         tokio::task::spawn_blocking(move || -> Result<Outcome> {
             let doc = paraf_pdf::Document::load(pdf, None).map_err(CoreError::internal)?;
             let expiry = paraf_sign::archive_expiry(&doc).map_err(CoreError::internal)?;
@@ -183,11 +233,15 @@ impl Core {
                     until: expiry.unwrap_or(tsa_until).into(),
                 });
             }
+            // At the injected "now": the earlier issuing CAs answer for what they issued.
+            let tsa = paraf_pki::TimestampAt { tsa: ca.tsa(), now };
+            let live = LiveCa::new(ca.clone(), now);
             let services = paraf_sign::Services {
-                timestamper: Some(ca.tsa()),
-                revocation: Some(ca.as_ref()),
+                timestamper: Some(&tsa),
+                revocation: Some(&live),
             };
-            let new = paraf_sign::renew_archive(&doc, services).map_err(CoreError::internal)?;
+            let new =
+                paraf_sign::renew_archive(&doc, services, now).map_err(CoreError::internal)?;
             let check = paraf_pdf::Document::load(new, None).map_err(CoreError::internal)?;
             let until = paraf_sign::archive_expiry(&check)
                 .map_err(CoreError::internal)?

@@ -1621,7 +1621,7 @@ impl Core {
                         let cert = pki
                             .modify(|ca| ca.issue_for_public_key(&req, &key.public_key_der()))
                             .map_err(CoreError::internal)?;
-                        let chain = pki.current().map_err(CoreError::internal)?.signer_chain();
+                        let chain = pki.current().map_err(CoreError::internal)?.chain_of(&cert);
                         std::sync::Arc::new(
                             paraf_pki::SoftSigner::new(key, cert, chain, None)
                                 .map_err(CoreError::internal)?,

@@ -13,6 +13,12 @@
 //!   compare-and-set; CRLs are made once per change (or hour) and shared: every instance hands
 //!   out the same CRL, whose number only grows.
 //!
+//! **Renewal** ([`PkiService::renew`], `paraf ca renew`, and the housekeeping when the current
+//! issuing CA has less than [`RENEW_BEFORE`] left): the next issuing CA and TSA under the same
+//! root; the earlier ones keep answering OCSP and CRL requests. With `database`, the first
+//! instance to add a generation wins and the others load it at their next housekeeping minute
+//! ([`PkiService::reload_if_renewed`], run every minute).
+//!
 //! All cryptography runs on the blocking pool (`spawn_blocking`); the database records are
 //! reached from there by blocking on the runtime.
 
@@ -23,10 +29,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use paraf_pki::ca::{
     changed_meanwhile, dir_passphrase, CaInitOptions, CaKeys, CaMaterial, CaRecords, CertKind,
-    CertificateAuthority, IssuedRecord, Revocation,
+    CertificateAuthority, Generation, IssuedRecord, Revocation,
 };
 use paraf_pki::{CaName, KeyType, PkiError, PkiErrorKind, RevocationReason};
-use paraf_store::{Store, StoreError, StoredCa, StoredCaCertificate, StoredCrl};
+use paraf_store::{Store, StoreError, StoredCa, StoredCaCertificate, StoredCrl, StoredGeneration};
 use zeroize::Zeroizing;
 
 /// Fingerprint of `state.json`: modification time and length.
@@ -48,9 +54,17 @@ enum Backing {
         loaded: Mutex<Loaded>,
     },
     Database {
-        ca: Arc<CertificateAuthority>,
+        ca: Mutex<Arc<CertificateAuthority>>,
+        store: Store,
+        passphrase: Option<Zeroizing<Vec<u8>>>,
     },
 }
+
+/// The housekeeping renews the issuing CA when its TSA's certificate has less than this left
+/// (two years; the TSA ends a year before its issuing CA): archives are renewed
+/// `ltv_refresh_days` — one year by default — before their timestamps expire, with a TSA
+/// that outlasts them.
+pub const RENEW_BEFORE: Duration = Duration::from_secs(2 * 365 * 86_400);
 
 /// The CA as a shared service.
 pub struct PkiService {
@@ -208,41 +222,140 @@ impl PkiService {
                 }
             }
         }
-        let material = from_stored(&stored);
-        let records: Arc<dyn CaRecords> = Arc::new(DbRecords {
-            store: store.clone(),
-            handle: tokio::runtime::Handle::current(),
-        });
-        let dir_buf = dir.to_path_buf();
-        let ca = tokio::task::spawn_blocking(move || {
-            if let Some(keys) = installed_keys {
-                return CertificateAuthority::from_keys(&material, keys, records);
+        let passphrase = passphrase.map(Zeroizing::new);
+        let ca = match installed_keys {
+            Some(keys) => {
+                let material = from_stored(&stored);
+                let records = db_records(store);
+                tokio::task::spawn_blocking(move || {
+                    CertificateAuthority::from_keys(&material, keys, records)
+                })
+                .await
+                .map_err(|e| PkiError::new(PkiErrorKind::Io, format!("CA task: {e}")))??
             }
-            let pass = match passphrase {
-                Some(p) => Zeroizing::new(p),
-                None => dir_passphrase(&dir_buf, None).map_err(|e| {
-                    PkiError::new(
-                        e.kind(),
-                        format!(
-                            "the CA in the database needs what its keys are sealed with: set \
-                             PARAF_CA_PASSPHRASE, or put the master.key it was made with in \
-                             the CA directory ({})",
-                            e.message()
-                        ),
-                    )
-                })?,
-            };
-            CertificateAuthority::from_material(&material, &pass, records)
-        })
-        .await
-        .map_err(|e| PkiError::new(PkiErrorKind::Io, format!("CA task: {e}")))??;
+            None => load_stored(store, dir, passphrase.clone(), &stored).await?,
+        };
         Ok((
             PkiService {
                 dir: dir.to_path_buf(),
-                backing: Backing::Database { ca: Arc::new(ca) },
+                backing: Backing::Database {
+                    ca: Mutex::new(Arc::new(ca)),
+                    store: store.clone(),
+                    passphrase,
+                },
             },
             origin,
         ))
+    }
+
+    /// With `database`: loads the CA again when another instance (or `paraf ca renew`) added
+    /// an issuing CA generation; `true` when it did. With `file`, [`PkiService::current`]
+    /// already follows `state.json`.
+    pub async fn reload_if_renewed(&self) -> Result<bool, PkiError> {
+        let Backing::Database {
+            ca,
+            store,
+            passphrase,
+        } = &self.backing
+        else {
+            return Ok(false);
+        };
+        let loaded = lock(ca).current_issuing();
+        let stored = store.ca_generation().await.map_err(db_error)?;
+        if CaName::Issuing(u32::try_from(stored).unwrap_or(0)) == loaded {
+            return Ok(false);
+        }
+        let row = store
+            .ca_authority()
+            .await
+            .map_err(db_error)?
+            .ok_or_else(|| PkiError::new(PkiErrorKind::NotFound, "no CA installed"))?;
+        let fresh = load_stored(store, &self.dir, passphrase.clone(), &row).await?;
+        let mut held = lock(ca);
+        // Two reloads overlapping may end in any order: never back to an older generation.
+        if generation_of(fresh.current_issuing()) <= generation_of(held.current_issuing()) {
+            return Ok(false);
+        }
+        tracing::info!(issuing = %fresh.current_issuing(), "the CA was renewed: loaded its new issuing CA");
+        *held = Arc::new(fresh);
+        Ok(true)
+    }
+
+    /// Renews the CA now: the next issuing CA and TSA under the same root
+    /// ([`CertificateAuthority::next_generation`]); gives the name of the issuing CA that
+    /// issues afterwards. With `database`, when another instance renewed first, its generation
+    /// is loaded instead (no second renewal).
+    pub async fn renew(self: &Arc<Self>, now: SystemTime) -> Result<CaName, PkiError> {
+        match &self.backing {
+            Backing::File { .. } => {
+                let this = self.clone();
+                tokio::task::spawn_blocking(move || this.renew_file(now))
+                    .await
+                    .map_err(|e| PkiError::new(PkiErrorKind::Io, format!("CA task: {e}")))?
+            }
+            Backing::Database {
+                ca,
+                store,
+                passphrase,
+            } => {
+                let current = lock(ca).clone();
+                let dir = self.dir.clone();
+                let pass = passphrase.clone();
+                let stored = store
+                    .ca_authority()
+                    .await
+                    .map_err(db_error)?
+                    .ok_or_else(|| PkiError::new(PkiErrorKind::NotFound, "no CA installed"))?;
+                let (generation, issued) = tokio::task::spawn_blocking(move || {
+                    let pass = db_passphrase(&dir, pass)?;
+                    // The new keys are sealed like the others: what opens the stored root key
+                    // now (a passphrase or master.key changed since the start would seal them
+                    // under something no instance can open).
+                    paraf_pki::sealed::open(&stored.root_key, &pass).map_err(|e| {
+                        PkiError::new(
+                            e.kind(),
+                            format!(
+                                "the CA's keys no longer open with the passphrase or master.key \
+                                 at hand: nothing renewed ({})",
+                                e.message()
+                            ),
+                        )
+                    })?;
+                    current.next_generation(&pass, now)
+                })
+                .await
+                .map_err(|e| PkiError::new(PkiErrorKind::Io, format!("CA task: {e}")))??;
+                let rows = issued.iter().map(to_row).collect::<Vec<_>>();
+                let added = store
+                    .add_ca_generation(&to_stored_generation(&generation, now), &rows)
+                    .await
+                    .map_err(db_error)?;
+                if !added {
+                    tracing::info!("another instance renewed the CA first: loading its issuing CA");
+                }
+                self.reload_if_renewed().await?;
+                Ok(lock(ca).current_issuing())
+            }
+        }
+    }
+
+    /// [`PkiService::renew`] of a CA in files: under the writers' lock (as `modify`), so that
+    /// no issuance in this process writes an older `state.json` over the renewal. Blocking.
+    fn renew_file(&self, now: SystemTime) -> Result<CaName, PkiError> {
+        let Backing::File { passphrase, loaded } = &self.backing else {
+            return Err(PkiError::new(
+                PkiErrorKind::InvalidInput,
+                "not a CA in files",
+            ));
+        };
+        let mut g = lock(loaded);
+        let generation = CertificateAuthority::renew_dir(&self.dir, passphrase.as_deref(), now)?;
+        g.ca = Arc::new(CertificateAuthority::open(
+            &self.dir,
+            passphrase.as_deref(),
+        )?);
+        g.stamp = stamp(&self.dir);
+        Ok(CaName::Issuing(generation))
     }
 
     /// The CA directory (`DATA/ca`; with the CA in the database, only where an imported CA
@@ -259,7 +372,7 @@ impl PkiService {
     /// The current CA (with `file`: reopened first if `state.json` changed). Blocking.
     pub fn current(&self) -> Result<Arc<CertificateAuthority>, PkiError> {
         match &self.backing {
-            Backing::Database { ca } => Ok(ca.clone()),
+            Backing::Database { ca, .. } => Ok(lock(ca).clone()),
             Backing::File { passphrase, loaded } => {
                 let mut g = loaded.lock().unwrap_or_else(|e| e.into_inner());
                 let now_stamp = stamp(&self.dir);
@@ -281,7 +394,10 @@ impl PkiService {
         f: impl FnOnce(&CertificateAuthority) -> Result<T, PkiError>,
     ) -> Result<T, PkiError> {
         match &self.backing {
-            Backing::Database { ca } => f(ca),
+            Backing::Database { ca, .. } => {
+                let ca = lock(ca).clone();
+                f(&ca)
+            }
             Backing::File { passphrase, loaded } => {
                 let mut g = loaded.lock().unwrap_or_else(|e| e.into_inner());
                 let ca = CertificateAuthority::open(&self.dir, passphrase.as_deref())?;
@@ -292,6 +408,64 @@ impl PkiService {
             }
         }
     }
+}
+
+fn generation_of(name: CaName) -> u32 {
+    match name {
+        CaName::Issuing(n) => n,
+        CaName::Root => 0,
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn db_records(store: &Store) -> Arc<dyn CaRecords> {
+    Arc::new(DbRecords {
+        store: store.clone(),
+        handle: tokio::runtime::Handle::current(),
+    })
+}
+
+/// What the keys of the CA in the database are sealed with: the passphrase, else the
+/// `master.key` of the CA directory. Blocking.
+fn db_passphrase(
+    dir: &Path,
+    passphrase: Option<Zeroizing<Vec<u8>>>,
+) -> Result<Zeroizing<Vec<u8>>, PkiError> {
+    match passphrase {
+        Some(p) => Ok(p),
+        None => dir_passphrase(dir, None).map_err(|e| {
+            PkiError::new(
+                e.kind(),
+                format!(
+                    "the CA in the database needs what its keys are sealed with: set \
+                     PARAF_CA_PASSPHRASE, or put the master.key it was made with in the CA \
+                     directory ({})",
+                    e.message()
+                ),
+            )
+        }),
+    }
+}
+
+/// Opens the CA stored as `stored`, unsealing its keys (on the blocking pool).
+async fn load_stored(
+    store: &Store,
+    dir: &Path,
+    passphrase: Option<Zeroizing<Vec<u8>>>,
+    stored: &StoredCa,
+) -> Result<CertificateAuthority, PkiError> {
+    let material = from_stored(stored);
+    let records = db_records(store);
+    let dir = dir.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let pass = db_passphrase(&dir, passphrase)?;
+        CertificateAuthority::from_material(&material, &pass, records)
+    })
+    .await
+    .map_err(|e| PkiError::new(PkiErrorKind::Io, format!("CA task: {e}")))?
 }
 
 /// What [`prepare`] gives.
@@ -381,6 +555,23 @@ fn to_stored(m: &CaMaterial, imported: bool, now: SystemTime) -> StoredCa {
         tsa_key: m.tsa_key.clone(),
         imported,
         created_at: now.into(),
+        later: m
+            .later
+            .iter()
+            .map(|g| to_stored_generation(g, now))
+            .collect(),
+    }
+}
+
+fn to_stored_generation(g: &Generation, now: SystemTime) -> StoredGeneration {
+    StoredGeneration {
+        generation: i64::from(g.number),
+        issuer: CaName::Issuing(g.number).name(),
+        issuing_pem: g.issuing_pem.clone(),
+        issuing_key: g.issuing_key.clone(),
+        tsa_pem: g.tsa_pem.clone(),
+        tsa_key: g.tsa_key.clone(),
+        created_at: now.into(),
     }
 }
 
@@ -395,6 +586,17 @@ fn from_stored(s: &StoredCa) -> CaMaterial {
         root_key: s.root_key.clone(),
         issuing_key: s.issuing_key.clone(),
         tsa_key: s.tsa_key.clone(),
+        later: s
+            .later
+            .iter()
+            .map(|g| Generation {
+                number: u32::try_from(g.generation).unwrap_or(0),
+                issuing_pem: g.issuing_pem.clone(),
+                issuing_key: g.issuing_key.clone(),
+                tsa_pem: g.tsa_pem.clone(),
+                tsa_key: g.tsa_key.clone(),
+            })
+            .collect(),
     }
 }
 
@@ -405,7 +607,7 @@ fn secs(v: u64) -> i64 {
 fn to_row(r: &IssuedRecord) -> StoredCaCertificate {
     StoredCaCertificate {
         serial: r.serial.clone(),
-        issuer: r.issuer.name().to_string(),
+        issuer: r.issuer.name(),
         kind: r.kind.name().to_string(),
         subject: r.subject.clone(),
         not_before: secs(r.not_before),
@@ -474,7 +676,7 @@ impl CaRecords for DbRecords {
     }
 
     fn revoked(&self, issuer: CaName) -> Result<Vec<IssuedRecord>, PkiError> {
-        self.wait(self.store.revoked_ca_certificates(issuer.name()))?
+        self.wait(self.store.revoked_ca_certificates(&issuer.name()))?
             .into_iter()
             .map(from_row)
             .collect()
@@ -508,7 +710,7 @@ impl CaRecords for DbRecords {
         let now_secs = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
         for _ in 0..5 {
             let state = self
-                .wait(self.store.ca_crl(issuer.name()))?
+                .wait(self.store.ca_crl(&issuer.name()))?
                 .ok_or_else(|| PkiError::new(PkiErrorKind::NotFound, "no CRL state for this CA"))?;
             if let (Some(der), Some(this_update)) = (&state.der, state.this_update) {
                 let made = u64::try_from(this_update).unwrap_or(0);
@@ -529,7 +731,7 @@ impl CaRecords for DbRecords {
                 .max(now_secs);
             let der = make(number)?;
             let kept = self.wait(self.store.put_ca_crl(
-                issuer.name(),
+                &issuer.name(),
                 previous,
                 &StoredCrl {
                     revision: state.revision,

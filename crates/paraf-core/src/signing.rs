@@ -423,7 +423,10 @@ pub async fn unlock_identity(
     let pki = core.pki.clone();
     let signer = tokio::task::spawn_blocking(move || {
         let key = PrivateKey::from_pkcs8_der(&pkcs8)?;
-        let chain = pki.current()?.signer_chain();
+        // The chain of whichever issuing CA generation issued it (an identity outlives a CA
+        // renewal).
+        let cert = paraf_pki::x509::cert_from_pem(cert_pem.as_bytes())?;
+        let chain = pki.current()?.chain_of(&cert);
         signer_from(key, &cert_pem, chain)
     })
     .await?
@@ -530,7 +533,8 @@ impl SealKeyCache {
         };
         let signer: SealSigner =
             tokio::task::spawn_blocking(move || -> Result<SealSigner, paraf_pki::PkiError> {
-                let chain = pki.current()?.signer_chain();
+                let cert = paraf_pki::x509::cert_from_pem(pem.as_bytes())?;
+                let chain = pki.current()?.chain_of(&cert);
                 match token {
                     None => {
                         let pkcs8 = master.open(&wrapped)?;

@@ -15,8 +15,8 @@ use crate::error::CoreError;
 use crate::Core;
 
 /// The built-in CA as a live revocation source answering at a given time (the request's
-/// injected "now"), for certificates it issued: OCSP from its responder, CRLs of its two CAs,
-/// and its CA certificates as issuers.
+/// injected "now"), for certificates it issued: OCSP from its responder, CRLs of its CAs (the
+/// root and every issuing CA generation), and its CA certificates as issuers.
 pub struct LiveCa {
     ca: Arc<CertificateAuthority>,
     now: SystemTime,
@@ -28,22 +28,19 @@ impl LiveCa {
         LiveCa { ca, now }
     }
 
-    fn issuing_ca(&self, cert: &Certificate) -> Option<(CaName, &Certificate)> {
-        [
-            (CaName::Issuing, self.ca.issuing_cert()),
-            (CaName::Root, self.ca.root_cert()),
-        ]
-        .into_iter()
-        .find(|(_, ca)| {
-            cert.tbs_certificate.issuer == ca.tbs_certificate.subject
-                && paraf_pki::x509::verify_issued_by(cert, ca).is_ok()
-        })
+    fn issuing_ca(&self, cert: &Certificate) -> Option<(CaName, Certificate)> {
+        let name = self.ca.issuer_of(cert)?;
+        self.ca
+            .ca_certificates()
+            .into_iter()
+            .find(|(n, _)| *n == name)
+            .map(|(n, c)| (n, c.clone()))
     }
 }
 
 impl RevocationSource for LiveCa {
     fn ocsp(&self, cert: &Certificate, issuer: &Certificate) -> paraf_pki::Result<Option<Vec<u8>>> {
-        if issuer != self.ca.root_cert() && issuer != self.ca.issuing_cert() {
+        if !self.ca.is_ca_certificate(issuer) {
             return Ok(None);
         }
         let req = paraf_pki::ocsp::build_request(cert, issuer)?;
@@ -64,7 +61,7 @@ impl RevocationSource for LiveCa {
         if cert == self.ca.root_cert() {
             return Ok(None);
         }
-        Ok(self.issuing_ca(cert).map(|(_, c)| c.clone()))
+        Ok(self.issuing_ca(cert).map(|(_, c)| c))
     }
 }
 

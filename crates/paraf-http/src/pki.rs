@@ -1,7 +1,8 @@
 //! The built-in CA over HTTP, at the URLs its certificates name:
 //! `POST /pki/tsa` (RFC 3161), `POST /pki/ocsp` and `GET /pki/ocsp/{base64}` (RFC 6960 and
-//! its appendix A; NSS, hence pdfsig, uses GET), `GET /pki/crl/{root|issuing}.crl`,
-//! `GET /pki/ca/{root|issuing}.pem` (and `.crt`, DER).
+//! its appendix A; NSS, hence pdfsig, uses GET), `GET /pki/crl/{root|issuing|issuing-N}.crl`,
+//! `GET /pki/ca/{root|issuing|issuing-N}.pem` (and `.crt`, DER) — `issuing-N` being the
+//! issuing CAs made by renewals, each still served.
 //! The CA itself is `paraf_core::PkiService`; all cryptography runs on the blocking pool.
 //!
 //! **Invariant:** the responders never fail on bad input: the CA answers malformed OCSP and
@@ -90,6 +91,15 @@ async fn ocsp_get(
     Ok(binary("application/ocsp-response", reply))
 }
 
+/// An issuing CA generation this CA does not have is a 404.
+fn not_found_or_internal(e: PkiError) -> ApiError {
+    if e.kind() == paraf_pki::PkiErrorKind::NotFound {
+        ApiError::not_found()
+    } else {
+        ApiError::internal(e)
+    }
+}
+
 fn split_file(file: &str) -> Option<(CaName, &str)> {
     let (name, ext) = file.rsplit_once('.')?;
     Some((name.parse().ok()?, ext))
@@ -104,7 +114,7 @@ async fn crl(
     };
     let crl = with_ca(&state, move |ca, now| ca.crl(which, now))
         .await?
-        .map_err(ApiError::internal)?;
+        .map_err(not_found_or_internal)?;
     Ok(binary("application/pkix-crl", crl))
 }
 
@@ -122,7 +132,7 @@ async fn ca_cert(
     };
     let pem = with_ca(&state, move |ca, _| ca.certificate_pem(which))
         .await?
-        .map_err(ApiError::internal)?;
+        .map_err(not_found_or_internal)?;
     if der {
         let body: String = pem
             .lines()
@@ -157,7 +167,10 @@ mod tests {
     #[test]
     fn ca_file_names() {
         assert_eq!(split_file("root.crl"), Some((CaName::Root, "crl")));
-        assert_eq!(split_file("issuing.pem"), Some((CaName::Issuing, "pem")));
+        assert_eq!(
+            split_file("issuing.pem"),
+            Some((CaName::FIRST_ISSUING, "pem"))
+        );
         assert_eq!(split_file("tsa.pem"), None);
         assert_eq!(split_file("root"), None);
     }

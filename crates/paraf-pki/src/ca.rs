@@ -5,13 +5,25 @@
 //! ```text
 //! root CA        self-signed, CA, pathLen 1, 20 years           DIR/root.pem  (the trust anchor)
 //! └─ issuing CA  CA, pathLen 0, 10 years, AIA + CRL DP -> root  DIR/issuing.pem
-//!    ├─ TSA      EKU timeStamping (critical)                    DIR/tsa.pem
+//!    ├─ TSA      EKU timeStamping (critical), 9 years           DIR/tsa.pem
 //!    └─ signers  keyUsage digitalSignature + nonRepudiation     (returned by issue)
 //! ```
 //!
-//! **Invariant:** the root signs only the issuing CA's certificate, the root CRL and OCSP
-//! answers about the issuing CA; the issuing CA signs signer and TSA certificates, the issuing
-//! CRL and OCSP answers about them.
+//! **Invariant:** the root signs only issuing CA certificates, the root CRL and OCSP answers
+//! about the issuing CAs; an issuing CA signs signer and TSA certificates, its CRL and OCSP
+//! answers about them.
+//!
+//! **Renewal (generations).** The issuing CA lasts ten years, its TSA nine (it ends a year
+//! before the CA that vouches for it), the root twenty.
+//! [`CertificateAuthority::next_generation`] makes the next issuing CA (generation 2, 3, …;
+//! named `… Issuing CA N`, its TSA `… Time Stamping Authority N`) under the same root, valid ten
+//! years or until the root ends; it issues and timestamps from then on. Earlier issuing CAs
+//! are kept: they sign nothing new but still answer OCSP and CRL requests about what they
+//! issued (`/pki/crl/issuing.crl`, `/pki/crl/issuing-N.crl`), so that archives of documents
+//! signed under them can still be renewed (`paraf_sign::renew_archive`) until they expire.
+//! Files: `issuing-N.pem`, `issuing-N.key.sealed`, `tsa-N.pem`, `tsa-N.key.sealed` beside
+//! generation 1's, and `state.json` (format 2) names the current generation. A new root (with
+//! a cross-certificate) is not built: renewal is refused when the root ends within two years.
 //!
 //! Directory layout:
 //!
@@ -39,7 +51,7 @@
 //! in Unix seconds (monotonic as long as the clock is), so producing a CRL changes no state.
 //! Entries carry a reasonCode unless the reason is `unspecified` (RFC 5280 section 5.3.1 asks
 //! to omit it then). **OCSP** answers are signed directly by the CA that issued the certificate
-//! asked about (no delegated responder), valid one day.
+//! asked about (no delegated responder), valid one day — no later than the certificate's end.
 //!
 //! **Where the records live.** The keys and certificates of the hierarchy are a [`CaMaterial`];
 //! the certificates issued, their revocations and the CRL numbering go through a [`CaRecords`].
@@ -78,35 +90,51 @@ use crate::x509::{
 const DAY: Duration = Duration::from_secs(86_400);
 const ROOT_VALIDITY: Duration = Duration::from_secs(86_400 * (20 * 365 + 5));
 const ISSUING_VALIDITY: Duration = Duration::from_secs(86_400 * (10 * 365 + 2));
+/// The TSA's certificate ends this long before its issuing CA's: its timestamps are renewed
+/// (and the CA with them) while the CA that vouches for them still answers, and a validator
+/// that meets an expired TSA certificate still finds a valid issuing CA above it.
+const TSA_MARGIN: Duration = Duration::from_secs(86_400 * 365);
 /// CA and TSA certificates start this long before `now`, to tolerate clock skew.
 const BACKDATE: Duration = Duration::from_secs(3_600);
 const CRL_VALIDITY: Duration = Duration::from_secs(7 * 86_400);
 const OCSP_VALIDITY: Duration = DAY;
+/// `state.json` of a CA with one issuing CA; format 2 adds `generation` (after a renewal), so
+/// that a build that knows only one issuing CA refuses the directory.
 const STATE_FORMAT: u32 = 1;
+const STATE_FORMAT_GENERATIONS: u32 = 2;
+/// A renewal is refused when the root ends within this: the new issuing CA (and its TSA, a
+/// year shorter) would be too short (a new root is needed; not built).
+const MIN_RENEWAL: Duration = Duration::from_secs(86_400 * 2 * 365);
 
-/// One of the two CAs of the hierarchy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
+/// One of the CAs of the hierarchy: the root, or an issuing CA by generation (1 is the one
+/// made with the root; [`CertificateAuthority::renew_dir`] and the database's renewal add the
+/// next).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CaName {
     /// The self-signed root.
     Root,
-    /// The issuing CA under the root.
-    Issuing,
+    /// The issuing CA of this generation (1, 2, …) under the root.
+    Issuing(u32),
 }
 
 impl CaName {
-    /// `root` or `issuing`.
-    pub fn name(self) -> &'static str {
+    /// The first issuing CA (made with the root).
+    pub const FIRST_ISSUING: CaName = CaName::Issuing(1);
+
+    /// `root`, `issuing` (generation 1, the name it always had) or `issuing-N`: the name in
+    /// the records, the file names and the `/pki` URLs.
+    pub fn name(self) -> String {
         match self {
-            CaName::Root => "root",
-            CaName::Issuing => "issuing",
+            CaName::Root => "root".to_owned(),
+            CaName::Issuing(1) => "issuing".to_owned(),
+            CaName::Issuing(n) => format!("issuing-{n}"),
         }
     }
 }
 
 impl fmt::Display for CaName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        f.write_str(&self.name())
     }
 }
 
@@ -114,13 +142,32 @@ impl FromStr for CaName {
     type Err = PkiError;
 
     fn from_str(s: &str) -> Result<Self> {
-        match s.to_ascii_lowercase().as_str() {
-            "root" => Ok(CaName::Root),
-            "issuing" => Ok(CaName::Issuing),
+        let lower = s.to_ascii_lowercase();
+        let generation = lower
+            .strip_prefix("issuing-")
+            .and_then(|n| n.parse::<u32>().ok())
+            .filter(|n| *n >= 2 && !lower.contains("-0") && !lower.contains('+'));
+        match (lower.as_str(), generation) {
+            ("root", _) => Ok(CaName::Root),
+            ("issuing", _) => Ok(CaName::FIRST_ISSUING),
+            (_, Some(n)) => Ok(CaName::Issuing(n)),
             _ => Err(PkiError::invalid(format!(
-                "unknown CA {s:?} (root or issuing)"
+                "unknown CA {s:?} (root, issuing or issuing-N for a later issuing CA)"
             ))),
         }
+    }
+}
+
+impl serde::Serialize for CaName {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&self.name())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CaName {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
     }
 }
 
@@ -229,7 +276,21 @@ struct State {
     public_url: String,
     org_name: String,
     key_type: String,
+    /// The current issuing CA's generation (1 until a renewal).
+    #[serde(
+        default = "first_generation",
+        skip_serializing_if = "is_first_generation"
+    )]
+    generation: u32,
     issued: Vec<IssuedRecord>,
+}
+
+fn first_generation() -> u32 {
+    1
+}
+
+fn is_first_generation(n: &u32) -> bool {
+    *n == 1
 }
 
 /// Where a [`CertificateAuthority`] keeps the certificates it issued, their revocations and its
@@ -276,9 +337,7 @@ impl FileRecords {
     }
 
     fn save(&self, state: &State) -> Result<()> {
-        let json = serde_json::to_vec_pretty(state)
-            .map_err(|e| PkiError::new(PkiErrorKind::Encoding, format!("state.json: {e}")))?;
-        write_file_atomically(&self.dir.join("state.json"), &json, false)
+        save_state(&self.dir, state)
     }
 }
 
@@ -347,6 +406,12 @@ impl CaRecords for FileRecords {
     }
 }
 
+fn save_state(dir: &Path, state: &State) -> Result<()> {
+    let json = serde_json::to_vec_pretty(state)
+        .map_err(|e| PkiError::new(PkiErrorKind::Encoding, format!("state.json: {e}")))?;
+    write_file_atomically(&dir.join("state.json"), &json, false)
+}
+
 fn unknown_serial(serial: &str) -> PkiError {
     PkiError::new(
         PkiErrorKind::UnknownSerial,
@@ -384,6 +449,32 @@ pub struct CaMaterial {
     pub issuing_key: Vec<u8>,
     /// The TSA key, sealed.
     pub tsa_key: Vec<u8>,
+    /// The issuing CAs (and TSAs) of later generations, 2, 3, … in order: the last is the
+    /// current one. The fields above hold generation 1.
+    pub later: Vec<Generation>,
+}
+
+/// An issuing CA and its TSA made by a renewal (generation 2 and later), as stored.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Generation {
+    /// 2, 3, …
+    pub number: u32,
+    /// The issuing CA certificate, PEM.
+    pub issuing_pem: String,
+    /// The issuing CA key, sealed.
+    pub issuing_key: Vec<u8>,
+    /// The TSA certificate, PEM.
+    pub tsa_pem: String,
+    /// The TSA key, sealed.
+    pub tsa_key: Vec<u8>,
+}
+
+impl fmt::Debug for Generation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Generation")
+            .field("number", &self.number)
+            .finish_non_exhaustive()
+    }
 }
 
 impl fmt::Debug for CaMaterial {
@@ -392,6 +483,7 @@ impl fmt::Debug for CaMaterial {
             .field("public_url", &self.public_url)
             .field("org_name", &self.org_name)
             .field("key_type", &self.key_type)
+            .field("generations", &(self.later.len() + 1))
             .finish_non_exhaustive()
     }
 }
@@ -401,11 +493,13 @@ struct Ca {
     cert: Certificate,
 }
 
-/// The keys of a CA hierarchy in the clear, each with its certificate (root, issuing CA,
-/// TSA): what [`CaMaterial::unseal`] gives and [`CertificateAuthority::from_keys`] takes.
+/// The keys of a CA hierarchy in the clear, each with its certificate (root, the issuing CA
+/// of every generation, the current TSA): what [`CaMaterial::unseal`] gives and
+/// [`CertificateAuthority::from_keys`] takes.
 pub struct CaKeys {
     root: Ca,
-    issuing: Ca,
+    /// Generation 1, 2, … in order.
+    issuing: Vec<Ca>,
     tsa: Ca,
 }
 
@@ -416,12 +510,16 @@ impl fmt::Debug for CaKeys {
 }
 
 /// The built-in CA: root, issuing CA and TSA, opened from its directory or its [`CaMaterial`].
+/// After renewals it also holds the earlier issuing CAs: they issue nothing more but still
+/// answer OCSP and CRL requests about what they issued.
 pub struct CertificateAuthority {
     dir: Option<PathBuf>,
     public_url: String,
     org_name: String,
+    key_type: KeyType,
     root: Ca,
-    issuing: Ca,
+    /// Generation 1, 2, … in order; the last issues.
+    issuing: Vec<Ca>,
     tsa: TimestampAuthority,
     records: std::sync::Arc<dyn CaRecords>,
     clock: Clock,
@@ -566,6 +664,121 @@ fn check_options(opts: &CaInitOptions) -> Result<()> {
     Ok(())
 }
 
+/// The issuing CA of generation `number` under `root`, valid from `start` to `end`, and a TSA
+/// under it whose certificate ends [`TSA_MARGIN`] earlier. Generation 1 has the names it always had; later ones carry their number
+/// (distinct names keep path building unambiguous) and point their end entities to
+/// `/pki/ca/issuing-N.pem` and `/pki/crl/issuing-N.crl`.
+fn make_generation(
+    root: &Ca,
+    org: &str,
+    base: &str,
+    key_type: KeyType,
+    number: u32,
+    start: SystemTime,
+    end: SystemTime,
+) -> Result<(Ca, Ca)> {
+    let suffix = if number == 1 {
+        String::new()
+    } else {
+        format!(" {number}")
+    };
+    let root_spki = root.key.public_key_der();
+    let issuing_key = PrivateKey::generate(key_type)?;
+    let issuing_spki = issuing_key.public_key_der();
+    let issuing_name = build_name(&[
+        (oids::ORGANIZATION, NameValue::Utf8(org.to_owned())),
+        (
+            oids::COMMON_NAME,
+            NameValue::Utf8(format!("{org} Issuing CA{suffix}")),
+        ),
+    ])?;
+    let issuing_cert = CertTemplate {
+        serial: random_serial()?,
+        issuer: root.cert.tbs_certificate.subject.clone(),
+        subject: issuing_name.clone(),
+        not_before: start,
+        not_after: end,
+        spki_der: issuing_spki.clone(),
+        extensions: vec![
+            ext_basic_constraints(true, Some(0))?,
+            ext_key_usage(KeyUsage(
+                KeyUsages::KeyCertSign | KeyUsages::CRLSign | KeyUsages::DigitalSignature,
+            ))?,
+            ext_subject_key_id(&issuing_spki)?,
+            ext_authority_key_id(&root_spki)?,
+            ext_authority_info_access(&url(base, "/pki/ocsp"), &url(base, "/pki/ca/root.pem"))?,
+            ext_crl_distribution_point(&url(base, "/pki/crl/root.crl"))?,
+        ],
+    }
+    .sign(&root.key)?;
+
+    let tsa_key = PrivateKey::generate(key_type)?;
+    let tsa_spki = tsa_key.public_key_der();
+    let tsa_cert = CertTemplate {
+        serial: random_serial()?,
+        issuer: issuing_name,
+        subject: build_name(&[
+            (oids::ORGANIZATION, NameValue::Utf8(org.to_owned())),
+            (
+                oids::COMMON_NAME,
+                NameValue::Utf8(format!("{org} Time Stamping Authority{suffix}")),
+            ),
+        ])?,
+        not_before: start,
+        not_after: end.checked_sub(TSA_MARGIN).unwrap_or(end),
+        spki_der: tsa_spki.clone(),
+        extensions: CertificateAuthority::end_entity_extensions(
+            base,
+            &tsa_spki,
+            &issuing_spki,
+            CaName::Issuing(number),
+            true,
+            None,
+        )?,
+    }
+    .sign(&issuing_key)?;
+    Ok((
+        Ca {
+            key: issuing_key,
+            cert: issuing_cert,
+        },
+        Ca {
+            key: tsa_key,
+            cert: tsa_cert,
+        },
+    ))
+}
+
+/// The records of a generation's two certificates (the issuing CA's by the root, the TSA's by
+/// that issuing CA).
+fn generation_records(issuing: &Ca, tsa: &Ca, number: u32) -> Result<Vec<IssuedRecord>> {
+    Ok(vec![
+        record(&issuing.cert, CaName::Root, CertKind::Issuing)?,
+        record(&tsa.cert, CaName::Issuing(number), CertKind::Tsa)?,
+    ])
+}
+
+/// A generation as stored: certificates in PEM, keys sealed under `passphrase`.
+fn seal_generation(issuing: &Ca, tsa: &Ca, number: u32, passphrase: &[u8]) -> Result<Generation> {
+    Ok(Generation {
+        number,
+        issuing_pem: cert_to_pem(&issuing.cert)?,
+        issuing_key: sealed::seal(&issuing.key.to_pkcs8_der()?, passphrase)?,
+        tsa_pem: cert_to_pem(&tsa.cert)?,
+        tsa_key: sealed::seal(&tsa.key.to_pkcs8_der()?, passphrase)?,
+    })
+}
+
+/// `issuing.pem`, `issuing.key.sealed`, `tsa.pem`, `tsa.key.sealed` for generation 1;
+/// `issuing-N.pem` … for generation N.
+fn generation_file(stem: &str, number: u32, ext: &str) -> String {
+    if number == 1 {
+        format!("{stem}.{ext}")
+    } else {
+        format!("{stem}-{number}.{ext}")
+    }
+}
+
 impl CaMaterial {
     /// Generates a new hierarchy at time `now` (root, issuing CA, TSA), its keys sealed under
     /// `passphrase` (`opts.passphrase` is not used here). Also gives the records of the
@@ -604,93 +817,44 @@ impl CaMaterial {
         }
         .sign(&root_key)?;
 
-        let issuing_key = PrivateKey::generate(opts.key_type)?;
-        let issuing_spki = issuing_key.public_key_der();
-        let issuing_name = build_name(&[
-            (oids::ORGANIZATION, NameValue::Utf8(org.clone())),
-            (
-                oids::COMMON_NAME,
-                NameValue::Utf8(format!("{org} Issuing CA")),
-            ),
-        ])?;
-        let issuing_cert = CertTemplate {
-            serial: random_serial()?,
-            issuer: root_name,
-            subject: issuing_name.clone(),
-            not_before: start,
-            not_after: start + ISSUING_VALIDITY,
-            spki_der: issuing_spki.clone(),
-            extensions: vec![
-                ext_basic_constraints(true, Some(0))?,
-                ext_key_usage(KeyUsage(
-                    KeyUsages::KeyCertSign | KeyUsages::CRLSign | KeyUsages::DigitalSignature,
-                ))?,
-                ext_subject_key_id(&issuing_spki)?,
-                ext_authority_key_id(&root_spki)?,
-                ext_authority_info_access(
-                    &url(&base, "/pki/ocsp"),
-                    &url(&base, "/pki/ca/root.pem"),
-                )?,
-                ext_crl_distribution_point(&url(&base, "/pki/crl/root.crl"))?,
-            ],
-        }
-        .sign(&root_key)?;
-
-        let tsa_key = PrivateKey::generate(opts.key_type)?;
-        let tsa_spki = tsa_key.public_key_der();
-        let tsa_cert = CertTemplate {
-            serial: random_serial()?,
-            issuer: issuing_name,
-            subject: build_name(&[
-                (oids::ORGANIZATION, NameValue::Utf8(org.clone())),
-                (
-                    oids::COMMON_NAME,
-                    NameValue::Utf8(format!("{org} Time Stamping Authority")),
-                ),
-            ])?,
-            not_before: start,
-            not_after: start + ISSUING_VALIDITY,
-            spki_der: tsa_spki.clone(),
-            extensions: CertificateAuthority::end_entity_extensions(
-                &base,
-                &tsa_spki,
-                &issuing_spki,
-                true,
-                None,
-            )?,
-        }
-        .sign(&issuing_key)?;
-
-        let records = vec![
-            record(&issuing_cert, CaName::Root, CertKind::Issuing)?,
-            record(&tsa_cert, CaName::Issuing, CertKind::Tsa)?,
-        ];
+        let root = Ca {
+            key: root_key,
+            cert: root_cert,
+        };
+        let (issuing, tsa) = make_generation(
+            &root,
+            &org,
+            &base,
+            opts.key_type,
+            1,
+            start,
+            start + ISSUING_VALIDITY,
+        )?;
+        let records = generation_records(&issuing, &tsa, 1)?;
+        let first = seal_generation(&issuing, &tsa, 1, passphrase)?;
         let material = CaMaterial {
             public_url: base,
             org_name: org,
             key_type: opts.key_type.name().to_owned(),
-            root_pem: cert_to_pem(&root_cert)?,
-            issuing_pem: cert_to_pem(&issuing_cert)?,
-            tsa_pem: cert_to_pem(&tsa_cert)?,
-            root_key: sealed::seal(&root_key.to_pkcs8_der()?, passphrase)?,
-            issuing_key: sealed::seal(&issuing_key.to_pkcs8_der()?, passphrase)?,
-            tsa_key: sealed::seal(&tsa_key.to_pkcs8_der()?, passphrase)?,
+            root_pem: cert_to_pem(&root.cert)?,
+            issuing_pem: first.issuing_pem,
+            tsa_pem: first.tsa_pem,
+            root_key: sealed::seal(&root.key.to_pkcs8_der()?, passphrase)?,
+            issuing_key: first.issuing_key,
+            tsa_key: first.tsa_key,
+            later: Vec::new(),
         };
         let keys = CaKeys {
-            root: Ca {
-                key: root_key,
-                cert: root_cert,
-            },
-            issuing: Ca {
-                key: issuing_key,
-                cert: issuing_cert,
-            },
-            tsa: Ca {
-                key: tsa_key,
-                cert: tsa_cert,
-            },
+            root,
+            issuing: vec![issuing],
+            tsa,
         };
         Ok((material, records, keys))
+    }
+
+    /// The current issuing CA's generation.
+    pub fn generation(&self) -> u32 {
+        self.later.last().map_or(1, |g| g.number)
     }
 
     /// The keys of this material, unsealed with `passphrase` and checked against their
@@ -713,10 +877,30 @@ impl CaMaterial {
             }
             Ok(Ca { key, cert })
         };
+        let mut issuing = vec![load("issuing", &self.issuing_pem, &self.issuing_key)?];
+        for g in &self.later {
+            if g.number as usize != issuing.len() + 1 {
+                return Err(PkiError::malformed(format!(
+                    "issuing CA generation {} follows generation {}",
+                    g.number,
+                    issuing.len()
+                )));
+            }
+            issuing.push(load(
+                &CaName::Issuing(g.number).name(),
+                &g.issuing_pem,
+                &g.issuing_key,
+            )?);
+        }
+        // Only the current TSA signs: earlier TSA keys stay sealed.
+        let tsa = match self.later.last() {
+            None => load("tsa", &self.tsa_pem, &self.tsa_key)?,
+            Some(g) => load(&format!("tsa-{}", g.number), &g.tsa_pem, &g.tsa_key)?,
+        };
         Ok(CaKeys {
             root: load("root", &self.root_pem, &self.root_key)?,
-            issuing: load("issuing", &self.issuing_pem, &self.issuing_key)?,
-            tsa: load("tsa", &self.tsa_pem, &self.tsa_key)?,
+            issuing,
+            tsa,
         })
     }
 
@@ -733,6 +917,16 @@ impl CaMaterial {
             String::from_utf8(read(&dir.join(name))?)
                 .map_err(|_| PkiError::malformed(format!("{name} is not text")))
         };
+        let mut later = Vec::new();
+        for number in 2..=state.generation {
+            later.push(Generation {
+                number,
+                issuing_pem: text(&generation_file("issuing", number, "pem"))?,
+                issuing_key: read(&dir.join(generation_file("issuing", number, "key.sealed")))?,
+                tsa_pem: text(&generation_file("tsa", number, "pem"))?,
+                tsa_key: read(&dir.join(generation_file("tsa", number, "key.sealed")))?,
+            });
+        }
         Ok(CaMaterial {
             public_url: state.public_url.clone(),
             org_name: state.org_name.clone(),
@@ -743,11 +937,39 @@ impl CaMaterial {
             root_key: read(&dir.join("root.key.sealed"))?,
             issuing_key: read(&dir.join("issuing.key.sealed"))?,
             tsa_key: read(&dir.join("tsa.key.sealed"))?,
+            later,
         })
+    }
+
+    /// Writes the files of a later generation in `dir` (before `state.json` names it).
+    fn write_generation(dir: &Path, g: &Generation) -> Result<()> {
+        write_file_atomically(
+            &dir.join(generation_file("issuing", g.number, "key.sealed")),
+            &g.issuing_key,
+            true,
+        )?;
+        write_file_atomically(
+            &dir.join(generation_file("tsa", g.number, "key.sealed")),
+            &g.tsa_key,
+            true,
+        )?;
+        write_file_atomically(
+            &dir.join(generation_file("issuing", g.number, "pem")),
+            g.issuing_pem.as_bytes(),
+            false,
+        )?;
+        write_file_atomically(
+            &dir.join(generation_file("tsa", g.number, "pem")),
+            g.tsa_pem.as_bytes(),
+            false,
+        )
     }
 
     /// Writes the CA's files in `dir`; gives its records there.
     fn write_dir(&self, dir: &Path, issued: Vec<IssuedRecord>) -> Result<FileRecords> {
+        for g in &self.later {
+            Self::write_generation(dir, g)?;
+        }
         for (name, blob) in [
             ("root.key.sealed", &self.root_key),
             ("issuing.key.sealed", &self.issuing_key),
@@ -762,11 +984,17 @@ impl CaMaterial {
         ] {
             write_file_atomically(&dir.join(name), pem.as_bytes(), false)?;
         }
+        let generation = self.generation();
         let state = State {
-            format: STATE_FORMAT,
+            format: if generation == 1 {
+                STATE_FORMAT
+            } else {
+                STATE_FORMAT_GENERATIONS
+            },
             public_url: self.public_url.clone(),
             org_name: self.org_name.clone(),
             key_type: self.key_type.clone(),
+            generation,
             issued,
         };
         let records = FileRecords {
@@ -782,10 +1010,18 @@ fn read_state(dir: &Path) -> Result<State> {
     let state_bytes = read(&dir.join("state.json"))?;
     let state: State = serde_json::from_slice(&state_bytes)
         .map_err(|e| PkiError::malformed(format!("{}: {e}", dir.join("state.json").display())))?;
-    if state.format != STATE_FORMAT {
+    if state.format != STATE_FORMAT && state.format != STATE_FORMAT_GENERATIONS {
         return Err(PkiError::unsupported(format!(
-            "state.json format {} (this build reads {STATE_FORMAT})",
+            "state.json format {} (this build reads {STATE_FORMAT} and \
+             {STATE_FORMAT_GENERATIONS})",
             state.format
+        )));
+    }
+    if state.generation == 0 || (state.generation > 1) != (state.format == STATE_FORMAT_GENERATIONS)
+    {
+        return Err(PkiError::malformed(format!(
+            "state.json: generation {} with format {}",
+            state.generation, state.format
         )));
     }
     Ok(state)
@@ -844,6 +1080,54 @@ pub fn create_master_key(dir: &Path) -> Result<zeroize::Zeroizing<Vec<u8>>> {
             let _ = fs::remove_file(&path);
             Err(PkiError::io(format!("writing {}", path.display()), e))
         }
+    }
+}
+
+/// `DIR/renew.lock` while a renewal runs, created exclusively and removed when dropped. One
+/// older than an hour is from a renewal that died: it is taken over.
+struct RenewLock(PathBuf);
+
+impl RenewLock {
+    const STALE: Duration = Duration::from_secs(3600);
+
+    fn take(dir: &Path) -> Result<RenewLock> {
+        let path = dir.join("renew.lock");
+        for _ in 0..2 {
+            match fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(_) => return Ok(RenewLock(path)),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let stale = fs::metadata(&path)
+                        .and_then(|m| m.modified())
+                        .ok()
+                        .and_then(|t| t.elapsed().ok())
+                        .is_some_and(|age| age > Self::STALE);
+                    if !stale {
+                        return Err(PkiError::invalid(format!(
+                            "another renewal of {} is under way ({} exists; remove it if none \
+                             is)",
+                            dir.display(),
+                            path.display()
+                        )));
+                    }
+                    let _ = fs::remove_file(&path);
+                }
+                Err(e) => return Err(PkiError::io(format!("creating {}", path.display()), e)),
+            }
+        }
+        Err(PkiError::invalid(format!(
+            "another renewal of {} is under way",
+            dir.display()
+        )))
+    }
+}
+
+impl Drop for RenewLock {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.0);
     }
 }
 
@@ -925,22 +1209,115 @@ impl CertificateAuthority {
     ) -> Result<Self> {
         let CaKeys { root, issuing, tsa } = keys;
         let clock = Clock::system();
+        let current = issuing
+            .last()
+            .ok_or_else(|| PkiError::malformed("a CA without an issuing CA"))?;
         let tsa = TimestampAuthority::new(
             tsa.key,
             tsa.cert,
-            vec![issuing.cert.clone(), root.cert.clone()],
+            vec![current.cert.clone(), root.cert.clone()],
             clock.clone(),
         )?;
         Ok(CertificateAuthority {
             dir: None,
             public_url: material.public_url.clone(),
             org_name: material.org_name.clone(),
+            key_type: material.key_type.parse()?,
             root,
             issuing,
             tsa,
             records,
             clock,
         })
+    }
+
+    /// The next generation of issuing CA: a new key pair signed by the root and a new TSA
+    /// under it, valid from `now` (backdated an hour) for ten years or until the root ends,
+    /// keys sealed under `passphrase` (the CA's). Nothing is stored: the caller stores the
+    /// generation with its records ([`CertificateAuthority::renew_dir`], or the database) and
+    /// reopens the CA. Refused when the root ends within two years.
+    pub fn next_generation(
+        &self,
+        passphrase: &[u8],
+        now: SystemTime,
+    ) -> Result<(Generation, Vec<IssuedRecord>)> {
+        let number = u32::try_from(self.issuing.len() + 1)
+            .map_err(|_| PkiError::invalid("too many issuing CA generations"))?;
+        let start = now.checked_sub(BACKDATE).unwrap_or(now);
+        let root_end = self
+            .root
+            .cert
+            .tbs_certificate
+            .validity
+            .not_after
+            .to_system_time();
+        let end = (start + ISSUING_VALIDITY).min(root_end);
+        if end < start + MIN_RENEWAL {
+            return Err(PkiError::invalid(format!(
+                "the root ends within two years ({} Unix seconds): a new issuing CA under it \
+                 would be too short; a new root is needed",
+                unix(root_end)?
+            )));
+        }
+        let (issuing, tsa) = make_generation(
+            &self.root,
+            &self.org_name,
+            &self.public_url,
+            self.key_type,
+            number,
+            start,
+            end,
+        )?;
+        Ok((
+            seal_generation(&issuing, &tsa, number, passphrase)?,
+            generation_records(&issuing, &tsa, number)?,
+        ))
+    }
+
+    /// Renews the CA in `dir` (one writer per directory, as for everything on it): the next
+    /// generation's issuing CA and TSA ([`CertificateAuthority::next_generation`]) are written
+    /// as `issuing-N.*` and `tsa-N.*`, then `state.json` names them in one atomic replace.
+    /// The earlier issuing CAs stay: they answer OCSP and CRL requests about what they issued.
+    /// Gives the new generation's number.
+    pub fn renew_dir(dir: &Path, passphrase: Option<&[u8]>, now: SystemTime) -> Result<u32> {
+        // One renewal at a time (the server's housekeeping, `paraf ca renew` and `paraf admin
+        // ca renew` are different processes): the second would write its generation's files
+        // over the first's.
+        let _lock = RenewLock::take(dir)?;
+        let ca = Self::open(dir, passphrase)?;
+        let pass = dir_passphrase(dir, passphrase)?;
+        let (generation, records) = ca.next_generation(&pass, now)?;
+        // Files of this generation left by a renewal that never reached `state.json` are
+        // replaced; `state.json` is re-read under the lock first, so nothing it names is.
+        if read_state(dir)?.generation + 1 != generation.number {
+            return Err(PkiError::invalid(format!(
+                "{} changed during the renewal; try again",
+                dir.display()
+            )));
+        }
+        CaMaterial::write_generation(dir, &generation)?;
+        let mut state = read_state(dir)?;
+        if state.generation + 1 != generation.number {
+            return Err(PkiError::invalid(format!(
+                "{} changed during the renewal; try again",
+                dir.display()
+            )));
+        }
+        state.generation = generation.number;
+        state.format = STATE_FORMAT_GENERATIONS;
+        state.issued.extend(records);
+        save_state(dir, &state)?;
+        Ok(generation.number)
+    }
+
+    /// Until when the current issuing CA is valid (its TSA, a year less).
+    pub fn issuing_not_after(&self) -> SystemTime {
+        self.current()
+            .cert
+            .tbs_certificate
+            .validity
+            .not_after
+            .to_system_time()
     }
 
     /// Replaces the clock used when acting as [`RevocationSource`] and by the TSA.
@@ -955,9 +1332,11 @@ impl CertificateAuthority {
         base: &str,
         spki: &[u8],
         issuer_spki: &[u8],
+        issuer: CaName,
         tsa: bool,
         email: Option<&str>,
     ) -> Result<Vec<x509_cert::ext::Extension>> {
+        let issuer = issuer.name();
         let mut exts = vec![
             ext_basic_constraints(false, None)?,
             ext_key_usage(KeyUsage(
@@ -965,8 +1344,11 @@ impl CertificateAuthority {
             ))?,
             ext_subject_key_id(spki)?,
             ext_authority_key_id(issuer_spki)?,
-            ext_authority_info_access(&url(base, "/pki/ocsp"), &url(base, "/pki/ca/issuing.pem"))?,
-            ext_crl_distribution_point(&url(base, "/pki/crl/issuing.crl"))?,
+            ext_authority_info_access(
+                &url(base, "/pki/ocsp"),
+                &url(base, &format!("/pki/ca/{issuer}.pem")),
+            )?,
+            ext_crl_distribution_point(&url(base, &format!("/pki/crl/{issuer}.crl")))?,
         ];
         if tsa {
             exts.push(ext_extended_key_usage(&[oids::KP_TIME_STAMPING], true)?);
@@ -991,7 +1373,8 @@ impl CertificateAuthority {
         validate_request(req)?;
         public_key_kind(spki_der)?;
         let not_after = req.not_before + DAY * req.validity_days;
-        let ca_end = SystemTime::from(self.issuing.cert.tbs_certificate.validity.not_after);
+        let issuing = self.current();
+        let ca_end = SystemTime::from(issuing.cert.tbs_certificate.validity.not_after);
         if not_after > ca_end {
             return Err(PkiError::invalid(format!(
                 "validity ends after the issuing CA's ({} > {} Unix seconds)",
@@ -1001,7 +1384,7 @@ impl CertificateAuthority {
         }
         let cert = CertTemplate {
             serial: random_serial()?,
-            issuer: self.issuing.cert.tbs_certificate.subject.clone(),
+            issuer: issuing.cert.tbs_certificate.subject.clone(),
             subject: signer_subject(&self.org_name, req)?,
             not_before: req.not_before,
             not_after,
@@ -1009,14 +1392,15 @@ impl CertificateAuthority {
             extensions: Self::end_entity_extensions(
                 &self.public_url,
                 spki_der,
-                &spki_der_of(&self.issuing.cert)?,
+                &spki_der_of(&issuing.cert)?,
+                self.current_issuing(),
                 false,
                 req.email.as_deref(),
             )?,
         }
-        .sign(&self.issuing.key)?;
+        .sign(&issuing.key)?;
         self.records
-            .add(&record(&cert, CaName::Issuing, CertKind::Signer)?)?;
+            .add(&record(&cert, self.current_issuing(), CertKind::Signer)?)?;
         Ok(cert)
     }
 
@@ -1076,22 +1460,47 @@ impl CertificateAuthority {
         self.records.set_revocation(&serial, Some(&held), None)
     }
 
-    fn ca(&self, name: CaName) -> &Ca {
+    fn ca(&self, name: CaName) -> Option<&Ca> {
         match name {
-            CaName::Root => &self.root,
-            CaName::Issuing => &self.issuing,
+            CaName::Root => Some(&self.root),
+            CaName::Issuing(n) => self.issuing.get((n as usize).checked_sub(1)?),
         }
     }
 
+    fn known(&self, name: CaName) -> Result<&Ca> {
+        self.ca(name).ok_or_else(|| {
+            PkiError::new(
+                PkiErrorKind::NotFound,
+                format!(
+                    "this CA has no {name} (it has issuing CAs 1 to {})",
+                    self.issuing.len()
+                ),
+            )
+        })
+    }
+
+    /// The issuing CA that issues now (the newest generation).
+    fn current(&self) -> &Ca {
+        self.issuing.last().unwrap_or(&self.root)
+    }
+
+    /// The name of the issuing CA that issues now.
+    pub fn current_issuing(&self) -> CaName {
+        CaName::Issuing(u32::try_from(self.issuing.len()).unwrap_or(u32::MAX))
+    }
+
     /// A DER CRL of `ca` at `now` (see the module docs for its contents; the [`CaRecords`]
-    /// pick its number and may hand out one made earlier).
+    /// pick its number and may hand out one made earlier). An issuing CA of an earlier
+    /// generation still makes its CRL; kind [`PkiErrorKind::NotFound`] for one that does not
+    /// exist.
     pub fn crl(&self, ca: CaName, now: SystemTime) -> Result<Vec<u8>> {
+        self.known(ca)?;
         self.records
             .crl(ca, now, &|number| self.sign_crl(ca, number, now))
     }
 
     fn sign_crl(&self, ca: CaName, number: u64, now: SystemTime) -> Result<Vec<u8>> {
-        let issuer = self.ca(ca);
+        let issuer = self.known(ca)?;
         let mut revoked = Vec::new();
         for rec in self.records.revoked(ca)? {
             let Some(rev) = &rec.revoked else { continue };
@@ -1153,14 +1562,12 @@ impl CertificateAuthority {
         let Some(first) = req.tbs_request.request_list.first() else {
             return ocsp::error_response(S::MalformedRequest);
         };
-        let responder = if cert_id_matches_issuer(&first.req_cert, &self.issuing.cert) {
-            CaName::Issuing
-        } else if cert_id_matches_issuer(&first.req_cert, &self.root.cert) {
-            CaName::Root
-        } else {
+        let Some((responder, ca)) = self
+            .cas()
+            .find(|(_, ca)| cert_id_matches_issuer(&first.req_cert, &ca.cert))
+        else {
             return ocsp::error_response(S::Unauthorized);
         };
-        let ca = self.ca(responder);
         let mut entries = Vec::new();
         for r in &req.tbs_request.request_list {
             let id = &r.req_cert;
@@ -1173,6 +1580,10 @@ impl CertificateAuthority {
             } else {
                 None
             };
+            // A status is given no further than the certificate's end.
+            let ends = rec
+                .as_ref()
+                .map(|r| UNIX_EPOCH + Duration::from_secs(r.not_after));
             let status = match rec {
                 None => Ok(CertStatus::unknown()),
                 Some(IssuedRecord { revoked: None, .. }) => Ok(CertStatus::good()),
@@ -1181,7 +1592,7 @@ impl CertificateAuthority {
                 }) => ocsp::revoked_status(UNIX_EPOCH + Duration::from_secs(rev.time), rev.reason),
             };
             match status {
-                Ok(s) => entries.push((id.clone(), s)),
+                Ok(s) => entries.push((id.clone(), s, ends)),
                 Err(_) => return ocsp::error_response(S::InternalError),
             }
         }
@@ -1191,7 +1602,7 @@ impl CertificateAuthority {
             validity: OCSP_VALIDITY,
         };
         builder
-            .build(entries, ocsp::request_nonce(&req), now)
+            .build_until(entries, ocsp::request_nonce(&req), now)
             .unwrap_or_else(|_| ocsp::error_response(S::InternalError))
     }
 
@@ -1200,14 +1611,39 @@ impl CertificateAuthority {
         &self.root.cert
     }
 
-    /// The issuing CA certificate.
+    /// The current issuing CA's certificate.
     pub fn issuing_cert(&self) -> &Certificate {
-        &self.issuing.cert
+        &self.current().cert
     }
 
-    /// The chain above a signer certificate: issuing CA, then root.
+    /// The chain above a signer certificate issued now: the current issuing CA, then root.
     pub fn signer_chain(&self) -> Vec<Certificate> {
-        vec![self.issuing.cert.clone(), self.root.cert.clone()]
+        vec![self.current().cert.clone(), self.root.cert.clone()]
+    }
+
+    /// The chain above `cert` when one of our issuing CAs (of any generation) issued it: that
+    /// CA, then the root; else [`CertificateAuthority::signer_chain`].
+    pub fn chain_of(&self, cert: &Certificate) -> Vec<Certificate> {
+        match self.issuer_of(cert).and_then(|n| self.ca(n)) {
+            Some(ca) if !std::ptr::eq(ca, &self.root) => {
+                vec![ca.cert.clone(), self.root.cert.clone()]
+            }
+            _ => self.signer_chain(),
+        }
+    }
+
+    /// Our CA certificates by name: the root, then the issuing CAs, oldest first.
+    pub fn ca_certificates(&self) -> Vec<(CaName, &Certificate)> {
+        self.cas().map(|(n, ca)| (n, &ca.cert)).collect()
+    }
+
+    fn cas(&self) -> impl Iterator<Item = (CaName, &Ca)> {
+        std::iter::once((CaName::Root, &self.root)).chain(
+            self.issuing
+                .iter()
+                .zip(1u32..)
+                .map(|(ca, n)| (CaName::Issuing(n), ca)),
+        )
     }
 
     /// The built-in TSA.
@@ -1215,9 +1651,9 @@ impl CertificateAuthority {
         &self.tsa
     }
 
-    /// `root.pem` or `issuing.pem` content.
+    /// `root.pem`, `issuing.pem` or `issuing-N.pem` content.
     pub fn certificate_pem(&self, ca: CaName) -> Result<String> {
-        cert_to_pem(&self.ca(ca).cert)
+        cert_to_pem(&self.known(ca)?.cert)
     }
 
     /// Every certificate this CA issued (the issuing CA, the TSA, signers), oldest first.
@@ -1247,12 +1683,18 @@ impl CertificateAuthority {
     }
 
     /// Which of our CAs issued `cert`, judged by issuer name and signature.
-    fn issuer_of(&self, cert: &Certificate) -> Option<CaName> {
-        [CaName::Issuing, CaName::Root].into_iter().find(|n| {
-            let ca = &self.ca(*n).cert;
-            cert.tbs_certificate.issuer == ca.tbs_certificate.subject
-                && crate::x509::verify_issued_by(cert, ca).is_ok()
-        })
+    pub fn issuer_of(&self, cert: &Certificate) -> Option<CaName> {
+        self.cas()
+            .find(|(_, ca)| {
+                cert.tbs_certificate.issuer == ca.cert.tbs_certificate.subject
+                    && crate::x509::verify_issued_by(cert, &ca.cert).is_ok()
+            })
+            .map(|(n, _)| n)
+    }
+
+    /// Whether `cert` is one of our CA certificates (root or issuing CA of any generation).
+    pub fn is_ca_certificate(&self, cert: &Certificate) -> bool {
+        self.cas().any(|(_, ca)| ca.cert == *cert)
     }
 }
 
@@ -1277,7 +1719,7 @@ fn record(cert: &Certificate, issuer: CaName, kind: CertKind) -> Result<IssuedRe
 impl RevocationSource for CertificateAuthority {
     /// An answer from our own responder when `issuer` is our root or issuing CA, else `None`.
     fn ocsp(&self, cert: &Certificate, issuer: &Certificate) -> Result<Option<Vec<u8>>> {
-        if *issuer != self.root.cert && *issuer != self.issuing.cert {
+        if !self.is_ca_certificate(issuer) {
             return Ok(None);
         }
         let req = ocsp::build_request(cert, issuer)?;

@@ -29,7 +29,7 @@ pub use key::{verify_signature, verify_with_scheme, KeyType, PrivateKey, Signatu
 pub use pkcs11::Pkcs11Signer;
 pub use revocation::{RevocationReason, RevocationSource};
 pub use signer::{Signer, SoftSigner};
-pub use tsp::{TimestampAuthority, Timestamper};
+pub use tsp::{TimestampAt, TimestampAuthority, Timestamper};
 
 /// Re-exports of the ASN.1 crates whose types appear in this crate's API.
 pub mod asn1 {

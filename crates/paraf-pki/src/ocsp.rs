@@ -339,8 +339,38 @@ impl ResponseBuilder<'_> {
         nonce: Option<Extension>,
         now: SystemTime,
     ) -> Result<Vec<u8>> {
+        let entries = entries.into_iter().map(|(i, s)| (i, s, None)).collect();
+        self.build_until(entries, nonce, now)
+    }
+
+    /// [`ResponseBuilder::build`] where an entry may name when its certificate ends: its
+    /// `nextUpdate` is then no later (a status says nothing past the certificate's validity,
+    /// and validators that slide their control time to `nextUpdate` — pyHanko — would judge an
+    /// expired certificate). Ignored for a certificate already expired at `now`.
+    pub fn build_until(
+        &self,
+        entries: Vec<(CertId, CertStatus, Option<SystemTime>)>,
+        nonce: Option<Extension>,
+        now: SystemTime,
+    ) -> Result<Vec<u8>> {
         let this_update = OcspGeneralizedTime(generalized_time(now)?);
         let next_update = OcspGeneralizedTime(generalized_time(now + self.validity)?);
+        let mut singles = Vec::with_capacity(entries.len());
+        for (cert_id, cert_status, ends) in entries {
+            let next_update = match ends {
+                Some(end) if end > now && end < now + self.validity => {
+                    OcspGeneralizedTime(generalized_time(end)?)
+                }
+                _ => next_update,
+            };
+            singles.push(SingleResponse {
+                cert_id,
+                cert_status,
+                this_update,
+                next_update: Some(next_update),
+                single_extensions: None,
+            });
+        }
         let key_hash = sha1(
             self.cert
                 .tbs_certificate
@@ -354,16 +384,7 @@ impl ResponseBuilder<'_> {
                 OctetString::new(key_hash).map_err(encode_err("responder id"))?,
             ),
             produced_at: this_update,
-            responses: entries
-                .into_iter()
-                .map(|(cert_id, cert_status)| SingleResponse {
-                    cert_id,
-                    cert_status,
-                    this_update,
-                    next_update: Some(next_update),
-                    single_extensions: None,
-                })
-                .collect(),
+            responses: singles,
             response_extensions: nonce.map(|n| vec![n]),
         };
         let scheme = self.key.default_scheme();

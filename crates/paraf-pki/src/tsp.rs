@@ -38,6 +38,13 @@ use crate::x509::{generalized_time, random_positive_16};
 pub trait Timestamper: Send + Sync {
     /// A token whose message imprint is (`digest_alg`, `digest`).
     fn timestamp(&self, digest_alg: DigestAlg, digest: &[u8]) -> Result<Vec<u8>, PkiError>;
+
+    /// The TSA's certificate and its issuers when known before asking (a local TSA): an
+    /// archive renewal puts their validation data under the new timestamp, so that the
+    /// timestamp proves it existed. Empty when unknown (a remote TSA).
+    fn certificates(&self) -> Vec<Certificate> {
+        Vec::new()
+    }
 }
 
 /// `PKIStatusInfo` (RFC 3161 section 2.4.2, from RFC 4210).
@@ -409,6 +416,33 @@ impl TimestampAuthority {
 impl Timestamper for TimestampAuthority {
     fn timestamp(&self, digest_alg: DigestAlg, digest: &[u8]) -> Result<Vec<u8>> {
         self.token(digest_alg, digest, self.clock.now())
+    }
+
+    fn certificates(&self) -> Vec<Certificate> {
+        std::iter::once(self.certificate())
+            .chain(self.chain())
+            .cloned()
+            .collect()
+    }
+}
+
+/// A [`TimestampAuthority`] answering [`Timestamper`] calls at a given time (a caller's
+/// injected "now") instead of its clock's.
+#[derive(Debug)]
+pub struct TimestampAt<'a> {
+    /// The authority.
+    pub tsa: &'a TimestampAuthority,
+    /// The time its tokens say.
+    pub now: SystemTime,
+}
+
+impl Timestamper for TimestampAt<'_> {
+    fn timestamp(&self, digest_alg: DigestAlg, digest: &[u8]) -> Result<Vec<u8>> {
+        self.tsa.token(digest_alg, digest, self.now)
+    }
+
+    fn certificates(&self) -> Vec<Certificate> {
+        self.tsa.certificates()
     }
 }
 

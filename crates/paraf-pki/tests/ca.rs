@@ -326,7 +326,7 @@ fn crl_and_ocsp_follow_revocation() {
     );
 
     // The issuing CRL lists the revoked serial with its reason and verifies.
-    let crl = ca.crl(CaName::Issuing, now).unwrap();
+    let crl = ca.crl(CaName::FIRST_ISSUING, now).unwrap();
     let crl_path = dir.path().join("issuing.crl");
     std::fs::write(&crl_path, &crl).unwrap();
     let out = openssl_ok(&[
@@ -606,4 +606,166 @@ fn leaf_validity_follows_the_request() {
         v.not_after.to_unix_duration().as_secs(),
         1_800_000_000 + 10 * 86_400
     );
+}
+
+/// A renewal makes issuing CA 2 and its TSA under the same root; what issuing CA 1 issued
+/// still chains, and CA 1 still answers OCSP and CRL requests about it; openssl agrees.
+#[test]
+fn renewal_adds_an_issuing_ca_and_keeps_the_old_one_answering() {
+    const YEAR: Duration = Duration::from_secs(365 * 86_400);
+    let dir = tmp();
+    let ca_dir = dir.path().join("ca");
+    let ca = new_ca(&ca_dir, KeyType::P256);
+    let (_, old_leaf) = ca.issue(request("Budi", KeyType::P256)).unwrap();
+    let first_issuing = ca.issuing_cert().clone();
+    assert_eq!(ca.current_issuing(), CaName::FIRST_ISSUING);
+    drop(ca);
+
+    let later = SystemTime::now() + 9 * YEAR;
+    assert_eq!(
+        CertificateAuthority::renew_dir(&ca_dir, Some(PASSPHRASE), later).unwrap(),
+        2
+    );
+    let ca = CertificateAuthority::open(&ca_dir, Some(PASSPHRASE)).unwrap();
+    assert_eq!(ca.current_issuing(), CaName::Issuing(2));
+    assert_eq!("issuing-2".parse::<CaName>().unwrap(), CaName::Issuing(2));
+    for bad in [
+        "issuing-1",
+        "issuing-0",
+        "issuing-02",
+        "issuing-+2",
+        "issuing-99999999999",
+        "issuing-",
+    ] {
+        assert!(bad.parse::<CaName>().is_err(), "{bad}");
+    }
+    let state = std::fs::read_to_string(ca_dir.join("state.json")).unwrap();
+    assert!(state.contains("\"format\": 2") && state.contains("\"generation\": 2"));
+    // The new issuing CA runs ten years from the renewal, but not past the root.
+    let root_end = ca
+        .root_cert()
+        .tbs_certificate
+        .validity
+        .not_after
+        .to_system_time();
+    let new_end = ca.issuing_not_after();
+    assert!(new_end > later + 9 * YEAR && new_end <= root_end);
+    let tsa = ca.tsa().certificate();
+    assert!(tsa
+        .tbs_certificate
+        .subject
+        .to_string()
+        .contains("Time Stamping Authority 2"));
+    assert_eq!(
+        tsa.tbs_certificate.issuer,
+        ca.issuing_cert().tbs_certificate.subject
+    );
+
+    let mut req = request("Siti", KeyType::P256);
+    req.not_before = later;
+    let (_, new_leaf) = ca.issue(req).unwrap();
+    let root = ca_dir.join("root.pem");
+    for (leaf, issuing) in [(&new_leaf, "issuing-2.pem"), (&old_leaf, "issuing.pem")] {
+        let leaf_pem = write_pem(dir.path(), "leaf.pem", leaf);
+        let at = later + Duration::from_secs(3600);
+        let at = at
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            .to_string();
+        let attime = if issuing == "issuing.pem" {
+            vec![]
+        } else {
+            vec!["-attime", &at]
+        };
+        let mut args = vec!["verify", "-x509_strict", "-CAfile", p(&root)];
+        args.extend(attime);
+        let issuing_path = ca_dir.join(issuing);
+        args.extend(["-untrusted", p(&issuing_path), p(&leaf_pem)]);
+        let out = openssl_ok(&args);
+        assert!(out.contains(": OK"), "{issuing}: {out}");
+        let text = openssl_ok(&["x509", "-in", p(&leaf_pem), "-noout", "-text"]);
+        assert!(text.contains(&format!("/pki/ca/{issuing}")), "{text}");
+    }
+    assert_eq!(ca.chain_of(&old_leaf)[0], first_issuing);
+    assert_eq!(ca.chain_of(&new_leaf)[0], *ca.issuing_cert());
+    assert_eq!(ca.issuer_of(&old_leaf), Some(CaName::FIRST_ISSUING));
+
+    // Issuing CA 1 still answers about its own; its revocations go on its CRL only.
+    ca.revoke(
+        &serial_hex(&old_leaf.tbs_certificate.serial_number),
+        RevocationReason::KeyCompromise,
+        later,
+    )
+    .unwrap();
+    let ca = ca.with_clock(paraf_pki::Clock::fixed(later));
+    let resp = ca.ocsp(&old_leaf, &first_issuing).unwrap().expect("ours");
+    assert!(matches!(
+        ocsp::parse_response(&resp, &old_leaf, &first_issuing, None)
+            .unwrap()
+            .status,
+        OcspCertStatus::Revoked { .. }
+    ));
+    let resp = ca
+        .ocsp(&new_leaf, ca.issuing_cert())
+        .unwrap()
+        .expect("ours");
+    assert_eq!(
+        ocsp::parse_response(&resp, &new_leaf, ca.issuing_cert(), None)
+            .unwrap()
+            .status,
+        OcspCertStatus::Good
+    );
+    let old_crl = paraf_pki::ca::crl_summary(&ca.crls(&old_leaf).unwrap()[0]).unwrap();
+    let new_crl = paraf_pki::ca::crl_summary(&ca.crls(&new_leaf).unwrap()[0]).unwrap();
+    assert_eq!(
+        old_crl.revoked,
+        vec![serial_hex(&old_leaf.tbs_certificate.serial_number)]
+    );
+    assert!(new_crl.revoked.is_empty());
+    // The root answers about both issuing CAs.
+    for issuing in [&first_issuing, ca.issuing_cert()] {
+        let resp = ca.ocsp(issuing, ca.root_cert()).unwrap().expect("ours");
+        assert_eq!(
+            ocsp::parse_response(&resp, issuing, ca.root_cert(), None)
+                .unwrap()
+                .status,
+            OcspCertStatus::Good
+        );
+    }
+    assert!(ca.certificate_pem(CaName::Issuing(3)).is_err());
+    // A serial of issuing CA 2 asked under issuing CA 1's name and key: unknown there.
+    let req = ocsp::build_request(&new_leaf, &first_issuing).unwrap();
+    let resp = ca.ocsp_respond(&req, later);
+    assert_eq!(
+        ocsp::parse_response(&resp, &new_leaf, &first_issuing, None)
+            .unwrap()
+            .status,
+        OcspCertStatus::Unknown
+    );
+    // A status is not given past the certificate's end (pyHanko slides its control time to
+    // nextUpdate): the new leaf ends a year after `later`, asked a day before its end.
+    let near_end =
+        new_leaf.tbs_certificate.validity.not_after.to_system_time() - Duration::from_secs(3600);
+    let req = ocsp::build_request(&new_leaf, ca.issuing_cert()).unwrap();
+    let resp = ca.ocsp_respond(&req, near_end);
+    let parsed = ocsp::parse_response(&resp, &new_leaf, ca.issuing_cert(), None).unwrap();
+    assert_eq!(
+        parsed.next_update,
+        Some(new_leaf.tbs_certificate.validity.not_after.to_system_time())
+    );
+    // One renewal at a time per directory.
+    std::fs::write(ca_dir.join("renew.lock"), b"").unwrap();
+    let err = CertificateAuthority::renew_dir(&ca_dir, Some(PASSPHRASE), later).unwrap_err();
+    assert!(err.message().contains("under way"), "{err}");
+    std::fs::remove_file(ca_dir.join("renew.lock")).unwrap();
+
+    // Close to the root's end a renewal is refused (a new root would be needed).
+    let err =
+        CertificateAuthority::renew_dir(&ca_dir, Some(PASSPHRASE), SystemTime::now() + 20 * YEAR)
+            .unwrap_err();
+    assert!(err.message().contains("new root"), "{err}");
+    // A wrong passphrase renews nothing.
+    assert!(CertificateAuthority::renew_dir(&ca_dir, Some(b"wrong"), later).is_err());
+    assert!(!ca_dir.join("issuing-3.pem").exists());
 }

@@ -3,7 +3,10 @@
 //! expires (or its algorithms weaken), a DSS update adds the validation data of every
 //! signature and timestamp — the newest timestamp's TSA chain among them, with OCSP responses
 //! and CRLs — and a new document timestamp covers it all.
-//! Each renewal appends: earlier signatures and timestamps stay as they are.
+//! Each renewal appends: earlier signatures and timestamps stay as they are. The new
+//! timestamp's own validation data (its TSA chain with OCSP responses and CRLs) follows it in a
+//! last DSS update, so that a validator without network access can validate it too — which
+//! matters when the TSA is new (after a CA renewal) and nothing earlier in the file names it.
 
 use std::time::SystemTime;
 
@@ -13,7 +16,7 @@ use x509_cert::Certificate;
 
 use crate::error::{Result, SignError, SignErrorKind};
 use crate::fields;
-use crate::pades::{add_dss, document_timestamp, timestamp_certificates, trim_trailing_zeros};
+use crate::pades::{add_dss_at, document_timestamp, timestamp_certificates, trim_trailing_zeros};
 use crate::Services;
 
 /// One signature dictionary of the document, newest last.
@@ -71,11 +74,13 @@ fn carried_certificates(cms: &[u8]) -> Vec<Certificate> {
 }
 
 /// Renews the archive: a DSS update with the validation data of every signature and document
-/// timestamp (the certificates they carry, their timestamps', and revocation information for
-/// them from `services.revocation`), then a new document timestamp from
-/// `services.timestamper`. Returns the whole new file. A document without any signature is
-/// refused: there is nothing to preserve.
-pub fn renew_archive(doc: &Document, services: Services<'_>) -> Result<Vec<u8>> {
+/// timestamp (the certificates they carry, their timestamps', and revocation information from
+/// `services.revocation` for those still valid at `at`, the renewal's time), then a new
+/// document timestamp from
+/// `services.timestamper`, then a DSS update with that timestamp's validation data (left out
+/// when the revocation source has none for it: a validator fetches it then). Returns the whole
+/// new file. A document without any signature is refused: there is nothing to preserve.
+pub fn renew_archive(doc: &Document, services: Services<'_>, at: SystemTime) -> Result<Vec<u8>> {
     let (Some(ts), Some(revocation)) = (services.timestamper, services.revocation) else {
         return Err(SignError::invalid(
             "renewing an archive timestamp needs a timestamp authority and a source of revocation information",
@@ -102,12 +107,32 @@ pub fn renew_archive(doc: &Document, services: Services<'_>) -> Result<Vec<u8>> 
             certs.extend(timestamp_certificates(&s.contents).unwrap_or_default());
         }
     }
-    let with_dss = add_dss(doc, &certs, revocation)?;
+    // The new TSA's too when known (after a CA renewal nothing earlier names it): the new
+    // timestamp then proves its validation data existed.
+    certs.extend(ts.certificates());
+    let with_dss = add_dss_at(doc, &certs, revocation, Some(at))?;
     let with_dss = Document::load(with_dss, Some(doc.password())).map_err(|e| {
         SignError::new(
             SignErrorKind::Pdf,
             format!("internal: the extended file could not be read back: {e}"),
         )
     })?;
-    document_timestamp(&with_dss, ts)
+    let stamped = document_timestamp(&with_dss, ts)?;
+    let stamped = Document::load(stamped, Some(doc.password())).map_err(|e| {
+        SignError::new(
+            SignErrorKind::Pdf,
+            format!("internal: the timestamped file could not be read back: {e}"),
+        )
+    })?;
+    let newest = signatures(&stamped)?
+        .pop()
+        .map(|s| carried_certificates(&s.contents))
+        .unwrap_or_default();
+    match add_dss_at(&stamped, &newest, revocation, Some(at)) {
+        Ok(with_own) => Ok(with_own),
+        // No revocation information for the new TSA (one without pointers, or unreachable):
+        // the file is complete without it; validators fetch it.
+        Err(e) if e.kind == SignErrorKind::Service => Ok(stamped.into_data()),
+        Err(e) => Err(e),
+    }
 }

@@ -628,6 +628,20 @@ pub fn add_dss(
     certs: &[Certificate],
     revocation: &dyn RevocationSource,
 ) -> Result<Vec<u8>> {
+    add_dss_at(doc, certs, revocation, None)
+}
+
+/// [`add_dss`] for an archive renewal at `at`: no revocation information for certificates
+/// expired then — what was collected while they were valid is their evidence (a response
+/// given after expiry proves nothing about the signing time, and validators such as pyHanko
+/// then judge the path at a time the certificate no longer covers); they are still listed.
+/// No fresh CRL of an issuer whose certificates here have expired, when OCSP answers.
+pub fn add_dss_at(
+    doc: &Document,
+    certs: &[Certificate],
+    revocation: &dyn RevocationSource,
+    at: Option<std::time::SystemTime>,
+) -> Result<Vec<u8>> {
     let mut all: Vec<Certificate> = Vec::new();
     for c in certs {
         if !all.contains(c) {
@@ -654,8 +668,17 @@ pub fn add_dss(
     }
     let mut ocsps: Vec<Vec<u8>> = Vec::new();
     let mut crls: Vec<Vec<u8>> = Vec::new();
+    let expired_at = |c: &Certificate| {
+        at.is_some_and(|t| c.tbs_certificate.validity.not_after.to_system_time() < t)
+    };
+    let expired_issuers: Vec<&x509_cert::name::Name> = all
+        .iter()
+        .filter(|c| expired_at(c))
+        .map(|c| &c.tbs_certificate.issuer)
+        .collect();
     for c in &all {
-        if is_self_signed(c) {
+        let expired = expired_at(c);
+        if is_self_signed(c) || expired {
             continue;
         }
         let issuer = all
@@ -670,7 +693,17 @@ pub fn add_dss(
                 got = true;
             }
         }
-        for crl in revocation.crls(c).map_err(service_err("CRL"))? {
+        // With `at` (an archive renewal), no fresh CRL of an issuer whose certificates here
+        // have expired, unless OCSP gave nothing: the CRL also speaks, by omission, for them —
+        // validators (pyHanko) then take it as their newest evidence and judge them at a time
+        // they no longer cover.
+        let crls_too = !got || !expired_issuers.contains(&&c.tbs_certificate.issuer);
+        for crl in crls_too
+            .then(|| revocation.crls(c))
+            .transpose()
+            .map_err(service_err("CRL"))?
+            .unwrap_or_default()
+        {
             if !crls.contains(&crl) {
                 crls.push(crl);
             }
@@ -709,7 +742,19 @@ pub fn add_dss(
             .find(|(k, _)| *k == key)
             .map(|(_, v)| v.clone())
             .unwrap_or_default();
+        // What the DSS holds already is not added again (each archive renewal collects the
+        // chains of every signature; most of it is there).
+        let held: Vec<Vec<u8>> = arr
+            .iter()
+            .filter_map(|o| match doc.resolve(o).ok()? {
+                Object::Stream(st) => doc.decode_stream(&st).ok(),
+                _ => None,
+            })
+            .collect();
         for data in items {
+            if held.contains(&data) {
+                continue;
+            }
             let r = up.alloc();
             up.put(
                 r,

@@ -112,7 +112,7 @@ pub async fn list(
         .pki
         .current()
         .ok()
-        .and_then(|ca| ca.certificate_pem(pki::CaName::Issuing).ok())
+        .and_then(|ca| ca.certificate_pem(ca.current_issuing()).ok())
         .and_then(|pem| names(&pem).0);
     let uid = user_uuid(u.id);
     let built_in_id = format!("{BUILT_IN}{:012x}", u.id.0);

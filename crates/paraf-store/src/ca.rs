@@ -29,6 +29,74 @@ pub struct StoredCa {
     /// Imported from a CA directory rather than created in the database.
     pub imported: bool,
     pub created_at: Timestamp,
+    /// Issuing CAs made by renewals, generation 2, 3, … in order (the fields above hold
+    /// generation 1).
+    pub later: Vec<StoredGeneration>,
+}
+
+/// An issuing CA and its TSA made by a renewal (`ca_generations`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredGeneration {
+    /// 2, 3, …
+    pub generation: i64,
+    /// Its name in `ca_certificates.issuer` and `ca_crls` (`issuing-N`).
+    pub issuer: String,
+    pub issuing_pem: String,
+    /// Sealed PKCS#8.
+    pub issuing_key: Vec<u8>,
+    pub tsa_pem: String,
+    /// Sealed PKCS#8.
+    pub tsa_key: Vec<u8>,
+    pub created_at: Timestamp,
+}
+
+impl std::fmt::Debug for StoredGeneration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredGeneration")
+            .field("generation", &self.generation)
+            .field("issuer", &self.issuer)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct GenerationRow {
+    generation: i64,
+    issuer: String,
+    issuing_pem: String,
+    issuing_key: Vec<u8>,
+    tsa_pem: String,
+    tsa_key: Vec<u8>,
+    created_at: i64,
+}
+
+/// The insert of one [`StoredGeneration`] (nothing when that generation exists), bound.
+macro_rules! insert_generation {
+    ($g:expr) => {
+        sqlx::query(
+            "INSERT INTO ca_generations (generation, issuer, issuing_pem, issuing_key, tsa_pem, \
+             tsa_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (generation) DO NOTHING",
+        )
+        .bind($g.generation)
+        .bind(&$g.issuer)
+        .bind(&$g.issuing_pem)
+        .bind(&$g.issuing_key)
+        .bind(&$g.tsa_pem)
+        .bind(&$g.tsa_key)
+        .bind(ts($g.created_at))
+    };
+}
+
+/// The insert of a CA's CRL state row (nothing when it exists), bound.
+macro_rules! insert_crl_state {
+    ($issuer:expr) => {
+        sqlx::query(
+            "INSERT INTO ca_crls (issuer, revision) VALUES ($1, 0) \
+             ON CONFLICT (issuer) DO NOTHING",
+        )
+        .bind($issuer)
+    };
 }
 
 impl std::fmt::Debug for StoredCa {
@@ -46,7 +114,7 @@ impl std::fmt::Debug for StoredCa {
 pub struct StoredCaCertificate {
     /// Lower-case hex.
     pub serial: String,
-    /// `root` or `issuing`.
+    /// `root`, `issuing` or `issuing-N` (a renewal's).
     pub issuer: String,
     /// `issuing`, `tsa` or `signer`.
     pub kind: String,
@@ -124,7 +192,30 @@ impl crate::Store {
         )
         .fetch_optional(p)
         .await)?;
-        Ok(row.map(|r| StoredCa {
+        let Some(r) = row else {
+            return Ok(None);
+        };
+        let later: Vec<GenerationRow> = with_pool!(self, |p| {
+            sqlx::query_as(
+            "SELECT generation, issuer, issuing_pem, issuing_key, tsa_pem, tsa_key, created_at \
+             FROM ca_generations ORDER BY generation"
+        )
+        .fetch_all(p)
+        .await
+        })?;
+        let later = later
+            .into_iter()
+            .map(|g| StoredGeneration {
+                generation: g.generation,
+                issuer: g.issuer,
+                issuing_pem: g.issuing_pem,
+                issuing_key: g.issuing_key,
+                tsa_pem: g.tsa_pem,
+                tsa_key: g.tsa_key,
+                created_at: from_ts(g.created_at),
+            })
+            .collect();
+        Ok(Some(StoredCa {
             public_url: r.public_url,
             org_name: r.org_name,
             key_type: r.key_type,
@@ -136,7 +227,45 @@ impl crate::Store {
             tsa_key: r.tsa_key,
             imported: r.imported,
             created_at: from_ts(r.created_at),
+            later,
         }))
+    }
+
+    /// The current issuing CA's generation (1 until a renewal).
+    pub async fn ca_generation(&self) -> Result<i64> {
+        let (n,): (Option<i64>,) = with_pool!(self, |p| sqlx::query_as(
+            "SELECT MAX(generation) FROM ca_generations"
+        )
+        .fetch_one(p)
+        .await)?;
+        Ok(n.unwrap_or(1))
+    }
+
+    /// Adds a renewal's issuing CA with the certificates it brings (its own and its TSA's) and
+    /// its CRL state, in one transaction, unless that generation exists: `false` then
+    /// (another instance renewed first), and nothing is written.
+    pub async fn add_ca_generation(
+        &self,
+        g: &StoredGeneration,
+        issued: &[StoredCaCertificate],
+    ) -> Result<bool> {
+        with_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            let n = insert_generation!(g)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if n == 0 {
+                tx.rollback().await?;
+                return Ok(false);
+            }
+            for c in issued {
+                insert_certificate!(c).execute(&mut *tx).await?;
+            }
+            insert_crl_state!(&g.issuer).execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(true)
+        })
     }
 
     /// Installs `ca` with the certificates it issued so far, in one transaction, unless a CA is
@@ -171,14 +300,14 @@ impl crate::Store {
             for c in issued {
                 insert_certificate!(c).execute(&mut *tx).await?;
             }
-            for issuer in ["root", "issuing"] {
-                sqlx::query(
-                    "INSERT INTO ca_crls (issuer, revision) VALUES ($1, 0) \
-                     ON CONFLICT (issuer) DO NOTHING",
-                )
-                .bind(issuer)
-                .execute(&mut *tx)
-                .await?;
+            for g in &ca.later {
+                insert_generation!(g).execute(&mut *tx).await?;
+            }
+            let issuers = ["root", "issuing"]
+                .into_iter()
+                .chain(ca.later.iter().map(|g| g.issuer.as_str()));
+            for issuer in issuers {
+                insert_crl_state!(issuer).execute(&mut *tx).await?;
             }
             tx.commit().await?;
             Ok(true)

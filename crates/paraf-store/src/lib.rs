@@ -57,7 +57,7 @@ pub use blob::{
     Measured,
 };
 pub use blob_s3::S3BlobStore;
-pub use ca::{StoredCa, StoredCaCertificate, StoredCrl};
+pub use ca::{StoredCa, StoredCaCertificate, StoredCrl, StoredGeneration};
 pub use envelopes::{Answer, SignatureRecord};
 pub use error::StoreError;
 pub use fsck::BlobReference;

@@ -305,6 +305,14 @@ pub fn ed25519_sign(pem: &str, msg: &[u8]) -> String {
 /// (revocation information only from the file): `(ok, output)`; ok when every signature
 /// passed and is covered by a validated chain of document timestamps.
 pub fn pyhanko_lta(pdf: &Path, root: &Path) -> (bool, String) {
+    pyhanko_lta_at(pdf, root, None, false)
+}
+
+/// [`pyhanko_lta`] at validation time `at` (Unix seconds; `None`: now); with `online`, the
+/// revocation information of what is validated at that time (the newest document timestamp's
+/// chain) may be fetched from the URLs its certificates name, as a validator does years later;
+/// everything older must still be proven from the file alone.
+pub fn pyhanko_lta_at(pdf: &Path, root: &Path, at: Option<i64>, online: bool) -> (bool, String) {
     require_tool("pyhanko", "pip install pyhanko pyhanko-cli");
     static SCRIPT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     let script = SCRIPT.get_or_init(|| {
@@ -312,12 +320,25 @@ pub fn pyhanko_lta(pdf: &Path, root: &Path) -> (bool, String) {
         std::fs::write(&p, include_str!("../scripts/pyhanko_lta.py")).expect("write script");
         p
     });
-    let out = Command::new("python3")
-        .arg(script)
-        .arg(pdf)
-        .arg(root)
-        .output()
-        .expect("run python3");
+    // pyHanko's past validation starts from the process's own clock whatever validation time
+    // it is given: at another time, the whole process runs under libfaketime.
+    let mut cmd = match at {
+        Some(at) => {
+            require_tool("faketime", "apt-get install faketime");
+            let mut c = Command::new("faketime");
+            c.arg(format!("@{at}")).arg("python3");
+            c
+        }
+        None => Command::new("python3"),
+    };
+    cmd.arg(script).arg(pdf).arg(root);
+    if let Some(at) = at {
+        cmd.arg(at.to_string());
+        if online {
+            cmd.arg("online");
+        }
+    }
+    let out = cmd.output().expect("run python3");
     let text = format!(
         "exit {}\n{}{}",
         out.status,
@@ -329,7 +350,12 @@ pub fn pyhanko_lta(pdf: &Path, root: &Path) -> (bool, String) {
 
 /// Asserts [`pyhanko_lta`] passes.
 pub fn assert_pyhanko_lta(pdf: &Path, root: &Path) -> String {
-    let (ok, text) = pyhanko_lta(pdf, root);
+    assert_pyhanko_lta_at(pdf, root, None, false)
+}
+
+/// Asserts [`pyhanko_lta_at`] passes.
+pub fn assert_pyhanko_lta_at(pdf: &Path, root: &Path, at: Option<i64>, online: bool) -> String {
+    let (ok, text) = pyhanko_lta_at(pdf, root, at, online);
     assert!(ok, "pyHanko B-LTA validation of {}:\n{text}", pdf.display());
     text
 }

@@ -772,6 +772,7 @@ fn render_comparison_true_and_false_positives() {
                 timestamper: Some(&pki.tsa),
                 revocation: Some(&rev),
             },
+            signing_time(),
         )
         .unwrap()
     };

@@ -153,7 +153,7 @@ async fn run_one(ctx: &Ctx, worker_id: &str, job: Job) {
 /// How long a signed PDF kept for one download (BSrE v1) waits for it.
 pub const SIGNED_DOCUMENT_DAYS: i64 = 7;
 
-/// Pruning and archive renewal (`ltv refresh`) run hourly; every minute, envelopes past their
+/// Pruning, CA renewal and archive renewal (`ltv refresh`) run hourly; every minute, envelopes past their
 /// expiry are ended and those whose sealing failed are sealed again.
 async fn housekeeping(state: AppState) {
     let mut minute = 0u32;
@@ -163,6 +163,10 @@ async fn housekeeping(state: AppState) {
                 .unwrap_or(chrono::Duration::days(1));
             // Signed PDFs waiting for their single download are kept a week (BSrE v1).
             state.core.housekeeping(keep, SIGNED_DOCUMENT_DAYS).await;
+        }
+        // An issuing CA another instance added (CA in the database) is loaded within a minute.
+        if let Err(e) = state.core.pki.reload_if_renewed().await {
+            tracing::warn!(error = %e, "looking for a renewed CA failed");
         }
         match state.core.expire_envelopes().await {
             Ok(0) => {}
@@ -180,6 +184,13 @@ async fn housekeeping(state: AppState) {
             Err(e) => tracing::warn!(error = %e, "retrying sealing failed"),
         }
         if minute % 60 == 1 {
+            // The issuing CA renewed before it ends (and one another instance renewed loaded),
+            // so that the archive renewals below have a TSA that outlasts the files'.
+            match state.core.keep_ca_current().await {
+                Ok(None) => {}
+                Ok(Some(name)) => tracing::info!(issuing = %name, "CA renewed"),
+                Err(e) => tracing::warn!(error = %e, "keeping the CA current failed"),
+            }
             // Archive timestamps (B-LTA) of completed envelopes renewed before they expire.
             match state.core.refresh_archives().await {
                 Ok(0) => {}

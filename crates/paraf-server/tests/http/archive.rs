@@ -10,7 +10,7 @@ use paraf_core::engine::verify::{Indication, SignatureKind};
 use paraf_core::proof::ProofOutcome;
 use paraf_domain::{Envelope, Plan};
 use paraf_testkit::pdf::simple_pdf;
-use paraf_testkit::tools::assert_pyhanko_lta;
+use paraf_testkit::tools::{assert_pyhanko_lta, assert_pyhanko_lta_at};
 
 use crate::common::*;
 use crate::envelopes::{alice_signs, completed_pdf, draft, sent, signer};
@@ -151,6 +151,7 @@ async fn the_proof_names_a_renewed_document(backend: Backend) {
                 timestamper: Some(ca.tsa()),
                 revocation: Some(ca.as_ref()),
             },
+            std::time::SystemTime::now(),
         )
         .unwrap()
     };
@@ -218,7 +219,71 @@ async fn an_archive_the_tsa_cannot_extend_is_left_and_looked_at_weekly(backend: 
     app.stop().await;
 }
 
+/// Years on, by the housekeeping alone: two years before the TSA's certificate ends the CA is
+/// renewed (issuing CA 2 and its TSA under the same root, the first still answering OCSP and
+/// CRL requests), then, a year before that certificate ends, the envelope's archive is
+/// extended with the new TSA. Nine and a half years after signing — the signer's and the first
+/// TSA's certificates expired — pyHanko's AdES B-LTA validation (under libfaketime, the newest
+/// timestamp's revocation fetched from the server as a validator then would) passes on the
+/// renewed file and fails on the file as sealed; ours passes, and still a year later, past the
+/// first issuing CA's end.
+async fn ten_years_on_the_ca_is_renewed_and_the_archive_extended(backend: Backend) {
+    const YEAR: i64 = 365;
+    let app = spawn(backend).await;
+    let core = &app.state.core;
+    let (_, done) = completed(&app, "sepuluh").await;
+    let sealed = completed_pdf(core, &done).await;
+    let first_until = app.store.archive_until(done.id).await.unwrap().unwrap();
+    assert_eq!(core.keep_ca_current().await.unwrap(), None);
+
+    app.clock.advance(chrono::Duration::days(8 * YEAR + 10));
+    assert_eq!(
+        core.keep_ca_current().await.unwrap(),
+        Some(paraf_pki::CaName::Issuing(2))
+    );
+    assert_eq!(core.keep_ca_current().await.unwrap(), None, "renewed once");
+    assert_eq!(core.refresh_archives().await.unwrap(), 1);
+    let renewed = completed_pdf(core, &done).await;
+    assert!(renewed.starts_with(&sealed) && renewed.len() > sealed.len());
+    let until = app.store.archive_until(done.id).await.unwrap().unwrap();
+    assert!(
+        until > first_until + chrono::Duration::days(8 * YEAR),
+        "{first_until} -> {until}"
+    );
+    assert_eq!(core.refresh_archives().await.unwrap(), 0);
+    // Every issuing CA is served; one that does not exist is not.
+    for (path, status) in [
+        ("/pki/ca/issuing-2.pem", 200),
+        ("/pki/crl/issuing-2.crl", 200),
+        ("/pki/crl/issuing.crl", 200),
+        ("/pki/ca/issuing-3.pem", 404),
+    ] {
+        let got = app.get(path).send().await.unwrap().status().as_u16();
+        assert_eq!(got, status, "{path}");
+    }
+
+    app.clock.advance(chrono::Duration::days(YEAR + 170));
+    let f = ca_files(&app).await;
+    let path = write(f.tmp.path(), "ten-years.pdf", &renewed);
+    let at = app.clock.now_ts().timestamp();
+    let text = assert_pyhanko_lta_at(&path, &f.root, Some(at), true);
+    assert!(text.contains("evidence="), "{text}");
+    assert_eq!(passed_with_timestamps(&app, &renewed).await, 2);
+    // Without the renewal the file proves nothing any more: its only archive timestamp's TSA
+    // certificate has expired.
+    let bare = write(f.tmp.path(), "not-renewed.pdf", &sealed);
+    let (ok, text) = paraf_testkit::tools::pyhanko_lta_at(&bare, &f.root, Some(at), true);
+    assert!(!ok, "{text}");
+    // Past the first issuing CA's own end too, for our validator (pyHanko 0.x reports any
+    // expired intermediate as a general chain failure, which its past validation does not
+    // revisit).
+    app.clock.advance(chrono::Duration::days(YEAR));
+    assert_eq!(passed_with_timestamps(&app, &renewed).await, 2);
+    app.stop().await;
+}
+
 crate::both_backends!(
+    ten_years_on_the_ca_is_renewed_and_the_archive_extended,
     archives_are_read_then_renewed_when_due,
     the_proof_names_a_renewed_document,
     an_archive_the_tsa_cannot_extend_is_left_and_looked_at_weekly,

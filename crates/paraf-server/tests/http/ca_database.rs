@@ -3,7 +3,8 @@
 //! one CA and one first organisation; a certificate issued by one is known to the other's OCSP
 //! responder, revoked through the other, and both CRLs — the same bytes — list it with a CRL
 //! number that only grows; concurrent revocations on both instances all land. A CA directory
-//! made with `ca_store = file` is imported at the first start with `database`.
+//! made with `ca_store = file` is imported at the first start with `database`, with the
+//! issuing CAs its renewals made; renewals in the database reach every instance.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::Arc;
@@ -13,7 +14,7 @@ use paraf_pki::asn1::x509_cert::Certificate;
 use paraf_pki::ca::crl_summary;
 use paraf_pki::ocsp::{build_request, parse_response, OcspCertStatus};
 use paraf_pki::x509::{cert_from_pem, serial_hex};
-use paraf_pki::{KeyType, RevocationReason};
+use paraf_pki::{CaName, KeyType, RevocationReason};
 use paraf_server::config::CaLocation;
 use paraf_server::Config;
 
@@ -267,4 +268,71 @@ async fn a_file_ca_is_imported(backend: Backend) {
     assert!(err.to_string().contains("PARAF_CA_PASSPHRASE"), "{err}");
 }
 
-crate::both_backends!(two_instances_share_one_ca, a_file_ca_is_imported);
+/// The issuing CA that issues now on `app`.
+async fn issues(app: &TestApp) -> CaName {
+    let pki = app.state.pki.clone();
+    tokio::task::spawn_blocking(move || pki.current().unwrap().current_issuing())
+        .await
+        .unwrap()
+}
+
+/// A file CA renewed once is imported with both issuing CAs; of two instances renewing at once
+/// one adds issuing CA 3 and the other loads it; a renewal on one instance reaches the other
+/// at its next housekeeping round; every issuing CA stays served everywhere.
+async fn a_renewal_reaches_every_instance(backend: Backend) {
+    let f = Arc::new(fresh(backend).await);
+    let clock = Arc::new(paraf_domain::ManualClock::new(now_utc()));
+    let mut file = config_for(&f);
+    file.ca_passphrase = Some(PASSPHRASE.to_string().into());
+    file.ca_store = CaLocation::File;
+    let app = start(f.clone(), clock.clone(), file.clone()).await;
+    let old = issue(&app, "Lama").await;
+    let now = SystemTime::now();
+    assert_eq!(app.state.pki.renew(now).await.unwrap(), CaName::Issuing(2));
+    assert_eq!(issues(&app).await, CaName::Issuing(2));
+    app.stop().await;
+
+    let mut db = file.clone();
+    db.ca_store = CaLocation::Database;
+    let a = start(f.clone(), clock.clone(), db.clone()).await;
+    let empty = tempfile::tempdir().unwrap();
+    let b = start(f.clone(), clock.clone(), elsewhere(&db, &empty)).await;
+    for app in [&a, &b] {
+        assert_eq!(issues(app).await, CaName::Issuing(2));
+        // The first issuing CA still answers about what it issued.
+        assert_eq!(ocsp(app, &old).await, OcspCertStatus::Good);
+    }
+
+    let (ra, rb) = tokio::join!(a.state.pki.renew(now), b.state.pki.renew(now));
+    assert_eq!(
+        (ra.unwrap(), rb.unwrap()),
+        (CaName::Issuing(3), CaName::Issuing(3))
+    );
+    assert_eq!(a.store.ca_generation().await.unwrap(), 3, "one renewal");
+
+    assert_eq!(a.state.pki.renew(now).await.unwrap(), CaName::Issuing(4));
+    assert_eq!(issues(&b).await, CaName::Issuing(3), "not yet loaded");
+    assert_eq!(b.state.core.keep_ca_current().await.unwrap(), None);
+    assert_eq!(issues(&b).await, CaName::Issuing(4));
+    let fresh_cert = issue(&b, "Baru").await;
+    let (_, _, pem) = fetch(&b, "/pki/ca/issuing-4.pem").await;
+    assert_eq!(
+        fresh_cert.tbs_certificate.issuer,
+        cert_from_pem(&pem).unwrap().tbs_certificate.subject
+    );
+    for app in [&a, &b] {
+        for n in ["issuing", "issuing-2", "issuing-3", "issuing-4"] {
+            let (s, _, der) = fetch(app, &format!("/pki/crl/{n}.crl")).await;
+            assert_eq!(s, 200, "{n}");
+            crl_summary(&der).unwrap();
+        }
+    }
+    a.stop().await;
+    b.stop().await;
+}
+
+crate::both_backends!(
+    two_instances_share_one_ca,
+    a_file_ca_is_imported,
+    a_renewal_reaches_every_instance
+);
