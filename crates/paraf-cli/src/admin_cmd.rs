@@ -91,8 +91,7 @@ enum AdminCaCommand {
     Show,
     /// Renew it: a new issuing CA and TSA under the same root, which issue and timestamp from
     /// now on; the earlier issuing CAs keep answering OCSP and CRL requests. Running servers
-    /// load it within a minute (with `ca_store = file`, stop the server first: one writer per
-    /// directory). The server also does this by
+    /// load it within a minute (with `ca_store = file`, at once). The server also does this by
     /// itself two years before the TSA's certificate ends.
     Renew,
 }

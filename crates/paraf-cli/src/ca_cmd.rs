@@ -81,9 +81,9 @@ pub enum CaCommand {
     },
     /// Renew the CA: a new issuing CA and time-stamping authority under the same root (ten
     /// years, or until the root ends), which issue and timestamp from now on. The earlier
-    /// issuing CAs keep answering OCSP and CRL requests about what they issued. Stop a server
-    /// running on this directory first (one writer per directory, as for `revoke`) — or let
-    /// it renew by itself, two years before the TSA's certificate ends.
+    /// issuing CAs keep answering OCSP and CRL requests about what they issued. A server
+    /// running on this directory loads it at once; it also renews by itself, two years before
+    /// the TSA's certificate ends.
     Renew {
         /// CA directory.
         #[arg(long)]

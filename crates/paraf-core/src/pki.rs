@@ -3,7 +3,8 @@
 //!
 //! - **`file`** (default): the CA directory `DATA/ca`. The service reopens the CA when
 //!   `DIR/ca/state.json` changes, so revocations made by `paraf ca revoke` on the same
-//!   directory are answered at once. One writer per directory.
+//!   directory are answered at once. Writers in different processes take turns
+//!   (`DIR/state.lock`).
 //! - **`database`**: the material (certificates, keys sealed under `PARAF_CA_PASSPHRASE` or the
 //!   master key) and every record (certificates issued, revocations, the last CRL of each CA)
 //!   live in the database, so instances with different — even empty — data directories issue,

@@ -56,8 +56,8 @@
 //! **Where the records live.** The keys and certificates of the hierarchy are a [`CaMaterial`];
 //! the certificates issued, their revocations and the CRL numbering go through a [`CaRecords`].
 //! [`CertificateAuthority::init`] and [`CertificateAuthority::open`] keep both in the directory
-//! (`state.json`, single writer: two processes issuing at once in the same directory can lose a
-//! `state.json` update); [`CertificateAuthority::from_material`] takes any [`CaRecords`] — the
+//! (`state.json`; writers in any process take turns under `DIR/state.lock` and change it as
+//! read from disk at that moment, so none loses another's update); [`CertificateAuthority::from_material`] takes any [`CaRecords`] — the
 //! server's database implements it so that many instances share one CA (`paraf-core`'s `pki`).
 
 use std::fmt;
@@ -324,7 +324,7 @@ pub trait CaRecords: Send + Sync {
     ) -> Result<Vec<u8>>;
 }
 
-/// The records in `DIR/state.json`: a single writer per directory; CRL numbers are thisUpdate
+/// The records in `DIR/state.json`, changed under the directory's lock; CRL numbers are thisUpdate
 /// in Unix seconds, so producing a CRL changes nothing on disk.
 struct FileRecords {
     dir: PathBuf,
@@ -341,15 +341,27 @@ impl FileRecords {
     }
 }
 
+impl FileRecords {
+    /// Changes `state.json` as read from disk now, under the directory's lock, so that a
+    /// change another process made meanwhile (`paraf ca revoke` or `renew` beside a server)
+    /// is kept rather than written over; the copy in memory follows.
+    fn update<T>(&self, f: impl FnOnce(&mut State) -> Result<T>) -> Result<T> {
+        let _dir = DirLock::take(&self.dir)?;
+        let mut held = self.state();
+        let mut fresh = read_state(&self.dir)?;
+        let out = f(&mut fresh)?;
+        self.save(&fresh)?;
+        *held = fresh;
+        Ok(out)
+    }
+}
+
 impl CaRecords for FileRecords {
     fn add(&self, rec: &IssuedRecord) -> Result<()> {
-        let mut state = self.state();
-        state.issued.push(rec.clone());
-        if let Err(e) = self.save(&state) {
-            state.issued.pop();
-            return Err(e);
-        }
-        Ok(())
+        self.update(|state| {
+            state.issued.push(rec.clone());
+            Ok(())
+        })
     }
 
     fn get(&self, serial: &str) -> Result<Option<IssuedRecord>> {
@@ -381,19 +393,16 @@ impl CaRecords for FileRecords {
         previous: Option<&Revocation>,
         next: Option<&Revocation>,
     ) -> Result<()> {
-        let mut state = self.state();
-        let Some(i) = state.issued.iter().position(|r| r.serial == serial) else {
-            return Err(unknown_serial(serial));
-        };
-        if state.issued[i].revoked.as_ref() != previous {
-            return Err(changed_meanwhile(serial));
-        }
-        let before = std::mem::replace(&mut state.issued[i].revoked, next.cloned());
-        if let Err(e) = self.save(&state) {
-            state.issued[i].revoked = before;
-            return Err(e);
-        }
-        Ok(())
+        self.update(|state| {
+            let Some(i) = state.issued.iter().position(|r| r.serial == serial) else {
+                return Err(unknown_serial(serial));
+            };
+            if state.issued[i].revoked.as_ref() != previous {
+                return Err(changed_meanwhile(serial));
+            }
+            state.issued[i].revoked = next.cloned();
+            Ok(())
+        })
     }
 
     fn crl(
@@ -1083,51 +1092,29 @@ pub fn create_master_key(dir: &Path) -> Result<zeroize::Zeroizing<Vec<u8>>> {
     }
 }
 
-/// `DIR/renew.lock` while a renewal runs, created exclusively and removed when dropped. One
-/// older than an hour is from a renewal that died: it is taken over.
-struct RenewLock(PathBuf);
+/// The lock of a CA directory's writers (`DIR/state.lock`, an advisory lock of the operating
+/// system: released when its holder ends, even by a crash). Every change of `state.json` and a
+/// renewal as a whole hold it, so writers in different processes take turns.
+struct DirLock(fs::File);
 
-impl RenewLock {
-    const STALE: Duration = Duration::from_secs(3600);
-
-    fn take(dir: &Path) -> Result<RenewLock> {
-        let path = dir.join("renew.lock");
-        for _ in 0..2 {
-            match fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)
-            {
-                Ok(_) => return Ok(RenewLock(path)),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let stale = fs::metadata(&path)
-                        .and_then(|m| m.modified())
-                        .ok()
-                        .and_then(|t| t.elapsed().ok())
-                        .is_some_and(|age| age > Self::STALE);
-                    if !stale {
-                        return Err(PkiError::invalid(format!(
-                            "another renewal of {} is under way ({} exists; remove it if none \
-                             is)",
-                            dir.display(),
-                            path.display()
-                        )));
-                    }
-                    let _ = fs::remove_file(&path);
-                }
-                Err(e) => return Err(PkiError::io(format!("creating {}", path.display()), e)),
-            }
-        }
-        Err(PkiError::invalid(format!(
-            "another renewal of {} is under way",
-            dir.display()
-        )))
+impl DirLock {
+    fn take(dir: &Path) -> Result<DirLock> {
+        let path = dir.join("state.lock");
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| PkiError::io(format!("opening {}", path.display()), e))?;
+        file.lock()
+            .map_err(|e| PkiError::io(format!("locking {}", path.display()), e))?;
+        Ok(DirLock(file))
     }
 }
 
-impl Drop for RenewLock {
+impl Drop for DirLock {
     fn drop(&mut self) {
-        let _ = fs::remove_file(&self.0);
+        let _ = self.0.unlock();
     }
 }
 
@@ -1274,16 +1261,16 @@ impl CertificateAuthority {
         ))
     }
 
-    /// Renews the CA in `dir` (one writer per directory, as for everything on it): the next
+    /// Renews the CA in `dir` (under the directory's lock, as every change of it): the next
     /// generation's issuing CA and TSA ([`CertificateAuthority::next_generation`]) are written
     /// as `issuing-N.*` and `tsa-N.*`, then `state.json` names them in one atomic replace.
     /// The earlier issuing CAs stay: they answer OCSP and CRL requests about what they issued.
     /// Gives the new generation's number.
     pub fn renew_dir(dir: &Path, passphrase: Option<&[u8]>, now: SystemTime) -> Result<u32> {
-        // One renewal at a time (the server's housekeeping, `paraf ca renew` and `paraf admin
-        // ca renew` are different processes): the second would write its generation's files
-        // over the first's.
-        let _lock = RenewLock::take(dir)?;
+        // Writers take turns (the server's housekeeping and issuance, `paraf ca renew`, `paraf
+        // admin ca renew` may be different processes): a second renewal would write its
+        // generation's files over the first's, an issuance an older `state.json` back.
+        let _lock = DirLock::take(dir)?;
         let ca = Self::open(dir, passphrase)?;
         let pass = dir_passphrase(dir, passphrase)?;
         let (generation, records) = ca.next_generation(&pass, now)?;
