@@ -261,9 +261,9 @@ impl PkiService {
         else {
             return Ok(false);
         };
-        let loaded = lock(ca).current_issuing();
+        let loaded = lock(ca).generation();
         let stored = store.ca_generation().await.map_err(db_error)?;
-        if CaName::Issuing(u32::try_from(stored).unwrap_or(0)) == loaded {
+        if i64::from(loaded) == stored {
             return Ok(false);
         }
         let row = store
@@ -274,7 +274,7 @@ impl PkiService {
         let fresh = load_stored(store, &self.dir, passphrase.clone(), &row).await?;
         let mut held = lock(ca);
         // Two reloads overlapping may end in any order: never back to an older generation.
-        if generation_of(fresh.current_issuing()) <= generation_of(held.current_issuing()) {
+        if fresh.generation() <= held.generation() {
             return Ok(false);
         }
         tracing::info!(issuing = %fresh.current_issuing(), "the CA was renewed: loaded its new issuing CA");
@@ -408,13 +408,6 @@ impl PkiService {
                 Ok(out)
             }
         }
-    }
-}
-
-fn generation_of(name: CaName) -> u32 {
-    match name {
-        CaName::Issuing(n) => n,
-        CaName::Root => 0,
     }
 }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use paraf_pki::asn1::x509_cert::Certificate;
-use paraf_pki::ca::{CaName, CertificateAuthority};
+use paraf_pki::ca::{AnsweringAt, CertificateAuthority};
 use paraf_pki::RevocationSource;
 use paraf_verify::{ValidationReport, VerifyError, VerifyOptions};
 
@@ -28,40 +28,25 @@ impl LiveCa {
         LiveCa { ca, now }
     }
 
-    fn issuing_ca(&self, cert: &Certificate) -> Option<(CaName, Certificate)> {
-        let name = self.ca.issuer_of(cert)?;
-        self.ca
-            .ca_certificates()
-            .into_iter()
-            .find(|(n, _)| *n == name)
-            .map(|(n, c)| (n, c.clone()))
+    fn answering(&self) -> AnsweringAt<'_> {
+        AnsweringAt {
+            ca: &self.ca,
+            now: self.now,
+        }
     }
 }
 
 impl RevocationSource for LiveCa {
     fn ocsp(&self, cert: &Certificate, issuer: &Certificate) -> paraf_pki::Result<Option<Vec<u8>>> {
-        if !self.ca.is_ca_certificate(issuer) {
-            return Ok(None);
-        }
-        let req = paraf_pki::ocsp::build_request(cert, issuer)?;
-        Ok(Some(self.ca.ocsp_respond(&req, self.now)))
+        self.answering().ocsp(cert, issuer)
     }
 
     fn crls(&self, cert: &Certificate) -> paraf_pki::Result<Vec<Vec<u8>>> {
-        if cert == self.ca.root_cert() {
-            return Ok(Vec::new());
-        }
-        match self.issuing_ca(cert) {
-            Some((name, _)) => Ok(vec![self.ca.crl(name, self.now)?]),
-            None => Ok(Vec::new()),
-        }
+        self.answering().crls(cert)
     }
 
     fn issuer(&self, cert: &Certificate) -> paraf_pki::Result<Option<Certificate>> {
-        if cert == self.ca.root_cert() {
-            return Ok(None);
-        }
-        Ok(self.issuing_ca(cert).map(|(_, c)| c))
+        self.answering().issuer(cert)
     }
 }
 

@@ -1473,7 +1473,12 @@ impl CertificateAuthority {
 
     /// The name of the issuing CA that issues now.
     pub fn current_issuing(&self) -> CaName {
-        CaName::Issuing(u32::try_from(self.issuing.len()).unwrap_or(u32::MAX))
+        CaName::Issuing(self.generation())
+    }
+
+    /// The generation of the issuing CA that issues now (1 until a renewal).
+    pub fn generation(&self) -> u32 {
+        u32::try_from(self.issuing.len()).unwrap_or(u32::MAX)
     }
 
     /// A DER CRL of `ca` at `now` (see the module docs for its contents; the [`CaRecords`]
@@ -1611,10 +1616,8 @@ impl CertificateAuthority {
     /// The chain above `cert` when one of our issuing CAs (of any generation) issued it: that
     /// CA, then the root; else [`CertificateAuthority::signer_chain`].
     pub fn chain_of(&self, cert: &Certificate) -> Vec<Certificate> {
-        match self.issuer_of(cert).and_then(|n| self.ca(n)) {
-            Some(ca) if !std::ptr::eq(ca, &self.root) => {
-                vec![ca.cert.clone(), self.root.cert.clone()]
-            }
+        match self.issuer_of(cert) {
+            Some((CaName::Issuing(_), issuing)) => vec![issuing.clone(), self.root.cert.clone()],
             _ => self.signer_chain(),
         }
     }
@@ -1670,13 +1673,13 @@ impl CertificateAuthority {
     }
 
     /// Which of our CAs issued `cert`, judged by issuer name and signature.
-    pub fn issuer_of(&self, cert: &Certificate) -> Option<CaName> {
+    pub fn issuer_of(&self, cert: &Certificate) -> Option<(CaName, &Certificate)> {
         self.cas()
             .find(|(_, ca)| {
                 cert.tbs_certificate.issuer == ca.cert.tbs_certificate.subject
                     && crate::x509::verify_issued_by(cert, &ca.cert).is_ok()
             })
-            .map(|(n, _)| n)
+            .map(|(n, ca)| (n, &ca.cert))
     }
 
     /// Whether `cert` is one of our CA certificates (root or issuing CA of any generation).
@@ -1703,26 +1706,64 @@ fn record(cert: &Certificate, issuer: CaName, kind: CertKind) -> Result<IssuedRe
     })
 }
 
-impl RevocationSource for CertificateAuthority {
-    /// An answer from our own responder when `issuer` is our root or issuing CA, else `None`.
+/// The CA as a [`RevocationSource`] answering at a given time (a caller's injected "now"),
+/// for certificates it issued: OCSP from its responder, the CRL of whichever of its CAs issued
+/// a certificate, and its CA certificates as issuers. Foreign certificates get nothing.
+#[derive(Debug, Clone, Copy)]
+pub struct AnsweringAt<'a> {
+    /// The CA.
+    pub ca: &'a CertificateAuthority,
+    /// The time its answers say.
+    pub now: SystemTime,
+}
+
+impl RevocationSource for AnsweringAt<'_> {
+    /// An answer from our own responder when `issuer` is one of our CAs, else `None`.
     fn ocsp(&self, cert: &Certificate, issuer: &Certificate) -> Result<Option<Vec<u8>>> {
-        if !self.is_ca_certificate(issuer) {
+        if !self.ca.is_ca_certificate(issuer) {
             return Ok(None);
         }
         let req = ocsp::build_request(cert, issuer)?;
-        let resp = self.ocsp_respond(&req, self.clock.now());
-        Ok(Some(resp))
+        Ok(Some(self.ca.ocsp_respond(&req, self.now)))
     }
 
     /// The CRL of whichever of our CAs issued `cert`; none for foreign certificates and for the
     /// root itself.
     fn crls(&self, cert: &Certificate) -> Result<Vec<Vec<u8>>> {
-        if *cert == self.root.cert {
+        if *cert == self.ca.root.cert {
             return Ok(Vec::new());
         }
-        match self.issuer_of(cert) {
-            Some(ca) => Ok(vec![self.crl(ca, self.clock.now())?]),
+        match self.ca.issuer_of(cert) {
+            Some((name, _)) => Ok(vec![self.ca.crl(name, self.now)?]),
             None => Ok(Vec::new()),
+        }
+    }
+
+    fn issuer(&self, cert: &Certificate) -> Result<Option<Certificate>> {
+        if *cert == self.ca.root.cert {
+            return Ok(None);
+        }
+        Ok(self.ca.issuer_of(cert).map(|(_, c)| c.clone()))
+    }
+}
+
+impl RevocationSource for CertificateAuthority {
+    /// [`AnsweringAt`] the CA's clock.
+    fn ocsp(&self, cert: &Certificate, issuer: &Certificate) -> Result<Option<Vec<u8>>> {
+        self.answering_now().ocsp(cert, issuer)
+    }
+
+    fn crls(&self, cert: &Certificate) -> Result<Vec<Vec<u8>>> {
+        self.answering_now().crls(cert)
+    }
+}
+
+impl CertificateAuthority {
+    /// The CA answering at its clock's time.
+    fn answering_now(&self) -> AnsweringAt<'_> {
+        AnsweringAt {
+            ca: self,
+            now: self.clock.now(),
         }
     }
 }

@@ -689,7 +689,10 @@ fn renewal_adds_an_issuing_ca_and_keeps_the_old_one_answering() {
     }
     assert_eq!(ca.chain_of(&old_leaf)[0], first_issuing);
     assert_eq!(ca.chain_of(&new_leaf)[0], *ca.issuing_cert());
-    assert_eq!(ca.issuer_of(&old_leaf), Some(CaName::FIRST_ISSUING));
+    assert_eq!(
+        ca.issuer_of(&old_leaf),
+        Some((CaName::FIRST_ISSUING, &first_issuing))
+    );
 
     // Issuing CA 1 still answers about its own; its revocations go on its CRL only.
     ca.revoke(

@@ -4,9 +4,11 @@
 //! signature and timestamp — the newest timestamp's TSA chain among them, with OCSP responses
 //! and CRLs — and a new document timestamp covers it all.
 //! Each renewal appends: earlier signatures and timestamps stay as they are. The new
-//! timestamp's own validation data (its TSA chain with OCSP responses and CRLs) follows it in a
-//! last DSS update, so that a validator without network access can validate it too — which
-//! matters when the TSA is new (after a CA renewal) and nothing earlier in the file names it.
+//! timestamp's own validation data (its TSA chain with OCSP responses and CRLs) is in the file
+//! too, so that a validator without network access can validate it — which matters when the
+//! TSA is new (after a CA renewal) and nothing earlier in the file names it: under the new
+//! timestamp when the TSA's certificates are known beforehand (a local TSA), else in a last
+//! DSS update after it.
 
 use std::time::SystemTime;
 
@@ -77,8 +79,9 @@ fn carried_certificates(cms: &[u8]) -> Vec<Certificate> {
 /// timestamp (the certificates they carry, their timestamps', and revocation information from
 /// `services.revocation` for those still valid at `at`, the renewal's time), then a new
 /// document timestamp from
-/// `services.timestamper`, then a DSS update with that timestamp's validation data (left out
-/// when the revocation source has none for it: a validator fetches it then). Returns the whole
+/// `services.timestamper` — its TSA's validation data under it when the timestamper names its
+/// certificates, else in a DSS update after it (left out when the revocation source has none
+/// for it: a validator fetches it then). Returns the whole
 /// new file. A document without any signature is refused: there is nothing to preserve.
 pub fn renew_archive(doc: &Document, services: Services<'_>, at: SystemTime) -> Result<Vec<u8>> {
     let (Some(ts), Some(revocation)) = (services.timestamper, services.revocation) else {
@@ -108,8 +111,10 @@ pub fn renew_archive(doc: &Document, services: Services<'_>, at: SystemTime) -> 
         }
     }
     // The new TSA's too when known (after a CA renewal nothing earlier names it): the new
-    // timestamp then proves its validation data existed.
-    certs.extend(ts.certificates());
+    // timestamp then proves its validation data existed, and no DSS after it is needed.
+    let tsa_chain = ts.certificates();
+    let tsa_known = !tsa_chain.is_empty();
+    certs.extend(tsa_chain);
     let with_dss = add_dss_at(doc, &certs, revocation, Some(at))?;
     let with_dss = Document::load(with_dss, Some(doc.password())).map_err(|e| {
         SignError::new(
@@ -118,6 +123,9 @@ pub fn renew_archive(doc: &Document, services: Services<'_>, at: SystemTime) -> 
         )
     })?;
     let stamped = document_timestamp(&with_dss, ts)?;
+    if tsa_known {
+        return Ok(stamped);
+    }
     let stamped = Document::load(stamped, Some(doc.password())).map_err(|e| {
         SignError::new(
             SignErrorKind::Pdf,

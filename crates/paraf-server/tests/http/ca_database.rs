@@ -27,6 +27,12 @@ fn in_database(c: &mut Config) {
     c.ca_passphrase = Some(PASSPHRASE.to_string().into());
 }
 
+/// The CA in the data directory's files, sealed under the passphrase.
+fn in_files(c: &mut Config) {
+    c.ca_store = CaLocation::File;
+    c.ca_passphrase = Some(PASSPHRASE.to_string().into());
+}
+
 /// A second instance's configuration: the same database, its own empty data directory.
 fn elsewhere(base: &Config, dir: &tempfile::TempDir) -> Config {
     let mut c = base.clone();
@@ -179,8 +185,7 @@ async fn a_file_ca_is_imported(backend: Backend) {
     let f = Arc::new(fresh(backend).await);
     let clock = Arc::new(paraf_domain::ManualClock::new(now_utc()));
     let mut file = config_for(&f);
-    file.ca_passphrase = Some(PASSPHRASE.to_string().into());
-    file.ca_store = CaLocation::File;
+    in_files(&mut file);
     let app = start(f.clone(), clock.clone(), file.clone()).await;
     assert!(!app.state.pki.in_database());
     let cert = issue(&app, "Siti Rahayu").await;
@@ -283,8 +288,7 @@ async fn a_renewal_reaches_every_instance(backend: Backend) {
     let f = Arc::new(fresh(backend).await);
     let clock = Arc::new(paraf_domain::ManualClock::new(now_utc()));
     let mut file = config_for(&f);
-    file.ca_passphrase = Some(PASSPHRASE.to_string().into());
-    file.ca_store = CaLocation::File;
+    in_files(&mut file);
     let app = start(f.clone(), clock.clone(), file.clone()).await;
     let old = issue(&app, "Lama").await;
     let now = SystemTime::now();
